@@ -1,0 +1,3 @@
+module github.com/outsider-sec/outsider
+
+go 1.26

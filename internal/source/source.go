@@ -1,0 +1,75 @@
+// Package source opens audit-log inputs (files, folders, globs, stdin, .gz,
+// .zip), recognises their container format from the content, and frames
+// them into raw records that the decoders in package audit turn into events.
+//
+// The package deals in bytes only: it never interprets the fields of a
+// record. That keeps the expensive part (field decoding) parallel in the
+// engine's workers while framing, which must be sequential, stays a cheap
+// scan for quotes, brackets and newlines.
+package source
+
+import "fmt"
+
+// Format names a container format. The names appear in reports
+// (input.files[].format) and are accepted by --input-format.
+type Format string
+
+// The formats outsider reads. Each one is framed by one file in this
+// package (format_<name>.go).
+const (
+	// Auto asks Read to sniff the format from the content.
+	Auto Format = ""
+	// UALJSONL is JSON Lines: one record (or envelope) per line, the form
+	// of Microsoft-Extractor-Suite's JSONL, Splunk and Elastic exports.
+	UALJSONL Format = "ual-jsonl"
+	// UALJSON is a JSON array of records (Management Activity API content
+	// blobs), compact or pretty, or a sequence of pretty-printed objects.
+	UALJSON Format = "ual-json"
+	// PowerShellJSON is ConvertTo-Json of Search-UnifiedAuditLog objects:
+	// one pretty object or an array, AuditData nested as an object or a
+	// string, CreationDate as \/Date(ms)\/.
+	PowerShellJSON Format = "ps-json"
+	// GraphAudit is Microsoft Graph auditLogRecord output: pages shaped
+	// {"value":[...]} (one or many per file), a bare array, or JSON Lines,
+	// with the original record under auditData.
+	GraphAudit Format = "graph-audit"
+	// PurviewCSV is the current Purview portal export, 8 columns:
+	// RecordId,CreationDate,RecordType,Operation,UserId,AuditData,
+	// AssociatedAdminUnits,AssociatedAdminUnitsNames.
+	PurviewCSV Format = "purview-csv"
+	// PurviewCSVLegacy is the Security & Compliance Center export, 4
+	// columns: CreationDate,UserIds,Operations,AuditData.
+	PurviewCSVLegacy Format = "purview-csv-legacy"
+	// ExportCSV is Search-UnifiedAuditLog | Export-Csv, 10 columns
+	// (RecordType,CreationDate,UserIds,Operations,AuditData,ResultIndex,
+	// ResultCount,Identity,IsValid,ObjectState), US dates, optionally led
+	// by a "#TYPE ..." line.
+	ExportCSV Format = "ual-export-csv"
+	// GraphAuditCSV is Get-UALGraph's CSV: id,createdDateTime,...,auditData.
+	GraphAuditCSV Format = "graph-audit-csv"
+)
+
+// Formats lists every format a user may force, in the order help shows them.
+var Formats = []Format{UALJSONL, UALJSON, PowerShellJSON, GraphAudit, PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV}
+
+// ParseFormat validates a --input-format value ("" or "auto" means sniff).
+func ParseFormat(s string) (Format, error) {
+	if s == "" || s == "auto" {
+		return Auto, nil
+	}
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return Auto, fmt.Errorf("unknown input format %q", s)
+}
+
+// IsCSV reports whether records of this format arrive as CSV rows.
+func (f Format) IsCSV() bool {
+	switch f {
+	case PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV:
+		return true
+	}
+	return false
+}
