@@ -1,0 +1,766 @@
+package audit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth caps nesting inside a record. UAL records nest three or four
+// levels; a deeper one is corrupt or hostile.
+const MaxDepth = 512
+
+// DecodeError says why a record could not be decoded. Its text is the
+// reason part of "file: line N: reason".
+type DecodeError struct {
+	Reason string
+}
+
+func (e *DecodeError) Error() string { return e.Reason }
+
+func decodeErr(format string, args ...any) error {
+	return &DecodeError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Decoder decodes records into Events. It keeps an arena for unescaped
+// strings between calls, so one Decoder per goroutine.
+type Decoder struct {
+	arena []byte
+	stack [MaxDepth]byte
+	// envelope fallbacks, used when the inner record lacks them
+	envID   []byte
+	envTime []byte
+}
+
+// Decode fills ev from one record: a UAL record object, or an envelope
+// holding one under AuditData / auditData (as an object or a JSON string):
+// PowerShell's Search-UnifiedAuditLog objects and Graph auditLogRecords.
+// Only the fields the engine needs are read; the others are skipped
+// without being decoded. The input must be valid UTF-8 (the caller checks,
+// once, for the whole record).
+func (d *Decoder) Decode(data []byte, ev *Event) error {
+	ev.Reset()
+	d.arena = d.arena[:0]
+	d.envID, d.envTime = nil, nil
+	s := scanner{data: data}
+	inner, err := d.object(&s, ev, 0)
+	if err != nil {
+		return err
+	}
+	s.ws()
+	if s.i < len(s.data) {
+		return decodeErr("unexpected %s after the record", s.what())
+	}
+	if inner != nil {
+		envID, envTime := d.envID, d.envTime
+		ev.Reset()
+		is := scanner{data: inner}
+		if _, err := d.object(&is, ev, 1); err != nil {
+			return fmt.Errorf("AuditData: %w", err)
+		}
+		is.ws()
+		if is.i < len(is.data) {
+			return decodeErr("AuditData: unexpected %s after the record", is.what())
+		}
+		if len(ev.ID) == 0 {
+			ev.ID = envID
+		}
+		if ev.Time == 0 && envTime != nil {
+			if t, ok := ParseTime(envTime); ok {
+				ev.Time = t
+			}
+		}
+	}
+	if ev.Time == 0 {
+		return decodeErr("no CreationTime")
+	}
+	ev.User, ev.UserKind, d.arena = Canonical(ev.UserID, d.arena)
+	return nil
+}
+
+// object decodes the fields of one record object. At level 0 it also
+// notes an envelope's AuditData value and returns it (a JSON object, or
+// the unescaped text of a JSON string) for a second pass.
+func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err error) {
+	s.ws()
+	if s.i >= len(s.data) {
+		return nil, decodeErr("empty record")
+	}
+	if s.data[s.i] != '{' {
+		return nil, decodeErr("record is not a JSON object (starts with %s)", s.what())
+	}
+	s.i++
+	userSharedWith := false
+	for first := true; ; first = false {
+		s.ws()
+		if s.i >= len(s.data) {
+			return nil, decodeErr("truncated record")
+		}
+		if s.data[s.i] == '}' {
+			s.i++
+			return inner, nil
+		}
+		if !first {
+			if s.data[s.i] != ',' {
+				return nil, decodeErr("expected ',' or '}' at byte %d, found %s", s.i, s.what())
+			}
+			s.i++
+			s.ws()
+		}
+		key, err := d.key(s)
+		if err != nil {
+			return nil, err
+		}
+		switch string(key) {
+		case "Id":
+			ev.ID, err = d.needString(s, "Id")
+		case "CreationTime":
+			var b []byte
+			if b, err = d.needString(s, "CreationTime"); err == nil && b != nil {
+				t, ok := ParseTime(b)
+				if !ok {
+					return nil, decodeErr("CreationTime %q is not a time", clip(b))
+				}
+				ev.Time = t
+			}
+		case "RecordType":
+			ev.RecordType, err = d.intValue(s)
+		case "UserType":
+			ev.UserType, err = d.intValue(s)
+		case "Operation":
+			ev.Operation, err = d.needString(s, "Operation")
+		case "Workload":
+			ev.Workload, err = d.looseString(s)
+		case "OrganizationId":
+			ev.OrgID, err = d.lowerString(s)
+		case "ActorContextId":
+			ev.ActorTenant, err = d.lowerString(s)
+		case "UserId":
+			ev.UserID, err = d.needString(s, "UserId")
+		case "UserKey":
+			ev.UserKey, err = d.looseString(s)
+		case "ClientIP", "ActorIpAddress", "ClientIPAddress", "ClientIp", "clientIp", "Client_IPAddress":
+			var b []byte
+			if b, err = d.looseString(s); err == nil {
+				if a, ok := ParseIP(b); ok {
+					ev.addIP(a)
+				}
+			}
+		case "ApplicationId":
+			ev.AppID, err = d.lowerString(s)
+		case "ResultStatus":
+			ev.ResultStatus, err = d.looseString(s)
+		case "ResultStatusDetail":
+			ev.ResultStatusDetail, err = d.looseString(s)
+		case "LogonError":
+			ev.LogonError, err = d.looseString(s)
+		case "ErrorNumber", "ErrorCode":
+			ev.ErrorNumber, err = d.scalarText(s)
+		case "UserAgent":
+			if ev.UserAgent, err = d.looseString(s); err == nil && len(ev.UserAgent) == 0 {
+				ev.UserAgent = nil
+			}
+		case "ClientInfoString":
+			var b []byte
+			if b, err = d.looseString(s); err == nil && len(ev.UserAgent) == 0 {
+				ev.UserAgent = b
+			}
+		case "ObjectId":
+			ev.ObjectID, err = d.looseString(s)
+		case "TargetUserOrGroupName":
+			var b []byte
+			if b, err = d.looseString(s); err == nil && len(b) > 0 {
+				ev.Target = b
+				userSharedWith = false
+			}
+		case "UserSharedWith":
+			var b []byte
+			if b, err = d.looseString(s); err == nil && len(b) > 0 && (len(ev.Target) == 0 || userSharedWith) {
+				ev.Target = b
+				userSharedWith = true
+			}
+		case "TargetUserOrGroupType":
+			ev.TargetType, err = d.looseString(s)
+		case "InterSystemsId":
+			ev.InterSystemsID, err = d.lowerString(s)
+		case "IntraSystemId":
+			ev.IntraSystemID, err = d.lowerString(s)
+		case "Actor":
+			err = d.actors(s, ev)
+		case "ExtendedProperties":
+			err = d.extended(s, ev)
+		case "AuditData", "auditData":
+			if level > 0 {
+				err = s.skip(d)
+				break
+			}
+			inner, err = d.auditData(s)
+		case "Identity", "id":
+			if level == 0 {
+				d.envID, err = d.looseString(s)
+			} else {
+				err = s.skip(d)
+			}
+		case "CreationDate", "createdDateTime":
+			if level == 0 {
+				d.envTime, err = d.looseString(s)
+			} else {
+				err = s.skip(d)
+			}
+		default:
+			err = s.skip(d)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// auditData returns the record held by an envelope: the object's bytes, or
+// a string's unescaped text; null or other scalars mean no record.
+func (d *Decoder) auditData(s *scanner) ([]byte, error) {
+	s.ws()
+	if s.i >= len(s.data) {
+		return nil, decodeErr("truncated record")
+	}
+	switch s.data[s.i] {
+	case '{':
+		start := s.i
+		if err := s.skip(d); err != nil {
+			return nil, err
+		}
+		return s.data[start:s.i], nil
+	case '"':
+		b, err := d.str(s)
+		if err != nil {
+			return nil, err
+		}
+		if !utf8.Valid(b) {
+			return nil, decodeErr("AuditData: invalid UTF-8")
+		}
+		return b, nil
+	}
+	return nil, decodeErr("AuditData is %s, not a record", s.what())
+}
+
+// actors reads Actor: [{"ID": "...", "Type": n}, ...].
+func (d *Decoder) actors(s *scanner, ev *Event) error {
+	return d.array(s, "Actor", func() error {
+		var id []byte
+		typ := -1
+		err := d.fields(s, "Actor", func(k []byte) (err error) {
+			switch string(k) {
+			case "ID":
+				id, err = d.looseString(s)
+			case "Type":
+				typ, err = d.intValue(s)
+			default:
+				err = s.skip(d)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(id) == 7 && (string(id) == "Unknown" || string(bytes.ToLower(id)) == "unknown") {
+			ev.ActorUnknown = true
+		} else if typ == 0 && ev.ActorObject == nil && isGUID(id) {
+			ev.ActorObject = id
+		}
+		return nil
+	})
+}
+
+// extended reads ExtendedProperties: [{"Name": "...", "Value": "..."}, ...]
+// whose order varies from record to record, so entries are matched by Name.
+func (d *Decoder) extended(s *scanner, ev *Event) error {
+	return d.array(s, "ExtendedProperties", func() error {
+		var name, value []byte
+		err := d.fields(s, "ExtendedProperties", func(k []byte) (err error) {
+			switch string(k) {
+			case "Name":
+				name, err = d.looseString(s)
+			case "Value":
+				value, err = d.looseString(s)
+			default:
+				err = s.skip(d)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		switch string(name) {
+		case "UserAgent":
+			if len(value) > 0 {
+				ev.UserAgent = value
+			}
+		case "ResultStatusDetail":
+			ev.ResultStatusDetail = value
+		}
+		return nil
+	})
+}
+
+// array calls elem for each element of an array of objects; other element
+// types are skipped; null counts as empty.
+func (d *Decoder) array(s *scanner, field string, elem func() error) error {
+	s.ws()
+	if s.i >= len(s.data) {
+		return decodeErr("truncated record")
+	}
+	if s.data[s.i] != '[' {
+		// A wrong type here is not worth losing the record over.
+		return s.skip(d)
+	}
+	s.i++
+	for first := true; ; first = false {
+		s.ws()
+		if s.i >= len(s.data) {
+			return decodeErr("%s: truncated array", field)
+		}
+		if s.data[s.i] == ']' {
+			s.i++
+			return nil
+		}
+		if !first {
+			if s.data[s.i] != ',' {
+				return decodeErr("%s: expected ',' or ']', found %s", field, s.what())
+			}
+			s.i++
+			s.ws()
+		}
+		if s.i < len(s.data) && s.data[s.i] == '{' {
+			if err := elem(); err != nil {
+				return err
+			}
+		} else if err := s.skip(d); err != nil {
+			return err
+		}
+	}
+}
+
+// fields walks one object, calling f with each key; f must consume the value.
+func (d *Decoder) fields(s *scanner, field string, f func(key []byte) error) error {
+	s.i++ // '{', checked by the caller
+	for first := true; ; first = false {
+		s.ws()
+		if s.i >= len(s.data) {
+			return decodeErr("%s: truncated object", field)
+		}
+		if s.data[s.i] == '}' {
+			s.i++
+			return nil
+		}
+		if !first {
+			if s.data[s.i] != ',' {
+				return decodeErr("%s: expected ',' or '}', found %s", field, s.what())
+			}
+			s.i++
+			s.ws()
+		}
+		k, err := d.key(s)
+		if err != nil {
+			return err
+		}
+		if err := f(k); err != nil {
+			return err
+		}
+	}
+}
+
+// key reads `"name"` and the colon after it.
+func (d *Decoder) key(s *scanner) ([]byte, error) {
+	if s.i >= len(s.data) || s.data[s.i] != '"' {
+		return nil, decodeErr("expected a field name at byte %d, found %s", s.i, s.what())
+	}
+	k, err := d.str(s)
+	if err != nil {
+		return nil, err
+	}
+	s.ws()
+	if s.i >= len(s.data) || s.data[s.i] != ':' {
+		return nil, decodeErr("expected ':' after field %q, found %s", clip(k), s.what())
+	}
+	s.i++
+	s.ws()
+	return k, nil
+}
+
+// needString reads a string field that must be a string (or null).
+func (d *Decoder) needString(s *scanner, field string) ([]byte, error) {
+	if s.i >= len(s.data) {
+		return nil, decodeErr("truncated record")
+	}
+	{
+		switch c := s.data[s.i]; {
+		case c == '"':
+			return d.str(s)
+		case c == 'n':
+			return nil, s.skip(d)
+		}
+	}
+	return nil, decodeErr("field %s is %s, not a string", field, s.what())
+}
+
+// looseString reads a string; any other type is skipped and reads as nil,
+// because a wrong type in a field the verdict barely uses should not cost
+// the whole record.
+func (d *Decoder) looseString(s *scanner) ([]byte, error) {
+	if s.i < len(s.data) && s.data[s.i] == '"' {
+		return d.str(s)
+	}
+	return nil, s.skip(d)
+}
+
+// lowerString reads a string and lower-cases it (tenant and app GUIDs are
+// compared case-insensitively); already-lower input is not copied.
+func (d *Decoder) lowerString(s *scanner) ([]byte, error) {
+	b, err := d.looseString(s)
+	if err != nil || b == nil {
+		return b, err
+	}
+	for _, c := range b {
+		if ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
+			start := len(d.arena)
+			d.arena = appendLower(d.arena, b)
+			return d.arena[start:], nil
+		}
+	}
+	return b, nil
+}
+
+// scalarText reads a string or a number as text (ErrorNumber is a string
+// in the UAL but a number in some pipelines).
+func (d *Decoder) scalarText(s *scanner) ([]byte, error) {
+	if s.i >= len(s.data) {
+		return nil, decodeErr("truncated record")
+	}
+	c := s.data[s.i]
+	if c == '"' {
+		return d.str(s)
+	}
+	if c == '-' || ('0' <= c && c <= '9') {
+		start := s.i
+		err := s.skip(d)
+		return s.data[start:s.i], err
+	}
+	return nil, s.skip(d)
+}
+
+// intValue reads an integer, or a string of digits; anything else is -1.
+func (d *Decoder) intValue(s *scanner) (int, error) {
+	b, err := d.scalarText(s)
+	if err != nil || len(b) == 0 || len(b) > 10 {
+		return -1, err
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return -1, nil
+		}
+		n = n*10 + int(c-'0')
+	}
+	if len(b) == 0 {
+		return -1, nil
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
+}
+
+// str reads a JSON string at s.i (which is '"'). Strings without escapes
+// are returned as a view of the input; others are unescaped into the arena.
+func (d *Decoder) str(s *scanner) ([]byte, error) {
+	start := s.i + 1
+	rest := s.data[start:]
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 {
+		return nil, decodeErr("unterminated string")
+	}
+	if bytes.IndexByte(rest[:q], '\\') < 0 {
+		s.i = start + q + 1
+		return rest[:q], nil
+	}
+	return d.unescape(s)
+}
+
+func (d *Decoder) unescape(s *scanner) ([]byte, error) {
+	i := s.i + 1
+	start := len(d.arena)
+	data := s.data
+	for i < len(data) {
+		c := data[i]
+		switch {
+		case c == '"':
+			s.i = i + 1
+			return d.arena[start:], nil
+		case c != '\\':
+			j := i + 1
+			for j < len(data) && data[j] != '"' && data[j] != '\\' {
+				j++
+			}
+			d.arena = append(d.arena, data[i:j]...)
+			i = j
+			continue
+		}
+		if i+1 >= len(data) {
+			break
+		}
+		e := data[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			d.arena = append(d.arena, e)
+		case 'b':
+			d.arena = append(d.arena, '\b')
+		case 'f':
+			d.arena = append(d.arena, '\f')
+		case 'n':
+			d.arena = append(d.arena, '\n')
+		case 'r':
+			d.arena = append(d.arena, '\r')
+		case 't':
+			d.arena = append(d.arena, '\t')
+		case 'u':
+			r, ok := hex4(data, i)
+			if !ok {
+				return nil, decodeErr("bad \\u escape in string")
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok2 := rune(-1), false
+				if i+6 <= len(data) && data[i] == '\\' && data[i+1] == 'u' {
+					r2, ok2 = hex4(data, i+2)
+				}
+				if ok2 {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			d.arena = utf8.AppendRune(d.arena, r)
+		default:
+			return nil, decodeErr("bad escape \\%c in string", e)
+		}
+	}
+	return nil, decodeErr("unterminated string")
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// scanner is a cursor over one record's bytes.
+type scanner struct {
+	data []byte
+	i    int
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ' ', '\n', '\r', '\t':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// what describes the byte at the cursor for error messages.
+func (s *scanner) what() string {
+	if s.i >= len(s.data) {
+		return "end of record"
+	}
+	switch c := s.data[s.i]; {
+	case c == '"':
+		return "a string"
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	case c == '-' || ('0' <= c && c <= '9'):
+		return "a number"
+	case c >= 0x20 && c < 0x7f:
+		return fmt.Sprintf("%q", string(c))
+	default:
+		return fmt.Sprintf("byte 0x%02x", c)
+	}
+}
+
+var errTooDeep = &DecodeError{Reason: fmt.Sprintf("nested deeper than %d levels", MaxDepth)}
+
+// structural marks the bytes that matter while skipping a container.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+// skip passes over one value without decoding it. Containers are walked
+// iteratively with an explicit stack (a hostile record can nest 100,000
+// levels), checking that brackets match.
+func (s *scanner) skip(d *Decoder) error {
+	if s.i >= len(s.data) {
+		return decodeErr("truncated record")
+	}
+	switch c := s.data[s.i]; c {
+	case '"':
+		return s.skipString()
+	case '{', '[':
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	default:
+		if c == '-' || ('0' <= c && c <= '9') {
+			j := s.i + 1
+			for j < len(s.data) {
+				c := s.data[j]
+				if ('0' <= c && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
+					j++
+					continue
+				}
+				break
+			}
+			s.i = j
+			return nil
+		}
+		return decodeErr("unexpected %s", s.what())
+	}
+	depth := 0
+	data := s.data
+	i := s.i
+	for i < len(data) {
+		c := data[i]
+		if !structural[c] {
+			i++
+			continue
+		}
+		switch c {
+		case '"':
+			s.i = i
+			if err := s.skipString(); err != nil {
+				return err
+			}
+			i = s.i
+			continue
+		case '{', '[':
+			if depth >= MaxDepth {
+				return errTooDeep
+			}
+			d.stack[depth] = c
+			depth++
+		case '}', ']':
+			want := byte('{')
+			if c == ']' {
+				want = '['
+			}
+			if depth == 0 || d.stack[depth-1] != want {
+				s.i = i
+				return decodeErr("mismatched %q", string(c))
+			}
+			depth--
+			if depth == 0 {
+				s.i = i + 1
+				return nil
+			}
+		}
+		i++
+	}
+	return decodeErr("truncated record")
+}
+
+func (s *scanner) skipString() error {
+	i := s.i + 1
+	for {
+		q := bytes.IndexByte(s.data[i:], '"')
+		if q < 0 {
+			return decodeErr("unterminated string")
+		}
+		j := i + q
+		// An escaped quote is preceded by an odd number of backslashes.
+		n := 0
+		for k := j - 1; k >= i && s.data[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			s.i = j + 1
+			return nil
+		}
+		i = j + 1
+	}
+}
+
+func (s *scanner) literal(lit string) error {
+	if len(s.data)-s.i < len(lit) || string(s.data[s.i:s.i+len(lit)]) != lit {
+		return decodeErr("invalid literal")
+	}
+	s.i += len(lit)
+	return nil
+}
+
+// isGUID reports whether b has the 8-4-4-4-12 hex shape.
+func isGUID(b []byte) bool {
+	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
+		return false
+	}
+	for i, c := range b {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			continue
+		}
+		if !(('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsGUID reports whether s has the 8-4-4-4-12 hex shape of a GUID.
+func IsGUID(s []byte) bool { return isGUID(s) }
+
+// clip shortens a value quoted in an error message: records are
+// attacker-controlled and messages should stay one readable line.
+func clip(b []byte) string {
+	const max = 60
+	if len(b) > max {
+		b = b[:max]
+		return string(b) + "…"
+	}
+	return string(b)
+}
+
+// ErrInvalidUTF8 is returned by Check for a record that is not UTF-8.
+var ErrInvalidUTF8 = errors.New("invalid UTF-8")

@@ -1,0 +1,145 @@
+package audit
+
+import (
+	"maps"
+	"slices"
+)
+
+// Outcome is the result of a sign-in record. UserLoggedIn alone is not
+// proof of success: the record can carry an error or an intermediate step
+// (docs/rules.md "Outcome").
+type Outcome uint8
+
+// Sign-in outcomes.
+const (
+	NotSignin Outcome = iota
+	Success
+	Interrupted
+	Failure
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Success:
+		return "success"
+	case Interrupted:
+		return "interrupted"
+	case Failure:
+		return "failure"
+	}
+	return "not-signin"
+}
+
+// interruptCodes are AADSTS codes that mean "one more step was asked of the
+// user" (MFA, keep-me-signed-in, device registration), not a wrong
+// password: Entra reports such sign-ins as interrupted.
+var interruptCodes = map[string]bool{
+	"50058": true, "50072": true, "50074": true, "50076": true, "50079": true,
+	"50097": true, "50125": true, "50129": true, "50140": true, "50143": true,
+	"50158": true, "50199": true, "81010": true, "81012": true, "81014": true,
+}
+
+// Outcome classifies the event as a sign-in outcome, or NotSignin.
+func (e *Event) Outcome() Outcome {
+	switch string(e.Operation) {
+	case "UserLoggedIn":
+	case "UserLoginFailed":
+		return Failure
+	default:
+		return NotSignin
+	}
+	errNo := string(e.ErrorNumber)
+	if errNo != "" && errNo != "0" {
+		if interruptCodes[errNo] {
+			return Interrupted
+		}
+		return Failure
+	}
+	if len(e.LogonError) > 0 {
+		return Failure
+	}
+	switch string(e.ResultStatusDetail) {
+	case "", "Success":
+		return Success
+	case "Redirect":
+		return Interrupted
+	}
+	return Failure
+}
+
+// Category groups operations the way the due diligence weighs them.
+type Category uint8
+
+// Categories, as bit flags so aggregates can OR them together.
+const (
+	// CatAccess is opening shared SharePoint/OneDrive content: what a
+	// sharing invitation or link produces.
+	CatAccess Category = 1 << iota
+	// CatMailbox is mailbox access.
+	CatMailbox
+	// CatAdmin is an administrative operation.
+	CatAdmin
+	// CatSharing is a sharing operation that names a target.
+	CatSharing
+	// CatAnonLinkUsed is AnonymousLinkUsed.
+	CatAnonLinkUsed
+)
+
+var accessOps = map[string]bool{
+	"FileAccessed": true, "FileAccessedExtended": true, "FilePreviewed": true,
+	"FileDownloaded": true, "FileSyncDownloadedFull": true, "FileSyncDownloadedPartial": true,
+	"PageViewed": true, "PageViewedExtended": true, "ClientViewSignaled": true,
+	"ListViewed": true, "ListItemViewed": true, "SecureLinkUsed": true,
+	"AnonymousLinkUsed": true, "CompanyLinkUsed": true, "SharingInvitationAccepted": true,
+	"AccessInvitationAccepted": true,
+}
+
+var sharingOps = map[string]bool{
+	"SharingInvitationCreated": true, "SharingInvitationUpdated": true, "SharingSet": true,
+	"AddedToSecureLink": true, "AddedToGroup": true, "AccessInvitationCreated": true,
+	"AccessInvitationUpdated": true,
+}
+
+var mailboxOps = map[string]bool{
+	"MailItemsAccessed": true, "MailboxLogin": true, "Send": true, "SendAs": true, "SendOnBehalf": true,
+}
+
+var adminOps = map[string]bool{
+	"SiteCollectionAdminAdded": true, "SiteCollectionAdminRemoved": true,
+}
+
+// AccessOps lists, sorted, the operations that count as opening shared
+// content, for documentation and explain.
+func AccessOps() []string { return slices.Sorted(maps.Keys(accessOps)) }
+
+// SharingOps lists, sorted, the sharing operations that name a target.
+func SharingOps() []string { return slices.Sorted(maps.Keys(sharingOps)) }
+
+// Categorize returns the categories of a non-sign-in record.
+func (e *Event) Categorize() Category {
+	var c Category
+	op := string(e.Operation)
+	wl := string(e.Workload)
+	if (wl == "SharePoint" || wl == "OneDrive") && accessOps[op] {
+		c |= CatAccess
+	}
+	if op == "AnonymousLinkUsed" {
+		c |= CatAnonLinkUsed
+	}
+	if sharingOps[op] && len(e.Target) > 0 {
+		c |= CatSharing
+	}
+	switch e.RecordType {
+	case 2, 3, 50:
+		c |= CatMailbox
+	case 1, 8, 18:
+		c |= CatAdmin
+	}
+	if mailboxOps[op] {
+		c |= CatMailbox
+	}
+	if adminOps[op] {
+		c |= CatAdmin
+	}
+	return c
+}

@@ -1,0 +1,102 @@
+package audit
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// UserKind says what a canonical user stands for.
+type UserKind uint8
+
+// User kinds.
+const (
+	// UserPlain is an ordinary account name (a UPN, an app, a system name).
+	UserPlain UserKind = iota
+	// UserGuest came from a B2B guest UPN (…#EXT#@…): the canonical form
+	// is the guest's own address.
+	UserGuest
+	// UserSPOGuest came from SharePoint's urn:spo:guest# form.
+	UserSPOGuest
+	// UserAnonymous is an anonymous-link user (urn:spo:anon#…, anonymous).
+	UserAnonymous
+	// UserUnusable names nobody: "", Unknown, Not Available.
+	UserUnusable
+)
+
+// Canonical maps the many spellings of one account to one key, appending
+// the result to arena (docs/rules.md "Canonical user"):
+//
+//	alice_fabrikam.com#EXT#@contoso.onmicrosoft.com → alice@fabrikam.com (guest)
+//	urn:spo:guest#alice@fabrikam.com                → alice@fabrikam.com
+//	i:0#.f|membership|alice@fabrikam.com           → alice@fabrikam.com
+//
+// so that a guest's sign-ins, its SharePoint records and the sharing
+// records naming it all meet on one identity.
+func Canonical(raw []byte, arena []byte) (user []byte, kind UserKind, newArena []byte) {
+	raw = bytes.TrimSpace(raw)
+	start := len(arena)
+	arena = appendLower(arena, raw)
+	u := arena[start:]
+	switch string(u) {
+	case "", "unknown", "not available", "n/a", "null", "none", "-":
+		return u[:0], UserUnusable, arena[:start]
+	case "anonymous":
+		return u, UserAnonymous, arena
+	}
+	switch {
+	case bytes.HasPrefix(u, []byte("urn:spo:anon#")):
+		return u, UserAnonymous, arena
+	case bytes.HasPrefix(u, []byte("urn:spo:guest#")):
+		u = u[len("urn:spo:guest#"):]
+		if len(u) == 0 {
+			return u, UserUnusable, arena
+		}
+		kind = UserSPOGuest
+	case (bytes.HasPrefix(u, []byte("i:0")) || bytes.HasPrefix(u, []byte("c:0"))) && bytes.IndexByte(u, '|') >= 0:
+		u = u[bytes.LastIndexByte(u, '|')+1:]
+	}
+	if i := bytes.Index(u, []byte("#ext#")); i >= 0 {
+		local := u[:i]
+		if j := bytes.LastIndexByte(local, '_'); j >= 0 {
+			// Rewrite in place: the arena copy is ours.
+			local[j] = '@'
+		}
+		return local, UserGuest, arena
+	}
+	return u, kind, arena
+}
+
+// appendLower appends b lower-cased. ASCII is lowered byte by byte (the
+// common case, no allocation); other runes go through unicode rules.
+func appendLower(dst, b []byte) []byte {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			return append(dst, bytes.ToLower(b[i:])...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// Domain returns the part of a canonical user after the last '@', or nil.
+func Domain(user []byte) []byte {
+	if i := bytes.LastIndexByte(user, '@'); i >= 0 && i+1 < len(user) {
+		return user[i+1:]
+	}
+	return nil
+}
+
+// GuestHostDomain returns, for a B2B guest UPN (…#EXT#@host), the host
+// domain: the inviting tenant's, i.e. ours.
+func GuestHostDomain(rawUPN []byte) []byte {
+	lower := bytes.ToLower(rawUPN)
+	i := bytes.Index(lower, []byte("#ext#@"))
+	if i < 0 {
+		return nil
+	}
+	return lower[i+len("#ext#@"):]
+}
