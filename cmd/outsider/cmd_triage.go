@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/report"
+	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/tenant"
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+// TriageOptions are the flags and arguments of 'outsider triage'.
+type TriageOptions struct {
+	Paths       []string
+	Tenants     []string
+	Domains     []string
+	InputFormat source.Format
+	Format      report.Format
+	Output      string
+	Since       time.Time
+	Until       time.Time
+	FailOn      string
+	MaxEvidence int
+	Strict      bool
+	Workers     int
+	Quiet       bool
+	CPUProfile  string
+}
+
+const triageUsage = `Usage: outsider triage [flags] PATH...
+
+Reads Unified Audit Log exports (files, folders, globs, .gz, .zip, or - for
+stdin; the format is sniffed from the content), classifies every sign-in
+actor, and judges each outside identity by Microsoft's due diligence: did
+the account or its IPs do anything besides signing in, and did someone
+share something with it?
+
+Input formats (--input-format): ` + inputFormatList + `
+Output formats (--format): text (default), json (schema outsider/triage/v1), csv
+
+Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on;
+130 interrupted.
+
+Flags:
+`
+
+var inputFormatList = func() string {
+	var names []string
+	for _, f := range source.Formats {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
+}()
+
+func runTriageCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
+	opts, err := parseTriageFlags(ios, args)
+	if err != nil {
+		return err
+	}
+	return runTriage(ctx, ios, opts)
+}
+
+func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, error) {
+	fs := newFlagSet("triage", triageUsage, ios.Out)
+	var tenants, domains listFlag
+	fs.Var(&tenants, "tenant", "our tenant id (repeatable); default: inferred from the records' OrganizationId")
+	fs.Var(&domains, "domain", "our UPN domain (repeatable); default: inferred from member sign-ins")
+	inputFormat := fs.String("input-format", "auto", "force the input format instead of sniffing it")
+	format := fs.String("format", "text", "output format: text, json or csv")
+	output := fs.String("o", "", "write the report to this file (atomically) instead of stdout")
+	fs.StringVar(output, "output", "", "same as -o")
+	since := fs.String("since", "", "only records at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	until := fs.String("until", "", "only records before this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	failOn := fs.String("fail-on", "none", "exit 3 when an identity's severity is at or above this: high, medium, low, info or none")
+	maxEvidence := fs.Int("max-evidence", triage.DefaultMaxEvidence, "evidence and sharing records listed per identity (counts stay exact)")
+	strict := fs.Bool("strict", false, "stop at the first unreadable record or file")
+	workers := fs.Int("workers", 0, "decoding workers (default: one per CPU)")
+	quiet := fs.Bool("quiet", false, "do not list input problems on stderr (the report still counts them)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for reporting slowness)")
+	pos, err := parseArgs(fs, "triage", args)
+	if err != nil {
+		return nil, err
+	}
+	o := &TriageOptions{Paths: pos, Tenants: tenants, Domains: domains, Output: *output, MaxEvidence: *maxEvidence,
+		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile}
+	if len(pos) == 0 {
+		return nil, usagef("triage", "no input: name files, folders or - for stdin")
+	}
+	for _, t := range tenants {
+		if err := tenant.ValidateID(t); err != nil {
+			return nil, usagef("triage", "--tenant: %s", err)
+		}
+	}
+	if o.InputFormat, err = source.ParseFormat(*inputFormat); err != nil {
+		return nil, usagef("triage", "--input-format: %s (want auto or one of %s)", err, inputFormatList)
+	}
+	if o.Format, err = report.ParseFormat(*format); err != nil {
+		return nil, usagef("triage", "--format: %s", err)
+	}
+	if *since != "" {
+		if o.Since, err = parseTimeFlag(*since); err != nil {
+			return nil, usagef("triage", "--since: %s", err)
+		}
+	}
+	if *until != "" {
+		if o.Until, err = parseTimeFlag(*until); err != nil {
+			return nil, usagef("triage", "--until: %s", err)
+		}
+	}
+	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Since.Before(o.Until) {
+		return nil, usagef("triage", "--since must be before --until")
+	}
+	switch *failOn {
+	case "none", "":
+	case triage.SeverityHigh, triage.SeverityMedium, triage.SeverityLow, triage.SeverityInfo:
+		o.FailOn = *failOn
+	default:
+		return nil, usagef("triage", "--fail-on %q: want high, medium, low, info or none", *failOn)
+	}
+	if o.MaxEvidence < 1 {
+		return nil, usagef("triage", "--max-evidence must be at least 1")
+	}
+	if o.Workers < 0 {
+		return nil, usagef("triage", "--workers must not be negative")
+	}
+	return o, nil
+}
+
+func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) error {
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	paths, err := source.Expand(o.Paths)
+	if err != nil {
+		return err
+	}
+	rep, err := triage.Run(ctx, paths, triage.Options{
+		Tenants:     o.Tenants,
+		Domains:     o.Domains,
+		Since:       o.Since,
+		Until:       o.Until,
+		MaxEvidence: o.MaxEvidence,
+		Strict:      o.Strict,
+		Workers:     o.Workers,
+		Source:      source.Options{Format: o.InputFormat, Stdin: ios.In},
+	})
+	if err != nil {
+		return err
+	}
+	if !o.Quiet {
+		printProblems(ios.ErrOut, rep)
+	}
+	write := func(w io.Writer) error { return report.Render(w, o.Format, rep) }
+	if o.Output != "" {
+		err = writeOutput(o.Output, write)
+	} else {
+		bw := bufio.NewWriterSize(ios.Out, 64<<10)
+		if err = write(bw); err == nil {
+			err = bw.Flush()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if o.FailOn != "" {
+		threshold := triage.SeverityRank(o.FailOn)
+		for _, id := range rep.Identities {
+			if triage.SeverityRank(id.Severity) >= threshold {
+				return errFinding
+			}
+		}
+	}
+	return nil
+}
+
+// printProblems lists input problems on stderr, one line each, naming file,
+// line or row, and reason; then a count.
+func printProblems(w io.Writer, rep *triage.Report) {
+	for _, p := range rep.Problems {
+		kind := "skipped"
+		if p.Warning {
+			kind = "warning"
+		}
+		fmt.Fprintf(w, "outsider: %s: %s\n", kind, report.Clean(p.Error()))
+	}
+	if rep.ProblemsOmitted > 0 {
+		fmt.Fprintf(w, "outsider: ... and %d more problems not listed\n", rep.ProblemsOmitted)
+	}
+	if rep.Input.Skipped > 0 {
+		fmt.Fprintf(w, "outsider: %d unreadable record(s) skipped; the report covers the %d read\n", rep.Input.Skipped, rep.Input.Records)
+	}
+}

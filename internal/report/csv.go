@@ -1,0 +1,81 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+// csvHeader is the column order of the CSV output: one row per identity.
+var csvHeader = []string{
+	"severity", "verdict", "user", "class", "consumer", "home_tenant",
+	"signins_success", "signins_failure", "first_signin", "last_signin",
+	"ips", "apps", "user_agents", "by_user", "by_ip", "operations", "sharing",
+	"ip_also_used_by", "reasons",
+}
+
+// RenderCSV writes one row per identity. Lists are joined with "; ".
+// Every cell is formula-safe: spreadsheets execute cells that start with
+// = + - @ (and tab or CR), and UPNs, user agents and file names are chosen
+// by whoever wrote the record.
+func RenderCSV(w io.Writer, r *triage.Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, id := range r.Identities {
+		apps := make([]string, 0, len(id.Signins.Apps))
+		for _, a := range id.Signins.Apps {
+			name := a.Name
+			if name == "" {
+				name = a.ID
+			}
+			fp := "first-party"
+			if !a.FirstParty {
+				fp = "NOT first-party"
+			}
+			apps = append(apps, name+" ("+a.ID+", "+fp+") x"+strconv.FormatInt(a.Count, 10))
+		}
+		ops := make([]string, 0, len(id.Activity.Operations))
+		for _, op := range slices.Sorted(maps.Keys(id.Activity.Operations)) {
+			ops = append(ops, op+" "+strconv.FormatInt(id.Activity.Operations[op], 10))
+		}
+		row := []string{
+			id.Severity, id.Verdict, id.User, id.Class, strconv.FormatBool(id.Consumer), id.HomeTenant,
+			strconv.FormatInt(id.Signins.Success, 10), strconv.FormatInt(id.Signins.Failure, 10),
+			id.Signins.First, id.Signins.Last,
+			strings.Join(id.Signins.IPs, "; "), strings.Join(apps, "; "), strings.Join(id.Signins.UserAgents, "; "),
+			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10),
+			strings.Join(ops, "; "), strconv.Itoa(len(id.Sharing)),
+			strings.Join(id.IPAlsoUsedBy, "; "), strings.Join(id.Reasons, " | "),
+		}
+		for i := range row {
+			row[i] = CSVSafe(row[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CSVSafe neutralises a cell a spreadsheet would run as a formula by
+// prefixing a single quote (OWASP's advice), and drops NUL, which some
+// spreadsheet importers treat as end of file.
+func CSVSafe(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "")
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r', '|', '%':
+		return "'" + s
+	}
+	return s
+}

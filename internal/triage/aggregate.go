@@ -1,0 +1,570 @@
+package triage
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+)
+
+// The engine never keeps records. Each worker folds the records it decodes
+// into aggregates keyed by what the due diligence asks about: per user (its
+// sign-ins), per (user, IP set) "bucket" (everything else), and per
+// sharing target. Memory therefore grows with distinct users, IPs and
+// user×IP pairs, not with records. Workers' aggregates are merged once at
+// the end; every merge is order-independent (sums, unions, the K earliest)
+// so the result does not depend on which worker saw which record.
+
+// ref is a record kept as evidence: enough to show it and to find it raw.
+type ref struct {
+	time   int64
+	id     string
+	file   int32
+	line   int64
+	op     string
+	user   string // raw UserId as written in the record
+	ip     netip.Addr
+	object string
+	target string
+}
+
+// before orders evidence: earliest first, then by id and position so that
+// ties never depend on arrival order.
+func before(t int64, id []byte, file int32, line int64, r *ref) bool {
+	if t != r.time {
+		return t < r.time
+	}
+	if c := strings.Compare(string(id), r.id); c != 0 {
+		return c < 0
+	}
+	if file != r.file {
+		return file < r.file
+	}
+	return line < r.line
+}
+
+func refBefore(a, b *ref) bool {
+	if a.time != b.time {
+		return a.time < b.time
+	}
+	if a.id != b.id {
+		return a.id < b.id
+	}
+	if a.file != b.file {
+		return a.file < b.file
+	}
+	return a.line < b.line
+}
+
+func cmpRef(a, b ref) int {
+	if refBefore(&a, &b) {
+		return -1
+	}
+	if refBefore(&b, &a) {
+		return 1
+	}
+	return 0
+}
+
+// topK keeps the k earliest refs, sorted.
+type topK struct {
+	items []ref
+}
+
+// wants reports whether a record would enter the list; checked before any
+// string is built, so records that lose cost nothing.
+func (t *topK) wants(k int, ev *audit.Event, file int32, line int64) bool {
+	return len(t.items) < k || before(ev.Time, ev.ID, file, line, &t.items[len(t.items)-1])
+}
+
+func (t *topK) insert(k int, r ref) {
+	i, _ := slices.BinarySearchFunc(t.items, r, cmpRef)
+	if len(t.items) < k {
+		t.items = slices.Insert(t.items, i, r)
+		return
+	}
+	if i >= k {
+		return
+	}
+	copy(t.items[i+1:], t.items[i:k-1])
+	t.items[i] = r
+}
+
+func (t *topK) merge(k int, o *topK) {
+	for _, r := range o.items {
+		t.insert(k, r)
+	}
+}
+
+// first returns the earliest ref, or nil.
+func (t *topK) first() *ref {
+	if len(t.items) == 0 {
+		return nil
+	}
+	return &t.items[0]
+}
+
+// opCount is one entry of an operation histogram.
+type opCount struct {
+	op string
+	n  int64
+}
+
+type histogram []opCount
+
+func (h *histogram) add(op string, n int64) {
+	for i := range *h {
+		if (*h)[i].op == op {
+			(*h)[i].n += n
+			return
+		}
+	}
+	*h = append(*h, opCount{op, n})
+}
+
+// bucket aggregates the records of one canonical user from one IP set.
+type bucket struct {
+	user string
+	kind audit.UserKind
+	ips  []netip.Addr
+
+	nonSignin int64
+	signins   int64
+	// nonAccess counts non-sign-in records that are not opening shared
+	// content; anonUsed counts AnonymousLinkUsed.
+	nonAccess int64
+	anonUsed  int64
+	cats      audit.Category
+
+	ops     histogram // non-sign-in operations
+	signOps histogram // sign-in operations
+
+	evNon topK // earliest non-sign-in records
+	evSig topK // earliest sign-in records
+	// earliest record of each kind a reason may cite
+	firstMailbox, firstAdmin, firstNonAccess *ref
+}
+
+// appStats is one application a user signed in to.
+type appStats struct {
+	count   int64
+	success int64
+	// firstSuccess is the earliest successful sign-in, cited when the app
+	// makes the verdict anomalous.
+	firstSuccess *ref
+}
+
+// userStats aggregates the sign-in records of one canonical user.
+type userStats struct {
+	user string
+	// unusable: the sign-ins named nobody (external-unknown).
+	unusable bool
+
+	success, failure, interrupted int64
+	first, last                   int64
+
+	ips     map[netip.Addr]struct{}
+	uas     []string // distinct user agents, sorted, at most maxUserAgents
+	apps    map[string]*appStats
+	tenants map[string]int64 // actor tenant → sign-ins
+
+	guest        bool // #EXT# UPN or UserType 10
+	actorUnknown bool
+	noTenant     int64 // sign-ins without an actor tenant
+
+	firstSignin topK // k=1
+}
+
+// maxUserAgents caps the user agents kept per identity: distinct values
+// are attacker-chosen and could otherwise grow without bound.
+const maxUserAgents = 20
+
+// shareStats aggregates sharing records that name one target.
+type shareStats struct {
+	count int64
+	ev    topK
+}
+
+// agg is one worker's aggregates.
+type agg struct {
+	k int // evidence cap
+
+	users   map[string]*userStats
+	buckets map[string]*bucket
+	shares  map[string]*shareStats
+	orgs    map[string]int64
+	// guestHosts are the host domains of #EXT# guest UPNs: ours.
+	guestHosts map[string]bool
+
+	kept, dups, filtered int64
+	minT, maxT           int64
+
+	// per-file counts, indexed by file
+	fileRecords, fileSkipped []int64
+
+	intern  map[string]string
+	keyBuf  []byte
+	userBuf []byte
+}
+
+func newAgg(k int) *agg {
+	return &agg{
+		k:       k,
+		users:   map[string]*userStats{},
+		buckets: map[string]*bucket{},
+		shares:  map[string]*shareStats{},
+		orgs:    map[string]int64{},
+		intern:  map[string]string{},
+
+		guestHosts: map[string]bool{},
+	}
+}
+
+// str interns short repeated strings (operations, tenants) so each costs
+// one allocation per worker, not one per record.
+func (a *agg) str(b []byte) string {
+	if s, ok := a.intern[string(b)]; ok {
+		return s
+	}
+	if len(a.intern) > 1<<16 {
+		// Attacker-chosen values could fill the table; stop interning.
+		return string(b)
+	}
+	s := string(b)
+	a.intern[s] = s
+	return s
+}
+
+func (a *agg) countFile(file int, records, skipped int64) {
+	for len(a.fileRecords) <= file {
+		a.fileRecords = append(a.fileRecords, 0)
+		a.fileSkipped = append(a.fileSkipped, 0)
+	}
+	a.fileRecords[file] += records
+	a.fileSkipped[file] += skipped
+}
+
+// unknownKey names the identity of a sign-in whose UserId is unusable
+// (docs/rules.md "Classify" 1).
+func unknownKey(ev *audit.Event) []byte {
+	switch {
+	case ev.ActorObject != nil:
+		return ev.ActorObject
+	case len(ev.UserKey) > 0:
+		return ev.UserKey
+	default:
+		return ev.ActorTenant
+	}
+}
+
+func (a *agg) makeRef(ev *audit.Event, file int32, line int64) ref {
+	r := ref{
+		time:   ev.Time,
+		id:     string(ev.ID),
+		file:   file,
+		line:   line,
+		op:     a.str(ev.Operation),
+		user:   string(ev.UserID),
+		object: string(ev.ObjectID),
+	}
+	if ev.NIPs > 0 {
+		r.ip = ev.IPs[0]
+	}
+	return r
+}
+
+// add folds one decoded, deduplicated record into the aggregates.
+func (a *agg) add(ev *audit.Event, file int32, line int64) {
+	a.kept++
+	if a.minT == 0 || ev.Time < a.minT {
+		a.minT = ev.Time
+	}
+	if ev.Time > a.maxT {
+		a.maxT = ev.Time
+	}
+	if len(ev.OrgID) > 0 {
+		if n, ok := a.orgs[string(ev.OrgID)]; ok {
+			a.orgs[string(ev.OrgID)] = n + 1
+		} else {
+			a.orgs[string(ev.OrgID)] = 1
+		}
+	}
+
+	outcome := ev.Outcome()
+	signin := outcome != audit.NotSignin
+	user := ev.User
+	kind := ev.UserKind
+	if signin && kind == audit.UserUnusable {
+		a.userBuf = append(append(a.userBuf[:0], "unknown:"...), unknownKey(ev)...)
+		user = a.userBuf
+	}
+
+	if signin {
+		a.addSignin(ev, user, kind, outcome, file, line)
+	}
+
+	// Bucket key: user, NUL, then each address as 16 bytes.
+	a.keyBuf = append(a.keyBuf[:0], user...)
+	a.keyBuf = append(a.keyBuf, 0)
+	ips := ev.IPList()
+	if len(ips) > 1 {
+		slices.SortFunc(ips, func(x, y netip.Addr) int { return x.Compare(y) })
+	}
+	for _, ip := range ips {
+		b := ip.As16()
+		a.keyBuf = append(a.keyBuf, b[:]...)
+	}
+	b := a.buckets[string(a.keyBuf)]
+	if b == nil {
+		b = &bucket{user: string(user), kind: kind, ips: slices.Clone(ips)}
+		a.buckets[string(a.keyBuf)] = b
+	}
+	if signin {
+		b.signins++
+		b.signOps.add(a.str(ev.Operation), 1)
+		if b.evSig.wants(a.k, ev, file, line) {
+			r := a.makeRef(ev, file, line)
+			r.object = string(ev.AppID)
+			b.evSig.insert(a.k, r)
+		}
+		return
+	}
+	cat := ev.Categorize()
+	b.nonSignin++
+	b.cats |= cat
+	b.ops.add(a.str(ev.Operation), 1)
+	if cat&audit.CatAccess == 0 {
+		b.nonAccess++
+		if b.firstNonAccess == nil || before(ev.Time, ev.ID, file, line, b.firstNonAccess) {
+			r := a.makeRef(ev, file, line)
+			b.firstNonAccess = &r
+		}
+	}
+	if cat&audit.CatAnonLinkUsed != 0 {
+		b.anonUsed++
+	}
+	if cat&audit.CatMailbox != 0 && (b.firstMailbox == nil || before(ev.Time, ev.ID, file, line, b.firstMailbox)) {
+		r := a.makeRef(ev, file, line)
+		b.firstMailbox = &r
+	}
+	if cat&audit.CatAdmin != 0 && (b.firstAdmin == nil || before(ev.Time, ev.ID, file, line, b.firstAdmin)) {
+		r := a.makeRef(ev, file, line)
+		b.firstAdmin = &r
+	}
+	if b.evNon.wants(a.k, ev, file, line) {
+		b.evNon.insert(a.k, a.makeRef(ev, file, line))
+	}
+	if cat&audit.CatSharing != 0 {
+		a.addShare(ev, file, line)
+	}
+}
+
+func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outcome audit.Outcome, file int32, line int64) {
+	u := a.users[string(user)]
+	if u == nil {
+		u = &userStats{
+			user:     string(user),
+			unusable: kind == audit.UserUnusable,
+			ips:      map[netip.Addr]struct{}{},
+			apps:     map[string]*appStats{},
+			tenants:  map[string]int64{},
+		}
+		a.users[u.user] = u
+	}
+	switch outcome {
+	case audit.Success:
+		u.success++
+	case audit.Interrupted:
+		u.interrupted++
+	default:
+		u.failure++
+	}
+	if u.first == 0 || ev.Time < u.first {
+		u.first = ev.Time
+	}
+	if ev.Time > u.last {
+		u.last = ev.Time
+	}
+	for _, ip := range ev.IPList() {
+		if _, ok := u.ips[ip]; !ok {
+			u.ips[ip] = struct{}{}
+		}
+	}
+	if len(ev.UserAgent) > 0 {
+		u.addUA(ev.UserAgent)
+	}
+	app := u.apps[string(ev.AppID)]
+	if app == nil {
+		app = &appStats{}
+		u.apps[a.str(ev.AppID)] = app
+	}
+	app.count++
+	if outcome == audit.Success {
+		app.success++
+		if app.firstSuccess == nil || before(ev.Time, ev.ID, file, line, app.firstSuccess) {
+			r := a.makeRef(ev, file, line)
+			r.object = string(ev.AppID)
+			app.firstSuccess = &r
+		}
+	}
+	if len(ev.ActorTenant) > 0 {
+		u.tenants[a.str(ev.ActorTenant)]++
+	} else {
+		u.noTenant++
+	}
+	if kind == audit.UserGuest || ev.UserType == 10 {
+		u.guest = true
+		if kind == audit.UserGuest {
+			if h := audit.GuestHostDomain(ev.UserID); h != nil && !a.guestHosts[string(h)] {
+				a.guestHosts[string(h)] = true
+			}
+		}
+	}
+	if ev.ActorUnknown {
+		u.actorUnknown = true
+	}
+	if u.firstSignin.wants(1, ev, file, line) {
+		r := a.makeRef(ev, file, line)
+		r.object = string(ev.AppID)
+		u.firstSignin.insert(1, r)
+	}
+}
+
+// addUA keeps the smallest maxUserAgents distinct agents: a deterministic
+// choice whatever order records arrive in.
+func (u *userStats) addUA(b []byte) {
+	i, found := slices.BinarySearch(u.uas, string(b))
+	if found || i >= maxUserAgents {
+		return
+	}
+	u.uas = slices.Insert(u.uas, i, string(b))
+	if len(u.uas) > maxUserAgents {
+		u.uas = u.uas[:maxUserAgents]
+	}
+}
+
+func (a *agg) addShare(ev *audit.Event, file int32, line int64) {
+	start := len(a.userBuf)
+	target, kind, buf := audit.Canonical(ev.Target, a.userBuf)
+	a.userBuf = buf[:start]
+	if kind == audit.UserUnusable || len(target) == 0 {
+		return
+	}
+	s := a.shares[string(target)]
+	if s == nil {
+		s = &shareStats{}
+		a.shares[string(target)] = s
+	}
+	s.count++
+	if s.ev.wants(a.k, ev, file, line) {
+		r := a.makeRef(ev, file, line)
+		r.target = string(ev.Target)
+		s.ev.insert(a.k, r)
+	}
+}
+
+// merge folds o into a.
+func (a *agg) merge(o *agg) {
+	a.kept += o.kept
+	a.dups += o.dups
+	a.filtered += o.filtered
+	if o.minT != 0 && (a.minT == 0 || o.minT < a.minT) {
+		a.minT = o.minT
+	}
+	if o.maxT > a.maxT {
+		a.maxT = o.maxT
+	}
+	for k, n := range o.orgs {
+		a.orgs[k] += n
+	}
+	for h := range o.guestHosts {
+		a.guestHosts[h] = true
+	}
+	for i := range o.fileRecords {
+		a.countFile(i, o.fileRecords[i], o.fileSkipped[i])
+	}
+	for k, ou := range o.users {
+		u := a.users[k]
+		if u == nil {
+			a.users[k] = ou
+			continue
+		}
+		u.success += ou.success
+		u.failure += ou.failure
+		u.interrupted += ou.interrupted
+		if ou.first != 0 && (u.first == 0 || ou.first < u.first) {
+			u.first = ou.first
+		}
+		if ou.last > u.last {
+			u.last = ou.last
+		}
+		for ip := range ou.ips {
+			u.ips[ip] = struct{}{}
+		}
+		for _, ua := range ou.uas {
+			u.addUA([]byte(ua))
+		}
+		for id, oa := range ou.apps {
+			ap := u.apps[id]
+			if ap == nil {
+				u.apps[id] = oa
+				continue
+			}
+			ap.count += oa.count
+			ap.success += oa.success
+			ap.firstSuccess = earlier(ap.firstSuccess, oa.firstSuccess)
+		}
+		for t, n := range ou.tenants {
+			u.tenants[t] += n
+		}
+		u.guest = u.guest || ou.guest
+		u.actorUnknown = u.actorUnknown || ou.actorUnknown
+		u.noTenant += ou.noTenant
+		u.firstSignin.merge(1, &ou.firstSignin)
+	}
+	for k, ob := range o.buckets {
+		b := a.buckets[k]
+		if b == nil {
+			a.buckets[k] = ob
+			continue
+		}
+		b.nonSignin += ob.nonSignin
+		b.signins += ob.signins
+		b.nonAccess += ob.nonAccess
+		b.anonUsed += ob.anonUsed
+		b.cats |= ob.cats
+		for _, oc := range ob.ops {
+			b.ops.add(oc.op, oc.n)
+		}
+		for _, oc := range ob.signOps {
+			b.signOps.add(oc.op, oc.n)
+		}
+		b.evNon.merge(a.k, &ob.evNon)
+		b.evSig.merge(a.k, &ob.evSig)
+		b.firstMailbox = earlier(b.firstMailbox, ob.firstMailbox)
+		b.firstAdmin = earlier(b.firstAdmin, ob.firstAdmin)
+		b.firstNonAccess = earlier(b.firstNonAccess, ob.firstNonAccess)
+	}
+	for k, os := range o.shares {
+		s := a.shares[k]
+		if s == nil {
+			a.shares[k] = os
+			continue
+		}
+		s.count += os.count
+		s.ev.merge(a.k, &os.ev)
+	}
+}
+
+func earlier(x, y *ref) *ref {
+	switch {
+	case x == nil:
+		return y
+	case y == nil:
+		return x
+	case refBefore(y, x):
+		return y
+	}
+	return x
+}

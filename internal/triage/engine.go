@@ -1,0 +1,326 @@
+// Package triage is outsider's engine: it classifies every sign-in actor,
+// correlates each outside identity with everything else in the logs (by
+// account, by IP, by sharing) and judges it by the due diligence Microsoft
+// prescribes (docs/rules.md). Run streams the inputs through parallel
+// workers and returns a Report; it never holds the records themselves.
+package triage
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/tenant"
+)
+
+// DefaultMaxEvidence caps evidence lists when Options.MaxEvidence is 0.
+const DefaultMaxEvidence = 20
+
+// MaxProblemsPerFile caps the problems a report lists for one file; the
+// rest are counted. A file of garbage would otherwise print a line per line.
+const MaxProblemsPerFile = 20
+
+// Options control Run.
+type Options struct {
+	// Tenants and Domains name our organisation; empty means infer.
+	Tenants []string
+	Domains []string
+	// Since and Until keep records with Since <= CreationTime < Until
+	// (zero: unbounded).
+	Since, Until time.Time
+	// MaxEvidence caps evidence and sharing lists per identity.
+	MaxEvidence int
+	// Strict makes the first unreadable record or file fatal.
+	Strict bool
+	// Workers decode in parallel; 0 means one per CPU.
+	Workers int
+	// Source is passed to source.Read.
+	Source source.Options
+	// OnProblem, if set, is called for every problem as it is found
+	// (from several goroutines, serialised by the engine).
+	OnProblem func(source.Problem)
+}
+
+// ErrStrict wraps the problem that stopped a --strict run.
+var ErrStrict = errors.New("stopped at the first bad record (--strict)")
+
+// problems collects input problems from the reader and the workers.
+type problems struct {
+	mu      sync.Mutex
+	byFile  map[string][]source.Problem
+	omitted int64
+	on      func(source.Problem)
+}
+
+func (p *problems) add(pr source.Problem) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.on != nil {
+		p.on(pr)
+	}
+	list := append(p.byFile[pr.Path], pr)
+	// Keep the first problems by line, whatever order workers report them
+	// in, so the report is deterministic.
+	if len(list) > 2*MaxProblemsPerFile {
+		sortProblems(list)
+		p.omitted += int64(len(list) - MaxProblemsPerFile)
+		list = list[:MaxProblemsPerFile]
+	}
+	p.byFile[pr.Path] = list
+}
+
+func sortProblems(list []source.Problem) {
+	slices.SortStableFunc(list, func(a, b source.Problem) int {
+		if a.Line != b.Line {
+			if a.Line < b.Line {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Reason, b.Reason)
+	})
+}
+
+// Run triages the inputs named by paths (already expanded by
+// source.Expand).
+func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	k := opts.MaxEvidence
+	if k <= 0 {
+		k = DefaultMaxEvidence
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var ours map[string]bool
+	if len(opts.Tenants) > 0 {
+		ours = map[string]bool{}
+		for _, t := range opts.Tenants {
+			ours[strings.ToLower(strings.TrimSpace(t))] = true
+		}
+	}
+	var since, until int64
+	if !opts.Since.IsZero() {
+		since = opts.Since.UnixNano()
+	}
+	if !opts.Until.IsZero() {
+		until = opts.Until.UnixNano()
+	}
+
+	probs := &problems{byFile: map[string][]source.Problem{}, on: opts.OnProblem}
+	report := func(pr source.Problem) {
+		probs.add(pr)
+		if opts.Strict && !pr.Warning {
+			cancel(errors.Join(ErrStrict, pr))
+		}
+	}
+
+	seen := newDedup()
+	batches := make(chan *source.Batch, 2*workers)
+	aggs := make([]*agg, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		a := newAgg(k)
+		aggs[w] = a
+		wg.Go(func() {
+			var dec audit.Decoder
+			var ev audit.Event
+			var scratch []byte
+			for b := range batches {
+				if ctx.Err() != nil {
+					b.Release()
+					continue
+				}
+				unit := "line"
+				if b.CSVColumn >= 0 {
+					unit = "row"
+				}
+				file := int32(b.File)
+				var ok, bad int64
+				for i := range b.Records {
+					line := b.Records[i].Line
+					js, s2, err := b.JSON(i, scratch)
+					scratch = s2
+					if err == nil && !utf8.Valid(js) {
+						err = errors.New("invalid UTF-8")
+					}
+					if err == nil {
+						err = dec.Decode(js, &ev)
+					}
+					if err != nil {
+						bad++
+						report(source.Problem{Path: b.Path, Unit: unit, Line: line, Reason: err.Error(), Records: 1})
+						continue
+					}
+					ok++
+					if (since != 0 && ev.Time < since) || (until != 0 && ev.Time >= until) ||
+						(ours != nil && len(ev.OrgID) > 0 && !ours[string(ev.OrgID)]) {
+						a.filtered++
+						continue
+					}
+					if len(ev.ID) > 0 && !seen.add(makeKey(ev.ID), makePos(file, line)) {
+						a.dups++
+						continue
+					}
+					a.add(&ev, file, line)
+				}
+				a.countFile(b.File, ok, bad)
+				b.Release()
+			}
+		})
+	}
+
+	emit := func(b *source.Batch) error {
+		select {
+		case batches <- b:
+			return nil
+		case <-ctx.Done():
+			b.Release()
+			return context.Cause(ctx)
+		}
+	}
+	inputs, readErr := source.Read(ctx, paths, opts.Source, emit, report)
+	close(batches)
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrStrict) {
+		return nil, cause
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+
+	all := aggs[0]
+	for _, a := range aggs[1:] {
+		all.merge(a)
+	}
+	return finish(all, inputs, probs, seen, opts, k), nil
+}
+
+// finish builds the report from the merged aggregates.
+func finish(a *agg, inputs []source.Input, probs *problems, seen *dedup, opts Options, k int) *Report {
+	r := &Report{Schema: Schema, Filtered: a.filtered}
+
+	// Tenant: given, or every OrganizationId seen.
+	ids, idsInferred := opts.Tenants, false
+	if len(ids) == 0 {
+		ids, idsInferred = keysOf(a.orgs), true
+	}
+	t := tenant.New(ids, opts.Domains, idsInferred, len(opts.Domains) == 0)
+	if len(opts.Domains) == 0 {
+		t = tenant.New(ids, memberDomains(a, t), idsInferred, true)
+	}
+	r.Tenant = TenantInfo{IDs: nonNil(t.IDs), Domains: nonNil(t.Domains), Inferred: idsInferred}
+	r.TenantSource = t.Describe()
+
+	// Inputs.
+	r.Input.Files = []FileInfo{}
+	for i, in := range inputs {
+		fi := FileInfo{Path: in.Path, Format: string(in.Format), Skipped: in.Skipped}
+		if i < len(a.fileRecords) {
+			fi.Records = a.fileRecords[i]
+			fi.Skipped += a.fileSkipped[i]
+		}
+		r.Input.Files = append(r.Input.Files, fi)
+		r.Input.Skipped += fi.Skipped
+	}
+	r.Input.Records = a.kept
+	r.Input.Duplicates = a.dups
+	r.Input.From = audit.FormatTime(a.minT)
+	r.Input.To = audit.FormatTime(a.maxT)
+
+	// Problems, deterministic: by input order, then line.
+	order := map[string]int{}
+	for i, in := range inputs {
+		if _, ok := order[in.Path]; !ok {
+			order[in.Path] = i
+		}
+	}
+	paths := keysOf(probs.byFile)
+	slices.SortFunc(paths, func(x, y string) int {
+		ox, okx := order[x]
+		oy, oky := order[y]
+		switch {
+		case okx && oky && ox != oy:
+			return ox - oy
+		case okx != oky:
+			if okx {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x, y)
+	})
+	r.ProblemsOmitted = probs.omitted
+	for _, p := range paths {
+		list := probs.byFile[p]
+		sortProblems(list)
+		if len(list) > MaxProblemsPerFile {
+			r.ProblemsOmitted += int64(len(list) - MaxProblemsPerFile)
+			list = list[:MaxProblemsPerFile]
+		}
+		r.Problems = append(r.Problems, list...)
+	}
+
+	cite := func(ref *ref) string {
+		if ref == nil {
+			return "no record kept"
+		}
+		file, line := ref.file, ref.line
+		if ref.id != "" {
+			if p, ok := seen.place(makeKey([]byte(ref.id))); ok {
+				file, line = p.file(), p.line()
+			}
+		}
+		where := "?"
+		if int(file) < len(inputs) {
+			where = inputs[file].Path + ":" + strconv.FormatInt(line, 10)
+		}
+		if ref.id == "" {
+			return where
+		}
+		return "record " + ref.id + " at " + where
+	}
+	j := &judge{a: a, t: t, k: k, cite: func(r *ref) string { return cite(r) }}
+	j.classify()
+	j.citeSource = func(r *ref) string {
+		s := cite(r)
+		if i := strings.Index(s, " at "); i >= 0 {
+			return s[i+4:]
+		}
+		return s
+	}
+	r.Identities = j.identities()
+	r.Summary = Summary{Identities: len(r.Identities), ByVerdict: map[string]int{
+		VerdictAnomalous: 0, VerdictActivity: 0, VerdictShared: 0, VerdictSigninOnly: 0,
+	}}
+	for _, id := range r.Identities {
+		r.Summary.ByVerdict[id.Verdict]++
+	}
+	return r
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,363 @@
+package triage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/source"
+)
+
+// The tests here build small tenants record by record, so each one reads as
+// the scenario it checks. The synthetic tenant generator (internal/synth)
+// covers the same rule at scale from an independent implementation.
+
+const (
+	ourTenant     = "6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e"
+	fabrikam      = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+	consumer      = "9188040d-6c67-4c5b-b112-36a304b66dad"
+	sharePointApp = "00000003-0000-0ff1-ce00-000000000000"
+	accessPanel   = "0000000c-0000-0000-c000-000000000000"
+	thirdPartyApp = "a1b2c3d4-0000-4000-8000-123456789abc"
+)
+
+type rec map[string]any
+
+var seq int
+
+func nextID() string {
+	seq++
+	return fmt.Sprintf("00000000-0000-4000-8000-%012d", seq)
+}
+
+func at(minute int) string {
+	return time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(minute) * time.Minute).Format("2006-01-02T15:04:05")
+}
+
+// signin is a UserLoggedIn (ok) or UserLoginFailed record.
+func signin(minute int, user, actorTenant, ip, app string, ok bool) rec {
+	op, detail := "UserLoggedIn", "Success"
+	r := rec{
+		"CreationTime": at(minute), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15,
+		"UserType": 0, "Workload": "AzureActiveDirectory", "ClientIP": ip, "UserId": user,
+		"ActorContextId": actorTenant, "ApplicationId": app, "ObjectId": app,
+	}
+	if actorTenant == ourTenant {
+		r["Actor"] = []rec{{"ID": "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "Type": 0}, {"ID": user, "Type": 5}}
+	} else {
+		r["Actor"] = []rec{{"ID": "Unknown", "Type": 0}, {"ID": user, "Type": 5}}
+	}
+	if !ok {
+		op, detail = "UserLoginFailed", "UserError"
+		r["ErrorNumber"], r["LogonError"] = "50126", "InvalidUserNameOrPassword"
+	}
+	r["Operation"] = op
+	r["ExtendedProperties"] = []rec{{"Name": "ResultStatusDetail", "Value": detail}, {"Name": "UserAgent", "Value": "Mozilla/5.0"}}
+	return r
+}
+
+// spo is a SharePoint/OneDrive record.
+func spo(minute int, op, user, ip, object string) rec {
+	return rec{
+		"CreationTime": at(minute), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 6,
+		"Operation": op, "Workload": "SharePoint", "UserId": user, "ClientIP": ip, "ObjectId": object, "UserType": 0,
+	}
+}
+
+func share(minute int, op, by, target, object string) rec {
+	r := spo(minute, op, by, "198.51.100.20", object)
+	r["RecordType"] = 14
+	r["TargetUserOrGroupName"] = target
+	r["TargetUserOrGroupType"] = "Guest"
+	return r
+}
+
+func mail(minute int, user, ip string) rec {
+	return rec{
+		"CreationTime": at(minute), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 50,
+		"Operation": "MailItemsAccessed", "Workload": "Exchange", "UserId": user, "ClientIPAddress": ip,
+		"MailboxOwnerUPN": user,
+	}
+}
+
+func writeJSONL(t *testing.T, dir, name string, recs ...rec) string {
+	t.Helper()
+	var b bytes.Buffer
+	for _, r := range recs {
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, opts Options, paths ...string) *Report {
+	t.Helper()
+	r, err := Run(context.Background(), paths, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func find(t *testing.T, r *Report, user string) Identity {
+	t.Helper()
+	for _, id := range r.Identities {
+		if id.User == user {
+			return id
+		}
+	}
+	var users []string
+	for _, id := range r.Identities {
+		users = append(users, id.User)
+	}
+	t.Fatalf("identity %s not reported; reported: %v", user, users)
+	return Identity{}
+}
+
+// members is background activity by our own accounts.
+func members() []rec {
+	return []rec{
+		signin(0, "bob@contoso.com", ourTenant, "198.51.100.20", sharePointApp, true),
+		spo(1, "FileModified", "bob@contoso.com", "198.51.100.20", "https://contoso.sharepoint.com/a.docx"),
+		signin(2, "carol@contoso.com", ourTenant, "198.51.100.21", accessPanel, true),
+		mail(3, "carol@contoso.com", "198.51.100.21"),
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	dir := t.TempDir()
+	recs := members()
+	recs = append(recs,
+		// signin-only: the seed's case, IP in two notations.
+		signin(10, "pilar@fabrikam.com", fabrikam, "203.0.113.7", accessPanel, true),
+		signin(11, "Pilar@Fabrikam.com", fabrikam, "[203.0.113.7]:51234", accessPanel, false),
+		// shared: bob shares, the outsider opens it (as urn:spo:guest#).
+		share(20, "AddedToSecureLink", "bob@contoso.com", "dave@fabrikam.com", "https://contoso.sharepoint.com/q3.xlsx"),
+		signin(21, "dave@fabrikam.com", fabrikam, "203.0.113.8", sharePointApp, true),
+		spo(22, "FileAccessed", "urn:spo:guest#dave@fabrikam.com", "::ffff:203.0.113.8", "https://contoso.sharepoint.com/q3.xlsx"),
+		spo(23, "FileDownloaded", "dave@fabrikam.com", "203.0.113.8:443", "https://contoso.sharepoint.com/q3.xlsx"),
+		// activity medium: edits without sharing.
+		signin(30, "erin@fabrikam.com", fabrikam, "203.0.113.9", sharePointApp, true),
+		spo(31, "FileModified", "erin@fabrikam.com", "203.0.113.9", "https://contoso.sharepoint.com/b.docx"),
+		// activity high: a member signs in from the outsider's IP.
+		signin(40, "frank@fabrikam.com", fabrikam, "203.0.113.10", sharePointApp, true),
+		signin(41, "bob@contoso.com", ourTenant, "203.0.113.10", sharePointApp, true),
+		// activity high: mailbox access by the outsider.
+		signin(45, "gina@outlook.com", consumer, "2001:db8::7", accessPanel, true),
+		mail(46, "gina@outlook.com", "[2001:DB8::7]:443"),
+		// anomalous: pass-through to a third-party app.
+		signin(50, "mallory@evil.example", fabrikam, "192.0.2.66", thirdPartyApp, true),
+		// not anomalous: the third-party attempt failed.
+		signin(51, "oscar@fabrikam.com", fabrikam, "192.0.2.67", thirdPartyApp, false),
+		// a guest on a third-party app is not anomalous.
+		rec{"CreationTime": at(55), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoggedIn",
+			"UserType": 10, "Workload": "AzureActiveDirectory", "ClientIP": "192.0.2.70", "UserId": "hank_partner.com#EXT#@contoso.onmicrosoft.com",
+			"ActorContextId": ourTenant, "ApplicationId": thirdPartyApp, "Actor": []rec{{"ID": "9d1c2b3a-0000-4000-8000-000000000001", "Type": 0}}},
+		// two outsiders behind one egress IP: context, not activity.
+		signin(60, "ivan@fabrikam.com", fabrikam, "203.0.113.50", sharePointApp, true),
+		signin(61, "judy@fabrikam.com", fabrikam, "203.0.113.50", sharePointApp, true),
+		// external-unknown.
+		rec{"CreationTime": at(70), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoginFailed",
+			"UserType": 4, "Workload": "AzureActiveDirectory", "ClientIP": "192.0.2.99", "UserId": "Not Available",
+			"UserKey": "9a8b7c6d-0000-4000-8000-000000000009", "ErrorNumber": "50034"},
+		// anonymous link used from an outsider's IP.
+		rec{"CreationTime": at(79), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 14, "Operation": "AnonymousLinkCreated",
+			"Workload": "OneDrive", "UserId": "carol@contoso.com", "ClientIP": "198.51.100.21", "ObjectId": "https://contoso-my.sharepoint.com/x.pdf"},
+		signin(80, "kim@fabrikam.com", fabrikam, "203.0.113.60", sharePointApp, true),
+		spo(81, "AnonymousLinkUsed", "urn:spo:anon#5f2c", "203.0.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
+		spo(82, "FileAccessed", "urn:spo:anon#5f2c", "203.0.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
+		// shared but never used.
+		share(90, "SharingInvitationCreated", "carol@contoso.com", "liam@fabrikam.com", "https://contoso.sharepoint.com/sites/deals"),
+		signin(91, "liam@fabrikam.com", fabrikam, "203.0.113.70", sharePointApp, true),
+	)
+	p := writeJSONL(t, dir, "ual.jsonl", recs...)
+	r := run(t, Options{Workers: 2}, p)
+
+	type want struct {
+		user, class, verdict, severity string
+		byUser, byIP                   int64
+		sharing                        int
+		success, failure               int64
+	}
+	wants := []want{
+		{"pilar@fabrikam.com", ClassPassthrough, VerdictSigninOnly, SeverityInfo, 0, 0, 0, 1, 1},
+		{"dave@fabrikam.com", ClassPassthrough, VerdictShared, SeverityLow, 2, 0, 1, 1, 0},
+		{"erin@fabrikam.com", ClassPassthrough, VerdictActivity, SeverityMedium, 1, 0, 0, 1, 0},
+		{"frank@fabrikam.com", ClassPassthrough, VerdictActivity, SeverityHigh, 0, 1, 0, 1, 0},
+		{"gina@outlook.com", ClassPassthrough, VerdictActivity, SeverityHigh, 1, 0, 0, 1, 0},
+		{"mallory@evil.example", ClassPassthrough, VerdictAnomalous, SeverityHigh, 0, 0, 0, 1, 0},
+		{"oscar@fabrikam.com", ClassPassthrough, VerdictSigninOnly, SeverityInfo, 0, 0, 0, 0, 1},
+		{"hank@partner.com", ClassGuest, VerdictSigninOnly, SeverityInfo, 0, 0, 0, 1, 0},
+		{"ivan@fabrikam.com", ClassPassthrough, VerdictSigninOnly, SeverityInfo, 0, 0, 0, 1, 0},
+		{"judy@fabrikam.com", ClassPassthrough, VerdictSigninOnly, SeverityInfo, 0, 0, 0, 1, 0},
+		{"unknown:9a8b7c6d-0000-4000-8000-000000000009", ClassExternalUnknown, VerdictSigninOnly, SeverityInfo, 0, 0, 0, 0, 1},
+		{"kim@fabrikam.com", ClassPassthrough, VerdictShared, SeverityLow, 2, 0, 0, 1, 0},
+		{"liam@fabrikam.com", ClassPassthrough, VerdictSigninOnly, SeverityInfo, 0, 0, 1, 1, 0},
+	}
+	if len(r.Identities) != len(wants) {
+		var got []string
+		for _, id := range r.Identities {
+			got = append(got, id.User)
+		}
+		t.Errorf("got %d identities %v, want %d", len(r.Identities), got, len(wants))
+	}
+	for _, w := range wants {
+		id := find(t, r, w.user)
+		got := want{id.User, id.Class, id.Verdict, id.Severity, id.Activity.ByUser, id.Activity.ByIP, len(id.Sharing), id.Signins.Success, id.Signins.Failure}
+		if got != w {
+			t.Errorf("%s:\n got %+v\nwant %+v\nreasons: %q", w.user, got, w, id.Reasons)
+		}
+		if len(id.Reasons) == 0 {
+			t.Errorf("%s: no reasons", w.user)
+		}
+	}
+	if got := find(t, r, "gina@outlook.com"); !got.Consumer || got.HomeTenant != consumer {
+		t.Errorf("gina: consumer %v home %q", got.Consumer, got.HomeTenant)
+	}
+	if got := find(t, r, "frank@fabrikam.com").IPAlsoUsedBy; !slices.Equal(got, []string{"bob@contoso.com"}) {
+		t.Errorf("frank ip_also_used_by = %v", got)
+	}
+	if got := find(t, r, "ivan@fabrikam.com").IPAlsoUsedBy; !slices.Equal(got, []string{"judy@fabrikam.com"}) {
+		t.Errorf("ivan ip_also_used_by = %v", got)
+	}
+	if got := find(t, r, "pilar@fabrikam.com").Signins.IPs; !slices.Equal(got, []string{"203.0.113.7"}) {
+		t.Errorf("pilar IPs = %v (notations must normalise)", got)
+	}
+	mal := find(t, r, "mallory@evil.example")
+	if !strings.Contains(mal.Reasons[0], thirdPartyApp) || !strings.Contains(mal.Reasons[0], "ual.jsonl:") {
+		t.Errorf("anomalous reason does not cite the app and record: %q", mal.Reasons[0])
+	}
+	// Sorted by severity, then user.
+	for i := 1; i < len(r.Identities); i++ {
+		a, b := r.Identities[i-1], r.Identities[i]
+		if SeverityRank(a.Severity) < SeverityRank(b.Severity) || (a.Severity == b.Severity && a.User > b.User) {
+			t.Errorf("identities out of order: %s/%s before %s/%s", a.Severity, a.User, b.Severity, b.User)
+		}
+	}
+	if r.Tenant.IDs[0] != ourTenant || !r.Tenant.Inferred {
+		t.Errorf("tenant = %+v", r.Tenant)
+	}
+	if !slices.Equal(r.Tenant.Domains, []string{"contoso.com", "contoso.onmicrosoft.com"}) {
+		t.Errorf("domains = %v", r.Tenant.Domains)
+	}
+	if r.Summary.ByVerdict[VerdictAnomalous] != 1 || r.Summary.ByVerdict[VerdictShared] != 2 {
+		t.Errorf("summary = %+v", r.Summary)
+	}
+}
+
+func TestDedupAcrossFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := signin(0, "pilar@fabrikam.com", fabrikam, "203.0.113.7", sharePointApp, true)
+	b := spo(1, "FileModified", "pilar@fabrikam.com", "203.0.113.7", "https://contoso.sharepoint.com/x")
+	c := members()
+	p1 := writeJSONL(t, dir, "a.jsonl", append([]rec{a, b}, c...)...)
+	p2 := writeJSONL(t, dir, "b.jsonl", b, a, b)
+	for _, workers := range []int{1, 2, 4} {
+		r := run(t, Options{Workers: workers}, p1, p2)
+		if r.Input.Records != 6 || r.Input.Duplicates != 3 {
+			t.Errorf("workers %d: records %d duplicates %d, want 6 and 3", workers, r.Input.Records, r.Input.Duplicates)
+		}
+		id := find(t, r, "pilar@fabrikam.com")
+		if id.Activity.ByUser != 1 || id.Signins.Success != 1 {
+			t.Errorf("workers %d: by_user %d success %d", workers, id.Activity.ByUser, id.Signins.Success)
+		}
+		// Evidence cites the first place the record appears.
+		if src := id.Activity.Evidence[0].Source; src != p1+":2" {
+			t.Errorf("workers %d: evidence source %q, want %s:2", workers, src, p1)
+		}
+		if r.Input.Files[1].Records != 3 {
+			t.Errorf("file b records = %d, want 3 (read, before dedup)", r.Input.Files[1].Records)
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	var recs []rec
+	for i := range 300 {
+		ip := fmt.Sprintf("203.0.113.%d", i%40)
+		recs = append(recs, signin(i, fmt.Sprintf("user%d@fabrikam.com", i%25), fabrikam, ip, sharePointApp, i%7 != 0))
+		recs = append(recs, spo(i, "FileAccessed", fmt.Sprintf("user%d@fabrikam.com", i%13), ip, fmt.Sprintf("https://x/%d", i)))
+		recs = append(recs, signin(i, fmt.Sprintf("m%d@contoso.com", i%9), ourTenant, ip, sharePointApp, true))
+	}
+	p := writeJSONL(t, dir, "x.jsonl", recs...)
+	var first []byte
+	for _, workers := range []int{1, 2, 3, 8} {
+		r := run(t, Options{Workers: workers, MaxEvidence: 3, Source: sourceOpts(512)}, p)
+		got, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = got
+			continue
+		}
+		if !bytes.Equal(first, got) {
+			t.Fatalf("workers %d: report differs from workers 1", workers)
+		}
+	}
+}
+
+func TestFilters(t *testing.T) {
+	dir := t.TempDir()
+	recs := append(members(),
+		signin(10, "pilar@fabrikam.com", fabrikam, "203.0.113.7", accessPanel, true),
+		signin(200, "late@fabrikam.com", fabrikam, "203.0.113.8", accessPanel, true),
+	)
+	other := signin(11, "x@other.example", fabrikam, "203.0.113.9", accessPanel, true)
+	other["OrganizationId"] = "11111111-2222-4333-8444-555555555555"
+	recs = append(recs, other)
+	p := writeJSONL(t, dir, "x.jsonl", recs...)
+	r := run(t, Options{Until: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC), Tenants: []string{strings.ToUpper(ourTenant)}}, p)
+	if len(r.Identities) != 1 || r.Identities[0].User != "pilar@fabrikam.com" {
+		t.Errorf("identities = %+v", r.Identities)
+	}
+	if r.Filtered != 2 || r.Tenant.Inferred {
+		t.Errorf("filtered %d inferred %v", r.Filtered, r.Tenant.Inferred)
+	}
+}
+
+func TestBadRecordsCountedAndNamed(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := json.Marshal(signin(0, "pilar@fabrikam.com", fabrikam, "203.0.113.7", accessPanel, true))
+	content := string(good) + "\n{\"CreationTime\":\"2026-10-01T00:00:00\",\"Id\":\n\xff\xfe{}\n" + `{"Id":"x"}` + "\n"
+	p := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(p, []byte(content), 0o644)
+	r := run(t, Options{}, p)
+	if r.Input.Records != 1 || r.Input.Skipped != 3 {
+		t.Fatalf("records %d skipped %d, want 1 and 3", r.Input.Records, r.Input.Skipped)
+	}
+	var msgs []string
+	for _, pr := range r.Problems {
+		msgs = append(msgs, pr.Error())
+	}
+	want := []string{
+		p + ": line 2: truncated record",
+		p + ": line 3: invalid UTF-8",
+		p + ": line 4: no CreationTime",
+	}
+	if !slices.Equal(msgs, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
+	}
+	if _, err := Run(context.Background(), []string{p}, Options{Strict: true}); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("strict: err = %v, want the line 2 problem", err)
+	}
+}
+
+// sourceOpts makes small batches so that records spread over workers.
+func sourceOpts(batchBytes int) source.Options { return source.Options{BatchBytes: batchBytes} }

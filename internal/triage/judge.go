@@ -1,0 +1,511 @@
+package triage
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/outsider-sec/outsider/internal/apps"
+	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/tenant"
+)
+
+// consumerDomains are personal Microsoft account domains, used to mark an
+// account as a consumer one when no record gives its home tenant.
+var consumerDomains = map[string]bool{
+	"outlook.com": true, "hotmail.com": true, "live.com": true, "msn.com": true, "passport.com": true,
+}
+
+// classified is a sign-in actor's class (docs/rules.md "Classify").
+type classified struct {
+	class    string
+	home     string
+	consumer bool
+}
+
+// judge turns the merged aggregates into the report's identities.
+type judge struct {
+	a       *agg
+	t       *tenant.Tenant
+	k       int
+	classes map[string]classified
+	cite    func(r *ref) string
+	// citeSource renders only "file:line" (evidence's source field)
+	citeSource func(r *ref) string
+	// indexes over buckets, built for the identities that need them
+	byUser map[string][]*bucket
+	byIP   map[netip.Addr][]*bucket
+	anon   []*bucket
+}
+
+// classify applies rules 1–4 to every sign-in actor; rule 5 needs our
+// domains, which come from the members found by rule 4.
+func (j *judge) classify() {
+	j.classes = make(map[string]classified, len(j.a.users))
+	var pending []*userStats
+	for _, u := range j.a.users {
+		switch {
+		case u.unusable:
+			j.classes[u.user] = classified{class: ClassExternalUnknown, home: mostFrequentForeign(u.tenants, j.t)}
+		case u.guest:
+			j.classes[u.user] = classified{class: ClassGuest}
+		default:
+			if home := mostFrequentForeign(u.tenants, j.t); home != "" {
+				j.classes[u.user] = classified{class: ClassPassthrough, home: home, consumer: home == apps.ConsumerTenant}
+			} else if len(u.tenants) > 0 {
+				j.classes[u.user] = classified{class: ClassMember}
+			} else {
+				pending = append(pending, u)
+			}
+		}
+	}
+	for _, u := range pending {
+		dom := string(audit.Domain([]byte(u.user)))
+		foreign := len(j.t.Domains) > 0 && !j.t.HasDomain(dom)
+		if u.actorUnknown || foreign {
+			j.classes[u.user] = classified{class: ClassPassthrough, consumer: consumerDomains[dom]}
+		} else {
+			j.classes[u.user] = classified{class: ClassMember}
+		}
+	}
+}
+
+// memberDomains are the UPN domains of members found by actor tenant, the
+// inferred "our domains".
+func memberDomains(a *agg, t *tenant.Tenant) []string {
+	set := map[string]bool{}
+	for _, u := range a.users {
+		if u.unusable || u.guest || mostFrequentForeign(u.tenants, t) != "" || len(u.tenants) == 0 {
+			continue
+		}
+		if d := audit.Domain([]byte(u.user)); d != nil {
+			set[string(d)] = true
+		}
+	}
+	for d := range a.guestHosts {
+		set[d] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// mostFrequentForeign returns the actor tenant, not ours, seen most often
+// (ties: the smallest id), or "".
+func mostFrequentForeign(tenants map[string]int64, t *tenant.Tenant) string {
+	best, bestN := "", int64(0)
+	for id, n := range tenants {
+		if t.IsOurs(id) {
+			continue
+		}
+		if n > bestN || (n == bestN && id < best) {
+			best, bestN = id, n
+		}
+	}
+	return best
+}
+
+// isMember reports whether a user counts as one of ours when it appears in
+// another identity's P: a classified member, or an account that never
+// signed in but has one of our domains.
+func (j *judge) isMember(user string) bool {
+	if c, ok := j.classes[user]; ok {
+		return c.class == ClassMember
+	}
+	d := audit.Domain([]byte(user))
+	return d != nil && j.t.HasDomain(string(d))
+}
+
+func (j *judge) isExternal(user string) bool {
+	c, ok := j.classes[user]
+	return ok && c.class != ClassMember
+}
+
+// index builds the user and IP indexes over buckets, restricted to the
+// external identities and their IPs: the only lookups judging needs.
+func (j *judge) index(externals []*userStats) {
+	j.byUser = map[string][]*bucket{}
+	j.byIP = map[netip.Addr][]*bucket{}
+	for _, u := range externals {
+		j.byUser[u.user] = nil
+		for ip := range u.ips {
+			j.byIP[ip] = nil
+		}
+	}
+	for _, b := range j.a.buckets {
+		if _, ok := j.byUser[b.user]; ok {
+			j.byUser[b.user] = append(j.byUser[b.user], b)
+		}
+		for _, ip := range b.ips {
+			if _, ok := j.byIP[ip]; ok {
+				j.byIP[ip] = append(j.byIP[ip], b)
+			}
+		}
+	}
+}
+
+// identities judges every external sign-in actor.
+func (j *judge) identities() []Identity {
+	var externals []*userStats
+	for _, u := range j.a.users {
+		if j.classes[u.user].class != ClassMember {
+			externals = append(externals, u)
+		}
+	}
+	slices.SortFunc(externals, func(x, y *userStats) int { return strings.Compare(x.user, y.user) })
+	j.index(externals)
+	out := make([]Identity, 0, len(externals))
+	for _, u := range externals {
+		out = append(out, j.identity(u))
+	}
+	slices.SortStableFunc(out, func(x, y Identity) int {
+		if d := SeverityRank(y.Severity) - SeverityRank(x.Severity); d != 0 {
+			return d
+		}
+		return strings.Compare(x.User, y.User)
+	})
+	return out
+}
+
+// sets is U, P and H for one identity, as found in the buckets.
+type sets struct {
+	u, p []*bucket
+	// pExcludeSignins marks P buckets of other outside identities, whose
+	// sign-ins are context (ip_also_used_by), not activity.
+	pExcludeSignins map[*bucket]bool
+
+	byUser, byIP int64
+	nonAccess    int64 // records of U that are not opening shared content
+	anonUsed     int64 // AnonymousLinkUsed records in U
+	sharing      int64 // |H|
+	mailbox      bool
+	admin        bool
+
+	ops, uOps, pOps map[string]int64
+	alsoUsedBy      []string
+	evidence        []ref
+	shareRefs       []ref
+
+	// records reasons cite
+	firstU, firstP, firstNonAccess *ref
+	firstMailbox, firstAdmin       *ref
+	firstAnonUsed                  *ref
+	memberRecord                   *ref
+	memberUser                     string
+}
+
+func (j *judge) collect(u *userStats) *sets {
+	s := &sets{ops: map[string]int64{}, uOps: map[string]int64{}, pOps: map[string]int64{}, pExcludeSignins: map[*bucket]bool{}}
+	// U: the identity's own non-sign-in records ...
+	seen := map[*bucket]bool{}
+	for _, b := range j.byUser[u.user] {
+		if b.nonSignin > 0 {
+			s.u = append(s.u, b)
+			seen[b] = true
+		}
+	}
+	// ... and anonymous-link users' records from its IPs; P: everyone
+	// else's records from its IPs.
+	also := map[string]bool{}
+	for _, ip := range sortedIPs(u.ips) {
+		for _, b := range j.byIP[ip] {
+			if seen[b] || b.user == u.user {
+				continue
+			}
+			seen[b] = true
+			if b.kind == audit.UserAnonymous {
+				s.u = append(s.u, b)
+				continue
+			}
+			if b.user != "" {
+				also[b.user] = true
+			}
+			if j.isExternal(b.user) {
+				if b.nonSignin == 0 {
+					continue
+				}
+				s.pExcludeSignins[b] = true
+			}
+			s.p = append(s.p, b)
+		}
+	}
+	s.alsoUsedBy = slices.Sorted(maps.Keys(also))
+	sortBuckets(s.u)
+	sortBuckets(s.p)
+
+	var ev topK
+	for _, b := range s.u {
+		s.byUser += b.nonSignin
+		s.nonAccess += b.nonAccess
+		s.anonUsed += b.anonUsed
+		s.mailbox = s.mailbox || b.cats&audit.CatMailbox != 0
+		s.admin = s.admin || b.cats&audit.CatAdmin != 0
+		for _, oc := range b.ops {
+			s.ops[oc.op] += oc.n
+			s.uOps[oc.op] += oc.n
+		}
+		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox)
+		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin)
+		s.firstNonAccess = earlier(s.firstNonAccess, b.firstNonAccess)
+		s.firstU = earlier(s.firstU, b.evNon.first())
+		if b.kind == audit.UserAnonymous && b.anonUsed > 0 {
+			for i := range b.evNon.items {
+				if b.evNon.items[i].op == "AnonymousLinkUsed" {
+					s.firstAnonUsed = earlier(s.firstAnonUsed, &b.evNon.items[i])
+					break
+				}
+			}
+		}
+		ev.merge(j.k, &b.evNon)
+	}
+	for _, b := range s.p {
+		s.byIP += b.nonSignin
+		s.mailbox = s.mailbox || b.cats&audit.CatMailbox != 0
+		s.admin = s.admin || b.cats&audit.CatAdmin != 0
+		for _, oc := range b.ops {
+			s.ops[oc.op] += oc.n
+			s.pOps[oc.op] += oc.n
+		}
+		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox)
+		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin)
+		s.firstP = earlier(s.firstP, b.evNon.first())
+		ev.merge(j.k, &b.evNon)
+		if !s.pExcludeSignins[b] {
+			s.byIP += b.signins
+			for _, oc := range b.signOps {
+				s.ops[oc.op] += oc.n
+				s.pOps[oc.op] += oc.n
+			}
+			s.firstP = earlier(s.firstP, b.evSig.first())
+			ev.merge(j.k, &b.evSig)
+		}
+		if j.isMember(b.user) && (b.nonSignin > 0 || !s.pExcludeSignins[b]) {
+			first := earlier(b.evNon.first(), b.evSig.first())
+			if s.memberRecord == nil || (first != nil && refBefore(first, s.memberRecord)) {
+				s.memberRecord, s.memberUser = first, b.user
+			}
+		}
+	}
+	s.evidence = ev.items
+
+	// H: sharing records naming it, plus anonymous-link use from its IPs.
+	s.sharing = s.anonUsed
+	if sh := j.a.shares[u.user]; sh != nil {
+		s.sharing += sh.count
+		s.shareRefs = sh.ev.items
+	}
+	return s
+}
+
+func sortBuckets(bs []*bucket) {
+	slices.SortFunc(bs, func(x, y *bucket) int {
+		if c := strings.Compare(x.user, y.user); c != 0 {
+			return c
+		}
+		return slices.CompareFunc(x.ips, y.ips, func(a, b netip.Addr) int { return a.Compare(b) })
+	})
+}
+
+func sortedIPs(set map[netip.Addr]struct{}) []netip.Addr {
+	ips := slices.Collect(maps.Keys(set))
+	slices.SortFunc(ips, func(a, b netip.Addr) int { return a.Compare(b) })
+	return ips
+}
+
+// identity judges one external identity.
+func (j *judge) identity(u *userStats) Identity {
+	c := j.classes[u.user]
+	s := j.collect(u)
+	id := Identity{
+		User:       u.user,
+		Class:      c.class,
+		HomeTenant: c.home,
+		Consumer:   c.consumer,
+		Signins: Signins{
+			Success:    u.success,
+			Failure:    u.failure + u.interrupted,
+			First:      audit.FormatTime(u.first),
+			Last:       audit.FormatTime(u.last),
+			IPs:        []string{},
+			UserAgents: append([]string{}, u.uas...),
+			Apps:       []App{},
+		},
+		Activity: Activity{
+			ByUser:     s.byUser,
+			ByIP:       s.byIP,
+			Operations: s.ops,
+			Evidence:   []Evidence{},
+		},
+		Sharing:      []Share{},
+		IPAlsoUsedBy: s.alsoUsedBy,
+		Reasons:      []string{},
+	}
+	if id.IPAlsoUsedBy == nil {
+		id.IPAlsoUsedBy = []string{}
+	}
+	for _, ip := range sortedIPs(u.ips) {
+		id.Signins.IPs = append(id.Signins.IPs, ip.String())
+	}
+	appIDs := slices.Sorted(maps.Keys(u.apps))
+	var thirdParty []string
+	for _, appID := range appIDs {
+		st := u.apps[appID]
+		a := App{ID: appID, Count: st.count}
+		if appID == "" {
+			a.Name = "(not recorded)"
+		} else if info, ok := apps.Lookup(appID); ok {
+			a.Name, a.FirstParty = info.Name, true
+		}
+		id.Signins.Apps = append(id.Signins.Apps, a)
+		if appID != "" && !a.FirstParty && st.success > 0 {
+			thirdParty = append(thirdParty, appID)
+		}
+	}
+	for _, r := range s.evidence {
+		id.Activity.Evidence = append(id.Activity.Evidence, j.evidence(&r))
+	}
+	for _, r := range s.shareRefs {
+		id.Sharing = append(id.Sharing, Share{
+			Time: audit.FormatTime(r.time), Operation: r.op, By: r.user,
+			Target: r.target, Object: r.object, RecordID: r.id,
+		})
+	}
+	j.verdict(&id, u, c, s, thirdParty)
+	return id
+}
+
+func (j *judge) evidence(r *ref) Evidence {
+	e := Evidence{
+		Time: audit.FormatTime(r.time), Operation: r.op, User: r.user,
+		Object: r.object, RecordID: r.id, Source: j.citeSource(r),
+	}
+	if r.ip.IsValid() {
+		e.IP = r.ip.String()
+	}
+	return e
+}
+
+// verdict applies DESIGN.md's rule (docs/rules.md "Judge") and writes the
+// reasons, each citing the records that decided it.
+func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, thirdParty []string) {
+	signins := describeSignins(u)
+	switch {
+	case c.class != ClassGuest && len(thirdParty) > 0:
+		id.Verdict, id.Severity = VerdictAnomalous, SeverityHigh
+		for _, appID := range thirdParty {
+			st := u.apps[appID]
+			id.Reasons = append(id.Reasons, fmt.Sprintf(
+				"%d successful sign-in(s) to application %s, which is not a Microsoft first-party application: Entra ID allows pass-through sign-ins only to first-party applications, so this account reached an application it should not (first: %s)",
+				st.success, appID, j.cite(st.firstSuccess)))
+		}
+		id.Reasons = append(id.Reasons, signins)
+		j.activityReasons(id, s)
+	case s.byUser == 0 && s.byIP == 0:
+		id.Verdict, id.Severity = VerdictSigninOnly, SeverityInfo
+		id.Reasons = append(id.Reasons, signins+"; no other record by the account or from its IPs, which Microsoft's guidance says can be ignored")
+		if s.sharing > 0 {
+			id.Reasons = append(id.Reasons, fmt.Sprintf("shared with it %d time(s) but never used (first: %s)", s.sharing, j.citeShare(s)))
+		}
+	case s.sharing > 0 && s.byIP == 0 && s.nonAccess == 0:
+		id.Verdict, id.Severity = VerdictShared, SeverityLow
+		id.Reasons = append(id.Reasons, signins)
+		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %d sharing record(s) (first: %s)", s.sharing, j.citeShare(s)))
+		id.Reasons = append(id.Reasons, fmt.Sprintf("all %d of its other records open shared SharePoint/OneDrive content (%s; first: %s), and nobody else used its IPs",
+			s.byUser, formatOps(s.uOps), j.cite(s.firstU)))
+	default:
+		id.Verdict, id.Severity = VerdictActivity, SeverityMedium
+		id.Reasons = append(id.Reasons, signins)
+		j.activityReasons(id, s)
+		if s.mailbox || s.admin || s.memberRecord != nil {
+			id.Severity = SeverityHigh
+		}
+	}
+}
+
+// activityReasons explains U and P, and what raises activity to high.
+func (j *judge) activityReasons(id *Identity, s *sets) {
+	if s.byUser > 0 {
+		msg := fmt.Sprintf("%d record(s) by the account besides sign-ins (%s; first: %s)", s.byUser, formatOps(s.uOps), j.cite(s.firstU))
+		if s.sharing > 0 && s.nonAccess > 0 {
+			msg += fmt.Sprintf("; sharing does not explain %d of them (first: %s)", s.nonAccess, j.cite(s.firstNonAccess))
+		} else if s.sharing == 0 && id.Verdict == VerdictActivity && s.nonAccess == 0 {
+			msg += "; nobody in the organisation is recorded sharing anything with it"
+		}
+		id.Reasons = append(id.Reasons, msg)
+	}
+	if s.byIP > 0 {
+		id.Reasons = append(id.Reasons, fmt.Sprintf("%d record(s) by others from its IPs (%s; first: %s)", s.byIP, formatOps(s.pOps), j.cite(s.firstP)))
+	}
+	if s.mailbox {
+		id.Reasons = append(id.Reasons, "mailbox access (first: "+j.cite(s.firstMailbox)+")")
+	}
+	if s.admin {
+		id.Reasons = append(id.Reasons, "administrative operation (first: "+j.cite(s.firstAdmin)+")")
+	}
+	if s.memberRecord != nil {
+		id.Reasons = append(id.Reasons, fmt.Sprintf("its IPs are also used by member account %s (first: %s)", s.memberUser, j.cite(s.memberRecord)))
+	}
+}
+
+func (j *judge) citeShare(s *sets) string {
+	var r *ref
+	if len(s.shareRefs) > 0 {
+		r = &s.shareRefs[0]
+	}
+	r = earlier(r, s.firstAnonUsed)
+	if r == nil {
+		return "not kept"
+	}
+	if r.target != "" {
+		return fmt.Sprintf("%s %s %s with it, %s", r.user, r.op, r.object, j.cite(r))
+	}
+	return fmt.Sprintf("%s from its IP, %s", r.op, j.cite(r))
+}
+
+func describeSignins(u *userStats) string {
+	total := u.success + u.failure + u.interrupted
+	parts := []string{fmt.Sprintf("%d successful", u.success)}
+	if u.failure > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", u.failure))
+	}
+	if u.interrupted > 0 {
+		parts = append(parts, fmt.Sprintf("%d interrupted", u.interrupted))
+	}
+	return fmt.Sprintf("%d sign-in(s) (%s) from %d IP(s)", total, strings.Join(parts, ", "), len(u.ips))
+}
+
+// formatOps renders an operation histogram, largest first, at most 6.
+func formatOps(ops map[string]int64) string {
+	type kv struct {
+		op string
+		n  int64
+	}
+	var list []kv
+	for op, n := range ops {
+		list = append(list, kv{op, n})
+	}
+	slices.SortFunc(list, func(a, b kv) int {
+		if a.n != b.n {
+			if a.n > b.n {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.op, b.op)
+	})
+	var b strings.Builder
+	for i, e := range list {
+		if i == 6 {
+			fmt.Fprintf(&b, ", %d more operations", len(list)-6)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(e.op)
+		b.WriteString(" ")
+		b.WriteString(strconv.FormatInt(e.n, 10))
+	}
+	return b.String()
+}

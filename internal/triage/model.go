@@ -1,0 +1,162 @@
+package triage
+
+import "github.com/outsider-sec/outsider/internal/source"
+
+// Schema names the JSON contract this package fills (DESIGN.md "Output
+// contract"). A change to the JSON shape is a new schema name.
+const Schema = "outsider/triage/v1"
+
+// Report is the triage result: exactly the outsider/triage/v1 document,
+// plus what renderers show beside it (problems) but JSON does not carry.
+type Report struct {
+	Schema     string     `json:"schema"`
+	Tenant     TenantInfo `json:"tenant"`
+	Input      InputInfo  `json:"input"`
+	Summary    Summary    `json:"summary"`
+	Identities []Identity `json:"identities"`
+
+	// Problems are the input problems, sorted by file and line, at most
+	// MaxProblemsPerFile per file (ProblemsOmitted counts the rest).
+	Problems        []source.Problem `json:"-"`
+	ProblemsOmitted int64            `json:"-"`
+	// Filtered counts distinct records left out by --since, --until or
+	// --tenant.
+	Filtered int64 `json:"-"`
+	// TenantSource says in words where the tenant came from.
+	TenantSource string `json:"-"`
+}
+
+// TenantInfo is our tenant: ids, domains, and whether they were inferred.
+type TenantInfo struct {
+	IDs      []string `json:"ids"`
+	Domains  []string `json:"domains"`
+	Inferred bool     `json:"inferred"`
+}
+
+// InputInfo describes what was read. Records counts distinct records kept,
+// Duplicates the repeats dropped, Skipped what could not be read.
+type InputInfo struct {
+	Files      []FileInfo `json:"files"`
+	Records    int64      `json:"records"`
+	Duplicates int64      `json:"duplicates"`
+	Skipped    int64      `json:"skipped"`
+	From       string     `json:"from"`
+	To         string     `json:"to"`
+}
+
+// FileInfo is one input: records read from it (before deduplication
+// across files, which depends on what else was read) and records skipped.
+type FileInfo struct {
+	Path    string `json:"path"`
+	Format  string `json:"format"`
+	Records int64  `json:"records"`
+	Skipped int64  `json:"skipped"`
+}
+
+// Summary counts identities per verdict.
+type Summary struct {
+	Identities int            `json:"identities"`
+	ByVerdict  map[string]int `json:"by_verdict"`
+}
+
+// Verdicts, from DESIGN.md's due-diligence rule.
+const (
+	VerdictAnomalous  = "anomalous"
+	VerdictActivity   = "activity"
+	VerdictShared     = "shared"
+	VerdictSigninOnly = "signin-only"
+)
+
+// Severities, highest first.
+const (
+	SeverityHigh   = "high"
+	SeverityMedium = "medium"
+	SeverityLow    = "low"
+	SeverityInfo   = "info"
+)
+
+// Classes of sign-in actors.
+const (
+	ClassMember          = "member"
+	ClassGuest           = "guest"
+	ClassPassthrough     = "passthrough"
+	ClassExternalUnknown = "external-unknown"
+)
+
+// SeverityRank orders severities: high 3 … info 0, unknown -1.
+func SeverityRank(s string) int {
+	switch s {
+	case SeverityHigh:
+		return 3
+	case SeverityMedium:
+		return 2
+	case SeverityLow:
+		return 1
+	case SeverityInfo:
+		return 0
+	}
+	return -1
+}
+
+// Identity is one outside identity with its verdict and evidence.
+type Identity struct {
+	User         string   `json:"user"`
+	Class        string   `json:"class"`
+	HomeTenant   string   `json:"home_tenant"`
+	Consumer     bool     `json:"consumer"`
+	Verdict      string   `json:"verdict"`
+	Severity     string   `json:"severity"`
+	Reasons      []string `json:"reasons"`
+	Signins      Signins  `json:"signins"`
+	Activity     Activity `json:"activity"`
+	Sharing      []Share  `json:"sharing"`
+	IPAlsoUsedBy []string `json:"ip_also_used_by"`
+}
+
+// Signins summarises S, the identity's sign-in records.
+type Signins struct {
+	Success    int64    `json:"success"`
+	Failure    int64    `json:"failure"`
+	First      string   `json:"first"`
+	Last       string   `json:"last"`
+	IPs        []string `json:"ips"`
+	UserAgents []string `json:"user_agents"`
+	Apps       []App    `json:"apps"`
+}
+
+// App is an application the identity signed in to.
+type App struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	FirstParty bool   `json:"first_party"`
+	Count      int64  `json:"count"`
+}
+
+// Activity is U and P: ByUser = |U|, ByIP = |P|, exact; Evidence capped.
+type Activity struct {
+	ByUser     int64            `json:"by_user"`
+	ByIP       int64            `json:"by_ip"`
+	Operations map[string]int64 `json:"operations"`
+	Evidence   []Evidence       `json:"evidence"`
+}
+
+// Evidence is one record behind a verdict, with where to find it raw.
+type Evidence struct {
+	Time      string `json:"time"`
+	Operation string `json:"operation"`
+	User      string `json:"user"`
+	IP        string `json:"ip"`
+	Object    string `json:"object"`
+	RecordID  string `json:"record_id"`
+	Source    string `json:"source"`
+}
+
+// Share is one sharing record naming the identity (H).
+type Share struct {
+	Time      string `json:"time"`
+	Operation string `json:"operation"`
+	By        string `json:"by"`
+	Target    string `json:"target"`
+	Object    string `json:"object"`
+	RecordID  string `json:"record_id"`
+}
