@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Times the whole outsider CLI beside the DuckDB peer (../shared/bench/duckdb-peer)
+# on generated inputs, several runs each, and prints medians: MB/s and peak RSS.
+#
+#   bench/run.sh                 # 1 GB JSON Lines and 1 GB Purview CSV, 3 runs
+#   SIZE=256MB RUNS=5 bench/run.sh
+#   FORMATS="jsonl purview-csv jsonl.gz" bench/run.sh
+#
+# Inputs are generated once into bench/out/ (by 'outsider generate', seeded) and
+# reused. The peer is copied to a temporary folder and installed with npm; set
+# PEER=0 to skip it (when ../shared or npm is absent). Needs /usr/bin/time (GNU).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE=${SIZE:-1GB}
+RUNS=${RUNS:-3}
+FORMATS=${FORMATS:-"jsonl purview-csv"}
+PEER=${PEER:-1}
+OUT=bench/out
+mkdir -p "$OUT"
+
+go build -o "$OUT/outsider" ./cmd/outsider
+
+peer_dir=""
+if [ "$PEER" = 1 ] && [ -d ../shared/bench/duckdb-peer ] && command -v npm >/dev/null; then
+  peer_dir=$(mktemp -d)
+  trap 'rm -rf "$peer_dir"' EXIT
+  cp -r ../shared/bench/duckdb-peer/. "$peer_dir"
+  (cd "$peer_dir" && npm install --silent >/dev/null 2>&1) || peer_dir=""
+fi
+
+# input FORMAT → path, generating it once.
+input() {
+  local fmt=$1 gz=""
+  case "$fmt" in *.gz) gz=1; fmt=${fmt%.gz} ;; esac
+  local ext=jsonl
+  case "$fmt" in *csv*) ext=csv ;; json|ps-json|graph-audit) ext=json ;; esac
+  local f="$OUT/tenant-$SIZE-$fmt.$ext"
+  if [ ! -s "$f" ]; then
+    "$OUT/outsider" generate --size "$SIZE" --format "$fmt" --seed 7 -o "$f" --expected "$f.expected.json" >&2
+  fi
+  if [ -n "$gz" ]; then
+    [ -s "$f.gz" ] || gzip -1 -k -c "$f" > "$f.gz"
+    f="$f.gz"
+  fi
+  echo "$f"
+}
+
+# measure CMD... → "seconds maxrss_kb" for one run (output discarded).
+measure() {
+  local t
+  t=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+  echo "$t"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
+
+row() { printf '| %-24s | %-22s | %9s | %9s | %9s |\n' "$@"; }
+
+echo
+echo "machine: $(nproc) CPUs, $(awk '/model name/ {sub(/.*: /,""); print; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB; go: $(go version | cut -d' ' -f3); $(date -u +%Y-%m-%d)"
+echo "runs per cell: $RUNS (median); size: $SIZE; peer: ${peer_dir:+DuckDB via @duckdb/node-api}${peer_dir:-skipped}"
+echo
+row "input" "tool" "MB/s" "seconds" "peak RSS"
+row "------------------------" "----------------------" "---------" "---------" "---------"
+for fmt in $FORMATS; do
+  f=$(input "$fmt")
+  mb=$(du -m --apparent-size "$f" | cut -f1)
+  tools=("outsider")
+  [ -n "$peer_dir" ] && [[ "$fmt" != *.gz ]] && tools+=("duckdb-peer")
+  for tool in "${tools[@]}"; do
+    secs=(); rss=()
+    for _ in $(seq "$RUNS"); do
+      if [ "$tool" = outsider ]; then
+        read -r s m < <(measure "$OUT/outsider" triage --format json --quiet "$f")
+      else
+        read -r s m < <(measure node "$peer_dir/triage_duckdb.mjs" "$f")
+      fi
+      secs+=("$s"); rss+=("$m")
+    done
+    s=$(printf '%s\n' "${secs[@]}" | median)
+    m=$(printf '%s\n' "${rss[@]}" | median)
+    mbs=$(awk -v mb="$mb" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", mb / s; else print "inf" }')
+    row "$(basename "$f") ($mb MB)" "$tool" "$mbs" "$s" "$((m / 1024)) MB"
+  done
+done
