@@ -53,8 +53,8 @@ func (d *Decoder) Decode(data []byte, ev *Event) error {
 	if s.i < len(s.data) {
 		return decodeErr("unexpected %s after the record", s.what())
 	}
+	envID, envTime := d.envID, d.envTime
 	if inner != nil {
-		envID, envTime := d.envID, d.envTime
 		ev.Reset()
 		is := scanner{data: inner}
 		if _, err := d.object(&is, ev, 1); err != nil {
@@ -64,13 +64,15 @@ func (d *Decoder) Decode(data []byte, ev *Event) error {
 		if is.i < len(is.data) {
 			return decodeErr("AuditData: unexpected %s after the record", is.what())
 		}
-		if len(ev.ID) == 0 {
-			ev.ID = envID
-		}
-		if ev.Time == 0 && envTime != nil {
-			if t, ok := ParseTime(envTime); ok {
-				ev.Time = t
-			}
+	}
+	// Fallbacks from an envelope (PowerShell's Identity and CreationDate,
+	// Graph's id and createdDateTime) or from Sentinel's renamed columns.
+	if len(ev.ID) == 0 {
+		ev.ID = envID
+	}
+	if ev.Time == 0 && envTime != nil {
+		if t, ok := ParseTime(envTime); ok {
+			ev.Time = t
 		}
 	}
 	if ev.Time == 0 {
@@ -131,7 +133,7 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 			ev.UserType, err = d.intValue(s)
 		case "Operation":
 			ev.Operation, err = d.needString(s, "Operation")
-		case "Workload":
+		case "Workload", "OfficeWorkload":
 			ev.Workload, err = d.looseString(s)
 		case "OrganizationId":
 			ev.OrgID, err = d.lowerString(s)
@@ -197,13 +199,15 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 				break
 			}
 			inner, err = d.auditData(s)
-		case "Identity", "id":
+		case "Identity", "id", "OfficeId":
+			// OfficeId: the record id in Microsoft Sentinel's OfficeActivity
+			// table, which renames some UAL columns.
 			if level == 0 {
 				d.envID, err = d.looseString(s)
 			} else {
 				err = s.skip(d)
 			}
-		case "CreationDate", "createdDateTime":
+		case "CreationDate", "createdDateTime", "TimeGenerated":
 			if level == 0 {
 				d.envTime, err = d.looseString(s)
 			} else {
