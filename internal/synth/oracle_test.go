@@ -1,0 +1,381 @@
+package synth
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+)
+
+// oracle is a second, deliberately plain implementation of docs/rules.md,
+// run over every decoded record of an output (noise included). It shares
+// nothing with the generator's bookkeeping but the rules text: it reads
+// maps from encoding/json, parses addresses with netip.ParseAddrPort, and
+// keeps its own application list. If it agrees with Expected, the answers
+// follow from the records as written, and noise touched no outsider.
+
+// oracleFirstParty is outsider_core_apps.csv's AppId column.
+var oracleFirstParty = map[string]bool{
+	"0000000c-0000-0000-c000-000000000000": true, "2793995e-0a7d-40d7-bd35-6968ba142197": true,
+	"00000003-0000-0ff1-ce00-000000000000": true, "08e18876-6177-487e-b8b5-cf950c1e598c": true,
+	"3bc2296e-aa22-4ed2-9e1e-946d05afa6a2": true, "33be1cef-03fb-444b-8fd3-08ca1b4d803f": true,
+	"ab9b8c07-8f02-4f72-87fa-80105867a763": true, "b26aadf8-566f-4478-926f-589f601d9c74": true,
+	"ffcb16e8-f789-467c-8ce9-f826a080d987": true, "00000002-0000-0ff1-ce00-000000000000": true,
+	"5d661950-3475-41cd-a2c3-d671a3162bc1": true, "27922004-5251-4030-b22d-91ecd9a37ea4": true,
+	"1fec8e78-bce4-4aaf-ab1b-5451cc387264": true, "5e3ce6c0-2b1f-4285-8d4b-75ee78787346": true,
+	"cc15fd57-2c6c-4117-a88c-83b1d56b4bbe": true, "00000004-0000-0ff1-ce00-000000000000": true,
+	"00000009-0000-0000-c000-000000000000": true, "871c010f-5e61-4fb1-83ac-98610a7e9110": true,
+	"00000005-0000-0ff1-ce00-000000000000": true, "c1c74fed-04c9-4704-80dc-9f79a2e515cb": true,
+	"e1ef36fd-b883-4dbf-97f0-9ece4b576fc6": true, "00000006-0000-0ff1-ce00-000000000000": true,
+	"4765445b-32c6-49b0-83e6-1d93765276ca": true, "4b233688-031c-404b-9a80-a4f3f2351f90": true,
+	"4345a7b9-9a63-4910-a426-35363201d503": true, "89bee1f7-5e6e-4d8a-9f3d-ecd601259da7": true,
+	"d3590ed6-52b3-4102-aeff-aad2292ab01c": true, "67e3df25-268a-4324-a550-0de1c7f97287": true,
+	"c9a559d2-7aab-4f13-a6ed-e7e9c52aec87": true, "2d4d3d8e-2be3-4bef-9f87-7875a61c29de": true,
+	"95de633a-083e-42f5-b444-a4295d8e9314": true, "cf53fce8-def6-4aeb-8d30-b158e7b1cf83": true,
+	"905fcf26-4eb7-48a0-9ff0-8dcc7194b5ba": true, "00000003-0000-0000-c000-000000000000": true,
+	"00000002-0000-0000-c000-000000000000": true,
+}
+
+// The lists of rules.md, written out again.
+var (
+	oInterrupt = map[string]bool{}
+	oOpening   = map[string]bool{}
+)
+
+func init() {
+	for _, c := range strings.Fields("50058 50072 50074 50076 50079 50097 50125 50129 50140 50143 50158 50199 81010 81012 81014") {
+		oInterrupt[c] = true
+	}
+	for _, op := range strings.Fields(`FileAccessed FileAccessedExtended FilePreviewed FileDownloaded
+		FileSyncDownloadedFull FileSyncDownloadedPartial PageViewed PageViewedExtended ClientViewSignaled
+		ListViewed ListItemViewed SecureLinkUsed AnonymousLinkUsed CompanyLinkUsed SharingInvitationAccepted
+		AccessInvitationAccepted`) {
+		oOpening[op] = true
+	}
+}
+
+type oRec struct {
+	m      map[string]any
+	user   string // canonical; "" unusable; "unknown:k" for unusable sign-ins
+	anon   bool
+	ips    map[netip.Addr]bool
+	signin bool
+}
+
+func oStr(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+func oCanon(s string) (user string, anon bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || s == "unknown" || s == "not available" || s == "n/a" || s == "null" {
+		return "", false
+	}
+	if s == "anonymous" || strings.HasPrefix(s, "urn:spo:anon#") {
+		return s, true
+	}
+	if strings.Contains(s, "|") {
+		parts := strings.Split(s, "|")
+		s = parts[len(parts)-1]
+	}
+	if strings.HasPrefix(s, "urn:spo:guest#") {
+		s = s[len("urn:spo:guest#"):]
+	}
+	if i := strings.Index(s, "#ext#"); i > 0 {
+		local := s[:i]
+		if j := strings.LastIndex(local, "_"); j > 0 {
+			s = local[:j] + "@" + local[j+1:]
+		}
+	}
+	return s, false
+}
+
+func oIP(s string) (netip.Addr, bool) {
+	if strings.HasPrefix(s, "[") {
+		// [v6]:port, [v6], and [v4]:port as proxies write it.
+		if i := strings.Index(s, "]"); i > 0 {
+			s = s[1:i]
+		}
+	} else if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+func oExt(m map[string]any, name string) string {
+	list, _ := m["ExtendedProperties"].([]any)
+	for _, x := range list {
+		kv, _ := x.(map[string]any)
+		if oStr(kv, "Name") == name {
+			return oStr(kv, "Value")
+		}
+	}
+	return oStr(m, name)
+}
+
+func oGUID(s string) bool {
+	if len(s) != 36 || strings.Count(s, "-") != 4 {
+		return false
+	}
+	for _, c := range strings.ReplaceAll(s, "-", "") {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// oracleResult is what the oracle derives from the records.
+type oracleResult struct {
+	identities []ExpectedIdentity
+	domains    []string
+}
+
+func runOracle(records []map[string]any) oracleResult {
+	ours := map[string]bool{}
+	recs := make([]oRec, len(records))
+	for i, m := range records {
+		ours[strings.ToLower(oStr(m, "OrganizationId"))] = true
+		op := oStr(m, "Operation")
+		r := oRec{m: m, ips: map[netip.Addr]bool{}, signin: op == "UserLoggedIn" || op == "UserLoginFailed"}
+		r.user, r.anon = oCanon(oStr(m, "UserId"))
+		for _, k := range []string{"ClientIP", "ActorIpAddress", "ClientIPAddress", "clientIp"} {
+			if a, ok := oIP(oStr(m, k)); ok {
+				r.ips[a] = true
+			}
+		}
+		if r.user == "" && r.signin {
+			key := ""
+			actors, _ := m["Actor"].([]any)
+			for _, x := range actors {
+				a, _ := x.(map[string]any)
+				if t, _ := a["Type"].(float64); t == 0 && oGUID(oStr(a, "ID")) {
+					key = strings.ToLower(oStr(a, "ID"))
+					break
+				}
+			}
+			if key == "" {
+				if k, _ := oCanon(oStr(m, "UserKey")); k != "" {
+					key = k
+				} else {
+					key = strings.ToLower(oStr(m, "ActorContextId"))
+				}
+			}
+			r.user = "unknown:" + key
+		}
+		recs[i] = r
+	}
+
+	// Classify.
+	class := map[string]string{}
+	tenants := map[string]map[string]int{}
+	signins := map[string][]*oRec{}
+	for i := range recs {
+		r := &recs[i]
+		if r.signin && !r.anon {
+			signins[r.user] = append(signins[r.user], r)
+		}
+	}
+	domains := map[string]bool{}
+	for u, ss := range signins {
+		guest, foreign, mine := false, false, false
+		tenants[u] = map[string]int{}
+		for _, r := range ss {
+			if strings.Contains(strings.ToLower(oStr(r.m, "UserId")), "#ext#") || r.m["UserType"] == 10.0 {
+				guest = true
+			}
+			ctx := strings.ToLower(oStr(r.m, "ActorContextId"))
+			if ctx == "" {
+				continue
+			}
+			if ours[ctx] {
+				mine = true
+			} else {
+				foreign = true
+				tenants[u][ctx]++
+			}
+		}
+		switch {
+		case strings.HasPrefix(u, "unknown:"):
+			class[u] = "external-unknown"
+		case guest:
+			class[u] = "guest"
+			for _, r := range ss {
+				id := strings.ToLower(oStr(r.m, "UserId"))
+				if strings.Contains(id, "#ext#") {
+					domains[id[strings.LastIndex(id, "@")+1:]] = true
+				}
+			}
+		case foreign:
+			class[u] = "passthrough"
+		case mine:
+			class[u] = "member"
+			domains[u[strings.LastIndex(u, "@")+1:]] = true
+		default:
+			class[u] = "unclassified"
+		}
+	}
+
+	var out []ExpectedIdentity
+	for x, cl := range class {
+		if cl == "member" {
+			continue
+		}
+		id := ExpectedIdentity{User: x, Class: cl, IPs: []string{}, Apps: []string{}, IPAlsoUsedBy: []string{}}
+		ips := map[netip.Addr]bool{}
+		apps := map[string]bool{}
+		anomalous := false
+		for _, r := range signins[x] {
+			for a := range r.ips {
+				ips[a] = true
+			}
+			app := strings.ToLower(oStr(r.m, "ApplicationId"))
+			if app != "" {
+				apps[app] = true
+			}
+			errNum := oStr(r.m, "ErrorNumber")
+			detail := oExt(r.m, "ResultStatusDetail")
+			loggedIn := oStr(r.m, "Operation") == "UserLoggedIn"
+			if loggedIn && oStr(r.m, "LogonError") == "" && (errNum == "" || errNum == "0") && (detail == "" || detail == "Success") {
+				id.SigninsSuccess++
+				if cl != "guest" && app != "" && !oracleFirstParty[app] {
+					anomalous = true
+				}
+				continue
+			}
+			id.SigninsFailure++
+			if loggedIn && (detail == "Redirect" || oInterrupt[errNum]) {
+				id.SigninsInterrupted++
+			}
+		}
+		best := ""
+		for t, n := range tenants[x] {
+			if best == "" || n > tenants[x][best] || n == tenants[x][best] && t < best {
+				best = t
+			}
+		}
+		id.HomeTenant = best
+		id.Consumer = cl == "passthrough" && best == "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+		var u, p []*oRec
+		also := map[string]bool{}
+		for i := range recs {
+			r := &recs[i]
+			if r.user == x {
+				if !r.signin {
+					u = append(u, r)
+				}
+				continue
+			}
+			shared := false
+			for a := range r.ips {
+				if ips[a] {
+					shared = true
+				}
+			}
+			if !shared {
+				continue
+			}
+			if r.anon {
+				u = append(u, r)
+				continue
+			}
+			if r.user == "" {
+				continue
+			}
+			also[r.user] = true
+			if r.signin && class[r.user] != "member" {
+				continue
+			}
+			p = append(p, r)
+		}
+		for i := range recs {
+			m := recs[i].m
+			switch oStr(m, "Operation") {
+			case "SharingInvitationCreated", "SharingInvitationUpdated", "SharingSet", "AddedToSecureLink",
+				"AddedToGroup", "AccessInvitationCreated", "AccessInvitationUpdated":
+				target := oStr(m, "TargetUserOrGroupName")
+				if target == "" {
+					target = oStr(m, "UserSharedWith")
+				}
+				if c, _ := oCanon(target); c == x {
+					id.Sharing++
+				}
+			}
+		}
+		for _, r := range u {
+			if oStr(r.m, "Operation") == "AnonymousLinkUsed" {
+				id.Sharing++
+			}
+		}
+		id.ByUser, id.ByIP = len(u), len(p)
+
+		heavy := false
+		for _, r := range append(append([]*oRec{}, u...), p...) {
+			rt, _ := r.m["RecordType"].(float64)
+			switch int(rt) {
+			case 1, 2, 3, 8, 18, 50:
+				heavy = true
+			}
+			switch oStr(r.m, "Operation") {
+			case "MailItemsAccessed", "MailboxLogin", "Send", "SendAs", "SendOnBehalf", "SiteCollectionAdminAdded", "SiteCollectionAdminRemoved":
+				heavy = true
+			}
+		}
+		for _, r := range p {
+			if class[r.user] == "member" {
+				heavy = true
+			}
+		}
+		opening := true
+		for _, r := range u {
+			wl := oStr(r.m, "Workload")
+			if (wl != "SharePoint" && wl != "OneDrive") || !oOpening[oStr(r.m, "Operation")] {
+				opening = false
+			}
+		}
+		switch {
+		case anomalous:
+			id.Verdict, id.Severity = "anomalous", "high"
+		case len(u) == 0 && len(p) == 0:
+			id.Verdict, id.Severity = "signin-only", "info"
+		case id.Sharing > 0 && len(p) == 0 && opening:
+			id.Verdict, id.Severity = "shared", "low"
+		case heavy:
+			id.Verdict, id.Severity = "activity", "high"
+		default:
+			id.Verdict, id.Severity = "activity", "medium"
+		}
+		var addrs []netip.Addr
+		for a := range ips {
+			addrs = append(addrs, a)
+		}
+		sort.Slice(addrs, func(i, j int) bool { return addrs[i].Compare(addrs[j]) < 0 })
+		for _, a := range addrs {
+			id.IPs = append(id.IPs, a.String())
+		}
+		for a := range apps {
+			id.Apps = append(id.Apps, a)
+		}
+		sort.Strings(id.Apps)
+		for o := range also {
+			id.IPAlsoUsedBy = append(id.IPAlsoUsedBy, o)
+		}
+		sort.Strings(id.IPAlsoUsedBy)
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := SeverityRank(out[i].Severity), SeverityRank(out[j].Severity)
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].User < out[j].User
+	})
+	var ds []string
+	for d := range domains {
+		ds = append(ds, d)
+	}
+	sort.Strings(ds)
+	return oracleResult{identities: out, domains: ds}
+}
