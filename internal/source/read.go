@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -46,6 +47,8 @@ type Batch struct {
 	// column in each row; -1 for JSON formats.
 	CSVColumn int
 
+	// buf holds the records' bytes; it is recycled with the batch.
+	buf     []byte
 	release func(*Batch)
 }
 
@@ -145,18 +148,48 @@ var ErrNoInputs = errors.New("no input files")
 // stops early, returning ctx.Err() or emit's error, when either says so.
 // A problem with one input never stops the others.
 func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) error, problem func(Problem)) ([]Input, error) {
-	panic("not implemented")
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = DefaultBatchBytes
+	}
+	if opts.MaxRecordBytes <= 0 {
+		opts.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if problem == nil {
+		problem = func(Problem) {}
+	}
+	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}}
+	for _, p := range paths {
+		if err := r.readPath(p); err != nil {
+			return r.inputs, err
+		}
+	}
+	return r.inputs, nil
 }
 
 // Expand turns command-line arguments into input paths: a file as is, a
 // folder recursively (sorted, hidden entries skipped), a glob pattern
 // expanded (sorted), "-" for stdin. Missing paths are an error.
 func Expand(args []string) ([]string, error) {
-	panic("not implemented")
+	if len(args) == 0 {
+		return nil, fmt.Errorf("%w: no path given", ErrNoInputs)
+	}
+	var out []string
+	for _, a := range args {
+		files, err := expandOne(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, files...)
+	}
+	return out, nil
 }
 
 // CSVField returns field col (0-based) of one CSV row, unquoted ("" → ")
-// into scratch when needed.
+// into scratch when needed. A field without doubled quotes is a subslice
+// of row; otherwise scratch is overwritten from its start (grown if
+// needed) and returned as newScratch for the next call, so that a caller
+// that keeps it allocates nothing in the steady state. A row with fewer
+// fields is an error ("row has 3 fields, AuditData is column 5").
 func CSVField(row []byte, col int, scratch []byte) (field []byte, newScratch []byte, err error) {
-	panic("not implemented")
+	return csvField(row, col, scratch)
 }

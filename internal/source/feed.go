@@ -1,0 +1,259 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+)
+
+// batchPool recycles batches together with their buffers and record
+// slices, so that framing a file of any size allocates nothing per record
+// and, once warm, nothing per batch either.
+type batchPool struct {
+	size int // the standard buffer capacity (Options.BatchBytes)
+	pool sync.Pool
+}
+
+// get returns an empty batch whose buffer can hold at least need bytes.
+func (p *batchPool) get(need int) *Batch {
+	b, _ := p.pool.Get().(*Batch)
+	if b == nil {
+		b = &Batch{}
+		// A method value allocates; taking it once per Batch (not per
+		// use) keeps recycled batches allocation-free.
+		b.release = p.put
+	}
+	if cap(b.buf) < need {
+		c := p.size
+		if c < need {
+			c = need
+		}
+		b.buf = make([]byte, 0, c)
+	}
+	b.buf = b.buf[:0]
+	b.Records = b.Records[:0]
+	return b
+}
+
+// put takes a batch back. Buffers grown for an outsized record are
+// dropped rather than kept, so one hostile record does not pin 16 MB for
+// the rest of the run.
+func (p *batchPool) put(b *Batch) {
+	if cap(b.buf) > 2*p.size {
+		b.buf = nil
+	}
+	b.buf = b.buf[:0]
+	b.Records = b.Records[:0]
+	b.Path = ""
+	p.pool.Put(b)
+}
+
+// feed streams one decoded input into pooled batch buffers. A framer scans
+// buf; everything before start is either framed already (it belongs to
+// records of the current batch) or discarded, and buf[start:] is the part
+// of a record still being framed. When the buffer runs out of room, more
+// hands the current batch to emit and carries buf[start:] over to a fresh
+// buffer: the only copy of record bytes the package makes, and only of the
+// one partial record at the end of each buffer.
+type feed struct {
+	r    *run
+	file int // index of the input
+	path string
+	// format and csvCol label the batches.
+	format Format
+	csvCol int
+
+	src     io.Reader
+	b       *Batch
+	buf     []byte
+	start   int
+	eof     bool
+	rerr    error // a read error that ended the input early
+	minRead int
+
+	// Line tracking for framers that find record starts far apart (the
+	// JSON scanner): lineNo is the 1-based line of the byte at linePos.
+	trackLines bool
+	lineNo     int64
+	linePos    int
+
+	framed int64
+}
+
+func (r *run) newFeed(file int, path string, src io.Reader) *feed {
+	f := &feed{r: r, file: file, path: path, src: src, csvCol: -1, lineNo: 1}
+	f.minRead = r.pool.size / 8
+	if f.minRead > 64<<10 {
+		f.minRead = 64 << 10
+	}
+	if f.minRead < 16 {
+		f.minRead = 16
+	}
+	f.b = r.pool.get(r.pool.size)
+	f.buf = f.b.buf
+	return f
+}
+
+// add frames buf[s:e] as a record. The capacity is cut at e so that a
+// consumer appending to Data cannot overwrite the next record.
+func (f *feed) add(s, e int, line int64) {
+	f.b.Records = append(f.b.Records, Record{Data: f.buf[s:e:e], Line: line})
+	f.framed++
+}
+
+// lineAt returns the 1-based line of buf[p], counting newlines lazily
+// from the last position asked (p must not go backwards).
+func (f *feed) lineAt(p int) int64 {
+	if p > f.linePos {
+		f.lineNo += int64(bytes.Count(f.buf[f.linePos:p], nl))
+		f.linePos = p
+	}
+	return f.lineNo
+}
+
+var nl = []byte{'\n'}
+
+// more reads more input into the buffer, keeping buf[start:]. It returns
+// how far the kept bytes moved to the front of the buffer (callers
+// subtract it from every offset they hold) and false once the input is
+// exhausted with no new byte.
+func (f *feed) more() (delta int, ok bool, err error) {
+	if f.eof {
+		return 0, false, nil
+	}
+	if cap(f.buf)-len(f.buf) < f.minRead {
+		if delta, err = f.rotate(0); err != nil {
+			return 0, false, err
+		}
+	}
+	for tries := 0; ; tries++ {
+		n, rerr := f.src.Read(f.buf[len(f.buf):cap(f.buf)])
+		f.buf = f.buf[:len(f.buf)+n]
+		if rerr != nil {
+			f.eof = true
+			if rerr != io.EOF {
+				f.readError(rerr)
+			}
+			return delta, n > 0, nil
+		}
+		if n > 0 {
+			return delta, true, nil
+		}
+		if tries >= 100 {
+			f.eof = true
+			f.readError(io.ErrNoProgress)
+			return delta, false, nil
+		}
+	}
+}
+
+// readError records why the input ended early. An odd trailing UTF-16 byte
+// loses nothing but that byte, so it is reported at once and the input
+// ends normally; anything else (corrupt gzip, I/O error) is reported by
+// the framer, which knows whether a partial record was lost with it.
+func (f *feed) readError(err error) {
+	if errors.Is(err, errOddByte) {
+		f.r.report(f.file, Problem{Path: f.path, Reason: err.Error()})
+		return
+	}
+	f.rerr = err
+}
+
+// failRead reports the error that ended the input early, counting the
+// partial record it cut (if any) as skipped.
+func (f *feed) failRead(partial bool) {
+	p := Problem{Path: f.path, Reason: f.rerr.Error()}
+	if partial {
+		p.Records = 1
+	}
+	f.r.report(f.file, p)
+}
+
+// rotate makes room for at least minRead more bytes after buf[start:]
+// plus extra: it hands a batch that holds records to emit and starts a
+// new one, or, when the batch holds none, moves the kept bytes to the
+// front (growing the buffer if the partial record needs it).
+func (f *feed) rotate(extra int) (int, error) {
+	if err := f.r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if f.trackLines {
+		f.lineAt(f.start)
+	}
+	keep := f.buf[f.start:]
+	need := len(keep) + f.minRead + extra
+	delta := f.start
+	switch {
+	case len(f.b.Records) > 0:
+		nb := f.r.pool.get(need)
+		nb.buf = append(nb.buf[:0], keep...)
+		old := f.b
+		f.b, f.buf = nb, nb.buf
+		if err := f.emit(old); err != nil {
+			return 0, err
+		}
+	case cap(f.buf) >= need:
+		f.buf = f.buf[:copy(f.buf[:cap(f.buf)], keep)]
+	default:
+		// Doubling keeps a record that outgrows the buffer from being
+		// copied once per read; a peek asks for just what it needs.
+		c := 2 * need
+		if extra > 0 {
+			c = need
+		}
+		if c < f.r.pool.size {
+			c = f.r.pool.size
+		}
+		nbuf := make([]byte, len(keep), c)
+		copy(nbuf, keep)
+		f.buf = nbuf
+	}
+	f.b.buf = f.buf
+	f.start = 0
+	if f.trackLines {
+		f.linePos -= delta
+	}
+	return delta, nil
+}
+
+// peek makes sure at least n bytes from start are buffered, or the input
+// is exhausted. Sniffing uses it before any record is framed.
+func (f *feed) peek(n int) error {
+	for len(f.buf)-f.start < n && !f.eof {
+		if cap(f.buf)-f.start < n+f.minRead {
+			if _, err := f.rotate(n); err != nil {
+				return err
+			}
+		}
+		if _, _, err := f.more(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emit hands a batch over, after checking for cancellation.
+func (f *feed) emit(b *Batch) error {
+	if err := f.r.ctx.Err(); err != nil {
+		f.r.pool.put(b)
+		return err
+	}
+	b.File, b.Path, b.Format, b.CSVColumn = f.file, f.path, f.format, f.csvCol
+	return f.r.emit(b)
+}
+
+// finish hands over the last batch, or recycles it when it is empty.
+func (f *feed) finish() error {
+	b := f.b
+	if b == nil {
+		return nil
+	}
+	f.b = nil
+	b.buf = f.buf
+	if len(b.Records) == 0 {
+		f.r.pool.put(b)
+		return nil
+	}
+	return f.emit(b)
+}

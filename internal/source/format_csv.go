@@ -1,0 +1,249 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+)
+
+var typePrefix = []byte("#TYPE")
+
+// frameCSV frames the data rows of a CSV export (RFC 4180, as Excel and
+// Export-Csv write it) under its header row; rows are numbered from the
+// header (row 1), blank rows counted but not framed.
+//
+// Rows end at the first newline preceded by an even number of quotes
+// since the row started: a quoted field opens and closes with one quote
+// each and holds only doubled ones, so the quote count's parity says
+// whether a newline is inside a field. That turns row finding into two
+// vectorised passes (bytes.IndexByte for '\n', bytes.Count for '"')
+// instead of a byte-by-byte state machine.
+//
+// A stray quote flips the parity for the rest of the input, so a row is
+// declared broken, and framing resumes at the line after the one it
+// starts on (with the quote count reset), when
+//   - its first line alone is over MaxRecordBytes ("row is N bytes"),
+//   - it spans lines and is over MaxRecordBytes ("unbalanced quote"), or
+//   - its quote is still open at the end of input ("unbalanced quote").
+//
+// A real row never spans MaxRecordBytes, and resuming at the next line
+// loses only the broken row when the rows that follow are sound. The
+// rules depend only on the content, never on where buffer boundaries
+// fall.
+func frameCSV(f *feed) error {
+	limit := f.r.opts.MaxRecordBytes
+	rowStart, scan := f.start, f.start
+	row := int64(1) // the header
+	odd := 0        // parity of quotes in buf[rowStart:scan]
+	firstEnd := -1  // the end of the row's first line, once it spans lines
+	skipType := bytes.HasPrefix(f.buf[f.start:], typePrefix)
+	discarding := false
+	var dropped int64
+
+	// resume restarts framing at the line after the broken row's first.
+	resume := func() {
+		rowStart, scan = firstEnd+1, firstEnd+1
+		row++
+		odd, firstEnd = 0, -1
+	}
+	// broken reports the row at rowStart that spans lines and cannot be
+	// framed, and resumes after its first line.
+	broken := func() {
+		if firstEnd-rowStart > limit {
+			f.overLimit("row", row, int64(firstEnd-rowStart))
+		} else {
+			f.unbalanced(row)
+		}
+		resume()
+	}
+	// endRow frames the row buf[rowStart:end]; false when it was broken
+	// and framing resumed inside it.
+	endRow := func(end int) bool {
+		if end-rowStart > limit {
+			if firstEnd >= 0 {
+				broken()
+				return false
+			}
+			f.overLimit("row", row, int64(end-rowStart))
+		} else if row > 1 {
+			e := end
+			if e > rowStart && f.buf[e-1] == '\r' {
+				e--
+			}
+			if e > rowStart {
+				f.add(rowStart, e, row)
+			}
+		}
+		row++
+		rowStart, scan = end+1, end+1
+		odd, firstEnd = 0, -1
+		return true
+	}
+
+	for {
+		buf := f.buf
+		for {
+			i := bytes.IndexByte(buf[scan:], '\n')
+			if i < 0 {
+				break
+			}
+			end := scan + i
+			switch {
+			case skipType:
+				skipType = false
+				rowStart, scan = end+1, end+1
+			case discarding:
+				f.overLimit("row", row, dropped+int64(end-rowStart))
+				discarding = false
+				row++
+				rowStart, scan = end+1, end+1
+				odd, firstEnd = 0, -1
+			default:
+				odd ^= bytes.Count(buf[scan:end], quote) & 1
+				if odd == 1 {
+					if firstEnd < 0 {
+						firstEnd = end
+					}
+					scan = end + 1
+					continue
+				}
+				endRow(end)
+			}
+		}
+		switch {
+		case skipType:
+			rowStart = len(buf)
+		case discarding:
+			dropped += int64(len(buf) - rowStart)
+			rowStart = len(buf)
+		default:
+			odd ^= bytes.Count(buf[scan:], quote) & 1
+			if len(buf)-rowStart > limit {
+				if firstEnd >= 0 {
+					broken()
+					continue
+				}
+				discarding, dropped = true, int64(len(buf)-rowStart)
+				rowStart = len(buf)
+			}
+		}
+		scan = len(buf)
+		f.start = rowStart
+		delta, ok, err := f.more()
+		if err != nil {
+			return err
+		}
+		rowStart -= delta
+		scan -= delta
+		if firstEnd >= 0 {
+			firstEnd -= delta
+		}
+		if ok {
+			continue
+		}
+		// The end of input.
+		switch {
+		case f.rerr != nil:
+			f.failRead(discarding || rowStart < len(f.buf))
+		case skipType:
+		case discarding:
+			f.overLimit("row", row, dropped)
+		case rowStart == len(f.buf):
+		case odd == 1 && firstEnd >= 0:
+			broken()
+			continue // frame what follows the broken row's first line
+		case odd == 1:
+			f.unbalanced(row)
+		default:
+			if !endRow(len(f.buf)) {
+				continue
+			}
+		}
+		return nil
+	}
+}
+
+func (f *feed) unbalanced(row int64) {
+	f.r.report(f.file, Problem{Path: f.path, Unit: "row", Line: row, Records: 1,
+		Reason: "unbalanced quote: a quoted field opens in this row and does not close"})
+}
+
+// CSVField returns field col of a row. A field without doubled quotes is
+// returned as a subslice of row; one with doubled quotes is unquoted into
+// scratch, which is overwritten (not appended to) and returned for reuse,
+// so a caller that keeps its scratch allocates nothing once it is large
+// enough.
+func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
+	i, n := 0, 0 // i: start of field n
+	for {
+		if i < len(row) && row[i] == '"' {
+			// A quoted field: find the closing quote, stepping over
+			// doubled ones.
+			j, doubled := i+1, false
+			for {
+				k := bytes.IndexByte(row[j:], '"')
+				if k < 0 {
+					if n == col {
+						return nil, scratch, errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
+					}
+					return nil, scratch, fieldsErr(n+1, col)
+				}
+				j += k
+				if j+1 < len(row) && row[j+1] == '"' {
+					doubled = true
+					j += 2
+					continue
+				}
+				break
+			}
+			// row[j] is the closing quote. Anything between it and the
+			// next comma is malformed; it is kept, as Excel does.
+			next := bytes.IndexByte(row[j+1:], ',')
+			stop := len(row)
+			if next >= 0 {
+				stop = j + 1 + next
+			}
+			if n == col {
+				if !doubled && stop == j+1 {
+					return row[i+1 : j], scratch, nil
+				}
+				scratch = unquote(scratch[:0], row[i+1:j])
+				scratch = append(scratch, row[j+1:stop]...)
+				return scratch, scratch, nil
+			}
+			if next < 0 {
+				return nil, scratch, fieldsErr(n+1, col)
+			}
+			i = stop + 1
+		} else {
+			k := bytes.IndexByte(row[i:], ',')
+			if n == col {
+				if k < 0 {
+					return row[i:], scratch, nil
+				}
+				return row[i : i+k], scratch, nil
+			}
+			if k < 0 {
+				return nil, scratch, fieldsErr(n+1, col)
+			}
+			i += k + 1
+		}
+		n++
+	}
+}
+
+// unquote appends s to dst with each "" made ".
+func unquote(dst, s []byte) []byte {
+	for {
+		k := bytes.IndexByte(s, '"')
+		if k < 0 || k+1 >= len(s) {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:k+1]...)
+		s = s[k+2:]
+	}
+}
+
+func fieldsErr(fields, col int) error {
+	return errors.New("row has " + strconv.Itoa(fields) + " fields, AuditData is column " + strconv.Itoa(col+1))
+}

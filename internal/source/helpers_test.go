@@ -1,0 +1,175 @@
+package source
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+)
+
+// rec is a framed record copied out of its batch.
+type rec struct {
+	File   int
+	Path   string
+	Format Format
+	Col    int
+	Line   int64
+	Data   string
+}
+
+type result struct {
+	recs   []rec
+	probs  []Problem
+	inputs []Input
+	err    error
+}
+
+// readAll runs Read and copies out everything it produced, checking the
+// per-input counts against what was emitted.
+func readAll(t testing.TB, paths []string, opts Options) result {
+	t.Helper()
+	var res result
+	emit := func(b *Batch) error {
+		if len(b.Records) == 0 {
+			t.Errorf("empty batch emitted for %s", b.Path)
+		}
+		for _, r := range b.Records {
+			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data)})
+		}
+		b.Release()
+		return nil
+	}
+	res.inputs, res.err = Read(context.Background(), paths, opts, emit, func(p Problem) { res.probs = append(res.probs, p) })
+	checkCounts(t, res)
+	return res
+}
+
+// checkCounts verifies Framed and Skipped against the records and
+// problems seen.
+func checkCounts(t testing.TB, res result) {
+	t.Helper()
+	framed := make([]int64, len(res.inputs))
+	for _, r := range res.recs {
+		if r.File < 0 || r.File >= len(res.inputs) {
+			t.Fatalf("record with file index %d of %d inputs", r.File, len(res.inputs))
+		}
+		if res.inputs[r.File].Path != r.Path {
+			t.Errorf("batch path %q, input %d is %q", r.Path, r.File, res.inputs[r.File].Path)
+		}
+		framed[r.File]++
+	}
+	skipped := make(map[string]int64)
+	for _, p := range res.probs {
+		skipped[p.Path] += p.Records
+	}
+	seen := make(map[string]int64)
+	for i, in := range res.inputs {
+		if in.Framed != framed[i] {
+			t.Errorf("%s: Framed %d, emitted %d", in.Path, in.Framed, framed[i])
+		}
+		seen[in.Path] += in.Skipped
+	}
+	for p, n := range skipped {
+		if seen[p] != n {
+			t.Errorf("%s: Skipped %d, problems counted %d", p, seen[p], n)
+		}
+	}
+}
+
+func readBytes(t testing.TB, data []byte, opts Options) result {
+	t.Helper()
+	opts.Stdin = bytes.NewReader(data)
+	return readAll(t, []string{"-"}, opts)
+}
+
+func writeFile(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func gzipBytes(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write(data)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+type member struct {
+	name  string
+	data  []byte
+	store bool // no compression
+}
+
+func zipBytes(t testing.TB, members ...member) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for _, m := range members {
+		method := zip.Deflate
+		if m.store {
+			method = zip.Store
+		}
+		fw, err := w.CreateHeader(&zip.FileHeader{Name: m.name, Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(m.name, "/") {
+			fw.Write(m.data)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func utf16Bytes(s string, bigEndian, bom bool) []byte {
+	units := utf16.Encode([]rune(s))
+	if bom {
+		units = append([]uint16{0xfeff}, units...)
+	}
+	out := make([]byte, 0, 2*len(units))
+	for _, u := range units {
+		if bigEndian {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	return out
+}
+
+// repoRoot walks up from the package folder to go.mod.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,455 @@
+package source
+
+import (
+	"archive/zip"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// maxNesting bounds containers inside containers (a .gz in a .zip in a
+// .zip...): real exports nest two levels at most, and the bound keeps a
+// crafted archive from recursing without end.
+const maxNesting = 4
+
+// run is the state of one Read call.
+type run struct {
+	ctx     context.Context
+	opts    Options
+	emit    func(*Batch) error
+	problem func(Problem)
+	pool    *batchPool
+	inputs  []Input
+}
+
+// report passes a problem on and counts the records it lost against the
+// input it concerns.
+func (r *run) report(file int, p Problem) {
+	r.inputs[file].Skipped += p.Records
+	r.problem(p)
+}
+
+// fail records an input that could not be read at all.
+func (r *run) fail(path, reason string) {
+	r.inputs = append(r.inputs, Input{Path: path})
+	r.report(len(r.inputs)-1, Problem{Path: path, Reason: reason, Records: 1})
+}
+
+// readPath reads one argument: stdin, a file, or (when Read is handed
+// arguments Expand has not seen) a folder or a glob.
+func (r *run) readPath(path string) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	if path == "-" {
+		if r.opts.Stdin == nil {
+			r.fail(path, "no standard input to read")
+			return nil
+		}
+		return r.readStream(path, r.opts.Stdin, nil, 0, 0)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.IsDir() {
+		files, err := expandOne(path)
+		if err != nil {
+			r.fail(path, reasonOf(path, err))
+			return nil
+		}
+		for _, p := range files {
+			if err := r.readPath(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		r.fail(path, reasonOf(path, err))
+		return nil
+	}
+	defer fh.Close()
+	return r.readStream(path, fh, fh, fi.Size(), 0)
+}
+
+// reasonOf turns an error into a problem reason without repeating the
+// path, which Problem.Error prints already.
+func reasonOf(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return strings.TrimPrefix(err.Error(), path+": ")
+}
+
+// readStream recognises containers by their magic bytes, never by the
+// file name (exports get renamed, and .json files are often gzip), and
+// reads what they hold. ra, when not nil, gives random access to the same
+// bytes as r (a plain file), which zip needs; without it a zip is
+// spooled to a temporary file first.
+func (r *run) readStream(path string, rd io.Reader, ra io.ReaderAt, size int64, level int) error {
+	p := &peeker{r: rd}
+	head := p.peek(4)
+	switch {
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		if level >= maxNesting {
+			r.fail(path, "archives nested too deeply")
+			return nil
+		}
+		zr, err := gzip.NewReader(p)
+		if err != nil {
+			r.fail(path, "corrupt gzip: "+err.Error())
+			return nil
+		}
+		defer zr.Close()
+		// Concatenated gzip members (cat a.gz b.gz) are one stream, as
+		// gunzip reads them: zr is multistream by default.
+		return r.readStream(path, &labelled{r: zr, label: "corrupt gzip"}, nil, 0, level+1)
+	case len(head) == 4 && head[0] == 'P' && head[1] == 'K' &&
+		(head[2] == 3 && head[3] == 4 || head[2] == 5 && head[3] == 6):
+		if level >= maxNesting {
+			r.fail(path, "archives nested too deeply")
+			return nil
+		}
+		if ra == nil {
+			return r.spoolZip(path, p, level)
+		}
+		return r.readZip(path, ra, size, level)
+	}
+	return r.readLeaf(path, p)
+}
+
+// spoolZip copies a zip that arrives as a stream (stdin, a gzip, a zip
+// member) to a temporary file, since the zip directory is at the end.
+func (r *run) spoolZip(path string, rd io.Reader, level int) error {
+	tmp, err := os.CreateTemp("", "outsider-spool-*.zip")
+	if err != nil {
+		r.fail(path, "cannot spool zip archive: "+err.Error())
+		return nil
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, ctxReader{r.ctx, rd})
+	if err != nil {
+		if cerr := r.ctx.Err(); cerr != nil {
+			return cerr
+		}
+		r.fail(path, "cannot spool zip archive: "+err.Error())
+		return nil
+	}
+	return r.readZip(path, tmp, n, level)
+}
+
+// ctxReader stops a long copy when the run is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// readZip reads each member of an archive as an input of its own, in
+// archive order, named "archive.zip!member".
+func (r *run) readZip(path string, ra io.ReaderAt, size int64, level int) error {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// Insecure names ("../x") only matter to extractors: members
+		// are read, never written to disk.
+		r.fail(path, "corrupt zip: "+err.Error())
+		return nil
+	}
+	members := 0
+	for _, zf := range zr.File {
+		if zf.FileInfo().IsDir() || skipMember(zf.Name) {
+			continue
+		}
+		members++
+		name := path + "!" + zf.Name
+		rc, err := zf.Open()
+		if err != nil {
+			r.fail(name, "corrupt zip member: "+err.Error())
+			continue
+		}
+		err = r.readStream(name, &labelled{r: rc, label: "corrupt zip member"}, nil, 0, level+1)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if members == 0 {
+		r.inputs = append(r.inputs, Input{Path: path})
+		r.report(len(r.inputs)-1, Problem{Path: path, Reason: "zip archive holds no file"})
+	}
+	return nil
+}
+
+// skipMember leaves out what archivers add beside the data: hidden files
+// and macOS resource forks (__MACOSX/._name), which would only show up as
+// "unknown format" problems.
+func skipMember(name string) bool {
+	for _, part := range strings.Split(name, "/") {
+		if strings.HasPrefix(part, ".") && part != "." && part != ".." || part == "__MACOSX" {
+			return true
+		}
+	}
+	return false
+}
+
+// labelled names the layer a read error comes from ("corrupt gzip: ..."),
+// so that a problem says what is broken rather than just "unexpected EOF".
+type labelled struct {
+	r     io.Reader
+	label string
+}
+
+func (l *labelled) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", l.label, err)
+	}
+	return n, err
+}
+
+// peeker lets the first few bytes of a stream be inspected and then read
+// again, without a bufio.Reader in the way of the large reads that go
+// straight into batch buffers.
+type peeker struct {
+	r    io.Reader
+	head []byte
+	hbuf [4]byte
+	err  error
+}
+
+// peek returns up to n (at most 4) first bytes, fewer at the end of input.
+func (p *peeker) peek(n int) []byte {
+	if p.head == nil {
+		p.head = p.hbuf[:0]
+	}
+	for len(p.head) < n && p.err == nil {
+		m, err := p.r.Read(p.hbuf[len(p.head):n])
+		p.head = p.hbuf[:len(p.head)+m]
+		if err != nil {
+			p.err = err
+		} else if m == 0 {
+			// A reader returning (0, nil) forever would hang us.
+			for i := 0; i < 100 && m == 0 && err == nil; i++ {
+				m, err = p.r.Read(p.hbuf[len(p.head):n])
+			}
+			p.head = p.hbuf[:len(p.head)+m]
+			if err != nil {
+				p.err = err
+			} else if m == 0 {
+				p.err = io.ErrNoProgress
+			}
+		}
+	}
+	return p.head
+}
+
+// skip drops n peeked bytes (a byte order mark).
+func (p *peeker) skip(n int) { p.head = p.head[n:] }
+
+func (p *peeker) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.r.Read(b)
+}
+
+// readLeaf decodes the text encoding of one input, sniffs its format and
+// frames it.
+func (r *run) readLeaf(path string, p *peeker) error {
+	file := len(r.inputs)
+	r.inputs = append(r.inputs, Input{Path: path})
+	var src io.Reader = p
+	switch h := p.peek(4); {
+	case len(h) >= 3 && h[0] == 0xef && h[1] == 0xbb && h[2] == 0xbf:
+		p.skip(3)
+	case len(h) >= 2 && h[0] == 0xff && h[1] == 0xfe:
+		p.skip(2)
+		src = newUTF16Reader(p, false)
+	case len(h) >= 2 && h[0] == 0xfe && h[1] == 0xff:
+		p.skip(2)
+		src = newUTF16Reader(p, true)
+	case len(h) == 4 && h[0] != 0 && h[1] == 0 && h[2] != 0 && h[3] == 0:
+		// UTF-16 without a byte order mark ("{\0"\0"): rare, but it is
+		// what some tools write, and unmistakable for JSON or CSV.
+		src = newUTF16Reader(p, false)
+	case len(h) == 4 && h[0] == 0 && h[1] != 0 && h[2] == 0 && h[3] != 0:
+		src = newUTF16Reader(p, true)
+	}
+	f := r.newFeed(file, path, src)
+	err := r.frame(f)
+	if ferr := f.finish(); err == nil {
+		err = ferr
+	}
+	in := &r.inputs[file]
+	in.Format, in.Framed = f.format, f.framed
+	if err == nil {
+		r.warnCap(file)
+	}
+	return err
+}
+
+// frame sniffs (or takes the forced format) and runs the framer.
+func (r *run) frame(f *feed) error {
+	s, err := f.sniff(r.opts.Format)
+	if err != nil {
+		return err
+	}
+	if s.problem != "" {
+		var recs int64 = 1
+		if s.empty {
+			recs = 0
+		}
+		if f.rerr != nil {
+			// The stream broke before anything could be recognised:
+			// say so rather than "empty file".
+			f.failRead(true)
+			return nil
+		}
+		r.report(f.file, Problem{Path: f.path, Reason: s.problem, Records: recs})
+		return nil
+	}
+	f.format, f.csvCol = s.format, s.csvCol
+	switch s.framing {
+	case frameLines:
+		return frameJSONLines(f, s.line)
+	case frameJSON, frameWrapped:
+		return frameJSONValues(f, s.line, s.framing == frameWrapped)
+	case frameRows:
+		return frameCSV(f)
+	}
+	return nil
+}
+
+// exportCaps are the record counts at which Microsoft's export tools stop
+// without saying so.
+var exportCaps = []struct {
+	n    int64
+	text string
+}{
+	{5000, "5,000 records: exactly the cap of Search-UnifiedAuditLog (5,000 records per call), the export was probably truncated"},
+	{50000, "50,000 records: exactly the cap of Purview portal exports and of Search-UnifiedAuditLog sessions (50,000 records per search), the export was probably truncated"},
+	{100000, "100,000 records: exactly the cap of Purview audit search exports (100,000 records per search), the export was probably truncated"},
+}
+
+func (r *run) warnCap(file int) {
+	in := r.inputs[file]
+	n := in.Framed + in.Skipped
+	for _, c := range exportCaps {
+		if n == c.n {
+			r.report(file, Problem{Path: in.Path, Reason: c.text, Warning: true})
+		}
+	}
+}
+
+// expandOne expands one argument (see Expand).
+func expandOne(arg string) ([]string, error) {
+	if arg == "-" {
+		return []string{arg}, nil
+	}
+	fi, err := os.Stat(arg)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && strings.ContainsAny(arg, "*?[") {
+			return expandGlob(arg)
+		}
+		return nil, fmt.Errorf("%s: %w", arg, unwrapPath(err))
+	}
+	if !fi.IsDir() {
+		return []string{arg}, nil
+	}
+	files, err := walkDir(arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w in %s", ErrNoInputs, arg)
+	}
+	return files, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func expandGlob(pattern string) ([]string, error) {
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad pattern: %w", pattern, err)
+	}
+	sort.Strings(matches)
+	var out []string
+	for _, m := range matches {
+		fi, err := os.Stat(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m, unwrapPath(err))
+		}
+		if !fi.IsDir() {
+			out = append(out, m)
+			continue
+		}
+		files, err := walkDir(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, files...)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w match %s", ErrNoInputs, pattern)
+	}
+	return out, nil
+}
+
+// walkDir lists the files under root, hidden entries left out, sorted as
+// full paths so that the order does not depend on the file system.
+func walkDir(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, unwrapPath(err))
+		}
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case d.Type().IsRegular():
+			out = append(out, p)
+		case d.Type()&fs.ModeSymlink != 0:
+			// A link to a file is read; a link to a folder is not
+			// followed (it could loop).
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,471 @@
+package source
+
+import (
+	"bytes"
+	"strings"
+)
+
+// framing is how an input is cut into records, which the format name
+// alone does not say: a graph-audit file may be pages, an array or lines.
+type framing uint8
+
+const (
+	frameNone framing = iota
+	// frameLines: one record per line.
+	frameLines
+	// frameJSON: the elements of top-level arrays, and top-level objects.
+	frameJSON
+	// frameWrapped: the items of the "value" or "records" array of each
+	// top-level object (Graph pages, Event Hub envelopes), and the
+	// elements of top-level arrays.
+	frameWrapped
+	// frameCSV: the data rows under a header.
+	frameRows
+)
+
+// Sniff windows: most inputs are recognised from their first few KB; the
+// first JSON object may need up to sniffMax to be seen whole.
+const (
+	sniffSmall = 64 << 10
+	sniffMax   = 1 << 20
+)
+
+// sniffed is what sniffing found.
+type sniffed struct {
+	format  Format
+	framing framing
+	csvCol  int
+	// line is the line at the first non-blank byte (leading blank lines
+	// are skipped before sniffing).
+	line int64
+	// problem, when set, is why the input cannot be read; empty tells an
+	// empty input apart (it loses no record).
+	problem string
+	empty   bool
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v'
+}
+
+// sniff skips leading whitespace and finds the format and framing of the
+// input from its first bytes (or takes the forced format and finds only
+// how to frame it). It consumes nothing but the leading whitespace.
+func (f *feed) sniff(forced Format) (sniffed, error) {
+	s := sniffed{line: 1, csvCol: -1}
+	for {
+		b := f.buf[f.start:]
+		i := 0
+		for i < len(b) && isSpace(b[i]) {
+			if b[i] == '\n' {
+				s.line++
+			}
+			i++
+		}
+		f.start += i
+		if f.start < len(f.buf) {
+			break
+		}
+		_, ok, err := f.more()
+		if err != nil {
+			return s, err
+		}
+		if !ok {
+			s.problem, s.empty = "empty file", true
+			return s, nil
+		}
+	}
+	// The first look stays within the batch buffer, so that sniffing
+	// costs no extra allocation; only an undecided sniff looks further.
+	small := sniffSmall
+	if c := cap(f.buf) - f.start - f.minRead; c < small {
+		small = max(c, 64)
+	}
+	if err := f.peek(small); err != nil {
+		return s, err
+	}
+	s.format = forced
+	switch {
+	case forced == UALJSONL:
+		s.framing = frameLines
+		return s, nil
+	case forced.IsCSV():
+		return f.sniffCSV(s)
+	case forced != Auto:
+		return f.sniffJSON(s)
+	}
+	switch c := f.buf[f.start]; c {
+	case '[', '{':
+		return f.sniffJSON(s)
+	case '<':
+		s.problem = "unknown format: first bytes look like XML (Export-Clixml?), not JSON or CSV"
+		return s, nil
+	}
+	return f.sniffCSV(s)
+}
+
+// Keys whose presence in the first record tells the formats apart.
+const (
+	kAuditData          = 1 << iota // PowerShell objects: the record nested
+	kauditData                      // Graph auditLogRecord: the record nested
+	kAuditLogRecordType             // Graph auditLogRecord
+	kCreatedDateTime                // Graph
+	kCreationDate                   // PowerShell: CreationDate as \/Date()\/
+	kResultIndex                    // PowerShell
+	kCreationTime                   // a raw UAL record
+)
+
+var sniffKeys = map[string]int{
+	"AuditData":          kAuditData,
+	"auditData":          kauditData,
+	"auditLogRecordType": kAuditLogRecordType,
+	"createdDateTime":    kCreatedDateTime,
+	"CreationDate":       kCreationDate,
+	"ResultIndex":        kResultIndex,
+	"CreationTime":       kCreationTime,
+}
+
+// objInfo is what inspectObject learns about the first JSON object.
+type objInfo struct {
+	end     int  // offset just past the closing brace, -1 if not in data
+	newline bool // a newline occurs inside the object (as far as seen)
+	keys    int  // k* bits of its top-level keys
+	items   int  // offset of the '[' of a top-level "value"/"records" array, or -1
+	deep    bool // nested deeper than MaxDepth
+}
+
+// inspectObject scans the object starting at data[i] (a '{'), collecting
+// its top-level keys. It is a plain byte loop: it only ever sees the sniff
+// window.
+func inspectObject(data []byte, i int) objInfo {
+	info := objInfo{end: -1, items: -1}
+	depth := 0
+	inStr, esc := false, false
+	expectKey, afterColon, itemsKey := false, false, false
+	keyStart := -1
+	for ; i < len(data); i++ {
+		c := data[i]
+		if c == '\n' {
+			info.newline = true
+		}
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+				if keyStart >= 0 {
+					key := data[keyStart:i]
+					info.keys |= sniffKeys[string(key)]
+					itemsKey = string(key) == "value" || string(key) == "records"
+					keyStart = -1
+				}
+			}
+			continue
+		}
+		if depth == 1 && afterColon && !isSpace(c) {
+			afterColon = false
+			if c == '[' && itemsKey && info.items < 0 {
+				info.items = i
+			}
+		}
+		switch c {
+		case '"':
+			inStr = true
+			if depth == 1 && expectKey {
+				keyStart = i + 1
+				expectKey = false
+			}
+		case '{', '[':
+			depth++
+			if depth == 1 {
+				expectKey = true
+			}
+			if depth > MaxDepth {
+				info.deep = true
+				return info
+			}
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				info.end = i + 1
+				return info
+			}
+		case ',':
+			if depth == 1 {
+				expectKey = true
+			}
+		case ':':
+			if depth == 1 {
+				afterColon = true
+			}
+		}
+	}
+	return info
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+// elementFormat names the format of an array whose first element has
+// these keys.
+func elementFormat(keys int) Format {
+	switch {
+	case keys&(kauditData|kAuditLogRecordType) != 0:
+		return GraphAudit
+	case keys&(kAuditData|kCreationDate|kResultIndex) != 0:
+		return PowerShellJSON
+	}
+	return UALJSON
+}
+
+// sniffJSON tells JSON Lines, arrays, object sequences and wrapped pages
+// apart. f.buf[f.start] is '[' or '{' unless the format was forced.
+func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
+	forced := s.format
+	data := f.buf[f.start:]
+	// widen looks at the whole sniff window when what decides the format
+	// (the first object, the first item of a page) does not end in the
+	// part seen so far.
+	widen := func(end int) error {
+		if end >= 0 || f.eof || len(data) >= sniffMax {
+			return nil
+		}
+		if err := f.peek(sniffMax); err != nil {
+			return err
+		}
+		data = f.buf[f.start:]
+		return nil
+	}
+	if data[0] == '[' {
+		s.framing = frameJSON
+		s.format = UALJSON
+		if i := skipSpace(data, 1); i < len(data) && data[i] == '{' {
+			info := inspectObject(data, i)
+			if err := widen(info.end); err != nil {
+				return s, err
+			}
+			s.format = elementFormat(inspectObject(data, i).keys)
+		}
+		if forced == GraphAudit {
+			s.framing = frameWrapped
+		}
+		if forced != Auto {
+			s.format = forced
+		}
+		return s, nil
+	}
+	info := inspectObject(data, 0)
+	if info.end < 0 && info.items < 0 {
+		if err := widen(info.end); err != nil {
+			return s, err
+		}
+		info = inspectObject(data, 0)
+	}
+	switch {
+	case info.items >= 0:
+		// A page: {"@odata.context":..., "value":[...]}. Its items are
+		// Graph records, unless they are plainly something else.
+		s.framing = frameWrapped
+		s.format = GraphAudit
+		if i := skipSpace(data, info.items+1); i < len(data) && data[i] == '{' {
+			item := inspectObject(data, i)
+			if err := widen(item.end); err != nil {
+				return s, err
+			}
+			k := inspectObject(data, i).keys
+			switch {
+			case k&(kauditData|kAuditLogRecordType|kCreatedDateTime) != 0:
+			case k&kAuditData != 0:
+				s.format = PowerShellJSON
+			case k&kCreationTime != 0:
+				s.format = UALJSON
+			}
+		}
+	case info.end >= 0 && !info.newline && nextLineStartsObject(data, info.end),
+		info.end < 0 && !info.newline && !info.deep && data[0] == '{':
+		// One object per line; or a first line longer than the whole
+		// sniff window, which only JSON Lines has.
+		s.framing = frameLines
+		switch {
+		case info.keys&(kauditData|kAuditLogRecordType) != 0:
+			s.format = GraphAudit
+		case info.keys&kAuditData != 0 && info.keys&kCreationDate != 0:
+			s.format = PowerShellJSON
+		default:
+			s.format = UALJSONL
+		}
+	default:
+		// Pretty-printed objects; or a first object nested so deep
+		// that it must be hostile, which the scanner reports.
+		s.framing = frameJSON
+		switch {
+		case info.keys&(kauditData|kAuditLogRecordType) != 0:
+			s.format = GraphAudit
+		case info.keys&kAuditData != 0:
+			s.format = PowerShellJSON
+		default:
+			s.format = UALJSON
+		}
+	}
+	if forced != Auto {
+		s.format = forced
+		if forced == UALJSON || forced == PowerShellJSON {
+			// Lines of objects frame the same structurally; the
+			// scanner also copes with what is not one per line.
+			if s.framing == frameLines {
+				s.framing = frameJSON
+			}
+		}
+	}
+	return s, nil
+}
+
+// nextLineStartsObject reports whether, after the object that ends at
+// data[end], the line holds nothing more and the next non-blank byte
+// starts another object (or the input ends): the shape of JSON Lines.
+func nextLineStartsObject(data []byte, end int) bool {
+	i := end
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r') {
+		i++
+	}
+	if i == len(data) {
+		return true
+	}
+	if data[i] != '\n' {
+		return false
+	}
+	i = skipSpace(data, i)
+	return i == len(data) || data[i] == '{'
+}
+
+// sniffCSV reads the header row (after an optional "#TYPE ..." line that
+// Windows PowerShell's Export-Csv writes) and names the export by its
+// columns.
+func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
+	forced := s.format
+	row, ok := firstCSVRow(f.buf[f.start:], f.eof)
+	if !ok && !f.eof {
+		if err := f.peek(sniffMax); err != nil {
+			return s, err
+		}
+		row, ok = firstCSVRow(f.buf[f.start:], f.eof)
+	}
+	unknown := "unknown format: first bytes are not JSON or a CSV header with an AuditData column"
+	if !ok {
+		if forced != Auto {
+			unknown = "csv header row not found in the first 1 MB"
+		}
+		s.problem = unknown
+		return s, nil
+	}
+	cols := make(map[string]bool)
+	var scratch []byte
+	for i := 0; ; i++ {
+		name, sc, err := CSVField(row, i, scratch)
+		if err != nil {
+			break
+		}
+		scratch = sc
+		n := strings.ToLower(strings.TrimSpace(string(name)))
+		if n == "auditdata" && s.csvCol < 0 {
+			s.csvCol = i
+		}
+		cols[n] = true
+	}
+	if s.csvCol < 0 {
+		switch {
+		case forced != Auto:
+			s.problem = "csv header has no AuditData column"
+		case len(cols) >= 3 && printable(row):
+			s.problem = "unknown format: csv header has no AuditData column"
+		default:
+			s.problem = unknown
+		}
+		return s, nil
+	}
+	s.framing = frameRows
+	has := func(names ...string) bool {
+		for _, n := range names {
+			if !cols[n] {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case forced != Auto:
+		s.format = forced
+	case has("recordid", "creationdate", "recordtype", "operation", "userid"):
+		s.format = PurviewCSV
+	case len(cols) == 4 && has("creationdate", "userids", "operations"):
+		s.format = PurviewCSVLegacy
+	case cols["resultindex"] || cols["resultcount"] || cols["identity"]:
+		s.format = ExportCSV
+	case cols["auditlogrecordtype"] || cols["createddatetime"]:
+		s.format = GraphAuditCSV
+	default:
+		// Some other selection of columns (Microsoft's own example
+		// exports CreationDate,UserIds,RecordType,AuditData): framed
+		// the same way, by the AuditData column.
+		s.format = PurviewCSV
+	}
+	return s, nil
+}
+
+// printable reports whether b is text (no control bytes but tab), to tell
+// a CSV header without AuditData from binary garbage.
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// firstCSVRow returns the header row at the start of data, skipping a
+// "#TYPE" line; ok is false when the row does not end within data (and
+// the input goes on).
+func firstCSVRow(data []byte, eof bool) (row []byte, ok bool) {
+	if bytes.HasPrefix(data, []byte("#TYPE")) {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return nil, false
+		}
+		data = data[i+1:]
+	}
+	end, ok := csvRowEnd(data, 0)
+	if !ok {
+		if !eof {
+			return nil, false
+		}
+		end = len(data)
+	}
+	return bytes.TrimRight(data[:end], "\r"), true
+}
+
+// csvRowEnd finds the newline that ends the row starting at data[i]: the
+// first one after an even number of quotes.
+func csvRowEnd(data []byte, i int) (int, bool) {
+	odd := 0
+	for {
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return 0, false
+		}
+		odd ^= bytes.Count(data[i:i+j], quote) & 1
+		if odd == 0 {
+			return i + j, true
+		}
+		i += j + 1
+	}
+}
+
+var quote = []byte{'"'}
