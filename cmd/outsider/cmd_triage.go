@@ -35,7 +35,7 @@ type TriageOptions struct {
 	CPUProfile  string
 }
 
-const triageUsage = `Usage: outsider triage [flags] PATH...
+var triageUsage = `Usage: outsider triage [flags] PATH...
 
 Reads Unified Audit Log exports (files, folders, globs, .gz, .zip, or - for
 stdin; the format is sniffed from the content), classifies every sign-in

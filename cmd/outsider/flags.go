@@ -119,6 +119,9 @@ func parseTimeFlag(s string) (time.Time, error) {
 // half a report and an interrupted run leaves any previous report intact.
 func writeOutput(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)

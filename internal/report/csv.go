@@ -51,7 +51,7 @@ func RenderCSV(w io.Writer, r *triage.Report) error {
 			id.Signins.First, id.Signins.Last,
 			strings.Join(id.Signins.IPs, "; "), strings.Join(apps, "; "), strings.Join(id.Signins.UserAgents, "; "),
 			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10),
-			strings.Join(ops, "; "), strconv.Itoa(len(id.Sharing)),
+			strings.Join(ops, "; "), strconv.FormatInt(id.SharingCount, 10),
 			strings.Join(id.IPAlsoUsedBy, "; "), strings.Join(id.Reasons, " | "),
 		}
 		for i := range row {

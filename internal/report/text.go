@@ -46,11 +46,11 @@ func RenderText(w io.Writer, r *triage.Report) error {
 		bv[triage.VerdictAnomalous], bv[triage.VerdictActivity], bv[triage.VerdictShared], bv[triage.VerdictSigninOnly])
 
 	if len(r.Identities) > 0 {
-		p("\n%-8s %-11s %-16s %8s %8s %8s %7s  %s\n", "SEVERITY", "VERDICT", "CLASS", "SIGN-INS", "BY-USER", "BY-IP", "SHARED", "USER")
+		p("\n%-8s %-11s %-20s %8s %8s %8s %7s  %s\n", "SEVERITY", "VERDICT", "CLASS", "SIGN-INS", "BY-USER", "BY-IP", "SHARED", "USER")
 		for _, id := range r.Identities {
-			p("%-8s %-11s %-16s %8s %8d %8d %7d  %s\n", id.Severity, id.Verdict, classLabel(id),
+			p("%-8s %-11s %-20s %8s %8d %8d %7d  %s\n", id.Severity, id.Verdict, classLabel(id),
 				strconv.FormatInt(id.Signins.Success, 10)+"/"+strconv.FormatInt(id.Signins.Failure, 10),
-				id.Activity.ByUser, id.Activity.ByIP, len(id.Sharing), Clean(id.User))
+				id.Activity.ByUser, id.Activity.ByIP, id.SharingCount, Clean(id.User))
 		}
 		p("(sign-ins: successful/other)\n")
 	}

@@ -340,6 +340,7 @@ func (j *judge) identity(u *userStats) Identity {
 		Sharing:      []Share{},
 		IPAlsoUsedBy: s.alsoUsedBy,
 		Reasons:      []string{},
+		SharingCount: s.sharing,
 	}
 	if id.IPAlsoUsedBy == nil {
 		id.IPAlsoUsedBy = []string{}

@@ -111,6 +111,11 @@ type Identity struct {
 	Activity     Activity `json:"activity"`
 	Sharing      []Share  `json:"sharing"`
 	IPAlsoUsedBy []string `json:"ip_also_used_by"`
+
+	// SharingCount is |H|, exact: the sharing records naming it (Sharing
+	// lists the earliest, capped) plus anonymous-link use from its IPs.
+	// Renderers show it; the v1 JSON contract has no field for it.
+	SharingCount int64 `json:"-"`
 }
 
 // Signins summarises S, the identity's sign-in records.
