@@ -165,9 +165,9 @@ func TestEndToEndEveryFormat(t *testing.T) {
 	for _, format := range synth.Formats {
 		data, exp := generate(t, synth.Options{Seed: 3, Format: format, Duplicates: 37})
 		variants := map[string][]byte{
-			format:           data,
-			format + ".gz":   gz(data),
-			format + ".zip":  zipped("export/"+format, data),
+			format:            data,
+			format + ".gz":    gz(data),
+			format + ".zip":   zipped("export/"+format, data),
 			format + ".utf16": utf16LE(data),
 		}
 		for _, name := range slices.Sorted(func(yield func(string) bool) {
