@@ -1,0 +1,403 @@
+package explain
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth caps nesting, as the audit decoder does: UAL records nest three
+// or four levels, and a deeper one is corrupt or hostile.
+const maxDepth = 512
+
+// kind is the JSON type of a value.
+type kind uint8
+
+const (
+	kNull kind = iota
+	kBool
+	kNumber
+	kString
+	kObject
+	kArray
+)
+
+func (k kind) String() string {
+	switch k {
+	case kNull:
+		return "null"
+	case kBool:
+		return "a boolean"
+	case kNumber:
+		return "a number"
+	case kString:
+		return "a string"
+	case kObject:
+		return "an object"
+	}
+	return "an array"
+}
+
+// value is one JSON value. The walk needs what encoding/json throws away:
+// the order of an object's fields, repeated field names, and the raw bytes
+// of strings that are not valid UTF-8 (shown escaped, not replaced), so
+// the package parses the record itself.
+type value struct {
+	kind    kind
+	text    string         // string contents (unescaped), number text, "true"/"false"
+	members []member       // object fields, in the record's order
+	elems   []*value       // array elements
+	index   map[string]int // last member by name, built on demand for big objects
+}
+
+// indexFrom is the object size from which get uses a map: a hostile
+// record with 100,000 fields must not make every lookup a scan.
+const indexFrom = 16
+
+type member struct {
+	name string
+	val  *value
+}
+
+// get returns the last field called name: the one the audit decoder
+// keeps, since it overwrites as it reads.
+func (v *value) get(name string) *value {
+	if v == nil || v.kind != kObject {
+		return nil
+	}
+	if len(v.members) >= indexFrom {
+		if v.index == nil {
+			v.index = make(map[string]int, len(v.members))
+			for i, m := range v.members {
+				v.index[m.name] = i
+			}
+		}
+		if i, ok := v.index[name]; ok {
+			return v.members[i].val
+		}
+		return nil
+	}
+	for i := len(v.members) - 1; i >= 0; i-- {
+		if v.members[i].name == name {
+			return v.members[i].val
+		}
+	}
+	return nil
+}
+
+// str returns the field as text when it is a string or a number, else "".
+func (v *value) str(name string) string {
+	f := v.get(name)
+	if f == nil || (f.kind != kString && f.kind != kNumber) {
+		return ""
+	}
+	return f.text
+}
+
+// scalar returns a scalar value as text, and false for containers.
+func (v *value) scalar() (string, bool) {
+	switch v.kind {
+	case kString, kNumber, kBool:
+		return v.text, true
+	case kNull:
+		return "null", true
+	}
+	return "", false
+}
+
+// syntaxError is a parse failure; its text names the byte offset so a
+// user can find the fault in a long record.
+type syntaxError struct {
+	msg string
+	off int
+}
+
+func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
+
+type parser struct {
+	data []byte
+	i    int
+	sb   strings.Builder
+}
+
+// parseJSON parses one JSON value that must fill data (white space aside).
+func parseJSON(data []byte) (*value, error) {
+	p := &parser{data: data}
+	p.ws()
+	if p.i >= len(p.data) {
+		return nil, &syntaxError{"no JSON value", p.i}
+	}
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.i < len(p.data) {
+		return nil, &syntaxError{"unexpected " + p.what() + " after the value", p.i}
+	}
+	return v, nil
+}
+
+func (p *parser) ws() {
+	for p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ' ', '\t', '\r', '\n':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// what describes the byte at the cursor for an error message, without
+// echoing an attacker's control bytes.
+func (p *parser) what() string {
+	if p.i >= len(p.data) {
+		return "end of input"
+	}
+	c := p.data[p.i]
+	if c > 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", string(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+func (p *parser) fail(msg string) error { return &syntaxError{msg, p.i} }
+
+func (p *parser) value(depth int) (*value, error) {
+	if p.i >= len(p.data) {
+		return nil, p.fail("unexpected end of input")
+	}
+	switch c := p.data[p.i]; {
+	case c == '{':
+		if depth >= maxDepth {
+			return nil, p.fail(fmt.Sprintf("nested deeper than %d levels", maxDepth))
+		}
+		return p.object(depth + 1)
+	case c == '[':
+		if depth >= maxDepth {
+			return nil, p.fail(fmt.Sprintf("nested deeper than %d levels", maxDepth))
+		}
+		return p.array(depth + 1)
+	case c == '"':
+		s, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		return &value{kind: kString, text: s}, nil
+	case c == 't':
+		return p.literal("true", kBool)
+	case c == 'f':
+		return p.literal("false", kBool)
+	case c == 'n':
+		return p.literal("null", kNull)
+	case c == '-' || ('0' <= c && c <= '9'):
+		return p.number()
+	}
+	return nil, p.fail("unexpected " + p.what())
+}
+
+func (p *parser) literal(lit string, k kind) (*value, error) {
+	if !strings.HasPrefix(string(p.data[p.i:min(len(p.data), p.i+len(lit))]), lit) {
+		return nil, p.fail("invalid literal")
+	}
+	p.i += len(lit)
+	return &value{kind: k, text: lit}, nil
+}
+
+// number checks the JSON number grammar and keeps the text as written.
+func (p *parser) number() (*value, error) {
+	start := p.i
+	d := p.data
+	digits := func() int {
+		n := 0
+		for p.i < len(d) && '0' <= d[p.i] && d[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	if d[p.i] == '-' {
+		p.i++
+	}
+	if p.i < len(d) && d[p.i] == '0' {
+		p.i++
+	} else if digits() == 0 {
+		return nil, p.fail("invalid number")
+	}
+	if p.i < len(d) && d[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			return nil, p.fail("invalid number")
+		}
+	}
+	if p.i < len(d) && (d[p.i] == 'e' || d[p.i] == 'E') {
+		p.i++
+		if p.i < len(d) && (d[p.i] == '+' || d[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return nil, p.fail("invalid number")
+		}
+	}
+	return &value{kind: kNumber, text: string(d[start:p.i])}, nil
+}
+
+// string reads a JSON string at the cursor. Like the audit decoder, it
+// lets raw control characters and invalid UTF-8 through (the terminal
+// escaper shows them) and turns a lone surrogate escape into U+FFFD.
+func (p *parser) string() (string, error) {
+	p.i++ // opening quote
+	p.sb.Reset()
+	d := p.data
+	for {
+		start := p.i
+		for p.i < len(d) && d[p.i] != '"' && d[p.i] != '\\' {
+			p.i++
+		}
+		p.sb.Write(d[start:p.i])
+		if p.i >= len(d) {
+			return "", p.fail("unterminated string")
+		}
+		if d[p.i] == '"' {
+			p.i++
+			return p.sb.String(), nil
+		}
+		if p.i+1 >= len(d) {
+			p.i = len(d)
+			return "", p.fail("unterminated string")
+		}
+		e := d[p.i+1]
+		switch e {
+		case '"', '\\', '/':
+			p.sb.WriteByte(e)
+		case 'b':
+			p.sb.WriteByte('\b')
+		case 'f':
+			p.sb.WriteByte('\f')
+		case 'n':
+			p.sb.WriteByte('\n')
+		case 'r':
+			p.sb.WriteByte('\r')
+		case 't':
+			p.sb.WriteByte('\t')
+		case 'u':
+			r, ok := hex4(d, p.i+2)
+			if !ok {
+				return "", p.fail(`bad \u escape`)
+			}
+			p.i += 4
+			if utf16.IsSurrogate(r) {
+				dec := utf8.RuneError
+				if r2, ok := hex4(d, p.i+4); ok && p.i+3 < len(d) && d[p.i+2] == '\\' && d[p.i+3] == 'u' {
+					if x := utf16.DecodeRune(r, r2); x != utf8.RuneError {
+						dec = x
+						p.i += 6
+					}
+				}
+				r = dec
+			}
+			p.sb.WriteRune(r)
+		default:
+			return "", p.fail("bad escape in string")
+		}
+		p.i += 2
+	}
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i < 0 || i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+func (p *parser) object(depth int) (*value, error) {
+	p.i++ // '{'
+	v := &value{kind: kObject}
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == '}' {
+		p.i++
+		return v, nil
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.data) || p.data[p.i] != '"' {
+			return nil, p.fail("expected a field name, found " + p.what())
+		}
+		name, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		p.ws()
+		if p.i >= len(p.data) || p.data[p.i] != ':' {
+			return nil, p.fail("expected ':' after a field name, found " + p.what())
+		}
+		p.i++
+		p.ws()
+		val, err := p.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		v.members = append(v.members, member{name, val})
+		p.ws()
+		if p.i >= len(p.data) {
+			return nil, p.fail("unterminated object")
+		}
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			return v, nil
+		default:
+			return nil, p.fail("expected ',' or '}', found " + p.what())
+		}
+	}
+}
+
+func (p *parser) array(depth int) (*value, error) {
+	p.i++ // '['
+	v := &value{kind: kArray}
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == ']' {
+		p.i++
+		return v, nil
+	}
+	for {
+		p.ws()
+		el, err := p.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		v.elems = append(v.elems, el)
+		p.ws()
+		if p.i >= len(p.data) {
+			return nil, p.fail("unterminated array")
+		}
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return v, nil
+		default:
+			return nil, p.fail("expected ',' or ']', found " + p.what())
+		}
+	}
+}
