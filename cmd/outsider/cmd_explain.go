@@ -73,7 +73,7 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 	emit := func(b *source.Batch) error {
 		defer b.Release()
 		for i := range b.Records {
-			js, s2, err := b.JSON(i, scratch)
+			js, s2, err := b.JSON(i, scratch[:0])
 			scratch = s2
 			if err != nil {
 				continue

@@ -41,8 +41,15 @@ type Decoder struct {
 // without being decoded. The input must be valid UTF-8 (the caller checks,
 // once, for the whole record).
 func (d *Decoder) Decode(data []byte, ev *Event) error {
-	ev.Reset()
 	d.arena = d.arena[:0]
+	return d.DecodeKeep(data, ev)
+}
+
+// DecodeKeep is Decode without reusing the arena: the byte fields of every
+// Event decoded since the last ResetArena stay valid, so a caller can
+// decode a whole batch first and use the events afterwards.
+func (d *Decoder) DecodeKeep(data []byte, ev *Event) error {
+	ev.Reset()
 	d.envID, d.envTime = nil, nil
 	s := scanner{data: data}
 	inner, err := d.object(&s, ev, 0)
@@ -221,6 +228,10 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 		}
 	}
 }
+
+// ResetArena lets the decoder reuse the memory behind the events decoded
+// with DecodeKeep; their byte fields must no longer be used.
+func (d *Decoder) ResetArena() { d.arena = d.arena[:0] }
 
 // auditData returns the record held by an envelope: the object's bytes, or
 // a string's unescaped text; null or other scalars mean no record.

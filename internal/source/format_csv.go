@@ -207,9 +207,13 @@ func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
 				if !doubled && stop == j+1 {
 					return row[i+1 : j], scratch, nil
 				}
-				scratch = unquote(scratch[:0], row[i+1:j])
+				// Appended, not overwritten: a caller may keep the fields
+				// of several rows in one buffer (the engine decodes a whole
+				// batch before using it).
+				start := len(scratch)
+				scratch = unquote(scratch, row[i+1:j])
 				scratch = append(scratch, row[j+1:stop]...)
-				return scratch, scratch, nil
+				return scratch[start:], scratch, nil
 			}
 			if next < 0 {
 				return nil, scratch, fieldsErr(n+1, col)

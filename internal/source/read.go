@@ -61,8 +61,10 @@ func (b *Batch) Release() {
 }
 
 // JSON returns the JSON text of record i: Data itself for JSON formats, or
-// for CSV formats the AuditData field of the row, unquoted into scratch
-// (which it may grow and returns for reuse).
+// for CSV formats the AuditData field of the row, unquoted and appended to
+// scratch when it needs unquoting (scratch may grow; the grown slice is
+// returned for reuse). Pass scratch[:0] to reuse the memory, or keep
+// appending to hold several records' text at once.
 func (b *Batch) JSON(i int, scratch []byte) (js []byte, newScratch []byte, err error) {
 	if b.CSVColumn < 0 {
 		return b.Records[i].Data, scratch, nil
@@ -184,11 +186,11 @@ func Expand(args []string) ([]string, error) {
 	return out, nil
 }
 
-// CSVField returns field col (0-based) of one CSV row, unquoted ("" → ")
-// into scratch when needed. A field without doubled quotes is a subslice
-// of row; otherwise scratch is overwritten from its start (grown if
-// needed) and returned as newScratch for the next call, so that a caller
-// that keeps it allocates nothing in the steady state. A row with fewer
+// CSVField returns field col (0-based) of one CSV row. A field without
+// doubled quotes is a subslice of row; otherwise it is unquoted ("" → ")
+// and appended to scratch (grown if needed), which is returned as
+// newScratch: a caller that passes newScratch[:0] back allocates nothing in
+// the steady state, one that keeps appending holds many fields at once. A row with fewer
 // fields is an error ("row has 3 fields, AuditData is column 5").
 func CSVField(row []byte, col int, scratch []byte) (field []byte, newScratch []byte, err error) {
 	return csvField(row, col, scratch)

@@ -7,40 +7,9 @@ import (
 	"github.com/outsider-sec/outsider/internal/audit"
 )
 
-// dedupShards spreads the record-id set over independently locked shards
-// so workers rarely wait on each other.
-const dedupShards = 64
-
 // idKey is a record Id as 16 bytes: the GUID itself when the Id is one (as
 // it always is in the UAL), else a 128-bit FNV hash of it.
 type idKey [16]byte
-
-// pos is a record's place: file index in the high 24 bits, line below.
-type pos uint64
-
-func makePos(file int32, line int64) pos { return pos(uint64(file)<<40 | uint64(line)&(1<<40-1)) }
-func (p pos) file() int32                { return int32(p >> 40) }
-func (p pos) line() int64                { return int64(p & (1<<40 - 1)) }
-
-// dedup is the set of record ids seen. It is the one structure that grows
-// with the number of records (24 bytes of key and value per record plus
-// map overhead), because deduplication across files requires it. For each
-// id it keeps the earliest place the record was found, so evidence cites
-// the same file and line whichever copy a worker happened to read first.
-type dedup struct {
-	shards [dedupShards]struct {
-		mu sync.Mutex
-		m  map[idKey]pos
-	}
-}
-
-func newDedup() *dedup {
-	d := &dedup{}
-	for i := range d.shards {
-		d.shards[i].m = map[idKey]pos{}
-	}
-	return d
-}
 
 func makeKey(id []byte) idKey {
 	var k idKey
@@ -73,23 +42,54 @@ func unhex(c byte) byte {
 	return c - '0'
 }
 
-// add records id at p and reports whether it was new.
-func (d *dedup) add(k idKey, p pos) bool {
-	s := &d.shards[k[15]%dedupShards]
-	s.mu.Lock()
-	old, seen := s.m[k]
-	if !seen || p < old {
-		s.m[k] = p
-	}
-	s.mu.Unlock()
-	return !seen
+// dedup decides, for every record, whether its Id was seen before, in
+// input order: batch by batch in the order the reader produced them, each
+// worker waiting for its turn. Decoding (the expensive part) stays
+// parallel; only the set lookups are serialised, which costs little and
+// makes "the first copy wins" true whatever worker reads what. That matters
+// because real exports repeat an Id with different content (a CSV and a
+// JSON export of one search disagreeing on a UserId): the copy kept must
+// not depend on scheduling.
+//
+// The set is the one structure that grows with the number of records (16
+// bytes of key per record plus map overhead): deduplication across files
+// requires it.
+type dedup struct {
+	mu   sync.Mutex
+	turn *sync.Cond
+	next uint64
+	seen map[idKey]struct{}
 }
 
-// place returns the earliest place of id, if it was seen.
-func (d *dedup) place(k idKey) (pos, bool) {
-	s := &d.shards[k[15]%dedupShards]
-	s.mu.Lock()
-	p, ok := s.m[k]
-	s.mu.Unlock()
-	return p, ok
+func newDedup() *dedup {
+	d := &dedup{seen: map[idKey]struct{}{}}
+	d.turn = sync.NewCond(&d.mu)
+	return d
+}
+
+// enter waits until batch seq is next in input order.
+func (d *dedup) enter(seq uint64) {
+	d.mu.Lock()
+	for d.next != seq {
+		d.turn.Wait()
+	}
+	d.mu.Unlock()
+}
+
+// add reports whether the id is new. Only the batch whose turn it is calls
+// it, so the map needs no lock of its own.
+func (d *dedup) add(k idKey) bool {
+	if _, ok := d.seen[k]; ok {
+		return false
+	}
+	d.seen[k] = struct{}{}
+	return true
+}
+
+// leave passes the turn to the next batch.
+func (d *dedup) leave() {
+	d.mu.Lock()
+	d.next++
+	d.turn.Broadcast()
+	d.mu.Unlock()
 }

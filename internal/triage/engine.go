@@ -49,6 +49,12 @@ type Options struct {
 	OnProblem func(source.Problem)
 }
 
+// seqBatch is a batch with its place in input order.
+type seqBatch struct {
+	batch *source.Batch
+	seq   uint64
+}
+
 // ErrStrict wraps the problem that stopped a --strict run.
 var ErrStrict = errors.New("stopped at the first bad record (--strict)")
 
@@ -126,7 +132,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	}
 
 	seen := newDedup()
-	batches := make(chan *source.Batch, 2*workers)
+	batches := make(chan seqBatch, 2*workers)
 	aggs := make([]*agg, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -134,10 +140,16 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 		aggs[w] = a
 		wg.Go(func() {
 			var dec audit.Decoder
-			var ev audit.Event
 			var scratch []byte
-			for b := range batches {
+			var evs []audit.Event
+			var lines []int64
+			for sb := range batches {
+				b := sb.batch
 				if ctx.Err() != nil {
+					// Keep the turn order even when stopping, or the
+					// workers behind this batch would wait for ever.
+					seen.enter(sb.seq)
+					seen.leave()
 					b.Release()
 					continue
 				}
@@ -146,7 +158,11 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 					unit = "row"
 				}
 				file := int32(b.File)
+				// Decode the whole batch (in parallel with other workers).
 				var ok, bad int64
+				evs, lines = evs[:0], lines[:0]
+				dec.ResetArena()
+				scratch = scratch[:0] // CSV fields of the whole batch accumulate here
 				for i := range b.Records {
 					line := b.Records[i].Line
 					js, s2, err := b.JSON(i, scratch)
@@ -154,8 +170,12 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 					if err == nil && !utf8.Valid(js) {
 						err = errors.New("invalid UTF-8")
 					}
+					// Decode into the next free slot; it is kept only if
+					// the record passes the filters.
+					evs = slices.Grow(evs, 1)
+					e := &evs[:len(evs)+1][len(evs)]
 					if err == nil {
-						err = dec.Decode(js, &ev)
+						err = dec.DecodeKeep(js, e)
 					}
 					if err != nil {
 						bad++
@@ -163,26 +183,42 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 						continue
 					}
 					ok++
-					if (since != 0 && ev.Time < since) || (until != 0 && ev.Time >= until) ||
-						(ours != nil && len(ev.OrgID) > 0 && !ours[string(ev.OrgID)]) {
+					if (since != 0 && e.Time < since) || (until != 0 && e.Time >= until) ||
+						(ours != nil && len(e.OrgID) > 0 && !ours[string(e.OrgID)]) {
 						a.filtered++
 						continue
 					}
-					if len(ev.ID) > 0 && !seen.add(makeKey(ev.ID), makePos(file, line)) {
+					evs = evs[:len(evs)+1]
+					lines = append(lines, line)
+				}
+				a.countFile(b.File, ok, bad)
+				// Deduplicate in input order (see dedup).
+				seen.enter(sb.seq)
+				keep := evs[:0]
+				keepLines := lines[:0]
+				for i := range evs {
+					if len(evs[i].ID) > 0 && !seen.add(makeKey(evs[i].ID)) {
 						a.dups++
 						continue
 					}
-					a.add(&ev, file, line)
+					keep = append(keep, evs[i])
+					keepLines = append(keepLines, lines[i])
 				}
-				a.countFile(b.File, ok, bad)
+				seen.leave()
+				// Aggregate (in parallel again).
+				for i := range keep {
+					a.add(&keep[i], file, keepLines[i])
+				}
 				b.Release()
 			}
 		})
 	}
 
+	var seq uint64
 	emit := func(b *source.Batch) error {
 		select {
-		case batches <- b:
+		case batches <- seqBatch{b, seq}:
+			seq++
 			return nil
 		case <-ctx.Done():
 			b.Release()
@@ -203,11 +239,11 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	for _, a := range aggs[1:] {
 		all.merge(a)
 	}
-	return finish(all, inputs, probs, seen, opts, k), nil
+	return finish(all, inputs, probs, opts, k), nil
 }
 
 // finish builds the report from the merged aggregates.
-func finish(a *agg, inputs []source.Input, probs *problems, seen *dedup, opts Options, k int) *Report {
+func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int) *Report {
 	r := &Report{Schema: Schema, Filtered: a.filtered}
 
 	// Tenant: given, or every OrganizationId seen.
@@ -276,11 +312,6 @@ func finish(a *agg, inputs []source.Input, probs *problems, seen *dedup, opts Op
 			return "no record kept"
 		}
 		file, line := ref.file, ref.line
-		if ref.id != "" {
-			if p, ok := seen.place(makeKey([]byte(ref.id))); ok {
-				file, line = p.file(), p.line()
-			}
-		}
 		where := "?"
 		if int(file) < len(inputs) {
 			where = inputs[file].Path + ":" + strconv.FormatInt(line, 10)

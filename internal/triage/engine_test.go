@@ -361,3 +361,30 @@ func TestBadRecordsCountedAndNamed(t *testing.T) {
 
 // sourceOpts makes small batches so that records spread over workers.
 func sourceOpts(batchBytes int) source.Options { return source.Options{BatchBytes: batchBytes} }
+
+// TestConflictingDuplicates: an Id repeated with different content (real
+// exports do this) keeps the first copy in input order, whatever the number
+// of workers and however the copies fall into batches.
+func TestConflictingDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	var recs []rec
+	for i := range 400 {
+		r := signin(i, fmt.Sprintf("u%03d@fabrikam.com", i), fabrikam, fmt.Sprintf("203.0.113.%d", i%200), sharePointApp, true)
+		r["Id"] = fmt.Sprintf("00000000-0000-4000-8000-%012d", 900000+i%7)
+		recs = append(recs, r)
+	}
+	p := writeJSONL(t, dir, "dups.jsonl", recs...)
+	for _, workers := range []int{1, 2, 3, 8} {
+		for range 3 {
+			r := run(t, Options{Workers: workers, Source: sourceOpts(700)}, p)
+			var users []string
+			for _, id := range r.Identities {
+				users = append(users, id.User)
+			}
+			want := []string{"u000@fabrikam.com", "u001@fabrikam.com", "u002@fabrikam.com", "u003@fabrikam.com", "u004@fabrikam.com", "u005@fabrikam.com", "u006@fabrikam.com"}
+			if !slices.Equal(users, want) || r.Input.Duplicates != 393 {
+				t.Fatalf("workers %d: kept %v (%d duplicates), want the first copies %v", workers, users, r.Input.Duplicates, want)
+			}
+		}
+	}
+}
