@@ -113,6 +113,18 @@ type opCount struct {
 
 type histogram []opCount
 
+// addOp counts one record of op, interning the name only the first time
+// this bucket sees it: the common case is a comparison, not a map lookup.
+func (h *histogram) addOp(a *agg, op []byte) {
+	for i := range *h {
+		if (*h)[i].op == string(op) {
+			(*h)[i].n++
+			return
+		}
+	}
+	*h = append(*h, opCount{a.str(op), 1})
+}
+
 func (h *histogram) add(op string, n int64) {
 	for i := range *h {
 		if (*h)[i].op == op {
@@ -322,7 +334,7 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	}
 	if signin {
 		b.signins++
-		b.signOps.add(a.str(ev.Operation), 1)
+		b.signOps.addOp(a, ev.Operation)
 		if b.evSig.wants(a.k, ev, file, line) {
 			r := a.makeRef(ev, file, line)
 			r.object = string(ev.AppID)
@@ -333,7 +345,7 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	cat := ev.Categorize()
 	b.nonSignin++
 	b.cats |= cat
-	b.ops.add(a.str(ev.Operation), 1)
+	b.ops.addOp(a, ev.Operation)
 	if cat&audit.CatAccess == 0 {
 		b.nonAccess++
 		if b.firstNonAccess == nil || before(ev.Time, ev.ID, file, line, b.firstNonAccess) {
