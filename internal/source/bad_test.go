@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -297,5 +299,60 @@ func TestStdinZip(t *testing.T) {
 	mm := append(gzipBytes(t, []byte(goodLine+"\n")), gzipBytes(t, []byte(goodLine+"\n"))...)
 	if res := readBytes(t, mm, Options{}); len(res.recs) != 2 || len(res.probs) != 0 {
 		t.Errorf("multi-member gzip: %d records, problems %v", len(res.recs), res.probs)
+	}
+}
+
+// TestSlowReaders feeds inputs one byte per Read (splitting UTF-16
+// surrogate pairs, BOMs and magic numbers across reads) and through a
+// reader that returns (0, nil) now and then: the records must not change.
+func TestSlowReaders(t *testing.T) {
+	for _, tc := range sniffCases {
+		for _, enc := range []string{"utf8", "utf16le", "utf16be", "gzip"} {
+			var data []byte
+			switch enc {
+			case "utf8":
+				data = []byte(tc.in)
+			case "utf16le":
+				data = utf16Bytes(tc.in, false, true)
+			case "utf16be":
+				data = utf16Bytes(tc.in, true, true)
+			case "gzip":
+				data = gzipBytes(t, []byte(tc.in))
+			}
+			want := readBytes(t, data, Options{})
+			for _, slow := range []func(io.Reader) io.Reader{iotest.OneByteReader, iotest.HalfReader, func(r io.Reader) io.Reader { return &stutter{r: r} }} {
+				res := readAll(t, []string{"-"}, Options{Stdin: slow(bytes.NewReader(data)), BatchBytes: 32})
+				if fmt.Sprint(res.recs) != fmt.Sprint(want.recs) || len(res.probs) != 0 || len(res.recs) != len(tc.recs) {
+					t.Errorf("%s/%s: %+v %v\nwant %+v", tc.name, enc, res.recs, res.probs, want.recs)
+				}
+			}
+		}
+	}
+}
+
+// stutter returns (0, nil) every other call.
+type stutter struct {
+	r io.Reader
+	n int
+}
+
+func (s *stutter) Read(p []byte) (int, error) {
+	s.n++
+	if s.n%2 == 0 {
+		return 0, nil
+	}
+	return s.r.Read(p)
+}
+
+func TestUTF16Surrogates(t *testing.T) {
+	// A lone high surrogate, a lone low surrogate, a pair, in LE.
+	units := []uint16{0xfeff, '{', 0xd83d, 'a', 0xde00, 0xd83d, 0xde00, '}', 0xd83d}
+	var data []byte
+	for _, u := range units {
+		data = append(data, byte(u), byte(u>>8))
+	}
+	res := readAll(t, []string{"-"}, Options{Stdin: iotest.OneByteReader(bytes.NewReader(data)), Format: UALJSONL})
+	if len(res.recs) != 1 || res.recs[0].Data != "{\ufffda\ufffd😀}\ufffd" {
+		t.Errorf("%+v %v", res.recs, res.probs)
 	}
 }

@@ -404,7 +404,11 @@ func (j *jsonScanner) scanNested(b []byte, pos int) (int, bool) {
 			pos += 8
 			continue
 		}
-		if esc || zeroBytes(w^(lsb*'\\')) != 0 {
+		// zeroBytes(w ^ c) for the three tests below, sharing what they
+		// have in common: c < 0x80, so the 0x80 bit of w ^ c is that of
+		// w, and only the low seven bits need the XOR.
+		wl, h := w&low, w|low
+		if esc || ^((wl^(lsb*'\\')+low)|h) != 0 {
 			// The slow path, for this word only.
 			in := inStr != 0
 			for end := pos + 8; pos < end; {
@@ -441,12 +445,12 @@ func (j *jsonScanner) scanNested(b []byte, pos int) (int, bool) {
 			}
 			continue
 		}
-		q := zeroBytes(w ^ (lsb * '"'))
+		q := ^((wl ^ (lsb * '"') + low) | h)
 		// '[' and ']' differ from '{' and '}' by the 0x20 bit, and '{'
 		// from '}' by 0x06: one test flags all four (and a few bytes
 		// such as 'y' that are checked below, and that outside strings
 		// do not occur in JSON anyway).
-		br := zeroBytes(((w | (lsb * 0x20)) ^ (lsb * '{')) &^ (lsb * 0x06))
+		br := ^((((wl|(lsb*0x20))^(lsb*'{'))&^(lsb*0x06) + low) | h)
 		x := q
 		x ^= x << 8
 		x ^= x << 16

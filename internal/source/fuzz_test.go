@@ -179,7 +179,7 @@ func FuzzJSONStructural(f *testing.F) {
 			// The same with one big buffer: framing must not depend
 			// on where buffers end.
 			big := opts
-			big.BatchBytes = 1 << 20
+			big.BatchBytes = 64 << 10
 			recs2, probs2 := frameDirect(t, data, big, pages)
 			sameOutput(t, "batch sizes", recs, recs2, probs, probs2)
 
@@ -226,7 +226,7 @@ func FuzzCSV(f *testing.F) {
 			}
 		}
 		big := opts
-		big.BatchBytes = 1 << 20
+		big.BatchBytes = 64 << 10
 		recs2, probs2, _ := frameBytes(t, in, big)
 		sameOutput(t, "batch sizes", recs, recs2, probs, probs2)
 
@@ -280,9 +280,9 @@ func FuzzRead(f *testing.F) {
 			inOrder(t, data, recs)
 			// Sniffing and framing do not depend on buffer sizes
 			// beyond the sniff window.
-			if len(data) < sniffSmall {
+			if len(data) < 32<<10 {
 				big := opts
-				big.BatchBytes = 1 << 20
+				big.BatchBytes = 64 << 10
 				recs2, probs2, _ := frameBytes(t, data, big)
 				sameOutput(t, "batch sizes", recs, recs2, probs, probs2)
 			}
