@@ -48,21 +48,25 @@ input() {
 
 # measure CMD... → "seconds maxrss_kb" for one run (output discarded).
 measure() {
-  local t
-  t=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-  echo "$t"
+  local tf
+  tf=$(mktemp)
+  /usr/bin/time -o "$tf" -f "%e %M" "$@" >/dev/null 2>/dev/null || true
+  tail -n 1 "$tf"
+  rm -f "$tf"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
-row() { printf '| %-24s | %-22s | %9s | %9s | %9s |\n' "$@"; }
+row() { printf '| %-36s | %-12s | %9s | %9s | %9s |\n' "$@"; }
 
 echo
 echo "machine: $(nproc) CPUs, $(awk '/model name/ {sub(/.*: /,""); print; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB; go: $(go version | cut -d' ' -f3); $(date -u +%Y-%m-%d)"
-echo "runs per cell: $RUNS (median); size: $SIZE; peer: ${peer_dir:+DuckDB via @duckdb/node-api}${peer_dir:-skipped}"
+peer_name="skipped"
+[ -n "$peer_dir" ] && peer_name="DuckDB via @duckdb/node-api $(cd "$peer_dir" && node -p 'require("@duckdb/node-api/package.json").version' 2>/dev/null)"
+echo "runs per cell: $RUNS (median); size: $SIZE; peer: $peer_name"
 echo
 row "input" "tool" "MB/s" "seconds" "peak RSS"
-row "------------------------" "----------------------" "---------" "---------" "---------"
+row "------------------------------------" "------------" "---------" "---------" "---------"
 for fmt in $FORMATS; do
   f=$(input "$fmt")
   mb=$(du -m --apparent-size "$f" | cut -f1)

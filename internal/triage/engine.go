@@ -143,6 +143,8 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 			var scratch []byte
 			var evs []audit.Event
 			var lines []int64
+			var keys []idKey
+			var dup []bool
 			for sb := range batches {
 				b := sb.batch
 				if ctx.Err() != nil {
@@ -193,21 +195,25 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 				}
 				a.countFile(b.File, ok, bad)
 				// Deduplicate in input order (see dedup).
-				seen.enter(sb.seq)
-				keep := evs[:0]
-				keepLines := lines[:0]
+				// Keys are parsed here, in parallel; only the set
+				// lookups wait for the batch's turn.
+				keys = keys[:0]
 				for i := range evs {
-					if len(evs[i].ID) > 0 && !seen.add(makeKey(evs[i].ID)) {
-						a.dups++
-						continue
-					}
-					keep = append(keep, evs[i])
-					keepLines = append(keepLines, lines[i])
+					keys = append(keys, makeKey(evs[i].ID))
+				}
+				seen.enter(sb.seq)
+				dup = dup[:0]
+				for i := range evs {
+					dup = append(dup, len(evs[i].ID) > 0 && !seen.add(keys[i]))
 				}
 				seen.leave()
 				// Aggregate (in parallel again).
-				for i := range keep {
-					a.add(&keep[i], file, keepLines[i])
+				for i := range evs {
+					if dup[i] {
+						a.dups++
+						continue
+					}
+					a.add(&evs[i], file, lines[i])
 				}
 				b.Release()
 			}
