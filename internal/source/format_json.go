@@ -372,13 +372,6 @@ const (
 	low = 0x7f7f7f7f7f7f7f7f
 )
 
-// zeroBytes flags (0x80) each zero byte of x. Unlike the shorter
-// (x-lsb)&^x trick it is exact for every byte (no borrow crosses bytes),
-// so every flag can be used, not only the lowest.
-func zeroBytes(x uint64) uint64 {
-	return ^((x&low + low) | x | low)
-}
-
 // scanNested advances through the inside of an element or skipped value
 // until its depth returns to base (done) or the buffer ends.
 //

@@ -10,9 +10,8 @@ import (
 type framing uint8
 
 const (
-	frameNone framing = iota
 	// frameLines: one record per line.
-	frameLines
+	frameLines framing = iota
 	// frameJSON: the elements of top-level arrays, and top-level objects.
 	frameJSON
 	// frameWrapped: the items of the "value" or "records" array of each

@@ -75,9 +75,7 @@ func oCanon(s string) (user string, anon bool) {
 		parts := strings.Split(s, "|")
 		s = parts[len(parts)-1]
 	}
-	if strings.HasPrefix(s, "urn:spo:guest#") {
-		s = s[len("urn:spo:guest#"):]
-	}
+	s = strings.TrimPrefix(s, "urn:spo:guest#")
 	if i := strings.Index(s, "#ext#"); i > 0 {
 		local := s[:i]
 		if j := strings.LastIndex(local, "_"); j > 0 {

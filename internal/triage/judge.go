@@ -38,7 +38,6 @@ type judge struct {
 	// indexes over buckets, built for the identities that need them
 	byUser map[string][]*bucket
 	byIP   map[netip.Addr][]*bucket
-	anon   []*bucket
 }
 
 // classify applies rules 1–4 to every sign-in actor; rule 5 needs our
