@@ -388,12 +388,32 @@ func (d *Decoder) fields(s *scanner, field string, f func(key []byte) error) err
 
 // key reads `"name"` and the colon after it.
 func (d *Decoder) key(s *scanner) ([]byte, error) {
-	if s.i >= len(s.data) || s.data[s.i] != '"' {
+	data := s.data
+	if s.i >= len(data) || data[s.i] != '"' {
 		return nil, decodeErr("expected a field name at byte %d, found %s", s.i, s.what())
 	}
-	k, err := d.str(s)
-	if err != nil {
-		return nil, err
+	// Field names are short and never escaped in practice: a plain loop
+	// beats two IndexByte calls. Anything unusual takes the general path.
+	var k []byte
+	for j := s.i + 1; j < len(data) && j-s.i < 48; j++ {
+		if c := data[j]; c == '"' {
+			k = data[s.i+1 : j]
+			s.i = j + 1
+			break
+		} else if c == '\\' {
+			break
+		}
+	}
+	if k == nil {
+		var err error
+		if k, err = d.str(s); err != nil {
+			return nil, err
+		}
+	}
+	if s.i < len(data) && data[s.i] == ':' {
+		s.i++
+		s.ws()
+		return k, nil
 	}
 	s.ws()
 	if s.i >= len(s.data) || s.data[s.i] != ':' {

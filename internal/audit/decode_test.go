@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -226,6 +228,27 @@ func BenchmarkDecode(b *testing.B) {
 	for b.Loop() {
 		if err := d.Decode(data, &ev); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeMix decodes the record mix of a generated tenant (sign-ins,
+// SharePoint, Exchange, admin, Teams), which is what the engine sees.
+func BenchmarkDecodeMix(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := synth.Generate(&buf, synth.Options{Seed: 7, Size: 8 << 20}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	var d Decoder
+	var ev Event
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range lines {
+			if err := d.Decode(l, &ev); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

@@ -117,16 +117,14 @@ func SharingOps() []string { return slices.Sorted(maps.Keys(sharingOps)) }
 
 // Categorize returns the categories of a non-sign-in record.
 func (e *Event) Categorize() Category {
-	var c Category
-	op := string(e.Operation)
-	wl := string(e.Workload)
-	if (wl == "SharePoint" || wl == "OneDrive") && accessOps[op] {
+	// One lookup in a table built from the lists above, rather than one per
+	// list: this runs for every record.
+	cat := opCategories[string(e.Operation)]
+	c := cat &^ (CatAccess | CatSharing)
+	if cat&CatAccess != 0 && (string(e.Workload) == "SharePoint" || string(e.Workload) == "OneDrive") {
 		c |= CatAccess
 	}
-	if op == "AnonymousLinkUsed" {
-		c |= CatAnonLinkUsed
-	}
-	if sharingOps[op] && len(e.Target) > 0 {
+	if cat&CatSharing != 0 && len(e.Target) > 0 {
 		c |= CatSharing
 	}
 	switch e.RecordType {
@@ -135,11 +133,25 @@ func (e *Event) Categorize() Category {
 	case 1, 8, 18:
 		c |= CatAdmin
 	}
-	if mailboxOps[op] {
-		c |= CatMailbox
-	}
-	if adminOps[op] {
-		c |= CatAdmin
-	}
 	return c
 }
+
+// opCategories maps an operation to the categories its name alone implies
+// (CatAccess and CatSharing still depend on the workload and the target).
+var opCategories = func() map[string]Category {
+	m := map[string]Category{}
+	for op := range accessOps {
+		m[op] |= CatAccess
+	}
+	m["AnonymousLinkUsed"] |= CatAnonLinkUsed
+	for op := range sharingOps {
+		m[op] |= CatSharing
+	}
+	for op := range mailboxOps {
+		m[op] |= CatMailbox
+	}
+	for op := range adminOps {
+		m[op] |= CatAdmin
+	}
+	return m
+}()

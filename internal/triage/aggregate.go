@@ -75,7 +75,14 @@ type topK struct {
 // wants reports whether a record would enter the list; checked before any
 // string is built, so records that lose cost nothing.
 func (t *topK) wants(k int, ev *audit.Event, file int32, line int64) bool {
-	return len(t.items) < k || before(ev.Time, ev.ID, file, line, &t.items[len(t.items)-1])
+	if len(t.items) < k {
+		return true
+	}
+	last := &t.items[len(t.items)-1]
+	if ev.Time != last.time { // the usual case, decided without a call
+		return ev.Time < last.time
+	}
+	return before(ev.Time, ev.ID, file, line, last)
 }
 
 func (t *topK) insert(k int, r ref) {
@@ -112,6 +119,22 @@ type opCount struct {
 }
 
 type histogram []opCount
+
+// counts is a tiny string → count table (an account's actor tenants: one
+// or two), scanned linearly: cheaper than a map at this size and no
+// allocation per record.
+type counts = histogram
+
+func (h *histogram) addN(op string, n int64) { h.add(op, n) }
+
+// asMap returns the counts as a map, for judging.
+func (h histogram) asMap() map[string]int64 {
+	m := make(map[string]int64, len(h))
+	for _, c := range h {
+		m[c.op] += c.n
+	}
+	return m
+}
 
 // addOp counts one record of op, interning the name only the first time
 // this bucket sees it: the common case is a comparison, not a map lookup.
@@ -179,7 +202,12 @@ type userStats struct {
 	ips     map[netip.Addr]struct{}
 	uas     []string // distinct user agents, sorted, at most maxUserAgents
 	apps    map[string]*appStats
-	tenants map[string]int64 // actor tenant → sign-ins
+	tenants counts // actor tenant → sign-ins
+
+	// Most accounts sign in to a few apps: remembering the last one saves
+	// a map lookup per sign-in.
+	lastApp   *appStats
+	lastAppID string
 
 	guest        bool // #EXT# UPN or UserType 10
 	actorUnknown bool
@@ -206,6 +234,9 @@ type agg struct {
 	buckets map[string]*bucket
 	shares  map[string]*shareStats
 	orgs    map[string]int64
+	// orgCounts counts records per OrganizationId (one tenant, or a few in
+	// an MSSP's export); folded into orgs when workers merge.
+	orgCounts counts
 	// guestHosts are the host domains of #EXT# guest UPNs: ours.
 	guestHosts map[string]bool
 
@@ -296,11 +327,7 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 		a.maxT = ev.Time
 	}
 	if len(ev.OrgID) > 0 {
-		if n, ok := a.orgs[string(ev.OrgID)]; ok {
-			a.orgs[string(ev.OrgID)] = n + 1
-		} else {
-			a.orgs[string(ev.OrgID)] = 1
-		}
+		a.orgCounts.addOp(a, ev.OrgID)
 	}
 
 	outcome := ev.Outcome()
@@ -380,7 +407,6 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 			unusable: kind == audit.UserUnusable,
 			ips:      map[netip.Addr]struct{}{},
 			apps:     map[string]*appStats{},
-			tenants:  map[string]int64{},
 		}
 		a.users[u.user] = u
 	}
@@ -406,10 +432,14 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 	if len(ev.UserAgent) > 0 {
 		u.addUA(ev.UserAgent)
 	}
-	app := u.apps[string(ev.AppID)]
-	if app == nil {
-		app = &appStats{}
-		u.apps[a.str(ev.AppID)] = app
+	app := u.lastApp
+	if app == nil || u.lastAppID != string(ev.AppID) {
+		app = u.apps[string(ev.AppID)]
+		if app == nil {
+			app = &appStats{}
+			u.apps[a.str(ev.AppID)] = app
+		}
+		u.lastApp, u.lastAppID = app, a.str(ev.AppID)
 	}
 	app.count++
 	if outcome == audit.Success {
@@ -421,7 +451,7 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 		}
 	}
 	if len(ev.ActorTenant) > 0 {
-		u.tenants[a.str(ev.ActorTenant)]++
+		u.tenants.addOp(a, ev.ActorTenant)
 	} else {
 		u.noTenant++
 	}
@@ -446,8 +476,19 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 // addUA keeps the smallest maxUserAgents distinct agents: a deterministic
 // choice whatever order records arrive in.
 func (u *userStats) addUA(b []byte) {
-	i, found := slices.BinarySearch(u.uas, string(b))
-	if found || i >= maxUserAgents {
+	// A binary search written out: slices.BinarySearch would need the
+	// agent as a string, an allocation per sign-in.
+	lo, hi := 0, len(u.uas)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if u.uas[m] < string(b) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	i := lo
+	if (i < len(u.uas) && u.uas[i] == string(b)) || i >= maxUserAgents {
 		return
 	}
 	u.uas = slices.Insert(u.uas, i, string(b))
@@ -476,8 +517,18 @@ func (a *agg) addShare(ev *audit.Event, file int32, line int64) {
 	}
 }
 
+// flushOrgs moves orgCounts into orgs.
+func (a *agg) flushOrgs() {
+	for _, c := range a.orgCounts {
+		a.orgs[c.op] += c.n
+	}
+	a.orgCounts = nil
+}
+
 // merge folds o into a.
 func (a *agg) merge(o *agg) {
+	a.flushOrgs()
+	o.flushOrgs()
 	a.kept += o.kept
 	a.dups += o.dups
 	a.filtered += o.filtered
@@ -527,8 +578,8 @@ func (a *agg) merge(o *agg) {
 			ap.success += oa.success
 			ap.firstSuccess = earlier(ap.firstSuccess, oa.firstSuccess)
 		}
-		for t, n := range ou.tenants {
-			u.tenants[t] += n
+		for _, c := range ou.tenants {
+			u.tenants.addN(c.op, c.n)
 		}
 		u.guest = u.guest || ou.guest
 		u.actorUnknown = u.actorUnknown || ou.actorUnknown

@@ -245,6 +245,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	for _, a := range aggs[1:] {
 		all.merge(a)
 	}
+	all.flushOrgs()
 	return finish(all, inputs, probs, opts, k), nil
 }
 

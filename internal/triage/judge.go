@@ -48,11 +48,11 @@ func (j *judge) classify() {
 	for _, u := range j.a.users {
 		switch {
 		case u.unusable:
-			j.classes[u.user] = classified{class: ClassExternalUnknown, home: mostFrequentForeign(u.tenants, j.t)}
+			j.classes[u.user] = classified{class: ClassExternalUnknown, home: mostFrequentForeign(u.tenants.asMap(), j.t)}
 		case u.guest:
 			j.classes[u.user] = classified{class: ClassGuest}
 		default:
-			if home := mostFrequentForeign(u.tenants, j.t); home != "" {
+			if home := mostFrequentForeign(u.tenants.asMap(), j.t); home != "" {
 				j.classes[u.user] = classified{class: ClassPassthrough, home: home, consumer: home == apps.ConsumerTenant}
 			} else if len(u.tenants) > 0 {
 				j.classes[u.user] = classified{class: ClassMember}
@@ -77,7 +77,7 @@ func (j *judge) classify() {
 func memberDomains(a *agg, t *tenant.Tenant) []string {
 	set := map[string]bool{}
 	for _, u := range a.users {
-		if u.unusable || u.guest || mostFrequentForeign(u.tenants, t) != "" || len(u.tenants) == 0 {
+		if u.unusable || u.guest || mostFrequentForeign(u.tenants.asMap(), t) != "" || len(u.tenants) == 0 {
 			continue
 		}
 		if d := audit.Domain([]byte(u.user)); d != nil {
