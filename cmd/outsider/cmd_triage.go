@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/tenant"
@@ -150,7 +151,16 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if err != nil {
 		return err
 	}
+	// A progress line on stderr, only for a person watching a terminal.
+	var counters *progress.Counters
+	stopProgress := func() {}
+	if ios.StderrTTY && !o.Quiet {
+		counters = &progress.Counters{}
+		stopProgress = progress.Start(ios.ErrOut, counters, inputSize(paths), 200*time.Millisecond)
+		defer stopProgress()
+	}
 	rep, err := triage.Run(ctx, paths, triage.Options{
+		Progress:    counters,
 		Tenants:     o.Tenants,
 		Domains:     o.Domains,
 		Since:       o.Since,
@@ -160,6 +170,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		Workers:     o.Workers,
 		Source:      source.Options{Format: o.InputFormat, Stdin: ios.In},
 	})
+	stopProgress() // the final line, before problems and the report
 	if err != nil {
 		return err
 	}
@@ -187,6 +198,20 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		}
 	}
 	return nil
+}
+
+// inputSize is the inputs' size on disk, 0 when unknown (stdin).
+func inputSize(paths []string) int64 {
+	var total int64
+	for _, p := range paths {
+		if p == "-" {
+			return 0
+		}
+		if fi, err := os.Stat(p); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total
 }
 
 // printProblems lists input problems on stderr, one line each, naming file,

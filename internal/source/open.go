@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // maxNesting bounds containers inside containers (a .gz in a .zip in a
@@ -53,7 +54,7 @@ func (r *run) readPath(path string) error {
 			r.fail(path, "no standard input to read")
 			return nil
 		}
-		return r.readStream(path, r.opts.Stdin, nil, 0, 0)
+		return r.readStream(path, r.counted(r.opts.Stdin), nil, 0, 0)
 	}
 	fi, err := os.Stat(path)
 	if err != nil || fi.IsDir() {
@@ -75,7 +76,27 @@ func (r *run) readPath(path string) error {
 		return nil
 	}
 	defer fh.Close()
-	return r.readStream(path, fh, fh, fi.Size(), 0)
+	return r.readStream(path, r.counted(fh), fh, fi.Size(), 0)
+}
+
+// counted wraps a reader so that its bytes advance Options.Progress.
+func (r *run) counted(rd io.Reader) io.Reader {
+	if r.opts.Progress == nil {
+		return rd
+	}
+	return &countingReader{r: rd, n: r.opts.Progress}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // reasonOf turns an error into a problem reason without repeating the

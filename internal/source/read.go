@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // Limits that keep a hostile input from exhausting memory or time.
@@ -138,6 +139,10 @@ type Options struct {
 	// BatchBytes and MaxRecordBytes default to the constants above.
 	BatchBytes     int
 	MaxRecordBytes int
+	// Progress, when set, is advanced by the bytes read from each file or
+	// stdin as they are read (before decompression): what a progress line
+	// compares with the inputs' sizes on disk.
+	Progress *atomic.Int64
 }
 
 // ErrNoInputs is returned by Expand when the arguments name no file.

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/tenant"
 )
@@ -44,6 +45,9 @@ type Options struct {
 	Workers int
 	// Source is passed to source.Read.
 	Source source.Options
+	// Progress, if set, is advanced as inputs are read and records
+	// decoded, for a progress line.
+	Progress *progress.Counters
 	// OnProblem, if set, is called for every problem as it is found
 	// (from several goroutines, serialised by the engine).
 	OnProblem func(source.Problem)
@@ -194,6 +198,9 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 					lines = append(lines, line)
 				}
 				a.countFile(b.File, ok, bad)
+				if opts.Progress != nil {
+					opts.Progress.Records.Add(ok)
+				}
 				// Deduplicate in input order (see dedup).
 				// Keys are parsed here, in parallel; only the set
 				// lookups wait for the batch's turn.
@@ -231,7 +238,11 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 			return context.Cause(ctx)
 		}
 	}
-	inputs, readErr := source.Read(ctx, paths, opts.Source, emit, report)
+	srcOpts := opts.Source
+	if opts.Progress != nil {
+		srcOpts.Progress = &opts.Progress.Bytes
+	}
+	inputs, readErr := source.Read(ctx, paths, srcOpts, emit, report)
 	close(batches)
 	wg.Wait()
 	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrStrict) {
