@@ -245,6 +245,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	inputs, readErr := source.Read(ctx, paths, srcOpts, emit, report)
 	close(batches)
 	wg.Wait()
+	seen.seen.release() // every record has been checked
 	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrStrict) {
 		return nil, cause
 	}
