@@ -168,32 +168,40 @@ func (f *feed) unbalanced(row int64) {
 		Reason: "unbalanced quote: a quoted field opens in this row and does not close"})
 }
 
-// CSVField returns field col of a row. A field without doubled quotes is
-// returned as a subslice of row; one with doubled quotes is unquoted into
-// scratch, which is overwritten (not appended to) and returned for reuse,
-// so a caller that keeps its scratch allocates nothing once it is large
-// enough.
+// csvField returns field col of a row. A field without doubled quotes is
+// returned as a subslice of row; one with doubled quotes is unquoted and
+// appended to scratch, which is returned for reuse (see CSVField).
 func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
 	i, n := 0, 0 // i: start of field n
 	for {
 		if i < len(row) && row[i] == '"' {
 			// A quoted field: find the closing quote, stepping over
-			// doubled ones.
+			// doubled ones. For the wanted field, unquote on the way
+			// (appending to scratch, see below): one pass over its quotes
+			// instead of two, which matters because AuditData is JSON and
+			// every one of its quotes is doubled.
 			j, doubled := i+1, false
+			start := len(scratch)
 			for {
 				k := bytes.IndexByte(row[j:], '"')
 				if k < 0 {
 					if n == col {
-						return nil, scratch, errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
+						return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
 					}
 					return nil, scratch, fieldsErr(n+1, col)
 				}
-				j += k
-				if j+1 < len(row) && row[j+1] == '"' {
+				if j+k+1 < len(row) && row[j+k+1] == '"' {
+					if n == col {
+						scratch = append(scratch, row[j:j+k+1]...)
+					}
 					doubled = true
-					j += 2
+					j += k + 2
 					continue
 				}
+				if n == col && doubled {
+					scratch = append(scratch, row[j:j+k]...)
+				}
+				j += k
 				break
 			}
 			// row[j] is the closing quote. Anything between it and the
@@ -210,8 +218,9 @@ func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
 				// Appended, not overwritten: a caller may keep the fields
 				// of several rows in one buffer (the engine decodes a whole
 				// batch before using it).
-				start := len(scratch)
-				scratch = unquote(scratch, row[i+1:j])
+				if !doubled {
+					scratch = append(scratch, row[i+1:j]...)
+				}
 				scratch = append(scratch, row[j+1:stop]...)
 				return scratch[start:], scratch, nil
 			}
@@ -236,17 +245,6 @@ func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
 	}
 }
 
-// unquote appends s to dst with each "" made ".
-func unquote(dst, s []byte) []byte {
-	for {
-		k := bytes.IndexByte(s, '"')
-		if k < 0 || k+1 >= len(s) {
-			return append(dst, s...)
-		}
-		dst = append(dst, s[:k+1]...)
-		s = s[k+2:]
-	}
-}
 
 func fieldsErr(fields, col int) error {
 	return errors.New("row has " + strconv.Itoa(fields) + " fields, AuditData is column " + strconv.Itoa(col+1))
