@@ -3,7 +3,6 @@ package triage
 import (
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 )
@@ -15,102 +14,6 @@ import (
 // user×IP pairs, not with records. Workers' aggregates are merged once at
 // the end; every merge is order-independent (sums, unions, the K earliest)
 // so the result does not depend on which worker saw which record.
-
-// ref is a record kept as evidence: enough to show it and to find it raw.
-type ref struct {
-	time   int64
-	id     string
-	file   int32
-	line   int64
-	op     string
-	user   string // raw UserId as written in the record
-	ip     netip.Addr
-	object string
-	target string
-}
-
-// before orders evidence: earliest first, then by id and position so that
-// ties never depend on arrival order.
-func before(t int64, id []byte, file int32, line int64, r *ref) bool {
-	if t != r.time {
-		return t < r.time
-	}
-	if c := strings.Compare(string(id), r.id); c != 0 {
-		return c < 0
-	}
-	if file != r.file {
-		return file < r.file
-	}
-	return line < r.line
-}
-
-func refBefore(a, b *ref) bool {
-	if a.time != b.time {
-		return a.time < b.time
-	}
-	if a.id != b.id {
-		return a.id < b.id
-	}
-	if a.file != b.file {
-		return a.file < b.file
-	}
-	return a.line < b.line
-}
-
-func cmpRef(a, b ref) int {
-	if refBefore(&a, &b) {
-		return -1
-	}
-	if refBefore(&b, &a) {
-		return 1
-	}
-	return 0
-}
-
-// topK keeps the k earliest refs, sorted.
-type topK struct {
-	items []ref
-}
-
-// wants reports whether a record would enter the list; checked before any
-// string is built, so records that lose cost nothing.
-func (t *topK) wants(k int, ev *audit.Event, file int32, line int64) bool {
-	if len(t.items) < k {
-		return true
-	}
-	last := &t.items[len(t.items)-1]
-	if ev.Time != last.time { // the usual case, decided without a call
-		return ev.Time < last.time
-	}
-	return before(ev.Time, ev.ID, file, line, last)
-}
-
-func (t *topK) insert(k int, r ref) {
-	i, _ := slices.BinarySearchFunc(t.items, r, cmpRef)
-	if len(t.items) < k {
-		t.items = slices.Insert(t.items, i, r)
-		return
-	}
-	if i >= k {
-		return
-	}
-	copy(t.items[i+1:], t.items[i:k-1])
-	t.items[i] = r
-}
-
-func (t *topK) merge(k int, o *topK) {
-	for _, r := range o.items {
-		t.insert(k, r)
-	}
-}
-
-// first returns the earliest ref, or nil.
-func (t *topK) first() *ref {
-	if len(t.items) == 0 {
-		return nil
-	}
-	return &t.items[0]
-}
 
 // opCount is one entry of an operation histogram.
 type opCount struct {
@@ -138,14 +41,17 @@ func (h histogram) asMap() map[string]int64 {
 
 // addOp counts one record of op, interning the name only the first time
 // this bucket sees it: the common case is a comparison, not a map lookup.
-func (h *histogram) addOp(a *agg, op []byte) {
+// It returns the interned name.
+func (h *histogram) addOp(a *agg, op []byte) string {
 	for i := range *h {
 		if (*h)[i].op == string(op) {
 			(*h)[i].n++
-			return
+			return (*h)[i].op
 		}
 	}
-	*h = append(*h, opCount{a.str(op), 1})
+	name := a.str(op)
+	*h = append(*h, opCount{name, 1})
+	return name
 }
 
 func (h *histogram) add(op string, n int64) {
@@ -178,7 +84,7 @@ type bucket struct {
 	evNon topK // earliest non-sign-in records
 	evSig topK // earliest sign-in records
 	// earliest record of each kind a reason may cite
-	firstMailbox, firstAdmin, firstNonAccess *ref
+	firstMailbox, firstAdmin, firstNonAccess topK // k=1
 }
 
 // appStats is one application a user signed in to.
@@ -187,7 +93,7 @@ type appStats struct {
 	success int64
 	// firstSuccess is the earliest successful sign-in, cited when the app
 	// makes the verdict anomalous.
-	firstSuccess *ref
+	firstSuccess topK // k=1
 }
 
 // userStats aggregates the sign-in records of one canonical user.
@@ -301,21 +207,6 @@ func unknownKey(ev *audit.Event) []byte {
 	}
 }
 
-func (a *agg) makeRef(ev *audit.Event, file int32, line int64) ref {
-	r := ref{
-		time:   ev.Time,
-		id:     string(ev.ID),
-		file:   file,
-		line:   line,
-		op:     a.str(ev.Operation),
-		user:   string(ev.UserID),
-		object: string(ev.ObjectID),
-	}
-	if ev.NIPs > 0 {
-		r.ip = ev.IPs[0]
-	}
-	return r
-}
 
 // add folds one decoded, deduplicated record into the aggregates.
 func (a *agg) add(ev *audit.Event, file int32, line int64) {
@@ -361,39 +252,28 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	}
 	if signin {
 		b.signins++
-		b.signOps.addOp(a, ev.Operation)
-		if b.evSig.wants(a.k, ev, file, line) {
-			r := a.makeRef(ev, file, line)
-			r.object = string(ev.AppID)
-			b.evSig.insert(a.k, r)
-		}
+		op := b.signOps.addOp(a, ev.Operation)
+		b.evSig.offer(a.k, op, ev, file, line, ev.AppID, nil)
 		return
 	}
 	cat := ev.Categorize()
 	b.nonSignin++
 	b.cats |= cat
-	b.ops.addOp(a, ev.Operation)
+	op := b.ops.addOp(a, ev.Operation)
 	if cat&audit.CatAccess == 0 {
 		b.nonAccess++
-		if b.firstNonAccess == nil || before(ev.Time, ev.ID, file, line, b.firstNonAccess) {
-			r := a.makeRef(ev, file, line)
-			b.firstNonAccess = &r
-		}
+		b.firstNonAccess.offer(1, op, ev, file, line, ev.ObjectID, nil)
 	}
 	if cat&audit.CatAnonLinkUsed != 0 {
 		b.anonUsed++
 	}
-	if cat&audit.CatMailbox != 0 && (b.firstMailbox == nil || before(ev.Time, ev.ID, file, line, b.firstMailbox)) {
-		r := a.makeRef(ev, file, line)
-		b.firstMailbox = &r
+	if cat&audit.CatMailbox != 0 {
+		b.firstMailbox.offer(1, op, ev, file, line, ev.ObjectID, nil)
 	}
-	if cat&audit.CatAdmin != 0 && (b.firstAdmin == nil || before(ev.Time, ev.ID, file, line, b.firstAdmin)) {
-		r := a.makeRef(ev, file, line)
-		b.firstAdmin = &r
+	if cat&audit.CatAdmin != 0 {
+		b.firstAdmin.offer(1, op, ev, file, line, ev.ObjectID, nil)
 	}
-	if b.evNon.wants(a.k, ev, file, line) {
-		b.evNon.insert(a.k, a.makeRef(ev, file, line))
-	}
+	b.evNon.offer(a.k, op, ev, file, line, ev.ObjectID, nil)
 	if cat&audit.CatSharing != 0 {
 		a.addShare(ev, file, line)
 	}
@@ -444,11 +324,7 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 	app.count++
 	if outcome == audit.Success {
 		app.success++
-		if app.firstSuccess == nil || before(ev.Time, ev.ID, file, line, app.firstSuccess) {
-			r := a.makeRef(ev, file, line)
-			r.object = string(ev.AppID)
-			app.firstSuccess = &r
-		}
+		app.firstSuccess.offer(1, a.str(ev.Operation), ev, file, line, ev.AppID, nil)
 	}
 	if len(ev.ActorTenant) > 0 {
 		u.tenants.addOp(a, ev.ActorTenant)
@@ -466,11 +342,7 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 	if ev.ActorUnknown {
 		u.actorUnknown = true
 	}
-	if u.firstSignin.wants(1, ev, file, line) {
-		r := a.makeRef(ev, file, line)
-		r.object = string(ev.AppID)
-		u.firstSignin.insert(1, r)
-	}
+	u.firstSignin.offer(1, a.str(ev.Operation), ev, file, line, ev.AppID, nil)
 }
 
 // addUA keeps the smallest maxUserAgents distinct agents: a deterministic
@@ -510,11 +382,7 @@ func (a *agg) addShare(ev *audit.Event, file int32, line int64) {
 		a.shares[string(target)] = s
 	}
 	s.count++
-	if s.ev.wants(a.k, ev, file, line) {
-		r := a.makeRef(ev, file, line)
-		r.target = string(ev.Target)
-		s.ev.insert(a.k, r)
-	}
+	s.ev.offer(a.k, a.str(ev.Operation), ev, file, line, ev.ObjectID, ev.Target)
 }
 
 // flushOrgs moves orgCounts into orgs.
@@ -576,7 +444,7 @@ func (a *agg) merge(o *agg) {
 			}
 			ap.count += oa.count
 			ap.success += oa.success
-			ap.firstSuccess = earlier(ap.firstSuccess, oa.firstSuccess)
+			ap.firstSuccess.merge(1, &oa.firstSuccess)
 		}
 		for _, c := range ou.tenants {
 			u.tenants.addN(c.op, c.n)
@@ -605,9 +473,9 @@ func (a *agg) merge(o *agg) {
 		}
 		b.evNon.merge(a.k, &ob.evNon)
 		b.evSig.merge(a.k, &ob.evSig)
-		b.firstMailbox = earlier(b.firstMailbox, ob.firstMailbox)
-		b.firstAdmin = earlier(b.firstAdmin, ob.firstAdmin)
-		b.firstNonAccess = earlier(b.firstNonAccess, ob.firstNonAccess)
+		b.firstMailbox.merge(1, &ob.firstMailbox)
+		b.firstAdmin.merge(1, &ob.firstAdmin)
+		b.firstNonAccess.merge(1, &ob.firstNonAccess)
 	}
 	for k, os := range o.shares {
 		s := a.shares[k]
@@ -618,16 +486,4 @@ func (a *agg) merge(o *agg) {
 		s.count += os.count
 		s.ev.merge(a.k, &os.ev)
 	}
-}
-
-func earlier(x, y *ref) *ref {
-	switch {
-	case x == nil:
-		return y
-	case y == nil:
-		return x
-	case refBefore(y, x):
-		return y
-	}
-	return x
 }

@@ -244,14 +244,15 @@ func (j *judge) collect(u *userStats) *sets {
 			s.ops[oc.op] += oc.n
 			s.uOps[oc.op] += oc.n
 		}
-		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox)
-		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin)
-		s.firstNonAccess = earlier(s.firstNonAccess, b.firstNonAccess)
+		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox.first())
+		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin.first())
+		s.firstNonAccess = earlier(s.firstNonAccess, b.firstNonAccess.first())
 		s.firstU = earlier(s.firstU, b.evNon.first())
 		if b.kind == audit.UserAnonymous && b.anonUsed > 0 {
 			for i := range b.evNon.items {
 				if b.evNon.items[i].op == "AnonymousLinkUsed" {
-					s.firstAnonUsed = earlier(s.firstAnonUsed, &b.evNon.items[i])
+					r := b.evNon.items[i].ref()
+					s.firstAnonUsed = earlier(s.firstAnonUsed, &r)
 					break
 				}
 			}
@@ -266,8 +267,8 @@ func (j *judge) collect(u *userStats) *sets {
 			s.ops[oc.op] += oc.n
 			s.pOps[oc.op] += oc.n
 		}
-		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox)
-		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin)
+		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox.first())
+		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin.first())
 		s.firstP = earlier(s.firstP, b.evNon.first())
 		ev.merge(j.k, &b.evNon)
 		if !s.pExcludeSignins[b] {
@@ -286,13 +287,13 @@ func (j *judge) collect(u *userStats) *sets {
 			}
 		}
 	}
-	s.evidence = ev.items
+	s.evidence = ev.refs()
 
 	// H: sharing records naming it, plus anonymous-link use from its IPs.
 	s.sharing = s.anonUsed
 	if sh := j.a.shares[u.user]; sh != nil {
 		s.sharing += sh.count
-		s.shareRefs = sh.ev.items
+		s.shareRefs = sh.ev.refs()
 	}
 	return s
 }
@@ -397,7 +398,7 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 			st := u.apps[appID]
 			id.Reasons = append(id.Reasons, fmt.Sprintf(
 				"%d successful sign-in(s) to application %s, which is not a Microsoft first-party application: Entra ID allows pass-through sign-ins only to first-party applications, so this account reached an application it should not (first: %s)",
-				st.success, appID, j.cite(st.firstSuccess)))
+				st.success, appID, j.cite(st.firstSuccess.first())))
 		}
 		id.Reasons = append(id.Reasons, signins)
 		j.activityReasons(id, s)

@@ -1,0 +1,193 @@
+package triage
+
+import (
+	"bytes"
+	"net/netip"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+)
+
+// Evidence is kept as the K earliest records of each aggregate. Exports
+// often come newest first (the Purview portal's do), and then every record
+// beats the ones kept so far: keeping evidence must cost a copy into a
+// reused buffer, not an allocation, or descending input would churn the
+// garbage collector. Slots therefore own byte buffers that are overwritten
+// in place; strings are made only when the judge reads the few lists it
+// needs.
+
+// ref is a record kept as evidence, as the judge reads it: enough to show
+// it and to find it raw.
+type ref struct {
+	time   int64
+	id     string
+	file   int32
+	line   int64
+	op     string
+	user   string // raw UserId as written in the record
+	ip     netip.Addr
+	object string
+	target string
+}
+
+// refBefore orders evidence: earliest first, then by id and position so
+// that ties never depend on arrival order.
+func refBefore(a, b *ref) bool {
+	if a.time != b.time {
+		return a.time < b.time
+	}
+	if a.id != b.id {
+		return a.id < b.id
+	}
+	if a.file != b.file {
+		return a.file < b.file
+	}
+	return a.line < b.line
+}
+
+// earlier returns the earlier of two refs; nil counts as later than any.
+func earlier(x, y *ref) *ref {
+	switch {
+	case x == nil:
+		return y
+	case y == nil:
+		return x
+	case refBefore(y, x):
+		return y
+	}
+	return x
+}
+
+// slot is one kept record. buf holds its id, raw user, object and target
+// back to back.
+type slot struct {
+	time             int64
+	file             int32
+	line             int64
+	op               string // interned
+	ip               netip.Addr
+	buf              []byte
+	nID, nUser, nObj int
+}
+
+func (s *slot) id() []byte { return s.buf[:s.nID] }
+
+// less orders slots like refBefore.
+func (s *slot) less(time int64, id []byte, file int32, line int64) bool {
+	if time != s.time {
+		return time < s.time
+	}
+	if c := bytes.Compare(id, s.id()); c != 0 {
+		return c < 0
+	}
+	if file != s.file {
+		return file < s.file
+	}
+	return line < s.line
+}
+
+func (s *slot) ref() ref {
+	b := s.buf
+	return ref{
+		time: s.time, file: s.file, line: s.line, op: s.op, ip: s.ip,
+		id:     string(b[:s.nID]),
+		user:   string(b[s.nID : s.nID+s.nUser]),
+		object: string(b[s.nID+s.nUser : s.nID+s.nUser+s.nObj]),
+		target: string(b[s.nID+s.nUser+s.nObj:]),
+	}
+}
+
+// topK keeps the k earliest records, sorted.
+type topK struct {
+	items []slot
+}
+
+// wants reports whether a record would enter the list, before anything is
+// copied.
+func (t *topK) wants(k int, ev *audit.Event, file int32, line int64) bool {
+	if len(t.items) < k {
+		return true
+	}
+	last := &t.items[len(t.items)-1]
+	if ev.Time != last.time { // the usual case, decided without a call
+		return ev.Time < last.time
+	}
+	return last.less(ev.Time, ev.ID, file, line)
+}
+
+// place makes room for a record at its sorted position and returns the
+// slot to fill: a new one while the list is short, else the evicted last
+// one, whose buffer is reused.
+func (t *topK) place(k int, time int64, id []byte, file int32, line int64) *slot {
+	// Binary search for the first kept record that is not before this one.
+	lo, hi := 0, len(t.items)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.items[m].less(time, id, file, line) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	i := lo
+	if len(t.items) < k {
+		t.items = append(t.items, slot{})
+	} else if i >= k {
+		return nil
+	}
+	spare := t.items[len(t.items)-1]
+	copy(t.items[i+1:], t.items[i:len(t.items)-1])
+	t.items[i] = spare
+	return &t.items[i]
+}
+
+// offer keeps the record if it is among the k earliest. object and target
+// are what the evidence shows for it (the object, or for a sign-in the
+// application).
+func (t *topK) offer(k int, op string, ev *audit.Event, file int32, line int64, object, target []byte) {
+	if !t.wants(k, ev, file, line) {
+		return
+	}
+	s := t.place(k, ev.Time, ev.ID, file, line)
+	if s == nil {
+		return
+	}
+	s.time, s.file, s.line, s.op = ev.Time, file, line, op
+	s.ip = netip.Addr{}
+	if ev.NIPs > 0 {
+		s.ip = ev.IPs[0]
+	}
+	s.buf = append(append(append(append(s.buf[:0], ev.ID...), ev.UserID...), object...), target...)
+	s.nID, s.nUser, s.nObj = len(ev.ID), len(ev.UserID), len(object)
+}
+
+// merge folds o's records into t.
+func (t *topK) merge(k int, o *topK) {
+	for i := range o.items {
+		src := &o.items[i]
+		s := t.place(k, src.time, src.id(), src.file, src.line)
+		if s == nil {
+			continue
+		}
+		buf := append(s.buf[:0], src.buf...)
+		*s = *src
+		s.buf = buf
+	}
+}
+
+// refs materialises the kept records, earliest first.
+func (t *topK) refs() []ref {
+	out := make([]ref, len(t.items))
+	for i := range t.items {
+		out[i] = t.items[i].ref()
+	}
+	return out
+}
+
+// first returns the earliest kept record, or nil.
+func (t *topK) first() *ref {
+	if len(t.items) == 0 {
+		return nil
+	}
+	r := t.items[0].ref()
+	return &r
+}

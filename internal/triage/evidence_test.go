@@ -1,0 +1,72 @@
+package triage
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+)
+
+// TestTopKKeepsEarliest offers records in every order (ascending,
+// descending, shuffled, with ties on time) and checks the list is exactly
+// the k earliest, sorted, and that merging two lists gives the same.
+func TestTopKKeepsEarliest(t *testing.T) {
+	type rec struct {
+		time int64
+		id   string
+		line int64
+	}
+	var all []rec
+	for i := range 200 {
+		all = append(all, rec{time: int64(i / 3), id: fmt.Sprintf("id-%03d", (i*7)%200), line: int64(i)})
+	}
+	want := slices.Clone(all)
+	slices.SortFunc(want, func(a, b rec) int {
+		if a.time != b.time {
+			return int(a.time - b.time)
+		}
+		if a.id != b.id {
+			if a.id < b.id {
+				return -1
+			}
+			return 1
+		}
+		return int(a.line - b.line)
+	})
+	const k = 7
+	orders := map[string][]rec{"ascending": want, "descending": slices.Clone(want)}
+	slices.Reverse(orders["descending"])
+	r := rand.New(rand.NewPCG(5, 6))
+	shuffled := slices.Clone(all)
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	orders["shuffled"] = shuffled
+	check := func(name string, tk *topK) {
+		t.Helper()
+		got := tk.refs()
+		if len(got) != k {
+			t.Fatalf("%s: kept %d", name, len(got))
+		}
+		for i := range k {
+			if got[i].time != want[i].time || got[i].id != want[i].id || got[i].line != want[i].line || got[i].user != "u"+want[i].id {
+				t.Errorf("%s: item %d = %+v, want %+v", name, i, got[i], want[i])
+			}
+		}
+	}
+	for name, order := range orders {
+		var tk, left, right topK
+		for i, x := range order {
+			ev := audit.Event{Time: x.time, ID: []byte(x.id), UserID: []byte("u" + x.id)}
+			tk.offer(k, "Op", &ev, 0, x.line, []byte("obj"), nil)
+			if i%2 == 0 {
+				left.offer(k, "Op", &ev, 0, x.line, []byte("obj"), nil)
+			} else {
+				right.offer(k, "Op", &ev, 0, x.line, []byte("obj"), nil)
+			}
+		}
+		check(name, &tk)
+		left.merge(k, &right)
+		check(name+" merged", &left)
+	}
+}
