@@ -207,7 +207,6 @@ func unknownKey(ev *audit.Event) []byte {
 	}
 }
 
-
 // add folds one decoded, deduplicated record into the aggregates.
 func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	a.kept++
