@@ -245,7 +245,6 @@ func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
 	}
 }
 
-
 func fieldsErr(fields, col int) error {
 	return errors.New("row has " + strconv.Itoa(fields) + " fields, AuditData is column " + strconv.Itoa(col+1))
 }
