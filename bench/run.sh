@@ -2,9 +2,9 @@
 # Times the whole outsider CLI beside the DuckDB peer (../shared/bench/duckdb-peer)
 # on generated inputs, several runs each, and prints medians: MB/s and peak RSS.
 #
-#   bench/run.sh                 # 1 GB JSON Lines and 1 GB Purview CSV, 3 runs
-#   SIZE=256MB RUNS=5 bench/run.sh
-#   FORMATS="jsonl purview-csv jsonl.gz" bench/run.sh
+#   bench/run.sh                 # 1 GB JSON Lines, Purview CSV, gzip'd JSON Lines; 4 GB JSON Lines
+#   SIZE=256MB RUNS=5 BIG= bench/run.sh
+#   FORMATS="jsonl purview-csv" bench/run.sh
 #
 # Inputs are generated once into bench/out/ (by 'outsider generate', seeded) and
 # reused. The peer is copied to a temporary folder and installed with npm; set
@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 SIZE=${SIZE:-1GB}
 RUNS=${RUNS:-3}
-FORMATS=${FORMATS:-"jsonl purview-csv"}
+FORMATS=${FORMATS:-"jsonl purview-csv jsonl.gz"}
+BIG=${BIG-4GB} # a second, larger JSON Lines input (outsider only): is throughput and memory flat?
 PEER=${PEER:-1}
 OUT=bench/out
 mkdir -p "$OUT"
@@ -31,16 +32,16 @@ fi
 
 # input FORMAT → path, generating it once.
 input() {
-  local fmt=$1 gz=""
+  local fmt=$1 gz="" size=${2:-$SIZE}
   case "$fmt" in *.gz) gz=1; fmt=${fmt%.gz} ;; esac
   local ext=jsonl
   case "$fmt" in *csv*) ext=csv ;; json|ps-json|graph-audit) ext=json ;; esac
-  local f="$OUT/tenant-$SIZE-$fmt.$ext"
+  local f="$OUT/tenant-$size-$fmt.$ext"
   if [ ! -s "$f" ]; then
-    "$OUT/outsider" generate --size "$SIZE" --format "$fmt" --seed 7 -o "$f" --expected "$f.expected.json" >&2
+    "$OUT/outsider" generate --size "$size" --format "$fmt" --seed 7 -o "$f" --expected "$f.expected.json" >&2
   fi
   if [ -n "$gz" ]; then
-    [ -s "$f.gz" ] || gzip -1 -k -c "$f" > "$f.gz"
+    [ -s "$f.gz" ] || gzip -6 -c "$f" > "$f.gz" # gzip's default level, as exports are
     f="$f.gz"
   fi
   echo "$f"
@@ -67,11 +68,16 @@ echo "runs per cell: $RUNS (median); size: $SIZE; peer: $peer_name"
 echo
 row "input" "tool" "MB/s" "seconds" "peak RSS"
 row "------------------------------------" "------------" "---------" "---------" "---------"
-for fmt in $FORMATS; do
-  f=$(input "$fmt")
+cells=""
+for fmt in $FORMATS; do cells="$cells $fmt:$SIZE"; done
+[ -n "$BIG" ] && cells="$cells jsonl:$BIG"
+for cell in $cells; do
+  fmt=${cell%%:*} size=${cell##*:}
+  f=$(input "$fmt" "$size")
   mb=$(du -m --apparent-size "$f" | cut -f1)
   tools=("outsider")
-  [ -n "$peer_dir" ] && [[ "$fmt" != *.gz ]] && tools+=("duckdb-peer")
+  # The peer reads neither gzip nor (in reasonable time) the larger file.
+  [ -n "$peer_dir" ] && [[ "$fmt" != *.gz ]] && [ "$size" = "$SIZE" ] && tools+=("duckdb-peer")
   for tool in "${tools[@]}"; do
     secs=(); rss=()
     for _ in $(seq "$RUNS"); do
