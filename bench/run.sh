@@ -75,6 +75,12 @@ for cell in $cells; do
   fmt=${cell%%:*} size=${cell##*:}
   f=$(input "$fmt" "$size")
   mb=$(du -m --apparent-size "$f" | cut -f1)
+  label="$(basename "$f") ($mb MB)"
+  # Throughput of a compressed input is counted in uncompressed bytes.
+  if [[ "$f" == *.gz ]]; then
+    mb=$(du -m --apparent-size "${f%.gz}" | cut -f1)
+    label="$(basename "$f") ($mb MB inflated)"
+  fi
   tools=("outsider")
   # The peer reads neither gzip nor (in reasonable time) the larger file.
   [ -n "$peer_dir" ] && [[ "$fmt" != *.gz ]] && [ "$size" = "$SIZE" ] && tools+=("duckdb-peer")
@@ -91,6 +97,6 @@ for cell in $cells; do
     s=$(printf '%s\n' "${secs[@]}" | median)
     m=$(printf '%s\n' "${rss[@]}" | median)
     mbs=$(awk -v mb="$mb" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", mb / s; else print "inf" }')
-    row "$(basename "$f") ($mb MB)" "$tool" "$mbs" "$s" "$((m / 1024)) MB"
+    row "$label" "$tool" "$mbs" "$s" "$((m / 1024)) MB"
   done
 done
