@@ -63,6 +63,55 @@ type Event struct {
 	// sign-in record.
 	InterSystemsID []byte
 	IntraSystemID  []byte
+
+	// Kind says which log the record came from.
+	Kind Kind
+
+	// Entra ID sign-in log facts (Kind == KindSignIn). The decoder also
+	// fills the common fields above, so the engine treats a sign-in from
+	// either log alike: Operation "SignIn", UserID the userPrincipalName,
+	// ActorTenant the homeTenantId, OrgID the resourceTenantId, AppID the
+	// appId, ErrorNumber the status.errorCode ("" or "0" = success),
+	// IPs the ipAddress, ID the sign-in id, Time createdDateTime.
+	//
+	// SignInID is the sign-in's id (request id), CorrelationID its
+	// correlationId: with IntraSystemID / InterSystemsID of a UAL STS
+	// record they find the same sign-in in both logs.
+	SignInID, CorrelationID []byte
+	// CrossTenantAccessType is crossTenantAccessType, lower-cased:
+	// none, passthrough, b2bcollaboration, b2bdirectconnect,
+	// serviceprovider, microsoftsupport, unknownfuturevalue.
+	CrossTenantAccessType []byte
+	// UserTypeName is userType, lower-cased: member or guest.
+	UserTypeName []byte
+	// Location facts (location.city/state/countryOrRegion).
+	Country, State, City []byte
+	// ConditionalAccessStatus (success, failure, notApplied),
+	// RiskLevel (riskLevelDuringSignIn, else riskLevelAggregated),
+	// ClientApp (clientAppUsed), AppName (appDisplayName),
+	// FailureReason (status.failureReason).
+	ConditionalAccessStatus, RiskLevel, ClientApp, AppName, FailureReason []byte
+	// Interactive is isInteractive (or the log category: SignInLogs vs
+	// NonInteractiveUserSignInLogs); nil when unknown.
+	Interactive *bool
+}
+
+// Kind says which log a record came from.
+type Kind uint8
+
+// Record kinds.
+const (
+	// KindUAL is a Unified Audit Log record.
+	KindUAL Kind = iota
+	// KindSignIn is an Entra ID sign-in log record.
+	KindSignIn
+)
+
+func (k Kind) String() string {
+	if k == KindSignIn {
+		return "entra-signin"
+	}
+	return "ual"
 }
 
 // Reset clears e for reuse.
@@ -91,7 +140,9 @@ func (e *Event) addIP(a netip.Addr) {
 // UserLoginFailed, whatever its RecordType).
 func (e *Event) IsSignin() bool { return IsSigninOp(e.Operation) }
 
-// IsSigninOp reports whether op names a sign-in record.
+// IsSigninOp reports whether op names a sign-in record: UAL's
+// UserLoggedIn and UserLoginFailed, and "SignIn", the operation the
+// decoder gives every Entra sign-in log record.
 func IsSigninOp(op []byte) bool {
-	return string(op) == "UserLoggedIn" || string(op) == "UserLoginFailed"
+	return string(op) == "UserLoggedIn" || string(op) == "UserLoginFailed" || string(op) == "SignIn"
 }

@@ -42,7 +42,9 @@ var interruptCodes = map[string]bool{
 // Outcome classifies the event as a sign-in outcome, or NotSignin.
 func (e *Event) Outcome() Outcome {
 	switch string(e.Operation) {
-	case "UserLoggedIn":
+	case "UserLoggedIn", "SignIn":
+		// An Entra sign-in log record is judged like UserLoggedIn: by its
+		// error code, which the decoder puts in ErrorNumber.
 	case "UserLoginFailed":
 		return Failure
 	default:
