@@ -120,6 +120,75 @@ type userStats struct {
 	noTenant     int64 // sign-ins without an actor tenant
 
 	firstSignin topK // k=1
+
+	facts signinFacts
+}
+
+// signinFacts are what an account's sign-ins say beyond counts, most of it
+// only in the Entra sign-in log. They are folded in for every sign-in
+// record, including the copy of a sign-in already counted from the other
+// log, so that an identity seen in both keeps the facts of both.
+type signinFacts struct {
+	sources     uint8  // a bit per audit.Kind
+	crossTenant counts // crossTenantAccessType → sign-ins
+	guestType   bool   // userType guest in the sign-in log
+	memberType  bool   // userType member in the sign-in log
+	locations   counts // "country|state|city" → sign-ins
+	caStatus    counts // conditionalAccessStatus → sign-ins
+	risk        counts // risk level → sign-ins
+	clientApps  counts // clientAppUsed → sign-ins
+	interactive int64
+	background  int64 // non-interactive
+}
+
+func (f *signinFacts) add(a *agg, ev *audit.Event) {
+	f.sources |= 1 << ev.Kind
+	if ev.Kind != audit.KindSignIn {
+		return
+	}
+	if len(ev.CrossTenantAccessType) > 0 {
+		f.crossTenant.addOp(a, ev.CrossTenantAccessType)
+	}
+	switch string(ev.UserTypeName) {
+	case "guest":
+		f.guestType = true
+	case "member":
+		f.memberType = true
+	}
+	if len(ev.Country)+len(ev.State)+len(ev.City) > 0 {
+		a.keyBuf = append(append(append(append(append(a.keyBuf[:0], ev.Country...), '|'), ev.State...), '|'), ev.City...)
+		f.locations.addOp(a, a.keyBuf)
+	}
+	if len(ev.ConditionalAccessStatus) > 0 {
+		f.caStatus.addOp(a, ev.ConditionalAccessStatus)
+	}
+	if len(ev.RiskLevel) > 0 {
+		f.risk.addOp(a, ev.RiskLevel)
+	}
+	if len(ev.ClientApp) > 0 {
+		f.clientApps.addOp(a, ev.ClientApp)
+	}
+	if ev.Interactive != nil {
+		if *ev.Interactive {
+			f.interactive++
+		} else {
+			f.background++
+		}
+	}
+}
+
+func (f *signinFacts) merge(o *signinFacts) {
+	f.sources |= o.sources
+	f.guestType = f.guestType || o.guestType
+	f.memberType = f.memberType || o.memberType
+	f.interactive += o.interactive
+	f.background += o.background
+	for _, pair := range []struct{ dst, src *counts }{{&f.crossTenant, &o.crossTenant}, {&f.locations, &o.locations},
+		{&f.caStatus, &o.caStatus}, {&f.risk, &o.risk}, {&f.clientApps, &o.clientApps}} {
+		for _, c := range *pair.src {
+			pair.dst.add(c.op, c.n)
+		}
+	}
 }
 
 // maxUserAgents caps the user agents kept per identity: distinct values
@@ -224,9 +293,8 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	signin := outcome != audit.NotSignin
 	user := ev.User
 	kind := ev.UserKind
-	if signin && kind == audit.UserUnusable {
-		a.userBuf = append(append(a.userBuf[:0], "unknown:"...), unknownKey(ev)...)
-		user = a.userBuf
+	if signin {
+		user = a.signinUser(ev)
 	}
 
 	if signin {
@@ -342,6 +410,34 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 		u.actorUnknown = true
 	}
 	u.firstSignin.offer(1, a.str(ev.Operation), ev, file, line, ev.AppID, nil)
+	u.facts.add(a, ev)
+}
+
+// signinUser returns the aggregate key of a sign-in's account: its
+// canonical user, or for an unusable UserId the external-unknown key.
+func (a *agg) signinUser(ev *audit.Event) []byte {
+	if ev.UserKind != audit.UserUnusable {
+		return ev.User
+	}
+	a.userBuf = append(append(a.userBuf[:0], "unknown:"...), unknownKey(ev)...)
+	return a.userBuf
+}
+
+// addSigninCopy folds in a sign-in already counted from the other log
+// (the same sign-in in the UAL and the Entra sign-in log): only its
+// facts, so the identity lists both sources and the sign-in log's
+// location, conditional access and risk, without counting it twice.
+func (a *agg) addSigninCopy(ev *audit.Event) {
+	user := a.signinUser(ev)
+	u := a.users[string(user)]
+	if u == nil {
+		// The counted copy named the account differently (rare: an
+		// unusable UserId in one log only); keep the facts under this name.
+		u = &userStats{user: string(user), unusable: ev.UserKind == audit.UserUnusable,
+			ips: map[netip.Addr]struct{}{}, apps: map[string]*appStats{}}
+		a.users[u.user] = u
+	}
+	u.facts.add(a, ev)
 }
 
 // addUA keeps the smallest maxUserAgents distinct agents: a deterministic
@@ -452,6 +548,7 @@ func (a *agg) merge(o *agg) {
 		u.actorUnknown = u.actorUnknown || ou.actorUnknown
 		u.noTenant += ou.noTenant
 		u.firstSignin.merge(1, &ou.firstSignin)
+		u.facts.merge(&ou.facts)
 	}
 	for k, ob := range o.buckets {
 		b := a.buckets[k]

@@ -5,6 +5,8 @@ import (
 	"hash/fnv"
 	"hash/maphash"
 	"sync"
+
+	"github.com/outsider-sec/outsider/internal/audit"
 )
 
 // idKey is a record Id as 16 bytes: the GUID itself when the Id is one (as
@@ -70,10 +72,86 @@ type dedup struct {
 	turn *sync.Cond
 	next uint64
 	seen idSet
+	// ns separates the kinds of key in the one set: record ids of each
+	// log, and sign-in events (seeded per run, so that a crafted Id cannot
+	// be made to collide with another record's key).
+	ns [4]idKey
+}
+
+// recordFate is what the ordered step decides for a record.
+type recordFate uint8
+
+const (
+	// fresh: aggregate it.
+	fresh recordFate = iota
+	// duplicate: a repeat of a record already read; dropped.
+	duplicate
+	// sameSignin: a sign-in already counted from the other log (the UAL's
+	// UserLoggedIn and the Entra sign-in log's record of one sign-in):
+	// only its facts are kept.
+	sameSignin
+)
+
+// keys returns a record's identity key and, for a sign-in, the keys of the
+// sign-in event it records, in its own log's namespace and in the other
+// log's (zero when unknown). Called outside the ordered step: parsing is
+// the expensive part.
+func (d *dedup) keys(ev *audit.Event) (k recordKeys) {
+	if ev.Kind == audit.KindSignIn {
+		if len(ev.SignInID) == 0 {
+			return k
+		}
+		id := makeKey(ev.SignInID)
+		return recordKeys{record: xorKey(id, d.ns[1]), own: xorKey(id, d.ns[3]), other: xorKey(id, d.ns[2])}
+	}
+	if len(ev.ID) > 0 {
+		k.record = makeKey(ev.ID)
+	}
+	// The UAL's STS logon carries the Entra request id (the sign-in log's
+	// id) as IntraSystemId.
+	if len(ev.IntraSystemID) > 0 && ev.IsSignin() {
+		id := makeKey(ev.IntraSystemID)
+		k.own, k.other = xorKey(id, d.ns[2]), xorKey(id, d.ns[3])
+	}
+	return k
+}
+
+// recordKeys are the set keys of one record.
+type recordKeys struct {
+	record     idKey // the record itself
+	own, other idKey // the sign-in event, as this log and the other log name it
+}
+
+// check decides a record's fate; only the batch whose turn it is calls it.
+// A sign-in is the same as one counted before only when the other log
+// recorded it: two UAL records that share an IntraSystemId both count.
+func (d *dedup) check(k *recordKeys) recordFate {
+	if k.record != (idKey{}) && !d.seen.add(k.record) {
+		return duplicate
+	}
+	if k.own != (idKey{}) {
+		d.seen.add(k.own)
+		if d.seen.has(k.other) {
+			return sameSignin
+		}
+	}
+	return fresh
+}
+
+func xorKey(a, b idKey) idKey {
+	for i := range a {
+		a[i] ^= b[i]
+	}
+	return a
 }
 
 func newDedup() *dedup {
 	d := &dedup{seen: newIDSet()}
+	for i := 1; i < len(d.ns); i++ {
+		seed := maphash.MakeSeed()
+		binary.LittleEndian.PutUint64(d.ns[i][:8], maphash.Bytes(seed, []byte{byte(i)}))
+		binary.LittleEndian.PutUint64(d.ns[i][8:], maphash.Bytes(seed, []byte{byte(i), 1}))
+	}
 	d.turn = sync.NewCond(&d.mu)
 	return d
 }
@@ -87,9 +165,6 @@ func (d *dedup) enter(seq uint64) {
 	d.mu.Unlock()
 }
 
-// add reports whether the id is new. Only the batch whose turn it is calls
-// it, so the map needs no lock of its own.
-func (d *dedup) add(k idKey) bool { return d.seen.add(k) }
 
 // leave passes the turn to the next batch.
 func (d *dedup) leave() {
@@ -130,6 +205,21 @@ func (s *idSet) hash(k *idKey) uint64 {
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 29
 	return x
+}
+
+// has reports whether k is in the set.
+func (s *idSet) has(k idKey) bool {
+	if k == (idKey{}) {
+		return s.hasZero
+	}
+	for h := s.hash(&k) & s.mask; ; h = (h + 1) & s.mask {
+		switch s.slots[h] {
+		case idKey{}:
+			return false
+		case k:
+			return true
+		}
+	}
 }
 
 // add inserts k and reports whether it was new.

@@ -3,6 +3,8 @@ package triage
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/audit"
 )
 
 func TestIDSetMatchesMap(t *testing.T) {
@@ -76,4 +78,39 @@ func BenchmarkIDSet(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
+}
+
+// TestSameSigninAcrossLogs: a sign-in recorded by the UAL (IntraSystemId)
+// and by the Entra sign-in log (id) counts once, in either order; two UAL
+// records sharing an IntraSystemId both count; a repeated sign-in log
+// record is a duplicate.
+func TestSameSigninAcrossLogs(t *testing.T) {
+	ual := func(id, intra string) *audit.Event {
+		return &audit.Event{Kind: audit.KindUAL, ID: []byte(id), IntraSystemID: []byte(intra), Operation: []byte("UserLoggedIn")}
+	}
+	sig := func(id string) *audit.Event {
+		return &audit.Event{Kind: audit.KindSignIn, SignInID: []byte(id), Operation: []byte("SignIn")}
+	}
+	const a, b, c = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333"
+	cases := []struct {
+		name string
+		evs  []*audit.Event
+		want []recordFate
+	}{
+		{"ual first", []*audit.Event{ual(a, b), sig(b)}, []recordFate{fresh, sameSignin}},
+		{"sign-in log first", []*audit.Event{sig(b), ual(a, b)}, []recordFate{fresh, sameSignin}},
+		{"two ual steps of one request", []*audit.Event{ual(a, b), ual(c, b)}, []recordFate{fresh, fresh}},
+		{"sign-in log repeated", []*audit.Event{sig(b), sig(b), ual(a, b)}, []recordFate{fresh, duplicate, sameSignin}},
+		{"ual record repeated", []*audit.Event{ual(a, b), ual(a, b)}, []recordFate{fresh, duplicate}},
+		{"record id equals another's request id", []*audit.Event{ual(b, b), sig(a), ual(a, c)}, []recordFate{fresh, fresh, fresh}},
+	}
+	for _, tc := range cases {
+		d := newDedup()
+		for i, ev := range tc.evs {
+			k := d.keys(ev)
+			if got := d.check(&k); got != tc.want[i] {
+				t.Errorf("%s: record %d: fate %d, want %d", tc.name, i, got, tc.want[i])
+			}
+		}
+	}
 }

@@ -147,8 +147,8 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 			var scratch []byte
 			var evs []audit.Event
 			var lines []int64
-			var keys []idKey
-			var dup []bool
+			var keys []recordKeys
+			var fate []recordFate
 			for sb := range batches {
 				b := sb.batch
 				if ctx.Err() != nil {
@@ -206,21 +206,25 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 				// lookups wait for the batch's turn.
 				keys = keys[:0]
 				for i := range evs {
-					keys = append(keys, makeKey(evs[i].ID))
+					keys = append(keys, seen.keys(&evs[i]))
 				}
 				seen.enter(sb.seq)
-				dup = dup[:0]
-				for i := range evs {
-					dup = append(dup, len(evs[i].ID) > 0 && !seen.add(keys[i]))
+				fate = fate[:0]
+				for i := range keys {
+					fate = append(fate, seen.check(&keys[i]))
 				}
 				seen.leave()
 				// Aggregate (in parallel again).
 				for i := range evs {
-					if dup[i] {
+					switch fate[i] {
+					case duplicate:
 						a.dups++
-						continue
+					case sameSignin:
+						a.kept++
+						a.addSigninCopy(&evs[i])
+					default:
+						a.add(&evs[i], file, lines[i])
 					}
-					a.add(&evs[i], file, lines[i])
 				}
 				b.Release()
 			}
