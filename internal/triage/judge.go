@@ -49,10 +49,11 @@ func (j *judge) classify() {
 		switch {
 		case u.unusable:
 			j.classes[u.user] = classified{class: ClassExternalUnknown, home: mostFrequentForeign(u.tenants.asMap(), j.t)}
-		case u.guest:
+		case isGuest(u):
 			j.classes[u.user] = classified{class: ClassGuest}
 		default:
-			if home := mostFrequentForeign(u.tenants.asMap(), j.t); home != "" {
+			home := mostFrequentForeign(u.tenants.asMap(), j.t)
+			if home != "" || crossTenantExternal(u) {
 				j.classes[u.user] = classified{class: ClassPassthrough, home: home, consumer: home == apps.ConsumerTenant}
 			} else if len(u.tenants) > 0 {
 				j.classes[u.user] = classified{class: ClassMember}
@@ -72,12 +73,41 @@ func (j *judge) classify() {
 	}
 }
 
+// isGuest reports whether a sign-in actor is a B2B guest: a #EXT# UPN or
+// UserType 10 in the UAL, userType guest or crossTenantAccessType
+// b2bCollaboration in the Entra sign-in log.
+func isGuest(u *userStats) bool {
+	if u.guest || u.facts.guestType {
+		return true
+	}
+	for _, c := range u.facts.crossTenant {
+		if c.op == "b2bcollaboration" {
+			return true
+		}
+	}
+	return false
+}
+
+// crossTenantExternal reports whether the Entra sign-in log says the
+// account came from another tenant without a guest object here:
+// pass-through, B2B direct connect (Teams shared channels), a service
+// provider's delegated admin (GDAP) or Microsoft support.
+func crossTenantExternal(u *userStats) bool {
+	for _, c := range u.facts.crossTenant {
+		switch c.op {
+		case "passthrough", "b2bdirectconnect", "serviceprovider", "microsoftsupport":
+			return true
+		}
+	}
+	return false
+}
+
 // memberDomains are the UPN domains of members found by actor tenant, the
 // inferred "our domains".
 func memberDomains(a *agg, t *tenant.Tenant) []string {
 	set := map[string]bool{}
 	for _, u := range a.users {
-		if u.unusable || u.guest || mostFrequentForeign(u.tenants.asMap(), t) != "" || len(u.tenants) == 0 {
+		if u.unusable || isGuest(u) || crossTenantExternal(u) || mostFrequentForeign(u.tenants.asMap(), t) != "" || len(u.tenants) == 0 {
 			continue
 		}
 		if d := audit.Domain([]byte(u.user)); d != nil {
