@@ -31,11 +31,53 @@ func (s *DB) RecordWindow(ctx context.Context, w Window) error {
 	return err
 }
 
-// LastWindow returns the window of source with the latest end (final or
-// not), and false when there is none.
+// LastWindow returns the fetched window of source with the latest end
+// (final or not; planned windows not yet fetched have no DoneAt and are
+// left out), and false when there is none.
 func (s *DB) LastWindow(ctx context.Context, source string) (Window, bool, error) {
 	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at FROM windows
-		WHERE source = ? ORDER BY end DESC, start DESC LIMIT 1`, source)
+		WHERE source = ? AND done_at > 0 ORDER BY end DESC, start DESC LIMIT 1`, source)
+}
+
+// PlanWindows records windows about to be worked on as not final, unless
+// they are recorded already: windows handled in parallel are thus all
+// known before any is done, and a run killed midway leaves the unfinished
+// ones open for the next run instead of a gap behind a later window.
+func (s *DB) PlanWindows(ctx context.Context, ws []Window) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, w := range ws {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO windows (source, start, end, items, records, final, done_at)
+			VALUES (?, ?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING`, w.Source, unix(w.Start), unix(w.End), unix(w.DoneAt)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Windows returns the windows of source that end after t, by start.
+func (s *DB) Windows(ctx context.Context, source string, after time.Time) ([]Window, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT source, start, end, items, records, final, done_at FROM windows
+		WHERE source = ? AND end > ? ORDER BY start, end`, source, unix(after))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Window
+	for rows.Next() {
+		var w Window
+		var start, end, done int64
+		var final int
+		if err := rows.Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done); err != nil {
+			return nil, err
+		}
+		w.Start, w.End, w.DoneAt, w.Final = fromUnix(start), fromUnix(end), fromUnix(done), final != 0
+		out = append(out, w)
+	}
+	return out, rows.Err()
 }
 
 // FirstOpenWindow returns the earliest window of source that is not final,
