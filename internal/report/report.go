@@ -1,14 +1,21 @@
-// Package report renders a triage.Report: text for people, JSON for
-// machines (the outsider/triage/v1 contract), CSV for spreadsheets. One file
-// per format; each renderer escapes attacker-controlled fields for its own
-// medium (control characters in text, formulas in CSV).
+// Package report renders a triage.Report: text for people at a terminal,
+// Markdown for tickets and wikis, one self-contained HTML file for
+// management and the record, JSON for machines (the outsider/triage/v1
+// contract), CSV for spreadsheets. One file per format; every field that
+// comes from the logs is attacker-controlled, so each renderer escapes it
+// for its own medium (control characters in text, markup in Markdown and
+// HTML, formulas in CSV).
 package report
 
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -17,13 +24,15 @@ type Format string
 
 // Output formats.
 const (
-	Text Format = "text"
-	JSON Format = "json"
-	CSV  Format = "csv"
+	Text     Format = "text"
+	JSON     Format = "json"
+	CSV      Format = "csv"
+	Markdown Format = "md"
+	HTML     Format = "html"
 )
 
 // Formats lists the output formats, for help and validation.
-var Formats = []Format{Text, JSON, CSV}
+var Formats = []Format{Text, JSON, CSV, Markdown, HTML}
 
 // ParseFormat validates a --format value.
 func ParseFormat(s string) (Format, error) {
@@ -39,15 +48,287 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown format %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
-// Render writes r to w in format f.
+// Options are facts about where the output goes. They change how a report
+// looks, never what it says, so the zero value (no colour) is what files,
+// pipes and golden tests get.
+type Options struct {
+	// Color turns on ANSI colour in text output. Other formats ignore it:
+	// colour codes in a file or a machine format would be noise or worse.
+	Color bool
+}
+
+// Render writes r to w in format f with default options (no colour).
 func Render(w io.Writer, f Format, r *triage.Report) error {
+	return RenderOptions(w, f, r, Options{})
+}
+
+// RenderOptions writes r to w in format f; o matters only to text.
+func RenderOptions(w io.Writer, f Format, r *triage.Report, o Options) error {
 	switch f {
 	case JSON:
 		return RenderJSON(w, r)
 	case CSV:
 		return RenderCSV(w, r)
 	case Text:
-		return RenderText(w, r)
+		return renderText(w, r, o)
+	case Markdown:
+		return RenderMarkdown(w, r)
+	case HTML:
+		return RenderHTML(w, r)
 	}
 	return fmt.Errorf("unknown format %q", f)
+}
+
+// ColorMode is the --color flag: auto, always or never.
+type ColorMode string
+
+// Colour modes, as gh and miller spell them.
+const (
+	ColorAuto   ColorMode = "auto"
+	ColorAlways ColorMode = "always"
+	ColorNever  ColorMode = "never"
+)
+
+// ParseColorMode validates a --color value.
+func ParseColorMode(s string) (ColorMode, error) {
+	switch m := ColorMode(s); m {
+	case ColorAuto, ColorAlways, ColorNever:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown colour mode %q (want auto, always or never)", s)
+}
+
+// UseColor decides whether text output gets colour, in the precedence of
+// STYLE.md: the --color flag, then NO_COLOR (any non-empty value turns
+// colour off, per no-color.org) and CLICOLOR_FORCE (any value but "0"
+// turns it on, even into a pipe, for 'less -R'), then whether stdout is a
+// terminal. Only text on stdout is ever coloured: a file written with -o
+// and the JSON, CSV, Markdown and HTML formats never are, whatever the
+// flag says, because colour codes there corrupt what a program or a
+// reader gets. getenv is injected so tests need not touch the process
+// environment.
+func UseColor(mode ColorMode, f Format, toFile, stdoutTTY bool, getenv func(string) string) bool {
+	if f != Text || toFile {
+		return false
+	}
+	switch mode {
+	case ColorAlways:
+		return true
+	case ColorNever:
+		return false
+	}
+	if getenv("NO_COLOR") != "" {
+		return false
+	}
+	if v := getenv("CLICOLOR_FORCE"); v != "" && v != "0" {
+		return true
+	}
+	return stdoutTTY
+}
+
+// answer is one of the three questions the report exists to answer, put
+// in plain words for the top of the Markdown and HTML reports.
+type answer struct {
+	Question string
+	// Parts are sentences, one per group of identities; Markdown runs
+	// them together, HTML gives each a paragraph.
+	Parts []string
+}
+
+// answers puts the three questions (who, breach, accessed) in plain words
+// from the counts in r. The words contain no value from the records, only
+// numbers and operation names (which renderers escape as any other field).
+func answers(r *triage.Report) []answer {
+	n := len(r.Identities)
+	if n == 0 {
+		none := "No account from outside the organisation signed in to the tenant in the records read."
+		return []answer{
+			{"Who were they?", []string{none}},
+			{"Was there a breach?", []string{"No sign of one from outside accounts: there were none."}},
+			{"What did they access?", []string{"Nothing: there were no outside accounts."}},
+		}
+	}
+	// Who.
+	var pass, consumer, guest, unknown, member int
+	tenants := map[string]bool{}
+	for _, id := range r.Identities {
+		switch id.Class {
+		case triage.ClassPassthrough:
+			pass++
+			if id.Consumer {
+				consumer++
+			}
+		case triage.ClassGuest:
+			guest++
+		case triage.ClassExternalUnknown:
+			unknown++
+		default:
+			member++
+		}
+		if id.HomeTenant != "" {
+			tenants[id.HomeTenant] = true
+		}
+	}
+	var parts []string
+	if pass > 0 {
+		s := plural(pass, "pass-through account", "pass-through accounts")
+		if consumer > 0 {
+			s += " (" + strconv.Itoa(consumer) + " of them personal Microsoft accounts)"
+		}
+		parts = append(parts, s)
+	}
+	if guest > 0 {
+		parts = append(parts, plural(guest, "B2B guest", "B2B guests"))
+	}
+	if unknown > 0 {
+		parts = append(parts, plural(unknown, "account with no usable name", "accounts with no usable name"))
+	}
+	if member > 0 {
+		parts = append(parts, plural(member, "other account", "other accounts"))
+	}
+	who := plural(n, "outside identity", "outside identities") + " signed in: " + joinAnd(parts)
+	if len(tenants) > 0 {
+		who += ", from " + plural(len(tenants), "home tenant", "home tenants")
+	}
+	who += "."
+
+	// Was there a breach?
+	var anomalous, highActivity, otherActivity, shared, signinOnly int
+	for _, id := range r.Identities {
+		switch id.Verdict {
+		case triage.VerdictAnomalous:
+			anomalous++
+		case triage.VerdictActivity:
+			if id.Severity == triage.SeverityHigh {
+				highActivity++
+			} else {
+				otherActivity++
+			}
+		case triage.VerdictShared:
+			shared++
+		case triage.VerdictSigninOnly:
+			signinOnly++
+		}
+	}
+	var breach []string
+	if possibly := anomalous + highActivity; possibly > 0 {
+		var why []string
+		if anomalous > 0 {
+			why = append(why, strconv.Itoa(anomalous)+" signed in to an application that is not Microsoft first-party")
+		}
+		if highActivity > 0 {
+			why = append(why, strconv.Itoa(highActivity)+" did more than sign in, touching mailboxes, administration or our own accounts' IPs")
+		}
+		breach = append(breach, "Possibly, for "+strconv.Itoa(possibly)+": "+joinAnd(why)+".")
+	}
+	if otherActivity > 0 {
+		breach = append(breach, "Unclear for "+strconv.Itoa(otherActivity)+": activity beyond sign-ins that sharing does not explain; review the evidence.")
+	}
+	if none := shared + signinOnly; none > 0 {
+		var why []string
+		if shared > 0 {
+			why = append(why, strconv.Itoa(shared)+" opened only what someone in the organisation shared with it")
+		}
+		if signinOnly > 0 {
+			why = append(why, strconv.Itoa(signinOnly)+" appears in nothing but sign-in records")
+		}
+		breach = append(breach, "No sign of one for "+strconv.Itoa(none)+": "+joinAnd(why)+".")
+	}
+
+	// What did they access?
+	var byUser, byIP, sharing int64
+	ops := map[string]int64{}
+	for _, id := range r.Identities {
+		byUser += id.Activity.ByUser
+		byIP += id.Activity.ByIP
+		sharing += id.SharingCount
+		for op, c := range id.Activity.Operations {
+			ops[op] += c
+		}
+	}
+	accessed := []string{plural64(byUser, "record", "records") + " by the outside accounts themselves besides sign-ins, " +
+		plural64(byIP, "record", "records") + " by others from their IPs, and " +
+		plural64(sharing, "sharing record names", "sharing records name") + " them."}
+	if len(ops) > 0 {
+		accessed = append(accessed, "Operations: "+operationList(ops, 8)+".")
+	}
+	return []answer{
+		{"Who were they?", []string{who}},
+		{"Was there a breach?", breach},
+		{"What did they access?", accessed},
+	}
+}
+
+// operationList lists operations by count (most first, then by name), at
+// most max of them, "and N more" for the rest.
+func operationList(ops map[string]int64, max int) string {
+	names := slices.Sorted(maps.Keys(ops))
+	slices.SortStableFunc(names, func(a, b string) int {
+		switch {
+		case ops[a] > ops[b]:
+			return -1
+		case ops[a] < ops[b]:
+			return 1
+		}
+		return 0
+	})
+	var parts []string
+	for i, op := range names {
+		if i == max {
+			parts = append(parts, "and "+strconv.Itoa(len(names)-max)+" more")
+			break
+		}
+		parts = append(parts, op+" "+strconv.FormatInt(ops[op], 10))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// joinAnd joins a list as English does: "a", "a and b", "a, b and c".
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// verdictInfo describes a verdict for the tables of the Markdown and HTML
+// reports, in the order they list verdicts (most serious first).
+var verdictInfo = []struct {
+	Verdict, Title, Meaning string
+}{
+	{triage.VerdictAnomalous, "Anomalous", "signed in to an application that is not Microsoft first-party"},
+	{triage.VerdictActivity, "Activity", "did more than sign in, and sharing does not explain it"},
+	{triage.VerdictShared, "Shared", "opened only what someone in the organisation shared with it"},
+	{triage.VerdictSigninOnly, "Sign-in only", "appears in nothing but sign-in records"},
+}
+
+// period says which time the records cover, in UTC RFC 3339.
+func period(r *triage.Report) string {
+	if r.Input.From == "" {
+		return "no records"
+	}
+	return r.Input.From + " to " + r.Input.To
+}
+
+// inputSummary is the one-line account of what was read.
+func inputSummary(r *triage.Report) string {
+	s := plural64(r.Input.Records, "record", "records") + " from " + plural(len(r.Input.Files), "file", "files") + ", " +
+		plural64(r.Input.Duplicates, "duplicate dropped", "duplicates dropped") + ", " +
+		plural64(r.Input.Skipped, "unreadable record skipped", "unreadable records skipped")
+	if r.Filtered > 0 {
+		s += ", " + plural64(r.Filtered, "record", "records") + " outside --since/--until/--tenant"
+	}
+	return s
+}
+
+// problemLine is an input problem in words: "skipped: path: line N: why".
+func problemLine(p source.Problem) string {
+	kind := "skipped"
+	if p.Warning {
+		kind = "warning"
+	}
+	return kind + ": " + p.Error()
 }

@@ -6,10 +6,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"html"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/triage"
 )
@@ -180,5 +184,429 @@ func TestCleanAndCSVSafe(t *testing.T) {
 		if got := CSVSafe(in); got != want {
 			t.Errorf("CSVSafe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestUseColor(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	cases := []struct {
+		name   string
+		mode   ColorMode
+		f      Format
+		toFile bool
+		tty    bool
+		env    func(string) string
+		want   bool
+	}{
+		{"terminal", ColorAuto, Text, false, true, env(), true},
+		{"pipe", ColorAuto, Text, false, false, env(), false},
+		{"NO_COLOR on a terminal", ColorAuto, Text, false, true, env("NO_COLOR", "1"), false},
+		{"empty NO_COLOR is unset", ColorAuto, Text, false, true, env("NO_COLOR", ""), true},
+		{"CLICOLOR_FORCE into a pipe", ColorAuto, Text, false, false, env("CLICOLOR_FORCE", "1"), true},
+		{"CLICOLOR_FORCE=0", ColorAuto, Text, false, false, env("CLICOLOR_FORCE", "0"), false},
+		{"NO_COLOR wins over CLICOLOR_FORCE", ColorAuto, Text, false, true, env("NO_COLOR", "1", "CLICOLOR_FORCE", "1"), false},
+		{"--color always wins over NO_COLOR", ColorAlways, Text, false, false, env("NO_COLOR", "1"), true},
+		{"--color never wins over everything", ColorNever, Text, false, true, env("CLICOLOR_FORCE", "1"), false},
+		{"-o file, even always", ColorAlways, Text, true, true, env("CLICOLOR_FORCE", "1"), false},
+		{"json, even always", ColorAlways, JSON, false, true, env(), false},
+		{"csv on a terminal", ColorAuto, CSV, false, true, env(), false},
+		{"md on a terminal", ColorAuto, Markdown, false, true, env(), false},
+		{"html, even always", ColorAlways, HTML, false, true, env(), false},
+	}
+	for _, c := range cases {
+		if got := UseColor(c.mode, c.f, c.toFile, c.tty, c.env); got != c.want {
+			t.Errorf("%s: UseColor = %v, want %v", c.name, got, c.want)
+		}
+	}
+	for _, s := range []string{"auto", "always", "never"} {
+		if _, err := ParseColorMode(s); err != nil {
+			t.Errorf("ParseColorMode(%q): %v", s, err)
+		}
+	}
+	if _, err := ParseColorMode("yes"); err == nil {
+		t.Error("ParseColorMode(yes) accepted")
+	}
+}
+
+var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// TestTextColor: colour adds SGR codes and nothing else, and no escape
+// from the records survives (the fixture's UPN carries one).
+func TestTextColor(t *testing.T) {
+	r := fixture(t)
+	var plain, colored bytes.Buffer
+	if err := RenderText(&plain, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderOptions(&colored, Text, r, Options{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(plain.Bytes(), []byte("\x1b")) {
+		t.Error("text without colour carries an escape")
+	}
+	if !bytes.Contains(colored.Bytes(), []byte("\x1b[1;31mHIGH anomalous\x1b[0m")) {
+		t.Error("coloured text does not colour the high severity")
+	}
+	stripped := sgr.ReplaceAll(colored.Bytes(), nil)
+	if !bytes.Equal(stripped, plain.Bytes()) {
+		t.Errorf("coloured text minus its colour codes differs from plain text:\n%s", stripped)
+	}
+	if bytes.Contains(stripped, []byte("\x1b")) {
+		t.Error("an escape that is not one of ours is in coloured text")
+	}
+}
+
+// TestTextWidth: every line fits 100 columns and nothing is cut: long
+// values are wrapped whole.
+func TestTextWidth(t *testing.T) {
+	r := fixture(t)
+	long := "https://contoso.sharepoint.com/sites/finance/Shared%20Documents/" + strings.Repeat("quarterly-results-", 12) + "final.xlsx"
+	upn := strings.Repeat("very.long.name.", 6) + "person@subsidiary.partner.example"
+	r.Identities[0].User = upn
+	r.Identities[0].Reasons = append(r.Identities[0].Reasons, "a reason that quotes "+long+" and goes on for a while after it, "+strings.Repeat("word ", 40))
+	r.Identities[0].Activity.Evidence[0].Object = long
+	r.Identities[0].Signins.UserAgents = []string{strings.Repeat("Mozilla/5.0 (Windows NT 10.0; Win64; x64) ", 4)}
+	var b bytes.Buffer
+	if err := RenderText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(b.String(), "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("line %d has %d columns: %q", i+1, n, line)
+		}
+		if strings.HasSuffix(line, " ") {
+			t.Errorf("line %d ends with a space: %q", i+1, line)
+		}
+	}
+	// Undo the wrapping: every long value is there whole.
+	joined := regexp.MustCompile(`\n *`).ReplaceAllString(b.String(), "")
+	for _, v := range []string{long, upn} {
+		if !strings.Contains(joined, v) {
+			t.Errorf("%q is not in the text output whole", v)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	cases := []struct {
+		first, rest, s string
+		width          int
+		want           []string
+	}{
+		{"a: ", "   ", "one two three", 20, []string{"a: one two three"}},
+		{"a: ", "   ", "one two three four", 12, []string{"a: one two", "   three", "   four"}},
+		{"", "", "", 10, []string{""}},
+		{"x ", "  ", "alice@fabrikam.example.com", 20, []string{"x alice@fabrikam.", "  example.com"}},
+		{"x ", "  ", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 20, []string{"x aaaaaaaaaaaaaaaaaa", "  aaaaaaaaaaaaaaaaaa"}},
+		{"", "", "a  b", 3, []string{"a", "b"}},
+		{"", "", "by" + glue + "bob@x.com", 40, []string{"by" + glue + "bob@x.com"}},
+	}
+	for _, c := range cases {
+		got := wrap(c.first, c.rest, c.s, c.width)
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("wrap(%q, %q, %q, %d) = %q, want %q", c.first, c.rest, c.s, c.width, got, c.want)
+		}
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	code := map[string]string{
+		"plain":     "`plain`",
+		"a|b":       "`a\\|b`",
+		"a`b":       "``a`b``",
+		"`x`":       "`` `x` ``",
+		"a``b`":     "``` a``b` ```",
+		"<b>":       "`<b>`",
+		"x\ny":      "`x\\x0ay`",
+		"rtl\u202e": "`rtl\\u202e`",
+		"":          "",
+	}
+	for in, want := range code {
+		if got := mdCode(in, true); got != want {
+			t.Errorf("mdCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+	text := map[string]string{
+		"plain words":                  "plain words",
+		"*b* _i_ `c` [l](x) | ~s~ $m$": `\*b\* \_i\_ \` + "`c\\`" + ` \[l\](x) \| \~s\~ \$m\$`,
+		"<img src=x onerror=y>":        "&lt;img src=x onerror=y&gt;",
+		"&#124; &amp;":                 "&amp;\\#124; &amp;amp;",
+		"see https://evil.example":     `see https\://evil.example`,
+		"www.evil.example":             `www\.evil.example`,
+		"- item":                       `\- item`,
+		"1. item":                      `1\. item`,
+		"# h":                          `\# h`,
+		"a\nb":                         `a\\x0ab`,
+		`back\slash`:                   `back\\slash`,
+	}
+	for in, want := range text {
+		if got := mdText(in); got != want {
+			t.Errorf("mdText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// stripCodeSpans removes CommonMark code spans (a run of n backticks to
+// the next run of exactly n) from a line.
+func stripCodeSpans(line string) string {
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		if line[i] != '`' || (i > 0 && line[i-1] == '\\') {
+			b.WriteByte(line[i])
+			i++
+			continue
+		}
+		n := 0
+		for i+n < len(line) && line[i+n] == '`' {
+			n++
+		}
+		end := -1
+		for j := i + n; j < len(line); {
+			if line[j] != '`' {
+				j++
+				continue
+			}
+			m := 0
+			for j+m < len(line) && line[j+m] == '`' {
+				m++
+			}
+			if m == n {
+				end = j + m
+				break
+			}
+			j += m
+		}
+		if end < 0 {
+			b.WriteString(line[i : i+n])
+			i += n
+			continue
+		}
+		b.WriteString("CODE")
+		i = end
+	}
+	return b.String()
+}
+
+// unescapedPipes counts the pipes a GFM table splits a row on: every
+// pipe not right after a backslash (in GitHub's cmark-gfm, "\\|" too is
+// an escaped pipe after a backslash, inside code spans as well).
+func unescapedPipes(line string) int {
+	n := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == '|' && (i == 0 || line[i-1] != '\\') {
+			n++
+		}
+	}
+	return n
+}
+
+// TestHostileMarkdown: outside code spans, nothing from the hostile
+// fixture can be markup, a link or HTML, and every table row has as many
+// cells as its header.
+func TestHostileMarkdown(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderMarkdown(&b, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsAny(b.Bytes(), "\x1b\u202e\u2028\r") {
+		t.Error("Markdown carries a raw control character, bidi override or separator")
+	}
+	header := 0
+	for i, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "|") {
+			if header == 0 {
+				header = unescapedPipes(line)
+			} else if n := unescapedPipes(line); n != header {
+				t.Errorf("line %d: table row with %d cell borders, header has %d: %s", i+1, n, header, line)
+			}
+		} else {
+			header = 0
+		}
+		rest := stripCodeSpans(line)
+		for _, bad := range []string{"<", "javascript:", "onerror", "onload", "onmouseover", "](", "http://", "https://", "www.evil"} {
+			if strings.Contains(rest, bad) {
+				t.Errorf("line %d: %q outside a code span: %s", i+1, bad, line)
+			}
+		}
+	}
+	for _, want := range []string{"``Mozilla/5.0 <img src=x onerror=window.pwned=1>", "``trudy`'\"*<i>x</i>*@evil.example``", "`mallory\\x1b[31m@evil.example`"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("Markdown does not show %q", want)
+		}
+	}
+}
+
+// TestMarkdownInGFM renders the Markdown with cmark-gfm, GitHub's own
+// renderer (Debian's cmark-gfm, which .ci/run installs), and checks what
+// GitHub would show: no link but mailto autolinks, no HTML from the
+// records, every table row whole.
+func TestMarkdownInGFM(t *testing.T) {
+	bin, err := exec.LookPath("cmark-gfm")
+	if err != nil {
+		t.Skip("cmark-gfm not installed (apt-get install cmark-gfm; .ci/run does)")
+	}
+	var md bytes.Buffer
+	if err := RenderMarkdown(&md, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-e", "table", "-e", "autolink", "-e", "strikethrough", "-e", "tagfilter")
+	cmd.Stdin = &md
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(out)
+	for _, a := range regexp.MustCompile(`<a [^>]*>`).FindAllString(page, -1) {
+		if !strings.HasPrefix(a, `<a href="mailto:`) {
+			t.Errorf("link in rendered Markdown: %s", a)
+		}
+	}
+	allowed := map[string]bool{"a": true, "code": true, "h1": true, "h2": true, "h3": true, "li": true, "p": true, "strong": true,
+		"table": true, "tbody": true, "td": true, "th": true, "thead": true, "tr": true, "ul": true}
+	for _, m := range regexp.MustCompile(`<([a-zA-Z0-9]+)[ >/]`).FindAllStringSubmatch(page, -1) {
+		if !allowed[m[1]] {
+			t.Errorf("element <%s> in rendered Markdown", m[1])
+		}
+	}
+	for _, tbl := range regexp.MustCompile(`(?s)<table>.*?</table>`).FindAllString(page, -1) {
+		var cells []int
+		for _, row := range regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(tbl, -1) {
+			cells = append(cells, len(regexp.MustCompile(`<t[dh][ >]`).FindAllString(row[1], -1)))
+		}
+		for _, n := range cells {
+			if n != cells[0] {
+				t.Errorf("table rows with %v cells: %s", cells, tbl)
+				break
+			}
+		}
+	}
+	if !strings.Contains(page, "<code>[click me](https://evil.example) **bold** ~~x~~ &lt;b onmouseover=window.pwned=5&gt;b&lt;/b&gt; | cell | www.evil.example &amp;#124; \\| end</code>") {
+		t.Error("the hostile object is not shown whole as code")
+	}
+}
+
+// TestHostileHTML checks the page without a browser: the only script and
+// style are the page's own and match the hashes in its policy, and what
+// the records carried is escaped text.
+func TestHostileHTML(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderHTML(&b, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if n := strings.Count(page, "<script"); n != 1 {
+		t.Errorf("%d script elements, want the page's own only", n)
+	}
+	if n := strings.Count(page, "<style"); n != 1 {
+		t.Errorf("%d style elements", n)
+	}
+	between := func(open, end string) string {
+		_, after, _ := strings.Cut(page, open)
+		body, _, _ := strings.Cut(after, end)
+		return body
+	}
+	if between("<script>", "</script>") != htmlJS || between("<style>", "</style>") != htmlCSS {
+		t.Error("inline script or style is not exactly the embedded asset")
+	}
+	policy := html.UnescapeString(between(`<meta http-equiv="Content-Security-Policy" content="`, `"`))
+	if policy != HTMLPolicy {
+		t.Errorf("policy in the page %q, want %q", policy, HTMLPolicy)
+	}
+	for _, want := range []string{"default-src 'none'", "script-src '" + cspHash(htmlJS) + "'", "style-src '" + cspHash(htmlCSS) + "'"} {
+		if !strings.Contains(HTMLPolicy, want) {
+			t.Errorf("policy lacks %s", want)
+		}
+	}
+	for _, bad := range []string{"<img", "<svg onload", "<b ", "<i>", `="javascript:`, "onerror=\"", "unsafe-inline", "xmlns", "\x1b", "\u202e"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+	for _, want := range []string{
+		"&lt;script&gt;alert(1)&lt;/script&gt;",
+		"&lt;img src=x onerror=window.pwned=1&gt;",
+		`mallory\x1b[31m@evil.example`,
+		`Evil\u202eAgent\x07`,
+		"trudy`&#39;&#34;*&lt;i&gt;x&lt;/i&gt;*@evil.example",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page does not show %q as text", want)
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?i)\b(href|src|action|formaction|xlink:href|srcset|poster|data)="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		if m[1] != "href" || !regexp.MustCompile(`^#id-[0-9]+$`).MatchString(m[2]) {
+			t.Errorf("reference out of the page: %s=%q", m[1], m[2])
+		}
+	}
+}
+
+// TestRawJSON: the raw row is valid JSON for the same values, with what
+// Clean escapes written as JSON escapes.
+func TestRawJSON(t *testing.T) {
+	e := triage.Evidence{User: "a\u202eb\u0085c\U000e0001", Object: "<x>\x1b"}
+	raw := rawJSON(e)
+	var back triage.Evidence
+	if err := json.Unmarshal([]byte(raw), &back); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	if back != e {
+		t.Errorf("round trip gave %+v, want %+v", back, e)
+	}
+	if strings.ContainsAny(raw, "\u202e\u0085\x1b") || !strings.Contains(raw, `\u202e`) || !strings.Contains(raw, `\udb40\udc01`) {
+		t.Errorf("raw JSON not cleaned: %s", raw)
+	}
+}
+
+// TestDeterministic: the same input gives the same bytes in every format,
+// whatever the number of workers.
+func TestDeterministic(t *testing.T) {
+	runs := make([]*triage.Report, 2)
+	for i, w := range []int{1, 4} {
+		r, err := triage.Run(context.Background(), []string{filepath.Join("testdata", "tenant.jsonl")}, triage.Options{Workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[i] = r
+	}
+	for _, f := range Formats {
+		var a, b bytes.Buffer
+		if err := Render(&a, f, runs[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := Render(&b, f, runs[1]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("%s differs between runs", f)
+		}
+	}
+}
+
+// TestEmptyReport: no outside identity, no records: every format still
+// renders and says so.
+func TestEmptyReport(t *testing.T) {
+	r := &triage.Report{Schema: triage.Schema, Summary: triage.Summary{ByVerdict: map[string]int{}}}
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := Render(&b, f, r); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if b.Len() == 0 {
+			t.Errorf("%s: empty output", f)
+		}
+	}
+	var b bytes.Buffer
+	RenderHTML(&b, r)
+	if !strings.Contains(b.String(), "No account from outside the organisation signed in") {
+		t.Error("empty HTML report does not say nobody signed in")
 	}
 }

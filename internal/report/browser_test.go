@@ -1,0 +1,286 @@
+//go:build unix
+
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHTMLInBrowser opens the HTML report of the hostile fixture from disk
+// in headless Chromium (driven over the DevTools protocol, no network) and
+// checks what a reader gets: the content rendered, the page's own script
+// ran under its Content-Security-Policy, no value from the records became
+// markup or ran, the console stayed clean, no request left the file, the
+// evidence table sorts, filters and shows raw rows, and print hides the
+// controls. It saves report.html, report.png (the whole page) and
+// report.pdf (as printed) in $OUTSIDER_ARTIFACTS, or a temporary folder,
+// and logs where. It skips when no Chromium is installed, unless
+// $OUTSIDER_REQUIRE_BROWSER is set (as .ci/run does once it installed one).
+func TestHTMLInBrowser(t *testing.T) {
+	bin, ok := findChromium()
+	if !ok {
+		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
+			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
+		}
+		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
+	}
+	began := time.Now()
+	art := os.Getenv("OUTSIDER_ARTIFACTS")
+	if art == "" {
+		art = t.TempDir()
+	} else if err := os.MkdirAll(art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	art, _ = filepath.Abs(art)
+
+	var page bytes.Buffer
+	if err := RenderHTML(&page, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	htmlPath := filepath.Join(art, "report.html")
+	if err := os.WriteFile(htmlPath, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pageURL := (&url.URL{Scheme: "file", Path: htmlPath}).String()
+
+	c := startChromium(t, bin, t.TempDir(), 1280, 900)
+	started := time.Now()
+	for _, m := range []string{"Runtime.enable", "Log.enable", "Network.enable", "Page.enable"} {
+		if _, err := c.call(m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from := len(c.snapshot())
+	if _, err := c.call("Page.navigate", map[string]any{"url": pageURL}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.waitEvent("Page.loadEventFired", from, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	loaded := time.Now()
+
+	check := func(what, expr string, want any) {
+		t.Helper()
+		var got any
+		if err := c.eval(expr, &got); err != nil {
+			t.Errorf("%s: %v", what, err)
+			return
+		}
+		wj, _ := json.Marshal(want)
+		gj, _ := json.Marshal(got)
+		if !bytes.Equal(wj, gj) {
+			t.Errorf("%s: got %s, want %s", what, gj, wj)
+		}
+	}
+
+	// The content rendered, and the page's own script ran (under the CSP).
+	check("script ran", `document.documentElement.getAttribute("data-script")`, "ready")
+	check("identity sections", `document.querySelectorAll("section.identity").length`, 5)
+	check("answers", `Array.from(document.querySelectorAll(".answer h2"), e => e.textContent)`,
+		[]string{"Who were they?", "Was there a breach?", "What did they access?"})
+	check("severity order", `Array.from(document.querySelectorAll("section.identity"), s => s.className)`,
+		[]string{"identity sev-high", "identity sev-high", "identity sev-medium", "identity sev-low", "identity sev-info"})
+	check("timelines drawn", `Array.from(document.querySelectorAll("figure.timeline svg"), s => s.querySelectorAll("circle").length)`,
+		[]int{2, 2, 4, 3, 2})
+	check("problems listed", `document.querySelector(".problems").textContent.includes("line 11: field Id is a boolean")`, true)
+
+	// Hostile values stayed text: no element, attribute, link or script
+	// came from the records, and what they carried is shown literally.
+	check("one script element", `document.scripts.length`, 1)
+	check("no markup from the records", `document.querySelectorAll("img, iframe, object, embed, b, i, svg svg, script[src], link, base, form").length`, 0)
+	check("svg only the timelines", `document.querySelectorAll("svg").length`, 5)
+	check("no event-handler attributes", `Array.from(document.querySelectorAll("*")).flatMap(e => Array.from(e.attributes, a => a.name)).filter(n => n.startsWith("on"))`, []string{})
+	check("links only within the page", `Array.from(document.querySelectorAll("a[href]"), a => a.getAttribute("href")).filter(h => !/^#id-[0-9]+$/.test(h))`, []string{})
+	check("nothing ran", `typeof window.pwned`, "undefined")
+	for _, s := range []string{
+		`<script>alert(1)</script>`,
+		`<img src=x onerror=window.pwned=1>`,
+		`javascript:window.pwned=4//`,
+		`<svg onload=window.pwned=3>`,
+		`<b onmouseover=window.pwned=5>b</b>`,
+		`mallory\x1b[31m@evil.example`,
+		`Evil\u202eAgent\x07`,
+		"trudy`'\"*<i>x</i>*@evil.example",
+	} {
+		js, _ := json.Marshal(s)
+		check("shown as text: "+s, `document.body.textContent.includes(`+string(js)+`)`, true)
+	}
+	check("no raw bidi override", `document.body.textContent.includes("\u202e")`, false)
+
+	// The whole page as a reader first sees it.
+	shotPath := filepath.Join(art, "report.png")
+	var metrics struct {
+		CSSContentSize struct{ Width, Height float64 } `json:"cssContentSize"`
+	}
+	if res, err := c.call("Page.getLayoutMetrics", nil); err != nil {
+		t.Error(err)
+	} else if err := json.Unmarshal(res, &metrics); err != nil {
+		t.Error(err)
+	}
+	h := max(metrics.CSSContentSize.Height, 900)
+	if res, err := c.call("Page.captureScreenshot", map[string]any{
+		"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": 1280, "height": h, "scale": 1},
+	}); err != nil {
+		t.Error(err)
+	} else {
+		savePNG(t, res, shotPath)
+	}
+	shot := time.Now()
+
+	// The evidence table of the third identity (two rows): filter by
+	// operation, sort by time, open every raw row.
+	check("filter control shown", `!document.querySelector(".controls[data-table=ev-3]").hidden`, true)
+	check("filter by operation", `(() => {
+		const s = document.querySelector(".controls[data-table=ev-3] select");
+		s.value = "FileAccessed"; s.dispatchEvent(new Event("change"));
+		const rows = Array.from(document.querySelectorAll("#ev-3 tbody tr.ev"));
+		return [rows.filter(r => !r.hidden).map(r => r.cells[1].textContent),
+			document.querySelector(".controls[data-table=ev-3] .shown").textContent];
+	})()`, []any{[]string{"FileAccessed"}, "showing 1 of 2"})
+	check("filter by text", `(() => {
+		const s = document.querySelector(".controls[data-table=ev-3] select");
+		s.value = ""; s.dispatchEvent(new Event("change"));
+		const q = document.querySelector(".controls[data-table=ev-3] input");
+		q.value = "javascript:"; q.dispatchEvent(new Event("input"));
+		const shown = Array.from(document.querySelectorAll("#ev-3 tbody tr.ev")).filter(r => !r.hidden).map(r => r.cells[1].textContent);
+		q.value = ""; q.dispatchEvent(new Event("input"));
+		return shown;
+	})()`, []string{"FileUploaded"})
+	check("sort by time", `(() => {
+		const b = document.querySelector("#ev-3 button.sort[data-col='0']");
+		const order = () => Array.from(document.querySelectorAll("#ev-3 tbody tr"), r => r.classList.contains("ev") ? r.cells[0].textContent : "raw");
+		b.click(); const up = order(); b.click(); const down = order();
+		return [up, down, b.parentNode.getAttribute("aria-sort")];
+	})()`, []any{[]string{"2026-10-01T08:42:00Z", "raw", "2026-10-01T08:43:00Z", "raw"}, []string{"2026-10-01T08:43:00Z", "raw", "2026-10-01T08:42:00Z", "raw"}, "descending"})
+	check("raw rows hidden until asked", `Array.from(document.querySelectorAll("tr.ev-raw")).filter(r => !r.hidden).length`, 0)
+	check("one raw row on demand", `(() => {
+		document.querySelector("#ev-3 tr.ev button.raw-btn").click();
+		const r = Array.from(document.querySelectorAll("#ev-3 tr.ev-raw")).filter(r => !r.hidden);
+		return r.map(x => [x.querySelector("details").open, JSON.parse(x.querySelector("pre").textContent).time]);
+	})()`, []any{[]any{true, "2026-10-01T08:43:00Z"}})
+	check("all raw rows on demand", `(() => {
+		document.querySelector(".controls[data-table=ev-3] .raw-toggle").click();
+		const d = Array.from(document.querySelectorAll("#ev-3 tr.ev-raw")).filter(r => !r.hidden).map(r => r.querySelector("details"));
+		return [d.filter(x => x.open).length, d.map(x => JSON.parse(x.querySelector("pre").textContent).record_id).sort()];
+	})()`, []any{2, []string{"00000000-0000-4000-8000-000000000014", "00000000-0000-4000-8000-000000000015"}})
+	check("nothing ran after interaction", `typeof window.pwned`, "undefined")
+
+	// The third identity's evidence as the reader left it: sorted, raw open.
+	var box struct{ X, Y, Width, Height float64 }
+	if err := c.eval(`(() => { const r = document.getElementById("ev-3").closest("section").getBoundingClientRect();
+		return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}; })()`, &box); err != nil {
+		t.Error(err)
+	}
+	interPath := filepath.Join(art, "report-evidence.png")
+	if res, err := c.call("Page.captureScreenshot", map[string]any{
+		"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": box.X, "y": box.Y, "width": box.Width, "height": box.Height, "scale": 1},
+	}); err != nil {
+		t.Error(err)
+	} else {
+		savePNG(t, res, interPath)
+	}
+
+	// Print: controls and raw columns hidden, every row shown.
+	if _, err := c.call("Emulation.setEmulatedMedia", map[string]any{"media": "print"}); err != nil {
+		t.Error(err)
+	}
+	check("print hides controls", `getComputedStyle(document.querySelector(".controls")).display`, "none")
+	check("print hides raw", `getComputedStyle(document.querySelector("td.raw")).display`, "none")
+	if _, err := c.call("Emulation.setEmulatedMedia", map[string]any{"media": ""}); err != nil {
+		t.Error(err)
+	}
+	pdfPath := filepath.Join(art, "report.pdf")
+	if res, err := c.call("Page.printToPDF", map[string]any{"printBackground": true, "preferCSSPageSize": true}); err != nil {
+		t.Error(err)
+	} else {
+		var r struct{ Data string }
+		json.Unmarshal(res, &r)
+		b, _ := base64.StdEncoding.DecodeString(r.Data)
+		if !bytes.HasPrefix(b, []byte("%PDF")) {
+			t.Errorf("printToPDF gave %d bytes that are not a PDF", len(b))
+		} else if err := os.WriteFile(pdfPath, b, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	done := time.Now()
+
+	// The console stayed clean and nothing but the file was requested.
+	clean := len(c.snapshot())
+	verifyQuiet(t, c.snapshot(), pageURL)
+
+	// The detectors work: a script that breaks the policy (from the test,
+	// not the page) produces a violation on the console and a blocked
+	// request, which the checks above would have reported.
+	c.eval(`(() => { const i = document.createElement("img"); i.src = "https://outsider.invalid/x.png"; document.body.append(i); })()`, nil)
+	if _, err := c.waitEvent("Log.entryAdded", clean, 10*time.Second); err != nil {
+		t.Errorf("control: a policy violation produced no console entry: %v", err)
+	}
+
+	t.Logf("artefacts: %s (page), %s (screenshot, 1280x%.0f), %s (identity 3 after sorting and opening raw rows), %s (printed)", htmlPath, shotPath, h, interPath, pdfPath)
+	t.Logf("timings: browser start %v, load %v, screenshot %v, checks and print %v; %v in all",
+		started.Sub(began).Round(time.Millisecond), loaded.Sub(started).Round(time.Millisecond),
+		shot.Sub(loaded).Round(time.Millisecond), done.Sub(shot).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+}
+
+// verifyQuiet fails the test for any console message, exception, error or
+// warning log entry, JavaScript dialog, or request for anything but the
+// page itself.
+func verifyQuiet(t *testing.T, events []cdpEvent, pageURL string) {
+	t.Helper()
+	requests := 0
+	for _, e := range events {
+		switch e.Method {
+		case "Runtime.consoleAPICalled", "Runtime.exceptionThrown", "Page.javascriptDialogOpening":
+			t.Errorf("console: %s %s", e.Method, e.Params)
+		case "Log.entryAdded":
+			var p struct {
+				Entry struct{ Level, Source, Text, URL string }
+			}
+			json.Unmarshal(e.Params, &p)
+			if p.Entry.Level == "error" || p.Entry.Level == "warning" {
+				t.Errorf("console %s (%s): %s %s", p.Entry.Level, p.Entry.Source, p.Entry.Text, p.Entry.URL)
+			}
+		case "Network.requestWillBeSent":
+			var p struct {
+				Request struct{ URL string }
+			}
+			json.Unmarshal(e.Params, &p)
+			requests++
+			if p.Request.URL != pageURL {
+				t.Errorf("request for something but the page: %s", p.Request.URL)
+			}
+		case "Network.loadingFailed":
+			t.Errorf("a load failed: %s", e.Params)
+		}
+	}
+	if requests == 0 {
+		t.Error("no request for the page itself was seen: the network events are not being collected")
+	}
+}
+
+func savePNG(t *testing.T, res json.RawMessage, path string) {
+	t.Helper()
+	var r struct{ Data string }
+	if err := json.Unmarshal(res, &r); err != nil {
+		t.Error(err)
+		return
+	}
+	b, err := base64.StdEncoding.DecodeString(r.Data)
+	if err != nil || !strings.HasPrefix(string(b), "\x89PNG") {
+		t.Errorf("screenshot is not a PNG (%v)", err)
+		return
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Error(err)
+	}
+}
