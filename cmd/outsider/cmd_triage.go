@@ -25,6 +25,7 @@ type TriageOptions struct {
 	Domains     []string
 	InputFormat source.Format
 	Format      report.Format
+	Color       report.ColorMode
 	Output      string
 	Since       time.Time
 	Until       time.Time
@@ -45,7 +46,11 @@ the account or its IPs do anything besides signing in, and did someone
 share something with it?
 
 Input formats (--input-format): ` + inputFormatList + `
-Output formats (--format): text (default), json (schema outsider/triage/v1), csv
+Output formats (--format): text (default), json (schema outsider/triage/v1),
+csv, md (Markdown for tickets and wikis), html (one self-contained page)
+
+Colour (--color): text on a terminal is coloured unless NO_COLOR is set;
+CLICOLOR_FORCE forces it on stdout. Files (-o) and other formats never are.
 
 Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on;
 130 interrupted.
@@ -75,7 +80,8 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	fs.Var(&tenants, "tenant", "our tenant id (repeatable); default: inferred from the records' OrganizationId")
 	fs.Var(&domains, "domain", "our UPN domain (repeatable); default: inferred from member sign-ins")
 	inputFormat := fs.String("input-format", "auto", "force the input format instead of sniffing it")
-	format := fs.String("format", "text", "output format: text, json or csv")
+	format := fs.String("format", "text", "output format: text, json, csv, md or html")
+	color := fs.String("color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	output := fs.String("o", "", "write the report to this file (atomically) instead of stdout")
 	fs.StringVar(output, "output", "", "same as -o")
 	since := fs.String("since", "", "only records at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
@@ -105,6 +111,9 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	}
 	if o.Format, err = report.ParseFormat(*format); err != nil {
 		return nil, usagef("triage", "--format: %s", err)
+	}
+	if o.Color, err = report.ParseColorMode(*color); err != nil {
+		return nil, usagef("triage", "--color: %s", err)
 	}
 	if *since != "" {
 		if o.Since, err = parseTimeFlag(*since); err != nil {
@@ -177,7 +186,8 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if !o.Quiet {
 		printProblems(ios.ErrOut, rep)
 	}
-	write := func(w io.Writer) error { return report.Render(w, o.Format, rep) }
+	ro := report.Options{Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
+	write := func(w io.Writer) error { return report.RenderOptions(w, o.Format, rep, ro) }
 	if o.Output != "" {
 		err = writeOutput(o.Output, write)
 	} else {
