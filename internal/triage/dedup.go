@@ -165,7 +165,6 @@ func (d *dedup) enter(seq uint64) {
 	d.mu.Unlock()
 }
 
-
 // leave passes the turn to the next batch.
 func (d *dedup) leave() {
 	d.mu.Lock()
