@@ -1,0 +1,355 @@
+// Package watch runs collection and triage on an interval and turns
+// changes in the verdicts into findings: one JSON line per identity that
+// is new or whose verdict got worse, written to a stream and optionally
+// POSTed to a webhook.
+//
+// Each cycle triages the archive's recent days in full (triage.Run over
+// the day folders within the lookback) rather than incrementally: the
+// engine reads gzip JSON Lines at hundreds of MB/s, so a 30-day archive of
+// a mid-sized tenant takes seconds, and a full pass can never drift from
+// what 'outsider triage' would say about the same files.
+//
+// Identities, what was last reported about them and the analysts'
+// dispositions live in the state database (package state). Findings go
+// through an outbox there: a finding is stored with the identity's new
+// state in one transaction, then written, then marked written; a crash in
+// between writes it again on the next start (at least once, never lost).
+package watch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/collect"
+	"github.com/outsider-sec/outsider/internal/state"
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+// FindingSchema names the finding line's contract.
+const FindingSchema = "outsider/finding/v1"
+
+// Dispositions an analyst can record.
+const (
+	Benign    = "benign"
+	Malicious = "malicious"
+)
+
+// TriageDirs are the archive folders watch triages. Sign-ins (DirSignins)
+// join them once the source package reads Graph signIn lines; until then
+// they are archived for that day and for other tools.
+var TriageDirs = []string{collect.DirUAL}
+
+// Options configure watch.
+type Options struct {
+	// Archive is the open archive (its state holds the identities).
+	Archive *collect.Archive
+	// Collect, if set, runs before triage each cycle; its failure is
+	// reported and the cycle goes on with what the archive holds.
+	Collect func(context.Context) (*collect.Summary, error)
+	// Tenants and Domains name our organisation for triage.
+	Tenants []string
+	Domains []string
+	// Lookback is how far back each cycle triages (default 30 days).
+	Lookback time.Duration
+	// Workers for triage (0: one per CPU).
+	Workers int
+	// Findings gets one JSON line per finding.
+	Findings io.Writer
+	// Webhook, if set, gets every finding POSTed.
+	Webhook *Webhook
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Log gets progress and problems, one line each.
+	Log io.Writer
+}
+
+// Cycle is what one cycle did.
+type Cycle struct {
+	Collected  *collect.Summary
+	CollectErr error
+	// Files and Records triaged, Identities found.
+	Files      int
+	Records    int64
+	Identities int
+	// Findings emitted this cycle (including any left unwritten by a
+	// crash), and webhook deliveries that succeeded and failed.
+	Findings  []state.Finding
+	Delivered int
+	Failed    int
+}
+
+func (o *Options) defaults() {
+	if o.Lookback <= 0 {
+		o.Lookback = 30 * 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Findings == nil {
+		o.Findings = io.Discard
+	}
+}
+
+// Once runs one cycle: collect (if configured), triage, findings,
+// webhook deliveries.
+func Once(ctx context.Context, o Options) (*Cycle, error) {
+	o.defaults()
+	st := o.Archive.State
+	started := time.Now()
+	cyc := &Cycle{}
+	// Findings a crash left unwritten go first, in order.
+	if err := emitPending(ctx, st, o.Findings, cyc); err != nil {
+		return cyc, err
+	}
+	if o.Collect != nil {
+		cyc.Collected, cyc.CollectErr = o.Collect(ctx)
+		if ctx.Err() != nil {
+			return cyc, ctx.Err()
+		}
+		if cyc.CollectErr != nil {
+			fmt.Fprintf(o.Log, "outsider: watch: collect failed, triaging what the archive holds: %v\n", cyc.CollectErr)
+		}
+	}
+	now := o.Now().UTC()
+	since := now.Add(-o.Lookback)
+	paths, err := recentFiles(o.Archive.Dir, since)
+	if err != nil {
+		return cyc, err
+	}
+	cyc.Files = len(paths)
+	if len(paths) > 0 {
+		rep, err := triage.Run(ctx, paths, triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers})
+		if err != nil {
+			return cyc, fmt.Errorf("triage: %w", err)
+		}
+		cyc.Records, cyc.Identities = rep.Input.Records, len(rep.Identities)
+		if rep.Input.Skipped > 0 {
+			fmt.Fprintf(o.Log, "outsider: watch: %d unreadable record(s) in the archive skipped\n", rep.Input.Skipped)
+		}
+		for i := range rep.Identities {
+			id := &rep.Identities[i]
+			if _, err := st.Observe(ctx, id.User, func(prev state.Identity, found bool) (state.Identity, *state.Finding) {
+				return decide(prev, found, id, now)
+			}); err != nil {
+				return cyc, err
+			}
+		}
+	}
+	if err := emitPending(ctx, st, o.Findings, cyc); err != nil {
+		return cyc, err
+	}
+	if o.Webhook != nil {
+		o.Webhook.deliverPending(ctx, st, o.Log, cyc)
+	}
+	summary := fmt.Sprintf("%d files, %d records, %d identities, %d findings", cyc.Files, cyc.Records, cyc.Identities, len(cyc.Findings))
+	if cyc.CollectErr != nil {
+		summary += "; collect failed"
+	}
+	if err := st.RecordRun(ctx, state.Run{Kind: "watch", Started: started, Finished: time.Now(), OK: cyc.CollectErr == nil, Summary: summary}); err != nil {
+		return cyc, err
+	}
+	return cyc, nil
+}
+
+// Loop runs cycles every interval until ctx ends. A failed cycle is
+// reported through after and the loop goes on: a network outage must not
+// stop a watch.
+func Loop(ctx context.Context, o Options, interval time.Duration, after func(*Cycle, error)) error {
+	for {
+		cyc, err := Once(ctx, o)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		after(cyc, err)
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// recentFiles lists the archive files of TriageDirs in day folders from
+// the day before since on (a blob created on one day holds records of the
+// day before), sorted; hidden files (temporaries) are left out.
+func recentFiles(dir string, since time.Time) ([]string, error) {
+	first := since.Add(-24 * time.Hour).Format("2006-01-02")
+	var out []string
+	for _, sub := range TriageDirs {
+		days, err := os.ReadDir(filepath.Join(dir, sub))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range days {
+			if !d.IsDir() || len(d.Name()) != 10 || d.Name() < first {
+				continue
+			}
+			files, err := os.ReadDir(filepath.Join(dir, sub, d.Name()))
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range files {
+				if f.Type().IsRegular() && !strings.HasPrefix(f.Name(), ".") {
+					out = append(out, filepath.Join(dir, sub, d.Name(), f.Name()))
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// rank orders (severity, verdict) pairs: severity first, then the verdict
+// (signin-only < shared < activity < anomalous) to break ties.
+func rank(verdict, severity string) int {
+	v := 0
+	switch verdict {
+	case triage.VerdictShared:
+		v = 1
+	case triage.VerdictActivity:
+		v = 2
+	case triage.VerdictAnomalous:
+		v = 3
+	}
+	return triage.SeverityRank(severity)*10 + v
+}
+
+// decide is the finding rule. An identity is reported when it is new, or
+// when its verdict is worse than the baseline: the worst verdict reported
+// so far, or, while an analyst's disposition stands, the verdict the
+// analyst disposed of. A worse verdict reopens a disposed identity.
+func decide(prev state.Identity, found bool, id *triage.Identity, now time.Time) (state.Identity, *state.Finding) {
+	next := prev
+	next.Class, next.HomeTenant, next.Verdict, next.Severity = id.Class, id.HomeTenant, id.Verdict, id.Severity
+	next.LastSeen = now
+	if !found {
+		next.FirstSeen = now
+	}
+	cur := rank(id.Verdict, id.Severity)
+	var kind string
+	var baseV, baseS string
+	switch {
+	case !found || prev.ReportedVerdict == "":
+		kind = "new"
+	case prev.Disposition != "":
+		baseV, baseS = prev.DisposedVerdict, prev.DisposedSeverity
+		if cur > rank(baseV, baseS) {
+			kind = "worse"
+		}
+	default:
+		baseV, baseS = prev.ReportedVerdict, prev.ReportedSeverity
+		if cur > rank(baseV, baseS) {
+			kind = "worse"
+		}
+	}
+	if kind == "" {
+		return next, nil
+	}
+	body := findingBody(kind, id, now, baseV, baseS, prev)
+	if prev.ReportedVerdict == "" || cur > rank(prev.ReportedVerdict, prev.ReportedSeverity) {
+		next.ReportedVerdict, next.ReportedSeverity = id.Verdict, id.Severity
+	}
+	next.ReportedAt = now
+	// Reopened: the disposition no longer covers what it does now.
+	next.Disposition, next.DispositionNote, next.DisposedAt, next.DisposedVerdict, next.DisposedSeverity = "", "", time.Time{}, "", ""
+	return next, &state.Finding{At: now, Kind: kind, Verdict: id.Verdict, Severity: id.Severity, Body: body}
+}
+
+// Finding is the JSON line of one finding.
+type Finding struct {
+	Schema     string `json:"schema"`
+	Time       string `json:"time"`
+	Kind       string `json:"kind"` // "new" or "worse"
+	User       string `json:"user"`
+	Class      string `json:"class"`
+	HomeTenant string `json:"home_tenant"`
+	Verdict    string `json:"verdict"`
+	Severity   string `json:"severity"`
+	// Previous is the baseline it got worse than (absent when new).
+	Previous *Verdict `json:"previous,omitempty"`
+	// Disposition is the analyst's decision this finding reopens.
+	Disposition *Disposition `json:"disposition,omitempty"`
+	Reasons     []string     `json:"reasons"`
+	// Identity is the identity exactly as 'outsider triage --format json'
+	// reports it (schema outsider/triage/v1).
+	Identity *triage.Identity `json:"identity"`
+}
+
+// Verdict is a verdict and its severity.
+type Verdict struct {
+	Verdict  string `json:"verdict"`
+	Severity string `json:"severity"`
+}
+
+// Disposition is an analyst's recorded decision.
+type Disposition struct {
+	As   string `json:"as"`
+	Note string `json:"note"`
+	At   string `json:"at"`
+}
+
+func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS string, prev state.Identity) string {
+	f := Finding{
+		Schema: FindingSchema, Time: now.UTC().Format(time.RFC3339), Kind: kind,
+		User: id.User, Class: id.Class, HomeTenant: id.HomeTenant, Verdict: id.Verdict, Severity: id.Severity,
+		Reasons: id.Reasons, Identity: id,
+	}
+	if kind == "worse" {
+		f.Previous = &Verdict{Verdict: baseV, Severity: baseS}
+	}
+	if prev.Disposition != "" {
+		f.Disposition = &Disposition{As: prev.Disposition, Note: prev.DispositionNote, At: prev.DisposedAt.UTC().Format(time.RFC3339)}
+	}
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// emitPending writes the findings not yet written, marking each once it
+// is.
+func emitPending(ctx context.Context, st *state.DB, w io.Writer, cyc *Cycle) error {
+	pending, err := st.Unemitted(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range pending {
+		if _, err := io.WriteString(w, f.Body+"\n"); err != nil {
+			return fmt.Errorf("writing a finding: %w", err)
+		}
+		if s, ok := w.(interface{ Sync() error }); ok {
+			if err := s.Sync(); err != nil {
+				return fmt.Errorf("writing a finding: %w", err)
+			}
+		}
+		if err := st.MarkEmitted(ctx, f.ID); err != nil {
+			return err
+		}
+		cyc.Findings = append(cyc.Findings, f)
+	}
+	return nil
+}
+
+// Dispose records an analyst's decision about user (any case; stored in
+// the canonical lower case triage uses).
+func Dispose(ctx context.Context, st *state.DB, user, as, note string, now time.Time) (state.Identity, error) {
+	if as != Benign && as != Malicious {
+		return state.Identity{}, fmt.Errorf("disposition %q: want %s or %s", as, Benign, Malicious)
+	}
+	return st.Dispose(ctx, strings.ToLower(strings.TrimSpace(user)), as, note, now)
+}
