@@ -87,7 +87,9 @@ func TestJSONContract(t *testing.T) {
 		"tenant":   {"ids", "domains", "inferred"},
 		"input":    {"files", "records", "duplicates", "skipped", "from", "to"},
 		"summary":  {"identities", "by_verdict"},
-		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by"},
+		// v1 as DESIGN.md has it, plus the additions of the sign-in log and
+		// directory work (sources, in_directory), documented in the README.
+		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory"},
 		"signins":  {"success", "failure", "first", "last", "ips", "user_agents", "apps"},
 		"activity": {"by_user", "by_ip", "operations", "evidence"},
 		"evidence": {"time", "operation", "user", "ip", "object", "record_id", "source"},

@@ -378,6 +378,7 @@ func (j *judge) identity(u *userStats) Identity {
 	for _, ip := range sortedIPs(u.ips) {
 		id.Signins.IPs = append(id.Signins.IPs, ip.String())
 	}
+	j.signinFacts(&id, u)
 	appIDs := slices.Sorted(maps.Keys(u.apps))
 	var thirdParty []string
 	for _, appID := range appIDs {
@@ -404,6 +405,45 @@ func (j *judge) identity(u *userStats) Identity {
 	}
 	j.verdict(&id, u, c, s, thirdParty)
 	return id
+}
+
+// signinFacts fills the identity's sources and what the sign-in log says.
+func (j *judge) signinFacts(id *Identity, u *userStats) {
+	f := &u.facts
+	id.Sources = []string{}
+	for _, k := range []audit.Kind{audit.KindUAL, audit.KindSignIn} {
+		if f.sources&(1<<k) != 0 {
+			id.Sources = append(id.Sources, k.String())
+		}
+	}
+	for _, c := range f.locations {
+		parts := strings.SplitN(c.op, "|", 3)
+		for len(parts) < 3 {
+			parts = append(parts, "")
+		}
+		id.Signins.Locations = append(id.Signins.Locations, Location{Country: parts[0], State: parts[1], City: parts[2], Count: c.n})
+	}
+	slices.SortFunc(id.Signins.Locations, func(a, b Location) int {
+		if a.Count != b.Count {
+			if a.Count > b.Count {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Country+"|"+a.State+"|"+a.City, b.Country+"|"+b.State+"|"+b.City)
+	})
+	id.Signins.ConditionalAccess = nilIfEmpty(f.caStatus.asMap())
+	id.Signins.RiskLevels = nilIfEmpty(f.risk.asMap())
+	id.Signins.ClientApps = nilIfEmpty(f.clientApps.asMap())
+	id.Signins.CrossTenantAccess = nilIfEmpty(f.crossTenant.asMap())
+	id.Signins.Interactive, id.Signins.NonInteractive = f.interactive, f.background
+}
+
+func nilIfEmpty(m map[string]int64) map[string]int64 {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func (j *judge) evidence(r *ref) Evidence {

@@ -111,6 +111,15 @@ type Identity struct {
 	Activity     Activity `json:"activity"`
 	Sharing      []Share  `json:"sharing"`
 	IPAlsoUsedBy []string `json:"ip_also_used_by"`
+	// Sources are the logs the identity's sign-ins came from: "ual",
+	// "entra-signin", or both.
+	Sources []string `json:"sources"`
+	// InDirectory answers "does this account exist in our directory?":
+	// true or false from --directory, "unknown" without one (the class is
+	// then inferred from the logs).
+	InDirectory InDirectory `json:"in_directory"`
+	// Directory is the directory entry that matched, when one did.
+	Directory *DirectoryMatch `json:"directory,omitempty"`
 
 	// SharingCount is |H|, exact: the sharing records naming it (Sharing
 	// lists the earliest, capped) plus anonymous-link use from its IPs.
@@ -127,6 +136,76 @@ type Signins struct {
 	IPs        []string `json:"ips"`
 	UserAgents []string `json:"user_agents"`
 	Apps       []App    `json:"apps"`
+
+	// What only the Entra sign-in log says (empty without one): where the
+	// sign-ins came from, conditional access and risk as Entra judged
+	// them, the client and the cross-tenant access type.
+	Locations         []Location       `json:"locations,omitempty"`
+	ConditionalAccess map[string]int64 `json:"conditional_access,omitempty"`
+	RiskLevels        map[string]int64 `json:"risk_levels,omitempty"`
+	ClientApps        map[string]int64 `json:"client_apps,omitempty"`
+	CrossTenantAccess map[string]int64 `json:"cross_tenant_access,omitempty"`
+	Interactive       int64            `json:"interactive,omitempty"`
+	NonInteractive    int64            `json:"non_interactive,omitempty"`
+}
+
+// Location is where sign-ins came from, as Entra located them.
+type Location struct {
+	Country string `json:"country"`
+	State   string `json:"state,omitempty"`
+	City    string `json:"city,omitempty"`
+	Count   int64  `json:"count"`
+}
+
+// InDirectory is true, false or "unknown" in JSON.
+type InDirectory int8
+
+// InDirectory values.
+const (
+	DirectoryUnknown InDirectory = iota
+	DirectoryAbsent
+	DirectoryPresent
+)
+
+// MarshalJSON writes true, false or "unknown".
+func (d InDirectory) MarshalJSON() ([]byte, error) {
+	switch d {
+	case DirectoryPresent:
+		return []byte("true"), nil
+	case DirectoryAbsent:
+		return []byte("false"), nil
+	}
+	return []byte(`"unknown"`), nil
+}
+
+// UnmarshalJSON reads true, false or "unknown" (for --from report.json).
+func (d *InDirectory) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true":
+		*d = DirectoryPresent
+	case "false":
+		*d = DirectoryAbsent
+	default:
+		*d = DirectoryUnknown
+	}
+	return nil
+}
+
+func (d InDirectory) String() string {
+	switch d {
+	case DirectoryPresent:
+		return "in the directory"
+	case DirectoryAbsent:
+		return "not in the directory"
+	}
+	return "directory not given"
+}
+
+// DirectoryMatch is the entry of --directory an identity matched.
+type DirectoryMatch struct {
+	UPN       string `json:"upn"`
+	UserType  string `json:"user_type"`
+	MatchedBy string `json:"matched_by"`
 }
 
 // App is an application the identity signed in to.
