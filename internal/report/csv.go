@@ -16,7 +16,7 @@ var csvHeader = []string{
 	"severity", "verdict", "user", "class", "consumer", "home_tenant",
 	"signins_success", "signins_failure", "first_signin", "last_signin",
 	"ips", "apps", "user_agents", "by_user", "by_ip", "operations", "sharing",
-	"ip_also_used_by", "reasons",
+	"ip_also_used_by", "reasons", "sources", "in_directory",
 }
 
 // RenderCSV writes one row per identity. Lists are joined with "; ".
@@ -53,6 +53,7 @@ func RenderCSV(w io.Writer, r *triage.Report) error {
 			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10),
 			strings.Join(ops, "; "), strconv.FormatInt(id.SharingCount, 10),
 			strings.Join(id.IPAlsoUsedBy, "; "), strings.Join(id.Reasons, " | "),
+			strings.Join(id.Sources, "; "), inDirectoryCell(id.InDirectory),
 		}
 		for i := range row {
 			row[i] = CSVSafe(row[i])
@@ -78,4 +79,11 @@ func CSVSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// inDirectoryCell writes in_directory as the JSON does: true, false or
+// unknown.
+func inDirectoryCell(d triage.InDirectory) string {
+	b, _ := d.MarshalJSON()
+	return strings.Trim(string(b), `"`)
 }

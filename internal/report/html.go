@@ -233,6 +233,14 @@ func buildHTMLIdentity(n int, id triage.Identity, from, to time.Time, per string
 	if len(uas) > 0 {
 		h.Facts = append(h.Facts, htmlFact{"User agents", uas})
 	}
+	for _, f := range extraFacts(id) {
+		var vals []htmlValue
+		for _, v := range f.values {
+			vals = append(vals, htmlValue{Text: Clean(v)})
+		}
+		label := strings.ToUpper(f.label[:1]) + f.label[1:]
+		h.Facts = append(h.Facts, htmlFact{label, vals})
+	}
 
 	// IPs, with who else the evidence shows from each.
 	for _, ip := range id.Signins.IPs {

@@ -91,6 +91,14 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 		}
 		p("; apps: %s", orNone(strings.Join(apps, "; ")))
 		p("; user agents: %s.\n\n", codeList(id.Signins.UserAgents, false))
+		for _, f := range extraFacts(id) {
+			vals := make([]string, len(f.values))
+			for i, v := range f.values {
+				vals[i] = mdText(v)
+			}
+			p("- %s: %s\n", mdText(f.label), strings.Join(vals, "; "))
+		}
+		p("\n")
 
 		word, rest, _ := strings.Cut(breachAnswer(id), ":")
 		p("**Breach?** **%s:**%s\n\n", word, mdText(rest))

@@ -125,6 +125,10 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		for _, ua := range id.Signins.UserAgents {
 			t.para(indent+"user agent: ", indent+"            ", Clean(ua))
 		}
+		for _, f := range extraFacts(id) {
+			lead := indent + f.label + ": "
+			t.para(lead, strings.Repeat(" ", len(lead)), Clean(strings.Join(f.values, "; ")))
+		}
 
 		// Was there a breach?
 		ans := breachAnswer(id)

@@ -1,0 +1,95 @@
+package report
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+// fact is one optional line about an identity: a label and its values,
+// raw (each renderer escapes them for its medium).
+type fact struct {
+	label  string
+	values []string
+}
+
+// extraFacts are what the report knows about an identity beyond its class
+// and sign-in counts, when it knows it: which logs saw it, what the
+// directory says, and what the Entra sign-in log adds (locations,
+// conditional access, risk, client apps, cross-tenant access type).
+// Shared by every renderer so that text, Markdown and HTML say the same.
+func extraFacts(id triage.Identity) []fact {
+	var out []fact
+	if len(id.Sources) > 0 {
+		names := make([]string, len(id.Sources))
+		for i, s := range id.Sources {
+			names[i] = sourceName(s)
+		}
+		out = append(out, fact{"seen in", []string{strings.Join(names, " and ")}})
+	}
+	dir := id.InDirectory.String()
+	if id.Directory != nil {
+		dir += " (" + id.Directory.UserType + ", " + id.Directory.UPN + ", matched by " + id.Directory.MatchedBy + ")"
+	} else if id.InDirectory == triage.DirectoryUnknown {
+		dir += ": class inferred from the logs"
+	}
+	out = append(out, fact{"directory", []string{dir}})
+	s := id.Signins
+	if len(s.Locations) > 0 {
+		var locs []string
+		for _, l := range s.Locations {
+			name := strings.Join(nonEmpty(l.City, l.State, l.Country), ", ")
+			if name == "" {
+				name = "unknown"
+			}
+			locs = append(locs, name+" x"+strconv.FormatInt(l.Count, 10))
+		}
+		out = append(out, fact{"locations", locs})
+	}
+	for _, m := range []struct {
+		label string
+		m     map[string]int64
+	}{
+		{"cross-tenant access", s.CrossTenantAccess},
+		{"conditional access", s.ConditionalAccess},
+		{"risk", s.RiskLevels},
+		{"client apps", s.ClientApps},
+	} {
+		if len(m.m) == 0 {
+			continue
+		}
+		var vals []string
+		for _, k := range slices.Sorted(maps.Keys(m.m)) {
+			vals = append(vals, k+" x"+strconv.FormatInt(m.m[k], 10))
+		}
+		out = append(out, fact{m.label, vals})
+	}
+	if s.Interactive+s.NonInteractive > 0 {
+		out = append(out, fact{"sign-in kind", []string{strconv.FormatInt(s.Interactive, 10) + " interactive, " +
+			strconv.FormatInt(s.NonInteractive, 10) + " non-interactive"}})
+	}
+	return out
+}
+
+func sourceName(s string) string {
+	switch s {
+	case "ual":
+		return "the Unified Audit Log"
+	case "entra-signin":
+		return "the Entra ID sign-in log"
+	}
+	return s
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
