@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/collect/fakems"
+	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/triage"
+	"github.com/outsider-sec/outsider/internal/watch"
+)
+
+const liveSecret = "cli-Secret.value~9d8f7a6b5c4d3e2f1"
+
+// TestLiveCLI drives the four commands end to end against the in-process
+// fake of Microsoft's services over TLS (its certificate given with
+// --ca-file): collect, triage of the archive, watch --once, dispose,
+// status; and checks that the client secret and the access tokens appear
+// in no output, archive file or state.
+func TestLiveCLI(t *testing.T) {
+	start := time.Now().UTC().Truncate(time.Hour).Add(-6*24*time.Hour - 6*time.Hour)
+	var buf bytes.Buffer
+	exp, err := synth.Generate(&buf, synth.Options{Seed: 1, Days: 6, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, signins, _, err := fakems.Split(&buf, fakems.SplitOptions{DuplicateEvery: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakems.Server{Tenant: exp.TenantID, ClientID: "app-1", Secret: liveSecret,
+		ManageResource: "https://manage.office.com", GraphResource: "https://graph.microsoft.com", PageSize: 20, GraphPageSize: 100}
+	fake.AddBlobs(blobs...)
+	fake.AddSignIns(signins...)
+	srv := httptest.NewTLSServer(fake)
+	defer srv.Close()
+
+	tmp := t.TempDir()
+	ca := filepath.Join(tmp, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	secretFile := filepath.Join(tmp, "secret")
+	os.WriteFile(secretFile, []byte(liveSecret+"\n"), 0o600)
+	archive := filepath.Join(tmp, "archive")
+	common := []string{"--archive", archive, "--tenant-id", exp.TenantID, "--client-id", "app-1",
+		"--login-endpoint", srv.URL, "--manage-endpoint", srv.URL, "--graph-endpoint", srv.URL, "--ca-file", ca}
+
+	var outputs []string
+	run := func(want int, args ...string) string {
+		t.Helper()
+		ios, _, out, errOut := iostreams.Test()
+		code := Main(args, ios)
+		outputs = append(outputs, out.String(), errOut.String())
+		if code != want {
+			t.Fatalf("outsider %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		return out.String()
+	}
+
+	out := run(0, append([]string{"collect", "--client-secret-file", secretFile}, common...)...)
+	for _, want := range []string{"Audit.SharePoint", "signins", "ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("collect summary lacks %q:\n%s", want, out)
+		}
+	}
+	// triage reads the archive's ual folder as it is.
+	out = run(0, "triage", filepath.Join(archive, "ual"), "--format", "json")
+	var rep triage.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Identities) != len(exp.Identities) || rep.Input.Records != exp.Records {
+		t.Errorf("triage of the archive: %d identities, %d records; want %d, %d", len(rep.Identities), rep.Input.Records, len(exp.Identities), exp.Records)
+	}
+
+	// watch --once with the secret from the environment, findings to a
+	// file.
+	t.Setenv("OUTSIDER_CLIENT_SECRET", liveSecret)
+	findings := filepath.Join(tmp, "findings.jsonl")
+	run(0, append([]string{"watch", "--once", "--findings", findings}, common...)...)
+	lines := readLines(t, findings)
+	if len(lines) != len(exp.Identities) {
+		t.Fatalf("%d findings, want %d", len(lines), len(exp.Identities))
+	}
+	var f watch.Finding
+	json.Unmarshal([]byte(lines[0]), &f)
+	if f.Schema != watch.FindingSchema || f.Kind != "new" {
+		t.Errorf("finding: %s", lines[0])
+	}
+	// A second cycle reports nothing new.
+	run(0, append([]string{"watch", "--once", "--findings", findings}, common...)...)
+	if n := len(readLines(t, findings)); n != len(exp.Identities) {
+		t.Errorf("second cycle: %d finding lines in all", n)
+	}
+	// Triage-only watch needs no credentials.
+	t.Setenv("OUTSIDER_CLIENT_SECRET", "")
+	run(0, "watch", "--once", "--no-collect", "--archive", archive, "--findings", findings)
+
+	out = run(0, "dispose", strings.ToUpper(f.User), "--as", "benign", "--note", "partner tenant", "--archive", archive)
+	if !strings.Contains(out, f.User) || !strings.Contains(out, "benign") {
+		t.Errorf("dispose said: %s", out)
+	}
+	run(1, "dispose", "nobody@nowhere.example", "--as", "malicious", "--archive", archive)
+	out = run(0, "status", "--archive", archive)
+	for _, want := range []string{"Audit.AzureActiveDirectory", "signins", "LAG", "1 disposed", "open finding"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	out = run(0, "status", "--archive", archive, "--format", "json")
+	var st watch.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Disposed != 1 || len(st.Open) != len(exp.Identities)-1 {
+		t.Errorf("status json: %v %+v", err, st)
+	}
+
+	// A wrong secret fails with Entra's reason and no secret.
+	bad := filepath.Join(tmp, "bad")
+	os.WriteFile(bad, []byte(liveSecret+"-wrong"), 0o600)
+	run(1, append([]string{"collect", "--client-secret-file", bad, "--no-signins", "--content-types", "Audit.Exchange"}, common...)...)
+	if !strings.Contains(outputs[len(outputs)-1], "AADSTS7000215") {
+		t.Errorf("wrong secret: %s", outputs[len(outputs)-1])
+	}
+
+	needles := append([]string{liveSecret}, fake.IssuedTokens()...)
+	for _, o := range outputs {
+		for _, n := range needles {
+			if strings.Contains(o, n) {
+				t.Fatalf("a secret or token was printed: %q", o)
+			}
+		}
+	}
+	files := 0
+	filepath.WalkDir(archive, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, _ := os.ReadFile(p)
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			b, _ = io.ReadAll(zr)
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				t.Fatalf("%s holds a secret or token", p)
+			}
+		}
+		return nil
+	})
+	if files < 10 {
+		t.Fatalf("only %d files in the archive", files)
+	}
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
