@@ -5,12 +5,17 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"io/fs"
+	"log"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,4 +177,158 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// TestCollectKilled runs 'outsider collect' as a real process and kills
+// it (SIGKILL: no deferred cleanup, no flush) at random moments, again and
+// again, then lets one run finish: the archive then holds every record
+// exactly once per blob and every sign-in exactly once, and no leftover.
+func TestCollectKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	start := time.Now().UTC().Truncate(time.Hour).Add(-6*24*time.Hour - 6*time.Hour)
+	var buf bytes.Buffer
+	exp, err := synth.Generate(&buf, synth.Options{Seed: 2, Days: 6, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, signins, _, err := fakems.Split(&buf, fakems.SplitOptions{MaxRecords: 3, DuplicateEvery: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakems.Server{Tenant: exp.TenantID, ClientID: "app-1", Secret: liveSecret,
+		ManageResource: "https://manage.office.com", GraphResource: "https://graph.microsoft.com", PageSize: 4, GraphPageSize: 3,
+	}
+	fake.AddBlobs(blobs...)
+	fake.AddSignIns(signins...)
+	srv := httptest.NewUnstartedServer(fake)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // killed clients break handshakes
+	srv.StartTLS()
+	defer srv.Close()
+	tmp := t.TempDir()
+	ca := filepath.Join(tmp, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	archive := filepath.Join(tmp, "archive")
+	args := []string{"collect", "--quiet", "--archive", archive, "--tenant-id", exp.TenantID, "--client-id", "app-1",
+		"--login-endpoint", srv.URL, "--manage-endpoint", srv.URL, "--graph-endpoint", srv.URL, "--ca-file", ca}
+	env := append(os.Environ(), "OUTSIDER_CLIENT_SECRET="+liveSecret)
+
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	killed := 0
+	var served atomic.Int64
+	var victim atomic.Pointer[os.Process]
+	var at atomic.Int64
+	fake.OnRequest = func(int) {
+		// Kill at the at-th request of this run, wherever the run is.
+		if served.Add(1) == at.Load() {
+			if p := victim.Load(); p != nil {
+				p.Kill()
+			}
+		}
+	}
+	for i := 0; i < 10; i++ {
+		cmd := exec.Command("outsider", args...)
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		served.Store(0)
+		at.Store(int64(1 + rnd.IntN(200)))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		victim.Store(cmd.Process)
+		err := cmd.Wait()
+		victim.Store(nil)
+		if err != nil {
+			if ee, ok := err.(*exec.ExitError); !ok || ee.Success() || !strings.Contains(ee.String(), "killed") {
+				t.Fatalf("run %d: %v\n%s", i, err, stderr.String())
+			}
+			killed++
+		}
+		checkArchive(t, archive, blobs, signins, false)
+	}
+	fake.OnRequest = nil
+	ios, _, _, errOut := iostreams.Test()
+	t.Setenv("OUTSIDER_CLIENT_SECRET", liveSecret)
+	if code := Main(args, ios); code != 0 {
+		t.Fatalf("final run: exit %d\n%s", code, errOut)
+	}
+	t.Logf("%d of 10 runs killed", killed)
+	if killed == 0 {
+		t.Error("no run was killed")
+	}
+	checkArchive(t, archive, blobs, signins, true)
+}
+
+// checkArchive counts record ids in the archive: never more than once per
+// blob holding them (and, when complete, exactly that), sign-ins never
+// twice (and, when complete, all of them); no leftover temporary file
+// once complete.
+func checkArchive(t *testing.T, archive string, blobs []*fakems.Blob, signins []fakems.SignIn, complete bool) {
+	t.Helper()
+	want := map[string]int{}
+	for _, b := range blobs {
+		for _, r := range b.Records {
+			var x struct{ Id string }
+			json.Unmarshal(r, &x)
+			want[x.Id]++
+		}
+	}
+	for _, s := range signins {
+		var x struct{ ID string }
+		json.Unmarshal(s.JSON, &x)
+		want["signin:"+x.ID]++
+	}
+	got := map[string]int{}
+	for _, sub := range []string{"ual", "signins"} {
+		filepath.WalkDir(filepath.Join(archive, sub), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if strings.HasPrefix(d.Name(), ".") {
+				if complete {
+					t.Errorf("leftover %s", p)
+				}
+				return nil
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatalf("%s: %v (a half-written file in place)", p, err)
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatalf("%s: %v (a half-written file in place)", p, err)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				var x map[string]any
+				if err := json.Unmarshal([]byte(line), &x); err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				if sub == "signins" {
+					got[fmt.Sprint("signin:", x["id"])]++
+				} else {
+					got[fmt.Sprint(x["Id"])]++
+				}
+			}
+			return nil
+		})
+	}
+	for id, n := range got {
+		if n > want[id] {
+			t.Fatalf("%s archived %d times, want at most %d", id, n, want[id])
+		}
+	}
+	if complete {
+		for id, n := range want {
+			if got[id] != n {
+				t.Fatalf("%s archived %d times, want %d", id, got[id], n)
+			}
+		}
+	}
 }
