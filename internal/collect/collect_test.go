@@ -24,6 +24,7 @@ import (
 // that triage finds exactly the expected identities in it, and that a
 // second run fetches nothing again.
 func TestCollectFull(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	sum, err := e.run(ctx, e.config())
@@ -135,6 +136,7 @@ func TestCollectFull(t *testing.T) {
 // server errors, slow answers and bodies cut short are all retried, with
 // Retry-After honoured, and the archive comes out complete.
 func TestCollectFaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fake.Faults = fakems.Faults{
 		Throttle429Every: 7, RetryAfter: "3",
@@ -181,6 +183,7 @@ func TestCollectFaults(t *testing.T) {
 // TestRetryGivesUp: a service that only fails makes the run fail with the
 // reason, after the configured attempts, with nothing recorded as done.
 func TestRetryGivesUp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fake.Faults = fakems.Faults{ServerErrorEvery: 1}
 	cfg := e.config()
@@ -196,6 +199,7 @@ func TestRetryGivesUp(t *testing.T) {
 // are reported, not fatal; the malformed one is quarantined; neither is
 // fetched again.
 func TestExpiredAndMalformed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	exp := e.mark(3, true)
@@ -308,6 +312,7 @@ func TestKillAndResume(t *testing.T) {
 // expiry, and a token revoked early (401) is renewed once and the request
 // repeated.
 func TestTokenRenewal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fake.TokenLifetime = 4 * time.Minute
 	// The clock moves 5 s per request: tokens expire many times over.
@@ -356,6 +361,7 @@ func (e *env) runWithStatedLifetime(ctx context.Context, cfg Config, stated time
 // TestCertificateCredentials: a signed client assertion gets tokens; a
 // certificate the app does not have is refused with Entra's reason.
 func TestCertificateCredentials(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	certPath, cert := testCert(t, t.TempDir())
 	e.fake.Cert = cert
@@ -382,6 +388,7 @@ func TestCertificateCredentials(t *testing.T) {
 // for the secret and every access token in the log, the errors, the
 // summary, every archive file (decompressed) and the state database.
 func TestSecretNeverWritten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	e.mark(2, false)
@@ -443,6 +450,7 @@ func assertNotInDir(t *testing.T, dir string, needles []string) {
 // days; the run reports the gap and asks only for windows the API
 // accepts (no AF20030 or AF20055).
 func TestWindowLimits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	a, err := OpenArchive(ctx, e.dir, "")

@@ -74,6 +74,8 @@ func Split(r io.Reader, o SplitOptions) (blobs []*Blob, signins []SignIn, duplic
 			Workload       string
 			Operation      string
 			Id             string
+			IntraSystemId  string
+			InterSystemsId string
 			UserId         string
 			ClientIP       string
 			ApplicationId  string
@@ -92,7 +94,13 @@ func Split(r io.Reader, o SplitOptions) (blobs []*Blob, signins []SignIn, duplic
 		ct := ContentTypeOf(f.Workload)
 		byCT[ct] = append(byCT[ct], rec{t: t, raw: append([]byte(nil), raw...), ct: ct, line: line})
 		if f.Operation == "UserLoggedIn" || f.Operation == "UserLoginFailed" {
-			signins = append(signins, SignIn{Created: t, JSON: signInJSON(t, f.Id, f.UserId, f.ClientIP, f.ApplicationId, f.ActorContextId, f.OrganizationId, f.ErrorNumber, f.LogonError)})
+			// The Entra sign-in log's id is the UAL record's
+			// IntraSystemId (the request id both logs share).
+			id := f.IntraSystemId
+			if id == "" {
+				id = f.Id
+			}
+			signins = append(signins, SignIn{Created: t, JSON: signInJSON(t, id, f.InterSystemsId, f.UserId, f.ClientIP, f.ApplicationId, f.ActorContextId, f.OrganizationId, f.ErrorNumber, f.LogonError)})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -146,7 +154,7 @@ func Split(r io.Reader, o SplitOptions) (blobs []*Blob, signins []SignIn, duplic
 // signInJSON makes a Graph signIn object from a UAL sign-in record's
 // fields (the fields "List signIns" documents; the values the record
 // carries).
-func signInJSON(t time.Time, id, upn, ip, app, home, resource, errNum, logonErr string) []byte {
+func signInJSON(t time.Time, id, correlation, upn, ip, app, home, resource, errNum, logonErr string) []byte {
 	code, _ := strconv.Atoi(errNum)
 	access := "none"
 	if home != "" && !strings.EqualFold(home, resource) {
@@ -154,6 +162,7 @@ func signInJSON(t time.Time, id, upn, ip, app, home, resource, errNum, logonErr 
 	}
 	b, _ := json.Marshal(map[string]any{
 		"id":                    id,
+		"correlationId":         correlation,
 		"createdDateTime":       t.UTC().Format(time.RFC3339),
 		"userPrincipalName":     strings.ToLower(upn),
 		"appId":                 app,
