@@ -53,6 +53,7 @@ func commands() []command {
 		{"explain", "walk one audit record field by field in plain language", runExplainCmd},
 		{"apps", "search the embedded catalogue of Microsoft first-party applications", runAppsCmd},
 		{"generate", "write a synthetic tenant's audit log with known answers", runGenerateCmd},
+		{"hunt", "write the due diligence as KQL, SPL or PowerShell for where the logs live", runHuntCmd},
 		{"collect", "pull audit records and sign-ins from Microsoft's APIs into an archive, resumably", runCollectCmd},
 		{"watch", "collect and triage on an interval; report identities that are new or got worse", runWatchCmd},
 		{"dispose", "record an analyst's decision about a reported identity", runDisposeCmd},

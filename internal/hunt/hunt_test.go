@@ -1,0 +1,486 @@
+package hunt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/apps"
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// goldenFirstParty keeps golden files readable: the real catalogue has some
+// 900 ids (TestDefaultFirstPartyIsCatalogue checks they are all used).
+var goldenFirstParty = []string{
+	"00000002-0000-0ff1-ce00-000000000000",
+	"00000003-0000-0ff1-ce00-000000000000",
+	"0000000c-0000-0000-c000-000000000000",
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/hunt -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update and review the diff)", name)
+	}
+}
+
+func readReport(t *testing.T, path string) *triage.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := DecodeReport(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// exampleReport triages the bundled example tenant with the real engine.
+func exampleReport(t *testing.T) *triage.Report {
+	t.Helper()
+	rep, err := triage.Run(context.Background(), []string{filepath.Join("..", "..", "examples", "tenant.jsonl")}, triage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Identities) == 0 {
+		t.Fatal("the example tenant has no outside identity")
+	}
+	return rep
+}
+
+func text(t *testing.T, set *Set) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteText(&b, set); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestGolden pins the output of both modes for every SIEM: the triage over
+// the default period, the follow-up of testdata/report.json (whose first
+// identity and IP are hostile, to show each language's quoting).
+func TestGolden(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	for _, siem := range SIEMs {
+		tri, err := Triage(siem, Options{FirstParty: goldenFirstParty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, string(siem)+"-triage.golden", []byte(text(t, tri)))
+		fu, err := FollowUp(siem, rep, Options{FirstParty: goldenFirstParty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, string(siem)+"-followup.golden", []byte(text(t, fu)))
+	}
+	// JSON, and a fixed period.
+	set, err := Triage(Splunk, Options{FirstParty: goldenFirstParty,
+		Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 15, 12, 30, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, set.Queries); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "splunk-triage-fixed-period.json.golden", b.Bytes())
+}
+
+func TestDeterministic(t *testing.T) {
+	rep := exampleReport(t)
+	for _, siem := range SIEMs {
+		a, _ := FollowUp(siem, rep, Options{})
+		b, _ := FollowUp(siem, rep, Options{})
+		if text(t, a) != text(t, b) {
+			t.Errorf("%s: follow-up differs between two runs", siem)
+		}
+		c, _ := Triage(siem, Options{})
+		d, _ := Triage(siem, Options{})
+		if text(t, c) != text(t, d) {
+			t.Errorf("%s: triage differs between two runs", siem)
+		}
+	}
+}
+
+// TestQueriesLex reads every query of every SIEM and mode with the
+// language's lexer: every literal is closed, no raw line break is in one,
+// and (SPL) no backtick or dollar is outside a comment. KQL and SPL queries
+// hold no blank line, so an editor that runs "the query under the cursor"
+// takes all of it.
+func TestQueriesLex(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	for _, siem := range SIEMs {
+		tri, _ := Triage(siem, Options{})
+		fu, _ := FollowUp(siem, rep, Options{})
+		for _, set := range []*Set{tri, fu} {
+			for _, q := range set.Queries {
+				if _, err := lexFor(siem)(q.Query); err != nil {
+					t.Errorf("%s %s %s: %v", siem, set.Mode, q.Name, err)
+				}
+				if siem != Purview && strings.Contains(strings.TrimSpace(q.Query), "\n\n") {
+					t.Errorf("%s %s %s: a blank line inside the query", siem, set.Mode, q.Name)
+				}
+				if q.Purpose == "" || q.HowToRead == "" {
+					t.Errorf("%s %s %s: no purpose or how to read", siem, set.Mode, q.Name)
+				}
+			}
+			if _, err := lexFor(siem)(text(t, set)); err != nil {
+				t.Errorf("%s %s: the text output: %v", siem, set.Mode, err)
+			}
+		}
+	}
+}
+
+// normalizeKQLLists folds KQL value lists (dynamic([…]), pack_array(…),
+// array_concat(…) of literals) to L, since plain and encoded values are
+// listed differently; everything else must stay the same.
+func normalizeKQLLists(s string) string {
+	dyn := regexp.MustCompile(`dynamic\(\[[\sS,]*\]\)`)
+	pack := regexp.MustCompile(`pack_array\([\sS,]*\)`)
+	cat := regexp.MustCompile(`array_concat\([\sL,]*\)`)
+	s = dyn.ReplaceAllString(s, "L")
+	s = pack.ReplaceAllString(s, "L")
+	return cat.ReplaceAllString(s, "L")
+}
+
+// twinReports returns a report whose users, IPs and tenant domains are all
+// hostile, and a twin with as many ordinary values: the queries of the two
+// must read the same outside their literals.
+func twinReports(t *testing.T) (evil, plain *triage.Report) {
+	t.Helper()
+	base := readReport(t, filepath.Join("testdata", "report.json"))
+	mk := func(users, ips []string, domains []string) *triage.Report {
+		r := *base
+		r.Tenant.Domains = domains
+		r.Identities = nil
+		for i, u := range users {
+			r.Identities = append(r.Identities, triage.Identity{User: u, Signins: triage.Signins{IPs: []string{ips[i]}}})
+		}
+		return &r
+	}
+	var eu, ei, pu, pi []string
+	for i, v := range hostile {
+		eu = append(eu, v)
+		ei = append(ei, "ip "+v)
+		pu = append(pu, "user"+strings.Repeat("x", i)+"@example.com")
+		pi = append(pi, "192.0.2."+strings.Repeat("1", 1+i%3)+string(rune('0'+i%10)))
+	}
+	// Make the plain IPs distinct like the hostile ones.
+	seen := map[string]bool{}
+	for i := range pi {
+		for seen[pi[i]] {
+			pi[i] += "0"
+		}
+		seen[pi[i]] = true
+	}
+	evil = mk(eu, ei, []string{"x'$(calc)\"`.onmicrosoft.com", "contoso.onmicrosoft.com"})
+	plain = mk(pu, pi, []string{"a.onmicrosoft.com", "contoso.onmicrosoft.com"})
+	return evil, plain
+}
+
+// TestInjection: for every SIEM, the follow-up of a report made of hostile
+// values reads, outside its literals, exactly like the follow-up of a report
+// made of ordinary ones, and every hostile value comes back whole from one
+// literal.
+func TestInjection(t *testing.T) {
+	evil, plain := twinReports(t)
+	opts := Options{Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)}
+	for _, siem := range SIEMs {
+		es, err := FollowUp(siem, evil, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := FollowUp(siem, plain, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lex := lexFor(siem)
+		el, err := lex(text(t, es))
+		if err != nil {
+			t.Fatalf("%s: hostile follow-up: %v", siem, err)
+		}
+		pl, err := lex(text(t, ps))
+		if err != nil {
+			t.Fatalf("%s: plain follow-up: %v", siem, err)
+		}
+		esk, psk := el.skeleton, pl.skeleton
+		if siem == Sentinel || siem == Defender {
+			esk, psk = normalizeKQLLists(esk), normalizeKQLLists(psk)
+		}
+		if esk != psk {
+			t.Errorf("%s: hostile values changed the query outside its literals:\n%s", siem, firstDiff(esk, psk))
+		}
+		got := map[string]bool{}
+		for _, v := range el.values {
+			got[v] = true
+		}
+		for _, id := range evil.Identities {
+			if !got[id.User] {
+				t.Errorf("%s: user %q is not one literal of the query", siem, id.User)
+			}
+			ip := id.Signins.IPs[0]
+			if siem == Sentinel || siem == Defender {
+				ip = kqlIP(ip)
+			}
+			if !got[ip] {
+				t.Errorf("%s: IP %q is not one literal of the query", siem, ip)
+			}
+		}
+	}
+}
+
+func firstDiff(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	lo := max(0, i-80)
+	return "hostile: …" + a[lo:min(len(a), i+80)] + "…\nplain:   …" + b[lo:min(len(b), i+80)] + "…"
+}
+
+// TestFollowUpNamesExactly: the literals a follow-up adds to the queries
+// (compared with the follow-up of a report with no identity) are exactly the
+// report's identities and IPs (and, for Purview, its onmicrosoft.com
+// domains, where guest UPNs live). The report comes from the real engine
+// on the bundled example tenant.
+func TestFollowUpNamesExactly(t *testing.T) {
+	rep := exampleReport(t)
+	empty := *rep
+	empty.Identities = nil
+	empty.Tenant.Domains = nil
+	opts := Options{Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)}
+
+	var users, ips []string
+	for _, id := range rep.Identities {
+		users = append(users, id.User)
+		ips = append(ips, id.Signins.IPs...)
+	}
+	for _, siem := range SIEMs {
+		full, err := FollowUp(siem, rep, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		none, err := FollowUp(siem, &empty, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, q := range full.Queries {
+			fl, err := lexFor(siem)(q.Query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nl, err := lexFor(siem)(none.Queries[i].Query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			static := map[string]bool{}
+			for _, v := range nl.values {
+				static[v] = true
+			}
+			added := map[string]bool{}
+			for _, v := range fl.values {
+				if !static[v] {
+					added[v] = true
+				}
+			}
+			want := map[string]bool{}
+			if siem == Purview && q.Name != "setup" {
+				// The values are set once, in the setup step.
+			} else {
+				for _, u := range users {
+					want[u] = true
+				}
+				for _, ip := range ips {
+					if siem == Sentinel || siem == Defender {
+						ip = kqlIP(ip)
+					}
+					want[ip] = true
+				}
+				if siem == Purview {
+					for _, d := range rep.Tenant.Domains {
+						if strings.HasSuffix(d, ".onmicrosoft.com") {
+							want[d] = true
+						}
+					}
+				}
+			}
+			if !mapsEqual(added, want) {
+				t.Errorf("%s %s: the query names %v, want exactly %v", siem, q.Name, keys(added), keys(want))
+			}
+		}
+	}
+}
+
+func mapsEqual(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestTargetsOf(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	got := TargetsOf(rep)
+	if got.Identities != 4 || len(got.Users) != 4 {
+		t.Errorf("identities %d, users %v", got.Identities, got.Users)
+	}
+	wantIPs := []string{"10.0.0.1\" or 1==1 // | $(calc) '", "192.0.2.99", "198.51.100.4", "2001:db8::1", "203.0.113.7"}
+	if !slices.Equal(got.IPs, wantIPs) {
+		t.Errorf("IPs %q, want %q", got.IPs, wantIPs)
+	}
+	if !slices.Equal(got.GuestDomains, []string{"contoso.onmicrosoft.com"}) {
+		t.Errorf("guest domains %q", got.GuestDomains)
+	}
+}
+
+func TestKQLIP(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":        "192.0.2.1",
+		"::ffff:192.0.2.1": "192.0.2.1",
+		"2001:db8::1":      "2001:0db8:0000:0000:0000:0000:0000:0001",
+		"fe80::1%eth0":     "fe80:0000:0000:0000:0000:0000:0000:0001",
+		"not an ip":        "not an ip",
+	} {
+		if got := kqlIP(in); got != want {
+			t.Errorf("kqlIP(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestPeriod: the follow-up defaults to the report's period, end included;
+// --since/--until replace it; an empty period is an error.
+func TestPeriod(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	set, err := FollowUp(Sentinel, rep, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := set.Queries[0].Query
+	if !strings.Contains(q, "let Start = datetime(2026-10-01T08:00:00Z);") || !strings.Contains(q, "let End = datetime(2026-10-03T17:30:01Z);") {
+		t.Errorf("default follow-up period:\n%s", q[:200])
+	}
+	set, err = FollowUp(Splunk, rep, Options{Since: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "earliest=" + strconv.FormatInt(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC).Unix(), 10) +
+		" latest=" + strconv.FormatInt(time.Date(2026, 10, 3, 17, 30, 1, 0, time.UTC).Unix(), 10)
+	if !strings.Contains(set.Queries[0].Query, want) {
+		t.Errorf("--since with the report's end:\n%s", set.Queries[0].Query[:300])
+	}
+	if _, err := FollowUp(Purview, rep, Options{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
+		t.Error("a --since after the report's end: no error")
+	}
+	tri, _ := Triage(Purview, Options{Lookback: 7 * 24 * time.Hour})
+	if !strings.Contains(tri.Queries[0].Query, "$Start = $End.AddDays(-7)") {
+		t.Error("lookback not in the Purview script")
+	}
+}
+
+// TestDefaultFirstPartyIsCatalogue: without Options.FirstParty the verdict
+// queries carry every id of the embedded catalogue.
+func TestDefaultFirstPartyIsCatalogue(t *testing.T) {
+	for _, siem := range []SIEM{Sentinel, Defender, Splunk} {
+		set, err := Triage(siem, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := set.Queries[len(set.Queries)-1]
+		if v.Name != "verdicts" {
+			t.Fatalf("%s: last query is %s", siem, v.Name)
+		}
+		for _, a := range apps.All() {
+			if !strings.Contains(v.Query, `"`+a.ID+`"`) {
+				t.Errorf("%s: first-party app %s missing", siem, a.ID)
+				break
+			}
+		}
+	}
+}
+
+func TestDecodeReport(t *testing.T) {
+	for _, bad := range []string{`{"schema":"outsider/triage/v2","identities":[]}`, `[]`, `not json`, `{}`} {
+		if _, err := DecodeReport(strings.NewReader(bad)); err == nil {
+			t.Errorf("DecodeReport(%s): no error", bad)
+		}
+	}
+	var b bytes.Buffer
+	rep := exampleReport(t)
+	if err := json.NewEncoder(&b).Encode(rep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeReport(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Identities) != len(rep.Identities) {
+		t.Errorf("%d identities, want %d", len(got.Identities), len(rep.Identities))
+	}
+}
+
+func TestParseSIEM(t *testing.T) {
+	for _, s := range SIEMs {
+		if got, err := ParseSIEM(string(s)); err != nil || got != s {
+			t.Errorf("ParseSIEM(%s) = %s, %v", s, got, err)
+		}
+	}
+	if _, err := ParseSIEM("elastic"); err == nil {
+		t.Error("ParseSIEM(elastic): no error")
+	}
+}
+
+// TestSplunkCommentsHoldNoQuotes: SPL comments are outsider's text, written
+// with no quote or backtick in case a comment is scanned like the search.
+func TestSplunkCommentsHoldNoQuotes(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	tri, _ := Triage(Splunk, Options{})
+	fu, _ := FollowUp(Splunk, rep, Options{})
+	re := regexp.MustCompile("(?s)```(.*?)```")
+	for _, s := range []string{text(t, tri), text(t, fu)} {
+		for _, m := range re.FindAllStringSubmatch(s, -1) {
+			if strings.ContainsAny(m[1], "\"'`$") {
+				t.Errorf("comment holds a quote, backtick or dollar: %q", m[1])
+			}
+		}
+	}
+}
