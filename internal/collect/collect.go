@@ -586,6 +586,15 @@ func (r *run) signins(ctx context.Context, ss *SourceSummary) error {
 	var errs []error
 dispatch:
 	for _, h := range hours {
+		// After a failure (a tenant without Entra ID P1/P2 answers 403 to
+		// every hour) no more hours are started; the open ones are
+		// fetched by the next run.
+		mu.Lock()
+		failed := len(errs) > 0
+		mu.Unlock()
+		if failed {
+			break
+		}
 		select {
 		case r.sem <- struct{}{}:
 		case <-ctx.Done():

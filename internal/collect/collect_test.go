@@ -195,6 +195,34 @@ func TestRetryGivesUp(t *testing.T) {
 	}
 }
 
+// TestSigninsForbidden: a tenant without Entra ID P1/P2 gets 403 from
+// Graph; the audit records are still collected, the sign-ins fail with
+// Graph's reason after a few requests, not one per hour.
+func TestSigninsForbidden(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.GraphForbidden = true
+	sum, err := e.run(context.Background(), e.config())
+	if err == nil || !strings.Contains(err.Error(), "signins: ") || !strings.Contains(err.Error(), "NonPremiumTenant") {
+		t.Fatalf("err = %v", err)
+	}
+	diffCounts(t, "ual", e.archived(DirUAL), e.wantUAL())
+	graph := 0
+	for _, r := range e.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/v1.0/") {
+			graph++
+		}
+	}
+	if graph > 8 {
+		t.Errorf("%d Graph requests after a 403", graph)
+	}
+	for _, s := range sum.Sources {
+		if (s.Error != "") != (s.Source == state.SourceSignins) {
+			t.Errorf("%s: error %q", s.Source, s.Error)
+		}
+	}
+}
+
 // TestExpiredAndMalformed: expired content (AF20051) and a malformed blob
 // are reported, not fatal; the malformed one is quarantined; neither is
 // fetched again.

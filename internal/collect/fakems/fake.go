@@ -116,6 +116,9 @@ type Server struct {
 	PageSize      int
 	GraphPageSize int
 	Faults        Faults
+	// GraphForbidden answers every sign-in request as Graph does for a
+	// tenant without Entra ID P1/P2.
+	GraphForbidden bool
 	// OnRequest, if set, is called with the number of every Management
 	// API or Graph request as it arrives (tests cancel runs from it).
 	OnRequest func(n int)
@@ -232,6 +235,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	truncate := s.Faults.TruncateEvery > 0 && n%s.Faults.TruncateEvery == 0
 	switch {
+	case graph && p == "/v1.0/auditLogs/signIns" && s.GraphForbidden:
+		writeErr(rec, 403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", "Neither tenant is B2C or tenant doesn't have premium license")
 	case graph && p == "/v1.0/auditLogs/signIns":
 		s.signIns(rec, r, truncate)
 	case strings.HasPrefix(p, "/api/v1.0/"+s.Tenant+"/activity/feed/"):
