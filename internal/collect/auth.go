@@ -37,6 +37,7 @@ func (s Secret) Reveal() string { return s.v }
 // IsZero reports whether no secret is set.
 func (s Secret) IsZero() bool { return s.v == "" }
 
+// String and GoString print [redacted], never the value.
 func (s Secret) String() string   { return "[redacted]" }
 func (s Secret) GoString() string { return "[redacted]" }
 

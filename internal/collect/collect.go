@@ -212,6 +212,28 @@ type Summary struct {
 	Warnings       []string `json:"warnings"`
 }
 
+// line says in one line what a run did, for the state's run history.
+func (s *Summary) line() string {
+	var archived, records int64
+	var failed []string
+	for _, src := range s.Sources {
+		archived += src.Archived
+		records += src.Records
+		if src.Error != "" {
+			msg := src.Error
+			if len(msg) > 160 {
+				msg = msg[:160] + "…"
+			}
+			failed = append(failed, src.Source+": "+msg)
+		}
+	}
+	line := fmt.Sprintf("%d files, %d records archived; %d requests, %d throttled", archived, records, s.Requests, s.Throttled)
+	if len(failed) > 0 {
+		line += "; failed: " + strings.Join(failed, "; ")
+	}
+	return line
+}
+
 // run is one collection in progress.
 type run struct {
 	cfg    Config
@@ -315,8 +337,7 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 	if err := r.st.PruneWindows(ctx, now.Add(-30*24*time.Hour)); err != nil {
 		errs = append(errs, err)
 	}
-	summary, _ := json.Marshal(r.sum)
-	if err := r.st.RecordRun(ctx, state.Run{Kind: "collect", Started: started, Finished: time.Now(), OK: len(errs) == 0, Summary: cred.Redact(string(summary))}); err != nil {
+	if err := r.st.RecordRun(ctx, state.Run{Kind: "collect", Started: started, Finished: time.Now(), OK: len(errs) == 0, Summary: cred.Redact(r.sum.line())}); err != nil {
 		errs = append(errs, err)
 	}
 	return r.sum, errors.Join(errs...)

@@ -90,8 +90,8 @@ func GetStatus(ctx context.Context, st *state.DB, now time.Time) (*Status, error
 		}
 		if ok {
 			sum := r.Summary
-			if len(sum) > 200 {
-				sum = sum[:200] + "…"
+			if len(sum) > 600 {
+				sum = sum[:600] + "…"
 			}
 			*dst = &RunStatus{Finished: r.Finished.UTC().Format(time.RFC3339), OK: r.OK, Summary: sum}
 		}
@@ -137,7 +137,7 @@ func WriteText(w io.Writer, s *Status, clean func(string) string) error {
 		if !r.r.OK {
 			ok = "FAILED"
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\n", r.name, r.r.Finished, ok)
+		fmt.Fprintf(tw, "%s\t%s %s: %s\n", r.name, r.r.Finished, ok, clean(r.r.Summary))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
