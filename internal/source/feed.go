@@ -46,6 +46,7 @@ func (p *batchPool) put(b *Batch) {
 	b.buf = b.buf[:0]
 	b.Records = b.Records[:0]
 	b.Path = ""
+	b.Header = nil
 	p.pool.Put(b)
 }
 
@@ -60,9 +61,10 @@ type feed struct {
 	r    *run
 	file int // index of the input
 	path string
-	// format and csvCol label the batches.
+	// format, csvCol and header label the batches.
 	format Format
 	csvCol int
+	header []string
 
 	src     io.Reader
 	b       *Batch
@@ -239,7 +241,7 @@ func (f *feed) emit(b *Batch) error {
 		f.r.pool.put(b)
 		return err
 	}
-	b.File, b.Path, b.Format, b.CSVColumn = f.file, f.path, f.format, f.csvCol
+	b.File, b.Path, b.Format, b.CSVColumn, b.Header = f.file, f.path, f.format, f.csvCol, f.header
 	return f.r.emit(b)
 }
 

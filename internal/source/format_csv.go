@@ -248,3 +248,58 @@ func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
 func fieldsErr(fields, col int) error {
 	return errors.New("row has " + strconv.Itoa(fields) + " fields, AuditData is column " + strconv.Itoa(col+1))
 }
+
+// csvFields splits a row into all its fields (see CSVFields). It follows
+// csvField's rules field by field: one IndexByte per quote or comma.
+func csvFields(row []byte, dst [][]byte, scratch []byte) ([][]byte, []byte, error) {
+	i := 0
+	for {
+		if i < len(row) && row[i] == '"' {
+			j, doubled := i+1, false
+			start := len(scratch)
+			for {
+				k := bytes.IndexByte(row[j:], '"')
+				if k < 0 {
+					return dst, scratch[:start], errors.New("quoted field " + strconv.Itoa(len(dst)+1) + " does not close")
+				}
+				if j+k+1 < len(row) && row[j+k+1] == '"' {
+					scratch = append(scratch, row[j:j+k+1]...)
+					doubled = true
+					j += k + 2
+					continue
+				}
+				if doubled {
+					scratch = append(scratch, row[j:j+k]...)
+				}
+				j += k
+				break
+			}
+			next := bytes.IndexByte(row[j+1:], ',')
+			stop := len(row)
+			if next >= 0 {
+				stop = j + 1 + next
+			}
+			switch {
+			case !doubled && stop == j+1:
+				dst = append(dst, row[i+1:j])
+			default:
+				if !doubled {
+					scratch = append(scratch, row[i+1:j]...)
+				}
+				scratch = append(scratch, row[j+1:stop]...)
+				dst = append(dst, scratch[start:len(scratch):len(scratch)])
+			}
+			if next < 0 {
+				return dst, scratch, nil
+			}
+			i = stop + 1
+			continue
+		}
+		k := bytes.IndexByte(row[i:], ',')
+		if k < 0 {
+			return append(dst, row[i:len(row):len(row)]), scratch, nil
+		}
+		dst = append(dst, row[i:i+k:i+k])
+		i += k + 1
+	}
+}

@@ -353,7 +353,7 @@ func (r *run) frame(f *feed) error {
 		r.report(f.file, Problem{Path: f.path, Reason: s.problem, Records: recs})
 		return nil
 	}
-	f.format, f.csvCol = s.format, s.csvCol
+	f.format, f.csvCol, f.header = s.format, s.csvCol, s.header
 	switch s.framing {
 	case frameLines:
 		return frameJSONLines(f, s.line)

@@ -45,8 +45,14 @@ type Batch struct {
 	// Records in input order.
 	Records []Record
 	// CSVColumn is, for CSV formats, the 0-based index of the AuditData
-	// column in each row; -1 for JSON formats.
+	// column in each row; -1 for JSON formats and for sign-in CSV.
 	CSVColumn int
+	// Header is, for sign-in log CSV (EntraSignInCSV, EntraSignInLA as
+	// CSV), the column names of the header row as written (split with
+	// CSVFields, unquoted, not trimmed); nil otherwise. Its rows are split
+	// with CSVFields and decoded by name. The slice is shared by every
+	// batch of the input and must not be modified.
+	Header []string
 
 	// buf holds the records' bytes; it is recycled with the batch.
 	buf     []byte
@@ -199,4 +205,18 @@ func Expand(args []string) ([]string, error) {
 // fields is an error ("row has 3 fields, AuditData is column 5").
 func CSVField(row []byte, col int, scratch []byte) (field []byte, newScratch []byte, err error) {
 	return csvField(row, col, scratch)
+}
+
+// CSVFields splits a whole CSV row into its fields, appended to dst[:0]
+// (pass the previous result back to reuse it). Like CSVField, a field
+// without doubled quotes is a subslice of row and one with doubled quotes
+// is unquoted ("" → ") by appending to scratch, which is returned as
+// newScratch; text already in scratch is never overwritten, so the fields
+// of every row of a batch can live in one scratch buffer until the batch
+// is done (the engine keeps them until it has aggregated the batch). A
+// quoted field that does not close is an error ("quoted field 3 does not
+// close"); text between a closing quote and the next comma is kept, as
+// Excel does.
+func CSVFields(row []byte, dst [][]byte, scratch []byte) (fields [][]byte, newScratch []byte, err error) {
+	return csvFields(row, dst[:0], scratch)
 }

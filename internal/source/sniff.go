@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"math/bits"
 	"strings"
 )
 
@@ -34,6 +35,8 @@ type sniffed struct {
 	format  Format
 	framing framing
 	csvCol  int
+	// header is the header row of a sign-in log CSV.
+	header []string
 	// line is the line at the first non-blank byte (leading blank lines
 	// are skipped before sniffing).
 	line int64
@@ -90,6 +93,9 @@ func (f *feed) sniff(forced Format) (sniffed, error) {
 		return s, nil
 	case forced.IsCSV():
 		return f.sniffCSV(s)
+	case forced == EntraSignInLA && f.buf[f.start] != '[' && f.buf[f.start] != '{':
+		// Log Analytics exports are JSON or CSV: the first byte says which.
+		return f.sniffCSV(s)
 	case forced != Auto:
 		return f.sniffJSON(s)
 	}
@@ -112,6 +118,43 @@ const (
 	kCreationDate                   // PowerShell: CreationDate as \/Date()\/
 	kResultIndex                    // PowerShell
 	kCreationTime                   // a raw UAL record
+	kOperation                      // a raw UAL record
+
+	// Entra sign-in logs. Diagnostic settings (Event Hub) records:
+	// {"time","category","properties":{...}}.
+	kTime
+	kCategory
+	kProperties
+	// Keys of a Graph signIn that a Graph auditLogRecord lacks (with
+	// createdDateTime).
+	kGAppID
+	kGIPAddress
+	kGStatus
+	kGCrossTenant
+	kGHomeTenant
+	kGResourceTenant
+	kGConditionalAccess
+	kGClientApp
+	kGIsInteractive
+	// Columns of the Log Analytics SigninLogs table.
+	kLAUserPrincipalName
+	kLAResultType
+	kLAAppID
+	kLAIPAddress
+	kLACrossTenant
+	kLAHomeTenant
+	kLAResourceTenant
+	kLAConditionalAccess
+	kLALocationDetails
+	kLAAADTenantID
+
+	// graphSignInKeys and laSignInKeys group the bits above.
+	graphSignInKeys = kGAppID | kGIPAddress | kGStatus | kGCrossTenant | kGHomeTenant | kGResourceTenant |
+		kGConditionalAccess | kGClientApp | kGIsInteractive
+	laSignInKeys = kLAUserPrincipalName | kLAResultType | kLAAppID | kLAIPAddress | kLACrossTenant |
+		kLAHomeTenant | kLAResourceTenant | kLAConditionalAccess | kLALocationDetails | kLAAADTenantID
+	// ualKeys mark a UAL record or an envelope of one.
+	ualKeys = kAuditData | kauditData | kAuditLogRecordType | kCreationTime | kOperation | kResultIndex
 )
 
 var sniffKeys = map[string]int{
@@ -122,6 +165,57 @@ var sniffKeys = map[string]int{
 	"CreationDate":       kCreationDate,
 	"ResultIndex":        kResultIndex,
 	"CreationTime":       kCreationTime,
+	"Operation":          kOperation,
+
+	// Diagnostic settings sign-in records: "Interpret the Microsoft Entra
+	// sign-in logs schema in Azure Monitor" (MicrosoftDocs/azure-docs
+	// articles/active-directory/reports-monitoring/reference-azure-monitor-sign-ins-log-schema.md).
+	"time":       kTime,
+	"category":   kCategory,
+	"properties": kProperties,
+	// Graph signIn (microsoft-graph-docs-contrib api-reference/{v1.0,beta}/resources/signin.md).
+	"appId":                   kGAppID,
+	"ipAddress":               kGIPAddress,
+	"status":                  kGStatus,
+	"crossTenantAccessType":   kGCrossTenant,
+	"homeTenantId":            kGHomeTenant,
+	"resourceTenantId":        kGResourceTenant,
+	"conditionalAccessStatus": kGConditionalAccess,
+	"clientAppUsed":           kGClientApp,
+	"isInteractive":           kGIsInteractive,
+	// Log Analytics SigninLogs / AADNonInteractiveUserSignInLogs columns
+	// (MicrosoftDocs/azure-reference-other azure-monitor-ref/tables/includes/signinlogs-include.md).
+	"UserPrincipalName":       kLAUserPrincipalName,
+	"ResultType":              kLAResultType,
+	"AppId":                   kLAAppID,
+	"IPAddress":               kLAIPAddress,
+	"CrossTenantAccessType":   kLACrossTenant,
+	"HomeTenantId":            kLAHomeTenant,
+	"ResourceTenantId":        kLAResourceTenant,
+	"ConditionalAccessStatus": kLAConditionalAccess,
+	"LocationDetails":         kLALocationDetails,
+	"AADTenantId":             kLAAADTenantID,
+}
+
+// signInFormat names the sign-in log format of a record with these keys,
+// or returns Auto when the record is not a sign-in. A sign-in is
+// recognised by what no UAL record or envelope has: an Event Hub record's
+// category and properties; or two of a Graph signIn's own keys (with
+// createdDateTime, three without); or two Log Analytics sign-in columns.
+func signInFormat(keys int) Format {
+	if keys&ualKeys != 0 {
+		return Auto
+	}
+	switch {
+	case keys&kCategory != 0 && keys&kProperties != 0 && keys&kTime != 0:
+		return EntraSignInEventHub
+	case keys&kCreatedDateTime != 0 && bits.OnesCount(uint(keys&graphSignInKeys)) >= 2,
+		bits.OnesCount(uint(keys&graphSignInKeys)) >= 3:
+		return EntraSignIn
+	case bits.OnesCount(uint(keys&laSignInKeys)) >= 2:
+		return EntraSignInLA
+	}
+	return Auto
 }
 
 // objInfo is what inspectObject learns about the first JSON object.
@@ -215,6 +309,9 @@ func skipSpace(data []byte, i int) int {
 // elementFormat names the format of an array whose first element has
 // these keys.
 func elementFormat(keys int) Format {
+	if f := signInFormat(keys); f != Auto {
+		return f
+	}
 	switch {
 	case keys&(kauditData|kAuditLogRecordType) != 0:
 		return GraphAudit
@@ -252,7 +349,7 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 			}
 			s.format = elementFormat(inspectObject(data, i).keys)
 		}
-		if forced == GraphAudit {
+		if forced == GraphAudit || forced == EntraSignIn || forced == EntraSignInEventHub {
 			s.framing = frameWrapped
 		}
 		if forced != Auto {
@@ -280,6 +377,8 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 			}
 			k := inspectObject(data, i).keys
 			switch {
+			case signInFormat(k) != Auto:
+				s.format = signInFormat(k)
 			case k&(kauditData|kAuditLogRecordType|kCreatedDateTime) != 0:
 			case k&kAuditData != 0:
 				s.format = PowerShellJSON
@@ -293,6 +392,8 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 		// sniff window, which only JSON Lines has.
 		s.framing = frameLines
 		switch {
+		case signInFormat(info.keys) != Auto:
+			s.format = signInFormat(info.keys)
 		case info.keys&(kauditData|kAuditLogRecordType) != 0:
 			s.format = GraphAudit
 		case info.keys&kAuditData != 0 && info.keys&kCreationDate != 0:
@@ -305,6 +406,8 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 		// that it must be hostile, which the scanner reports.
 		s.framing = frameJSON
 		switch {
+		case signInFormat(info.keys) != Auto:
+			s.format = signInFormat(info.keys)
 		case info.keys&(kauditData|kAuditLogRecordType) != 0:
 			s.format = GraphAudit
 		case info.keys&kAuditData != 0:
@@ -377,6 +480,39 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 			s.csvCol = i
 		}
 		cols[n] = true
+		// Log Analytics' CSV export names datetime columns
+		// "TimeGenerated [UTC]".
+		if b, ok := strings.CutSuffix(n, " [utc]"); ok {
+			cols[b] = true
+		}
+	}
+	if forced.IsSignIn() || forced == Auto && s.csvCol < 0 {
+		if format, why := signInCSV(cols); format != Auto || forced.IsSignIn() {
+			if format == Auto {
+				if why == "" {
+					why = "no Date (UTC) and Username (Entra download) or UserPrincipalName and ResultType (Log Analytics) columns"
+				}
+				s.problem = "csv header has no sign-in log columns: " + why
+				return s, nil
+			}
+			if forced != Auto {
+				format = forced
+			}
+			fields, _, err := CSVFields(row, nil, nil)
+			if err != nil {
+				s.problem = "csv header: " + err.Error()
+				return s, nil
+			}
+			s.header = make([]string, len(fields))
+			for i, name := range fields {
+				s.header[i] = string(name)
+			}
+			s.format, s.framing, s.csvCol = format, frameRows, -1
+			return s, nil
+		} else if why != "" {
+			s.problem = "unknown format: " + why
+			return s, nil
+		}
 	}
 	if s.csvCol < 0 {
 		switch {
@@ -416,6 +552,32 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 		s.format = PurviewCSV
 	}
 	return s, nil
+}
+
+// signInCSV names the sign-in log CSV with these (lower-cased, trimmed)
+// column names, or returns Auto and, when the header looks like a sign-in
+// log that cannot be read, why.
+//
+// The Entra admin center's download (Sign-in logs > Download > CSV) has
+// "Date (UTC)", "Request ID", "User agent", "Correlation ID", "User ID",
+// "User", "Username", "User type", "Cross tenant access type",
+// "Application", "Application ID ", "Resource tenant ID", "Home tenant ID",
+// "IP address", "Location", "Status", "Sign-in error code", "Failure
+// reason", "Client app", "Conditional Access", ... (as downloaded in
+// 2025, 56 columns; the service principal download has "Service principal
+// ID" instead of the user columns). A Log Analytics CSV export has the
+// table's column names (UserPrincipalName, ResultType, TimeGenerated
+// [UTC], ...).
+func signInCSV(cols map[string]bool) (Format, string) {
+	switch {
+	case cols["date (utc)"] && cols["username"]:
+		return EntraSignInCSV, ""
+	case cols["date (utc)"] && cols["service principal id"]:
+		return Auto, "csv header is an Entra service principal sign-in download (no Username column): not a user sign-in log"
+	case cols["userprincipalname"] && (cols["resulttype"] || cols["createddatetime"] || cols["timegenerated"] || cols["status"]):
+		return EntraSignInLA, ""
+	}
+	return Auto, ""
 }
 
 // printable reports whether b is text (no control bytes but tab), to tell

@@ -47,10 +47,40 @@ const (
 	ExportCSV Format = "ual-export-csv"
 	// GraphAuditCSV is Get-UALGraph's CSV: id,createdDateTime,...,auditData.
 	GraphAuditCSV Format = "graph-audit-csv"
+
+	// The Entra ID sign-in log (docs/rules.md treats each record as a
+	// sign-in, Operation "SignIn"), in the shapes its exports take. The
+	// decoder is audit.Decoder.DecodeSignInKeep (JSON) or
+	// DecodeSignInFieldsKeep (CSV rows, with Batch.Header).
+
+	// EntraSignIn is Microsoft Graph signIn objects (GET /auditLogs/signIns,
+	// v1.0 or beta: camelCase, status{errorCode}, location{...}): pages
+	// {"@odata.context":"...#auditLogs/signIns","value":[...]}, one or many
+	// per file, pretty or one per line; bare arrays; JSON Lines; and the
+	// Entra admin center's JSON download (an array of the same objects).
+	EntraSignIn Format = "entra-signin"
+	// EntraSignInEventHub is diagnostic settings output (Event Hub, storage
+	// account): {"records":[{"time","category","tenantId","resultType",
+	// "callerIpAddress","correlationId","properties":{...signIn...}}]},
+	// category SignInLogs, NonInteractiveUserSignInLogs or
+	// ServicePrincipalSignInLogs; also JSON Lines of such records.
+	EntraSignInEventHub Format = "entra-signin-eventhub"
+	// EntraSignInLA is a Log Analytics (Microsoft Sentinel) export of the
+	// SigninLogs or AADNonInteractiveUserSignInLogs table: PascalCase rows
+	// (TimeGenerated, UserPrincipalName, ResultType, HomeTenantId,
+	// ResourceTenantId, CrossTenantAccessType, Status, LocationDetails...)
+	// as a JSON array or JSON Lines, dynamic columns as objects or JSON
+	// text; or CSV with those column names (Batch.Header set).
+	EntraSignInLA Format = "entra-signin-la"
+	// EntraSignInCSV is the Entra admin center's sign-in CSV download
+	// ("Date (UTC)","Request ID",...,"Username",...,"Sign-in error code"),
+	// framed as rows with Batch.Header set.
+	EntraSignInCSV Format = "entra-signin-csv"
 )
 
 // Formats lists every format a user may force, in the order help shows them.
-var Formats = []Format{UALJSONL, UALJSON, PowerShellJSON, GraphAudit, PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV}
+var Formats = []Format{UALJSONL, UALJSON, PowerShellJSON, GraphAudit, PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV,
+	EntraSignIn, EntraSignInEventHub, EntraSignInLA, EntraSignInCSV}
 
 // ParseFormat validates a --input-format value ("" or "auto" means sniff).
 func ParseFormat(s string) (Format, error) {
@@ -66,9 +96,20 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // IsCSV reports whether records of this format arrive as CSV rows.
+// EntraSignInLA may be either: its batches say so with Header.
 func (f Format) IsCSV() bool {
 	switch f {
-	case PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV:
+	case PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV, EntraSignInCSV:
+		return true
+	}
+	return false
+}
+
+// IsSignIn reports whether the format is an Entra ID sign-in log, whose
+// records are decoded with the sign-in decoders rather than as UAL records.
+func (f Format) IsSignIn() bool {
+	switch f {
+	case EntraSignIn, EntraSignInEventHub, EntraSignInLA, EntraSignInCSV:
 		return true
 	}
 	return false

@@ -1,0 +1,545 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/source"
+)
+
+// dumpSignIn renders the common fields (dump) and the sign-in fields.
+func dumpSignIn(ev *Event) string {
+	var b strings.Builder
+	b.WriteString(dump(ev))
+	q := func(k string, v []byte) {
+		if v != nil {
+			fmt.Fprintf(&b, "%s: %q\n", k, v)
+		}
+	}
+	fmt.Fprintf(&b, "Kind: %v\n", ev.Kind)
+	q("SignInID", ev.SignInID)
+	q("CorrelationID", ev.CorrelationID)
+	q("CrossTenantAccessType", ev.CrossTenantAccessType)
+	q("UserTypeName", ev.UserTypeName)
+	q("Country", ev.Country)
+	q("State", ev.State)
+	q("City", ev.City)
+	q("ConditionalAccessStatus", ev.ConditionalAccessStatus)
+	q("RiskLevel", ev.RiskLevel)
+	q("ClientApp", ev.ClientApp)
+	q("AppName", ev.AppName)
+	q("FailureReason", ev.FailureReason)
+	if ev.Interactive != nil {
+		fmt.Fprintf(&b, "Interactive: %v\n", *ev.Interactive)
+	} else {
+		b.WriteString("Interactive: unknown\n")
+	}
+	return b.String()
+}
+
+// csvRows splits a small CSV file (header and rows, no field spanning
+// lines) with source.CSVFields.
+func csvRows(t testing.TB, data []byte) (header []string, rows [][][]byte) {
+	t.Helper()
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := bytes.TrimRight(sc.Bytes(), "\r")
+		if len(line) == 0 {
+			continue
+		}
+		fields, _, err := source.CSVFields(bytes.Clone(line), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if header == nil {
+			for _, f := range fields {
+				header = append(header, string(f))
+			}
+			continue
+		}
+		rows = append(rows, fields)
+	}
+	return header, rows
+}
+
+func TestDecodeSignInGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/signins/*")
+	var n int
+	for _, f := range files {
+		ext := filepath.Ext(f)
+		if ext != ".json" && ext != ".csv" {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d Decoder
+			var got string
+			if ext == ".json" {
+				var ev Event
+				if err := d.DecodeSignIn(data, &ev); err != nil {
+					t.Fatalf("decode: %v", err)
+				}
+				got = dumpSignIn(&ev)
+			} else {
+				header, rows := csvRows(t, data)
+				cols, err := NewSignInColumns(header)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, row := range rows {
+					var ev Event
+					if err := d.DecodeSignInFieldsKeep(cols, row, &ev); err != nil {
+						t.Fatalf("row %d: %v", i+2, err)
+					}
+					got += dumpSignIn(&ev)
+				}
+			}
+			golden := strings.TrimSuffix(f, ext) + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("decoded fields differ from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+	if n < 10 {
+		t.Fatalf("only %d sign-in test records", n)
+	}
+}
+
+// TestDecodeSignInShapesAgree: one sign-in written as a Graph object, an
+// Event Hub record, a Log Analytics row (dynamic columns as objects and as
+// JSON text) and the two CSVs decodes to the same facts.
+func TestDecodeSignInShapesAgree(t *testing.T) {
+	const (
+		graph  = `{"id":"ABC-1","createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"Pilar@Fabrikam.com","appId":"00000003-0000-0FF1-CE00-000000000000","ipAddress":"203.0.113.45","homeTenantId":"AAAA","resourceTenantId":"BBBB","crossTenantAccessType":"passthrough","userType":"member","status":{"errorCode":50140,"failureReason":"KMSI"},"location":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"conditionalAccessStatus":"notApplied","riskLevelDuringSignIn":"none","clientAppUsed":"Browser","appDisplayName":"SharePoint","correlationId":"CORR","userAgent":"UA","isInteractive":true}`
+		eh     = `{"time":"2026-10-06T09:14:03Z","category":"SignInLogs","tenantId":"BBBB","resultType":"50140","callerIpAddress":"203.0.113.45","correlationId":"CORR","properties":{"id":"ABC-1","createdDateTime":"2026-10-06T09:14:03.0000000+00:00","userPrincipalName":"Pilar@Fabrikam.com","appId":"00000003-0000-0ff1-ce00-000000000000","homeTenantId":"AAAA","resourceTenantId":"BBBB","crossTenantAccessType":"passthrough","userType":"Member","status":{"errorCode":50140,"failureReason":"KMSI"},"location":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"conditionalAccessStatus":"notApplied","riskLevelDuringSignIn":"none","clientAppUsed":"Browser","appDisplayName":"SharePoint","correlationId":"CORR","userAgent":"UA"}}`
+		laObj  = `{"TimeGenerated":"2026-10-06T09:14:05Z","Category":"SignInLogs","Id":"abc-1","CreatedDateTime":"2026-10-06T09:14:03Z","UserPrincipalName":"Pilar@Fabrikam.com","AppId":"00000003-0000-0ff1-ce00-000000000000","IPAddress":"203.0.113.45","HomeTenantId":"aaaa","ResourceTenantId":"bbbb","CrossTenantAccessType":"passthrough","UserType":"Member","ResultType":"50140","Status":{"errorCode":50140,"failureReason":"KMSI"},"LocationDetails":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"ConditionalAccessStatus":"notApplied","RiskLevelDuringSignIn":"none","ClientAppUsed":"Browser","AppDisplayName":"SharePoint","CorrelationId":"corr","UserAgent":"UA","IsInteractive":"True"}`
+		laStr  = `{"TimeGenerated":"2026-10-06T09:14:05Z","Category":"SignInLogs","Id":"abc-1","CreatedDateTime":"2026-10-06T09:14:03Z","UserPrincipalName":"Pilar@Fabrikam.com","AppId":"00000003-0000-0ff1-ce00-000000000000","IPAddress":"203.0.113.45","HomeTenantId":"aaaa","AADTenantId":"bbbb","TenantId":"workspace","CrossTenantAccessType":"passthrough","UserType":"Member","ResultType":"50140","Status":"{\"errorCode\":50140,\"failureReason\":\"KMSI\"}","LocationDetails":"{\"city\":\"Madrid\",\"state\":\"Madrid\",\"countryOrRegion\":\"ES\"}","ConditionalAccessStatus":"notApplied","RiskLevelDuringSignIn":"none","ClientAppUsed":"Browser","AppDisplayName":"SharePoint","CorrelationId":"corr","UserAgent":"UA"}`
+		portal = "Date (UTC),Request ID,User agent,Correlation ID,Username,User type,Cross tenant access type,Application,Application ID ,Resource tenant ID,Home tenant ID,IP address,Location,Status,Sign-in error code,Failure reason,Client app,Conditional Access\n" +
+			"2026-10-06T09:14:03Z,abc-1,UA,corr,Pilar@Fabrikam.com,Member,Passthrough,SharePoint,00000003-0000-0ff1-ce00-000000000000,bbbb,aaaa,203.0.113.45,\"Madrid, Madrid, ES\",Interrupted,50140,KMSI,Browser,Not Applied\n"
+		laCSV = "TenantId,TimeGenerated [UTC],Category,Id,UserPrincipalName,AppId,IPAddress,HomeTenantId,AADTenantId,CrossTenantAccessType,UserType,ResultType,Status,LocationDetails,ConditionalAccessStatus,RiskLevelDuringSignIn,ClientAppUsed,AppDisplayName,CorrelationId,UserAgent,IsInteractive\n" +
+			"ws,\"10/6/2026, 9:14:03.000 AM\",SignInLogs,abc-1,Pilar@Fabrikam.com,00000003-0000-0ff1-ce00-000000000000,203.0.113.45,aaaa,bbbb,passthrough,Member,50140,\"{\"\"errorCode\"\":50140,\"\"failureReason\"\":\"\"KMSI\"\"}\",\"{\"\"city\"\":\"\"Madrid\"\",\"\"state\"\":\"\"Madrid\"\",\"\"countryOrRegion\"\":\"\"ES\"\"}\",notApplied,none,Browser,SharePoint,corr,UA,True\n"
+	)
+	var d Decoder
+	decode := func(name, in string) string {
+		var ev Event
+		var err error
+		if strings.HasPrefix(in, "{") {
+			err = d.DecodeSignIn([]byte(in), &ev)
+		} else {
+			header, rows := csvRows(t, []byte(in))
+			var cols *SignInColumns
+			if cols, err = NewSignInColumns(header); err == nil {
+				err = d.DecodeSignInFieldsKeep(cols, rows[0], &ev)
+			}
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// The facts every shape carries.
+		return fmt.Sprintf("id=%s t=%s upn=%s user=%s app=%s ip=%v home=%s org=%s ctat=%s unknown=%v type=%d/%s err=%s outcome=%v city=%s state=%s country=%s ca=%s client=%s appname=%s corr=%s ua=%s fail=%s",
+			ev.SignInID, FormatTime(ev.Time), ev.UserID, ev.User, ev.AppID, ev.IPList(), ev.ActorTenant, ev.OrgID,
+			ev.CrossTenantAccessType, ev.ActorUnknown, ev.UserType, ev.UserTypeName, ev.ErrorNumber, ev.Outcome(),
+			ev.City, ev.State, ev.Country, ev.ConditionalAccessStatus, ev.ClientApp, ev.AppName, ev.CorrelationID, ev.UserAgent, ev.FailureReason)
+	}
+	want := decode("graph", graph)
+	for name, in := range map[string]string{"eventhub": eh, "la-objects": laObj, "la-strings": laStr, "portal-csv": portal, "la-csv": laCSV} {
+		if got := decode(name, in); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}
+
+func TestDecodeSignInErrors(t *testing.T) {
+	const ok = `"createdDateTime":"2026-10-06T09:14:03Z"`
+	cases := []struct {
+		name, in, want string
+	}{
+		{"empty", ``, "empty record"},
+		{"array", `[{}]`, "not a JSON object"},
+		{"truncated", `{` + ok + `,"userPrincipalName":"a@b`, "unterminated string"},
+		{"truncated-object", `{` + ok + `,"status":{"errorCode":0`, "status: truncated object"},
+		{"truncated-record", `{` + ok + `,"appId":"x"`, "truncated record"},
+		{"no-time", `{"id":"x","userPrincipalName":"a@b.c"}`, "no createdDateTime"},
+		{"bad-time", `{"createdDateTime":"last tuesday"}`, `createdDateTime "last tuesday" is not a time`},
+		{"bad-time-la", `{"TimeGenerated":"2026-02-30T00:00:00Z"}`, `TimeGenerated "2026-02-30T00:00:00Z" is not a time`},
+		{"bad-time-eh", `{"time":"x","properties":{}}`, `time "x" is not a time`},
+		{"wrong-type-time", `{"createdDateTime":20261006}`, "field createdDateTime is a number, not a string"},
+		{"wrong-type-upn", `{` + ok + `,"UserPrincipalName":["a"]}`, "field UserPrincipalName is an array, not a string"},
+		{"wrong-type-id", `{` + ok + `,"id":{}}`, "field id is an object, not a string"},
+		{"trailing", `{` + ok + `} x`, `unexpected "x" after the record`},
+		{"bad-status-text", `{` + ok + `,"Status":"{\"errorCode\":"}`, "status: truncated record"},
+		{"bad-location-text", `{` + ok + `,"LocationDetails":"{\"city\" 1}"}`, "LocationDetails: expected ':'"},
+		{"not-signin-category", `{"time":"2026-10-06T09:14:03Z","category":"AuditLogs","properties":{}}`, `category "AuditLogs" is not a sign-in log`},
+		{"missing-comma", `{` + ok + ` "id":"x"}`, "expected ',' or '}'"},
+		{"mismatched", `{` + ok + `,"deviceDetail":{"a":[}]}`, "mismatched"},
+		{"deep", `{` + ok + `,"x":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, "nested deeper than 512"},
+		{"bad-escape", `{` + ok + `,"userPrincipalName":"a\qb"}`, `bad escape \q`},
+	}
+	var d Decoder
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var ev Event
+			err := d.DecodeSignIn([]byte(c.in), &ev)
+			if err == nil {
+				t.Fatalf("decoded %q without error", clip([]byte(c.in)))
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestDecodeSignInLenient: wrong types in fields that matter little cost
+// the field, not the record.
+func TestDecodeSignInLenient(t *testing.T) {
+	in := `{"createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"a@b.c","appId":5,"ipAddress":["1.2.3.4"],"status":"weird","location":7,"isInteractive":"maybe","homeTenantId":null,"signInEventTypes":{"a":1},"riskLevelDuringSignIn":false,"userType":{"x":1},"crossTenantAccessType":1}`
+	var d Decoder
+	var ev Event
+	if err := d.DecodeSignIn([]byte(in), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.AppID != nil || ev.NIPs != 0 || ev.ActorTenant != nil || ev.Interactive != nil || ev.UserType != 0 ||
+		string(ev.ResultStatusDetail) != "weird" || ev.Outcome() != Failure || string(ev.User) != "a@b.c" {
+		t.Errorf("unexpected decode:\n%s", dumpSignIn(&ev))
+	}
+}
+
+func TestSignInColumns(t *testing.T) {
+	if _, err := NewSignInColumns([]string{"Date (UTC)", "Request ID", "Status"}); err == nil || !strings.Contains(err.Error(), "no user (Username or UserPrincipalName) column") {
+		t.Errorf("header without a user: %v", err)
+	}
+	if _, err := NewSignInColumns([]string{"Foo", "Bar"}); err == nil || !strings.Contains(err.Error(), "no time (Date (UTC), CreatedDateTime or TimeGenerated), no user") {
+		t.Errorf("unknown header: %v", err)
+	}
+	cols, err := NewSignInColumns([]string{"\ufeffDate (UTC)", " Username ", "Sign-in error code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Decoder
+	var ev Event
+	for _, c := range []struct {
+		row  []string
+		want string
+	}{
+		{[]string{"2026-10-06T09:14:03Z", "a@b.c"}, "row has 2 fields, the header 3"},
+		{[]string{"", "a@b.c", "0"}, "no createdDateTime"},
+		{[]string{"31/12/2026 10:00", "a@b.c", "0"}, `Date (UTC) "31/12/2026 10:00" is not a time`},
+		{[]string{"2026-10-06T09:14:03Z", "a@b.c", "\xff"}, "column 3: invalid UTF-8"},
+	} {
+		fields := make([][]byte, len(c.row))
+		for i, f := range c.row {
+			fields[i] = []byte(f)
+		}
+		err := d.DecodeSignInFieldsKeep(cols, fields, &ev)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.row, err, c.want)
+		}
+	}
+	// Extra fields are ignored; US dates with AM/PM are UTC.
+	fields := [][]byte{[]byte("12/31/2026 11:59:59 PM"), []byte("A@B.C"), []byte("50126"), []byte("extra")}
+	if err := d.DecodeSignInFieldsKeep(cols, fields, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if FormatTime(ev.Time) != "2026-12-31T23:59:59Z" || string(ev.User) != "a@b.c" || ev.Outcome() != Failure {
+		t.Errorf("unexpected decode:\n%s", dumpSignIn(&ev))
+	}
+}
+
+func TestParseUSTime(t *testing.T) {
+	for in, want := range map[string]string{
+		"10/5/2026, 11:12:13.456 AM": "2026-10-05T11:12:13.456Z",
+		"10/5/2026 12:00:00 AM":      "2026-10-05T00:00:00Z",
+		"10/5/2026 12:30 PM":         "2026-10-05T12:30:00Z",
+		"1/2/2026 13:14:15":          "2026-01-02T13:14:15Z",
+		"2/29/2028 1:00:00 pm":       "2028-02-29T13:00:00Z",
+		"2/29/2026 1:00:00 PM":       "",
+		"13/1/2026 1:00:00 PM":       "",
+		"1/1/2026 13:00:00 PM":       "",
+		"1/1/2026":                   "",
+		"1/1/26 1:00":                "",
+		"1/1/2026 1:00 XM":           "",
+	} {
+		got := ""
+		if ns, ok := parseUSTime([]byte(in)); ok {
+			got = FormatTime(ns)
+		}
+		if got != want {
+			t.Errorf("parseUSTime(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSplitLocation(t *testing.T) {
+	for in, want := range map[string]string{
+		"Madrid, Madrid, ES":            "Madrid|Madrid|ES",
+		"Frankfurt am Main, Hessen, DE": "Frankfurt am Main|Hessen|DE",
+		"Oslo, NO":                      "Oslo||NO",
+		"A, B, C, D":                    "A, B|C|D",
+		"Oslo,NO":                       "Oslo||NO",
+		",, US":                         "||US",
+	} {
+		var ev Event
+		splitLocation(&ev, []byte(in))
+		if got := string(ev.City) + "|" + string(ev.State) + "|" + string(ev.Country); got != want {
+			t.Errorf("splitLocation(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDecodeSignInNoAlloc: the common record costs no allocation once the
+// arena has grown.
+func TestDecodeSignInNoAlloc(t *testing.T) {
+	var d Decoder
+	var ev Event
+	for _, f := range []string{"graph-passthrough.json", "eventhub-record.json", "la-row-dynamic-strings.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata/signins", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			if err := d.DecodeSignIn(data, &ev); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per record", f, allocs)
+		}
+	}
+	data, _ := os.ReadFile("testdata/signins/portal.csv")
+	header, rows := csvRows(t, data)
+	cols, err := NewSignInColumns(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := d.DecodeSignInFieldsKeep(cols, rows[0], &ev); err != nil {
+			t.Fatal(err)
+		}
+		d.ResetArena()
+	})
+	if allocs != 0 {
+		t.Errorf("portal csv: %v allocations per row", allocs)
+	}
+}
+
+// refSignIn is what encoding/json makes of a Graph signIn, for the
+// differential fuzz target.
+func refSignIn(data []byte) (map[string]any, bool) {
+	var m map[string]any
+	if json.Unmarshal(data, &m) != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// FuzzDecodeSignIn checks the sign-in decoder against encoding/json: it
+// never panics, and when both accept a Graph-shaped record the main string
+// fields agree (id, userPrincipalName, homeTenantId, resourceTenantId,
+// appId, crossTenantAccessType, status.errorCode, ipAddress).
+func FuzzDecodeSignIn(f *testing.F) {
+	files, _ := filepath.Glob("testdata/signins/*.json")
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(data)
+	}
+	f.Add([]byte(`{"createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"a\"b\\c\u00e9\ud83d\ude00@x","status":{"errorCode":0}}`))
+	f.Add([]byte(`{"TimeGenerated":"2026-10-06T09:14:03Z","Status":"{\"errorCode\":50126}","LocationDetails":"{}"}`))
+	f.Add([]byte(`{"time":"2026-10-06T09:14:03Z","category":"SignInLogs","properties":"{\"id\":\"x\"}"}`))
+	f.Add([]byte(`[[[[`))
+	var d Decoder
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !utf8.Valid(data) {
+			return // the engine rejects these before decoding
+		}
+		var ev Event
+		if err := d.DecodeSignIn(data, &ev); err != nil {
+			return
+		}
+		if ev.Time == 0 && !bytes.Contains(data, []byte("1970-01-01")) {
+			t.Fatalf("decoded without a time: %q", data)
+		}
+		if bytes.Contains(data, []byte(`\u`)) || bytes.Contains(data, []byte("properties")) {
+			return // escaped keys and nested records: covered by the golden tests
+		}
+		m, ok := refSignIn(data)
+		if !ok {
+			return
+		}
+		// Every alias the decoder accepts for a field; the comparison holds
+		// when the record spells it one way only.
+		str := func(aliases ...string) (string, bool, bool) {
+			n, val, isStr := 0, "", false
+			for _, a := range aliases {
+				if v, ok := m[a]; ok {
+					n++
+					val, isStr = fmt.Sprint(v), false
+					if s, ok := v.(string); ok {
+						val, isStr = s, true
+					}
+				}
+			}
+			if n != 1 || bytes.Count(data, []byte(`"`+aliases[0]+`"`))+bytes.Count(data, []byte(`"`+aliases[len(aliases)-1]+`"`)) > 2 {
+				return "", false, false
+			}
+			return val, isStr, true
+		}
+		check := func(name, got string, aliases ...string) {
+			want, isStr, ok := str(aliases...)
+			if !ok || !isStr || want == "" {
+				return
+			}
+			if got != want {
+				t.Errorf("%s: got %q, encoding/json says %q", name, got, want)
+			}
+		}
+		lower := strings.ToLower
+		id := string(ev.SignInID)
+		if _, ok := m["id"]; !ok {
+			if _, ok := m["Id"]; !ok {
+				id = "" // originalRequestId
+			}
+		}
+		if want, isStr, ok := str("id", "Id"); ok && isStr && want != "" && id != "" && id != lower(want) {
+			t.Errorf("id: got %q, encoding/json says %q", id, want)
+		}
+		check("userPrincipalName", string(ev.UserID), "userPrincipalName", "UserPrincipalName")
+		if want, isStr, ok := str("homeTenantId", "HomeTenantId"); ok && isStr && want != "" && string(ev.ActorTenant) != lower(want) {
+			t.Errorf("homeTenantId: got %q, encoding/json says %q", ev.ActorTenant, want)
+		}
+		if want, isStr, ok := str("resourceTenantId", "ResourceTenantId"); ok && isStr && want != "" && string(ev.OrgID) != lower(want) {
+			t.Errorf("resourceTenantId: got %q, encoding/json says %q", ev.OrgID, want)
+		}
+		if want, isStr, ok := str("appId", "AppId"); ok && isStr && want != "" && string(ev.AppID) != lower(want) {
+			t.Errorf("appId: got %q, encoding/json says %q", ev.AppID, want)
+		}
+		if want, isStr, ok := str("crossTenantAccessType", "CrossTenantAccessType"); ok && isStr && strings.TrimSpace(want) != "" {
+			w := strings.NewReplacer(" ", "", "-", "", "_", "").Replace(lower(strings.TrimSpace(want)))
+			if string(ev.CrossTenantAccessType) != w {
+				t.Errorf("crossTenantAccessType: got %q, encoding/json says %q", ev.CrossTenantAccessType, want)
+			}
+		}
+		if want, isStr, ok := str("ipAddress", "IPAddress", "IpAddress"); ok && isStr {
+			a, valid := ParseIP([]byte(want))
+			if valid != (ev.NIPs == 1) || valid && ev.IPs[0] != a {
+				if _, eh := m["callerIpAddress"]; !eh || valid {
+					t.Errorf("ipAddress: got %v, encoding/json says %q", ev.IPList(), want)
+				}
+			}
+		}
+		if st, ok := m["status"].(map[string]any); ok && bytes.Count(data, []byte(`"status"`)) == 1 && bytes.Count(data, []byte(`"errorCode"`)) == 1 {
+			if code, ok := st["errorCode"].(float64); ok && code == float64(int64(code)) && !bytes.Contains(data, []byte("ResultType")) && !bytes.Contains(data, []byte("resultType")) {
+				want := fmt.Sprint(int64(code))
+				if isDigits(ev.ErrorNumber) && string(ev.ErrorNumber) != want && !bytes.ContainsAny(ev.ErrorNumber, ".eE") {
+					// The decoder keeps the number as written (00 stays 00).
+					var n int64
+					fmt.Sscan(string(ev.ErrorNumber), &n)
+					if n != int64(code) {
+						t.Errorf("status.errorCode: got %q, encoding/json says %s", ev.ErrorNumber, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzSignInCSV splits arbitrary rows under the Entra download's header
+// and decodes them: it never panics, and a row that decodes has a time
+// and, when its Username field is plain, that user.
+func FuzzSignInCSV(f *testing.F) {
+	portal, _ := os.ReadFile("testdata/signins/portal.csv")
+	la, _ := os.ReadFile("testdata/signins/la.csv")
+	for _, data := range [][]byte{portal, la} {
+		_, rest, _ := bytes.Cut(data, []byte("\n"))
+		f.Add(false, bytes.TrimRight(rest, "\r\n"))
+		f.Add(true, bytes.TrimRight(rest, "\r\n"))
+	}
+	f.Add(false, []byte(`2026-10-06T09:14:03Z,"a""b",,,,,"u@x"`))
+	f.Add(true, []byte(`"10/6/2026, 9:14:03 AM",x,"{""errorCode"":""0""}"`))
+	portalHeader, _, _ := bytes.Cut(portal, []byte("\r\n"))
+	laHeader, _, _ := bytes.Cut(la, []byte("\n"))
+	split := func(h []byte) *SignInColumns {
+		fields, _, err := source.CSVFields(h, nil, nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		names := make([]string, len(fields))
+		for i, n := range fields {
+			names[i] = string(n)
+		}
+		c, err := NewSignInColumns(names)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return c
+	}
+	portalCols, laCols := split(portalHeader), split(laHeader)
+	var d Decoder
+	var dst [][]byte
+	f.Fuzz(func(t *testing.T, useLA bool, row []byte) {
+		cols := portalCols
+		if useLA {
+			cols = laCols
+		}
+		fields, scratch, err := source.CSVFields(row, dst, nil)
+		dst = fields
+		if err != nil {
+			return
+		}
+		// Fields alias the row or the scratch text, never anything else.
+		for _, fl := range fields {
+			if len(fl) > len(row)+len(scratch) {
+				t.Fatalf("field longer than its row: %q", fl)
+			}
+		}
+		var ev Event
+		d.ResetArena()
+		if err := d.DecodeSignInFieldsKeep(cols, fields, &ev); err != nil {
+			return
+		}
+		if ev.Time == 0 && !bytes.Contains(row, []byte("1970")) && !bytes.Contains(row, []byte("1/1/1970")) {
+			t.Fatalf("row decoded without a time: %q", row)
+		}
+		if ev.Kind != KindSignIn || string(ev.Operation) != "SignIn" {
+			t.Fatalf("not a sign-in event: %q", row)
+		}
+	})
+}
+
+func BenchmarkDecodeSignIn(b *testing.B) {
+	data, err := os.ReadFile("testdata/signins/graph-passthrough.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var d Decoder
+	var ev Event
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.DecodeSignIn(data, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
