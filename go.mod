@@ -3,6 +3,7 @@ module github.com/outsider-sec/outsider
 go 1.26.0
 
 require (
+	github.com/oschwald/maxminddb-golang/v2 v2.9.0
 	github.com/rogpeppe/go-internal v1.16.0
 	modernc.org/sqlite v1.62.0
 )
