@@ -77,6 +77,7 @@ func Split(r io.Reader, o SplitOptions) (blobs []*Blob, signins []SignIn, duplic
 			IntraSystemId  string
 			InterSystemsId string
 			UserId         string
+			UserType       int
 			ClientIP       string
 			ApplicationId  string
 			ActorContextId string
@@ -100,7 +101,7 @@ func Split(r io.Reader, o SplitOptions) (blobs []*Blob, signins []SignIn, duplic
 			if id == "" {
 				id = f.Id
 			}
-			signins = append(signins, SignIn{Created: t, JSON: signInJSON(t, id, f.InterSystemsId, f.UserId, f.ClientIP, f.ApplicationId, f.ActorContextId, f.OrganizationId, f.ErrorNumber, f.LogonError)})
+			signins = append(signins, SignIn{Created: t, JSON: signInJSON(t, id, f.InterSystemsId, f.UserType, f.UserId, f.ClientIP, f.ApplicationId, f.ActorContextId, f.OrganizationId, f.ErrorNumber, f.LogonError)})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -154,8 +155,12 @@ func Split(r io.Reader, o SplitOptions) (blobs []*Blob, signins []SignIn, duplic
 // signInJSON makes a Graph signIn object from a UAL sign-in record's
 // fields (the fields "List signIns" documents; the values the record
 // carries).
-func signInJSON(t time.Time, id, correlation, upn, ip, app, home, resource, errNum, logonErr string) []byte {
+func signInJSON(t time.Time, id, correlation string, userType int, upn, ip, app, home, resource, errNum, logonErr string) []byte {
 	code, _ := strconv.Atoi(errNum)
+	ut := "member"
+	if userType == 10 || strings.Contains(strings.ToLower(upn), "#ext#") {
+		ut = "guest"
+	}
 	access := "none"
 	if home != "" && !strings.EqualFold(home, resource) {
 		access = "passthrough"
@@ -171,6 +176,7 @@ func signInJSON(t time.Time, id, correlation, upn, ip, app, home, resource, errN
 		"resourceTenantId":      resource,
 		"crossTenantAccessType": access,
 		"isInteractive":         true,
+		"userType":              ut,
 		"status":                map[string]any{"errorCode": code, "failureReason": logonErr},
 	})
 	return b
