@@ -489,10 +489,10 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 	if forced.IsSignIn() || forced == Auto && s.csvCol < 0 {
 		if format, why := signInCSV(cols); format != Auto || forced.IsSignIn() {
 			if format == Auto {
+				s.problem = why
 				if why == "" {
-					why = "no Date (UTC) and Username (Entra download) or UserPrincipalName and ResultType (Log Analytics) columns"
+					s.problem = "csv header has no sign-in log columns: no Date (UTC) and Username (Entra download) or UserPrincipalName and ResultType (Log Analytics) columns"
 				}
-				s.problem = "csv header has no sign-in log columns: " + why
 				return s, nil
 			}
 			if forced != Auto {
@@ -569,12 +569,35 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 // table's column names (UserPrincipalName, ResultType, TimeGenerated
 // [UTC], ...).
 func signInCSV(cols map[string]bool) (Format, string) {
+	// The columns audit.NewSignInColumns needs: a time, a user, a result.
+	lacks := func(what string, groups ...[]string) string {
+		var missing []string
+		for _, g := range groups {
+			found := false
+			for _, c := range g {
+				found = found || cols[c]
+			}
+			if !found {
+				missing = append(missing, g[0])
+			}
+		}
+		if len(missing) == 0 {
+			return ""
+		}
+		return "csv header looks like " + what + " but has no " + strings.Join(missing, ", no ") + " column"
+	}
 	switch {
-	case cols["date (utc)"] && cols["username"]:
-		return EntraSignInCSV, ""
-	case cols["date (utc)"] && cols["service principal id"]:
+	case cols["date (utc)"] && cols["service principal id"] && !cols["username"]:
 		return Auto, "csv header is an Entra service principal sign-in download (no Username column): not a user sign-in log"
-	case cols["userprincipalname"] && (cols["resulttype"] || cols["createddatetime"] || cols["timegenerated"] || cols["status"]):
+	case cols["date (utc)"]:
+		if why := lacks("an Entra sign-in download", []string{"username"}, []string{"sign-in error code", "status"}); why != "" {
+			return Auto, why
+		}
+		return EntraSignInCSV, ""
+	case cols["userprincipalname"] && (cols["resulttype"] || cols["timegenerated"] || cols["createddatetime"]):
+		if why := lacks("a Log Analytics sign-in export", []string{"timegenerated", "createddatetime"}, []string{"resulttype", "status"}); why != "" {
+			return Auto, why
+		}
 		return EntraSignInLA, ""
 	}
 	return Auto, ""

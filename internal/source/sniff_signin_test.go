@@ -217,6 +217,12 @@ func TestSniffSignInCSVProblems(t *testing.T) {
 		{"forced-without-columns", "a,b,c\n1,2,3\n", EntraSignInCSV, "csv header has no sign-in log columns"},
 		{"forced-la-without-columns", "a,b,c\n1,2,3\n", EntraSignInLA, "csv header has no sign-in log columns"},
 		{"unknown-header", "a,b,c\n1,2,3\n", Auto, "unknown format: csv header has no AuditData column"},
+		{"download-without-user", "Date (UTC),Request ID,Status\n2026-10-06T09:14:03Z,1,Success\n", Auto,
+			"unknown format: csv header looks like an Entra sign-in download but has no username column"},
+		{"download-without-result", "Date (UTC),Request ID,Username\n2026-10-06T09:14:03Z,1,a\n", Auto,
+			"unknown format: csv header looks like an Entra sign-in download but has no sign-in error code column"},
+		{"la-without-time", "UserPrincipalName,ResultType\na,0\n", Auto,
+			"unknown format: csv header looks like a Log Analytics sign-in export but has no timegenerated column"},
 		{"unbalanced-header", "\"Date (UTC),Username\n", EntraSignInCSV, "csv header has no sign-in log columns"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,7 +259,7 @@ func TestForcedSignInFormats(t *testing.T) {
 		{"array", `[{"a":1}]`, EntraSignInEventHub, []string{`{"a":1}`}, ""},
 		{"lines", "{\"a\":1}\n{\"b\":2}\n", EntraSignInLA, []string{`{"a":1}`, `{"b":2}`}, ""},
 		{"la-csv", "UserPrincipalName,TimeGenerated,ResultType\na,2026-10-06T09:14:03Z,0\n", EntraSignInLA, []string{"a,2026-10-06T09:14:03Z,0"}, "UserPrincipalName|TimeGenerated|ResultType"},
-		{"csv-with-auditdata", "Date (UTC),Username,AuditData\nx,y,z\n", EntraSignInCSV, []string{"x,y,z"}, "Date (UTC)|Username|AuditData"},
+		{"csv-with-auditdata", "Date (UTC),Username,Status,AuditData\nw,x,y,z\n", EntraSignInCSV, []string{"w,x,y,z"}, "Date (UTC)|Username|Status|AuditData"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, probs, _ := readSignIns(t, []string{writeFile(t, t.TempDir(), "in", []byte(tc.in))}, Options{Format: tc.format, BatchBytes: 256})

@@ -145,6 +145,12 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 		wg.Go(func() {
 			var dec audit.Decoder
 			var scratch []byte
+			// Sign-in CSV: a row's fields, and the columns of the header
+			// of file scolsFile (or why it cannot be read).
+			var sfields [][]byte
+			var scols *audit.SignInColumns
+			var scolsErr error
+			scolsFile := -1
 			var evs []audit.Event
 			var lines []int64
 			var keys []recordKeys
@@ -160,8 +166,12 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 					continue
 				}
 				unit := "line"
-				if b.CSVColumn >= 0 {
+				if b.CSVColumn >= 0 || b.Header != nil {
 					unit = "row"
+				}
+				if b.Header != nil && b.File != scolsFile {
+					scols, scolsErr = audit.NewSignInColumns(b.Header)
+					scolsFile = b.File
 				}
 				file := int32(b.File)
 				// Decode the whole batch (in parallel with other workers).
@@ -171,8 +181,17 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 				scratch = scratch[:0] // CSV fields of the whole batch accumulate here
 				for i := range b.Records {
 					line := b.Records[i].Line
-					js, s2, err := b.JSON(i, scratch)
-					scratch = s2
+					var js []byte
+					var err error
+					if b.Header != nil {
+						// The fields stay in scratch until the batch is done.
+						js = b.Records[i].Data
+						if sfields, scratch, err = source.CSVFields(js, sfields, scratch); err == nil {
+							err = scolsErr
+						}
+					} else {
+						js, scratch, err = b.JSON(i, scratch)
+					}
 					if err == nil && !utf8.Valid(js) {
 						err = errors.New("invalid UTF-8")
 					}
@@ -181,7 +200,14 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 					evs = slices.Grow(evs, 1)
 					e := &evs[:len(evs)+1][len(evs)]
 					if err == nil {
-						err = dec.DecodeKeep(js, e)
+						switch {
+						case b.Header != nil:
+							err = dec.DecodeSignInFieldsKeep(scols, sfields, e)
+						case b.Format.IsSignIn():
+							err = dec.DecodeSignInKeep(js, e)
+						default:
+							err = dec.DecodeKeep(js, e)
+						}
 					}
 					if err != nil {
 						bad++
