@@ -17,6 +17,9 @@ type GenerateOptions struct {
 	Synth    synth.Options
 	Output   string
 	Expected string
+	// SignInLog, when set, is where the tenant's Entra ID sign-in log
+	// (Microsoft Graph signIn pages) goes.
+	SignInLog string
 }
 
 const generateUsage = `Usage: outsider generate [flags]
@@ -26,7 +29,9 @@ pass-through outsiders in every verdict scenario, consumer accounts,
 sharing, mailbox and file activity, IPs in every notation, and decoys.
 Seeded and deterministic; streams, so any size up to many GB.
 --expected writes the answers (every outside identity's verdict and
-counts) for tests and benchmarks.
+counts) for tests and benchmarks. --signin-log also writes the tenant's
+Entra ID sign-in log (Graph signIn pages: the twin of every UAL sign-in,
+and a few only that log has); the answers are then for both logs.
 
 Exit status: 0 done; 1 error; 2 usage.
 
@@ -44,6 +49,7 @@ func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string
 	output := fs.String("o", "", "write to this file (atomically) instead of stdout")
 	fs.StringVar(output, "output", "", "same as -o")
 	expected := fs.String("expected", "", "write the expected verdicts (JSON) to this file")
+	signInLog := fs.String("signin-log", "", "also write the Entra ID sign-in log (Graph signIn JSON) to this file")
 	pos, err := parseArgs(fs, "generate", args)
 	if err != nil {
 		return err
@@ -69,9 +75,10 @@ func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string
 		return usagef("generate", "--duplicates must not be negative")
 	}
 	o := &GenerateOptions{
-		Synth:    synth.Options{Seed: *seed, Format: *format, Size: n, Start: st, Days: *days, Duplicates: *dups},
-		Output:   *output,
-		Expected: *expected,
+		Synth:     synth.Options{Seed: *seed, Format: *format, Size: n, Start: st, Days: *days, Duplicates: *dups},
+		Output:    *output,
+		Expected:  *expected,
+		SignInLog: *signInLog,
 	}
 	return runGenerate(ctx, ios, o)
 }
@@ -79,12 +86,29 @@ func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string
 func runGenerate(ctx context.Context, ios *iostreams.IOStreams, o *GenerateOptions) error {
 	var exp *synth.Expected
 	write := func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<20)
-		var err error
-		if exp, err = synth.Generate(bw, o.Synth); err != nil {
-			return err
+		gen := func(sw io.Writer) error {
+			bw := bufio.NewWriterSize(w, 1<<20)
+			opts := o.Synth
+			var sbw *bufio.Writer
+			if sw != nil {
+				sbw = bufio.NewWriterSize(sw, 1<<20)
+				opts.SignInLog = sbw
+			}
+			var err error
+			if exp, err = synth.Generate(bw, opts); err != nil {
+				return err
+			}
+			if sbw != nil {
+				if err := sbw.Flush(); err != nil {
+					return err
+				}
+			}
+			return bw.Flush()
 		}
-		return bw.Flush()
+		if o.SignInLog == "" {
+			return gen(nil)
+		}
+		return writeOutput(o.SignInLog, gen)
 	}
 	var err error
 	if o.Output != "" {

@@ -76,6 +76,16 @@ type event struct {
 	objectID2 string // object id of the acting account (directory records)
 
 	id [36]byte // set by encoding
+	// corr is a sign-in's InterSystemsId (the Entra correlation id), set
+	// by encoding; the sign-in log's twin of the record carries it as
+	// correlationId, and the record's IntraSystemId (its id) as id.
+	corr [36]byte
+
+	// Sign-ins that only the Entra sign-in log has (Options.SignInLog):
+	// signInOnly marks them, nonInteractive says they are token
+	// refreshes rather than interactive sign-ins.
+	signInOnly     bool
+	nonInteractive bool
 }
 
 var rtNames = map[int]string{
@@ -312,6 +322,7 @@ func (e *event) encSignin(b []byte, key uint64, r *rng) []byte {
 	b = field(b, "ActorContextId", e.actorCtx)
 	b = field(b, "ActorIpAddress", e.actorIP)
 	b = fieldGUID(b, "InterSystemsId", r)
+	copy(e.corr[:], b[len(b)-37:len(b)-1])
 	b = append(b, `,"IntraSystemId":"`...)
 	b = append(b, e.id[:]...)
 	b = append(b, `","SupportTicketId":"","Target":[{"ID":"`...)

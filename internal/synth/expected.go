@@ -39,6 +39,21 @@ type Expected struct {
 	// NotReported are accounts the scenarios put in the log that must not
 	// appear as identities (decoys), sorted by user.
 	NotReported []ExpectedDecoy `json:"not_reported"`
+	// SignInLog describes the Entra sign-in log written beside the UAL
+	// (Options.SignInLog); nil when none was. With it, Identities are the
+	// answers for both logs read together.
+	SignInLog *ExpectedSignInLog `json:"signin_log,omitempty"`
+}
+
+// ExpectedSignInLog counts the sign-in log's records.
+type ExpectedSignInLog struct {
+	// Records is the number of signIn objects; Twins of them are the twins
+	// of UAL sign-ins (id = the UAL record's IntraSystemId, correlationId =
+	// its InterSystemsId), OnlyInSignInLog the sign-ins no UAL record has.
+	Records         int64 `json:"records"`
+	Twins           int64 `json:"twins"`
+	OnlyInSignInLog int64 `json:"only_in_signin_log"`
+	Bytes           int64 `json:"bytes"`
 }
 
 // ExpectedSummary is the report's summary block.
@@ -80,6 +95,11 @@ type ExpectedIdentity struct {
 	Sharing int `json:"sharing"`
 	// IPAlsoUsedBy are the other users with a record from its IPs, sorted.
 	IPAlsoUsedBy []string `json:"ip_also_used_by"`
+	// Sources are the logs holding the identity's own records (its
+	// sign-ins, and its other records by account), sorted: "entra-signin"
+	// and "ual". Only set when the sign-in log is written: a sign-in in
+	// both logs counts once and puts the identity in both.
+	Sources []string `json:"sources,omitempty"`
 	// Scenario names the case that produced it; Note says what it shows.
 	Scenario string `json:"scenario"`
 	Note     string `json:"note"`
@@ -504,6 +524,23 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 		}
 		for a := range apps {
 			res.Apps = append(res.Apps, a)
+		}
+		if g.o.SignInLog != nil {
+			ual, log := false, false
+			for i := range recs {
+				r := &recs[i]
+				if r.user != user {
+					continue
+				}
+				ual = ual || !r.e.signInOnly
+				log = log || r.signin
+			}
+			if log {
+				res.Sources = append(res.Sources, "entra-signin")
+			}
+			if ual {
+				res.Sources = append(res.Sources, "ual")
+			}
 		}
 		sort.Strings(res.Apps)
 		for o := range also {

@@ -17,6 +17,10 @@ const (
 	streamScenario = 2
 	streamNoise    = 3
 	streamFormat   = 4
+	// streamSignIn draws the sign-in log's own facts of each sign-in
+	// (Options.SignInLog), and the sign-ins only that log has: the UAL
+	// output is the same with or without the sign-in log.
+	streamSignIn = 5
 )
 
 func mix64(z uint64) uint64 {

@@ -27,6 +27,9 @@ const (
 	ScenarioGuestB2B              = "guest-b2b"
 	ScenarioExternalUnknown       = "external-unknown"
 	ScenarioAnonymousLink         = "anonymous-link"
+	// ScenarioSignInLogOnly is an outsider that only the Entra sign-in
+	// log knows (Options.SignInLog): its sign-ins are in no UAL record.
+	ScenarioSignInLogOnly = "signin-log-only"
 )
 
 type intent struct {
@@ -36,7 +39,9 @@ type intent struct {
 }
 
 type plan struct {
-	events  []*event
+	events []*event
+	// only are the sign-ins that only the sign-in log has, in time order.
+	only    []*event
 	intents map[string]intent
 	decoys  []ExpectedDecoy
 	exp     *Expected
@@ -55,8 +60,11 @@ type outsider struct {
 }
 
 type builder struct {
-	g    *gen
-	r    rng
+	g *gen
+	r rng
+	// rs draws what only the sign-in log has, so that the UAL output does
+	// not depend on whether the sign-in log is written.
+	rs   rng
 	p    *plan
 	seq  int
 	used map[*member]bool
@@ -64,11 +72,14 @@ type builder struct {
 
 var consumerDomains = map[string]bool{"outlook.com": true, "hotmail.com": true, "live.com": true, "msn.com": true, "passport.com": true}
 
-func (b *builder) passthrough(upn string) *outsider {
+func (b *builder) passthrough(upn string) *outsider { return b.passthroughFrom(upn, &b.r) }
+
+// passthroughFrom is passthrough drawing from r.
+func (b *builder) passthroughFrom(upn string, r *rng) *outsider {
 	lower := strings.ToLower(upn)
 	domain := lower[strings.LastIndexByte(lower, '@')+1:]
-	x := &outsider{upn: upn, lower: lower, canon: lower, tenant: partnerTenant(domain), ua: userAgents[b.r.intn(5)]}
-	x.userKey = string(appendPUID(nil, &b.r))
+	x := &outsider{upn: upn, lower: lower, canon: lower, tenant: partnerTenant(domain), ua: userAgents[r.intn(5)]}
+	x.userKey = string(appendPUID(nil, r))
 	if consumerDomains[domain] {
 		x.tenant = ConsumerTenant
 		x.userKey = "00037FFE" + x.userKey[8:]
@@ -111,6 +122,18 @@ func (b *builder) add(e *event) *event {
 	e.seq = b.seq
 	b.seq++
 	b.p.events = append(b.p.events, e)
+	return e
+}
+
+// signInOnly adds a sign-in of x that only the Entra sign-in log has (a
+// non-interactive token refresh, or an interactive sign-in that the UAL
+// missed).
+func (b *builder) signInOnly(x *outsider, t int64, app string, a netip.Addr, interactive bool) *event {
+	e := signInOnlyEvent(x, t, app, a, interactive)
+	if e.t >= b.g.end {
+		e.t = b.g.end - 1
+	}
+	b.p.only = append(b.p.only, e)
 	return e
 }
 
@@ -219,7 +242,9 @@ func (b *builder) directory(actorUPN, userID, puid, objectID string, t int64, op
 }
 
 func (g *gen) scenarios() (*plan, error) {
-	b := &builder{g: g, r: newRng(g.o.Seed, streamScenario, 0), p: &plan{intents: map[string]intent{}}, used: map[*member]bool{}}
+	b := &builder{g: g, r: newRng(g.o.Seed, streamScenario, 0), rs: newRng(g.o.Seed, streamSignIn, 1<<48),
+		p: &plan{intents: map[string]intent{}}, used: map[*member]bool{}}
+	withLog := g.o.SignInLog != nil
 	tn := g.tn
 	const (
 		min  = 60
@@ -237,7 +262,15 @@ func (g *gen) scenarios() (*plan, error) {
 		b.signin(x, t, appAccessPanel, b.ip(a4, nPlain), b.ip(a4, nPlain)).rsd = "Redirect"
 		b.signin(x, t+40, appAccessPanel, b.ip(a4, nPlain), b.ip(a4, nPlain))
 		b.signin(x, t+3*hour, appAccessPanel, b.ip(a6, nUpper), b.ip(a6, nExpanded))
-		b.want(x, ScenarioPassthroughSigninOnly, "pass-through sign-ins to the App Access Panel only (the seed's case); one interrupted by a redirect", "passthrough", "signin-only", "info")
+		// Token refreshes for SharePoint that only the sign-in log has:
+		// more sign-ins and another application, the same verdict.
+		b.signInOnly(x, t+20*min, appSharePoint, a4, false)
+		b.signInOnly(x, t+3*hour+10*min, appSharePoint, a6, false)
+		note := "pass-through sign-ins to the App Access Panel only (the seed's case); one interrupted by a redirect"
+		if withLog {
+			note += "; the sign-in log adds two non-interactive sign-ins to SharePoint"
+		}
+		b.want(x, ScenarioPassthroughSigninOnly, note, "passthrough", "signin-only", "info")
 
 		y := b.passthrough("Megan.Bowen@northwindtraders.com")
 		c4, c6 := b.v4(), b.v6()
@@ -545,6 +578,24 @@ func (g *gen) scenarios() (*plan, error) {
 		b.decoy("carlos.gomez@tailspintoys.com", "shared with, never signs in: not an identity")
 	}
 
+	// 14. signin-log-only: an outsider whose sign-ins only the Entra
+	// sign-in log has (the UAL never recorded them): one failed and one
+	// successful interactive sign-in to SharePoint, then a token refresh.
+	// Drawn after every other scenario, from rs, so the UAL is the same
+	// whether the sign-in log is written or not.
+	{
+		h := b.passthroughFrom("Hana.Sato@tailwindtraders.com", &b.rs)
+		a := tn.outsiderV4(&b.rs)
+		t := b.g.timeAt(0.03 + float64(0.72*b.rs.f64()))
+		f := b.signInOnly(h, t, appSharePoint, a, true)
+		f.op, f.errNum, f.logonErr, f.rsd = opLoginFailed, "50126", "InvalidUserNameOrPassword", "UserError"
+		b.signInOnly(h, t+2*min, appSharePoint, a, true)
+		b.signInOnly(h, t+50*min, appSharePoint, a, false)
+		if withLog {
+			b.want(h, ScenarioSignInLogOnly, "known only from the Entra sign-in log: a failed and a successful pass-through sign-in to SharePoint and a token refresh", "passthrough", "signin-only", "info")
+		}
+	}
+
 	sort.SliceStable(b.p.events, func(i, j int) bool {
 		a, c := b.p.events[i], b.p.events[j]
 		if a.t != c.t {
@@ -555,7 +606,15 @@ func (g *gen) scenarios() (*plan, error) {
 	for i, e := range b.p.events {
 		e.idx = 1<<46 | uint64(i)
 	}
-	ids, err := g.judge(b.p.events)
+	sort.SliceStable(b.p.only, func(i, j int) bool { return b.p.only[i].t < b.p.only[j].t })
+	for i, e := range b.p.only {
+		e.idx = 1<<47 | uint64(i)
+	}
+	judged := b.p.events
+	if withLog {
+		judged = append(judged[:len(judged):len(judged)], b.p.only...)
+	}
+	ids, err := g.judge(judged)
 	if err != nil {
 		return nil, err
 	}

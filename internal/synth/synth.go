@@ -60,6 +60,12 @@ type Options struct {
 	// Duplicates writes every Nth record twice (N > 0), as overlapping
 	// exports and the Management Activity API do; 0 means none.
 	Duplicates int
+	// SignInLog, when set, receives the tenant's Entra ID sign-in log in
+	// Microsoft Graph format (signin.go): the twin of every UAL STS
+	// sign-in, plus the sign-ins only that log has. Expected then states
+	// the answers for the UAL and the sign-in log read together, with each
+	// identity's sources. The UAL output is byte-identical either way.
+	SignInLog io.Writer
 }
 
 // Formats lists the Format values Generate accepts.
@@ -230,6 +236,30 @@ func Generate(w io.Writer, opts Options) (*Expected, error) {
 	}
 	out := newFormatter(o.Format, w, o.Seed)
 	desc := out.descending()
+	var sl *signInLog
+	if o.SignInLog != nil {
+		sl = newSignInLog(o.SignInLog, o.Seed, g.idKey)
+	}
+	// The sign-ins only the sign-in log has go out among the others, in
+	// the same time order.
+	only := p.only
+	if desc {
+		only = make([]*event, len(p.only))
+		for i, e := range p.only {
+			only[len(only)-1-i] = e
+		}
+	}
+	nextOnly := 0
+	flushOnly := func(t int64, all bool) {
+		for sl != nil && nextOnly < len(only) {
+			e := only[nextOnly]
+			if !all && (!desc && e.t > t || desc && e.t < t) {
+				return
+			}
+			sl.add(e)
+			nextOnly++
+		}
+	}
 
 	// Scenario records are few: encode them once, both to write them and
 	// to know how many bytes are still to come (so noise stops at Size).
@@ -259,7 +289,11 @@ func Generate(w io.Writer, opts Options) (*Expected, error) {
 		next          int
 	)
 	emit := func(e *event, js []byte) {
+		flushOnly(e.t, false)
 		out.add(e, js)
+		if sl != nil && e.kind == kSignin {
+			sl.add(e)
+		}
 		written++
 		if o.Duplicates > 0 && written%int64(o.Duplicates) == 0 {
 			out.add(e, js)
@@ -329,6 +363,13 @@ func Generate(w io.Writer, opts Options) (*Expected, error) {
 	if err := out.err(); err != nil {
 		return nil, fmt.Errorf("synth: write: %w", err)
 	}
+	if sl != nil {
+		flushOnly(0, true)
+		sl.end()
+		if err := sl.err(); err != nil {
+			return nil, fmt.Errorf("synth: write sign-in log: %w", err)
+		}
+	}
 
 	exp := p.exp
 	exp.Format = o.Format
@@ -342,6 +383,9 @@ func Generate(w io.Writer, opts Options) (*Expected, error) {
 	exp.From = time.Unix(first, 0).UTC().Format(time.RFC3339)
 	exp.To = time.Unix(last, 0).UTC().Format(time.RFC3339)
 	exp.InferredDomains = g.inferredDomains(p)
+	if sl != nil {
+		exp.SignInLog = &ExpectedSignInLog{Records: sl.twins + sl.only, Twins: sl.twins, OnlyInSignInLog: sl.only, Bytes: sl.size()}
+	}
 	return exp, nil
 }
 
