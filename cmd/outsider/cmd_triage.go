@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outsider-sec/outsider/internal/directory"
+	"github.com/outsider-sec/outsider/internal/enrich"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/report"
@@ -35,6 +37,8 @@ type TriageOptions struct {
 	Workers     int
 	Quiet       bool
 	CPUProfile  string
+	Directory   string
+	GeoIP       []string
 }
 
 var triageUsage = `Usage: outsider triage [flags] PATH...
@@ -92,12 +96,15 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	workers := fs.Int("workers", 0, "decoding workers (default: one per CPU)")
 	quiet := fs.Bool("quiet", false, "do not list input problems on stderr (the report still counts them)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for reporting slowness)")
+	dirFile := fs.String("directory", "", "our directory snapshot: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
+	var geoip listFlag
+	fs.Var(&geoip, "geoip", "a MaxMind database (.mmdb: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
 	pos, err := parseArgs(fs, "triage", args)
 	if err != nil {
 		return nil, err
 	}
 	o := &TriageOptions{Paths: pos, Tenants: tenants, Domains: domains, Output: *output, MaxEvidence: *maxEvidence,
-		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile}
+		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile, Directory: *dirFile, GeoIP: geoip}
 	if len(pos) == 0 {
 		return nil, usagef("triage", "no input: name files, folders or - for stdin")
 	}
@@ -160,6 +167,25 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if err != nil {
 		return err
 	}
+	var dir *directory.Directory
+	if o.Directory != "" {
+		var probs []directory.Problem
+		if dir, probs, err = directory.Load(o.Directory); err != nil {
+			return fmt.Errorf("--directory: %w", err)
+		}
+		if !o.Quiet {
+			for _, p := range probs {
+				fmt.Fprintf(ios.ErrOut, "outsider: skipped: %s\n", report.Clean(p.String()))
+			}
+		}
+	}
+	var geo *enrich.DB
+	if len(o.GeoIP) > 0 {
+		if geo, err = enrich.Open(o.GeoIP...); err != nil {
+			return fmt.Errorf("--geoip: %w", err)
+		}
+		defer geo.Close()
+	}
 	// A progress line on stderr, only for a person watching a terminal.
 	var counters *progress.Counters
 	stopProgress := func() {}
@@ -178,6 +204,8 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		Strict:      o.Strict,
 		Workers:     o.Workers,
 		Source:      source.Options{Format: o.InputFormat, Stdin: ios.In},
+		Directory:   dir, DirectoryPath: o.Directory,
+		GeoIP: geo,
 	})
 	stopProgress() // the final line, before problems and the report
 	if err != nil {

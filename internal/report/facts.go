@@ -21,8 +21,17 @@ type fact struct {
 // directory says, and what the Entra sign-in log adds (locations,
 // conditional access, risk, client apps, cross-tenant access type).
 // Shared by every renderer so that text, Markdown and HTML say the same.
-func extraFacts(id triage.Identity) []fact {
+func extraFacts(id triage.Identity, ipInfo map[string]triage.IPInfo) []fact {
 	var out []fact
+	if len(ipInfo) > 0 {
+		var vals []string
+		for _, ip := range id.Signins.IPs {
+			vals = append(vals, ipLabel(ip, ipInfo[ip]))
+		}
+		if len(vals) > 0 {
+			out = append(out, fact{"IP details", vals})
+		}
+	}
 	if len(id.Sources) > 0 {
 		names := make([]string, len(id.Sources))
 		for i, s := range id.Sources {
@@ -92,4 +101,25 @@ func nonEmpty(ss ...string) []string {
 		}
 	}
 	return out
+}
+
+// ipLabel describes an address with what --geoip knows about it:
+// "81.2.69.160 (GB, London; AS20712 Andrews & Arnold Ltd; VPN, Tor exit node)".
+func ipLabel(ip string, in triage.IPInfo) string {
+	var parts []string
+	if where := strings.Join(nonEmpty(in.Country, in.City), ", "); where != "" {
+		parts = append(parts, where)
+	}
+	if in.ASN != 0 || in.Org != "" {
+		parts = append(parts, strings.TrimSpace("AS"+strconv.FormatUint(uint64(in.ASN), 10)+" "+in.Org))
+	}
+	if len(in.Anonymizers) > 0 {
+		parts = append(parts, strings.Join(in.Anonymizers, ", "))
+	} else if in.Anonymous {
+		parts = append(parts, "anonymiser")
+	}
+	if len(parts) == 0 {
+		return ip + " (not in the databases)"
+	}
+	return ip + " (" + strings.Join(parts, "; ") + ")"
 }

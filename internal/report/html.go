@@ -173,12 +173,12 @@ func buildHTMLView(r *triage.Report) htmlView {
 	}
 	from, to := parseTime(r.Input.From), parseTime(r.Input.To)
 	for i, id := range r.Identities {
-		v.Identities = append(v.Identities, buildHTMLIdentity(i+1, id, from, to, v.Period))
+		v.Identities = append(v.Identities, buildHTMLIdentity(i+1, id, r.IPInfo, from, to, v.Period))
 	}
 	return v
 }
 
-func buildHTMLIdentity(n int, id triage.Identity, from, to time.Time, per string) htmlIdentity {
+func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInfo, from, to time.Time, per string) htmlIdentity {
 	word, rest, _ := strings.Cut(breachAnswer(id), ": ")
 	h := htmlIdentity{
 		N: strconv.Itoa(n), Anchor: "id-" + strconv.Itoa(n), TableID: "ev-" + strconv.Itoa(n),
@@ -233,7 +233,7 @@ func buildHTMLIdentity(n int, id triage.Identity, from, to time.Time, per string
 	if len(uas) > 0 {
 		h.Facts = append(h.Facts, htmlFact{"User agents", uas})
 	}
-	for _, f := range extraFacts(id) {
+	for _, f := range extraFacts(id, ipInfo) {
 		var vals []htmlValue
 		for _, v := range f.values {
 			vals = append(vals, htmlValue{Text: Clean(v)})

@@ -91,7 +91,7 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 		}
 		p("; apps: %s", orNone(strings.Join(apps, "; ")))
 		p("; user agents: %s.\n\n", codeList(id.Signins.UserAgents, false))
-		for _, f := range extraFacts(id) {
+		for _, f := range extraFacts(id, r.IPInfo) {
 			vals := make([]string, len(f.values))
 			for i, v := range f.values {
 				vals[i] = mdText(v)

@@ -51,6 +51,12 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		in += ", " + plural64(r.Filtered, "record", "records") + " outside --since/--until/--tenant"
 	}
 	t.para("input:    ", "          ", in)
+	if d := r.Input.Directory; d != nil {
+		t.para("directory:", "          ", " "+Clean(d.Path)+" ("+plural(d.Accounts, "account", "accounts")+")")
+	}
+	for _, e := range r.Input.Enrichment {
+		t.para("geoip:    ", "          ", Clean(e))
+	}
 	bv := r.Summary.ByVerdict
 	t.para("verdicts: ", "          ", fmt.Sprintf("%d anomalous, %d activity, %d shared, %d signin-only",
 		bv[triage.VerdictAnomalous], bv[triage.VerdictActivity], bv[triage.VerdictShared], bv[triage.VerdictSigninOnly]))
@@ -125,7 +131,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		for _, ua := range id.Signins.UserAgents {
 			t.para(indent+"user agent: ", indent+"            ", Clean(ua))
 		}
-		for _, f := range extraFacts(id) {
+		for _, f := range extraFacts(id, r.IPInfo) {
 			lead := indent + f.label + ": "
 			t.para(lead, strings.Repeat(" ", len(lead)), Clean(strings.Join(f.values, "; ")))
 		}

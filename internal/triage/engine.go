@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/directory"
+	"github.com/outsider-sec/outsider/internal/enrich"
 	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/tenant"
@@ -45,6 +47,15 @@ type Options struct {
 	Workers int
 	// Source is passed to source.Read.
 	Source source.Options
+	// Directory, if set, is our directory snapshot (--directory): it says
+	// whether each outside identity exists in the tenant and decides its
+	// class.
+	Directory *directory.Directory
+	// DirectoryPath names the snapshot in the report.
+	DirectoryPath string
+	// GeoIP, if set, enriches every IP in the report (--geoip) and raises
+	// the severity of identities signing in through anonymisers.
+	GeoIP *enrich.DB
 	// Progress, if set, is advanced as inputs are read and records
 	// decoded, for a progress line.
 	Progress *progress.Counters
@@ -370,7 +381,7 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		}
 		return "record " + ref.id + " at " + where
 	}
-	j := &judge{a: a, t: t, k: k, cite: func(r *ref) string { return cite(r) }}
+	j := &judge{a: a, t: t, k: k, dir: opts.Directory, cite: func(r *ref) string { return cite(r) }}
 	j.classify()
 	j.citeSource = func(r *ref) string {
 		s := cite(r)
@@ -380,6 +391,14 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		return s
 	}
 	r.Identities = j.identities()
+	if opts.Directory != nil {
+		r.Input.Directory = &DirectoryInfo{Path: opts.DirectoryPath, Accounts: opts.Directory.Len()}
+	}
+	if opts.GeoIP != nil {
+		r.Input.Enrichment = opts.GeoIP.Describe()
+		r.IPInfo = enrichIPs(r.Identities, opts.GeoIP)
+		raiseForAnonymisers(r.Identities, r.IPInfo)
+	}
 	r.Summary = Summary{Identities: len(r.Identities), ByVerdict: map[string]int{
 		VerdictAnomalous: 0, VerdictActivity: 0, VerdictShared: 0, VerdictSigninOnly: 0,
 	}}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/directory"
 	"github.com/outsider-sec/outsider/internal/tenant"
 )
 
@@ -24,12 +25,15 @@ type classified struct {
 	class    string
 	home     string
 	consumer bool
+	inDir    InDirectory
+	entry    *DirectoryMatch
 }
 
 // judge turns the merged aggregates into the report's identities.
 type judge struct {
 	a       *agg
 	t       *tenant.Tenant
+	dir     *directory.Directory // nil without --directory
 	k       int
 	classes map[string]classified
 	cite    func(r *ref) string
@@ -71,6 +75,42 @@ func (j *judge) classify() {
 			j.classes[u.user] = classified{class: ClassMember}
 		}
 	}
+	if j.dir != nil {
+		for user, c := range j.classes {
+			j.classes[user] = j.byDirectory(user, c)
+		}
+	}
+}
+
+// byDirectory lets the directory decide the class of a sign-in actor: an
+// account found there is a guest or a member whatever the logs suggest (a
+// guest whose mail is the outsider's address is a guest, not
+// pass-through); an account not found keeps the class the logs give, now
+// known to be absent. Unusable names (external-unknown) cannot be looked
+// up.
+func (j *judge) byDirectory(user string, c classified) classified {
+	if c.class == ClassExternalUnknown {
+		return c
+	}
+	e, by, ok := j.dir.Lookup(user)
+	if !ok {
+		c.inDir = DirectoryAbsent
+		return c
+	}
+	c.inDir = DirectoryPresent
+	c.entry = &DirectoryMatch{UPN: e.UPN, UserType: e.UserType, MatchedBy: string(by)}
+	if c.entry.UserType == "" {
+		c.entry.UserType = "Member"
+		if e.IsGuest() {
+			c.entry.UserType = "Guest"
+		}
+	}
+	if e.IsGuest() {
+		c.class, c.consumer = ClassGuest, false
+	} else {
+		c.class, c.home, c.consumer = ClassMember, "", false
+	}
+	return c
 }
 
 // isGuest reports whether a sign-in actor is a B2B guest: a #EXT# UPN or
@@ -142,6 +182,11 @@ func (j *judge) isMember(user string) bool {
 	if c, ok := j.classes[user]; ok {
 		return c.class == ClassMember
 	}
+	if j.dir != nil {
+		if e, _, ok := j.dir.Lookup(user); ok {
+			return !e.IsGuest()
+		}
+	}
 	d := audit.Domain([]byte(user))
 	return d != nil && j.t.HasDomain(string(d))
 }
@@ -188,12 +233,7 @@ func (j *judge) identities() []Identity {
 	for _, u := range externals {
 		out = append(out, j.identity(u))
 	}
-	slices.SortStableFunc(out, func(x, y Identity) int {
-		if d := SeverityRank(y.Severity) - SeverityRank(x.Severity); d != 0 {
-			return d
-		}
-		return strings.Compare(x.User, y.User)
-	})
+	sortIdentities(out)
 	return out
 }
 
@@ -371,6 +411,8 @@ func (j *judge) identity(u *userStats) Identity {
 		IPAlsoUsedBy: s.alsoUsedBy,
 		Reasons:      []string{},
 		SharingCount: s.sharing,
+		InDirectory:  c.inDir,
+		Directory:    c.entry,
 	}
 	if id.IPAlsoUsedBy == nil {
 		id.IPAlsoUsedBy = []string{}

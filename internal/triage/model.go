@@ -14,6 +14,9 @@ type Report struct {
 	Input      InputInfo  `json:"input"`
 	Summary    Summary    `json:"summary"`
 	Identities []Identity `json:"identities"`
+	// IPInfo enriches every IP in the report (sign-in IPs and evidence
+	// IPs), when --geoip databases were given.
+	IPInfo map[string]IPInfo `json:"ip_info,omitempty"`
 
 	// Problems are the input problems, sorted by file and line, at most
 	// MaxProblemsPerFile per file (ProblemsOmitted counts the rest).
@@ -42,6 +45,27 @@ type InputInfo struct {
 	Skipped    int64      `json:"skipped"`
 	From       string     `json:"from"`
 	To         string     `json:"to"`
+	// Directory is the snapshot given with --directory, if any.
+	Directory *DirectoryInfo `json:"directory,omitempty"`
+	// Enrichment lists the IP databases given with --geoip, if any.
+	Enrichment []string `json:"enrichment,omitempty"`
+}
+
+// DirectoryInfo describes the --directory snapshot.
+type DirectoryInfo struct {
+	Path     string `json:"path"`
+	Accounts int    `json:"accounts"`
+}
+
+// IPInfo is what the --geoip databases say about one address.
+type IPInfo struct {
+	Country     string   `json:"country,omitempty"`
+	CountryName string   `json:"country_name,omitempty"`
+	City        string   `json:"city,omitempty"`
+	ASN         uint32   `json:"asn,omitempty"`
+	Org         string   `json:"org,omitempty"`
+	Anonymous   bool     `json:"anonymous,omitempty"`
+	Anonymizers []string `json:"anonymizers,omitempty"`
 }
 
 // FileInfo is one input: records read from it (before deduplication
