@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -20,5 +21,16 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar: the CLI's behaviour as a spec
 // (usage errors, exit codes, formats, bad input, stdin).
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+	mmdb, err := filepath.Abs(filepath.Join("..", "..", "internal", "enrich", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			// MMDB is MaxMind's test databases, for --geoip scripts.
+			env.Setenv("MMDB", mmdb)
+			return nil
+		},
+	})
 }
