@@ -453,7 +453,8 @@ func (j *judge) identity(u *userStats) Identity {
 func (j *judge) signinFacts(id *Identity, u *userStats) {
 	f := &u.facts
 	id.Sources = []string{}
-	for _, k := range []audit.Kind{audit.KindUAL, audit.KindSignIn} {
+	// Sorted by name: entra-signin, ual.
+	for _, k := range []audit.Kind{audit.KindSignIn, audit.KindUAL} {
 		if f.sources&(1<<k) != 0 {
 			id.Sources = append(id.Sources, k.String())
 		}

@@ -1,0 +1,121 @@
+package triage
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/outsider-sec/outsider/internal/synth"
+)
+
+// TestSignInLogFusion: the same tenant triaged from the UAL alone, from the
+// Entra sign-in log plus the UAL's other records (its sign-ins removed), and
+// from both logs together, gives the same identities and verdicts; with
+// both, every identity lists both sources and a sign-in in both logs counts
+// once. The generator's answers (computed independently) are checked too.
+func TestSignInLogFusion(t *testing.T) {
+	dir := t.TempDir()
+	var ual, signins bytes.Buffer
+	exp, err := synth.Generate(&ual, synth.Options{Seed: 4, SignInLog: &signins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ualPath := writeFile(t, dir, "ual.jsonl", ual.Bytes())
+	sigPath := writeFile(t, dir, "signins.json", signins.Bytes())
+	// The UAL without its sign-in records: activity only.
+	var activity bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(ual.Bytes()))
+	sc.Buffer(nil, 1<<24)
+	removed := 0
+	for sc.Scan() {
+		var r struct{ Operation string }
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Operation == "UserLoggedIn" || r.Operation == "UserLoginFailed" {
+			removed++
+			continue
+		}
+		activity.Write(sc.Bytes())
+		activity.WriteByte('\n')
+	}
+	actPath := writeFile(t, dir, "activity.jsonl", activity.Bytes())
+
+	triage := func(paths ...string) *Report {
+		r, err := Run(context.Background(), paths, Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	both := triage(ualPath, sigPath)
+	reversed := triage(sigPath, ualPath)
+	mixed := triage(actPath, sigPath)
+	ualOnly := triage(ualPath)
+
+	type verdict struct {
+		Class, Verdict, Severity string
+		Success, Failure         int64
+		ByUser, ByIP             int64
+	}
+	view := func(r *Report) map[string]verdict {
+		m := map[string]verdict{}
+		for _, id := range r.Identities {
+			m[id.User] = verdict{id.Class, id.Verdict, id.Severity, id.Signins.Success, id.Signins.Failure, id.Activity.ByUser, id.Activity.ByIP}
+		}
+		return m
+	}
+	vb, vr, vm, vu := view(both), view(reversed), view(mixed), view(ualOnly)
+	for user, want := range vb {
+		if vr[user] != want {
+			t.Errorf("%s: sign-in log read first gives %+v, UAL first %+v", user, vr[user], want)
+		}
+		if vm[user] != want {
+			t.Errorf("%s: sign-in log + UAL activity gives %+v, both logs %+v", user, vm[user], want)
+		}
+	}
+	if len(vm) != len(vb) {
+		t.Errorf("%d identities from sign-in log + activity, %d from both", len(vm), len(vb))
+	}
+	// The UAL alone misses only what is only in the sign-in log.
+	for user, want := range vb {
+		e, _ := exp.Identity(user)
+		if slices.Equal(e.Sources, []string{"entra-signin"}) {
+			if _, ok := vu[user]; ok {
+				t.Errorf("%s is only in the sign-in log but the UAL alone reports it", user)
+			}
+			continue
+		}
+		got := vu[user]
+		// Sign-ins only the sign-in log has change counts, not verdicts.
+		if got.Class != want.Class || got.Verdict != want.Verdict || got.Severity != want.Severity || got.ByUser != want.ByUser || got.ByIP != want.ByIP {
+			t.Errorf("%s: UAL alone gives %+v, both logs %+v", user, got, want)
+		}
+	}
+	// Against the generator's answers, with sources.
+	for _, id := range both.Identities {
+		e, ok := exp.Identity(id.User)
+		if !ok {
+			t.Errorf("%s reported, not expected", id.User)
+			continue
+		}
+		got := verdict{id.Class, id.Verdict, id.Severity, id.Signins.Success, id.Signins.Failure, id.Activity.ByUser, id.Activity.ByIP}
+		want := verdict{e.Class, e.Verdict, e.Severity, int64(e.SigninsSuccess), int64(e.SigninsFailure), int64(e.ByUser), int64(e.ByIP)}
+		if got != want || !slices.Equal(id.Sources, e.Sources) {
+			t.Errorf("%s: got %+v %v, generator says %+v %v", id.User, got, id.Sources, want, e.Sources)
+		}
+		if slices.Contains(id.Sources, "entra-signin") && len(id.Signins.Locations) == 0 {
+			t.Errorf("%s: seen in the sign-in log but no location kept", id.User)
+		}
+	}
+	if len(both.Identities) != len(exp.Identities) {
+		t.Errorf("%d identities, generator expects %d", len(both.Identities), len(exp.Identities))
+	}
+	if both.Input.Duplicates != 0 {
+		t.Errorf("duplicates = %d: a sign-in in both logs is not a duplicate record", both.Input.Duplicates)
+	}
+	t.Logf("UAL sign-ins removed for the mixed run: %d; identities: %d", removed, len(both.Identities))
+}
