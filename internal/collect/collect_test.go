@@ -106,6 +106,45 @@ func TestCollectFull(t *testing.T) {
 			t.Errorf("%s: triage says %q, want %s/%s", want.User, g, want.Verdict, want.Severity)
 		}
 	}
+	// The whole archive, sign-ins included: the same identities and
+	// verdicts (a sign-in in both logs counts once), seen in both logs.
+	// Accounts with no usable name are the exception: each log keys them
+	// differently (the UAL by Actor or UserKey, the fake's sign-in log only
+	// by home tenant), and the log read first names them.
+	all, err := source.Expand([]string{e.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := triage.Run(ctx, all, triage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Input.Skipped != 0 {
+		t.Errorf("whole archive: %d skipped: %v", whole.Input.Skipped, whole.Problems)
+	}
+	named := func(r *triage.Report) map[string]string {
+		m := map[string]string{}
+		for _, id := range r.Identities {
+			if id.Class != triage.ClassExternalUnknown {
+				m[id.User] = id.Verdict + "/" + id.Severity
+			}
+		}
+		return m
+	}
+	wholeNamed, ualNamed := named(whole), named(rep)
+	for user, v := range ualNamed {
+		if wholeNamed[user] != v {
+			t.Errorf("whole archive: %s is %q, the UAL alone says %q", user, wholeNamed[user], v)
+		}
+	}
+	if len(wholeNamed) != len(ualNamed) {
+		t.Errorf("whole archive: %d named identities, the UAL alone %d", len(wholeNamed), len(ualNamed))
+	}
+	for _, id := range whole.Identities {
+		if id.Class != triage.ClassExternalUnknown && len(id.Sources) != 2 {
+			t.Errorf("whole archive: %s seen in %v, want both logs", id.User, id.Sources)
+		}
+	}
 	if len(rep.Identities) != len(e.data.expected.Identities) {
 		t.Errorf("triage found %d identities, want %d", len(rep.Identities), len(e.data.expected.Identities))
 	}

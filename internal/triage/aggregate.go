@@ -431,13 +431,25 @@ func (a *agg) addSigninCopy(ev *audit.Event) {
 	user := a.signinUser(ev)
 	u := a.users[string(user)]
 	if u == nil {
-		// The counted copy named the account differently (rare: an
-		// unusable UserId in one log only); keep the facts under this name.
+		// The counted copy may be in another worker's aggregates, or (for an
+		// account with no usable UserId) under another name: keep the facts
+		// here; workers merge, aliases join names, and dropCopiesOnly
+		// removes what never met a counted sign-in.
 		u = &userStats{user: string(user), unusable: ev.UserKind == audit.UserUnusable,
 			ips: map[netip.Addr]struct{}{}, apps: map[string]*appStats{}}
 		a.users[u.user] = u
 	}
 	u.facts.add(a, ev)
+}
+
+// dropCopiesOnly removes accounts known only from sign-ins counted under
+// another name: reporting them would show an identity with no sign-ins.
+func (a *agg) dropCopiesOnly() {
+	for name, u := range a.users {
+		if u.success+u.failure+u.interrupted == 0 {
+			delete(a.users, name)
+		}
+	}
 }
 
 // addUA keeps the smallest maxUserAgents distinct agents: a deterministic
@@ -581,5 +593,75 @@ func (a *agg) merge(o *agg) {
 		}
 		s.count += os.count
 		s.ev.merge(a.k, &os.ev)
+	}
+}
+
+// applyAliases merges external-unknown identities that the two logs named
+// differently (dedup.aliasUnknown) into one. The name kept does not depend
+// on which log was read first: the UAL's name (the one docs/rules.md
+// defines) when a UAL record gave one, else the smallest.
+func (a *agg) applyAliases(pairs [][2]alias) {
+	if len(pairs) == 0 {
+		return
+	}
+	// Union-find over names.
+	parent := map[string]string{}
+	fromUAL := map[string]bool{}
+	var find func(string) string
+	find = func(x string) string {
+		p, ok := parent[x]
+		if !ok || p == x {
+			parent[x] = x
+			return x
+		}
+		r := find(p)
+		parent[x] = r
+		return r
+	}
+	better := func(x, y string) bool { // x is the better name
+		if fromUAL[x] != fromUAL[y] {
+			return fromUAL[x]
+		}
+		return x < y
+	}
+	for _, p := range pairs {
+		for _, al := range p {
+			if al.kind == audit.KindUAL {
+				fromUAL[al.name] = true
+			}
+		}
+	}
+	for _, p := range pairs {
+		x, y := find(p[0].name), find(p[1].name)
+		if x == y {
+			continue
+		}
+		if better(y, x) {
+			x, y = y, x
+		}
+		parent[y] = x
+	}
+	for name := range parent {
+		root := find(name)
+		if root == name {
+			continue
+		}
+		if u := a.users[name]; u != nil {
+			if r := a.users[root]; r != nil {
+				o := &agg{users: map[string]*userStats{root: u}, buckets: map[string]*bucket{}, shares: map[string]*shareStats{},
+					orgs: map[string]int64{}, guestHosts: map[string]bool{}, k: a.k}
+				u.user = root
+				a.merge(o)
+			} else {
+				u.user = root
+				a.users[root] = u
+			}
+			delete(a.users, name)
+		}
+		for _, b := range a.buckets {
+			if b.user == name {
+				b.user = root
+			}
+		}
 	}
 }

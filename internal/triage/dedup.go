@@ -76,6 +76,11 @@ type dedup struct {
 	// log, and sign-in events (seeded per run, so that a crafted Id cannot
 	// be made to collide with another record's key).
 	ns [4]idKey
+
+	// unknownBy and aliases join external-unknown names across logs (see
+	// aliasUnknown); both stay tiny: only sign-ins with no usable UserId.
+	unknownBy map[idKey]alias
+	aliases   [][2]alias
 }
 
 // recordFate is what the ordered step decides for a record.
@@ -125,17 +130,56 @@ type recordKeys struct {
 // check decides a record's fate; only the batch whose turn it is calls it.
 // A sign-in is the same as one counted before only when the other log
 // recorded it: two UAL records that share an IntraSystemId both count.
-func (d *dedup) check(k *recordKeys) recordFate {
+func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 	if k.record != (idKey{}) && !d.seen.add(k.record) {
 		return duplicate
 	}
 	if k.own != (idKey{}) {
 		d.seen.add(k.own)
+		unusable := ev.UserKind == audit.UserUnusable
 		if d.seen.has(k.other) {
+			if unusable {
+				d.aliasUnknown(k.other, ev)
+			}
 			return sameSignin
+		}
+		if unusable {
+			if d.unknownBy == nil {
+				d.unknownBy = map[idKey]alias{}
+			}
+			d.unknownBy[k.own] = alias{name: "unknown:" + string(unknownKey(ev)), kind: ev.Kind, account: accountKeyed(ev)}
 		}
 	}
 	return fresh
+}
+
+// alias is the name an unusable account's sign-in was counted under, and
+// the log that named it.
+type alias struct {
+	name    string
+	kind    audit.Kind
+	account bool // named by an account id, not the tenant fallback
+}
+
+// accountKeyed reports whether unknownKey names the account itself.
+func accountKeyed(ev *audit.Event) bool { return ev.ActorObject != nil || len(ev.UserKey) > 0 }
+
+// aliasUnknown records that a sign-in counted under one external-unknown
+// name is, in the other log, under another: the logs key an account with
+// no usable UserId differently (the UAL by its Actor or UserKey, the sign-in
+// log by its userId or tenant), and the two names are one identity.
+//
+// Only names that identify an account (its object id, its UserKey) are
+// joined: a name that falls back to the home tenant covers every unknown
+// account of that tenant, and joining through it would merge accounts the
+// UAL keeps apart.
+func (d *dedup) aliasUnknown(counted idKey, ev *audit.Event) {
+	c, ok := d.unknownBy[counted]
+	name := "unknown:" + string(unknownKey(ev))
+	if !ok || c.name == name || !c.account || !accountKeyed(ev) {
+		return
+	}
+	d.aliases = append(d.aliases, [2]alias{c, {name: name, kind: ev.Kind}})
 }
 
 func xorKey(a, b idKey) idKey {

@@ -108,7 +108,7 @@ func TestSameSigninAcrossLogs(t *testing.T) {
 		d := newDedup()
 		for i, ev := range tc.evs {
 			k := d.keys(ev)
-			if got := d.check(&k); got != tc.want[i] {
+			if got := d.check(&k, ev); got != tc.want[i] {
 				t.Errorf("%s: record %d: fate %d, want %d", tc.name, i, got, tc.want[i])
 			}
 		}

@@ -248,7 +248,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 				seen.enter(sb.seq)
 				fate = fate[:0]
 				for i := range keys {
-					fate = append(fate, seen.check(&keys[i]))
+					fate = append(fate, seen.check(&keys[i], &evs[i]))
 				}
 				seen.leave()
 				// Aggregate (in parallel again).
@@ -299,6 +299,8 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 		all.merge(a)
 	}
 	all.flushOrgs()
+	all.applyAliases(seen.aliases)
+	all.dropCopiesOnly()
 	return finish(all, inputs, probs, opts, k), nil
 }
 

@@ -43,10 +43,14 @@ const (
 	Malicious = "malicious"
 )
 
-// TriageDirs are the archive folders watch triages. Sign-ins (DirSignins)
-// join them once the source package reads Graph signIn lines; until then
-// they are archived for that day and for other tools.
-var TriageDirs = []string{collect.DirUAL}
+// TriageDirs are the archive folders watch triages: the audit records and
+// the Entra sign-ins (a sign-in in both counts once; the sign-in log adds
+// location, conditional access and risk). Quarantined blobs stay out.
+// The UAL comes first: where the two logs disagree on one sign-in (an
+// account with no usable name, which each log keys its own way), the copy
+// read first is counted, and the UAL's keys are the ones docs/rules.md
+// defines.
+var TriageDirs = []string{collect.DirUAL, collect.DirSignins}
 
 // Options configure watch.
 type Options struct {
@@ -185,11 +189,14 @@ func Loop(ctx context.Context, o Options, interval time.Duration, after func(*Cy
 
 // recentFiles lists the archive files of TriageDirs in day folders from
 // the day before since on (a blob created on one day holds records of the
-// day before), sorted; hidden files (temporaries) are left out.
+// day before), sorted within each folder and the folders in TriageDirs
+// order; hidden files (temporaries) are left out.
 func recentFiles(dir string, since time.Time) ([]string, error) {
 	first := since.Add(-24 * time.Hour).Format("2006-01-02")
 	var out []string
 	for _, sub := range TriageDirs {
+		// Sorted within each folder, folders in TriageDirs order.
+		start := len(out)
 		days, err := os.ReadDir(filepath.Join(dir, sub))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -211,8 +218,8 @@ func recentFiles(dir string, since time.Time) ([]string, error) {
 				}
 			}
 		}
+		sort.Strings(out[start:])
 	}
-	sort.Strings(out)
 	return out, nil
 }
 
