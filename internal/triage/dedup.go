@@ -217,27 +217,40 @@ func (d *dedup) leave() {
 	d.mu.Unlock()
 }
 
-// idSet is an open-addressing hash set of 16-byte keys: 16 bytes a slot,
-// at most three quarters full, probed linearly. Its table lives outside
-// the Go heap where the platform allows (allocSlots): it is the one large,
-// long-lived, pointer-free structure, and on the heap it would raise the
-// garbage collector's goal by its own size, doubling its cost in RSS. It is half the memory of a
-// Go map of the same keys and faster, which matters because it holds one
-// entry per record and its lookups are the serialised part of the run.
-// The hash is seeded per process so that crafted Ids cannot make probes
-// collide.
+// idSet is a hash set of 16-byte keys, in idShards open-addressing
+// tables chosen by the top bits of the key's hash: 16 bytes a slot, each
+// table at most three quarters full, probed linearly. It holds one entry
+// per record (two for a UAL sign-in), so its memory is what grows with
+// the input: sharded, each table doubles on its own, and growing never
+// holds the old and new copy of the whole set at once (a single table
+// would briefly need 1.5 times its size). The tables live outside the Go
+// heap where the platform allows (allocSlots): on the heap they would raise
+// the garbage collector's goal by their own size. The hash is seeded per
+// process so that crafted Ids cannot make probes collide.
 type idSet struct {
-	slots   []idKey
-	n       int
-	mask    uint64
+	shards  [idShards]idTable
 	seed    uint64
 	hasZero bool // the all-zero key marks empty slots, so it is kept apart
+}
+
+// idShards is a power of two; 64 tables keep each one's growth small.
+const idShards = 64
+
+// idTable is one open-addressing table of an idSet.
+type idTable struct {
+	slots []idKey
+	n     int
+	mask  uint64
 }
 
 func newIDSet() idSet {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], maphash.Bytes(maphash.MakeSeed(), []byte("outsider")))
-	return idSet{slots: allocSlots(1 << 16), mask: 1<<16 - 1, seed: binary.LittleEndian.Uint64(b[:]) | 1}
+	s := idSet{seed: binary.LittleEndian.Uint64(b[:]) | 1}
+	for i := range s.shards {
+		s.shards[i] = idTable{slots: allocSlots(1 << 10), mask: 1<<10 - 1}
+	}
+	return s
 }
 
 func (s *idSet) hash(k *idKey) uint64 {
@@ -250,13 +263,21 @@ func (s *idSet) hash(k *idKey) uint64 {
 	return x
 }
 
+// table returns k's table and its hash; the top bits choose the table,
+// the low bits the slot.
+func (s *idSet) table(k *idKey) (*idTable, uint64) {
+	h := s.hash(k)
+	return &s.shards[h>>58], h
+}
+
 // has reports whether k is in the set.
 func (s *idSet) has(k idKey) bool {
 	if k == (idKey{}) {
 		return s.hasZero
 	}
-	for h := s.hash(&k) & s.mask; ; h = (h + 1) & s.mask {
-		switch s.slots[h] {
+	t, h := s.table(&k)
+	for h &= t.mask; ; h = (h + 1) & t.mask {
+		switch t.slots[h] {
 		case idKey{}:
 			return false
 		case k:
@@ -274,14 +295,15 @@ func (s *idSet) add(k idKey) bool {
 		s.hasZero = true
 		return true
 	}
-	if 4*(s.n+1) > 3*len(s.slots) {
-		s.grow()
+	t, h := s.table(&k)
+	if 4*(t.n+1) > 3*len(t.slots) {
+		t.grow(s)
 	}
-	for h := s.hash(&k) & s.mask; ; h = (h + 1) & s.mask {
-		switch s.slots[h] {
+	for h &= t.mask; ; h = (h + 1) & t.mask {
+		switch t.slots[h] {
 		case idKey{}:
-			s.slots[h] = k
-			s.n++
+			t.slots[h] = k
+			t.n++
 			return true
 		case k:
 			return false
@@ -289,25 +311,39 @@ func (s *idSet) add(k idKey) bool {
 	}
 }
 
-func (s *idSet) grow() {
-	old := s.slots
+func (t *idTable) grow(s *idSet) {
+	old := t.slots
 	defer freeSlots(old)
-	s.slots = allocSlots(2 * len(old))
-	s.mask = uint64(len(s.slots) - 1)
+	t.slots = allocSlots(2 * len(old))
+	t.mask = uint64(len(t.slots) - 1)
 	for _, k := range old {
 		if k == (idKey{}) {
 			continue
 		}
-		h := s.hash(&k) & s.mask
-		for s.slots[h] != (idKey{}) {
-			h = (h + 1) & s.mask
+		h := s.hash(&k) & t.mask
+		for t.slots[h] != (idKey{}) {
+			h = (h + 1) & t.mask
 		}
-		s.slots[h] = k
+		t.slots[h] = k
 	}
 }
 
-// release frees the table.
+// len is the number of keys in the set.
+func (s *idSet) len() int {
+	n := 0
+	for i := range s.shards {
+		n += s.shards[i].n
+	}
+	if s.hasZero {
+		n++
+	}
+	return n
+}
+
+// release frees the tables.
 func (s *idSet) release() {
-	freeSlots(s.slots)
-	s.slots = nil
+	for i := range s.shards {
+		freeSlots(s.shards[i].slots)
+		s.shards[i].slots = nil
+	}
 }

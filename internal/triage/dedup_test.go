@@ -33,17 +33,11 @@ func TestIDSetMatchesMap(t *testing.T) {
 			t.Fatalf("add #%d: got %v, want %v", i, got, want)
 		}
 	}
-	if s.n+boolInt(s.hasZero) != len(ref) {
-		t.Errorf("set holds %d keys, map %d", s.n+boolInt(s.hasZero), len(ref))
+	if s.len() != len(ref) {
+		t.Errorf("set holds %d keys, map %d", s.len(), len(ref))
 	}
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 func TestMakeKey(t *testing.T) {
 	a := makeKey([]byte("71fafc2a-f5b7-42c6-9867-a8f36dae0300"))
