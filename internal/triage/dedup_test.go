@@ -38,7 +38,6 @@ func TestIDSetMatchesMap(t *testing.T) {
 	}
 }
 
-
 func TestMakeKey(t *testing.T) {
 	a := makeKey([]byte("71fafc2a-f5b7-42c6-9867-a8f36dae0300"))
 	b := makeKey([]byte("71FAFC2A-F5B7-42C6-9867-A8F36DAE0300"))
