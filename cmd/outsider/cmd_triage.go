@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ type TriageOptions struct {
 	Workers     int
 	Quiet       bool
 	CPUProfile  string
+	MemProfile  string
 	Directory   string
 	GeoIP       []string
 }
@@ -96,6 +98,7 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	workers := fs.Int("workers", 0, "decoding workers (default: one per CPU)")
 	quiet := fs.Bool("quiet", false, "do not list input problems on stderr (the report still counts them)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for reporting slowness)")
+	memprofile := fs.String("memprofile", "", "write a heap profile, taken when the triage is done, to this file (for reporting memory use)")
 	dirFile := fs.String("directory", "", "our directory snapshot: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
 	var geoip listFlag
 	fs.Var(&geoip, "geoip", "a MaxMind database (.mmdb: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
@@ -104,7 +107,7 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 		return nil, err
 	}
 	o := &TriageOptions{Paths: pos, Tenants: tenants, Domains: domains, Output: *output, MaxEvidence: *maxEvidence,
-		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile, Directory: *dirFile, GeoIP: geoip}
+		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile, MemProfile: *memprofile, Directory: *dirFile, GeoIP: geoip}
 	if len(pos) == 0 {
 		return nil, usagef("triage", "no input: name files, folders or - for stdin")
 	}
@@ -208,6 +211,11 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		GeoIP: geo,
 	})
 	stopProgress() // the final line, before problems and the report
+	if o.MemProfile != "" && err == nil {
+		if perr := writeHeapProfile(o.MemProfile); perr != nil {
+			return fmt.Errorf("--memprofile: %w", perr)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -268,4 +276,18 @@ func printProblems(w io.Writer, rep *triage.Report) {
 	if rep.Input.Skipped > 0 {
 		fmt.Fprintf(w, "outsider: %d unreadable record(s) skipped; the report covers the %d read\n", rep.Input.Skipped, rep.Input.Records)
 	}
+}
+
+// writeHeapProfile writes the live heap (after a collection) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
