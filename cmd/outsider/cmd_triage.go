@@ -45,13 +45,15 @@ type TriageOptions struct {
 
 var triageUsage = `Usage: outsider triage [flags] PATH...
 
-Reads Unified Audit Log exports (files, folders, globs, .gz, .zip, or - for
-stdin; the format is sniffed from the content), classifies every sign-in
-actor, and judges each outside identity by Microsoft's due diligence: did
-the account or its IPs do anything besides signing in, and did someone
-share something with it?
+Reads Unified Audit Log exports and Entra ID sign-in logs (files, folders,
+globs, .gz, .zip, or - for stdin; the format is sniffed from the content),
+classifies every sign-in actor, and judges each outside identity by
+Microsoft's due diligence: did the account or its IPs do anything besides
+signing in, and did someone share something with it? --directory says
+whether each account exists in the tenant; --geoip adds where its IPs are.
 
-Input formats (--input-format): ` + inputFormatList + `
+Input formats (--input-format, default auto):
+  ` + wrappedFormatList + `
 Output formats (--format): text (default), json (schema outsider/triage/v1),
 csv, md (Markdown for tickets and wikis), html (one self-contained page)
 
@@ -70,6 +72,28 @@ var inputFormatList = func() string {
 		names = append(names, string(f))
 	}
 	return strings.Join(names, ", ")
+}()
+
+// wrappedFormatList is inputFormatList broken into lines for help text.
+var wrappedFormatList = func() string {
+	var b strings.Builder
+	col := 0
+	for i, f := range source.Formats {
+		s := string(f)
+		if i < len(source.Formats)-1 {
+			s += ","
+		}
+		if col+len(s)+1 > 72 {
+			b.WriteString("\n  ")
+			col = 2
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(s)
+		col += len(s)
+	}
+	return b.String()
 }()
 
 func runTriageCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {

@@ -60,8 +60,7 @@ func parseArgs(fs *flag.FlagSet, cmd string, args []string) ([]string, error) {
 	}
 	if err := fs.Parse(flags); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil, errHelp
+			return nil, errHelp // the flag package has printed the usage
 		}
 		return nil, usagef(cmd, "%s", err)
 	}
