@@ -159,6 +159,9 @@ type alias struct {
 	name    string
 	kind    audit.Kind
 	account bool // named by an account id, not the tenant fallback
+	// org is the OrganizationId of the record that revealed the pair (on
+	// the pair's second name only), for sinks that keep tenants apart.
+	org string
 }
 
 // accountKeyed reports whether unknownKey names the account itself.
@@ -179,7 +182,7 @@ func (d *dedup) aliasUnknown(counted idKey, ev *audit.Event) {
 	if !ok || c.name == name || !c.account || !accountKeyed(ev) {
 		return
 	}
-	d.aliases = append(d.aliases, [2]alias{c, {name: name, kind: ev.Kind}})
+	d.aliases = append(d.aliases, [2]alias{c, {name: name, kind: ev.Kind, org: string(ev.OrgID)}})
 }
 
 func xorKey(a, b idKey) idKey {

@@ -113,12 +113,79 @@ func sortProblems(list []source.Problem) {
 // Run triages the inputs named by paths (already expanded by
 // source.Expand).
 func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	k := opts.MaxEvidence
 	if k <= 0 {
 		k = DefaultMaxEvidence
 	}
+	var aggs []*agg
+	d, err := decode(ctx, paths, opts, func(int) batchSink {
+		a := newAgg(k)
+		aggs = append(aggs, a)
+		return a
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := aggs[0]
+	for _, a := range aggs[1:] {
+		all.merge(a)
+	}
+	all.flushOrgs()
+	all.applyAliases(d.aliases)
+	all.dropCopiesOnly()
+	return finish(all, d.inputs, d.probs, opts, k), nil
+}
+
+// batchSink receives each worker's decoded batches: the in-process
+// aggregates (Run), or a callback that ships records elsewhere (Stream).
+// One call per batch, on the worker's goroutine, so the hot path pays an
+// indirect call per batch, not per record.
+type batchSink interface {
+	// take folds one batch of input file (at path): ok records decoded, bad ones
+	// unreadable, filtered ones left out by --since/--until/--tenant, and
+	// the records kept, in input order, with their lines and what
+	// deduplication decided for each. An error stops the run.
+	take(file int, path string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error
+}
+
+// take folds a batch into the aggregates.
+func (a *agg) take(file int, _ string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error {
+	a.countFile(file, ok, bad)
+	a.filtered += filtered
+	f := int32(file)
+	for i := range evs {
+		switch fate[i] {
+		case duplicate:
+			a.dups++
+		case sameSignin:
+			a.kept++
+			a.addSigninCopy(&evs[i])
+		default:
+			a.add(&evs[i], f, lines[i])
+		}
+	}
+	return nil
+}
+
+// decoded is what decode leaves besides the sinks' contents.
+type decoded struct {
+	inputs  []source.Input
+	probs   *problems
+	aliases [][2]alias
+}
+
+// sinkError carries a sink's error through the run's cancellation.
+type sinkError struct{ err error }
+
+func (e sinkError) Error() string { return e.err.Error() }
+func (e sinkError) Unwrap() error { return e.err }
+
+// decode reads the inputs, decodes them on parallel workers, filters and
+// deduplicates them in input order, and hands every batch to the sink
+// newSink made for its worker (called once per worker, before any batch).
+func decode(ctx context.Context, paths []string, opts Options, newSink func(worker int) batchSink) (*decoded, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -148,11 +215,13 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 
 	seen := newDedup()
 	batches := make(chan seqBatch, 2*workers)
-	aggs := make([]*agg, workers)
+	sinks := make([]batchSink, workers)
+	for w := range workers {
+		sinks[w] = newSink(w)
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
-		a := newAgg(k)
-		aggs[w] = a
+		sink := sinks[w]
 		wg.Go(func() {
 			var dec audit.Decoder
 			var scratch []byte
@@ -184,9 +253,8 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 					scols, scolsErr = audit.NewSignInColumns(b.Header)
 					scolsFile = b.File
 				}
-				file := int32(b.File)
 				// Decode the whole batch (in parallel with other workers).
-				var ok, bad int64
+				var ok, bad, filtered int64
 				evs, lines = evs[:0], lines[:0]
 				dec.ResetArena()
 				scratch = scratch[:0] // CSV fields of the whole batch accumulate here
@@ -228,13 +296,12 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 					ok++
 					if (since != 0 && e.Time < since) || (until != 0 && e.Time >= until) ||
 						(ours != nil && len(e.OrgID) > 0 && !ours[string(e.OrgID)]) {
-						a.filtered++
+						filtered++
 						continue
 					}
 					evs = evs[:len(evs)+1]
 					lines = append(lines, line)
 				}
-				a.countFile(b.File, ok, bad)
 				if opts.Progress != nil {
 					opts.Progress.Records.Add(ok)
 				}
@@ -252,16 +319,8 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 				}
 				seen.leave()
 				// Aggregate (in parallel again).
-				for i := range evs {
-					switch fate[i] {
-					case duplicate:
-						a.dups++
-					case sameSignin:
-						a.kept++
-						a.addSigninCopy(&evs[i])
-					default:
-						a.add(&evs[i], file, lines[i])
-					}
+				if err := sink.take(b.File, b.Path, ok, bad, filtered, evs, lines, fate); err != nil {
+					cancel(sinkError{err})
 				}
 				b.Release()
 			}
@@ -287,36 +346,25 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	close(batches)
 	wg.Wait()
 	seen.seen.release() // every record has been checked
-	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrStrict) {
-		return nil, cause
+	if cause := context.Cause(ctx); cause != nil {
+		var se sinkError
+		if errors.As(cause, &se) {
+			return nil, se.err
+		}
+		if errors.Is(cause, ErrStrict) {
+			return nil, cause
+		}
 	}
 	if readErr != nil {
 		return nil, readErr
 	}
-
-	all := aggs[0]
-	for _, a := range aggs[1:] {
-		all.merge(a)
-	}
-	all.flushOrgs()
-	all.applyAliases(seen.aliases)
-	all.dropCopiesOnly()
-	return finish(all, inputs, probs, opts, k), nil
+	return &decoded{inputs: inputs, probs: probs, aliases: seen.aliases}, nil
 }
 
 // finish builds the report from the merged aggregates.
 func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int) *Report {
 	r := &Report{Schema: Schema, Filtered: a.filtered}
-
-	// Tenant: given, or every OrganizationId seen.
-	ids, idsInferred := opts.Tenants, false
-	if len(ids) == 0 {
-		ids, idsInferred = keysOf(a.orgs), true
-	}
-	t := tenant.New(ids, opts.Domains, idsInferred, len(opts.Domains) == 0)
-	if len(opts.Domains) == 0 {
-		t = tenant.New(ids, memberDomains(a, t), idsInferred, true)
-	}
+	t, idsInferred := tenantOf(a, opts)
 	r.Tenant = TenantInfo{IDs: nonNil(t.IDs), Domains: nonNil(t.Domains), Inferred: idsInferred}
 	r.TenantSource = t.Describe()
 
@@ -408,6 +456,20 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		r.Summary.ByVerdict[id.Verdict]++
 	}
 	return r
+}
+
+// tenantOf is our tenant: ids given, or every OrganizationId seen;
+// domains given, or inferred from member sign-ins. idsInferred says which.
+func tenantOf(a *agg, opts Options) (t *tenant.Tenant, idsInferred bool) {
+	ids := opts.Tenants
+	if len(ids) == 0 {
+		ids, idsInferred = keysOf(a.orgs), true
+	}
+	t = tenant.New(ids, opts.Domains, idsInferred, len(opts.Domains) == 0)
+	if len(opts.Domains) == 0 {
+		t = tenant.New(ids, memberDomains(a, t), idsInferred, true)
+	}
+	return t, idsInferred
 }
 
 func keysOf[V any](m map[string]V) []string {

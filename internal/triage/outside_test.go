@@ -1,0 +1,362 @@
+package triage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/synth"
+)
+
+// storedRow is a record as a store outside the process keeps it: what
+// Stream gives, normalised once, nothing aliasing the batch.
+type storedRow struct {
+	id, user, rawUser, op, app, ua, actorTenant, org, object, target, shareTo string
+	guestHost, cross, userType, location, ca, risk, clientApp                 string
+	t                                                                         int64
+	file                                                                      int
+	line                                                                      int64
+	kind                                                                      audit.Kind
+	userKind                                                                  audit.UserKind
+	outcome                                                                   audit.Outcome
+	cats                                                                      audit.Category
+	ips                                                                       []netip.Addr
+	copy, guest, actorUnknown                                                 bool
+	interactive                                                               *bool
+}
+
+func storeRow(d Decoded) storedRow {
+	ev := d.Event
+	r := storedRow{id: string(ev.ID), rawUser: string(ev.UserID), op: string(ev.Operation), app: string(ev.AppID),
+		ua: string(ev.UserAgent), actorTenant: string(ev.ActorTenant), org: string(ev.OrgID), object: string(ev.ObjectID),
+		target: string(ev.Target), t: ev.Time, file: d.File, line: d.Line, kind: ev.Kind, userKind: ev.UserKind,
+		outcome: ev.Outcome(), copy: d.Fate == SigninCopy, actorUnknown: ev.ActorUnknown,
+		cross: string(ev.CrossTenantAccessType), userType: string(ev.UserTypeName), ca: string(ev.ConditionalAccessStatus),
+		risk: string(ev.RiskLevel), clientApp: string(ev.ClientApp)}
+	r.ips = slices.Clone(ev.IPList())
+	slices.SortFunc(r.ips, func(a, b netip.Addr) int { return a.Compare(b) })
+	if ev.Interactive != nil {
+		v := *ev.Interactive
+		r.interactive = &v
+	}
+	if len(ev.Country)+len(ev.State)+len(ev.City) > 0 {
+		r.location = string(ev.Country) + "|" + string(ev.State) + "|" + string(ev.City)
+	}
+	if r.outcome != audit.NotSignin {
+		r.user = SigninAccount(ev)
+		r.guest = ev.UserKind == audit.UserGuest || ev.UserType == 10
+		if ev.UserKind == audit.UserGuest {
+			r.guestHost = string(audit.GuestHostDomain(ev.UserID))
+		}
+		return r
+	}
+	r.user = string(ev.User)
+	r.cats = ev.Categorize()
+	if r.cats&audit.CatSharing != 0 {
+		if t, kind, _ := audit.Canonical(ev.Target, nil); kind != audit.UserUnusable && len(t) > 0 {
+			r.shareTo = string(t)
+		}
+	}
+	return r
+}
+
+func (r *storedRow) ref(signin bool) Ref {
+	ref := Ref{Time: r.t, ID: r.id, File: r.file, Line: r.line, Op: r.op, User: r.rawUser, Object: r.object}
+	if signin {
+		ref.Object = r.app
+	}
+	if len(r.ips) > 0 {
+		ref.IP = r.ips[0]
+	}
+	return ref
+}
+
+func add(cs []Count, v string) []Count {
+	for i := range cs {
+		if cs[i].Value == v {
+			cs[i].N++
+			return cs
+		}
+	}
+	return append(cs, Count{v, 1})
+}
+
+// rebuild groups stored rows the way internal/clickhouse's SQL does and
+// fills Aggregates with them: the specification that SQL follows.
+func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64, opts Options) *Report {
+	fill := func(x *Aggregates, full func(string) bool) {
+		var kept, minT, maxT int64
+		users := map[string]*User{}
+		for i := range rows {
+			r := &rows[i]
+			kept++
+			if !r.copy {
+				if minT == 0 || r.t < minT {
+					minT = r.t
+				}
+				maxT = max(maxT, r.t)
+				if r.org != "" {
+					x.AddOrg(r.org, 1)
+				}
+			}
+			if r.outcome == audit.NotSignin {
+				continue
+			}
+			u := users[r.user]
+			if u == nil {
+				u = &User{Name: r.user}
+				users[r.user] = u
+			}
+			u.Unusable = u.Unusable || r.userKind == audit.UserUnusable
+			u.Sources |= 1 << r.kind
+			if r.kind == audit.KindSignIn {
+				if r.cross != "" {
+					u.CrossTenant = add(u.CrossTenant, r.cross)
+				}
+				u.GuestType = u.GuestType || r.userType == "guest"
+				u.MemberType = u.MemberType || r.userType == "member"
+				if full(r.user) {
+					if r.location != "" {
+						u.Locations = add(u.Locations, r.location)
+					}
+					if r.ca != "" {
+						u.ConditionalAccess = add(u.ConditionalAccess, r.ca)
+					}
+					if r.risk != "" {
+						u.RiskLevels = add(u.RiskLevels, r.risk)
+					}
+					if r.clientApp != "" {
+						u.ClientApps = add(u.ClientApps, r.clientApp)
+					}
+					if r.interactive != nil {
+						if *r.interactive {
+							u.Interactive++
+						} else {
+							u.NonInteractive++
+						}
+					}
+				}
+			}
+			if r.copy {
+				continue
+			}
+			switch r.outcome {
+			case audit.Success:
+				u.Success++
+			case audit.Interrupted:
+				u.Interrupted++
+			default:
+				u.Failure++
+			}
+			if r.actorTenant != "" {
+				u.Tenants = add(u.Tenants, r.actorTenant)
+			}
+			u.Guest = u.Guest || r.guest
+			u.ActorUnknown = u.ActorUnknown || r.actorUnknown
+			if r.guestHost != "" {
+				x.AddGuestHost(r.guestHost)
+			}
+			if !full(r.user) {
+				continue
+			}
+			if u.First == 0 || r.t < u.First {
+				u.First = r.t
+			}
+			u.Last = max(u.Last, r.t)
+			for _, ip := range r.ips {
+				if !slices.Contains(u.IPs, ip) {
+					u.IPs = append(u.IPs, ip)
+				}
+			}
+			if r.ua != "" && !slices.Contains(u.UserAgents, r.ua) {
+				u.UserAgents = append(u.UserAgents, r.ua)
+			}
+			j := slices.IndexFunc(u.Apps, func(a UserApp) bool { return a.ID == r.app })
+			if j < 0 {
+				u.Apps = append(u.Apps, UserApp{ID: r.app})
+				j = len(u.Apps) - 1
+			}
+			u.Apps[j].Count++
+			if r.outcome == audit.Success {
+				u.Apps[j].Success++
+				ref := r.ref(true)
+				if f := u.Apps[j].FirstSuccess; f == nil || before(ref, *f) {
+					u.Apps[j].FirstSuccess = &ref
+				}
+			}
+		}
+		x.SetTotals(kept, dups, 0, minT, maxT)
+		for _, p := range aliases {
+			x.AddAlias(p)
+		}
+		for _, u := range users {
+			x.AddUser(u)
+		}
+	}
+	light := NewAggregates(opts.MaxEvidence)
+	fill(light, func(string) bool { return false })
+	names := light.Externals(opts)
+	full := func(u string) bool { _, ok := slices.BinarySearch(names, u); return ok }
+	x := NewAggregates(opts.MaxEvidence)
+	fill(x, full)
+
+	// Buckets: the externals' own records and every record from their IPs.
+	ips := map[netip.Addr]bool{}
+	for i := range rows {
+		if r := &rows[i]; !r.copy && r.outcome != audit.NotSignin && full(r.user) {
+			for _, ip := range r.ips {
+				ips[ip] = true
+			}
+		}
+	}
+	buckets := map[string]*Bucket{}
+	shares := map[string]*Shared{}
+	for i := range rows {
+		r := &rows[i]
+		if r.copy {
+			continue
+		}
+		if r.shareTo != "" && full(r.shareTo) {
+			s := shares[r.shareTo]
+			if s == nil {
+				s = &Shared{Target: r.shareTo}
+				shares[r.shareTo] = s
+			}
+			s.Count++
+			ref := r.ref(false)
+			ref.Target = r.target
+			s.Evidence = append(s.Evidence, ref)
+		}
+		if !full(r.user) && !slices.ContainsFunc(r.ips, func(ip netip.Addr) bool { return ips[ip] }) {
+			continue
+		}
+		var key strings.Builder
+		key.WriteString(r.user)
+		for _, ip := range r.ips {
+			key.WriteString(" " + ip.String())
+		}
+		b := buckets[key.String()]
+		if b == nil {
+			b = &Bucket{User: r.user, Kind: r.userKind, IPs: r.ips}
+			buckets[key.String()] = b
+		}
+		if r.outcome != audit.NotSignin {
+			b.Signins++
+			b.SigninOps = add(b.SigninOps, r.op)
+			b.SigninEvidence = append(b.SigninEvidence, r.ref(true))
+			continue
+		}
+		b.NonSignin++
+		b.Cats |= r.cats
+		b.Ops = add(b.Ops, r.op)
+		ref := r.ref(false)
+		b.Evidence = append(b.Evidence, ref)
+		first := func(f **Ref) {
+			if *f == nil || before(ref, **f) {
+				c := ref
+				*f = &c
+			}
+		}
+		if r.cats&audit.CatAccess == 0 {
+			b.NonAccess++
+			first(&b.FirstNonAccess)
+		}
+		if r.cats&audit.CatAnonLinkUsed != 0 {
+			b.AnonUsed++
+		}
+		if r.cats&audit.CatMailbox != 0 {
+			first(&b.FirstMailbox)
+		}
+		if r.cats&audit.CatAdmin != 0 {
+			first(&b.FirstAdmin)
+		}
+	}
+	for _, b := range buckets {
+		x.AddBucket(b)
+	}
+	for _, s := range shares {
+		x.AddShared(s)
+	}
+	return x.Finish(files, opts)
+}
+
+// before orders Refs as the engine orders evidence.
+func before(x, y Ref) bool {
+	a := ref{time: x.Time, id: x.ID, file: int32(x.File), line: x.Line}
+	b := ref{time: y.Time, id: y.ID, file: int32(y.File), line: y.Line}
+	return refBefore(&a, &b)
+}
+
+// TestStreamRebuild: records taken out of the engine with Stream, grouped
+// the way a database groups them and put back with Aggregates, give the
+// report Run gives, byte for byte: the hooks carry everything the judge
+// reads. Generated tenants with duplicates, and the UAL with the Entra
+// sign-in log (sign-in copies, aliases).
+func TestStreamRebuild(t *testing.T) {
+	dir := t.TempDir()
+	var ual, signins bytes.Buffer
+	if _, err := synth.Generate(&ual, synth.Options{Seed: 4, SignInLog: &signins, Duplicates: 13}); err != nil {
+		t.Fatal(err)
+	}
+	small, _ := generate(t, synth.Options{Seed: 9, Size: 2 << 20, Duplicates: 7})
+	cases := []struct {
+		name  string
+		paths []string
+		opts  Options
+	}{
+		{"ual+signin-log", []string{writeFile(t, dir, "ual.jsonl", ual.Bytes()), writeFile(t, dir, "signins.json", signins.Bytes())}, Options{}},
+		{"2MB, 3 evidence", []string{writeFile(t, dir, "t.jsonl", small)}, Options{MaxEvidence: 3}},
+	}
+	for _, c := range cases {
+		c.opts.Workers = 3
+		want, err := Run(context.Background(), c.paths, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var rows []storedRow
+		var dups int64
+		st, err := Stream(context.Background(), c.paths, c.opts, func(recs []Decoded) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, d := range recs {
+				if d.Fate == Duplicate {
+					dups++
+					continue
+				}
+				rows = append(rows, storeRow(d))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rebuild(rows, st.Files, st.Aliases, dups, c.opts)
+		wj, _ := json.MarshalIndent(want, "", " ")
+		gj, _ := json.MarshalIndent(got, "", " ")
+		if !bytes.Equal(wj, gj) {
+			t.Errorf("%s: rebuilt report differs from Run's:\n%s", c.name, firstDiff(string(wj), string(gj)))
+		}
+		if want.Input.Duplicates == 0 || len(want.Identities) < 10 {
+			t.Errorf("%s: the case is too thin: %d duplicates, %d identities", c.name, want.Input.Duplicates, len(want.Identities))
+		}
+	}
+}
+
+// firstDiff shows the lines around the first difference of two texts.
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			lo := max(0, i-3)
+			return "want:\n" + strings.Join(al[lo:min(len(al), i+3)], "\n") + "\ngot:\n" + strings.Join(bl[lo:min(len(bl), i+3)], "\n")
+		}
+	}
+	return "lengths differ"
+}
