@@ -1,0 +1,283 @@
+package clickhouse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+// TestMain lets a test run Load in a child process it can kill.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("OUTSIDER_CH_CHILD_LOAD"); spec != "" {
+		parts := strings.Split(spec, "\n")
+		c, err := Open(parts[0])
+		if err == nil {
+			_, err = Load(context.Background(), c, parts[1:], LoadOptions{Workers: 1, BatchBytes: 16 << 10})
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func count(t *testing.T, c *Client, query string) int64 {
+	t.Helper()
+	var n int64
+	if err := c.Query(context.Background(), query+" FORMAT TSV", nil, func(f []string) error {
+		var err error
+		n, err = strconv.ParseInt(f[0], 10, 64)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestKilledLoad: a load killed half-way (SIGKILL, through a Distributed
+// table over two shards) and run again leaves every record once: the
+// tables replace what the second run stores again, and the report is the
+// engine's.
+func TestKilledLoad(t *testing.T) {
+	t.Parallel()
+	servers := startServers(t, 2)
+	if err := Init(context.Background(), []*Client{servers[0].client, servers[1].client}, testCluster); err != nil {
+		t.Fatal(err)
+	}
+	c := servers[0].client
+	a := genTenants(t, 12<<20)[0]
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "OUTSIDER_CH_CHILD_LOAD="+fmt.Sprintf("http://127.0.0.1:%d/default", servers[0].http)+"\n"+strings.Join(a.paths, "\n"))
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for count(t, c, "SELECT count() FROM "+EventsTable) < 2000 {
+		if time.Now().After(deadline) {
+			child.Process.Kill()
+			t.Fatalf("the child stored nothing: %s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Kill()
+	child.Wait()
+	if n := count(t, c, "SELECT count() FROM "+FilesTable); n != 0 {
+		t.Fatalf("the load finished before it was killed (%d files): the test shows nothing", n)
+	}
+	partial := count(t, c, "SELECT count() FROM "+EventsTable)
+
+	res := load(t, c, a.paths)
+	t.Logf("killed after %d of %d rows; second run stored %d", partial, res.Rows, res.Rows)
+	if got := count(t, c, "SELECT count() FROM "+EventsTable+" FINAL"); got != res.Rows {
+		t.Errorf("%d events after the rerun, want %d", got, res.Rows)
+	}
+	if got := count(t, c, "SELECT count() FROM "+DuplicatesTable+" FINAL"); got != res.Duplicates {
+		t.Errorf("%d duplicates after the rerun, want %d", got, res.Duplicates)
+	}
+	sameJSON(t, "after a killed load", engine(t, a.paths, triage.Options{}), onClickHouse(t, c, TriageOptions{})[a.id])
+}
+
+// TestShardDown: with a shard down, triage fails with an error that says
+// so; it never reports from the shards that answered. A load retries, then
+// fails the same way.
+func TestShardDown(t *testing.T) {
+	t.Parallel()
+	servers := startServers(t, 2)
+	if err := Init(context.Background(), []*Client{servers[0].client, servers[1].client}, testCluster); err != nil {
+		t.Fatal(err)
+	}
+	c := servers[0].client
+	a := genTenants(t, 0)[0]
+	load(t, c, a.paths)
+	servers[1].stop()
+	reps, err := Triage(context.Background(), c, TriageOptions{})
+	if err == nil {
+		t.Fatalf("a shard down gave %d report(s)", len(reps))
+	}
+	if reps != nil {
+		t.Fatal("a report came back with the error")
+	}
+	if h := Hint(err); !strings.Contains(h, "shard") {
+		t.Errorf("error %q, hint %q: want a hint about a shard", err, h)
+	}
+	t.Logf("triage: %v (hint: %s)", err, Hint(err))
+	_, err = Load(context.Background(), c, a.paths, LoadOptions{Retries: 2, Backoff: 10 * time.Millisecond})
+	if err == nil {
+		t.Fatal("a load with a shard down succeeded")
+	}
+	t.Logf("load: %v", err)
+}
+
+// TestInsertRetried: an INSERT cut off mid-stream (the connection dropped
+// after some rows) is sent again, and nothing is stored twice.
+func TestInsertRetried(t *testing.T) {
+	t.Parallel()
+	s := startServers(t, 1)[0]
+	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
+		t.Fatal(err)
+	}
+	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", s.http))
+	var inserts, cut atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Query().Get("query"), "INSERT INTO `"+EventsTable+"`") && inserts.Add(1)%3 == 1 {
+			// Pass some rows on, then drop the connection.
+			head := make([]byte, 4096)
+			n, _ := io.ReadFull(r.Body, head)
+			fwd, _ := http.NewRequest(http.MethodPost, target.String()+r.URL.RequestURI(), bytes.NewReader(head[:bytes.LastIndexByte(head[:n], '\n')+1]))
+			if resp, err := http.DefaultClient.Do(fwd); err == nil {
+				resp.Body.Close()
+			}
+			cut.Add(1)
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}
+			return
+		}
+		fwd, _ := http.NewRequest(http.MethodPost, target.String()+r.URL.RequestURI(), r.Body)
+		fwd.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(fwd)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	defer proxy.Close()
+	c, err := Open(proxy.URL + "/default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := genTenants(t, 2<<20)[0]
+	res, err := Load(context.Background(), c, a.paths, LoadOptions{Workers: 2, BatchBytes: 128 << 10, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut.Load() == 0 || res.Retried == 0 {
+		t.Fatalf("%d inserts cut, %d retried: the test shows nothing", cut.Load(), res.Retried)
+	}
+	if got := count(t, s.client, "SELECT count() FROM "+EventsTable+" FINAL"); got != res.Rows {
+		t.Errorf("%d events, want %d", got, res.Rows)
+	}
+	sameJSON(t, "after retried inserts", engine(t, a.paths, triage.Options{}), onClickHouse(t, s.client, TriageOptions{})[a.id])
+}
+
+// TestHostileValues: a UPN and a tenant id built to break out of a string
+// literal (quotes, backslashes, tabs, newlines, a comment, a second
+// statement) are data, never SQL: the identities they name are judged as
+// the engine judges them, and the queries still select exactly their
+// records.
+func TestHostileValues(t *testing.T) {
+	t.Parallel()
+	s := startServers(t, 1)[0]
+	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
+		t.Fatal(err)
+	}
+	const evilUPN = "x' OR 1=1) OR user IN ('a\\'--\t\n;DROP TABLE outsider_events; SELECT '$SCOPE $K \\x27@evil.example"
+	const evilTenant = "t' OR tenant != '' OR '\\"
+	dir := t.TempDir()
+	recs := []rec{
+		signin(0, "bob@contoso.com", ourTenant, "198.51.100.20", sharePointApp, true),
+		signin(1, evilUPN, fabrikam, "203.0.113.66", sharePointApp, true),
+		spo(2, "FileModified", evilUPN, "203.0.113.66", "https://contoso.sharepoint.com/x.docx"),
+		share(3, "SharingInvitationCreated", "bob@contoso.com", evilUPN, "https://contoso.sharepoint.com/y.docx"),
+		signin(4, "clean@fabrikam.example", fabrikam, "203.0.113.67", sharePointApp, true),
+	}
+	evil := []rec{
+		signin(5, "carol@other.example", ourTenant, "198.51.100.30", sharePointApp, true),
+		signin(6, evilUPN, fabrikam, "203.0.113.66", sharePointApp, true),
+	}
+	for _, r := range evil {
+		r["OrganizationId"] = evilTenant
+	}
+	pathA := writeJSONL(t, dir, "a.jsonl", recs...)
+	pathB := writeJSONL(t, dir, "evil.jsonl", evil...)
+	load(t, s.client, []string{pathA, pathB})
+	if n := count(t, s.client, "SELECT count() FROM "+EventsTable); n != int64(len(recs)+len(evil)) {
+		t.Fatalf("%d rows stored", n)
+	}
+	reps := onClickHouse(t, s.client, TriageOptions{AllTenants: true})
+	sameJSON(t, "hostile UPN", engine(t, []string{pathA}, triage.Options{Tenants: []string{ourTenant}}), reps[ourTenant])
+	sameJSON(t, "hostile tenant", engine(t, []string{pathB}, triage.Options{Tenants: []string{evilTenant}}), reps[strings.ToLower(evilTenant)])
+	// The hostile identity was judged on its own records: activity, not
+	// everything in the table.
+	r, err := Triage(context.Background(), s.client, TriageOptions{Triage: triage.Options{Tenants: []string{ourTenant}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range r[0].Report.Identities {
+		if strings.HasPrefix(id.User, "x' or") && (id.Activity.ByUser != 1 || id.Activity.ByIP != 0 || len(id.Sharing) != 1) {
+			t.Errorf("hostile identity: by_user %d, by_ip %d, %d sharing", id.Activity.ByUser, id.Activity.ByIP, len(id.Sharing))
+		}
+	}
+	if len(r[0].Report.Identities) != 2 {
+		t.Errorf("%d identities, want 2", len(r[0].Report.Identities))
+	}
+}
+
+// TestQuote: Quote and the TSV escaping carry every byte through the
+// server unchanged.
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	s := startServers(t, 1)[0]
+	values := []string{"", "plain", "it's", `back\slash`, "tab\there", "new\nline", "nul\x00byte", "é ü 😀", "\xff\xfe", "'); DROP TABLE x; --", `\'`, "$SCOPE"}
+	for _, v := range values {
+		var got string
+		var tsv []byte
+		tsv = AppendTSV(tsv, []byte(v))
+		err := s.client.Query(context.Background(), "SELECT "+Quote(v)+", user FROM "+extNames+" FORMAT TSV",
+			[]External{{Name: extNames, Structure: "user String", Rows: append(tsv, '\n')}}, func(f []string) error {
+				if f[0] != f[1] {
+					return fmt.Errorf("literal %q, external data %q", f[0], f[1])
+				}
+				got = f[0]
+				return nil
+			})
+		if err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		if got != v {
+			t.Errorf("%q came back as %q", v, got)
+		}
+	}
+}
+
+// TestErrors: the messages and hints a user sees.
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	s := startServers(t, 1)[0]
+	_, err := Triage(context.Background(), s.client, TriageOptions{})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != codeUnknownTable || !strings.Contains(Hint(err), "--init") {
+		t.Errorf("no tables: %v (hint %q)", err, Hint(err))
+	}
+	dead, _ := Open("http://127.0.0.1:" + strconv.Itoa(freePort(t)))
+	if _, err := dead.Ping(context.Background()); err == nil || !strings.Contains(Hint(err), "running") {
+		t.Errorf("no server: %v (hint %q)", err, Hint(err))
+	}
+	if _, err := Open("postgres://x"); err == nil {
+		t.Error("a postgres DSN was accepted")
+	}
+}

@@ -1,0 +1,723 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+// TriageOptions control Triage.
+type TriageOptions struct {
+	// Triage carries what the in-process engine takes too: Tenants
+	// (--tenant), Domains, Since, Until, MaxEvidence, Directory, GeoIP.
+	Triage triage.Options
+	// AllTenants makes one report per tenant in the table.
+	AllTenants bool
+	// Trace, if set, receives every statement sent (for the portability
+	// check against current ClickHouse, and for debugging).
+	Trace func(sql string)
+
+	// rewrite, in tests, changes every statement before it is sent.
+	rewrite func(sql string) string
+}
+
+// TenantReport is one tenant's report.
+type TenantReport struct {
+	// Tenant is the tenant judged ("" when the table holds records of no
+	// tenant, or with --tenant several at once).
+	Tenant string
+	Report *triage.Report
+}
+
+// ErrSeveralTenants says the table holds several tenants and neither
+// --tenant nor --all-tenants said which to judge.
+var ErrSeveralTenants = errors.New("the table holds several tenants")
+
+// Triage judges the records in the events table. With Triage.Tenants it
+// judges those tenants' records (and records of no tenant, as the
+// in-process engine keeps them); with AllTenants, each tenant in the period
+// against its own records only, one report each; otherwise the table must
+// hold one tenant. Each report is the one the in-process engine writes for
+// the same records, byte for byte.
+func Triage(ctx context.Context, c *Client, o TriageOptions) ([]TenantReport, error) {
+	q := &querier{c: c, trace: o.Trace, rewrite: o.rewrite}
+	since, until := int64(0), int64(0)
+	if !o.Triage.Since.IsZero() {
+		since = o.Triage.Since.UnixNano()
+	}
+	if !o.Triage.Until.IsZero() {
+		until = o.Triage.Until.UnixNano()
+	}
+	if len(o.Triage.Tenants) > 0 {
+		var ts []string
+		for _, t := range o.Triage.Tenants {
+			ts = append(ts, strings.ToLower(strings.TrimSpace(t)))
+		}
+		r, err := q.triage(ctx, scope{tenants: ts, since: since, until: until}, o.Triage)
+		if err != nil {
+			return nil, err
+		}
+		name := ""
+		if len(ts) == 1 {
+			name = ts[0]
+		}
+		return []TenantReport{{Tenant: name, Report: r}}, nil
+	}
+	tenants, err := q.tenants(ctx, scope{since: since, until: until})
+	if err != nil {
+		return nil, err
+	}
+	if !o.AllTenants {
+		if len(tenants) > 1 {
+			return nil, fmt.Errorf("%w in the period (%d: %s): name one with --tenant, or judge each with --all-tenants",
+				ErrSeveralTenants, len(tenants), strings.Join(firstN(tenants, 5), ", "))
+		}
+		r, err := q.triage(ctx, scope{since: since, until: until}, o.Triage)
+		if err != nil {
+			return nil, err
+		}
+		name := ""
+		if len(tenants) == 1 {
+			name = tenants[0]
+		}
+		return []TenantReport{{Tenant: name, Report: r}}, nil
+	}
+	var out []TenantReport
+	for _, t := range tenants {
+		opts := o.Triage
+		opts.Tenants = []string{t}
+		r, err := q.triage(ctx, scope{tenants: []string{t}, since: since, until: until}, opts)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", t, err)
+		}
+		out = append(out, TenantReport{Tenant: t, Report: r})
+	}
+	return out, nil
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(slices.Clone(s[:n]), "...")
+}
+
+// scope is the records one report judges.
+type scope struct {
+	tenants      []string // nil: every tenant
+	since, until int64    // Unix ns; 0: unbounded
+}
+
+// where is the scope as SQL over a table with tenant, time and ts columns.
+// Records of no tenant are in every tenant's scope, as the in-process
+// engine keeps records without an OrganizationId whatever --tenant says.
+// The time column (seconds) lets the primary index skip granules; ts
+// decides exactly.
+func (s scope) where() string {
+	return strings.Join(append([]string{s.tenantWhere()}, s.timeWhere()...), " AND ")
+}
+
+// tenantWhere is the tenant part of the scope.
+func (s scope) tenantWhere() string {
+	if s.tenants == nil {
+		return "1"
+	}
+	var qs []string
+	for _, t := range s.tenants {
+		qs = append(qs, Quote(t))
+	}
+	qs = append(qs, "''")
+	return "tenant IN (" + strings.Join(qs, ", ") + ")"
+}
+
+func (s scope) timeWhere() []string {
+	var conds []string
+	if s.since != 0 {
+		conds = append(conds, fmt.Sprintf("time >= toDateTime(%d) AND ts >= %d", max(floorDiv(s.since, 1e9), 0), s.since))
+	}
+	if s.until != 0 {
+		conds = append(conds, fmt.Sprintf("time <= toDateTime(%d) AND ts < %d", min(max(floorDiv(s.until, 1e9), 0), maxDateTime), s.until))
+	}
+	return conds
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// querier runs the queries of one triage.
+type querier struct {
+	c       *Client
+	trace   func(string)
+	rewrite func(string) string
+}
+
+// extNames is the external table of account names a query is about.
+const extNames = "ext_names"
+
+func (q *querier) query(ctx context.Context, sql string, names []string, want int, row func(f []string) error) error {
+	if q.rewrite != nil {
+		sql = q.rewrite(sql)
+	}
+	if q.trace != nil {
+		q.trace(sql)
+	}
+	var ext []External
+	if names != nil {
+		var b []byte
+		for _, n := range names {
+			b = AppendTSV(b, []byte(n))
+			b = append(b, '\n')
+		}
+		ext = []External{{Name: extNames, Structure: "user String", Rows: b}}
+	}
+	return q.c.Query(ctx, sql, ext, func(f []string) error {
+		if len(f) != want {
+			return fmt.Errorf("clickhouse %s: a result row has %d fields, want %d (%q)", q.c, len(f), want, truncate(strings.Join(f, "\t"), 200))
+		}
+		return row(f)
+	})
+}
+
+// tenants lists the tenants with records in the period.
+func (q *querier) tenants(ctx context.Context, s scope) ([]string, error) {
+	where := "tenant != ''"
+	if tw := s.timeWhere(); len(tw) > 0 {
+		where += " AND " + strings.Join(tw, " AND ")
+	}
+	var out []string
+	err := q.query(ctx, "SELECT tenant FROM "+EventsTable+" WHERE "+where+" GROUP BY tenant ORDER BY tenant FORMAT TSV", nil, 1,
+		func(f []string) error {
+			out = append(out, f[0])
+			return nil
+		})
+	return out, err
+}
+
+// parser collects the first error of many conversions.
+type parser struct{ err error }
+
+func (p *parser) i64(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil && p.err == nil {
+		p.err = fmt.Errorf("clickhouse: bad number %q in a result", truncate(s, 40))
+	}
+	return n
+}
+
+func (p *parser) u64(s string) uint64 {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil && p.err == nil {
+		p.err = fmt.Errorf("clickhouse: bad number %q in a result", truncate(s, 40))
+	}
+	return n
+}
+
+func (p *parser) ips(s string) []netip.Addr {
+	if s == "" {
+		return nil
+	}
+	var out []netip.Addr
+	for _, f := range strings.Split(s, " ") {
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			if p.err == nil {
+				p.err = fmt.Errorf("clickhouse: bad address %q in a result", truncate(f, 60))
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// files reads the files table: the inputs in load order, each path once
+// with its latest load, and for every file_seq the index of its path (or
+// -1 when the path is not in this scope).
+type fileList struct {
+	files []triage.FileInfo
+	index map[uint64]int
+}
+
+func (q *querier) files(ctx context.Context, s scope) (*fileList, error) {
+	in := "1"
+	if s.tenants != nil {
+		var conds []string
+		for _, t := range s.tenants {
+			conds = append(conds, "has(tenants, "+Quote(hex.EncodeToString([]byte(t)))+")")
+		}
+		in = strings.Join(conds, " OR ") + " OR has(tenants, '') OR empty(tenants)"
+	}
+	type row struct {
+		seq              uint64
+		path, format     string
+		records, skipped int64
+		in               bool
+	}
+	latest := map[string]row{}
+	seqPath := map[uint64]string{}
+	var p parser
+	err := q.query(ctx, "SELECT seq, path, format, records, skipped, "+in+" FROM "+FilesTable+" ORDER BY seq FORMAT TSV", nil, 6,
+		func(f []string) error {
+			r := row{seq: p.u64(f[0]), path: f[1], format: f[2], records: p.i64(f[3]), skipped: p.i64(f[4]), in: f[5] == "1"}
+			latest[r.path] = r // rows come in seq order: the last is the latest load
+			seqPath[r.seq] = r.path
+			return p.err
+		})
+	if err != nil {
+		return nil, err
+	}
+	var rows []row
+	for _, r := range latest {
+		if r.in {
+			rows = append(rows, r)
+		}
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	fl := &fileList{files: []triage.FileInfo{}, index: map[uint64]int{}}
+	pathIndex := map[string]int{}
+	for i, r := range rows {
+		fl.files = append(fl.files, triage.FileInfo{Path: r.path, Format: r.format, Records: r.records, Skipped: r.skipped})
+		pathIndex[r.path] = i
+	}
+	for seq, path := range seqPath {
+		if i, ok := pathIndex[path]; ok {
+			fl.index[seq] = i
+		}
+	}
+	return fl, nil
+}
+
+// file maps a file_seq to the report's file index; a record of a file
+// whose load never finished (no files row) cites "?", as the engine
+// cites an index it does not know.
+func (fl *fileList) file(seq uint64) int {
+	if i, ok := fl.index[seq]; ok {
+		return i
+	}
+	return len(fl.files) + 1<<20
+}
+
+// sqlConsts substitutes the engine's constants into the SQL text.
+var sqlConsts = strings.NewReplacer(
+	"$UNUSABLE", strconv.Itoa(int(audit.UserUnusable)),
+	"$SUCCESS", strconv.Itoa(int(audit.Success)),
+	"$INTERRUPTED", strconv.Itoa(int(audit.Interrupted)),
+	"$FAILURE", strconv.Itoa(int(audit.Failure)),
+	"$SIGNINLOG", strconv.Itoa(int(audit.KindSignIn)),
+	"$ACCESS", strconv.Itoa(int(audit.CatAccess)),
+	"$MAILBOX", strconv.Itoa(int(audit.CatMailbox)),
+	"$ADMIN", strconv.Itoa(int(audit.CatAdmin)),
+	"$EVENTS", EventsTable,
+	"$DUPS", DuplicatesTable,
+	"$ALIASES", AliasesTable,
+	"$NAMES", extNames,
+)
+
+// sql fills in a statement: the bucket filter, the engine's constants and
+// the evidence cap, then the layout is squeezed, and only then the scope's
+// values, in one pass: nothing a value holds is read as a placeholder or
+// touched by the squeezing.
+func sql(text string, s scope, k int) string {
+	text = strings.ReplaceAll(text, "$BUCKETS", bucketFilter)
+	text = sqlConsts.Replace(text)
+	text = strings.ReplaceAll(text, "$K", strconv.Itoa(k))
+	text = strings.Join(strings.Fields(text), " ")
+	return strings.NewReplacer("$SCOPE", s.where(), "$TENANTS", s.tenantWhere()).Replace(text)
+}
+
+// The statements. Every read of the events is FINAL: copies of a record
+// stored twice (a file loaded again, a load rerun) are replaced there, and
+// sharding by id keeps them on one shard, so FINAL on each shard is exact.
+// Every IN whose right side is a subquery or the external table is GLOBAL:
+// over a Distributed table a plain IN runs its subquery on each shard
+// against that shard's rows only and silently answers from part of the
+// data (see TestLocalInIsWrong).
+const (
+	// qTotals: records kept (sign-in copies included) and the period of
+	// the counted ones, per tenant (the inferred tenant ids).
+	qTotals = `SELECT tenant, count(), countIf(copy = 0), minIf(ts, copy = 0), maxIf(ts, copy = 0)
+		FROM $EVENTS FINAL WHERE $SCOPE GROUP BY tenant FORMAT TSV`
+	qDups = `SELECT count() FROM $DUPS FINAL WHERE $SCOPE FORMAT TSV`
+	// qGuestHosts: our domains as #EXT# guest UPNs name them.
+	qGuestHosts = `SELECT guest_host FROM $EVENTS FINAL
+		WHERE $SCOPE AND copy = 0 AND outcome > 0 AND guest_host != '' GROUP BY guest_host FORMAT TSV`
+	// qUsers: what classification reads of every sign-in account.
+	qUsers = `SELECT user, max(user_kind = $UNUSABLE),
+		countIf(copy = 0 AND outcome = $SUCCESS), countIf(copy = 0 AND outcome = $INTERRUPTED), countIf(copy = 0 AND outcome = $FAILURE),
+		max(copy = 0 AND guest = 1), max(copy = 0 AND actor_unknown = 1), groupBitOr(bitShiftLeft(toUInt8(1), kind)),
+		max(kind = $SIGNINLOG AND user_type = 'guest'), max(kind = $SIGNINLOG AND user_type = 'member')
+		FROM $EVENTS FINAL WHERE $SCOPE AND outcome > 0 GROUP BY user FORMAT TSV`
+	// qUserCounts: per account, counted sign-ins per actor tenant (t) and
+	// sign-ins per cross-tenant access type (x).
+	qUserCounts = `SELECT user, f.1, f.2, count() FROM $EVENTS FINAL
+		ARRAY JOIN [('t', if(copy = 0, actor_tenant, '')), ('x', if(kind = $SIGNINLOG, cross_tenant, ''))] AS f
+		WHERE $SCOPE AND outcome > 0 AND f.2 != '' GROUP BY user, f.1, f.2 FORMAT TSV`
+	// qAliases: external-unknown names the two logs gave one account.
+	qAliases = `SELECT a_name, a_kind, b_name, b_kind, tenant FROM $ALIASES FINAL WHERE $TENANTS FORMAT TSV`
+
+	// The outside identities' own sign-ins ($NAMES, external data).
+	qIdentities = `SELECT user, minIf(ts, copy = 0), maxIf(ts, copy = 0),
+		countIf(kind = $SIGNINLOG AND interactive = 1), countIf(kind = $SIGNINLOG AND interactive = 2)
+		FROM $EVENTS FINAL WHERE $SCOPE AND outcome > 0 AND user GLOBAL IN $NAMES GROUP BY user FORMAT TSV`
+	// qIdentityCounts: the sign-in log's facts (l, c, r, a) and the IPs (i).
+	qIdentityCounts = `SELECT user, f.1, f.2, count() FROM $EVENTS FINAL
+		ARRAY JOIN arrayConcat([('l', if(kind = $SIGNINLOG, location, '')), ('c', if(kind = $SIGNINLOG, ca_status, '')),
+			('r', if(kind = $SIGNINLOG, risk, '')), ('a', if(kind = $SIGNINLOG, client_app, ''))],
+			arrayMap(x -> ('i', x), if(copy = 0, ips, emptyArrayString()))) AS f
+		WHERE $SCOPE AND outcome > 0 AND user GLOBAL IN $NAMES AND f.2 != '' GROUP BY user, f.1, f.2 FORMAT TSV`
+	// qUserAgents: the 20 smallest distinct, as the engine keeps them.
+	qUserAgents = `SELECT user, ua FROM $EVENTS FINAL
+		WHERE $SCOPE AND outcome > 0 AND copy = 0 AND ua != '' AND user GLOBAL IN $NAMES
+		GROUP BY user, ua ORDER BY user, ua LIMIT 20 BY user FORMAT TSV`
+	// qApps: per application, sign-ins, successes and the earliest success.
+	qApps = `SELECT user, app, count(), countIf(outcome = $SUCCESS), minIf(ts, outcome = $SUCCESS),
+		argMinIf(id, tuple(ts, id, file_seq, line), outcome = $SUCCESS),
+		argMinIf(file_seq, tuple(ts, id, file_seq, line), outcome = $SUCCESS),
+		argMinIf(line, tuple(ts, id, file_seq, line), outcome = $SUCCESS)
+		FROM $EVENTS FINAL WHERE $SCOPE AND outcome > 0 AND copy = 0 AND user GLOBAL IN $NAMES
+		GROUP BY user, app FORMAT TSV`
+
+	// $BUCKETS selects U and P of every outside identity at once: its own
+	// records, and every record from an address it signed in from.
+	bucketFilter = `(user GLOBAL IN $NAMES OR arrayExists(x -> x GLOBAL IN (
+			SELECT arrayJoin(ips) FROM $EVENTS FINAL WHERE $SCOPE AND outcome > 0 AND copy = 0 AND user GLOBAL IN $NAMES), ips))`
+	// qBuckets: per (account, address set), counts per operation and
+	// category: the bucket's counters and histograms.
+	qBuckets = `SELECT user, arrayStringConcat(ips, ' '), outcome > 0, op, cats, min(user_kind), count()
+		FROM $EVENTS FINAL WHERE $SCOPE AND copy = 0 AND $BUCKETS
+		GROUP BY user, ips, outcome > 0, op, cats FORMAT TSV`
+	// qEvidence: per bucket the K earliest records of each class: 0 not a
+	// sign-in, 1 a sign-in (not needed for outside identities' own
+	// buckets, whose sign-ins are never evidence), 2 mailbox, 3 admin,
+	// 4 not opening shared content (2-4: only the first is used).
+	qEvidence = `SELECT user, arrayStringConcat(ips, ' '), c, ts, id, file_seq, line, op, raw_user, if(outcome > 0, app, object)
+		FROM $EVENTS FINAL
+		ARRAY JOIN arrayFilter(x -> x >= 0, [if(outcome > 0, if(user GLOBAL IN $NAMES, -1, 1), 0),
+			if(outcome = 0 AND bitAnd(cats, $MAILBOX) != 0, 2, -1), if(outcome = 0 AND bitAnd(cats, $ADMIN) != 0, 3, -1),
+			if(outcome = 0 AND bitAnd(cats, $ACCESS) = 0, 4, -1)]) AS c
+		WHERE $SCOPE AND copy = 0 AND $BUCKETS
+		ORDER BY user, ips, c, ts, id, file_seq, line LIMIT $K BY user, ips, c FORMAT TSV`
+	// qShares and qShareEvidence: H, the sharing records naming them.
+	qShares = `SELECT share_to, count() FROM $EVENTS FINAL
+		WHERE $SCOPE AND copy = 0 AND share_to GLOBAL IN $NAMES GROUP BY share_to FORMAT TSV`
+	qShareEvidence = `SELECT share_to, ts, id, file_seq, line, op, raw_user, object, target FROM $EVENTS FINAL
+		WHERE $SCOPE AND copy = 0 AND share_to GLOBAL IN $NAMES
+		ORDER BY share_to, ts, id, file_seq, line LIMIT $K BY share_to FORMAT TSV`
+)
+
+// triage judges one scope: (a) the accounts' sign-ins and what
+// classification needs, (b) the engine's classification picks the outside
+// identities, (c) only their sign-ins, the records by them or from their
+// addresses, and the sharing naming them come back, (d) the engine's
+// aggregates are rebuilt from those rows and its judge writes the report.
+func (q *querier) triage(ctx context.Context, s scope, opts triage.Options) (*triage.Report, error) {
+	k := opts.MaxEvidence
+	if k <= 0 {
+		k = triage.DefaultMaxEvidence
+	}
+	var p parser
+	fl, err := q.files(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+
+	// (a) Totals, our tenant, every sign-in account.
+	var kept, minT, maxT, dups int64
+	orgs := map[string]int64{}
+	if err := q.query(ctx, sql(qTotals, s, k), nil, 5, func(f []string) error {
+		kept += p.i64(f[1])
+		if counted := p.i64(f[2]); counted > 0 {
+			if lo := p.i64(f[3]); minT == 0 || lo < minT {
+				minT = lo
+			}
+			maxT = max(maxT, p.i64(f[4]))
+			if f[0] != "" {
+				orgs[f[0]] += counted
+			}
+		}
+		return p.err
+	}); err != nil {
+		return nil, err
+	}
+	if err := q.query(ctx, sql(qDups, s, k), nil, 1, func(f []string) error {
+		dups = p.i64(f[0])
+		return p.err
+	}); err != nil {
+		return nil, err
+	}
+	var hosts []string
+	if err := q.query(ctx, sql(qGuestHosts, s, k), nil, 1, func(f []string) error {
+		hosts = append(hosts, f[0])
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	users := map[string]*triage.User{}
+	if err := q.query(ctx, sql(qUsers, s, k), nil, 10, func(f []string) error {
+		users[f[0]] = &triage.User{Name: f[0], Unusable: f[1] == "1",
+			Success: p.i64(f[2]), Interrupted: p.i64(f[3]), Failure: p.i64(f[4]),
+			Guest: f[5] == "1", ActorUnknown: f[6] == "1", Sources: uint8(p.u64(f[7])),
+			GuestType: f[8] == "1", MemberType: f[9] == "1"}
+		return p.err
+	}); err != nil {
+		return nil, err
+	}
+	if err := q.query(ctx, sql(qUserCounts, s, k), nil, 4, func(f []string) error {
+		u := users[f[0]]
+		if u == nil {
+			return fmt.Errorf("clickhouse: counts for an account %q the sign-ins did not list", truncate(f[0], 80))
+		}
+		c := triage.Count{Value: f[2], N: p.i64(f[3])}
+		switch f[1] {
+		case "t":
+			u.Tenants = append(u.Tenants, c)
+		case "x":
+			u.CrossTenant = append(u.CrossTenant, c)
+		}
+		return p.err
+	}); err != nil {
+		return nil, err
+	}
+	var aliases []triage.AliasPair
+	if err := q.query(ctx, sql(qAliases, s, k), nil, 5, func(f []string) error {
+		aliases = append(aliases, triage.AliasPair{Tenant: f[4],
+			A: triage.Alias{Name: f[0], Kind: audit.Kind(p.u64(f[1]))}, B: triage.Alias{Name: f[2], Kind: audit.Kind(p.u64(f[3]))}})
+		return p.err
+	}); err != nil {
+		return nil, err
+	}
+	fill := func(x *triage.Aggregates) {
+		x.SetTotals(kept, dups, 0, minT, maxT)
+		for org, n := range orgs {
+			x.AddOrg(org, n)
+		}
+		for _, h := range hosts {
+			x.AddGuestHost(h)
+		}
+		for _, a := range aliases {
+			x.AddAlias(a)
+		}
+	}
+
+	// (b) Classify with the engine's code.
+	light := triage.NewAggregates(k)
+	fill(light)
+	for _, u := range users {
+		light.AddUser(u)
+	}
+	names := light.Externals(opts)
+
+	x := triage.NewAggregates(k)
+	fill(x)
+	if len(names) > 0 {
+		// (c) Only the outside identities come back in full.
+		if err := q.identities(ctx, s, k, names, users, fl); err != nil {
+			return nil, err
+		}
+		if err := q.buckets(ctx, s, k, names, fl, x); err != nil {
+			return nil, err
+		}
+		if err := q.shares(ctx, s, k, names, fl, x); err != nil {
+			return nil, err
+		}
+	}
+	// (d) The engine's own judge.
+	for _, u := range users {
+		x.AddUser(u)
+	}
+	return x.Finish(fl.files, opts), nil
+}
+
+// identities completes the outside identities' User: period, addresses,
+// agents, applications and the sign-in log's facts.
+func (q *querier) identities(ctx context.Context, s scope, k int, names []string, users map[string]*triage.User, fl *fileList) error {
+	var p parser
+	get := func(name string) (*triage.User, error) {
+		if u := users[name]; u != nil {
+			return u, nil
+		}
+		return nil, fmt.Errorf("clickhouse: sign-ins of an account %q the first query did not list", truncate(name, 80))
+	}
+	if err := q.query(ctx, sql(qIdentities, s, k), names, 5, func(f []string) error {
+		u, err := get(f[0])
+		if err != nil {
+			return err
+		}
+		u.First, u.Last, u.Interactive, u.NonInteractive = p.i64(f[1]), p.i64(f[2]), p.i64(f[3]), p.i64(f[4])
+		return p.err
+	}); err != nil {
+		return err
+	}
+	if err := q.query(ctx, sql(qIdentityCounts, s, k), names, 4, func(f []string) error {
+		u, err := get(f[0])
+		if err != nil {
+			return err
+		}
+		c := triage.Count{Value: f[2], N: p.i64(f[3])}
+		switch f[1] {
+		case "l":
+			u.Locations = append(u.Locations, c)
+		case "c":
+			u.ConditionalAccess = append(u.ConditionalAccess, c)
+		case "r":
+			u.RiskLevels = append(u.RiskLevels, c)
+		case "a":
+			u.ClientApps = append(u.ClientApps, c)
+		case "i":
+			u.IPs = append(u.IPs, p.ips(f[2])...)
+		}
+		return p.err
+	}); err != nil {
+		return err
+	}
+	if err := q.query(ctx, sql(qUserAgents, s, k), names, 2, func(f []string) error {
+		u, err := get(f[0])
+		if err != nil {
+			return err
+		}
+		u.UserAgents = append(u.UserAgents, f[1])
+		return nil
+	}); err != nil {
+		return err
+	}
+	return q.query(ctx, sql(qApps, s, k), names, 8, func(f []string) error {
+		u, err := get(f[0])
+		if err != nil {
+			return err
+		}
+		app := triage.UserApp{ID: f[1], Count: p.i64(f[2]), Success: p.i64(f[3])}
+		if app.Success > 0 {
+			app.FirstSuccess = &triage.Ref{Time: p.i64(f[4]), ID: f[5], File: fl.file(p.u64(f[6])), Line: p.i64(f[7])}
+		}
+		u.Apps = append(u.Apps, app)
+		return p.err
+	})
+}
+
+// buckets fetches every bucket that meets an outside identity: its own
+// records and the records from its addresses.
+func (q *querier) buckets(ctx context.Context, s scope, k int, names []string, fl *fileList, x *triage.Aggregates) error {
+	var p parser
+	type key struct{ user, ips string }
+	buckets := map[key]*triage.Bucket{}
+	var order []key
+	get := func(user, ips string) *triage.Bucket {
+		kk := key{user, ips}
+		b := buckets[kk]
+		if b == nil {
+			b = &triage.Bucket{User: user, IPs: p.ips(ips), Kind: audit.UserKind(255)}
+			buckets[kk] = b
+			order = append(order, kk)
+		}
+		return b
+	}
+	if err := q.query(ctx, sql(qBuckets, s, k), names, 7, func(f []string) error {
+		b := get(f[0], f[1])
+		n := p.i64(f[6])
+		cats := audit.Category(p.u64(f[4]))
+		if kind := audit.UserKind(p.u64(f[5])); kind < b.Kind {
+			b.Kind = kind
+		}
+		c := triage.Count{Value: f[3], N: n}
+		if f[2] == "1" {
+			b.Signins += n
+			b.SigninOps = append(b.SigninOps, c)
+			return p.err
+		}
+		b.NonSignin += n
+		b.Cats |= cats
+		b.Ops = append(b.Ops, c)
+		if cats&audit.CatAccess == 0 {
+			b.NonAccess += n
+		}
+		if cats&audit.CatAnonLinkUsed != 0 {
+			b.AnonUsed += n
+		}
+		return p.err
+	}); err != nil {
+		return err
+	}
+	if err := q.query(ctx, sql(qEvidence, s, k), names, 10, func(f []string) error {
+		b := buckets[key{f[0], f[1]}]
+		if b == nil {
+			return fmt.Errorf("clickhouse: evidence for a bucket the counts did not list (%q)", truncate(f[0], 80))
+		}
+		r := triage.Ref{Time: p.i64(f[3]), ID: f[4], File: fl.file(p.u64(f[5])), Line: p.i64(f[6]), Op: f[7], User: f[8], Object: f[9]}
+		if len(b.IPs) > 0 {
+			r.IP = b.IPs[0]
+		}
+		first := func(dst **triage.Ref) {
+			if *dst == nil { // rows come earliest first
+				c := r
+				*dst = &c
+			}
+		}
+		switch f[2] {
+		case "0":
+			b.Evidence = append(b.Evidence, r)
+		case "1":
+			b.SigninEvidence = append(b.SigninEvidence, r)
+		case "2":
+			first(&b.FirstMailbox)
+		case "3":
+			first(&b.FirstAdmin)
+		case "4":
+			first(&b.FirstNonAccess)
+		}
+		return p.err
+	}); err != nil {
+		return err
+	}
+	for _, kk := range order {
+		x.AddBucket(buckets[kk])
+	}
+	return nil
+}
+
+// shares fetches H: the sharing records naming an outside identity.
+func (q *querier) shares(ctx context.Context, s scope, k int, names []string, fl *fileList, x *triage.Aggregates) error {
+	var p parser
+	shares := map[string]*triage.Shared{}
+	if err := q.query(ctx, sql(qShares, s, k), names, 2, func(f []string) error {
+		shares[f[0]] = &triage.Shared{Target: f[0], Count: p.i64(f[1])}
+		return p.err
+	}); err != nil {
+		return err
+	}
+	if err := q.query(ctx, sql(qShareEvidence, s, k), names, 9, func(f []string) error {
+		sh := shares[f[0]]
+		if sh == nil {
+			return fmt.Errorf("clickhouse: sharing evidence for a target the counts did not list (%q)", truncate(f[0], 80))
+		}
+		sh.Evidence = append(sh.Evidence, triage.Ref{Time: p.i64(f[1]), ID: f[2], File: fl.file(p.u64(f[3])), Line: p.i64(f[4]),
+			Op: f[5], User: f[6], Object: f[7], Target: f[8]})
+		return p.err
+	}); err != nil {
+		return err
+	}
+	for _, sh := range shares {
+		x.AddShared(sh)
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// The tables. With a cluster, each is a Distributed table of that name over
+// a local table "<name>_local" on every server; without one, the name is
+// the local table itself. Queries read the name either way.
+const (
+	// EventsTable holds one row per record, normalised by the engine's code.
+	EventsTable = "outsider_events"
+	// DuplicatesTable holds one row per repeat dropped while loading (for
+	// input.duplicates, counted in the report's period and tenant).
+	DuplicatesTable = "outsider_duplicates"
+	// FilesTable holds one row per input file completely loaded: what
+	// input.files reports.
+	FilesTable = "outsider_files"
+	// AliasesTable joins external-unknown names that the UAL and the
+	// Entra sign-in log gave one account.
+	AliasesTable = "outsider_aliases"
+)
+
+// column is one column of a table: name, type and why it is there.
+type column struct{ name, typ string }
+
+// eventColumns are outsider_events' columns, in insert order. Everything
+// is normalised in Go by the engine's own code (canonical users, canonical
+// IP strings sorted as the engine sorts them, outcome, categories, the
+// sharing target), so the SQL parses no JSON and no addresses, which
+// ClickHouse versions do differently.
+var eventColumns = []column{
+	{"tenant", "String"},       // OrganizationId, lower-case; '' when the record has none
+	{"user", "String"},         // the account the engine aggregates the record under
+	{"time", "DateTime"},       // CreationTime to the second: partitions and the primary index
+	{"id", "String"},           // the record's Id (a sign-in log record: the sign-in's id)
+	{"nokey", "UInt64"},        // 0, or for a record without Id a hash of where it was read: keeps such records apart
+	{"ts", "Int64"},            // CreationTime in Unix nanoseconds: exact ordering and --since/--until
+	{"kind", "UInt8"},          // 0 UAL, 1 Entra sign-in log
+	{"copy", "UInt8"},          // 1: a sign-in already counted from the other log (only its facts count)
+	{"outcome", "UInt8"},       // 0 not a sign-in, 1 success, 2 interrupted, 3 failure
+	{"user_kind", "UInt8"},     // audit.UserKind of the UserId
+	{"raw_user", "String"},     // UserId as written (evidence)
+	{"ips", "Array(String)"},   // the record's addresses, canonical, in netip order
+	{"op", "String"},           // Operation
+	{"cats", "UInt8"},          // audit.Category bits of a non-sign-in record
+	{"app", "String"},          // ApplicationId, lower-case
+	{"ua", "String"},           // user agent
+	{"actor_tenant", "String"}, // ActorContextId / homeTenantId, lower-case
+	{"guest", "UInt8"},         // sign-in by a #EXT# UPN or UserType 10
+	{"guest_host", "String"},   // host domain of a #EXT# UPN (ours)
+	{"actor_unknown", "UInt8"}, // an Actor entry says Unknown
+	{"object", "String"},       // ObjectId
+	{"target", "String"},       // sharing target as written
+	{"share_to", "String"},     // canonical sharing target, for sharing records that name one
+	{"cross_tenant", "String"}, // sign-in log: crossTenantAccessType, lower-case
+	{"user_type", "String"},    // sign-in log: userType, lower-case
+	{"location", "String"},     // sign-in log: "country|state|city", '' when none
+	{"ca_status", "String"},    // sign-in log: conditionalAccessStatus
+	{"risk", "String"},         // sign-in log: risk level
+	{"client_app", "String"},   // sign-in log: clientAppUsed
+	{"interactive", "UInt8"},   // sign-in log: 0 unknown, 1 interactive, 2 non-interactive
+	{"file_seq", "UInt64"},     // the file the record was read from (outsider_files.seq)
+	{"line", "Int64"},          // line or row where it starts
+}
+
+var duplicateColumns = []column{
+	{"tenant", "String"}, {"time", "DateTime"}, {"ts", "Int64"}, {"id", "String"},
+	{"path", "String"}, {"line", "Int64"},
+}
+
+var fileColumns = []column{
+	{"seq", "UInt64"},            // (load start in ms << 20) | input index: load order
+	{"path", "String"},           // as the report cites it
+	{"format", "String"},         // sniffed or forced format
+	{"records", "Int64"},         // records read (before deduplication)
+	{"skipped", "Int64"},         // records that could not be read
+	{"tenants", "Array(String)"}, // hex of each OrganizationId in the file ('' for none)
+	{"loaded", "DateTime"},       // when the load finished
+}
+
+var aliasColumns = []column{
+	{"tenant", "String"}, {"a_name", "String"}, {"a_kind", "UInt8"}, {"b_name", "String"}, {"b_kind", "UInt8"},
+}
+
+// table is one table's definition.
+type table struct {
+	name    string
+	columns []column
+	// engine is the local table's engine clause.
+	engine string
+	// shard is the Distributed table's sharding key.
+	shard string
+}
+
+// tables: ReplacingMergeTree keyed by what identifies a row, so a file
+// loaded again (or a load killed half-way and rerun) replaces its rows
+// instead of adding to them; queries read with FINAL, and records are
+// sharded by id so that the copies of a record always meet on one shard.
+var tables = []table{
+	{EventsTable, eventColumns,
+		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, user, time, id, kind, nokey)", "cityHash64(id)"},
+	{DuplicatesTable, duplicateColumns,
+		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, time, id, path, line)", "cityHash64(id)"},
+	{FilesTable, fileColumns, "MergeTree ORDER BY seq", "cityHash64(path)"},
+	{AliasesTable, aliasColumns, "ReplacingMergeTree ORDER BY (tenant, a_name, a_kind, b_name, b_kind)", "cityHash64(a_name)"},
+}
+
+func names(cols []column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+var clusterName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,200}$`)
+
+// ValidateCluster checks a --cluster name.
+func ValidateCluster(name string) error {
+	if !clusterName.MatchString(name) {
+		return fmt.Errorf("cluster name %q: want letters, digits, '_', '.' or '-'", name)
+	}
+	return nil
+}
+
+// DDL returns the statements that create the tables on one server: the
+// local tables, and with cluster the Distributed tables over them.
+func DDL(database, cluster string) []string {
+	var out []string
+	for _, t := range tables {
+		local := t.name
+		if cluster != "" {
+			local += "_local"
+		}
+		var cols []string
+		for _, c := range t.columns {
+			cols = append(cols, c.name+" "+c.typ)
+		}
+		out = append(out, "CREATE TABLE IF NOT EXISTS "+QuoteIdent(local)+" ("+strings.Join(cols, ", ")+") ENGINE = "+t.engine)
+		if cluster != "" {
+			out = append(out, "CREATE TABLE IF NOT EXISTS "+QuoteIdent(t.name)+" AS "+QuoteIdent(local)+
+				" ENGINE = Distributed("+Quote(cluster)+", "+Quote(database)+", "+Quote(local)+", "+t.shard+")")
+		}
+	}
+	return out
+}
+
+// Init creates the tables on every server given (ClickHouse without
+// ZooKeeper has no ON CLUSTER DDL: each server gets its local tables and,
+// with a cluster, the Distributed tables, so that any of them can load and
+// answer). Tables that exist are left as they are.
+func Init(ctx context.Context, servers []*Client, cluster string) error {
+	for _, c := range servers {
+		for _, stmt := range DDL(c.Database, cluster) {
+			if err := c.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("creating the tables: %w", err)
+			}
+		}
+	}
+	return nil
+}
