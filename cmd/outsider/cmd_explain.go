@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/outsider-sec/outsider/internal/audit"
@@ -24,11 +25,17 @@ type ExplainOptions struct {
 
 const explainUsage = `Usage: outsider explain [flags] [FILE]
 
-Walks one audit record field by field in plain language: the Actor, the
-UPN, the application and whether it is Microsoft first-party, the result,
-the RecordType, the actor's tenant against ours, and what it all means.
-FILE may be any format triage reads (default: stdin). When it holds more
-than one record, choose one with --id.
+Walks one audit record field by field in plain language. For a Unified
+Audit Log record: the Actor, the UPN, the application and whether it is
+Microsoft first-party, the result, the RecordType, the actor's tenant
+against ours. For an Entra ID sign-in log record (Graph, diagnostic
+settings / Event Hub, Log Analytics, or a row of the admin center's CSV
+download): the request and correlation ids that tie it to the UAL, the
+home tenant against the resource tenant, crossTenantAccessType, the error
+code, conditional access, risk, location and client. Then what it all
+means. FILE may be any format triage reads (default: stdin). When it holds
+more than one record, choose one with --id (a sign-in's id, the CSV's
+Request ID).
 
 Exit status: 0 done; 1 error (no such record); 2 usage.
 
@@ -39,9 +46,9 @@ var errStopRead = errors.New("record found")
 
 func runExplainCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
 	fs := newFlagSet("explain", explainUsage, ios.Out)
-	id := fs.String("id", "", "the Id of the record to explain")
+	id := fs.String("id", "", "the Id of the record to explain (a sign-in's id or Request ID)")
 	var tenants listFlag
-	fs.Var(&tenants, "tenant", "our tenant id (repeatable); default: the record's OrganizationId")
+	fs.Var(&tenants, "tenant", "our tenant id (repeatable); default: the record's OrganizationId (resourceTenantId)")
 	pos, err := parseArgs(fs, "explain", args)
 	if err != nil {
 		return err
@@ -61,18 +68,59 @@ func runExplainCmd(ctx context.Context, ios *iostreams.IOStreams, args []string)
 	return runExplain(ctx, ios, o)
 }
 
+// foundRecord is the record to explain, copied out of its batch: JSON
+// text, or for a sign-in CSV the header and the row's fields.
+type foundRecord struct {
+	js     []byte
+	signIn bool // from a sign-in log: read with the sign-in decoder
+	header []string
+	fields [][]byte
+}
+
 func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions) error {
 	var (
-		found   []byte
-		count   int
-		lastErr error
-		dec     audit.Decoder
-		ev      audit.Event
-		scratch []byte
+		found    *foundRecord
+		count    int
+		lastErr  error
+		dec      audit.Decoder
+		ev       audit.Event
+		scratch  []byte
+		fields   [][]byte
+		cols     *audit.SignInColumns
+		colsErr  error
+		colsFile = -1
 	)
+	matches := func(id []byte) bool {
+		return strings.EqualFold(strings.TrimSpace(string(id)), o.ID)
+	}
 	emit := func(b *source.Batch) error {
 		defer b.Release()
+		if b.Header != nil && b.File != colsFile {
+			// A sign-in CSV: its rows are decoded by the header's names.
+			cols, colsErr = audit.NewSignInColumns(b.Header)
+			colsFile = b.File
+		}
 		for i := range b.Records {
+			if b.Header != nil {
+				var err error
+				fields, scratch, err = source.CSVFields(b.Records[i].Data, fields, scratch[:0])
+				if err != nil {
+					continue
+				}
+				count++
+				hit := o.ID == "" && count == 1
+				if o.ID != "" && colsErr == nil {
+					dec.ResetArena()
+					hit = dec.DecodeSignInFieldsKeep(cols, fields, &ev) == nil && matches(ev.ID)
+				}
+				if hit {
+					found = &foundRecord{signIn: true, header: slices.Clone(b.Header), fields: cloneFields(fields)}
+					if o.ID != "" {
+						return errStopRead
+					}
+				}
+				continue
+			}
 			js, s2, err := b.JSON(i, scratch[:0])
 			scratch = s2
 			if err != nil {
@@ -81,12 +129,18 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 			count++
 			if o.ID == "" {
 				if count == 1 {
-					found = bytes.Clone(js)
+					found = &foundRecord{js: bytes.Clone(js), signIn: b.Format.IsSignIn()}
 				}
 				continue
 			}
-			if dec.Decode(js, &ev) == nil && strings.EqualFold(string(ev.ID), o.ID) {
-				found = bytes.Clone(js)
+			if b.Format.IsSignIn() {
+				dec.ResetArena()
+				err = dec.DecodeSignInKeep(js, &ev)
+			} else {
+				err = dec.Decode(js, &ev)
+			}
+			if err == nil && matches(ev.ID) {
+				found = &foundRecord{js: bytes.Clone(js), signIn: b.Format.IsSignIn()}
 				return errStopRead
 			}
 		}
@@ -119,8 +173,30 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 		return fmt.Errorf("no record in %s", o.Path)
 	}
 	w := bufio.NewWriter(ios.Out)
-	if err := explain.Explain(w, found, explain.Options{OurTenants: o.Tenants}); err != nil {
+	opts := explain.Options{OurTenants: o.Tenants, Log: explain.LogUAL}
+	switch {
+	case found.header != nil:
+		err = explain.ExplainFields(w, found.header, found.fields, opts)
+	case found.signIn:
+		opts.Log = explain.LogSignIn
+		err = explain.Explain(w, found.js, opts)
+	default:
+		err = explain.Explain(w, found.js, opts)
+	}
+	if err != nil {
 		return err
 	}
 	return w.Flush()
+}
+
+// cloneFields copies a CSV row's fields out of the batch's buffers.
+func cloneFields(fields [][]byte) [][]byte {
+	out := make([][]byte, len(fields))
+	for i, f := range fields {
+		out[i] = bytes.Clone(f)
+		if out[i] == nil {
+			out[i] = []byte{}
+		}
+	}
+	return out
 }

@@ -1,5 +1,6 @@
 // Package explain walks one Microsoft 365 audit record field by field, in
-// plain language, for `outsider explain`.
+// plain language, for `outsider explain`: a Unified Audit Log record, or a
+// record of the Entra ID sign-in log (signin.go).
 //
 // The triage answers "which outside accounts signed in, and did they do
 // anything?" for a whole export; an analyst who doubts a verdict, or who
@@ -30,14 +31,36 @@ import (
 	"github.com/outsider-sec/outsider/internal/audit"
 )
 
-// Options for Explain.
+// Options for Explain and ExplainFields.
 type Options struct {
-	// OurTenants: tenant ids the user said are ours (--tenant); empty = take the record's OrganizationId.
+	// OurTenants: tenant ids the user said are ours (--tenant); empty = take the record's OrganizationId
+	// (for a sign-in log record, its resourceTenantId).
 	//
-	// They decide whether ActorContextId names our tenant or another one,
-	// exactly as --tenant does for `outsider triage`.
+	// They decide whether ActorContextId (homeTenantId) names our tenant
+	// or another one, exactly as --tenant does for `outsider triage`.
 	OurTenants []string
+	// Log says which log the record comes from; LogAuto tells from its
+	// fields. A caller that knows the input's format (the CLI, from the
+	// batch) says so, and the record is then read as the engine reads it.
+	Log Log
 }
+
+// Log names the log a record comes from.
+type Log uint8
+
+// The logs Explain reads.
+const (
+	// LogAuto tells the log from the record's fields: a UAL record has
+	// CreationTime, Operation, RecordType..., or an AuditData envelope; a
+	// sign-in has createdDateTime, userPrincipalName, homeTenantId... in
+	// camelCase (Graph), properties (diagnostic settings / Event Hub) or
+	// PascalCase (Log Analytics).
+	LogAuto Log = iota
+	// LogUAL is the Unified Audit Log.
+	LogUAL
+	// LogSignIn is the Entra ID sign-in log.
+	LogSignIn
+)
 
 // Class names, as docs/rules.md and the triage report spell them.
 const (
@@ -78,7 +101,7 @@ type facts struct {
 	orgID     string
 	actorTen  string
 	op        string
-	signin    bool
+	signin    bool // a sign-in record, from either log
 	outcome   audit.Outcome
 	user      string // canonical user
 	userKind  audit.UserKind
@@ -97,6 +120,8 @@ type facts struct {
 
 	// ips notes, during the walk, which field first gave each address.
 	ips map[netip.Addr]string
+
+	si signInFacts // Entra ID sign-in log records only
 }
 
 // outside reports whether the record is a sign-in by an account that is
@@ -105,7 +130,11 @@ func (f *facts) outside() bool {
 	return f.class == classPassthrough || f.class == classExternalUnknown
 }
 
-// Explain writes the plain-language walk of one record (raw UAL JSON, or a PowerShell/Graph envelope with AuditData/auditData as object or JSON string) to w.
+// Explain writes the plain-language walk of one record to w: raw UAL JSON,
+// a PowerShell/Graph envelope with AuditData/auditData as object or JSON
+// string, or an Entra ID sign-in log record in JSON (a Graph signIn, a
+// diagnostic-settings / Event Hub record, a Log Analytics row). For a
+// sign-in CSV row, see ExplainFields.
 //
 // The output is plain text, at most 100 columns where the values allow,
 // with every value from the record passed through a terminal-safe escaper.
@@ -122,6 +151,13 @@ func Explain(w io.Writer, record []byte, opts Options) error {
 	}
 	if top.kind != kObject {
 		return fmt.Errorf("input is %s, not a JSON object", top.kind)
+	}
+	log := opts.Log
+	if log == LogAuto {
+		log = detect(top)
+	}
+	if log == LogSignIn {
+		return explainSignIn(w, record, top, opts)
 	}
 	f := &facts{top: top, rec: top}
 	if err := f.unwrap(); err != nil {

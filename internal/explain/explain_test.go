@@ -388,9 +388,10 @@ func FuzzExplain(f *testing.F) {
 	f.Add([]byte(`{"AuditData":"{\"CreationTime\":\"2026-01-01T00:00:00\",\"Actor\":[{\"ID\":\"Unknown\"}]}"}`))
 	f.Add([]byte(`{"EventData":"<Type>View</Type><a><b></a>","Operation":"SharingSet","TargetUserOrGroupName":"x#ext#@y"}`))
 	f.Add([]byte(`{"Id":"\ud800\udc00\ud800","ErrorNumber":1e5,"RecordType":"15","UserType":-3,"LogonType":"2"}`))
+	addSignInSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
-		err := Explain(&out, data, Options{})
+		err := fuzzExplain(&out, data)
 		if err != nil {
 			if out.Len() != 0 {
 				t.Fatalf("output written on error %v", err)

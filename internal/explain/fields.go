@@ -321,8 +321,11 @@ func tenantRelation(f *facts, id string) string {
 
 // oursWord names where "ours" came from, for sentences.
 func oursWord(f *facts) string {
-	if f.oursFlag {
+	switch {
+	case f.oursFlag:
 		return "our tenant (--tenant)"
+	case f.si.on:
+		return "our tenant (" + f.si.orgField + ")"
 	}
 	return "our tenant (OrganizationId)"
 }
@@ -882,6 +885,13 @@ func errorNumber(p *printer, f *facts, name string, v *value) {
 		p.say("Not an AADSTS error number.")
 		return
 	}
+	p.say("%s", codeWords(s))
+}
+
+// codeWords explains a non-zero AADSTS error number (digits only): its
+// meaning and how the engine counts it, asking the audit package so the
+// two never disagree.
+func codeWords(s string) string {
 	var b strings.Builder
 	if e, known := aadsts[s]; known {
 		fmt.Fprintf(&b, "AADSTS%s: %s", s, e.meaning)
@@ -901,7 +911,7 @@ func errorNumber(p *printer, f *facts, name string, v *value) {
 	if _, known := aadsts[s]; !known {
 		b.WriteString(" Microsoft's description: https://login.microsoftonline.com/error?code=" + s)
 	}
-	p.say("%s", b.String())
+	return b.String()
 }
 
 func isDigits(s string) bool {
@@ -948,6 +958,13 @@ func ipField(p *printer, f *facts, name string, v *value) {
 	default:
 		p.say("The address of the client, as the service saw it.")
 	}
+	ipNotes(p, f, name, s, true)
+}
+
+// ipNotes explains an address after the sentence that says whose it is:
+// whether another field gave it already, its normal form, and what kind
+// of address it is. used says whether the engine reads this field.
+func ipNotes(p *printer, f *facts, name, s string, used bool) {
 	a, good := audit.ParseIP([]byte(s))
 	if good {
 		if first, seen := f.ips[a]; seen {
@@ -960,10 +977,13 @@ func ipField(p *printer, f *facts, name string, v *value) {
 		f.ips[a] = name
 	}
 	if !good {
-		if strings.TrimSpace(s) == "" {
-			p.say("Empty: no address; common for SharePoint's own system records.")
-		} else {
+		switch {
+		case strings.TrimSpace(s) != "":
 			p.say("Not an IP address; outsider ignores it.")
+		case f.si.on:
+			p.say("Empty: no address.")
+		default:
+			p.say("Empty: no address; common for SharePoint's own system records.")
 		}
 		return
 	}
@@ -974,7 +994,9 @@ func ipField(p *printer, f *facts, name string, v *value) {
 	if note := addrNote(a); note != "" {
 		p.say("%s", note)
 	}
-	p.say("outsider looks for every other record from this address.")
+	if used {
+		p.say("outsider looks for every other record from this address.")
+	}
 }
 
 // docNets are the documentation ranges of RFC 5737 and RFC 3849.

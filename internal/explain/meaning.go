@@ -195,7 +195,7 @@ func (p *printer) outsideAdvice(f *facts, app string) {
 			"severity (outsider triage rates the account anomalous, high): find out what the "+
 			"application is (Entra admin center, Enterprise applications, search by application "+
 			"id), who registered or consented to it, and everything the account and its IP "+
-			"addresses did (`outsider triage` over the full audit export).", app)
+			"addresses did (`outsider triage` over %s).", app, corpus(f))
 	case f.outcome == audit.Success:
 		subject := "an account from outside"
 		if f.class == classExternalUnknown {
@@ -216,6 +216,16 @@ func (p *printer) outsideAdvice(f *facts, app string) {
 				"may open: check that none is published to everyone."
 		}
 		p.para("%s", msg)
+		if f.si.on {
+			p.para("The due diligence: check that the account and its IP addresses appear only in "+
+				"sign-in records (this log's, and UserLoggedIn, UserLoginFailed in the Unified Audit "+
+				"Log), and whether someone shared something with it (AddedToSecureLink, "+
+				"SharingInvitationCreated, SharingSet, AnonymousLinkUsed). The sign-in log shows "+
+				"only sign-ins: `outsider triage` over %s does both for %s. If nothing else turns up "+
+				"(verdict signin-only, severity info), Microsoft's support says these events can be "+
+				"ignored.", corpus(f), who)
+			return
+		}
 		p.para("The due diligence: check that the account and its IP addresses appear only in "+
 			"sign-in records (UserLoggedIn, UserLoginFailed), and whether someone shared something "+
 			"with it (AddedToSecureLink, SharingInvitationCreated, SharingSet, AnonymousLinkUsed). "+
@@ -226,8 +236,8 @@ func (p *printer) outsideAdvice(f *facts, app string) {
 		msg := fmt.Sprintf("The sign-in did not complete, so Entra confirmed nothing and nothing "+
 			"was reached. A lone attempt is common (a mistyped address, someone who went to the "+
 			"wrong tenant); many, from one address or against many accounts, look like password "+
-			"spraying. `outsider triage` over the full audit export counts them for %s and its "+
-			"IP addresses.", who)
+			"spraying. `outsider triage` over %s counts them for %s and its "+
+			"IP addresses.", corpus(f), who)
 		if f.appID != "" && !f.appKnown {
 			msg += " It was aimed at " + app + ", which is not a Microsoft first-party " +
 				"application: a failed attempt is not rated anomalous, but an outside account " +
@@ -235,6 +245,14 @@ func (p *printer) outsideAdvice(f *facts, app string) {
 		}
 		p.para("%s", msg)
 	}
+}
+
+// corpus names what `outsider triage` should read to follow an account up.
+func corpus(f *facts) string {
+	if f.si.on {
+		return "this sign-in log together with the full audit export"
+	}
+	return "the full audit export"
 }
 
 func appOrNone(f *facts, app string) string {

@@ -119,14 +119,33 @@ func (p *printer) explain(f *facts) {
 // walk explains the fields of obj that have a handler, in the record's
 // order, then lists the others.
 func (p *printer) walk(f *facts, obj *value, handlers map[string]handler, alsoLabel string) {
+	p.walkBy(f, obj, func(name string) (handler, string) { return handlers[name], name }, alsoLabel)
+}
+
+// walkBy is walk with the handler found by a function, which also names
+// the fact the field gives: the sign-in log spells one fact several ways
+// (userPrincipalName, UserPrincipalName, Username), and two spellings of
+// one fact in one record are a repeat.
+func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, string), alsoLabel string) {
 	seen := map[string]int{}
-	var others, repeated []string
-	nOthers := 0
+	kept := map[string]*value{}  // the copy the decoder keeps, by fact
+	names := map[string]string{} // the fact's first spelling
+	var others, repeated, empty []string
+	nOthers, nEmpty := 0, 0
 	for _, m := range obj.members {
-		seen[m.name]++
-		h, ok := handlers[m.name]
-		if !ok {
-			if seen[m.name] == 1 {
+		if f.si.csv && m.val.kind == kString && m.val.text == "" {
+			// Most columns of a sign-in download are empty in any row.
+			if seen[m.name]++; seen[m.name] == 1 {
+				nEmpty++
+				if len(empty) < maxOthers {
+					empty = append(empty, clean(m.name))
+				}
+			}
+			continue
+		}
+		h, key := lookup(m.name)
+		if h == nil {
+			if seen[m.name]++; seen[m.name] == 1 {
 				nOthers++
 				if len(others) < maxOthers {
 					others = append(others, clean(m.name))
@@ -134,23 +153,41 @@ func (p *printer) walk(f *facts, obj *value, handlers map[string]handler, alsoLa
 			}
 			continue
 		}
-		switch n := seen[m.name]; {
+		key = "\x00" + key // facts never collide with unexplained names
+		seen[key]++
+		if _, ok := kept[key]; !ok {
+			names[key] = m.name
+			kept[key] = m.val
+		} else if !f.si.csv {
+			kept[key] = m.val
+		}
+		switch n := seen[key]; {
 		case n > maxRepeat:
 			continue
 		case n == maxRepeat:
-			repeated = append(repeated, m.name)
+			repeated = append(repeated, key)
 		}
 		h(p, f, m.name, m.val)
-		if seen[m.name] == 2 {
+		switch {
+		case seen[key] != 2:
+		case f.si.csv:
+			p.warn("the header names the column %s more than once; outsider reads the first "+
+				"one. A repeated column the download does not repeat is unusual and may be meant "+
+				"to mislead one tool or another.", clean(m.name))
+		default:
 			p.warn("%s appears more than once in this record. JSON readers differ on which copy "+
 				"they keep (outsider keeps the last one); a repeated field is unusual and may be "+
 				"meant to mislead one tool or another.", clean(m.name))
 		}
 	}
-	for _, name := range repeated {
-		if n := seen[name]; n > maxRepeat {
+	for _, key := range repeated {
+		if n := seen[key]; n > maxRepeat {
+			which := "last"
+			if f.si.csv {
+				which = "first"
+			}
 			p.b.WriteString(wrap(fmt.Sprintf("%s appears %d times; the first %d are shown above. "+
-				"outsider keeps the last one: %s", clean(name), n, maxRepeat, display(obj.get(name))), ""))
+				"outsider keeps the %s one: %s", clean(names[key]), n, maxRepeat, which, display(kept[key])), ""))
 		}
 	}
 	if nOthers > len(others) {
@@ -158,6 +195,12 @@ func (p *printer) walk(f *facts, obj *value, handlers map[string]handler, alsoLa
 	}
 	if len(others) > 0 {
 		p.b.WriteString(wrap(alsoLabel+": "+strings.Join(others, ", "), ""))
+	}
+	if nEmpty > len(empty) {
+		empty = append(empty, fmt.Sprintf("and %d more", nEmpty-len(empty)))
+	}
+	if len(empty) > 0 {
+		p.b.WriteString(wrap("Empty in this row: "+strings.Join(empty, ", "), ""))
 	}
 }
 
