@@ -41,9 +41,14 @@ type TriageOptions struct {
 	MemProfile  string
 	Directory   string
 	GeoIP       []string
+	// ClickHouse and AllTenants: triage the records 'outsider load'
+	// stored instead of files (cmd_triage_clickhouse.go).
+	ClickHouse string
+	AllTenants bool
 }
 
 var triageUsage = `Usage: outsider triage [flags] PATH...
+       outsider triage --clickhouse DSN [--tenant T | --all-tenants] [flags]
 
 Reads Unified Audit Log exports and Entra ID sign-in logs (files, folders,
 globs, .gz, .zip, or - for stdin; the format is sniffed from the content),
@@ -59,6 +64,11 @@ csv, md (Markdown for tickets and wikis), html (one self-contained page)
 
 Colour (--color): text on a terminal is coloured unless NO_COLOR is set;
 CLICOLOR_FORCE forces it on stdout. Files (-o) and other formats never are.
+
+With --clickhouse, the records are those 'outsider load' stored in
+ClickHouse and the due diligence runs there; the report is the same.
+--all-tenants judges each tenant against its own records: one report per
+tenant, one after the other, or with -o DIR one file per tenant in DIR.
 
 Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on;
 130 interrupted.
@@ -126,13 +136,19 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	dirFile := fs.String("directory", "", "our directory snapshot: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
 	var geoip listFlag
 	fs.Var(&geoip, "geoip", "a MaxMind database (.mmdb: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
+	chDSN := fs.String("clickhouse", "", "triage the records stored by 'outsider load' in this ClickHouse (http://host:8123/database) instead of files")
+	allTenants := fs.Bool("all-tenants", false, "with --clickhouse: one report per tenant, each judged against its own records")
 	pos, err := parseArgs(fs, "triage", args)
 	if err != nil {
 		return nil, err
 	}
 	o := &TriageOptions{Paths: pos, Tenants: tenants, Domains: domains, Output: *output, MaxEvidence: *maxEvidence,
 		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile, MemProfile: *memprofile, Directory: *dirFile, GeoIP: geoip}
-	if len(pos) == 0 {
+	o.ClickHouse, o.AllTenants = *chDSN, *allTenants
+	if err := checkClickHouseFlags(o); err != nil {
+		return nil, err
+	}
+	if len(pos) == 0 && o.ClickHouse == "" {
 		return nil, usagef("triage", "no input: name files, folders or - for stdin")
 	}
 	for _, t := range tenants {
@@ -190,9 +206,12 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		}
 		defer pprof.StopCPUProfile()
 	}
-	paths, err := source.Expand(o.Paths)
-	if err != nil {
-		return err
+	var paths []string
+	var err error
+	if o.ClickHouse == "" {
+		if paths, err = source.Expand(o.Paths); err != nil {
+			return err
+		}
 	}
 	var dir *directory.Directory
 	if o.Directory != "" {
@@ -212,6 +231,9 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 			return fmt.Errorf("--geoip: %w", err)
 		}
 		defer geo.Close()
+	}
+	if o.ClickHouse != "" {
+		return runTriageClickHouse(ctx, ios, o, dir, geo)
 	}
 	// A progress line on stderr, only for a person watching a terminal.
 	var counters *progress.Counters

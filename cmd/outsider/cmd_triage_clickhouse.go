@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/outsider-sec/outsider/internal/clickhouse"
+	"github.com/outsider-sec/outsider/internal/directory"
+	"github.com/outsider-sec/outsider/internal/enrich"
+	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/report"
+	"github.com/outsider-sec/outsider/internal/tenant"
+	"github.com/outsider-sec/outsider/internal/triage"
+)
+
+// checkClickHouseFlags checks the flags of 'outsider triage --clickhouse'.
+// The reading flags have nothing to read there: the records were read,
+// decoded and deduplicated by 'outsider load'.
+func checkClickHouseFlags(o *TriageOptions) error {
+	if o.ClickHouse == "" {
+		if o.AllTenants {
+			return usagef("triage", "--all-tenants goes with --clickhouse (files are judged as one tenant, or --tenant)")
+		}
+		return nil
+	}
+	if len(o.Paths) > 0 {
+		return usagef("triage", "--clickhouse reads the records 'outsider load' stored: give no PATH")
+	}
+	if o.AllTenants && len(o.Tenants) > 0 {
+		return usagef("triage", "--all-tenants and --tenant: give one")
+	}
+	if o.Strict || o.CPUProfile != "" || o.MemProfile != "" {
+		return usagef("triage", "--strict, --cpuprofile and --memprofile concern reading files; with --clickhouse, 'outsider load' reads them")
+	}
+	if _, err := clickhouse.Open(o.ClickHouse); err != nil {
+		return usagef("triage", "--clickhouse: %s", err)
+	}
+	return nil
+}
+
+// runTriageClickHouse is 'outsider triage --clickhouse': the due diligence
+// in SQL, the verdicts by the engine, the reports as from files.
+func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions, dir *directory.Directory, geo *enrich.DB) error {
+	c, _ := clickhouse.Open(o.ClickHouse) // checked by checkClickHouseFlags
+	reps, err := clickhouse.Triage(ctx, c, clickhouse.TriageOptions{
+		AllTenants: o.AllTenants,
+		Triage: triage.Options{
+			Tenants: o.Tenants, Domains: o.Domains, Since: o.Since, Until: o.Until, MaxEvidence: o.MaxEvidence,
+			Directory: dir, DirectoryPath: o.Directory, GeoIP: geo,
+		},
+	})
+	if err != nil {
+		return withHint(err)
+	}
+	if len(reps) == 0 {
+		fmt.Fprintln(ios.ErrOut, "outsider: no tenant has records in the period")
+		return nil
+	}
+	ro := report.Options{Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
+	if o.Output != "" && o.AllTenants {
+		// One file per tenant in the folder -o names.
+		if err := os.MkdirAll(o.Output, 0o755); err != nil {
+			return fmt.Errorf("cannot write %s: %w", o.Output, err)
+		}
+		for _, r := range reps {
+			path := filepath.Join(o.Output, tenantFileName(r.Tenant)+"."+extension(o.Format))
+			if err := writeOutput(path, func(w io.Writer) error { return report.RenderOptions(w, o.Format, r.Report, ro) }); err != nil {
+				return err
+			}
+		}
+	} else {
+		write := func(w io.Writer) error {
+			for _, r := range reps {
+				if err := report.RenderOptions(w, o.Format, r.Report, ro); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if o.Output != "" {
+			err = writeOutput(o.Output, write)
+		} else {
+			bw := bufio.NewWriterSize(ios.Out, 64<<10)
+			if err = write(bw); err == nil {
+				err = bw.Flush()
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !o.Quiet {
+		for _, r := range reps {
+			if r.Report.Input.Skipped > 0 {
+				fmt.Fprintf(ios.ErrOut, "outsider: %d unreadable record(s) were skipped when loading; the report covers the %d stored\n",
+					r.Report.Input.Skipped, r.Report.Input.Records)
+			}
+		}
+	}
+	if o.FailOn != "" {
+		threshold := triage.SeverityRank(o.FailOn)
+		for _, r := range reps {
+			for _, id := range r.Report.Identities {
+				if triage.SeverityRank(id.Severity) >= threshold {
+					return errFinding
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// tenantFileName names a tenant's report file. Tenant ids come from the
+// records (OrganizationId), so anything but a GUID is hashed: a hostile id
+// must not name a path.
+func tenantFileName(t string) string {
+	if t == "" {
+		return "no-tenant"
+	}
+	if tenant.ValidateID(t) == nil {
+		return t
+	}
+	h := sha256.Sum256([]byte(t))
+	return "tenant-" + hex.EncodeToString(h[:8])
+}
+
+// extension is the file extension of a report format.
+func extension(f report.Format) string {
+	if f == report.Text {
+		return "txt"
+	}
+	return string(f)
+}
