@@ -138,6 +138,15 @@ func TestOneServer(t *testing.T) {
 		got := onClickHouse(t, s.client, TriageOptions{Triage: opts})
 		sameJSON(t, "one server", want, got[a.id])
 	}
+	// The same files loaded again add nothing (the tables now hold two
+	// parts of everything, which FINAL reads as one).
+	load(t, s.client, a.paths)
+	for _, opts := range []triage.Options{{}, {Since: since, Until: until}} {
+		sameJSON(t, "loaded twice", engine(t, a.paths, opts), onClickHouse(t, s.client, TriageOptions{Triage: opts})[a.id])
+	}
+	if n := count(t, s.client, "SELECT count() FROM "+EventsTable+" FINAL"); n != res.Rows {
+		t.Errorf("%d events after loading twice, want %d", n, res.Rows)
+	}
 }
 
 // TestTwoShards: two tenants loaded through a Distributed table over two
