@@ -51,6 +51,7 @@ start_servers() {
   done
   for ((i = 0; i < n; i++)); do
     local d=$work/server-$n-$i
+    rm -rf "$d" # a fresh server for every run: nothing loaded before
     mkdir -p "$d"
     cat >"$d/config.xml" <<EOF
 <?xml version="1.0"?>
@@ -94,8 +95,8 @@ seconds() { # run a command, print its wall time in seconds
 median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
 echo "machine: $(nproc) CPU, $(free -g | awk '/Mem:/{print $2}') GiB; ClickHouse $(dpkg-query -W -f '${Version}' clickhouse-server 2>/dev/null || "${server[@]}" --version | head -1)"
-printf '| records | where | load s | load records/s | triage s (median of 3) | same JSON as the engine | bytes/record stored |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| records | where | load s | load records/s | load peak RSS | triage s (median of 3) | same JSON as the engine | bytes/record stored |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for size in "${sizes[@]}"; do
   in=$data/tenant-$size.jsonl
   [ -s "$in" ] || "$o" generate --size "$size" --seed 7 -o "$in"
@@ -104,7 +105,7 @@ for size in "${sizes[@]}"; do
   e1=$(seconds "$o" triage --format json "$in")
   e2=$(seconds "$o" triage --format json "$in")
   e3=$(seconds "$o" triage --format json "$in")
-  printf '| %s | in-process engine | | | %.2f | | |\n' "$records" "$(median3 "$e1" "$e2" "$e3")"
+  printf '| %s | in-process engine | | | | %.2f | | |\n' "$records" "$(median3 "$e1" "$e2" "$e3")"
   for n in 1 2; do
     start_servers "$n"
     dsn=http://127.0.0.1:${http[0]}/default
@@ -116,19 +117,33 @@ for size in "${sizes[@]}"; do
       where="two shards"
     fi
     "$o" load "${init[@]}" --quiet
-    lt=$(seconds "$o" load --quiet --clickhouse "$dsn" "$in")
+    # Load time and peak memory (GNU time), or time alone.
+    rss=
+    if [ -x /usr/bin/time ]; then
+      /usr/bin/time -f '%e %M' -o "$work/time" "$o" load --quiet --clickhouse "$dsn" "$in"
+      read -r lt rss <"$work/time"
+      rss="$((rss / 1024)) MB"
+    else
+      lt=$(seconds "$o" load --quiet --clickhouse "$dsn" "$in")
+    fi
     t1=$(seconds "$o" triage --format json --clickhouse "$dsn")
     t2=$(seconds "$o" triage --format json --clickhouse "$dsn")
     t3=$(seconds "$o" triage --format json --clickhouse "$dsn")
     "$o" triage --format json --clickhouse "$dsn" >"$work/ch.json"
     same=no
-    cmp -s "$work/engine.json" "$work/ch.json" && same=yes
+    if cmp -s "$work/engine.json" "$work/ch.json"; then
+      same=yes
+    else
+      cp "$work/engine.json" "$data/mismatch-$records-engine.json"
+      cp "$work/ch.json" "$data/mismatch-$records-$n.json"
+      echo "reports differ: $data/mismatch-$records-engine.json $data/mismatch-$records-$n.json" >&2
+    fi
     bytes=0
     for ((i = 0; i < n; i++)); do
       b=$(curl -sS "http://127.0.0.1:${http[i]}/" --data-binary "SELECT sum(bytes) FROM system.parts WHERE active AND table LIKE 'outsider_events%'")
       bytes=$((bytes + b))
     done
-    printf '| %s | %s | %.1f | %.0f | %.2f | %s | %.0f |\n' "$records" "$where" "$lt" "$(awk -v r="$records" -v t="$lt" 'BEGIN { print r / t }')" \
+    printf '| %s | %s | %.1f | %.0f | %s | %.2f | %s | %.0f |\n' "$records" "$where" "$lt" "$(awk -v r="$records" -v t="$lt" 'BEGIN { print r / t }')" "$rss" \
       "$(median3 "$t1" "$t2" "$t3")" "$same" "$(awk -v b="$bytes" -v r="$records" 'BEGIN { print b / r }')"
     stop_servers
   done

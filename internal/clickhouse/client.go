@@ -67,7 +67,11 @@ func Open(dsn string) (*Client, error) {
 	if u.Port() == "" {
 		u.Host += ":8123"
 	}
-	c := &Client{Database: "default", settings: u.Query(), http: &http.Client{}}
+	// Idle connections are dropped after 2 s: 18.16 closes them after 3 s
+	// (keep_alive_timeout), and a request sent on one it is closing fails.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.IdleConnTimeout = 2 * time.Second
+	c := &Client{Database: "default", settings: u.Query(), http: &http.Client{Transport: tr}}
 	if db := strings.Trim(u.Path, "/"); db != "" {
 		c.Database = db
 	}

@@ -61,8 +61,9 @@ type LoadResult struct {
 // deduplication (triage.Stream) and streams them into the events table,
 // the repeats into the duplicates table, then the alias pairs and, last,
 // one row per input into the files table: a file is listed only once all
-// its records are stored. Memory is bounded by a few batches whatever the
-// input's size. A load killed half-way and run again stores the same rows
+// its records are stored. Memory is the engine's deduplication set (16
+// bytes a record of this load) and a few batches, whatever the size of the
+// records. A load killed half-way and run again stores the same rows
 // again, which the ReplacingMergeTree tables collapse (and every query
 // reads with FINAL), so nothing is counted twice.
 func Load(ctx context.Context, c *Client, paths []string, o LoadOptions) (*LoadResult, error) {
@@ -74,6 +75,9 @@ func Load(ctx context.Context, c *Client, paths []string, o LoadOptions) (*LoadR
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = time.Second
+	}
+	if len(paths) > 1<<20 {
+		return nil, fmt.Errorf("too many inputs for one load (%d; at most %d)", len(paths), 1<<20)
 	}
 	now := time.Now
 	if o.Now != nil {
@@ -124,9 +128,6 @@ func Load(ctx context.Context, c *Client, paths []string, o LoadOptions) (*LoadR
 	var mu sync.Mutex
 	fileTenants := map[int]map[string]bool{}
 	var rows, dupCount atomic.Int64
-	if len(paths) > 1<<20 {
-		return nil, fmt.Errorf("too many inputs for one load (%d; at most %d)", len(paths), 1<<20)
-	}
 	st, err := triage.Stream(ctx, paths, triage.Options{
 		Workers: o.Workers, Strict: o.Strict, Source: o.Source, Progress: o.Progress, OnProblem: o.OnProblem,
 	}, func(recs []triage.Decoded) error {
