@@ -363,8 +363,9 @@ func sql(text string, s scope, k int) string {
 // sharding by id keeps them on one shard, so FINAL on each shard is exact.
 // What selects the rows is a PREWHERE, which 18.16 and current versions
 // apply before FINAL's merge: FINAL then merges only the rows a statement
-// is about (18 times less read for the sharing records, 25 for the
-// bucket filter on a million records) instead of every row. That is
+// is about instead of every row (on a million records the sharing records
+// read 12 MB instead of 145, and the whole triage takes 1.0 s instead of
+// 4.4). That is
 // exact here because a PREWHERE only reads columns that every copy of a
 // record holds alike (tenant, times, account, addresses, operation,
 // sharing target), never copy or the file.
