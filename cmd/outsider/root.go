@@ -51,7 +51,7 @@ func commands() []command {
 	return []command{
 		{"triage", "judge every outside sign-in in audit-log exports", runTriageCmd},
 		{"load", "store audit-log exports in ClickHouse, normalised, for triage --clickhouse", runLoadCmd},
-		{"explain", "walk one audit record field by field in plain language", runExplainCmd},
+		{"explain", "walk one audit or sign-in record field by field in plain language", runExplainCmd},
 		{"apps", "search the embedded catalogue of Microsoft first-party applications", runAppsCmd},
 		{"generate", "write a synthetic tenant's audit log with known answers", runGenerateCmd},
 		{"hunt", "write the due diligence as KQL, SPL or PowerShell for where the logs live", runHuntCmd},
