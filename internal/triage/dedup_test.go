@@ -95,6 +95,9 @@ func TestSameSigninAcrossLogs(t *testing.T) {
 		{"two ual steps of one request", []*audit.Event{ual(a, b), ual(c, b)}, []recordFate{fresh, fresh}},
 		{"sign-in log repeated", []*audit.Event{sig(b), sig(b), ual(a, b)}, []recordFate{fresh, duplicate, sameSignin}},
 		{"ual record repeated", []*audit.Event{ual(a, b), ual(a, b)}, []recordFate{fresh, duplicate}},
+		{"ual id is its request id, ual first", []*audit.Event{ual(b, b), sig(b)}, []recordFate{fresh, sameSignin}},
+		{"ual id is its request id, sign-in log first", []*audit.Event{sig(b), ual(b, b)}, []recordFate{fresh, sameSignin}},
+		{"ual id is its request id, repeated", []*audit.Event{ual(b, b), ual(b, b), sig(b), sig(b)}, []recordFate{fresh, duplicate, sameSignin, duplicate}},
 		{"record id equals another's request id", []*audit.Event{ual(b, b), sig(a), ual(a, c)}, []recordFate{fresh, fresh, fresh}},
 	}
 	for _, tc := range cases {
