@@ -297,10 +297,6 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 		user = a.signinUser(ev)
 	}
 
-	if signin {
-		a.addSignin(ev, user, kind, outcome, file, line)
-	}
-
 	// Bucket key: user, NUL, then each address as 16 bytes.
 	a.keyBuf = append(a.keyBuf[:0], user...)
 	a.keyBuf = append(a.keyBuf, 0)
@@ -321,12 +317,13 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 		b.signins++
 		op := b.signOps.addOp(a, ev.Operation)
 		b.evSig.offer(a.k, op, ev, file, line, ev.AppID, nil)
+		a.addSignin(ev, user, kind, outcome, op, file, line)
 		return
 	}
+	op := b.ops.addOp(a, ev.Operation)
 	cat := ev.Categorize()
 	b.nonSignin++
 	b.cats |= cat
-	op := b.ops.addOp(a, ev.Operation)
 	if cat&audit.CatAccess == 0 {
 		b.nonAccess++
 		b.firstNonAccess.offer(1, op, ev, file, line, ev.ObjectID, nil)
@@ -346,7 +343,8 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	}
 }
 
-func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outcome audit.Outcome, file int32, line int64) {
+// op is the operation's interned name.
+func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outcome audit.Outcome, op string, file int32, line int64) {
 	u := a.users[string(user)]
 	if u == nil {
 		u = &userStats{
@@ -391,7 +389,7 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 	app.count++
 	if outcome == audit.Success {
 		app.success++
-		app.firstSuccess.offer(1, a.str(ev.Operation), ev, file, line, ev.AppID, nil)
+		app.firstSuccess.offer(1, op, ev, file, line, ev.AppID, nil)
 	}
 	if len(ev.ActorTenant) > 0 {
 		u.tenants.addOp(a, ev.ActorTenant)
@@ -409,7 +407,7 @@ func (a *agg) addSignin(ev *audit.Event, user []byte, kind audit.UserKind, outco
 	if ev.ActorUnknown {
 		u.actorUnknown = true
 	}
-	u.firstSignin.offer(1, a.str(ev.Operation), ev, file, line, ev.AppID, nil)
+	u.firstSignin.offer(1, op, ev, file, line, ev.AppID, nil)
 	u.facts.add(a, ev)
 }
 
