@@ -364,6 +364,40 @@ func (j *jsonScanner) scanString(b []byte, pos int) (int, bool) {
 	return pos, false
 }
 
+// scanBytes is scanNested's byte-at-a-time state machine over b[pos:end]:
+// for words that hold a backslash, and for the tail under eight bytes. It
+// stops early when the value closes (depth back to base: ok) or nests
+// deeper than MaxDepth (not ok), returning the position after that byte.
+func scanBytes(b []byte, pos, end, base int, depth *int, in, esc *bool) (next int, stop, ok bool) {
+	for pos < end {
+		c := b[pos]
+		pos++
+		switch {
+		case *esc:
+			*esc = false
+		case *in:
+			if c == '"' {
+				*in = false
+			} else if c == '\\' {
+				*esc = true
+			}
+		case c == '"':
+			*in = true
+		case c == '{' || c == '[':
+			*depth++
+			if *depth > MaxDepth {
+				return pos, true, false
+			}
+		case c == '}' || c == ']':
+			*depth--
+			if *depth == base {
+				return pos, true, true
+			}
+		}
+	}
+	return pos, false, false
+}
+
 // SWAR ("SIMD within a register") constants: the scanner looks at eight
 // bytes at a time, with one flag bit (0x80) per byte.
 const (
@@ -404,33 +438,10 @@ func (j *jsonScanner) scanNested(b []byte, pos int) (int, bool) {
 		if esc || ^((wl^(lsb*'\\')+low)|h) != 0 {
 			// The slow path, for this word only.
 			in := inStr != 0
-			for end := pos + 8; pos < end; {
-				c := b[pos]
-				pos++
-				switch {
-				case esc:
-					esc = false
-				case in:
-					if c == '"' {
-						in = false
-					} else if c == '\\' {
-						esc = true
-					}
-				case c == '"':
-					in = true
-				case c == '{' || c == '[':
-					depth++
-					if depth > MaxDepth {
-						j.depth, j.inStr, j.esc = depth, false, false
-						return pos, false
-					}
-				case c == '}' || c == ']':
-					depth--
-					if depth == base {
-						j.depth, j.inStr, j.esc = depth, false, false
-						return pos, true
-					}
-				}
+			var stop, ok bool
+			if pos, stop, ok = scanBytes(b, pos, pos+8, base, &depth, &in, &esc); stop {
+				j.depth, j.inStr, j.esc = depth, false, false
+				return pos, ok
 			}
 			inStr = 0
 			if in {
@@ -474,33 +485,10 @@ func (j *jsonScanner) scanNested(b []byte, pos int) (int, bool) {
 		pos += 8
 	}
 	in := inStr != 0
-	for pos < n {
-		c := b[pos]
-		pos++
-		switch {
-		case esc:
-			esc = false
-		case in:
-			if c == '"' {
-				in = false
-			} else if c == '\\' {
-				esc = true
-			}
-		case c == '"':
-			in = true
-		case c == '{' || c == '[':
-			depth++
-			if depth > MaxDepth {
-				j.depth, j.inStr, j.esc = depth, false, false
-				return pos, false
-			}
-		case c == '}' || c == ']':
-			depth--
-			if depth == base {
-				j.depth, j.inStr, j.esc = depth, false, false
-				return pos, true
-			}
-		}
+	pos, stop, ok := scanBytes(b, pos, n, base, &depth, &in, &esc)
+	if stop {
+		j.depth, j.inStr, j.esc = depth, false, false
+		return pos, ok
 	}
 	j.depth, j.inStr, j.esc = depth, in, esc
 	return pos, false
