@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"github.com/outsider-sec/outsider/internal/apps"
 	"strings"
 
 	"github.com/outsider-sec/outsider/internal/audit"
@@ -125,14 +126,7 @@ func (p *printer) signinMeaning(f *facts) {
 	if f.class == "" {
 		return
 	}
-	app := "the application"
-	if f.appID != "" {
-		if f.appKnown && f.app.Name != "" {
-			app = clean(f.app.Name)
-		} else {
-			app = "application " + clean(f.appID)
-		}
-	}
+	app := appLabel(f.appID, f.appKnown, f.app)
 	who := show(f.user)
 	switch f.class {
 	case classMember:
@@ -384,4 +378,16 @@ func sharingOp(op string) bool {
 		}
 	}
 	return false
+}
+
+// appLabel names an application for a "what this means" paragraph: its
+// catalogue name, else its id (both logs' walks say it the same way).
+func appLabel(id string, known bool, a apps.App) string {
+	switch {
+	case id == "":
+		return "the application"
+	case known && a.Name != "":
+		return clean(a.Name)
+	}
+	return "application " + clean(id)
 }

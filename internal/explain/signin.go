@@ -555,14 +555,7 @@ func (p *printer) signInMeaning(f *facts) {
 	if f.class == "" {
 		return
 	}
-	app := "the application"
-	if f.appID != "" {
-		if f.appKnown && f.app.Name != "" {
-			app = clean(f.app.Name)
-		} else {
-			app = "application " + clean(f.appID)
-		}
-	}
+	app := appLabel(f.appID, f.appKnown, f.app)
 	who := show(f.user)
 	switch f.class {
 	case classMember:
