@@ -2,9 +2,9 @@ package explain
 
 import (
 	"fmt"
-	"github.com/outsider-sec/outsider/internal/apps"
 	"strings"
 
+	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
 )
 
