@@ -28,8 +28,6 @@ type histogram []opCount
 // allocation per record.
 type counts = histogram
 
-func (h *histogram) addN(op string, n int64) { h.add(op, n) }
-
 // asMap returns the counts as a map, for judging.
 func (h histogram) asMap() map[string]int64 {
 	m := make(map[string]int64, len(h))
@@ -552,7 +550,7 @@ func (a *agg) merge(o *agg) {
 			ap.firstSuccess.merge(1, &oa.firstSuccess)
 		}
 		for _, c := range ou.tenants {
-			u.tenants.addN(c.op, c.n)
+			u.tenants.add(c.op, c.n)
 		}
 		u.guest = u.guest || ou.guest
 		u.actorUnknown = u.actorUnknown || ou.actorUnknown
