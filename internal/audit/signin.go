@@ -303,7 +303,7 @@ type signInState struct {
 	id, origID                []byte
 	errCode, resultType       []byte
 	statusText                []byte
-	failure, resultDesc       []byte
+	resultDesc                []byte
 	resource, aad, tenantEH   []byte
 	ip, callerIP              []byte
 	country, countryFallback  []byte

@@ -24,9 +24,6 @@ import (
 //     AADSignInEventsBeta; it has no home tenant, only IsExternalUser and
 //     IsGuestUser).
 
-// kqlTimeColumn is each SIEM's event time column.
-var kqlTimeColumn = map[SIEM]string{Sentinel: "TimeGenerated", Defender: "Timestamp"}
-
 // kqlPeriod writes the Start and End lets.
 func kqlPeriod(p period) string {
 	start := "ago(" + strconv.Itoa(p.days()) + "d)"

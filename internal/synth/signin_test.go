@@ -104,12 +104,6 @@ func TestSignInLogDeterministic(t *testing.T) {
 	}
 }
 
-// ualSignIn is what the twin test needs of a UAL STS record.
-type ualSignIn struct {
-	m     map[string]any
-	extra map[string]string // ExtendedProperties
-}
-
 // TestSignInLogTwins: every UAL sign-in has its Graph twin (id =
 // IntraSystemId, correlationId = InterSystemsId) saying the same thing,
 // with the cross-tenant facts of its class; the other sign-ins are the
