@@ -99,6 +99,11 @@ func (s *slot) ref() ref {
 // topK keeps the k earliest records, sorted.
 type topK struct {
 	items []slot
+	// last is the time of the last kept record: most records are turned
+	// away by it alone, and reading it here rather than in items saves a
+	// cache miss per record (aggregation is memory-bound: a 4 GB export
+	// has thousands of lists, visited in no order).
+	last int64
 }
 
 // wants reports whether a record would enter the list, before anything is
@@ -107,11 +112,10 @@ func (t *topK) wants(k int, ev *audit.Event, file int32, line int64) bool {
 	if len(t.items) < k {
 		return true
 	}
-	last := &t.items[len(t.items)-1]
-	if ev.Time != last.time { // the usual case, decided without a call
-		return ev.Time < last.time
+	if ev.Time != t.last { // the usual case, decided without a call
+		return ev.Time < t.last
 	}
-	return last.less(ev.Time, ev.ID, file, line)
+	return t.items[len(t.items)-1].less(ev.Time, ev.ID, file, line)
 }
 
 // place makes room for a record at its sorted position and returns the
@@ -158,6 +162,7 @@ func (t *topK) offer(k int, op string, ev *audit.Event, file int32, line int64, 
 	}
 	s.buf = append(append(append(append(s.buf[:0], ev.ID...), ev.UserID...), object...), target...)
 	s.nID, s.nUser, s.nObj = len(ev.ID), len(ev.UserID), len(object)
+	t.last = t.items[len(t.items)-1].time
 }
 
 // merge folds o's records into t.
@@ -171,6 +176,7 @@ func (t *topK) merge(k int, o *topK) {
 		buf := append(s.buf[:0], src.buf...)
 		*s = *src
 		s.buf = buf
+		t.last = t.items[len(t.items)-1].time
 	}
 }
 
