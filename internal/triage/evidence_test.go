@@ -48,6 +48,9 @@ func TestTopKKeepsEarliest(t *testing.T) {
 		if len(got) != k {
 			t.Fatalf("%s: kept %d", name, len(got))
 		}
+		if tk.last != got[k-1].time {
+			t.Errorf("%s: last = %d, the last kept record's time is %d", name, tk.last, got[k-1].time)
+		}
 		for i := range k {
 			if got[i].time != want[i].time || got[i].id != want[i].id || got[i].line != want[i].line || got[i].user != "u"+want[i].id {
 				t.Errorf("%s: item %d = %+v, want %+v", name, i, got[i], want[i])
