@@ -6,6 +6,8 @@
 #   SIZE=256MB RUNS=5 BIG= bench/run.sh
 #   FORMATS="jsonl purview-csv" bench/run.sh
 #
+# Each input also gets a ceiling row: cat (or gzip -dc) alone, timed the same way.
+#
 # Inputs are generated once into bench/out/ (by 'outsider generate', seeded) and
 # reused. The peer is copied to a temporary folder and installed with npm; set
 # PEER=0 to skip it (when ../shared or npm is absent). Needs /usr/bin/time (GNU).
@@ -58,7 +60,7 @@ measure() {
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
-row() { printf '| %-36s | %-12s | %9s | %9s | %9s |\n' "$@"; }
+row() { printf '| %-36s | %-12s | %9s | %9s | %9s | %7s |\n' "$@"; }
 
 echo
 echo "machine: $(nproc) CPUs, $(awk '/model name/ {sub(/.*: /,""); print; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB; go: $(go version | cut -d' ' -f3); $(date -u +%Y-%m-%d)"
@@ -66,8 +68,8 @@ peer_name="skipped"
 [ -n "$peer_dir" ] && peer_name="DuckDB via @duckdb/node-api $(cd "$peer_dir" && node -p 'require("@duckdb/node-api/package.json").version' 2>/dev/null)"
 echo "runs per cell: $RUNS (median); size: $SIZE; peer: $peer_name"
 echo
-row "input" "tool" "MB/s" "seconds" "peak RSS"
-row "------------------------------------" "------------" "---------" "---------" "---------"
+row "input" "tool" "MB/s" "seconds" "peak RSS" "vs peer"
+row "------------------------------------" "------------" "---------" "---------" "---------" "-------"
 cells=""
 for fmt in $FORMATS; do cells="$cells $fmt:$SIZE"; done
 [ -n "$BIG" ] && cells="$cells jsonl:$BIG"
@@ -84,19 +86,37 @@ for cell in $cells; do
   tools=("outsider")
   # The peer reads neither gzip nor (in reasonable time) the larger file.
   [ -n "$peer_dir" ] && [[ "$fmt" != *.gz ]] && [ "$size" = "$SIZE" ] && tools+=("duckdb-peer")
-  for tool in "${tools[@]}"; do
-    secs=(); rss=()
-    for _ in $(seq "$RUNS"); do
-      if [ "$tool" = outsider ]; then
-        read -r s m < <(measure "$OUT/outsider" triage --format json --quiet "$f")
-      else
-        read -r s m < <(measure node "$peer_dir/triage_duckdb.mjs" "$f")
-      fi
-      secs+=("$s"); rss+=("$m")
+  # The ceiling, in the same run: reading the file and nothing else (cat to
+  # /dev/null is the kernel's copy out of the page cache; gzip -dc adds
+  # single-stream inflation, which no reader can split across cores).
+  if [[ "$f" == *.gz ]]; then tools+=("gzip -dc"); else tools+=("cat"); fi
+  # Runs are interleaved (each round runs every tool once) so that a slow
+  # spell of a shared machine does not land on one tool only.
+  declare -A secs=() rss=()
+  for _ in $(seq "$RUNS"); do
+    for tool in "${tools[@]}"; do
+      case "$tool" in
+      outsider) read -r s m < <(measure "$OUT/outsider" triage --format json --quiet "$f") ;;
+      cat) read -r s m < <(measure cat "$f") ;;
+      "gzip -dc") read -r s m < <(measure gzip -dc "$f") ;;
+      *) read -r s m < <(measure node "$peer_dir/triage_duckdb.mjs" "$f") ;;
+      esac
+      secs[$tool]+="$s "
+      rss[$tool]+="$m "
     done
-    s=$(printf '%s\n' "${secs[@]}" | median)
-    m=$(printf '%s\n' "${rss[@]}" | median)
-    mbs=$(awk -v mb="$mb" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", mb / s; else print "inf" }')
-    row "$label" "$tool" "$mbs" "$s" "$((m / 1024)) MB"
   done
+  peer_s=""
+  [ -n "${secs[duckdb-peer]:-}" ] && peer_s=$(printf '%s\n' ${secs[duckdb-peer]} | median)
+  for tool in "${tools[@]}"; do
+    s=$(printf '%s\n' ${secs[$tool]} | median)
+    m=$(printf '%s\n' ${rss[$tool]} | median)
+    m=${m%.*}
+    mbs=$(awk -v mb="$mb" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", mb / s; else print "inf" }')
+    vs=""
+    if [ "$tool" = outsider ] && [ -n "$peer_s" ]; then
+      vs=$(awk -v p="$peer_s" -v s="$s" 'BEGIN { if (s > 0) printf "%.2fx", p / s }')
+    fi
+    row "$label" "$tool" "$mbs" "$s" "$((m / 1024)) MB" "$vs"
+  done
+  unset secs rss
 done
