@@ -6,7 +6,8 @@
 #   SIZE=256MB RUNS=5 BIG= bench/run.sh
 #   FORMATS="jsonl purview-csv" bench/run.sh
 #
-# Each input also gets a ceiling row: cat (or gzip -dc) alone, timed the same way.
+# Each input also gets a ceiling row: bench/ceiling (read, or read and inflate, and
+# nothing else), timed the same way; gzip inputs also GNU gzip -dc.
 #
 # Inputs are generated once into bench/out/ (by 'outsider generate', seeded) and
 # reused. The peer is copied to a temporary folder and installed with npm; set
@@ -23,6 +24,7 @@ OUT=bench/out
 mkdir -p "$OUT"
 
 go build -o "$OUT/outsider" ./cmd/outsider
+go build -o "$OUT/ceiling" ./bench/ceiling
 
 peer_dir=""
 if [ "$PEER" = 1 ] && [ -d ../shared/bench/duckdb-peer ] && command -v npm >/dev/null; then
@@ -86,10 +88,12 @@ for cell in $cells; do
   tools=("outsider")
   # The peer reads neither gzip nor (in reasonable time) the larger file.
   [ -n "$peer_dir" ] && [[ "$fmt" != *.gz ]] && [ "$size" = "$SIZE" ] && tools+=("duckdb-peer")
-  # The ceiling, in the same run: reading the file and nothing else (cat to
-  # /dev/null is the kernel's copy out of the page cache; gzip -dc adds
-  # single-stream inflation, which no reader can split across cores).
-  if [[ "$f" == *.gz ]]; then tools+=("gzip -dc"); else tools+=("cat"); fi
+  # The ceiling, in the same run: bench/ceiling reads the file as outsider's
+  # reader does (and inflates a .gz with the same library) and nothing else.
+  # For gzip, GNU gzip -dc too: single-stream inflation, which no reader can
+  # split across cores, is the limit there.
+  tools+=("ceiling")
+  [[ "$f" == *.gz ]] && tools+=("gzip -dc")
   # Runs are interleaved (each round runs every tool once) so that a slow
   # spell of a shared machine does not land on one tool only.
   declare -A secs=() rss=()
@@ -97,7 +101,7 @@ for cell in $cells; do
     for tool in "${tools[@]}"; do
       case "$tool" in
       outsider) read -r s m < <(measure "$OUT/outsider" triage --format json --quiet "$f") ;;
-      cat) read -r s m < <(measure cat "$f") ;;
+      ceiling) read -r s m < <(measure "$OUT/ceiling" "$f") ;;
       "gzip -dc") read -r s m < <(measure gzip -dc "$f") ;;
       *) read -r s m < <(measure node "$peer_dir/triage_duckdb.mjs" "$f") ;;
       esac
