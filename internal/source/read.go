@@ -14,9 +14,13 @@ const (
 	// a larger "record" is corrupt or hostile and is skipped with a problem.
 	DefaultMaxRecordBytes = 8 << 20
 	// DefaultBatchBytes is the amount of record text handed to one worker at
-	// a time: large enough to amortise channel traffic, small enough that
-	// 2×workers batches in flight stay a few MB.
-	DefaultBatchBytes = 1 << 20
+	// a time: large enough to amortise channel traffic, small enough to
+	// stay in a core's cache while it is decoded, so the stream of records
+	// evicts less of the aggregates the worker updates for each one
+	// (1 GB JSON Lines, 2 workers, 3 runs each: 128 KiB 1.17–1.21 s,
+	// 256 KiB 1.10–1.16 s, 1 MiB 1.20–1.24 s, 4 MiB 1.26–1.32 s; and
+	// 12 MB less peak memory than 1 MiB).
+	DefaultBatchBytes = 256 << 10
 	// MaxDepth caps JSON nesting during framing and decoding.
 	MaxDepth = 512
 )
