@@ -96,9 +96,14 @@ func (s *slot) ref() ref {
 	}
 }
 
-// topK keeps the k earliest records, sorted.
+// topK keeps the k earliest records, sorted. The slots stay where they
+// were first stored and order lists them earliest first: making room for
+// a record moves a few int32s, not k slots of a hundred bytes each. That
+// is the common case for newest-first exports (the Purview portal's),
+// where every record is the earliest seen so far.
 type topK struct {
 	items []slot
+	order []int32 // indexes into items, earliest first
 	// last is the time of the last kept record: most records are turned
 	// away by it alone, and reading it here rather than in items saves a
 	// cache miss per record (aggregation is memory-bound: a 4 GB export
@@ -106,42 +111,53 @@ type topK struct {
 	last int64
 }
 
+// at returns the i-th earliest kept record.
+func (t *topK) at(i int) *slot { return &t.items[t.order[i]] }
+
+// settle records the time of the last kept record.
+func (t *topK) settle() { t.last = t.at(len(t.order) - 1).time }
+
 // wants reports whether a record would enter the list, before anything is
 // copied.
 func (t *topK) wants(k int, ev *audit.Event, file int32, line int64) bool {
-	if len(t.items) < k {
+	if len(t.order) < k {
 		return true
 	}
 	if ev.Time != t.last { // the usual case, decided without a call
 		return ev.Time < t.last
 	}
-	return t.items[len(t.items)-1].less(ev.Time, ev.ID, file, line)
+	return t.at(len(t.order)-1).less(ev.Time, ev.ID, file, line)
 }
 
 // place makes room for a record at its sorted position and returns the
 // slot to fill: a new one while the list is short, else the evicted last
 // one, whose buffer is reused.
 func (t *topK) place(k int, time int64, id []byte, file int32, line int64) *slot {
-	// Binary search for the first kept record that is not before this one.
-	lo, hi := 0, len(t.items)
+	// The position: the first kept record that is not before this one. A
+	// record earlier than all (newest-first input) needs one comparison.
+	lo, hi := 0, len(t.order)
+	if hi > 0 && t.at(0).less(time, id, file, line) {
+		hi = 0
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if t.items[m].less(time, id, file, line) {
+		if t.at(m).less(time, id, file, line) {
 			hi = m
 		} else {
 			lo = m + 1
 		}
 	}
 	i := lo
-	if len(t.items) < k {
+	if len(t.order) < k {
 		t.items = append(t.items, slot{})
+		t.order = append(t.order, int32(len(t.items)-1))
 	} else if i >= k {
 		return nil
 	}
-	spare := t.items[len(t.items)-1]
-	copy(t.items[i+1:], t.items[i:len(t.items)-1])
-	t.items[i] = spare
-	return &t.items[i]
+	spare := t.order[len(t.order)-1]
+	copy(t.order[i+1:], t.order[i:len(t.order)-1])
+	t.order[i] = spare
+	return &t.items[spare]
 }
 
 // offer keeps the record if it is among the k earliest. object and target
@@ -162,13 +178,13 @@ func (t *topK) offer(k int, op string, ev *audit.Event, file int32, line int64, 
 	}
 	s.buf = append(append(append(append(s.buf[:0], ev.ID...), ev.UserID...), object...), target...)
 	s.nID, s.nUser, s.nObj = len(ev.ID), len(ev.UserID), len(object)
-	t.last = t.items[len(t.items)-1].time
+	t.settle()
 }
 
 // merge folds o's records into t.
 func (t *topK) merge(k int, o *topK) {
-	for i := range o.items {
-		src := &o.items[i]
+	for i := range o.order {
+		src := o.at(i)
 		s := t.place(k, src.time, src.id(), src.file, src.line)
 		if s == nil {
 			continue
@@ -176,24 +192,24 @@ func (t *topK) merge(k int, o *topK) {
 		buf := append(s.buf[:0], src.buf...)
 		*s = *src
 		s.buf = buf
-		t.last = t.items[len(t.items)-1].time
+		t.settle()
 	}
 }
 
 // refs materialises the kept records, earliest first.
 func (t *topK) refs() []ref {
-	out := make([]ref, len(t.items))
-	for i := range t.items {
-		out[i] = t.items[i].ref()
+	out := make([]ref, len(t.order))
+	for i := range t.order {
+		out[i] = t.at(i).ref()
 	}
 	return out
 }
 
 // first returns the earliest kept record, or nil.
 func (t *topK) first() *ref {
-	if len(t.items) == 0 {
+	if len(t.order) == 0 {
 		return nil
 	}
-	r := t.items[0].ref()
+	r := t.at(0).ref()
 	return &r
 }

@@ -319,9 +319,9 @@ func (j *judge) collect(u *userStats) *sets {
 		s.firstNonAccess = earlier(s.firstNonAccess, b.firstNonAccess.first())
 		s.firstU = earlier(s.firstU, b.evNon.first())
 		if b.kind == audit.UserAnonymous && b.anonUsed > 0 {
-			for i := range b.evNon.items {
-				if b.evNon.items[i].op == "AnonymousLinkUsed" {
-					r := b.evNon.items[i].ref()
+			for i := range b.evNon.order {
+				if b.evNon.at(i).op == "AnonymousLinkUsed" {
+					r := b.evNon.at(i).ref()
 					s.firstAnonUsed = earlier(s.firstAnonUsed, &r)
 					break
 				}

@@ -300,7 +300,7 @@ func (t *topK) put(k int, r *Ref) {
 	s.time, s.file, s.line, s.op, s.ip = r.Time, int32(r.File), r.Line, r.Op, r.IP
 	s.buf = append(append(append(append(s.buf[:0], r.ID...), r.User...), r.Object...), r.Target...)
 	s.nID, s.nUser, s.nObj = len(r.ID), len(r.User), len(r.Object)
-	t.last = t.items[len(t.items)-1].time
+	t.settle()
 }
 
 func (t *topK) putAll(k int, refs []Ref) {
