@@ -32,6 +32,20 @@ type Decoder struct {
 	// envelope fallbacks, used when the inner record lacks them
 	envID   []byte
 	envTime []byte
+	// masks are the bitmaps of the record being decoded, reused.
+	masks masks
+	// noMasks makes the decoder search strings byte by byte, as it did
+	// before the bitmaps: the reference the fuzz test holds them to.
+	noMasks bool
+}
+
+// scanner returns a scanner over data, with its bitmaps unless noMasks.
+func (d *Decoder) scanner(data []byte) scanner {
+	if d.noMasks {
+		return scanner{data: data}
+	}
+	d.masks.build(data)
+	return scanner{data: data, m: &d.masks}
 }
 
 // Decode fills ev from one record: a UAL record object, or an envelope
@@ -51,7 +65,7 @@ func (d *Decoder) Decode(data []byte, ev *Event) error {
 func (d *Decoder) DecodeKeep(data []byte, ev *Event) error {
 	ev.Reset()
 	d.envID, d.envTime = nil, nil
-	s := scanner{data: data}
+	s := d.scanner(data)
 	inner, err := d.object(&s, ev, 0)
 	if err != nil {
 		return err
@@ -63,7 +77,8 @@ func (d *Decoder) DecodeKeep(data []byte, ev *Event) error {
 	envID, envTime := d.envID, d.envTime
 	if inner != nil {
 		ev.Reset()
-		is := scanner{data: inner}
+		// The outer scanner is done with the bitmaps.
+		is := d.scanner(inner)
 		if _, err := d.object(&is, ev, 1); err != nil {
 			return fmt.Errorf("AuditData: %w", err)
 		}
@@ -393,15 +408,23 @@ func (d *Decoder) key(s *scanner) ([]byte, error) {
 		return nil, decodeErr("expected a field name at byte %d, found %s", s.i, s.what())
 	}
 	// Field names are short and never escaped in practice: a plain loop
-	// beats two IndexByte calls. Anything unusual takes the general path.
+	// (without bitmaps) beats two IndexByte calls. Anything unusual takes
+	// the general path.
 	var k []byte
-	for j := s.i + 1; j < len(data) && j-s.i < 48; j++ {
-		if c := data[j]; c == '"' {
-			k = data[s.i+1 : j]
-			s.i = j + 1
-			break
-		} else if c == '\\' {
-			break
+	if s.m != nil {
+		if q := s.m.next(s.i + 1); q >= 0 && data[q] == '"' {
+			k = data[s.i+1 : q]
+			s.i = q + 1
+		}
+	} else {
+		for j := s.i + 1; j < len(data) && j-s.i < 48; j++ {
+			if c := data[j]; c == '"' {
+				k = data[s.i+1 : j]
+				s.i = j + 1
+				break
+			} else if c == '\\' {
+				break
+			}
 		}
 	}
 	if k == nil {
@@ -515,6 +538,18 @@ func (d *Decoder) intValue(s *scanner) (int, error) {
 // are returned as a view of the input; others are unescaped into the arena.
 func (d *Decoder) str(s *scanner) ([]byte, error) {
 	start := s.i + 1
+	if s.m != nil {
+		q := s.m.next(start)
+		if q < 0 {
+			return nil, decodeErr("unterminated string")
+		}
+		if s.data[q] == '"' {
+			s.i = q + 1
+			return s.data[start:q], nil
+		}
+		// An escape: the general path, which reports a string that never
+		// closes as such before looking at its escapes.
+	}
 	rest := s.data[start:]
 	q := bytes.IndexByte(rest, '"')
 	if q < 0 {
@@ -619,6 +654,8 @@ func hex4(b []byte, i int) (rune, bool) {
 type scanner struct {
 	data []byte
 	i    int
+	// m, when set, holds data's quote and backslash bitmaps (see masks).
+	m *masks
 }
 
 func (s *scanner) ws() {
@@ -701,8 +738,15 @@ func (s *scanner) skip(d *Decoder) error {
 	for i < len(data) {
 		c := data[i]
 		if !structural[c] {
-			i++
-			continue
+			if s.m == nil {
+				i++
+				continue
+			}
+			// Straight to the next quote or bracket.
+			if i = s.m.nextStructural(i); i < 0 {
+				break
+			}
+			c = data[i]
 		}
 		switch c {
 		case '"':
@@ -740,6 +784,16 @@ func (s *scanner) skip(d *Decoder) error {
 
 func (s *scanner) skipString() error {
 	i := s.i + 1
+	if s.m != nil {
+		q := s.m.next(i)
+		if q < 0 {
+			return decodeErr("unterminated string")
+		}
+		if s.data[q] == '"' {
+			s.i = q + 1
+			return nil
+		}
+	}
 	for {
 		q := bytes.IndexByte(s.data[i:], '"')
 		if q < 0 {

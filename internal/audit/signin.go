@@ -342,7 +342,9 @@ func (d *Decoder) DecodeSignIn(data []byte, ev *Event) error {
 func (d *Decoder) DecodeSignInKeep(data []byte, ev *Event) error {
 	ev.Reset()
 	st := signInState{interactive: -1}
-	s := scanner{data: data}
+	// Nested JSON text (signInJSONText) gets its own scanner without
+	// bitmaps, so these stay valid for the whole record.
+	s := d.scanner(data)
 	if err := d.signInObject(&s, ev, &st, 0); err != nil {
 		return err
 	}

@@ -1,0 +1,82 @@
+package audit
+
+import "math/bits"
+
+// The decoder finds the end of every string it reads or skips: the first
+// quote, unless a backslash comes before it. Searching with
+// bytes.IndexByte (twice: the quote, then a backslash before it) paid a
+// call and a vector set-up per string, a few dozen per record, most of
+// them short. Instead a record's quotes and backslashes are found once, up
+// front, as one bitmap (bit j of word w is byte 64w+j), 64 bytes at a time
+// with SSE2 on amd64 (masks_amd64.s); a string's end is then a
+// TrailingZeros away, and the byte found tells quote from backslash. A
+// second bitmap, of quotes and brackets, lets a skipped container be
+// crossed from one of those to the next instead of byte by byte.
+// BenchmarkDecodeMix: 1.04 GiB/s before, see the README for after.
+
+// masks holds a record's bitmaps: b of quotes and backslashes, c of
+// quotes and brackets (what skipping a container must look at).
+type masks struct {
+	b, c []uint64
+}
+
+// build computes the bitmaps of data, reusing m's memory.
+func (m *masks) build(data []byte) {
+	n := (len(data) + 63) / 64
+	if cap(m.b) < n {
+		m.b, m.c = make([]uint64, n, n+n/4), make([]uint64, n, n+n/4)
+	}
+	m.b, m.c = m.b[:n], m.c[:n]
+	full := len(data) / 64
+	if full > 0 {
+		maskBlocks(data[:full*64], m.b[:full], m.c[:full])
+	}
+	if full < n {
+		// The tail, padded to a block.
+		var last [64]byte
+		copy(last[:], data[full*64:])
+		maskBlocks(last[:], m.b[full:], m.c[full:])
+	}
+}
+
+// maskBlocksGo is the portable maskBlocks.
+func maskBlocksGo(data []byte, b, c []uint64) {
+	for w := range b {
+		var bw, cw uint64
+		for j, x := range data[w*64 : w*64+64] {
+			switch x {
+			case '"':
+				bw |= 1 << j
+				cw |= 1 << j
+			case '\\':
+				bw |= 1 << j
+			case '{', '}', '[', ']':
+				cw |= 1 << j
+			}
+		}
+		b[w], c[w] = bw, cw
+	}
+}
+
+// next returns the index of the first '"' or '\\' at or after i, or -1.
+func (m *masks) next(i int) int { return nextIn(m.b, i) }
+
+// nextStructural returns the index of the first quote or bracket at or
+// after i, or -1.
+func (m *masks) nextStructural(i int) int { return nextIn(m.c, i) }
+
+func nextIn(bm []uint64, i int) int {
+	w := i >> 6
+	if w >= len(bm) {
+		return -1
+	}
+	b := bm[w] & (^uint64(0) << (i & 63))
+	for b == 0 {
+		w++
+		if w >= len(bm) {
+			return -1
+		}
+		b = bm[w]
+	}
+	return w<<6 + bits.TrailingZeros64(b)
+}

@@ -1,0 +1,109 @@
+#include "textflag.h"
+
+// func maskBlocksSSE2(data *byte, blocks int, b, c *uint64)
+// For each 64-byte block, 16 bytes at a time: b gets the bytes equal to
+// '"' or '\', c those equal to '"' or to '{' '[' (0x7B, 0x5B) or '}' ']'
+// (0x7D, 0x5D), found as x|0x20 == 0x7B or 0x7D; PMOVMSKB gathers each
+// comparison's bytes into 16 bits, four of which make a word.
+TEXT ·maskBlocksSSE2(SB), NOSPLIT, $0-32
+	MOVQ data+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	TESTQ CX, CX
+	JZ   done
+	MOVQ $0x2222222222222222, AX
+	MOVQ AX, X6
+	PUNPCKLQDQ X6, X6
+	MOVQ $0x5c5c5c5c5c5c5c5c, AX
+	MOVQ AX, X7
+	PUNPCKLQDQ X7, X7
+	MOVQ $0x2020202020202020, AX
+	MOVQ AX, X8
+	PUNPCKLQDQ X8, X8
+	MOVQ $0x7b7b7b7b7b7b7b7b, AX
+	MOVQ AX, X9
+	PUNPCKLQDQ X9, X9
+	MOVQ $0x7d7d7d7d7d7d7d7d, AX
+	MOVQ AX, X10
+	PUNPCKLQDQ X10, X10
+
+loop:
+	MOVOU 0(SI), X0
+	MOVO  X0, X1
+	MOVO  X0, X2
+	PCMPEQB X6, X0
+	PCMPEQB X7, X1
+	POR   X8, X2
+	MOVO  X2, X3
+	PCMPEQB X9, X2
+	PCMPEQB X10, X3
+	POR   X0, X1
+	POR   X3, X2
+	POR   X0, X2
+	PMOVMSKB X1, AX
+	PMOVMSKB X2, R10
+	MOVOU 16(SI), X0
+	MOVO  X0, X1
+	MOVO  X0, X2
+	PCMPEQB X6, X0
+	PCMPEQB X7, X1
+	POR   X8, X2
+	MOVO  X2, X3
+	PCMPEQB X9, X2
+	PCMPEQB X10, X3
+	POR   X0, X1
+	POR   X3, X2
+	POR   X0, X2
+	PMOVMSKB X1, BX
+	PMOVMSKB X2, R11
+	MOVOU 32(SI), X0
+	MOVO  X0, X1
+	MOVO  X0, X2
+	PCMPEQB X6, X0
+	PCMPEQB X7, X1
+	POR   X8, X2
+	MOVO  X2, X3
+	PCMPEQB X9, X2
+	PCMPEQB X10, X3
+	POR   X0, X1
+	POR   X3, X2
+	POR   X0, X2
+	PMOVMSKB X1, R8
+	PMOVMSKB X2, R12
+	MOVOU 48(SI), X0
+	MOVO  X0, X1
+	MOVO  X0, X2
+	PCMPEQB X6, X0
+	PCMPEQB X7, X1
+	POR   X8, X2
+	MOVO  X2, X3
+	PCMPEQB X9, X2
+	PCMPEQB X10, X3
+	POR   X0, X1
+	POR   X3, X2
+	POR   X0, X2
+	PMOVMSKB X1, R9
+	PMOVMSKB X2, R13
+	SHLQ $16, BX
+	SHLQ $32, R8
+	SHLQ $48, R9
+	ORQ  BX, AX
+	ORQ  R8, AX
+	ORQ  R9, AX
+	MOVQ AX, (DI)
+	SHLQ $16, R11
+	SHLQ $32, R12
+	SHLQ $48, R13
+	ORQ  R11, R10
+	ORQ  R12, R10
+	ORQ  R13, R10
+	MOVQ R10, (DX)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	ADDQ $8, DX
+	DECQ CX
+	JNZ  loop
+
+done:
+	RET
