@@ -132,7 +132,7 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	workers := fs.Int("workers", 0, "decoding workers (default: one per CPU)")
 	quiet := fs.Bool("quiet", false, "do not list input problems on stderr (the report still counts them)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for reporting slowness)")
-	memprofile := fs.String("memprofile", "", "write a heap profile, taken when the triage is done, to this file (for reporting memory use)")
+	memprofile := fs.String("memprofile", "", "write a heap profile, taken when every input has been read (the run's peak), to this file (for reporting memory use)")
 	dirFile := fs.String("directory", "", "our directory snapshot: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
 	var geoip listFlag
 	fs.Var(&geoip, "geoip", "a MaxMind database (.mmdb: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
@@ -243,6 +243,14 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		stopProgress = progress.Start(ios.ErrOut, counters, inputSize(paths), 200*time.Millisecond)
 		defer stopProgress()
 	}
+	// --memprofile profiles the heap when it is largest: every input read,
+	// the aggregates not yet merged (after the run they are gone, and a
+	// profile would show nothing of what the run needed).
+	var memErr error
+	var atPeak func()
+	if o.MemProfile != "" {
+		atPeak = func() { memErr = writeHeapProfile(o.MemProfile) }
+	}
 	rep, err := triage.Run(ctx, paths, triage.Options{
 		Progress:    counters,
 		Tenants:     o.Tenants,
@@ -254,13 +262,12 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		Workers:     o.Workers,
 		Source:      source.Options{Format: o.InputFormat, Stdin: ios.In},
 		Directory:   dir, DirectoryPath: o.Directory,
-		GeoIP: geo,
+		GeoIP:  geo,
+		AtPeak: atPeak,
 	})
 	stopProgress() // the final line, before problems and the report
-	if o.MemProfile != "" && err == nil {
-		if perr := writeHeapProfile(o.MemProfile); perr != nil {
-			return fmt.Errorf("--memprofile: %w", perr)
-		}
+	if err == nil && memErr != nil {
+		err = fmt.Errorf("--memprofile: %w", memErr)
 	}
 	if err != nil {
 		return err

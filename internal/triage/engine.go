@@ -62,6 +62,10 @@ type Options struct {
 	// OnProblem, if set, is called for every problem as it is found
 	// (from several goroutines, serialised by the engine).
 	OnProblem func(source.Problem)
+	// AtPeak, if set, is called once every input has been read, before
+	// the workers' aggregates are merged and the deduplication set freed:
+	// when the run holds the most memory (--memprofile profiles it there).
+	AtPeak func()
 }
 
 // seqBatch is a batch with its place in input order.
@@ -345,6 +349,9 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	inputs, readErr := source.Read(ctx, paths, srcOpts, emit, report)
 	close(batches)
 	wg.Wait()
+	if opts.AtPeak != nil {
+		opts.AtPeak()
+	}
 	seen.seen.release() // every record has been checked
 	if cause := context.Cause(ctx); cause != nil {
 		var se sinkError

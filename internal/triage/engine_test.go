@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/source"
 )
 
@@ -386,5 +387,23 @@ func TestConflictingDuplicates(t *testing.T) {
 				t.Fatalf("workers %d: kept %v (%d duplicates), want the first copies %v", workers, users, r.Input.Duplicates, want)
 			}
 		}
+	}
+}
+
+// TestAtPeak: the hook runs once, after every record has been read and
+// counted, before the report exists (--memprofile profiles the heap there).
+func TestAtPeak(t *testing.T) {
+	dir := t.TempDir()
+	a := signin(0, "pilar@fabrikam.com", fabrikam, "203.0.113.7", sharePointApp, true)
+	p := writeJSONL(t, dir, "a.jsonl", append([]rec{a}, members()...)...)
+	calls := 0
+	var read int64
+	counters := &progress.Counters{}
+	r := run(t, Options{AtPeak: func() { calls++; read = counters.Records.Load() }, Progress: counters}, p)
+	if calls != 1 {
+		t.Fatalf("AtPeak called %d times, want 1", calls)
+	}
+	if read != r.Input.Records {
+		t.Errorf("at the peak %d records were read, the report counts %d", read, r.Input.Records)
 	}
 }
