@@ -1,5 +1,5 @@
-// Command ceiling reads files the way outsider's reader does (1 MiB reads
-// into a reused buffer, one goroutine; a .gz file through the same
+// Command ceiling reads files the way outsider's reader does (reads of its
+// batch size into a reused buffer, one goroutine; a .gz file through the same
 // klauspost/compress inflater) and does nothing with the bytes. bench/run.sh
 // times it beside outsider: the throughput no triage of that input can
 // exceed on this machine with one reader.
@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/outsider-sec/outsider/internal/source"
 )
 
 func main() {
@@ -23,7 +25,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: ceiling FILE...")
 		os.Exit(2)
 	}
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, source.DefaultBatchBytes)
 	for _, path := range os.Args[1:] {
 		if err := read(path, buf); err != nil {
 			fmt.Fprintln(os.Stderr, "ceiling:", err)
