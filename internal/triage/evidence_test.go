@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -71,5 +72,34 @@ func TestTopKKeepsEarliest(t *testing.T) {
 		check(name, &tk)
 		left.merge(k, &right)
 		check(name+" merged", &left)
+	}
+}
+
+// TestAddUAKeepsSmallest: whatever the order and repeats, an account keeps
+// the maxUserAgents smallest distinct agents (the repeat shortcut
+// included).
+func TestAddUAKeepsSmallest(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for round := range 200 {
+		var u userStats
+		seen := map[string]bool{}
+		n := 1 + r.IntN(60)
+		for range 300 {
+			ua := fmt.Sprintf("agent-%02d", r.IntN(n))
+			if r.IntN(3) == 0 { // runs of one client, as real sign-ins come
+				for range r.IntN(5) {
+					u.addUA([]byte(ua))
+				}
+			}
+			u.addUA([]byte(ua))
+			seen[ua] = true
+		}
+		want := slices.Sorted(maps.Keys(seen))
+		if len(want) > maxUserAgents {
+			want = want[:maxUserAgents]
+		}
+		if !slices.Equal(u.uas, want) {
+			t.Fatalf("round %d: kept %q, want %q", round, u.uas, want)
+		}
 	}
 }
