@@ -51,18 +51,19 @@ input() {
   echo "$f"
 }
 
-# measure CMD... → "seconds maxrss_kb" for one run (output discarded).
+# measure CMD... → "seconds maxrss_kb cpu_seconds" for one run (output
+# discarded); CPU is user + system, all threads.
 measure() {
   local tf
   tf=$(mktemp)
-  /usr/bin/time -o "$tf" -f "%e %M" "$@" >/dev/null 2>/dev/null || true
-  tail -n 1 "$tf"
+  /usr/bin/time -o "$tf" -f "%e %M %U %S" "$@" >/dev/null 2>/dev/null || true
+  tail -n 1 "$tf" | awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}'
   rm -f "$tf"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
-row() { printf '| %-36s | %-12s | %9s | %9s | %9s | %7s |\n' "$@"; }
+row() { printf '| %-36s | %-12s | %9s | %9s | %8s | %9s | %7s |\n' "$@"; }
 
 echo
 echo "machine: $(nproc) CPUs, $(awk '/model name/ {sub(/.*: /,""); print; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB; go: $(go version | cut -d' ' -f3); $(date -u +%Y-%m-%d)"
@@ -70,8 +71,8 @@ peer_name="skipped"
 [ -n "$peer_dir" ] && peer_name="DuckDB via @duckdb/node-api $(cd "$peer_dir" && node -p 'require("@duckdb/node-api/package.json").version' 2>/dev/null)"
 echo "runs per cell: $RUNS (median); size: $SIZE; peer: $peer_name"
 echo
-row "input" "tool" "MB/s" "seconds" "peak RSS" "vs peer"
-row "------------------------------------" "------------" "---------" "---------" "---------" "-------"
+row "input" "tool" "MB/s" "seconds" "CPU s/GB" "peak RSS" "vs peer"
+row "------------------------------------" "------------" "---------" "---------" "--------" "---------" "-------"
 cells=""
 for fmt in $FORMATS; do cells="$cells $fmt:$SIZE"; done
 [ -n "$BIG" ] && cells="$cells jsonl:$BIG"
@@ -96,17 +97,18 @@ for cell in $cells; do
   [[ "$f" == *.gz ]] && tools+=("gzip -dc")
   # Runs are interleaved (each round runs every tool once) so that a slow
   # spell of a shared machine does not land on one tool only.
-  declare -A secs=() rss=()
+  declare -A secs=() rss=() cpu=()
   for _ in $(seq "$RUNS"); do
     for tool in "${tools[@]}"; do
       case "$tool" in
-      outsider) read -r s m < <(measure "$OUT/outsider" triage --format json --quiet "$f") ;;
-      ceiling) read -r s m < <(measure "$OUT/ceiling" "$f") ;;
-      "gzip -dc") read -r s m < <(measure gzip -dc "$f") ;;
-      *) read -r s m < <(measure node "$peer_dir/triage_duckdb.mjs" "$f") ;;
+      outsider) read -r s m c < <(measure "$OUT/outsider" triage --format json --quiet "$f") ;;
+      ceiling) read -r s m c < <(measure "$OUT/ceiling" "$f") ;;
+      "gzip -dc") read -r s m c < <(measure gzip -dc "$f") ;;
+      *) read -r s m c < <(measure node "$peer_dir/triage_duckdb.mjs" "$f") ;;
       esac
       secs[$tool]+="$s "
       rss[$tool]+="$m "
+      cpu[$tool]+="$c "
     done
   done
   peer_s=""
@@ -114,13 +116,15 @@ for cell in $cells; do
   for tool in "${tools[@]}"; do
     s=$(printf '%s\n' ${secs[$tool]} | median)
     m=$(printf '%s\n' ${rss[$tool]} | median)
+    c=$(printf '%s\n' ${cpu[$tool]} | median)
+    cpg=$(awk -v mb="$mb" -v c="$c" 'BEGIN { printf "%.2f", c * 1024 / mb }')
     m=${m%.*}
     mbs=$(awk -v mb="$mb" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", mb / s; else print "inf" }')
     vs=""
     if [ "$tool" = outsider ] && [ -n "$peer_s" ]; then
       vs=$(awk -v p="$peer_s" -v s="$s" 'BEGIN { if (s > 0) printf "%.2fx", p / s }')
     fi
-    row "$label" "$tool" "$mbs" "$s" "$((m / 1024)) MB" "$vs"
+    row "$label" "$tool" "$mbs" "$s" "$cpg" "$((m / 1024)) MB" "$vs"
   done
-  unset secs rss
+  unset secs rss cpu
 done
