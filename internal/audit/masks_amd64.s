@@ -1,15 +1,18 @@
 #include "textflag.h"
 
-// func maskBlocksSSE2(data *byte, blocks int, b, c *uint64)
+// func maskBlocksSSE2(data *byte, blocks int, b, c *uint64) uint32
 // For each 64-byte block, 16 bytes at a time: b gets the bytes equal to
 // '"' or '\', c those equal to '"' or to '{' '[' (0x7B, 0x5B) or '}' ']'
 // (0x7D, 0x5D), found as x|0x20 == 0x7B or 0x7D; PMOVMSKB gathers each
-// comparison's bytes into 16 bits, four of which make a word.
-TEXT ·maskBlocksSSE2(SB), NOSPLIT, $0-32
+// comparison's bytes into 16 bits, four of which make a word. X12 ORs all
+// the bytes together: its high bits, returned, say whether any byte is not
+// ASCII.
+TEXT ·maskBlocksSSE2(SB), NOSPLIT, $0-36
 	MOVQ data+0(FP), SI
 	MOVQ blocks+8(FP), CX
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
+	PXOR X12, X12
 	TESTQ CX, CX
 	JZ   done
 	MOVQ $0x2222222222222222, AX
@@ -30,6 +33,7 @@ TEXT ·maskBlocksSSE2(SB), NOSPLIT, $0-32
 
 loop:
 	MOVOU 0(SI), X0
+	POR   X0, X12
 	MOVO  X0, X1
 	MOVO  X0, X2
 	PCMPEQB X6, X0
@@ -44,6 +48,7 @@ loop:
 	PMOVMSKB X1, AX
 	PMOVMSKB X2, R10
 	MOVOU 16(SI), X0
+	POR   X0, X12
 	MOVO  X0, X1
 	MOVO  X0, X2
 	PCMPEQB X6, X0
@@ -58,6 +63,7 @@ loop:
 	PMOVMSKB X1, BX
 	PMOVMSKB X2, R11
 	MOVOU 32(SI), X0
+	POR   X0, X12
 	MOVO  X0, X1
 	MOVO  X0, X2
 	PCMPEQB X6, X0
@@ -72,6 +78,7 @@ loop:
 	PMOVMSKB X1, R8
 	PMOVMSKB X2, R12
 	MOVOU 48(SI), X0
+	POR   X0, X12
 	MOVO  X0, X1
 	MOVO  X0, X2
 	PCMPEQB X6, X0
@@ -106,4 +113,6 @@ loop:
 	JNZ  loop
 
 done:
+	PMOVMSKB X12, AX
+	MOVL AX, ret+32(FP)
 	RET

@@ -3,5 +3,6 @@
 package audit
 
 // maskBlocks sets b to the bitmap of quotes and backslashes in data, and c
-// to that of quotes and brackets.
-func maskBlocks(data []byte, b, c []uint64) { maskBlocksGo(data, b, c) }
+// to that of quotes and brackets. It reports whether any byte is 0x80 or
+// above.
+func maskBlocks(data []byte, b, c []uint64) (high bool) { return maskBlocksGo(data, b, c) }

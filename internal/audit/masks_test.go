@@ -29,6 +29,13 @@ func TestMasks(t *testing.T) {
 			if len(m.b) != (n+63)/64 {
 				t.Fatalf("len %d: %d words", n, len(m.b))
 			}
+			ascii := true
+			for _, c := range data {
+				ascii = ascii && c < 0x80
+			}
+			if m.ascii != ascii {
+				t.Fatalf("len %d: ascii = %v, want %v (%q)", n, m.ascii, ascii, data)
+			}
 			if full := n / 64; full > 0 {
 				gb, gc := make([]uint64, full), make([]uint64, full)
 				maskBlocksGo(data[:full*64], gb, gc)
@@ -76,9 +83,10 @@ func BenchmarkMasks(b *testing.B) {
 	}
 }
 
-// FuzzMasksSameResult: decoding with the bitmaps gives exactly what the
-// byte-by-byte search gives (the same event, the same error), for UAL
-// records and for sign-in records, whatever the input.
+// FuzzMasksSameResult: decoding with the bitmaps, built by the decoder or
+// by Prepare, gives exactly what the byte-by-byte search gives (the same
+// event, the same error), for UAL records and for sign-in records,
+// whatever the input; Prepare's verdict on UTF-8 is utf8.Valid's.
 func FuzzMasksSameResult(f *testing.F) {
 	for _, glob := range []string{"testdata/records/*.json", "testdata/signins/*.json"} {
 		files, _ := filepath.Glob(glob)
@@ -90,25 +98,63 @@ func FuzzMasksSameResult(f *testing.F) {
 	f.Add([]byte(`{"CreationTime":"2026-10-01T00:00:00","Id":"a\"b\\c\u00e9","X":[{"a":"]}\"["}],"UserId":"u"}`))
 	f.Add([]byte(`{"AuditData":"{\"CreationTime\":\"2026-10-01T00:00:00\",\"Id\":\"x\\\"y\"}"}`))
 	f.Add([]byte(`{"createdDateTime":"2026-10-06T09:14:03Z","status":{"errorCode":0},"x":[[{"]":"["}]]}`))
-	fast, slow := &Decoder{}, &Decoder{noMasks: true}
+	fast, slow, prep := &Decoder{}, &Decoder{noMasks: true}, &Decoder{}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if !utf8.Valid(data) {
+		// Prepare is the engine's UTF-8 check: it must agree with
+		// utf8.Valid on any input.
+		valid := utf8.Valid(data)
+		if got := prep.Prepare(data); got != valid {
+			t.Fatalf("Prepare = %v, utf8.Valid = %v", got, valid)
+		}
+		if !valid {
 			return // the engine rejects these before decoding
 		}
 		for _, signIn := range []bool{false, true} {
-			var a, b Event
-			var ea, eb error
+			var a, b, c Event
+			var ea, eb, ec error
 			if signIn {
 				ea, eb = fast.DecodeSignIn(data, &a), slow.DecodeSignIn(data, &b)
+				prep.Prepare(data)
+				ec = prep.DecodeSignIn(data, &c)
 			} else {
 				ea, eb = fast.Decode(data, &a), slow.Decode(data, &b)
+				prep.Prepare(data)
+				ec = prep.Decode(data, &c)
 			}
-			if fmt.Sprint(ea) != fmt.Sprint(eb) {
-				t.Fatalf("sign-in %v: error %v with bitmaps, %v without", signIn, ea, eb)
+			if fmt.Sprint(ea) != fmt.Sprint(eb) || fmt.Sprint(ec) != fmt.Sprint(eb) {
+				t.Fatalf("sign-in %v: error %v with bitmaps, %v prepared, %v without", signIn, ea, ec, eb)
 			}
-			if ea == nil && !reflect.DeepEqual(a, b) {
-				t.Fatalf("sign-in %v: events differ:\n%+v\n%+v", signIn, a, b)
+			if ea == nil && (!reflect.DeepEqual(a, b) || !reflect.DeepEqual(c, b)) {
+				t.Fatalf("sign-in %v: events differ:\n%+v\n%+v\n%+v", signIn, a, c, b)
 			}
 		}
 	})
+}
+
+// TestPrepareThenOtherData: bitmaps prepared for one record are not used
+// for another, even one decoded from the same buffer position.
+func TestPrepareThenOtherData(t *testing.T) {
+	a := []byte(`{"CreationTime":"2026-10-01T00:00:00","Id":"a","UserId":"x@y.z","Operation":"FileAccessed"}`)
+	b := []byte(`{"CreationTime":"2026-10-01T00:00:00","Operation":"FileAccessed","UserId":"b@c.d","Id":"b"}`)
+	var d Decoder
+	var ev Event
+	if !d.Prepare(a) {
+		t.Fatal("valid record refused")
+	}
+	if err := d.Decode(b, &ev); err != nil || string(ev.UserID) != "b@c.d" {
+		t.Fatalf("decoding other data after Prepare: %q %v", ev.UserID, err)
+	}
+	// Same buffer, new content, no Prepare: the bitmaps are rebuilt.
+	buf := append([]byte(nil), a...)
+	d.Prepare(buf)
+	if err := d.Decode(buf, &ev); err != nil || string(ev.UserID) != "x@y.z" {
+		t.Fatalf("%q %v", ev.UserID, err)
+	}
+	copy(buf, b[:len(buf)])
+	if err := d.Decode(buf[:len(b)], &ev); err != nil || string(ev.UserID) != "b@c.d" {
+		t.Fatalf("reused buffer: %q %v", ev.UserID, err)
+	}
+	if d.Prepare([]byte("{\"a\":\"\xff\"}")) {
+		t.Error("invalid UTF-8 accepted")
+	}
 }

@@ -275,8 +275,18 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 					} else {
 						js, scratch, err = b.JSON(i, scratch)
 					}
-					if err == nil && !utf8.Valid(js) {
-						err = errors.New("invalid UTF-8")
+					if err == nil {
+						// JSON records are validated by the decoder's first
+						// pass (Prepare), which the decode then reuses.
+						valid := false
+						if b.Header != nil {
+							valid = utf8.Valid(js)
+						} else {
+							valid = dec.Prepare(js)
+						}
+						if !valid {
+							err = errors.New("invalid UTF-8")
+						}
 					}
 					// Decode into the next free slot; it is kept only if
 					// the record passes the filters.
