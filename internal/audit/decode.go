@@ -601,8 +601,14 @@ func (d *Decoder) unescape(s *scanner) ([]byte, error) {
 			return d.arena[start:], nil
 		case c != '\\':
 			j := i + 1
-			for j < len(data) && data[j] != '"' && data[j] != '\\' {
-				j++
+			if s.m != nil {
+				if j = s.m.next(j); j < 0 {
+					j = len(data)
+				}
+			} else {
+				for j < len(data) && data[j] != '"' && data[j] != '\\' {
+					j++
+				}
 			}
 			d.arena = append(d.arena, data[i:j]...)
 			i = j
