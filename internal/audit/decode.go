@@ -160,9 +160,21 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 			s.i++
 			s.ws()
 		}
-		key, err := d.key(s)
-		if err != nil {
-			return nil, err
+		// The common case inline (a plain name, then ':'); d.key handles
+		// the rest and the errors.
+		var key []byte
+		var err error
+		if s.m != nil && s.i < len(s.data) && s.data[s.i] == '"' {
+			if q := s.m.next(s.i + 1); q >= 0 && s.data[q] == '"' && q+1 < len(s.data) && s.data[q+1] == ':' {
+				key = s.data[s.i+1 : q]
+				s.i = q + 2
+				s.ws()
+			}
+		}
+		if key == nil {
+			if key, err = d.key(s); err != nil {
+				return nil, err
+			}
 		}
 		switch string(key) {
 		case "Id":
