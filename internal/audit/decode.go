@@ -519,14 +519,12 @@ func (d *Decoder) lowerString(s *scanner) ([]byte, error) {
 	if err != nil || b == nil {
 		return b, err
 	}
-	for _, c := range b {
-		if ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
-			start := len(d.arena)
-			d.arena = appendLower(d.arena, b)
-			return d.arena[start:], nil
-		}
+	if isLower(b) {
+		return b, nil
 	}
-	return b, nil
+	start := len(d.arena)
+	d.arena = appendLower(d.arena, b)
+	return d.arena[start:], nil
 }
 
 // scalarText reads a string or a number as text (ErrorNumber is a string

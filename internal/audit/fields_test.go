@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"testing"
 	"time"
 )
@@ -155,4 +156,34 @@ func TestCategorize(t *testing.T) {
 			t.Errorf("%+v: got %05b, want %05b", c, got, c.want)
 		}
 	}
+}
+
+// FuzzLower: the word-at-a-time lowering and its check agree with a byte
+// loop (ASCII) and bytes.ToLower (the rest), on any input.
+func FuzzLower(f *testing.F) {
+	for _, s := range []string{"", "ABCDEFGH", "Alice@Fabrikam.COM", "@[`{AZaz", "71FAFC2A-F5B7-42C6-9867-A8F36DAE0300", "ÉCOLE@x.fr", "abcdefghIJKLMNOP\x80"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := make([]byte, 0, len(b))
+		lower := true
+		for i, c := range b {
+			if c >= 0x80 {
+				want = append(want, bytes.ToLower(b[i:])...)
+				lower = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+				lower = false
+			}
+			want = append(want, c)
+		}
+		if got := appendLower([]byte("x"), b); string(got) != "x"+string(want) {
+			t.Fatalf("appendLower(%q) = %q, want %q", b, got[1:], want)
+		}
+		if isLower(b) != lower {
+			t.Fatalf("isLower(%q) = %v, want %v", b, !lower, lower)
+		}
+	})
 }

@@ -979,14 +979,12 @@ func isDigits(b []byte) bool {
 
 // lowerBytes lower-cases b into the arena unless it is lower-case already.
 func (d *Decoder) lowerBytes(b []byte) []byte {
-	for _, c := range b {
-		if ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
-			start := len(d.arena)
-			d.arena = appendLower(d.arena, b)
-			return d.arena[start:]
-		}
+	if isLower(b) {
+		return b
 	}
-	return b
+	start := len(d.arena)
+	d.arena = appendLower(d.arena, b)
+	return d.arena[start:]
 }
 
 // token lower-cases an enum value and drops spaces, hyphens and

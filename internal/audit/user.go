@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -66,10 +67,19 @@ func Canonical(raw []byte, arena []byte) (user []byte, kind UserKind, newArena [
 	return u, kind, arena
 }
 
-// appendLower appends b lower-cased. ASCII is lowered byte by byte (the
-// common case, no allocation); other runes go through unicode rules.
+// appendLower appends b lower-cased. ASCII is lowered eight bytes at a
+// time (the common case, no allocation); other runes go through unicode
+// rules.
 func appendLower(dst, b []byte) []byte {
-	for i := 0; i < len(b); i++ {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if w&swarHigh != 0 {
+			break // not ASCII: the general path from here
+		}
+		dst = binary.LittleEndian.AppendUint64(dst, w|upperBytes(w)>>2)
+	}
+	for ; i < len(b); i++ {
 		c := b[i]
 		if c >= utf8.RuneSelf {
 			return append(dst, bytes.ToLower(b[i:])...)
@@ -80,6 +90,35 @@ func appendLower(dst, b []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// isLower reports whether b is ASCII without capitals, i.e. already what
+// appendLower would make of it; eight bytes at a time.
+func isLower(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if w&swarHigh != 0 || upperBytes(w) != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+const swarHigh = 0x8080808080808080
+
+// upperBytes has the high bit set in each byte of w that is 'A'-'Z'; w
+// must be ASCII (no high bits), so that adding to a byte never carries
+// into the next.
+func upperBytes(w uint64) uint64 {
+	ge := w + 0x3f3f3f3f3f3f3f3f // high bit: byte >= 'A' (0x41)
+	gt := w + 0x2525252525252525 // high bit: byte > 'Z' (0x5a)
+	return ge &^ gt & swarHigh
 }
 
 // Domain returns the part of a canonical user after the last '@', or nil.
