@@ -28,21 +28,20 @@ var hexVal = func() (t [256]byte) {
 	return t
 }()
 
+// guidHexAt is where each byte's two hex digits start in a GUID's text.
+var guidHexAt = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
 // makeKey parses a GUID Id in one pass (it runs once per record), or
 // hashes anything else.
 func makeKey(id []byte) idKey {
 	var k idKey
 	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
-		j, bad := 0, byte(0)
-		for i := 0; i < 36; i += 2 {
-			if i == 8 || i == 13 || i == 18 || i == 23 {
-				i--
-				continue
-			}
-			hi, lo := hexVal[id[i]], hexVal[id[i+1]]
+		id := (*[36]byte)(id) // one length check for all the reads below
+		bad := byte(0)
+		for j, p := range guidHexAt {
+			hi, lo := hexVal[id[p]], hexVal[id[p+1]]
 			bad |= hi | lo
 			k[j] = hi<<4 | lo
-			j++
 		}
 		if bad&0xf0 == 0 {
 			return k

@@ -1,7 +1,9 @@
 package triage
 
 import (
+	"encoding/hex"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/audit"
@@ -107,6 +109,34 @@ func TestSameSigninAcrossLogs(t *testing.T) {
 			if got := d.check(&k, ev); got != tc.want[i] {
 				t.Errorf("%s: record %d: fate %d, want %d", tc.name, i, got, tc.want[i])
 			}
+		}
+	}
+}
+
+// TestMakeKeyRandomGUIDs: any GUID, in either case, is its own 16 bytes;
+// one bad digit anywhere makes it a hashed key instead.
+func TestMakeKeyRandomGUIDs(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 20000 {
+		var want idKey
+		for i := range want {
+			want[i] = byte(r.IntN(256))
+		}
+		h := hex.EncodeToString(want[:])
+		if r.IntN(2) == 0 {
+			h = strings.ToUpper(h)
+		}
+		id := []byte(h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
+		if got := makeKey(id); got != want {
+			t.Fatalf("makeKey(%s) = %x", id, got)
+		}
+		p := r.IntN(36)
+		if id[p] == '-' {
+			continue
+		}
+		id[p] = "gG/:@`"[r.IntN(6)]
+		if got := makeKey(id); got == want {
+			t.Fatalf("makeKey(%s) read a bad digit as a GUID", id)
 		}
 	}
 }
