@@ -1,5 +1,25 @@
 #include "textflag.h"
 
+// CHUNK classifies the 16 bytes at off(SI): rb gets the quote|backslash
+// mask, rc the quote|bracket mask; X12 accumulates the bytes themselves.
+#define CHUNK(off, rb, rc) \
+	MOVOU off(SI), X0 \
+	POR   X0, X12 \
+	MOVO  X0, X1 \
+	MOVO  X0, X2 \
+	PCMPEQB X6, X0 \
+	PCMPEQB X7, X1 \
+	POR   X8, X2 \
+	MOVO  X2, X3 \
+	PCMPEQB X9, X2 \
+	PCMPEQB X10, X3 \
+	POR   X0, X1 \
+	POR   X3, X2 \
+	POR   X0, X2 \
+	PMOVMSKB X1, rb \
+	PMOVMSKB X2, rc
+
+
 // func maskBlocksSSE2(data *byte, blocks int, b, c *uint64) uint32
 // For each 64-byte block, 16 bytes at a time: b gets the bytes equal to
 // '"' or '\', c those equal to '"' or to '{' '[' (0x7B, 0x5B) or '}' ']'
@@ -32,66 +52,10 @@ TEXT ·maskBlocksSSE2(SB), NOSPLIT, $0-36
 	PUNPCKLQDQ X10, X10
 
 loop:
-	MOVOU 0(SI), X0
-	POR   X0, X12
-	MOVO  X0, X1
-	MOVO  X0, X2
-	PCMPEQB X6, X0
-	PCMPEQB X7, X1
-	POR   X8, X2
-	MOVO  X2, X3
-	PCMPEQB X9, X2
-	PCMPEQB X10, X3
-	POR   X0, X1
-	POR   X3, X2
-	POR   X0, X2
-	PMOVMSKB X1, AX
-	PMOVMSKB X2, R10
-	MOVOU 16(SI), X0
-	POR   X0, X12
-	MOVO  X0, X1
-	MOVO  X0, X2
-	PCMPEQB X6, X0
-	PCMPEQB X7, X1
-	POR   X8, X2
-	MOVO  X2, X3
-	PCMPEQB X9, X2
-	PCMPEQB X10, X3
-	POR   X0, X1
-	POR   X3, X2
-	POR   X0, X2
-	PMOVMSKB X1, BX
-	PMOVMSKB X2, R11
-	MOVOU 32(SI), X0
-	POR   X0, X12
-	MOVO  X0, X1
-	MOVO  X0, X2
-	PCMPEQB X6, X0
-	PCMPEQB X7, X1
-	POR   X8, X2
-	MOVO  X2, X3
-	PCMPEQB X9, X2
-	PCMPEQB X10, X3
-	POR   X0, X1
-	POR   X3, X2
-	POR   X0, X2
-	PMOVMSKB X1, R8
-	PMOVMSKB X2, R12
-	MOVOU 48(SI), X0
-	POR   X0, X12
-	MOVO  X0, X1
-	MOVO  X0, X2
-	PCMPEQB X6, X0
-	PCMPEQB X7, X1
-	POR   X8, X2
-	MOVO  X2, X3
-	PCMPEQB X9, X2
-	PCMPEQB X10, X3
-	POR   X0, X1
-	POR   X3, X2
-	POR   X0, X2
-	PMOVMSKB X1, R9
-	PMOVMSKB X2, R13
+	CHUNK(0, AX, R10)
+	CHUNK(16, BX, R11)
+	CHUNK(32, R8, R12)
+	CHUNK(48, R9, R13)
 	SHLQ $16, BX
 	SHLQ $32, R8
 	SHLQ $48, R9
