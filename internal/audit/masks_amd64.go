@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package audit
 
 // maskBlocks sets b to the bitmap of quotes and backslashes in data, and c

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // CHUNK classifies the 16 bytes at off(SI): rb gets the quote|backslash
