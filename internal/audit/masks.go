@@ -14,7 +14,8 @@ import "math/bits"
 // crossed from one of those to the next instead of byte by byte.
 // BenchmarkDecodeMix: 1.04 GiB/s before, see the README for after. The
 // same pass notes whether any byte is not ASCII: most records are pure
-// ASCII and then need no UTF-8 validation (see Decoder.Prepare).
+// ASCII and then need no UTF-8 validation (see Decoder.Prepare). The build
+// tag purego selects the portable Go pass on amd64 too; .ci/run tests both.
 
 // masks holds a record's bitmaps: b of quotes and backslashes, c of
 // quotes and brackets (what skipping a container must look at).
