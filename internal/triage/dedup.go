@@ -80,6 +80,9 @@ type dedup struct {
 	// aliasUnknown); both stay tiny: only sign-ins with no usable UserId.
 	unknownBy map[idKey]alias
 	aliases   [][2]alias
+
+	// signInLogSeen: a sign-in log record's key is in the set.
+	signInLogSeen bool
 }
 
 // recordFate is what the ordered step decides for a record.
@@ -145,11 +148,18 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 		return duplicate
 	}
 	if k.own != (idKey{}) {
+		signInLog := ev.Kind == audit.KindSignIn
 		if !k.ownIsRecord {
 			d.seen.add(k.own)
+			d.signInLogSeen = d.signInLogSeen || signInLog
 		}
+		// A UAL sign-in's twin can only be there once the sign-in log has
+		// been read from: before that (a UAL export alone, or the UAL
+		// given first) the lookup, a trip to memory in the ordered step,
+		// is skipped.
+		twin := (signInLog || d.signInLogSeen) && d.seen.has(k.other)
 		unusable := ev.UserKind == audit.UserUnusable
-		if d.seen.has(k.other) || (k.alt != (idKey{}) && d.seen.has(k.alt)) {
+		if twin || (k.alt != (idKey{}) && d.seen.has(k.alt)) {
 			if unusable {
 				d.aliasUnknown(k.other, ev)
 			}
