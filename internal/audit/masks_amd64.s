@@ -22,6 +22,20 @@
 	PMOVMSKB X2, rc
 
 
+// HALF classifies the 32 bytes in yin (AVX2): rb gets the quote|backslash
+// mask, rc the quote|bracket mask.
+#define HALF(yin, rb, rc) \
+	VPCMPEQB Y6, yin, Y2 \
+	VPCMPEQB Y7, yin, Y3 \
+	VPOR     Y8, yin, Y4 \
+	VPCMPEQB Y9, Y4, Y5 \
+	VPCMPEQB Y10, Y4, Y4 \
+	VPOR     Y2, Y3, Y3 \
+	VPOR     Y5, Y4, Y4 \
+	VPOR     Y2, Y4, Y4 \
+	VPMOVMSKB Y3, rb \
+	VPMOVMSKB Y4, rc
+
 // func maskBlocksSSE2(data *byte, blocks int, b, c *uint64) uint32
 // For each 64-byte block, 16 bytes at a time: b gets the bytes equal to
 // '"' or '\', c those equal to '"' or to '{' '[' (0x7B, 0x5B) or '}' ']'
@@ -80,5 +94,56 @@ loop:
 
 done:
 	PMOVMSKB X12, AX
+	MOVL AX, ret+32(FP)
+	RET
+
+// func maskBlocksAVX2(data *byte, blocks int, b, c *uint64) uint32
+// maskBlocksSSE2 with 32-byte registers, for CPUs that have AVX2.
+TEXT ·maskBlocksAVX2(SB), NOSPLIT, $0-36
+	MOVQ data+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	VPXOR Y12, Y12, Y12
+	TESTQ CX, CX
+	JZ   avxdone
+	MOVQ $0x22, AX
+	MOVQ AX, X6
+	VPBROADCASTB X6, Y6
+	MOVQ $0x5c, AX
+	MOVQ AX, X7
+	VPBROADCASTB X7, Y7
+	MOVQ $0x20, AX
+	MOVQ AX, X8
+	VPBROADCASTB X8, Y8
+	MOVQ $0x7b, AX
+	MOVQ AX, X9
+	VPBROADCASTB X9, Y9
+	MOVQ $0x7d, AX
+	MOVQ AX, X10
+	VPBROADCASTB X10, Y10
+
+avxloop:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VPOR Y0, Y12, Y12
+	VPOR Y1, Y12, Y12
+	HALF(Y0, AX, R10)
+	HALF(Y1, BX, R11)
+	SHLQ $32, BX
+	ORQ  BX, AX
+	MOVQ AX, (DI)
+	SHLQ $32, R11
+	ORQ  R11, R10
+	MOVQ R10, (DX)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	ADDQ $8, DX
+	DECQ CX
+	JNZ  avxloop
+
+avxdone:
+	VPMOVMSKB Y12, AX
+	VZEROUPPER
 	MOVL AX, ret+32(FP)
 	RET
