@@ -225,6 +225,13 @@ type agg struct {
 	intern  map[string]string
 	keyBuf  []byte
 	userBuf []byte
+
+	// Sharing records for targets past maxShares go to shareLog
+	// (sharespill.go); 0 keeps every target in memory.
+	maxShares   int
+	tempDir     string
+	shareLog    *shareLog
+	shareLogErr error
 }
 
 func newAgg(k int) *agg {
@@ -490,6 +497,10 @@ func (a *agg) addShare(ev *audit.Event, file int32, line int64) {
 	}
 	s := a.shares[string(target)]
 	if s == nil {
+		if a.maxShares > 0 && len(a.shares) >= a.maxShares &&
+			a.spillShare(target, a.str(ev.Operation), ev, file, line) {
+			return
+		}
 		s = &shareStats{}
 		a.shares[string(target)] = s
 	}

@@ -256,6 +256,17 @@ type idSet struct {
 	shards  [idShards]idTable
 	seed    uint64
 	hasZero bool // the all-zero key marks empty slots, so it is kept apart
+
+	// Spilling (idspill.go): a table never grows past maxSlots (0: no
+	// cap); the set moves its keys to runs in dir instead.
+	maxSlots int
+	dir      string
+	runs     []*idRun
+	spills   int
+	page     [fenceEvery]idKey
+	// spillErr: writing a run failed, so the set grows in memory from then
+	// on; ioErr: reading a run failed, so the run cannot be trusted.
+	spillErr, ioErr error
 }
 
 // idShards is a power of two; 64 tables keep each one's growth small.
@@ -301,10 +312,10 @@ func (s *idSet) has(k idKey) bool {
 		return s.hasZero
 	}
 	t, h := s.table(&k)
-	for h &= t.mask; ; h = (h + 1) & t.mask {
-		switch t.slots[h] {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		switch t.slots[i] {
 		case idKey{}:
-			return false
+			return len(s.runs) > 0 && s.inRuns(&k, h)
 		case k:
 			return true
 		}
@@ -322,12 +333,23 @@ func (s *idSet) add(k idKey) bool {
 	}
 	t, h := s.table(&k)
 	if 4*(t.n+1) > 3*len(t.slots) {
-		t.grow(s)
+		if s.maxSlots > 0 && len(t.slots) >= s.maxSlots && s.spillErr == nil {
+			// Every table empties into a run (t with them).
+			if err := s.spill(); err != nil {
+				s.spillErr = err
+				t.grow(s)
+			}
+		} else {
+			t.grow(s)
+		}
 	}
-	for h &= t.mask; ; h = (h + 1) & t.mask {
-		switch t.slots[h] {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		switch t.slots[i] {
 		case idKey{}:
-			t.slots[h] = k
+			if len(s.runs) > 0 && s.inRuns(&k, h) {
+				return false
+			}
+			t.slots[i] = k
 			t.n++
 			return true
 		case k:
@@ -359,6 +381,9 @@ func (s *idSet) len() int {
 	for i := range s.shards {
 		n += s.shards[i].n
 	}
+	for _, r := range s.runs {
+		n += r.n
+	}
 	if s.hasZero {
 		n++
 	}
@@ -371,4 +396,8 @@ func (s *idSet) release() {
 		freeSlots(s.shards[i].slots)
 		s.shards[i].slots = nil
 	}
+	for _, r := range s.runs {
+		r.close()
+	}
+	s.runs = nil
 }

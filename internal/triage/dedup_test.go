@@ -1,42 +1,102 @@
 package triage
 
 import (
+	"bytes"
+	"context"
 	"encoding/hex"
+	"encoding/json"
+	"math/bits"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/synth"
 )
 
 func TestIDSetMatchesMap(t *testing.T) {
-	s := newIDSet()
-	ref := map[idKey]bool{}
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := range 300000 {
-		var k idKey
-		// Mostly fresh keys, some repeats, and the all-zero key.
-		switch {
-		case i%10 == 0 && i > 0:
-			k = makeKey([]byte("not-a-guid-" + string(rune('a'+i%26))))
-		case i%1000 == 1:
-			k = idKey{}
-		default:
-			for j := range k {
-				k[j] = byte(r.IntN(256))
+	// In memory; spilling to runs on disk (tables capped at their initial
+	// size, so every ~49,000 keys spill and runs merge); and spilling to a
+	// folder that does not exist (the set stays in memory).
+	for _, tc := range []struct {
+		name     string
+		maxSlots int
+		dir      string
+		spills   bool
+	}{
+		{"memory", 0, "", false},
+		{"spilled", 1 << 10, t.TempDir(), true},
+		{"spill fails", 1 << 10, filepath.Join(t.TempDir(), "missing"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newIDSet()
+			s.maxSlots, s.dir = tc.maxSlots, tc.dir
+			defer s.release()
+			ref := map[idKey]bool{}
+			var seen []idKey
+			r := rand.New(rand.NewPCG(1, 2))
+			for i := range 300000 {
+				var k idKey
+				// Mostly fresh keys, repeats of keys long gone to disk, a
+				// few non-GUID ids, and the all-zero key.
+				switch {
+				case i%10 == 0 && i > 0:
+					k = makeKey([]byte("not-a-guid-" + string(rune('a'+i%26))))
+				case i%1000 == 1:
+					k = idKey{}
+				case i%7 == 0 && len(seen) > 0:
+					k = seen[r.IntN(len(seen))]
+				default:
+					for j := range k {
+						k[j] = byte(r.IntN(256))
+					}
+					if i%3 == 0 {
+						k[0], k[1] = 0, 0 // crowd part of the key space
+					}
+				}
+				if i%5 == 0 {
+					var probe idKey
+					if len(seen) > 0 && i%2 == 0 {
+						probe = seen[r.IntN(len(seen))]
+					} else {
+						probe[3] = byte(i)
+						probe[9] = byte(i >> 8)
+					}
+					if got := s.has(probe); got != ref[probe] {
+						t.Fatalf("has #%d: got %v, want %v", i, got, ref[probe])
+					}
+				}
+				want := !ref[k]
+				ref[k] = true
+				if want {
+					seen = append(seen, k)
+				}
+				if got := s.add(k); got != want {
+					t.Fatalf("add #%d: got %v, want %v", i, got, want)
+				}
 			}
-			if i%3 == 0 {
-				k[0], k[1] = 0, 0 // crowd part of the key space
+			if s.len() != len(ref) {
+				t.Errorf("set holds %d keys, map %d", s.len(), len(ref))
 			}
-		}
-		want := !ref[k]
-		ref[k] = true
-		if got := s.add(k); got != want {
-			t.Fatalf("add #%d: got %v, want %v", i, got, want)
-		}
-	}
-	if s.len() != len(ref) {
-		t.Errorf("set holds %d keys, map %d", s.len(), len(ref))
+			if s.ioErr != nil {
+				t.Fatal(s.ioErr)
+			}
+			if tc.spills {
+				if s.spills < 4 || len(s.runs) > bits.Len(uint(s.spills)) {
+					t.Errorf("%d spills left %d runs", s.spills, len(s.runs))
+				}
+				if left, _ := os.ReadDir(tc.dir); len(left) > 0 {
+					t.Errorf("run files left in the folder: %v", left)
+				}
+			} else if len(s.runs) > 0 {
+				t.Errorf("%d runs", len(s.runs))
+			}
+			if (tc.maxSlots > 0 && !tc.spills) != (s.spillErr != nil) {
+				t.Errorf("spill error %v", s.spillErr)
+			}
+		})
 	}
 }
 
@@ -137,6 +197,72 @@ func TestMakeKeyRandomGUIDs(t *testing.T) {
 		id[p] = "gG/:@`"[r.IntN(6)]
 		if got := makeKey(id); got == want {
 			t.Fatalf("makeKey(%s) read a bad digit as a GUID", id)
+		}
+	}
+}
+
+// TestSpillSameReport: spilling record Ids and sharing records to disk
+// (thresholds lowered so that small tenants spill many times and runs
+// merge) gives byte-identical reports to keeping everything in memory, for
+// a UAL with duplicates, for the UAL with the Entra sign-in log in either
+// order (twin lookups go to disk too), and whatever the worker count; and
+// leaves no file behind. A folder that cannot be written to keeps the
+// report identical and says so in a warning.
+func TestSpillSameReport(t *testing.T) {
+	dir := t.TempDir()
+	var ual, signins bytes.Buffer
+	if _, err := synth.Generate(&ual, synth.Options{Seed: 5, Duplicates: 13, SignInLog: &signins}); err != nil {
+		t.Fatal(err)
+	}
+	ualPath := writeFile(t, dir, "ual.jsonl", ual.Bytes())
+	sigPath := writeFile(t, dir, "signins.json", signins.Bytes())
+	dupData, _ := generate(t, synth.Options{Seed: 3, Size: 4 << 20, Duplicates: 97})
+	dupPath := writeFile(t, dir, "dups.jsonl", dupData)
+
+	spillDir := t.TempDir()
+	for _, paths := range [][]string{{dupPath}, {ualPath, sigPath}, {sigPath, ualPath}, {dupPath, dupPath}} {
+		want, err := Run(context.Background(), paths, Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJSON, _ := json.Marshal(want)
+		for _, workers := range []int{1, 3} {
+			opts := Options{Workers: workers, TempDir: spillDir, spillSlots: 16, spillShares: 1}
+			got, err := Run(context.Background(), paths, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotJSON, _ := json.Marshal(got); !bytes.Equal(gotJSON, wantJSON) {
+				t.Fatalf("%v, %d workers: spilled report differs:\n%s", paths, workers, firstDiff(string(gotJSON), string(wantJSON)))
+			}
+			if left, _ := os.ReadDir(spillDir); len(left) > 0 {
+				t.Fatalf("files left in the spill folder: %v", left)
+			}
+		}
+		// Nowhere to spill: same report, plus a warning naming the folder.
+		missing := filepath.Join(dir, "missing")
+		got, err := Run(context.Background(), paths, Options{Workers: 2, TempDir: missing, spillSlots: 16, spillShares: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var warned []string
+		rest := got.Problems[:0:0]
+		for _, p := range got.Problems {
+			if p.Path == missing && p.Warning {
+				warned = append(warned, p.Reason)
+				continue
+			}
+			rest = append(rest, p)
+		}
+		if len(warned) != 2 {
+			t.Errorf("%v: want a warning each for Ids and sharing records, got %q", paths, warned)
+		}
+		got.Problems = rest
+		if len(rest) == 0 {
+			got.Problems = want.Problems
+		}
+		if gotJSON, _ := json.Marshal(got); !bytes.Equal(gotJSON, wantJSON) {
+			t.Fatalf("%v: report differs when spilling fails:\n%s", paths, firstDiff(string(gotJSON), string(wantJSON)))
 		}
 	}
 }

@@ -8,6 +8,7 @@ package triage
 import (
 	"context"
 	"errors"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -62,6 +63,13 @@ type Options struct {
 	// OnProblem, if set, is called for every problem as it is found
 	// (from several goroutines, serialised by the engine).
 	OnProblem func(source.Problem)
+	// TempDir is where the run spills what would otherwise grow with the
+	// input (record Ids past 16 MB, sharing records past a few thousand
+	// targets); empty means os.TempDir() ($TMPDIR). Files there are
+	// unlinked at once where the platform allows.
+	TempDir string
+	// spillSlots and spillShares override the spill thresholds (tests).
+	spillSlots, spillShares int
 	// AtPeak, if set, is called once every input has been read, before
 	// the workers' aggregates are merged and the deduplication set freed:
 	// when the run holds the most memory (--memprofile profiles it there).
@@ -124,9 +132,20 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	var aggs []*agg
 	d, err := decode(ctx, paths, opts, func(int) batchSink {
 		a := newAgg(k)
+		a.maxShares, a.tempDir = defaultSpillShares, opts.TempDir
+		if opts.spillShares != 0 {
+			a.maxShares = opts.spillShares
+		}
 		aggs = append(aggs, a)
 		return a
 	})
+	defer func() {
+		for _, a := range aggs {
+			if a.shareLog != nil {
+				a.shareLog.close()
+			}
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +156,16 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	all.flushOrgs()
 	all.applyAliases(d.aliases)
 	all.dropCopiesOnly()
+	if err := all.readSpilledShares(aggs); err != nil {
+		return nil, err
+	}
+	for _, a := range aggs {
+		if a.shareLogErr != nil {
+			d.probs.add(source.Problem{Path: tempDir(opts), Warning: true,
+				Reason: "could not spill sharing records to this folder, so they stayed in memory (" + a.shareLogErr.Error() + "); set TMPDIR to a folder with space"})
+			break
+		}
+	}
 	return finish(all, d.inputs, d.probs, opts, k), nil
 }
 
@@ -218,6 +247,12 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	}
 
 	seen := newDedup()
+	seen.seen.dir = opts.TempDir
+	if opts.spillSlots != 0 {
+		seen.seen.capSlots(opts.spillSlots)
+	} else {
+		seen.seen.capSlots(defaultSpillSlots)
+	}
 	batches := make(chan seqBatch, 2*workers)
 	sinks := make([]batchSink, workers)
 	for w := range workers {
@@ -362,13 +397,20 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	if opts.AtPeak != nil {
 		opts.AtPeak()
 	}
+	if err := seen.seen.ioErr; err != nil {
+		cancel(err)
+	}
+	if err := seen.seen.spillErr; err != nil {
+		report(source.Problem{Path: tempDir(opts), Warning: true,
+			Reason: "could not spill record Ids to this folder, so they stayed in memory (" + err.Error() + "); set TMPDIR to a folder with space"})
+	}
 	seen.seen.release() // every record has been checked
 	if cause := context.Cause(ctx); cause != nil {
 		var se sinkError
 		if errors.As(cause, &se) {
 			return nil, se.err
 		}
-		if errors.Is(cause, ErrStrict) {
+		if errors.Is(cause, ErrStrict) || cause == seen.seen.ioErr {
 			return nil, cause
 		}
 	}
@@ -376,6 +418,14 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 		return nil, readErr
 	}
 	return &decoded{inputs: inputs, probs: probs, aliases: seen.aliases}, nil
+}
+
+// tempDir is where the run spills.
+func tempDir(opts Options) string {
+	if opts.TempDir != "" {
+		return opts.TempDir
+	}
+	return os.TempDir()
 }
 
 // finish builds the report from the merged aggregates.
