@@ -3,6 +3,7 @@ package triage
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 )
@@ -149,6 +150,13 @@ func (t *topK) place(k int, time int64, id []byte, file int32, line int64) *slot
 	}
 	i := lo
 	if len(t.order) < k {
+		if len(t.items) == cap(t.items) {
+			// Grow to at most k: append's doubling would leave a full list of
+			// 20 with room for 32, and a 4 GB export holds thousands of them.
+			n := min(k, max(2*cap(t.items), 1))
+			t.items = slices.Grow(t.items, n-len(t.items))
+			t.order = slices.Grow(t.order, n-len(t.order))
+		}
 		t.items = append(t.items, slot{})
 		t.order = append(t.order, int32(len(t.items)-1))
 	} else if i >= k {

@@ -24,7 +24,7 @@ import (
 
 // defaultSpillShares is the number of sharing targets a worker keeps in
 // memory before it spills.
-const defaultSpillShares = 4096
+const defaultSpillShares = 1024
 
 // shareLog is one worker's spilled sharing records.
 type shareLog struct {
