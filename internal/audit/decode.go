@@ -702,6 +702,11 @@ type scanner struct {
 }
 
 func (s *scanner) ws() {
+	// Every whitespace byte is <= ' ': one comparison settles the usual
+	// case (compact JSON, no whitespace at all).
+	if s.i < len(s.data) && s.data[s.i] > ' ' {
+		return
+	}
 	for s.i < len(s.data) {
 		switch s.data[s.i] {
 		case ' ', '\n', '\r', '\t':
