@@ -184,7 +184,9 @@ func (t *topK) offer(k int, op string, ev *audit.Event, file int32, line int64, 
 	if ev.NIPs > 0 {
 		s.ip = ev.IPs[0]
 	}
-	s.buf = append(append(append(append(s.buf[:0], ev.ID...), ev.UserID...), object...), target...)
+	// One allocation at most (four appends could each grow the buffer).
+	buf := slices.Grow(s.buf[:0], len(ev.ID)+len(ev.UserID)+len(object)+len(target))
+	s.buf = append(append(append(append(buf, ev.ID...), ev.UserID...), object...), target...)
 	s.nID, s.nUser, s.nObj = len(ev.ID), len(ev.UserID), len(object)
 	t.settle()
 }
