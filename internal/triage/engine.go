@@ -76,6 +76,93 @@ type Options struct {
 	AtPeak func()
 }
 
+// work is one batch as a worker decodes it: its records, their keys and
+// what the ordered step decided. Each worker has two, so that it can
+// decode one batch while the other waits for its ordered step.
+type work struct {
+	seq   uint64
+	batch *source.Batch
+	// dec's arena and scratch hold the decoded fields until the batch is
+	// aggregated.
+	dec     audit.Decoder
+	scratch []byte
+	evs     []audit.Event
+	lines   []int64
+	keys    []recordKeys
+	fate    []recordFate
+
+	ok, bad, filtered int64
+	done              bool // the ordered step ran (guarded by the sequencer)
+}
+
+// sequencer runs a step on works strictly in sequence order, without
+// making any goroutine wait for its turn: submit parks a work, and the
+// goroutine that submits the work the sequence is waiting for runs the
+// step for it and for every parked work that follows. Only one goroutine
+// runs steps at a time.
+type sequencer struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	next    uint64
+	parked  map[uint64]*work
+	running bool
+	step    func(*work)
+}
+
+func newSequencer(step func(*work)) *sequencer {
+	q := &sequencer{parked: map[uint64]*work{}, step: step}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// submit parks w and, unless another goroutine is running steps, runs
+// them for as long as the next work in sequence has been submitted. The
+// check for the next work and giving up the run are one critical
+// section, so a work submitted meanwhile is never left parked.
+func (q *sequencer) submit(w *work) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.parked[w.seq] = w
+	if q.running {
+		return
+	}
+	q.running = true
+	for {
+		n := q.parked[q.next]
+		if n == nil {
+			break
+		}
+		delete(q.parked, q.next)
+		q.mu.Unlock()
+		q.step(n)
+		q.mu.Lock()
+		n.done = true
+		q.next++
+		q.cond.Broadcast()
+	}
+	q.running = false
+}
+
+// takeDone reports whether w's step has run and, if so, makes w
+// submittable again.
+func (q *sequencer) takeDone(w *work) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	done := w.done
+	w.done = false
+	return done
+}
+
+// wait returns once w's step has run, and makes w submittable again.
+func (q *sequencer) wait(w *work) {
+	q.mu.Lock()
+	for !w.done {
+		q.cond.Wait()
+	}
+	w.done = false
+	q.mu.Unlock()
+}
+
 // seqBatch is a batch with its place in input order.
 type seqBatch struct {
 	batch *source.Batch
@@ -258,120 +345,150 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	for w := range workers {
 		sinks[w] = newSink(w)
 	}
+	// Deduplication runs in input order, but no worker waits for its turn:
+	// a worker hands its decoded batch to the sequencer and decodes its
+	// next batch into its second work set meanwhile; whichever worker
+	// completes the batch the sequence waits for runs the ordered step for
+	// every batch then ready (see sequencer). Each worker aggregates its
+	// own batches once their step is done.
+	sq := newSequencer(func(w *work) {
+		w.fate = w.fate[:0]
+		for i := range w.keys {
+			w.fate = append(w.fate, seen.check(&w.keys[i], &w.evs[i]))
+		}
+	})
 	var wg sync.WaitGroup
 	for w := range workers {
 		sink := sinks[w]
 		wg.Go(func() {
-			var dec audit.Decoder
-			var scratch []byte
 			// Sign-in CSV: a row's fields, and the columns of the header
 			// of file scolsFile (or why it cannot be read).
 			var sfields [][]byte
 			var scols *audit.SignInColumns
 			var scolsErr error
 			scolsFile := -1
-			var evs []audit.Event
-			var lines []int64
-			var keys []recordKeys
-			var fate []recordFate
-			for sb := range batches {
-				b := sb.batch
-				if ctx.Err() != nil {
-					// Keep the turn order even when stopping, or the
-					// workers behind this batch would wait for ever.
-					seen.enter(sb.seq)
-					seen.leave()
-					b.Release()
-					continue
+			var sets [2]work
+			var waiting *work // submitted, not yet aggregated
+			// fold aggregates a work whose ordered step is done.
+			fold := func(w *work) {
+				b := w.batch
+				if b == nil {
+					return
 				}
-				unit := "line"
-				if b.CSVColumn >= 0 || b.Header != nil {
-					unit = "row"
-				}
-				if b.Header != nil && b.File != scolsFile {
-					scols, scolsErr = audit.NewSignInColumns(b.Header)
-					scolsFile = b.File
-				}
-				// Decode the whole batch (in parallel with other workers).
-				var ok, bad, filtered int64
-				evs, lines = evs[:0], lines[:0]
-				dec.ResetArena()
-				scratch = scratch[:0] // CSV fields of the whole batch accumulate here
-				for i := range b.Records {
-					line := b.Records[i].Line
-					var js []byte
-					var err error
-					if b.Header != nil {
-						// The fields stay in scratch until the batch is done.
-						js = b.Records[i].Data
-						if sfields, scratch, err = source.CSVFields(js, sfields, scratch); err == nil {
-							err = scolsErr
-						}
-					} else {
-						js, scratch, err = b.JSON(i, scratch)
+				if ctx.Err() == nil {
+					if err := sink.take(b.File, b.Path, w.ok, w.bad, w.filtered, w.evs, w.lines, w.fate); err != nil {
+						cancel(sinkError{err})
 					}
-					if err == nil {
-						// JSON records are validated by the decoder's first
-						// pass (Prepare), which the decode then reuses.
-						valid := false
-						if b.Header != nil {
-							valid = utf8.Valid(js)
-						} else {
-							valid = dec.Prepare(js)
-						}
-						if !valid {
-							err = errors.New("invalid UTF-8")
-						}
-					}
-					// Decode into the next free slot; it is kept only if
-					// the record passes the filters.
-					evs = slices.Grow(evs, 1)
-					e := &evs[:len(evs)+1][len(evs)]
-					if err == nil {
-						switch {
-						case b.Header != nil:
-							err = dec.DecodeSignInFieldsKeep(scols, sfields, e)
-						case b.Format.IsSignIn():
-							err = dec.DecodeSignInKeep(js, e)
-						default:
-							err = dec.DecodeKeep(js, e)
-						}
-					}
-					if err != nil {
-						bad++
-						report(source.Problem{Path: b.Path, Unit: unit, Line: line, Reason: err.Error(), Records: 1})
-						continue
-					}
-					ok++
-					if (since != 0 && e.Time < since) || (until != 0 && e.Time >= until) ||
-						(ours != nil && len(e.OrgID) > 0 && !ours[string(e.OrgID)]) {
-						filtered++
-						continue
-					}
-					evs = evs[:len(evs)+1]
-					lines = append(lines, line)
-				}
-				if opts.Progress != nil {
-					opts.Progress.Records.Add(ok)
-				}
-				// Deduplicate in input order (see dedup).
-				// Keys are parsed here, in parallel; only the set
-				// lookups wait for the batch's turn.
-				keys = keys[:0]
-				for i := range evs {
-					keys = append(keys, seen.keys(&evs[i]))
-				}
-				seen.enter(sb.seq)
-				fate = fate[:0]
-				for i := range keys {
-					fate = append(fate, seen.check(&keys[i], &evs[i]))
-				}
-				seen.leave()
-				// Aggregate (in parallel again).
-				if err := sink.take(b.File, b.Path, ok, bad, filtered, evs, lines, fate); err != nil {
-					cancel(sinkError{err})
 				}
 				b.Release()
+				w.batch = nil
+			}
+			for i := 0; ; i++ {
+				sb, more := <-batches
+				if !more {
+					break
+				}
+				w := &sets[i&1] // never waiting: that is the other set
+				w.seq, w.batch = sb.seq, sb.batch
+				w.keys, w.evs, w.lines = w.keys[:0], w.evs[:0], w.lines[:0]
+				w.ok, w.bad, w.filtered = 0, 0, 0
+				if ctx.Err() == nil {
+					b := sb.batch
+					unit := "line"
+					if b.CSVColumn >= 0 || b.Header != nil {
+						unit = "row"
+					}
+					if b.Header != nil && b.File != scolsFile {
+						scols, scolsErr = audit.NewSignInColumns(b.Header)
+						scolsFile = b.File
+					}
+					// Decode the whole batch (in parallel with other workers).
+					dec := &w.dec
+					dec.ResetArena()
+					w.scratch = w.scratch[:0] // CSV fields of the whole batch accumulate here
+					for i := range b.Records {
+						line := b.Records[i].Line
+						var js []byte
+						var err error
+						if b.Header != nil {
+							// The fields stay in scratch until the batch is done.
+							js = b.Records[i].Data
+							if sfields, w.scratch, err = source.CSVFields(js, sfields, w.scratch); err == nil {
+								err = scolsErr
+							}
+						} else {
+							js, w.scratch, err = b.JSON(i, w.scratch)
+						}
+						if err == nil {
+							// JSON records are validated by the decoder's first
+							// pass (Prepare), which the decode then reuses.
+							valid := false
+							if b.Header != nil {
+								valid = utf8.Valid(js)
+							} else {
+								valid = dec.Prepare(js)
+							}
+							if !valid {
+								err = errors.New("invalid UTF-8")
+							}
+						}
+						// Decode into the next free slot; it is kept only if
+						// the record passes the filters.
+						w.evs = slices.Grow(w.evs, 1)
+						e := &w.evs[:len(w.evs)+1][len(w.evs)]
+						if err == nil {
+							switch {
+							case b.Header != nil:
+								err = dec.DecodeSignInFieldsKeep(scols, sfields, e)
+							case b.Format.IsSignIn():
+								err = dec.DecodeSignInKeep(js, e)
+							default:
+								err = dec.DecodeKeep(js, e)
+							}
+						}
+						if err != nil {
+							w.bad++
+							report(source.Problem{Path: b.Path, Unit: unit, Line: line, Reason: err.Error(), Records: 1})
+							continue
+						}
+						w.ok++
+						if (since != 0 && e.Time < since) || (until != 0 && e.Time >= until) ||
+							(ours != nil && len(e.OrgID) > 0 && !ours[string(e.OrgID)]) {
+							w.filtered++
+							continue
+						}
+						w.evs = w.evs[:len(w.evs)+1]
+						w.lines = append(w.lines, line)
+					}
+					if opts.Progress != nil {
+						opts.Progress.Records.Add(w.ok)
+					}
+					// Keys are parsed here, in parallel; only the set
+					// lookups are ordered.
+					for i := range w.evs {
+						w.keys = append(w.keys, seen.keys(&w.evs[i]))
+					}
+				} else {
+					// Stopping: the batch still takes its place in the
+					// order (with no records), or batches behind it would
+					// never be deduplicated.
+					w.evs = w.evs[:0]
+				}
+				sq.submit(w)
+				if waiting != nil {
+					sq.wait(waiting)
+					fold(waiting)
+					waiting = nil
+				}
+				if sq.takeDone(w) {
+					fold(w)
+				} else {
+					waiting = w
+				}
+			}
+			if waiting != nil {
+				sq.wait(waiting)
+				fold(waiting)
 			}
 		})
 	}
