@@ -187,3 +187,22 @@ func FuzzLower(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseIP: the IPv4 fast path agrees with the general path on every
+// input it accepts.
+func FuzzParseIP(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "255.255.255.255", "0.0.0.0", "01.2.3.4", "1.2.3.256",
+		"1.2.3", "1.2.3.4.5", "1..3.4", "1.2.3.4:80", " 1.2.3.4", "::ffff:1.2.3.4", "999.1.1.1", "10.0.0.00"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := parseIPv4(b)
+		slow, sok := parseIP(b)
+		if ok && (!sok || fast != slow) {
+			t.Fatalf("%q: fast path %v, general path %v (%v)", b, fast, slow, sok)
+		}
+		if got, gok := ParseIP(b); gok != sok || got != slow {
+			t.Fatalf("%q: ParseIP %v %v, general path %v %v", b, got, gok, slow, sok)
+		}
+	})
+}
