@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -333,6 +335,67 @@ func TestReadNoHang(t *testing.T) {
 			if res.err != nil {
 				t.Fatal(res.err)
 			}
+		}
+	}
+}
+
+// FuzzUnquoteField holds the 64-byte (AVX-512) unquoting to the word at a
+// time one: same field, same error, same scratch, for any row and start.
+func FuzzUnquoteField(f *testing.F) {
+	if !hasCompress {
+		f.Skip("this CPU has no AVX-512 VBMI2: only the word-at-a-time path runs here")
+	}
+	js := `{""CreationTime"":""2026-10-01T00:00:00"",""Id"":""c35c4367-d793-41cb-81b2-08df1f4ef021"",""Operation"":""MailItemsAccessed"",""X"":""""}`
+	f.Add([]byte(`2026,"`+js+`",tail`), 5)
+	f.Add([]byte(`"`+js+`"`), 0)
+	f.Add([]byte(`"`+js+`x"junk,next`), 0)
+	f.Add([]byte(`"`+strings.Repeat(`""`, 70)+`"`), 0)
+	f.Add([]byte(`"`+strings.Repeat(`a`, 63)+`"`+strings.Repeat(`b`, 64)), 0)
+	f.Add([]byte(`"`+strings.Repeat(`a`, 62)+`""`+strings.Repeat(`b`, 64)+`"`), 0)
+	f.Add([]byte(`"`+strings.Repeat(`""""x`, 40)), 0)
+	f.Fuzz(func(t *testing.T, row []byte, i int) {
+		if i < 0 || i >= len(row) || row[i] != '"' {
+			return
+		}
+		prefix := []byte("kept")
+		want, wantScratch, wantErr := unquoteFieldWords(row, i, 3, slices.Clone(prefix))
+		got, gotScratch, gotErr := unquoteFieldBlocks(row, i, 3, slices.Clone(prefix))
+		if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
+			t.Fatalf("%q at %d: error %v, want %v", row, i, gotErr, wantErr)
+		}
+		if !bytes.Equal(got, want) || !bytes.Equal(gotScratch, wantScratch) {
+			t.Fatalf("%q at %d:\n got %q (scratch %q)\nwant %q (scratch %q)", row, i, got, gotScratch, want, wantScratch)
+		}
+	})
+}
+
+// TestUnquoteBlocksRandom: the comparison of FuzzUnquoteField on 200,000
+// random rows made mostly of quotes (runs of every length, across block
+// boundaries, closing or not).
+func TestUnquoteBlocksRandom(t *testing.T) {
+	if !hasCompress {
+		t.Skip("this CPU has no AVX-512 VBMI2")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte(`"""""a,\}`)
+	for n := range 200000 {
+		row := make([]byte, 1+r.IntN(700))
+		for k := range row {
+			row[k] = alphabet[r.IntN(len(alphabet))]
+		}
+		if n%3 == 0 { // mostly pairs, like JSON in a CSV field
+			for k := 0; k+1 < len(row); k += 2 {
+				if row[k] == '"' {
+					row[k+1] = '"'
+				}
+			}
+		}
+		i := r.IntN(len(row))
+		row[i] = '"'
+		want, wantScratch, wantErr := unquoteFieldWords(row, i, 3, []byte("kept"))
+		got, gotScratch, gotErr := unquoteFieldBlocks(row, i, 3, []byte("kept"))
+		if (wantErr == nil) != (gotErr == nil) || !bytes.Equal(got, want) || !bytes.Equal(gotScratch, wantScratch) {
+			t.Fatalf("%q at %d:\n got %q %v\nwant %q %v", row, i, got, gotErr, want, wantErr)
 		}
 	}
 }
