@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"hash/maphash"
-	"sync"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 )
@@ -55,21 +54,19 @@ func makeKey(id []byte) idKey {
 }
 
 // dedup decides, for every record, whether its Id was seen before, in
-// input order: batch by batch in the order the reader produced them, each
-// worker waiting for its turn. Decoding (the expensive part) stays
-// parallel; only the set lookups are serialised, which costs little and
-// makes "the first copy wins" true whatever worker reads what. That matters
+// input order: batch by batch in the order the reader produced them (the
+// engine's sequencer runs check for one batch at a time). Decoding (the
+// expensive part) stays parallel; only the set lookups are serialised,
+// which costs little and makes "the first copy wins" true whatever worker
+// reads what. That matters
 // because real exports repeat an Id with different content (a CSV and a
 // JSON export of one search disagreeing on a UserId): the copy kept must
 // not depend on scheduling.
 //
 // The set is the one structure that grows with the number of records (16
-// bytes of key per record plus map overhead): deduplication across files
-// requires it.
+// bytes of key per record): deduplication across files requires it. Past
+// 16 MB it spills to disk (idspill.go).
 type dedup struct {
-	mu   sync.Mutex
-	turn *sync.Cond
-	next uint64
 	seen idSet
 	// ns separates the kinds of key in the one set: record ids of each
 	// log, and sign-in events (seeded per run, so that a crafted Id cannot
@@ -221,25 +218,7 @@ func newDedup() *dedup {
 		binary.LittleEndian.PutUint64(d.ns[i][:8], maphash.Bytes(seed, []byte{byte(i)}))
 		binary.LittleEndian.PutUint64(d.ns[i][8:], maphash.Bytes(seed, []byte{byte(i), 1}))
 	}
-	d.turn = sync.NewCond(&d.mu)
 	return d
-}
-
-// enter waits until batch seq is next in input order.
-func (d *dedup) enter(seq uint64) {
-	d.mu.Lock()
-	for d.next != seq {
-		d.turn.Wait()
-	}
-	d.mu.Unlock()
-}
-
-// leave passes the turn to the next batch.
-func (d *dedup) leave() {
-	d.mu.Lock()
-	d.next++
-	d.turn.Broadcast()
-	d.mu.Unlock()
 }
 
 // idSet is a hash set of 16-byte keys, in idShards open-addressing
