@@ -39,6 +39,7 @@ type TriageOptions struct {
 	Quiet       bool
 	CPUProfile  string
 	MemProfile  string
+	TempDir     string
 	Directory   string
 	GeoIP       []string
 	// ClickHouse and AllTenants: triage the records 'outsider load'
@@ -133,6 +134,7 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	quiet := fs.Bool("quiet", false, "do not list input problems on stderr (the report still counts them)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for reporting slowness)")
 	memprofile := fs.String("memprofile", "", "write a heap profile, taken when every input has been read (the run's peak), to this file (for reporting memory use)")
+	tempDir := fs.String("temp-dir", "", "where large runs spill record Ids and sharing records (default: $TMPDIR or /tmp; use a disk, not a tmpfs, to save memory)")
 	dirFile := fs.String("directory", "", "our directory snapshot: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
 	var geoip listFlag
 	fs.Var(&geoip, "geoip", "a MaxMind database (.mmdb: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
@@ -143,7 +145,7 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 		return nil, err
 	}
 	o := &TriageOptions{Paths: pos, Tenants: tenants, Domains: domains, Output: *output, MaxEvidence: *maxEvidence,
-		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile, MemProfile: *memprofile, Directory: *dirFile, GeoIP: geoip}
+		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile, MemProfile: *memprofile, TempDir: *tempDir, Directory: *dirFile, GeoIP: geoip}
 	o.ClickHouse, o.AllTenants = *chDSN, *allTenants
 	if err := checkClickHouseFlags(o); err != nil {
 		return nil, err
@@ -260,6 +262,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		MaxEvidence: o.MaxEvidence,
 		Strict:      o.Strict,
 		Workers:     o.Workers,
+		TempDir:     o.TempDir,
 		Source:      source.Options{Format: o.InputFormat, Stdin: ios.In},
 		Directory:   dir, DirectoryPath: o.Directory,
 		GeoIP:  geo,
