@@ -85,7 +85,7 @@ type bucket struct {
 	// from this IP set (this worker's; never used after the merge).
 	account *userStats
 	// earliest record of each kind a reason may cite
-	firstMailbox, firstAdmin, firstNonAccess topK // k=1
+	firstMailbox, firstAdmin, firstNonAccess topK // k=1, cited by id (offerFirst)
 }
 
 // appStats is one application a user signed in to.
@@ -119,8 +119,6 @@ type userStats struct {
 	guest        bool // #EXT# UPN or UserType 10
 	actorUnknown bool
 	noTenant     int64 // sign-ins without an actor tenant
-
-	firstSignin topK // k=1
 
 	facts signinFacts
 }
@@ -334,16 +332,16 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	b.cats |= cat
 	if cat&audit.CatAccess == 0 {
 		b.nonAccess++
-		b.firstNonAccess.offer(1, op, ev, file, line, ev.ObjectID, nil)
+		b.firstNonAccess.offerFirst(op, ev, file, line)
 	}
 	if cat&audit.CatAnonLinkUsed != 0 {
 		b.anonUsed++
 	}
 	if cat&audit.CatMailbox != 0 {
-		b.firstMailbox.offer(1, op, ev, file, line, ev.ObjectID, nil)
+		b.firstMailbox.offerFirst(op, ev, file, line)
 	}
 	if cat&audit.CatAdmin != 0 {
-		b.firstAdmin.offer(1, op, ev, file, line, ev.ObjectID, nil)
+		b.firstAdmin.offerFirst(op, ev, file, line)
 	}
 	b.evNon.offer(a.k, op, ev, file, line, ev.ObjectID, nil)
 	if cat&audit.CatSharing != 0 {
@@ -403,7 +401,7 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 	app.count++
 	if outcome == audit.Success {
 		app.success++
-		app.firstSuccess.offer(1, op, ev, file, line, ev.AppID, nil)
+		app.firstSuccess.offerFirst(op, ev, file, line)
 	}
 	if len(ev.ActorTenant) > 0 {
 		u.tenants.addOp(a, ev.ActorTenant)
@@ -421,7 +419,6 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 	if ev.ActorUnknown {
 		u.actorUnknown = true
 	}
-	u.firstSignin.offer(1, op, ev, file, line, ev.AppID, nil)
 	u.facts.add(a, ev)
 }
 
@@ -575,7 +572,6 @@ func (a *agg) merge(o *agg) {
 		u.guest = u.guest || ou.guest
 		u.actorUnknown = u.actorUnknown || ou.actorUnknown
 		u.noTenant += ou.noTenant
-		u.firstSignin.merge(1, &ou.firstSignin)
 		u.facts.merge(&ou.facts)
 	}
 	for k, ob := range o.buckets {

@@ -191,6 +191,27 @@ func (t *topK) offer(k int, op string, ev *audit.Event, file int32, line int64, 
 	t.settle()
 }
 
+// offerFirst keeps the record if it is the earliest (k = 1), for lists a
+// reason only cites ("first: record ID at FILE:LINE"): the id is all it
+// copies. Newest-first exports replace these on every record.
+func (t *topK) offerFirst(op string, ev *audit.Event, file int32, line int64) {
+	if !t.wants(1, ev, file, line) {
+		return
+	}
+	s := t.place(1, ev.Time, ev.ID, file, line)
+	if s == nil {
+		return
+	}
+	s.time, s.file, s.line, s.op = ev.Time, file, line, op
+	s.ip = netip.Addr{}
+	if ev.NIPs > 0 {
+		s.ip = ev.IPs[0]
+	}
+	s.buf = append(s.buf[:0], ev.ID...)
+	s.nID, s.nUser, s.nObj = len(ev.ID), 0, 0
+	t.settle()
+}
+
 // merge folds o's records into t.
 func (t *topK) merge(k int, o *topK) {
 	for i := range o.order {
