@@ -117,6 +117,8 @@ func (r *idRun) lookup(k *idKey, shard int, page *[fenceEvery]idKey) (bool, erro
 }
 
 func (r *idRun) close() {
+	freeWords(r.bloom)
+	r.bloom = nil
 	r.f.Close()
 	if r.name != "" {
 		os.Remove(r.name)
@@ -171,7 +173,7 @@ func (s *idSet) spill() error {
 		total += s.shards[i].n
 	}
 	r.n = total
-	r.bloom = make([]uint64, bloomWords(total))
+	r.bloom = allocWords(bloomWords(total))
 	w := bufio.NewWriterSize(r.f, 256<<10)
 	var off int64
 	for i := range s.shards {
@@ -249,9 +251,17 @@ func (s *idSet) merge(a, b *idRun) (*idRun, error) {
 		return nil, err
 	}
 	r.level = a.level + 1
-	r.bloom = make([]uint64, bloomWords(a.n+b.n))
+	r.bloom = allocWords(bloomWords(a.n + b.n))
 	w := bufio.NewWriterSize(r.f, 256<<10)
 	ra, rb := bufio.NewReaderSize(nil, 64<<10), bufio.NewReaderSize(nil, 64<<10)
+	// Merged keys are written a page at a time: writing each from a local
+	// array would make the array escape, one allocation per key.
+	out := s.page[:0]
+	flush := func() {
+		w.Write(keyBytes(out))
+		out = out[:0]
+	}
+	var ka, kb idKey
 	var off int64
 	fail := func(err error) (*idRun, error) {
 		r.close()
@@ -263,7 +273,7 @@ func (s *idSet) merge(a, b *idRun) (*idRun, error) {
 		rb.Reset(io.NewSectionReader(b.f, sb.off, int64(sb.n*len(idKey{}))))
 		seg := &r.seg[i]
 		seg.off = off
-		var ka, kb idKey
+		seg.fences = make([]idKey, 0, (sa.n+sb.n+fenceEvery-1)/fenceEvery)
 		na, nb := sa.n, sb.n
 		next := func(rd *bufio.Reader, k *idKey, left *int) (bool, error) {
 			if *left == 0 {
@@ -305,8 +315,11 @@ func (s *idSet) merge(a, b *idRun) (*idRun, error) {
 			}
 			seg.n++
 			r.bloomAdd(s.hash(&k))
-			w.Write(k[:])
+			if out = append(out, k); len(out) == cap(out) {
+				flush()
+			}
 		}
+		flush()
 		off += int64(seg.n * len(idKey{}))
 		r.n += seg.n
 	}

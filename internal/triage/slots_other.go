@@ -7,3 +7,7 @@ package triage
 func allocSlots(n int) []idKey { return make([]idKey, n) }
 
 func freeSlots([]idKey) {}
+
+func allocWords(n int) []uint64 { return make([]uint64, n) }
+
+func freeWords([]uint64) {}

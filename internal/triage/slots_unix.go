@@ -29,3 +29,23 @@ func freeSlots(s []idKey) {
 	// such as the heap fallback.
 	_ = syscall.Munmap(mem)
 }
+
+// allocWords maps n zeroed words outside the Go heap (a spilled run's
+// Bloom filter: it lives as long as the run and would otherwise raise the
+// garbage collector's goal by its size). A failed mapping falls back to
+// the heap.
+func allocWords(n int) []uint64 {
+	mem, err := syscall.Mmap(-1, 0, n*8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		return make([]uint64, n)
+	}
+	return unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), n)
+}
+
+// freeWords unmaps words from allocWords.
+func freeWords(w []uint64) {
+	if len(w) == 0 {
+		return
+	}
+	_ = syscall.Munmap(unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8))
+}
