@@ -8,6 +8,7 @@ package triage
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"os"
 	"runtime"
 	"slices"
@@ -216,15 +217,23 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	if k <= 0 {
 		k = DefaultMaxEvidence
 	}
-	var aggs []*agg
-	d, err := decode(ctx, paths, opts, func(int) batchSink {
+	// The aggregates are sharded by user, not kept per worker: a worker
+	// folds each record into its user's shard under that shard's lock, so
+	// every (user, IP set) bucket and its evidence exists once instead of
+	// once per worker (half the memory on two cores).
+	aggs := make([]*agg, aggShards)
+	shards := make([]aggShard, aggShards)
+	for i := range aggs {
 		a := newAgg(k)
-		a.maxShares, a.tempDir = defaultSpillShares, opts.TempDir
+		a.maxShares, a.tempDir = defaultSpillShares/aggShards, opts.TempDir
 		if opts.spillShares != 0 {
 			a.maxShares = opts.spillShares
 		}
-		aggs = append(aggs, a)
-		return a
+		aggs[i], shards[i].a = a, a
+	}
+	seed := maphash.MakeSeed()
+	d, err := decode(ctx, paths, opts, func(w int) batchSink {
+		return &shardSink{shards: shards, seed: seed, first: w * 5 % aggShards}
 	})
 	defer func() {
 		for _, a := range aggs {
@@ -266,6 +275,112 @@ type batchSink interface {
 	// the records kept, in input order, with their lines and what
 	// deduplication decided for each. An error stops the run.
 	take(file int, path string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error
+}
+
+// aggShards is how many user shards the aggregates have: enough that two
+// workers rarely want the same one at once.
+const aggShards = 8
+
+// aggShard is one shard of the aggregates and its lock.
+type aggShard struct {
+	mu sync.Mutex
+	a  *agg
+	_  [40]byte // keep the locks of neighbouring shards off one cache line
+}
+
+// shardSink folds a worker's batches into the sharded aggregates.
+type shardSink struct {
+	shards []aggShard
+	seed   maphash.Seed
+	first  int       // the shard this worker tries first
+	idx    [][]int32 // per shard: the batch's records of its users
+	done   []bool    // per shard: folded (or nothing to fold)
+}
+
+// shardOf is the shard of a record's user (for a sign-in with no usable
+// name, of the name the aggregates give it).
+func (s *shardSink) shardOf(ev *audit.Event) int {
+	key := ev.User
+	if ev.UserKind == audit.UserUnusable {
+		key = unknownKey(ev)
+	}
+	return int(maphash.Bytes(s.seed, key) % uint64(len(s.shards)))
+}
+
+// take sorts the batch's records by shard and folds each shard's share
+// under its lock, taking first the shards no other worker holds.
+func (s *shardSink) take(file int, path string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error {
+	if s.idx == nil {
+		s.idx = make([][]int32, len(s.shards))
+		s.done = make([]bool, len(s.shards))
+	}
+	for i := range s.idx {
+		s.idx[i] = s.idx[i][:0]
+	}
+	var dups int64
+	for i := range evs {
+		if fate[i] == duplicate {
+			dups++
+			continue
+		}
+		sh := s.shardOf(&evs[i])
+		s.idx[sh] = append(s.idx[sh], int32(i))
+	}
+	pending := 0
+	for n := range s.idx {
+		s.done[n] = len(s.idx[n]) == 0
+		if !s.done[n] {
+			pending++
+		}
+	}
+	// The batch's counts go to the first shard it locks (or to this
+	// worker's first shard when it has no record to fold).
+	counted := false
+	count := func(a *agg) {
+		a.countFile(file, ok, bad)
+		a.filtered += filtered
+		a.dups += dups
+		counted = true
+	}
+	f := int32(file)
+	for pass := 0; pending > 0; pass++ {
+		for j := range s.shards {
+			n := (s.first + j) % len(s.shards)
+			if s.done[n] {
+				continue
+			}
+			sh := &s.shards[n]
+			if pass == 0 {
+				if !sh.mu.TryLock() {
+					continue // another worker has it: come back to it
+				}
+			} else {
+				sh.mu.Lock()
+			}
+			a := sh.a
+			if !counted {
+				count(a)
+			}
+			for _, i := range s.idx[n] {
+				if fate[i] == sameSignin {
+					a.kept++
+					a.addSigninCopy(&evs[i])
+				} else {
+					a.add(&evs[i], f, lines[i])
+				}
+			}
+			sh.mu.Unlock()
+			s.done[n] = true
+			pending--
+		}
+	}
+	if !counted {
+		sh := &s.shards[s.first%len(s.shards)]
+		sh.mu.Lock()
+		count(sh.a)
+		sh.mu.Unlock()
+	}
+	return nil
 }
 
 // take folds a batch into the aggregates.
