@@ -11,7 +11,7 @@ import (
 // A failed mapping falls back to the heap.
 func allocSlots(n int) []idKey {
 	size := n * int(unsafe.Sizeof(idKey{}))
-	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|mapPopulate)
 	if err != nil {
 		return make([]idKey, n)
 	}
@@ -35,7 +35,7 @@ func freeSlots(s []idKey) {
 // garbage collector's goal by its size). A failed mapping falls back to
 // the heap.
 func allocWords(n int) []uint64 {
-	mem, err := syscall.Mmap(-1, 0, n*8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	mem, err := syscall.Mmap(-1, 0, n*8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|mapPopulate)
 	if err != nil {
 		return make([]uint64, n)
 	}
