@@ -2,6 +2,8 @@ package audit
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -205,4 +207,32 @@ func FuzzParseIP(f *testing.F) {
 			t.Fatalf("%q: ParseIP %v %v, general path %v %v", b, got, gok, slow, sok)
 		}
 	})
+}
+
+// TestIsGUIDMatchesRegexp holds the table-driven isGUID to the pattern on
+// random strings that are mostly GUID-shaped.
+func TestIsGUIDMatchesRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	r := rand.New(rand.NewPCG(21, 22))
+	alphabet := []byte("0123456789abcdefABCDEF-gG/:@`\x00\xff")
+	valid := 0
+	for range 100000 {
+		b := []byte("71fafc2a-f5b7-42c6-9867-a8f36dae0300")
+		for range 1 + r.IntN(3) {
+			b[r.IntN(len(b))] = alphabet[r.IntN(len(alphabet))]
+		}
+		if r.IntN(20) == 0 {
+			b = b[:r.IntN(len(b))]
+		}
+		want := re.Match(b)
+		if want {
+			valid++
+		}
+		if got := isGUID(b); got != want {
+			t.Fatalf("isGUID(%q) = %v, want %v", b, got, want)
+		}
+	}
+	if valid < 1000 {
+		t.Fatalf("only %d valid GUIDs generated", valid)
+	}
 }
