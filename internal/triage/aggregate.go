@@ -85,7 +85,7 @@ type bucket struct {
 	// from this IP set (this worker's; never used after the merge).
 	account *userStats
 	// earliest record of each kind a reason may cite
-	firstMailbox, firstAdmin, firstNonAccess topK // k=1, cited by id (offerFirst)
+	firstMailbox, firstAdmin, firstNonAccess firstRec
 }
 
 // appStats is one application a user signed in to.
@@ -94,7 +94,7 @@ type appStats struct {
 	success int64
 	// firstSuccess is the earliest successful sign-in, cited when the app
 	// makes the verdict anomalous.
-	firstSuccess topK // k=1
+	firstSuccess firstRec
 }
 
 // userStats aggregates the sign-in records of one canonical user.
@@ -332,16 +332,16 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	b.cats |= cat
 	if cat&audit.CatAccess == 0 {
 		b.nonAccess++
-		b.firstNonAccess.offerFirst(op, ev, file, line)
+		b.firstNonAccess.offer(ev.Time, ev.ID, file, line)
 	}
 	if cat&audit.CatAnonLinkUsed != 0 {
 		b.anonUsed++
 	}
 	if cat&audit.CatMailbox != 0 {
-		b.firstMailbox.offerFirst(op, ev, file, line)
+		b.firstMailbox.offer(ev.Time, ev.ID, file, line)
 	}
 	if cat&audit.CatAdmin != 0 {
-		b.firstAdmin.offerFirst(op, ev, file, line)
+		b.firstAdmin.offer(ev.Time, ev.ID, file, line)
 	}
 	b.evNon.offer(a.k, op, ev, file, line, ev.ObjectID, nil)
 	if cat&audit.CatSharing != 0 {
@@ -401,7 +401,7 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 	app.count++
 	if outcome == audit.Success {
 		app.success++
-		app.firstSuccess.offerFirst(op, ev, file, line)
+		app.firstSuccess.offer(ev.Time, ev.ID, file, line)
 	}
 	if len(ev.ActorTenant) > 0 {
 		u.tenants.addOp(a, ev.ActorTenant)
@@ -564,7 +564,7 @@ func (a *agg) merge(o *agg) {
 			}
 			ap.count += oa.count
 			ap.success += oa.success
-			ap.firstSuccess.merge(1, &oa.firstSuccess)
+			ap.firstSuccess.merge(&oa.firstSuccess)
 		}
 		for _, c := range ou.tenants {
 			u.tenants.add(c.op, c.n)
@@ -593,9 +593,9 @@ func (a *agg) merge(o *agg) {
 		}
 		b.evNon.merge(a.k, &ob.evNon)
 		b.evSig.merge(a.k, &ob.evSig)
-		b.firstMailbox.merge(1, &ob.firstMailbox)
-		b.firstAdmin.merge(1, &ob.firstAdmin)
-		b.firstNonAccess.merge(1, &ob.firstNonAccess)
+		b.firstMailbox.merge(&ob.firstMailbox)
+		b.firstAdmin.merge(&ob.firstAdmin)
+		b.firstNonAccess.merge(&ob.firstNonAccess)
 	}
 	for k, os := range o.shares {
 		s := a.shares[k]

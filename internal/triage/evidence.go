@@ -191,27 +191,6 @@ func (t *topK) offer(k int, op string, ev *audit.Event, file int32, line int64, 
 	t.settle()
 }
 
-// offerFirst keeps the record if it is the earliest (k = 1), for lists a
-// reason only cites ("first: record ID at FILE:LINE"): the id is all it
-// copies. Newest-first exports replace these on every record.
-func (t *topK) offerFirst(op string, ev *audit.Event, file int32, line int64) {
-	if !t.wants(1, ev, file, line) {
-		return
-	}
-	s := t.place(1, ev.Time, ev.ID, file, line)
-	if s == nil {
-		return
-	}
-	s.time, s.file, s.line, s.op = ev.Time, file, line, op
-	s.ip = netip.Addr{}
-	if ev.NIPs > 0 {
-		s.ip = ev.IPs[0]
-	}
-	s.buf = append(s.buf[:0], ev.ID...)
-	s.nID, s.nUser, s.nObj = len(ev.ID), 0, 0
-	t.settle()
-}
-
 // merge folds o's records into t.
 func (t *topK) merge(k int, o *topK) {
 	for i := range o.order {
@@ -243,4 +222,70 @@ func (t *topK) first() *ref {
 	}
 	r := t.at(0).ref()
 	return &r
+}
+
+// firstRec is the earliest record of a kind in an aggregate (the first
+// mailbox access, administrative operation, successful sign-in...), for a
+// reason that cites it: its time, place and id, nothing else. It is kept
+// inline in its bucket: a newest-first export replaces it on every record
+// of that kind, and in place that touches no memory the bucket has not
+// already brought into cache.
+type firstRec struct {
+	time int64
+	line int64
+	file int32
+	set  bool
+	nID  uint8    // bytes of id used; longID holds a longer one
+	id   [36]byte // a GUID's length
+	// longID holds an id longer than a GUID (not seen in practice).
+	longID string
+}
+
+func (f *firstRec) idBytes() []byte {
+	if f.longID != "" {
+		return []byte(f.longID)
+	}
+	return f.id[:f.nID]
+}
+
+// offer keeps the record if it is earlier than the one kept (in the
+// order of refBefore).
+func (f *firstRec) offer(time int64, id []byte, file int32, line int64) {
+	if f.set {
+		switch {
+		case time != f.time:
+			if time > f.time {
+				return
+			}
+		default:
+			if c := bytes.Compare(id, f.idBytes()); c != 0 {
+				if c > 0 {
+					return
+				}
+			} else if file > f.file || (file == f.file && line >= f.line) {
+				return
+			}
+		}
+	}
+	f.time, f.file, f.line, f.set = time, file, line, true
+	if len(id) <= len(f.id) {
+		f.nID, f.longID = uint8(copy(f.id[:], id)), ""
+	} else {
+		f.nID, f.longID = 0, string(id)
+	}
+}
+
+// merge folds in o's record.
+func (f *firstRec) merge(o *firstRec) {
+	if o.set {
+		f.offer(o.time, o.idBytes(), o.file, o.line)
+	}
+}
+
+// first returns the record kept, or nil.
+func (f *firstRec) first() *ref {
+	if !f.set {
+		return nil
+	}
+	return &ref{time: f.time, id: string(f.idBytes()), file: f.file, line: f.line}
 }

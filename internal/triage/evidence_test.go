@@ -103,3 +103,40 @@ func TestAddUAKeepsSmallest(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstRecMatchesTopK: the inline earliest record keeps what a topK of
+// one would (time, id, file, line), in every order, with ties on time, id
+// and file, with ids longer than a GUID, and through merges.
+func TestFirstRecMatchesTopK(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for round := range 2000 {
+		var f, left, right firstRec
+		var tk topK
+		for i := range 1 + r.IntN(30) {
+			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", r.IntN(4), r.IntN(3))
+			if r.IntN(10) == 0 {
+				id += "-longer-than-a-guid"
+			}
+			ev := audit.Event{Time: int64(r.IntN(5)), ID: []byte(id)}
+			file, line := int32(r.IntN(2)), int64(r.IntN(4))
+			f.offer(ev.Time, ev.ID, file, line)
+			tk.offer(1, "Op", &ev, file, line, nil, nil)
+			if i%2 == 0 {
+				left.offer(ev.Time, ev.ID, file, line)
+			} else {
+				right.offer(ev.Time, ev.ID, file, line)
+			}
+		}
+		left.merge(&right)
+		want := tk.first()
+		for name, got := range map[string]*ref{"offered": f.first(), "merged": left.first()} {
+			if got.time != want.time || got.id != want.id || got.file != want.file || got.line != want.line {
+				t.Fatalf("round %d, %s: %+v, want %+v", round, name, *got, *want)
+			}
+		}
+	}
+	var empty firstRec
+	if empty.first() != nil {
+		t.Error("an empty firstRec has a record")
+	}
+}

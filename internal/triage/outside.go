@@ -303,6 +303,13 @@ func (t *topK) put(k int, r *Ref) {
 	t.settle()
 }
 
+// put keeps a stored record if it is the earliest.
+func (f *firstRec) put(r *Ref) {
+	if r != nil {
+		f.offer(r.Time, []byte(r.ID), int32(r.File), r.Line)
+	}
+}
+
 func (t *topK) putAll(k int, refs []Ref) {
 	for i := range refs {
 		t.put(k, &refs[i])
@@ -344,7 +351,7 @@ func (x *Aggregates) AddUser(u *User) {
 	}
 	for _, ap := range u.Apps {
 		st := &appStats{count: ap.Count, success: ap.Success}
-		st.firstSuccess.put(1, ap.FirstSuccess)
+		st.firstSuccess.put(ap.FirstSuccess)
 		s.apps[ap.ID] = st
 	}
 	x.a.users[u.Name] = s
@@ -360,9 +367,9 @@ func (x *Aggregates) AddBucket(b *Bucket) {
 	}
 	bk.evNon.putAll(k, b.Evidence)
 	bk.evSig.putAll(k, b.SigninEvidence)
-	bk.firstMailbox.put(1, b.FirstMailbox)
-	bk.firstAdmin.put(1, b.FirstAdmin)
-	bk.firstNonAccess.put(1, b.FirstNonAccess)
+	bk.firstMailbox.put(b.FirstMailbox)
+	bk.firstAdmin.put(b.FirstAdmin)
+	bk.firstNonAccess.put(b.FirstNonAccess)
 	// The key only has to be unique per (user, IP set), as in agg.add.
 	key := append([]byte(b.User), 0)
 	for _, ip := range b.IPs {
