@@ -16,17 +16,19 @@ import (
 // turn out to be identities (accounts that signed in) are ever reported;
 // which ones those are is known only at the end. A tenant shares with
 // many people who never sign in: the generated 4 GB export names about
-// 70,000 one-off targets, 58 MB of evidence. So a worker keeps at most
-// defaultSpillShares targets in memory; sharing records for any further
+// 70,000 one-off targets, 58 MB of evidence. So the aggregates keep at
+// most defaultSpillShares targets in memory (divided among their
+// shards); sharing records for any further
 // target are appended to a temporary file and folded in at the end, for
 // the identities only (readSpilledShares). The result is the same: counts
 // are sums and evidence the K earliest, whatever the order.
 
-// defaultSpillShares is the number of sharing targets a worker keeps in
-// memory before it spills.
+// defaultSpillShares is the number of sharing targets the aggregates keep
+// in memory before they spill (each of the aggShards shards keeps its
+// share of it).
 const defaultSpillShares = 1024
 
-// shareLog is one worker's spilled sharing records.
+// shareLog is one aggregate shard's spilled sharing records.
 type shareLog struct {
 	f    *os.File
 	name string // set when the file could not be unlinked at once
@@ -100,7 +102,7 @@ func (a *agg) spillShare(target []byte, op string, ev *audit.Event, file int32, 
 	return true
 }
 
-// readSpilledShares folds the sharing records the workers spilled into a,
+// readSpilledShares folds the sharing records the shards spilled into a,
 // for the targets that are accounts in a (the only ones a report shows),
 // and closes the logs.
 func (a *agg) readSpilledShares(workers []*agg) error {
