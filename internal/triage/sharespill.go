@@ -30,11 +30,12 @@ const defaultSpillShares = 1024
 
 // shareLog is one aggregate shard's spilled sharing records.
 type shareLog struct {
-	f    *os.File
-	name string // set when the file could not be unlinked at once
-	w    *bufio.Writer
-	n    int64
-	tmp  []byte
+	f     *os.File
+	name  string // set when the file could not be unlinked at once
+	w     *bufio.Writer
+	n     int64
+	tmp   []byte
+	ipBuf []byte
 }
 
 func newShareLog(dir string) (*shareLog, error) {
@@ -64,7 +65,8 @@ func (l *shareLog) add(target []byte, op string, ev *audit.Event, file int32, li
 	b = binary.AppendVarint(b, line)
 	var ip []byte
 	if ev.NIPs > 0 {
-		ip, _ = ev.IPs[0].MarshalBinary()
+		l.ipBuf, _ = ev.IPs[0].AppendBinary(l.ipBuf[:0])
+		ip = l.ipBuf
 	}
 	field(ip)
 	field(ev.ID)
