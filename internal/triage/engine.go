@@ -65,14 +65,14 @@ type Options struct {
 	// (from several goroutines, serialised by the engine).
 	OnProblem func(source.Problem)
 	// TempDir is where the run spills what would otherwise grow with the
-	// input (record Ids past 16 MB, sharing records past a few thousand
-	// targets); empty means os.TempDir() ($TMPDIR). Files there are
-	// unlinked at once where the platform allows.
+	// input (record Ids past 16 MB, sharing records past 1,024 targets);
+	// empty means os.TempDir() ($TMPDIR). Files there are unlinked at once
+	// where the platform allows.
 	TempDir string
 	// spillSlots and spillShares override the spill thresholds (tests).
 	spillSlots, spillShares int
 	// AtPeak, if set, is called once every input has been read, before
-	// the workers' aggregates are merged and the deduplication set freed:
+	// the aggregates' shards are merged and the deduplication set freed:
 	// when the run holds the most memory (--memprofile profiles it there).
 	AtPeak func()
 }
@@ -285,7 +285,7 @@ const aggShards = 8
 type aggShard struct {
 	mu sync.Mutex
 	a  *agg
-	_  [40]byte // keep the locks of neighbouring shards off one cache line
+	_  [48]byte // one shard a 64-byte cache line: the locks do not share one
 }
 
 // shardSink folds a worker's batches into the sharded aggregates.
