@@ -202,6 +202,19 @@ func TestCollectKilled(t *testing.T) {
 	}
 	fake.AddBlobs(blobs...)
 	fake.AddSignIns(signins...)
+	// The hook is set before the server starts: the server's goroutines
+	// then see it (set later, the race detector rightly objects).
+	var served atomic.Int64
+	var victim atomic.Pointer[os.Process]
+	var at atomic.Int64
+	fake.OnRequest = func(int) {
+		// Kill at the at-th request of this run, wherever the run is.
+		if served.Add(1) == at.Load() {
+			if p := victim.Load(); p != nil {
+				p.Kill()
+			}
+		}
+	}
 	srv := httptest.NewUnstartedServer(fake)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // killed clients break handshakes
 	srv.StartTLS()
@@ -216,17 +229,6 @@ func TestCollectKilled(t *testing.T) {
 
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	killed := 0
-	var served atomic.Int64
-	var victim atomic.Pointer[os.Process]
-	var at atomic.Int64
-	fake.OnRequest = func(int) {
-		// Kill at the at-th request of this run, wherever the run is.
-		if served.Add(1) == at.Load() {
-			if p := victim.Load(); p != nil {
-				p.Kill()
-			}
-		}
-	}
 	for i := 0; i < 10; i++ {
 		cmd := exec.Command("outsider", args...)
 		cmd.Env = env
