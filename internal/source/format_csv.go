@@ -269,13 +269,20 @@ func unquoteFieldWords(row []byte, i, col int, scratch []byte) ([]byte, []byte, 
 		}
 		break
 	}
-	// row[j] is the closing quote. Anything between it and the next comma
-	// is malformed; it is kept, as Excel does.
+	// row[j] is the closing quote.
+	return closeField(row, j, out, o, scratch, start)
+}
+
+// closeField ends an unquoted field whose closing quote is row[closing]
+// and whose o bytes so far are in out (scratch[start:]). Anything between
+// the closing quote and the next comma is malformed; it is kept, as Excel
+// does.
+func closeField(row []byte, closing int, out []byte, o int, scratch []byte, start int) ([]byte, []byte, error) {
 	stop := len(row)
-	if next := bytes.IndexByte(row[j+1:], ','); next >= 0 {
-		stop = j + 1 + next
+	if next := bytes.IndexByte(row[closing+1:], ','); next >= 0 {
+		stop = closing + 1 + next
 	}
-	o += copy(out[o:], row[j+1:stop])
+	o += copy(out[o:], row[closing+1:stop])
 	scratch = scratch[:start+o]
 	return scratch[start:], scratch, nil
 }
@@ -334,15 +341,7 @@ func unquoteFieldBlocks(row []byte, i, col int, scratch []byte) ([]byte, []byte,
 		}
 		j += used * 64
 	}
-	// row[closing] is the closing quote. Anything between it and the next
-	// comma is malformed; it is kept, as Excel does.
-	stop := len(row)
-	if next := bytes.IndexByte(row[closing+1:], ','); next >= 0 {
-		stop = closing + 1 + next
-	}
-	o += copy(out[o:], row[closing+1:stop])
-	scratch = scratch[:start+o]
-	return scratch[start:], scratch, nil
+	return closeField(row, closing, out, o, scratch, start)
 }
 
 // quotePairs reads one block's quote bitmap q inside a quoted CSV field,

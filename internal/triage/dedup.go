@@ -228,7 +228,7 @@ func newDedup() *dedup {
 // the input: sharded, each table doubles on its own, and growing never
 // holds the old and new copy of the whole set at once (a single table
 // would briefly need 1.5 times its size). The tables live outside the Go
-// heap where the platform allows (allocSlots): on the heap they would raise
+// heap where the platform allows (offHeap): on the heap they would raise
 // the garbage collector's goal by their own size. The hash is seeded per
 // process so that crafted Ids cannot make probes collide.
 type idSet struct {
@@ -263,7 +263,7 @@ func newIDSet() idSet {
 	binary.LittleEndian.PutUint64(b[:], maphash.Bytes(maphash.MakeSeed(), []byte("outsider")))
 	s := idSet{seed: binary.LittleEndian.Uint64(b[:]) | 1}
 	for i := range s.shards {
-		s.shards[i] = idTable{slots: allocSlots(1 << 10), mask: 1<<10 - 1}
+		s.shards[i] = idTable{slots: offHeap[idKey](1 << 10), mask: 1<<10 - 1}
 	}
 	return s
 }
@@ -339,8 +339,8 @@ func (s *idSet) add(k idKey) bool {
 
 func (t *idTable) grow(s *idSet) {
 	old := t.slots
-	defer freeSlots(old)
-	t.slots = allocSlots(2 * len(old))
+	defer freeOffHeap(old)
+	t.slots = offHeap[idKey](2 * len(old))
 	t.mask = uint64(len(t.slots) - 1)
 	for _, k := range old {
 		if k == (idKey{}) {
@@ -372,7 +372,7 @@ func (s *idSet) len() int {
 // release frees the tables.
 func (s *idSet) release() {
 	for i := range s.shards {
-		freeSlots(s.shards[i].slots)
+		freeOffHeap(s.shards[i].slots)
 		s.shards[i].slots = nil
 	}
 	for _, r := range s.runs {

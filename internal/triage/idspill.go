@@ -117,7 +117,7 @@ func (r *idRun) lookup(k *idKey, shard int, page *[fenceEvery]idKey) (bool, erro
 }
 
 func (r *idRun) close() {
-	freeWords(r.bloom)
+	freeOffHeap(r.bloom)
 	r.bloom = nil
 	r.f.Close()
 	if r.name != "" {
@@ -154,8 +154,8 @@ func (s *idSet) capSlots(n int) {
 	for i := range s.shards {
 		t := &s.shards[i]
 		if n > 0 && len(t.slots) > n && t.n == 0 {
-			freeSlots(t.slots)
-			t.slots, t.mask = allocSlots(n), uint64(n-1)
+			freeOffHeap(t.slots)
+			t.slots, t.mask = offHeap[idKey](n), uint64(n-1)
 		}
 	}
 }
@@ -173,7 +173,7 @@ func (s *idSet) spill() error {
 		total += s.shards[i].n
 	}
 	r.n = total
-	r.bloom = allocWords(bloomWords(total))
+	r.bloom = offHeap[uint64](bloomWords(total))
 	w := bufio.NewWriterSize(r.f, 256<<10)
 	var off int64
 	for i := range s.shards {
@@ -251,7 +251,7 @@ func (s *idSet) merge(a, b *idRun) (*idRun, error) {
 		return nil, err
 	}
 	r.level = a.level + 1
-	r.bloom = allocWords(bloomWords(a.n + b.n))
+	r.bloom = offHeap[uint64](bloomWords(a.n + b.n))
 	w := bufio.NewWriterSize(r.f, 256<<10)
 	ra, rb := bufio.NewReaderSize(nil, 64<<10), bufio.NewReaderSize(nil, 64<<10)
 	// Merged keys are written a page at a time: writing each from a local

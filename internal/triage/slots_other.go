@@ -2,12 +2,8 @@
 
 package triage
 
-// allocSlots allocates the table on the heap where anonymous mappings are
-// not available.
-func allocSlots(n int) []idKey { return make([]idKey, n) }
+// offHeap allocates on the heap where anonymous mappings are not
+// available.
+func offHeap[T any](n int) []T { return make([]T, n) }
 
-func freeSlots([]idKey) {}
-
-func allocWords(n int) []uint64 { return make([]uint64, n) }
-
-func freeWords([]uint64) {}
+func freeOffHeap[T any]([]T) {}

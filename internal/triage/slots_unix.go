@@ -7,45 +7,29 @@ import (
 	"unsafe"
 )
 
-// allocSlots maps n zeroed slots of anonymous memory outside the Go heap.
-// A failed mapping falls back to the heap.
-func allocSlots(n int) []idKey {
-	size := n * int(unsafe.Sizeof(idKey{}))
-	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|mapPopulate)
+// offHeap maps n zeroed values of T (which must hold no pointers) in
+// anonymous memory outside the Go heap: the Id tables and the Bloom
+// filters of spilled runs, which live long and would otherwise raise the
+// garbage collector's goal by their size. A failed mapping falls back to
+// the heap.
+func offHeap[T any](n int) []T {
+	var zero T
+	mem, err := syscall.Mmap(-1, 0, n*int(unsafe.Sizeof(zero)), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|mapPopulate)
 	if err != nil {
-		return make([]idKey, n)
+		return make([]T, n)
 	}
-	return unsafe.Slice((*idKey)(unsafe.Pointer(&mem[0])), n)
+	return unsafe.Slice((*T)(unsafe.Pointer(&mem[0])), n)
 }
 
-// freeSlots unmaps a table from allocSlots (heap tables are left to the GC).
-func freeSlots(s []idKey) {
+// freeOffHeap unmaps memory from offHeap (heap fallbacks are left to the
+// GC).
+func freeOffHeap[T any](s []T) {
 	if len(s) == 0 {
 		return
 	}
-	size := len(s) * int(unsafe.Sizeof(idKey{}))
-	mem := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), size)
+	var zero T
+	mem := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
 	// Munmap fails harmlessly (EINVAL) on memory that is not a mapping,
 	// such as the heap fallback.
 	_ = syscall.Munmap(mem)
-}
-
-// allocWords maps n zeroed words outside the Go heap (a spilled run's
-// Bloom filter: it lives as long as the run and would otherwise raise the
-// garbage collector's goal by its size). A failed mapping falls back to
-// the heap.
-func allocWords(n int) []uint64 {
-	mem, err := syscall.Mmap(-1, 0, n*8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|mapPopulate)
-	if err != nil {
-		return make([]uint64, n)
-	}
-	return unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), n)
-}
-
-// freeWords unmaps words from allocWords.
-func freeWords(w []uint64) {
-	if len(w) == 0 {
-		return
-	}
-	_ = syscall.Munmap(unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8))
 }
