@@ -104,7 +104,12 @@ func (s *slot) ref() ref {
 // where every record is the earliest seen so far.
 type topK struct {
 	items []slot
-	order []int32 // indexes into items, earliest first
+	// order indexes items earliest first, as a ring starting at head:
+	// a record earlier than all (every record of a newest-first export)
+	// then takes the last one's slot by moving head back one, with no
+	// shifting. Other insertions straighten the ring first (head = 0).
+	order []int32
+	head  int
 	// last is the time of the last kept record: most records are turned
 	// away by it alone, and reading it here rather than in items saves a
 	// cache miss per record (aggregation is memory-bound: a 4 GB export
@@ -113,7 +118,13 @@ type topK struct {
 }
 
 // at returns the i-th earliest kept record.
-func (t *topK) at(i int) *slot { return &t.items[t.order[i]] }
+func (t *topK) at(i int) *slot {
+	j := t.head + i
+	if j >= len(t.order) {
+		j -= len(t.order)
+	}
+	return &t.items[t.order[j]]
+}
 
 // settle records the time of the last kept record.
 func (t *topK) settle() { t.last = t.at(len(t.order) - 1).time }
@@ -149,6 +160,22 @@ func (t *topK) place(k int, time int64, id []byte, file int32, line int64) *slot
 		}
 	}
 	i := lo
+	if i == 0 && len(t.order) == k {
+		// Earliest of all, list full: the last record's slot becomes the
+		// first, by turning the ring.
+		t.head--
+		if t.head < 0 {
+			t.head += k
+		}
+		return &t.items[t.order[t.head]]
+	}
+	if t.head != 0 {
+		// Straighten the ring so the insertion below can shift.
+		slices.Reverse(t.order[:t.head])
+		slices.Reverse(t.order[t.head:])
+		slices.Reverse(t.order)
+		t.head = 0
+	}
 	if len(t.order) < k {
 		if len(t.items) == cap(t.items) {
 			// Grow to at most k: append's doubling would leave a full list of
