@@ -118,7 +118,6 @@ type userStats struct {
 
 	guest        bool // #EXT# UPN or UserType 10
 	actorUnknown bool
-	noTenant     int64 // sign-ins without an actor tenant
 
 	facts signinFacts
 }
@@ -405,8 +404,6 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 	}
 	if len(ev.ActorTenant) > 0 {
 		u.tenants.addOp(a, ev.ActorTenant)
-	} else {
-		u.noTenant++
 	}
 	if kind == audit.UserGuest || ev.UserType == 10 {
 		u.guest = true
@@ -571,7 +568,6 @@ func (a *agg) merge(o *agg) {
 		}
 		u.guest = u.guest || ou.guest
 		u.actorUnknown = u.actorUnknown || ou.actorUnknown
-		u.noTenant += ou.noTenant
 		u.facts.merge(&ou.facts)
 	}
 	for k, ob := range o.buckets {
