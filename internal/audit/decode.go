@@ -780,6 +780,12 @@ func (s *scanner) skip(d *Decoder) error {
 		}
 		return decodeErr("unexpected %s", s.what())
 	}
+	if s.m != nil {
+		if end, ok := s.m.skipContainer(s.data, s.i, &d.stack); ok {
+			s.i = end
+			return nil
+		}
+	}
 	depth := 0
 	data := s.data
 	i := s.i

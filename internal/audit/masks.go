@@ -89,3 +89,71 @@ func nextIn(bm []uint64, i int) int {
 	}
 	return w<<6 + bits.TrailingZeros64(b)
 }
+
+// skipContainer finds the end of the container that opens at data[i]
+// (a '{' or '['), from the bitmaps alone: the quotes that open and close
+// strings (those not escaped by a run of backslashes, found with the carry
+// arithmetic simdjson uses) give, by a running XOR, which bytes are inside
+// strings; the brackets outside them are walked with the nesting stack.
+// Strings cost nothing each, where the walk of skip visits every one. It
+// reports false, leaving the verdict to that walk, for anything it does
+// not settle exactly as the walk would: a backslash outside a string
+// (invalid JSON, where the two could disagree), mismatched brackets, too
+// deep a nesting, or no end (FuzzMasksSameResult holds the two together).
+func (m *masks) skipContainer(data []byte, i int, stack *[MaxDepth]byte) (int, bool) {
+	const oddBits = 0xAAAAAAAAAAAAAAAA
+	depth := 0
+	var escCarry, inCarry uint64
+	from := ^uint64(0) << (i & 63) // the first block counts from i
+	for w := i >> 6; w < len(m.b); w++ {
+		b, c := m.b[w]&from, m.c[w]&from
+		from = ^uint64(0)
+		quotes, backslashes, brackets := b&c, b&^c, c&^b
+		potential := backslashes &^ escCarry
+		t := ((potential<<1 | oddBits) - potential) ^ oddBits
+		escaped := t ^ (backslashes | escCarry)
+		escCarry = (t & backslashes) >> 63
+		in := prefixXor(quotes&^escaped) ^ inCarry
+		inCarry = uint64(int64(in) >> 63)
+		if backslashes&^in != 0 {
+			return 0, false
+		}
+		for o := brackets &^ in; o != 0; o &= o - 1 {
+			p := w<<6 + bits.TrailingZeros64(o)
+			switch ch := data[p]; ch {
+			case '{', '[':
+				if depth >= MaxDepth {
+					return 0, false
+				}
+				stack[depth] = ch
+				depth++
+			default:
+				want := byte('{')
+				if ch == ']' {
+					want = '['
+				}
+				if depth == 0 || stack[depth-1] != want {
+					return 0, false
+				}
+				depth--
+				if depth == 0 {
+					return p + 1, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// prefixXor sets each bit to the XOR of it and all lower bits: from the
+// bitmap of string quotes, the bitmap of bytes inside strings (opening
+// quote included, closing quote not).
+func prefixXor(x uint64) uint64 {
+	x ^= x << 1
+	x ^= x << 2
+	x ^= x << 4
+	x ^= x << 8
+	x ^= x << 16
+	x ^= x << 32
+	return x
+}

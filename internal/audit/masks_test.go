@@ -158,3 +158,54 @@ func TestPrepareThenOtherData(t *testing.T) {
 		t.Error("invalid UTF-8 accepted")
 	}
 }
+
+// TestSkipContainerMatchesWalk: skipping a container from the bitmaps ends
+// where the byte walk ends, with the same error when there is one, on
+// random bracket, quote and backslash soup (valid and invalid JSON, runs of
+// backslashes, strings and containers across block boundaries), and the
+// fast path settles most containers of plausible JSON itself.
+func TestSkipContainerMatchesWalk(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	soup := []byte(`{}[]"\\\a,:aaaa`)
+	plausible := []string{`{"a":"b\"}"}`, `["x\\",{"y":[1,2]},"]"]`, `{"k":"v"}`, `[{"Name":"A","Value":"\\\\"}]`, `"s\\\"q"`}
+	var fast, total int
+	for round := range 20000 {
+		var data []byte
+		if round%2 == 0 {
+			data = make([]byte, r.IntN(300))
+			for i := range data {
+				data[i] = soup[r.IntN(len(soup))]
+			}
+		} else {
+			data = append(data, '[')
+			for range 1 + r.IntN(20) {
+				data = append(data, plausible[r.IntN(len(plausible))]...)
+				data = append(data, ',')
+			}
+			data = append(data, `"end"]`...)
+		}
+		for i := range data {
+			if data[i] != '{' && data[i] != '[' {
+				continue
+			}
+			var d Decoder
+			plain := scanner{data: data, i: i}
+			wantErr := plain.skip(&d)
+			d.masks.build(data)
+			masked := scanner{data: data, i: i, m: &d.masks}
+			gotErr := masked.skip(&d)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || (wantErr == nil && masked.i != plain.i) {
+				t.Fatalf("%q from %d: bitmaps end at %d (%v), walk at %d (%v)", data, i, masked.i, gotErr, plain.i, wantErr)
+			}
+			if round%2 == 1 {
+				total++
+				if _, ok := d.masks.skipContainer(data, i, &d.stack); ok {
+					fast++
+				}
+			}
+		}
+	}
+	if fast < total/2 {
+		t.Errorf("the bitmaps settled only %d of %d containers of plausible JSON", fast, total)
+	}
+}
