@@ -12,37 +12,21 @@ import (
 // it always is in the UAL), else a 128-bit FNV hash of it.
 type idKey [16]byte
 
-// hexVal maps an ASCII hex digit to its value, anything else to 0xff.
-var hexVal = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c - '0')
-	}
-	for c := 'a'; c <= 'f'; c++ {
-		t[c] = byte(c-'a') + 10
-		t[c-'a'+'A'] = byte(c-'a') + 10
-	}
-	return t
-}()
-
-// guidHexAt is where each byte's two hex digits start in a GUID's text.
-var guidHexAt = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
-
-// makeKey parses a GUID Id in one pass (it runs once per record), or
-// hashes anything else.
+// makeKey parses a GUID Id eight hex digits at a time (it runs once per
+// record), or hashes anything else.
 func makeKey(id []byte) idKey {
 	var k idKey
 	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
-		id := (*[36]byte)(id) // one length check for all the reads below
-		bad := byte(0)
-		for j, p := range guidHexAt {
-			hi, lo := hexVal[id[p]], hexVal[id[p+1]]
-			bad |= hi | lo
-			k[j] = hi<<4 | lo
-		}
-		if bad&0xf0 == 0 {
+		le := binary.LittleEndian
+		a, okA := hex8(le.Uint64(id[0:8]))
+		b, okB := hex8(uint64(le.Uint32(id[9:13])) | uint64(le.Uint32(id[14:18]))<<32)
+		c, okC := hex8(uint64(le.Uint32(id[19:23])) | uint64(le.Uint32(id[24:28]))<<32)
+		d, okD := hex8(le.Uint64(id[28:36]))
+		if okA && okB && okC && okD {
+			le.PutUint32(k[0:], a)
+			le.PutUint32(k[4:], b)
+			le.PutUint32(k[8:], c)
+			le.PutUint32(k[12:], d)
 			return k
 		}
 	}
@@ -51,6 +35,27 @@ func makeKey(id []byte) idKey {
 	h.Sum(k[:0])
 	k[0] ^= 0x80 // keep hashed ids apart from real GUIDs' bit patterns
 	return k
+}
+
+// hex8 decodes eight ASCII hex digits, the first in the low byte of v, into
+// four bytes (the first in the low byte of the result), and reports
+// whether all eight were hex digits: a few word operations instead of a
+// table lookup per digit.
+func hex8(v uint64) (uint32, bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	lower := v | 0x2020202020202020 // 'A'-'F' to 'a'-'f' (and only those into 'a'-'f')
+	// A byte x (below 0x80) is in [lo, hi] when x+(0x80-lo) has its high
+	// bit set and x+(0x7f-hi) has not; no sum carries into the next byte.
+	// Digits are tested on v itself: the case bit would also turn 0x10-0x19
+	// into digits.
+	digit := (v + (0x80-'0')*ones) &^ (v + (0x7f-'9')*ones)
+	letter := (lower + (0x80-'a')*ones) &^ (lower + (0x7f-'f')*ones)
+	ok := v&highs == 0 && (digit|letter)&highs == highs
+	nib := lower&(0x0f*ones) + 9*((letter&highs)>>7)
+	t := (nib<<4 | nib>>8) & 0x00ff00ff00ff00ff
+	t = (t | t>>8) & 0x0000ffff0000ffff
+	t = (t | t>>16) & 0xffffffff
+	return uint32(t), ok
 }
 
 // dedup decides, for every record, whether its Id was seen before, in

@@ -3,12 +3,14 @@ package triage
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -263,6 +265,26 @@ func TestSpillSameReport(t *testing.T) {
 		}
 		if gotJSON, _ := json.Marshal(got); !bytes.Equal(gotJSON, wantJSON) {
 			t.Fatalf("%v: report differs when spilling fails:\n%s", paths, firstDiff(string(gotJSON), string(wantJSON)))
+		}
+	}
+}
+
+// TestHex8EveryByte: at each of the eight positions, every byte value is
+// accepted as a digit exactly when it is one, with its value.
+func TestHex8EveryByte(t *testing.T) {
+	base := []byte("0a1B2c3D")
+	for pos := range 8 {
+		for c := range 256 {
+			in := slices.Clone(base)
+			in[pos] = byte(c)
+			got, ok := hex8(binary.LittleEndian.Uint64(in))
+			want, err := hex.DecodeString(string(in))
+			if ok != (err == nil) {
+				t.Fatalf("%q: ok = %v, hex.DecodeString error %v", in, ok, err)
+			}
+			if ok && binary.LittleEndian.Uint32(want) != got {
+				t.Fatalf("%q: %08x, want %x", in, got, want)
+			}
 		}
 	}
 }
