@@ -145,20 +145,31 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 	s.i++
 	userSharedWith := false
 	for first := true; ; first = false {
-		s.ws()
+		// Compact JSON has no whitespace: each byte is looked at once, and
+		// ws runs only when one is blank.
 		if s.i >= len(s.data) {
 			return nil, decodeErr("truncated record")
 		}
-		if s.data[s.i] == '}' {
+		c := s.data[s.i]
+		if c <= ' ' {
+			s.ws()
+			if s.i >= len(s.data) {
+				return nil, decodeErr("truncated record")
+			}
+			c = s.data[s.i]
+		}
+		if c == '}' {
 			s.i++
 			return inner, nil
 		}
 		if !first {
-			if s.data[s.i] != ',' {
+			if c != ',' {
 				return nil, decodeErr("expected ',' or '}' at byte %d, found %s", s.i, s.what())
 			}
 			s.i++
-			s.ws()
+			if s.i < len(s.data) && s.data[s.i] <= ' ' {
+				s.ws()
+			}
 		}
 		// The common case inline (a plain name, then ':'); d.key handles
 		// the rest and the errors.
@@ -168,7 +179,9 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 			if q := s.m.next(s.i + 1); q >= 0 && s.data[q] == '"' && q+1 < len(s.data) && s.data[q+1] == ':' {
 				key = s.data[s.i+1 : q]
 				s.i = q + 2
-				s.ws()
+				if s.i < len(s.data) && s.data[s.i] <= ' ' {
+					s.ws()
+				}
 			}
 		}
 		if key == nil {
@@ -386,20 +399,29 @@ func (d *Decoder) array(s *scanner, field string, elem func() error) error {
 	}
 	s.i++
 	for first := true; ; first = false {
-		s.ws()
 		if s.i >= len(s.data) {
 			return decodeErr("%s: truncated array", field)
 		}
-		if s.data[s.i] == ']' {
+		c := s.data[s.i]
+		if c <= ' ' {
+			s.ws()
+			if s.i >= len(s.data) {
+				return decodeErr("%s: truncated array", field)
+			}
+			c = s.data[s.i]
+		}
+		if c == ']' {
 			s.i++
 			return nil
 		}
 		if !first {
-			if s.data[s.i] != ',' {
+			if c != ',' {
 				return decodeErr("%s: expected ',' or ']', found %s", field, s.what())
 			}
 			s.i++
-			s.ws()
+			if s.i < len(s.data) && s.data[s.i] <= ' ' {
+				s.ws()
+			}
 		}
 		if s.i < len(s.data) && s.data[s.i] == '{' {
 			if err := elem(); err != nil {
@@ -415,20 +437,30 @@ func (d *Decoder) array(s *scanner, field string, elem func() error) error {
 func (d *Decoder) fields(s *scanner, field string, f func(key []byte) error) error {
 	s.i++ // '{', checked by the caller
 	for first := true; ; first = false {
-		s.ws()
+		// As in object: ws only where a byte is blank.
 		if s.i >= len(s.data) {
 			return decodeErr("%s: truncated object", field)
 		}
-		if s.data[s.i] == '}' {
+		c := s.data[s.i]
+		if c <= ' ' {
+			s.ws()
+			if s.i >= len(s.data) {
+				return decodeErr("%s: truncated object", field)
+			}
+			c = s.data[s.i]
+		}
+		if c == '}' {
 			s.i++
 			return nil
 		}
 		if !first {
-			if s.data[s.i] != ',' {
+			if c != ',' {
 				return decodeErr("%s: expected ',' or '}', found %s", field, s.what())
 			}
 			s.i++
-			s.ws()
+			if s.i < len(s.data) && s.data[s.i] <= ' ' {
+				s.ws()
+			}
 		}
 		k, err := d.key(s)
 		if err != nil {
