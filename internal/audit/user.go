@@ -102,6 +102,12 @@ func isLower(b []byte) bool {
 			return false
 		}
 	}
+	if i > 0 && i < len(b) {
+		// The tail as the last eight bytes, overlapping ones already seen
+		// (a GUID is 36 bytes: four words and this).
+		w := binary.LittleEndian.Uint64(b[len(b)-8:])
+		return w&swarHigh == 0 && upperBytes(w) == 0
+	}
 	for ; i < len(b); i++ {
 		if c := b[i]; ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
 			return false
