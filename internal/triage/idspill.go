@@ -2,7 +2,8 @@ package triage
 
 import (
 	"bufio"
-	"bytes"
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +55,15 @@ type idSegment struct {
 	fences []idKey // every fenceEvery-th key
 }
 
-func cmpKey(a, b idKey) int { return bytes.Compare(a[:], b[:]) }
+// cmpKey orders keys as bytes.Compare does, a word at a time (sorting a
+// spill compares millions of keys).
+func cmpKey(a, b idKey) int {
+	be := binary.BigEndian
+	if x, y := be.Uint64(a[:8]), be.Uint64(b[:8]); x != y {
+		return cmp.Compare(x, y)
+	}
+	return cmp.Compare(be.Uint64(a[8:]), be.Uint64(b[8:]))
+}
 
 func bloomWords(n int) int {
 	blocks := (n*bloomBitsPerKey + 511) / 512
