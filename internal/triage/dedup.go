@@ -247,6 +247,7 @@ type idSet struct {
 	dir      string
 	runs     []*idRun
 	spills   int
+	sortTmp  []idKey // sortKeys' scratch, kept across spills
 	page     [fenceEvery]idKey
 	// spillErr: writing a run failed, so the set grows in memory from then
 	// on; ioErr: reading a run failed, so the run cannot be trusted.

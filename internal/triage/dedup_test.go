@@ -288,3 +288,27 @@ func TestHex8EveryByte(t *testing.T) {
 		}
 	}
 }
+
+// TestSortKeys: the first-byte bucketing sort orders keys exactly as a
+// plain sort by cmpKey does, crowded first bytes and all.
+func TestSortKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	var tmp []idKey
+	for round := range 200 {
+		keys := make([]idKey, r.IntN(3000))
+		for i := range keys {
+			for j := range keys[i] {
+				keys[i][j] = byte(r.IntN(256))
+			}
+			if round%3 == 0 {
+				keys[i][0], keys[i][1] = byte(r.IntN(3)), byte(r.IntN(2)) // crowded
+			}
+		}
+		want := slices.Clone(keys)
+		slices.SortFunc(want, func(a, b idKey) int { return bytes.Compare(a[:], b[:]) })
+		tmp = sortKeys(keys, tmp)
+		if !slices.Equal(keys, want) {
+			t.Fatalf("round %d: %d keys sorted differently", round, len(keys))
+		}
+	}
+}
