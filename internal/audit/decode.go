@@ -146,7 +146,8 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 	userSharedWith := false
 	for first := true; ; first = false {
 		// Compact JSON has no whitespace: each byte is looked at once, and
-		// ws runs only when one is blank.
+		// ws runs only when one is blank. (Written out here and in fields
+		// and array: as a method it is not inlined, +1.4% instructions.)
 		if s.i >= len(s.data) {
 			return nil, decodeErr("truncated record")
 		}
