@@ -7,13 +7,15 @@ import (
 	"github.com/outsider-sec/outsider/internal/audit"
 )
 
-// The engine never keeps records. Each worker folds the records it decodes
+// The engine never keeps records. Workers fold the records they decode
 // into aggregates keyed by what the due diligence asks about: per user (its
 // sign-ins), per (user, IP set) "bucket" (everything else), and per
 // sharing target. Memory therefore grows with distinct users, IPs and
-// user×IP pairs, not with records. Workers' aggregates are merged once at
-// the end; every merge is order-independent (sums, unions, the K earliest)
-// so the result does not depend on which worker saw which record.
+// user×IP pairs, not with records. The aggregates are sharded by user (a
+// lock each, engine.go's shardSink); the shards are merged once at the
+// end, and every merge is order-independent (sums, unions, the K
+// earliest), so the result does not depend on which worker saw which
+// record.
 
 // opCount is one entry of an operation histogram.
 type opCount struct {

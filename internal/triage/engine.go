@@ -383,25 +383,6 @@ func (s *shardSink) take(file int, path string, ok, bad, filtered int64, evs []a
 	return nil
 }
 
-// take folds a batch into the aggregates.
-func (a *agg) take(file int, _ string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error {
-	a.countFile(file, ok, bad)
-	a.filtered += filtered
-	f := int32(file)
-	for i := range evs {
-		switch fate[i] {
-		case duplicate:
-			a.dups++
-		case sameSignin:
-			a.kept++
-			a.addSigninCopy(&evs[i])
-		default:
-			a.add(&evs[i], f, lines[i])
-		}
-	}
-	return nil
-}
-
 // decoded is what decode leaves besides the sinks' contents.
 type decoded struct {
 	inputs  []source.Input

@@ -107,14 +107,14 @@ func (a *agg) spillShare(target []byte, op string, ev *audit.Event, file int32, 
 // readSpilledShares folds the sharing records the shards spilled into a,
 // for the targets that are accounts in a (the only ones a report shows),
 // and closes the logs.
-func (a *agg) readSpilledShares(workers []*agg) error {
+func (a *agg) readSpilledShares(shards []*agg) error {
 	var errs []error
-	for _, w := range workers {
-		l := w.shareLog
+	for _, sh := range shards {
+		l := sh.shareLog
 		if l == nil {
 			continue
 		}
-		w.shareLog = nil
+		sh.shareLog = nil
 		if err := a.readShareLog(l); err != nil {
 			errs = append(errs, fmt.Errorf("sharing records spilled to %s: %w", l.f.Name(), err))
 		}

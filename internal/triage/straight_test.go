@@ -17,7 +17,7 @@ import (
 )
 
 // The fast path (framing in batches, the hand-written single-pass decoder,
-// parallel workers, the ordered deduplication step, per-worker aggregates
+// parallel workers, the ordered deduplication step, user-sharded aggregates
 // merged at the end) must give byte-identical reports to the
 // straightforward path: read the file line by line, decode each record
 // with encoding/json, deduplicate with a map, fold records into one
