@@ -257,8 +257,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	}
 	for _, a := range aggs {
 		if a.shareLogErr != nil {
-			d.probs.add(source.Problem{Path: tempDir(opts), Warning: true,
-				Reason: "could not spill sharing records to this folder, so they stayed in memory (" + a.shareLogErr.Error() + "); set TMPDIR to a folder with space"})
+			d.probs.add(spillWarning(opts, "sharing records", a.shareLogErr))
 			break
 		}
 	}
@@ -614,8 +613,7 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 		cancel(err)
 	}
 	if err := seen.seen.spillErr; err != nil {
-		report(source.Problem{Path: tempDir(opts), Warning: true,
-			Reason: "could not spill record Ids to this folder, so they stayed in memory (" + err.Error() + "); set TMPDIR to a folder with space"})
+		report(spillWarning(opts, "record Ids", err))
 	}
 	seen.seen.release() // every record has been checked
 	if cause := context.Cause(ctx); cause != nil {
@@ -639,6 +637,13 @@ func tempDir(opts Options) string {
 		return opts.TempDir
 	}
 	return os.TempDir()
+}
+
+// spillWarning says that what could not be spilled to the temporary
+// folder stayed in memory: the report is whole, the run used more memory.
+func spillWarning(opts Options, what string, err error) source.Problem {
+	return source.Problem{Path: tempDir(opts), Warning: true,
+		Reason: "could not spill " + what + " to this folder, so they stayed in memory (" + err.Error() + "); give --temp-dir or TMPDIR a folder with space"}
 }
 
 // finish builds the report from the merged aggregates.
