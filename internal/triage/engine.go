@@ -71,11 +71,27 @@ type Options struct {
 	TempDir string
 	// spillSlots and spillShares override the spill thresholds (tests).
 	spillSlots, spillShares int
+	// stopAfter ends each record's way through the engine early
+	// (BenchmarkRunStages): what the stages after it cost is then the
+	// difference. The report of such a run is meaningless.
+	stopAfter stage
 	// AtPeak, if set, is called once every input has been read, before
 	// the aggregates' shards are merged and the deduplication set freed:
 	// when the run holds the most memory (--memprofile profiles it there).
 	AtPeak func()
 }
+
+// stage is a step of a record's way through the engine.
+type stage uint8
+
+const (
+	// stageAll runs every stage: the default.
+	stageAll stage = iota
+	// stageDecode stops after decoding (reading, framing, decoding).
+	stageDecode
+	// stageDedup stops after the ordered step (deduplication).
+	stageDedup
+)
 
 // work is one batch as a worker decodes it: its records, their keys and
 // what the ordered step decided. Each worker has two, so that it can
@@ -448,6 +464,9 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	// own batches once their step is done.
 	sq := newSequencer(func(w *work) {
 		w.fate = w.fate[:0]
+		if opts.stopAfter == stageDecode {
+			return
+		}
 		for i := range w.keys {
 			w.fate = append(w.fate, seen.check(&w.keys[i], &w.evs[i]))
 		}
@@ -470,7 +489,7 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 				if b == nil {
 					return
 				}
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && opts.stopAfter == stageAll {
 					if err := sink.take(b.File, b.Path, w.ok, w.bad, w.filtered, w.evs, w.lines, w.fate); err != nil {
 						cancel(sinkError{err})
 					}
