@@ -33,6 +33,7 @@ type run struct {
 	problem func(Problem)
 	pool    *batchPool
 	inputs  []Input
+	ahead   ahead
 }
 
 // report passes a problem on and counts the records it lost against the

@@ -153,6 +153,11 @@ type Options struct {
 	// stdin as they are read (before decompression): what a progress line
 	// compares with the inputs' sizes on disk.
 	Progress *atomic.Int64
+
+	// noAhead reads compressed files in the foreground only, and
+	// aheadFiles overrides how many are inflated at once (tests).
+	noAhead    bool
+	aheadFiles int
 }
 
 // ErrNoInputs is returned by Expand when the arguments name no file.
@@ -175,8 +180,17 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 		problem = func(Problem) {}
 	}
 	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}}
-	for _, p := range paths {
-		if err := r.readPath(p); err != nil {
+	defer r.closeAhead()
+	for i, p := range paths {
+		// Compressed files after this one are inflated meanwhile (ahead.go).
+		r.fillAhead(paths, i)
+		var err error
+		if a := r.takeAhead(i); a != nil {
+			err = r.readAhead(p, a)
+		} else {
+			err = r.readPath(p)
+		}
+		if err != nil {
 			return r.inputs, err
 		}
 	}

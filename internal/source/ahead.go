@@ -1,0 +1,258 @@
+package source
+
+import (
+	"context"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Inflating is what limits the triage of compressed inputs: one gzip
+// stream inflates on one core (~450 MB/s here), while the decoding
+// workers could take several times that. A folder of compressed files
+// (outsider collect's archive holds one .jsonl.gz per content blob) need
+// not wait for that one core: while the reader frames one file, the next
+// ones are inflated in the background, each up to aheadBytes ahead of the
+// reader. The bytes, their order and every error are those of reading the
+// files one after the other; only the time at which they are inflated
+// changes.
+
+// aheadChunk is the size of the buffers a background inflater fills, and
+// aheadChunks how many it may fill before the reader takes them: a file
+// is inflated at most aheadChunk*aheadChunks bytes (8 MiB) ahead of its
+// reader. Variables, so that tests can make them small.
+var (
+	aheadChunk  = 256 << 10
+	aheadChunks = 32
+)
+
+// aheadFiles is how many compressed files are inflated at once (the one
+// being read and those after it): one per CPU, and no more than 8, which
+// bounds the memory held ahead to 8 × 8 MiB. Options.aheadFiles
+// overrides it; Options.noAhead turns the background inflaters off.
+func (r *run) aheadFiles() int {
+	if r.opts.aheadFiles > 0 {
+		return r.opts.aheadFiles
+	}
+	return min(runtime.GOMAXPROCS(0), 8)
+}
+
+var aheadPool = sync.Pool{New: func() any { b := make([]byte, aheadChunk); return &b }}
+
+// chunk is a piece of inflated bytes, or the error that ended the stream
+// (io.EOF at its normal end).
+type chunk struct {
+	buf *[]byte
+	n   int
+	err error
+}
+
+// aheadStream is one gzip file inflated in the background.
+type aheadStream struct {
+	// ready is closed once header (the gzip header's error, if any) is
+	// set: a file whose gzip header is corrupt is reported as such, as
+	// reading it in the foreground would.
+	ready  chan struct{}
+	header error
+
+	chunks chan chunk
+	stop   chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+
+	ctx  context.Context
+	cur  chunk
+	off  int
+	done error // the error that ended the stream, once reached
+}
+
+// startAhead opens path and, if it is a gzip file, starts inflating it in
+// the background. It returns nil for anything else (not a regular file,
+// not gzip, cannot be opened): the reader then reads it the usual way,
+// and reports what is wrong with it.
+func (r *run) startAhead(path string) *aheadStream {
+	if path == "-" {
+		return nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	fi, err := fh.Stat()
+	var magic [2]byte
+	if err != nil || !fi.Mode().IsRegular() {
+		fh.Close()
+		return nil
+	}
+	if n, _ := fh.ReadAt(magic[:], 0); n < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		fh.Close()
+		return nil
+	}
+	a := &aheadStream{
+		ready:  make(chan struct{}),
+		chunks: make(chan chunk, aheadChunks),
+		stop:   make(chan struct{}),
+		ctx:    r.ctx,
+	}
+	a.wg.Add(1)
+	go a.inflate(fh, r.counted(fh))
+	return a
+}
+
+// inflate runs in the background: it fills chunks until the stream ends,
+// the reader closes it, or the run is cancelled.
+func (a *aheadStream) inflate(fh *os.File, src io.Reader) {
+	defer a.wg.Done()
+	defer fh.Close()
+	zr, err := gzip.NewReader(src)
+	a.header = err
+	close(a.ready)
+	if err != nil {
+		return
+	}
+	defer zr.Close()
+	for {
+		buf := aheadPool.Get().(*[]byte)
+		if len(*buf) != aheadChunk {
+			*buf = make([]byte, aheadChunk)
+		}
+		n, err := fill(zr, *buf)
+		select {
+		case a.chunks <- chunk{buf: buf, n: n, err: err}:
+		case <-a.stop:
+			aheadPool.Put(buf)
+			return
+		case <-a.ctx.Done():
+			aheadPool.Put(buf)
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// fill reads into buf until it is full or the reader fails, and returns
+// the reader's own error (io.ReadFull would rename a truncated gzip's
+// io.ErrUnexpectedEOF).
+func fill(rd io.Reader, buf []byte) (n int, err error) {
+	for stalls := 0; n < len(buf); {
+		m, err := rd.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m > 0 {
+			stalls = 0
+		} else if stalls++; stalls >= 100 {
+			return n, io.ErrNoProgress
+		}
+	}
+	return n, nil
+}
+
+// Read returns the inflated bytes in order, then the error that ended the
+// stream: io.EOF, or what the gzip reader said.
+func (a *aheadStream) Read(p []byte) (int, error) {
+	for a.off == a.cur.n {
+		if a.cur.buf != nil {
+			aheadPool.Put(a.cur.buf)
+			a.cur.buf = nil
+		}
+		if a.done != nil {
+			return 0, a.done
+		}
+		select {
+		case c := <-a.chunks:
+			a.cur, a.off = c, 0
+			// The error comes after the chunk's bytes.
+			a.done = c.err
+		case <-a.ctx.Done():
+			a.done = a.ctx.Err()
+		}
+	}
+	n := copy(p, (*a.cur.buf)[a.off:a.cur.n])
+	a.off += n
+	return n, nil
+}
+
+// Close stops the inflater (if it is still running) and waits for it, so
+// that no goroutine or file outlives the read.
+func (a *aheadStream) Close() {
+	a.once.Do(func() {
+		close(a.stop)
+		a.wg.Wait()
+		// Give back what the reader never took.
+		for {
+			select {
+			case c := <-a.chunks:
+				aheadPool.Put(c.buf)
+			default:
+				if a.cur.buf != nil {
+					aheadPool.Put(a.cur.buf)
+					a.cur.buf = nil
+				}
+				return
+			}
+		}
+	})
+}
+
+// ahead keeps background inflaters running for the files after the one
+// being read.
+type ahead struct {
+	started map[int]*aheadStream // by index in the path list
+	next    int                  // the first index not yet considered
+}
+
+// fillAhead starts inflaters for paths[i:], up to aheadFiles() in all.
+func (r *run) fillAhead(paths []string, i int) {
+	if r.opts.noAhead {
+		return
+	}
+	if r.ahead.started == nil {
+		r.ahead.started = map[int]*aheadStream{}
+	}
+	if r.ahead.next < i {
+		r.ahead.next = i
+	}
+	for r.ahead.next < len(paths) && r.ahead.next < i+r.aheadFiles() {
+		if a := r.startAhead(paths[r.ahead.next]); a != nil {
+			r.ahead.started[r.ahead.next] = a
+		}
+		r.ahead.next++
+	}
+}
+
+// takeAhead returns the inflater started for paths[i], if any.
+func (r *run) takeAhead(i int) *aheadStream {
+	a := r.ahead.started[i]
+	delete(r.ahead.started, i)
+	return a
+}
+
+// closeAhead stops every inflater still running (the run ended early).
+func (r *run) closeAhead() {
+	for i, a := range r.ahead.started {
+		a.Close()
+		delete(r.ahead.started, i)
+	}
+}
+
+// readAhead reads a gzip file inflated in the background, as readPath
+// and readStream would have read it in the foreground.
+func (r *run) readAhead(path string, a *aheadStream) error {
+	defer a.Close()
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	<-a.ready
+	if a.header != nil {
+		r.fail(path, "corrupt gzip: "+a.header.Error())
+		return nil
+	}
+	return r.readStream(path, &labelled{r: a, label: "corrupt gzip"}, nil, 0, 1)
+}

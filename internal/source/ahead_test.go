@@ -1,0 +1,146 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+	"unicode/utf16"
+)
+
+// aheadFixture writes compressed and plain inputs of every kind the
+// background inflaters meet, good and broken, and returns their paths in
+// an order that mixes them (one twice, a folder, a missing file).
+func aheadFixture(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	big := gzipBytes(t, jsonl(30000)) // ~2.5 MB inflated: many chunks
+	trunc := big[:len(big)/2]
+	flipped := append([]byte(nil), big...)
+	for i := len(flipped) / 2; i < len(flipped)/2+64; i++ {
+		flipped[i] ^= 0x5a
+	}
+	var u16 bytes.Buffer
+	u16.Write([]byte{0xff, 0xfe})
+	for _, c := range utf16.Encode([]rune(string(jsonl(50)))) {
+		u16.Write([]byte{byte(c), byte(c >> 8)})
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"a.jsonl.gz", big},
+		{"b.jsonl", jsonl(100)},
+		{"c-truncated.gz", trunc},
+		{"d-flipped.gz", flipped},
+		{"e-bad-header.gz", []byte{0x1f, 0x8b, 0, 0, 0}},
+		{"f-zip-inside.gz", gzipBytes(t, zipBytes(t, member{name: "m1.jsonl", data: jsonl(10)}, member{name: "m2.jsonl", data: jsonl(20)}))},
+		{"g-multi-member.gz", append(gzipBytes(t, jsonl(5)), gzipBytes(t, jsonl(7))...)},
+		{"h-empty.gz", gzipBytes(t, nil)},
+		{"i-one-byte.gz", []byte{0x1f}},
+		{"j-utf16.gz", gzipBytes(t, u16.Bytes())},
+		{"k-gz-in-gz.gz", gzipBytes(t, gzipBytes(t, jsonl(30)))},
+		{"dir/l.jsonl.gz", gzipBytes(t, jsonl(40))},
+		{"dir/m.jsonl", jsonl(3)},
+	}
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, writeFile(t, dir, f.name, f.data))
+	}
+	paths = append(paths, paths[0], filepath.Join(dir, "dir"), filepath.Join(dir, "missing.gz"), paths[2])
+	return paths
+}
+
+// TestAheadSameAsForeground: reading with background inflaters gives the
+// records, inputs and problems (text and order) of reading every file in
+// the foreground, whatever the number of files inflated at once and the
+// size of the chunks handed over.
+func TestAheadSameAsForeground(t *testing.T) {
+	paths := aheadFixture(t)
+	want := readAll(t, paths, Options{noAhead: true, BatchBytes: 8192})
+	if want.err != nil {
+		t.Fatal(want.err)
+	}
+	if len(want.recs) < 30000 || len(want.probs) < 4 {
+		t.Fatalf("fixture too tame: %d records, %d problems", len(want.recs), len(want.probs))
+	}
+	defer func(c, n int) { aheadChunk, aheadChunks = c, n }(aheadChunk, aheadChunks)
+	for _, chunks := range [][2]int{{256 << 10, 32}, {1024, 2}, {512, 1}, {4096, 64}} {
+		aheadChunk, aheadChunks = chunks[0], chunks[1]
+		for _, files := range []int{1, 2, 3, 8, 100} {
+			got := readAll(t, paths, Options{aheadFiles: files, BatchBytes: 8192})
+			if got.err != nil {
+				t.Fatal(got.err)
+			}
+			if !reflect.DeepEqual(got.recs, want.recs) {
+				t.Errorf("chunks %v, %d files ahead: records differ (%d against %d)", chunks, files, len(got.recs), len(want.recs))
+			}
+			if !reflect.DeepEqual(got.probs, want.probs) {
+				t.Errorf("chunks %v, %d files ahead: problems\n%s\nwant\n%s", chunks, files, fmtProblems(got.probs), fmtProblems(want.probs))
+			}
+			if !reflect.DeepEqual(got.inputs, want.inputs) {
+				t.Errorf("chunks %v, %d files ahead: inputs %+v, want %+v", chunks, files, got.inputs, want.inputs)
+			}
+		}
+	}
+}
+
+// TestAheadStops: a run cancelled or stopped by emit returns at once and
+// leaves no inflater running and no file open.
+func TestAheadStops(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, name := range []string{"a.gz", "b.gz", "c.gz", "d.gz", "e.gz", "f.gz"} {
+		paths = append(paths, writeFile(t, dir, name, gzipBytes(t, jsonl(20000))))
+	}
+	defer func(c, n int) { aheadChunk, aheadChunks = c, n }(aheadChunk, aheadChunks)
+	aheadChunk, aheadChunks = 4096, 2 // inflaters blocked on a full queue
+	before := runtime.NumGoroutine()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	batches := 0
+	_, err := Read(ctx, paths, Options{BatchBytes: 4096, aheadFiles: 4}, func(b *Batch) error {
+		batches++
+		b.Release()
+		if batches == 3 {
+			cancel()
+		}
+		return nil
+	}, nil)
+	if !errors.Is(err, context.Canceled) || batches != 3 {
+		t.Errorf("cancelled: err %v after %d batches", err, batches)
+	}
+
+	stop := errors.New("stop")
+	batches = 0
+	_, err = Read(context.Background(), paths, Options{BatchBytes: 4096, aheadFiles: 4}, func(b *Batch) error {
+		batches++
+		b.Release()
+		return stop
+	}, nil)
+	if err != stop || batches != 1 {
+		t.Errorf("stopped: err %v after %d batches", err, batches)
+	}
+
+	// Close waits for each inflater, so none may be left; give the
+	// runtime a moment to retire the goroutines that just returned.
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines left running (%d before)", n, before)
+	}
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, fd := range fds {
+			if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && filepath.Dir(target) == dir {
+				t.Errorf("file left open: %s", target)
+			}
+		}
+	}
+}
