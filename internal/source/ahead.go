@@ -91,6 +91,20 @@ func (r *run) startAhead(path string) *aheadStream {
 		fh.Close()
 		return nil
 	}
+	return r.inflateAhead(func() (io.Reader, func(), error) {
+		zr, err := gzip.NewReader(r.counted(fh))
+		if err != nil {
+			fh.Close()
+			return nil, nil, err
+		}
+		return zr, func() { zr.Close(); fh.Close() }, nil
+	})
+}
+
+// inflateAhead starts a background inflater on the stream open returns
+// (and closes with done); an error from open is the stream's header
+// error, reported as reading in the foreground would.
+func (r *run) inflateAhead(open func() (rd io.Reader, done func(), err error)) *aheadStream {
 	a := &aheadStream{
 		ready:  make(chan struct{}),
 		chunks: make(chan chunk, aheadChunks),
@@ -98,28 +112,27 @@ func (r *run) startAhead(path string) *aheadStream {
 		ctx:    r.ctx,
 	}
 	a.wg.Add(1)
-	go a.inflate(fh, r.counted(fh))
+	go a.inflate(open)
 	return a
 }
 
 // inflate runs in the background: it fills chunks until the stream ends,
 // the reader closes it, or the run is cancelled.
-func (a *aheadStream) inflate(fh *os.File, src io.Reader) {
+func (a *aheadStream) inflate(open func() (io.Reader, func(), error)) {
 	defer a.wg.Done()
-	defer fh.Close()
-	zr, err := gzip.NewReader(src)
+	rd, done, err := open()
 	a.header = err
 	close(a.ready)
 	if err != nil {
 		return
 	}
-	defer zr.Close()
+	defer done()
 	for {
 		buf := aheadPool.Get().(*[]byte)
 		if len(*buf) != aheadChunk {
 			*buf = make([]byte, aheadChunk)
 		}
-		n, err := fill(zr, *buf)
+		n, err := fill(rd, *buf)
 		select {
 		case a.chunks <- chunk{buf: buf, n: n, err: err}:
 		case <-a.stop:
@@ -242,17 +255,18 @@ func (r *run) closeAhead() {
 	}
 }
 
-// readAhead reads a gzip file inflated in the background, as readPath
-// and readStream would have read it in the foreground.
-func (r *run) readAhead(path string, a *aheadStream) error {
+// readAheadStream reads a stream inflated in the background (a gzip
+// file, a zip member) as readStream would have read it in the
+// foreground; label names its layer in errors.
+func (r *run) readAheadStream(path string, a *aheadStream, label string, level int) error {
 	defer a.Close()
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
 	<-a.ready
 	if a.header != nil {
-		r.fail(path, "corrupt gzip: "+a.header.Error())
+		r.fail(path, label+": "+a.header.Error())
 		return nil
 	}
-	return r.readStream(path, &labelled{r: a, label: "corrupt gzip"}, nil, 0, 1)
+	return r.readStream(path, &labelled{r: a, label: label}, nil, 0, level)
 }

@@ -25,6 +25,15 @@ func aheadFixture(t *testing.T) []string {
 	for i := len(flipped) / 2; i < len(flipped)/2+64; i++ {
 		flipped[i] ^= 0x5a
 	}
+	badZip := zipBytes(t,
+		member{name: "a.jsonl", data: jsonl(1)},
+		member{name: "b.jsonl", data: jsonl(2000)},
+		member{name: "c.jsonl", data: jsonl(1)},
+	)
+	bi := bytes.Index(badZip, []byte("b.jsonl"))
+	for i := bi + 200; i < bi+400; i++ {
+		badZip[i] ^= 0xa5
+	}
 	var u16 bytes.Buffer
 	u16.Write([]byte{0xff, 0xfe})
 	for _, c := range utf16.Encode([]rune(string(jsonl(50)))) {
@@ -46,6 +55,17 @@ func aheadFixture(t *testing.T) []string {
 		{"j-utf16.gz", gzipBytes(t, u16.Bytes())},
 		{"k-gz-in-gz.gz", gzipBytes(t, gzipBytes(t, jsonl(30)))},
 		{"dir/l.jsonl.gz", gzipBytes(t, jsonl(40))},
+		{"n.zip", zipBytes(t,
+			member{name: "a.jsonl", data: jsonl(2000)},
+			member{name: "b.jsonl.gz", data: gzipBytes(t, jsonl(100))},
+			member{name: "c.jsonl", data: jsonl(30), store: true},
+			member{name: "d.zip", data: zipBytes(t, member{name: "x.jsonl", data: jsonl(9)}, member{name: "y.jsonl", data: jsonl(11)})},
+			member{name: ".hidden.jsonl", data: jsonl(1)},
+			member{name: "e.csv", data: []byte("RecordId,CreationDate\n1,2\n")},
+			member{name: "f.jsonl", data: jsonl(20000)},
+		)},
+		{"o-bad-member.zip", badZip},
+		{"p-zip-in-gz.gz", gzipBytes(t, zipBytes(t, member{name: "q.jsonl", data: jsonl(50)}, member{name: "r.jsonl", data: trunc}))},
 		{"dir/m.jsonl", jsonl(3)},
 	}
 	var paths []string

@@ -17,6 +17,7 @@ import (
 	// (500 against 375 MB/s on this machine, 1 GB of JSON Lines at gzip
 	// -6), with the same API and multi-member support; a compressed
 	// export's triage is limited by inflating, on one core.
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -196,25 +197,55 @@ func (r *run) readZip(path string, ra io.ReaderAt, size int64, level int) error 
 		r.fail(path, "corrupt zip: "+err.Error())
 		return nil
 	}
-	members := 0
+	// Members inflate with klauspost/compress's flate, as gzip files do:
+	// about a third faster than compress/flate.
+	zr.RegisterDecompressor(zip.Deflate, func(rd io.Reader) io.ReadCloser { return flate.NewReader(rd) })
+	var members []*zip.File
 	for _, zf := range zr.File {
-		if zf.FileInfo().IsDir() || skipMember(zf.Name) {
-			continue
+		if !zf.FileInfo().IsDir() && !skipMember(zf.Name) {
+			members = append(members, zf)
 		}
-		members++
+	}
+	// Compressed members after the one being read are inflated meanwhile
+	// (ahead.go), as compressed files are.
+	started := map[int]*aheadStream{}
+	defer func() {
+		for _, a := range started {
+			a.Close()
+		}
+	}()
+	next := 0
+	for i, zf := range members {
+		for ; !r.opts.noAhead && next < len(members) && next < i+r.aheadFiles(); next++ {
+			if m := members[next]; m.Method != zip.Store {
+				started[next] = r.inflateAhead(func() (io.Reader, func(), error) {
+					rc, err := m.Open()
+					if err != nil {
+						return nil, nil, err
+					}
+					return rc, func() { rc.Close() }, nil
+				})
+			}
+		}
 		name := path + "!" + zf.Name
-		rc, err := zf.Open()
-		if err != nil {
-			r.fail(name, "corrupt zip member: "+err.Error())
-			continue
+		var err error
+		if a := started[i]; a != nil {
+			delete(started, i)
+			err = r.readAheadStream(name, a, "corrupt zip member", level+1)
+		} else {
+			rc, oerr := zf.Open()
+			if oerr != nil {
+				r.fail(name, "corrupt zip member: "+oerr.Error())
+				continue
+			}
+			err = r.readStream(name, &labelled{r: rc, label: "corrupt zip member"}, nil, 0, level+1)
+			rc.Close()
 		}
-		err = r.readStream(name, &labelled{r: rc, label: "corrupt zip member"}, nil, 0, level+1)
-		rc.Close()
 		if err != nil {
 			return err
 		}
 	}
-	if members == 0 {
+	if len(members) == 0 {
 		r.inputs = append(r.inputs, Input{Path: path})
 		r.report(len(r.inputs)-1, Problem{Path: path, Reason: "zip archive holds no file"})
 	}

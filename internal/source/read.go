@@ -186,7 +186,7 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 		r.fillAhead(paths, i)
 		var err error
 		if a := r.takeAhead(i); a != nil {
-			err = r.readAhead(p, a)
+			err = r.readAheadStream(p, a, "corrupt gzip", 1)
 		} else {
 			err = r.readPath(p)
 		}
