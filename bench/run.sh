@@ -2,12 +2,15 @@
 # Times the whole outsider CLI beside the DuckDB peer (../shared/bench/duckdb-peer)
 # on generated inputs, several runs each, and prints medians: MB/s and peak RSS.
 #
-#   bench/run.sh                 # 1 GB JSON Lines, Purview CSV, gzip'd JSON Lines; 4 GB JSON Lines
+#   bench/run.sh                 # 1 GB JSON Lines, Purview CSV, gzip'd JSON Lines (one file, 64 files); 4 GB JSON Lines
 #   SIZE=256MB RUNS=5 BIG= bench/run.sh
 #   FORMATS="jsonl purview-csv" bench/run.sh
+#   FORMATS="jsonl.gz jsonl.gz-parts" BIG= bench/run.sh   # one .gz against 64 .gz files
 #
 # Each input also gets a ceiling row: bench/ceiling (read, or read and inflate, and
-# nothing else), timed the same way; gzip inputs also GNU gzip -dc.
+# nothing else, one file after the other), timed the same way; gzip inputs also GNU
+# gzip -dc. jsonl.gz-parts is the same JSON Lines cut into 64 files (a folder, as
+# 'outsider collect' archives are), each gzip'd: outsider inflates several at once.
 #
 # Inputs are generated once into bench/out/ (by 'outsider generate', seeded) and
 # reused. The peer is copied to a temporary folder and installed with npm; set
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 SIZE=${SIZE:-1GB}
 RUNS=${RUNS:-3}
-FORMATS=${FORMATS:-"jsonl purview-csv jsonl.gz"}
+FORMATS=${FORMATS:-"jsonl purview-csv jsonl.gz jsonl.gz-parts"}
 BIG=${BIG-4GB} # a second, larger JSON Lines input (outsider only): is throughput and memory flat?
 PEER=${PEER:-1}
 OUT=bench/out
@@ -37,6 +40,17 @@ fi
 # input FORMAT → path, generating it once.
 input() {
   local fmt=$1 gz="" size=${2:-$SIZE}
+  if [ "$fmt" = jsonl.gz-parts ]; then
+    local whole dir="$OUT/tenant-$size-jsonl.gz-parts"
+    whole=$(input jsonl "$size")
+    if [ ! -s "$dir/part-63.jsonl.gz" ]; then
+      rm -rf "$dir" && mkdir -p "$dir"
+      split -n l/64 -d -a 2 --additional-suffix=.jsonl "$whole" "$dir/part-"
+      ls "$dir"/*.jsonl | xargs -P "$(nproc)" -n 4 gzip -6
+    fi
+    echo "$dir"
+    return
+  fi
   case "$fmt" in *.gz) gz=1; fmt=${fmt%.gz} ;; esac
   local ext=jsonl
   case "$fmt" in *csv*) ext=csv ;; json|ps-json|graph-audit) ext=json ;; esac
@@ -82,19 +96,24 @@ for cell in $cells; do
   mb=$(du -m --apparent-size "$f" | cut -f1)
   label="$(basename "$f") ($mb MB)"
   # Throughput of a compressed input is counted in uncompressed bytes.
+  files=("$f")
   if [[ "$f" == *.gz ]]; then
     mb=$(du -m --apparent-size "${f%.gz}" | cut -f1)
     label="$(basename "$f") ($mb MB inflated)"
+  elif [ -d "$f" ]; then
+    files=("$f"/*.gz)
+    mb=$(du -m --apparent-size "${f%.gz-parts}.jsonl" | cut -f1)
+    label="$(basename "$f") (64 files, $mb MB inflated)"
   fi
   tools=("outsider")
   # The peer reads neither gzip nor (in reasonable time) the larger file.
-  [ -n "$peer_dir" ] && [[ "$fmt" != *.gz ]] && [ "$size" = "$SIZE" ] && tools+=("duckdb-peer")
+  [ -n "$peer_dir" ] && [[ "$fmt" != *.gz* ]] && [ "$size" = "$SIZE" ] && tools+=("duckdb-peer")
   # The ceiling, in the same run: bench/ceiling reads the file as outsider's
   # reader does (and inflates a .gz with the same library) and nothing else.
   # For gzip, GNU gzip -dc too: single-stream inflation, which no reader can
   # split across cores, is the limit there.
   tools+=("ceiling")
-  [[ "$f" == *.gz ]] && tools+=("gzip -dc")
+  [[ "${files[0]}" == *.gz ]] && tools+=("gzip -dc")
   # Runs are interleaved (each round runs every tool once) so that a slow
   # spell of a shared machine does not land on one tool only.
   declare -A secs=() rss=() cpu=()
@@ -102,8 +121,8 @@ for cell in $cells; do
     for tool in "${tools[@]}"; do
       case "$tool" in
       outsider) read -r s m c < <(measure "$OUT/outsider" triage --format json --quiet "$f") ;;
-      ceiling) read -r s m c < <(measure "$OUT/ceiling" "$f") ;;
-      "gzip -dc") read -r s m c < <(measure gzip -dc "$f") ;;
+      ceiling) read -r s m c < <(measure "$OUT/ceiling" "${files[@]}") ;;
+      "gzip -dc") read -r s m c < <(measure gzip -dc "${files[@]}") ;;
       *) read -r s m c < <(measure node "$peer_dir/triage_duckdb.mjs" "$f") ;;
       esac
       secs[$tool]+="$s "
