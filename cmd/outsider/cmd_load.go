@@ -58,7 +58,7 @@ func parseLoadFlags(ios *iostreams.IOStreams, args []string) (*LoadOptions, erro
 	initTables := fs.Bool("init", false, "create the tables first (those that exist are kept)")
 	cluster := fs.String("cluster", "", "with --init: the cluster (remote_servers) to create Distributed tables over")
 	inputFormat := fs.String("input-format", "auto", "force the input format instead of sniffing it")
-	workers := fs.Int("workers", 0, "decoding workers (default: one per CPU)")
+	workers := fs.Int("workers", 0, "decoding workers, and compressed files inflated at once (default: one per CPU)")
 	strict := fs.Bool("strict", false, "stop at the first unreadable record or file")
 	quiet := fs.Bool("quiet", false, "do not list input problems or the summary on stderr")
 	batch := fs.String("batch-size", "32MB", "rows sent in one INSERT (and kept for a retry)")

@@ -130,7 +130,7 @@ func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, 
 	failOn := fs.String("fail-on", "none", "exit 3 when an identity's severity is at or above this: high, medium, low, info or none")
 	maxEvidence := fs.Int("max-evidence", triage.DefaultMaxEvidence, "evidence and sharing records listed per identity (counts stay exact)")
 	strict := fs.Bool("strict", false, "stop at the first unreadable record or file")
-	workers := fs.Int("workers", 0, "decoding workers (default: one per CPU)")
+	workers := fs.Int("workers", 0, "decoding workers, and compressed files inflated at once (default: one per CPU)")
 	quiet := fs.Bool("quiet", false, "do not list input problems on stderr (the report still counts them)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for reporting slowness)")
 	memprofile := fs.String("memprofile", "", "write a heap profile, taken when every input has been read (the run's peak), to this file (for reporting memory use)")

@@ -30,12 +30,11 @@ var (
 )
 
 // aheadFiles is how many compressed files are inflated at once (the one
-// being read and those after it): one per CPU, and no more than 8, which
-// bounds the memory held ahead to 8 × 8 MiB. Options.aheadFiles
-// overrides it; Options.noAhead turns the background inflaters off.
+// being read and those after it): Options.Inflaters, by default one per
+// CPU and no more than 8, which bounds the memory held ahead to 8 × 8 MiB.
 func (r *run) aheadFiles() int {
-	if r.opts.aheadFiles > 0 {
-		return r.opts.aheadFiles
+	if r.opts.Inflaters > 0 {
+		return r.opts.Inflaters
 	}
 	return min(runtime.GOMAXPROCS(0), 8)
 }

@@ -93,7 +93,7 @@ func TestAheadSameAsForeground(t *testing.T) {
 	for _, chunks := range [][2]int{{256 << 10, 32}, {1024, 2}, {512, 1}, {4096, 64}} {
 		aheadChunk, aheadChunks = chunks[0], chunks[1]
 		for _, files := range []int{1, 2, 3, 8, 100} {
-			got := readAll(t, paths, Options{aheadFiles: files, BatchBytes: 8192})
+			got := readAll(t, paths, Options{Inflaters: files, BatchBytes: 8192})
 			if got.err != nil {
 				t.Fatal(got.err)
 			}
@@ -124,7 +124,7 @@ func TestAheadStops(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	batches := 0
-	_, err := Read(ctx, paths, Options{BatchBytes: 4096, aheadFiles: 4}, func(b *Batch) error {
+	_, err := Read(ctx, paths, Options{BatchBytes: 4096, Inflaters: 4}, func(b *Batch) error {
 		batches++
 		b.Release()
 		if batches == 3 {
@@ -138,7 +138,7 @@ func TestAheadStops(t *testing.T) {
 
 	stop := errors.New("stop")
 	batches = 0
-	_, err = Read(context.Background(), paths, Options{BatchBytes: 4096, aheadFiles: 4}, func(b *Batch) error {
+	_, err = Read(context.Background(), paths, Options{BatchBytes: 4096, Inflaters: 4}, func(b *Batch) error {
 		batches++
 		b.Release()
 		return stop

@@ -154,10 +154,13 @@ type Options struct {
 	// compares with the inputs' sizes on disk.
 	Progress *atomic.Int64
 
-	// noAhead reads compressed files in the foreground only, and
-	// aheadFiles overrides how many are inflated at once (tests).
-	noAhead    bool
-	aheadFiles int
+	// Inflaters is how many compressed files (or zip members) are inflated
+	// at once, the one being read and those after it; 0 means one per CPU,
+	// at most 8.
+	Inflaters int
+
+	// noAhead reads compressed files in the foreground only (tests).
+	noAhead bool
 }
 
 // ErrNoInputs is returned by Expand when the arguments name no file.

@@ -619,6 +619,11 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 		}
 	}
 	srcOpts := opts.Source
+	if srcOpts.Inflaters == 0 && opts.Workers > 0 {
+		// --workers bounds the inflaters too: a user who asks for fewer
+		// cores gets fewer busy ones.
+		srcOpts.Inflaters = min(opts.Workers, 8)
+	}
 	if opts.Progress != nil {
 		srcOpts.Progress = &opts.Progress.Bytes
 	}
