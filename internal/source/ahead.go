@@ -76,16 +76,16 @@ func (r *run) startAhead(path string) *aheadStream {
 	if path == "-" {
 		return nil
 	}
+	// Stat first: opening a named pipe ahead of its turn would block
+	// until a writer comes.
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil
 	}
-	fi, err := fh.Stat()
 	var magic [2]byte
-	if err != nil || !fi.Mode().IsRegular() {
-		fh.Close()
-		return nil
-	}
 	if n, _ := fh.ReadAt(magic[:], 0); n < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
 		fh.Close()
 		return nil

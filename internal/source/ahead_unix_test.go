@@ -1,0 +1,60 @@
+//go:build unix
+
+package source
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestAheadNamedPipe: a named pipe later in the list is not opened ahead
+// of its turn (that blocks until a writer comes): here its writer starts
+// only once the file before it has been read.
+func TestAheadNamedPipe(t *testing.T) {
+	dir := t.TempDir()
+	gz := writeFile(t, dir, "a.jsonl.gz", gzipBytes(t, jsonl(100)))
+	fifo := filepath.Join(dir, "pipe.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	var once sync.Once
+	firstRead := make(chan struct{})
+	go func() {
+		<-firstRead
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		w.Write(jsonl(7))
+		w.Close()
+	}()
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		emit := func(b *Batch) error {
+			if b.Path == gz {
+				once.Do(func() { close(firstRead) })
+			}
+			res.recs = append(res.recs, make([]rec, len(b.Records))...)
+			b.Release()
+			return nil
+		}
+		res.inputs, res.err = Read(context.Background(), []string{gz, fifo}, Options{Inflaters: 4}, emit, func(p Problem) { res.probs = append(res.probs, p) })
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil || len(res.recs) != 107 || len(res.probs) != 0 {
+			t.Errorf("err %v, %d records, problems %v", res.err, len(res.recs), res.probs)
+		}
+	case <-time.After(10 * time.Second):
+		// Unblock the reader stuck opening the pipe, then fail.
+		once.Do(func() { close(firstRead) })
+		t.Fatal("Read blocked: the named pipe was opened ahead of its turn")
+	}
+}
