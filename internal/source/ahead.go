@@ -15,8 +15,8 @@ import (
 // workers could take several times that. A folder of compressed files
 // (outsider collect's archive holds one .jsonl.gz per content blob) need
 // not wait for that one core: while the reader frames one file, the next
-// ones are inflated in the background, each up to aheadBytes ahead of the
-// reader. The bytes, their order and every error are those of reading the
+// ones (and, in a zip, the next compressed members) are inflated in the
+// background, each up to aheadChunk*aheadChunks bytes ahead of the reader. The bytes, their order and every error are those of reading the
 // files one after the other; only the time at which they are inflated
 // changes.
 
@@ -49,7 +49,7 @@ type chunk struct {
 	err error
 }
 
-// aheadStream is one gzip file inflated in the background.
+// aheadStream is one gzip file or zip member inflated in the background.
 type aheadStream struct {
 	// ready is closed once header (the gzip header's error, if any) is
 	// set: a file whose gzip header is corrupt is reported as such, as
@@ -213,44 +213,44 @@ func (a *aheadStream) Close() {
 	})
 }
 
-// ahead keeps background inflaters running for the files after the one
-// being read.
-type ahead struct {
-	started map[int]*aheadStream // by index in the path list
+// window keeps background inflaters running for the inputs after the one
+// being read (the paths given to Read, or the members of a zip), so that
+// up to aheadFiles() of them inflate at once.
+type window struct {
+	started map[int]*aheadStream // by index in the list
 	next    int                  // the first index not yet considered
 }
 
-// fillAhead starts inflaters for paths[i:], up to aheadFiles() in all.
-func (r *run) fillAhead(paths []string, i int) {
+// fill starts inflaters for the inputs i, i+1, ... of a list of n, up to
+// aheadFiles() in all; start returns nil for an input it does not inflate
+// ahead.
+func (w *window) fill(r *run, i, n int, start func(j int) *aheadStream) {
 	if r.opts.noAhead {
 		return
 	}
-	if r.ahead.started == nil {
-		r.ahead.started = map[int]*aheadStream{}
+	if w.started == nil {
+		w.started = map[int]*aheadStream{}
 	}
-	if r.ahead.next < i {
-		r.ahead.next = i
-	}
-	for r.ahead.next < len(paths) && r.ahead.next < i+r.aheadFiles() {
-		if a := r.startAhead(paths[r.ahead.next]); a != nil {
-			r.ahead.started[r.ahead.next] = a
+	w.next = max(w.next, i)
+	for ; w.next < n && w.next < i+r.aheadFiles(); w.next++ {
+		if a := start(w.next); a != nil {
+			w.started[w.next] = a
 		}
-		r.ahead.next++
 	}
 }
 
-// takeAhead returns the inflater started for paths[i], if any.
-func (r *run) takeAhead(i int) *aheadStream {
-	a := r.ahead.started[i]
-	delete(r.ahead.started, i)
+// take returns the inflater started for input i, if any.
+func (w *window) take(i int) *aheadStream {
+	a := w.started[i]
+	delete(w.started, i)
 	return a
 }
 
-// closeAhead stops every inflater still running (the run ended early).
-func (r *run) closeAhead() {
-	for i, a := range r.ahead.started {
+// close stops every inflater still running (the read ended early).
+func (w *window) close() {
+	for i, a := range w.started {
 		a.Close()
-		delete(r.ahead.started, i)
+		delete(w.started, i)
 	}
 }
 

@@ -34,7 +34,6 @@ type run struct {
 	problem func(Problem)
 	pool    *batchPool
 	inputs  []Input
-	ahead   ahead
 }
 
 // report passes a problem on and counts the records it lost against the
@@ -208,29 +207,26 @@ func (r *run) readZip(path string, ra io.ReaderAt, size int64, level int) error 
 	}
 	// Compressed members after the one being read are inflated meanwhile
 	// (ahead.go), as compressed files are.
-	started := map[int]*aheadStream{}
-	defer func() {
-		for _, a := range started {
-			a.Close()
+	var ahead window
+	defer ahead.close()
+	startMember := func(j int) *aheadStream {
+		m := members[j]
+		if m.Method == zip.Store {
+			return nil // nothing to inflate
 		}
-	}()
-	next := 0
-	for i, zf := range members {
-		for ; !r.opts.noAhead && next < len(members) && next < i+r.aheadFiles(); next++ {
-			if m := members[next]; m.Method != zip.Store {
-				started[next] = r.inflateAhead(func() (io.Reader, func(), error) {
-					rc, err := m.Open()
-					if err != nil {
-						return nil, nil, err
-					}
-					return rc, func() { rc.Close() }, nil
-				})
+		return r.inflateAhead(func() (io.Reader, func(), error) {
+			rc, err := m.Open()
+			if err != nil {
+				return nil, nil, err
 			}
-		}
+			return rc, func() { rc.Close() }, nil
+		})
+	}
+	for i, zf := range members {
+		ahead.fill(r, i, len(members), startMember)
 		name := path + "!" + zf.Name
 		var err error
-		if a := started[i]; a != nil {
-			delete(started, i)
+		if a := ahead.take(i); a != nil {
 			err = r.readAheadStream(name, a, "corrupt zip member", level+1)
 		} else {
 			rc, oerr := zf.Open()

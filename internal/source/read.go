@@ -183,12 +183,13 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 		problem = func(Problem) {}
 	}
 	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}}
-	defer r.closeAhead()
+	var ahead window
+	defer ahead.close()
 	for i, p := range paths {
 		// Compressed files after this one are inflated meanwhile (ahead.go).
-		r.fillAhead(paths, i)
+		ahead.fill(r, i, len(paths), func(j int) *aheadStream { return r.startAhead(paths[j]) })
 		var err error
-		if a := r.takeAhead(i); a != nil {
+		if a := ahead.take(i); a != nil {
 			err = r.readAheadStream(p, a, "corrupt gzip", 1)
 		} else {
 			err = r.readPath(p)
