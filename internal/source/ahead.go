@@ -166,6 +166,35 @@ func fill(rd io.Reader, buf []byte) (n int, err error) {
 	return n, nil
 }
 
+// fillReader reads its reader in whole chunks, as a background inflater
+// does. Zip members read in the foreground go through it so that they
+// are read exactly as in the background: archive/zip's checksum reader
+// drops the bytes of the read that finds a member longer or shorter than
+// its header says, so what a damaged member yields depends on the size
+// of the reads.
+type fillReader struct {
+	rd     io.Reader
+	buf    []byte
+	off, n int
+	err    error
+}
+
+func (c *fillReader) Read(p []byte) (int, error) {
+	for c.off == c.n {
+		if c.err != nil {
+			return 0, c.err
+		}
+		if c.buf == nil {
+			c.buf = make([]byte, aheadChunk)
+		}
+		c.n, c.err = fill(c.rd, c.buf)
+		c.off = 0
+	}
+	n := copy(p, c.buf[c.off:c.n])
+	c.off += n
+	return n, nil
+}
+
 // Read returns the inflated bytes in order, then the error that ended the
 // stream: io.EOF, or what the gzip reader said.
 func (a *aheadStream) Read(p []byte) (int, error) {

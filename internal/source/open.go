@@ -234,7 +234,7 @@ func (r *run) readZip(path string, ra io.ReaderAt, size int64, level int) error 
 				r.fail(name, "corrupt zip member: "+oerr.Error())
 				continue
 			}
-			err = r.readStream(name, &labelled{r: rc, label: "corrupt zip member"}, nil, 0, level+1)
+			err = r.readStream(name, &labelled{r: &fillReader{rd: rc}, label: "corrupt zip member"}, nil, 0, level+1)
 			rc.Close()
 		}
 		if err != nil {
