@@ -2,8 +2,6 @@ package source
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -124,30 +122,7 @@ func TestAheadStops(t *testing.T) {
 	aheadChunk, aheadChunks = 4096, 2 // inflaters blocked on a full queue
 	before := runtime.NumGoroutine()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	batches := 0
-	_, err := Read(ctx, paths, Options{BatchBytes: 4096, Inflaters: 4}, func(b *Batch) error {
-		batches++
-		b.Release()
-		if batches == 3 {
-			cancel()
-		}
-		return nil
-	}, nil)
-	if !errors.Is(err, context.Canceled) || batches != 3 {
-		t.Errorf("cancelled: err %v after %d batches", err, batches)
-	}
-
-	stop := errors.New("stop")
-	batches = 0
-	_, err = Read(context.Background(), paths, Options{BatchBytes: 4096, Inflaters: 4}, func(b *Batch) error {
-		batches++
-		b.Release()
-		return stop
-	}, nil)
-	if err != stop || batches != 1 {
-		t.Errorf("stopped: err %v after %d batches", err, batches)
-	}
+	checkStops(t, paths, paths, func() Options { return Options{BatchBytes: 4096, Inflaters: 4} })
 
 	// Close waits for each inflater, so none may be left; give the
 	// runtime a moment to retire the goroutines that just returned.

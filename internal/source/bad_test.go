@@ -204,10 +204,20 @@ func TestCapWarning(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
 	data := jsonl(100000)
+	checkStops(t, []string{"-"}, []string{"-", "-"}, func() Options {
+		return Options{Stdin: bytes.NewReader(data), BatchBytes: 4096}
+	})
+}
+
+// checkStops reads paths with a context cancelled at the third batch, then
+// stopPaths with an emit that fails at the first: Read must return
+// context.Canceled, then emit's error, at once.
+func checkStops(t *testing.T, paths, stopPaths []string, opts func() Options) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	batches := 0
-	_, err := Read(ctx, []string{"-"}, Options{Stdin: bytes.NewReader(data), BatchBytes: 4096}, func(b *Batch) error {
+	_, err := Read(ctx, paths, opts(), func(b *Batch) error {
 		batches++
 		b.Release()
 		if batches == 3 {
@@ -216,18 +226,18 @@ func TestCancel(t *testing.T) {
 		return nil
 	}, nil)
 	if !errors.Is(err, context.Canceled) || batches != 3 {
-		t.Errorf("err %v after %d batches", err, batches)
+		t.Errorf("cancelled: err %v after %d batches", err, batches)
 	}
 
 	stop := errors.New("stop")
 	batches = 0
-	_, err = Read(context.Background(), []string{"-", "-"}, Options{Stdin: bytes.NewReader(data), BatchBytes: 4096}, func(b *Batch) error {
+	_, err = Read(context.Background(), stopPaths, opts(), func(b *Batch) error {
 		batches++
 		b.Release()
 		return stop
 	}, nil)
 	if err != stop || batches != 1 {
-		t.Errorf("err %v after %d batches", err, batches)
+		t.Errorf("stopped: err %v after %d batches", err, batches)
 	}
 }
 
