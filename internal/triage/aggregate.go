@@ -121,6 +121,10 @@ type userStats struct {
 	guest        bool // #EXT# UPN or UserType 10
 	actorUnknown bool
 
+	// days are the UTC days it signed in on, which the input's coverage
+	// must span (coverage.go).
+	days signinDays
+
 	facts signinFacts
 }
 
@@ -217,6 +221,8 @@ type agg struct {
 
 	kept, dups, filtered int64
 	minT, maxT           int64
+	// cover counts the kept records per workload and day.
+	cover coverage
 
 	// per-file counts, indexed by file
 	fileRecords, fileSkipped []int64
@@ -295,6 +301,7 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	if len(ev.OrgID) > 0 {
 		a.orgCounts.addOp(a, ev.OrgID)
 	}
+	a.cover.add(ev.WorkloadOf(), ev.Time)
 
 	outcome := ev.Outcome()
 	signin := outcome != audit.NotSignin
@@ -382,6 +389,7 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 	if ev.Time > u.last {
 		u.last = ev.Time
 	}
+	u.days.add(ev.Time)
 	if b.signins == 1 {
 		for _, ip := range ev.IPList() {
 			u.ips[ip] = struct{}{}
@@ -525,6 +533,7 @@ func (a *agg) merge(o *agg) {
 	if o.maxT > a.maxT {
 		a.maxT = o.maxT
 	}
+	a.cover.merge(&o.cover)
 	for k, n := range o.orgs {
 		a.orgs[k] += n
 	}
@@ -549,6 +558,7 @@ func (a *agg) merge(o *agg) {
 		if ou.last > u.last {
 			u.last = ou.last
 		}
+		u.days.merge(&ou.days)
 		for ip := range ou.ips {
 			u.ips[ip] = struct{}{}
 		}

@@ -8,6 +8,7 @@ package triage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"os"
 	"runtime"
@@ -195,6 +196,11 @@ type problems struct {
 	byFile  map[string][]source.Problem
 	omitted int64
 	on      func(source.Problem)
+	// fileLevel counts, per path, the records that problems concerning the
+	// whole file (not a line) said were lost; a file that then gave no
+	// record is a skipped file, and those are not records.
+	fileLevel map[string]int64
+	failed    map[string]bool
 }
 
 func (p *problems) add(pr source.Problem) {
@@ -202,6 +208,13 @@ func (p *problems) add(pr source.Problem) {
 	defer p.mu.Unlock()
 	if p.on != nil {
 		p.on(pr)
+	}
+	if pr.Unit == "" && !pr.Warning {
+		if p.failed == nil {
+			p.failed, p.fileLevel = map[string]bool{}, map[string]int64{}
+		}
+		p.failed[pr.Path] = true
+		p.fileLevel[pr.Path] += pr.Records
 	}
 	list := append(p.byFile[pr.Path], pr)
 	// Keep the first problems by line, whatever order workers report them
@@ -379,6 +392,7 @@ func (s *shardSink) take(file int, path string, ok, bad, filtered int64, evs []a
 			for _, i := range s.idx[n] {
 				if fate[i] == sameSignin {
 					a.kept++
+					a.cover.add(audit.WorkloadSignIns, evs[i].Time)
 					a.addSigninCopy(&evs[i])
 				} else {
 					a.add(&evs[i], f, lines[i])
@@ -685,6 +699,12 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 			fi.Records = a.fileRecords[i]
 			fi.Skipped += a.fileSkipped[i]
 		}
+		if probs.failed[in.Path] && fi.Records == 0 && in.Framed == 0 {
+			// Nothing came of it: a skipped file, not a skipped record.
+			fi.Unreadable = true
+			fi.Skipped = max(0, fi.Skipped-probs.fileLevel[in.Path])
+			r.Input.SkippedFiles++
+		}
 		r.Input.Files = append(r.Input.Files, fi)
 		r.Input.Skipped += fi.Skipped
 	}
@@ -692,6 +712,7 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 	r.Input.Duplicates = a.dups
 	r.Input.From = audit.FormatTime(a.minT)
 	r.Input.To = audit.FormatTime(a.maxT)
+	r.Input.Coverage = a.cover.report()
 
 	// Problems, deterministic: by input order, then line.
 	order := map[string]int{}
@@ -758,13 +779,42 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		r.IPInfo = enrichIPs(r.Identities, opts.GeoIP)
 		raiseForAnonymisers(r.Identities, r.IPInfo)
 	}
-	r.Summary = Summary{Identities: len(r.Identities), ByVerdict: map[string]int{
-		VerdictAnomalous: 0, VerdictActivity: 0, VerdictShared: 0, VerdictSigninOnly: 0,
-	}}
+	r.Summary = Summary{Identities: len(r.Identities), ByVerdict: map[string]int{}}
+	for _, v := range Verdicts {
+		r.Summary.ByVerdict[v] = 0
+	}
 	for _, id := range r.Identities {
 		r.Summary.ByVerdict[id.Verdict]++
 	}
+	r.Summary.NothingJudged = nothingJudged(&r.Input, a.filtered)
 	return r
+}
+
+// nothingJudged says why the input supports no answer at all, or "" when
+// it holds sign-ins to judge. Such a report is not an all-clear: it names
+// what was missing and what to export instead.
+func nothingJudged(in *InputInfo, filtered int64) string {
+	const export = "export the Unified Audit Log for the days to investigate with every record type (Purview Audit search with no record type or activity filter, or Search-UnifiedAuditLog without -RecordType), together with the Entra ID sign-in log if you have it"
+	var signins int64
+	for _, c := range in.Coverage {
+		if c.Workload == audit.WorkloadSignIns.String() {
+			signins = c.Records
+		}
+	}
+	switch {
+	case in.Records == 0 && filtered > 0:
+		return fmt.Sprintf("nothing was judged: all %d records read lie outside --since/--until/--tenant; widen them or leave them out", filtered)
+	case in.Records == 0 && in.SkippedFiles > 0 && in.SkippedFiles == int64(len(in.Files)):
+		return fmt.Sprintf("nothing was judged: no input could be read (%d skipped; see the problems); %s", in.SkippedFiles, export)
+	case in.Records == 0 && in.Skipped > 0:
+		return fmt.Sprintf("nothing was judged: no record could be read (%d skipped; see the problems); %s", in.Skipped, export)
+	case in.Records == 0:
+		return "nothing was judged: the input holds no record; " + export
+	case signins == 0:
+		return fmt.Sprintf("nothing was judged: none of the %d records read (%s to %s) is a sign-in (UAL UserLoggedIn or UserLoginFailed, RecordType 15, or an Entra ID sign-in), and only sign-ins name outside accounts; export the sign-ins for the same days too: the Unified Audit Log with every record type, or the Entra ID sign-in log beside this export",
+			in.Records, in.From, in.To)
+	}
+	return ""
 }
 
 // tenantOf is our tenant: ids given, or every OrganizationId seen;

@@ -504,6 +504,7 @@ func (j *judge) evidence(r *ref) Evidence {
 // reasons, each citing the records that decided it.
 func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, thirdParty []string) {
 	signins := describeSignins(u)
+	gap := j.a.cover.gapFor(&u.days)
 	switch {
 	case c.class != ClassGuest && len(thirdParty) > 0:
 		id.Verdict, id.Severity = VerdictAnomalous, SeverityHigh
@@ -515,12 +516,17 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 		}
 		id.Reasons = append(id.Reasons, signins)
 		j.activityReasons(id, s)
+		coverageNote(id, &gap)
+	case s.byUser == 0 && s.byIP == 0 && !gap.empty():
+		j.unverified(id, s, signins, &gap)
 	case s.byUser == 0 && s.byIP == 0:
 		id.Verdict, id.Severity = VerdictSigninOnly, SeverityInfo
 		id.Reasons = append(id.Reasons, signins+"; no other record by the account or from its IPs, which Microsoft's guidance says can be ignored")
 		if s.sharing > 0 {
 			id.Reasons = append(id.Reasons, fmt.Sprintf("shared with it %d time(s) but never used (first: %s)", s.sharing, j.citeShare(s)))
 		}
+	case s.sharing > 0 && s.byIP == 0 && s.nonAccess == 0 && !gap.empty():
+		j.unverified(id, s, signins, &gap)
 	case s.sharing > 0 && s.byIP == 0 && s.nonAccess == 0:
 		id.Verdict, id.Severity = VerdictShared, SeverityLow
 		id.Reasons = append(id.Reasons, signins)
@@ -534,7 +540,36 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 		if s.mailbox || s.admin || s.memberRecord != nil {
 			id.Severity = SeverityHigh
 		}
+		coverageNote(id, &gap)
 	}
+}
+
+// unverified is the verdict where the records present would make the
+// identity signin-only or shared but the input does not cover the tenant's
+// activity around its sign-ins: an empty U and P proves nothing then.
+func (j *judge) unverified(id *Identity, s *sets, signins string, gap *coverageGap) {
+	id.Verdict, id.Severity = VerdictUnverified, SeverityLow
+	if s.byUser == 0 {
+		id.Reasons = append(id.Reasons, signins+"; no other record by the account or from its IPs in this input")
+	} else {
+		id.Reasons = append(id.Reasons, signins)
+		id.Reasons = append(id.Reasons, fmt.Sprintf("all %d of its other records open shared SharePoint/OneDrive content (%s; first: %s), and nobody else used its IPs in this input",
+			s.byUser, formatOps(s.uOps), j.cite(s.firstU)))
+	}
+	if s.sharing > 0 {
+		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %d sharing record(s) (first: %s)", s.sharing, j.citeShare(s)))
+	}
+	id.Reasons = append(id.Reasons, "cannot tell whether the account and its IPs appear only in sign-ins: "+gap.describe())
+}
+
+// coverageNote adds to a verdict the records present decide (anomalous,
+// activity) that the input lacks workloads around its sign-ins: its
+// activity may be larger than counted.
+func coverageNote(id *Identity, gap *coverageGap) {
+	if gap.empty() {
+		return
+	}
+	id.Reasons = append(id.Reasons, "its activity may be larger than counted: "+gap.describe())
 }
 
 // activityReasons explains U and P, and what raises activity to high.

@@ -37,18 +37,38 @@ type TenantInfo struct {
 }
 
 // InputInfo describes what was read. Records counts distinct records kept,
-// Duplicates the repeats dropped, Skipped what could not be read.
+// Duplicates the repeats dropped, Skipped the records that could not be
+// read, SkippedFiles the inputs that gave no record at all because they
+// could not be read or recognised (counted apart: a file is not a record).
 type InputInfo struct {
-	Files      []FileInfo `json:"files"`
-	Records    int64      `json:"records"`
-	Duplicates int64      `json:"duplicates"`
-	Skipped    int64      `json:"skipped"`
-	From       string     `json:"from"`
-	To         string     `json:"to"`
+	Files        []FileInfo `json:"files"`
+	Records      int64      `json:"records"`
+	Duplicates   int64      `json:"duplicates"`
+	Skipped      int64      `json:"skipped"`
+	SkippedFiles int64      `json:"skipped_files"`
+	From         string     `json:"from"`
+	To           string     `json:"to"`
+	// Coverage is, per workload, what the records kept hold: every
+	// workload in a fixed order, empty ones included (docs/rules.md
+	// "Coverage").
+	Coverage []Coverage `json:"coverage"`
 	// Directory is the snapshot given with --directory, if any.
 	Directory *DirectoryInfo `json:"directory,omitempty"`
 	// Enrichment lists the IP databases given with --geoip, if any.
 	Enrichment []string `json:"enrichment,omitempty"`
+}
+
+// Coverage is what the input holds of one workload.
+type Coverage struct {
+	// Workload is signins, exchange, sharepoint, teams or other.
+	Workload string `json:"workload"`
+	// Label is the workload's name for people.
+	Label   string `json:"-"`
+	Records int64  `json:"records"`
+	// Days counts the UTC days with at least one record.
+	Days  int    `json:"days"`
+	First string `json:"first"`
+	Last  string `json:"last"`
 }
 
 // DirectoryInfo describes the --directory snapshot.
@@ -75,21 +95,34 @@ type FileInfo struct {
 	Format  string `json:"format"`
 	Records int64  `json:"records"`
 	Skipped int64  `json:"skipped"`
+	// Unreadable marks an input that gave no record because it could not
+	// be read or recognised (its problem says why).
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // Summary counts identities per verdict.
 type Summary struct {
 	Identities int            `json:"identities"`
 	ByVerdict  map[string]int `json:"by_verdict"`
+	// NothingJudged, when set, says why the input supports no answer at
+	// all (no record read, no sign-in among them, or the filters left
+	// none) and what to export instead. A report with it is not an
+	// all-clear: the CLI exits 4.
+	NothingJudged string `json:"nothing_judged,omitempty"`
 }
 
-// Verdicts, from DESIGN.md's due-diligence rule.
+// Verdicts, from DESIGN.md's due-diligence rule, and unverified where the
+// input cannot support signin-only or shared (docs/rules.md "Coverage").
 const (
 	VerdictAnomalous  = "anomalous"
 	VerdictActivity   = "activity"
 	VerdictShared     = "shared"
 	VerdictSigninOnly = "signin-only"
+	VerdictUnverified = "unverified"
 )
+
+// Verdicts lists every verdict, most serious first.
+var Verdicts = []string{VerdictAnomalous, VerdictActivity, VerdictShared, VerdictUnverified, VerdictSigninOnly}
 
 // Severities, highest first.
 const (

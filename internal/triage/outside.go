@@ -213,6 +213,9 @@ type User struct {
 	Tenants      []Count
 	Guest        bool // a #EXT# UPN or UserType 10
 	ActorUnknown bool
+	// SigninDays are the UTC days (UTCDay) of its counted sign-ins, in
+	// any order: the input's coverage must span them.
+	SigninDays []int32
 
 	// Sources is a bit per audit.Kind of the logs the sign-ins came from.
 	Sources uint8
@@ -275,6 +278,17 @@ func NewAggregates(maxEvidence int) *Aggregates {
 // the earliest and latest counted record.
 func (x *Aggregates) SetTotals(kept, duplicates, filtered, minTime, maxTime int64) {
 	x.a.kept, x.a.dups, x.a.filtered, x.a.minT, x.a.maxT = kept, duplicates, filtered, minTime, maxTime
+}
+
+// UTCDay is the UTC day of a time in Unix nanoseconds, as days since
+// 1970-01-01: the unit of coverage (AddCoverage, User.SigninDays).
+func UTCDay(t int64) int32 { return int32(dayOf(t)) }
+
+// AddCoverage counts records kept (sign-in copies included) of one
+// workload on one UTC day: n records, the earliest at first and the
+// latest at last (Unix ns). Call it once per workload and day.
+func (x *Aggregates) AddCoverage(w audit.Workload, utcDay int32, n, first, last int64) {
+	x.a.cover.addDays(w, day(utcDay), n, first, last)
 }
 
 // AddOrg counts records of one OrganizationId (the inferred tenant).
@@ -345,6 +359,12 @@ func (x *Aggregates) AddUser(u *User) {
 	}
 	for _, ip := range u.IPs {
 		s.ips[ip] = struct{}{}
+	}
+	for _, d := range u.SigninDays {
+		if s.days.set == nil {
+			s.days.set = map[day]struct{}{}
+		}
+		s.days.set[day(d)] = struct{}{}
 	}
 	for _, ua := range u.UserAgents {
 		s.addUA([]byte(ua))

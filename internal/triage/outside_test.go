@@ -29,6 +29,7 @@ type storedRow struct {
 	ips                                                                       []netip.Addr
 	copy, guest, actorUnknown                                                 bool
 	interactive                                                               *bool
+	workload                                                                  audit.Workload
 }
 
 func storeRow(d Decoded) storedRow {
@@ -39,6 +40,7 @@ func storeRow(d Decoded) storedRow {
 		outcome: ev.Outcome(), copy: d.Fate == SigninCopy, actorUnknown: ev.ActorUnknown,
 		cross: string(ev.CrossTenantAccessType), userType: string(ev.UserTypeName), ca: string(ev.ConditionalAccessStatus),
 		risk: string(ev.RiskLevel), clientApp: string(ev.ClientApp)}
+	r.workload = ev.WorkloadOf()
 	r.ips = slices.Clone(ev.IPList())
 	slices.SortFunc(r.ips, func(a, b netip.Addr) int { return a.Compare(b) })
 	if ev.Interactive != nil {
@@ -93,9 +95,22 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 	fill := func(x *Aggregates, full func(string) bool) {
 		var kept, minT, maxT int64
 		users := map[string]*User{}
+		type wd struct {
+			w audit.Workload
+			d int32
+		}
+		type cov struct{ n, first, last int64 }
+		covers := map[wd]*cov{}
 		for i := range rows {
 			r := &rows[i]
 			kept++
+			k := wd{r.workload, UTCDay(r.t)}
+			if c := covers[k]; c == nil {
+				covers[k] = &cov{1, r.t, r.t}
+			} else {
+				c.n++
+				c.first, c.last = min(c.first, r.t), max(c.last, r.t)
+			}
 			if !r.copy {
 				if minT == 0 || r.t < minT {
 					minT = r.t
@@ -169,6 +184,9 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 				u.First = r.t
 			}
 			u.Last = max(u.Last, r.t)
+			if d := UTCDay(r.t); !slices.Contains(u.SigninDays, d) {
+				u.SigninDays = append(u.SigninDays, d)
+			}
 			for _, ip := range r.ips {
 				if !slices.Contains(u.IPs, ip) {
 					u.IPs = append(u.IPs, ip)
@@ -192,6 +210,9 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 			}
 		}
 		x.SetTotals(kept, dups, 0, minT, maxT)
+		for k, c := range covers {
+			x.AddCoverage(k.w, k.d, c.n, c.first, c.last)
+		}
 		for _, p := range aliases {
 			x.AddAlias(p)
 		}
