@@ -71,8 +71,7 @@ ClickHouse and the due diligence runs there; the report is the same.
 --all-tenants judges each tenant against its own records: one report per
 tenant, one after the other, or with -o DIR one file per tenant in DIR.
 
-Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on;
-130 interrupted.
+` + exitStatusHelp + `
 
 Flags:
 `
@@ -291,13 +290,35 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if err != nil {
 		return err
 	}
+	return outcome(ios, o, rep)
+}
+
+// outcome is the exit status the reports call for: 3 when an identity is
+// at or above --fail-on, else 4 when a report judged nothing (its reason
+// also goes to stderr, unless the text report on stdout already led with
+// it), else 0.
+func outcome(ios *iostreams.IOStreams, o *TriageOptions, reps ...*triage.Report) error {
 	if o.FailOn != "" {
 		threshold := triage.SeverityRank(o.FailOn)
-		for _, id := range rep.Identities {
-			if triage.SeverityRank(id.Severity) >= threshold {
-				return errFinding
+		for _, rep := range reps {
+			for _, id := range rep.Identities {
+				if triage.SeverityRank(id.Severity) >= threshold {
+					return errFinding
+				}
 			}
 		}
+	}
+	nothing := false
+	for _, rep := range reps {
+		if why := rep.Summary.NothingJudged; why != "" {
+			nothing = true
+			if o.Output != "" || o.Format != report.Text {
+				fmt.Fprintf(ios.ErrOut, "outsider: cannot tell: %s\n", report.Clean(why))
+			}
+		}
+	}
+	if nothing {
+		return errNothingJudged
 	}
 	return nil
 }
@@ -329,9 +350,28 @@ func printProblems(w io.Writer, rep *triage.Report) {
 	if rep.ProblemsOmitted > 0 {
 		fmt.Fprintf(w, "outsider: ... and %d more problems not listed\n", rep.ProblemsOmitted)
 	}
-	if rep.Input.Skipped > 0 {
-		fmt.Fprintf(w, "outsider: %d unreadable record(s) skipped; the report covers the %d read\n", rep.Input.Skipped, rep.Input.Records)
+	if rep.Input.Skipped > 0 || rep.Input.SkippedFiles > 0 {
+		fmt.Fprintf(w, "outsider: %s; the report covers the %d records read\n", skippedWords(rep.Input.Skipped, rep.Input.SkippedFiles), rep.Input.Records)
 	}
+}
+
+// skippedWords counts what was skipped, records and files apart: a file
+// that could not be read is not a record.
+func skippedWords(records, files int64) string {
+	count := func(n int64, one, many string) string {
+		if n == 1 {
+			return "1 unreadable " + one + " skipped"
+		}
+		return fmt.Sprintf("%d unreadable %s skipped", n, many)
+	}
+	var parts []string
+	if records > 0 {
+		parts = append(parts, count(records, "record", "records"))
+	}
+	if files > 0 {
+		parts = append(parts, count(files, "file", "files"))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeHeapProfile writes the live heap (after a collection) to path.

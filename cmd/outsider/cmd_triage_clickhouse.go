@@ -103,17 +103,11 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 			}
 		}
 	}
-	if o.FailOn != "" {
-		threshold := triage.SeverityRank(o.FailOn)
-		for _, r := range reps {
-			for _, id := range r.Report.Identities {
-				if triage.SeverityRank(id.Severity) >= threshold {
-					return errFinding
-				}
-			}
-		}
+	all := make([]*triage.Report, len(reps))
+	for i, r := range reps {
+		all[i] = r.Report
 	}
-	return nil
+	return outcome(ios, o, all...)
 }
 
 // tenantFileName names a tenant's report file. Tenant ids come from the

@@ -18,6 +18,7 @@ const (
 	exitError     = 1
 	exitUsage     = 2
 	exitFinding   = 3
+	exitNothing   = 4
 	exitCancelled = 130
 )
 
@@ -37,6 +38,16 @@ func usagef(cmd, format string, args ...any) error {
 // errFinding says an identity reached --fail-on: exit 3. The report has
 // been written; nothing else is printed.
 var errFinding = errors.New("an identity is at or above --fail-on")
+
+// errNothingJudged says the input supported no answer (no record, no
+// sign-in, or the filters left none): exit 4. The report, which says why,
+// has been written; so has the reason on stderr.
+var errNothingJudged = errors.New("nothing was judged")
+
+// exitStatusHelp is the exit status paragraph of every help text.
+const exitStatusHelp = `Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on;
+4 nothing judged (no record, no sign-in, or the filters left none);
+130 interrupted.`
 
 // errHelp says help was asked for and printed: exit 0.
 var errHelp = errors.New("help requested")
@@ -71,7 +82,7 @@ Commands:
 %s
 Run 'outsider <command> --help' for a command's flags.
 
-Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on; 130 interrupted.
+` + exitStatusHelp + `
 `
 
 func printRootUsage(w io.Writer) {
@@ -119,6 +130,8 @@ func exitCode(ios *iostreams.IOStreams, cmd string, err error, ctx context.Conte
 		return exitOK
 	case errors.Is(err, errFinding):
 		return exitFinding
+	case errors.Is(err, errNothingJudged):
+		return exitNothing
 	case errors.As(err, &ue):
 		fmt.Fprintf(ios.ErrOut, "outsider: error: %s\nhint: run 'outsider %s --help'\n", ue.msg, cmd)
 		return exitUsage

@@ -83,20 +83,24 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	// The content rendered, and the page's own script ran (under the CSP).
 	check("script ran", `document.documentElement.getAttribute("data-script")`, "ready")
-	check("identity sections", `document.querySelectorAll("section.identity").length`, 5)
+	check("identity sections", `document.querySelectorAll("section.identity").length`, 6)
 	check("answers", `Array.from(document.querySelectorAll(".answer h2"), e => e.textContent)`,
 		[]string{"Who were they?", "Was there a breach?", "What did they access?"})
 	check("severity order", `Array.from(document.querySelectorAll("section.identity"), s => s.className)`,
-		[]string{"identity sev-high", "identity sev-high", "identity sev-medium", "identity sev-low", "identity sev-info"})
+		[]string{"identity sev-high", "identity sev-high", "identity sev-medium", "identity sev-low", "identity sev-low", "identity sev-info"})
 	check("timelines drawn", `Array.from(document.querySelectorAll("figure.timeline svg"), s => s.querySelectorAll("circle").length)`,
-		[]int{2, 2, 4, 3, 2})
+		[]int{2, 2, 4, 3, 1, 2})
+	// The coverage table marks the workloads the input lacks (Teams and
+	// other in the fixture).
+	check("coverage gaps shown", `Array.from(document.querySelectorAll("table.coverage tr.missing td:first-child"), e => e.textContent)`,
+		[]string{"Teams", "other"})
 	check("problems listed", `document.querySelector(".problems").textContent.includes("line 11: field Id is a boolean")`, true)
 
 	// Hostile values stayed text: no element, attribute, link or script
 	// came from the records, and what they carried is shown literally.
 	check("one script element", `document.scripts.length`, 1)
 	check("no markup from the records", `document.querySelectorAll("img, iframe, object, embed, b, i, svg svg, script[src], link, base, form").length`, 0)
-	check("svg only the timelines", `document.querySelectorAll("svg").length`, 5)
+	check("svg only the timelines", `document.querySelectorAll("svg").length`, 6)
 	check("no event-handler attributes", `Array.from(document.querySelectorAll("*")).flatMap(e => Array.from(e.attributes, a => a.name)).filter(n => n.startsWith("on"))`, []string{})
 	check("links only within the page", `Array.from(document.querySelectorAll("a[href]"), a => a.getAttribute("href")).filter(h => !/^#id-[0-9]+$/.test(h))`, []string{})
 	check("nothing ran", `typeof window.pwned`, "undefined")

@@ -79,9 +79,12 @@ type htmlView struct {
 	Answers    []answer
 	Verdicts   []htmlVerdict
 	Files      []triage.FileInfo
-	Problems   []string
-	Omitted    int64
-	Identities []htmlIdentity
+	Coverage   []triage.Coverage
+	// NothingJudged is why the input supported no answer, or "".
+	NothingJudged string
+	Problems      []string
+	Omitted       int64
+	Identities    []htmlIdentity
 }
 
 type htmlVerdict struct {
@@ -152,6 +155,9 @@ func buildHTMLView(r *triage.Report) htmlView {
 		Input:      inputSummary(r),
 		Answers:    answers(r),
 		Omitted:    r.ProblemsOmitted,
+		Coverage:   r.Input.Coverage,
+
+		NothingJudged: Clean(r.Summary.NothingJudged),
 	}
 	v.Title = plural(len(r.Identities), "outside identity", "outside identities") + ", " + v.Period
 	for i := range v.Answers {
@@ -160,6 +166,7 @@ func buildHTMLView(r *triage.Report) htmlView {
 	sevOf := map[string]string{
 		triage.VerdictAnomalous: triage.SeverityHigh, triage.VerdictActivity: triage.SeverityMedium,
 		triage.VerdictShared: triage.SeverityLow, triage.VerdictSigninOnly: triage.SeverityInfo,
+		triage.VerdictUnverified: triage.SeverityLow,
 	}
 	for _, vi := range verdictInfo {
 		v.Verdicts = append(v.Verdicts, htmlVerdict{vi.Verdict, vi.Title, vi.Meaning, sevOf[vi.Verdict], r.Summary.ByVerdict[vi.Verdict]})

@@ -35,6 +35,9 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 	p("\n- **Period:** %s\n", mdText(period(r)))
 	p("- **Input:** %s\n\n", mdText(inputSummary(r)))
 
+	if why := r.Summary.NothingJudged; why != "" {
+		p("> **Cannot tell.** %s.\n\n", mdText(why))
+	}
 	p("## Answers\n\n")
 	for _, a := range answers(r) {
 		p("- **%s** %s\n", a.Question, mdText(strings.Join(a.Parts, " ")))
@@ -42,6 +45,13 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 	p("\n| verdict | identities | meaning |\n|---|---:|---|\n")
 	for _, v := range verdictInfo {
 		p("| %s | %d | %s |\n", v.Verdict, r.Summary.ByVerdict[v.Verdict], v.Meaning)
+	}
+	if len(r.Input.Coverage) > 0 {
+		p("\nWhat the input covers (UTC):\n\n| workload | records | days | first | last |\n|---|---:|---:|---|---|\n")
+		for _, c := range r.Input.Coverage {
+			label, _, _ := coverageLine(c)
+			p("| %s | %d | %d | %s | %s |\n", mdText(label), c.Records, c.Days, orDash(mdText(c.First)), orDash(mdText(c.Last)))
+		}
 	}
 
 	for _, v := range verdictInfo {
@@ -142,10 +152,14 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 	p("\n## Input\n\n")
 	p("| file | format | records | skipped |\n|---|---|---:|---:|\n")
 	for _, f := range r.Input.Files {
-		p("| %s | %s | %d | %d |\n", mdCode(f.Path, true), mdCode(f.Format, true), f.Records, f.Skipped)
+		skipped := strconv.FormatInt(f.Skipped, 10)
+		if f.Unreadable {
+			skipped = "the file (unreadable)"
+		}
+		p("| %s | %s | %d | %s |\n", mdCode(f.Path, true), orDash(mdCode(f.Format, true)), f.Records, skipped)
 	}
 	if len(r.Problems) > 0 || r.ProblemsOmitted > 0 {
-		p("\nProblems with the input (%s skipped in all):\n\n", plural64(r.Input.Skipped, "record", "records"))
+		p("\nProblems with the input (%s):\n\n", skippedInAll(r))
 		for _, pr := range r.Problems {
 			kind, rest, _ := strings.Cut(problemLine(pr), ": ")
 			p("- %s: %s\n", kind, mdCode(rest, false))

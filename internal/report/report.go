@@ -140,6 +140,15 @@ type answer struct {
 // numbers and operation names (which renderers escape as any other field).
 func answers(r *triage.Report) []answer {
 	n := len(r.Identities)
+	if why := r.Summary.NothingJudged; why != "" {
+		// Not an all-clear: the input could not show anything either way.
+		cannot := "Cannot tell: " + why + "."
+		return []answer{
+			{"Who were they?", []string{cannot}},
+			{"Was there a breach?", []string{cannot}},
+			{"What did they access?", []string{cannot}},
+		}
+	}
 	if n == 0 {
 		none := "No account from outside the organisation signed in to the tenant in the records read."
 		return []answer{
@@ -193,9 +202,11 @@ func answers(r *triage.Report) []answer {
 	who += "."
 
 	// Was there a breach?
-	var anomalous, highActivity, otherActivity, shared, signinOnly int
+	var anomalous, highActivity, otherActivity, shared, signinOnly, unverified int
 	for _, id := range r.Identities {
 		switch id.Verdict {
+		case triage.VerdictUnverified:
+			unverified++
 		case triage.VerdictAnomalous:
 			anomalous++
 		case triage.VerdictActivity:
@@ -234,6 +245,16 @@ func answers(r *triage.Report) []answer {
 		}
 		breach = append(breach, "No sign of one for "+strconv.Itoa(none)+": "+joinAnd(why)+".")
 	}
+	cannot := ""
+	if unverified > 0 {
+		their, whose := "their", "identities' reasons give"
+		if unverified == 1 {
+			their, whose = "its", "identity's reasons give"
+		}
+		cannot = "Cannot tell for " + strconv.Itoa(unverified) + ": the input does not hold the tenant's Exchange and SharePoint/OneDrive records around " +
+			their + " sign-ins, so an absence of other records proves nothing; export those records for the dates the " + whose + " and triage them with the sign-ins."
+		breach = append(breach, cannot)
+	}
 
 	// What did they access?
 	var byUser, byIP, sharing int64
@@ -251,6 +272,9 @@ func answers(r *triage.Report) []answer {
 		plural64(sharing, "sharing record names", "sharing records name") + " them."}
 	if len(ops) > 0 {
 		accessed = append(accessed, "Operations: "+operationList(ops, 8)+".")
+	}
+	if unverified > 0 {
+		accessed = append(accessed, "Cannot tell for "+strconv.Itoa(unverified)+": the input does not hold the records that would show it.")
 	}
 	return []answer{
 		{"Who were they?", []string{who}},
@@ -302,7 +326,21 @@ var verdictInfo = []struct {
 	{triage.VerdictAnomalous, "Anomalous", "signed in to an application that is not Microsoft first-party"},
 	{triage.VerdictActivity, "Activity", "did more than sign in, and sharing does not explain it"},
 	{triage.VerdictShared, "Shared", "opened only what someone in the organisation shared with it"},
+	{triage.VerdictUnverified, "Unverified", "cannot tell: the input lacks the tenant's other records around its sign-ins"},
 	{triage.VerdictSigninOnly, "Sign-in only", "appears in nothing but sign-in records"},
+}
+
+// coverageLine is one workload's row of the coverage block: its name, its
+// records and days, and the first and last time.
+func coverageLine(c triage.Coverage) (label, count, span string) {
+	label = c.Label
+	if label == "" {
+		label = c.Workload
+	}
+	if c.Records == 0 {
+		return label, "none", ""
+	}
+	return label, plural64(c.Records, "record", "records") + " on " + plural(c.Days, "day", "days"), c.First + " to " + c.Last
 }
 
 // period says which time the records cover, in UTC RFC 3339.
@@ -318,10 +356,23 @@ func inputSummary(r *triage.Report) string {
 	s := plural64(r.Input.Records, "record", "records") + " from " + plural(len(r.Input.Files), "file", "files") + ", " +
 		plural64(r.Input.Duplicates, "duplicate dropped", "duplicates dropped") + ", " +
 		plural64(r.Input.Skipped, "unreadable record skipped", "unreadable records skipped")
+	if r.Input.SkippedFiles > 0 {
+		s += ", " + plural64(r.Input.SkippedFiles, "unreadable file skipped", "unreadable files skipped")
+	}
 	if r.Filtered > 0 {
 		s += ", " + plural64(r.Filtered, "record", "records") + " outside --since/--until/--tenant"
 	}
 	return s
+}
+
+// skippedInAll counts what the input problems cost: records, and files
+// apart when whole files were skipped.
+func skippedInAll(r *triage.Report) string {
+	s := plural64(r.Input.Skipped, "record", "records")
+	if r.Input.SkippedFiles > 0 {
+		s += " and " + plural64(r.Input.SkippedFiles, "file", "files")
+	}
+	return s + " skipped in all"
 }
 
 // problemLine is an input problem in words: "skipped: path: line N: why".

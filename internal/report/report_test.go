@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -83,10 +84,13 @@ func TestJSONContract(t *testing.T) {
 		return out
 	}
 	want := map[string][]string{
-		"":        {"schema", "tenant", "input", "summary", "identities"},
-		"tenant":  {"ids", "domains", "inferred"},
-		"input":   {"files", "records", "duplicates", "skipped", "from", "to"},
-		"summary": {"identities", "by_verdict"},
+		"":       {"schema", "tenant", "input", "summary", "identities"},
+		"tenant": {"ids", "domains", "inferred"},
+		// v1 plus the additions of the coverage work (skipped_files,
+		// coverage), documented in the README.
+		"input":    {"files", "records", "duplicates", "skipped", "skipped_files", "from", "to", "coverage"},
+		"coverage": {"workload", "records", "days", "first", "last"},
+		"summary":  {"identities", "by_verdict"},
 		// v1 as DESIGN.md has it, plus the additions of the sign-in log and
 		// directory work (sources, in_directory), documented in the README.
 		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory"},
@@ -101,6 +105,7 @@ func TestJSONContract(t *testing.T) {
 		"signins": id["signins"], "activity": id["activity"],
 		"evidence": id["activity"].(map[string]any)["evidence"].([]any)[0],
 		"file":     doc["input"].(map[string]any)["files"].([]any)[0],
+		"coverage": doc["input"].(map[string]any)["coverage"].([]any)[0],
 	}
 	for name, fields := range want {
 		got := keys(objs[name])
@@ -115,10 +120,17 @@ func TestJSONContract(t *testing.T) {
 		}
 	}
 	bv := doc["summary"].(map[string]any)["by_verdict"].(map[string]any)
-	for _, v := range []string{"anomalous", "activity", "shared", "signin-only"} {
+	for _, v := range []string{"anomalous", "activity", "shared", "unverified", "signin-only"} {
 		if _, ok := bv[v]; !ok {
 			t.Errorf("by_verdict lacks %q", v)
 		}
+	}
+	var workloads []string
+	for _, c := range doc["input"].(map[string]any)["coverage"].([]any) {
+		workloads = append(workloads, c.(map[string]any)["workload"].(string))
+	}
+	if want := []string{"signins", "exchange", "sharepoint", "teams", "other"}; !slices.Equal(workloads, want) {
+		t.Errorf("coverage workloads %q, want %q in that order", workloads, want)
 	}
 	if bytes.Contains(b.Bytes(), []byte("<script>")) {
 		t.Error("JSON carries a raw <script> tag; HTML characters must stay escaped")

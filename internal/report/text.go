@@ -40,6 +40,12 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		head += " from " + r.Input.From + " to " + r.Input.To
 	}
 	t.para("", "          ", head)
+	if why := r.Summary.NothingJudged; why != "" {
+		// The first thing read must say this is not an all-clear.
+		t.line("")
+		t.styled("CANNOT TELL: ", t.paint(sgrHigh, "CANNOT TELL")+": ", "             ", Clean(why))
+		t.line("")
+	}
 	t.para("tenant:   ", "          ", orNone(Clean(strings.Join(r.Tenant.IDs, ", ")))+"; domains: "+orNone(Clean(strings.Join(r.Tenant.Domains, ", "))))
 	if r.TenantSource != "" {
 		t.para("          ", "           ", "("+r.TenantSource+")")
@@ -47,6 +53,9 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	in := plural(len(r.Input.Files), "file", "files") + ", " +
 		plural64(r.Input.Duplicates, "duplicate dropped", "duplicates dropped") + ", " +
 		plural64(r.Input.Skipped, "record", "records") + " skipped"
+	if r.Input.SkippedFiles > 0 {
+		in += ", " + plural64(r.Input.SkippedFiles, "unreadable file", "unreadable files") + " skipped"
+	}
 	if r.Filtered > 0 {
 		in += ", " + plural64(r.Filtered, "record", "records") + " outside --since/--until/--tenant"
 	}
@@ -57,9 +66,10 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	for _, e := range r.Input.Enrichment {
 		t.para("geoip:    ", "          ", Clean(e))
 	}
+	t.coverage(r.Input.Coverage)
 	bv := r.Summary.ByVerdict
-	t.para("verdicts: ", "          ", fmt.Sprintf("%d anomalous, %d activity, %d shared, %d signin-only",
-		bv[triage.VerdictAnomalous], bv[triage.VerdictActivity], bv[triage.VerdictShared], bv[triage.VerdictSigninOnly]))
+	t.para("verdicts: ", "          ", fmt.Sprintf("%d anomalous, %d activity, %d shared, %d unverified, %d signin-only",
+		bv[triage.VerdictAnomalous], bv[triage.VerdictActivity], bv[triage.VerdictShared], bv[triage.VerdictUnverified], bv[triage.VerdictSigninOnly]))
 
 	if len(r.Identities) > 0 {
 		// Columns as wide as their widest cell, so the user (last, the one
@@ -182,7 +192,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 
 	if len(r.Problems) > 0 || r.ProblemsOmitted > 0 {
 		t.line("")
-		t.line(fmt.Sprintf("problems with the input (%s skipped in all):", plural64(r.Input.Skipped, "record", "records")))
+		t.line("problems with the input (" + skippedInAll(r) + "):")
 		for _, pr := range r.Problems {
 			kind, rest, _ := strings.Cut(problemLine(pr), ": ")
 			t.para("  "+kind+": ", "    ", Clean(rest))
@@ -265,7 +275,12 @@ func (t *textWriter) label(name, s string) {
 // styled is para whose first-line prefix is shown as styledFirst.
 func (t *textWriter) styled(first, styledFirst, rest, s string) {
 	lines := wrap(first, rest, s, textWidth)
-	lines[0] = styledFirst + lines[0][len(first):]
+	if len(lines[0]) >= len(first) {
+		lines[0] = styledFirst + lines[0][len(first):]
+	} else {
+		// s was empty: wrap trimmed first's trailing space.
+		lines[0] = strings.TrimRight(styledFirst, " ")
+	}
 	for _, l := range lines {
 		t.line(l)
 	}
@@ -359,8 +374,31 @@ func breachAnswer(id triage.Identity) string {
 		return "NO SIGN OF ONE: it opened what someone in the organisation shared with it"
 	case triage.VerdictSigninOnly:
 		return "NO: Entra ID only confirmed its identity; it appears in nothing but sign-in records"
+	case triage.VerdictUnverified:
+		return "CANNOT TELL: the input lacks the tenant's other records around its sign-ins; see the last reason for what to export"
 	}
 	return id.Verdict
+}
+
+// coverage writes what the input holds per workload, one line each: the
+// analyst sees at once when a workload the due diligence needs is absent.
+func (t *textWriter) coverage(cs []triage.Coverage) {
+	if len(cs) == 0 {
+		return
+	}
+	wl, wc := 0, 0
+	for _, c := range cs {
+		label, count, _ := coverageLine(c)
+		wl, wc = max(wl, len(label)), max(wc, len(count))
+	}
+	for i, c := range cs {
+		label, count, span := coverageLine(c)
+		lead := "          "
+		if i == 0 {
+			lead = "coverage: "
+		}
+		t.para(lead, "          ", strings.TrimRight(fmt.Sprintf("%-*s  %-*s  %s", wl, label, wc, count, span), " "))
+	}
 }
 
 func classLabel(id triage.Identity) string {
