@@ -49,6 +49,9 @@ var ErrSeveralTenants = errors.New("the table holds several tenants")
 // the same records, byte for byte.
 func Triage(ctx context.Context, c *Client, o TriageOptions) ([]TenantReport, error) {
 	q := &querier{c: c, trace: o.Trace, rewrite: o.rewrite}
+	if err := checkColumns(ctx, c); err != nil {
+		return nil, err
+	}
 	since, until := int64(0), int64(0)
 	if !o.Triage.Since.IsZero() {
 		since = o.Triage.Since.UnixNano()
@@ -344,6 +347,7 @@ var sqlConsts = strings.NewReplacer(
 	"$DUPS", DuplicatesTable,
 	"$ALIASES", AliasesTable,
 	"$NAMES", extNames,
+	"$DAY", "(intDiv(ts, 86400000000000) - if(ts < 0 AND ts % 86400000000000 != 0, 1, 0))",
 )
 
 // sql fills in a statement: the bucket filter, the engine's constants and
@@ -383,6 +387,11 @@ const (
 	qTotals = `SELECT tenant, count(), countIf(copy = 0), minIf(ts, copy = 0), maxIf(ts, copy = 0)
 		FROM $EVENTS FINAL PREWHERE $SCOPE GROUP BY tenant FORMAT TSV`
 	qDups = `SELECT count() FROM $DUPS FINAL PREWHERE $SCOPE FORMAT TSV`
+	// qCoverage: records kept (sign-in copies included) per workload and
+	// UTC day (floor division, as triage.UTCDay), with the first and last
+	// time: the input's coverage.
+	qCoverage = `SELECT workload, $DAY AS d, count(), min(ts), max(ts)
+		FROM $EVENTS FINAL PREWHERE $SCOPE GROUP BY workload, d FORMAT TSV`
 	// qUsers: what classification reads of every sign-in account.
 	qUsers = `SELECT user, max(user_kind = $UNUSABLE),
 		countIf(copy = 0 AND outcome = $SUCCESS), countIf(copy = 0 AND outcome = $INTERRUPTED), countIf(copy = 0 AND outcome = $FAILURE),
@@ -403,10 +412,12 @@ const (
 	qIdentities = `SELECT user, minIf(ts, copy = 0), maxIf(ts, copy = 0),
 		countIf(kind = $SIGNINLOG AND interactive = 1), countIf(kind = $SIGNINLOG AND interactive = 2)
 		FROM $EVENTS FINAL PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES GROUP BY user FORMAT TSV`
-	// qIdentityCounts: the sign-in log's facts (l, c, r, a) and the IPs (i).
+	// qIdentityCounts: the sign-in log's facts (l, c, r, a), the IPs (i)
+	// and the UTC days of the counted sign-ins (d).
 	qIdentityCounts = `SELECT user, f.1, f.2, count() FROM $EVENTS FINAL
 		ARRAY JOIN arrayConcat([('l', if(kind = $SIGNINLOG, location, '')), ('c', if(kind = $SIGNINLOG, ca_status, '')),
-			('r', if(kind = $SIGNINLOG, risk, '')), ('a', if(kind = $SIGNINLOG, client_app, ''))],
+			('r', if(kind = $SIGNINLOG, risk, '')), ('a', if(kind = $SIGNINLOG, client_app, '')),
+			('d', if(copy = 0, toString($DAY), ''))],
 			arrayMap(x -> ('i', x), if(copy = 0, ips, emptyArrayString()))) AS f
 		PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE f.2 != '' GROUP BY user, f.1, f.2 FORMAT TSV`
 	// qUserAgents: the 20 smallest distinct, as the engine keeps them.
@@ -489,6 +500,18 @@ func (q *querier) triage(ctx context.Context, s scope, opts triage.Options) (*tr
 	}); err != nil {
 		return nil, err
 	}
+	type coverageRow struct {
+		w              audit.Workload
+		day            int32
+		n, first, last int64
+	}
+	var cover []coverageRow
+	if err := q.query(ctx, sql(qCoverage, s, k), nil, 5, func(f []string) error {
+		cover = append(cover, coverageRow{audit.Workload(p.u64(f[0])), int32(p.i64(f[1])), p.i64(f[2]), p.i64(f[3]), p.i64(f[4])})
+		return p.err
+	}); err != nil {
+		return nil, err
+	}
 	var hosts []string
 	users := map[string]*triage.User{}
 	if err := q.query(ctx, sql(qUsers, s, k), nil, 10, func(f []string) error {
@@ -536,6 +559,9 @@ func (q *querier) triage(ctx context.Context, s scope, opts triage.Options) (*tr
 		}
 		for _, a := range aliases {
 			x.AddAlias(a)
+		}
+		for _, c := range cover {
+			x.AddCoverage(c.w, c.day, c.n, c.first, c.last)
 		}
 	}
 
@@ -605,6 +631,8 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 			u.ClientApps = append(u.ClientApps, c)
 		case "i":
 			u.IPs = append(u.IPs, p.ips(f[2])...)
+		case "d":
+			u.SigninDays = append(u.SigninDays, int32(p.i64(f[2])))
 		}
 		return p.err
 	}); err != nil {

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -65,6 +66,7 @@ var eventColumns = []column{
 	{"interactive", "UInt8"},   // sign-in log: 0 unknown, 1 interactive, 2 non-interactive
 	{"file_seq", "UInt64"},     // the file the record was read from (outsider_files.seq)
 	{"line", "Int64"},          // line or row where it starts
+	{"workload", "UInt8"},      // audit.Workload: the input's coverage per workload and day
 }
 
 var duplicateColumns = []column{
@@ -149,6 +151,40 @@ func DDL(database, cluster string) []string {
 	return out
 }
 
+// ErrOldSchema says a table was created by an older outsider and lacks
+// columns this one reads: its rows cannot be judged as they were loaded.
+var ErrOldSchema = errors.New("the tables were created by an older outsider")
+
+// checkColumns makes sure the events table (if it exists) has every
+// column outsider reads. CREATE TABLE IF NOT EXISTS leaves an older table
+// as it was; adding a column there would give old rows a default that
+// misreads them (every record of "workload" 0 would count as a sign-in),
+// so the answer is to load again into new tables, never to guess.
+func checkColumns(ctx context.Context, c *Client) error {
+	have := map[string]bool{}
+	err := c.Query(ctx, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = "+Quote(EventsTable)+" FORMAT TSV", nil,
+		func(f []string) error {
+			if len(f) > 0 {
+				have[f[0]] = true
+			}
+			return nil
+		})
+	if err != nil || len(have) == 0 {
+		return err // no table yet: the statements that need it say so
+	}
+	var missing []string
+	for _, col := range eventColumns {
+		if !have[col.name] {
+			missing = append(missing, col.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s in database %s lacks column(s) %s; drop the outsider_* tables (or use a new database) and run 'outsider load' again",
+			ErrOldSchema, EventsTable, c.Database, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // Init creates the tables on every server given (ClickHouse without
 // ZooKeeper has no ON CLUSTER DDL: each server gets its local tables and,
 // with a cluster, the Distributed tables, so that any of them can load and
@@ -159,6 +195,9 @@ func Init(ctx context.Context, servers []*Client, cluster string) error {
 			if err := c.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("creating the tables: %w", err)
 			}
+		}
+		if err := checkColumns(ctx, c); err != nil {
+			return err
 		}
 	}
 	return nil
