@@ -811,8 +811,11 @@ func nothingJudged(in *InputInfo, filtered int64) string {
 	case in.Records == 0:
 		return "nothing was judged: the input holds no record; " + export
 	case signins == 0:
-		return fmt.Sprintf("nothing was judged: none of the %d records read (%s to %s) is a sign-in (UAL UserLoggedIn or UserLoginFailed, RecordType 15, or an Entra ID sign-in), and only sign-ins name outside accounts; export the sign-ins for the same days too: the Unified Audit Log with every record type, or the Entra ID sign-in log beside this export",
-			in.Records, in.From, in.To)
+		what := fmt.Sprintf("none of the %d records read (%s to %s) is", in.Records, in.From, in.To)
+		if in.Records == 1 {
+			what = fmt.Sprintf("the only record read (%s) is not", in.From)
+		}
+		return "nothing was judged: " + what + " a sign-in (UAL UserLoggedIn or UserLoginFailed, RecordType 15, or an Entra ID sign-in), and only sign-ins name outside accounts; export the sign-ins for the same days too: the Unified Audit Log with every record type, or the Entra ID sign-in log beside this export"
 	}
 	return ""
 }
