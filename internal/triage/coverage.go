@@ -144,6 +144,9 @@ func (c *coverage) merge(o *coverage) {
 
 // has reports whether workload w holds a record on a day in [from, to].
 func (c *coverage) has(w audit.Workload, from, to day) bool {
+	if c.cur[w] > 0 && c.curDay[w] >= from && c.curDay[w] <= to {
+		return true
+	}
 	m := c.days[w]
 	if len(m) == 0 {
 		return false
