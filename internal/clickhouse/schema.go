@@ -179,8 +179,8 @@ func checkColumns(ctx context.Context, c *Client) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%w: %s in database %s lacks column(s) %s; drop the outsider_* tables (or use a new database) and run 'outsider load' again",
-			ErrOldSchema, EventsTable, c.Database, strings.Join(missing, ", "))
+		return fmt.Errorf("%w: %s in database %s lacks %s; drop the outsider_* tables (or use a new database) and run 'outsider load' again",
+			ErrOldSchema, EventsTable, c.Database, columnWords(missing))
 	}
 	return nil
 }
@@ -201,4 +201,12 @@ func Init(ctx context.Context, servers []*Client, cluster string) error {
 		}
 	}
 	return nil
+}
+
+// columnWords names missing columns: "column workload", "columns a, b".
+func columnWords(names []string) string {
+	if len(names) == 1 {
+		return "column " + names[0]
+	}
+	return "columns " + strings.Join(names, ", ")
 }

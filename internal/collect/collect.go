@@ -284,7 +284,11 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 		cfg.Cloud.ManageURL, cred.TenantID, cfg.PublisherID)
 	r.graph = &graphClient{c: r.c, auth: newTokenSource(r.c, cred, cfg.Cloud.LoginURL, cfg.Cloud.GraphResource, cfg.Now), base: cfg.Cloud.GraphURL}
 	if a.Swept > 0 {
-		r.warnf("removed %d temporary file(s) left by an interrupted run", a.Swept)
+		if a.Swept == 1 {
+			r.warnf("removed 1 temporary file left by an interrupted run")
+		} else {
+			r.warnf("removed %d temporary files left by an interrupted run", a.Swept)
+		}
 	}
 
 	var wg sync.WaitGroup

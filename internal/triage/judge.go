@@ -511,8 +511,8 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 		for _, appID := range thirdParty {
 			st := u.apps[appID]
 			id.Reasons = append(id.Reasons, fmt.Sprintf(
-				"%d successful sign-in(s) to application %s, which is not a Microsoft first-party application: Entra ID allows pass-through sign-ins only to first-party applications, so this account reached an application it should not (first: %s)",
-				st.success, appID, j.cite(st.firstSuccess.first())))
+				"%s to application %s, which is not a Microsoft first-party application: Entra ID allows pass-through sign-ins only to first-party applications, so this account reached an application it should not (first: %s)",
+				count(st.success, "successful sign-in", "successful sign-ins"), appID, j.cite(st.firstSuccess.first())))
 		}
 		id.Reasons = append(id.Reasons, signins)
 		j.activityReasons(id, s)
@@ -523,14 +523,14 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 		id.Verdict, id.Severity = VerdictSigninOnly, SeverityInfo
 		id.Reasons = append(id.Reasons, signins+"; no other record by the account or from its IPs, which Microsoft's guidance says can be ignored")
 		if s.sharing > 0 {
-			id.Reasons = append(id.Reasons, fmt.Sprintf("shared with it %d time(s) but never used (first: %s)", s.sharing, j.citeShare(s)))
+			id.Reasons = append(id.Reasons, fmt.Sprintf("shared with it %s but never used (first: %s)", count(s.sharing, "time", "times"), j.citeShare(s)))
 		}
 	case s.sharing > 0 && s.byIP == 0 && s.nonAccess == 0 && !gap.empty():
 		j.unverified(id, s, signins, &gap)
 	case s.sharing > 0 && s.byIP == 0 && s.nonAccess == 0:
 		id.Verdict, id.Severity = VerdictShared, SeverityLow
 		id.Reasons = append(id.Reasons, signins)
-		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %d sharing record(s) (first: %s)", s.sharing, j.citeShare(s)))
+		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %s (first: %s)", count(s.sharing, "sharing record", "sharing records"), j.citeShare(s)))
 		id.Reasons = append(id.Reasons, fmt.Sprintf("all %d of its other records open shared SharePoint/OneDrive content (%s; first: %s), and nobody else used its IPs",
 			s.byUser, formatOps(s.uOps), j.cite(s.firstU)))
 	default:
@@ -557,7 +557,7 @@ func (j *judge) unverified(id *Identity, s *sets, signins string, gap *coverageG
 			s.byUser, formatOps(s.uOps), j.cite(s.firstU)))
 	}
 	if s.sharing > 0 {
-		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %d sharing record(s) (first: %s)", s.sharing, j.citeShare(s)))
+		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %s (first: %s)", count(s.sharing, "sharing record", "sharing records"), j.citeShare(s)))
 	}
 	id.Reasons = append(id.Reasons, "cannot tell whether the account and its IPs appear only in sign-ins: "+gap.describe())
 }
@@ -575,7 +575,7 @@ func coverageNote(id *Identity, gap *coverageGap) {
 // activityReasons explains U and P, and what raises activity to high.
 func (j *judge) activityReasons(id *Identity, s *sets) {
 	if s.byUser > 0 {
-		msg := fmt.Sprintf("%d record(s) by the account besides sign-ins (%s; first: %s)", s.byUser, formatOps(s.uOps), j.cite(s.firstU))
+		msg := fmt.Sprintf("%s by the account besides sign-ins (%s; first: %s)", count(s.byUser, "record", "records"), formatOps(s.uOps), j.cite(s.firstU))
 		if s.sharing > 0 && s.nonAccess > 0 {
 			msg += fmt.Sprintf("; sharing does not explain %d of them (first: %s)", s.nonAccess, j.cite(s.firstNonAccess))
 		} else if s.sharing == 0 && id.Verdict == VerdictActivity && s.nonAccess == 0 {
@@ -584,7 +584,7 @@ func (j *judge) activityReasons(id *Identity, s *sets) {
 		id.Reasons = append(id.Reasons, msg)
 	}
 	if s.byIP > 0 {
-		id.Reasons = append(id.Reasons, fmt.Sprintf("%d record(s) by others from its IPs (%s; first: %s)", s.byIP, formatOps(s.pOps), j.cite(s.firstP)))
+		id.Reasons = append(id.Reasons, fmt.Sprintf("%s by others from its IPs (%s; first: %s)", count(s.byIP, "record", "records"), formatOps(s.pOps), j.cite(s.firstP)))
 	}
 	if s.mailbox {
 		id.Reasons = append(id.Reasons, "mailbox access (first: "+j.cite(s.firstMailbox)+")")
@@ -621,7 +621,7 @@ func describeSignins(u *userStats) string {
 	if u.interrupted > 0 {
 		parts = append(parts, fmt.Sprintf("%d interrupted", u.interrupted))
 	}
-	return fmt.Sprintf("%d sign-in(s) (%s) from %d IP(s)", total, strings.Join(parts, ", "), len(u.ips))
+	return fmt.Sprintf("%s (%s) from %s", count(total, "sign-in", "sign-ins"), strings.Join(parts, ", "), count(int64(len(u.ips)), "IP", "IPs"))
 }
 
 // formatOps renders an operation histogram, largest first, at most 6.
@@ -657,4 +657,12 @@ func formatOps(ops map[string]int64) string {
 		b.WriteString(strconv.FormatInt(e.n, 10))
 	}
 	return b.String()
+}
+
+// count is n with the noun in the right number: "1 record", "2 records".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }

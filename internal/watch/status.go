@@ -159,7 +159,7 @@ func WriteText(w io.Writer, s *Status, clean func(string) string) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "\nIdentities: %d known, %d disposed, %d open finding(s)\n", s.Identities, s.Disposed, len(s.Open))
+	fmt.Fprintf(w, "\nIdentities: %d known, %d disposed, %s\n", s.Identities, s.Disposed, nouns(len(s.Open), "open finding", "open findings"))
 	if len(s.Open) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "USER\tVERDICT\tSEVERITY\tREPORTED")

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,7 +141,7 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		}
 		cyc.Records, cyc.Identities = rep.Input.Records, len(rep.Identities)
 		if rep.Input.Skipped > 0 {
-			fmt.Fprintf(o.Log, "outsider: watch: %d unreadable record(s) in the archive skipped\n", rep.Input.Skipped)
+			fmt.Fprintf(o.Log, "outsider: watch: %s in the archive skipped\n", nouns(int(rep.Input.Skipped), "unreadable record", "unreadable records"))
 		}
 		for i := range rep.Identities {
 			id := &rep.Identities[i]
@@ -359,4 +360,12 @@ func Dispose(ctx context.Context, st *state.DB, user, as, note string, now time.
 		return state.Identity{}, fmt.Errorf("disposition %q: want %s or %s", as, Benign, Malicious)
 	}
 	return st.Dispose(ctx, strings.ToLower(strings.TrimSpace(user)), as, note, now)
+}
+
+// nouns is n with the noun in the right number: "1 finding", "2 findings".
+func nouns(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

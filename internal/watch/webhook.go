@@ -101,7 +101,7 @@ func (h *Webhook) deliverPending(ctx context.Context, st *state.DB, log io.Write
 		if err != nil {
 			cyc.Failed++
 			left := h.Rounds - f.Attempts - 1
-			fmt.Fprintf(log, "outsider: watch: webhook: finding %d (%s) not delivered: %v; %d more cycle(s) will try\n", f.ID, f.User, err, max(left, 0))
+			fmt.Fprintf(log, "outsider: watch: webhook: finding %d (%s) not delivered: %v; %s will try\n", f.ID, f.User, err, nouns(max(left, 0), "more cycle", "more cycles"))
 			continue
 		}
 		cyc.Delivered++
