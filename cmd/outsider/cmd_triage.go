@@ -277,7 +277,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if !o.Quiet {
 		printProblems(ios.ErrOut, rep)
 	}
-	ro := report.Options{Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
+	ro := report.Options{All: true, Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
 	write := func(w io.Writer) error { return report.RenderOptions(w, o.Format, rep, ro) }
 	if o.Output != "" {
 		err = writeOutput(o.Output, write)

@@ -62,7 +62,7 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 		fmt.Fprintln(ios.ErrOut, "outsider: no tenant has records in the period")
 		return nil
 	}
-	ro := report.Options{Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
+	ro := report.Options{All: true, Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
 	if o.Output != "" && o.AllTenants {
 		// One file per tenant in the folder -o names.
 		if err := os.MkdirAll(o.Output, 0o755); err != nil {

@@ -55,11 +55,19 @@ type Options struct {
 	// Color turns on ANSI colour in text output. Other formats ignore it:
 	// colour codes in a file or a machine format would be noise or worse.
 	Color bool
+	// Width is the terminal's width in columns, for text; 0 (a file or a
+	// pipe) means 100.
+	Width int
+	// All shows every identity's full block in text; otherwise identities
+	// below severity low are in the table only, and a line says so. A
+	// file (RenderText, Render) always gets every block.
+	All bool
 }
 
-// Render writes r to w in format f with default options (no colour).
+// Render writes r to w in format f with default options (no colour,
+// every identity in full).
 func Render(w io.Writer, f Format, r *triage.Report) error {
-	return RenderOptions(w, f, r, Options{})
+	return RenderOptions(w, f, r, Options{All: true})
 }
 
 // RenderOptions writes r to w in format f; o matters only to text.
@@ -247,12 +255,12 @@ func answers(r *triage.Report) []answer {
 	}
 	cannot := ""
 	if unverified > 0 {
-		their, whose := "their", "identities' reasons give"
+		their, whose := "their", "identities' reasons say"
 		if unverified == 1 {
-			their, whose = "its", "identity's reasons give"
+			their, whose = "its", "identity's reasons say"
 		}
-		cannot = "Cannot tell for " + strconv.Itoa(unverified) + ": the input does not hold the tenant's Exchange and SharePoint/OneDrive records around " +
-			their + " sign-ins, so an absence of other records proves nothing; export those records for the dates the " + whose + " and triage them with the sign-ins."
+		cannot = "Cannot tell for " + strconv.Itoa(unverified) + ": the input lacks the tenant's Exchange and SharePoint/OneDrive records around " +
+			their + " sign-ins; the " + whose + " what to export."
 		breach = append(breach, cannot)
 	}
 

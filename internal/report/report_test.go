@@ -261,7 +261,7 @@ func TestTextColor(t *testing.T) {
 	if err := RenderText(&plain, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderOptions(&colored, Text, r, Options{Color: true}); err != nil {
+	if err := RenderOptions(&colored, Text, r, Options{Color: true, All: true}); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(plain.Bytes(), []byte("\x1b")) {
@@ -294,7 +294,9 @@ func TestTextWidth(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, line := range strings.Split(b.String(), "\n") {
-		if n := utf8.RuneCountInString(line); n > 100 {
+		// The table never breaks a user: one longer than the width stands
+		// alone on its line, whole; every other line fits.
+		if n := utf8.RuneCountInString(line); n > 100 && line != upn {
 			t.Errorf("line %d has %d columns: %q", i+1, n, line)
 		}
 		if strings.HasSuffix(line, " ") {
@@ -622,5 +624,110 @@ func TestEmptyReport(t *testing.T) {
 	RenderHTML(&b, r)
 	if !strings.Contains(b.String(), "No account from outside the organisation signed in") {
 		t.Error("empty HTML report does not say nobody signed in")
+	}
+}
+
+// TestTextFirstScreen: the text report answers first, then the table
+// (most severe first, anomalous before activity within a severity);
+// without All, identities below low are in the table only and a line
+// says how many were folded; every block names its deciding records with
+// the command that explains them.
+func TestTextFirstScreen(t *testing.T) {
+	r := fixture(t)
+	var b bytes.Buffer
+	if err := RenderOptions(&b, Text, r, Options{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	lines := strings.Split(out, "\n")
+	before, _, _ := strings.Cut(out, "Who were they?")
+	if head := "outsider: 6 outside identities in 16 records from 2026-10-01T08:00:00Z to 2026-10-20T10:00:00Z"; strings.Join(strings.Fields(before), " ") != head {
+		t.Errorf("before the first answer: %q, want only the headline", before)
+	}
+	iWho, iTable := strings.Index(out, "Was there a breach?"), strings.Index(out, "USER ")
+	if iWho < 0 || iTable < iWho {
+		t.Errorf("the table does not follow the answers")
+	}
+	var order []string
+	for _, l := range lines {
+		for _, u := range []string{"mallory", "erin@", "trudy", "dave@", "ivan@", "pilar@"} {
+			if strings.HasPrefix(l, u) {
+				order = append(order, u)
+			}
+		}
+	}
+	if want := []string{"mallory", "erin@", "trudy", "dave@", "ivan@", "pilar@"}; !slices.Equal(order, want) {
+		t.Errorf("table order %q, want %q", order, want)
+	}
+	for i, l := range lines {
+		// An explain command is never broken, so it may be wider.
+		if n := utf8.RuneCountInString(l); n > 80 && !strings.HasPrefix(l, "    outsider explain ") {
+			t.Errorf("line %d has %d columns at width 80: %q", i+1, n, l)
+		}
+	}
+	if strings.Contains(out, "INFO signin-only: pilar@fabrikam.com") {
+		t.Error("an info identity has its full block without All")
+	}
+	if !strings.Contains(out, "1 identity of severity info not shown in full (1 signin-only)") {
+		t.Errorf("no line says what was folded:\n%s", out)
+	}
+	if !strings.Contains(out, "  explain:  the records that decided it, field by field:\n    outsider explain testdata/tenant.jsonl --id 00000000-0000-4000-8000-000000000007\n") {
+		t.Errorf("the anomalous identity does not name its deciding record with the command:\n%s", out)
+	}
+	var all bytes.Buffer
+	if err := RenderOptions(&all, Text, r, Options{Width: 80, All: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(all.String(), "INFO signin-only: pilar@fabrikam.com") || strings.Contains(all.String(), "not shown in full") {
+		t.Error("All does not show every identity")
+	}
+}
+
+// TestTextTableNarrow: on a narrow terminal the cells after the user are
+// cut with …, the user never.
+func TestTextTableNarrow(t *testing.T) {
+	r := fixture(t)
+	r.Identities[0].Class = "external-unknown"
+	r.Identities[0].Consumer = true
+	var b bytes.Buffer
+	if err := RenderOptions(&b, Text, r, Options{Width: 60}); err != nil {
+		t.Fatal(err)
+	}
+	table := strings.SplitN(strings.SplitN(b.String(), "USER ", 2)[1], "(sign-ins", 2)[0]
+	if !strings.Contains(table, "…") {
+		t.Errorf("nothing cut at width 60:\n%s", table)
+	}
+	for _, id := range r.Identities {
+		if !strings.Contains(table, Clean(id.User)) {
+			t.Errorf("user %q cut in the table:\n%s", id.User, table)
+		}
+	}
+	for _, l := range strings.Split(table, "\n") {
+		if n := utf8.RuneCountInString(l); n > 60 {
+			t.Errorf("table line of %d columns at width 60: %q", n, l)
+		}
+	}
+}
+
+// TestShellQuote: hints quote file names and ids so that a POSIX shell
+// and PowerShell read one word and expand nothing; a name no quoting
+// makes safe for both gets no command.
+func TestShellQuote(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"exports/ual.jsonl", "exports/ual.jsonl", true},
+		{"C:\\logs\\ual export.json", "'C:\\logs\\ual export.json'", true},
+		{"$(rm -rf ~).json", "'$(rm -rf ~).json'", true},
+		{"a`b;c|d&e", "'a`b;c|d&e'", true},
+		{"it's.json", "", false},
+		{"it\u2019s.json", "", false},
+		{"", "''", true},
+	} {
+		got, ok := shellQuote(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("shellQuote(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }

@@ -14,26 +14,221 @@ import (
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
-// textWidth is the width text output fits: wide enough for an RFC 3339
-// time, an operation, a UPN and an IP on one line, narrow enough for a
-// terminal beside another or a ticket's fixed-width block.
+// textWidth is the width text output fits when it does not go to a
+// terminal (Options.Width 0): wide enough for an RFC 3339 time, an
+// operation, a UPN and an IP on one line, narrow enough for a ticket's
+// fixed-width block.
 const textWidth = 100
 
-// RenderText writes the report for a person, without colour: the summary
-// and a compact table first, then per identity (highest severity first)
-// the answers to who, was there a breach, and what did they access.
-func RenderText(w io.Writer, r *triage.Report) error {
-	return renderText(w, r, Options{})
+// minTextWidth is the narrowest width honoured: below it the answers'
+// indentation would leave no room for words.
+const minTextWidth = 60
+
+// answerWidth is where the three answers' text starts, after the longest
+// question ("What did they access?") and a space.
+const answerWidth = 23
+
+// textOrder is the order the text report lists identities in: most
+// severe first, and within a severity the most serious verdict first
+// (anomalous before activity), then by user. The JSON contract keeps its
+// own order (severity, then user); text is read top-down by a person.
+func textOrder(ids []triage.Identity) []triage.Identity {
+	rank := map[string]int{}
+	for i, v := range triage.Verdicts {
+		rank[v] = i
+	}
+	out := slices.Clone(ids)
+	slices.SortStableFunc(out, func(a, b triage.Identity) int {
+		if d := triage.SeverityRank(b.Severity) - triage.SeverityRank(a.Severity); d != 0 {
+			return d
+		}
+		if d := rank[a.Verdict] - rank[b.Verdict]; d != 0 {
+			return d
+		}
+		return strings.Compare(a.User, b.User)
+	})
+	return out
 }
 
-// renderText is RenderText with options (colour). Every value from the
-// records goes through Clean: a UPN or user agent carrying terminal escape
-// sequences must not drive the analyst's terminal. Lines are wrapped at
-// textWidth, never truncated; colour codes are added around words the
-// renderer chose, never inside a value from the records.
+// table writes the identities as a compact table that fits the width:
+// the user first and never cut (a longer one overflows its row); when the
+// row is too wide, the class and then the verdict cells are cut with …,
+// down to a few characters each.
+func (t *textWriter) table(ids []triage.Identity) {
+	head := []string{"USER", "SEVERITY", "VERDICT", "CLASS", "SIGN-INS", "BY-USER", "BY-IP", "SHARED"}
+	rows := make([][]string, len(ids))
+	wd := make([]int, len(head))
+	for i, h := range head {
+		wd[i] = utf8.RuneCountInString(h)
+	}
+	for i, id := range ids {
+		rows[i] = []string{Clean(id.User), id.Severity, id.Verdict, classLabel(id),
+			strconv.FormatInt(id.Signins.Success, 10) + "/" + strconv.FormatInt(id.Signins.Failure, 10),
+			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10), strconv.FormatInt(id.SharingCount, 10)}
+		for j, c := range rows[i] {
+			wd[j] = max(wd[j], utf8.RuneCountInString(c))
+		}
+	}
+	total := func() int {
+		n := 0
+		for _, w := range wd {
+			n += w + 1
+		}
+		return n - 1
+	}
+	// Room for the user: what the other columns leave, at least its header.
+	rest := total() - wd[0]
+	if wd[0]+rest > t.width {
+		wd[0] = max(utf8.RuneCountInString(head[0]), t.width-rest)
+	}
+	for _, j := range []int{3, 2} { // class, then verdict
+		if over := total() - t.width; over > 0 {
+			wd[j] = max(wd[j]-over, 5)
+		}
+	}
+	cell := func(s string, w int, right bool) string {
+		n := utf8.RuneCountInString(s)
+		if n > w {
+			s = string([]rune(s)[:w-1]) + "…"
+			n = w
+		}
+		pad := strings.Repeat(" ", w-n)
+		if right {
+			return pad + s
+		}
+		return s + pad
+	}
+	line := func(row []string, sev string) {
+		var b strings.Builder
+		if utf8.RuneCountInString(row[0]) > wd[0] {
+			// The user is never cut: alone on its line, the cells under
+			// their headers on the next.
+			t.line(row[0])
+			b.WriteString(strings.Repeat(" ", wd[0]))
+		} else {
+			b.WriteString(cell(row[0], wd[0], false))
+		}
+		for j := 1; j < len(row); j++ {
+			b.WriteByte(' ')
+			v := cell(row[j], wd[j], j >= 4)
+			if j == 1 {
+				word := strings.TrimRight(v, " ")
+				v = t.paint(severityColor(sev), word) + v[len(word):]
+			}
+			b.WriteString(v)
+		}
+		t.w.WriteString(strings.TrimRight(b.String(), " "))
+		t.w.WriteByte('\n')
+	}
+	t.w.WriteString(t.paint(sgrBold, strings.TrimRight(func() string {
+		var b strings.Builder
+		for j, h := range head {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(cell(h, wd[j], j >= 4))
+		}
+		return b.String()
+	}(), " ")))
+	t.w.WriteByte('\n')
+	for i, id := range ids {
+		line(rows[i], id.Severity)
+	}
+	t.line(t.paint(sgrDim, "(sign-ins: successful/other)"))
+}
+
+// explainHints names the records that decided an identity's verdict and
+// the command that walks each through, field by field.
+func (t *textWriter) explainHints(id triage.Identity) {
+	const most = 3
+	var cmds []string
+	seen := map[string]bool{}
+	for _, e := range id.Deciding {
+		file, _, ok := cutLine(e.Source)
+		if !ok || e.RecordID == "" || seen[e.RecordID+"\x00"+file] {
+			continue
+		}
+		seen[e.RecordID+"\x00"+file] = true
+		qf, okf := shellQuote(Clean(file))
+		qid, okid := shellQuote(Clean(e.RecordID))
+		if okf && okid {
+			cmds = append(cmds, "outsider explain "+qf+" --id "+qid)
+		}
+	}
+	if len(cmds) == 0 {
+		return
+	}
+	t.label("explain:", "the records that decided it, field by field:")
+	for i, c := range cmds {
+		if i == most {
+			t.para(explainIndent, explainIndent, fmt.Sprintf("(and %d more cited above)", len(cmds)-most))
+			break
+		}
+		// One line, never wrapped: a command broken across lines does not
+		// paste.
+		t.line(explainIndent + c)
+	}
+}
+
+// explainIndent leads each explain command: less than the answers'
+// indent, so that a command with a record id fits 80 columns more often.
+const explainIndent = "    "
+
+// cutLine splits an evidence source "path:line" at its last colon.
+func cutLine(src string) (path, line string, ok bool) {
+	i := strings.LastIndexByte(src, ':')
+	if i <= 0 {
+		return "", "", false
+	}
+	return src[:i], src[i+1:], true
+}
+
+// shellQuote quotes a word for a POSIX shell and PowerShell alike: as is
+// when it holds only characters neither treats specially, else in single
+// quotes, inside which neither expands anything. A word holding a single
+// quote has no quoting both read the same way, and it comes from the
+// records or a file name (attacker-controlled): ok is false and no
+// command is shown for it rather than one that could run something else.
+func shellQuote(s string) (quoted string, ok bool) {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '@' || r == '+' || r == ',' ||
+			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s, true
+	}
+	if strings.ContainsAny(s, "'\u2018\u2019\u201a\u201b") {
+		// PowerShell also ends a single-quoted string at typographic quotes.
+		return "", false
+	}
+	return "'" + s + "'", true
+}
+
+// RenderText writes the report for a person, without colour, at the
+// default width, with every identity's block: what files and pipes get.
+func RenderText(w io.Writer, r *triage.Report) error {
+	return renderText(w, r, Options{All: true})
+}
+
+// renderText writes the report for a person: the three answers in plain
+// words first, then a compact table of the identities sized to the width
+// (most severe first), what the input held, and per identity at or above
+// low (every identity with All) the answers to who, was there a breach,
+// and what did they access, with the records that decided it and how to
+// explain them. Every value from the records goes through Clean: a UPN or
+// user agent carrying terminal escape sequences must not drive the
+// analyst's terminal. Lines are wrapped at the width, never truncated but
+// in the table, where only the cells after the user may be cut (with …);
+// colour codes are added around words the renderer chose, never inside a
+// value from the records.
 func renderText(w io.Writer, r *triage.Report, o Options) error {
 	bw := bufio.NewWriter(w)
-	t := &textWriter{w: bw, color: o.Color}
+	width := o.Width
+	if width <= 0 {
+		width = textWidth
+	}
+	width = max(width, minTextWidth)
+	t := &textWriter{w: bw, color: o.Color, width: width}
+	ids := textOrder(r.Identities)
 
 	head := "outsider: " + plural(len(r.Identities), "outside identity", "outside identities") + " in " + plural64(r.Input.Records, "record", "records")
 	if r.Input.From != "" {
@@ -44,8 +239,21 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		// The first thing read must say this is not an all-clear.
 		t.line("")
 		t.styled("CANNOT TELL: ", t.paint(sgrHigh, "CANNOT TELL")+": ", "             ", Clean(why))
-		t.line("")
 	}
+
+	// The three answers, as the Markdown and HTML reports give them.
+	t.line("")
+	for _, a := range answers(r) {
+		q := fmt.Sprintf("%-*s", answerWidth, a.Question)
+		t.styled(q, t.paint(sgrBold, a.Question)+q[len(a.Question):], strings.Repeat(" ", answerWidth), Clean(strings.Join(a.Parts, " ")))
+	}
+
+	if len(ids) > 0 {
+		t.line("")
+		t.table(ids)
+	}
+
+	t.line("")
 	t.para("tenant:   ", "          ", orNone(Clean(strings.Join(r.Tenant.IDs, ", ")))+"; domains: "+orNone(Clean(strings.Join(r.Tenant.Domains, ", "))))
 	if r.TenantSource != "" {
 		t.para("          ", "           ", "("+r.TenantSource+")")
@@ -71,44 +279,14 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	t.para("verdicts: ", "          ", fmt.Sprintf("%d anomalous, %d activity, %d shared, %d unverified, %d signin-only",
 		bv[triage.VerdictAnomalous], bv[triage.VerdictActivity], bv[triage.VerdictShared], bv[triage.VerdictUnverified], bv[triage.VerdictSigninOnly]))
 
-	if len(r.Identities) > 0 {
-		// Columns as wide as their widest cell, so the user (last, the one
-		// that varies) keeps as much of the 100 columns as possible.
-		head := []string{"SEVERITY", "VERDICT", "CLASS", "SIGN-INS", "BY-USER", "BY-IP", "SHARED"}
-		rows := make([][]string, len(r.Identities))
-		width := make([]int, len(head))
-		for i, h := range head {
-			width[i] = len(h)
+	folded := map[string]int{}
+	nFolded := 0
+	for i, id := range ids {
+		if !o.All && triage.SeverityRank(id.Severity) < triage.SeverityRank(triage.SeverityLow) {
+			folded[id.Verdict]++
+			nFolded++
+			continue
 		}
-		for i, id := range r.Identities {
-			rows[i] = []string{id.Severity, id.Verdict, classLabel(id),
-				strconv.FormatInt(id.Signins.Success, 10) + "/" + strconv.FormatInt(id.Signins.Failure, 10),
-				strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10), strconv.FormatInt(id.SharingCount, 10)}
-			for j, c := range rows[i] {
-				width[j] = max(width[j], len(c))
-			}
-		}
-		cells := func(row []string) string {
-			var b strings.Builder
-			for j, c := range row {
-				if j < 3 {
-					fmt.Fprintf(&b, "%-*s ", width[j], c)
-				} else {
-					fmt.Fprintf(&b, "%*s ", width[j], c)
-				}
-			}
-			return b.String() + " "
-		}
-		t.line("")
-		t.line(t.paint(sgrBold, cells(head)+"USER"))
-		for i, id := range r.Identities {
-			line := cells(rows[i])
-			t.styled(line, t.paint(severityColor(id.Severity), id.Severity)+line[len(id.Severity):], strings.Repeat(" ", len(line)), Clean(id.User))
-		}
-		t.line(t.paint(sgrDim, "(sign-ins: successful/other)"))
-	}
-
-	for i, id := range r.Identities {
 		t.line("")
 		num := "[" + strconv.Itoa(i+1) + "] "
 		label := strings.ToUpper(id.Severity) + " " + id.Verdict
@@ -188,6 +366,17 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		if len(id.IPAlsoUsedBy) > 0 {
 			t.para(indent+"its IPs were also used by: ", indent+"  ", Clean(strings.Join(id.IPAlsoUsedBy, ", ")))
 		}
+		t.explainHints(id)
+	}
+	if nFolded > 0 {
+		var parts []string
+		for _, v := range triage.Verdicts {
+			if n := folded[v]; n > 0 {
+				parts = append(parts, strconv.Itoa(n)+" "+v)
+			}
+		}
+		t.line("")
+		t.para("", "", plural(nFolded, "identity", "identities")+" of severity info not shown in full ("+strings.Join(parts, ", ")+"): they are in the table above; --all shows every one")
 	}
 
 	if len(r.Problems) > 0 || r.ProblemsOmitted > 0 {
@@ -243,6 +432,7 @@ func severityColor(s string) string {
 type textWriter struct {
 	w     *bufio.Writer
 	color bool
+	width int
 }
 
 func (t *textWriter) paint(sgr, s string) string {
@@ -260,7 +450,7 @@ func (t *textWriter) line(s string) {
 // para writes s wrapped at textWidth, the first line after first, the
 // others after rest.
 func (t *textWriter) para(first, rest, s string) {
-	for _, l := range wrap(first, rest, s, textWidth) {
+	for _, l := range wrap(first, rest, s, t.width) {
 		t.line(l)
 	}
 }
@@ -274,7 +464,7 @@ func (t *textWriter) label(name, s string) {
 
 // styled is para whose first-line prefix is shown as styledFirst.
 func (t *textWriter) styled(first, styledFirst, rest, s string) {
-	lines := wrap(first, rest, s, textWidth)
+	lines := wrap(first, rest, s, t.width)
 	if len(lines[0]) >= len(first) {
 		lines[0] = styledFirst + lines[0][len(first):]
 	} else {
@@ -289,7 +479,7 @@ func (t *textWriter) styled(first, styledFirst, rest, s string) {
 // styledTail is para of s+tail where tail, when it ends the last line
 // whole, is shown as styledTail.
 func (t *textWriter) styledTail(first, rest, s, tail, styledTail string) {
-	lines := wrap(first, rest, s+tail, textWidth)
+	lines := wrap(first, rest, s+tail, t.width)
 	if last := lines[len(lines)-1]; strings.HasSuffix(last, tail) {
 		lines[len(lines)-1] = strings.TrimSuffix(last, tail) + styledTail
 	}

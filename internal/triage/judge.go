@@ -37,6 +37,9 @@ type judge struct {
 	k       int
 	classes map[string]classified
 	cite    func(r *ref) string
+	// cited collects the records the current identity's reasons cite:
+	// its deciding records (Identity.Deciding).
+	cited []*ref
 	// citeSource renders only "file:line" (evidence's source field)
 	citeSource func(r *ref) string
 	// indexes over buckets, built for the identities that need them
@@ -445,8 +448,46 @@ func (j *judge) identity(u *userStats) Identity {
 			Target: r.target, Object: r.object, RecordID: r.id,
 		})
 	}
+	j.cited = j.cited[:0]
 	j.verdict(&id, u, c, s, thirdParty)
+	seen := map[ref]bool{}
+	for _, r := range j.cited {
+		if r == nil || seen[*r] {
+			continue
+		}
+		seen[*r] = true
+		id.Deciding = append(id.Deciding, j.evidence(r))
+	}
 	return id
+}
+
+// citeRef cites a record in a reason and remembers it as deciding.
+func (j *judge) citeRef(r *ref) string {
+	if r != nil {
+		j.cited = append(j.cited, r)
+	}
+	return j.cite(r)
+}
+
+// firstSuccess is the identity's earliest successful sign-in (of every
+// application's first), or nil: what a verdict resting on sign-ins alone
+// cites.
+func firstSuccess(u *userStats) *ref {
+	var first *ref
+	for _, id := range slices.Sorted(maps.Keys(u.apps)) {
+		first = earlier(first, u.apps[id].firstSuccess.first())
+	}
+	return first
+}
+
+// signinsCited is describeSignins with the earliest successful sign-in
+// cited, when there is one.
+func (j *judge) signinsCited(u *userStats) string {
+	d := describeSignins(u)
+	if r := firstSuccess(u); r != nil {
+		d += " (first successful: " + j.citeRef(r) + ")"
+	}
+	return d
 }
 
 // signinFacts fills the identity's sources and what the sign-in log says.
@@ -512,27 +553,27 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 			st := u.apps[appID]
 			id.Reasons = append(id.Reasons, fmt.Sprintf(
 				"%s to application %s, which is not a Microsoft first-party application: Entra ID allows pass-through sign-ins only to first-party applications, so this account reached an application it should not (first: %s)",
-				count(st.success, "successful sign-in", "successful sign-ins"), appID, j.cite(st.firstSuccess.first())))
+				count(st.success, "successful sign-in", "successful sign-ins"), appID, j.citeRef(st.firstSuccess.first())))
 		}
 		id.Reasons = append(id.Reasons, signins)
 		j.activityReasons(id, s)
 		coverageNote(id, &gap)
 	case s.byUser == 0 && s.byIP == 0 && !gap.empty():
-		j.unverified(id, s, signins, &gap)
+		j.unverified(id, s, j.signinsCited(u), &gap)
 	case s.byUser == 0 && s.byIP == 0:
 		id.Verdict, id.Severity = VerdictSigninOnly, SeverityInfo
-		id.Reasons = append(id.Reasons, signins+"; no other record by the account or from its IPs, which Microsoft's guidance says can be ignored")
+		id.Reasons = append(id.Reasons, j.signinsCited(u)+"; no other record by the account or from its IPs, which Microsoft's guidance says can be ignored")
 		if s.sharing > 0 {
 			id.Reasons = append(id.Reasons, fmt.Sprintf("shared with it %s but never used (first: %s)", count(s.sharing, "time", "times"), j.citeShare(s)))
 		}
 	case s.sharing > 0 && s.byIP == 0 && s.nonAccess == 0 && !gap.empty():
-		j.unverified(id, s, signins, &gap)
+		j.unverified(id, s, j.signinsCited(u), &gap)
 	case s.sharing > 0 && s.byIP == 0 && s.nonAccess == 0:
 		id.Verdict, id.Severity = VerdictShared, SeverityLow
 		id.Reasons = append(id.Reasons, signins)
 		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %s (first: %s)", count(s.sharing, "sharing record", "sharing records"), j.citeShare(s)))
 		id.Reasons = append(id.Reasons, fmt.Sprintf("all %d of its other records open shared SharePoint/OneDrive content (%s; first: %s), and nobody else used its IPs",
-			s.byUser, formatOps(s.uOps), j.cite(s.firstU)))
+			s.byUser, formatOps(s.uOps), j.citeRef(s.firstU)))
 	default:
 		id.Verdict, id.Severity = VerdictActivity, SeverityMedium
 		id.Reasons = append(id.Reasons, signins)
@@ -554,7 +595,7 @@ func (j *judge) unverified(id *Identity, s *sets, signins string, gap *coverageG
 	} else {
 		id.Reasons = append(id.Reasons, signins)
 		id.Reasons = append(id.Reasons, fmt.Sprintf("all %d of its other records open shared SharePoint/OneDrive content (%s; first: %s), and nobody else used its IPs in this input",
-			s.byUser, formatOps(s.uOps), j.cite(s.firstU)))
+			s.byUser, formatOps(s.uOps), j.citeRef(s.firstU)))
 	}
 	if s.sharing > 0 {
 		id.Reasons = append(id.Reasons, fmt.Sprintf("someone in the organisation shared with it: %s (first: %s)", count(s.sharing, "sharing record", "sharing records"), j.citeShare(s)))
@@ -575,25 +616,25 @@ func coverageNote(id *Identity, gap *coverageGap) {
 // activityReasons explains U and P, and what raises activity to high.
 func (j *judge) activityReasons(id *Identity, s *sets) {
 	if s.byUser > 0 {
-		msg := fmt.Sprintf("%s by the account besides sign-ins (%s; first: %s)", count(s.byUser, "record", "records"), formatOps(s.uOps), j.cite(s.firstU))
+		msg := fmt.Sprintf("%s by the account besides sign-ins (%s; first: %s)", count(s.byUser, "record", "records"), formatOps(s.uOps), j.citeRef(s.firstU))
 		if s.sharing > 0 && s.nonAccess > 0 {
-			msg += fmt.Sprintf("; sharing does not explain %d of them (first: %s)", s.nonAccess, j.cite(s.firstNonAccess))
+			msg += fmt.Sprintf("; sharing does not explain %d of them (first: %s)", s.nonAccess, j.citeRef(s.firstNonAccess))
 		} else if s.sharing == 0 && id.Verdict == VerdictActivity && s.nonAccess == 0 {
 			msg += "; nobody in the organisation is recorded sharing anything with it"
 		}
 		id.Reasons = append(id.Reasons, msg)
 	}
 	if s.byIP > 0 {
-		id.Reasons = append(id.Reasons, fmt.Sprintf("%s by others from its IPs (%s; first: %s)", count(s.byIP, "record", "records"), formatOps(s.pOps), j.cite(s.firstP)))
+		id.Reasons = append(id.Reasons, fmt.Sprintf("%s by others from its IPs (%s; first: %s)", count(s.byIP, "record", "records"), formatOps(s.pOps), j.citeRef(s.firstP)))
 	}
 	if s.mailbox {
-		id.Reasons = append(id.Reasons, "mailbox access (first: "+j.cite(s.firstMailbox)+")")
+		id.Reasons = append(id.Reasons, "mailbox access (first: "+j.citeRef(s.firstMailbox)+")")
 	}
 	if s.admin {
-		id.Reasons = append(id.Reasons, "administrative operation (first: "+j.cite(s.firstAdmin)+")")
+		id.Reasons = append(id.Reasons, "administrative operation (first: "+j.citeRef(s.firstAdmin)+")")
 	}
 	if s.memberRecord != nil {
-		id.Reasons = append(id.Reasons, fmt.Sprintf("its IPs are also used by member account %s (first: %s)", s.memberUser, j.cite(s.memberRecord)))
+		id.Reasons = append(id.Reasons, fmt.Sprintf("its IPs are also used by member account %s (first: %s)", s.memberUser, j.citeRef(s.memberRecord)))
 	}
 }
 
@@ -607,9 +648,9 @@ func (j *judge) citeShare(s *sets) string {
 		return "not kept"
 	}
 	if r.target != "" {
-		return fmt.Sprintf("%s %s %s with it, %s", r.user, r.op, r.object, j.cite(r))
+		return fmt.Sprintf("%s %s %s with it, %s", r.user, r.op, r.object, j.citeRef(r))
 	}
-	return fmt.Sprintf("%s from its IP, %s", r.op, j.cite(r))
+	return fmt.Sprintf("%s from its IP, %s", r.op, j.citeRef(r))
 }
 
 func describeSignins(u *userStats) string {

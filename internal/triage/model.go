@@ -182,6 +182,9 @@ type Identity struct {
 	// lists the earliest, capped) plus anonymous-link use from its IPs.
 	// Renderers show it; the v1 JSON contract has no field for it.
 	SharingCount int64 `json:"-"`
+	// Deciding are the records its reasons cite, in the order cited: what
+	// an analyst opens with 'outsider explain' to check the verdict.
+	Deciding []Evidence `json:"-"`
 }
 
 // Signins summarises S, the identity's sign-in records.
