@@ -607,8 +607,11 @@ func signInWhy(f *facts) string {
 		}
 		return "error AADSTS" + show(code)
 	}
+	if strings.EqualFold(rsd, "interrupted") {
+		return "the status is Interrupted, Entra's own word, with no error code"
+	}
 	return "the status is " + quote(rsd) + " with no error code; outsider counts anything but " +
-		"Success as a failure"
+		"Success and Interrupted as a failure"
 }
 
 // signInClassWhy is the class paragraph for an outside account.
