@@ -556,6 +556,10 @@ func (p *printer) signInMeaning(f *facts) {
 		return
 	}
 	app := appLabel(f.appID, f.appKnown, f.app)
+	if n := strings.TrimSpace(string(f.ev.AppName)); f.evOK && n != "" && f.appID != "" && !(f.appKnown && f.app.Name != "") {
+		// As triage names it: the log's name, marked as the log's.
+		app += ` ("` + clean(n) + `", as the sign-in log names it)`
+	}
 	who := show(f.user)
 	switch f.class {
 	case classMember:
