@@ -14,7 +14,8 @@ type Interrupt struct {
 	// Name is Entra's name for it, as the UAL's LogonError writes it; ""
 	// when Microsoft's page gives none.
 	Name string
-	// Source is the Microsoft page that says what the code means.
+	// Source is the Microsoft page that says what the code means (two
+	// pages are separated by " ; ").
 	Source string
 	// Why says what on that page makes it an interrupt.
 	Why string
@@ -22,7 +23,9 @@ type Interrupt struct {
 
 // Microsoft does not publish one list of the codes its sign-in logs show as
 // "Interrupted" (the portal's Status filter offers Success, Failure and
-// Interrupted: howto-customize-filter-logs). The list below is every code
+// Interrupted:
+// https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-customize-filter-logs).
+// The list below is every code
 // whose own entry on Microsoft's pages says it is an interrupt or an
 // expected step of the flow, or that one more step is required of the user
 // or the device before a token is issued:
@@ -37,8 +40,9 @@ type Interrupt struct {
 // account does not exist in the tenant), 50129 (DeviceIsNotWorkplaceJoined:
 // the device lacks a state, like 53001), 50143 (session mismatch), 65001
 // (no consent: a missing grant), 70043/700082/50089 (expired grants: nobody
-// was prompted), 81010 and 81012 (listed as "Sign-in failure reason" by the
-// Seamless SSO troubleshooting page), 81014 (on no Microsoft page).
+// was prompted), 81010 and 81012 (listed as "Sign-in failure reason" by
+// https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/tshoot-connect-sso),
+// 81014 (on no Microsoft page).
 const (
 	errorCodesPage = "https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes"
 	signInErrors   = "https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-troubleshoot-sign-in-errors"
