@@ -30,40 +30,47 @@ func (o Outcome) String() string {
 	return "not-signin"
 }
 
-// interruptCodes are AADSTS codes that mean "one more step was asked of the
-// user" (MFA, keep-me-signed-in, device registration), not a wrong
-// password: Entra reports such sign-ins as interrupted.
-var interruptCodes = map[string]bool{
-	"50058": true, "50072": true, "50074": true, "50076": true, "50079": true,
-	"50097": true, "50125": true, "50129": true, "50140": true, "50143": true,
-	"50158": true, "50199": true, "81010": true, "81012": true, "81014": true,
-}
-
 // Outcome classifies the event as a sign-in outcome, or NotSignin.
+//
+// The AADSTS code decides, whatever the operation: the UAL writes the
+// same codes as the sign-in log (ErrorNumber, LogonError its name), so
+// one sign-in gets one outcome in both logs whichever operation the UAL
+// recorded it under. An interrupt code (Interrupts) is Interrupted, any other non-zero
+// code a Failure. Without a code, a LogonError decides the same way by
+// its name; without either, UserLoginFailed is a Failure and the status
+// decides the rest: ResultStatusDetail Success (or none) is a Success,
+// Redirect (UAL) or Interrupted (the Entra download's Status) is
+// Interrupted, anything else a Failure.
 func (e *Event) Outcome() Outcome {
+	failed := false
 	switch string(e.Operation) {
 	case "UserLoggedIn", "SignIn":
 		// An Entra sign-in log record is judged like UserLoggedIn: by its
 		// error code, which the decoder puts in ErrorNumber.
 	case "UserLoginFailed":
-		return Failure
+		failed = true
 	default:
 		return NotSignin
 	}
-	errNo := string(e.ErrorNumber)
-	if errNo != "" && errNo != "0" {
-		if interruptCodes[errNo] {
+	if errNo := e.ErrorNumber; len(errNo) > 0 && string(errNo) != "0" {
+		if IsInterruptCode(errNo) {
 			return Interrupted
 		}
 		return Failure
 	}
 	if len(e.LogonError) > 0 {
+		if IsInterruptName(e.LogonError) {
+			return Interrupted
+		}
+		return Failure
+	}
+	if failed {
 		return Failure
 	}
 	switch string(e.ResultStatusDetail) {
 	case "", "Success":
 		return Success
-	case "Redirect":
+	case "Redirect", "Interrupted":
 		return Interrupted
 	}
 	return Failure

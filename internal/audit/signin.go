@@ -319,6 +319,9 @@ type signInState struct {
 var (
 	opSignIn = []byte("SignIn")
 	zeroCode = []byte("0")
+	// statusInterrupted is the Status a sign-in without an error code
+	// has when Entra shows it as interrupted.
+	statusInterrupted = []byte("Interrupted")
 	// Event.Interactive points at one of these; nobody writes through it.
 	boolTrue  = true
 	boolFalse = false
@@ -906,6 +909,10 @@ func (d *Decoder) finishSignIn(ev *Event, st *signInState) error {
 		ev.ErrorNumber = code
 	case bytes.EqualFold(st.statusText, []byte("success")):
 		ev.ErrorNumber = zeroCode
+	case bytes.EqualFold(st.statusText, []byte("interrupted")):
+		// The Entra download's Status: Entra's own word, in one spelling
+		// for Outcome.
+		ev.ResultStatusDetail = statusInterrupted
 	case len(st.statusText) > 0:
 		ev.ResultStatusDetail = st.statusText
 	}

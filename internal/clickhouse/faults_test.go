@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -214,12 +216,35 @@ func TestHostileValues(t *testing.T) {
 	}
 	pathA := writeJSONL(t, dir, "a.jsonl", recs...)
 	pathB := writeJSONL(t, dir, "evil.jsonl", evil...)
-	load(t, s.client, []string{pathA, pathB})
-	if n := count(t, s.client, "SELECT count() FROM "+EventsTable); n != int64(len(recs)+len(evil)) {
+	// Entra sign-ins to a third-party app whose names (the log's, so the
+	// app owner's) are built to break the TSV and the SQL, one longer than
+	// the engine keeps; the most frequent must win as in the engine.
+	evilNames := []string{"HR\tPortal'); DROP TABLE outsider_events; --\n\\", "HR\tPortal'); DROP TABLE outsider_events; --\n\\",
+		"nul\u0000 \u202e" + strings.Repeat("é", 200), "Zed"}
+	var sig []string
+	for i, n := range evilNames {
+		j, err := json.Marshal(map[string]any{"id": fmt.Sprint("sig-", i), "createdDateTime": at(10+i) + "Z",
+			"userPrincipalName": "dave@fabrikam.example", "appId": "7f3e2a10-5b6c-4d7e-8f90-a1b2c3d4e5f6", "appDisplayName": n,
+			"ipAddress": "203.0.113.68", "homeTenantId": fabrikam, "resourceTenantId": ourTenant, "status": map[string]any{"errorCode": 0}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = append(sig, string(j))
+	}
+	pathS := filepath.Join(dir, "signins.json")
+	if err := os.WriteFile(pathS, []byte("["+strings.Join(sig, ",")+"]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load(t, s.client, []string{pathA, pathB, pathS})
+	if n := count(t, s.client, "SELECT count() FROM "+EventsTable); n != int64(len(recs)+len(evil)+len(sig)) {
 		t.Fatalf("%d rows stored", n)
 	}
 	reps := onClickHouse(t, s.client, TriageOptions{AllTenants: true})
-	sameJSON(t, "hostile UPN", engine(t, []string{pathA}, triage.Options{Tenants: []string{ourTenant}}), reps[ourTenant])
+	want := engine(t, []string{pathA, pathS}, triage.Options{Tenants: []string{ourTenant}})
+	if !bytes.Contains(want, []byte(`"name": "HR\tPortal'); DROP TABLE outsider_events; --\n\\",`)) {
+		t.Errorf("the engine does not show the most frequent hostile name:\n%s", want)
+	}
+	sameJSON(t, "hostile UPN and app names", want, reps[ourTenant])
 	sameJSON(t, "hostile tenant", engine(t, []string{pathB}, triage.Options{Tenants: []string{evilTenant}}), reps[strings.ToLower(evilTenant)])
 	// The hostile identity was judged on its own records: activity, not
 	// everything in the table.
@@ -232,8 +257,8 @@ func TestHostileValues(t *testing.T) {
 			t.Errorf("hostile identity: by_user %d, by_ip %d, %d sharing", id.Activity.ByUser, id.Activity.ByIP, len(id.Sharing))
 		}
 	}
-	if len(r[0].Report.Identities) != 2 {
-		t.Errorf("%d identities, want 2", len(r[0].Report.Identities))
+	if len(r[0].Report.Identities) != 3 {
+		t.Errorf("%d identities, want 3", len(r[0].Report.Identities))
 	}
 }
 

@@ -431,6 +431,12 @@ const (
 		argMinIf(line, tuple(ts, id, file_seq, line), outcome = $SUCCESS)
 		FROM $EVENTS FINAL PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE copy = 0
 		GROUP BY user, app FORMAT TSV`
+	// qAppNames: per application, the names the sign-in log gives it and
+	// how many sign-ins gave each, copies included (the engine keeps the
+	// names of every copy: only the sign-in log has them).
+	qAppNames = `SELECT user, app, app_name, count() FROM $EVENTS FINAL
+		PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE app_name != ''
+		GROUP BY user, app, app_name FORMAT TSV`
 
 	// $BUCKETS selects U and P of every outside identity at once: its own
 	// records, and every record from an address it signed in from.
@@ -648,7 +654,7 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 	}); err != nil {
 		return err
 	}
-	return q.query(ctx, sql(qApps, s, k), names, 8, func(f []string) error {
+	if err := q.query(ctx, sql(qApps, s, k), names, 8, func(f []string) error {
 		u, err := get(f[0])
 		if err != nil {
 			return err
@@ -658,6 +664,22 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 			app.FirstSuccess = &triage.Ref{Time: p.i64(f[4]), ID: f[5], File: fl.file(p.u64(f[6])), Line: p.i64(f[7])}
 		}
 		u.Apps = append(u.Apps, app)
+		return p.err
+	}); err != nil {
+		return err
+	}
+	return q.query(ctx, sql(qAppNames, s, k), names, 4, func(f []string) error {
+		u, err := get(f[0])
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(u.Apps, func(a triage.UserApp) bool { return a.ID == f[1] })
+		if i < 0 {
+			// Names from copies of sign-ins counted under another app.
+			u.Apps = append(u.Apps, triage.UserApp{ID: f[1]})
+			i = len(u.Apps) - 1
+		}
+		u.Apps[i].Names = append(u.Apps[i].Names, triage.Count{Value: f[2], N: p.i64(f[3])})
 		return p.err
 	})
 }

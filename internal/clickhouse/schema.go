@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -64,6 +65,7 @@ var eventColumns = []column{
 	{"risk", "String"},         // sign-in log: risk level
 	{"client_app", "String"},   // sign-in log: clientAppUsed
 	{"interactive", "UInt8"},   // sign-in log: 0 unknown, 1 interactive, 2 non-interactive
+	{"app_name", "String"},     // sign-in log: the app's name as the log gives it (triage.SigninAppName)
 	{"file_seq", "UInt64"},     // the file the record was read from (outsider_files.seq)
 	{"line", "Int64"},          // line or row where it starts
 	{"workload", "UInt8"},      // audit.Workload: the input's coverage per workload and day
@@ -92,6 +94,9 @@ var aliasColumns = []column{
 type table struct {
 	name    string
 	columns []column
+	// added are columns added after the table was first defined: DDL
+	// adds them to tables an older outsider created.
+	added []string
 	// engine is the local table's engine clause.
 	engine string
 	// shard is the Distributed table's sharding key.
@@ -103,12 +108,12 @@ type table struct {
 // instead of adding to them; queries read with FINAL, and records are
 // sharded by id so that the copies of a record always meet on one shard.
 var tables = []table{
-	{EventsTable, eventColumns,
+	{EventsTable, eventColumns, []string{"app_name"},
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, user, time, id, kind, nokey)", "cityHash64(id)"},
-	{DuplicatesTable, duplicateColumns,
+	{DuplicatesTable, duplicateColumns, nil,
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, time, id, path, line)", "cityHash64(id)"},
-	{FilesTable, fileColumns, "MergeTree ORDER BY seq", "cityHash64(path)"},
-	{AliasesTable, aliasColumns, "ReplacingMergeTree ORDER BY (tenant, a_name, a_kind, b_name, b_kind)", "cityHash64(a_name)"},
+	{FilesTable, fileColumns, nil, "MergeTree ORDER BY seq", "cityHash64(path)"},
+	{AliasesTable, aliasColumns, nil, "ReplacingMergeTree ORDER BY (tenant, a_name, a_kind, b_name, b_kind)", "cityHash64(a_name)"},
 }
 
 func names(cols []column) []string {
@@ -147,6 +152,7 @@ func DDL(database, cluster string) []string {
 			out = append(out, "CREATE TABLE IF NOT EXISTS "+QuoteIdent(t.name)+" AS "+QuoteIdent(local)+
 				" ENGINE = Distributed("+Quote(cluster)+", "+Quote(database)+", "+Quote(local)+", "+t.shard+")")
 		}
+
 	}
 	return out
 }
@@ -188,7 +194,8 @@ func checkColumns(ctx context.Context, c *Client) error {
 // Init creates the tables on every server given (ClickHouse without
 // ZooKeeper has no ON CLUSTER DDL: each server gets its local tables and,
 // with a cluster, the Distributed tables, so that any of them can load and
-// answer). Tables that exist are left as they are.
+// answer). Tables that exist keep their rows; columns added since an older
+// outsider created them are added.
 func Init(ctx context.Context, servers []*Client, cluster string) error {
 	for _, c := range servers {
 		for _, stmt := range DDL(c.Database, cluster) {
@@ -196,8 +203,46 @@ func Init(ctx context.Context, servers []*Client, cluster string) error {
 				return fmt.Errorf("creating the tables: %w", err)
 			}
 		}
+		if err := addColumns(ctx, c, cluster); err != nil {
+			return fmt.Errorf("adding columns to the tables: %w", err)
+		}
 		if err := checkColumns(ctx, c); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// addColumns adds the columns of tables.added that a table created by an
+// older outsider lacks (the local table, and the Distributed one over it);
+// rows loaded before have the type's default. ClickHouse 18 has no ADD
+// COLUMN IF NOT EXISTS, so the columns are looked up first.
+func addColumns(ctx context.Context, c *Client, cluster string) error {
+	for _, t := range tables {
+		if len(t.added) == 0 {
+			continue
+		}
+		names := []string{t.name}
+		if cluster != "" {
+			names = []string{t.name + "_local", t.name}
+		}
+		for _, name := range names {
+			have := map[string]bool{}
+			err := c.Query(ctx, "SELECT name FROM system.columns WHERE database = "+Quote(c.Database)+
+				" AND table = "+Quote(name)+" FORMAT TSV", nil, func(f []string) error {
+				have[f[0]] = true
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, col := range t.columns {
+				if slices.Contains(t.added, col.name) && !have[col.name] {
+					if err := c.Exec(ctx, "ALTER TABLE "+QuoteIdent(name)+" ADD COLUMN "+col.name+" "+col.typ); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 	return nil

@@ -137,6 +137,9 @@ func TestOneServer(t *testing.T) {
 		want := engine(t, a.paths, opts)
 		got := onClickHouse(t, s.client, TriageOptions{Triage: opts})
 		sameJSON(t, "one server", want, got[a.id])
+		if opts.Since.IsZero() && !bytes.Contains(want, []byte(`"name_source": "log"`)) {
+			t.Error("the tenant has no application named by the sign-in log: the case is too thin")
+		}
 	}
 	// The same files loaded again add nothing (the tables now hold two
 	// parts of everything, which FINAL reads as one).
@@ -287,4 +290,43 @@ func TestOldSchemaRefused(t *testing.T) {
 	if err := Init(context.Background(), []*Client{c}, ""); !errors.Is(err, ErrOldSchema) {
 		t.Errorf("init on an old table: %v, want ErrOldSchema", err)
 	}
+}
+
+// TestAddedColumns: tables an older outsider created (without the columns
+// added since) get them from Init, keep their rows, and then load and
+// triage like new ones.
+func TestAddedColumns(t *testing.T) {
+	t.Parallel()
+	s := startServers(t, 1)[0]
+	ctx := context.Background()
+	var old []string
+	for _, c := range eventColumns {
+		if c.name != "app_name" {
+			old = append(old, c.name+" "+c.typ)
+		}
+	}
+	if err := s.client.Exec(ctx, "CREATE TABLE "+QuoteIdent(EventsTable)+" ("+strings.Join(old, ", ")+") ENGINE = "+tables[0].engine); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.client.Exec(ctx, "INSERT INTO "+QuoteIdent(EventsTable)+" (tenant, user, time, id) VALUES ('t', 'u', '2026-10-01 00:00:00', 'old')"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a second Init finds nothing to add
+		if err := Init(ctx, []*Client{s.client}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, s.client, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = '"+EventsTable+"' AND name = 'app_name'"); n != 1 {
+		t.Fatalf("app_name columns: %d", n)
+	}
+	if n := count(t, s.client, "SELECT count() FROM "+EventsTable+" WHERE id = 'old' AND app_name = ''"); n != 1 {
+		t.Fatalf("the old row: %d", n)
+	}
+	// Dropping its partition is synchronous (a DELETE is a mutation).
+	if err := s.client.Exec(ctx, "ALTER TABLE "+QuoteIdent(EventsTable)+" DROP PARTITION 202610"); err != nil {
+		t.Fatal(err)
+	}
+	a := genTenants(t, 0)[0]
+	load(t, s.client, a.paths)
+	sameJSON(t, "added columns", engine(t, a.paths, triage.Options{}), onClickHouse(t, s.client, TriageOptions{})[a.id])
 }

@@ -304,6 +304,7 @@ func TestOutcomeAgrees(t *testing.T) {
 		"kmsi-50140":               "Outcome: interrupted.",
 		"redirect":                 "Outcome: interrupted.",
 		"login-failed-50126":       "Outcome: failure",
+		"login-failed-kmsi-50140":  "Outcome: interrupted.",
 		"guest-ext":                "Outcome: success.",
 		"not-available":            "Outcome: success.",
 		"ps-envelope":              "Outcome: success.",

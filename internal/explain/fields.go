@@ -726,10 +726,13 @@ func explainResultStatusDetail(say func(string, ...any), f *facts, s string) {
 	case "Redirect":
 		say("An intermediate step: Entra sent the browser on (to MFA, to the account's home " +
 			"tenant, to a consent page). Not a completed sign-in; outsider counts it as interrupted.")
+	case "Interrupted":
+		say("Entra's word for a sign-in it stopped to ask for one more step; outsider counts it as " +
+			"interrupted (an error number, when there is one, decides instead).")
 	case "":
 		say("Empty: no detail.")
 	default:
-		say("Not Success or Redirect: the sign-in did not succeed (outsider counts it as a failure).")
+		say("Not Success, Redirect or Interrupted: the sign-in did not succeed (outsider counts it as a failure).")
 	}
 }
 
@@ -940,6 +943,11 @@ func logonError(p *printer, f *facts, name string, v *value) {
 			p.say("Entra's name for error AADSTS%s: %s.", code, e.meaning)
 			break
 		}
+	}
+	if audit.IsInterruptName([]byte(s)) {
+		p.say("The name of an interrupt: the sign-in did not complete because Entra asked for one more " +
+			"step. outsider goes by ErrorNumber when the record has one, and by this name only when it has none.")
+		return
 	}
 	p.say("Any LogonError means the sign-in did not succeed (outsider counts it as a failure " +
 		"unless ErrorNumber is a code for one more step).")

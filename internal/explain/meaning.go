@@ -14,7 +14,7 @@ import (
 // changes an intruder makes.
 var opMeanings = map[string]string{
 	"UserLoggedIn":    "Entra ID recorded a sign-in step for the account; by itself not proof that the sign-in succeeded.",
-	"UserLoginFailed": "Entra ID recorded a failed sign-in.",
+	"UserLoginFailed": "Entra ID recorded a sign-in that did not complete: a failure, or, when its error number is an interrupt, a step Entra asked for.",
 
 	"FileAccessed":              "Someone opened a file.",
 	"FileAccessedExtended":      "Someone kept a file open (a repeat of FileAccessed).",
@@ -259,9 +259,6 @@ func appOrNone(f *facts, app string) string {
 // whyNotSuccess names what made a sign-in not a success, in the order the
 // engine checks it.
 func whyNotSuccess(f *facts) string {
-	if f.op == "UserLoginFailed" {
-		return "the operation is UserLoginFailed"
-	}
 	code := strings.TrimSpace(firstOf(f.rec, "ErrorNumber", "ErrorCode"))
 	if f.evOK {
 		code = string(f.ev.ErrorNumber)
@@ -277,7 +274,13 @@ func whyNotSuccess(f *facts) string {
 		le = string(f.ev.LogonError)
 	}
 	if le != "" {
+		if audit.IsInterruptName([]byte(le)) {
+			return "LogonError " + show(le) + ", an interrupt, with no error number"
+		}
 		return "LogonError " + show(le)
+	}
+	if f.op == "UserLoginFailed" {
+		return "the operation is UserLoginFailed"
 	}
 	d := resultStatusDetail(f.rec)
 	if f.evOK {

@@ -556,6 +556,10 @@ func (p *printer) signInMeaning(f *facts) {
 		return
 	}
 	app := appLabel(f.appID, f.appKnown, f.app)
+	if n := strings.TrimSpace(string(f.ev.AppName)); f.evOK && n != "" && f.appID != "" && !(f.appKnown && f.app.Name != "") {
+		// As triage names it: the log's name, marked as the log's.
+		app += ` ("` + clean(n) + `", as the sign-in log names it)`
+	}
 	who := show(f.user)
 	switch f.class {
 	case classMember:
@@ -607,8 +611,11 @@ func signInWhy(f *facts) string {
 		}
 		return "error AADSTS" + show(code)
 	}
+	if strings.EqualFold(rsd, "interrupted") {
+		return "the status is Interrupted, Entra's own word, with no error code"
+	}
 	return "the status is " + quote(rsd) + " with no error code; outsider counts anything but " +
-		"Success as a failure"
+		"Success and Interrupted as a failure"
 }
 
 // signInClassWhy is the class paragraph for an outside account.

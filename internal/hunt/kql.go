@@ -104,6 +104,7 @@ func kqlPrelude(p period) string {
 	b.WriteString("// The lists of docs/rules.md.\n")
 	b.WriteString("let SignInOps = " + kqlConst(signinOps) + ";\n")
 	b.WriteString("let Interrupts = " + kqlConst(interruptCodes) + ";\n")
+	b.WriteString("let InterruptNames = " + kqlConst(interruptNames) + ";\n")
 	b.WriteString("let UnusableUsers = " + kqlConst(unusableUsers) + ";\n")
 	b.WriteString("let OpeningWorkloads = " + kqlConst(openingWorkloads) + ";\n")
 	b.WriteString("let AccessOps = " + kqlConst(accessOps()) + ";\n")
@@ -141,14 +142,14 @@ let NormIP = (raw:string) {
         iff(h contains ":", parse_ipv6(h), ""))
 };
 // UalOutcome: docs/rules.md "Outcome" for an audit-log sign-in record. UserLoggedIn alone is
-// not proof of success.
+// not proof of success; the error number decides, whatever the operation.
 let UalOutcome = (Operation:string, ErrNo:string, LogonErr:string, Ext:string) {
     let rsd = extract(@'"Name"\s*:\s*"ResultStatusDetail"\s*,\s*"Value"\s*:\s*"([^"]*)"', 1, Ext);
-    case(Operation == "UserLoginFailed", "failure",
-         isnotempty(ErrNo) and ErrNo != "0", iff(set_has_element(Interrupts, ErrNo), "interrupted", "failure"),
-         isnotempty(LogonErr), "failure",
+    case(isnotempty(ErrNo) and ErrNo != "0", iff(set_has_element(Interrupts, ErrNo), "interrupted", "failure"),
+         isnotempty(LogonErr), iff(set_has_element(InterruptNames, LogonErr), "interrupted", "failure"),
+         Operation == "UserLoginFailed", "failure",
          isempty(rsd) or rsd == "Success", "success",
-         rsd == "Redirect", "interrupted",
+         rsd == "Redirect" or rsd == "Interrupted", "interrupted",
          "failure")
 };
 // EntraOutcome: the same for an Entra sign-in: error code 0 is success.

@@ -15,11 +15,13 @@ import (
 var signinOps = []string{"UserLoggedIn", "UserLoginFailed"}
 
 // interruptCodes are the AADSTS codes of an interrupted sign-in: an extra
-// step the user still had to take ("Outcome").
-var interruptCodes = []string{
-	"50058", "50072", "50074", "50076", "50079", "50097", "50125", "50129",
-	"50140", "50143", "50158", "50199", "81010", "81012", "81014",
-}
+// step the user still had to take ("Outcome"), and interruptNames their
+// names, which decide when a UAL record has a LogonError and no
+// ErrorNumber. Both come from the engine's own table (audit.Interrupts).
+var (
+	interruptCodes = audit.InterruptCodes()
+	interruptNames = audit.InterruptNames()
+)
 
 // unusableUsers name nobody ("Canonical user"); the engine also treats
 // "none" and "-" so (audit.Canonical).

@@ -145,11 +145,11 @@ func splBase(p period) string {
 | eval outcome=case(is_signin==0, null(),
     src=="entra" AND err=="0", "success",
     src=="entra", if(` + splIn("err", interruptCodes) + `, "interrupted", "failure"),
-    op=="UserLoginFailed", "failure",
     err!="" AND err!="0", if(` + splIn("err", interruptCodes) + `, "interrupted", "failure"),
-    coalesce(LogonError, "")!="", "failure",
+    coalesce(LogonError, "")!="", if(` + splIn("LogonError", interruptNames) + `, "interrupted", "failure"),
+    op=="UserLoginFailed", "failure",
     rsd=="" OR rsd=="Success", "success",
-    rsd=="Redirect", "interrupted",
+    rsd=="Redirect" OR rsd=="Interrupted", "interrupted",
     true(), "failure")
 | eval app_id=lower(if(src=="entra", 'properties.appId', ApplicationId))
 ` + "```docs/rules.md, IPs: brackets and port stripped, ::ffff: unmapped, non-addresses dropped. SPL has no function that writes IPv6 in one canonical form: the same IPv6 address written two ways (e.g. with and without zero compression) does not meet itself here.```" + `

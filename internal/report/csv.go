@@ -31,10 +31,7 @@ func RenderCSV(w io.Writer, r *triage.Report) error {
 	for _, id := range r.Identities {
 		apps := make([]string, 0, len(id.Signins.Apps))
 		for _, a := range id.Signins.Apps {
-			name := a.Name
-			if name == "" {
-				name = a.ID
-			}
+			name := appName(a, a.ID)
 			fp := "first-party"
 			if !a.FirstParty {
 				fp = "NOT first-party"

@@ -123,3 +123,17 @@ func ipLabel(ip string, in triage.IPInfo) string {
 	}
 	return ip + " (" + strings.Join(parts, "; ") + ")"
 }
+
+// appName is what the renderers show as an application's name, before
+// each escapes it its own way: the catalogue's name, or the one the
+// sign-in log gave marked as the log's (the log's name is whatever the
+// application's owner registered), or unnamed when there is neither.
+func appName(a triage.App, unnamed string) string {
+	switch {
+	case a.Name == "":
+		return unnamed
+	case a.NameSource == triage.NameFromLog:
+		return a.Name + " (name from the log)"
+	}
+	return a.Name
+}

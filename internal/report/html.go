@@ -220,10 +220,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		Clean(id.Signins.First) + " to " + Clean(id.Signins.Last)}}})
 	var apps []htmlValue
 	for _, a := range id.Signins.Apps {
-		name := a.Name
-		if name == "" {
-			name = "unnamed application"
-		}
+		name := appName(a, "unnamed application")
 		tag, cls := "first-party", ""
 		if !a.FirstParty {
 			tag, cls = "NOT first-party", "bad"

@@ -89,10 +89,7 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 		p("; IPs: %s", codeList(id.Signins.IPs, false))
 		var apps []string
 		for _, a := range id.Signins.Apps {
-			name := a.Name
-			if name == "" {
-				name = "unnamed"
-			}
+			name := appName(a, "unnamed")
 			tag := "first-party"
 			if !a.FirstParty {
 				tag = "**NOT first-party**"

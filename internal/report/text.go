@@ -305,10 +305,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 			t.para(indent+"apps: ", indent+"      ", "none")
 		}
 		for _, a := range id.Signins.Apps {
-			name := a.Name
-			if name == "" {
-				name = "unnamed"
-			}
+			name := appName(a, "unnamed")
 			tag, styledTag := "first-party", "first-party"
 			if !a.FirstParty {
 				tag, styledTag = "NOT first-party", t.paint(sgrRed, "NOT first-party")

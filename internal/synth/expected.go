@@ -220,10 +220,21 @@ func normaliseIP(s string) (netip.Addr, bool) {
 	return a.Unmap().WithZone(""), true
 }
 
+// interruptCodes and interruptNames are docs/rules.md's interrupt codes
+// and their names (the UAL's LogonError), written out again.
 var interruptCodes = map[string]bool{
-	"50058": true, "50072": true, "50074": true, "50076": true, "50079": true, "50097": true,
-	"50125": true, "50129": true, "50140": true, "50143": true, "50158": true, "50199": true,
-	"81010": true, "81012": true, "81014": true,
+	"16001": true, "50058": true, "50072": true, "50074": true, "50076": true, "50079": true,
+	"50097": true, "50125": true, "50140": true, "50158": true, "50168": true, "50199": true,
+	"90095": true, "1000002": true, "1002013": true,
+}
+
+var interruptNames = map[string]bool{
+	"UserAccountSelectionInvalid": true, "UserInformationNotProvided": true,
+	"UserStrongAuthEnrollmentRequiredInterrupt": true, "UserStrongAuthClientAuthNRequiredInterrupt": true,
+	"UserStrongAuthClientAuthNRequired": true, "UserStrongAuthEnrollmentRequired": true,
+	"DeviceAuthenticationRequired": true, "PasswordResetRegistrationRequiredInterrupt": true,
+	"KmsiInterrupt": true, "ExternalSecurityChallenge": true, "ChromeBrowserSsoInterruptRequired": true,
+	"CmsiInterrupt": true, "AdminConsentRequiredRequestAccess": true, "BindCompleteInterruptError": true,
 }
 
 var sharingOps = map[string]bool{
@@ -248,12 +259,26 @@ const (
 	failure
 )
 
+// signinOutcome is docs/rules.md "Outcome": the error number decides,
+// whatever the operation; then the LogonError's name; then the operation
+// and ResultStatusDetail.
 func signinOutcome(e *event) outcome {
-	ok := e.errNum == "" || e.errNum == "0"
-	if e.op == opLoggedIn && e.logonErr == "" && ok && (e.rsd == "" || e.rsd == "Success") {
+	switch {
+	case e.errNum != "" && e.errNum != "0":
+		if interruptCodes[e.errNum] {
+			return interrupted
+		}
+		return failure
+	case e.logonErr != "":
+		if interruptNames[e.logonErr] {
+			return interrupted
+		}
+		return failure
+	case e.op != opLoggedIn:
+		return failure
+	case e.rsd == "" || e.rsd == "Success":
 		return success
-	}
-	if e.op == opLoggedIn && (e.rsd == "Redirect" || interruptCodes[e.errNum]) {
+	case e.rsd == "Redirect" || e.rsd == "Interrupted":
 		return interrupted
 	}
 	return failure

@@ -42,7 +42,11 @@ var (
 )
 
 func init() {
-	for _, c := range strings.Fields("50058 50072 50074 50076 50079 50097 50125 50129 50140 50143 50158 50199 81010 81012 81014") {
+	for _, c := range strings.Fields(`16001 50058 50072 50074 50076 50079 50097 50125 50140 50158 50168 50199 90095
+		1000002 1002013 UserAccountSelectionInvalid UserInformationNotProvided UserStrongAuthEnrollmentRequiredInterrupt
+		UserStrongAuthClientAuthNRequiredInterrupt UserStrongAuthClientAuthNRequired UserStrongAuthEnrollmentRequired
+		DeviceAuthenticationRequired PasswordResetRegistrationRequiredInterrupt KmsiInterrupt ExternalSecurityChallenge
+		ChromeBrowserSsoInterruptRequired CmsiInterrupt AdminConsentRequiredRequestAccess BindCompleteInterruptError`) {
 		oInterrupt[c] = true
 	}
 	for _, op := range strings.Fields(`FileAccessed FileAccessedExtended FilePreviewed FileDownloaded
@@ -233,9 +237,10 @@ func runOracle(records []map[string]any) oracleResult {
 				apps[app] = true
 			}
 			errNum := oStr(r.m, "ErrorNumber")
+			logonErr := oStr(r.m, "LogonError")
 			detail := oExt(r.m, "ResultStatusDetail")
 			loggedIn := oStr(r.m, "Operation") == "UserLoggedIn"
-			if loggedIn && oStr(r.m, "LogonError") == "" && (errNum == "" || errNum == "0") && (detail == "" || detail == "Success") {
+			if loggedIn && logonErr == "" && (errNum == "" || errNum == "0") && (detail == "" || detail == "Success") {
 				id.SigninsSuccess++
 				if cl != "guest" && app != "" && !oracleFirstParty[app] {
 					anomalous = true
@@ -243,7 +248,18 @@ func runOracle(records []map[string]any) oracleResult {
 				continue
 			}
 			id.SigninsFailure++
-			if loggedIn && (detail == "Redirect" || oInterrupt[errNum]) {
+			// The error number decides, whatever the operation; then
+			// the LogonError's name; then ResultStatusDetail.
+			switch {
+			case errNum != "" && errNum != "0":
+				if oInterrupt[errNum] {
+					id.SigninsInterrupted++
+				}
+			case logonErr != "":
+				if oInterrupt[logonErr] {
+					id.SigninsInterrupted++
+				}
+			case loggedIn && (detail == "Redirect" || detail == "Interrupted"):
 				id.SigninsInterrupted++
 			}
 		}

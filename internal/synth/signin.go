@@ -156,7 +156,7 @@ func signInCode(e *event) int {
 		n = 0
 	}
 	switch {
-	case e.op == opLoginFailed && (n == 0 || interruptCodes[e.errNum]):
+	case e.op == opLoginFailed && n == 0:
 		return 50126
 	case n != 0:
 		return n

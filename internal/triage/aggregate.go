@@ -97,6 +97,8 @@ type appStats struct {
 	// firstSuccess is the earliest successful sign-in, cited when the app
 	// makes the verdict anomalous.
 	firstSuccess firstRec
+	// names counts the names the sign-in log gives the app (appnames.go).
+	names histogram
 }
 
 // userStats aggregates the sign-in records of one canonical user.
@@ -408,6 +410,9 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 		u.lastApp, u.lastAppID = app, a.str(ev.AppID)
 	}
 	app.count++
+	if len(ev.AppName) > 0 {
+		u.noteAppName(a, ev, app)
+	}
 	if outcome == audit.Success {
 		app.success++
 		app.firstSuccess.offer(ev.Time, ev.ID, file, line)
@@ -456,6 +461,9 @@ func (a *agg) addSigninCopy(ev *audit.Event) {
 		a.users[u.user] = u
 	}
 	u.facts.add(a, ev)
+	if len(ev.AppName) > 0 {
+		u.noteAppName(a, ev, nil)
+	}
 }
 
 // dropCopiesOnly removes accounts known only from sign-ins counted under
@@ -574,6 +582,9 @@ func (a *agg) merge(o *agg) {
 			ap.count += oa.count
 			ap.success += oa.success
 			ap.firstSuccess.merge(&oa.firstSuccess)
+			for _, c := range oa.names {
+				ap.names.addNameN(c.op, c.n)
+			}
 		}
 		for _, c := range ou.tenants {
 			u.tenants.add(c.op, c.n)

@@ -428,12 +428,10 @@ func (j *judge) identity(u *userStats) Identity {
 	var thirdParty []string
 	for _, appID := range appIDs {
 		st := u.apps[appID]
-		a := App{ID: appID, Count: st.count}
-		if appID == "" {
-			a.Name = "(not recorded)"
-		} else if info, ok := apps.Lookup(appID); ok {
-			a.Name, a.FirstParty = info.Name, true
+		if st.count == 0 {
+			continue // only names, from copies of sign-ins counted under another app
 		}
+		a := appEntry(appID, st)
 		id.Signins.Apps = append(id.Signins.Apps, a)
 		if appID != "" && !a.FirstParty && st.success > 0 {
 			thirdParty = append(thirdParty, appID)
@@ -553,7 +551,7 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 			st := u.apps[appID]
 			id.Reasons = append(id.Reasons, fmt.Sprintf(
 				"%s to application %s, which is not a Microsoft first-party application: Entra ID allows pass-through sign-ins only to first-party applications, so this account reached an application it should not (first: %s)",
-				count(st.success, "successful sign-in", "successful sign-ins"), appID, j.citeRef(st.firstSuccess.first())))
+				count(st.success, "successful sign-in", "successful sign-ins"), appReasonLabel(appID, st), j.citeRef(st.firstSuccess.first())))
 		}
 		id.Reasons = append(id.Reasons, signins)
 		j.activityReasons(id, s)

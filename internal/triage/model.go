@@ -268,13 +268,22 @@ type DirectoryMatch struct {
 	MatchedBy string `json:"matched_by"`
 }
 
-// App is an application the identity signed in to.
+// App is an application the identity signed in to. Name is the
+// first-party catalogue's name; when the catalogue has none for the id, the
+// name the sign-in log gives (appDisplayName), with NameSource "log"
+// (NameFromLog): whatever its owner registered, not a catalogue fact.
+// NameSource is absent for the catalogue's names, so their JSON is what v1
+// always wrote.
 type App struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
+	NameSource string `json:"name_source,omitempty"`
 	FirstParty bool   `json:"first_party"`
 	Count      int64  `json:"count"`
 }
+
+// NameFromLog is App.NameSource for a name the sign-in log gave.
+const NameFromLog = "log"
 
 // Activity is U and P: ByUser = |U|, ByIP = |P|, exact; Evidence capped.
 type Activity struct {

@@ -185,11 +185,15 @@ type Ref struct {
 }
 
 // UserApp is one application an account signed in to: counted sign-ins,
-// successful ones and the earliest successful one.
+// successful ones and the earliest successful one, and the names the
+// sign-in log gives it (SigninAppName of every sign-in, copies included)
+// with how many sign-ins gave each. An entry may have names and no counted
+// sign-ins (the names came with copies of sign-ins counted elsewhere).
 type UserApp struct {
 	ID             string
 	Count, Success int64
 	FirstSuccess   *Ref
+	Names          []Count
 }
 
 // User is what the engine knows about one sign-in account (userStats):
@@ -372,6 +376,9 @@ func (x *Aggregates) AddUser(u *User) {
 	for _, ap := range u.Apps {
 		st := &appStats{count: ap.Count, success: ap.Success}
 		st.firstSuccess.put(ap.FirstSuccess)
+		for _, c := range ap.Names {
+			st.names.addNameN(c.Value, c.N)
+		}
 		s.apps[ap.ID] = st
 	}
 	x.a.users[u.Name] = s

@@ -18,7 +18,7 @@ import (
 // Stream gives, normalised once, nothing aliasing the batch.
 type storedRow struct {
 	id, user, rawUser, op, app, ua, actorTenant, org, object, target, shareTo string
-	guestHost, cross, userType, location, ca, risk, clientApp                 string
+	guestHost, cross, userType, location, ca, risk, clientApp, appName        string
 	t                                                                         int64
 	file                                                                      int
 	line                                                                      int64
@@ -39,7 +39,7 @@ func storeRow(d Decoded) storedRow {
 		target: string(ev.Target), t: ev.Time, file: d.File, line: d.Line, kind: ev.Kind, userKind: ev.UserKind,
 		outcome: ev.Outcome(), copy: d.Fate == SigninCopy, actorUnknown: ev.ActorUnknown,
 		cross: string(ev.CrossTenantAccessType), userType: string(ev.UserTypeName), ca: string(ev.ConditionalAccessStatus),
-		risk: string(ev.RiskLevel), clientApp: string(ev.ClientApp)}
+		risk: string(ev.RiskLevel), clientApp: string(ev.ClientApp), appName: SigninAppName(ev)}
 	r.workload = ev.WorkloadOf()
 	r.ips = slices.Clone(ev.IPList())
 	slices.SortFunc(r.ips, func(a, b netip.Addr) int { return a.Compare(b) })
@@ -157,6 +157,15 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 						}
 					}
 				}
+			}
+			// The log's names of the apps: every copy counts.
+			if r.appName != "" && full(r.user) {
+				j := slices.IndexFunc(u.Apps, func(a UserApp) bool { return a.ID == r.app })
+				if j < 0 {
+					u.Apps = append(u.Apps, UserApp{ID: r.app})
+					j = len(u.Apps) - 1
+				}
+				u.Apps[j].Names = add(u.Apps[j].Names, r.appName)
 			}
 			if r.copy {
 				continue
