@@ -10,13 +10,18 @@ import "bytes"
 // outsider, make a tenant "ours" or join two accounts (docs/rules.md).
 
 // IsTenantID reports whether b is a tenant id that can serve as evidence:
-// a GUID (8-4-4-4-12 hex digits, either case) that is not a placeholder.
-// Placeholders are the nil GUID and every GUID whose hex digits come in
-// equal pairs (ffffffff-ffff-…, 11111111-…, and the style of Microsoft's
+// a GUID (8-4-4-4-12 hex digits, either case) that is not a placeholder
+// (IsPlaceholderGUID).
+func IsTenantID(b []byte) bool { return isGUID(b) && !IsPlaceholderGUID(b) }
+
+// IsPlaceholderGUID reports whether b is a GUID written as a placeholder:
+// the nil GUID, every GUID whose hex digits come in equal pairs
+// (ffffffff-ffff-…, 11111111-…, and the style of Microsoft's
 // documentation: aaaabbbb-0000-cccc-1111-dddd2222eeee,
 // 00aa00aa-bb11-cc22-dd33-44ee44ee44ee), which a random id has one chance
-// in 2^64 of being, plus a few sequential ones written as examples.
-func IsTenantID(b []byte) bool {
+// in 2^64 of being, and a few sequential ones written as examples. It is
+// false for what is not a GUID at all.
+func IsPlaceholderGUID(b []byte) bool {
 	if !isGUID(b) {
 		return false
 	}
@@ -26,7 +31,7 @@ func IsTenantID(b []byte) bool {
 		paired = lowerHex(g[guidDigitAt[i]]) == lowerHex(g[guidDigitAt[i+1]])
 	}
 	if paired {
-		return false
+		return true
 	}
 	var low [36]byte
 	for i, c := range g {
@@ -34,10 +39,10 @@ func IsTenantID(b []byte) bool {
 	}
 	for _, ex := range exampleGUIDs {
 		if string(low[:]) == ex {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // exampleGUIDs are sequential GUIDs that documentation and templates use

@@ -175,6 +175,9 @@ func TestIsTenantID(t *testing.T) {
 		if got := IsTenantID([]byte(c.in)); got != c.want {
 			t.Errorf("IsTenantID(%q) = %v, want %v", c.in, got, c.want)
 		}
+		if got, want := IsPlaceholderGUID([]byte(c.in)), IsGUID([]byte(c.in)) && !c.want; got != want {
+			t.Errorf("IsPlaceholderGUID(%q) = %v, want %v", c.in, got, want)
+		}
 	}
 }
 

@@ -190,7 +190,8 @@ type alias struct {
 
 // accountKeyed reports whether unknownKey names the account itself.
 func accountKeyed(ev *audit.Event) bool {
-	return ev.ActorObject != nil || (len(ev.UserKey) > 0 && !audit.IsPlaceholder(ev.UserKey))
+	return (ev.ActorObject != nil && !audit.IsPlaceholderGUID(ev.ActorObject)) ||
+		(len(ev.UserKey) > 0 && !audit.IsPlaceholder(ev.UserKey))
 }
 
 // aliasUnknown records that a sign-in counted under one external-unknown
