@@ -306,9 +306,10 @@ func isGUID(s string) bool {
 	return true
 }
 
-// tenantID applies rules.md's "tenant id": a GUID that is not a
-// placeholder (hex digits all in equal pairs, or a sequential example).
-func tenantID(s string) bool {
+// realGUID applies rules.md's "tenant id" (and object id): a GUID that is
+// not a placeholder (hex digits all in equal pairs, or a sequential
+// example).
+func realGUID(s string) bool {
 	if !isGUID(s) {
 		return false
 	}
@@ -381,12 +382,12 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 		if k == userUnusable && r.signin {
 			key := ""
 			switch {
-			case isGUID(e.actor0):
+			case realGUID(e.actor0):
 				key = strings.ToLower(e.actor0)
 			default:
 				if uk, kk := canonicalUser(e.userKey); kk != userUnusable {
 					key = uk
-				} else if tenantID(e.actorCtx) {
+				} else if realGUID(e.actorCtx) {
 					key = strings.ToLower(e.actorCtx)
 				}
 			}
@@ -427,7 +428,7 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 			}
 			ctx := strings.ToLower(e.actorCtx)
 			switch {
-			case !tenantID(ctx):
+			case !realGUID(ctx):
 			case ctx == TenantID:
 				ours = true
 			default:

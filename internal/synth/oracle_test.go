@@ -180,9 +180,10 @@ func oJoins(a netip.Addr) bool {
 	return true
 }
 
-// oTenant reports whether s is a tenant id: a GUID whose hex digits do not
-// all come in equal pairs (00000000-..., aaaabbbb-0000-cccc-...), and not
-// one of the sequential examples.
+// oTenant reports whether s is a tenant id (or an object id that keys an
+// account): a GUID whose hex digits do not all come in equal pairs
+// (00000000-..., aaaabbbb-0000-cccc-...), and not one of the sequential
+// examples.
 func oTenant(s string) bool {
 	if !oGUID(s) {
 		return false
@@ -227,7 +228,7 @@ func runOracle(records []map[string]any) oracleResult {
 			actors, _ := m["Actor"].([]any)
 			for _, x := range actors {
 				a, _ := x.(map[string]any)
-				if t, _ := a["Type"].(float64); t == 0 && oGUID(oStr(a, "ID")) {
+				if t, _ := a["Type"].(float64); t == 0 && oTenant(oStr(a, "ID")) {
 					key = strings.ToLower(oStr(a, "ID"))
 					break
 				}
