@@ -2,7 +2,9 @@ package audit
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestKindOfAddr walks the edges of every range docs/rules.md names: the
@@ -268,4 +270,33 @@ func TestIsPlaceholderNoAlloc(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("%v allocations per run", n)
 	}
+}
+
+// FuzzPlaceholders holds the predicates to what they promise on any
+// input: no panic, IsTenantID only for GUIDs and never for a placeholder
+// one, IsPlaceholder blind to case in ASCII, and Canonical's unusable names
+// leave the arena as it was.
+func FuzzPlaceholders(f *testing.F) {
+	for _, s := range []string{"<USER HOME TENANT ID>", "[REDACTED]", "REDACTED", "***", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+		"00000000-0000-0000-0000-000000000000", "6e4b2c1a-7f3d-4e8b-9a15-3c2d8f0b7e94", "aaaabbbb-0000-cccc-1111-dddd2222eeee",
+		"***@contoso.com", "x@contoso.com", "i:0#.f|membership|<upn>", "urn:spo:guest#[x]", "Not Applicable", "<", "[", "x"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tid, guid, ph := IsTenantID(b), IsGUID(b), IsPlaceholderGUID(b)
+		if tid && (!guid || ph) || ph && !guid || guid && !tid && !ph {
+			t.Fatalf("%q: IsTenantID %v, IsGUID %v, IsPlaceholderGUID %v", b, tid, guid, ph)
+		}
+		ascii := true
+		for _, c := range b {
+			ascii = ascii && c < utf8.RuneSelf
+		}
+		if ascii && IsPlaceholder([]byte(strings.ToUpper(string(b)))) != IsPlaceholder([]byte(strings.ToLower(string(b)))) {
+			t.Fatalf("%q: IsPlaceholder differs by case", b)
+		}
+		arena := []byte("keep")
+		if _, kind, out := Canonical(b, arena); kind == UserUnusable && string(out) != "keep" {
+			t.Fatalf("%q: unusable, but the arena grew to %q", b, out)
+		}
+	})
 }
