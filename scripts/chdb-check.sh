@@ -51,8 +51,10 @@ cd "$work"
 "$o" generate --seed 2 --size 4MB --format purview-csv -o b0.csv
 sed "s/$a/$b/g" b0.csv >b.csv
 
-# A third tenant whose UPN and tenant id are built to break out of a string
-# literal: they must stay data.
+# Records whose UPN and OrganizationId are built to break out of a string
+# literal: they must stay data. That OrganizationId is no tenant id, so the
+# records belong to no tenant (docs/rules.md): they are in every tenant's
+# scope, and the engine reads evil.jsonl with each tenant's files.
 node -e '
 const evilUPN = "x\u0027 OR 1=1) OR user IN (\u0027a\\\u0027--\t\n;DROP TABLE outsider_events; SELECT \u0027$SCOPE $K@evil.example";
 const evilTenant = "t\u0027 OR tenant != \u0027\u0027 OR \u0027\\";
@@ -91,19 +93,17 @@ check() { # label, engine args..., --, clickhouse args...
     fail=1
   fi
 }
-check "tenant A" a.jsonl a-signins.json --tenant $a -- --tenant $a
-check "tenant B" b.csv --tenant $b -- --tenant $b
-check "tenant A, a period" a.jsonl a-signins.json --tenant $a --since 2026-10-04 --until 2026-10-11T12:00:00Z -- --tenant $a --since 2026-10-04 --until 2026-10-11T12:00:00Z
-check "tenant B, 3 evidence" b.csv --tenant $b --max-evidence 3 -- --tenant $b --max-evidence 3
+check "tenant A" a.jsonl a-signins.json evil.jsonl --tenant $a -- --tenant $a
+check "tenant B" b.csv evil.jsonl --tenant $b -- --tenant $b
+check "tenant A, a period" a.jsonl a-signins.json evil.jsonl --tenant $a --since 2026-10-04 --until 2026-10-11T12:00:00Z -- --tenant $a --since 2026-10-04 --until 2026-10-11T12:00:00Z
+check "tenant B, 3 evidence" b.csv evil.jsonl --tenant $b --max-evidence 3 -- --tenant $b --max-evidence 3
 "$o" triage --format json --clickhouse "$dsn" --all-tenants -o all >/dev/null
-"$o" triage --format json a.jsonl a-signins.json --tenant $a | cmp -s - all/$a.json && echo "same: --all-tenants, A" || { echo "DIFFERENT: --all-tenants, A"; fail=1; }
-"$o" triage --format json b.csv --tenant $b | cmp -s - all/$b.json && echo "same: --all-tenants, B" || { echo "DIFFERENT: --all-tenants, B"; fail=1; }
-evil=$(ls all | grep '^tenant-')
-# (--tenant takes GUIDs only, so the engine infers this tenant: "inferred"
-# is its one difference from --all-tenants' report, which names it.)
-"$o" triage --format json evil.jsonl | sed 's/"inferred": true/"inferred": false/' | cmp -s - "all/$evil" && echo "same: --all-tenants, the hostile tenant ($(grep -c '"verdict":' "all/$evil") identities)" || { echo "DIFFERENT: the hostile tenant"; fail=1; }
+"$o" triage --format json a.jsonl a-signins.json evil.jsonl --tenant $a | cmp -s - all/$a.json && echo "same: --all-tenants, A" || { echo "DIFFERENT: --all-tenants, A"; fail=1; }
+"$o" triage --format json b.csv evil.jsonl --tenant $b | cmp -s - all/$b.json && echo "same: --all-tenants, B" || { echo "DIFFERENT: --all-tenants, B"; fail=1; }
+# The hostile OrganizationId is no tenant: --all-tenants writes A and B only.
+[ "$(ls all | wc -l)" = 2 ] && echo "same: the hostile OrganizationId names no tenant" || { echo "DIFFERENT: reports $(ls all)"; fail=1; }
 
-echo "$(sort -u statements.log | grep -vc '^INSERT INTO ext_names\|^CREATE TABLE ext_names\|^DROP TABLE IF EXISTS ext_names') distinct statements ran on $(curl -sS "http://127.0.0.1:$port/" --data-binary 'SELECT version()')"
+echo "$(sort -u statements.log | grep -vc '^INSERT INTO ext_\|^CREATE TABLE ext_\|^DROP TABLE IF EXISTS ext_') distinct statements ran on $(curl -sS "http://127.0.0.1:$port/" --data-binary 'SELECT version()')"
 if [ "$fail" != 0 ]; then
   echo "chdb check: FAILED" >&2
   exit 1

@@ -83,3 +83,121 @@ func parseIP(b []byte) (a netip.Addr, ok bool) {
 	}
 	return a.Unmap().WithZone(""), true
 }
+
+// AddrKind says what a client address can tell about who used it
+// (docs/rules.md "IPs"). Sanitised and published logs replace real
+// addresses with documentation ones, loopback or 0.0.0.0, and a service
+// that sits behind a proxy records the proxy's private address: two
+// accounts seen at such an address are not thereby the same person or
+// the same machine.
+type AddrKind uint8
+
+// Address kinds. Only AddrPublic and AddrShared identify a client; of
+// those, AddrShared links two accounts only weakly.
+const (
+	// AddrPublic is a globally routed address: it identifies a client (or
+	// its organisation's egress) well enough to link records.
+	AddrPublic AddrKind = iota
+	// AddrShared is a private (RFC 1918 10/8, 172.16/12, 192.168/16; RFC
+	// 4193 fc00::/7) or carrier-grade NAT (RFC 6598 100.64/10) address:
+	// many clients behind one NAT or proxy share it, so a link through it
+	// is weak.
+	AddrShared
+	// AddrUnspecified is 0.0.0.0/8 ("this network", RFC 1122) or ::.
+	AddrUnspecified
+	// AddrLoopback is 127/8 or ::1: the service talking to itself.
+	AddrLoopback
+	// AddrLinkLocal is 169.254/16 or fe80::/10: never routed, so never a
+	// client's address as a cloud service sees it.
+	AddrLinkLocal
+	// AddrMulticast is 224/4 or ff00::/8: a group, not a host.
+	AddrMulticast
+	// AddrReserved is 240/4 (RFC 1112 "future use"), which holds the
+	// broadcast address 255.255.255.255.
+	AddrReserved
+	// AddrDocumentation is a range set aside for examples: 192.0.2.0/24,
+	// 198.51.100.0/24, 203.0.113.0/24 (RFC 5737), 2001:db8::/32 (RFC 3849)
+	// and 3fff::/20 (RFC 9637). Published logs use them in place of real
+	// addresses.
+	AddrDocumentation
+)
+
+var (
+	cgnat     = netip.MustParsePrefix("100.64.0.0/10")
+	thisNet   = netip.MustParsePrefix("0.0.0.0/8")
+	reserved4 = netip.MustParsePrefix("240.0.0.0/4")
+	docNets   = [...]netip.Prefix{
+		netip.MustParsePrefix("192.0.2.0/24"),
+		netip.MustParsePrefix("198.51.100.0/24"),
+		netip.MustParsePrefix("203.0.113.0/24"),
+		netip.MustParsePrefix("2001:db8::/32"),
+		netip.MustParsePrefix("3fff::/20"),
+	}
+)
+
+// KindOfAddr classifies an address. It is the one place that decides
+// which addresses link accounts: the engine, the ClickHouse port and
+// `outsider explain` all ask it. An invalid address is AddrUnspecified.
+func KindOfAddr(a netip.Addr) AddrKind {
+	if !a.IsValid() {
+		return AddrUnspecified
+	}
+	a = a.Unmap()
+	switch {
+	case a.IsUnspecified() || thisNet.Contains(a):
+		return AddrUnspecified
+	case a.IsLoopback():
+		return AddrLoopback
+	case a.IsLinkLocalUnicast():
+		return AddrLinkLocal
+	case a.IsMulticast():
+		return AddrMulticast
+	case reserved4.Contains(a):
+		return AddrReserved
+	}
+	for _, p := range docNets {
+		if p.Contains(a) {
+			return AddrDocumentation
+		}
+	}
+	if a.IsPrivate() || cgnat.Contains(a) {
+		return AddrShared
+	}
+	return AddrPublic
+}
+
+// Identifying reports whether addresses of this kind can link two
+// records to one client.
+func (k AddrKind) Identifying() bool { return k == AddrPublic || k == AddrShared }
+
+// String names the kind in a few words, for reasons and explanations.
+func (k AddrKind) String() string {
+	switch k {
+	case AddrPublic:
+		return "public"
+	case AddrShared:
+		return "private or carrier-grade NAT"
+	case AddrUnspecified:
+		return "unspecified"
+	case AddrLoopback:
+		return "loopback"
+	case AddrLinkLocal:
+		return "link-local"
+	case AddrMulticast:
+		return "multicast"
+	case AddrReserved:
+		return "reserved or broadcast"
+	case AddrDocumentation:
+		return "documentation range"
+	}
+	return "unknown"
+}
+
+// Identifying reports whether a can link records to one client: every
+// address but the unspecified, loopback, link-local, multicast, reserved
+// and broadcast, and documentation ones.
+func Identifying(a netip.Addr) bool { return KindOfAddr(a).Identifying() }
+
+// WeakLink reports whether a link through a is weak: a private or
+// carrier-grade NAT address, which a NAT or proxy shares among clients.
+func WeakLink(a netip.Addr) bool { return KindOfAddr(a) == AddrShared }

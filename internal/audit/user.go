@@ -20,7 +20,8 @@ const (
 	UserSPOGuest
 	// UserAnonymous is an anonymous-link user (urn:spo:anon#…, anonymous).
 	UserAnonymous
-	// UserUnusable names nobody: "", Unknown, Not Available.
+	// UserUnusable names nobody: "", Unknown, Not Available, or a
+	// placeholder or redaction marker (IsPlaceholder).
 	UserUnusable
 )
 
@@ -44,17 +45,23 @@ func Canonical(raw []byte, arena []byte) (user []byte, kind UserKind, newArena [
 	case "anonymous":
 		return u, UserAnonymous, arena
 	}
+	if IsPlaceholder(u) {
+		return u[:0], UserUnusable, arena[:start]
+	}
 	switch {
 	case bytes.HasPrefix(u, []byte("urn:spo:anon#")):
 		return u, UserAnonymous, arena
 	case bytes.HasPrefix(u, []byte("urn:spo:guest#")):
 		u = u[len("urn:spo:guest#"):]
-		if len(u) == 0 {
-			return u, UserUnusable, arena
+		if len(u) == 0 || IsPlaceholder(u) {
+			return u[:0], UserUnusable, arena[:start]
 		}
 		kind = UserSPOGuest
 	case (bytes.HasPrefix(u, []byte("i:0")) || bytes.HasPrefix(u, []byte("c:0"))) && bytes.IndexByte(u, '|') >= 0:
 		u = u[bytes.LastIndexByte(u, '|')+1:]
+		if IsPlaceholder(u) {
+			return u[:0], UserUnusable, arena[:start]
+		}
 	}
 	if i := bytes.Index(u, []byte("#ext#")); i >= 0 {
 		local := u[:i]

@@ -140,7 +140,7 @@ func Load(ctx context.Context, c *Client, paths []string, o LoadOptions) (*LoadR
 		var nev, ndup int64
 		for i := range recs {
 			d := &recs[i]
-			tenants[string(d.Event.OrgID)] = true
+			tenants[string(recordTenant(d.Event))] = true
 			if d.Fate == triage.Duplicate {
 				scratch = appendDuplicate(scratch[:0], d)
 				du.Write(scratch)
@@ -265,7 +265,7 @@ func appendEvent(dst []byte, d *triage.Decoded, seq uint64) []byte {
 	ev := d.Event
 	outcome := ev.Outcome()
 	signin := outcome != audit.NotSignin
-	dst = AppendTSV(dst, ev.OrgID)
+	dst = AppendTSV(dst, recordTenant(ev))
 	if signin {
 		dst = field(dst, []byte(triage.SigninAccount(ev)))
 	} else {
@@ -356,10 +356,22 @@ func appendEvent(dst []byte, d *triage.Decoded, seq uint64) []byte {
 	return append(dst, '\n')
 }
 
+// recordTenant is a record's tenant column: its OrganizationId when that
+// is a tenant id (audit.IsTenantID), else empty, as for a record without
+// one. A placeholder such as "<TENANT ID>" names no tenant: the engine
+// keeps such a record whatever --tenant says and never infers it as ours,
+// and so must every tenant's scope here.
+func recordTenant(ev *audit.Event) []byte {
+	if audit.IsTenantID(ev.OrgID) {
+		return ev.OrgID
+	}
+	return nil
+}
+
 // appendDuplicate appends one dropped repeat as a row of duplicateColumns.
 func appendDuplicate(dst []byte, d *triage.Decoded) []byte {
 	ev := d.Event
-	dst = AppendTSV(dst, ev.OrgID)
+	dst = AppendTSV(dst, recordTenant(ev))
 	dst = appendSeconds(append(dst, '\t'), ev.Time)
 	dst = strconv.AppendInt(append(dst, '\t'), ev.Time, 10)
 	dst = field(dst, ev.ID)

@@ -179,24 +179,38 @@ type querier struct {
 	rewrite func(string) string
 }
 
-// extNames is the external table of account names a query is about.
-const extNames = "ext_names"
+// extNames is the external table of account names a query is about;
+// extIPs the addresses that link records to them.
+const (
+	extNames = "ext_names"
+	extIPs   = "ext_ips"
+)
+
+// extTable is an external table of one String column.
+func extTable(name, column string, values []string) External {
+	var b []byte
+	for _, v := range values {
+		b = AppendTSV(b, []byte(v))
+		b = append(b, '\n')
+	}
+	return External{Name: name, Structure: column + " String", Rows: b}
+}
 
 func (q *querier) query(ctx context.Context, sql string, names []string, want int, row func(f []string) error) error {
+	var ext []External
+	if names != nil {
+		ext = []External{extTable(extNames, "user", names)}
+	}
+	return q.queryExt(ctx, sql, ext, want, row)
+}
+
+// queryExt is query with any external tables.
+func (q *querier) queryExt(ctx context.Context, sql string, ext []External, want int, row func(f []string) error) error {
 	if q.rewrite != nil {
 		sql = q.rewrite(sql)
 	}
 	if q.trace != nil {
 		q.trace(sql)
-	}
-	var ext []External
-	if names != nil {
-		var b []byte
-		for _, n := range names {
-			b = AppendTSV(b, []byte(n))
-			b = append(b, '\n')
-		}
-		ext = []External{{Name: extNames, Structure: "user String", Rows: b}}
 	}
 	return q.c.Query(ctx, sql, ext, func(f []string) error {
 		if len(f) != want {
@@ -348,6 +362,7 @@ var sqlConsts = strings.NewReplacer(
 	"$ALIASES", AliasesTable,
 	"$NAMES", extNames,
 	"$DAY", "(intDiv(ts, 86400000000000) - if(ts < 0 AND ts % 86400000000000 != 0, 1, 0))",
+	"$IPS", extIPs,
 )
 
 // sql fills in a statement: the bucket filter, the engine's constants and
@@ -374,13 +389,14 @@ func sql(text string, s scope, k int) string {
 // record holds alike (tenant, times, account, addresses, operation,
 // sharing target), never copy or the file.
 //
-// Every IN whose right side is a subquery is GLOBAL: over a Distributed
+// An IN whose right side is a subquery must be GLOBAL: over a Distributed
 // table a plain IN runs its subquery on each shard against that shard's
-// rows only and silently answers from part of the data (see
-// TestLocalInIsWrong). The external table ($NAMES) is no subquery: the
-// server sends it to every shard a query reaches, and a plain IN on it
-// keeps the primary index (tenant, user, ...) usable, where GLOBAL IN
-// makes 18.16 read every row.
+// rows only and silently answers from part of the data. None is needed:
+// what a statement is about travels as external tables ($NAMES, $IPS),
+// which are no subquery: the server sends them to every shard a query
+// reaches (TestAddressesOnEveryShard), and a plain IN on them keeps the
+// primary index (tenant, user, ...) usable, where GLOBAL IN makes 18.16
+// read every row.
 const (
 	// qTotals: records kept (sign-in copies included) and the period of
 	// the counted ones, per tenant (the inferred tenant ids).
@@ -439,9 +455,12 @@ const (
 		GROUP BY user, app, app_name FORMAT TSV`
 
 	// $BUCKETS selects U and P of every outside identity at once: its own
-	// records, and every record from an address it signed in from.
-	bucketFilter = `(user IN $NAMES OR arrayExists(x -> x GLOBAL IN (
-			SELECT arrayJoin(ips) FROM $EVENTS FINAL PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE copy = 0), ips))`
+	// records, and every record from an address it signed in from that
+	// can link records ($IPS, external data: the identities' addresses
+	// that audit.Identifying accepts, decided in Go as the engine decides
+	// them, so a documentation or loopback address shared by a whole
+	// sanitised log brings back nothing).
+	bucketFilter = `(user IN $NAMES OR arrayExists(x -> x IN $IPS, ips))`
 	// qBuckets: per (account, address set), counts per operation and
 	// category: the bucket's counters and histograms.
 	qBuckets = `SELECT user, arrayStringConcat(ips, ' '), outcome > 0, op, cats, min(user_kind), count()
@@ -586,7 +605,7 @@ func (q *querier) triage(ctx context.Context, s scope, opts triage.Options) (*tr
 		if err := q.identities(ctx, s, k, names, users, fl); err != nil {
 			return nil, err
 		}
-		if err := q.buckets(ctx, s, k, names, fl, x); err != nil {
+		if err := q.buckets(ctx, s, k, names, linking(names, users), fl, x); err != nil {
 			return nil, err
 		}
 		if err := q.shares(ctx, s, k, names, fl, x); err != nil {
@@ -684,9 +703,32 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 	})
 }
 
+// linking lists, sorted, the addresses of the outside identities' sign-ins
+// that link records (audit.Identifying): the only addresses the engine's
+// judge looks up.
+func linking(names []string, users map[string]*triage.User) []string {
+	set := map[netip.Addr]bool{}
+	for _, n := range names {
+		if u := users[n]; u != nil {
+			for _, ip := range u.IPs {
+				if audit.Identifying(ip) {
+					set[ip] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for ip := range set {
+		out = append(out, ip.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
 // buckets fetches every bucket that meets an outside identity: its own
-// records and the records from its addresses.
-func (q *querier) buckets(ctx context.Context, s scope, k int, names []string, fl *fileList, x *triage.Aggregates) error {
+// records and the records from its addresses that link (ips).
+func (q *querier) buckets(ctx context.Context, s scope, k int, names, ips []string, fl *fileList, x *triage.Aggregates) error {
+	ext := []External{extTable(extNames, "user", names), extTable(extIPs, "ip", ips)}
 	var p parser
 	type key struct{ user, ips string }
 	buckets := map[key]*triage.Bucket{}
@@ -701,7 +743,7 @@ func (q *querier) buckets(ctx context.Context, s scope, k int, names []string, f
 		}
 		return b
 	}
-	if err := q.query(ctx, sql(qBuckets, s, k), names, 7, func(f []string) error {
+	if err := q.queryExt(ctx, sql(qBuckets, s, k), ext, 7, func(f []string) error {
 		b := get(f[0], f[1])
 		n := p.i64(f[6])
 		cats := audit.Category(p.u64(f[4]))
@@ -727,7 +769,7 @@ func (q *querier) buckets(ctx context.Context, s scope, k int, names []string, f
 	}); err != nil {
 		return err
 	}
-	if err := q.query(ctx, sql(qEvidence, s, k), names, 10, func(f []string) error {
+	if err := q.queryExt(ctx, sql(qEvidence, s, k), ext, 10, func(f []string) error {
 		b := buckets[key{f[0], f[1]}]
 		if b == nil {
 			return fmt.Errorf("clickhouse: evidence for a bucket the counts did not list (%q)", truncate(f[0], 80))

@@ -64,7 +64,7 @@ func spo(minute int, op, user, ip, object string) rec {
 
 // share is a sharing record naming target.
 func share(minute int, op, by, target, object string) rec {
-	r := spo(minute, op, by, "198.51.100.20", object)
+	r := spo(minute, op, by, "95.91.100.20", object)
 	r["RecordType"] = 14
 	r["TargetUserOrGroupName"] = target
 	r["TargetUserOrGroupType"] = "Guest"

@@ -114,6 +114,12 @@ type facts struct {
 	unknownKey string
 	noTenant   bool // class decided by rule 5 (no ActorContextId)
 
+	// orgBad and actorBad hold an OrganizationId or ActorContextId (or
+	// the sign-in log's tenant fields) that is not a tenant id: a
+	// placeholder, which triage reads as no tenant (orgID and actorTen
+	// are then empty).
+	orgBad, actorBad string
+
 	appID    string
 	app      apps.App
 	appKnown bool
@@ -252,6 +258,7 @@ func (f *facts) analyse(record []byte, opts Options) {
 	if f.appID != "" {
 		f.app, f.appKnown = apps.Lookup(f.appID)
 	}
+	f.dropPlaceholderTenants()
 
 	f.ours = map[string]bool{}
 	for _, t := range opts.OurTenants {
@@ -285,6 +292,18 @@ func (f *facts) analyse(record []byte, opts Options) {
 	}
 }
 
+// dropPlaceholderTenants reads a tenant value that is not a tenant id
+// (audit.IsTenantID) as no tenant, as triage does: it makes no tenant
+// ours, and never an account an outsider.
+func (f *facts) dropPlaceholderTenants() {
+	if f.orgID != "" && !audit.IsTenantID([]byte(f.orgID)) {
+		f.orgBad, f.orgID = f.orgID, ""
+	}
+	if f.actorTen != "" && !audit.IsTenantID([]byte(f.actorTen)) {
+		f.actorBad, f.actorTen = f.actorTen, ""
+	}
+}
+
 // classify applies docs/rules.md "Classify" to this one record, as the
 // engine does to every sign-in of an account.
 func (f *facts) classify() {
@@ -294,9 +313,9 @@ func (f *facts) classify() {
 	case f.userKind == audit.UserUnusable:
 		f.class = classExternalUnknown
 		switch {
-		case len(ev.ActorObject) > 0:
+		case len(ev.ActorObject) > 0 && !audit.IsPlaceholderGUID(ev.ActorObject):
 			f.unknownKey = strings.ToLower(string(ev.ActorObject))
-		case len(ev.UserKey) > 0:
+		case len(ev.UserKey) > 0 && !audit.IsPlaceholder(ev.UserKey):
 			f.unknownKey = string(ev.UserKey)
 		case f.actorTen != "":
 			f.unknownKey = f.actorTen

@@ -288,8 +288,10 @@ func organizationID(p *printer, f *facts, name string, v *value) {
 	}
 	id := lowerTrim(s)
 	p.say("The tenant the record belongs to: the organisation whose audit log this is (ours).")
-	if !audit.IsGUID([]byte(strings.TrimSpace(s))) {
-		p.warn("this is not a tenant id (a GUID); outsider compares it as written.")
+	if notTenantID(p, s) {
+		p.say("outsider takes the record as having no tenant: it makes no tenant ours, and " +
+			"--tenant does not leave the record out.")
+		return
 	}
 	switch {
 	case f.oursFlag && f.ours[id]:
@@ -303,6 +305,23 @@ func organizationID(p *printer, f *facts, name string, v *value) {
 	if t, ms := apps.LookupTenant(id); ms {
 		p.say("It is a Microsoft tenant (%s).", clean(t.Label))
 	}
+}
+
+// notTenantID warns, and reports true, when a tenant field holds what is
+// not a tenant id (audit.IsTenantID): a placeholder or redaction such as
+// "<USER HOME TENANT ID>" or the nil GUID, which triage never takes as
+// evidence of a tenant.
+func notTenantID(p *printer, s string) bool {
+	if audit.IsTenantID([]byte(strings.TrimSpace(s))) {
+		return false
+	}
+	if audit.IsGUID([]byte(strings.TrimSpace(s))) {
+		p.warn("this is a placeholder GUID (the nil GUID, or digits in pairs as documentation " +
+			"writes them), not a real tenant id.")
+	} else {
+		p.warn("this is not a tenant id (a GUID): most likely a placeholder or redaction.")
+	}
+	return true
 }
 
 // tenantRelation says how a tenant id relates to ours.
@@ -336,15 +355,17 @@ func actorContextID(p *printer, f *facts, name string, v *value) {
 		return
 	}
 	p.say("The home tenant of the account that acted.")
-	if !audit.IsGUID([]byte(strings.TrimSpace(s))) && strings.TrimSpace(s) != "" {
-		p.warn("this is not a tenant id (a GUID); outsider compares it as written.")
+	if strings.TrimSpace(s) != "" && notTenantID(p, s) {
+		p.say("outsider takes it as no home tenant: it never makes the account an outsider, and " +
+			"the account's home tenant is unknown.")
+		return
 	}
 	switch tenantRelation(f, s) {
 	case "empty":
 		p.say("Empty: the record does not say where the account comes from.")
 	case "unknown":
-		p.say("There is nothing to compare it with: the record has no OrganizationId and no " +
-			"--tenant was given.")
+		p.say("There is nothing to compare it with: the record has no OrganizationId that is a " +
+			"tenant id and no --tenant was given.")
 	case "ours":
 		p.say("It is %s: the account belongs to this tenant.", oursWord(f))
 	default:
@@ -367,6 +388,9 @@ func targetContextID(p *printer, f *facts, name string, v *value) {
 		return
 	}
 	p.say("The tenant of the target (the resource signed in to or acted on).")
+	if strings.TrimSpace(s) != "" && notTenantID(p, s) {
+		return
+	}
 	switch tenantRelation(f, s) {
 	case "ours":
 		p.say("It is %s, as expected for a record in our log.", oursWord(f))
@@ -385,6 +409,12 @@ func userID(p *printer, f *facts, name string, v *value) {
 	lower := strings.ToLower(strings.TrimSpace(s))
 	switch kind {
 	case audit.UserUnusable:
+		if placeholderName(s) {
+			p.say("A placeholder or redaction marker, not an account name: it names nobody, so " +
+				"the record cannot say who acted. outsider treats it as it treats \"Not Available\": " +
+				"a sign-in is grouped by the Actor object id, UserKey or ActorContextId instead.")
+			return
+		}
 		p.say("This names nobody. Entra leaves the user unnamed when it cannot match the " +
 			"account to a user here (since November 2020 it no longer fills UserId for unknown " +
 			"accounts), so the record cannot say who signed in. outsider groups such records " +
@@ -479,6 +509,8 @@ func userKey(p *printer, f *facts, name string, v *value) {
 			"personal account.")
 	case strings.HasPrefix(lower, "i:0i.t|"):
 		p.say("An application's claim: an app acting, not a person.")
+	case placeholderName(s):
+		p.say("A placeholder or redaction marker, not an id: outsider does not group by it.")
 	case audit.IsGUID([]byte(s)):
 		p.say("Another id for the account: its object id.")
 	case isPUID(s):
@@ -486,7 +518,7 @@ func userKey(p *printer, f *facts, name string, v *value) {
 	default:
 		p.say("Another id for the account (for SharePoint, OneDrive and Exchange usually its PUID).")
 	}
-	if f.class == classExternalUnknown && len(f.ev.ActorObject) == 0 && f.unknownKey == s {
+	if f.class == classExternalUnknown && (len(f.ev.ActorObject) == 0 || audit.IsPlaceholderGUID(f.ev.ActorObject)) && f.unknownKey == s {
 		p.say("With no usable UserId and no Actor object id, outsider groups this record's " +
 			"account under this key.")
 	}
@@ -632,6 +664,9 @@ func identity(p *printer, f *facts, e *value, resource bool) {
 		} else if audit.IsGUID([]byte(id)) {
 			if resource {
 				p.itemSay("The resource's id; not in the first-party catalogue.")
+			} else if typ == 0 && audit.IsPlaceholderGUID([]byte(id)) {
+				p.itemSay("A placeholder GUID (the nil GUID, or digits in pairs as documentation " +
+					"writes them): it names no object, and outsider does not use it.")
 			} else if typ == 0 {
 				p.itemSay("The object id of the account's user object (or of an application): " +
 					"Entra found the account in a directory.")
@@ -986,6 +1021,9 @@ func ipNotes(p *printer, f *facts, name, s string, used bool) {
 	}
 	if !good {
 		switch {
+		case maskedAddress(s) || audit.IsPlaceholder([]byte(strings.TrimSpace(s))):
+			p.say("A masked or redacted address, not an IP address: it can identify nobody, and " +
+				"outsider ignores it.")
 		case strings.TrimSpace(s) != "":
 			p.say("Not an IP address; outsider ignores it.")
 		case f.si.on:
@@ -999,39 +1037,77 @@ func ipNotes(p *printer, f *facts, name, s string, used bool) {
 		p.say("Normalised: %s (outsider strips ports and brackets and unmaps ::ffff:, so one "+
 			"address written two ways still matches).", a)
 	}
-	if note := addrNote(a); note != "" {
+	kind := audit.KindOfAddr(a)
+	if note := addrNote(kind); note != "" {
 		p.say("%s", note)
 	}
-	if used {
+	switch {
+	case !used:
+	case !kind.Identifying():
+		p.say("It cannot identify a client, so outsider links no other record to it; it is " +
+			"still listed among the account's sign-in addresses.")
+	case kind == audit.AddrShared:
+		p.say("outsider looks for every other record from this address, and calls what it " +
+			"finds a weak link: many clients behind one NAT or proxy share such an address.")
+	default:
 		p.say("outsider looks for every other record from this address.")
 	}
 }
 
-// docNets are the documentation ranges of RFC 5737 and RFC 3849.
-var docNets = []netip.Prefix{
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("2001:db8::/32"),
-}
-
-func addrNote(a netip.Addr) string {
-	for _, n := range docNets {
-		if n.Contains(a) {
-			return "A documentation address (RFC 5737 / RFC 3849): this record is an example, " +
-				"not real traffic."
-		}
-	}
-	switch {
-	case a.IsLoopback():
+// addrNote says what kind of address a client address is
+// (audit.KindOfAddr, the rule triage links records by).
+func addrNote(k audit.AddrKind) string {
+	switch k {
+	case audit.AddrDocumentation:
+		return "A documentation address (RFC 5737 / RFC 3849 / RFC 9637): this record is an " +
+			"example or was sanitised, not real traffic."
+	case audit.AddrLoopback:
 		return "A loopback address: not where the client really was."
-	case a.IsPrivate():
-		return "A private address: the service saw an internal hop or proxy, not the client's " +
-			"public address."
-	case a.IsLinkLocalUnicast():
+	case audit.AddrUnspecified:
+		return "The unspecified address: no address at all."
+	case audit.AddrLinkLocal:
 		return "A link-local address: not where the client really was."
+	case audit.AddrMulticast:
+		return "A multicast address: a group, not a client."
+	case audit.AddrReserved:
+		return "A reserved or broadcast address: never a client's."
+	case audit.AddrShared:
+		return "A private or carrier-grade NAT address: the service saw an internal hop, a NAT " +
+			"or a proxy, not the client's public address."
 	}
 	return ""
+}
+
+// maskedAddress reports whether s looks like an address with its digits
+// masked (10.x.x.x, 1.2.3.xxx, ***.***.*.*, 2001:db8:xxxx::1): a redaction.
+func maskedAddress(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.Count(s, ".") != 3 && strings.Count(s, ":") < 2 {
+		return false
+	}
+	masked := false
+	for _, c := range s {
+		switch {
+		case c == 'x' || c == 'X' || c == '*' || c == '#':
+			masked = true
+		case c == '.' || c == ':' || '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return masked
+}
+
+// placeholderName reports whether an account name is a placeholder or
+// redaction marker (audit.IsPlaceholder), in any of the forms Canonical
+// reads: plain, a claim, a SharePoint guest.
+func placeholderName(s string) bool {
+	l := strings.ToLower(strings.TrimSpace(s))
+	if i := strings.LastIndexByte(l, '|'); i >= 0 && (strings.HasPrefix(l, "i:0") || strings.HasPrefix(l, "c:0")) {
+		l = l[i+1:]
+	}
+	l = strings.TrimPrefix(l, "urn:spo:guest#")
+	return audit.IsPlaceholder([]byte(l))
 }
 
 func interSystemsID(p *printer, f *facts, name string, v *value) {

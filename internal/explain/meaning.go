@@ -131,10 +131,10 @@ func (p *printer) signinMeaning(f *facts) {
 	switch f.class {
 	case classMember:
 		if f.noTenant {
-			p.para("Class: member, by this record alone. It carries no ActorContextId and no "+
+			p.para("Class: member, by this record alone. It carries no ActorContextId%s and no "+
 				"Actor \"Unknown\", so nothing here says the account is from outside; outsider "+
 				"triage makes it a pass-through when, across the export, %s is not one of our "+
-				"domains (or --domain says so).", show(string(audit.Domain([]byte(f.user)))))
+				"domains (or --domain says so).", placeholderNote(f), show(string(audit.Domain([]byte(f.user)))))
 		} else {
 			p.para("Class: member. The account's home tenant (ActorContextId) is %s: one of our "+
 				"own accounts, not an outside sign-in. Nothing here for the outside-sign-in "+
@@ -151,18 +151,23 @@ func (p *printer) signinMeaning(f *facts) {
 		switch {
 		case f.class == classExternalUnknown:
 			why = "Class: external-unknown. UserId names nobody, so the record cannot say who " +
-				"signed in; outsider groups such sign-ins as unknown:" + show(f.unknownKey) + "."
+				"signed in; outsider groups such sign-ins as " + unknownName(f) + "."
 			if f.home != "" {
 				why += " The account's home tenant is " + clean(f.home) + ", not ours."
+			} else if f.actorBad != "" {
+				why += " Its home tenant is unknown: ActorContextId " + quote(f.actorBad) + " is not a tenant id."
 			}
 		case f.consumer:
 			why = "Class: pass-through, consumer. " + who + " is a personal Microsoft account " +
 				"(outlook.com, live.com, hotmail.com) with no user object in our directory: Entra " +
 				"authenticated it against our tenant (pass-through authentication)."
 		case f.noTenant:
-			why = "Class: pass-through. The record has no ActorContextId, but Actor says " +
-				"\"Unknown\": " + who + " has no user object in our directory, and Entra " +
+			why = "Class: pass-through. The record has no ActorContextId" + placeholderNote(f) +
+				", but Actor says \"Unknown\": " + who + " has no user object in our directory, and Entra " +
 				"authenticated it against our tenant (pass-through authentication)."
+			if f.actorBad != "" {
+				why += " Its home tenant is unknown."
+			}
 		default:
 			why = "Class: pass-through. " + who + " comes from another tenant (" + clean(f.home) +
 				"), not ours"
@@ -174,6 +179,24 @@ func (p *printer) signinMeaning(f *facts) {
 		p.para("%s", why)
 		p.outsideAdvice(f, app)
 	}
+}
+
+// unknownName is the name triage gives an external-unknown sign-in, in
+// words when the record gives no key at all.
+func unknownName(f *facts) string {
+	if f.unknownKey == "" {
+		return "unknown: (the record gives no usable key, so it is grouped with every other sign-in that gives none)"
+	}
+	return "unknown:" + show(f.unknownKey)
+}
+
+// placeholderNote qualifies "no ActorContextId" when the record has one
+// that is not a tenant id.
+func placeholderNote(f *facts) string {
+	if f.actorBad == "" {
+		return ""
+	}
+	return " that is a tenant id (" + quote(f.actorBad) + " is not one)"
 }
 
 // outsideAdvice is the due diligence for a sign-in by an outside account.

@@ -258,6 +258,7 @@ func (f *facts) analyseSignIn(opts Options, decode func(*audit.Decoder) error) {
 	if f.appID != "" {
 		f.app, f.appKnown = apps.Lookup(f.appID)
 	}
+	f.dropPlaceholderTenants()
 	f.si.orgField = "resourceTenantId"
 	if f.fact("resourcetenantid") == nil && f.fact("aadtenantid") != nil {
 		f.si.orgField = "AADTenantId"
@@ -412,7 +413,7 @@ func (f *facts) classifySignIn() {
 	case f.userKind == audit.UserUnusable:
 		f.class = classExternalUnknown
 		switch {
-		case len(ev.ActorObject) > 0:
+		case len(ev.ActorObject) > 0 && !audit.IsPlaceholderGUID(ev.ActorObject):
 			// As the engine writes it: unknown:<userId as given>.
 			f.unknownKey = string(ev.ActorObject)
 		case f.actorTen != "":
@@ -564,11 +565,11 @@ func (p *printer) signInMeaning(f *facts) {
 	switch f.class {
 	case classMember:
 		if f.noTenant {
-			p.para("Class: member, by this record alone. It gives no homeTenantId and no "+
+			p.para("Class: member, by this record alone. It gives no homeTenantId%s and no "+
 				"crossTenantAccessType that marks an outside account, so nothing here says the "+
 				"account is from outside; outsider triage makes it a pass-through when, across the "+
 				"logs, %s is not one of our domains (or --domain says so).",
-				show(string(audit.Domain([]byte(f.user)))))
+				placeholderNote(f), show(string(audit.Domain([]byte(f.user)))))
 			return
 		}
 		if f.fact("hometenantid") == nil && (f.fact("serviceprincipalname") != nil || f.fact("serviceprincipalid") != nil) {
@@ -627,9 +628,11 @@ func signInClassWhy(f *facts, who string) string {
 	switch {
 	case f.class == classExternalUnknown:
 		s := "Class: external-unknown. userPrincipalName names nobody, so the record cannot say " +
-			"who signed in; outsider groups such sign-ins as unknown:" + show(f.unknownKey) + "."
+			"who signed in; outsider groups such sign-ins as " + unknownName(f) + "."
 		if f.home != "" {
 			s += " The account's home tenant is " + clean(f.home) + ", not ours."
+		} else if f.actorBad != "" {
+			s += " Its home tenant is unknown: homeTenantId " + quote(f.actorBad) + " is not a tenant id."
 		}
 		return s
 	case f.consumer:

@@ -298,6 +298,12 @@ func siUPN(p *printer, f *facts, name string, v *value) {
 	user := string(u)
 	switch kind {
 	case audit.UserUnusable:
+		if placeholderName(s) {
+			p.say("A placeholder or redaction marker, not an account name: it names nobody, so the " +
+				"record cannot say who signed in. outsider groups such sign-ins by userId (or " +
+				"homeTenantId) instead.")
+			return
+		}
 		p.say("This names nobody, so the record cannot say who signed in. outsider groups such " +
 			"sign-ins by userId (or homeTenantId) instead.")
 		return
@@ -330,6 +336,11 @@ func siUserID(p *printer, f *facts, name string, v *value) {
 	id := lowerTrim(s)
 	if !audit.IsGUID([]byte(id)) {
 		p.say("The account's object id, but not a GUID: outsider does not use it.")
+		return
+	}
+	if audit.IsPlaceholderGUID([]byte(id)) {
+		p.say("The account's object id, but a placeholder GUID (the nil GUID, or digits in pairs as " +
+			"documentation writes them): it names no object, and outsider does not use it.")
 		return
 	}
 	switch f.class {
@@ -536,13 +547,15 @@ func siHomeTenant(p *printer, f *facts, name string, v *value) {
 	}
 	p.say("The account's home tenant: the directory that holds its credentials and authenticated it " +
 		"(ActorContextId in the Unified Audit Log).")
-	if !audit.IsGUID([]byte(strings.TrimSpace(s))) {
-		p.warn("this is not a tenant id (a GUID); outsider compares it as written.")
+	if notTenantID(p, s) {
+		p.say("outsider takes it as no home tenant: it never makes the account an outsider, and " +
+			"the account's home tenant is unknown.")
+		return
 	}
 	switch tenantRelation(f, s) {
 	case "unknown":
-		p.say("There is nothing to compare it with: the record has no resourceTenantId and no " +
-			"--tenant was given.")
+		p.say("There is nothing to compare it with: the record has no resourceTenantId that is a " +
+			"tenant id and no --tenant was given.")
 	case "ours":
 		p.say("It is %s: the account belongs to this tenant.", oursWord(f))
 	default:
@@ -572,8 +585,12 @@ func siHomeTenantName(p *printer, f *facts, name string, v *value) {
 // --tenant, and whether Microsoft owns it.
 func ourTenantNotes(p *printer, f *facts, s string, used bool) {
 	id := lowerTrim(s)
-	if !audit.IsGUID([]byte(strings.TrimSpace(s))) {
-		p.warn("this is not a tenant id (a GUID); outsider compares it as written.")
+	if notTenantID(p, s) {
+		if used {
+			p.say("outsider takes the record as having no tenant: it makes no tenant ours, and " +
+				"--tenant does not leave the record out.")
+		}
+		return
 	}
 	if used {
 		switch {

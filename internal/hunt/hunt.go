@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/apps"
+	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -202,9 +203,10 @@ type Targets struct {
 	// (canonical UPNs, or unknown:<key> for identities with no usable
 	// UserId), sorted.
 	Users []string
-	// IPs are every sign-in IP of every identity, sorted. Valid addresses
-	// are normalised like the engine does; anything else is kept as is
-	// (and quoted like everything else).
+	// IPs are every sign-in IP of every identity that can identify a
+	// client (audit.Identifying), sorted. Valid addresses are normalised
+	// like the engine does; anything else is kept as is (and quoted like
+	// everything else).
 	IPs []string
 	// GuestDomains are the report's tenant domains under onmicrosoft.com,
 	// where B2B guest UPNs (…#EXT#@…) live; only the Purview script uses
@@ -223,6 +225,12 @@ func TargetsOf(rep *triage.Report) Targets {
 		t.Identities++
 		users[id.User] = true
 		for _, ip := range id.Signins.IPs {
+			// An address that cannot identify a client links nothing
+			// (docs/rules.md "IPs"): in the SIEM it would only find
+			// noise (loopback) or nothing (documentation ranges).
+			if a, err := netip.ParseAddr(ip); err == nil && !audit.Identifying(a) {
+				continue
+			}
 			ips[normalizeIP(ip)] = true
 		}
 	}

@@ -189,7 +189,7 @@ func twinReports(t *testing.T) (evil, plain *triage.Report) {
 		eu = append(eu, v)
 		ei = append(ei, "ip "+v)
 		pu = append(pu, "user"+strings.Repeat("x", i)+"@example.com")
-		pi = append(pi, "192.0.2."+strings.Repeat("1", 1+i%3)+string(rune('0'+i%10)))
+		pi = append(pi, "77.56.2."+strings.Repeat("1", 1+i%3)+string(rune('0'+i%10)))
 	}
 	// Make the plain IPs distinct like the hostile ones.
 	seen := map[string]bool{}
@@ -364,12 +364,21 @@ func TestTargetsOf(t *testing.T) {
 	if got.Identities != 4 || len(got.Users) != 4 {
 		t.Errorf("identities %d, users %v", got.Identities, got.Users)
 	}
-	wantIPs := []string{"10.0.0.1\" or 1==1 // | $(calc) '", "192.0.2.99", "198.51.100.4", "2001:db8::1", "203.0.113.7"}
+	wantIPs := []string{"10.0.0.1\" or 1==1 // | $(calc) '", "2a0a:a540::1", "77.56.2.99", "86.138.113.7", "95.91.100.4"}
 	if !slices.Equal(got.IPs, wantIPs) {
 		t.Errorf("IPs %q, want %q", got.IPs, wantIPs)
 	}
 	if !slices.Equal(got.GuestDomains, []string{"contoso.onmicrosoft.com"}) {
 		t.Errorf("guest domains %q", got.GuestDomains)
+	}
+	// Addresses that cannot identify a client are no target: they link
+	// nothing (docs/rules.md "IPs").
+	rep.Identities = append(rep.Identities, triage.Identity{User: "x@fabrikam.example", Signins: triage.Signins{
+		IPs: []string{"127.0.0.1", "203.0.113.5", "2001:db8::5", "0.0.0.0", "fe80::1", "10.1.2.3"}}})
+	want := append([]string{"10.1.2.3"}, wantIPs...)
+	slices.Sort(want)
+	if got := TargetsOf(rep); !slices.Equal(got.IPs, want) {
+		t.Errorf("IPs %q: only 10.1.2.3 of the new ones identifies a client", got.IPs)
 	}
 }
 

@@ -177,13 +177,18 @@ const (
 func canonicalUser(s string) (string, userKind) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	switch s {
-	case "", "unknown", "not available", "n/a", "null":
+	case "", "unknown", "not available", "n/a", "null", "none", "-",
+		"redacted", "removed", "hidden", "masked", "sanitized", "sanitised", "scrubbed", "anonymized",
+		"anonymised", "obfuscated", "withheld", "placeholder", "not applicable":
 		return "", userUnusable
 	case "anonymous":
 		return s, userAnon
 	}
 	if strings.HasPrefix(s, "urn:spo:anon#") {
 		return s, userAnon
+	}
+	if placeholderName(s) {
+		return "", userUnusable
 	}
 	if i := strings.LastIndexByte(s, '|'); i >= 0 {
 		s = s[i+1:]
@@ -196,6 +201,26 @@ func canonicalUser(s string) (string, userKind) {
 		}
 	}
 	return s, userNormal
+}
+
+// placeholderName applies rules.md's placeholder names: <...>, [...], or
+// a mask of * # ? and three x or more (before the @ of an address).
+func placeholderName(s string) bool {
+	if i := strings.LastIndexByte(s, '|'); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.TrimPrefix(s, "urn:spo:guest#")
+	if len(s) >= 2 && (s[0] == '<' && s[len(s)-1] == '>' || s[0] == '[' && s[len(s)-1] == ']') {
+		return true
+	}
+	local := s
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		local = s[:at]
+	}
+	if local == "" || strings.Trim(local, "*#?x._-") != "" {
+		return false
+	}
+	return strings.ContainsAny(local, "*#?") || strings.Count(local, "x") >= 3
 }
 
 // normaliseIP applies rules.md's IP normalisation.
@@ -306,6 +331,52 @@ func isGUID(s string) bool {
 	return true
 }
 
+// realGUID applies rules.md's "tenant id" (and object id): a GUID that is
+// not a placeholder (hex digits all in equal pairs, or a sequential
+// example).
+func realGUID(s string) bool {
+	if !isGUID(s) {
+		return false
+	}
+	s = strings.ToLower(s)
+	switch s {
+	case "12345678-1234-1234-1234-123456789012", "12345678-1234-1234-1234-123456789abc",
+		"12345678-90ab-cdef-1234-567890abcdef", "01234567-89ab-cdef-0123-456789abcdef":
+		return false
+	}
+	digits := strings.ReplaceAll(s, "-", "")
+	for i := 0; i < len(digits); i += 2 {
+		if digits[i] != digits[i+1] {
+			return true
+		}
+	}
+	return false
+}
+
+// identifying applies rules.md's "IPs": which addresses link records.
+func identifying(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsUnspecified() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() {
+		return false
+	}
+	if a.Is4() {
+		b := a.As4()
+		switch {
+		case b[0] == 0, b[0] >= 240,
+			b[0] == 192 && b[1] == 0 && b[2] == 2,
+			b[0] == 198 && b[1] == 51 && b[2] == 100,
+			b[0] == 203 && b[1] == 0 && b[2] == 113:
+			return false
+		}
+		return true
+	}
+	b := a.As16()
+	if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8 {
+		return false // 2001:db8::/32
+	}
+	return !(b[0] == 0x3f && b[1] == 0xff && b[2]&0xf0 == 0) // 3fff::/20
+}
+
 func recordIPs(e *event) []netip.Addr {
 	var out []netip.Addr
 	for _, s := range []string{e.clientIP, e.actorIP} {
@@ -336,12 +407,12 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 		if k == userUnusable && r.signin {
 			key := ""
 			switch {
-			case isGUID(e.actor0):
+			case realGUID(e.actor0):
 				key = strings.ToLower(e.actor0)
 			default:
 				if uk, kk := canonicalUser(e.userKey); kk != userUnusable {
 					key = uk
-				} else {
+				} else if realGUID(e.actorCtx) {
 					key = strings.ToLower(e.actorCtx)
 				}
 			}
@@ -382,7 +453,7 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 			}
 			ctx := strings.ToLower(e.actorCtx)
 			switch {
-			case ctx == "":
+			case !realGUID(ctx):
 			case ctx == TenantID:
 				ours = true
 			default:
@@ -446,7 +517,7 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 
 		meets := func(r *rec) bool {
 			for _, a := range r.ips {
-				if ipset[a] {
+				if ipset[a] && identifying(a) {
 					return true
 				}
 			}

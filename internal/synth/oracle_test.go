@@ -69,7 +69,10 @@ func oStr(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 func oCanon(s string) (user string, anon bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || s == "unknown" || s == "not available" || s == "n/a" || s == "null" {
+	if s == "" || s == "unknown" || s == "not available" || s == "n/a" || s == "null" || s == "none" || s == "-" {
+		return "", false
+	}
+	if oPlaceholder(s) {
 		return "", false
 	}
 	if s == "anonymous" || strings.HasPrefix(s, "urn:spo:anon#") {
@@ -128,6 +131,81 @@ func oGUID(s string) bool {
 	return true
 }
 
+// oPlaceholder: rules.md's placeholders and redaction markers.
+func oPlaceholder(s string) bool {
+	for _, w := range strings.Fields("redacted removed hidden masked sanitized sanitised scrubbed anonymized anonymised obfuscated withheld placeholder") {
+		if s == w {
+			return true
+		}
+	}
+	if s == "not applicable" {
+		return true
+	}
+	parts := strings.Split(s, "|")
+	s = strings.TrimPrefix(parts[len(parts)-1], "urn:spo:guest#")
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") || strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		return len(s) >= 2
+	}
+	local, _, _ := strings.Cut(s, "@")
+	if strings.Contains(s, "@") {
+		local = s[:strings.LastIndex(s, "@")]
+	}
+	marks, xs := 0, 0
+	for _, c := range local {
+		switch c {
+		case '*', '#', '?':
+			marks++
+		case 'x':
+			xs++
+		case '.', '_', '-':
+		default:
+			return false
+		}
+	}
+	return marks > 0 || xs >= 3
+}
+
+// oNoJoin are the ranges of rules.md "IPs" whose addresses join nobody.
+var oNoJoin = func() (ps []netip.Prefix) {
+	for _, s := range strings.Fields(`0.0.0.0/8 127.0.0.0/8 169.254.0.0/16 224.0.0.0/4 240.0.0.0/4
+		192.0.2.0/24 198.51.100.0/24 203.0.113.0/24 ::/128 ::1/128 fe80::/10 ff00::/8 2001:db8::/32 3fff::/20`) {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	return ps
+}()
+
+// oJoins reports whether two records that both have address a are linked.
+func oJoins(a netip.Addr) bool {
+	for _, p := range oNoJoin {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// oTenant reports whether s is a tenant id (or an object id that keys an
+// account): a GUID whose hex digits do not all come in equal pairs
+// (00000000-..., aaaabbbb-0000-cccc-...), and not one of the sequential
+// examples.
+func oTenant(s string) bool {
+	if !oGUID(s) {
+		return false
+	}
+	switch strings.ToLower(s) {
+	case "12345678-1234-1234-1234-123456789012", "12345678-1234-1234-1234-123456789abc",
+		"12345678-90ab-cdef-1234-567890abcdef", "01234567-89ab-cdef-0123-456789abcdef":
+		return false
+	}
+	h := strings.ToLower(strings.ReplaceAll(s, "-", ""))
+	for i := 0; i < len(h); i += 2 {
+		if h[i] != h[i+1] {
+			return true
+		}
+	}
+	return false
+}
+
 // oracleResult is what the oracle derives from the records.
 type oracleResult struct {
 	identities []ExpectedIdentity
@@ -138,7 +216,9 @@ func runOracle(records []map[string]any) oracleResult {
 	ours := map[string]bool{}
 	recs := make([]oRec, len(records))
 	for i, m := range records {
-		ours[strings.ToLower(oStr(m, "OrganizationId"))] = true
+		if org := strings.ToLower(oStr(m, "OrganizationId")); oTenant(org) {
+			ours[org] = true
+		}
 		op := oStr(m, "Operation")
 		r := oRec{m: m, ips: map[netip.Addr]bool{}, signin: op == "UserLoggedIn" || op == "UserLoginFailed"}
 		r.user, r.anon = oCanon(oStr(m, "UserId"))
@@ -152,7 +232,7 @@ func runOracle(records []map[string]any) oracleResult {
 			actors, _ := m["Actor"].([]any)
 			for _, x := range actors {
 				a, _ := x.(map[string]any)
-				if t, _ := a["Type"].(float64); t == 0 && oGUID(oStr(a, "ID")) {
+				if t, _ := a["Type"].(float64); t == 0 && oTenant(oStr(a, "ID")) {
 					key = strings.ToLower(oStr(a, "ID"))
 					break
 				}
@@ -160,8 +240,8 @@ func runOracle(records []map[string]any) oracleResult {
 			if key == "" {
 				if k, _ := oCanon(oStr(m, "UserKey")); k != "" {
 					key = k
-				} else {
-					key = strings.ToLower(oStr(m, "ActorContextId"))
+				} else if ctx := strings.ToLower(oStr(m, "ActorContextId")); oTenant(ctx) {
+					key = ctx
 				}
 			}
 			r.user = "unknown:" + key
@@ -188,7 +268,7 @@ func runOracle(records []map[string]any) oracleResult {
 				guest = true
 			}
 			ctx := strings.ToLower(oStr(r.m, "ActorContextId"))
-			if ctx == "" {
+			if !oTenant(ctx) {
 				continue
 			}
 			if ours[ctx] {
@@ -284,7 +364,7 @@ func runOracle(records []map[string]any) oracleResult {
 			}
 			shared := false
 			for a := range r.ips {
-				if ips[a] {
+				if ips[a] && oJoins(a) {
 					shared = true
 				}
 			}

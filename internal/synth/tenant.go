@@ -185,7 +185,7 @@ func newTenant(seed int64, size int64) *tenant {
 	r := &t.r
 	for i := 0; i < 6; i++ {
 		t.office = append(t.office, t.uniqueIP(func() netip.Addr {
-			return netip.AddrFrom4([4]byte{198, 51, 100, byte(r.between(2, 250))})
+			return netip.AddrFrom4([4]byte{officeNet[0], officeNet[1], officeNet[2], byte(r.between(2, 250))})
 		}))
 	}
 	for _, name := range teamSites {
@@ -297,39 +297,65 @@ func (t *tenant) memberHomeIP() netip.Addr {
 	})
 }
 
-// memberV6 is from 2001:db8:1::/48.
+// memberV6 is from memberNet6.
 func (t *tenant) memberV6() netip.Addr {
 	r := &t.r
 	return t.uniqueIP(func() netip.Addr {
-		var b [16]byte
-		b[0], b[1], b[2], b[3], b[5] = 0x20, 0x01, 0x0d, 0xb8, 0x01
+		b := memberNet6
 		b[6], b[7] = byte(r.intn(256)), byte(r.intn(256))
 		b[14], b[15] = byte(r.intn(256)), byte(r.between(1, 255))
 		return netip.AddrFrom16(b)
 	})
 }
 
-// outsiderV4 is from 203.0.113.0/24 or 192.0.2.0/24 (never a member's).
+// outsiderV4 is from one of outsiderNets4 (never a member's): the last
+// byte is drawn, and picks the network and the third byte, so that each
+// draw gives one address and no two draws the same one.
 func (t *tenant) outsiderV4(r *rng) netip.Addr {
 	return t.uniqueIP(func() netip.Addr {
+		nets := outsiderNets4[:3]
 		if r.chance(0.5) {
-			return netip.AddrFrom4([4]byte{203, 0, 113, byte(r.between(2, 254))})
+			nets = outsiderNets4[3:]
 		}
-		return netip.AddrFrom4([4]byte{192, 0, 2, byte(r.between(2, 254))})
+		x := byte(r.between(2, 254))
+		n := nets[int(x)%len(nets)]
+		return netip.AddrFrom4([4]byte{n[0], n[1], x*37 + 11, x})
 	})
 }
 
-// outsiderV6 is from 2001:db8:f000::/36 (never a member's).
+// outsiderV6 is from one of outsiderNets6 (never a member's), which the
+// drawn fifth byte picks.
 func (t *tenant) outsiderV6(r *rng) netip.Addr {
 	return t.uniqueIP(func() netip.Addr {
 		var b [16]byte
-		b[0], b[1], b[2], b[3] = 0x20, 0x01, 0x0d, 0xb8
-		b[4], b[5] = 0xf0|byte(r.intn(16)), byte(r.intn(256))
+		n := byte(r.intn(16))
+		copy(b[:4], outsiderNets6[int(n)%len(outsiderNets6)][:])
+		b[4], b[5] = 0xf0|n, byte(r.intn(256))
 		b[6], b[7] = byte(r.intn(256)), byte(r.intn(256))
 		b[14], b[15] = byte(r.intn(256)), byte(r.between(1, 255))
 		return netip.AddrFrom16(b)
 	})
 }
+
+// The address pools. Real logs hold public addresses, and outsider links
+// records only through addresses that identify a client: documentation
+// ranges (192.0.2.0/24, 2001:db8::/32...) join nobody (docs/rules.md
+// "IPs"). The pools are therefore public-looking ranges of residential
+// and mobile access networks in several countries, none of them a
+// well-known service's and none of them in the MaxMind test databases
+// that the enrichment tests use; members' home addresses stay private, as
+// a proxy in front of the services reports them.
+var (
+	// officeNet is our office egress /24.
+	officeNet = [3]byte{95, 91, 212}
+	// memberNet6 is the /48 of our members' IPv6 addresses.
+	memberNet6 = [16]byte{0x2a, 0x01, 0x04, 0xb0, 0x00, 0x01}
+	// outsiderNets4 are the /16s outsiders sign in from: two groups of
+	// three, one per branch of the draw.
+	outsiderNets4 = [6][2]byte{{90, 45}, {77, 56}, {24, 130}, {86, 138}, {151, 47}, {99, 105}}
+	// outsiderNets6 are the /32s of outsiders' IPv6 addresses.
+	outsiderNets6 = [4][4]byte{{0x20, 0x01, 0x0b, 0x07}, {0x2a, 0x0a, 0xa5, 0x40}, {0x2a, 0x04, 0x4a, 0x43}, {0x2a, 0x02, 0x0a, 0x21}}
+)
 
 // partnerTenant returns a stable tenant id for a partner domain, from the
 // domain alone so the expected answers do not move with the seed.

@@ -279,16 +279,18 @@ func (a *agg) countFile(file int, records, skipped int64) {
 }
 
 // unknownKey names the identity of a sign-in whose UserId is unusable
-// (docs/rules.md "Classify" 1).
+// (docs/rules.md "Classify" 1). A placeholder object id, UserKey or
+// actor tenant names nothing.
 func unknownKey(ev *audit.Event) []byte {
 	switch {
-	case ev.ActorObject != nil:
+	case ev.ActorObject != nil && !audit.IsPlaceholderGUID(ev.ActorObject):
 		return ev.ActorObject
-	case len(ev.UserKey) > 0:
+	case len(ev.UserKey) > 0 && !audit.IsPlaceholder(ev.UserKey):
 		return ev.UserKey
-	default:
+	case audit.IsTenantID(ev.ActorTenant):
 		return ev.ActorTenant
 	}
+	return nil
 }
 
 // add folds one decoded, deduplicated record into the aggregates.

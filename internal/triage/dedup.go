@@ -189,7 +189,10 @@ type alias struct {
 }
 
 // accountKeyed reports whether unknownKey names the account itself.
-func accountKeyed(ev *audit.Event) bool { return ev.ActorObject != nil || len(ev.UserKey) > 0 }
+func accountKeyed(ev *audit.Event) bool {
+	return (ev.ActorObject != nil && !audit.IsPlaceholderGUID(ev.ActorObject)) ||
+		(len(ev.UserKey) > 0 && !audit.IsPlaceholder(ev.UserKey))
+}
 
 // aliasUnknown records that a sign-in counted under one external-unknown
 // name is, in the other log, under another: the logs key an account with
@@ -206,7 +209,11 @@ func (d *dedup) aliasUnknown(counted idKey, ev *audit.Event) {
 	if !ok || c.name == name || !c.account || !accountKeyed(ev) {
 		return
 	}
-	d.aliases = append(d.aliases, [2]alias{c, {name: name, kind: ev.Kind, org: string(ev.OrgID)}})
+	org := ""
+	if audit.IsTenantID(ev.OrgID) {
+		org = string(ev.OrgID)
+	}
+	d.aliases = append(d.aliases, [2]alias{c, {name: name, kind: ev.Kind, org: org}})
 }
 
 func xorKey(a, b idKey) idKey {

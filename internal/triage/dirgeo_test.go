@@ -30,13 +30,13 @@ func TestDirectoryDecidesClass(t *testing.T) {
 	p := writeJSONL(t, dir, "ual.jsonl", append(members(),
 		// bob signs in by pass-through (foreign tenant, Actor Unknown), but
 		// the directory holds him as a guest under that mail.
-		signin(10, "bob@fabrikam.com", fabrikam, "203.0.113.20", sharePointApp, true),
+		signin(10, "bob@fabrikam.com", fabrikam, "86.138.113.20", sharePointApp, true),
 		// eve's guest account has another UPN; its mail is her address.
-		signin(13, "eve@partner.org", fabrikam, "203.0.113.23", sharePointApp, true),
+		signin(13, "eve@partner.org", fabrikam, "86.138.113.23", sharePointApp, true),
 		// pilar is absent from the directory.
-		signin(11, "pilar@fabrikam.com", fabrikam, "203.0.113.21", sharePointApp, true),
+		signin(11, "pilar@fabrikam.com", fabrikam, "86.138.113.21", sharePointApp, true),
 		// the directory says this foreign-looking address is a member's.
-		signin(12, "dan.partner@fabrikam.com", fabrikam, "203.0.113.22", sharePointApp, true),
+		signin(12, "dan.partner@fabrikam.com", fabrikam, "86.138.113.22", sharePointApp, true),
 	)...)
 	r := run(t, Options{Directory: d, DirectoryPath: dirPath}, p)
 	bob := find(t, r, "bob@fabrikam.com")

@@ -581,7 +581,7 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 						}
 						w.ok++
 						if (since != 0 && e.Time < since) || (until != 0 && e.Time >= until) ||
-							(ours != nil && len(e.OrgID) > 0 && !ours[string(e.OrgID)]) {
+							(ours != nil && len(e.OrgID) > 0 && !ours[string(e.OrgID)] && audit.IsTenantID(e.OrgID)) {
 							w.filtered++
 							continue
 						}
@@ -820,12 +820,19 @@ func nothingJudged(in *InputInfo, filtered int64) string {
 	return ""
 }
 
-// tenantOf is our tenant: ids given, or every OrganizationId seen;
-// domains given, or inferred from member sign-ins. idsInferred says which.
+// tenantOf is our tenant: ids given, or every OrganizationId seen that
+// is a tenant id (a placeholder such as "<TENANT ID>" or the nil GUID in
+// a sanitised log makes nothing ours); domains given, or inferred from
+// member sign-ins. idsInferred says which.
 func tenantOf(a *agg, opts Options) (t *tenant.Tenant, idsInferred bool) {
 	ids := opts.Tenants
 	if len(ids) == 0 {
-		ids, idsInferred = keysOf(a.orgs), true
+		idsInferred = true
+		for _, id := range keysOf(a.orgs) {
+			if audit.IsTenantID([]byte(id)) {
+				ids = append(ids, id)
+			}
+		}
 	}
 	t = tenant.New(ids, opts.Domains, idsInferred, len(opts.Domains) == 0)
 	if len(opts.Domains) == 0 {

@@ -73,7 +73,7 @@ func spo(minute int, op, user, ip, object string) rec {
 }
 
 func share(minute int, op, by, target, object string) rec {
-	r := spo(minute, op, by, "198.51.100.20", object)
+	r := spo(minute, op, by, "95.91.100.20", object)
 	r["RecordType"] = 14
 	r["TargetUserOrGroupName"] = target
 	r["TargetUserOrGroupType"] = "Guest"
@@ -133,10 +133,10 @@ func find(t *testing.T, r *Report, user string) Identity {
 // members is background activity by our own accounts.
 func members() []rec {
 	return []rec{
-		signin(0, "bob@contoso.com", ourTenant, "198.51.100.20", sharePointApp, true),
-		spo(1, "FileModified", "bob@contoso.com", "198.51.100.20", "https://contoso.sharepoint.com/a.docx"),
-		signin(2, "carol@contoso.com", ourTenant, "198.51.100.21", accessPanel, true),
-		mail(3, "carol@contoso.com", "198.51.100.21"),
+		signin(0, "bob@contoso.com", ourTenant, "95.91.100.20", sharePointApp, true),
+		spo(1, "FileModified", "bob@contoso.com", "95.91.100.20", "https://contoso.sharepoint.com/a.docx"),
+		signin(2, "carol@contoso.com", ourTenant, "95.91.100.21", accessPanel, true),
+		mail(3, "carol@contoso.com", "95.91.100.21"),
 	}
 }
 
@@ -145,46 +145,46 @@ func TestVerdicts(t *testing.T) {
 	recs := members()
 	recs = append(recs,
 		// signin-only: the seed's case, IP in two notations.
-		signin(10, "pilar@fabrikam.com", fabrikam, "203.0.113.7", accessPanel, true),
-		signin(11, "Pilar@Fabrikam.com", fabrikam, "[203.0.113.7]:51234", accessPanel, false),
+		signin(10, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true),
+		signin(11, "Pilar@Fabrikam.com", fabrikam, "[86.138.113.7]:51234", accessPanel, false),
 		// shared: bob shares, the outsider opens it (as urn:spo:guest#).
 		share(20, "AddedToSecureLink", "bob@contoso.com", "dave@fabrikam.com", "https://contoso.sharepoint.com/q3.xlsx"),
-		signin(21, "dave@fabrikam.com", fabrikam, "203.0.113.8", sharePointApp, true),
-		spo(22, "FileAccessed", "urn:spo:guest#dave@fabrikam.com", "::ffff:203.0.113.8", "https://contoso.sharepoint.com/q3.xlsx"),
-		spo(23, "FileDownloaded", "dave@fabrikam.com", "203.0.113.8:443", "https://contoso.sharepoint.com/q3.xlsx"),
+		signin(21, "dave@fabrikam.com", fabrikam, "86.138.113.8", sharePointApp, true),
+		spo(22, "FileAccessed", "urn:spo:guest#dave@fabrikam.com", "::ffff:86.138.113.8", "https://contoso.sharepoint.com/q3.xlsx"),
+		spo(23, "FileDownloaded", "dave@fabrikam.com", "86.138.113.8:443", "https://contoso.sharepoint.com/q3.xlsx"),
 		// activity medium: edits without sharing.
-		signin(30, "erin@fabrikam.com", fabrikam, "203.0.113.9", sharePointApp, true),
-		spo(31, "FileModified", "erin@fabrikam.com", "203.0.113.9", "https://contoso.sharepoint.com/b.docx"),
+		signin(30, "erin@fabrikam.com", fabrikam, "86.138.113.9", sharePointApp, true),
+		spo(31, "FileModified", "erin@fabrikam.com", "86.138.113.9", "https://contoso.sharepoint.com/b.docx"),
 		// activity high: a member signs in from the outsider's IP.
-		signin(40, "frank@fabrikam.com", fabrikam, "203.0.113.10", sharePointApp, true),
-		signin(41, "bob@contoso.com", ourTenant, "203.0.113.10", sharePointApp, true),
+		signin(40, "frank@fabrikam.com", fabrikam, "86.138.113.10", sharePointApp, true),
+		signin(41, "bob@contoso.com", ourTenant, "86.138.113.10", sharePointApp, true),
 		// activity high: mailbox access by the outsider.
-		signin(45, "gina@outlook.com", consumer, "2001:db8::7", accessPanel, true),
-		mail(46, "gina@outlook.com", "[2001:DB8::7]:443"),
+		signin(45, "gina@outlook.com", consumer, "2a0a:a540::7", accessPanel, true),
+		mail(46, "gina@outlook.com", "[2A0A:A540::7]:443"),
 		// anomalous: pass-through to a third-party app.
-		signin(50, "mallory@evil.example", fabrikam, "192.0.2.66", thirdPartyApp, true),
+		signin(50, "mallory@evil.example", fabrikam, "77.56.2.66", thirdPartyApp, true),
 		// not anomalous: the third-party attempt failed.
-		signin(51, "oscar@fabrikam.com", fabrikam, "192.0.2.67", thirdPartyApp, false),
+		signin(51, "oscar@fabrikam.com", fabrikam, "77.56.2.67", thirdPartyApp, false),
 		// a guest on a third-party app is not anomalous.
 		rec{"CreationTime": at(55), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoggedIn",
-			"UserType": 10, "Workload": "AzureActiveDirectory", "ClientIP": "192.0.2.70", "UserId": "hank_partner.com#EXT#@contoso.onmicrosoft.com",
+			"UserType": 10, "Workload": "AzureActiveDirectory", "ClientIP": "77.56.2.70", "UserId": "hank_partner.com#EXT#@contoso.onmicrosoft.com",
 			"ActorContextId": ourTenant, "ApplicationId": thirdPartyApp, "Actor": []rec{{"ID": "9d1c2b3a-0000-4000-8000-000000000001", "Type": 0}}},
 		// two outsiders behind one egress IP: context, not activity.
-		signin(60, "ivan@fabrikam.com", fabrikam, "203.0.113.50", sharePointApp, true),
-		signin(61, "judy@fabrikam.com", fabrikam, "203.0.113.50", sharePointApp, true),
+		signin(60, "ivan@fabrikam.com", fabrikam, "86.138.113.50", sharePointApp, true),
+		signin(61, "judy@fabrikam.com", fabrikam, "86.138.113.50", sharePointApp, true),
 		// external-unknown.
 		rec{"CreationTime": at(70), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoginFailed",
-			"UserType": 4, "Workload": "AzureActiveDirectory", "ClientIP": "192.0.2.99", "UserId": "Not Available",
+			"UserType": 4, "Workload": "AzureActiveDirectory", "ClientIP": "77.56.2.99", "UserId": "Not Available",
 			"UserKey": "9a8b7c6d-0000-4000-8000-000000000009", "ErrorNumber": "50034"},
 		// anonymous link used from an outsider's IP.
 		rec{"CreationTime": at(79), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 14, "Operation": "AnonymousLinkCreated",
-			"Workload": "OneDrive", "UserId": "carol@contoso.com", "ClientIP": "198.51.100.21", "ObjectId": "https://contoso-my.sharepoint.com/x.pdf"},
-		signin(80, "kim@fabrikam.com", fabrikam, "203.0.113.60", sharePointApp, true),
-		spo(81, "AnonymousLinkUsed", "urn:spo:anon#5f2c", "203.0.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
-		spo(82, "FileAccessed", "urn:spo:anon#5f2c", "203.0.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
+			"Workload": "OneDrive", "UserId": "carol@contoso.com", "ClientIP": "95.91.100.21", "ObjectId": "https://contoso-my.sharepoint.com/x.pdf"},
+		signin(80, "kim@fabrikam.com", fabrikam, "86.138.113.60", sharePointApp, true),
+		spo(81, "AnonymousLinkUsed", "urn:spo:anon#5f2c", "86.138.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
+		spo(82, "FileAccessed", "urn:spo:anon#5f2c", "86.138.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
 		// shared but never used.
 		share(90, "SharingInvitationCreated", "carol@contoso.com", "liam@fabrikam.com", "https://contoso.sharepoint.com/sites/deals"),
-		signin(91, "liam@fabrikam.com", fabrikam, "203.0.113.70", sharePointApp, true),
+		signin(91, "liam@fabrikam.com", fabrikam, "86.138.113.70", sharePointApp, true),
 	)
 	p := writeJSONL(t, dir, "ual.jsonl", recs...)
 	r := run(t, Options{Workers: 2}, p)
@@ -236,7 +236,7 @@ func TestVerdicts(t *testing.T) {
 	if got := find(t, r, "ivan@fabrikam.com").IPAlsoUsedBy; !slices.Equal(got, []string{"judy@fabrikam.com"}) {
 		t.Errorf("ivan ip_also_used_by = %v", got)
 	}
-	if got := find(t, r, "pilar@fabrikam.com").Signins.IPs; !slices.Equal(got, []string{"203.0.113.7"}) {
+	if got := find(t, r, "pilar@fabrikam.com").Signins.IPs; !slices.Equal(got, []string{"86.138.113.7"}) {
 		t.Errorf("pilar IPs = %v (notations must normalise)", got)
 	}
 	mal := find(t, r, "mallory@evil.example")
@@ -263,8 +263,8 @@ func TestVerdicts(t *testing.T) {
 
 func TestDedupAcrossFiles(t *testing.T) {
 	dir := t.TempDir()
-	a := signin(0, "pilar@fabrikam.com", fabrikam, "203.0.113.7", sharePointApp, true)
-	b := spo(1, "FileModified", "pilar@fabrikam.com", "203.0.113.7", "https://contoso.sharepoint.com/x")
+	a := signin(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", sharePointApp, true)
+	b := spo(1, "FileModified", "pilar@fabrikam.com", "86.138.113.7", "https://contoso.sharepoint.com/x")
 	c := members()
 	p1 := writeJSONL(t, dir, "a.jsonl", append([]rec{a, b}, c...)...)
 	p2 := writeJSONL(t, dir, "b.jsonl", b, a, b)
@@ -291,7 +291,7 @@ func TestDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	var recs []rec
 	for i := range 300 {
-		ip := fmt.Sprintf("203.0.113.%d", i%40)
+		ip := fmt.Sprintf("86.138.113.%d", i%40)
 		recs = append(recs, signin(i, fmt.Sprintf("user%d@fabrikam.com", i%25), fabrikam, ip, sharePointApp, i%7 != 0))
 		recs = append(recs, spo(i, "FileAccessed", fmt.Sprintf("user%d@fabrikam.com", i%13), ip, fmt.Sprintf("https://x/%d", i)))
 		recs = append(recs, signin(i, fmt.Sprintf("m%d@contoso.com", i%9), ourTenant, ip, sharePointApp, true))
@@ -317,10 +317,10 @@ func TestDeterministic(t *testing.T) {
 func TestFilters(t *testing.T) {
 	dir := t.TempDir()
 	recs := append(members(),
-		signin(10, "pilar@fabrikam.com", fabrikam, "203.0.113.7", accessPanel, true),
-		signin(200, "late@fabrikam.com", fabrikam, "203.0.113.8", accessPanel, true),
+		signin(10, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true),
+		signin(200, "late@fabrikam.com", fabrikam, "86.138.113.8", accessPanel, true),
 	)
-	other := signin(11, "x@other.example", fabrikam, "203.0.113.9", accessPanel, true)
+	other := signin(11, "x@other.example", fabrikam, "86.138.113.9", accessPanel, true)
 	other["OrganizationId"] = "11111111-2222-4333-8444-555555555555"
 	recs = append(recs, other)
 	p := writeJSONL(t, dir, "x.jsonl", recs...)
@@ -335,7 +335,7 @@ func TestFilters(t *testing.T) {
 
 func TestBadRecordsCountedAndNamed(t *testing.T) {
 	dir := t.TempDir()
-	good, _ := json.Marshal(signin(0, "pilar@fabrikam.com", fabrikam, "203.0.113.7", accessPanel, true))
+	good, _ := json.Marshal(signin(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true))
 	content := string(good) + "\n{\"CreationTime\":\"2026-10-01T00:00:00\",\"Id\":\n\xff\xfe{}\n" + `{"Id":"x"}` + "\n"
 	p := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(p, []byte(content), 0o644)
@@ -370,7 +370,7 @@ func TestConflictingDuplicates(t *testing.T) {
 	dir := t.TempDir()
 	var recs []rec
 	for i := range 400 {
-		r := signin(i, fmt.Sprintf("u%03d@fabrikam.com", i), fabrikam, fmt.Sprintf("203.0.113.%d", i%200), sharePointApp, true)
+		r := signin(i, fmt.Sprintf("u%03d@fabrikam.com", i), fabrikam, fmt.Sprintf("86.138.113.%d", i%200), sharePointApp, true)
 		r["Id"] = fmt.Sprintf("00000000-0000-4000-8000-%012d", 900000+i%7)
 		recs = append(recs, r)
 	}
@@ -394,7 +394,7 @@ func TestConflictingDuplicates(t *testing.T) {
 // counted, before the report exists (--memprofile profiles the heap there).
 func TestAtPeak(t *testing.T) {
 	dir := t.TempDir()
-	a := signin(0, "pilar@fabrikam.com", fabrikam, "203.0.113.7", sharePointApp, true)
+	a := signin(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", sharePointApp, true)
 	p := writeJSONL(t, dir, "a.jsonl", append([]rec{a}, members()...)...)
 	calls := 0
 	var read int64

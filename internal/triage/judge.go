@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
@@ -62,7 +63,7 @@ func (j *judge) classify() {
 			home := mostFrequentForeign(u.tenants.asMap(), j.t)
 			if home != "" || crossTenantExternal(u) {
 				j.classes[u.user] = classified{class: ClassPassthrough, home: home, consumer: home == apps.ConsumerTenant}
-			} else if len(u.tenants) > 0 {
+			} else if hasTenantID(u.tenants) {
 				j.classes[u.user] = classified{class: ClassMember}
 			} else {
 				pending = append(pending, u)
@@ -150,7 +151,7 @@ func crossTenantExternal(u *userStats) bool {
 func memberDomains(a *agg, t *tenant.Tenant) []string {
 	set := map[string]bool{}
 	for _, u := range a.users {
-		if u.unusable || isGuest(u) || crossTenantExternal(u) || mostFrequentForeign(u.tenants.asMap(), t) != "" || len(u.tenants) == 0 {
+		if u.unusable || isGuest(u) || crossTenantExternal(u) || mostFrequentForeign(u.tenants.asMap(), t) != "" || !hasTenantID(u.tenants) {
 			continue
 		}
 		if d := audit.Domain([]byte(u.user)); d != nil {
@@ -164,11 +165,13 @@ func memberDomains(a *agg, t *tenant.Tenant) []string {
 }
 
 // mostFrequentForeign returns the actor tenant, not ours, seen most often
-// (ties: the smallest id), or "".
+// (ties: the smallest id), or "". A value that is not a tenant id (a
+// placeholder such as "<USER HOME TENANT ID>" or the nil GUID) is no
+// tenant: it never makes an account an outsider (placeholderTenants).
 func mostFrequentForeign(tenants map[string]int64, t *tenant.Tenant) string {
 	best, bestN := "", int64(0)
 	for id, n := range tenants {
-		if t.IsOurs(id) {
+		if t.IsOurs(id) || !audit.IsTenantID([]byte(id)) {
 			continue
 		}
 		if n > bestN || (n == bestN && id < best) {
@@ -176,6 +179,69 @@ func mostFrequentForeign(tenants map[string]int64, t *tenant.Tenant) string {
 		}
 	}
 	return best
+}
+
+// hasTenantID reports whether any of an account's actor tenants is a
+// tenant id.
+func hasTenantID(tenants counts) bool {
+	for _, c := range tenants {
+		if audit.IsTenantID([]byte(c.op)) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeholderTenants says, for an identity's reasons, which actor tenants
+// of its sign-ins were not tenant ids and were therefore ignored; "" when
+// none was.
+func placeholderTenants(u *userStats, home string) string {
+	var bad []string
+	var n int64
+	for _, c := range u.tenants {
+		if !audit.IsTenantID([]byte(c.op)) {
+			bad = append(bad, c.op)
+			n += c.n
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	slices.Sort(bad)
+	give := " give"
+	if n == 1 {
+		give = " gives"
+	}
+	msg := fmt.Sprintf("%s%s its home tenant as %s, which is not a tenant id (a placeholder or redaction): not taken as evidence",
+		count(n, "sign-in", "sign-ins"), give, quoteValues(bad, 3))
+	if home == "" {
+		msg += "; its home tenant is unknown"
+	}
+	return msg
+}
+
+// quoteValues quotes values taken from the logs for a reason: escaped,
+// each clipped, at most limit of them.
+func quoteValues(vs []string, limit int) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i == limit {
+			fmt.Fprintf(&b, " and %d more", len(vs)-limit)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(v) > 64 {
+			cut := 64
+			for cut > 0 && !utf8.RuneStart(v[cut]) {
+				cut--
+			}
+			v = v[:cut] + "…"
+		}
+		b.WriteString(strconv.Quote(v))
+	}
+	return b.String()
 }
 
 // isMember reports whether a user counts as one of ours when it appears in
@@ -200,14 +266,18 @@ func (j *judge) isExternal(user string) bool {
 }
 
 // index builds the user and IP indexes over buckets, restricted to the
-// external identities and their IPs: the only lookups judging needs.
+// external identities and their IPs: the only lookups judging needs. An
+// address that cannot identify a client (audit.Identifying: loopback,
+// documentation ranges...) is left out, so it joins nobody.
 func (j *judge) index(externals []*userStats) {
 	j.byUser = map[string][]*bucket{}
 	j.byIP = map[netip.Addr][]*bucket{}
 	for _, u := range externals {
 		j.byUser[u.user] = nil
 		for ip := range u.ips {
-			j.byIP[ip] = nil
+			if audit.Identifying(ip) {
+				j.byIP[ip] = nil
+			}
 		}
 	}
 	for _, b := range j.a.buckets {
@@ -265,6 +335,13 @@ type sets struct {
 	firstAnonUsed                  *ref
 	memberRecord                   *ref
 	memberUser                     string
+
+	// Links through private or CGNAT addresses only (audit.WeakLink):
+	// the P records and anonymous-link records so tied, whether the
+	// member record is, and the addresses.
+	weakP, weakAnon                      int64
+	memberWeak                           bool
+	weakPIPs, weakAnonIPs, memberWeakIPs []netip.Addr
 }
 
 func (j *judge) collect(u *userStats) *sets {
@@ -280,8 +357,14 @@ func (j *judge) collect(u *userStats) *sets {
 	// ... and anonymous-link users' records from its IPs; P: everyone
 	// else's records from its IPs.
 	also := map[string]bool{}
+	// strong marks buckets met through an address that is not a weak link.
+	strong := map[*bucket]bool{}
 	for _, ip := range sortedIPs(u.ips) {
+		weak := audit.WeakLink(ip)
 		for _, b := range j.byIP[ip] {
+			if !weak {
+				strong[b] = true
+			}
 			if seen[b] || b.user == u.user {
 				continue
 			}
@@ -305,6 +388,21 @@ func (j *judge) collect(u *userStats) *sets {
 	s.alsoUsedBy = slices.Sorted(maps.Keys(also))
 	sortBuckets(s.u)
 	sortBuckets(s.p)
+	// weakOnly reports whether b was met only through weak links; if so
+	// it adds the addresses in common to the set given.
+	weakOnly := func(b *bucket, into map[netip.Addr]struct{}) bool {
+		if strong[b] || b.user == u.user {
+			return false
+		}
+		for _, ip := range b.ips {
+			if _, mine := u.ips[ip]; mine {
+				into[ip] = struct{}{}
+			}
+		}
+		return true
+	}
+	weakP, weakAnon := map[netip.Addr]struct{}{}, map[netip.Addr]struct{}{}
+	var common map[netip.Addr]struct{} // one P bucket's weak addresses
 
 	var ev topK
 	for _, b := range s.u {
@@ -321,6 +419,9 @@ func (j *judge) collect(u *userStats) *sets {
 		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin.first())
 		s.firstNonAccess = earlier(s.firstNonAccess, b.firstNonAccess.first())
 		s.firstU = earlier(s.firstU, b.evNon.first())
+		if b.kind == audit.UserAnonymous && weakOnly(b, weakAnon) {
+			s.weakAnon += b.nonSignin
+		}
 		if b.kind == audit.UserAnonymous && b.anonUsed > 0 {
 			for i := range b.evNon.order {
 				if b.evNon.at(i).op == "AnonymousLinkUsed" {
@@ -333,6 +434,18 @@ func (j *judge) collect(u *userStats) *sets {
 		ev.merge(j.k, &b.evNon)
 	}
 	for _, b := range s.p {
+		clear(common)
+		if common == nil {
+			common = map[netip.Addr]struct{}{}
+		}
+		weak := weakOnly(b, common)
+		if weak {
+			maps.Copy(weakP, common)
+			s.weakP += b.nonSignin
+			if !s.pExcludeSignins[b] {
+				s.weakP += b.signins
+			}
+		}
 		s.byIP += b.nonSignin
 		s.mailbox = s.mailbox || b.cats&audit.CatMailbox != 0
 		s.admin = s.admin || b.cats&audit.CatAdmin != 0
@@ -356,11 +469,13 @@ func (j *judge) collect(u *userStats) *sets {
 		if j.isMember(b.user) && (b.nonSignin > 0 || !s.pExcludeSignins[b]) {
 			first := earlier(b.evNon.first(), b.evSig.first())
 			if s.memberRecord == nil || (first != nil && refBefore(first, s.memberRecord)) {
-				s.memberRecord, s.memberUser = first, b.user
+				s.memberRecord, s.memberUser, s.memberWeak = first, b.user, weak
+				s.memberWeakIPs = sortedIPs(common)
 			}
 		}
 	}
 	s.evidence = ev.refs()
+	s.weakPIPs, s.weakAnonIPs = sortedIPs(weakP), sortedIPs(weakAnon)
 
 	// H: sharing records naming it, plus anonymous-link use from its IPs.
 	s.sharing = s.anonUsed
@@ -448,6 +563,10 @@ func (j *judge) identity(u *userStats) Identity {
 	}
 	j.cited = j.cited[:0]
 	j.verdict(&id, u, c, s, thirdParty)
+	addressReasons(&id, u, s)
+	if r := placeholderTenants(u, c.home); r != "" {
+		id.Reasons = append(id.Reasons, r)
+	}
 	seen := map[ref]bool{}
 	for _, r := range j.cited {
 		if r == nil || seen[*r] {
@@ -623,7 +742,14 @@ func (j *judge) activityReasons(id *Identity, s *sets) {
 		id.Reasons = append(id.Reasons, msg)
 	}
 	if s.byIP > 0 {
-		id.Reasons = append(id.Reasons, fmt.Sprintf("%s by others from its IPs (%s; first: %s)", count(s.byIP, "record", "records"), formatOps(s.pOps), j.citeRef(s.firstP)))
+		msg := fmt.Sprintf("%s by others from its IPs (%s; first: %s)", count(s.byIP, "record", "records"), formatOps(s.pOps), j.citeRef(s.firstP))
+		switch {
+		case s.weakP == s.byIP:
+			msg += "; the only addresses in common are " + weakLink(s.weakPIPs)
+		case s.weakP > 0:
+			msg += fmt.Sprintf("; %d of them share only %s", s.weakP, weakLink(s.weakPIPs))
+		}
+		id.Reasons = append(id.Reasons, msg)
 	}
 	if s.mailbox {
 		id.Reasons = append(id.Reasons, "mailbox access (first: "+j.citeRef(s.firstMailbox)+")")
@@ -632,7 +758,51 @@ func (j *judge) activityReasons(id *Identity, s *sets) {
 		id.Reasons = append(id.Reasons, "administrative operation (first: "+j.citeRef(s.firstAdmin)+")")
 	}
 	if s.memberRecord != nil {
-		id.Reasons = append(id.Reasons, fmt.Sprintf("its IPs are also used by member account %s (first: %s)", s.memberUser, j.citeRef(s.memberRecord)))
+		msg := fmt.Sprintf("its IPs are also used by member account %s (first: %s)", s.memberUser, j.citeRef(s.memberRecord))
+		if s.memberWeak {
+			msg += "; that record shares only " + weakLink(s.memberWeakIPs)
+		}
+		id.Reasons = append(id.Reasons, msg)
+	}
+}
+
+// weakLink names the private or CGNAT addresses a link went through and
+// says what they are worth.
+func weakLink(ips []netip.Addr) string {
+	var list []string
+	for _, ip := range ips {
+		list = append(list, ip.String())
+	}
+	if len(list) > 5 {
+		list = append(list[:5], fmt.Sprintf("%d more", len(ips)-5))
+	}
+	return "private or carrier-grade NAT addresses (" + strings.Join(list, ", ") +
+		"), which a NAT or proxy shares among many clients: a weak link"
+}
+
+// addressReasons says which of an identity's sign-in addresses link it to
+// nobody (audit.Identifying), and which anonymous-link records are tied to
+// it only weakly.
+func addressReasons(id *Identity, u *userStats, s *sets) {
+	var none []string
+	for _, ip := range sortedIPs(u.ips) {
+		if k := audit.KindOfAddr(ip); !k.Identifying() {
+			none = append(none, ip.String()+" ("+k.String()+")")
+		}
+	}
+	if len(none) > 0 {
+		what := fmt.Sprintf("%d of its sign-in IPs cannot identify a client and link", len(none))
+		if len(none) == 1 {
+			what = "1 of its sign-in IPs cannot identify a client and links"
+		}
+		id.Reasons = append(id.Reasons, what+" it to no other account: "+strings.Join(none, ", "))
+	}
+	if s.weakAnon > 0 {
+		are := " are"
+		if s.weakAnon == 1 {
+			are = " is"
+		}
+		id.Reasons = append(id.Reasons, count(s.weakAnon, "anonymous-link record", "anonymous-link records")+are+" tied to it only through "+weakLink(s.weakAnonIPs))
 	}
 }
 
