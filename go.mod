@@ -3,8 +3,10 @@ module github.com/outsider-sec/outsider
 go 1.26.0
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/oschwald/maxminddb-golang/v2 v2.9.0
 	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/term v0.47.0
 	modernc.org/sqlite v1.62.0
 )
 
