@@ -117,10 +117,9 @@ func flagError(cmd *cobra.Command, err error) error {
 	case errors.As(err, &ne):
 		name := ne.GetSpecifiedName()
 		if group := ne.GetSpecifiedShortnames(); group != "" {
+			// group is what was left of a cluster (-qZ gives Z): no
+			// more to say than the letter.
 			msg = fmt.Sprintf("unknown flag -%s", name)
-			if len(group) > 1 {
-				msg += fmt.Sprintf(" in -%s", group)
-			}
 			break
 		}
 		msg = "unknown flag --" + name

@@ -172,7 +172,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 	cobra.EnableCommandSorting = false
 	var showVersion bool
 	root := &cobra.Command{
-		Use:   "outsider",
+		Use:   "outsider <command> [flags] [arguments]",
 		Short: "triage sign-ins to Microsoft 365 by accounts from outside the organisation",
 		Long: `outsider reads Microsoft 365 Unified Audit Log exports and Entra ID sign-in
 logs, finds the sign-ins by accounts from other tenants, and judges each
@@ -351,7 +351,7 @@ func newGroupCmd(use, short, long string) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
-		Long:  long,
+		Long:  long + groupExitStatus,
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -368,13 +368,16 @@ func newGroupCmd(use, short, long string) *cobra.Command {
 	}
 }
 
+// groupExitStatus ends the help of a command that holds others.
+const groupExitStatus = "\n\nExit status: 2 usage (a command is missing or unknown); see each command's."
+
 // newCmdVersion is 'outsider version', the same as 'outsider --version'.
 func newCmdVersion(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "print outsider's version",
-		Long:  "Prints outsider's version; the same as 'outsider --version'.",
-		Args:  cobra.NoArgs,
+		Long:  "Prints outsider's version; the same as 'outsider --version'.\n\nExit status: 0 done; 2 usage.",
+		Args:  noArgs("version", ""),
 		RunE:  func(*cobra.Command, []string) error { return printVersion(f) },
 	}
 }
