@@ -185,7 +185,12 @@ outside identity: who it was, whether there was a breach, what it accessed.
   outsider help triage`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args:          cobra.NoArgs, // checkCommand names an unknown command first
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 { // checkCommand has usually said so already
+				return unknownCommand(cmd, args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if showVersion {
 				return printVersion(f)
