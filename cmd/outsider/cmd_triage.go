@@ -232,9 +232,10 @@ var reportExtensions = map[string]report.Format{
 
 // reportFormat is the report's format: --format if given, else the one
 // -o's extension names, else text. A --format that -o's extension
-// contradicts, an extension that names no format, and a file named after
-// a format (-o json, surely meant as --format json) are usage errors:
-// each would otherwise write something other than what was asked for.
+// contradicts, an extension that names no format, and without --format a
+// file named after a format (-o json, surely meant as --format json) are
+// usage errors: each would otherwise write something other than what was
+// asked for.
 // With --all-tenants, -o names a folder and says nothing of the format.
 func reportFormat(flag string, given bool, output string, allTenants bool) (report.Format, error) {
 	format := report.Text
@@ -253,9 +254,13 @@ func reportFormat(flag string, given bool, output string, allTenants bool) (repo
 	byExt, known := reportExtensions[ext]
 	switch {
 	case ext == "":
-		if _, err := report.ParseFormat(strings.ToLower(base)); err == nil || strings.EqualFold(base, "txt") {
+		name := strings.ToLower(base)
+		if name == "txt" {
+			name = string(report.Text)
+		}
+		if _, err := report.ParseFormat(name); err == nil && !given {
 			return "", &usageError{cmd: "triage", msg: fmt.Sprintf("-o %s writes a file named %q", output, base),
-				hints: []string{fmt.Sprintf("for the %s format, give --format %s (or name the file report.%s)", strings.ToLower(base), strings.ToLower(base), strings.ToLower(base))}}
+				hints: []string{fmt.Sprintf("for the %s format, give --format %s (or name the file report.%s)", name, name, extension(report.Format(name)))}}
 		}
 		return format, nil
 	case !known && !given:
