@@ -2,10 +2,11 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/iostreams"
@@ -16,34 +17,55 @@ import (
 type AppsOptions struct {
 	Query string
 	JSON  bool
+
+	format  string
+	oldJSON bool
 }
 
-const appsUsage = `Usage: outsider apps [flags] [QUERY]
-
-Searches the embedded catalogue of Microsoft first-party application ids
+const appsLong = `Searches the embedded catalogue of Microsoft first-party application ids
 (case-insensitive substring of id, name, aliases or family). Pass-through
 sign-ins are allowed only to these applications. With no QUERY, lists all.
+--format json prints JSON Lines, one application a line.
 
-Exit status: 0 found; 1 nothing matched; 2 usage.
+Exit status: 0 found; 1 nothing matched; 2 usage.`
 
-Flags:
-`
-
-func runAppsCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	fs := newFlagSet("apps", appsUsage, ios.Out)
-	asJSON := fs.Bool("json", false, "print JSON Lines instead of a table")
-	pos, err := parseArgs(fs, "apps", args)
-	if err != nil {
-		return err
+func newCmdApps(f *factory, runF func(*AppsOptions) error) *cobra.Command {
+	o := &AppsOptions{}
+	cmd := &cobra.Command{
+		Use:   "apps [flags] [QUERY]",
+		Short: "search the embedded catalogue of Microsoft first-party applications",
+		Long:  appsLong,
+		Example: `  outsider apps sharepoint
+  outsider apps 00000003-0000-0ff1-ce00-000000000000 --format json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("apps", "give at most one QUERY (quote it if it has spaces)")
+			}
+			if len(args) == 1 {
+				o.Query = args[0]
+			}
+			switch v := enumValue(o.format); {
+			case o.oldJSON && cmd.Flags().Changed("format") && v != "json":
+				return usagef("apps", "--json and --format %s: give one", v)
+			case o.oldJSON:
+				fmt.Fprintln(f.IO.ErrOut, "outsider: warning: --json is deprecated; use --format json")
+				o.JSON = true
+			case v == "json":
+				o.JSON = true
+			case v != "text":
+				return usagef("apps", "--format %q: want text or json", o.format)
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runApps(f.IO, o)
+		},
 	}
-	if len(pos) > 1 {
-		return usagef("apps", "give at most one QUERY (quote it if it has spaces)")
-	}
-	o := &AppsOptions{JSON: *asJSON}
-	if len(pos) == 1 {
-		o.Query = pos[0]
-	}
-	return runApps(ios, o)
+	addFormatFlag(cmd, &o.format, "text", []string{"text", "json"}, "output `format`: text (a table) or json (JSON Lines)")
+	// --json was apps' own spelling before --format json was everyone's.
+	cmd.Flags().BoolVar(&o.oldJSON, "json", false, "same as --format json (deprecated)")
+	cmd.Flags().MarkHidden("json")
+	return cmd
 }
 
 func runApps(ios *iostreams.IOStreams, o *AppsOptions) error {

@@ -5,15 +5,18 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
@@ -28,9 +31,7 @@ type CollectOptions struct {
 	Quiet   bool
 }
 
-const collectUsage = `Usage: outsider collect --archive DIR [flags]
-
-Collects the tenant's audit records from the Office 365 Management Activity
+const collectLong = `Collects the tenant's audit records from the Office 365 Management Activity
 API (and its Entra ID sign-ins from Microsoft Graph) into DIR, which
 'outsider triage DIR/ual' reads directly:
 
@@ -53,73 +54,76 @@ client_secret_file, certificate_file, ...). A secret is never given as a
 flag value, only as a file name.
 
 Exit status: 0 done; 1 a source failed (the others' work is kept); 2 usage;
-130 interrupted.
+130 interrupted.`
 
-Flags:
-`
-
-func runCollectCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	opts, err := parseCollectFlags(ios, args)
-	if err != nil {
-		return err
+func newCmdCollect(f *factory, runF func(context.Context, *CollectOptions) error) *cobra.Command {
+	o := &CollectOptions{}
+	var l liveFlags
+	cmd := &cobra.Command{
+		Use:   "collect --archive DIR [flags]",
+		Short: "pull audit records and sign-ins from Microsoft's APIs into an archive, resumably",
+		Long:  collectLong,
+		Example: `  outsider collect --archive /var/lib/outsider --tenant-id T --client-id C --client-secret-file secret.txt
+  outsider triage /var/lib/outsider/ual`,
+		Args: noArgs("collect", ": name the archive with --archive"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Format = enumValue(o.Format)
+			if o.Format != "text" && o.Format != "json" {
+				return usagef("collect", "--format %q: want text or json", o.Format)
+			}
+			o.State = l.state
+			var err error
+			if o.Archive, o.Config, err = l.resolve("collect", f); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runCollect(cmd.Context(), f.IO, o)
+		},
 	}
-	return runCollect(ctx, ios, opts)
+	l.add(cmd)
+	addFormatFlag(cmd, &o.Format, "text", []string{"text", "json"}, "summary `format`: text or json")
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary (warnings still go to stderr)")
+	return cmd
 }
 
-// liveFlags are the flags collect and watch share.
+// liveFlags are the flags collect and watch share, as given.
 type liveFlags struct {
-	archive, state, config               *string
-	tenantID, clientID                   *string
-	secretFile, certFile, certKeyFile    *string
-	cloud, loginURL, manageURL, graphURL *string
-	caFile, publisherID                  *string
-	contentTypes                         listFlag
-	noSignins                            *bool
-	since                                *string
-	concurrency                          *int
-	timeout                              *string
+	archiveFlags
+	config                               string
+	tenantID, clientID                   string
+	secretFile, certFile, certKeyFile    string
+	cloud, loginURL, manageURL, graphURL string
+	caFile, publisherID                  string
+	contentTypes                         []string
+	noSignins                            bool
+	since                                string
+	concurrency                          int
+	timeout                              string
 }
 
-func addLiveFlags(fs *flag.FlagSet) *liveFlags {
-	l := &liveFlags{}
-	l.archive = fs.String("archive", "", "the archive folder (default: $OUTSIDER_ARCHIVE)")
-	l.state = fs.String("state", "", "the state database (default: ARCHIVE/.outsider/state.db)")
-	l.config = fs.String("config", "", "a JSON config file with credentials and settings")
-	l.tenantID = fs.String("tenant-id", "", "the tenant id (GUID)")
-	l.clientID = fs.String("client-id", "", "the app registration's application (client) id")
-	l.secretFile = fs.String("client-secret-file", "", "a file holding the client secret")
-	l.certFile = fs.String("certificate", "", "a PEM file with the certificate and its RSA private key")
-	l.certKeyFile = fs.String("certificate-key", "", "the private key's PEM file, when not in --certificate")
-	l.cloud = fs.String("cloud", "", "commercial, gcc, gcchigh or dod (default commercial)")
-	l.loginURL = fs.String("login-endpoint", "", "override the Entra ID endpoint (https, or http to a loopback address)")
-	l.manageURL = fs.String("manage-endpoint", "", "override the Management Activity API endpoint")
-	l.graphURL = fs.String("graph-endpoint", "", "override the Microsoft Graph endpoint")
-	l.caFile = fs.String("ca-file", "", "also trust the CA certificates in this PEM file (TLS inspection proxies)")
-	l.publisherID = fs.String("publisher-id", "", "PublisherIdentifier for the API's throttling quota (default: the tenant id)")
-	fs.Var(&l.contentTypes, "content-types", "content types to collect (default "+strings.Join(collect.DefaultContentTypes, ",")+")")
-	l.noSignins = fs.Bool("no-signins", false, "do not collect Graph sign-ins (they need Entra ID P1/P2 and AuditLog.Read.All)")
-	l.since = fs.String("since", "", "where a first run starts (RFC 3339 or YYYY-MM-DD; default: 7 days back, all the API keeps)")
-	l.concurrency = fs.Int("concurrency", 4, "content blobs and sign-in hours fetched at once")
-	l.timeout = fs.String("timeout", "2m", "time limit of each request")
-	return l
-}
-
-// configFile is --config's JSON.
-type configFile struct {
-	TenantID           string   `json:"tenant_id"`
-	ClientID           string   `json:"client_id"`
-	ClientSecret       string   `json:"client_secret"`
-	ClientSecretFile   string   `json:"client_secret_file"`
-	CertificateFile    string   `json:"certificate_file"`
-	CertificateKeyFile string   `json:"certificate_key_file"`
-	Cloud              string   `json:"cloud"`
-	LoginEndpoint      string   `json:"login_endpoint"`
-	ManageEndpoint     string   `json:"manage_endpoint"`
-	GraphEndpoint      string   `json:"graph_endpoint"`
-	CAFile             string   `json:"ca_file"`
-	PublisherID        string   `json:"publisher_id"`
-	ContentTypes       []string `json:"content_types"`
-	Archive            string   `json:"archive"`
+func (l *liveFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	l.archiveFlags.add(fs)
+	fs.StringVar(&l.config, "config", "", "a JSON config `file` with credentials and settings")
+	fs.StringVar(&l.tenantID, "tenant-id", "", "the tenant id (`GUID`)")
+	fs.StringVar(&l.clientID, "client-id", "", "the app registration's application (client) `id`")
+	fs.StringVar(&l.secretFile, "client-secret-file", "", "a `file` holding the client secret")
+	fs.StringVar(&l.certFile, "certificate", "", "a PEM `file` with the certificate and its RSA private key")
+	fs.StringVar(&l.certKeyFile, "certificate-key", "", "the private key's PEM `file`, when not in --certificate")
+	fs.StringVar(&l.cloud, "cloud", "", "the Microsoft `cloud`: commercial, gcc, gcchigh or dod (default commercial)")
+	completeValues(cmd, "cloud", "commercial", "gcc", "gcchigh", "dod")
+	fs.StringVar(&l.loginURL, "login-endpoint", "", "override the Entra ID endpoint (`URL`: https, or http to a loopback address)")
+	fs.StringVar(&l.manageURL, "manage-endpoint", "", "override the Management Activity API endpoint (`URL`)")
+	fs.StringVar(&l.graphURL, "graph-endpoint", "", "override the Microsoft Graph endpoint (`URL`)")
+	fs.StringVar(&l.caFile, "ca-file", "", "also trust the CA certificates in this PEM `file` (TLS inspection proxies)")
+	fs.StringVar(&l.publisherID, "publisher-id", "", "PublisherIdentifier for the API's throttling quota (`GUID`; default: the tenant id)")
+	addListFlag(fs, &l.contentTypes, "content-types", "content `types` to collect (default "+strings.Join(collect.DefaultContentTypes, ",")+")")
+	fs.BoolVar(&l.noSignins, "no-signins", false, "do not collect Graph sign-ins (they need Entra ID P1/P2 and AuditLog.Read.All)")
+	fs.StringVar(&l.since, "since", "", "where a first run starts (`time`: RFC 3339 or YYYY-MM-DD; default: 7 days back, all the API keeps)")
+	fs.IntVar(&l.concurrency, "concurrency", 4, "content blobs and sign-in hours fetched at once (`n`)")
+	fs.StringVar(&l.timeout, "timeout", "2m", "time limit of each request (a `duration`)")
 }
 
 // first returns the first non-empty value.
@@ -132,9 +136,10 @@ func first(vs ...string) string {
 	return ""
 }
 
-func envFirst(names ...string) string {
+// envFirst is the first of the variables names that is set.
+func envFirst(getenv func(string) string, names ...string) string {
 	for _, n := range names {
-		if v := os.Getenv(n); v != "" {
+		if v := getenv(n); v != "" {
 			return v
 		}
 	}
@@ -142,8 +147,8 @@ func envFirst(names ...string) string {
 }
 
 // archiveDir resolves --archive (or $OUTSIDER_ARCHIVE).
-func archiveDir(cmd string, flagValue, fromConfig string) (string, error) {
-	dir := first(flagValue, os.Getenv("OUTSIDER_ARCHIVE"), fromConfig)
+func archiveDir(cmd string, getenv func(string) string, flagValue, fromConfig string) (string, error) {
+	dir := first(flagValue, getenv("OUTSIDER_ARCHIVE"), fromConfig)
 	if dir == "" {
 		return "", usagef(cmd, "no archive: give --archive DIR (or set OUTSIDER_ARCHIVE)")
 	}
@@ -152,36 +157,41 @@ func archiveDir(cmd string, flagValue, fromConfig string) (string, error) {
 
 // resolve turns the flags, the environment and the config file into a
 // collector configuration (flags first, then environment, then file).
-func (l *liveFlags) resolve(cmd string, stderr io.Writer) (archive string, cfg collect.Config, err error) {
+func (l *liveFlags) resolve(cmd string, f *factory) (archive string, cfg collect.Config, err error) {
+	getenv := f.Getenv
 	var cf configFile
-	if *l.config != "" {
-		b, err := os.ReadFile(*l.config)
+	if l.config != "" {
+		c, warnings, err := readConfigFile(l.config)
 		if err != nil {
-			return "", cfg, fmt.Errorf("--config: %w", err)
+			if errors.Is(err, fs.ErrNotExist) {
+				return "", cfg, fmt.Errorf("--config: %w", err)
+			}
+			return "", cfg, err
 		}
-		if err := json.Unmarshal(b, &cf); err != nil {
-			return "", cfg, fmt.Errorf("--config %s: not valid JSON: %v", *l.config, err)
+		cf = *c
+		for _, w := range warnings {
+			fmt.Fprintf(f.IO.ErrOut, "outsider: warning: %s\n", w)
 		}
 		if cf.ClientSecret != "" {
-			if st, err := os.Stat(*l.config); err == nil && runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-				fmt.Fprintf(stderr, "outsider: warning: %s holds a client secret and other users can read it (chmod 600 it)\n", *l.config)
+			if st, err := os.Stat(l.config); err == nil && runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+				fmt.Fprintf(f.IO.ErrOut, "outsider: warning: %s holds a client secret and other users can read it (chmod 600 it)\n", l.config)
 			}
 		}
 	}
-	if archive, err = archiveDir(cmd, *l.archive, cf.Archive); err != nil {
+	if archive, err = archiveDir(cmd, getenv, l.archive, cf.Archive); err != nil {
 		return "", cfg, err
 	}
 	cred := &collect.Credentials{
-		TenantID: first(*l.tenantID, envFirst("OUTSIDER_TENANT_ID", "AZURE_TENANT_ID"), cf.TenantID),
-		ClientID: first(*l.clientID, envFirst("OUTSIDER_CLIENT_ID", "AZURE_CLIENT_ID"), cf.ClientID),
+		TenantID: first(l.tenantID, envFirst(getenv, "OUTSIDER_TENANT_ID", "AZURE_TENANT_ID"), cf.TenantID),
+		ClientID: first(l.clientID, envFirst(getenv, "OUTSIDER_CLIENT_ID", "AZURE_CLIENT_ID"), cf.ClientID),
 	}
 	// The secret or certificate comes whole from the first level that
 	// has one: flags, environment, config file.
 	type level struct{ secretFile, secret, cert, key string }
 	for _, lv := range []level{
-		{secretFile: *l.secretFile, cert: *l.certFile, key: *l.certKeyFile},
-		{secretFile: os.Getenv("OUTSIDER_CLIENT_SECRET_FILE"), secret: envFirst("OUTSIDER_CLIENT_SECRET", "AZURE_CLIENT_SECRET"),
-			cert: envFirst("OUTSIDER_CLIENT_CERTIFICATE", "AZURE_CLIENT_CERTIFICATE_PATH"), key: os.Getenv("OUTSIDER_CLIENT_CERTIFICATE_KEY")},
+		{secretFile: l.secretFile, cert: l.certFile, key: l.certKeyFile},
+		{secretFile: getenv("OUTSIDER_CLIENT_SECRET_FILE"), secret: envFirst(getenv, "OUTSIDER_CLIENT_SECRET", "AZURE_CLIENT_SECRET"),
+			cert: envFirst(getenv, "OUTSIDER_CLIENT_CERTIFICATE", "AZURE_CLIENT_CERTIFICATE_PATH"), key: getenv("OUTSIDER_CLIENT_CERTIFICATE_KEY")},
 		{secretFile: cf.ClientSecretFile, secret: cf.ClientSecret, cert: cf.CertificateFile, key: cf.CertificateKeyFile},
 	} {
 		if lv.secretFile == "" && lv.secret == "" && lv.cert == "" {
@@ -206,7 +216,7 @@ func (l *liveFlags) resolve(cmd string, stderr io.Writer) (archive string, cfg c
 	if err := cred.Check(); err != nil {
 		return "", cfg, usagef(cmd, "%s", err)
 	}
-	cloudName := first(*l.cloud, cf.Cloud, "commercial")
+	cloudName := first(l.cloud, cf.Cloud, "commercial") // LookupCloud takes any case
 	cloud, err := collect.LookupCloud(cloudName)
 	if err != nil {
 		return "", cfg, usagef(cmd, "--cloud: %s", err)
@@ -216,9 +226,9 @@ func (l *liveFlags) resolve(cmd string, stderr io.Writer) (archive string, cfg c
 		val  string
 		dst  *string
 	}{
-		{"--login-endpoint", first(*l.loginURL, cf.LoginEndpoint), &cloud.LoginURL},
-		{"--manage-endpoint", first(*l.manageURL, cf.ManageEndpoint), &cloud.ManageURL},
-		{"--graph-endpoint", first(*l.graphURL, cf.GraphEndpoint), &cloud.GraphURL},
+		{"--login-endpoint", first(l.loginURL, cf.LoginEndpoint), &cloud.LoginURL},
+		{"--manage-endpoint", first(l.manageURL, cf.ManageEndpoint), &cloud.ManageURL},
+		{"--graph-endpoint", first(l.graphURL, cf.GraphEndpoint), &cloud.GraphURL},
 	} {
 		if o.val == "" {
 			continue
@@ -227,8 +237,8 @@ func (l *liveFlags) resolve(cmd string, stderr io.Writer) (archive string, cfg c
 			return "", cfg, usagef(cmd, "%s: %s", o.name, err)
 		}
 	}
-	cfg = collect.Config{Cloud: cloud, Credentials: cred, PublisherID: first(*l.publisherID, cf.PublisherID), Signins: !*l.noSignins}
-	if caFile := first(*l.caFile, cf.CAFile); caFile != "" {
+	cfg = collect.Config{Cloud: cloud, Credentials: cred, PublisherID: first(l.publisherID, cf.PublisherID), Signins: !l.noSignins}
+	if caFile := first(l.caFile, cf.CAFile); caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
 			return "", cfg, fmt.Errorf("--ca-file: %w", err)
@@ -242,7 +252,7 @@ func (l *liveFlags) resolve(cmd string, stderr io.Writer) (archive string, cfg c
 		}
 		cfg.RootCAs = pool
 	}
-	cts := []string(l.contentTypes)
+	cts := l.contentTypes
 	if len(cts) == 0 {
 		cts = cf.ContentTypes
 	}
@@ -252,16 +262,16 @@ func (l *liveFlags) resolve(cmd string, stderr io.Writer) (archive string, cfg c
 		}
 	}
 	cfg.ContentTypes = cts
-	if *l.since != "" {
-		if cfg.Since, err = parseTimeFlag(*l.since); err != nil {
+	if l.since != "" {
+		if cfg.Since, err = parseTimeFlag(l.since); err != nil {
 			return "", cfg, usagef(cmd, "--since: %s", err)
 		}
 	}
-	if *l.concurrency < 1 || *l.concurrency > 64 {
+	if l.concurrency < 1 || l.concurrency > 64 {
 		return "", cfg, usagef(cmd, "--concurrency must be between 1 and 64")
 	}
-	cfg.Concurrency = *l.concurrency
-	if cfg.Timeout, err = parseDuration(*l.timeout); err != nil || cfg.Timeout <= 0 {
+	cfg.Concurrency = l.concurrency
+	if cfg.Timeout, err = parseDuration(l.timeout); err != nil || cfg.Timeout <= 0 {
 		return "", cfg, usagef(cmd, "--timeout: want a duration such as 90s or 2m")
 	}
 	return archive, cfg, nil
@@ -281,28 +291,6 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("duration %q: want e.g. 90s, 5m, 12h or 30d", s)
 	}
 	return d, nil
-}
-
-func parseCollectFlags(ios *iostreams.IOStreams, args []string) (*CollectOptions, error) {
-	fs := newFlagSet("collect", collectUsage, ios.Out)
-	l := addLiveFlags(fs)
-	format := fs.String("format", "text", "summary format: text or json")
-	quiet := fs.Bool("quiet", false, "print no summary (warnings still go to stderr)")
-	pos, err := parseArgs(fs, "collect", args)
-	if err != nil {
-		return nil, err
-	}
-	if len(pos) > 0 {
-		return nil, usagef("collect", "unexpected argument %q: name the archive with --archive", pos[0])
-	}
-	if *format != "text" && *format != "json" {
-		return nil, usagef("collect", "--format %q: want text or json", *format)
-	}
-	o := &CollectOptions{State: *l.state, Format: *format, Quiet: *quiet}
-	if o.Archive, o.Config, err = l.resolve("collect", ios.ErrOut); err != nil {
-		return nil, err
-	}
-	return o, nil
 }
 
 // redactWriter removes secrets from what passes through it: everything

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/report"
@@ -22,63 +24,64 @@ type DisposeOptions struct {
 	State string
 }
 
-const disposeUsage = `Usage: outsider dispose USER --as benign|malicious [--note TEXT] --archive DIR
-
-Records an analyst's decision about an outside identity that 'outsider
+const disposeLong = `Records an analyst's decision about an outside identity that 'outsider
 watch' reported. The identity stays quiet (no finding) until new activity
 makes its verdict worse than the verdict it had when disposed of; then it
 is reported again, with this disposition, and is open once more.
 
 USER is the identity as findings name it (any case).
 
-Exit status: 0 done; 1 error (no such identity in the state); 2 usage.
+Exit status: 0 done; 1 error (no such identity in the state); 2 usage.`
 
-Flags:
-`
-
-func runDisposeCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	opts, err := parseDisposeFlags(ios, args)
-	if err != nil {
-		return err
+func newCmdDispose(f *factory, runF func(context.Context, *DisposeOptions) error) *cobra.Command {
+	o := &DisposeOptions{}
+	var a archiveFlags
+	cmd := &cobra.Command{
+		Use:     "dispose USER --as benign|malicious [--note TEXT] --archive DIR",
+		Short:   "record an analyst's decision about a reported identity",
+		Long:    disposeLong,
+		Example: `  outsider dispose pilar@fabrikam.com --as benign --note "partner tenant" --archive /var/lib/outsider`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("dispose", "name one identity (USER)")
+			}
+			if v := enumValue(o.As); v == watch.Benign || v == watch.Malicious {
+				o.As = v
+			} else {
+				return usagef("dispose", "--as %q: want benign or malicious", o.As)
+			}
+			o.User = args[0]
+			var err error
+			if o.State, err = statePathFor("dispose", f.Getenv, a); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runDispose(cmd.Context(), f.IO, o)
+		},
 	}
-	return runDispose(ctx, ios, opts)
-}
-
-func parseDisposeFlags(ios *iostreams.IOStreams, args []string) (*DisposeOptions, error) {
-	fs := newFlagSet("dispose", disposeUsage, ios.Out)
-	archive := fs.String("archive", "", "the archive folder (default: $OUTSIDER_ARCHIVE)")
-	statePath := fs.String("state", "", "the state database (default: ARCHIVE/.outsider/state.db)")
-	as := fs.String("as", "", "the decision: benign or malicious")
-	note := fs.String("note", "", "why (kept with the decision and repeated if it is reopened)")
-	pos, err := parseArgs(fs, "dispose", args)
-	if err != nil {
-		return nil, err
-	}
-	if len(pos) != 1 {
-		return nil, usagef("dispose", "name one identity (USER)")
-	}
-	if *as != watch.Benign && *as != watch.Malicious {
-		return nil, usagef("dispose", "--as %q: want benign or malicious", *as)
-	}
-	o := &DisposeOptions{User: pos[0], As: *as, Note: *note}
-	if o.State, err = statePathFor("dispose", *archive, *statePath); err != nil {
-		return nil, err
-	}
-	return o, nil
+	a.add(cmd.Flags())
+	cmd.Flags().StringVar(&o.As, "as", "", "the `decision`: benign or malicious")
+	completeValues(cmd, "as", watch.Benign, watch.Malicious)
+	cmd.Flags().StringVar(&o.Note, "note", "", "`text` saying why (kept with the decision and repeated if it is reopened)")
+	return cmd
 }
 
 // statePathFor finds the state database of dispose and status, which
 // must exist already (they never create one).
-func statePathFor(cmd, archive, statePath string) (string, error) {
+func statePathFor(cmd string, getenv func(string) string, a archiveFlags) (string, error) {
+	statePath := a.state
 	if statePath == "" {
-		dir, err := archiveDir(cmd, archive, "")
+		dir, err := archiveDir(cmd, getenv, a.archive, "")
 		if err != nil {
 			return "", err
 		}
 		statePath = collect.StatePath(dir)
 	}
 	if _, err := os.Stat(statePath); errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("no state database at %s: run 'outsider collect' or 'outsider watch' on the archive first", statePath)
+		return "", withHints(fmt.Errorf("no state database at %s", statePath),
+			"run 'outsider collect' or 'outsider watch' on the archive first")
 	}
 	return statePath, nil
 }
@@ -91,7 +94,7 @@ func runDispose(ctx context.Context, ios *iostreams.IOStreams, o *DisposeOptions
 	defer st.Close()
 	id, err := watch.Dispose(ctx, st, o.User, o.As, o.Note, timeNow())
 	if errors.Is(err, state.ErrUnknownIdentity) {
-		return fmt.Errorf("%w; 'outsider status' lists the identities with open findings", err)
+		return withHints(err, "'outsider status' lists the identities with open findings")
 	}
 	if err != nil {
 		return err

@@ -9,11 +9,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/explain"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/source"
-	"github.com/outsider-sec/outsider/internal/tenant"
 )
 
 // ExplainOptions are the flags and arguments of 'outsider explain'.
@@ -23,9 +24,7 @@ type ExplainOptions struct {
 	Tenants []string
 }
 
-const explainUsage = `Usage: outsider explain [flags] [FILE]
-
-Walks one audit record field by field in plain language. For a Unified
+const explainLong = `Walks one audit record field by field in plain language. For a Unified
 Audit Log record: the Actor, the UPN, the application and whether it is
 Microsoft first-party, the result, the RecordType, the actor's tenant
 against ours. For an Entra ID sign-in log record (Graph, diagnostic
@@ -37,35 +36,38 @@ means. FILE may be any format triage reads (default: stdin). When it holds
 more than one record, choose one with --id (a sign-in's id, the CSV's
 Request ID).
 
-Exit status: 0 done; 1 error (no such record); 2 usage.
-
-Flags:
-`
+Exit status: 0 done; 1 error (no such record); 2 usage.`
 
 var errStopRead = errors.New("record found")
 
-func runExplainCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	fs := newFlagSet("explain", explainUsage, ios.Out)
-	id := fs.String("id", "", "the Id of the record to explain (a sign-in's id or Request ID)")
-	var tenants listFlag
-	fs.Var(&tenants, "tenant", "our tenant id (repeatable); default: the record's OrganizationId (resourceTenantId)")
-	pos, err := parseArgs(fs, "explain", args)
-	if err != nil {
-		return err
+func newCmdExplain(f *factory, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
+	o := &ExplainOptions{Path: "-"}
+	cmd := &cobra.Command{
+		Use:   "explain [flags] [FILE]",
+		Short: "walk one audit or sign-in record field by field in plain language",
+		Long:  explainLong,
+		Example: `  outsider explain record.json
+  outsider explain export.json --id 5b7e1c9a-2f3d-4e8b-9a61-0c4d2e7f8a13`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("explain", "give one FILE (or none for stdin)")
+			}
+			if err := checkTenants("explain", "--tenant", o.Tenants); err != nil {
+				return err
+			}
+			o.ID = strings.TrimSpace(o.ID)
+			if len(args) == 1 {
+				o.Path = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runExplain(cmd.Context(), f.IO, o)
+		},
 	}
-	if len(pos) > 1 {
-		return usagef("explain", "give one FILE (or none for stdin)")
-	}
-	for _, t := range tenants {
-		if err := tenant.ValidateID(t); err != nil {
-			return usagef("explain", "--tenant: %s", err)
-		}
-	}
-	o := &ExplainOptions{Path: "-", ID: strings.TrimSpace(*id), Tenants: tenants}
-	if len(pos) == 1 {
-		o.Path = pos[0]
-	}
-	return runExplain(ctx, ios, o)
+	cmd.Flags().StringVarP(&o.ID, "id", "i", "", "the `Id` of the record to explain (a sign-in's id or Request ID)")
+	addTenantFlag(cmd.Flags(), &o.Tenants, "our tenant id (`GUID`, repeatable); default: the record's OrganizationId (resourceTenantId)")
+	return cmd
 }
 
 // foundRecord is the record to explain, copied out of its batch: JSON

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/synth"
 )
@@ -22,9 +24,7 @@ type GenerateOptions struct {
 	SignInLog string
 }
 
-const generateUsage = `Usage: outsider generate [flags]
-
-Writes a synthetic tenant's Unified Audit Log: members, B2B guests,
+const generateLong = `Writes a synthetic tenant's Unified Audit Log: members, B2B guests,
 pass-through outsiders in every verdict scenario, consumer accounts,
 sharing, mailbox and file activity, IPs in every notation, and decoys.
 Seeded and deterministic; streams, so any size up to many GB.
@@ -33,54 +33,60 @@ counts) for tests and benchmarks. --signin-log also writes the tenant's
 Entra ID sign-in log (Graph signIn pages: the twin of every UAL sign-in,
 and a few only that log has); the answers are then for both logs.
 
-Exit status: 0 done; 1 error; 2 usage.
+Exit status: 0 done; 1 error; 2 usage.`
 
-Flags:
-`
-
-func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	fs := newFlagSet("generate", generateUsage, ios.Out)
-	format := fs.String("format", "jsonl", "output format: "+strings.Join(synth.Formats, ", "))
-	size := fs.String("size", "0", "approximate output size, e.g. 50MB or 1GB (0: the small example)")
-	seed := fs.Int64("seed", 1, "random seed: the same seed and flags give byte-identical output")
-	start := fs.String("start", "2026-10-01", "time of the first record (RFC 3339 or YYYY-MM-DD, UTC)")
-	days := fs.Int("days", 14, "days the records span")
-	dups := fs.Int("duplicates", 0, "write every Nth record twice, like overlapping exports (0: none)")
-	output := fs.String("o", "", "write to this file (atomically) instead of stdout")
-	fs.StringVar(output, "output", "", "same as -o")
-	expected := fs.String("expected", "", "write the expected verdicts (JSON) to this file")
-	signInLog := fs.String("signin-log", "", "also write the Entra ID sign-in log (Graph signIn JSON) to this file")
-	pos, err := parseArgs(fs, "generate", args)
-	if err != nil {
-		return err
+func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) error) *cobra.Command {
+	o := &GenerateOptions{}
+	var format, size, start string
+	cmd := &cobra.Command{
+		Use:   "generate [flags]",
+		Short: "write a synthetic tenant's audit log with known answers",
+		Long:  generateLong,
+		Example: `  outsider generate -o tenant.jsonl --expected expected.json
+  outsider generate --size 1GB --format purview-csv -o big.csv`,
+		Args: noArgs("generate", " (write to a file with -o)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Synth.Format = enumValue(format)
+			if !slices.Contains(synth.Formats, o.Synth.Format) {
+				return usagef("generate", "--format %q: want one of %s", format, strings.Join(synth.Formats, ", "))
+			}
+			var err error
+			if o.Synth.Size, err = parseSize(size); err != nil {
+				return usagef("generate", "--size: %s", err)
+			}
+			if o.Synth.Start, err = parseTimeFlag(start); err != nil {
+				return usagef("generate", "--start: %s", err)
+			}
+			if o.Synth.Days < 1 {
+				return usagef("generate", "--days must be at least 1")
+			}
+			if o.Synth.Duplicates < 0 {
+				return usagef("generate", "--duplicates must not be negative")
+			}
+			for _, out := range []struct{ flag, path string }{{"-o", o.Output}, {"--expected", o.Expected}, {"--signin-log", o.SignInLog}} {
+				if out.path != "" {
+					if err := checkOutputDir(out.flag, out.path); err != nil {
+						return err
+					}
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runGenerate(cmd.Context(), f.IO, o)
+		},
 	}
-	if len(pos) > 0 {
-		return usagef("generate", "unexpected argument %q (write to a file with -o)", pos[0])
-	}
-	if !slices.Contains(synth.Formats, *format) {
-		return usagef("generate", "--format %q: want one of %s", *format, strings.Join(synth.Formats, ", "))
-	}
-	n, err := parseSize(*size)
-	if err != nil {
-		return usagef("generate", "--size: %s", err)
-	}
-	st, err := parseTimeFlag(*start)
-	if err != nil {
-		return usagef("generate", "--start: %s", err)
-	}
-	if *days < 1 {
-		return usagef("generate", "--days must be at least 1")
-	}
-	if *dups < 0 {
-		return usagef("generate", "--duplicates must not be negative")
-	}
-	o := &GenerateOptions{
-		Synth:     synth.Options{Seed: *seed, Format: *format, Size: n, Start: st, Days: *days, Duplicates: *dups},
-		Output:    *output,
-		Expected:  *expected,
-		SignInLog: *signInLog,
-	}
-	return runGenerate(ctx, ios, o)
+	fs := cmd.Flags()
+	addFormatFlag(cmd, &format, "jsonl", synth.Formats, "output `format`: "+strings.Join(synth.Formats, ", "))
+	fs.StringVar(&size, "size", "0", "approximate output `size`, e.g. 50MB or 1GB (0: the small example)")
+	fs.Int64Var(&o.Synth.Seed, "seed", 1, "random `seed`: the same seed and flags give byte-identical output")
+	fs.StringVar(&start, "start", "2026-10-01", "`time` of the first record (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.IntVar(&o.Synth.Days, "days", 14, "`days` the records span")
+	fs.IntVar(&o.Synth.Duplicates, "duplicates", 0, "write every `N`th record twice, like overlapping exports (0: none)")
+	addOutputFlag(fs, &o.Output, "write to this `file` (atomically) instead of stdout")
+	fs.StringVar(&o.Expected, "expected", "", "write the expected verdicts (JSON) to this `file`")
+	fs.StringVar(&o.SignInLog, "signin-log", "", "also write the Entra ID sign-in log (Graph signIn JSON) to this `file`")
+	return cmd
 }
 
 func runGenerate(ctx context.Context, ios *iostreams.IOStreams, o *GenerateOptions) error {

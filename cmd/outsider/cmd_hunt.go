@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/outsider-sec/outsider/internal/hunt"
 	"github.com/outsider-sec/outsider/internal/iostreams"
@@ -25,9 +29,7 @@ type HuntOptions struct {
 	Output string
 }
 
-const huntUsage = `Usage: outsider hunt --siem SIEM [--from report.json] [flags]
-
-Writes outsider's due diligence as queries for the place where the logs
+const huntLong = `Writes outsider's due diligence as queries for the place where the logs
 already live, instead of exporting them:
 
   sentinel  KQL over OfficeActivity, SigninLogs, AADNonInteractiveUserSignInLogs
@@ -47,61 +49,63 @@ stdin): targeted queries for exactly its identities and IPs, over
 --since/--until (default: the report's own period). Every value from the
 report is quoted for the target language.
 
-Exit status: 0 done; 1 error; 2 usage.
+-o FILE.json without --format writes the JSON form.
 
-Flags:
-`
+Exit status: 0 done; 1 error; 2 usage.`
 
-func runHuntCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	opts, err := parseHuntFlags(ios, args)
-	if err != nil {
-		return err
+func newCmdHunt(f *factory, runF func(context.Context, *HuntOptions) error) *cobra.Command {
+	o := &HuntOptions{}
+	var siem string
+	var period periodFlags
+	cmd := &cobra.Command{
+		Use:   "hunt --siem SIEM [--from report.json] [flags]",
+		Short: "write the due diligence as KQL, SPL or PowerShell for where the logs live",
+		Long:  huntLong,
+		Example: `  outsider hunt --siem sentinel
+  outsider triage export.json -o report.json && outsider hunt --siem splunk --from report.json`,
+		Args: noArgs("hunt", " (a report goes after --from)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if siem == "" {
+				return usagef("hunt", "--siem is required: sentinel, defender, splunk or purview")
+			}
+			var err error
+			if o.SIEM, err = hunt.ParseSIEM(enumValue(siem)); err != nil {
+				return usagef("hunt", "--siem: %s", err)
+			}
+			if o.Since, o.Until, err = period.parse("hunt"); err != nil {
+				return err
+			}
+			given := cmd.Flags().Changed("format")
+			o.Format = enumValue(o.Format)
+			switch {
+			case o.Format != "text" && o.Format != "json":
+				return usagef("hunt", "--format %q: want text or json", o.Format)
+			case o.Output != "" && strings.EqualFold(filepath.Ext(o.Output), ".json"):
+				if given && o.Format != "json" {
+					return &usageError{cmd: "hunt", msg: fmt.Sprintf("--format %s does not match -o %s (a .json name)", o.Format, o.Output),
+						hints: []string{"drop --format (the extension chooses), or make them agree"}}
+				}
+				o.Format = "json"
+			}
+			if o.Output != "" {
+				if err := checkOutputDir("-o", o.Output); err != nil {
+					return err
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runHunt(cmd.Context(), f.IO, o)
+		},
 	}
-	return runHunt(ctx, ios, opts)
-}
-
-func parseHuntFlags(ios *iostreams.IOStreams, args []string) (*HuntOptions, error) {
-	fs := newFlagSet("hunt", huntUsage, ios.Out)
-	siem := fs.String("siem", "", "where the logs are: sentinel, defender, splunk or purview (required)")
-	from := fs.String("from", "", "follow up this triage report (JSON; - for stdin) instead of writing the whole triage")
-	since := fs.String("since", "", "start of the period (RFC 3339 or YYYY-MM-DD, UTC)")
-	until := fs.String("until", "", "end of the period, excluded (RFC 3339 or YYYY-MM-DD, UTC)")
-	format := fs.String("format", "text", "output format: text (queries with comments) or json (a list of {siem, name, purpose, how_to_read, query})")
-	output := fs.String("o", "", "write to this file (atomically) instead of stdout")
-	fs.StringVar(output, "output", "", "same as -o")
-	pos, err := parseArgs(fs, "hunt", args)
-	if err != nil {
-		return nil, err
-	}
-	if len(pos) > 0 {
-		return nil, usagef("hunt", "unexpected argument %q (a report goes after --from)", pos[0])
-	}
-	o := &HuntOptions{From: *from, Format: *format, Output: *output}
-	if *siem == "" {
-		return nil, usagef("hunt", "--siem is required: sentinel, defender, splunk or purview")
-	}
-	if o.SIEM, err = hunt.ParseSIEM(*siem); err != nil {
-		return nil, usagef("hunt", "--siem: %s", err)
-	}
-	if *since != "" {
-		if o.Since, err = parseTimeFlag(*since); err != nil {
-			return nil, usagef("hunt", "--since: %s", err)
-		}
-	}
-	if *until != "" {
-		if o.Until, err = parseTimeFlag(*until); err != nil {
-			return nil, usagef("hunt", "--until: %s", err)
-		}
-	}
-	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Since.Before(o.Until) {
-		return nil, usagef("hunt", "--since must be before --until")
-	}
-	switch o.Format {
-	case "text", "json":
-	default:
-		return nil, usagef("hunt", "--format %q: want text or json", o.Format)
-	}
-	return o, nil
+	fs := cmd.Flags()
+	fs.StringVarP(&siem, "siem", "s", "", "where the logs are (`SIEM`): sentinel, defender, splunk or purview (required)")
+	completeValues(cmd, "siem", "sentinel", "defender", "splunk", "purview")
+	fs.StringVar(&o.From, "from", "", "follow up this triage report (`file`: JSON; - for stdin) instead of writing the whole triage")
+	period.add(fs, "start of the period (`time`: RFC 3339 or YYYY-MM-DD, UTC)", "end of the period, excluded (`time`: RFC 3339 or YYYY-MM-DD, UTC)")
+	addFormatFlag(cmd, &o.Format, "text", []string{"text", "json"}, "output `format`: text (queries with comments) or json (a list of {siem, name, purpose, how_to_read, query})")
+	addOutputFlag(fs, &o.Output, "write to this `file` (atomically) instead of stdout")
+	return cmd
 }
 
 func runHunt(ctx context.Context, ios *iostreams.IOStreams, o *HuntOptions) error {

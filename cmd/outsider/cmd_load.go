@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/outsider-sec/outsider/internal/clickhouse"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/progress"
@@ -14,20 +16,18 @@ import (
 
 // LoadOptions are the flags and arguments of 'outsider load'.
 type LoadOptions struct {
-	Paths       []string
-	ClickHouse  []string
-	Init        bool
-	Cluster     string
-	InputFormat source.Format
-	Workers     int
-	Strict      bool
-	Quiet       bool
-	BatchBytes  int64
+	Paths      []string
+	ClickHouse []string
+	Init       bool
+	Cluster    string
+	readOptions
+	Quiet      bool
+	BatchBytes int64
+
+	batch string
 }
 
-var loadUsage = `Usage: outsider load --clickhouse DSN [--init [--cluster NAME]] [flags] [PATH...]
-
-Reads audit-log exports and Entra ID sign-in logs exactly as 'outsider
+const loadLong = `Reads audit-log exports and Entra ID sign-in logs exactly as 'outsider
 triage' does (same formats, decoding and deduplication) and stores the
 records, normalised, in ClickHouse, for 'outsider triage --clickhouse' over
 tenants and periods larger than one machine holds. A file loaded again, or
@@ -38,67 +38,68 @@ creates the tables (on every --clickhouse given: repeat it for each server
 of a cluster); with --cluster NAME each server gets local tables and
 Distributed tables over the cluster NAME of its config (remote_servers).
 
-Exit status: 0 done; 1 error; 2 usage; 130 interrupted.
+Exit status: 0 done; 1 error; 2 usage; 130 interrupted.`
 
-Flags:
-`
-
-func runLoadCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	opts, err := parseLoadFlags(ios, args)
-	if err != nil {
-		return err
+func newCmdLoad(f *factory, runF func(context.Context, *LoadOptions) error) *cobra.Command {
+	o := &LoadOptions{}
+	cmd := &cobra.Command{
+		Use:   "load --clickhouse DSN [--init [--cluster NAME]] [flags] [PATH...]",
+		Short: "store audit-log exports in ClickHouse, normalised, for triage --clickhouse",
+		Long:  loadLong,
+		Example: `  outsider load --clickhouse http://localhost:8123/audit --init
+  outsider load --clickhouse http://localhost:8123/audit exports/`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			if err := o.complete(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runLoad(cmd.Context(), f.IO, o)
+		},
 	}
-	return runLoad(ctx, ios, opts)
+	fs := cmd.Flags()
+	addListFlag(fs, &o.ClickHouse, "clickhouse", "ClickHouse HTTP interface, `DSN` http://host:8123/database (repeatable with --init: each server)")
+	fs.BoolVar(&o.Init, "init", false, "create the tables first (those that exist are kept)")
+	fs.StringVar(&o.Cluster, "cluster", "", "with --init: the `cluster` (remote_servers) to create Distributed tables over")
+	o.readOptions.add(cmd)
+	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "do not list input problems or the summary on stderr")
+	fs.StringVar(&o.batch, "batch-size", "32MB", "rows sent in one INSERT (and kept for a retry), as a `size`")
+	return cmd
 }
 
-func parseLoadFlags(ios *iostreams.IOStreams, args []string) (*LoadOptions, error) {
-	fs := newFlagSet("load", loadUsage, ios.Out)
-	var dsns listFlag
-	fs.Var(&dsns, "clickhouse", "ClickHouse HTTP interface, http://host:8123/database (repeatable with --init: each server)")
-	initTables := fs.Bool("init", false, "create the tables first (those that exist are kept)")
-	cluster := fs.String("cluster", "", "with --init: the cluster (remote_servers) to create Distributed tables over")
-	inputFormat := fs.String("input-format", "auto", "force the input format instead of sniffing it")
-	workers := fs.Int("workers", 0, "decoding workers, and compressed files inflated at once (default: one per CPU)")
-	strict := fs.Bool("strict", false, "stop at the first unreadable record or file")
-	quiet := fs.Bool("quiet", false, "do not list input problems or the summary on stderr")
-	batch := fs.String("batch-size", "32MB", "rows sent in one INSERT (and kept for a retry)")
-	pos, err := parseArgs(fs, "load", args)
-	if err != nil {
-		return nil, err
+func (o *LoadOptions) complete() error {
+	if len(o.ClickHouse) == 0 {
+		return usagef("load", "--clickhouse is required")
 	}
-	o := &LoadOptions{Paths: pos, ClickHouse: dsns, Init: *initTables, Cluster: *cluster, Workers: *workers, Strict: *strict, Quiet: *quiet}
-	if len(dsns) == 0 {
-		return nil, usagef("load", "--clickhouse is required")
+	if len(o.Paths) == 0 && !o.Init {
+		return usagef("load", "no input: name files, folders or - for stdin (or --init alone to create the tables)")
 	}
-	if len(pos) == 0 && !o.Init {
-		return nil, usagef("load", "no input: name files, folders or - for stdin (or --init alone to create the tables)")
-	}
-	if len(dsns) > 1 && !o.Init {
-		return nil, usagef("load", "several --clickhouse are for --init (a load goes through one server)")
+	if len(o.ClickHouse) > 1 && !o.Init {
+		return usagef("load", "several --clickhouse are for --init (a load goes through one server)")
 	}
 	if o.Cluster != "" {
 		if !o.Init {
-			return nil, usagef("load", "--cluster goes with --init (loads and queries use the Distributed tables it creates)")
+			return usagef("load", "--cluster goes with --init (loads and queries use the Distributed tables it creates)")
 		}
 		if err := clickhouse.ValidateCluster(o.Cluster); err != nil {
-			return nil, usagef("load", "--cluster: %s", err)
+			return usagef("load", "--cluster: %s", err)
 		}
 	}
-	for _, d := range dsns {
+	for _, d := range o.ClickHouse {
 		if _, err := clickhouse.Open(d); err != nil {
-			return nil, usagef("load", "--clickhouse: %s", err)
+			return usagef("load", "--clickhouse: %s", err)
 		}
 	}
-	if o.InputFormat, err = source.ParseFormat(*inputFormat); err != nil {
-		return nil, usagef("load", "--input-format: %s (want auto or one of %s)", err, inputFormatList)
+	if err := o.readOptions.parse("load"); err != nil {
+		return err
 	}
-	if o.BatchBytes, err = parseSize(*batch); err != nil || o.BatchBytes < 1<<10 || o.BatchBytes > 1<<30 {
-		return nil, usagef("load", "--batch-size %q: want a size between 1KB and 1GB", *batch)
+	var err error
+	if o.BatchBytes, err = parseSize(o.batch); err != nil || o.BatchBytes < 1<<10 || o.BatchBytes > 1<<30 {
+		return usagef("load", "--batch-size %q: want a size between 1KB and 1GB", o.batch)
 	}
-	if o.Workers < 0 {
-		return nil, usagef("load", "--workers must not be negative")
-	}
-	return o, nil
+	return nil
 }
 
 func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) error {
@@ -110,7 +111,7 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 	c := servers[0]
 	if o.Init {
 		if err := clickhouse.Init(ctx, servers, o.Cluster); err != nil {
-			return withHint(err)
+			return clickhouseError(err)
 		}
 		if !o.Quiet {
 			for _, s := range servers {
@@ -126,7 +127,7 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 		return err
 	}
 	if _, err := c.Ping(ctx); err != nil {
-		return withHint(err)
+		return clickhouseError(err)
 	}
 	var counters *progress.Counters
 	stopProgress := func() {}
@@ -152,7 +153,7 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 	res, err := clickhouse.Load(ctx, c, paths, lo)
 	stopProgress()
 	if err != nil {
-		return withHint(err)
+		return clickhouseError(err)
 	}
 	if !o.Quiet {
 		var skipped int64
@@ -160,18 +161,18 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 			skipped += f.Skipped
 		}
 		took := time.Since(start)
-		fmt.Fprintf(ios.ErrOut, "outsider: loaded %d records from %d file(s) into %s in %s (%.0f records/s; %d duplicates dropped, %d unreadable skipped, %d inserts, %d retried)\n",
-			res.Rows, len(res.Files), c, took.Round(time.Millisecond), float64(res.Rows)/max(took.Seconds(), 1e-9),
+		fmt.Fprintf(ios.ErrOut, "outsider: loaded %d records from %s into %s in %s (%.0f records/s; %d duplicates dropped, %d unreadable skipped, %d inserts, %d retried)\n",
+			res.Rows, plural(len(res.Files), "file", "files"), c, took.Round(time.Millisecond), float64(res.Rows)/max(took.Seconds(), 1e-9),
 			res.Duplicates, skipped, res.Inserts, res.Retried)
 	}
 	return nil
 }
 
-// withHint adds what to do about a ClickHouse error, when there is
-// something to say, as a "hint:" line after the error.
-func withHint(err error) error {
+// clickhouseError adds what to do about a ClickHouse error, when there
+// is something to say, as a hint.
+func clickhouseError(err error) error {
 	if h := clickhouse.Hint(err); h != "" {
-		return fmt.Errorf("%w\nhint: %s", err, h)
+		return withHints(err, h)
 	}
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/state"
@@ -18,41 +20,42 @@ type StatusOptions struct {
 	Format string
 }
 
-const statusUsage = `Usage: outsider status --archive DIR [--format text|json]
-
-Shows the state of live collection: per source the end of the last window
+const statusLong = `Shows the state of live collection: per source the end of the last window
 collected and how far behind now it is (lag), blobs and records archived,
 content that expired or was quarantined; the last collect and watch runs;
 and the identities with open findings (reported and not disposed of).
 
-Exit status: 0 done; 1 error; 2 usage.
-
-Flags:
-`
+Exit status: 0 done; 1 error; 2 usage.`
 
 // timeNow is the clock of status and dispose.
 var timeNow = time.Now
 
-func runStatusCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	fs := newFlagSet("status", statusUsage, ios.Out)
-	archive := fs.String("archive", "", "the archive folder (default: $OUTSIDER_ARCHIVE)")
-	statePath := fs.String("state", "", "the state database (default: ARCHIVE/.outsider/state.db)")
-	format := fs.String("format", "text", "text or json")
-	pos, err := parseArgs(fs, "status", args)
-	if err != nil {
-		return err
+func newCmdStatus(f *factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{}
+	var a archiveFlags
+	cmd := &cobra.Command{
+		Use:   "status --archive DIR [--format text|json]",
+		Short: "show live collection's progress, lag and open findings",
+		Long:  statusLong,
+		Args:  noArgs("status", ": name the archive with --archive"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Format = enumValue(o.Format)
+			if o.Format != "text" && o.Format != "json" {
+				return usagef("status", "--format %q: want text or json", o.Format)
+			}
+			var err error
+			if o.State, err = statePathFor("status", f.Getenv, a); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runStatus(cmd.Context(), f.IO, o)
+		},
 	}
-	if len(pos) > 0 {
-		return usagef("status", "unexpected argument %q: name the archive with --archive", pos[0])
-	}
-	if *format != "text" && *format != "json" {
-		return usagef("status", "--format %q: want text or json", *format)
-	}
-	o := &StatusOptions{Format: *format}
-	if o.State, err = statePathFor("status", *archive, *statePath); err != nil {
-		return err
-	}
-	return runStatus(ctx, ios, o)
+	a.add(cmd.Flags())
+	addFormatFlag(cmd, &o.Format, "text", []string{"text", "json"}, "output `format`: text or json")
+	return cmd
 }
 
 func runStatus(ctx context.Context, ios *iostreams.IOStreams, o *StatusOptions) error {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/outsider-sec/outsider/internal/directory"
 	"github.com/outsider-sec/outsider/internal/enrich"
@@ -17,16 +20,15 @@ import (
 	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/source"
-	"github.com/outsider-sec/outsider/internal/tenant"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
 // TriageOptions are the flags and arguments of 'outsider triage'.
 type TriageOptions struct {
-	Paths       []string
-	Tenants     []string
-	Domains     []string
-	InputFormat source.Format
+	Paths   []string
+	Tenants []string
+	Domains []string
+	readOptions
 	Format      report.Format
 	Color       report.ColorMode
 	Output      string
@@ -34,8 +36,6 @@ type TriageOptions struct {
 	Until       time.Time
 	FailOn      string
 	MaxEvidence int
-	Strict      bool
-	Workers     int
 	Quiet       bool
 	CPUProfile  string
 	MemProfile  string
@@ -46,12 +46,33 @@ type TriageOptions struct {
 	// stored instead of files (cmd_triage_clickhouse.go).
 	ClickHouse string
 	AllTenants bool
+	// Config is --config: the config file to take defaults from.
+	Config string
+	// Settings are the defaults from the environment and the config
+	// file, with where each came from.
+	Settings *settings
+
+	// All shows every identity's full block in text (--all); otherwise
+	// those below severity low are in the table only.
+	All bool
+	// NoPager writes text to a terminal directly (--no-pager).
+	NoPager bool
+
+	// colored: text with ANSI colour (decided from --color, the
+	// environment and the terminal when the flags are read).
+	colored bool
+	// width is what text is laid out for: $COLUMNS, else the terminal's
+	// width; 0 (a pipe or a file) means the report's default, 100.
+	width int
+	// pager is the command text on a terminal goes through ($OUTSIDER_PAGER,
+	// $PAGER, else less -FRX); nil when there is none to use.
+	pager []string
+
+	format, color, failOn string
+	period                periodFlags
 }
 
-var triageUsage = `Usage: outsider triage [flags] PATH...
-       outsider triage --clickhouse DSN [--tenant T | --all-tenants] [flags]
-
-Reads Unified Audit Log exports and Entra ID sign-in logs (files, folders,
+const triageLong = `Reads Unified Audit Log exports and Entra ID sign-in logs (files, folders,
 globs, .gz, .zip, or - for stdin; the format is sniffed from the content),
 classifies every sign-in actor, and judges each outside identity by
 Microsoft's due diligence: did the account or its IPs do anything besides
@@ -59,140 +80,224 @@ signing in, and did someone share something with it? --directory says
 whether each account exists in the tenant; --geoip adds where its IPs are.
 
 Input formats (--input-format, default auto):
-  ` + wrappedFormatList + `
-Output formats (--format): text (default), json (schema outsider/triage/v1),
-csv, md (Markdown for tickets and wikis), html (one self-contained page)
+  ` + "%s" + `
+
+Output formats (-f, --format): text (default), json (schema
+outsider/triage/v1), csv, md (Markdown for tickets and wikis), html (one
+self-contained page). Without --format, -o's extension chooses: .txt,
+.json, .csv, .md, .html; --format and a different extension are a usage
+error. -o writes into a folder that exists (it is never created), and
+says what it wrote on stderr when that is a terminal.
 
 Colour (--color): text on a terminal is coloured unless NO_COLOR is set;
 CLICOLOR_FORCE forces it on stdout. Files (-o) and other formats never are.
 
+Text answers first: the three questions in plain words, then a table of
+every identity sized to the terminal ($COLUMNS, else its width), most
+severe first; then the full block of each identity at or above severity
+low (--all: every one). On a terminal it goes through a pager:
+$OUTSIDER_PAGER, else $PAGER, else 'less -FRX' (--no-pager, or
+OUTSIDER_PAGER=cat, writes directly).
+
+Defaults: --tenant, --domain, --directory and --geoip may come from
+OUTSIDER_TENANT, OUTSIDER_DOMAIN, OUTSIDER_DIRECTORY and OUTSIDER_GEOIP,
+then from the config file ($XDG_CONFIG_HOME/outsider/config.json, or
+--config); a flag wins. 'outsider config show' prints what is in force.
+
 With --clickhouse, the records are those 'outsider load' stored in
 ClickHouse and the due diligence runs there; the report is the same.
 --all-tenants judges each tenant against its own records: one report per
-tenant, one after the other, or with -o DIR one file per tenant in DIR.
+tenant, one after the other, or with -o DIR one file per tenant in DIR
+(created if need be).
 
-` + exitStatusHelp + `
+Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on;
+4 nothing judged (no record, no sign-in, or the filters left none);
+130 interrupted.`
 
-Flags:
-`
-
-var inputFormatList = func() string {
-	var names []string
-	for _, f := range source.Formats {
-		names = append(names, string(f))
+func newCmdTriage(f *factory, runF func(context.Context, *TriageOptions) error) *cobra.Command {
+	o := &TriageOptions{}
+	cmd := &cobra.Command{
+		Use:   "triage [flags] PATH...",
+		Short: "judge every outside sign-in in audit-log exports",
+		Long:  fmt.Sprintf(triageLong, wrappedFormatList),
+		Example: `  outsider triage exports/
+  outsider triage UAL-*.csv -o report.html
+  outsider triage audit.jsonl.gz --since 2026-10-01 --fail-on high
+  Search-UnifiedAuditLog ... | ConvertTo-Json | outsider triage -`,
+		Annotations: map[string]string{annotationUsage: "outsider triage [flags] PATH...\n" +
+			"outsider triage --clickhouse DSN [--tenant T | --all-tenants] [flags]"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			if err := o.complete(f, cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runTriage(cmd.Context(), f.IO, o)
+		},
 	}
-	return strings.Join(names, ", ")
-}()
-
-// wrappedFormatList is inputFormatList broken into lines for help text.
-var wrappedFormatList = func() string {
-	var b strings.Builder
-	col := 0
-	for i, f := range source.Formats {
-		s := string(f)
-		if i < len(source.Formats)-1 {
-			s += ","
-		}
-		if col+len(s)+1 > 72 {
-			b.WriteString("\n  ")
-			col = 2
-		} else if i > 0 {
-			b.WriteByte(' ')
-			col++
-		}
-		b.WriteString(s)
-		col += len(s)
-	}
-	return b.String()
-}()
-
-func runTriageCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	opts, err := parseTriageFlags(ios, args)
-	if err != nil {
-		return err
-	}
-	return runTriage(ctx, ios, opts)
+	fs := cmd.Flags()
+	addTenantFlag(fs, &o.Tenants, "our tenant id (`GUID`, repeatable); default: inferred from the records' OrganizationId")
+	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable); default: inferred from member sign-ins")
+	fs.StringVar(&o.Directory, "directory", "", "our directory snapshot `file`: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
+	addListFlag(fs, &o.GeoIP, "geoip", "a MaxMind database (`.mmdb`: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
+	fs.StringVar(&o.Config, "config", "", "take defaults from this config `file` instead of $XDG_CONFIG_HOME/outsider/config.json")
+	addFormatFlag(cmd, &o.format, "", formatNames(), "output `format`: text, json, csv, md or html (default: from -o's extension, else text)")
+	addOutputFlag(fs, &o.Output, "write the report to this `file` (atomically) instead of stdout")
+	fs.StringVar(&o.color, "color", "auto", "colour text output (`when`): auto (on a terminal, unless NO_COLOR is set), always or never")
+	completeValues(cmd, "color", "auto", "always", "never")
+	o.period.add(fs, "only records at or after this `time` (RFC 3339 or YYYY-MM-DD, UTC)",
+		"only records before this `time` (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.StringVar(&o.failOn, "fail-on", "none", "exit 3 when an identity's severity is at or above this `severity`: high, medium, low, info or none")
+	completeValues(cmd, "fail-on", "high", "medium", "low", "info", "none")
+	fs.IntVar(&o.MaxEvidence, "max-evidence", triage.DefaultMaxEvidence, "evidence and sharing records listed per identity (counts stay exact)")
+	o.readOptions.add(cmd)
+	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "do not list input problems on stderr (the report still counts them), nor what -o wrote")
+	fs.BoolVarP(&o.All, "all", "a", false, "text: show every identity in full, not only those at or above severity low (the table lists all)")
+	fs.BoolVar(&o.NoPager, "no-pager", false, "text on a terminal: write directly instead of through $OUTSIDER_PAGER, $PAGER or less")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this `file` (for reporting slowness)")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile, taken when every input has been read (the run's peak), to this `file` (for reporting memory use)")
+	fs.StringVar(&o.TempDir, "temp-dir", "", "`folder` where large runs spill record Ids and sharing records (default: $TMPDIR or /tmp; use a disk, not a tmpfs, to save memory)")
+	fs.StringVar(&o.ClickHouse, "clickhouse", "", "triage the records stored by 'outsider load' in this ClickHouse (`DSN`: http://host:8123/database) instead of files")
+	fs.BoolVar(&o.AllTenants, "all-tenants", false, "with --clickhouse: one report per tenant, each judged against its own records")
+	return cmd
 }
 
-func parseTriageFlags(ios *iostreams.IOStreams, args []string) (*TriageOptions, error) {
-	fs := newFlagSet("triage", triageUsage, ios.Out)
-	var tenants, domains listFlag
-	fs.Var(&tenants, "tenant", "our tenant id (repeatable); default: inferred from the records' OrganizationId")
-	fs.Var(&domains, "domain", "our UPN domain (repeatable); default: inferred from member sign-ins")
-	inputFormat := fs.String("input-format", "auto", "force the input format instead of sniffing it")
-	format := fs.String("format", "text", "output format: text, json, csv, md or html")
-	color := fs.String("color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
-	output := fs.String("o", "", "write the report to this file (atomically) instead of stdout")
-	fs.StringVar(output, "output", "", "same as -o")
-	since := fs.String("since", "", "only records at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
-	until := fs.String("until", "", "only records before this time (RFC 3339 or YYYY-MM-DD, UTC)")
-	failOn := fs.String("fail-on", "none", "exit 3 when an identity's severity is at or above this: high, medium, low, info or none")
-	maxEvidence := fs.Int("max-evidence", triage.DefaultMaxEvidence, "evidence and sharing records listed per identity (counts stay exact)")
-	strict := fs.Bool("strict", false, "stop at the first unreadable record or file")
-	workers := fs.Int("workers", 0, "decoding workers, and compressed files inflated at once (default: one per CPU)")
-	quiet := fs.Bool("quiet", false, "do not list input problems on stderr (the report still counts them)")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for reporting slowness)")
-	memprofile := fs.String("memprofile", "", "write a heap profile, taken when every input has been read (the run's peak), to this file (for reporting memory use)")
-	tempDir := fs.String("temp-dir", "", "where large runs spill record Ids and sharing records (default: $TMPDIR or /tmp; use a disk, not a tmpfs, to save memory)")
-	dirFile := fs.String("directory", "", "our directory snapshot: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
-	var geoip listFlag
-	fs.Var(&geoip, "geoip", "a MaxMind database (.mmdb: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
-	chDSN := fs.String("clickhouse", "", "triage the records stored by 'outsider load' in this ClickHouse (http://host:8123/database) instead of files")
-	allTenants := fs.Bool("all-tenants", false, "with --clickhouse: one report per tenant, each judged against its own records")
-	pos, err := parseArgs(fs, "triage", args)
-	if err != nil {
-		return nil, err
+// formatNames are the report formats, for help and completion.
+func formatNames() []string {
+	var names []string
+	for _, f := range report.Formats {
+		names = append(names, string(f))
 	}
-	o := &TriageOptions{Paths: pos, Tenants: tenants, Domains: domains, Output: *output, MaxEvidence: *maxEvidence,
-		Strict: *strict, Workers: *workers, Quiet: *quiet, CPUProfile: *cpuprofile, MemProfile: *memprofile, TempDir: *tempDir, Directory: *dirFile, GeoIP: geoip}
-	o.ClickHouse, o.AllTenants = *chDSN, *allTenants
+	return names
+}
+
+// complete checks the flags and fills in what they imply: defaults from
+// the environment and the config file, the format from -o's name, the
+// colour from the terminal.
+func (o *TriageOptions) complete(f *factory, cmd *cobra.Command) error {
+	fs := cmd.Flags()
 	if err := checkClickHouseFlags(o); err != nil {
-		return nil, err
+		return err
 	}
-	if len(pos) == 0 && o.ClickHouse == "" {
-		return nil, usagef("triage", "no input: name files, folders or - for stdin")
+	if len(o.Paths) == 0 && o.ClickHouse == "" {
+		return usagef("triage", "no input: name files, folders or - for stdin")
 	}
-	for _, t := range tenants {
-		if err := tenant.ValidateID(t); err != nil {
-			return nil, usagef("triage", "--tenant: %s", err)
+	var err error
+	if o.Settings, err = loadSettings(f.Getenv, o.Config); err != nil {
+		return err
+	}
+	o.Settings.printWarnings(f.IO)
+	for _, d := range []struct {
+		st  *setting
+		dst *[]string
+	}{{&o.Settings.Tenant, &o.Tenants}, {&o.Settings.Domain, &o.Domains}, {&o.Settings.GeoIP, &o.GeoIP}} {
+		switch {
+		case fs.Changed(d.st.Key):
+			d.st.Values, d.st.Source = *d.dst, "flag --"+d.st.Key
+		case d.st.Key == "tenant" && o.AllTenants:
+			// --all-tenants is a flag too, and wins over a default tenant.
+		default:
+			*d.dst = d.st.Values
 		}
 	}
-	if o.InputFormat, err = source.ParseFormat(*inputFormat); err != nil {
-		return nil, usagef("triage", "--input-format: %s (want auto or one of %s)", err, inputFormatList)
+	if fs.Changed("directory") {
+		o.Settings.Directory.Values, o.Settings.Directory.Source = []string{o.Directory}, "flag --directory"
+	} else if v := o.Settings.Directory.Values; len(v) > 0 {
+		o.Directory = v[0]
 	}
-	if o.Format, err = report.ParseFormat(*format); err != nil {
-		return nil, usagef("triage", "--format: %s", err)
+	if err := checkTenants("triage", o.Settings.from("tenant"), o.Tenants); err != nil {
+		return err
 	}
-	if o.Color, err = report.ParseColorMode(*color); err != nil {
-		return nil, usagef("triage", "--color: %s", err)
+	if err := o.readOptions.parse("triage"); err != nil {
+		return err
 	}
-	if *since != "" {
-		if o.Since, err = parseTimeFlag(*since); err != nil {
-			return nil, usagef("triage", "--since: %s", err)
-		}
+	if o.Format, err = reportFormat(o.format, fs.Changed("format"), o.Output, o.AllTenants); err != nil {
+		return err
 	}
-	if *until != "" {
-		if o.Until, err = parseTimeFlag(*until); err != nil {
-			return nil, usagef("triage", "--until: %s", err)
-		}
+	if o.Color, err = report.ParseColorMode(enumValue(o.color)); err != nil {
+		return usagef("triage", "--color: %s", err)
 	}
-	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Since.Before(o.Until) {
-		return nil, usagef("triage", "--since must be before --until")
+	if o.Since, o.Until, err = o.period.parse("triage"); err != nil {
+		return err
 	}
-	switch *failOn {
+	switch v := enumValue(o.failOn); v {
 	case "none", "":
+		o.FailOn = ""
 	case triage.SeverityHigh, triage.SeverityMedium, triage.SeverityLow, triage.SeverityInfo:
-		o.FailOn = *failOn
+		o.FailOn = v
 	default:
-		return nil, usagef("triage", "--fail-on %q: want high, medium, low, info or none", *failOn)
+		return usagef("triage", "--fail-on %q: want high, medium, low, info or none", o.failOn)
 	}
 	if o.MaxEvidence < 1 {
-		return nil, usagef("triage", "--max-evidence must be at least 1")
+		return usagef("triage", "--max-evidence must be at least 1")
 	}
-	if o.Workers < 0 {
-		return nil, usagef("triage", "--workers must not be negative")
+	if o.Output != "" && !o.AllTenants {
+		if err := checkOutputDir("-o", o.Output); err != nil {
+			return err
+		}
 	}
-	return o, nil
+	o.colored = report.UseColor(o.Color, o.Format, o.Output != "", f.IO.StdoutTTY, f.Getenv)
+	o.width = textWidth(f.IO, f.Getenv)
+	if o.Output == "" && o.Format == report.Text && f.IO.StdoutTTY && !o.NoPager {
+		o.pager = pagerCommand(f.Getenv)
+	}
+	return nil
+}
+
+// reportExtensions are the file name extensions -o understands.
+var reportExtensions = map[string]report.Format{
+	".txt": report.Text, ".text": report.Text,
+	".json": report.JSON,
+	".csv":  report.CSV,
+	".md":   report.Markdown, ".markdown": report.Markdown,
+	".html": report.HTML, ".htm": report.HTML,
+}
+
+// reportFormat is the report's format: --format if given, else the one
+// -o's extension names, else text. A --format that -o's extension
+// contradicts, an extension that names no format, and without --format a
+// file named after a format (-o json, surely meant as --format json) are
+// usage errors: each would otherwise write something other than what was
+// asked for.
+// With --all-tenants, -o names a folder and says nothing of the format.
+func reportFormat(flag string, given bool, output string, allTenants bool) (report.Format, error) {
+	format := report.Text
+	if given {
+		f, err := report.ParseFormat(enumValue(flag))
+		if err != nil {
+			return "", usagef("triage", "--format: %s", err)
+		}
+		format = f
+	}
+	if output == "" || allTenants {
+		return format, nil
+	}
+	base := filepath.Base(output)
+	ext := strings.ToLower(filepath.Ext(base))
+	byExt, known := reportExtensions[ext]
+	switch {
+	case ext == "":
+		name := strings.ToLower(base)
+		if name == "txt" {
+			name = string(report.Text)
+		}
+		if _, err := report.ParseFormat(name); err == nil && !given {
+			return "", &usageError{cmd: "triage", msg: fmt.Sprintf("-o %s writes a file named %q", output, base),
+				hints: []string{fmt.Sprintf("for the %s format, give --format %s (or name the file report.%s)", name, name, extension(report.Format(name)))}}
+		}
+		return format, nil
+	case !known && !given:
+		return "", &usageError{cmd: "triage", msg: fmt.Sprintf("-o %s: cannot tell the format from %q", output, ext),
+			hints: []string{"give --format (text, json, csv, md or html), or end the name in .txt, .json, .csv, .md or .html"}}
+	case known && given && byExt != format:
+		return "", &usageError{cmd: "triage", msg: fmt.Sprintf("--format %s does not match -o %s (a %s name)", format, output, ext),
+			hints: []string{"drop --format (the extension chooses), or make them agree"}}
+	case known:
+		return byExt, nil
+	}
+	return format, nil
 }
 
 func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) error {
@@ -218,7 +323,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if o.Directory != "" {
 		var probs []directory.Problem
 		if dir, probs, err = directory.Load(o.Directory); err != nil {
-			return fmt.Errorf("--directory: %w", err)
+			return fmt.Errorf("%s: %w", o.Settings.from("directory"), err)
 		}
 		if !o.Quiet {
 			for _, p := range probs {
@@ -229,7 +334,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	var geo *enrich.DB
 	if len(o.GeoIP) > 0 {
 		if geo, err = enrich.Open(o.GeoIP...); err != nil {
-			return fmt.Errorf("--geoip: %w", err)
+			return fmt.Errorf("%s: %w", o.Settings.from("geoip"), err)
 		}
 		defer geo.Close()
 	}
@@ -277,40 +382,125 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if !o.Quiet {
 		printProblems(ios.ErrOut, rep)
 	}
-	ro := report.Options{All: true, Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
-	write := func(w io.Writer) error { return report.RenderOptions(w, o.Format, rep, ro) }
-	if o.Output != "" {
-		err = writeOutput(o.Output, write)
-	} else {
-		bw := bufio.NewWriterSize(ios.Out, 64<<10)
-		if err = write(bw); err == nil {
-			err = bw.Flush()
-		}
-	}
-	if err != nil {
+	reps := []tenantReport{{report: rep}}
+	if err := writeReports(ios, o, reps); err != nil {
 		return err
 	}
-	return outcome(ios, o, rep)
+	return outcome(ios, o, reps)
+}
+
+// tenantReport is one report to write, and the tenant it judged ("" when
+// the run judged one tenant, or several at once).
+type tenantReport struct {
+	tenant string
+	report *triage.Report
+}
+
+// writeReports writes the reports of a run, from files or from
+// ClickHouse alike: to -o (atomically; with --all-tenants, one file per
+// tenant in the folder -o names), else to stdout one after the other.
+// What -o wrote is confirmed on stderr when a person is watching it.
+func writeReports(ios *iostreams.IOStreams, o *TriageOptions, reps []tenantReport) error {
+	ro := report.Options{Color: o.colored, All: o.All}
+	if o.Output == "" {
+		ro.Width = o.width
+	}
+	render := func(reps ...tenantReport) func(io.Writer) error {
+		return func(w io.Writer) error {
+			for _, r := range reps {
+				if err := report.RenderOptions(w, o.Format, r.report, ro); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	switch {
+	case o.Output != "" && o.AllTenants:
+		// The one place -o's folder is created: it is a folder of the
+		// run's own making, named for that (see the help).
+		if err := os.MkdirAll(o.Output, 0o755); err != nil {
+			return fmt.Errorf("cannot write %s: %w", o.Output, err)
+		}
+		for _, r := range reps {
+			path := filepath.Join(o.Output, tenantFileName(r.tenant)+"."+extension(o.Format))
+			if err := writeOutput(path, render(r)); err != nil {
+				return err
+			}
+			o.confirm(ios, path, r)
+		}
+		return nil
+	case o.Output != "":
+		if err := writeOutput(o.Output, render(reps...)); err != nil {
+			return err
+		}
+		o.confirm(ios, o.Output, reps...)
+		return nil
+	}
+	// stdout, through the pager when text goes to a terminal.
+	if p := startPager(ios, o.pager); p != nil {
+		bw := bufio.NewWriterSize(p, 64<<10)
+		err := render(reps...)(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		return p.close(err)
+	}
+	bw := bufio.NewWriterSize(ios.Out, 64<<10)
+	if err := render(reps...)(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// confirm says on stderr what was written to path, when stderr is a
+// terminal: "wrote report.html (html, 23 identities, 4 high)". Piped or
+// --quiet, nothing: scripts check the exit status.
+func (o *TriageOptions) confirm(ios *iostreams.IOStreams, path string, reps ...tenantReport) {
+	if !ios.StderrTTY || o.Quiet {
+		return
+	}
+	fmt.Fprintf(ios.ErrOut, "wrote %s (%s)\n", report.Clean(path), writtenWords(o.Format, reps))
+}
+
+// writtenWords is the parenthesis of the confirmation line.
+func writtenWords(f report.Format, reps []tenantReport) string {
+	ids, high, judged := 0, 0, false
+	for _, r := range reps {
+		ids += len(r.report.Identities)
+		high += r.report.CountSeverity(triage.SeverityHigh)
+		judged = judged || r.report.Summary.NothingJudged == ""
+	}
+	if !judged {
+		return fmt.Sprintf("%s, nothing judged", f)
+	}
+	return fmt.Sprintf("%s, %s, %d high", f, plural(ids, "identity", "identities"), high)
+}
+
+// plural is "1 identity", "2 identities".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // outcome is the exit status the reports call for: 3 when an identity is
-// at or above --fail-on, else 4 when a report judged nothing (its reason
+// at or above --fail-on (the threshold wins over everything else, as
+// scripts gate on it), else 4 when a report judged nothing (its reason
 // also goes to stderr, unless the text report on stdout already led with
 // it), else 0.
-func outcome(ios *iostreams.IOStreams, o *TriageOptions, reps ...*triage.Report) error {
+func outcome(ios *iostreams.IOStreams, o *TriageOptions, reps []tenantReport) error {
 	if o.FailOn != "" {
-		threshold := triage.SeverityRank(o.FailOn)
-		for _, rep := range reps {
-			for _, id := range rep.Identities {
-				if triage.SeverityRank(id.Severity) >= threshold {
-					return errFinding
-				}
+		for _, r := range reps {
+			if r.report.Reaches(o.FailOn) {
+				return errFinding
 			}
 		}
 	}
 	nothing := false
-	for _, rep := range reps {
-		if why := rep.Summary.NothingJudged; why != "" {
+	for _, r := range reps {
+		if why := r.report.Summary.NothingJudged; why != "" {
 			nothing = true
 			if o.Output != "" || o.Format != report.Text {
 				fmt.Fprintf(ios.ErrOut, "outsider: cannot tell: %s\n", report.Clean(why))

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/outsider-sec/outsider/internal/clickhouse"
 	"github.com/outsider-sec/outsider/internal/directory"
@@ -56,58 +52,28 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 		},
 	})
 	if err != nil {
-		return withHint(err)
+		return clickhouseError(err)
 	}
 	if len(reps) == 0 {
 		fmt.Fprintln(ios.ErrOut, "outsider: no tenant has records in the period")
 		return nil
 	}
-	ro := report.Options{All: true, Color: report.UseColor(o.Color, o.Format, o.Output != "", ios.StdoutTTY, os.Getenv)}
-	if o.Output != "" && o.AllTenants {
-		// One file per tenant in the folder -o names.
-		if err := os.MkdirAll(o.Output, 0o755); err != nil {
-			return fmt.Errorf("cannot write %s: %w", o.Output, err)
-		}
-		for _, r := range reps {
-			path := filepath.Join(o.Output, tenantFileName(r.Tenant)+"."+extension(o.Format))
-			if err := writeOutput(path, func(w io.Writer) error { return report.RenderOptions(w, o.Format, r.Report, ro) }); err != nil {
-				return err
-			}
-		}
-	} else {
-		write := func(w io.Writer) error {
-			for _, r := range reps {
-				if err := report.RenderOptions(w, o.Format, r.Report, ro); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if o.Output != "" {
-			err = writeOutput(o.Output, write)
-		} else {
-			bw := bufio.NewWriterSize(ios.Out, 64<<10)
-			if err = write(bw); err == nil {
-				err = bw.Flush()
-			}
-		}
-		if err != nil {
-			return err
-		}
+	all := make([]tenantReport, len(reps))
+	for i, r := range reps {
+		all[i] = tenantReport{tenant: r.Tenant, report: r.Report}
+	}
+	if err := writeReports(ios, o, all); err != nil {
+		return err
 	}
 	if !o.Quiet {
 		for _, r := range reps {
 			if r.Report.Input.Skipped > 0 {
-				fmt.Fprintf(ios.ErrOut, "outsider: %d unreadable record(s) were skipped when loading; the report covers the %d stored\n",
-					r.Report.Input.Skipped, r.Report.Input.Records)
+				fmt.Fprintf(ios.ErrOut, "outsider: %s were skipped when loading; the report covers the %d stored\n",
+					plural(int(r.Report.Input.Skipped), "unreadable record", "unreadable records"), r.Report.Input.Records)
 			}
 		}
 	}
-	all := make([]*triage.Report, len(reps))
-	for i, r := range reps {
-		all[i] = r.Report
-	}
-	return outcome(ios, o, all...)
+	return outcome(ios, o, all)
 }
 
 // tenantFileName names a tenant's report file. Tenant ids come from the

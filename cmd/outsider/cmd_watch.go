@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
-	"github.com/outsider-sec/outsider/internal/tenant"
 	"github.com/outsider-sec/outsider/internal/watch"
 )
 
@@ -30,9 +31,7 @@ type WatchOptions struct {
 	redact   func(string) string
 }
 
-const watchUsage = `Usage: outsider watch --archive DIR [flags]
-
-Every --interval: collects into DIR (as 'outsider collect'), triages the
+const watchLong = `Every --interval: collects into DIR (as 'outsider collect'), triages the
 last --lookback of it, and writes a finding (one JSON line, schema
 outsider/finding/v1, to stdout or --findings FILE, and POSTed to
 --webhook) for each outside identity that is new or whose verdict got
@@ -47,84 +46,85 @@ Sign-ins (DIR/signins) are archived but not triaged yet.
 Credentials and collection flags are those of 'outsider collect'.
 
 Exit status: 0 done (--once); 1 error (with --once, also when collection
-failed); 2 usage; 130 interrupted (the normal end of a watch).
+failed); 2 usage; 130 interrupted (the normal end of a watch).`
 
-Flags:
-`
-
-func runWatchCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
-	opts, err := parseWatchFlags(ios, args)
-	if err != nil {
-		return err
+func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *cobra.Command {
+	o := &WatchOptions{}
+	var (
+		l                    liveFlags
+		interval, lookback   string
+		webhook, webhookFile string
+		noCollect            bool
+	)
+	cmd := &cobra.Command{
+		Use:   "watch --archive DIR [flags]",
+		Short: "collect and triage on an interval; report identities that are new or got worse",
+		Long:  watchLong,
+		Example: `  outsider watch --archive /var/lib/outsider --config outsider.json --webhook-file hook.txt
+  outsider watch --archive /var/lib/outsider --no-collect --once`,
+		Args: noArgs("watch", ": name the archive with --archive"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.State = l.state
+			o.redact = func(s string) string { return s }
+			var err error
+			if o.Interval, err = parseDuration(interval); err != nil || o.Interval < time.Second {
+				return usagef("watch", "--interval: want a duration of at least 1s, such as 5m")
+			}
+			if o.Lookback, err = parseDuration(lookback); err != nil || o.Lookback <= 0 {
+				return usagef("watch", "--lookback: want a duration such as 30d")
+			}
+			if err := checkTenants("watch", "--tenant", o.Tenants); err != nil {
+				return err
+			}
+			if webhook != "" && webhookFile != "" {
+				return usagef("watch", "give --webhook or --webhook-file, not both")
+			}
+			o.Webhook = webhook
+			if webhookFile != "" {
+				b, err := os.ReadFile(webhookFile)
+				if err != nil {
+					return fmt.Errorf("--webhook-file: %w", err)
+				}
+				o.Webhook = strings.TrimSpace(string(b))
+			}
+			if o.Webhook != "" {
+				if _, err := watch.NewWebhook(o.Webhook); err != nil {
+					return usagef("watch", "%s", err)
+				}
+			}
+			if noCollect {
+				if o.Archive, err = archiveDir("watch", f.Getenv, l.archive, ""); err != nil {
+					return err
+				}
+			} else {
+				archive, cfg, err := l.resolve("watch", f)
+				if err != nil {
+					return err
+				}
+				o.Archive, o.Collect, o.redact = archive, &cfg, cfg.Credentials.Redact
+				if len(o.Tenants) == 0 {
+					o.Tenants = []string{strings.ToLower(cfg.Credentials.TenantID)}
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runWatch(cmd.Context(), f.IO, o)
+		},
 	}
-	return runWatch(ctx, ios, opts)
-}
-
-func parseWatchFlags(ios *iostreams.IOStreams, args []string) (*WatchOptions, error) {
-	fs := newFlagSet("watch", watchUsage, ios.Out)
-	l := addLiveFlags(fs)
-	interval := fs.String("interval", "5m", "time between cycles")
-	once := fs.Bool("once", false, "run one cycle and exit")
-	findings := fs.String("findings", "", "append findings to this file instead of stdout")
-	webhook := fs.String("webhook", "", "also POST each finding to this URL (https, or http to a loopback address)")
-	webhookFile := fs.String("webhook-file", "", "read the webhook URL from this file (for URLs that carry a token)")
-	lookback := fs.String("lookback", "30d", "how far back each cycle triages")
-	noCollect := fs.Bool("no-collect", false, "only triage what the archive holds (no credentials needed)")
-	var tenants, domains listFlag
-	fs.Var(&tenants, "tenant", "our tenant id for triage (repeatable; default: the collect tenant, else inferred)")
-	fs.Var(&domains, "domain", "our UPN domain (repeatable; default: inferred from member sign-ins)")
-	workers := fs.Int("workers", 0, "triage workers (default: one per CPU)")
-	pos, err := parseArgs(fs, "watch", args)
-	if err != nil {
-		return nil, err
-	}
-	if len(pos) > 0 {
-		return nil, usagef("watch", "unexpected argument %q: name the archive with --archive", pos[0])
-	}
-	o := &WatchOptions{State: *l.state, Once: *once, Findings: *findings, Tenants: tenants, Domains: domains, Workers: *workers,
-		redact: func(s string) string { return s }}
-	if o.Interval, err = parseDuration(*interval); err != nil || o.Interval < time.Second {
-		return nil, usagef("watch", "--interval: want a duration of at least 1s, such as 5m")
-	}
-	if o.Lookback, err = parseDuration(*lookback); err != nil || o.Lookback <= 0 {
-		return nil, usagef("watch", "--lookback: want a duration such as 30d")
-	}
-	for _, t := range tenants {
-		if err := tenant.ValidateID(t); err != nil {
-			return nil, usagef("watch", "--tenant: %s", err)
-		}
-	}
-	if *webhook != "" && *webhookFile != "" {
-		return nil, usagef("watch", "give --webhook or --webhook-file, not both")
-	}
-	o.Webhook = *webhook
-	if *webhookFile != "" {
-		b, err := os.ReadFile(*webhookFile)
-		if err != nil {
-			return nil, fmt.Errorf("--webhook-file: %w", err)
-		}
-		o.Webhook = strings.TrimSpace(string(b))
-	}
-	if o.Webhook != "" {
-		if _, err := watch.NewWebhook(o.Webhook); err != nil {
-			return nil, usagef("watch", "%s", err)
-		}
-	}
-	if *noCollect {
-		if o.Archive, err = archiveDir("watch", *l.archive, ""); err != nil {
-			return nil, err
-		}
-		return o, nil
-	}
-	archive, cfg, err := l.resolve("watch", ios.ErrOut)
-	if err != nil {
-		return nil, err
-	}
-	o.Archive, o.Collect, o.redact = archive, &cfg, cfg.Credentials.Redact
-	if len(o.Tenants) == 0 {
-		o.Tenants = []string{strings.ToLower(cfg.Credentials.TenantID)}
-	}
-	return o, nil
+	l.add(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&interval, "interval", "5m", "time between cycles (a `duration`)")
+	fs.BoolVar(&o.Once, "once", false, "run one cycle and exit")
+	fs.StringVar(&o.Findings, "findings", "", "append findings to this `file` instead of stdout")
+	fs.StringVar(&webhook, "webhook", "", "also POST each finding to this `URL` (https, or http to a loopback address)")
+	fs.StringVar(&webhookFile, "webhook-file", "", "read the webhook URL from this `file` (for URLs that carry a token)")
+	fs.StringVar(&lookback, "lookback", "30d", "how far back each cycle triages (a `duration`)")
+	fs.BoolVar(&noCollect, "no-collect", false, "only triage what the archive holds (no credentials needed)")
+	addTenantFlag(fs, &o.Tenants, "our tenant id for triage (`GUID`, repeatable; default: the collect tenant, else inferred)")
+	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable; default: inferred from member sign-ins)")
+	fs.IntVar(&o.Workers, "workers", 0, "triage `workers` (default: one per CPU)")
+	return cmd
 }
 
 func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (err error) {

@@ -76,15 +76,16 @@ func (t *textWriter) table(ids []triage.Identity) {
 		}
 		return n - 1
 	}
-	// Room for the user: what the other columns leave, at least its header.
-	rest := total() - wd[0]
-	if wd[0]+rest > t.width {
-		wd[0] = max(utf8.RuneCountInString(head[0]), t.width-rest)
-	}
+	// Too wide: cut the class, then the verdict cells (to 5 at least);
+	// then the user column gets what the others leave, and a user longer
+	// than that has a line of its own (never cut).
 	for _, j := range []int{3, 2} { // class, then verdict
 		if over := total() - t.width; over > 0 {
 			wd[j] = max(wd[j]-over, 5)
 		}
+	}
+	if over := total() - t.width; over > 0 {
+		wd[0] = max(utf8.RuneCountInString(head[0]), wd[0]-over)
 	}
 	cell := func(s string, w int, right bool) string {
 		n := utf8.RuneCountInString(s)

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/outsider-sec/outsider/internal/iostreams"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/cli.md from the command definitions")
+
+// TestCLIReference: docs/cli.md is what the command definitions say, so
+// the help and the docs cannot drift; -update rewrites it (then read the
+// diff).
+func TestCLIReference(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	root := newCmdRoot(&factory{IO: ios, Getenv: testEnv(t, nil)})
+	var got bytes.Buffer
+	if err := writeCLIReference(&got, root); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "..", "docs", "cli.md")
+	if *update {
+		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/outsider -run TestCLIReference -update)", err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("docs/cli.md is stale: run go test ./cmd/outsider -run TestCLIReference -update and review the diff")
+	}
+	// 'outsider docs markdown' writes the same bytes.
+	ios, _, out, _ := iostreams.Test()
+	if code := run(t.Context(), []string{"docs", "markdown", "-"}, &factory{IO: ios, Getenv: testEnv(t, nil)}); code != 0 || !bytes.Equal(out.Bytes(), got.Bytes()) {
+		t.Errorf("outsider docs markdown -: exit %d, %d bytes, want %d", code, out.Len(), got.Len())
+	}
+}
