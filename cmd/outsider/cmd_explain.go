@@ -12,6 +12,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/explain"
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/tenant"
 )
@@ -77,70 +78,43 @@ type foundRecord struct {
 	fields [][]byte
 }
 
+// found copies raw out of its batch.
+func found(raw record.Raw) *foundRecord {
+	if raw.Kind == record.SignInFields {
+		return &foundRecord{signIn: true, header: slices.Clone(raw.Header), fields: cloneFields(raw.Fields)}
+	}
+	return &foundRecord{js: bytes.Clone(raw.JSON), signIn: raw.Kind == record.SignInJSON}
+}
+
 func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions) error {
 	var (
-		found    *foundRecord
-		count    int
-		lastErr  error
-		dec      audit.Decoder
-		ev       audit.Event
-		scratch  []byte
-		fields   [][]byte
-		cols     *audit.SignInColumns
-		colsErr  error
-		colsFile = -1
+		hit     *foundRecord
+		count   int
+		lastErr error
+		rd      record.Reader
+		ev      audit.Event
 	)
 	matches := func(id []byte) bool {
 		return strings.EqualFold(strings.TrimSpace(string(id)), o.ID)
 	}
 	emit := func(b *source.Batch) error {
 		defer b.Release()
-		if b.Header != nil && b.File != colsFile {
-			// A sign-in CSV: its rows are decoded by the header's names.
-			cols, colsErr = audit.NewSignInColumns(b.Header)
-			colsFile = b.File
-		}
 		for i := range b.Records {
-			if b.Header != nil {
-				var err error
-				fields, scratch, err = source.CSVFields(b.Records[i].Data, fields, scratch[:0])
-				if err != nil {
-					continue
-				}
-				count++
-				hit := o.ID == "" && count == 1
-				if o.ID != "" && colsErr == nil {
-					dec.ResetArena()
-					hit = dec.DecodeSignInFieldsKeep(cols, fields, &ev) == nil && matches(ev.ID)
-				}
-				if hit {
-					found = &foundRecord{signIn: true, header: slices.Clone(b.Header), fields: cloneFields(fields)}
-					if o.ID != "" {
-						return errStopRead
-					}
-				}
-				continue
-			}
-			js, s2, err := b.JSON(i, scratch[:0])
-			scratch = s2
+			// One record at a time: nothing decoded is kept.
+			rd.Begin()
+			raw, err := rd.Read(b, i)
 			if err != nil {
 				continue
 			}
 			count++
 			if o.ID == "" {
 				if count == 1 {
-					found = &foundRecord{js: bytes.Clone(js), signIn: b.Format.IsSignIn()}
+					hit = found(raw)
 				}
 				continue
 			}
-			if b.Format.IsSignIn() {
-				dec.ResetArena()
-				err = dec.DecodeSignInKeep(js, &ev)
-			} else {
-				err = dec.Decode(js, &ev)
-			}
-			if err == nil && matches(ev.ID) {
-				found = &foundRecord{js: bytes.Clone(js), signIn: b.Format.IsSignIn()}
+			if rd.DecodeRaw(raw, &ev) == nil && matches(ev.ID) {
+				hit = found(raw)
 				return errStopRead
 			}
 		}
@@ -163,25 +137,25 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 		return err
 	}
 	switch {
-	case o.ID != "" && found == nil:
+	case o.ID != "" && hit == nil:
 		return fmt.Errorf("no record with Id %q in %s (%d records read)", o.ID, o.Path, count)
 	case o.ID == "" && count > 1:
 		return usagef("explain", "%s holds %d records: choose one with --id", o.Path, count)
-	case found == nil && lastErr != nil:
+	case hit == nil && lastErr != nil:
 		return lastErr
-	case found == nil:
+	case hit == nil:
 		return fmt.Errorf("no record in %s", o.Path)
 	}
 	w := bufio.NewWriter(ios.Out)
 	opts := explain.Options{OurTenants: o.Tenants, Log: explain.LogUAL}
 	switch {
-	case found.header != nil:
-		err = explain.ExplainFields(w, found.header, found.fields, opts)
-	case found.signIn:
+	case hit.header != nil:
+		err = explain.ExplainFields(w, hit.header, hit.fields, opts)
+	case hit.signIn:
 		opts.Log = explain.LogSignIn
-		err = explain.Explain(w, found.js, opts)
+		err = explain.Explain(w, hit.js, opts)
 	default:
-		err = explain.Explain(w, found.js, opts)
+		err = explain.Explain(w, hit.js, opts)
 	}
 	if err != nil {
 		return err
