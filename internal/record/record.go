@@ -30,26 +30,49 @@ const (
 	// SignInJSON is an Entra sign-in log record in JSON:
 	// audit.Decoder.DecodeSignInKeep.
 	SignInJSON
+	// OfficeJSON is a row of Sentinel's OfficeActivity table as a JSON
+	// object: audit.Decoder.DecodeOfficeKeep.
+	OfficeJSON
 	// SignInFields is a row of a sign-in log CSV, decoded by its header's
 	// column names: audit.Decoder.DecodeSignInFieldsKeep.
 	SignInFields
+	// OfficeFields is a row of an OfficeActivity CSV export, decoded by
+	// its header's column names: audit.Decoder.DecodeOfficeFieldsKeep.
+	OfficeFields
+	// SignInRow and OfficeRow are rows of a Log Analytics query API
+	// response's table (JSON arrays of values), split with
+	// audit.Decoder.RowFieldsKeep and then decoded as SignInFields and
+	// OfficeFields are, by the table's column names.
+	SignInRow
+	OfficeRow
 )
 
 // KindOf says how the records of b are decoded.
 func KindOf(b *source.Batch) Kind {
 	switch {
+	case b.Format == source.LAQueryAPI:
+		if b.Table == source.EntraSignInLA {
+			return SignInRow
+		}
+		return OfficeRow
 	case b.Header != nil:
+		if b.Format == source.SentinelOfficeCSV {
+			return OfficeFields
+		}
 		return SignInFields
 	case b.Format.IsSignIn():
 		return SignInJSON
+	case b.Format == source.SentinelOfficeJSON:
+		return OfficeJSON
 	}
 	return UALJSON
 }
 
 // Unit is the unit problems with b's records are counted in: "row" for
-// CSV rows, "line" for JSON.
+// CSV rows, "line" for JSON (a query API response's rows included: they
+// are named by the line they start on).
 func Unit(b *source.Batch) string {
-	if b.CSVColumn >= 0 || b.Header != nil {
+	if b.Format != source.LAQueryAPI && (b.CSVColumn >= 0 || b.Header != nil) {
 		return "row"
 	}
 	return "line"
@@ -69,10 +92,13 @@ type Reader struct {
 	scratch []byte
 	fields  [][]byte
 
-	// The columns of the header last seen (one per input: the slice is
-	// shared by every batch of a file, so its identity names the file).
+	// The columns of the header last seen (one per input, or per table of
+	// a query API response: the slice is shared by its batches, so its
+	// identity names it), mapped as the kind of its rows asks.
 	header  []string
+	office  bool
 	signIn  *audit.SignInColumns
+	offCols *audit.OfficeColumns
 	colsErr error
 }
 
@@ -83,30 +109,36 @@ func (r *Reader) Begin() {
 	r.scratch = r.scratch[:0]
 }
 
-// Raw is the text of one record, as Read finds it: JSON (Kind UALJSON or
-// SignInJSON) or a CSV row's fields with its header (SignInFields). It
-// aliases the batch and the Reader's memory until the next Begin (Fields
-// until the next Read or Decode).
+// Raw is the text of one record, as Read finds it: JSON (Kind UALJSON,
+// SignInJSON, OfficeJSON), or a row's fields with its header (the other
+// kinds). It aliases the batch and the Reader's memory until the next
+// Begin (Fields until the next Read or Decode).
 type Raw struct {
 	Kind Kind
 	JSON []byte
-	// Row is the CSV row Fields were split from.
+	// Row is the framed record Fields were split from: a CSV row, or a
+	// query API row's JSON array.
 	Row    []byte
 	Header []string
 	Fields [][]byte
 }
 
 // Read finds the text of record i of b without decoding it: the JSON (a
-// CSV export's AuditData column, unquoted) or the fields of a sign-in CSV
-// row. The error says why the record has no text (a CSV row that does not
-// split, a row shorter than its AuditData column).
+// CSV export's AuditData column, unquoted), or the fields of a CSV row or
+// of a query API row. The error says why the record has no text (a CSV
+// row that does not split, a row shorter than its AuditData column, a
+// query API row that is not an array of values).
 func (r *Reader) Read(b *source.Batch, i int) (Raw, error) {
 	var err error
 	switch k := KindOf(b); k {
-	case SignInFields:
+	case SignInFields, OfficeFields:
 		// The fields stay in scratch until the batch is done.
 		r.fields, r.scratch, err = source.CSVFields(b.Records[i].Data, r.fields, r.scratch)
 		return Raw{Kind: k, Row: b.Records[i].Data, Header: b.Header, Fields: r.fields}, err
+	case SignInRow, OfficeRow:
+		row := b.Records[i].Data
+		r.fields, err = r.dec.RowFieldsKeep(row, r.fields)
+		return Raw{Kind: k, Row: row, Header: b.Header, Fields: r.fields}, err
 	default:
 		var js []byte
 		js, r.scratch, err = b.JSON(i, r.scratch)
@@ -131,57 +163,88 @@ func (r *Reader) Decode(b *source.Batch, i int, ev *audit.Event) error {
 		if !r.dec.Prepare(js) {
 			return ErrInvalidUTF8
 		}
-		if b.Format.IsSignIn() {
+		switch {
+		case b.Format.IsSignIn():
 			return r.dec.DecodeSignInKeep(js, ev)
+		case b.Format == source.SentinelOfficeJSON:
+			return r.dec.DecodeOfficeKeep(js, ev)
 		}
 		return r.dec.DecodeKeep(js, ev)
+	}
+	// A row by its header's names: CSV, or a query API row (JSON, whose
+	// validation also builds the bitmaps its split then uses). The
+	// reasons come in one order whatever the shape: the row's split, the
+	// header, UTF-8.
+	valid := false
+	if b.Format == source.LAQueryAPI {
+		valid = r.dec.Prepare(b.Records[i].Data)
 	}
 	raw, err := r.Read(b, i)
 	if err != nil {
 		return err
 	}
-	cols, err := r.columns(raw.Header)
-	if err != nil {
+	if err := r.columns(raw); err != nil {
 		return err
 	}
-	if !utf8.Valid(b.Records[i].Data) {
+	if b.Format != source.LAQueryAPI {
+		valid = utf8.Valid(b.Records[i].Data)
+	}
+	if !valid {
 		return ErrInvalidUTF8
 	}
-	return r.dec.DecodeSignInFieldsKeep(cols, raw.Fields, ev)
+	return r.decodeFields(raw, ev)
 }
 
 // DecodeRaw fills ev from text Read returned, as Decode would have.
 func (r *Reader) DecodeRaw(raw Raw, ev *audit.Event) error {
 	switch raw.Kind {
-	case SignInFields:
-		cols, err := r.columns(raw.Header)
-		if err != nil {
+	case SignInFields, OfficeFields, SignInRow, OfficeRow:
+		if err := r.columns(raw); err != nil {
 			return err
 		}
 		if !utf8.Valid(raw.Row) {
 			return ErrInvalidUTF8
 		}
-		return r.dec.DecodeSignInFieldsKeep(cols, raw.Fields, ev)
-	case SignInJSON:
-		if !r.dec.Prepare(raw.JSON) {
-			return ErrInvalidUTF8
-		}
-		return r.dec.DecodeSignInKeep(raw.JSON, ev)
+		return r.decodeFields(raw, ev)
 	}
 	if !r.dec.Prepare(raw.JSON) {
 		return ErrInvalidUTF8
 	}
+	switch raw.Kind {
+	case SignInJSON:
+		return r.dec.DecodeSignInKeep(raw.JSON, ev)
+	case OfficeJSON:
+		return r.dec.DecodeOfficeKeep(raw.JSON, ev)
+	}
 	return r.dec.DecodeKeep(raw.JSON, ev)
 }
 
-// columns maps a header's columns, once per file (or why they cannot be
-// read, which is then every row's reason).
-func (r *Reader) columns(header []string) (*audit.SignInColumns, error) {
-	if !sameHeader(r.header, header) {
-		r.header = header
-		r.signIn, r.colsErr = audit.NewSignInColumns(header)
+// decodeFields decodes a row's fields by its header's names.
+func (r *Reader) decodeFields(raw Raw, ev *audit.Event) error {
+	if err := r.columns(raw); err != nil {
+		return err
 	}
-	return r.signIn, r.colsErr
+	if r.office {
+		return r.dec.DecodeOfficeFieldsKeep(r.offCols, raw.Fields, ev)
+	}
+	return r.dec.DecodeSignInFieldsKeep(r.signIn, raw.Fields, ev)
+}
+
+// columns maps a header's columns as its rows' kind asks, once per file
+// or table (or finds why they cannot be read, which is then every row's
+// reason).
+func (r *Reader) columns(raw Raw) error {
+	office := raw.Kind == OfficeFields || raw.Kind == OfficeRow
+	if !sameHeader(r.header, raw.Header) || r.office != office {
+		r.header, r.office = raw.Header, office
+		r.signIn, r.offCols = nil, nil
+		if office {
+			r.offCols, r.colsErr = audit.NewOfficeColumns(raw.Header)
+		} else {
+			r.signIn, r.colsErr = audit.NewSignInColumns(raw.Header)
+		}
+	}
+	return r.colsErr
 }
 
 // sameHeader reports whether a and b are the same slice (not merely equal
