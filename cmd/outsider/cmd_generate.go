@@ -33,6 +33,14 @@ counts) for tests and benchmarks. --signin-log also writes the tenant's
 Entra ID sign-in log (Graph signIn pages: the twin of every UAL sign-in,
 and a few only that log has); the answers are then for both logs.
 
+As a Microsoft Sentinel analyst exports them: --format
+sentinel-officeactivity-csv writes the OfficeActivity table as the Log
+Analytics portal's CSV export, and --signin-log-format la-query-api the
+sign-in log as Log Analytics query API responses (SigninLogs and
+AADNonInteractiveUserSignInLogs rows). The export's columns do not name
+the application a sign-in was to, so its answers hold read with the
+sign-in log, as an analyst exports both.
+
 Exit status: 0 done; 1 error; 2 usage.
 
 Flags:
@@ -40,7 +48,8 @@ Flags:
 
 func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string) error {
 	fs := newFlagSet("generate", generateUsage, ios.Out)
-	format := fs.String("format", "jsonl", "output format: "+strings.Join(synth.Formats, ", "))
+	formats := append(slices.Clone(synth.Formats), synth.SentinelFormats...)
+	format := fs.String("format", "jsonl", "output format: "+strings.Join(formats, ", "))
 	size := fs.String("size", "0", "approximate output size, e.g. 50MB or 1GB (0: the small example)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed and flags give byte-identical output")
 	start := fs.String("start", "2026-10-01", "time of the first record (RFC 3339 or YYYY-MM-DD, UTC)")
@@ -50,6 +59,7 @@ func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string
 	fs.StringVar(output, "output", "", "same as -o")
 	expected := fs.String("expected", "", "write the expected verdicts (JSON) to this file")
 	signInLog := fs.String("signin-log", "", "also write the Entra ID sign-in log (Graph signIn JSON) to this file")
+	signInLogFormat := fs.String("signin-log-format", synth.SignInLogGraph, "the sign-in log's shape: "+strings.Join(synth.SignInLogFormats, ", "))
 	pos, err := parseArgs(fs, "generate", args)
 	if err != nil {
 		return err
@@ -57,8 +67,11 @@ func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string
 	if len(pos) > 0 {
 		return usagef("generate", "unexpected argument %q (write to a file with -o)", pos[0])
 	}
-	if !slices.Contains(synth.Formats, *format) {
-		return usagef("generate", "--format %q: want one of %s", *format, strings.Join(synth.Formats, ", "))
+	if !slices.Contains(formats, *format) {
+		return usagef("generate", "--format %q: want one of %s", *format, strings.Join(formats, ", "))
+	}
+	if !slices.Contains(synth.SignInLogFormats, *signInLogFormat) {
+		return usagef("generate", "--signin-log-format %q: want one of %s", *signInLogFormat, strings.Join(synth.SignInLogFormats, ", "))
 	}
 	n, err := parseSize(*size)
 	if err != nil {
@@ -75,7 +88,8 @@ func runGenerateCmd(ctx context.Context, ios *iostreams.IOStreams, args []string
 		return usagef("generate", "--duplicates must not be negative")
 	}
 	o := &GenerateOptions{
-		Synth:     synth.Options{Seed: *seed, Format: *format, Size: n, Start: st, Days: *days, Duplicates: *dups},
+		Synth: synth.Options{Seed: *seed, Format: *format, Size: n, Start: st, Days: *days, Duplicates: *dups,
+			SignInLogFormat: *signInLogFormat},
 		Output:    *output,
 		Expected:  *expected,
 		SignInLog: *signInLog,

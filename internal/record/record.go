@@ -47,6 +47,16 @@ const (
 	OfficeRow
 )
 
+var kindNames = [...]string{"ual-json", "signin-json", "office-json", "signin-fields", "office-fields", "signin-row", "office-row"}
+
+// String names the kind (in tests and messages).
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + string(rune('0'+k%10)) + ")"
+}
+
 // KindOf says how the records of b are decoded.
 func KindOf(b *source.Batch) Kind {
 	switch {

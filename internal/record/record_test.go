@@ -28,31 +28,52 @@ func batchOf(format source.Format, csvCol int, header []string, data string) *so
 // without a Reader: what the Reader must agree with.
 func direct(b *source.Batch, i int, ev *audit.Event) error {
 	var d audit.Decoder
-	if b.Header != nil {
-		fields, _, err := source.CSVFields(b.Records[i].Data, nil, nil)
+	data := b.Records[i].Data
+	var fields [][]byte
+	var err error
+	switch KindOf(b) {
+	case SignInFields, OfficeFields:
+		fields, _, err = source.CSVFields(data, nil, nil)
+	case SignInRow, OfficeRow:
+		fields, err = d.RowFieldsKeep(data, nil)
+	default:
+		js, _, err := b.JSON(i, nil)
 		if err != nil {
 			return err
 		}
-		cols, err := audit.NewSignInColumns(b.Header)
-		if err != nil {
-			return err
-		}
-		if !utf8.Valid(b.Records[i].Data) {
+		if !utf8.Valid(js) {
 			return ErrInvalidUTF8
 		}
-		return d.DecodeSignInFieldsKeep(cols, fields, ev)
+		switch KindOf(b) {
+		case SignInJSON:
+			return d.DecodeSignInKeep(js, ev)
+		case OfficeJSON:
+			return d.DecodeOfficeKeep(js, ev)
+		}
+		return d.DecodeKeep(js, ev)
 	}
-	js, _, err := b.JSON(i, nil)
 	if err != nil {
 		return err
 	}
-	if !utf8.Valid(js) {
+	switch KindOf(b) {
+	case OfficeFields, OfficeRow:
+		cols, err := audit.NewOfficeColumns(b.Header)
+		if err != nil {
+			return err
+		}
+		if !utf8.Valid(data) {
+			return ErrInvalidUTF8
+		}
+		return d.DecodeOfficeFieldsKeep(cols, fields, ev)
+	}
+	cols, err := audit.NewSignInColumns(b.Header)
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(data) {
 		return ErrInvalidUTF8
 	}
-	if b.Format.IsSignIn() {
-		return d.DecodeSignInKeep(js, ev)
-	}
-	return d.DecodeKeep(js, ev)
+	return d.DecodeSignInFieldsKeep(cols, fields, ev)
 }
 
 // same says whether two decodes agree: the same error text, or the same
@@ -112,6 +133,10 @@ func TestUnitAndKind(t *testing.T) {
 		{&source.Batch{Format: source.EntraSignIn, CSVColumn: -1}, "line", SignInJSON},
 		{&source.Batch{Format: source.EntraSignInLA, CSVColumn: -1, Header: []string{"TimeGenerated"}}, "row", SignInFields},
 		{&source.Batch{Format: source.EntraSignInCSV, CSVColumn: -1, Header: []string{"Date (UTC)"}}, "row", SignInFields},
+		{&source.Batch{Format: source.SentinelOfficeJSON, CSVColumn: -1}, "line", OfficeJSON},
+		{&source.Batch{Format: source.SentinelOfficeCSV, CSVColumn: -1, Header: []string{"OfficeId"}}, "row", OfficeFields},
+		{&source.Batch{Format: source.LAQueryAPI, CSVColumn: -1, Header: []string{"Id"}, Table: source.EntraSignInLA}, "line", SignInRow},
+		{&source.Batch{Format: source.LAQueryAPI, CSVColumn: -1, Header: []string{"OfficeId"}, Table: source.SentinelOfficeJSON}, "line", OfficeRow},
 	} {
 		if u := Unit(c.b); u != c.unit {
 			t.Errorf("%s: unit %q, want %q", c.b.Format, u, c.unit)
@@ -212,17 +237,33 @@ func FuzzRecord(f *testing.F) {
 	csv := `1,2024-03-01T10:00:00,15,UserLoggedIn,x,"` + strings.ReplaceAll(ualLine, `"`, `""`) + `"`
 	f.Add(uint8(0), uint8(0), "", ualLine+"\n"+ualLine)
 	f.Add(uint8(4), uint8(5), "", csv+"\n"+csv)
-	f.Add(uint8(8), uint8(0), "", signInLine)
-	f.Add(uint8(10), uint8(0), "TimeGenerated [UTC],UserPrincipalName,ResultType,Status,LocationDetails",
+	// Seeds name formats by their index in source.Formats.
+	f.Add(uint8(10), uint8(0), "", signInLine)
+	f.Add(uint8(12), uint8(0), "TimeGenerated [UTC],UserPrincipalName,ResultType,Status,LocationDetails",
 		"4/28/2021, 3:05:26.000 PM,x@fabrikam.com,0,\"{\"\"errorCode\"\":0}\",\"{\"\"city\"\":\"\"Oslo\"\"}\"")
-	f.Add(uint8(11), uint8(0), "Date (UTC),Username,Sign-in error code", "2025-12-04T08:19:41Z,x@fabrikam.com,50126")
-	f.Add(uint8(10), uint8(0), "a,b", "1,2")
+	f.Add(uint8(13), uint8(0), "Date (UTC),Username,Sign-in error code", "2025-12-04T08:19:41Z,x@fabrikam.com,50126")
+	f.Add(uint8(12), uint8(0), "a,b", "1,2")
+	f.Add(uint8(8), uint8(0), "TimeGenerated [UTC],Operation,RecordType,UserType,UserId,UserId_,ClientIP_,Actor,ExtendedProperties",
+		"\"4/28/2021, 3:05:26.000 PM\",UserLoggedIn,AzureActiveDirectoryStsLogon,Regular,,x@fabrikam.com,81.2.69.1,\"[{\"\"ID\"\":\"\"Unknown\"\"}]\",\"[{\"\"Name\"\":\"\"UserAgent\"\",\"\"Value\"\":\"\"u\"\"}]\"")
+	f.Add(uint8(9), uint8(0), "", `{"TimeGenerated":"2021-04-28T15:05:26Z","Operation":"FileAccessed","OfficeId":"1","UserId_":"a","RecordType":"6"}`)
+	f.Add(uint8(14), uint8(1), "TimeGenerated,Operation,OfficeId,Actor", `["2021-04-28T15:05:26Z","UserLoggedIn","1","[{\"ID\":\"Unknown\"}]"]`)
+	f.Add(uint8(14), uint8(0), "TimeGenerated,UserPrincipalName,ResultType,Status", `["2021-04-28T15:05:26Z","x@fabrikam.com","0",{"errorCode":0}]`)
 	f.Fuzz(func(t *testing.T, fi, col uint8, header, data string) {
 		formats := source.Formats
+		if len(formats) != 15 {
+			t.Fatalf("source.Formats has %d formats: renumber the seeds", len(formats))
+		}
 		format := formats[int(fi)%len(formats)]
 		b := &source.Batch{Path: "f", Format: format, CSVColumn: -1}
+		if format == source.LAQueryAPI {
+			b.Table = source.EntraSignInLA
+			if col%2 == 1 {
+				b.Table = source.SentinelOfficeJSON
+			}
+		}
 		switch {
-		case format.IsCSV() && format.IsSignIn(), format == source.EntraSignInLA && header != "":
+		case format.IsCSV() && (format.IsSignIn() || format == source.SentinelOfficeCSV),
+			format == source.EntraSignInLA && header != "", format == source.LAQueryAPI:
 			fields, _, err := source.CSVFields([]byte(header), nil, nil)
 			if err != nil {
 				return

@@ -79,6 +79,19 @@ func (q *queryFramer) fill() (bool, error) {
 	return ok, nil
 }
 
+// release ends a marked value (mark to pos): its bytes, unless it grew
+// over the limit (whether or not fill saw it grow: that depends on where
+// buffers end, and what is framed must not), and its size.
+func (q *queryFramer) release() (data []byte, size int64, over bool) {
+	size = q.dropped + int64(q.pos-q.mark)
+	over = q.over || size > int64(q.limit)
+	if !over {
+		data = q.f.buf[q.mark:q.pos]
+	}
+	q.mark, q.over, q.dropped = -1, false, 0
+	return data, size, over
+}
+
 // next skips whitespace and returns the byte at pos without consuming it;
 // ok is false at the end of input.
 func (q *queryFramer) next() (c byte, ok bool, err error) {
@@ -210,10 +223,9 @@ func (q *queryFramer) member(first bool) (key string, done, ok bool, err error) 
 		q.mark = -1
 		return "", false, false, err
 	}
-	if !q.over && q.pos-q.mark <= 34 {
-		key, _ = strconv.Unquote(string(q.f.buf[q.mark:q.pos]))
+	if k, size, _ := q.release(); size <= 34 {
+		key, _ = strconv.Unquote(string(k))
 	}
-	q.mark, q.over, q.dropped = -1, false, 0
 	if c, ok, err = q.next(); err != nil || !ok {
 		return "", false, false, err
 	}
@@ -315,10 +327,9 @@ func (q *queryFramer) errorMember() error {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}
-	if !q.over {
-		_ = json.Unmarshal(q.f.buf[q.mark:q.pos], &e)
+	if data, _, over := q.release(); !over {
+		_ = json.Unmarshal(data, &e)
 	}
-	q.mark, q.over, q.dropped = -1, false, 0
 	f := q.f
 	f.r.report(f.file, Problem{Path: f.path, Unit: "line", Line: line, Warning: true,
 		Reason: "the response reports an error (" + clipText(e.Code+": "+e.Message, 200) + "): its tables may hold only part of the result"})
@@ -391,6 +402,7 @@ func (q *queryFramer) table() error {
 	table := Auto // what the rows hold, once the columns are known
 	why := ""     // why the rows cannot be read
 	var skipped int64
+	skipWhy := "" // why the rows counted in skipped were skipped
 	for first := true; ; first = false {
 		key, done, ok, err := q.member(first)
 		if err != nil {
@@ -415,10 +427,9 @@ func (q *queryFramer) table() error {
 				}
 				return err
 			}
-			if !q.over {
-				name, _ = strconv.Unquote(string(f.buf[q.mark:q.pos]))
+			if data, _, over := q.release(); !over {
+				name, _ = strconv.Unquote(string(data))
 			}
-			q.mark, q.over, q.dropped = -1, false, 0
 		case key == "columns" && c == '[':
 			cline := f.lineAt(q.pos)
 			q.mark = q.pos
@@ -431,17 +442,20 @@ func (q *queryFramer) table() error {
 				return err
 			}
 			header, table, why = nil, Auto, ""
-			if q.over {
+			if data, _, over := q.release(); over {
 				why = "its columns array is over " + strconv.Itoa(q.limit) + " bytes"
 			} else {
-				header, table, why = tableColumns(f.buf[q.mark:q.pos])
+				header, table, why = tableColumns(data)
 			}
-			q.mark, q.over, q.dropped = -1, false, 0
 		case key == "rows" && c == '[':
-			if header == nil && why == "" {
-				why = "its rows come before its columns"
+			reason := why
+			if header == nil && reason == "" {
+				reason = "its rows come before its columns"
 			}
 			n, err := q.rows(header, table)
+			if n > 0 && skipWhy == "" {
+				skipWhy = reason
+			}
 			skipped += n
 			if err != nil {
 				return err
@@ -463,7 +477,7 @@ func (q *queryFramer) table() error {
 			label = "table " + strconv.Quote(clipText(name, 80))
 		}
 		f.r.report(f.file, Problem{Path: f.path, Unit: "line", Line: line, Records: skipped,
-			Reason: label + ": " + why + ": " + strconv.FormatInt(skipped, 10) + " rows skipped"})
+			Reason: label + ": " + skipWhy + ": " + strconv.FormatInt(skipped, 10) + " rows skipped"})
 	}
 	return nil
 }
@@ -580,15 +594,15 @@ func (q *queryFramer) rows(header []string, table Format) (skipped int64, err er
 			q.truncated(rline, "row", 1)
 			return skipped, errStopFraming
 		}
-		switch size := q.dropped + int64(q.pos-q.mark); {
+		start := q.mark
+		switch _, size, over := q.release(); {
 		case header == nil:
 			skipped++
-		case q.over || size > int64(q.limit):
+		case over:
 			f.overLimit("line", rline, size)
 		default:
-			f.add(q.mark, q.pos, rline)
+			f.add(start, q.pos, rline)
 		}
-		q.mark, q.over, q.dropped = -1, false, 0
 	}
 }
 
