@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/source"
@@ -158,4 +159,55 @@ func TestSentinelExports(t *testing.T) {
 		t.Errorf("%d records read, want %d", sentinel.Input.Records, reference.Input.Records-int64(removed))
 	}
 	t.Logf("OfficeActivity sign-in rows removed: %d; identities: %d; records: %d", removed, len(sentinel.Identities), sentinel.Input.Records)
+}
+
+// TestSentinelBadRows: every OfficeActivity or query API row that cannot
+// be read is named (file, row or line, why) and counted, and the rows
+// around it are read.
+func TestSentinelBadRows(t *testing.T) {
+	dir := t.TempDir()
+	const header = "RecordType,\"TimeGenerated [UTC]\",Operation,OrganizationId,UserType,OfficeWorkload,UserId,ClientIP,Actor,OfficeId\r\n"
+	good := func(id string) string {
+		return "SharePointFileOperation,\"4/28/2021, 3:05:26.000 PM\",FileAccessed,6e4b2c1a-7f3d-4e8b-9a15-3c2d8f0b7e94,Regular,SharePoint,megan@contoso.com,81.2.69.160,," + id + "\r\n"
+	}
+	csvPath := writeFile(t, dir, "officeactivity.csv", []byte(header+good("g1")+
+		"SharePointFileOperation,\"4/31/2021, 3:05:26.000 PM\",FileAccessed,o,Regular,SharePoint,megan@contoso.com,81.2.69.160,,b1\r\n"+
+		"SharePointFileOperation,,FileAccessed,o,Regular,SharePoint,megan@contoso.com,81.2.69.160,,b2\r\n"+
+		"AzureActiveDirectoryStsLogon,\"4/28/2021, 3:06:00.000 PM\",UserLoggedIn,o,Regular,AzureActiveDirectory,x@fabrikam.com,81.2.69.1,\"[{\"\"ID\"\":\"\"Unknown\"\"\",b3\r\n"+
+		"short,row\r\n"+
+		"SharePointFileOperation,\"4/28/2021, 3:05:26.000 PM\",FileAccessed,o,Regular,SharePoint,me\xffgan@contoso.com,81.2.69.160,,b4\r\n"+
+		good("g2")))
+	queryPath := writeFile(t, dir, "query.json", []byte(`{"tables":[{"name":"PrimaryResult","columns":[{"name":"TimeGenerated","type":"datetime"},`+
+		`{"name":"UserPrincipalName","type":"string"},{"name":"ResultType","type":"string"},{"name":"Id","type":"string"}],"rows":[`+"\n"+
+		`["2021-04-28T15:12:10Z","p@fabrikam.com","0","s1"],`+"\n"+
+		`["yesterday","p@fabrikam.com","0","s2"],`+"\n"+
+		`["2021-04-28T15:13:10Z","p@fabrikam.com"],`+"\n"+
+		`"not a row",`+"\n"+
+		`["2021-04-28T15:14:10Z","p@fabrikam.com","0","s3"]]}]}`+"\n"))
+	r, err := Run(context.Background(), []string{csvPath, queryPath}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range r.Problems {
+		got = append(got, p.Error())
+	}
+	all := strings.Join(got, "\n")
+	for _, w := range []string{
+		csvPath + `: row 3: TimeGenerated "4/31/2021, 3:05:26.000 PM" is not a time`,
+		csvPath + ": row 4: no TimeGenerated",
+		csvPath + ": row 5: Actor: ",
+		csvPath + ": row 6: row has 2 fields, the header 10",
+		csvPath + ": row 7: invalid UTF-8",
+		queryPath + `: line 3: TimeGenerated "yesterday" is not a time`,
+		queryPath + ": line 4: row has 2 fields, the header 4",
+		queryPath + ": line 5: row is a string, not an array of values",
+	} {
+		if !strings.Contains(all, w) {
+			t.Errorf("problems\n%s\nlack %q", all, w)
+		}
+	}
+	if r.Input.Records != 4 || r.Input.Skipped != 8 {
+		t.Errorf("%d records read, %d skipped; want 4 and 8", r.Input.Records, r.Input.Skipped)
+	}
 }
