@@ -76,11 +76,28 @@ type foundRecord struct {
 	signIn bool // from a sign-in log: read with the sign-in decoder
 	header []string
 	fields [][]byte
+	// office: a row of Sentinel's OfficeActivity table, explained as the
+	// UAL record it came from (js); err says why it cannot be.
+	office bool
+	err    error
 }
+
+// officeNote introduces the walk of an OfficeActivity row.
+const officeNote = `A row of Microsoft Sentinel's OfficeActivity table, read as the UAL record it
+came from: its columns appear below under their UAL names (OfficeId as Id,
+TimeGenerated as CreationTime, OfficeWorkload as Workload, OfficeObjectId as
+ObjectId, Client_IPAddress as ClientIPAddress; of a column and its "_" copy the
+filled one; RecordType and UserType as numbers).
+
+`
 
 // found copies raw out of its batch.
 func found(raw record.Raw) *foundRecord {
-	if raw.Kind == record.SignInFields {
+	switch {
+	case raw.Office():
+		js, err := raw.UAL()
+		return &foundRecord{js: js, office: true, err: err}
+	case raw.Kind == record.SignInFields || raw.Kind == record.SignInRow:
 		return &foundRecord{signIn: true, header: slices.Clone(raw.Header), fields: cloneFields(raw.Fields)}
 	}
 	return &foundRecord{js: bytes.Clone(raw.JSON), signIn: raw.Kind == record.SignInJSON}
@@ -146,8 +163,14 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 	case hit == nil:
 		return fmt.Errorf("no record in %s", o.Path)
 	}
+	if hit.err != nil {
+		return hit.err
+	}
 	w := bufio.NewWriter(ios.Out)
 	opts := explain.Options{OurTenants: o.Tenants, Log: explain.LogUAL}
+	if hit.office {
+		w.WriteString(officeNote)
+	}
 	switch {
 	case hit.header != nil:
 		err = explain.ExplainFields(w, hit.header, hit.fields, opts)

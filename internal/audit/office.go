@@ -34,7 +34,9 @@ package audit
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -528,4 +530,148 @@ func (d *Decoder) nestedText(text []byte, f ofField, ev *Event) error {
 		return decodeErr("%s: unexpected %s after the array", name, s.what())
 	}
 	return nil
+}
+
+// ualNames are the UAL field names of the OfficeActivity columns, for
+// OfficeUAL; a column and its "_" copy share one.
+var ualNames = [ofCount]string{
+	ofID: "Id", ofSourceRecordID: "Id", ofTime: "CreationTime", ofStart: "CreationTime", ofRecordType: "RecordType",
+	ofOperation: "Operation", ofWorkload: "Workload", ofOrg: "OrganizationId", ofOrg2: "OrganizationId",
+	ofOfficeTenant: "OrganizationId", ofOfficeTenant2: "OrganizationId", ofActorCtx: "ActorContextId",
+	ofUser: "UserId", ofUser2: "UserId", ofUserKey: "UserKey", ofUserType: "UserType", ofClientIP: "ClientIP",
+	ofClientIP2: "ClientIP", ofClientIPAddress: "ClientIPAddress", ofActorIP: "ActorIpAddress", ofAppID: "ApplicationId",
+	ofResultStatus: "ResultStatus", ofResultStatusDetail: "ResultStatusDetail", ofLogonError: "LogonError",
+	ofErrorNumber: "ErrorNumber", ofExtended: "ExtendedProperties", ofUA: "UserAgent", ofClientInfo: "ClientInfoString",
+	ofObjectID: "ObjectId", ofTarget: "TargetUserOrGroupName", ofSharedWith: "UserSharedWith",
+	ofTargetType: "TargetUserOrGroupType", ofInterSys: "InterSystemsId", ofIntraSys: "IntraSystemId", ofActor: "Actor",
+}
+
+// OfficeUAL writes an OfficeActivity row (its header and fields, as for
+// DecodeOfficeFieldsKeep) as the UAL record it came from, in JSON: the
+// columns the decoder reads under their UAL names (of a column and its
+// "_" copy, the filled one), TimeGenerated as CreationTime, RecordType
+// and UserType as numbers where their names are known, Actor and
+// ExtendedProperties as the arrays their text holds. `outsider explain`
+// walks that record; the audit decoder reads it as it reads the row. It is
+// an error when the header cannot be read or the row is short.
+func OfficeUAL(header []string, fields [][]byte) ([]byte, error) {
+	c, err := NewOfficeColumns(header)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) < c.n {
+		return nil, decodeErr("row has %d fields, the header %d", len(fields), c.n)
+	}
+	var st officeState
+	for f := ofField(1); f < ofCount; f++ {
+		if i := c.col[f]; i >= 0 {
+			st.v[f] = fields[i]
+		}
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	done := map[string]bool{}
+	put := func(name string, raw []byte) {
+		if done[name] {
+			return
+		}
+		done[name] = true
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(name)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(raw)
+	}
+	str := func(v []byte) []byte {
+		q, _ := json.Marshal(string(v))
+		return q
+	}
+	// The time first, in the UAL's form, when it reads.
+	for _, f := range []ofField{ofTime, ofStart} {
+		if v := st.firstOf(f); v != nil {
+			if t, ok := signInTime(v); ok {
+				put("CreationTime", str([]byte(strings.TrimSuffix(FormatTime(t), "Z"))))
+			} else {
+				put("CreationTime", str(v))
+			}
+			break
+		}
+	}
+	for f := ofField(1); f < ofCount; f++ {
+		v := bytes.TrimSpace(st.v[f])
+		name := ualNames[f]
+		if len(v) == 0 || name == "" {
+			continue
+		}
+		switch f {
+		case ofTime, ofStart:
+			continue
+		case ofOfficeTenant, ofOfficeTenant2:
+			if !isGUID(v) {
+				continue
+			}
+		case ofRecordType:
+			if n := enumValue(v, RecordTypeNumber); n >= 0 {
+				put(name, []byte(strconv.Itoa(n)))
+				continue
+			}
+		case ofUserType:
+			if n := enumValue(v, UserTypeNumber); n >= 0 {
+				put(name, []byte(strconv.Itoa(n)))
+				continue
+			}
+		case ofActor, ofExtended:
+			if v[0] == '[' && json.Valid(v) {
+				var compact bytes.Buffer
+				if json.Compact(&compact, v) == nil {
+					put(name, compact.Bytes())
+					continue
+				}
+			}
+		}
+		put(name, str(v))
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// OfficeObjectFields splits an OfficeActivity row given as a JSON object
+// into the header and fields OfficeUAL takes (each value as
+// RowFieldsKeep reads it).
+func OfficeObjectFields(data []byte) (header []string, fields [][]byte, err error) {
+	var d Decoder
+	s := scanner{data: data}
+	s.ws()
+	if s.i >= len(s.data) || s.data[s.i] != '{' {
+		return nil, nil, decodeErr("record is not a JSON object (starts with %s)", s.what())
+	}
+	s.i++
+	for first := true; ; first = false {
+		s.ws()
+		if s.i >= len(s.data) {
+			return nil, nil, decodeErr("truncated record")
+		}
+		if s.data[s.i] == '}' {
+			return header, fields, nil
+		}
+		if !first {
+			if s.data[s.i] != ',' {
+				return nil, nil, decodeErr("expected ',' or '}' at byte %d, found %s", s.i, s.what())
+			}
+			s.i++
+			s.ws()
+		}
+		k, err := d.key(&s)
+		if err != nil {
+			return nil, nil, err
+		}
+		v, err := d.valueText(&s)
+		if err != nil {
+			return nil, nil, err
+		}
+		header = append(header, string(k))
+		fields = append(fields, bytes.Clone(v))
+	}
 }

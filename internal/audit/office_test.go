@@ -403,3 +403,65 @@ func FuzzRowFields(f *testing.F) {
 		}
 	})
 }
+
+// TestOfficeUAL: the UAL record OfficeUAL writes for a row (what `outsider
+// explain` walks) decodes, with the UAL decoder, to the event the row
+// gives; so does the one written from the row as a JSON object.
+func TestOfficeUAL(t *testing.T) {
+	for _, name := range []string{"portal.csv", "start-time.csv"} {
+		data, err := os.ReadFile("testdata/office/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		header, rows := csvRows(t, bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+		cols, err := NewOfficeColumns(header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Decoder
+		for i, row := range rows {
+			js, err := OfficeUAL(header, row)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got Event
+			if err := d.DecodeOfficeFieldsKeep(cols, row, &want); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.DecodeKeep(js, &got); err != nil {
+				t.Fatalf("%s row %d: %s: %v", name, i+2, js, err)
+			}
+			if a, b := dump(&want), dump(&got); a != b {
+				t.Errorf("%s row %d: %s\nthe row:\n%s\nits UAL record:\n%s", name, i+2, js, a, b)
+			}
+		}
+	}
+	jsData, err := os.ReadFile("testdata/office/az-cli.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Decoder
+	for i, obj := range officeObjects(t, jsData) {
+		header, fields, err := OfficeObjectFields(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := OfficeUAL(header, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got Event
+		if err := d.DecodeOfficeKeep(obj, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.DecodeKeep(js, &got); err != nil {
+			t.Fatalf("object %d: %s: %v", i+1, js, err)
+		}
+		if a, b := dump(&want), dump(&got); a != b {
+			t.Errorf("object %d: %s\nthe object:\n%s\nits UAL record:\n%s", i+1, js, a, b)
+		}
+	}
+	if _, err := OfficeUAL([]string{"a"}, nil); err == nil {
+		t.Error("a header without OfficeActivity columns gives a record")
+	}
+}

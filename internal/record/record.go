@@ -262,3 +262,26 @@ func (r *Reader) columns(raw Raw) error {
 func sameHeader(a, b []string) bool {
 	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
+
+// Office reports whether the record is a row of Sentinel's OfficeActivity
+// table, in any shape.
+func (raw Raw) Office() bool {
+	return raw.Kind == OfficeJSON || raw.Kind == OfficeFields || raw.Kind == OfficeRow
+}
+
+// UAL returns, for a row of Sentinel's OfficeActivity table, the UAL
+// record it came from in JSON (audit.OfficeUAL), which the UAL decoder
+// reads as the row is read: what `outsider explain` walks.
+func (raw Raw) UAL() ([]byte, error) {
+	switch raw.Kind {
+	case OfficeJSON:
+		header, fields, err := audit.OfficeObjectFields(raw.JSON)
+		if err != nil {
+			return nil, err
+		}
+		return audit.OfficeUAL(header, fields)
+	case OfficeFields, OfficeRow:
+		return audit.OfficeUAL(raw.Header, raw.Fields)
+	}
+	return nil, errors.New("not an OfficeActivity row")
+}

@@ -119,6 +119,24 @@ func checkBatch(t *testing.T, rd *Reader, b *source.Batch) {
 		if d := same(errs[i], err, &evs[i], &ev); d != nil {
 			t.Fatalf("record %d %q (%s): Decode and Read+DecodeRaw: %v", i, b.Records[i].Data, b.Format, d)
 		}
+		// What explain walks for an OfficeActivity row, the UAL record it
+		// came from, reads as the row does.
+		if raw.Office() && errs[i] == nil {
+			js, err := raw.UAL()
+			if err != nil {
+				t.Fatalf("record %d %q: decoded, but no UAL record: %v", i, b.Records[i].Data, err)
+			}
+			var d audit.Decoder
+			var ual audit.Event
+			if err := d.DecodeKeep(js, &ual); err != nil {
+				t.Fatalf("record %d %q: its UAL record %s: %v", i, b.Records[i].Data, js, err)
+			}
+			// By content: where one decoder leaves a field nil, the
+			// other may point at an empty string.
+			if a, b2 := fmt.Sprintf("%+v", evs[i]), fmt.Sprintf("%+v", ual); a != b2 {
+				t.Fatalf("record %d %q: its UAL record %s reads otherwise:\n%s\n%s", i, b.Records[i].Data, js, a, b2)
+			}
+		}
 	}
 }
 
