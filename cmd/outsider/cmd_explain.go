@@ -34,9 +34,10 @@ settings / Event Hub, Log Analytics, or a row of the admin center's CSV
 download): the request and correlation ids that tie it to the UAL, the
 home tenant against the resource tenant, crossTenantAccessType, the error
 code, conditional access, risk, location and client. Then what it all
-means. FILE may be any format triage reads (default: stdin). When it holds
-more than one record, choose one with --id (a sign-in's id, the CSV's
-Request ID).
+means. FILE may be any format triage reads (default: stdin); a row of
+Microsoft Sentinel's OfficeActivity table is walked as the UAL record it
+came from. When it holds more than one record, choose one with --id (a
+sign-in's id, the CSV's Request ID, an OfficeActivity row's OfficeId).
 
 Exit status: 0 done; 1 error (no such record); 2 usage.
 
