@@ -308,6 +308,23 @@ func (d *Decoder) DecodeOfficeKeep(data []byte, ev *Event) error {
 	ev.Reset()
 	var st officeState
 	s := d.scanner(data)
+	if err := d.officeObject(&s, func(key []byte) error {
+		f := officeKey(key)
+		if f == ofNone {
+			return s.skip(d)
+		}
+		v, err := d.valueText(&s)
+		st.v[f] = v
+		return err
+	}); err != nil {
+		return err
+	}
+	return d.finishOffice(ev, &st)
+}
+
+// officeObject walks the row object at s, calling member with each key
+// (member consumes the value), and checks that nothing follows it.
+func (d *Decoder) officeObject(s *scanner, member func(key []byte) error) error {
 	s.ws()
 	if s.i >= len(s.data) {
 		return decodeErr("empty record")
@@ -315,45 +332,14 @@ func (d *Decoder) DecodeOfficeKeep(data []byte, ev *Event) error {
 	if s.data[s.i] != '{' {
 		return decodeErr("record is not a JSON object (starts with %s)", s.what())
 	}
-	s.i++
-	for first := true; ; first = false {
-		s.ws()
-		if s.i >= len(s.data) {
-			return decodeErr("truncated record")
-		}
-		if s.data[s.i] == '}' {
-			s.i++
-			break
-		}
-		if !first {
-			if s.data[s.i] != ',' {
-				return decodeErr("expected ',' or '}' at byte %d, found %s", s.i, s.what())
-			}
-			s.i++
-			s.ws()
-		}
-		key, err := d.key(&s)
-		if err != nil {
-			return err
-		}
-		f := officeKey(key)
-		if f == ofNone {
-			if err := s.skip(d); err != nil {
-				return err
-			}
-			continue
-		}
-		v, err := d.valueText(&s)
-		if err != nil {
-			return err
-		}
-		st.v[f] = v
+	if err := d.fields(s, "record", member); err != nil {
+		return err
 	}
 	s.ws()
 	if s.i < len(s.data) {
 		return decodeErr("unexpected %s after the record", s.what())
 	}
-	return d.finishOffice(ev, &st)
+	return nil
 }
 
 // valueText reads any JSON value as text: a string's (unescaped) content,
@@ -643,35 +629,11 @@ func OfficeUAL(header []string, fields [][]byte) ([]byte, error) {
 func OfficeObjectFields(data []byte) (header []string, fields [][]byte, err error) {
 	var d Decoder
 	s := scanner{data: data}
-	s.ws()
-	if s.i >= len(s.data) || s.data[s.i] != '{' {
-		return nil, nil, decodeErr("record is not a JSON object (starts with %s)", s.what())
-	}
-	s.i++
-	for first := true; ; first = false {
-		s.ws()
-		if s.i >= len(s.data) {
-			return nil, nil, decodeErr("truncated record")
-		}
-		if s.data[s.i] == '}' {
-			return header, fields, nil
-		}
-		if !first {
-			if s.data[s.i] != ',' {
-				return nil, nil, decodeErr("expected ',' or '}' at byte %d, found %s", s.i, s.what())
-			}
-			s.i++
-			s.ws()
-		}
-		k, err := d.key(&s)
-		if err != nil {
-			return nil, nil, err
-		}
+	err = d.officeObject(&s, func(key []byte) error {
 		v, err := d.valueText(&s)
-		if err != nil {
-			return nil, nil, err
-		}
-		header = append(header, string(k))
+		header = append(header, string(key))
 		fields = append(fields, bytes.Clone(v))
-	}
+		return err
+	})
+	return header, fields, err
 }

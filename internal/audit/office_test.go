@@ -12,6 +12,31 @@ import (
 	"unicode/utf8"
 )
 
+// officeCSVFixture reads testdata/office/<name>: its header, rows and
+// their columns.
+func officeCSVFixture(t testing.TB, name string) (header []string, rows [][][]byte, cols *OfficeColumns) {
+	t.Helper()
+	data, err := os.ReadFile("testdata/office/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rows = csvRows(t, bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if cols, err = NewOfficeColumns(header); err != nil {
+		t.Fatal(err)
+	}
+	return header, rows, cols
+}
+
+// officeJSONFixture reads the objects of testdata/office/az-cli.json.
+func officeJSONFixture(t testing.TB) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/office/az-cli.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return officeObjects(t, data)
+}
+
 // officeObjects splits a JSON array of objects into their texts.
 func officeObjects(t testing.TB, data []byte) [][]byte {
 	t.Helper()
@@ -93,20 +118,8 @@ func TestDecodeOfficeGolden(t *testing.T) {
 // objects (az CLI: ISO times, one Actor as an array rather than its text)
 // decode to the same events; and each reads as the UAL record it came from.
 func TestOfficeShapesAgree(t *testing.T) {
-	csvData, err := os.ReadFile("testdata/office/portal.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsData, err := os.ReadFile("testdata/office/az-cli.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, rows := csvRows(t, bytes.TrimPrefix(csvData, []byte("\xef\xbb\xbf")))
-	cols, err := NewOfficeColumns(header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := officeObjects(t, jsData)
+	_, rows, cols := officeCSVFixture(t, "portal.csv")
+	objs := officeJSONFixture(t)
 	if len(objs) != len(rows) {
 		t.Fatalf("%d objects, %d rows", len(objs), len(rows))
 	}
@@ -290,20 +303,9 @@ func TestRowFields(t *testing.T) {
 // TestDecodeOfficeNoAlloc: the OfficeActivity decoders allocate nothing
 // per record once the arena has grown.
 func TestDecodeOfficeNoAlloc(t *testing.T) {
-	data, err := os.ReadFile("testdata/office/portal.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, rows := csvRows(t, bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	cols, err := NewOfficeColumns(header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsData, err := os.ReadFile("testdata/office/az-cli.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := officeObjects(t, jsData)
+	_, rows, cols := officeCSVFixture(t, "portal.csv")
+	objs := officeJSONFixture(t)
+	var err error
 	row := []byte(`["2021-04-28T15:05:26Z","FileAccessed","a\"b",null,1]`)
 	var d Decoder
 	var ev Event
@@ -333,11 +335,7 @@ func TestDecodeOfficeNoAlloc(t *testing.T) {
 // FuzzDecodeOffice: any JSON object never panics the OfficeActivity
 // decoder, and a decoded one has a time and reads as a UAL record.
 func FuzzDecodeOffice(f *testing.F) {
-	data, err := os.ReadFile("testdata/office/az-cli.json")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, o := range officeObjects(f, data) {
+	for _, o := range officeJSONFixture(f) {
 		f.Add(o)
 	}
 	f.Add([]byte(`{"TimeGenerated":"4/28/2021, 3:05:26.000 PM","Actor":"[{\"ID\":\"Unknown\"}]","ExtendedProperties":[]}`))
@@ -409,15 +407,7 @@ func FuzzRowFields(f *testing.F) {
 // gives; so does the one written from the row as a JSON object.
 func TestOfficeUAL(t *testing.T) {
 	for _, name := range []string{"portal.csv", "start-time.csv"} {
-		data, err := os.ReadFile("testdata/office/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		header, rows := csvRows(t, bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-		cols, err := NewOfficeColumns(header)
-		if err != nil {
-			t.Fatal(err)
-		}
+		header, rows, cols := officeCSVFixture(t, name)
 		var d Decoder
 		for i, row := range rows {
 			js, err := OfficeUAL(header, row)
@@ -436,12 +426,8 @@ func TestOfficeUAL(t *testing.T) {
 			}
 		}
 	}
-	jsData, err := os.ReadFile("testdata/office/az-cli.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var d Decoder
-	for i, obj := range officeObjects(t, jsData) {
+	for i, obj := range officeJSONFixture(t) {
 		header, fields, err := OfficeObjectFields(obj)
 		if err != nil {
 			t.Fatal(err)

@@ -262,45 +262,64 @@ func (q *queryFramer) top() error {
 	}
 }
 
-// response reads one {"tables":[...], "error":{...}} object.
-func (q *queryFramer) response() error {
-	f := q.f
-	line := f.lineAt(q.pos)
+// members walks the object at pos (a '{'), calling member with each
+// key and the first byte of its value; member consumes the value. what
+// names the object in problems.
+func (q *queryFramer) members(what string, member func(key string, c byte) error) error {
+	line := q.f.lineAt(q.pos)
 	q.pos++
-	tables := false
 	for first := true; ; first = false {
 		key, done, ok, err := q.member(first)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			q.truncated(line, "response", 0)
+			q.truncated(line, what, 0)
 			return errStopFraming
 		}
 		if done {
-			break
+			return nil
 		}
-		c := f.buf[q.pos]
+		if err := member(key, q.f.buf[q.pos]); err != nil {
+			return err
+		}
+	}
+}
+
+// marked passes over the value at pos and returns its bytes, unless it is
+// over the limit; the end of input inside it ends framing.
+func (q *queryFramer) marked(line int64, what string) (data []byte, over bool, err error) {
+	q.mark = q.pos
+	ok, err := q.skip()
+	if err != nil || !ok {
+		q.mark = -1
+		if err == nil {
+			q.truncated(line, what, 0)
+			err = errStopFraming
+		}
+		return nil, false, err
+	}
+	data, _, over = q.release()
+	return data, over, nil
+}
+
+// response reads one {"tables":[...], "error":{...}} object.
+func (q *queryFramer) response() error {
+	f := q.f
+	line := f.lineAt(q.pos)
+	tables := false
+	err := q.members("response", func(key string, c byte) error {
 		switch {
 		case key == "tables" && c == '[':
 			tables = true
-			if err := q.tables(); err != nil {
-				return err
-			}
+			return q.tables()
 		case key == "error" && c == '{':
-			if err := q.errorMember(); err != nil {
-				return err
-			}
-		default:
-			ok, err := q.skip()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				q.truncated(line, "response", 0)
-				return errStopFraming
-			}
+			return q.errorMember()
 		}
+		return q.skipElem(line, "response")
+	})
+	if err != nil {
+		return err
 	}
 	if !tables {
 		f.r.report(f.file, Problem{Path: f.path, Unit: "line", Line: line, Records: 1,
@@ -313,21 +332,15 @@ func (q *queryFramer) response() error {
 // warning: the rows that came are read, but there may be more.
 func (q *queryFramer) errorMember() error {
 	line := q.f.lineAt(q.pos)
-	q.mark = q.pos
-	ok, err := q.skip()
+	data, over, err := q.marked(line, "error object")
 	if err != nil {
 		return err
-	}
-	if !ok {
-		q.mark = -1
-		q.truncated(line, "error object", 0)
-		return errStopFraming
 	}
 	var e struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}
-	if data, _, over := q.release(); !over {
+	if !over {
 		_ = json.Unmarshal(data, &e)
 	}
 	f := q.f
@@ -344,109 +357,94 @@ func clipText(s string, n int) string {
 	return s
 }
 
-// tables reads the array of tables.
-func (q *queryFramer) tables() error {
-	f := q.f
-	line := f.lineAt(q.pos)
+// elements walks the array at pos (a '['), calling elem at the first
+// byte of each element (not blank); elem consumes the element. what names
+// the array in problems.
+func (q *queryFramer) elements(what string, elem func(c byte) error) error {
+	line := q.f.lineAt(q.pos)
 	q.pos++
 	for first := true; ; first = false {
 		c, ok, err := q.next()
+		if err == nil && ok && !first {
+			if c != ',' && c != ']' {
+				q.problem("expected ',' or ']' in the "+what+", found "+quoteByte(c)+", the rest of the input is skipped", 0)
+				return errStopFraming
+			}
+			if c == ',' {
+				q.pos++
+				c, ok, err = q.next()
+			}
+		}
 		if err != nil {
 			return err
 		}
 		if !ok {
-			q.truncated(line, "tables array", 0)
+			q.truncated(line, what, 0)
 			return errStopFraming
 		}
 		if c == ']' {
 			q.pos++
 			return nil
 		}
-		if !first {
-			if c != ',' {
-				q.problem("expected ',' or ']' in the tables array, found "+quoteByte(c)+", the rest of the input is skipped", 0)
-				return errStopFraming
-			}
-			q.pos++
-			if c, ok, err = q.next(); err != nil {
-				return err
-			} else if !ok {
-				q.truncated(line, "tables array", 0)
-				return errStopFraming
-			}
-		}
-		if c != '{' {
-			q.problem("tables element is not a table object", 1)
-			if ok, err := q.skip(); err != nil || !ok {
-				if err == nil {
-					q.truncated(line, "tables array", 0)
-					err = errStopFraming
-				}
-				return err
-			}
-			continue
-		}
-		if err := q.table(); err != nil {
+		if err := elem(c); err != nil {
 			return err
 		}
 	}
+}
+
+// skipElem skips an element that is not read; the end of input inside it
+// ends framing.
+func (q *queryFramer) skipElem(line int64, what string) error {
+	ok, err := q.skip()
+	if err == nil && !ok {
+		q.truncated(line, what, 0)
+		err = errStopFraming
+	}
+	return err
+}
+
+// tables reads the array of tables.
+func (q *queryFramer) tables() error {
+	line := q.f.lineAt(q.pos)
+	return q.elements("tables array", func(c byte) error {
+		if c != '{' {
+			q.problem("tables element is not a table object", 1)
+			return q.skipElem(line, "tables array")
+		}
+		return q.table()
+	})
 }
 
 // table reads one table: its name, columns and rows.
 func (q *queryFramer) table() error {
 	f := q.f
 	line := f.lineAt(q.pos)
-	q.pos++
 	name := ""
 	var header []string
 	table := Auto // what the rows hold, once the columns are known
 	why := ""     // why the rows cannot be read
 	var skipped int64
 	skipWhy := "" // why the rows counted in skipped were skipped
-	for first := true; ; first = false {
-		key, done, ok, err := q.member(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			q.truncated(line, "table", 0)
-			return errStopFraming
-		}
-		if done {
-			break
-		}
-		c := f.buf[q.pos]
+	err := q.members("table", func(key string, c byte) error {
 		switch {
 		case key == "name" && c == '"':
-			q.mark = q.pos
-			if ok, err := q.skip(); err != nil || !ok {
-				q.mark = -1
-				if err == nil {
-					q.truncated(line, "table", 0)
-					err = errStopFraming
-				}
-				return err
-			}
-			if data, _, over := q.release(); !over {
+			data, over, err := q.marked(line, "table")
+			if err == nil && !over {
 				name, _ = strconv.Unquote(string(data))
 			}
+			return err
 		case key == "columns" && c == '[':
-			cline := f.lineAt(q.pos)
-			q.mark = q.pos
-			if ok, err := q.skip(); err != nil || !ok {
-				q.mark = -1
-				if err == nil {
-					q.truncated(cline, "columns array", 0)
-					err = errStopFraming
-				}
+			data, over, err := q.marked(f.lineAt(q.pos), "columns array")
+			if err != nil {
 				return err
 			}
 			header, table, why = nil, Auto, ""
-			if data, _, over := q.release(); over {
+			if over {
 				why = "its columns array is over " + strconv.Itoa(q.limit) + " bytes"
 			} else {
 				header, table, why = tableColumns(data)
 			}
+			return nil
 		case key == "rows" && c == '[':
 			reason := why
 			if header == nil && reason == "" {
@@ -457,20 +455,11 @@ func (q *queryFramer) table() error {
 				skipWhy = reason
 			}
 			skipped += n
-			if err != nil {
-				return err
-			}
-		default:
-			ok, err := q.skip()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				q.truncated(line, "table", 0)
-				return errStopFraming
-			}
+			return err
 		}
-	}
+		return q.skipElem(line, "table")
+	})
+	// The rows skipped are counted even when the input ends in the table.
 	if skipped > 0 {
 		label := "table"
 		if name != "" {
@@ -479,7 +468,7 @@ func (q *queryFramer) table() error {
 		f.r.report(f.file, Problem{Path: f.path, Unit: "line", Line: line, Records: skipped,
 			Reason: label + ": " + skipWhy + ": " + strconv.FormatInt(skipped, 10) + " rows skipped"})
 	}
-	return nil
+	return err
 }
 
 // tableColumns reads a columns array and tells what the table holds by
@@ -527,7 +516,6 @@ func tableColumns(data []byte) (header []string, table Format, why string) {
 func (q *queryFramer) rows(header []string, table Format) (skipped int64, err error) {
 	f := q.f
 	line := f.lineAt(q.pos)
-	q.pos++
 	if header != nil && (!sameSlice(f.header, header) || f.table != table) {
 		// A batch holds the rows of one table: hand over what the batch
 		// holds before labelling the next ones.
@@ -541,32 +529,7 @@ func (q *queryFramer) rows(header []string, table Format) (skipped int64, err er
 		}
 		f.header, f.table = header, table
 	}
-	for first := true; ; first = false {
-		c, ok, err := q.next()
-		if err != nil {
-			return skipped, err
-		}
-		if !ok {
-			q.truncated(line, "rows array", 0)
-			return skipped, errStopFraming
-		}
-		if c == ']' {
-			q.pos++
-			return skipped, nil
-		}
-		if !first {
-			if c != ',' {
-				q.problem("expected ',' or ']' in a rows array, found "+quoteByte(c)+", the rest of the input is skipped", 0)
-				return skipped, errStopFraming
-			}
-			q.pos++
-			if c, ok, err = q.next(); err != nil {
-				return skipped, err
-			} else if !ok {
-				q.truncated(line, "rows array", 0)
-				return skipped, errStopFraming
-			}
-		}
+	err = q.elements("rows array", func(c byte) error {
 		rline := f.lineAt(q.pos)
 		if c != '[' {
 			if header != nil {
@@ -574,25 +537,17 @@ func (q *queryFramer) rows(header []string, table Format) (skipped int64, err er
 			} else {
 				skipped++
 			}
-			if ok, err := q.skip(); err != nil || !ok {
-				if err == nil {
-					q.truncated(line, "rows array", 0)
-					err = errStopFraming
-				}
-				return skipped, err
-			}
-			continue
+			return q.skipElem(line, "rows array")
 		}
 		q.mark = q.pos
-		ok, err = q.skip()
-		if err != nil {
+		ok, err := q.skip()
+		if err != nil || !ok {
 			q.mark = -1
-			return skipped, err
-		}
-		if !ok {
-			q.mark = -1
-			q.truncated(rline, "row", 1)
-			return skipped, errStopFraming
+			if err == nil {
+				q.truncated(rline, "row", 1)
+				err = errStopFraming
+			}
+			return err
 		}
 		start := q.mark
 		switch _, size, over := q.release(); {
@@ -603,7 +558,9 @@ func (q *queryFramer) rows(header []string, table Format) (skipped int64, err er
 		default:
 			f.add(start, q.pos, rline)
 		}
-	}
+		return nil
+	})
+	return skipped, err
 }
 
 // sameSlice reports whether a and b are the same slice.

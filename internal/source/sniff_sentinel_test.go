@@ -164,6 +164,8 @@ func TestSentinelProblems(t *testing.T) {
 			[]string{"truncated JSON: the tables array that starts here"}, 0},
 		{"query-partial-error", `{"tables":[` + queryOffice + `],"error":{"code":"PartialError","message":"Query result set has exceeded the internal record count limit"}}`, Auto, 2,
 			[]string{"the response reports an error (PartialError: Query result set has exceeded the internal record count limit): its tables may hold only part of the result"}, 0},
+		{"query-unknown-table-truncated", `{"tables":[{"name":"Counts","columns":[{"name":"a"}],"rows":[[1],[2],[3`, Auto, 0,
+			[]string{`table "Counts": its columns (a) are neither`, "2 rows skipped", "truncated JSON: the row that starts here"}, 3},
 		{"query-deep", `{"tables":[{"x":` + strings.Repeat("[", 600), Auto, 0, []string{"JSON nested deeper than 512 levels"}, 1},
 		{"query-row-too-big", `{"tables":[{"columns":[{"name":"TimeGenerated"},{"name":"Operation"},{"name":"OfficeId"}],"rows":[["` + strings.Repeat("x", 500) + `"],["t","o","i"]]}]}`, Auto, 1,
 			[]string{"line 1: record is 504 bytes"}, 1},

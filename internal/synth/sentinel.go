@@ -143,29 +143,9 @@ func dupFill(id []byte, salt string) int {
 	return 0
 }
 
-// appendPortalTime appends "4/28/2021, 3:05:26.000 PM".
-func appendPortalTime(b []byte, sec int64) []byte {
-	y, mo, d, h, mi, s := civil(sec)
-	b = appendInt(b, mo)
-	b = append(b, '/')
-	b = appendInt(b, d)
-	b = append(b, '/')
-	b = appendInt(b, y)
-	b = append(b, ", "...)
-	h12 := h % 12
-	if h12 == 0 {
-		h12 = 12
-	}
-	b = appendInt(b, h12)
-	b = append(b, ':')
-	b = append2(b, mi)
-	b = append(b, ':')
-	b = append2(b, s)
-	if h < 12 {
-		return append(b, ".000 AM"...)
-	}
-	return append(b, ".000 PM"...)
-}
+// appendPortalTime appends "4/28/2021, 3:05:26.000 PM", the Log Analytics
+// portal's export form.
+func appendPortalTime(b []byte, sec int64) []byte { return appendUSTime(b, sec, ", ", ".000") }
 
 // text is a field's value as the table holds it: a string's text, a
 // number or literal as written, a container's JSON text; "" for null.
@@ -405,7 +385,6 @@ func laRow(b []byte, graph []byte) []byte {
 type laQueryLog struct {
 	interactive, background []byte
 	ni, nb                  int
-	graph                   []byte
 }
 
 // add takes one sign-in's Graph object.

@@ -12,6 +12,32 @@ import (
 	"github.com/outsider-sec/outsider/internal/synth"
 )
 
+// e2eVerdict is what the end-to-end tests of several inputs compare per
+// identity: its class and verdict and the counts that decide them.
+type e2eVerdict struct {
+	Class, Verdict, Severity string
+	Success, Failure         int64
+	ByUser, ByIP             int64
+}
+
+func verdictOf(id Identity) e2eVerdict {
+	return e2eVerdict{id.Class, id.Verdict, id.Severity, id.Signins.Success, id.Signins.Failure, id.Activity.ByUser, id.Activity.ByIP}
+}
+
+// expectedVerdict is what the generator says of an identity.
+func expectedVerdict(e synth.ExpectedIdentity) e2eVerdict {
+	return e2eVerdict{e.Class, e.Verdict, e.Severity, int64(e.SigninsSuccess), int64(e.SigninsFailure), int64(e.ByUser), int64(e.ByIP)}
+}
+
+// verdictsOf maps a report's identities to what they are compared by.
+func verdictsOf(r *Report) map[string]e2eVerdict {
+	m := map[string]e2eVerdict{}
+	for _, id := range r.Identities {
+		m[id.User] = verdictOf(id)
+	}
+	return m
+}
+
 // withoutSignIns drops the sign-in rows (UserLoggedIn, UserLoginFailed)
 // of an OfficeActivity CSV export: Sentinel keeps Entra sign-ins in
 // SigninLogs, and an analyst exports those from there.
@@ -85,20 +111,8 @@ func TestSentinelExports(t *testing.T) {
 		}
 		return r
 	}
-	type verdict struct {
-		Class, Verdict, Severity string
-		Success, Failure         int64
-		ByUser, ByIP             int64
-	}
-	view := func(r *Report) map[string]verdict {
-		m := map[string]verdict{}
-		for _, id := range r.Identities {
-			m[id.User] = verdict{id.Class, id.Verdict, id.Severity, id.Signins.Success, id.Signins.Failure, id.Activity.ByUser, id.Activity.ByIP}
-		}
-		return m
-	}
 	reference := run(ualPath, graphPath)
-	want := view(reference)
+	want := verdictsOf(reference)
 	sentinel := run(activityPath, queryPath)
 	for _, in := range sentinel.Input.Files {
 		switch in.Path {
@@ -121,7 +135,7 @@ func TestSentinelExports(t *testing.T) {
 		{"SigninLogs + OfficeActivity without sign-ins", run(queryPath, activityPath)},
 	}
 	for _, c := range cases {
-		got := view(c.r)
+		got := verdictsOf(c.r)
 		for user, w := range want {
 			if got[user] != w {
 				t.Errorf("%s: %s: %+v, from the UAL and the sign-in log %+v", c.name, user, got[user], w)
@@ -141,8 +155,7 @@ func TestSentinelExports(t *testing.T) {
 			t.Errorf("%s reported, not expected", id.User)
 			continue
 		}
-		got := verdict{id.Class, id.Verdict, id.Severity, id.Signins.Success, id.Signins.Failure, id.Activity.ByUser, id.Activity.ByIP}
-		w := verdict{e.Class, e.Verdict, e.Severity, int64(e.SigninsSuccess), int64(e.SigninsFailure), int64(e.ByUser), int64(e.ByIP)}
+		got, w := verdictOf(id), expectedVerdict(e)
 		if got != w {
 			t.Errorf("%s: got %+v, generator says %+v", id.User, got, w)
 		}
