@@ -255,17 +255,7 @@ type OfficeColumns struct {
 // time (TimeGenerated or Start_Time) or no Operation column: without them
 // no row says when or what.
 func NewOfficeColumns(header []string) (*OfficeColumns, error) {
-	c := &OfficeColumns{n: len(header)}
-	for i := range c.col {
-		c.col[i] = -1
-	}
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		name = strings.TrimSuffix(name, " [utc]")
-		if f := officeColumn(name); f != ofNone && c.col[f] < 0 {
-			c.col[f] = i
-		}
-	}
+	c := mapOfficeColumns(header)
 	var missing []string
 	if c.col[ofTime] < 0 && c.col[ofStart] < 0 {
 		missing = append(missing, "time (TimeGenerated or Start_Time)")
@@ -277,6 +267,22 @@ func NewOfficeColumns(header []string) (*OfficeColumns, error) {
 		return nil, errors.New("OfficeActivity header has no " + strings.Join(missing, ", no ") + " column")
 	}
 	return c, nil
+}
+
+// mapOfficeColumns maps a header's columns to the fields they hold.
+func mapOfficeColumns(header []string) *OfficeColumns {
+	c := &OfficeColumns{n: len(header)}
+	for i := range c.col {
+		c.col[i] = -1
+	}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		name = strings.TrimSuffix(name, " [utc]")
+		if f := officeColumn(name); f != ofNone && c.col[f] < 0 {
+			c.col[f] = i
+		}
+	}
+	return c
 }
 
 // DecodeOfficeFieldsKeep fills ev from the fields of one OfficeActivity
@@ -539,12 +545,11 @@ var ualNames = [ofCount]string{
 // and UserType as numbers where their names are known, Actor and
 // ExtendedProperties as the arrays their text holds. `outsider explain`
 // walks that record; the audit decoder reads it as it reads the row. It is
-// an error when the header cannot be read or the row is short.
+// an error when the row is shorter than the header; a header without the
+// columns a CSV export needs (NewOfficeColumns) still gives a record, as
+// a JSON object without them is still decoded.
 func OfficeUAL(header []string, fields [][]byte) ([]byte, error) {
-	c, err := NewOfficeColumns(header)
-	if err != nil {
-		return nil, err
-	}
+	c := mapOfficeColumns(header)
 	if len(fields) < c.n {
 		return nil, decodeErr("row has %d fields, the header %d", len(fields), c.n)
 	}

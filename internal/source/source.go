@@ -100,7 +100,10 @@ const (
 	// shape of `GET/POST .../v1/workspaces/{id}/query` and of Sentinel
 	// notebooks' raw output; https://learn.microsoft.com/azure/azure-monitor/logs/api/response-format)
 	// holding OfficeActivity, SigninLogs or AADNonInteractiveUserSignInLogs
-	// rows, one or several tables. Each table is told by its columns; each
+	// rows (Azure Monitor Logs reference: tables/officeactivity,
+	// tables/signinlogs, tables/aadnoninteractiveusersigninlogs under
+	// https://learn.microsoft.com/azure/azure-monitor/reference/), one or
+	// several tables. Each table is told by its columns; each
 	// row is framed as a record (the JSON array of its values), its batch
 	// carrying the table's column names in Header and what the table holds
 	// in Table. A table of other columns is skipped with one problem.
