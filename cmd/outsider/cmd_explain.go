@@ -14,6 +14,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/explain"
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 )
 
@@ -32,9 +33,10 @@ settings / Event Hub, Log Analytics, or a row of the admin center's CSV
 download): the request and correlation ids that tie it to the UAL, the
 home tenant against the resource tenant, crossTenantAccessType, the error
 code, conditional access, risk, location and client. Then what it all
-means. FILE may be any format triage reads (default: stdin). When it holds
-more than one record, choose one with --id (a sign-in's id, the CSV's
-Request ID).
+means. FILE may be any format triage reads (default: stdin); a row of
+Microsoft Sentinel's OfficeActivity table is walked as the UAL record it
+came from. When it holds more than one record, choose one with --id (a
+sign-in's id, the CSV's Request ID, an OfficeActivity row's OfficeId).
 
 Exit status: 0 done; 1 error (no such record); 2 usage.`
 
@@ -77,72 +79,62 @@ type foundRecord struct {
 	signIn bool // from a sign-in log: read with the sign-in decoder
 	header []string
 	fields [][]byte
+	// office: a row of Sentinel's OfficeActivity table, explained as the
+	// UAL record it came from (js); err says why it cannot be.
+	office bool
+	err    error
+}
+
+// officeNote introduces the walk of an OfficeActivity row.
+const officeNote = `A row of Microsoft Sentinel's OfficeActivity table, read as the UAL record it
+came from: its columns appear below under their UAL names (OfficeId as Id,
+TimeGenerated as CreationTime, OfficeWorkload as Workload, OfficeObjectId as
+ObjectId, Client_IPAddress as ClientIPAddress; of a column and its "_" copy the
+filled one; RecordType and UserType as numbers).
+
+`
+
+// found copies raw out of its batch.
+func found(raw record.Raw) *foundRecord {
+	switch {
+	case raw.Office():
+		js, err := raw.UAL()
+		return &foundRecord{js: js, office: true, err: err}
+	case raw.Kind == record.SignInFields || raw.Kind == record.SignInRow:
+		return &foundRecord{signIn: true, header: slices.Clone(raw.Header), fields: cloneFields(raw.Fields)}
+	}
+	return &foundRecord{js: bytes.Clone(raw.JSON), signIn: raw.Kind == record.SignInJSON}
 }
 
 func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions) error {
 	var (
-		found    *foundRecord
-		count    int
-		lastErr  error
-		dec      audit.Decoder
-		ev       audit.Event
-		scratch  []byte
-		fields   [][]byte
-		cols     *audit.SignInColumns
-		colsErr  error
-		colsFile = -1
+		hit     *foundRecord
+		count   int
+		lastErr error
+		rd      record.Reader
+		ev      audit.Event
 	)
 	matches := func(id []byte) bool {
 		return strings.EqualFold(strings.TrimSpace(string(id)), o.ID)
 	}
 	emit := func(b *source.Batch) error {
 		defer b.Release()
-		if b.Header != nil && b.File != colsFile {
-			// A sign-in CSV: its rows are decoded by the header's names.
-			cols, colsErr = audit.NewSignInColumns(b.Header)
-			colsFile = b.File
-		}
 		for i := range b.Records {
-			if b.Header != nil {
-				var err error
-				fields, scratch, err = source.CSVFields(b.Records[i].Data, fields, scratch[:0])
-				if err != nil {
-					continue
-				}
-				count++
-				hit := o.ID == "" && count == 1
-				if o.ID != "" && colsErr == nil {
-					dec.ResetArena()
-					hit = dec.DecodeSignInFieldsKeep(cols, fields, &ev) == nil && matches(ev.ID)
-				}
-				if hit {
-					found = &foundRecord{signIn: true, header: slices.Clone(b.Header), fields: cloneFields(fields)}
-					if o.ID != "" {
-						return errStopRead
-					}
-				}
-				continue
-			}
-			js, s2, err := b.JSON(i, scratch[:0])
-			scratch = s2
+			// One record at a time: nothing decoded is kept.
+			rd.Begin()
+			raw, err := rd.Read(b, i)
 			if err != nil {
 				continue
 			}
 			count++
 			if o.ID == "" {
 				if count == 1 {
-					found = &foundRecord{js: bytes.Clone(js), signIn: b.Format.IsSignIn()}
+					hit = found(raw)
 				}
 				continue
 			}
-			if b.Format.IsSignIn() {
-				dec.ResetArena()
-				err = dec.DecodeSignInKeep(js, &ev)
-			} else {
-				err = dec.Decode(js, &ev)
-			}
-			if err == nil && matches(ev.ID) {
-				found = &foundRecord{js: bytes.Clone(js), signIn: b.Format.IsSignIn()}
+			if rd.DecodeRaw(raw, &ev) == nil && matches(ev.ID) {
+				hit = found(raw)
 				return errStopRead
 			}
 		}
@@ -165,25 +157,31 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 		return err
 	}
 	switch {
-	case o.ID != "" && found == nil:
+	case o.ID != "" && hit == nil:
 		return fmt.Errorf("no record with Id %q in %s (%d records read)", o.ID, o.Path, count)
 	case o.ID == "" && count > 1:
 		return usagef("explain", "%s holds %d records: choose one with --id", o.Path, count)
-	case found == nil && lastErr != nil:
+	case hit == nil && lastErr != nil:
 		return lastErr
-	case found == nil:
+	case hit == nil:
 		return fmt.Errorf("no record in %s", o.Path)
+	}
+	if hit.err != nil {
+		return hit.err
 	}
 	w := bufio.NewWriter(ios.Out)
 	opts := explain.Options{OurTenants: o.Tenants, Log: explain.LogUAL}
+	if hit.office {
+		w.WriteString(officeNote)
+	}
 	switch {
-	case found.header != nil:
-		err = explain.ExplainFields(w, found.header, found.fields, opts)
-	case found.signIn:
+	case hit.header != nil:
+		err = explain.ExplainFields(w, hit.header, hit.fields, opts)
+	case hit.signIn:
 		opts.Log = explain.LogSignIn
-		err = explain.Explain(w, found.js, opts)
+		err = explain.Explain(w, hit.js, opts)
 	default:
-		err = explain.Explain(w, found.js, opts)
+		err = explain.Explain(w, hit.js, opts)
 	}
 	if err != nil {
 		return err

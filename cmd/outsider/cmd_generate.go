@@ -33,11 +33,20 @@ counts) for tests and benchmarks. --signin-log also writes the tenant's
 Entra ID sign-in log (Graph signIn pages: the twin of every UAL sign-in,
 and a few only that log has); the answers are then for both logs.
 
+As a Microsoft Sentinel analyst exports them: --format
+sentinel-officeactivity-csv writes the OfficeActivity table as the Log
+Analytics portal's CSV export, and --signin-log-format la-query-api the
+sign-in log as Log Analytics query API responses (SigninLogs and
+AADNonInteractiveUserSignInLogs rows). The export's columns do not name
+the application a sign-in was to, so its answers hold read with the
+sign-in log, as an analyst exports both.
+
 Exit status: 0 done; 1 error; 2 usage.`
 
 func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) error) *cobra.Command {
 	o := &GenerateOptions{}
-	var format, size, start string
+	var format, size, start, signInLogFormat string
+	formats := append(slices.Clone(synth.Formats), synth.SentinelFormats...)
 	cmd := &cobra.Command{
 		Use:   "generate [flags]",
 		Short: "write a synthetic tenant's audit log with known answers",
@@ -47,8 +56,12 @@ func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) err
 		Args: noArgs("generate", " (write to a file with -o)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Synth.Format = enumValue(format)
-			if !slices.Contains(synth.Formats, o.Synth.Format) {
-				return usagef("generate", "--format %q: want one of %s", format, strings.Join(synth.Formats, ", "))
+			if !slices.Contains(formats, o.Synth.Format) {
+				return usagef("generate", "--format %q: want one of %s", format, strings.Join(formats, ", "))
+			}
+			o.Synth.SignInLogFormat = enumValue(signInLogFormat)
+			if !slices.Contains(synth.SignInLogFormats, o.Synth.SignInLogFormat) {
+				return usagef("generate", "--signin-log-format %q: want one of %s", signInLogFormat, strings.Join(synth.SignInLogFormats, ", "))
 			}
 			var err error
 			if o.Synth.Size, err = parseSize(size); err != nil {
@@ -77,7 +90,7 @@ func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) err
 		},
 	}
 	fs := cmd.Flags()
-	addFormatFlag(cmd, &format, "jsonl", synth.Formats, "output `format`: "+strings.Join(synth.Formats, ", "))
+	addFormatFlag(cmd, &format, "jsonl", formats, "output `format`: "+strings.Join(formats, ", "))
 	fs.StringVar(&size, "size", "0", "approximate output `size`, e.g. 50MB or 1GB (0: the small example)")
 	fs.Int64Var(&o.Synth.Seed, "seed", 1, "random `seed`: the same seed and flags give byte-identical output")
 	fs.StringVar(&start, "start", "2026-10-01", "`time` of the first record (RFC 3339 or YYYY-MM-DD, UTC)")
@@ -86,6 +99,8 @@ func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) err
 	addOutputFlag(fs, &o.Output, "write to this `file` (atomically) instead of stdout")
 	fs.StringVar(&o.Expected, "expected", "", "write the expected verdicts (JSON) to this `file`")
 	fs.StringVar(&o.SignInLog, "signin-log", "", "also write the Entra ID sign-in log (Graph signIn JSON) to this `file`")
+	fs.StringVar(&signInLogFormat, "signin-log-format", synth.SignInLogGraph, "the sign-in log's `shape`: "+strings.Join(synth.SignInLogFormats, ", "))
+	completeValues(cmd, "signin-log-format", synth.SignInLogFormats...)
 	return cmd
 }
 

@@ -47,6 +47,7 @@ func (p *batchPool) put(b *Batch) {
 	b.Records = b.Records[:0]
 	b.Path = ""
 	b.Header = nil
+	b.Table = Auto
 	p.pool.Put(b)
 }
 
@@ -61,10 +62,11 @@ type feed struct {
 	r    *run
 	file int // index of the input
 	path string
-	// format, csvCol and header label the batches.
+	// format, csvCol, header and table label the batches.
 	format Format
 	csvCol int
 	header []string
+	table  Format
 
 	src     io.Reader
 	b       *Batch
@@ -241,7 +243,7 @@ func (f *feed) emit(b *Batch) error {
 		f.r.pool.put(b)
 		return err
 	}
-	b.File, b.Path, b.Format, b.CSVColumn, b.Header = f.file, f.path, f.format, f.csvCol, f.header
+	b.File, b.Path, b.Format, b.CSVColumn, b.Header, b.Table = f.file, f.path, f.format, f.csvCol, f.header, f.table
 	return f.r.emit(b)
 }
 

@@ -20,6 +20,9 @@ type rec struct {
 	Col    int
 	Line   int64
 	Data   string
+	// Header is the batch's Header joined with "|", Table its Table.
+	Header string
+	Table  Format
 }
 
 type result struct {
@@ -39,7 +42,7 @@ func readAll(t testing.TB, paths []string, opts Options) result {
 			t.Errorf("empty batch emitted for %s", b.Path)
 		}
 		for _, r := range b.Records {
-			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data)})
+			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.Table})
 		}
 		b.Release()
 		return nil

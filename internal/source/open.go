@@ -389,6 +389,8 @@ func (r *run) frame(f *feed) error {
 		return frameJSONValues(f, s.line, s.framing == frameWrapped)
 	case frameRows:
 		return frameCSV(f)
+	case frameQuery:
+		return frameQueryTables(f, s.line)
 	}
 	return nil
 }

@@ -51,12 +51,20 @@ type Batch struct {
 	// CSVColumn is, for CSV formats, the 0-based index of the AuditData
 	// column in each row; -1 for JSON formats and for sign-in CSV.
 	CSVColumn int
-	// Header is, for sign-in log CSV (EntraSignInCSV, EntraSignInLA as
-	// CSV), the column names of the header row as written (split with
-	// CSVFields, unquoted, not trimmed); nil otherwise. Its rows are split
-	// with CSVFields and decoded by name. The slice is shared by every
-	// batch of the input and must not be modified.
+	// Header is, for CSV read by column names (EntraSignInCSV,
+	// EntraSignInLA as CSV, SentinelOfficeCSV), the column names of the
+	// header row as written (split with CSVFields, unquoted, not trimmed),
+	// and for LAQueryAPI the columns of the table the batch's rows belong
+	// to; nil otherwise. CSV rows are split with CSVFields, query API rows
+	// with audit.Decoder.RowFieldsKeep, and decoded by name. The slice is
+	// shared by every batch of the input (of the table) and must not be
+	// modified: its identity tells one file's (table's) header from another.
 	Header []string
+	// Table is, for LAQueryAPI, what the rows of the batch's table hold,
+	// as the format of an export of that table alone: SentinelOfficeJSON
+	// (OfficeActivity) or EntraSignInLA (SigninLogs,
+	// AADNonInteractiveUserSignInLogs). A batch holds rows of one table.
+	Table Format
 
 	// buf holds the records' bytes; it is recycled with the batch.
 	buf     []byte

@@ -21,6 +21,9 @@ const (
 	frameWrapped
 	// frameCSV: the data rows under a header.
 	frameRows
+	// frameQuery: the rows of each table of a Log Analytics query API
+	// response (format_laquery.go).
+	frameQuery
 )
 
 // Sniff windows: most inputs are recognised from their first few KB; the
@@ -91,6 +94,9 @@ func (f *feed) sniff(forced Format) (sniffed, error) {
 	case forced == UALJSONL:
 		s.framing = frameLines
 		return s, nil
+	case forced == LAQueryAPI:
+		s.framing = frameQuery
+		return s, nil
 	case forced.IsCSV():
 		return f.sniffCSV(s)
 	case forced == EntraSignInLA && f.buf[f.start] != '[' && f.buf[f.start] != '{':
@@ -148,6 +154,20 @@ const (
 	kLALocationDetails
 	kLAAADTenantID
 
+	// Columns of Sentinel's OfficeActivity table that no UAL record has.
+	kOfficeWorkload
+	kOfficeID
+	kOfficeObjectID
+	kOfficeTenantID
+	kSourceRecordID
+	kClientIPAddressLA
+	kOrganizationIDDup
+	kUserIDDup
+	kClientIPDup
+
+	// A Log Analytics query API response: {"tables":[...]}.
+	kTables
+
 	// graphSignInKeys and laSignInKeys group the bits above.
 	graphSignInKeys = kGAppID | kGIPAddress | kGStatus | kGCrossTenant | kGHomeTenant | kGResourceTenant |
 		kGConditionalAccess | kGClientApp | kGIsInteractive
@@ -155,6 +175,9 @@ const (
 		kLAHomeTenant | kLAResourceTenant | kLAConditionalAccess | kLALocationDetails | kLAAADTenantID
 	// ualKeys mark a UAL record or an envelope of one.
 	ualKeys = kAuditData | kauditData | kAuditLogRecordType | kCreationTime | kOperation | kResultIndex
+	// officeKeys mark an OfficeActivity row.
+	officeKeys = kOfficeWorkload | kOfficeID | kOfficeObjectID | kOfficeTenantID | kSourceRecordID |
+		kClientIPAddressLA | kOrganizationIDDup | kUserIDDup | kClientIPDup
 )
 
 var sniffKeys = map[string]int{
@@ -195,6 +218,32 @@ var sniffKeys = map[string]int{
 	"ConditionalAccessStatus": kLAConditionalAccess,
 	"LocationDetails":         kLALocationDetails,
 	"AADTenantId":             kLAAADTenantID,
+	// OfficeActivity columns (Azure Monitor Logs reference,
+	// https://learn.microsoft.com/azure/azure-monitor/reference/tables/officeactivity)
+	// and the "_" copies Log Analytics keeps of colliding names.
+	"OfficeWorkload":   kOfficeWorkload,
+	"OfficeId":         kOfficeID,
+	"OfficeObjectId":   kOfficeObjectID,
+	"OfficeTenantId":   kOfficeTenantID,
+	"SourceRecordId":   kSourceRecordID,
+	"Client_IPAddress": kClientIPAddressLA,
+	"OrganizationId_":  kOrganizationIDDup,
+	"UserId_":          kUserIDDup,
+	"ClientIP_":        kClientIPDup,
+	"tables":           kTables,
+}
+
+// officeFormat reports whether a record with these keys is an
+// OfficeActivity row: two of the table's own columns, and nothing of a
+// raw UAL record or an envelope (Operation the two share).
+func officeFormat(keys int) bool {
+	return keys&(ualKeys&^kOperation) == 0 && bits.OnesCount(uint(keys&officeKeys)) >= 2
+}
+
+// isQueryResponse reports whether a top-level object with these keys is a
+// Log Analytics query API response.
+func isQueryResponse(keys int) bool {
+	return keys&kTables != 0 && keys&(ualKeys|officeKeys|graphSignInKeys|laSignInKeys) == 0
 }
 
 // signInFormat names the sign-in log format of a record with these keys,
@@ -317,6 +366,8 @@ func elementFormat(keys int) Format {
 		return GraphAudit
 	case keys&(kAuditData|kCreationDate|kResultIndex) != 0:
 		return PowerShellJSON
+	case officeFormat(keys):
+		return SentinelOfficeJSON
 	}
 	return UALJSON
 }
@@ -358,6 +409,10 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 		return s, nil
 	}
 	info := inspectObject(data, 0)
+	if isQueryResponse(info.keys) && forced == Auto {
+		s.framing, s.format = frameQuery, LAQueryAPI
+		return s, nil
+	}
 	if info.end < 0 && info.items < 0 {
 		if err := widen(info.end); err != nil {
 			return s, err
@@ -398,6 +453,8 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 			s.format = GraphAudit
 		case info.keys&kAuditData != 0 && info.keys&kCreationDate != 0:
 			s.format = PowerShellJSON
+		case officeFormat(info.keys):
+			s.format = SentinelOfficeJSON
 		default:
 			s.format = UALJSONL
 		}
@@ -412,13 +469,15 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 			s.format = GraphAudit
 		case info.keys&kAuditData != 0:
 			s.format = PowerShellJSON
+		case officeFormat(info.keys):
+			s.format = SentinelOfficeJSON
 		default:
 			s.format = UALJSON
 		}
 	}
 	if forced != Auto {
 		s.format = forced
-		if forced == UALJSON || forced == PowerShellJSON {
+		if forced == UALJSON || forced == PowerShellJSON || forced == SentinelOfficeJSON {
 			// Lines of objects frame the same structurally; the
 			// scanner also copes with what is not one per line.
 			if s.framing == frameLines {
@@ -486,12 +545,29 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 			cols[b] = true
 		}
 	}
-	if forced.IsSignIn() || forced == Auto && s.csvCol < 0 {
-		if format, why := signInCSV(cols); format != Auto || forced.IsSignIn() {
+	// CSV read by column names: a sign-in log, or Sentinel's OfficeActivity.
+	if forced.IsSignIn() || forced == SentinelOfficeCSV || forced == Auto && s.csvCol < 0 {
+		var format Format
+		var why string
+		switch {
+		case forced.IsSignIn():
+			format, why = signInCSV(cols)
+		case forced == SentinelOfficeCSV:
+			format, why = officeCSV(cols)
+		default:
+			if format, why = signInCSV(cols); format == Auto && why == "" {
+				format, why = officeCSV(cols)
+			}
+		}
+		if format != Auto || forced != Auto {
 			if format == Auto {
 				s.problem = why
-				if why == "" {
-					s.problem = "csv header has no sign-in log columns: no Date (UTC) and Username (Entra download) or UserPrincipalName and ResultType (Log Analytics) columns"
+				switch {
+				case why != "":
+				case forced == SentinelOfficeCSV:
+					s.problem = "csv header has no OfficeActivity columns: " + expectOffice
+				default:
+					s.problem = "csv header has no sign-in log columns: " + expectSignIn
 				}
 				return s, nil
 			}
@@ -519,7 +595,7 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 		case forced != Auto:
 			s.problem = "csv header has no AuditData column"
 		case len(cols) >= 3 && printable(row):
-			s.problem = "unknown format: csv header has no AuditData column"
+			s.problem = unknownCSV
 		default:
 			s.problem = unknown
 		}
@@ -552,6 +628,47 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 		s.format = PurviewCSV
 	}
 	return s, nil
+}
+
+// What each kind of CSV needs, for messages that say what a header lacks.
+const (
+	expectSignIn = "no Date (UTC) and Username (Entra download) or UserPrincipalName and ResultType (Log Analytics) columns"
+	expectOffice = "no OfficeWorkload or OfficeId, Operation and TimeGenerated (or Start_Time) columns (Sentinel's OfficeActivity table)"
+	// unknownCSV is what a header of text that none of them fits gets.
+	unknownCSV = "unknown format: csv header has no AuditData column (a UAL export), no Date (UTC) and Username or " +
+		"UserPrincipalName and ResultType columns (a sign-in log) and no OfficeWorkload, OfficeId, Operation and " +
+		"TimeGenerated columns (Sentinel's OfficeActivity table)"
+)
+
+// officeCSV names the OfficeActivity CSV with these (lower-cased, trimmed,
+// " [utc]" removed) column names, or returns Auto and, when the header
+// looks like one that cannot be read, why. The header is OfficeActivity's
+// when it has one of the table's own columns (OfficeWorkload, OfficeId,
+// OfficeObjectId, OfficeTenantId, SourceRecordId, Client_IPAddress; Azure
+// Monitor Logs reference,
+// https://learn.microsoft.com/azure/azure-monitor/reference/tables/officeactivity),
+// or RecordType and Operation with TimeGenerated, which only Log
+// Analytics adds to UAL names. It can be read with a time (TimeGenerated,
+// or Start_Time in exports without it) and an Operation column.
+func officeCSV(cols map[string]bool) (Format, string) {
+	own := false
+	for _, c := range []string{"officeworkload", "officeid", "officeobjectid", "officetenantid", "sourcerecordid", "client_ipaddress"} {
+		own = own || cols[c]
+	}
+	if !own && !(cols["recordtype"] && cols["operation"] && cols["timegenerated"]) {
+		return Auto, ""
+	}
+	var missing []string
+	if !cols["timegenerated"] && !cols["start_time"] {
+		missing = append(missing, "TimeGenerated (or Start_Time)")
+	}
+	if !cols["operation"] {
+		missing = append(missing, "Operation")
+	}
+	if len(missing) > 0 {
+		return Auto, "csv header looks like a Sentinel OfficeActivity export but has no " + strings.Join(missing, ", no ") + " column"
+	}
+	return SentinelOfficeCSV, ""
 }
 
 // signInCSV names the sign-in log CSV with these (lower-cased, trimmed)

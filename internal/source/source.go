@@ -48,6 +48,24 @@ const (
 	// GraphAuditCSV is Get-UALGraph's CSV: id,createdDateTime,...,auditData.
 	GraphAuditCSV Format = "graph-audit-csv"
 
+	// Microsoft Sentinel (Log Analytics) keeps the UAL in its
+	// OfficeActivity table: the record's fields as columns, partly renamed
+	// (OfficeId, TimeGenerated, OfficeWorkload, Client_IPAddress...), no
+	// AuditData (audit/office.go; Azure Monitor Logs reference,
+	// https://learn.microsoft.com/azure/azure-monitor/reference/tables/officeactivity).
+	// The decoder is audit.Decoder.DecodeOfficeKeep (JSON) or
+	// DecodeOfficeFieldsKeep (CSV rows, with Batch.Header).
+
+	// SentinelOfficeCSV is the portal's "Export to CSV" of an
+	// OfficeActivity query: the table's columns by name ("TimeGenerated
+	// [UTC]" in the US locale, RecordType as a name or a number, duplicated
+	// columns with a "_" suffix), framed as rows with Batch.Header set.
+	SentinelOfficeCSV Format = "sentinel-officeactivity-csv"
+	// SentinelOfficeJSON is OfficeActivity rows as JSON objects with the
+	// table's column names: an array (the portal's JSON, `az monitor
+	// log-analytics query`), JSON Lines or a sequence of objects.
+	SentinelOfficeJSON Format = "sentinel-officeactivity-json"
+
 	// The Entra ID sign-in log (docs/rules.md treats each record as a
 	// sign-in, Operation "SignIn"), in the shapes its exports take. The
 	// decoder is audit.Decoder.DecodeSignInKeep (JSON) or
@@ -76,11 +94,25 @@ const (
 	// ("Date (UTC)","Request ID",...,"Username",...,"Sign-in error code"),
 	// framed as rows with Batch.Header set.
 	EntraSignInCSV Format = "entra-signin-csv"
+
+	// LAQueryAPI is a response of the Log Analytics query API
+	// ({"tables":[{"name","columns":[{"name","type"}],"rows":[[...]]}]}, the
+	// shape of `GET/POST .../v1/workspaces/{id}/query` and of Sentinel
+	// notebooks' raw output; https://learn.microsoft.com/azure/azure-monitor/logs/api/response-format)
+	// holding OfficeActivity, SigninLogs or AADNonInteractiveUserSignInLogs
+	// rows (Azure Monitor Logs reference: tables/officeactivity,
+	// tables/signinlogs, tables/aadnoninteractiveusersigninlogs under
+	// https://learn.microsoft.com/azure/azure-monitor/reference/), one or
+	// several tables. Each table is told by its columns; each
+	// row is framed as a record (the JSON array of its values), its batch
+	// carrying the table's column names in Header and what the table holds
+	// in Table. A table of other columns is skipped with one problem.
+	LAQueryAPI Format = "la-query-api"
 )
 
 // Formats lists every format a user may force, in the order help shows them.
 var Formats = []Format{UALJSONL, UALJSON, PowerShellJSON, GraphAudit, PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV,
-	EntraSignIn, EntraSignInEventHub, EntraSignInLA, EntraSignInCSV}
+	SentinelOfficeCSV, SentinelOfficeJSON, EntraSignIn, EntraSignInEventHub, EntraSignInLA, EntraSignInCSV, LAQueryAPI}
 
 // ParseFormat validates a --input-format value ("" or "auto" means sniff).
 func ParseFormat(s string) (Format, error) {
@@ -99,7 +131,7 @@ func ParseFormat(s string) (Format, error) {
 // EntraSignInLA may be either: its batches say so with Header.
 func (f Format) IsCSV() bool {
 	switch f {
-	case PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV, EntraSignInCSV:
+	case PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV, SentinelOfficeCSV, EntraSignInCSV:
 		return true
 	}
 	return false

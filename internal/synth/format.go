@@ -36,6 +36,8 @@ func newFormatter(format string, w io.Writer, seed int64) formatter {
 		return &purviewCSV{sink: s, legacy: true}
 	case FormatExportCSV:
 		return newBlocked(s, false, seed)
+	case FormatSentinelCSV:
+		return &officeCSV{sink: s}
 	}
 	return &jsonLines{sink: s}
 }

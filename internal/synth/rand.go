@@ -220,14 +220,17 @@ func appendISO(b []byte, sec int64) []byte {
 
 // appendUSDate appends "10/1/2026 4:05:03 AM", the Purview and
 // Search-UnifiedAuditLog CSV form (M/d/yyyy h:mm:ss tt).
-func appendUSDate(b []byte, sec int64) []byte {
+func appendUSDate(b []byte, sec int64) []byte { return appendUSTime(b, sec, " ", "") }
+
+// appendUSTime appends M/d/yyyy, sep, h:mm:ss, frac and AM or PM.
+func appendUSTime(b []byte, sec int64, sep, frac string) []byte {
 	y, mo, d, h, mi, s := civil(sec)
 	b = appendInt(b, mo)
 	b = append(b, '/')
 	b = appendInt(b, d)
 	b = append(b, '/')
 	b = appendInt(b, y)
-	b = append(b, ' ')
+	b = append(b, sep...)
 	h12 := h % 12
 	if h12 == 0 {
 		h12 = 12
@@ -237,6 +240,7 @@ func appendUSDate(b []byte, sec int64) []byte {
 	b = append2(b, mi)
 	b = append(b, ':')
 	b = append2(b, s)
+	b = append(b, frac...)
 	if h < 12 {
 		return append(b, " AM"...)
 	}

@@ -43,6 +43,11 @@ type signInLog struct {
 	n     int
 	twins int64
 	only  int64
+	// la, when set, writes the pages as Log Analytics query API
+	// responses (sentinel.go) instead of Graph pages; one holds a
+	// sign-in's Graph object on its way there.
+	la  *laQueryLog
+	one []byte
 }
 
 const signInPage = 1000
@@ -70,7 +75,7 @@ func (l *signInLog) add(e *event) {
 	if l.n == signInPage {
 		l.flushPage(true)
 	}
-	if l.n > 0 {
+	if l.n > 0 && l.la == nil {
 		l.page = append(l.page, ',')
 	}
 	r := newRng(l.seed, streamSignIn, e.idx)
@@ -84,11 +89,22 @@ func (l *signInLog) add(e *event) {
 	} else {
 		l.twins++
 	}
-	l.page = renderSignIn(l.page, e, &r)
+	if l.la != nil {
+		l.one = renderSignIn(l.one[:0], e, &r)
+		l.la.add(l.one)
+	} else {
+		l.page = renderSignIn(l.page, e, &r)
+	}
 	l.n++
 }
 
 func (l *signInLog) flushPage(more bool) {
+	if l.la != nil {
+		l.buf = l.la.page(l.buf)
+		l.n = 0
+		l.flush()
+		return
+	}
 	l.buf = l.header(l.buf, more)
 	l.buf = append(l.buf, l.page...)
 	l.buf = append(l.buf, "]}\n"...)

@@ -66,6 +66,9 @@ type Options struct {
 	// the answers for the UAL and the sign-in log read together, with each
 	// identity's sources. The UAL output is byte-identical either way.
 	SignInLog io.Writer
+	// SignInLogFormat is the sign-in log's shape, one of SignInLogFormats;
+	// "" means SignInLogGraph.
+	SignInLogFormat string
 }
 
 // Formats lists the Format values Generate accepts.
@@ -116,11 +119,18 @@ func (o Options) withDefaults() (Options, error) {
 		o.Format = FormatJSONL
 	}
 	known := false
-	for _, f := range Formats {
+	for _, f := range append(Formats[:len(Formats):len(Formats)], SentinelFormats...) {
 		known = known || f == o.Format
 	}
 	if !known {
-		return o, fmt.Errorf("unknown format %q (want one of %v)", o.Format, Formats)
+		return o, fmt.Errorf("unknown format %q (want one of %v or %v)", o.Format, Formats, SentinelFormats)
+	}
+	switch o.SignInLogFormat {
+	case "":
+		o.SignInLogFormat = SignInLogGraph
+	case SignInLogGraph, SignInLogLAQuery:
+	default:
+		return o, fmt.Errorf("unknown sign-in log format %q (want one of %v)", o.SignInLogFormat, SignInLogFormats)
 	}
 	if o.Size < 0 {
 		return o, errors.New("size must not be negative")
@@ -239,6 +249,9 @@ func Generate(w io.Writer, opts Options) (*Expected, error) {
 	var sl *signInLog
 	if o.SignInLog != nil {
 		sl = newSignInLog(o.SignInLog, o.Seed, g.idKey)
+		if o.SignInLogFormat == SignInLogLAQuery {
+			sl.la = &laQueryLog{}
+		}
 	}
 	// The sign-ins only the sign-in log has go out among the others, in
 	// the same time order.

@@ -17,12 +17,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/directory"
 	"github.com/outsider-sec/outsider/internal/enrich"
 	"github.com/outsider-sec/outsider/internal/progress"
+	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/tenant"
 )
@@ -100,14 +100,12 @@ const (
 type work struct {
 	seq   uint64
 	batch *source.Batch
-	// dec's arena and scratch hold the decoded fields until the batch is
-	// aggregated.
-	dec     audit.Decoder
-	scratch []byte
-	evs     []audit.Event
-	lines   []int64
-	keys    []recordKeys
-	fate    []recordFate
+	// rd holds the decoded fields until the batch is aggregated.
+	rd    record.Reader
+	evs   []audit.Event
+	lines []int64
+	keys  []recordKeys
+	fate  []recordFate
 
 	ok, bad, filtered int64
 	done              bool // the ordered step ran (guarded by the sequencer)
@@ -489,12 +487,6 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	for w := range workers {
 		sink := sinks[w]
 		wg.Go(func() {
-			// Sign-in CSV: a row's fields, and the columns of the header
-			// of file scolsFile (or why it cannot be read).
-			var sfields [][]byte
-			var scols *audit.SignInColumns
-			var scolsErr error
-			scolsFile := -1
 			var sets [2]work
 			var waiting *work // submitted, not yet aggregated
 			// fold aggregates a work whose ordered step is done.
@@ -522,59 +514,17 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 				w.ok, w.bad, w.filtered = 0, 0, 0
 				if ctx.Err() == nil {
 					b := sb.batch
-					unit := "line"
-					if b.CSVColumn >= 0 || b.Header != nil {
-						unit = "row"
-					}
-					if b.Header != nil && b.File != scolsFile {
-						scols, scolsErr = audit.NewSignInColumns(b.Header)
-						scolsFile = b.File
-					}
+					unit := record.Unit(b)
 					// Decode the whole batch (in parallel with other workers).
-					dec := &w.dec
-					dec.ResetArena()
-					w.scratch = w.scratch[:0] // CSV fields of the whole batch accumulate here
+					rd := &w.rd
+					rd.Begin()
 					for i := range b.Records {
 						line := b.Records[i].Line
-						var js []byte
-						var err error
-						if b.Header != nil {
-							// The fields stay in scratch until the batch is done.
-							js = b.Records[i].Data
-							if sfields, w.scratch, err = source.CSVFields(js, sfields, w.scratch); err == nil {
-								err = scolsErr
-							}
-						} else {
-							js, w.scratch, err = b.JSON(i, w.scratch)
-						}
-						if err == nil {
-							// JSON records are validated by the decoder's first
-							// pass (Prepare), which the decode then reuses.
-							valid := false
-							if b.Header != nil {
-								valid = utf8.Valid(js)
-							} else {
-								valid = dec.Prepare(js)
-							}
-							if !valid {
-								err = errors.New("invalid UTF-8")
-							}
-						}
 						// Decode into the next free slot; it is kept only if
 						// the record passes the filters.
 						w.evs = slices.Grow(w.evs, 1)
 						e := &w.evs[:len(w.evs)+1][len(w.evs)]
-						if err == nil {
-							switch {
-							case b.Header != nil:
-								err = dec.DecodeSignInFieldsKeep(scols, sfields, e)
-							case b.Format.IsSignIn():
-								err = dec.DecodeSignInKeep(js, e)
-							default:
-								err = dec.DecodeKeep(js, e)
-							}
-						}
-						if err != nil {
+						if err := rd.Decode(b, i, e); err != nil {
 							w.bad++
 							report(source.Problem{Path: b.Path, Unit: unit, Line: line, Reason: err.Error(), Records: 1})
 							continue

@@ -56,19 +56,7 @@ func TestSignInLogFusion(t *testing.T) {
 	mixed := triage(actPath, sigPath)
 	ualOnly := triage(ualPath)
 
-	type verdict struct {
-		Class, Verdict, Severity string
-		Success, Failure         int64
-		ByUser, ByIP             int64
-	}
-	view := func(r *Report) map[string]verdict {
-		m := map[string]verdict{}
-		for _, id := range r.Identities {
-			m[id.User] = verdict{id.Class, id.Verdict, id.Severity, id.Signins.Success, id.Signins.Failure, id.Activity.ByUser, id.Activity.ByIP}
-		}
-		return m
-	}
-	vb, vr, vm, vu := view(both), view(reversed), view(mixed), view(ualOnly)
+	vb, vr, vm, vu := verdictsOf(both), verdictsOf(reversed), verdictsOf(mixed), verdictsOf(ualOnly)
 	for user, want := range vb {
 		if vr[user] != want {
 			t.Errorf("%s: sign-in log read first gives %+v, UAL first %+v", user, vr[user], want)
@@ -102,8 +90,7 @@ func TestSignInLogFusion(t *testing.T) {
 			t.Errorf("%s reported, not expected", id.User)
 			continue
 		}
-		got := verdict{id.Class, id.Verdict, id.Severity, id.Signins.Success, id.Signins.Failure, id.Activity.ByUser, id.Activity.ByIP}
-		want := verdict{e.Class, e.Verdict, e.Severity, int64(e.SigninsSuccess), int64(e.SigninsFailure), int64(e.ByUser), int64(e.ByIP)}
+		got, want := verdictOf(id), expectedVerdict(e)
 		if got != want || !slices.Equal(id.Sources, e.Sources) {
 			t.Errorf("%s: got %+v %v, generator says %+v %v", id.User, got, id.Sources, want, e.Sources)
 		}

@@ -1,0 +1,287 @@
+// Package record is the one place that turns a framed record (record i of
+// a source.Batch) into an audit.Event: it chooses the decoder from the
+// batch's format (a UAL record in JSON, an Entra sign-in in JSON, a row of
+// a sign-in log CSV decoded by its header's names), keeps the header's
+// columns per file, checks that the text is UTF-8, and names the unit
+// ("line" or "row") that problems are counted in.
+//
+// The engine's workers, `outsider explain` and everything else that reads
+// batches go through a Reader, so a new format is taught here once and
+// every reader of records agrees on it (the fuzz test holds the choice to
+// the decoders it dispatches to).
+package record
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/source"
+)
+
+// Kind is how a record's text is decoded.
+type Kind uint8
+
+// The kinds of record text.
+const (
+	// UALJSON is a UAL record, or an envelope of one, in JSON (also a CSV
+	// export's AuditData column): audit.Decoder.DecodeKeep.
+	UALJSON Kind = iota
+	// SignInJSON is an Entra sign-in log record in JSON:
+	// audit.Decoder.DecodeSignInKeep.
+	SignInJSON
+	// OfficeJSON is a row of Sentinel's OfficeActivity table as a JSON
+	// object: audit.Decoder.DecodeOfficeKeep.
+	OfficeJSON
+	// SignInFields is a row of a sign-in log CSV, decoded by its header's
+	// column names: audit.Decoder.DecodeSignInFieldsKeep.
+	SignInFields
+	// OfficeFields is a row of an OfficeActivity CSV export, decoded by
+	// its header's column names: audit.Decoder.DecodeOfficeFieldsKeep.
+	OfficeFields
+	// SignInRow and OfficeRow are rows of a Log Analytics query API
+	// response's table (JSON arrays of values), split with
+	// audit.Decoder.RowFieldsKeep and then decoded as SignInFields and
+	// OfficeFields are, by the table's column names.
+	SignInRow
+	OfficeRow
+)
+
+var kindNames = [...]string{"ual-json", "signin-json", "office-json", "signin-fields", "office-fields", "signin-row", "office-row"}
+
+// String names the kind (in tests and messages).
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + string(rune('0'+k%10)) + ")"
+}
+
+// KindOf says how the records of b are decoded.
+func KindOf(b *source.Batch) Kind {
+	switch {
+	case b.Format == source.LAQueryAPI:
+		if b.Table == source.EntraSignInLA {
+			return SignInRow
+		}
+		return OfficeRow
+	case b.Header != nil:
+		if b.Format == source.SentinelOfficeCSV {
+			return OfficeFields
+		}
+		return SignInFields
+	case b.Format.IsSignIn():
+		return SignInJSON
+	case b.Format == source.SentinelOfficeJSON:
+		return OfficeJSON
+	}
+	return UALJSON
+}
+
+// Unit is the unit problems with b's records are counted in: "row" for
+// CSV rows, "line" for JSON (a query API response's rows included: they
+// are named by the line they start on).
+func Unit(b *source.Batch) string {
+	if b.Format != source.LAQueryAPI && (b.CSVColumn >= 0 || b.Header != nil) {
+		return "row"
+	}
+	return "line"
+}
+
+// ErrInvalidUTF8 is the reason given for a record that is not UTF-8.
+var ErrInvalidUTF8 = errors.New("invalid UTF-8")
+
+// Reader decodes records; each goroutine needs its own. Its zero value is
+// ready to use. The events it decodes point into the batch's bytes and
+// into the Reader's own memory, and stay valid until the next Begin: a
+// worker decodes a whole batch and then uses all its events.
+type Reader struct {
+	dec audit.Decoder
+	// scratch holds the unquoted CSV fields (or AuditData columns) of
+	// every record since Begin.
+	scratch []byte
+	fields  [][]byte
+
+	// The columns of the header last seen (one per input, or per table of
+	// a query API response: the slice is shared by its batches, so its
+	// identity names it), mapped as the kind of its rows asks.
+	header  []string
+	office  bool
+	signIn  *audit.SignInColumns
+	offCols *audit.OfficeColumns
+	colsErr error
+}
+
+// Begin starts a batch: the events decoded since the last Begin may no
+// longer be used, and their memory is reused.
+func (r *Reader) Begin() {
+	r.dec.ResetArena()
+	r.scratch = r.scratch[:0]
+}
+
+// Raw is the text of one record, as Read finds it: JSON (Kind UALJSON,
+// SignInJSON, OfficeJSON), or a row's fields with its header (the other
+// kinds). It aliases the batch and the Reader's memory until the next
+// Begin (Fields until the next Read or Decode).
+type Raw struct {
+	Kind Kind
+	JSON []byte
+	// Row is the framed record Fields were split from: a CSV row, or a
+	// query API row's JSON array.
+	Row    []byte
+	Header []string
+	Fields [][]byte
+}
+
+// Read finds the text of record i of b without decoding it: the JSON (a
+// CSV export's AuditData column, unquoted), or the fields of a CSV row or
+// of a query API row. The error says why the record has no text (a CSV
+// row that does not split, a row shorter than its AuditData column, a
+// query API row that is not an array of values).
+func (r *Reader) Read(b *source.Batch, i int) (Raw, error) {
+	var err error
+	switch k := KindOf(b); k {
+	case SignInFields, OfficeFields:
+		// The fields stay in scratch until the batch is done.
+		r.fields, r.scratch, err = source.CSVFields(b.Records[i].Data, r.fields, r.scratch)
+		return Raw{Kind: k, Row: b.Records[i].Data, Header: b.Header, Fields: r.fields}, err
+	case SignInRow, OfficeRow:
+		row := b.Records[i].Data
+		r.fields, err = r.dec.RowFieldsKeep(row, r.fields)
+		return Raw{Kind: k, Row: row, Header: b.Header, Fields: r.fields}, err
+	default:
+		var js []byte
+		js, r.scratch, err = b.JSON(i, r.scratch)
+		return Raw{Kind: k, JSON: js}, err
+	}
+}
+
+// Decode fills ev from record i of b. A record that cannot be decoded is
+// an error whose text is the reason a problem line gives ("line 7:
+// reason", in Unit(b)); ev is then undefined.
+func (r *Reader) Decode(b *source.Batch, i int, ev *audit.Event) error {
+	// The hot path: written out rather than through Read and DecodeRaw,
+	// so that nothing but the record's own work runs per record.
+	if b.Header == nil {
+		js, scratch, err := b.JSON(i, r.scratch)
+		r.scratch = scratch
+		if err != nil {
+			return err
+		}
+		// JSON records are validated by the decoder's first pass
+		// (Prepare), which the decode then reuses.
+		if !r.dec.Prepare(js) {
+			return ErrInvalidUTF8
+		}
+		switch {
+		case b.Format.IsSignIn():
+			return r.dec.DecodeSignInKeep(js, ev)
+		case b.Format == source.SentinelOfficeJSON:
+			return r.dec.DecodeOfficeKeep(js, ev)
+		}
+		return r.dec.DecodeKeep(js, ev)
+	}
+	// A row by its header's names: CSV, or a query API row (JSON, whose
+	// validation also builds the bitmaps its split then uses). The
+	// reasons come in one order whatever the shape: the row's split, the
+	// header, UTF-8.
+	valid := false
+	if b.Format == source.LAQueryAPI {
+		valid = r.dec.Prepare(b.Records[i].Data)
+	}
+	raw, err := r.Read(b, i)
+	if err != nil {
+		return err
+	}
+	if err := r.columns(raw); err != nil {
+		return err
+	}
+	if b.Format != source.LAQueryAPI {
+		valid = utf8.Valid(b.Records[i].Data)
+	}
+	if !valid {
+		return ErrInvalidUTF8
+	}
+	return r.decodeFields(raw, ev)
+}
+
+// DecodeRaw fills ev from text Read returned, as Decode would have.
+func (r *Reader) DecodeRaw(raw Raw, ev *audit.Event) error {
+	switch raw.Kind {
+	case SignInFields, OfficeFields, SignInRow, OfficeRow:
+		if err := r.columns(raw); err != nil {
+			return err
+		}
+		if !utf8.Valid(raw.Row) {
+			return ErrInvalidUTF8
+		}
+		return r.decodeFields(raw, ev)
+	}
+	if !r.dec.Prepare(raw.JSON) {
+		return ErrInvalidUTF8
+	}
+	switch raw.Kind {
+	case SignInJSON:
+		return r.dec.DecodeSignInKeep(raw.JSON, ev)
+	case OfficeJSON:
+		return r.dec.DecodeOfficeKeep(raw.JSON, ev)
+	}
+	return r.dec.DecodeKeep(raw.JSON, ev)
+}
+
+// decodeFields decodes a row's fields by its header's names.
+func (r *Reader) decodeFields(raw Raw, ev *audit.Event) error {
+	if err := r.columns(raw); err != nil {
+		return err
+	}
+	if r.office {
+		return r.dec.DecodeOfficeFieldsKeep(r.offCols, raw.Fields, ev)
+	}
+	return r.dec.DecodeSignInFieldsKeep(r.signIn, raw.Fields, ev)
+}
+
+// columns maps a header's columns as its rows' kind asks, once per file
+// or table (or finds why they cannot be read, which is then every row's
+// reason).
+func (r *Reader) columns(raw Raw) error {
+	office := raw.Kind == OfficeFields || raw.Kind == OfficeRow
+	if !sameHeader(r.header, raw.Header) || r.office != office {
+		r.header, r.office = raw.Header, office
+		r.signIn, r.offCols = nil, nil
+		if office {
+			r.offCols, r.colsErr = audit.NewOfficeColumns(raw.Header)
+		} else {
+			r.signIn, r.colsErr = audit.NewSignInColumns(raw.Header)
+		}
+	}
+	return r.colsErr
+}
+
+// sameHeader reports whether a and b are the same slice (not merely equal
+// names): a header's columns are mapped once per file.
+func sameHeader(a, b []string) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
+}
+
+// Office reports whether the record is a row of Sentinel's OfficeActivity
+// table, in any shape.
+func (raw Raw) Office() bool {
+	return raw.Kind == OfficeJSON || raw.Kind == OfficeFields || raw.Kind == OfficeRow
+}
+
+// UAL returns, for a row of Sentinel's OfficeActivity table, the UAL
+// record it came from in JSON (audit.OfficeUAL), which the UAL decoder
+// reads as the row is read: what `outsider explain` walks.
+func (raw Raw) UAL() ([]byte, error) {
+	switch raw.Kind {
+	case OfficeJSON:
+		header, fields, err := audit.OfficeObjectFields(raw.JSON)
+		if err != nil {
+			return nil, err
+		}
+		return audit.OfficeUAL(header, fields)
+	case OfficeFields, OfficeRow:
+		return audit.OfficeUAL(raw.Header, raw.Fields)
+	}
+	return nil, errors.New("not an OfficeActivity row")
+}

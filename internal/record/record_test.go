@@ -1,0 +1,306 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/source"
+)
+
+// batchOf builds a batch of records the way the framers hand them over
+// (one per line of data), for the given format; csvCol and header as the
+// sniffer would set them.
+func batchOf(format source.Format, csvCol int, header []string, data string) *source.Batch {
+	b := &source.Batch{Path: "t", Format: format, CSVColumn: csvCol, Header: header}
+	for i, l := range strings.Split(data, "\n") {
+		b.Records = append(b.Records, source.Record{Data: []byte(l), Line: int64(i + 2)})
+	}
+	return b
+}
+
+// direct decodes record i of b with the decoder the format calls for,
+// without a Reader: what the Reader must agree with.
+func direct(b *source.Batch, i int, ev *audit.Event) error {
+	var d audit.Decoder
+	data := b.Records[i].Data
+	var fields [][]byte
+	var err error
+	switch KindOf(b) {
+	case SignInFields, OfficeFields:
+		fields, _, err = source.CSVFields(data, nil, nil)
+	case SignInRow, OfficeRow:
+		fields, err = d.RowFieldsKeep(data, nil)
+	default:
+		js, _, err := b.JSON(i, nil)
+		if err != nil {
+			return err
+		}
+		if !utf8.Valid(js) {
+			return ErrInvalidUTF8
+		}
+		switch KindOf(b) {
+		case SignInJSON:
+			return d.DecodeSignInKeep(js, ev)
+		case OfficeJSON:
+			return d.DecodeOfficeKeep(js, ev)
+		}
+		return d.DecodeKeep(js, ev)
+	}
+	if err != nil {
+		return err
+	}
+	switch KindOf(b) {
+	case OfficeFields, OfficeRow:
+		cols, err := audit.NewOfficeColumns(b.Header)
+		if err != nil {
+			return err
+		}
+		if !utf8.Valid(data) {
+			return ErrInvalidUTF8
+		}
+		return d.DecodeOfficeFieldsKeep(cols, fields, ev)
+	}
+	cols, err := audit.NewSignInColumns(b.Header)
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(data) {
+		return ErrInvalidUTF8
+	}
+	return d.DecodeSignInFieldsKeep(cols, fields, ev)
+}
+
+// same says whether two decodes agree: the same error text, or the same
+// event (field by field, the byte fields by content).
+func same(err1, err2 error, ev1, ev2 *audit.Event) error {
+	switch {
+	case (err1 == nil) != (err2 == nil):
+		return fmt.Errorf("errors differ: %v / %v", err1, err2)
+	case err1 != nil:
+		if err1.Error() != err2.Error() {
+			return fmt.Errorf("reasons differ: %q / %q", err1, err2)
+		}
+		return nil
+	case !reflect.DeepEqual(ev1, ev2):
+		return fmt.Errorf("events differ:\n%+v\n%+v", ev1, ev2)
+	}
+	return nil
+}
+
+// checkBatch decodes the whole batch with one Reader, then holds every
+// event (still valid: nothing was reset) to a direct decode, and the
+// explain path (Read, DecodeRaw) to the same.
+func checkBatch(t *testing.T, rd *Reader, b *source.Batch) {
+	t.Helper()
+	rd.Begin()
+	evs := make([]audit.Event, len(b.Records))
+	errs := make([]error, len(b.Records))
+	for i := range b.Records {
+		errs[i] = rd.Decode(b, i, &evs[i])
+	}
+	for i := range b.Records {
+		var want audit.Event
+		werr := direct(b, i, &want)
+		if d := same(errs[i], werr, &evs[i], &want); d != nil {
+			t.Fatalf("record %d %q (%s): Reader and direct decoder: %v", i, b.Records[i].Data, b.Format, d)
+		}
+		var rd2 Reader
+		raw, err := rd2.Read(b, i)
+		var ev audit.Event
+		if err == nil {
+			err = rd2.DecodeRaw(raw, &ev)
+		}
+		if d := same(errs[i], err, &evs[i], &ev); d != nil {
+			t.Fatalf("record %d %q (%s): Decode and Read+DecodeRaw: %v", i, b.Records[i].Data, b.Format, d)
+		}
+		// What explain walks for an OfficeActivity row, the UAL record it
+		// came from, reads as the row does.
+		if raw.Office() && errs[i] == nil {
+			js, err := raw.UAL()
+			if err != nil {
+				t.Fatalf("record %d %q: decoded, but no UAL record: %v", i, b.Records[i].Data, err)
+			}
+			var d audit.Decoder
+			var ual audit.Event
+			if err := d.DecodeKeep(js, &ual); err != nil {
+				t.Fatalf("record %d %q: its UAL record %s: %v", i, b.Records[i].Data, js, err)
+			}
+			// By content: where one decoder leaves a field nil, the
+			// other may point at an empty string.
+			if a, b2 := fmt.Sprintf("%+v", evs[i]), fmt.Sprintf("%+v", ual); a != b2 {
+				t.Fatalf("record %d %q: its UAL record %s reads otherwise:\n%s\n%s", i, b.Records[i].Data, js, a, b2)
+			}
+		}
+	}
+}
+
+func TestUnitAndKind(t *testing.T) {
+	for _, c := range []struct {
+		b    *source.Batch
+		unit string
+		kind Kind
+	}{
+		{&source.Batch{Format: source.UALJSONL, CSVColumn: -1}, "line", UALJSON},
+		{&source.Batch{Format: source.PurviewCSV, CSVColumn: 5}, "row", UALJSON},
+		{&source.Batch{Format: source.EntraSignIn, CSVColumn: -1}, "line", SignInJSON},
+		{&source.Batch{Format: source.EntraSignInLA, CSVColumn: -1, Header: []string{"TimeGenerated"}}, "row", SignInFields},
+		{&source.Batch{Format: source.EntraSignInCSV, CSVColumn: -1, Header: []string{"Date (UTC)"}}, "row", SignInFields},
+		{&source.Batch{Format: source.SentinelOfficeJSON, CSVColumn: -1}, "line", OfficeJSON},
+		{&source.Batch{Format: source.SentinelOfficeCSV, CSVColumn: -1, Header: []string{"OfficeId"}}, "row", OfficeFields},
+		{&source.Batch{Format: source.LAQueryAPI, CSVColumn: -1, Header: []string{"Id"}, Table: source.EntraSignInLA}, "line", SignInRow},
+		{&source.Batch{Format: source.LAQueryAPI, CSVColumn: -1, Header: []string{"OfficeId"}, Table: source.SentinelOfficeJSON}, "line", OfficeRow},
+	} {
+		if u := Unit(c.b); u != c.unit {
+			t.Errorf("%s: unit %q, want %q", c.b.Format, u, c.unit)
+		}
+		if k := KindOf(c.b); k != c.kind {
+			t.Errorf("%s: kind %d, want %d", c.b.Format, k, c.kind)
+		}
+	}
+}
+
+const (
+	ualLine    = `{"CreationTime":"2024-03-01T10:00:00","Id":"a1","Operation":"UserLoggedIn","RecordType":15,"UserId":"x@fabrikam.com","ClientIP":"198.18.0.1","ActorContextId":"B0000000-0000-0000-0000-00000000000B"}`
+	signInLine = `{"id":"s1","createdDateTime":"2024-03-01T10:00:00Z","userPrincipalName":"x@fabrikam.com","appId":"00000003-0000-0ff1-ce00-000000000000","ipAddress":"198.18.0.2","status":{"errorCode":0},"homeTenantId":"b0000000-0000-0000-0000-00000000000b","resourceTenantId":"a0000000-0000-0000-0000-00000000000a"}`
+)
+
+// TestReader covers every kind, with the errors each gives.
+func TestReader(t *testing.T) {
+	var rd Reader
+	checkBatch(t, &rd, batchOf(source.UALJSONL, -1, nil, ualLine+"\n{\"Id\":1}\n\xff\n[]"))
+	checkBatch(t, &rd, batchOf(source.EntraSignIn, -1, nil, signInLine+"\n{}\n\"x\""))
+	csv := `1,2024-03-01T10:00:00,15,UserLoggedIn,x,"` + strings.ReplaceAll(ualLine, `"`, `""`) + `"` + "\n1,2\n\"open"
+	checkBatch(t, &rd, batchOf(source.PurviewCSV, 5, nil, csv))
+	header := []string{"TimeGenerated [UTC]", "UserPrincipalName", "ResultType", "Id"}
+	checkBatch(t, &rd, batchOf(source.EntraSignInLA, -1, header, "4/28/2021, 3:05:26.000 PM,x@fabrikam.com,0,r1\n,x,0,r2\n\"x,\xff,0,r3\nshort"))
+	// A header without a result column: every row says why.
+	bad := []string{"TimeGenerated", "UserPrincipalName"}
+	b := batchOf(source.EntraSignInLA, -1, bad, "2024-03-01T10:00:00Z,x")
+	rd.Begin()
+	var ev audit.Event
+	if err := rd.Decode(b, 0, &ev); err == nil || !strings.Contains(err.Error(), "no result") {
+		t.Errorf("header without a result column: %v", err)
+	}
+	b = batchOf(source.UALJSONL, -1, nil, "{\"CreationTime\":\"2024-03-01T10:00:00\",\"UserId\":\"\xff\"}")
+	if err := rd.Decode(b, 0, &ev); !errors.Is(err, ErrInvalidUTF8) {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+}
+
+// TestHeaderPerFile: the header's columns are mapped per file, so two
+// files with different column orders read each by its own header.
+func TestHeaderPerFile(t *testing.T) {
+	var rd Reader
+	h1 := []string{"TimeGenerated", "UserPrincipalName", "ResultType"}
+	h2 := []string{"ResultType", "TimeGenerated", "UserPrincipalName"}
+	b1 := batchOf(source.EntraSignInLA, -1, h1, "2024-03-01T10:00:00Z,a@fabrikam.com,0")
+	b2 := batchOf(source.EntraSignInLA, -1, h2, "50126,2024-03-01T11:00:00Z,b@fabrikam.com")
+	b2.File = 1
+	for _, b := range []*source.Batch{b1, b2, b1} {
+		rd.Begin()
+		var ev audit.Event
+		if err := rd.Decode(b, 0, &ev); err != nil {
+			t.Fatal(err)
+		}
+		want := "a@fabrikam.com"
+		if b == b2 {
+			want = "b@fabrikam.com"
+		}
+		if string(ev.UserID) != want {
+			t.Errorf("file %d: user %q, want %q", b.File, ev.UserID, want)
+		}
+	}
+}
+
+// TestNoAllocs: decoding a batch allocates nothing once the Reader is
+// warm, in every kind.
+func TestNoAllocs(t *testing.T) {
+	header := []string{"TimeGenerated", "UserPrincipalName", "ResultType", "Id"}
+	csv := `1,2024-03-01T10:00:00,15,UserLoggedIn,x,"` + strings.ReplaceAll(ualLine, `"`, `""`) + `"`
+	for _, b := range []*source.Batch{
+		batchOf(source.UALJSONL, -1, nil, strings.Repeat(ualLine+"\n", 9)+ualLine),
+		batchOf(source.EntraSignIn, -1, nil, strings.Repeat(signInLine+"\n", 9)+signInLine),
+		batchOf(source.PurviewCSV, 5, nil, strings.Repeat(csv+"\n", 9)+csv),
+		batchOf(source.EntraSignInLA, -1, header, strings.Repeat("2024-03-01T10:00:00Z,x@fabrikam.com,0,r\n", 9)+"2024-03-01T10:00:00Z,x@fabrikam.com,0,r"),
+	} {
+		var rd Reader
+		evs := make([]audit.Event, len(b.Records))
+		run := func() {
+			rd.Begin()
+			for i := range b.Records {
+				if err := rd.Decode(b, i, &evs[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		run()
+		if n := testing.AllocsPerRun(50, run); n != 0 {
+			t.Errorf("%s: %.1f allocations per batch", b.Format, n)
+		}
+	}
+}
+
+// FuzzRecord: a batch of any format and any records never panics the
+// Reader, and what it decodes agrees with the decoder the format calls for,
+// record by record, after the whole batch was decoded (so no event was
+// overwritten by a later one); the explain path (Read, DecodeRaw) agrees
+// too.
+func FuzzRecord(f *testing.F) {
+	csv := `1,2024-03-01T10:00:00,15,UserLoggedIn,x,"` + strings.ReplaceAll(ualLine, `"`, `""`) + `"`
+	f.Add(uint8(0), uint8(0), "", ualLine+"\n"+ualLine)
+	f.Add(uint8(4), uint8(5), "", csv+"\n"+csv)
+	// Seeds name formats by their index in source.Formats.
+	f.Add(uint8(10), uint8(0), "", signInLine)
+	f.Add(uint8(12), uint8(0), "TimeGenerated [UTC],UserPrincipalName,ResultType,Status,LocationDetails",
+		"4/28/2021, 3:05:26.000 PM,x@fabrikam.com,0,\"{\"\"errorCode\"\":0}\",\"{\"\"city\"\":\"\"Oslo\"\"}\"")
+	f.Add(uint8(13), uint8(0), "Date (UTC),Username,Sign-in error code", "2025-12-04T08:19:41Z,x@fabrikam.com,50126")
+	f.Add(uint8(12), uint8(0), "a,b", "1,2")
+	f.Add(uint8(8), uint8(0), "TimeGenerated [UTC],Operation,RecordType,UserType,UserId,UserId_,ClientIP_,Actor,ExtendedProperties",
+		"\"4/28/2021, 3:05:26.000 PM\",UserLoggedIn,AzureActiveDirectoryStsLogon,Regular,,x@fabrikam.com,81.2.69.1,\"[{\"\"ID\"\":\"\"Unknown\"\"}]\",\"[{\"\"Name\"\":\"\"UserAgent\"\",\"\"Value\"\":\"\"u\"\"}]\"")
+	f.Add(uint8(9), uint8(0), "", `{"TimeGenerated":"2021-04-28T15:05:26Z","Operation":"FileAccessed","OfficeId":"1","UserId_":"a","RecordType":"6"}`)
+	f.Add(uint8(14), uint8(1), "TimeGenerated,Operation,OfficeId,Actor", `["2021-04-28T15:05:26Z","UserLoggedIn","1","[{\"ID\":\"Unknown\"}]"]`)
+	f.Add(uint8(14), uint8(0), "TimeGenerated,UserPrincipalName,ResultType,Status", `["2021-04-28T15:05:26Z","x@fabrikam.com","0",{"errorCode":0}]`)
+	f.Fuzz(func(t *testing.T, fi, col uint8, header, data string) {
+		formats := source.Formats
+		if len(formats) != 15 {
+			t.Fatalf("source.Formats has %d formats: renumber the seeds", len(formats))
+		}
+		format := formats[int(fi)%len(formats)]
+		b := &source.Batch{Path: "f", Format: format, CSVColumn: -1}
+		if format == source.LAQueryAPI {
+			b.Table = source.EntraSignInLA
+			if col%2 == 1 {
+				b.Table = source.SentinelOfficeJSON
+			}
+		}
+		switch {
+		case format.IsCSV() && (format.IsSignIn() || format == source.SentinelOfficeCSV),
+			format == source.EntraSignInLA && header != "", format == source.LAQueryAPI:
+			fields, _, err := source.CSVFields([]byte(header), nil, nil)
+			if err != nil {
+				return
+			}
+			for _, h := range fields {
+				b.Header = append(b.Header, string(h))
+			}
+			if b.Header == nil {
+				b.Header = []string{}
+			}
+		case format.IsCSV():
+			b.CSVColumn = int(col % 16)
+		}
+		for i, rec := range bytes.Split([]byte(data), []byte("\n")) {
+			b.Records = append(b.Records, source.Record{Data: rec, Line: int64(i + 1)})
+		}
+		var rd Reader
+		checkBatch(t, &rd, b)
+		// The same Reader again (warm, the header cached) agrees too.
+		checkBatch(t, &rd, b)
+	})
+}
