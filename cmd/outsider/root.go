@@ -107,7 +107,7 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 		printRootUsage(ios.Out)
 		return exitOK
 	case "-version", "--version", "version":
-		fmt.Fprintln(ios.Out, "outsider", version())
+		fmt.Fprint(ios.Out, versionInfo())
 		return exitOK
 	}
 	for _, c := range commands() {
