@@ -48,7 +48,7 @@ Exit status: 0 done; 1 error; 2 usage.`,
 			}
 			return doc.GenManTree(cmd.Root(), &doc.GenManHeader{
 				Title: "OUTSIDER", Section: "1", Date: &date,
-				Source: "outsider " + version(), Manual: "outsider manual",
+				Source: strings.SplitN(versionInfo(), "\n", 2)[0], Manual: "outsider manual",
 			}, args[0])
 		},
 	})

@@ -388,6 +388,6 @@ func newCmdVersion(f *factory) *cobra.Command {
 }
 
 func printVersion(f *factory) error {
-	_, err := fmt.Fprintln(f.IO.Out, "outsider", version())
+	_, err := fmt.Fprint(f.IO.Out, versionInfo())
 	return err
 }

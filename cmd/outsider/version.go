@@ -1,34 +1,92 @@
 package main
 
-import "runtime/debug"
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
 
-// version reports the module version the binary was built from, or the VCS
-// revision for a local build.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
+// The release build stamps these with the linker
+// (-X main.version=… -X main.commit=… -X main.date=…, see .goreleaser.yaml).
+// They are variables, not constants, because -X can only set a string
+// variable; empty means "not a release build", and versionInfo falls back
+// to what the Go toolchain recorded in the binary.
+var (
+	// version is the release's version, such as "1.2.0"
+	// (GoReleaser's {{.Version}}: the tag without its "v").
+	version string
+	// commit is the full git revision the release was built from.
+	commit string
+	// date is when the release was built, RFC 3339 in UTC.
+	date string
+)
+
+// versionInfo is what `outsider --version` and `outsider version` print:
+// the version on the first line, then the commit, the build date, the Go
+// version and the platform, one a line, ending in a newline. An analyst
+// pastes it into a bug report, so every line says where its value came from
+// when it is not a release stamp.
+func versionInfo() string {
+	info, _ := debug.ReadBuildInfo() // nil when the binary has none
+	return formatVersion(stamp{version, commit, date}, info, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// stamp holds the linker-set values, apart so tests can vary them.
+type stamp struct{ version, commit, date string }
+
+// formatVersion builds versionInfo's text from the stamp, the binary's
+// build info (nil when there is none) and the running platform. A stamped
+// value wins; otherwise `go install …@v1.2.0` leaves the module version in
+// the build info, and a build inside a git checkout leaves vcs.revision,
+// vcs.time and vcs.modified (unless -buildvcs=false). vcs.time is the
+// commit's time, not the build's, so it is labelled as such.
+func formatVersion(s stamp, info *debug.BuildInfo, goVersion, goos, goarch string) string {
+	settings := map[string]string{}
+	if info != nil {
+		for _, kv := range info.Settings {
+			settings[kv.Key] = kv.Value
+		}
+		if info.GoVersion != "" {
+			// The toolchain that built the binary; runtime.Version says
+			// the same for a normal build, but build info is the record.
+			goVersion = info.GoVersion
 		}
 	}
-	if rev == "" {
-		return "(devel)"
+
+	v := strings.TrimSpace(s.version)
+	if v == "" && info != nil && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = info.Main.Version
 	}
-	if len(rev) > 12 {
-		rev = rev[:12]
+	if v == "" {
+		v = "(devel)"
 	}
-	if dirty {
-		rev += "+dirty"
+
+	c := strings.TrimSpace(s.commit)
+	if c == "" {
+		c = settings["vcs.revision"]
+		if c != "" && settings["vcs.modified"] == "true" {
+			c += " (modified)"
+		}
 	}
-	return "(devel " + rev + ")"
+	if c == "" {
+		c = "unknown"
+	}
+
+	dateLabel, d := "built", strings.TrimSpace(s.date)
+	if d == "" {
+		if t := settings["vcs.time"]; t != "" {
+			dateLabel, d = "committed", t
+		} else {
+			d = "unknown"
+		}
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "outsider %s\n", v)
+	fmt.Fprintf(&b, "  commit:    %s\n", c)
+	fmt.Fprintf(&b, "  %-10s %s\n", dateLabel+":", d)
+	fmt.Fprintf(&b, "  go:        %s\n", goVersion)
+	fmt.Fprintf(&b, "  platform:  %s/%s\n", goos, goarch)
+	return b.String()
 }
