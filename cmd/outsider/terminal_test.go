@@ -118,7 +118,7 @@ func TestTerminalWidth(t *testing.T) {
 	cmd := outsiderCommand(t, "triage", "ual.jsonl", "--color", "never")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	screen, code := runOnTerminal(t, cmd, master, slave)
-	if code != 0 || !strings.Contains(screen, "mallory@evil.example\r\n          high     anom… pass…") {
+	if code != 0 || !strings.Contains(screen, "mallory@evil.example\r\n                high     anom…      1/0") {
 		t.Errorf("60 columns: exit %d:\n%s", code, screen)
 	}
 }

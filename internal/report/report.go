@@ -246,10 +246,18 @@ func answers(r *triage.Report) []answer {
 	if none := shared + signinOnly; none > 0 {
 		var why []string
 		if shared > 0 {
-			why = append(why, strconv.Itoa(shared)+" opened only what someone in the organisation shared with it")
+			them := "them"
+			if shared == 1 {
+				them = "it"
+			}
+			why = append(why, strconv.Itoa(shared)+" opened only what someone in the organisation shared with "+them)
 		}
 		if signinOnly > 0 {
-			why = append(why, strconv.Itoa(signinOnly)+" appears in nothing but sign-in records")
+			appear := " appear"
+			if signinOnly == 1 {
+				appear = " appears"
+			}
+			why = append(why, strconv.Itoa(signinOnly)+appear+" in nothing but sign-in records")
 		}
 		breach = append(breach, "No sign of one for "+strconv.Itoa(none)+": "+joinAnd(why)+".")
 	}

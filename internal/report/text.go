@@ -51,24 +51,29 @@ func textOrder(ids []triage.Identity) []triage.Identity {
 }
 
 // table writes the identities as a compact table that fits the width:
-// the user first and never cut (a longer one overflows its row); when the
-// row is too wide, the class and then the verdict cells are cut with …,
-// down to a few characters each.
+// the user first and never cut (one longer than its column has a line of
+// its own); when the row is too wide, the class column goes first (every
+// block names the class), then the user column narrows, then the verdict
+// cells are cut with ….
 func (t *textWriter) table(ids []triage.Identity) {
 	head := []string{"USER", "SEVERITY", "VERDICT", "CLASS", "SIGN-INS", "BY-USER", "BY-IP", "SHARED"}
 	rows := make([][]string, len(ids))
-	wd := make([]int, len(head))
-	for i, h := range head {
-		wd[i] = utf8.RuneCountInString(h)
-	}
 	for i, id := range ids {
 		rows[i] = []string{Clean(id.User), id.Severity, id.Verdict, classLabel(id),
 			strconv.FormatInt(id.Signins.Success, 10) + "/" + strconv.FormatInt(id.Signins.Failure, 10),
 			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10), strconv.FormatInt(id.SharingCount, 10)}
-		for j, c := range rows[i] {
-			wd[j] = max(wd[j], utf8.RuneCountInString(c))
-		}
 	}
+	widths := func() []int {
+		wd := make([]int, len(head))
+		for j, h := range head {
+			wd[j] = utf8.RuneCountInString(h)
+			for _, r := range rows {
+				wd[j] = max(wd[j], utf8.RuneCountInString(r[j]))
+			}
+		}
+		return wd
+	}
+	wd := widths()
 	total := func() int {
 		n := 0
 		for _, w := range wd {
@@ -76,17 +81,29 @@ func (t *textWriter) table(ids []triage.Identity) {
 		}
 		return n - 1
 	}
-	// Too wide: cut the class, then the verdict cells (to 5 at least);
-	// then the user column gets what the others leave, and a user longer
-	// than that has a line of its own (never cut).
-	for _, j := range []int{3, 2} { // class, then verdict
-		if over := total() - t.width; over > 0 {
-			wd[j] = max(wd[j]-over, 5)
+	if total() > t.width {
+		// The class is in every identity's block: on a narrow terminal the
+		// table does without it before it cuts anything.
+		head = slices.Delete(head, 3, 4)
+		for i := range rows {
+			rows[i] = slices.Delete(rows[i], 3, 4)
 		}
+		wd = widths()
+	}
+	// Still too wide: the user column gives up room down to 24 (longer
+	// users then have a line of their own, never cut), then the verdict
+	// cells are cut (to 5 at least), then the user column again.
+	const userFloor = 24
+	if over := total() - t.width; over > 0 && wd[0] > userFloor {
+		wd[0] = max(userFloor, wd[0]-over)
+	}
+	if over := total() - t.width; over > 0 {
+		wd[2] = max(wd[2]-over, 5)
 	}
 	if over := total() - t.width; over > 0 {
 		wd[0] = max(utf8.RuneCountInString(head[0]), wd[0]-over)
 	}
+	numeric := len(head) - 4 // the last four columns are numbers
 	cell := func(s string, w int, right bool) string {
 		n := utf8.RuneCountInString(s)
 		if n > w {
@@ -111,7 +128,7 @@ func (t *textWriter) table(ids []triage.Identity) {
 		}
 		for j := 1; j < len(row); j++ {
 			b.WriteByte(' ')
-			v := cell(row[j], wd[j], j >= 4)
+			v := cell(row[j], wd[j], j >= numeric)
 			if j == 1 {
 				word := strings.TrimRight(v, " ")
 				v = t.paint(severityColor(sev), word) + v[len(word):]
@@ -127,7 +144,7 @@ func (t *textWriter) table(ids []triage.Identity) {
 			if j > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(cell(h, wd[j], j >= 4))
+			b.WriteString(cell(h, wd[j], j >= numeric))
 		}
 		return b.String()
 	}(), " ")))
