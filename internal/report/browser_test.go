@@ -4,6 +4,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/triage"
 )
 
 // TestHTMLInBrowser opens the HTML report of the hostile fixture from disk
@@ -24,6 +27,8 @@ import (
 // report.pdf (as printed) in $OUTSIDER_ARTIFACTS, or a temporary folder,
 // and logs where. It skips when no Chromium is installed, unless
 // $OUTSIDER_REQUIRE_BROWSER is set (as .ci/run does once it installed one).
+// With -update it also rewrites readmeShot, the README's picture of the
+// report (see writeReadmeShot).
 func TestHTMLInBrowser(t *testing.T) {
 	bin, ok := findChromium()
 	if !ok {
@@ -230,6 +235,10 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("control: a policy violation produced no console entry: %v", err)
 	}
 
+	if *update {
+		writeReadmeShot(t, c, art)
+	}
+
 	t.Logf("artefacts: %s (page), %s (screenshot, 1280x%.0f), %s (identity 3 after sorting and opening raw rows), %s (printed)", htmlPath, shotPath, h, interPath, pdfPath)
 	t.Logf("timings: browser start %v, load %v, screenshot %v, checks and print %v; %v in all",
 		started.Sub(began).Round(time.Millisecond), loaded.Sub(started).Round(time.Millisecond),
@@ -287,4 +296,63 @@ func savePNG(t *testing.T, res json.RawMessage, path string) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Error(err)
 	}
+}
+
+// readmeShot is the README's picture of the HTML report, relative to this
+// package. It is committed, so a change to the page's look shows in review.
+const readmeShot = "../../docs/img/report.png"
+
+// writeReadmeShot renders the report of the bundled example
+// (examples/tenant.jsonl, what the README's first command triages) rather
+// than the hostile fixture, opens it in the running browser and saves the
+// top of the page, 1280 by 900 CSS pixels (the answers and the first
+// identity, what a reader sees before scrolling), to readmeShot. A picture
+// of the example, not of the fixture, because the README shows it to people
+// deciding whether the tool is for them; the whole-page screenshots of the
+// fixture stay in the artefacts.
+func writeReadmeShot(t *testing.T, c *cdp, art string) {
+	t.Helper()
+	r, err := triage.Run(context.Background(), []string{filepath.Join("..", "..", "examples", "tenant.jsonl")}, triage.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := RenderHTML(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(art, "example.html")
+	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.call("Emulation.setEmulatedMedia", map[string]any{"media": "screen"}); err != nil {
+		t.Fatal(err)
+	}
+	from := len(c.snapshot())
+	if _, err := c.call("Page.navigate", map[string]any{"url": (&url.URL{Scheme: "file", Path: path}).String()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.waitEvent("Page.loadEventFired", from, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var ready any
+	if err := c.eval(`document.documentElement.getAttribute("data-script")`, &ready); err != nil || ready != "ready" {
+		t.Fatalf("the example's page did not run its script: %v %v", ready, err)
+	}
+	res, err := c.call("Page.captureScreenshot", map[string]any{
+		"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": 1280, "height": 900, "scale": 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	savePNG(t, res, readmeShot)
+	fi, err := os.Stat(readmeShot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The repository carries it: keep it small.
+	if fi.Size() > 300<<10 {
+		t.Errorf("%s is %d bytes, more than 300 KB", readmeShot, fi.Size())
+	}
+	t.Logf("wrote %s (%d bytes) from %s", readmeShot, fi.Size(), path)
 }
