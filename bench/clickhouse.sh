@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figures for README "When one machine is not enough": on generated tenants
+# Figures for docs/clickhouse.md ("Figures"): on generated tenants
 # (outsider generate --size), the in-process engine, then one ClickHouse
 # server, then two servers as two shards behind a Distributed table:
 # load time and rate, triage time (median of 3, --format json), whether the

@@ -12,7 +12,7 @@ import "math/bits"
 // TrailingZeros away, and the byte found tells quote from backslash. A
 // second bitmap, of quotes and brackets, lets a skipped container be
 // crossed from one of those to the next instead of byte by byte.
-// BenchmarkDecodeMix: 1.04 GiB/s before, see the README for after. The
+// BenchmarkDecodeMix: 1.04 GiB/s before, see bench/README.md for after. The
 // same pass notes whether any byte is not ASCII: most records are pure
 // ASCII and then need no UTF-8 validation (see Decoder.Prepare). The build
 // tag purego selects the portable Go pass on amd64 too; .ci/run tests both.

@@ -14,7 +14,7 @@ import (
 // text. Where a table lacks a field the rule needs, the adapter says so in
 // a comment next to the stand-in it uses.
 //
-// Tables and columns (cited in the README's field mapping):
+// Tables and columns (cited in docs/hunt.md's field mapping):
 //   - Sentinel: OfficeActivity (Azure Monitor Logs reference; Exchange,
 //     SharePoint/OneDrive and Teams, not the AzureActiveDirectory workload),
 //     SigninLogs and AADNonInteractiveUserSignInLogs (HomeTenantId,

@@ -87,12 +87,12 @@ func TestJSONContract(t *testing.T) {
 		"":       {"schema", "tenant", "input", "summary", "identities"},
 		"tenant": {"ids", "domains", "inferred"},
 		// v1 plus the additions of the coverage work (skipped_files,
-		// coverage), documented in the README.
+		// coverage), documented in docs/reports.md.
 		"input":    {"files", "records", "duplicates", "skipped", "skipped_files", "from", "to", "coverage"},
 		"coverage": {"workload", "records", "days", "first", "last"},
 		"summary":  {"identities", "by_verdict"},
 		// v1 as DESIGN.md has it, plus the additions of the sign-in log and
-		// directory work (sources, in_directory), documented in the README.
+		// directory work (sources, in_directory), documented in docs/reports.md.
 		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory"},
 		"signins":  {"success", "failure", "first", "last", "ips", "user_agents", "apps"},
 		"activity": {"by_user", "by_ip", "operations", "evidence"},
