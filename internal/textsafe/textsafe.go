@@ -160,7 +160,9 @@ func Escapes(s string) bool { return firstUnsafe(s) < len(s) && Terminal(s) != s
 // Shorten is Terminal for a value that may be too long to show whole: past
 // max bytes of s it is cut at a character boundary and the length of the
 // whole value is said. explain uses it so that a megabyte-long user agent
-// cannot bury the rest of the explanation.
+// cannot bury the rest of the explanation. It is lossy by design: two
+// values alike in their first max bytes and of the same length show
+// alike.
 func Shorten(s string, max int) string {
 	if len(s) <= max {
 		return Terminal(s)
