@@ -726,3 +726,46 @@ func TestLookAlikeUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainHintNames: the explain command names a file as it is (a
+// Windows path keeps single backslashes, even before x), and no command
+// is offered for a file name that holds a character textsafe escapes: it
+// would not paste back as the file.
+func TestExplainHintNames(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{`C:\logs\x.json`, `outsider explain 'C:\logs\x.json' --id `},
+		{`C:\logs\ual.json`, `outsider explain 'C:\logs\ual.json' --id `},
+		{"exports/a\x1b[2J.json", ""},
+		{"exports/a\u202e.json", ""},
+		{"exports/a\u200b.json", ""},
+	} {
+		r := fixture(t)
+		var id *triage.Identity
+		for i := range r.Identities {
+			if len(r.Identities[i].Deciding) > 0 {
+				id = &r.Identities[i]
+				break
+			}
+		}
+		if id == nil {
+			t.Fatal("no identity with deciding records in the fixture")
+		}
+		deciding := slices.Clone(id.Deciding)
+		for i := range deciding {
+			deciding[i].Source = c.file + ":7"
+		}
+		id.Deciding = deciding
+		var b bytes.Buffer
+		if err := RenderOptions(&b, Text, r, Options{Width: 100, All: true}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if c.want == "" {
+			if strings.Contains(out, "outsider explain 'exports/") || strings.Contains(out, "outsider explain exports/") {
+				t.Errorf("%q: a command for a name with escapes:\n%s", c.file, out)
+			}
+		} else if !strings.Contains(out, c.want) {
+			t.Errorf("%q: no command %q:\n%s", c.file, c.want, out)
+		}
+	}
+}

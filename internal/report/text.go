@@ -150,9 +150,10 @@ func (t *textWriter) explainHints(id triage.Identity) {
 			continue
 		}
 		seen[e.RecordID+"\x00"+file] = true
-		// A name or id shown with escapes would not paste back as
-		// itself: no command rather than a wrong one.
-		if textsafe.Escapes(file) || textsafe.Escapes(e.RecordID) {
+		// The command is written raw (a shell word, where no escape is
+		// read), so only for a name and id with nothing to escape but
+		// backslashes: no command rather than a wrong or hostile one.
+		if !textsafe.Plain(file) || !textsafe.Plain(e.RecordID) {
 			continue
 		}
 		qf, okf := shellQuote(file)

@@ -152,10 +152,22 @@ func invisible(r rune) bool {
 	return false
 }
 
-// Escapes reports whether Terminal would show s other than as it is: a
-// value it does not escape can be pasted back (into a command, a search)
-// from what was shown.
+// Escapes reports whether Terminal would show s other than as it is.
 func Escapes(s string) bool { return firstUnsafe(s) < len(s) && Terminal(s) != s }
+
+// Plain reports whether every character of s is one Terminal prints as it
+// is, backslashes included: s holds nothing that drives a terminal or
+// hides, so it may be written raw where no escape is read anyway, such as
+// a file name inside a quoted shell word (C:\logs\x.json, which Terminal
+// shows as C:\logs\\x.json, pastes back as itself).
+func Plain(s string) bool {
+	for _, r := range s {
+		if r != '\\' && !raw(r) {
+			return false
+		}
+	}
+	return true
+}
 
 // Shorten is Terminal for a value that may be too long to show whole: past
 // max bytes of s it is cut at a character boundary and the length of the

@@ -74,6 +74,11 @@ func TestTerminal(t *testing.T) {
 		if got := Escapes(c.in); got != (c.want != c.in) {
 			t.Errorf("Escapes(%q) = %v, want %v", c.in, got, !got)
 		}
+		// Plain: nothing but backslashes would be escaped.
+		noBackslash := strings.ReplaceAll(c.in, `\`, "")
+		if got, want := Plain(c.in), Terminal(noBackslash) == noBackslash; got != want {
+			t.Errorf("Plain(%q) = %v, want %v", c.in, got, want)
+		}
 		if back, ok := decode(c.want); !ok || back != c.in {
 			t.Errorf("decode(%q) = %q, %v; want %q", c.want, back, ok, c.in)
 		}
@@ -288,6 +293,9 @@ func FuzzTerminal(f *testing.F) {
 		back, ok := decode(c)
 		if !ok || back != s {
 			t.Fatalf("Terminal(%q) = %q reads back as %q", s, c, back)
+		}
+		if noBackslash := strings.ReplaceAll(s, `\`, ""); Plain(s) != (Terminal(noBackslash) == noBackslash) {
+			t.Fatalf("Plain(%q) = %v", s, Plain(s))
 		}
 		if Escapes(s) != (c != s) {
 			t.Fatalf("Escapes(%q) = %v, Terminal gives %q", s, Escapes(s), c)
