@@ -37,7 +37,9 @@ import (
 //     format characters (U+200B to U+200F, U+2060 to U+206F, U+FEFF,
 //     soft hyphen, tags) and the other characters Unicode makes
 //     default-ignorable (Hangul fillers, variation selectors, the
-//     combining grapheme joiner), private-use and unassigned code points.
+//     combining grapheme joiner), private-use and unassigned code points,
+//     and U+FFFD (a sign that something upstream replaced bytes it could
+//     not decode, so it is not shown as if the record held it).
 //
 // A backslash from s is doubled when it could be read as the start of an
 // escape: before x, u, U, another backslash, a character that is itself
