@@ -10,7 +10,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/iostreams"
-	"github.com/outsider-sec/outsider/internal/report"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // AppsOptions are the flags and arguments of 'outsider apps'.
@@ -96,7 +96,7 @@ func runApps(ios *iostreams.IOStreams, o *AppsOptions) error {
 			if a.Family != "" {
 				extra = "  [" + a.Family + "]"
 			}
-			fmt.Fprintf(w, "%s  %s%s  (%s)\n", a.ID, report.Clean(name), extra, strings.Join(a.Sources, ","))
+			fmt.Fprintf(w, "%s  %s%s  (%s)\n", a.ID, textsafe.Terminal(name), extra, strings.Join(a.Sources, ","))
 		}
 	}
 	if err := w.Flush(); err != nil {

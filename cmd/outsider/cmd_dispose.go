@@ -11,8 +11,8 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
-	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/state"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/watch"
 )
 
@@ -100,6 +100,6 @@ func runDispose(ctx context.Context, ios *iostreams.IOStreams, o *DisposeOptions
 		return err
 	}
 	fmt.Fprintf(ios.Out, "%s disposed of as %s at verdict %s (%s); it stays quiet until its verdict gets worse\n",
-		report.Clean(id.User), id.Disposition, id.DisposedVerdict, id.DisposedSeverity)
+		textsafe.Terminal(id.User), id.Disposition, id.DisposedVerdict, id.DisposedSeverity)
 	return nil
 }

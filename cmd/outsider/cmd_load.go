@@ -10,8 +10,8 @@ import (
 	"github.com/outsider-sec/outsider/internal/clickhouse"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/progress"
-	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // LoadOptions are the flags and arguments of 'outsider load'.
@@ -146,7 +146,7 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 			if p.Warning {
 				kind = "warning"
 			}
-			fmt.Fprintf(ios.ErrOut, "outsider: %s: %s\n", kind, report.Clean(p.Error()))
+			fmt.Fprintf(ios.ErrOut, "outsider: %s: %s\n", kind, textsafe.Line(p.Error()))
 		}
 	}
 	start := time.Now()

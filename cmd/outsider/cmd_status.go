@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/outsider-sec/outsider/internal/iostreams"
-	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/state"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/watch"
 )
 
@@ -75,7 +75,7 @@ func runStatus(ctx context.Context, ios *iostreams.IOStreams, o *StatusOptions) 
 		if err := enc.Encode(s); err != nil {
 			return err
 		}
-	} else if err := watch.WriteText(w, s, report.Clean); err != nil {
+	} else if err := watch.WriteText(w, s, textsafe.Terminal); err != nil {
 		return err
 	}
 	return w.Flush()

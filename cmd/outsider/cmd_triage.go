@@ -20,6 +20,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -327,7 +328,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		}
 		if !o.Quiet {
 			for _, p := range probs {
-				fmt.Fprintf(ios.ErrOut, "outsider: skipped: %s\n", report.Clean(p.String()))
+				fmt.Fprintf(ios.ErrOut, "outsider: skipped: %s\n", textsafe.Line(p.String()))
 			}
 		}
 	}
@@ -460,7 +461,7 @@ func (o *TriageOptions) confirm(ios *iostreams.IOStreams, path string, reps ...t
 	if !ios.StderrTTY || o.Quiet {
 		return
 	}
-	fmt.Fprintf(ios.ErrOut, "wrote %s (%s)\n", report.Clean(path), writtenWords(o.Format, reps))
+	fmt.Fprintf(ios.ErrOut, "wrote %s (%s)\n", textsafe.Line(path), writtenWords(o.Format, reps))
 }
 
 // writtenWords is the parenthesis of the confirmation line.
@@ -503,7 +504,7 @@ func outcome(ios *iostreams.IOStreams, o *TriageOptions, reps []tenantReport) er
 		if why := r.report.Summary.NothingJudged; why != "" {
 			nothing = true
 			if o.Output != "" || o.Format != report.Text {
-				fmt.Fprintf(ios.ErrOut, "outsider: cannot tell: %s\n", report.Clean(why))
+				fmt.Fprintf(ios.ErrOut, "outsider: cannot tell: %s\n", textsafe.Line(why))
 			}
 		}
 	}
@@ -535,7 +536,7 @@ func printProblems(w io.Writer, rep *triage.Report) {
 		if p.Warning {
 			kind = "warning"
 		}
-		fmt.Fprintf(w, "outsider: %s: %s\n", kind, report.Clean(p.Error()))
+		fmt.Fprintf(w, "outsider: %s: %s\n", kind, textsafe.Line(p.Error()))
 	}
 	if rep.ProblemsOmitted > 0 {
 		fmt.Fprintf(w, "outsider: ... and %d more problems not listed\n", rep.ProblemsOmitted)

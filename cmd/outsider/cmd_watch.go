@@ -12,6 +12,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/watch"
 )
 
@@ -161,7 +162,7 @@ func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (e
 	}
 	report := func(c *watch.Cycle, err error) {
 		if err != nil {
-			fmt.Fprintf(logw, "outsider: watch: cycle failed: %v\n", err)
+			fmt.Fprintf(logw, "outsider: watch: cycle failed: %s\n", textsafe.Line(err.Error()))
 			return
 		}
 		fmt.Fprintf(logw, "outsider: watch: %s: %d files, %d records, %d identities, %d new finding(s)\n",

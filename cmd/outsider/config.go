@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/outsider-sec/outsider/internal/iostreams"
-	"github.com/outsider-sec/outsider/internal/report"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // configFile is outsider's config file, JSON. Triage reads its defaults
@@ -247,7 +247,7 @@ func loadSettings(getenv func(string) string, explicit string) (*settings, error
 // printWarnings shows the config file's warnings on stderr.
 func (s *settings) printWarnings(ios *iostreams.IOStreams) {
 	for _, w := range s.warnings {
-		fmt.Fprintf(ios.ErrOut, "outsider: warning: %s\n", report.Clean(w))
+		fmt.Fprintf(ios.ErrOut, "outsider: warning: %s\n", textsafe.Line(w))
 	}
 }
 
@@ -337,15 +337,15 @@ func runConfigShow(ios *iostreams.IOStreams, o *ConfigShowOptions) error {
 	case s.File == "":
 		fmt.Fprintln(w, "config file: none (neither XDG_CONFIG_HOME nor HOME is set)")
 	case s.FileFound:
-		fmt.Fprintf(w, "config file: %s\n", report.Clean(s.File))
+		fmt.Fprintf(w, "config file: %s\n", textsafe.Terminal(s.File))
 	default:
-		fmt.Fprintf(w, "config file: %s (not found)\n", report.Clean(s.File))
+		fmt.Fprintf(w, "config file: %s (not found)\n", textsafe.Terminal(s.File))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, st := range s.all() {
 		value, source := "-", "not set"
 		if len(st.Values) > 0 {
-			value, source = report.Clean(strings.Join(st.Values, ",")), st.Source
+			value, source = textsafe.Terminal(strings.Join(st.Values, ",")), st.Source
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", st.Key, value, source)
 	}

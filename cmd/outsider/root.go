@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // Exit codes, one switch for all commands (see exitCode).
@@ -119,7 +120,7 @@ func exitCode(ios *iostreams.IOStreams, cmd *cobra.Command, err error, ctx conte
 	case errors.Is(err, errNothingJudged):
 		return exitNothing
 	case errors.As(err, &ue):
-		fmt.Fprintf(ios.ErrOut, "outsider: error: %s\n", ue.msg)
+		fmt.Fprintf(ios.ErrOut, "outsider: error: %s\n", textsafe.Line(ue.msg))
 		hints := ue.hints
 		if hints == nil {
 			path := ue.cmd
@@ -134,7 +135,7 @@ func exitCode(ios *iostreams.IOStreams, cmd *cobra.Command, err error, ctx conte
 		fmt.Fprintln(ios.ErrOut, "outsider: interrupted")
 		return exitCancelled
 	}
-	fmt.Fprintf(ios.ErrOut, "outsider: error: %s\n", err)
+	fmt.Fprintf(ios.ErrOut, "outsider: error: %s\n", textsafe.Line(err.Error()))
 	var he *hintError
 	if errors.As(err, &he) {
 		printHints(ios, he.hints)
@@ -144,7 +145,7 @@ func exitCode(ios *iostreams.IOStreams, cmd *cobra.Command, err error, ctx conte
 
 func printHints(ios *iostreams.IOStreams, hints []string) {
 	for _, h := range hints {
-		fmt.Fprintf(ios.ErrOut, "hint: %s\n", h)
+		fmt.Fprintf(ios.ErrOut, "hint: %s\n", textsafe.Line(h))
 	}
 }
 

@@ -198,7 +198,7 @@ func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err er
 			if b, err = d.needString(s, "CreationTime"); err == nil && b != nil {
 				t, ok := ParseTime(b)
 				if !ok {
-					return nil, decodeErr("CreationTime %q is not a time", clip(b))
+					return nil, decodeErr(`CreationTime "%s" is not a time`, clip(b))
 				}
 				ev.Time = t
 			}
@@ -512,7 +512,7 @@ func (d *Decoder) key(s *scanner) ([]byte, error) {
 	}
 	s.ws()
 	if s.i >= len(s.data) || s.data[s.i] != ':' {
-		return nil, decodeErr("expected ':' after field %q, found %s", clip(k), s.what())
+		return nil, decodeErr(`expected ':' after field "%s", found %s`, clip(k), s.what())
 	}
 	s.i++
 	s.ws()
@@ -949,7 +949,10 @@ var notHex = func() (t [256]uint8) {
 func IsGUID(s []byte) bool { return isGUID(s) }
 
 // clip shortens a value quoted in an error message: records are
-// attacker-controlled and messages should stay one readable line.
+// attacker-controlled and messages should stay one readable line. The
+// value is quoted as it is, not with %q: whoever shows the message
+// escapes it once, by textsafe's rule (escaping it here too would show a
+// real escape character as the literal text of one).
 func clip(b []byte) string {
 	const max = 60
 	if len(b) > max {

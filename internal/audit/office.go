@@ -436,7 +436,7 @@ func (d *Decoder) finishOffice(ev *Event, st *officeState) error {
 	}
 	t, ok := signInTime(tv)
 	if !ok {
-		return decodeErr("%s %q is not a time", name, clip(tv))
+		return decodeErr(`%s "%s" is not a time`, name, clip(tv))
 	}
 	ev.Time = t
 	ev.ID = st.firstOf(ofID, ofSourceRecordID)

@@ -817,15 +817,15 @@ func (d *Decoder) finishSignIn(ev *Event, st *signInState) error {
 			if name == "" {
 				name = "Date (UTC)"
 			}
-			return decodeErr("%s %q is not a time", name, clip(st.created))
+			return decodeErr(`%s "%s" is not a time`, name, clip(st.created))
 		}
 	case st.hasTimeGen:
 		if t, ok = signInTime(st.timeGen); !ok {
-			return decodeErr("TimeGenerated %q is not a time", clip(st.timeGen))
+			return decodeErr(`TimeGenerated "%s" is not a time`, clip(st.timeGen))
 		}
 	case st.hasTimeEH:
 		if t, ok = signInTime(st.timeEH); !ok {
-			return decodeErr("time %q is not a time", clip(st.timeEH))
+			return decodeErr(`time "%s" is not a time`, clip(st.timeEH))
 		}
 	default:
 		return decodeErr("no createdDateTime")
@@ -837,7 +837,7 @@ func (d *Decoder) finishSignIn(ev *Event, st *signInState) error {
 	if len(st.category) > 0 {
 		c, known := signInCategory(st.category)
 		if !known {
-			return decodeErr("category %q is not a sign-in log", clip(st.category))
+			return decodeErr(`category "%s" is not a sign-in log`, clip(st.category))
 		}
 		switch c {
 		case -1:

@@ -318,7 +318,7 @@ func (l *loader) addCSV(h *csvHeader, rec []string, line int) {
 	}
 	if !strings.Contains(upn, "@") {
 		// Every UPN is alias@domain: anything else is a stray line.
-		l.problem(line, "userPrincipalName %q is not of the form alias@domain (record skipped)", upn)
+		l.problem(line, `userPrincipalName "%s" is not of the form alias@domain (record skipped)`, upn)
 		return
 	}
 	if len(rec) < h.n {
@@ -359,7 +359,7 @@ func (l *loader) csvBool(line int, name, v string, invert bool) *bool {
 	case "false", "no", "0":
 		b = false
 	default:
-		l.problem(line, "%s is %q, not true or false (field ignored)", name, v)
+		l.problem(line, `%s is "%s", not true or false (field ignored)`, name, v)
 		return nil
 	}
 	b = b != invert

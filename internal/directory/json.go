@@ -415,12 +415,12 @@ func (l *loader) addJSON(ru *rawUser, line int) {
 		if len(ru.Error) > 0 && ru.Error[0] == '{' {
 			var ge struct{ Code, Message string }
 			_ = json.Unmarshal(ru.Error, &ge)
-			l.problem(line, "a Graph error response, not users: %q: %q (skipped)", ge.Code, ge.Message)
+			l.problem(line, `a Graph error response, not users: "%s": "%s" (skipped)`, ge.Code, ge.Message)
 			return
 		}
 		who := ""
 		if id := f.quiet(ru.ID); id != "" {
-			who = fmt.Sprintf(" (id %q)", id)
+			who = fmt.Sprintf(` (id "%s")`, id)
 		}
 		if len(ru.UPN) > 0 && firstByte(ru.UPN) != '"' && firstByte(ru.UPN) != 'n' {
 			l.problem(line, "userPrincipalName is %s, not a string%s (record skipped)", kindOf(firstByte(ru.UPN)), who)
@@ -430,7 +430,7 @@ func (l *loader) addJSON(ru *rawUser, line int) {
 		return
 	}
 	if !strings.Contains(upn, "@") {
-		l.problem(line, "userPrincipalName %q is not of the form alias@domain (record skipped)", upn)
+		l.problem(line, `userPrincipalName "%s" is not of the form alias@domain (record skipped)`, upn)
 		return
 	}
 	e := Entry{

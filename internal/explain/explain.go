@@ -14,7 +14,7 @@
 // so the explanation never contradicts a triage report.
 //
 // Records are attacker-controlled: every value taken from one goes through
-// clean before it is printed, and the package parses the JSON itself, with
+// textsafe.Terminal before it is printed, and the package parses the JSON itself, with
 // a depth cap, to keep field order and raw bytes.
 package explain
 

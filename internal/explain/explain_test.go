@@ -3,13 +3,14 @@ package explain
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -124,101 +125,13 @@ func TestHostile(t *testing.T) {
 	}
 }
 
-func TestClean(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"alice@fabrikam.com", "alice@fabrikam.com"},
-		{"a\x1bb", `a\x1bb`},
-		{"a\x7fb", `a\x7fb`},
-		{"a\u0085b", `a\u0085b`},
-		{"a\u202eb\u2066c", `a\u202eb\u2066c`},
-		{"a\u200bb\ufeff", `a\u200bb\ufeff`},
-		{"a\u2028b", `a\u2028b`},
-		{"a\u00a0b", `a\u00a0b`},
-		{"\xff\xfe", `\xff\xfe`},
-		{"\xe2\x80", `\xe2\x80`},
-		{`SHAREPOINT\system`, `SHAREPOINT\system`},
-		{`\Inbox\Board`, `\Inbox\Board`},
-		{`\x1b`, `\\x1b`},
-		{`\u202e`, `\\u202e`},
-		{`\U0001F600`, `\\U0001F600`},
-		{`a\\b`, `a\\\b`},
-		{`a\`, `a\\`},
-		{"a\\\x1b", `a\\\x1b`},
-		{"a\\\xff", `a\\\xff`},
-		{"a\\\u202e", `a\\\u202e`},
-		{"élodie 日本 😀", "élodie 日本 😀"},
-		{"tag\U000E0041", `tag\U000e0041`},
-	}
-	for _, c := range cases {
-		if got := clean(c.in); got != c.want {
-			t.Errorf("clean(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
+// TestShow: a long value is cut at a character boundary and its length
+// said (the escaping itself is textsafe's, tested there).
+func TestShow(t *testing.T) {
 	long := strings.Repeat("é", 1000)
 	if got := show(long); !utf8.ValidString(got) || !strings.HasSuffix(got, "(2000 bytes in all)") {
 		t.Errorf("show(long) = %q", got)
 	}
-}
-
-// unclean reverses clean, to prove its output is unambiguous: \\ is a
-// backslash, \xNN a byte, \uNNNN and \UNNNNNNNN a rune, and a backslash
-// before anything else stands for itself.
-func unclean(s string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		n := 0
-		switch s[i+1] {
-		case '\\':
-			b.WriteByte('\\')
-			i++
-			continue
-		case 'x':
-			n = 2
-		case 'u':
-			n = 4
-		case 'U':
-			n = 8
-		default:
-			b.WriteByte('\\')
-			continue
-		}
-		if i+2+n > len(s) {
-			return "", false
-		}
-		v, err := strconv.ParseUint(s[i+2:i+2+n], 16, 32)
-		if err != nil {
-			return "", false
-		}
-		if n == 2 {
-			b.WriteByte(byte(v))
-		} else {
-			b.WriteRune(rune(v))
-		}
-		i += 1 + n
-	}
-	return b.String(), true
-}
-
-func FuzzClean(f *testing.F) {
-	for _, s := range []string{"a\\b", `\x1b`, "\\\x1b", "\xff\\", "x\u202e\u0085", "SHAREPOINT\\system"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		c := clean(s)
-		for _, r := range c {
-			if r != ' ' && !unicode.IsPrint(r) {
-				t.Fatalf("clean(%q) = %q has unprintable U+%04X", s, c, r)
-			}
-		}
-		back, ok := unclean(c)
-		if !ok || back != s {
-			t.Fatalf("clean(%q) = %q reads back as %q", s, c, back)
-		}
-	})
 }
 
 func TestErrors(t *testing.T) {
@@ -439,6 +352,65 @@ func TestHostileSize(t *testing.T) {
 		checkSafe(t, out.Bytes())
 		if out.Len() > 64<<10 {
 			t.Errorf("%s: %d bytes of output", name, out.Len())
+		}
+	}
+}
+
+// TestLookAlikeUsers: explain never shows an account an attacker named to
+// pass for another (an invisible character, an escape sequence, the
+// literal text of an escape) like the account it imitates.
+func TestLookAlikeUsers(t *testing.T) {
+	pairs := [][2]string{
+		{"alice@contoso.com", "alice\x1b[0m@contoso.com"},
+		{"alice@contoso.com", "alice\u200b@contoso.com"},
+		{"alice@contoso.com", "alice\ufeff@contoso.com"},
+		{"alice@contoso.com", "\u202ealice@contoso.com"},
+		{"bob\x1b[31m@x.example", `bob\x1b[31m@x.example`},
+		{"bob\u202e@x.example", `bob\u202e@x.example`},
+		{"bob\xff@x.example", `bob\xff@x.example`},
+		{"bob\\\x1b@x.example", `bob\\x1b@x.example`},
+	}
+	// jsonString writes s as a JSON string whose bytes decode to s:
+	// controls as \u escapes, invalid UTF-8 left raw, as a hostile
+	// export would hold it.
+	jsonString := func(s string) string {
+		var b strings.Builder
+		b.WriteByte('"')
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < 0x20:
+				fmt.Fprintf(&b, `\u%04x`, c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return b.String() + `"`
+	}
+	explain := func(user string) string {
+		rec := `{"CreationTime":"2026-10-11T01:02:03","Id":"a1a1a1a1-b2b2-4c3c-8d4d-e5e5e5e5e5e5",` +
+			`"Operation":"UserLoggedIn","OrganizationId":"6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e",` +
+			`"RecordType":15,"UserId":` + jsonString(user) + `,` +
+			`"ActorContextId":"0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6","Actor":[{"ID":"Unknown","Type":0}],` +
+			`"ClientIP":"198.51.100.1"}`
+		var out bytes.Buffer
+		if err := Explain(&out, []byte(rec), Options{}); err != nil {
+			t.Fatalf("%s: %v", rec, err)
+		}
+		checkSafe(t, out.Bytes())
+		return out.String()
+	}
+	for _, p := range pairs {
+		a, b := explain(p[0]), explain(p[1])
+		if a == b {
+			t.Errorf("%q and %q explained alike", p[0], p[1])
+		}
+		for i, out := range []string{a, b} {
+			if want := textsafe.Terminal(p[i]); !strings.Contains(out, want) {
+				t.Errorf("%q not shown as %q:\n%s", p[i], want, out)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // recordFields are the record fields the walk explains. The others are
@@ -303,7 +304,7 @@ func organizationID(p *printer, f *facts, name string, v *value) {
 		p.say("No --tenant was given, so this id is taken as ours when reading ActorContextId.")
 	}
 	if t, ms := apps.LookupTenant(id); ms {
-		p.say("It is a Microsoft tenant (%s).", clean(t.Label))
+		p.say("It is a Microsoft tenant (%s).", textsafe.Terminal(t.Label))
 	}
 }
 
@@ -375,7 +376,7 @@ func actorContextID(p *printer, f *facts, name string, v *value) {
 			p.say("It is not %s. It is the consumer tenant: the account is a personal Microsoft "+
 				"account (outlook.com, live.com, hotmail.com), not an organisation's account.", oursWord(f))
 		case ms:
-			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), clean(t.Label), clean(t.Meaning))
+			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), textsafe.Terminal(t.Label), textsafe.Terminal(t.Meaning))
 		default:
 			p.say("It is not %s: the account comes from another organisation's tenant.", oursWord(f))
 		}
@@ -553,7 +554,7 @@ func appWords(id string) (string, bool) {
 	if name == "" {
 		name = "an unnamed application"
 	}
-	return clean(name), true
+	return textsafe.Terminal(name), true
 }
 
 func applicationID(p *printer, f *facts, name string, v *value) {
@@ -583,7 +584,7 @@ func applicationID(p *printer, f *facts, name string, v *value) {
 			fam = " (family " + a.Family + ")"
 		}
 		p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
-			"sources: %s).", clean(nm), clean(fam), strings.Join(a.Sources, ", "))
+			"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
 		if a.Family == "sharepoint-onedrive" {
 			p.say("The same id serves SharePoint Online and OneDrive for Business.")
 		}
@@ -804,7 +805,7 @@ func nameValues(p *printer, name string, v *value, intro string, entry func(n, v
 				val = vv.text
 			}
 		}
-		p.item(clean(nv.text) + ": " + shown)
+		p.item(textsafe.Terminal(nv.text) + ": " + shown)
 		entry(nv.text, val)
 	}
 }
@@ -1011,7 +1012,7 @@ func ipNotes(p *printer, f *facts, name, s string, used bool) {
 	a, good := audit.ParseIP([]byte(s))
 	if good {
 		if first, seen := f.ips[a]; seen {
-			p.say("The same address as %s.", clean(first))
+			p.say("The same address as %s.", textsafe.Terminal(first))
 			return
 		}
 		if f.ips == nil {
@@ -1225,7 +1226,7 @@ func eventData(p *printer, f *facts, name string, v *value) {
 		case k == "Group":
 			p.say("Through the SharePoint group %s.", show(val))
 		default:
-			p.say("%s: %s.", clean(k), show(val))
+			p.say("%s: %s.", textsafe.Terminal(k), show(val))
 		}
 	}
 }

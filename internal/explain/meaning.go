@@ -6,6 +6,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // opMeanings says in one sentence what common operations mean. They are
@@ -98,7 +99,7 @@ var opMeanings = map[string]string{
 func (p *printer) meaning(f *facts) {
 	if f.skipWhy != "" {
 		p.para("outsider triage cannot read this record (%s) and skips it, so it counts "+
-			"towards no verdict. What the fields say is above.", clean(f.skipWhy))
+			"towards no verdict. What the fields say is above.", textsafe.Terminal(f.skipWhy))
 	}
 	if f.filtered {
 		p.para("Its OrganizationId is not one of the tenants given with --tenant, so outsider " +
@@ -153,7 +154,7 @@ func (p *printer) signinMeaning(f *facts) {
 			why = "Class: external-unknown. UserId names nobody, so the record cannot say who " +
 				"signed in; outsider groups such sign-ins as " + unknownName(f) + "."
 			if f.home != "" {
-				why += " The account's home tenant is " + clean(f.home) + ", not ours."
+				why += " The account's home tenant is " + textsafe.Terminal(f.home) + ", not ours."
 			} else if f.actorBad != "" {
 				why += " Its home tenant is unknown: ActorContextId " + quote(f.actorBad) + " is not a tenant id."
 			}
@@ -169,7 +170,7 @@ func (p *printer) signinMeaning(f *facts) {
 				why += " Its home tenant is unknown."
 			}
 		default:
-			why = "Class: pass-through. " + who + " comes from another tenant (" + clean(f.home) +
+			why = "Class: pass-through. " + who + " comes from another tenant (" + textsafe.Terminal(f.home) +
 				"), not ours"
 			if f.ev.ActorUnknown {
 				why += ", and has no user object in our directory (Actor \"Unknown\")"
@@ -413,7 +414,7 @@ func appLabel(id string, known bool, a apps.App) string {
 	case id == "":
 		return "the application"
 	case known && a.Name != "":
-		return clean(a.Name)
+		return textsafe.Terminal(a.Name)
 	}
-	return "application " + clean(id)
+	return "application " + textsafe.Terminal(id)
 }

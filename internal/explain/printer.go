@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // Indents of the walk: explanations under a field, list items, and
@@ -38,10 +39,10 @@ func (p *printer) line(s string) {
 // field writes "Name: value".
 func (p *printer) field(name, shown string) {
 	if shown == "" {
-		p.line(clean(name) + ":")
+		p.line(textsafe.Terminal(name) + ":")
 		return
 	}
-	p.line(clean(name) + ": " + shown)
+	p.line(textsafe.Terminal(name) + ": " + shown)
 }
 
 // say writes a wrapped explanation under a field.
@@ -138,7 +139,7 @@ func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, str
 			if seen[m.name]++; seen[m.name] == 1 {
 				nEmpty++
 				if len(empty) < maxOthers {
-					empty = append(empty, clean(m.name))
+					empty = append(empty, textsafe.Terminal(m.name))
 				}
 			}
 			continue
@@ -148,7 +149,7 @@ func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, str
 			if seen[m.name]++; seen[m.name] == 1 {
 				nOthers++
 				if len(others) < maxOthers {
-					others = append(others, clean(m.name))
+					others = append(others, textsafe.Terminal(m.name))
 				}
 			}
 			continue
@@ -173,11 +174,11 @@ func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, str
 		case f.si.csv:
 			p.warn("the header names the column %s more than once; outsider reads the first "+
 				"one. A repeated column the download does not repeat is unusual and may be meant "+
-				"to mislead one tool or another.", clean(m.name))
+				"to mislead one tool or another.", textsafe.Terminal(m.name))
 		default:
 			p.warn("%s appears more than once in this record. JSON readers differ on which copy "+
 				"they keep (outsider keeps the last one); a repeated field is unusual and may be "+
-				"meant to mislead one tool or another.", clean(m.name))
+				"meant to mislead one tool or another.", textsafe.Terminal(m.name))
 		}
 	}
 	for _, key := range repeated {
@@ -187,7 +188,7 @@ func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, str
 				which = "first"
 			}
 			p.b.WriteString(wrap(fmt.Sprintf("%s appears %d times; the first %d are shown above. "+
-				"outsider keeps the %s one: %s", clean(names[key]), n, maxRepeat, which, display(kept[key])), ""))
+				"outsider keeps the %s one: %s", textsafe.Terminal(names[key]), n, maxRepeat, which, display(kept[key])), ""))
 		}
 	}
 	if nOthers > len(others) {

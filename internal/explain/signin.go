@@ -20,6 +20,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // shape is the form a sign-in record takes.
@@ -497,7 +498,7 @@ func (p *printer) signInHeadline(f *facts) {
 		}
 		switch {
 		case f.si.propsErr != "":
-			s += "; its properties field should hold the sign-in, but " + clean(f.si.propsErr) + "."
+			s += "; its properties field should hold the sign-in, but " + textsafe.Terminal(f.si.propsErr) + "."
 		case f.si.propsStr:
 			s += "; the sign-in is its properties field, as JSON text."
 		default:
@@ -531,7 +532,7 @@ func signInTime(f *facts) string {
 func (p *printer) signInMeaning(f *facts) {
 	if f.skipWhy != "" {
 		p.para("outsider triage cannot read this record (%s) and skips it, so it counts "+
-			"towards no verdict. What the fields say is above.", clean(f.skipWhy))
+			"towards no verdict. What the fields say is above.", textsafe.Terminal(f.skipWhy))
 	}
 	if f.filtered {
 		p.para("Its %s is not one of the tenants given with --tenant, so outsider triage leaves "+
@@ -559,7 +560,7 @@ func (p *printer) signInMeaning(f *facts) {
 	app := appLabel(f.appID, f.appKnown, f.app)
 	if n := strings.TrimSpace(string(f.ev.AppName)); f.evOK && n != "" && f.appID != "" && !(f.appKnown && f.app.Name != "") {
 		// As triage names it: the log's name, marked as the log's.
-		app += ` ("` + clean(n) + `", as the sign-in log names it)`
+		app += ` ("` + textsafe.Terminal(n) + `", as the sign-in log names it)`
 	}
 	who := show(f.user)
 	switch f.class {
@@ -623,14 +624,14 @@ func signInWhy(f *facts) string {
 func signInClassWhy(f *facts, who string) string {
 	home := ""
 	if f.home != "" {
-		home = " (" + clean(f.home) + ")"
+		home = " (" + textsafe.Terminal(f.home) + ")"
 	}
 	switch {
 	case f.class == classExternalUnknown:
 		s := "Class: external-unknown. userPrincipalName names nobody, so the record cannot say " +
 			"who signed in; outsider groups such sign-ins as " + unknownName(f) + "."
 		if f.home != "" {
-			s += " The account's home tenant is " + clean(f.home) + ", not ours."
+			s += " The account's home tenant is " + textsafe.Terminal(f.home) + ", not ours."
 		} else if f.actorBad != "" {
 			s += " Its home tenant is unknown: homeTenantId " + quote(f.actorBad) + " is not a tenant id."
 		}

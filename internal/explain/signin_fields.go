@@ -7,6 +7,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // signInField is one fact of a sign-in record and how each export spells
@@ -438,7 +439,7 @@ func siAppID(p *printer, f *facts, name string, v *value) {
 			fam = " (family " + a.Family + ")"
 		}
 		p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
-			"sources: %s).", clean(nm), clean(fam), strings.Join(a.Sources, ", "))
+			"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
 		if a.Family == "sharepoint-onedrive" {
 			p.say("The same id serves SharePoint Online and OneDrive for Business.")
 		}
@@ -477,7 +478,7 @@ func siAppName(p *printer, f *facts, name string, v *value) {
 	case !f.appKnown:
 		p.say("Its id is not a Microsoft first-party one, whatever the name says.")
 	case f.app.Name != "" && !strings.EqualFold(strings.TrimSpace(s), f.app.Name):
-		p.say("outsider's catalogue calls it %s.", clean(f.app.Name))
+		p.say("outsider's catalogue calls it %s.", textsafe.Terminal(f.app.Name))
 	}
 }
 
@@ -494,7 +495,7 @@ func siOwnerTenant(p *printer, f *facts, name string, v *value) {
 	p.say("The tenant that owns the %s (where it is registered).", what)
 	switch t, ms := apps.LookupTenant(id); {
 	case ms:
-		p.say("A Microsoft tenant, %s: %s", clean(t.Label), clean(t.Meaning))
+		p.say("A Microsoft tenant, %s: %s", textsafe.Terminal(t.Label), textsafe.Terminal(t.Meaning))
 	case f.ours[id]:
 		p.say("%s: an application registered here.", capitalise(oursWord(f)))
 	default:
@@ -565,7 +566,7 @@ func siHomeTenant(p *printer, f *facts, name string, v *value) {
 			p.say("It is not %s. It is the consumer tenant: the account is a personal Microsoft "+
 				"account (outlook.com, live.com, hotmail.com), not an organisation's account.", oursWord(f))
 		case ms:
-			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), clean(t.Label), clean(t.Meaning))
+			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), textsafe.Terminal(t.Label), textsafe.Terminal(t.Meaning))
 		default:
 			p.say("It is not %s: the account comes from another organisation's tenant. A home "+
 				"tenant that differs from the resource tenant is Microsoft's own test for an account "+
@@ -604,7 +605,7 @@ func ourTenantNotes(p *printer, f *facts, s string, used bool) {
 		}
 	}
 	if t, ms := apps.LookupTenant(id); ms {
-		p.say("It is a Microsoft tenant (%s).", clean(t.Label))
+		p.say("It is a Microsoft tenant (%s).", textsafe.Terminal(t.Label))
 	}
 }
 
@@ -733,7 +734,7 @@ func siStatus(p *printer, f *facts, name string, v *value) {
 		o, err := parseJSON([]byte(t))
 		switch {
 		case err != nil:
-			p.say("JSON text that does not parse (%s): outsider triage cannot read this record.", clean(err.Error()))
+			p.say("JSON text that does not parse (%s): outsider triage cannot read this record.", textsafe.Terminal(err.Error()))
 			return
 		case o.kind != kObject:
 			p.say("JSON text of %s, not of an object; outsider does not use it.", o.kind)
@@ -754,7 +755,7 @@ func siStatus(p *printer, f *facts, name string, v *value) {
 			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
 			break
 		}
-		p.item(clean(m.name) + ": " + display(m.val))
+		p.item(textsafe.Terminal(m.name) + ": " + display(m.val))
 		switch m.name {
 		case "errorCode", "ErrorCode":
 			p.itemSay("%s", codeSentence(m.val))
@@ -1071,11 +1072,11 @@ func siLocation(p *printer, f *facts, name string, v *value) {
 		if m.name == "geoCoordinates" && m.val.kind == kObject {
 			lat, lon := m.val.get("latitude"), m.val.get("longitude")
 			if lat != nil && lon != nil {
-				p.item(fmt.Sprintf("%s: latitude %s, longitude %s", clean(m.name), display(lat), display(lon)))
+				p.item(fmt.Sprintf("%s: latitude %s, longitude %s", textsafe.Terminal(m.name), display(lat), display(lon)))
 				continue
 			}
 		}
-		p.item(clean(m.name) + ": " + display(m.val))
+		p.item(textsafe.Terminal(m.name) + ": " + display(m.val))
 	}
 }
 
@@ -1323,7 +1324,7 @@ func siDeviceDetail(p *printer, f *facts, name string, v *value) {
 			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
 			break
 		}
-		p.item(clean(m.name) + ": " + display(m.val))
+		p.item(textsafe.Terminal(m.name) + ": " + display(m.val))
 		val, _ := m.val.scalar()
 		p.itemSay("%s", deviceWords(strings.ToLower(m.name), val))
 	}
@@ -1347,7 +1348,7 @@ func siProperties(p *printer, f *facts, name string, v *value) {
 	case v != f.top.get("properties"):
 		p.say("Another copy of properties; the last one is the sign-in explained below.")
 	case f.si.propsErr != "":
-		p.say("It should hold the sign-in, but %s: outsider triage cannot read the sign-in.", clean(f.si.propsErr))
+		p.say("It should hold the sign-in, but %s: outsider triage cannot read the sign-in.", textsafe.Terminal(f.si.propsErr))
 	default:
 		p.say("The sign-in itself, a Graph signIn object: explained field by field below.")
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -53,7 +54,7 @@ func RenderCSV(w io.Writer, r *triage.Report) error {
 			strings.Join(id.Sources, "; "), inDirectoryCell(id.InDirectory),
 		}
 		for i := range row {
-			row[i] = CSVSafe(row[i])
+			row[i] = textsafe.CSVCell(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -61,21 +62,6 @@ func RenderCSV(w io.Writer, r *triage.Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// CSVSafe neutralises a cell a spreadsheet would run as a formula by
-// prefixing a single quote (OWASP's advice), and drops NUL, which some
-// spreadsheet importers treat as end of file.
-func CSVSafe(s string) string {
-	s = strings.ReplaceAll(s, "\x00", "")
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r', '|', '%':
-		return "'" + s
-	}
-	return s
 }
 
 // inDirectoryCell writes in_directory as the JSON does: true, false or

@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -52,8 +52,8 @@ func cspHash(s string) string {
 // identity its verdict, facts, a timeline, its IPs, the sharing chain and
 // a sortable, filterable evidence table. It is built with html/template,
 // which escapes every value for where it lands (text, attribute, SVG), on
-// top of Clean; nothing from the records is a link or markup, and the
-// HTMLPolicy meta tag forbids anything external. The bytes depend only
+// top of textsafe.HTML; nothing from the records is a link or markup, and
+// the HTMLPolicy meta tag forbids anything external. The bytes depend only
 // on r.
 func RenderHTML(w io.Writer, r *triage.Report) error {
 	var b bytes.Buffer
@@ -65,7 +65,7 @@ func RenderHTML(w io.Writer, r *triage.Report) error {
 }
 
 // htmlView is what the template shows: every string from the records is
-// already through Clean, every number already formatted.
+// already through textsafe.HTML, every number already formatted.
 type htmlView struct {
 	Title      string
 	CSP        string
@@ -150,14 +150,14 @@ func buildHTMLView(r *triage.Report) htmlView {
 		JS:         template.JS(htmlJS),
 		TenantIDs:  cleanAll(r.Tenant.IDs),
 		Domains:    cleanAll(r.Tenant.Domains),
-		TenantNote: Clean(r.TenantSource),
+		TenantNote: textsafe.HTML(r.TenantSource),
 		Period:     period(r),
 		Input:      inputSummary(r),
 		Answers:    answers(r),
 		Omitted:    r.ProblemsOmitted,
 		Coverage:   r.Input.Coverage,
 
-		NothingJudged: Clean(r.Summary.NothingJudged),
+		NothingJudged: textsafe.HTML(r.Summary.NothingJudged),
 	}
 	v.Title = plural(len(r.Identities), "outside identity", "outside identities") + ", " + v.Period
 	for i := range v.Answers {
@@ -172,11 +172,11 @@ func buildHTMLView(r *triage.Report) htmlView {
 		v.Verdicts = append(v.Verdicts, htmlVerdict{vi.Verdict, vi.Title, vi.Meaning, sevOf[vi.Verdict], r.Summary.ByVerdict[vi.Verdict]})
 	}
 	for _, f := range r.Input.Files {
-		f.Path, f.Format = Clean(f.Path), Clean(f.Format)
+		f.Path, f.Format = textsafe.HTML(f.Path), textsafe.HTML(f.Format)
 		v.Files = append(v.Files, f)
 	}
 	for _, p := range r.Problems {
-		v.Problems = append(v.Problems, Clean(problemLine(p)))
+		v.Problems = append(v.Problems, textsafe.HTML(problemLine(p)))
 	}
 	from, to := parseTime(r.Input.From), parseTime(r.Input.To)
 	for i, id := range r.Identities {
@@ -189,7 +189,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 	word, rest, _ := strings.Cut(breachAnswer(id), ": ")
 	h := htmlIdentity{
 		N: strconv.Itoa(n), Anchor: "id-" + strconv.Itoa(n), TableID: "ev-" + strconv.Itoa(n),
-		User: Clean(id.User), Verdict: id.Verdict, Severity: id.Severity, SeverityWord: strings.ToUpper(id.Severity),
+		User: textsafe.HTML(id.User), Verdict: id.Verdict, Severity: id.Severity, SeverityWord: strings.ToUpper(id.Severity),
 		Class:      classLabel(id),
 		AnswerWord: word, AnswerRest: rest,
 		SignIns: strconv.FormatInt(id.Signins.Success, 10) + "/" + strconv.FormatInt(id.Signins.Failure, 10),
@@ -213,11 +213,11 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		h.Facts = append(h.Facts, htmlFact{"Account type", []htmlValue{{Text: "personal Microsoft account (consumer)"}}})
 	}
 	if id.HomeTenant != "" {
-		h.Facts = append(h.Facts, htmlFact{"Home tenant", []htmlValue{{Text: Clean(id.HomeTenant), Class: "code"}}})
+		h.Facts = append(h.Facts, htmlFact{"Home tenant", []htmlValue{{Text: textsafe.HTML(id.HomeTenant), Class: "code"}}})
 	}
 	h.Facts = append(h.Facts, htmlFact{"Sign-ins", []htmlValue{{Text: plural64(id.Signins.Success+id.Signins.Failure, "sign-in", "sign-ins") +
 		" (" + strconv.FormatInt(id.Signins.Success, 10) + " successful, " + strconv.FormatInt(id.Signins.Failure, 10) + " other) from " +
-		Clean(id.Signins.First) + " to " + Clean(id.Signins.Last)}}})
+		textsafe.HTML(id.Signins.First) + " to " + textsafe.HTML(id.Signins.Last)}}})
 	var apps []htmlValue
 	for _, a := range id.Signins.Apps {
 		name := appName(a, "unnamed application")
@@ -225,14 +225,14 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		if !a.FirstParty {
 			tag, cls = "NOT first-party", "bad"
 		}
-		apps = append(apps, htmlValue{Text: Clean(name) + " (" + Clean(a.ID) + ", " + tag + ") ×" + strconv.FormatInt(a.Count, 10), Class: cls})
+		apps = append(apps, htmlValue{Text: textsafe.HTML(name) + " (" + textsafe.HTML(a.ID) + ", " + tag + ") ×" + strconv.FormatInt(a.Count, 10), Class: cls})
 	}
 	if len(apps) > 0 {
 		h.Facts = append(h.Facts, htmlFact{"Applications", apps})
 	}
 	var uas []htmlValue
 	for _, ua := range id.Signins.UserAgents {
-		uas = append(uas, htmlValue{Text: Clean(ua), Class: "code"})
+		uas = append(uas, htmlValue{Text: textsafe.HTML(ua), Class: "code"})
 	}
 	if len(uas) > 0 {
 		h.Facts = append(h.Facts, htmlFact{"User agents", uas})
@@ -240,7 +240,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 	for _, f := range extraFacts(id, ipInfo) {
 		var vals []htmlValue
 		for _, v := range f.values {
-			vals = append(vals, htmlValue{Text: Clean(v)})
+			vals = append(vals, htmlValue{Text: textsafe.HTML(v)})
 		}
 		label := strings.ToUpper(f.label[:1]) + f.label[1:]
 		h.Facts = append(h.Facts, htmlFact{label, vals})
@@ -251,10 +251,10 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		seen := map[string]int{}
 		for _, e := range id.Activity.Evidence {
 			if e.IP == ip {
-				seen[Clean(orDash(e.User))]++
+				seen[textsafe.HTML(orDash(e.User))]++
 			}
 		}
-		hip := htmlIP{IP: Clean(ip)}
+		hip := htmlIP{IP: textsafe.HTML(ip)}
 		for _, u := range slices.Sorted(maps.Keys(seen)) {
 			hip.Seen = append(hip.Seen, u+" ×"+strconv.Itoa(seen[u]))
 		}
@@ -262,7 +262,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 	}
 
 	for _, s := range id.Sharing {
-		s.Time, s.Operation, s.By, s.Target, s.Object, s.RecordID = Clean(s.Time), Clean(s.Operation), Clean(s.By), Clean(s.Target), Clean(s.Object), Clean(s.RecordID)
+		s.Time, s.Operation, s.By, s.Target, s.Object, s.RecordID = textsafe.HTML(s.Time), textsafe.HTML(s.Operation), textsafe.HTML(s.By), textsafe.HTML(s.Target), textsafe.HTML(s.Object), textsafe.HTML(s.RecordID)
 		h.Sharing = append(h.Sharing, s)
 	}
 	if len(id.Sharing) > 0 {
@@ -272,7 +272,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 	ops := map[string]int{}
 	for i, e := range id.Activity.Evidence {
 		raw := rawJSON(e)
-		e.Time, e.Operation, e.User, e.IP, e.Object, e.RecordID, e.Source = Clean(e.Time), Clean(e.Operation), Clean(e.User), Clean(e.IP), Clean(e.Object), Clean(e.RecordID), Clean(e.Source)
+		e.Time, e.Operation, e.User, e.IP, e.Object, e.RecordID, e.Source = textsafe.HTML(e.Time), textsafe.HTML(e.Operation), textsafe.HTML(e.User), textsafe.HTML(e.IP), textsafe.HTML(e.Object), textsafe.HTML(e.RecordID), textsafe.HTML(e.Source)
 		h.Evidence = append(h.Evidence, htmlEvidence{Evidence: e, Index: i, Raw: raw})
 		ops[e.Operation]++
 	}
@@ -288,7 +288,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 
 // rawJSON is the evidence row as indented JSON, the "raw record on demand"
 // the report can give today (it carries no raw records, only where they
-// are). Characters Clean would escape are written as JSON \u escapes, so
+// are). Characters textsafe.Terminal would escape are written as JSON \u escapes, so
 // the text is still valid JSON for the same values.
 func rawJSON(e triage.Evidence) string {
 	var b bytes.Buffer
@@ -298,39 +298,13 @@ func rawJSON(e triage.Evidence) string {
 	if err := enc.Encode(e); err != nil {
 		return ""
 	}
-	return jsonClean(strings.TrimSuffix(b.String(), "\n"))
-}
-
-// jsonClean writes every rune Clean would escape as a JSON \u escape
-// (a surrogate pair beyond the BMP). encoding/json already escapes C0
-// controls and replaces invalid UTF-8; it leaves C1 controls, bidi
-// overrides and separators as they are.
-func jsonClean(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if !needsEscape(r) || r == '\n' {
-			b.WriteRune(r)
-			continue
-		}
-		if r > 0xffff {
-			r1, r2 := utf16.EncodeRune(r)
-			b.WriteString(`\u` + hex4(r1) + `\u` + hex4(r2))
-			continue
-		}
-		b.WriteString(`\u` + hex4(r))
-	}
-	return b.String()
-}
-
-func hex4(r rune) string {
-	s := strconv.FormatInt(int64(r), 16)
-	return strings.Repeat("0", 4-len(s)) + s
+	return textsafe.JSON(strings.TrimSuffix(b.String(), "\n"))
 }
 
 func cleanAll(vs []string) []string {
 	out := make([]string, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, Clean(v))
+		out = append(out, textsafe.HTML(v))
 	}
 	return out
 }
@@ -456,12 +430,12 @@ func buildTimeline(id triage.Identity, from, to time.Time, period string) htmlTi
 	}
 	for _, e := range id.Activity.Evidence {
 		if xe, ok := x(e.Time); ok {
-			t.Marks = append(t.Marks, htmlMark{xe, t.Lanes[1].Y, "activity", Clean(e.Time + " " + e.Operation + " by " + orDash(e.User) + " from " + orDash(e.IP))})
+			t.Marks = append(t.Marks, htmlMark{xe, t.Lanes[1].Y, "activity", textsafe.HTML(e.Time + " " + e.Operation + " by " + orDash(e.User) + " from " + orDash(e.IP))})
 		}
 	}
 	for _, s := range id.Sharing {
 		if xs, ok := x(s.Time); ok {
-			t.Marks = append(t.Marks, htmlMark{xs, t.Lanes[2].Y, "sharing", Clean(s.Time + " " + s.Operation + " by " + orDash(s.By))})
+			t.Marks = append(t.Marks, htmlMark{xs, t.Lanes[2].Y, "sharing", textsafe.HTML(s.Time + " " + s.Operation + " by " + orDash(s.By))})
 		}
 	}
 	var signins string
@@ -469,7 +443,7 @@ func buildTimeline(id triage.Identity, from, to time.Time, period string) htmlTi
 	case nSign == 0:
 		signins = "no sign-in"
 	case id.Signins.First == id.Signins.Last:
-		signins = plural64(nSign, "sign-in", "sign-ins") + " at " + Clean(id.Signins.First)
+		signins = plural64(nSign, "sign-in", "sign-ins") + " at " + textsafe.HTML(id.Signins.First)
 	default:
 		signins = plural64(nSign, "sign-in", "sign-ins") + " from the first to the last"
 	}
@@ -482,7 +456,7 @@ func buildTimeline(id triage.Identity, from, to time.Time, period string) htmlTi
 		sharing = plural(n, "sharing record", "sharing records")
 	}
 	t.Caption = "Over the report's period, " + period + " (UTC): " + signins + "; " + activity + "; " + sharing + "."
-	t.Label = "Timeline of " + Clean(id.User) + ": " + t.Caption
+	t.Label = "Timeline of " + textsafe.HTML(id.User) + ": " + t.Caption
 	return t
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -178,29 +179,6 @@ func TestCSVFormulaSafe(t *testing.T) {
 	}
 }
 
-func TestCleanAndCSVSafe(t *testing.T) {
-	cases := map[string]string{
-		"plain@x.com":          "plain@x.com",
-		"a\x1b[2Jb":            `a\x1b[2Jb`,
-		"rtl\u202eevil":        `rtl\u202eevil`,
-		"bad\xffutf8":          `bad\xffutf8`,
-		"c1\u009bx":            `c1\x9bx`,
-		"élodie 😀":             "élodie 😀",
-		"tab\there":            `tab\x09here`,
-		"zero\u200bwidth? ok.": `zero\u200bwidth? ok.`,
-	}
-	for in, want := range cases {
-		if got := Clean(in); got != want {
-			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[string]string{"=1+1": "'=1+1", "+x": "'+x", "-x": "'-x", "@x": "'@x", "ok": "ok", "": "", "a\x00b": "ab"} {
-		if got := CSVSafe(in); got != want {
-			t.Errorf("CSVSafe(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestUseColor(t *testing.T) {
 	env := func(kv ...string) func(string) string {
 		return func(k string) string {
@@ -330,43 +308,6 @@ func TestWrap(t *testing.T) {
 		got := wrap(c.first, c.rest, c.s, c.width)
 		if strings.Join(got, "|") != strings.Join(c.want, "|") {
 			t.Errorf("wrap(%q, %q, %q, %d) = %q, want %q", c.first, c.rest, c.s, c.width, got, c.want)
-		}
-	}
-}
-
-func TestMarkdownEscapes(t *testing.T) {
-	code := map[string]string{
-		"plain":     "`plain`",
-		"a|b":       "`a\\|b`",
-		"a`b":       "``a`b``",
-		"`x`":       "`` `x` ``",
-		"a``b`":     "``` a``b` ```",
-		"<b>":       "`<b>`",
-		"x\ny":      "`x\\x0ay`",
-		"rtl\u202e": "`rtl\\u202e`",
-		"":          "",
-	}
-	for in, want := range code {
-		if got := mdCode(in, true); got != want {
-			t.Errorf("mdCode(%q) = %q, want %q", in, got, want)
-		}
-	}
-	text := map[string]string{
-		"plain words":                  "plain words",
-		"*b* _i_ `c` [l](x) | ~s~ $m$": `\*b\* \_i\_ \` + "`c\\`" + ` \[l\](x) \| \~s\~ \$m\$`,
-		"<img src=x onerror=y>":        "&lt;img src=x onerror=y&gt;",
-		"&#124; &amp;":                 "&amp;\\#124; &amp;amp;",
-		"see https://evil.example":     `see https\://evil.example`,
-		"www.evil.example":             `www\.evil.example`,
-		"- item":                       `\- item`,
-		"1. item":                      `1\. item`,
-		"# h":                          `\# h`,
-		"a\nb":                         `a\\x0ab`,
-		`back\slash`:                   `back\\slash`,
-	}
-	for in, want := range text {
-		if got := mdText(in); got != want {
-			t.Errorf("mdText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -566,7 +507,7 @@ func TestHostileHTML(t *testing.T) {
 }
 
 // TestRawJSON: the raw row is valid JSON for the same values, with what
-// Clean escapes written as JSON escapes.
+// textsafe.Terminal escapes written as JSON escapes.
 func TestRawJSON(t *testing.T) {
 	e := triage.Evidence{User: "a\u202eb\u0085c\U000e0001", Object: "<x>\x1b"}
 	raw := rawJSON(e)
@@ -698,7 +639,7 @@ func TestTextTableNarrow(t *testing.T) {
 		t.Errorf("nothing cut at width 60:\n%s", table)
 	}
 	for _, id := range r.Identities {
-		if !strings.Contains(table, Clean(id.User)) {
+		if !strings.Contains(table, textsafe.Terminal(id.User)) {
 			t.Errorf("user %q cut in the table:\n%s", id.User, table)
 		}
 	}
@@ -728,6 +669,103 @@ func TestShellQuote(t *testing.T) {
 		got, ok := shellQuote(c.in)
 		if got != c.want || ok != c.ok {
 			t.Errorf("shellQuote(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// TestLookAlikeUsers: an account an attacker names to pass for another
+// (an invisible character, an escape sequence, the literal text of an
+// escape) never renders like it: the same report with only the user's name
+// changed differs in text, Markdown and HTML, and shows the name in
+// textsafe's escaped form.
+func TestLookAlikeUsers(t *testing.T) {
+	pairs := [][2]string{
+		{"alice@contoso.com", "alice\x1b[0m@contoso.com"},
+		{"alice@contoso.com", "alice\u200b@contoso.com"},
+		{"alice@contoso.com", "alice\u00ad@contoso.com"},
+		{"alice@contoso.com", "\u202ealice@contoso.com"},
+		{"bob\x1b[31m@x.example", `bob\x1b[31m@x.example`},
+		{"bob\u202e@x.example", `bob\u202e@x.example`},
+		{"bob\\\x1b@x.example", `bob\\x1b@x.example`},
+	}
+	base := fixture(t)
+	render := func(user string, f Format) string {
+		r := *base
+		id := base.Identities[0]
+		id.User = user
+		r.Identities = []triage.Identity{id}
+		var b bytes.Buffer
+		if err := Render(&b, f, &r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	shown := map[Format]func(string) []string{
+		Text: func(u string) []string { return []string{textsafe.Terminal(u)} },
+		HTML: func(u string) []string { return []string{textsafe.HTML(u)} },
+		Markdown: func(u string) []string {
+			return []string{textsafe.MarkdownCode(u, true), textsafe.MarkdownCode(u, false)}
+		},
+	}
+	for _, p := range pairs {
+		for f, forms := range shown {
+			a, b := render(p[0], f), render(p[1], f)
+			if a == b {
+				t.Errorf("%s: %q and %q render alike", f, p[0], p[1])
+			}
+			for _, u := range p {
+				out := render(u, f)
+				found := false
+				for _, s := range forms(u) {
+					found = found || strings.Contains(out, s)
+				}
+				if !found {
+					t.Errorf("%s: %q not shown as %q", f, u, forms(u))
+				}
+			}
+		}
+	}
+}
+
+// TestExplainHintNames: the explain command names a file as it is (a
+// Windows path keeps single backslashes, even before x), and no command
+// is offered for a file name that holds a character textsafe escapes: it
+// would not paste back as the file.
+func TestExplainHintNames(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{`C:\logs\x.json`, `outsider explain 'C:\logs\x.json' --id `},
+		{`C:\logs\ual.json`, `outsider explain 'C:\logs\ual.json' --id `},
+		{"exports/a\x1b[2J.json", ""},
+		{"exports/a\u202e.json", ""},
+		{"exports/a\u200b.json", ""},
+	} {
+		r := fixture(t)
+		var id *triage.Identity
+		for i := range r.Identities {
+			if len(r.Identities[i].Deciding) > 0 {
+				id = &r.Identities[i]
+				break
+			}
+		}
+		if id == nil {
+			t.Fatal("no identity with deciding records in the fixture")
+		}
+		deciding := slices.Clone(id.Deciding)
+		for i := range deciding {
+			deciding[i].Source = c.file + ":7"
+		}
+		id.Deciding = deciding
+		var b bytes.Buffer
+		if err := RenderOptions(&b, Text, r, Options{Width: 100, All: true}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if c.want == "" {
+			if strings.Contains(out, "outsider explain 'exports/") || strings.Contains(out, "outsider explain exports/") {
+				t.Errorf("%q: a command for a name with escapes:\n%s", c.file, out)
+			}
+		} else if !strings.Contains(out, c.want) {
+			t.Errorf("%q: no command %q:\n%s", c.file, c.want, out)
 		}
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -59,7 +59,7 @@ func (t *textWriter) table(ids []triage.Identity) {
 	head := []string{"USER", "SEVERITY", "VERDICT", "CLASS", "SIGN-INS", "BY-USER", "BY-IP", "SHARED"}
 	rows := make([][]string, len(ids))
 	for i, id := range ids {
-		rows[i] = []string{Clean(id.User), id.Severity, id.Verdict, classLabel(id),
+		rows[i] = []string{textsafe.Terminal(id.User), id.Severity, id.Verdict, classLabel(id),
 			strconv.FormatInt(id.Signins.Success, 10) + "/" + strconv.FormatInt(id.Signins.Failure, 10),
 			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10), strconv.FormatInt(id.SharingCount, 10)}
 	}
@@ -167,8 +167,14 @@ func (t *textWriter) explainHints(id triage.Identity) {
 			continue
 		}
 		seen[e.RecordID+"\x00"+file] = true
-		qf, okf := shellQuote(Clean(file))
-		qid, okid := shellQuote(Clean(e.RecordID))
+		// The command is written raw (a shell word, where no escape is
+		// read), so only for a name and id with nothing to escape but
+		// backslashes: no command rather than a wrong or hostile one.
+		if !textsafe.Plain(file) || !textsafe.Plain(e.RecordID) {
+			continue
+		}
+		qf, okf := shellQuote(file)
+		qid, okid := shellQuote(e.RecordID)
 		if okf && okid {
 			cmds = append(cmds, "outsider explain "+qf+" --id "+qid)
 		}
@@ -232,7 +238,7 @@ func RenderText(w io.Writer, r *triage.Report) error {
 // (most severe first), what the input held, and per identity at or above
 // low (every identity with All) the answers to who, was there a breach,
 // and what did they access, with the records that decided it and how to
-// explain them. Every value from the records goes through Clean: a UPN or
+// explain them. Every value from the records goes through textsafe.Terminal: a UPN or
 // user agent carrying terminal escape sequences must not drive the
 // analyst's terminal. Lines are wrapped at the width, never truncated but
 // in the table, where only the cells after the user may be cut (with …);
@@ -256,14 +262,14 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	if why := r.Summary.NothingJudged; why != "" {
 		// The first thing read must say this is not an all-clear.
 		t.line("")
-		t.styled("CANNOT TELL: ", t.paint(sgrHigh, "CANNOT TELL")+": ", "             ", Clean(why))
+		t.styled("CANNOT TELL: ", t.paint(sgrHigh, "CANNOT TELL")+": ", "             ", textsafe.Terminal(why))
 	}
 
 	// The three answers, as the Markdown and HTML reports give them.
 	t.line("")
 	for _, a := range answers(r) {
 		q := fmt.Sprintf("%-*s", answerWidth, a.Question)
-		t.styled(q, t.paint(sgrBold, a.Question)+q[len(a.Question):], strings.Repeat(" ", answerWidth), Clean(strings.Join(a.Parts, " ")))
+		t.styled(q, t.paint(sgrBold, a.Question)+q[len(a.Question):], strings.Repeat(" ", answerWidth), textsafe.Terminal(strings.Join(a.Parts, " ")))
 	}
 
 	if len(ids) > 0 {
@@ -272,7 +278,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	}
 
 	t.line("")
-	t.para("tenant:   ", "          ", orNone(Clean(strings.Join(r.Tenant.IDs, ", ")))+"; domains: "+orNone(Clean(strings.Join(r.Tenant.Domains, ", "))))
+	t.para("tenant:   ", "          ", orNone(textsafe.Terminal(strings.Join(r.Tenant.IDs, ", ")))+"; domains: "+orNone(textsafe.Terminal(strings.Join(r.Tenant.Domains, ", "))))
 	if r.TenantSource != "" {
 		t.para("          ", "           ", "("+r.TenantSource+")")
 	}
@@ -287,10 +293,10 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	}
 	t.para("input:    ", "          ", in)
 	if d := r.Input.Directory; d != nil {
-		t.para("directory:", "          ", " "+Clean(d.Path)+" ("+plural(d.Accounts, "account", "accounts")+")")
+		t.para("directory:", "          ", " "+textsafe.Terminal(d.Path)+" ("+plural(d.Accounts, "account", "accounts")+")")
 	}
 	for _, e := range r.Input.Enrichment {
-		t.para("geoip:    ", "          ", Clean(e))
+		t.para("geoip:    ", "          ", textsafe.Terminal(e))
 	}
 	t.coverage(r.Input.Coverage)
 	bv := r.Summary.ByVerdict
@@ -308,17 +314,17 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		t.line("")
 		num := "[" + strconv.Itoa(i+1) + "] "
 		label := strings.ToUpper(id.Severity) + " " + id.Verdict
-		t.styled(num+label+": ", num+t.paint(severityColor(id.Severity), label)+": ", "    ", Clean(id.User))
+		t.styled(num+label+": ", num+t.paint(severityColor(id.Severity), label)+": ", "    ", textsafe.Terminal(id.User))
 
 		// Who.
 		who := classLabel(id) + " account"
 		if id.HomeTenant != "" {
-			who += " from tenant " + Clean(id.HomeTenant)
+			who += " from tenant " + textsafe.Terminal(id.HomeTenant)
 		}
 		t.label("who:", who)
 		t.para(indent, indent, fmt.Sprintf("%s (%d successful, %d other) from %s to %s",
 			plural64(id.Signins.Success+id.Signins.Failure, "sign-in", "sign-ins"), id.Signins.Success, id.Signins.Failure, id.Signins.First, id.Signins.Last))
-		t.para(indent+"IPs: ", indent+"     ", orNone(Clean(strings.Join(id.Signins.IPs, ", "))))
+		t.para(indent+"IPs: ", indent+"     ", orNone(textsafe.Terminal(strings.Join(id.Signins.IPs, ", "))))
 		if len(id.Signins.Apps) == 0 {
 			t.para(indent+"apps: ", indent+"      ", "none")
 		}
@@ -328,15 +334,15 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 			if !a.FirstParty {
 				tag, styledTag = "NOT first-party", t.paint(sgrRed, "NOT first-party")
 			}
-			app := Clean(name) + " (" + Clean(a.ID) + ", "
+			app := textsafe.Terminal(name) + " (" + textsafe.Terminal(a.ID) + ", "
 			t.styledTail(indent+"app: ", indent+"     ", app, tag+") x"+strconv.FormatInt(a.Count, 10), styledTag+") x"+strconv.FormatInt(a.Count, 10))
 		}
 		for _, ua := range id.Signins.UserAgents {
-			t.para(indent+"user agent: ", indent+"            ", Clean(ua))
+			t.para(indent+"user agent: ", indent+"            ", textsafe.Terminal(ua))
 		}
 		for _, f := range extraFacts(id, r.IPInfo) {
 			lead := indent + f.label + ": "
-			t.para(lead, strings.Repeat(" ", len(lead)), Clean(strings.Join(f.values, "; ")))
+			t.para(lead, strings.Repeat(" ", len(lead)), textsafe.Terminal(strings.Join(f.values, "; ")))
 		}
 
 		// Was there a breach?
@@ -344,7 +350,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		word, rest, _ := strings.Cut(ans, ":")
 		t.styled("  breach?:  "+word+": ", "  "+t.paint(sgrBold, "breach?:")+"  "+t.paint(severityColor(id.Severity), word)+": ", indent, strings.TrimPrefix(rest, " "))
 		for _, reason := range id.Reasons {
-			t.para(indent+"- ", indent+"  ", Clean(reason))
+			t.para(indent+"- ", indent+"  ", textsafe.Terminal(reason))
 		}
 
 		// What did they access?
@@ -353,7 +359,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		if len(id.Activity.Operations) > 0 {
 			var ops []string
 			for _, op := range slices.Sorted(maps.Keys(id.Activity.Operations)) {
-				ops = append(ops, Clean(op)+glue+strconv.FormatInt(id.Activity.Operations[op], 10))
+				ops = append(ops, textsafe.Terminal(op)+glue+strconv.FormatInt(id.Activity.Operations[op], 10))
 			}
 			acc += ": " + strings.Join(ops, ", ")
 		}
@@ -361,25 +367,25 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		if len(id.Activity.Evidence) > 0 {
 			t.para(indent, indent, fmt.Sprintf("evidence (the earliest %d of %d):", len(id.Activity.Evidence), id.Activity.ByUser+id.Activity.ByIP))
 			for _, e := range id.Activity.Evidence {
-				t.para(indent+"  ", indent+"    ", e.Time+"  "+Clean(e.Operation)+"  by"+glue+orDash(Clean(e.User))+"  from"+glue+orDash(Clean(e.IP)))
+				t.para(indent+"  ", indent+"    ", e.Time+"  "+textsafe.Terminal(e.Operation)+"  by"+glue+orDash(textsafe.Terminal(e.User))+"  from"+glue+orDash(textsafe.Terminal(e.IP)))
 				if e.Object != "" {
-					t.para(indent+"    object: ", indent+"            ", Clean(e.Object))
+					t.para(indent+"    object: ", indent+"            ", textsafe.Terminal(e.Object))
 				}
-				t.para(indent+"    record: ", indent+"            ", orDash(Clean(e.RecordID))+" at "+orDash(Clean(e.Source)))
+				t.para(indent+"    record: ", indent+"            ", orDash(textsafe.Terminal(e.RecordID))+" at "+orDash(textsafe.Terminal(e.Source)))
 			}
 		}
 		if len(id.Sharing) > 0 {
 			t.para(indent, indent, fmt.Sprintf("shared with it (the earliest %d of %d):", len(id.Sharing), max(id.SharingCount, int64(len(id.Sharing)))))
 			for _, s := range id.Sharing {
-				t.para(indent+"  ", indent+"    ", s.Time+"  "+Clean(s.Operation)+"  by"+glue+orDash(Clean(s.By))+"  with"+glue+orDash(Clean(s.Target)))
+				t.para(indent+"  ", indent+"    ", s.Time+"  "+textsafe.Terminal(s.Operation)+"  by"+glue+orDash(textsafe.Terminal(s.By))+"  with"+glue+orDash(textsafe.Terminal(s.Target)))
 				if s.Object != "" {
-					t.para(indent+"    object: ", indent+"            ", Clean(s.Object))
+					t.para(indent+"    object: ", indent+"            ", textsafe.Terminal(s.Object))
 				}
-				t.para(indent+"    record: ", indent+"            ", orDash(Clean(s.RecordID)))
+				t.para(indent+"    record: ", indent+"            ", orDash(textsafe.Terminal(s.RecordID)))
 			}
 		}
 		if len(id.IPAlsoUsedBy) > 0 {
-			t.para(indent+"its IPs were also used by: ", indent+"  ", Clean(strings.Join(id.IPAlsoUsedBy, ", ")))
+			t.para(indent+"its IPs were also used by: ", indent+"  ", textsafe.Terminal(strings.Join(id.IPAlsoUsedBy, ", ")))
 		}
 		t.explainHints(id)
 	}
@@ -399,7 +405,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		t.line("problems with the input (" + skippedInAll(r) + "):")
 		for _, pr := range r.Problems {
 			kind, rest, _ := strings.Cut(problemLine(pr), ": ")
-			t.para("  "+kind+": ", "    ", Clean(rest))
+			t.para("  "+kind+": ", "    ", textsafe.Terminal(rest))
 		}
 		if r.ProblemsOmitted > 0 {
 			t.line(fmt.Sprintf("  ... and %d more problems not listed", r.ProblemsOmitted))
@@ -409,7 +415,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 }
 
 // glue joins two words that wrap must keep on one line ("by" and the
-// user); it is written as a space. A value through Clean never holds a raw
+// user); it is written as a space. A value through textsafe.Terminal never holds a raw
 // NUL, so glue cannot come from the records.
 const glue = "\x00"
 
@@ -441,7 +447,7 @@ func severityColor(s string) string {
 }
 
 // textWriter writes wrapped lines, and colour when asked. Everything it
-// measures is plain text (values already through Clean); styled variants
+// measures is plain text (values already through textsafe.Terminal); styled variants
 // of a line's fixed prefix are swapped in after the wrapping is decided,
 // so colour codes never count towards the width.
 type textWriter struct {
@@ -611,56 +617,6 @@ func classLabel(id triage.Identity) string {
 		return id.Class + "/consumer"
 	}
 	return id.Class
-}
-
-// Clean makes a value safe to print on a terminal: control characters
-// (C0, DEL, C1), bidirectional overrides and invalid UTF-8 are shown as
-// escapes instead of being emitted. The Markdown and HTML renderers use it
-// too: there a bidi override would not drive a terminal but could still
-// make one UPN read as another.
-func Clean(s string) string {
-	clean := true
-	for _, r := range s {
-		if needsEscape(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case needsEscape(r):
-			if r < 0x100 {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func needsEscape(r rune) bool {
-	switch {
-	case r == utf8.RuneError:
-		return true
-	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	case r == 0x2028, r == 0x2029:
-		return true // line and paragraph separators: newlines to some viewers
-	}
-	return !unicode.IsPrint(r) && !unicode.IsSpace(r)
 }
 
 func plural(n int, one, many string) string { return plural64(int64(n), one, many) }

@@ -120,8 +120,8 @@ func GetStatus(ctx context.Context, st *state.DB, now time.Time) (*Status, error
 	return s, nil
 }
 
-// WriteText renders the status for people; fields from logs are cleaned
-// by the caller's choice of clean func (terminal control characters).
+// WriteText renders the status for people; fields from logs go through
+// clean, which the caller gives (textsafe.Terminal for a terminal).
 func WriteText(w io.Writer, s *Status, clean func(string) string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "state\t%s\n", clean(s.State))

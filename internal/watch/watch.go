@@ -32,6 +32,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/state"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -124,7 +125,7 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 			return cyc, ctx.Err()
 		}
 		if cyc.CollectErr != nil {
-			fmt.Fprintf(o.Log, "outsider: watch: collect failed, triaging what the archive holds: %v\n", cyc.CollectErr)
+			fmt.Fprintf(o.Log, "outsider: watch: collect failed, triaging what the archive holds: %s\n", textsafe.Line(cyc.CollectErr.Error()))
 		}
 	}
 	now := o.Now().UTC()
@@ -326,7 +327,9 @@ func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS s
 		f.Disposition = &Disposition{As: prev.Disposition, Note: prev.DispositionNote, At: prev.DisposedAt.UTC().Format(time.RFC3339)}
 	}
 	b, _ := json.Marshal(f)
-	return string(b)
+	// The same values for a JSON reader; a finding tailed on a terminal
+	// cannot carry a bidi override or C1 control (json leaves them raw).
+	return textsafe.JSON(string(b))
 }
 
 // emitPending writes the findings not yet written, marking each once it

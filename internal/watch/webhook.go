@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/state"
+	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
 // Webhook POSTs findings (the JSON line as the body) to a URL. Its URL is
@@ -86,7 +87,7 @@ func (h *Webhook) deliverPending(ctx context.Context, st *state.DB, log io.Write
 	h.defaults()
 	pending, err := st.Undelivered(ctx, h.Rounds)
 	if err != nil {
-		fmt.Fprintf(log, "outsider: watch: webhook: %v\n", err)
+		fmt.Fprintf(log, "outsider: watch: webhook: %s\n", textsafe.Line(err.Error()))
 		return
 	}
 	for _, f := range pending {
@@ -101,7 +102,7 @@ func (h *Webhook) deliverPending(ctx context.Context, st *state.DB, log io.Write
 		if err != nil {
 			cyc.Failed++
 			left := h.Rounds - f.Attempts - 1
-			fmt.Fprintf(log, "outsider: watch: webhook: finding %d (%s) not delivered: %v; %s will try\n", f.ID, f.User, err, nouns(max(left, 0), "more cycle", "more cycles"))
+			fmt.Fprintf(log, "outsider: watch: webhook: finding %d (%s) not delivered: %s; %s will try\n", f.ID, textsafe.Line(f.User), textsafe.Line(err.Error()), nouns(max(left, 0), "more cycle", "more cycles"))
 			continue
 		}
 		cyc.Delivered++
