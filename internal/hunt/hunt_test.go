@@ -643,3 +643,25 @@ func TestQueryAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestReportTimesNotEchoed: the follow-up header names the report's period,
+// but only as times outsider parsed; a hostile input.to (here one that
+// would close a Splunk comment and start a search) is not repeated.
+func TestReportTimesNotEchoed(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	r := *rep
+	r.Input.To = "2026-10-03T17:30:00Z``` | delete ```"
+	for _, siem := range SIEMs {
+		set, err := FollowUp(siem, &r, Options{Indexes: testIndexes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := text(t, set)
+		if strings.Contains(out, "delete") || !strings.Contains(strings.Join(set.Header, " "), "to (unknown); anything later") {
+			t.Errorf("%s: the report's input.to is echoed or not replaced:\n%s", siem, out[:600])
+		}
+		if _, err := lexFor(siem)(out); err != nil {
+			t.Errorf("%s: %v", siem, err)
+		}
+	}
+}
