@@ -68,14 +68,86 @@ const DefaultLookback = 30 * 24 * time.Hour
 type Options struct {
 	// Since and Until bound the period. Zero Since means Lookback before the
 	// query runs (or, in follow-up, the report's input.from); zero Until
-	// means when the query runs (in follow-up, one second after the
-	// report's input.to, so the last record is included).
+	// means when the query runs, in both modes: a follow-up is there to
+	// find what happened since the report as well as what it judged.
 	Since, Until time.Time
 	// Lookback replaces DefaultLookback.
 	Lookback time.Duration
 	// FirstParty replaces the embedded catalogue of Microsoft first-party
 	// application ids (tests use a short list to keep golden files small).
 	FirstParty []string
+	// Indexes and Macro scope the Splunk searches (one of them is
+	// required for Splunk, ignored elsewhere): index="…" terms ORed
+	// together, or a search macro the user defines to expand to their
+	// indexes. A search with neither reads only the user's default
+	// indexes, where the Office 365 add-on's data rarely sits, and finds
+	// nothing, which would read as an all-clear.
+	Indexes []string
+	Macro   string
+}
+
+// ErrSplunkScope is returned for Splunk when Options has neither Indexes
+// nor Macro, or both.
+var ErrSplunkScope = errors.New("the Splunk searches need --index NAME (repeatable) or --macro NAME: without index= a search reads only your default indexes (usually main), finds nothing where the Office 365 and Entra data sit in their own index, and nothing would read as an all-clear")
+
+// splunkScope writes the scope term of the base search. Names are
+// checked, not quoted: index and macro names have a documented alphabet
+// (Splunk Admin Manual, "Create custom indexes": lower-case letters,
+// digits, _ and -, not starting with _ or -; a macro is referenced as
+// `name`), and anything else is refused rather than encoded: a name that
+// needs quoting is a typo, not an index.
+func (o Options) splunkScope() (string, error) {
+	switch {
+	case len(o.Indexes) > 0 && o.Macro != "":
+		return "", fmt.Errorf("%w (not both)", ErrSplunkScope)
+	case o.Macro != "":
+		if err := ValidSplunkMacro(o.Macro); err != nil {
+			return "", err
+		}
+		return "`" + o.Macro + "`", nil
+	case len(o.Indexes) == 0:
+		return "", ErrSplunkScope
+	}
+	idx := slices.Clone(o.Indexes)
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	terms := make([]string, len(idx))
+	for i, n := range idx {
+		if err := ValidSplunkIndex(n); err != nil {
+			return "", err
+		}
+		terms[i] = "index=" + n
+	}
+	return "(" + strings.Join(terms, " OR ") + ")", nil
+}
+
+// ValidSplunkIndex checks an --index value: lower-case letters, digits, _
+// and - (not first), and * as a wildcard (index=o365_* is common).
+func ValidSplunkIndex(n string) error {
+	if n == "" || n[0] == '_' || n[0] == '-' || len(n) > 80 {
+		return fmt.Errorf("index %q: want lower-case letters, digits, _, - or * (not starting with _ or -), at most 80", n)
+	}
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '*') {
+			return fmt.Errorf("index %q: want lower-case letters, digits, _, - or * (not starting with _ or -), at most 80", n)
+		}
+	}
+	return nil
+}
+
+// ValidSplunkMacro checks a --macro value: a macro without arguments,
+// letters, digits and _ (Splunk's own advice is macro_name, not
+// macro-name).
+func ValidSplunkMacro(n string) error {
+	ok := n != "" && len(n) <= 80 && !(n[0] >= '0' && n[0] <= '9')
+	for i := 0; ok && i < len(n); i++ {
+		c := n[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+	}
+	if !ok {
+		return fmt.Errorf("macro %q: want letters, digits and _ (not starting with a digit), at most 80, and no arguments", n)
+	}
+	return nil
 }
 
 // period is the resolved time range. A zero since means "lookback before
@@ -153,7 +225,11 @@ func Triage(siem SIEM, o Options) (*Set, error) {
 	case Sentinel, Defender:
 		set.Queries = kqlTriage(siem, p, o.firstParty())
 	case Splunk:
-		set.Queries = splTriage(p, o.firstParty())
+		scope, err := o.splunkScope()
+		if err != nil {
+			return nil, err
+		}
+		set.Queries = splTriage(p, scope, o.firstParty())
 	case Purview:
 		set.Queries = psTriage(p)
 	default:
@@ -163,7 +239,9 @@ func Triage(siem SIEM, o Options) (*Set, error) {
 }
 
 // FollowUp returns targeted queries for the identities and IPs of a triage
-// report over the period of o (by default the report's own).
+// report over the period of o: by default from the report's input.from
+// until the query runs, so that what the identities did after the report
+// shows up too (the queries say so); Until bounds it instead.
 func FollowUp(siem SIEM, rep *triage.Report, o Options) (*Set, error) {
 	t := TargetsOf(rep)
 	p := o.period()
@@ -172,29 +250,39 @@ func FollowUp(siem SIEM, rep *triage.Report, o Options) (*Set, error) {
 			p.since = from.UTC()
 		}
 	}
-	if o.Until.IsZero() {
-		if to, err := time.Parse(time.RFC3339Nano, rep.Input.To); err == nil {
-			p.until = to.UTC().Add(time.Second)
-		}
-	}
 	if !p.since.IsZero() && !p.until.IsZero() && !p.since.Before(p.until) {
 		return nil, fmt.Errorf("the period is empty: %s is not before %s", p.since.Format(time.RFC3339Nano), p.until.Format(time.RFC3339Nano))
 	}
+	reportPeriod := "The report covers " + orUnknown(rep.Input.From) + " to " + orUnknown(rep.Input.To) + "; anything later is new since the report."
 	set := &Set{SIEM: siem, Mode: ModeFollowUp, Header: []string{
-		"Period: " + p.describe() + ".",
+		"Period: " + p.describe() + ". " + reportPeriod,
 		fmt.Sprintf("From a triage report: %d identities, %d IPs. Every value taken from the report is quoted for the target language; one that cannot be written plainly is encoded and decoded by the query itself.", t.Identities, len(t.IPs)),
 	}}
 	switch siem {
 	case Sentinel, Defender:
 		set.Queries = kqlFollowUp(siem, p, t)
 	case Splunk:
-		set.Queries = splFollowUp(p, t)
+		scope, err := o.splunkScope()
+		if err != nil {
+			return nil, err
+		}
+		set.Queries = splFollowUp(p, scope, t)
 	case Purview:
 		set.Queries = psFollowUp(p, t)
 	default:
 		return nil, fmt.Errorf("unknown SIEM %q", siem)
 	}
 	return set, nil
+}
+
+// orUnknown writes a report time for a comment: times outsider wrote are
+// RFC 3339; anything else (a hand-edited report) is not repeated into a
+// comment, where it could hold a comment terminator.
+func orUnknown(s string) string {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return "(unknown)"
 }
 
 // Targets are what follow-up queries look for, all taken from a report.

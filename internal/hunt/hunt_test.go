@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +22,10 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
+
+// testIndexes scope the Splunk searches (Options.Indexes is required for
+// Splunk and ignored by the other targets).
+var testIndexes = []string{"o365"}
 
 // goldenFirstParty keeps golden files readable: the real catalogue has some
 // 900 ids (TestDefaultFirstPartyIsCatalogue checks they are all used).
@@ -88,19 +95,19 @@ func text(t *testing.T, set *Set) string {
 func TestGolden(t *testing.T) {
 	rep := readReport(t, filepath.Join("testdata", "report.json"))
 	for _, siem := range SIEMs {
-		tri, err := Triage(siem, Options{FirstParty: goldenFirstParty})
+		tri, err := Triage(siem, Options{Indexes: testIndexes, FirstParty: goldenFirstParty})
 		if err != nil {
 			t.Fatal(err)
 		}
 		golden(t, string(siem)+"-triage.golden", []byte(text(t, tri)))
-		fu, err := FollowUp(siem, rep, Options{FirstParty: goldenFirstParty})
+		fu, err := FollowUp(siem, rep, Options{Indexes: testIndexes, FirstParty: goldenFirstParty})
 		if err != nil {
 			t.Fatal(err)
 		}
 		golden(t, string(siem)+"-followup.golden", []byte(text(t, fu)))
 	}
 	// JSON, and a fixed period.
-	set, err := Triage(Splunk, Options{FirstParty: goldenFirstParty,
+	set, err := Triage(Splunk, Options{Indexes: testIndexes, FirstParty: goldenFirstParty,
 		Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 15, 12, 30, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
@@ -115,13 +122,13 @@ func TestGolden(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	rep := exampleReport(t)
 	for _, siem := range SIEMs {
-		a, _ := FollowUp(siem, rep, Options{})
-		b, _ := FollowUp(siem, rep, Options{})
+		a, _ := FollowUp(siem, rep, Options{Indexes: testIndexes})
+		b, _ := FollowUp(siem, rep, Options{Indexes: testIndexes})
 		if text(t, a) != text(t, b) {
 			t.Errorf("%s: follow-up differs between two runs", siem)
 		}
-		c, _ := Triage(siem, Options{})
-		d, _ := Triage(siem, Options{})
+		c, _ := Triage(siem, Options{Indexes: testIndexes})
+		d, _ := Triage(siem, Options{Indexes: testIndexes})
 		if text(t, c) != text(t, d) {
 			t.Errorf("%s: triage differs between two runs", siem)
 		}
@@ -136,8 +143,8 @@ func TestDeterministic(t *testing.T) {
 func TestQueriesLex(t *testing.T) {
 	rep := readReport(t, filepath.Join("testdata", "report.json"))
 	for _, siem := range SIEMs {
-		tri, _ := Triage(siem, Options{})
-		fu, _ := FollowUp(siem, rep, Options{})
+		tri, _ := Triage(siem, Options{Indexes: testIndexes})
+		fu, _ := FollowUp(siem, rep, Options{Indexes: testIndexes})
 		for _, set := range []*Set{tri, fu} {
 			for _, q := range set.Queries {
 				if _, err := lexFor(siem)(q.Query); err != nil {
@@ -210,7 +217,7 @@ func twinReports(t *testing.T) (evil, plain *triage.Report) {
 // literal.
 func TestInjection(t *testing.T) {
 	evil, plain := twinReports(t)
-	opts := Options{Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)}
+	opts := Options{Indexes: testIndexes, Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)}
 	for _, siem := range SIEMs {
 		es, err := FollowUp(siem, evil, opts)
 		if err != nil {
@@ -274,7 +281,7 @@ func TestFollowUpNamesExactly(t *testing.T) {
 	empty := *rep
 	empty.Identities = nil
 	empty.Tenant.Domains = nil
-	opts := Options{Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)}
+	opts := Options{Indexes: testIndexes, Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)}
 
 	var users, ips []string
 	for _, id := range rep.Identities {
@@ -396,8 +403,10 @@ func TestKQLIP(t *testing.T) {
 	}
 }
 
-// TestPeriod: the follow-up defaults to the report's period, end included;
-// --since/--until replace it; an empty period is an error.
+// TestPeriod: the follow-up runs from the report's start until the query
+// runs (what the identities did after the report is what a follow-up is
+// for), and says where the report ended; --since/--until replace either
+// end; an empty period is an error.
 func TestPeriod(t *testing.T) {
 	rep := readReport(t, filepath.Join("testdata", "report.json"))
 	set, err := FollowUp(Sentinel, rep, Options{})
@@ -405,20 +414,39 @@ func TestPeriod(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := set.Queries[0].Query
-	if !strings.Contains(q, "let Start = datetime(2026-10-01T08:00:00Z);") || !strings.Contains(q, "let End = datetime(2026-10-03T17:30:01Z);") {
+	if !strings.Contains(q, "let Start = datetime(2026-10-01T08:00:00Z);") || !strings.Contains(q, "let End = now();") {
 		t.Errorf("default follow-up period:\n%s", q[:200])
 	}
-	set, err = FollowUp(Splunk, rep, Options{Since: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
+	if h := strings.Join(set.Header, "\n"); !strings.Contains(h, "2026-10-01T08:00:00Z until the query runs") ||
+		!strings.Contains(h, "The report covers 2026-10-01T08:00:00Z to 2026-10-03T17:30:00Z; anything later is new") {
+		t.Errorf("header does not say the period and the report's end:\n%s", h)
+	}
+	for _, siem := range []SIEM{Splunk, Purview} {
+		set, err := FollowUp(siem, rep, Options{Indexes: testIndexes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[SIEM]string{Splunk: "earliest=" + strconv.FormatInt(time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC).Unix(), 10) + " latest=now",
+			Purview: "$End = [datetime]::UtcNow"}[siem]
+		if !strings.Contains(set.Queries[0].Query, want) {
+			t.Errorf("%s: default follow-up period is not through now, want %q", siem, want)
+		}
+	}
+	until := time.Date(2026, 10, 3, 17, 30, 1, 0, time.UTC)
+	set, err = FollowUp(Splunk, rep, Options{Indexes: testIndexes, Since: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), Until: until})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "earliest=" + strconv.FormatInt(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC).Unix(), 10) +
-		" latest=" + strconv.FormatInt(time.Date(2026, 10, 3, 17, 30, 1, 0, time.UTC).Unix(), 10)
+		" latest=" + strconv.FormatInt(until.Unix(), 10)
 	if !strings.Contains(set.Queries[0].Query, want) {
-		t.Errorf("--since with the report's end:\n%s", set.Queries[0].Query[:300])
+		t.Errorf("--since and --until:\n%s", set.Queries[0].Query[:300])
 	}
-	if _, err := FollowUp(Purview, rep, Options{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
-		t.Error("a --since after the report's end: no error")
+	if _, err := FollowUp(Purview, rep, Options{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Errorf("a --since after the report's end, through now: %v", err)
+	}
+	if _, err := FollowUp(Purview, rep, Options{Until: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
+		t.Error("an --until before the report's start: no error")
 	}
 	tri, _ := Triage(Purview, Options{Lookback: 7 * 24 * time.Hour})
 	if !strings.Contains(tri.Queries[0].Query, "$Start = $End.AddDays(-7)") {
@@ -430,7 +458,7 @@ func TestPeriod(t *testing.T) {
 // queries carry every id of the embedded catalogue.
 func TestDefaultFirstPartyIsCatalogue(t *testing.T) {
 	for _, siem := range []SIEM{Sentinel, Defender, Splunk} {
-		set, err := Triage(siem, Options{})
+		set, err := Triage(siem, Options{Indexes: testIndexes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -482,14 +510,158 @@ func TestParseSIEM(t *testing.T) {
 // with no quote or backtick in case a comment is scanned like the search.
 func TestSplunkCommentsHoldNoQuotes(t *testing.T) {
 	rep := readReport(t, filepath.Join("testdata", "report.json"))
-	tri, _ := Triage(Splunk, Options{})
-	fu, _ := FollowUp(Splunk, rep, Options{})
+	tri, _ := Triage(Splunk, Options{Indexes: testIndexes})
+	fu, _ := FollowUp(Splunk, rep, Options{Indexes: testIndexes})
 	re := regexp.MustCompile("(?s)```(.*?)```")
 	for _, s := range []string{text(t, tri), text(t, fu)} {
 		for _, m := range re.FindAllStringSubmatch(s, -1) {
 			if strings.ContainsAny(m[1], "\"'`$") {
 				t.Errorf("comment holds a quote, backtick or dollar: %q", m[1])
 			}
+		}
+	}
+}
+
+// TestSplunkScope: a Splunk search is never unscoped. Without --index or
+// --macro (or with both) there is no search, only ErrSplunkScope; names
+// outside Splunk's alphabet are refused; every query of both modes starts
+// with the scope.
+func TestSplunkScope(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	for _, o := range []Options{{}, {Indexes: []string{"o365"}, Macro: "m"}} {
+		if _, err := Triage(Splunk, o); !errors.Is(err, ErrSplunkScope) {
+			t.Errorf("Triage(Splunk, %+v): %v, want ErrSplunkScope", o, err)
+		}
+		if _, err := FollowUp(Splunk, rep, o); !errors.Is(err, ErrSplunkScope) {
+			t.Errorf("FollowUp(Splunk, %+v): %v, want ErrSplunkScope", o, err)
+		}
+	}
+	for _, bad := range []string{"", "_internal", "-x", "O365", "o365 OR index=main", `o365"`, "a|b", "a`b`"} {
+		if _, err := Triage(Splunk, Options{Indexes: []string{bad}}); err == nil {
+			t.Errorf("index %q accepted", bad)
+		}
+	}
+	for _, bad := range []string{"", "1m", "m(1)", "m`", "a b", "a-b", "m$x$"} {
+		if _, err := Triage(Splunk, Options{Macro: bad}); err == nil {
+			t.Errorf("macro %q accepted", bad)
+		}
+	}
+	cases := []struct {
+		o    Options
+		want string
+	}{
+		{Options{Indexes: []string{"o365", "azure_aad", "o365", "o365_*"}}, "search (index=azure_aad OR index=o365 OR index=o365_*) (sourcetype="},
+		{Options{Macro: "outsider_o365"}, "search `outsider_o365` (sourcetype="},
+	}
+	for _, c := range cases {
+		tri, err := Triage(Splunk, c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fu, err := FollowUp(Splunk, rep, c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, set := range []*Set{tri, fu} {
+			for _, q := range set.Queries {
+				if !strings.HasPrefix(q.Query, c.want) {
+					t.Errorf("%s %s: starts %q, want %q", set.Mode, q.Name, q.Query[:min(len(q.Query), 80)], c.want)
+				}
+				if _, err := lexSPL(q.Query); err != nil {
+					t.Errorf("%s %s: %v", set.Mode, q.Name, err)
+				}
+			}
+		}
+	}
+}
+
+// TestQueryAlone: one query printed alone (--query) or written to a file
+// (--out) carries what it answers, the period, how to run it, how to read
+// it, the verdict rule and the coverage check, and still lexes; no output
+// cites a documentation file the SIEM user does not have.
+func TestQueryAlone(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	for _, siem := range SIEMs {
+		tri, err := Triage(siem, Options{Indexes: testIndexes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fu, err := FollowUp(siem, rep, Options{Indexes: testIndexes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, set := range []*Set{tri, fu} {
+			all := text(t, set)
+			if strings.Contains(all, "rules.md") {
+				t.Errorf("%s %s: the output cites rules.md", siem, set.Mode)
+			}
+			files, err := Files(set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if siem == Purview {
+				if len(files) != 1 || string(files[0].Body) != all || !strings.HasSuffix(files[0].Name, ".ps1") {
+					t.Errorf("%s %s: want the whole script as one .ps1 file, got %d files", siem, set.Mode, len(files))
+				}
+				if err := WriteQuery(io.Discard, set, 0); err == nil {
+					t.Errorf("%s: a single step printed alone", siem)
+				}
+				continue
+			}
+			if len(files) != len(set.Queries) {
+				t.Fatalf("%s %s: %d files for %d queries", siem, set.Mode, len(files), len(set.Queries))
+			}
+			for i, q := range set.Queries {
+				if got := set.Index(q.Name); got != i {
+					t.Errorf("%s: Index(%s) = %d, want %d", siem, q.Name, got, i)
+				}
+				f := files[i]
+				ext := map[SIEM]string{Sentinel: ".kql", Defender: ".kql", Splunk: ".spl"}[siem]
+				mode := map[Mode]string{ModeTriage: "triage", ModeFollowUp: "followup"}[set.Mode]
+				if want := fmt.Sprintf("%s-%s-%d-%s%s", siem, mode, i+1, q.Name, ext); f.Name != want {
+					t.Errorf("file name %s, want %s", f.Name, want)
+				}
+				body := string(f.Body)
+				// The Splunk commenter turns apostrophes typographic.
+				plain := strings.NewReplacer("\u2019", "'").Replace(body)
+				for _, want := range []string{"Answers: ", "Period: ", "How to run: ", "How to read: ",
+					"Rule (the first verdict that holds)", "Coverage: signin-only and shared", "unverified", q.Name} {
+					if !strings.Contains(plain, want) {
+						t.Errorf("%s: no %q in its header", f.Name, want)
+					}
+				}
+				if !strings.HasSuffix(body, strings.TrimRight(q.Query, "\n")+"\n") {
+					t.Errorf("%s: does not end with the query", f.Name)
+				}
+				if _, err := lexFor(siem)(body); err != nil {
+					t.Errorf("%s: %v", f.Name, err)
+				}
+			}
+			if set.Index("no-such-query") != -1 {
+				t.Error("Index of an unknown name is not -1")
+			}
+		}
+	}
+}
+
+// TestReportTimesNotEchoed: the follow-up header names the report's period,
+// but only as times outsider parsed; a hostile input.to (here one that
+// would close a Splunk comment and start a search) is not repeated.
+func TestReportTimesNotEchoed(t *testing.T) {
+	rep := readReport(t, filepath.Join("testdata", "report.json"))
+	r := *rep
+	r.Input.To = "2026-10-03T17:30:00Z``` | delete ```"
+	for _, siem := range SIEMs {
+		set, err := FollowUp(siem, &r, Options{Indexes: testIndexes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := text(t, set)
+		if strings.Contains(out, "delete") || !strings.Contains(strings.Join(set.Header, " "), "to (unknown); anything later") {
+			t.Errorf("%s: the report's input.to is echoed or not replaced:\n%s", siem, out[:600])
+		}
+		if _, err := lexFor(siem)(out); err != nil {
+			t.Errorf("%s: %v", siem, err)
 		}
 	}
 }

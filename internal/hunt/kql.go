@@ -101,7 +101,7 @@ func kqlValues(vals []string) string {
 func kqlPrelude(p period) string {
 	var b strings.Builder
 	b.WriteString(kqlPeriod(p))
-	b.WriteString("// The lists of docs/rules.md.\n")
+	b.WriteString("// outsider's lists, the same as its engine's.\n")
 	b.WriteString("let SignInOps = " + kqlConst(signinOps) + ";\n")
 	b.WriteString("let Interrupts = " + kqlConst(interruptCodes) + ";\n")
 	b.WriteString("let InterruptNames = " + kqlConst(interruptNames) + ";\n")
@@ -119,7 +119,7 @@ func kqlPrelude(p period) string {
 	return b.String()
 }
 
-const kqlFunctions = `// Canon: docs/rules.md "Canonical user": lower case; urn:spo:guest#x -> x; a claim such as
+const kqlFunctions = `// Canon: the canonical user: lower case; urn:spo:guest#x -> x; a claim such as
 // i:0#.f|membership|x -> x; a B2B guest UPN x_domain#ext#@host -> x@domain.
 let Canon = (u:string) {
     let l = tolower(trim(@"\s+", u));
@@ -129,9 +129,9 @@ let Canon = (u:string) {
     let i = indexof(a, "#ext#");
     iff(i >= 0, replace_regex(substring(a, 0, i), @"_([^_]*)$", @"@\1"), a)
 };
-// NormIP: docs/rules.md "IPs": brackets and port stripped, ::ffff: unmapped, "" when not an
-// address. IPv6 comes out in the expanded form parse_ipv6 returns, so one address written two
-// ways still meets itself (the engine uses the compressed form; the comparison is the same).
+// NormIP: an IP as outsider compares it: brackets and port stripped, ::ffff: unmapped, "" when
+// not an address. IPv6 comes out in the expanded form parse_ipv6 returns, so one address written
+// two ways still meets itself (the engine uses the compressed form; the comparison is the same).
 let NormIP = (raw:string) {
     let t = tolower(trim(@"\s+", raw));
     let h0 = case(t startswith "[", extract(@"^\[([^\]]*)\]", 1, t),
@@ -141,8 +141,8 @@ let NormIP = (raw:string) {
     iff(h matches regex @"^[0-9]{1,3}(\.[0-9]{1,3}){3}$" and isnotnull(parse_ipv4(h)), h,
         iff(h contains ":", parse_ipv6(h), ""))
 };
-// UalOutcome: docs/rules.md "Outcome" for an audit-log sign-in record. UserLoggedIn alone is
-// not proof of success; the error number decides, whatever the operation.
+// UalOutcome: success, interrupted or failure of an audit-log sign-in record. UserLoggedIn
+// alone is not proof of success; the error number decides, whatever the operation.
 let UalOutcome = (Operation:string, ErrNo:string, LogonErr:string, Ext:string) {
     let rsd = extract(@'"Name"\s*:\s*"ResultStatusDetail"\s*,\s*"Value"\s*:\s*"([^"]*)"', 1, Ext);
     case(isnotempty(ErrNo) and ErrNo != "0", iff(set_has_element(Interrupts, ErrNo), "interrupted", "failure"),
@@ -156,7 +156,7 @@ let UalOutcome = (Operation:string, ErrNo:string, LogonErr:string, Ext:string) {
 let EntraOutcome = (Code:string) {
     case(Code == "0", "success", set_has_element(Interrupts, Code), "interrupted", "failure")
 };
-// ActorKey: the key of a sign-in whose UserId names nobody (docs/rules.md "Classify" 1): the
+// ActorKey: the key of a sign-in whose UserId names nobody (it reads unknown:<key>): the
 // Actor entry of Type 0 that is a GUID, else UserKey, else ActorContextId.
 let ActorKey = (Actor:string, UserKey:string, ActorContextId:string) {
     coalesce(extract(@'"ID"\s*:\s*"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"\s*,\s*"Type"\s*:\s*0\b', 1, Actor), UserKey, ActorContextId)
@@ -273,7 +273,7 @@ let NonSignIns = CloudAppEvents
 	}
 	b.WriteString(`    | extend User = iff(set_has_element(UnusableUsers, C), "", C), Target = iff(set_has_element(UnusableUsers, T), "", T)
     | project-away C, T;
-// Rec: every record, sign-ins included, with the categories of docs/rules.md "Judge".
+// Rec: every record, sign-ins included, with the categories the verdicts use.
 let Rec = union
     (NonSignIns | extend IsSignIn = false),
     (SignIns | project Time, RecordId, User, IPs = iff(isempty(IP), dynamic([]), pack_array(IP)), Operation,
@@ -292,7 +292,9 @@ let Rec = union
 const kqlClassify = `// Our tenant(s): every OrganizationId (or ResourceTenantId) seen.
 let OurTenants = toscalar(union (SignIns | project OurTenant), (NonSignIns | project OurTenant)
     | where isnotempty(OurTenant) | summarize make_set(OurTenant));
-// Classify every sign-in actor (docs/rules.md "Classify", rules 1 to 5 in order).
+// Classify every sign-in actor, the first rule that holds: no usable user -> external-unknown;
+// a guest -> guest; a sign-in from a tenant not ours -> passthrough; one from ours -> member;
+// Actor "Unknown", or a domain none of our members or guest hosts use -> passthrough; else member.
 let Actors = SignIns
     | summarize Guest = max(toint(Guest)), ActorUnknown = max(toint(ActorUnknown)),
         Foreign = countif(isnotempty(ActorTenant) and not(set_has_element(OurTenants, ActorTenant))),
@@ -401,8 +403,8 @@ func kqlTriage(siem SIEM, p period, firstParty []string) []Query {
 | order by X asc, Time asc
 `),
 		q("verdicts",
-			"the verdict and severity of every outside identity, by the rule of docs/rules.md: anomalous, signin-only, shared or activity.",
-			"one row per identity, high severity first. anomalous (high): a successful sign-in to an application that is not Microsoft first-party (NonFirstPartyApps), which pass-through does not allow. signin-only (info): the account and its IPs appear only in sign-ins. shared (low): someone shared something with it and it only opened that. activity (medium, high with mailbox access, admin operations or a member's records from its IPs): look at the by-user and by-ip queries.",
+			"the verdict and severity of every outside identity, by outsider's rule: anomalous, signin-only, shared or activity.",
+			"one row per identity, high severity first, by the rule below. anomalous: NonFirstPartyApps names the applications, which pass-through does not allow. activity: look at the by-user and by-ip queries. signin-only: check the coverage below before reading it as an all-clear.",
 			kqlVerdict(firstParty)),
 	}
 }

@@ -150,6 +150,12 @@ func lexSPL(q string) (lexed, error) {
 				return out, fmt.Errorf("unterminated comment at %d", i)
 			}
 			i += 3 + end + 3
+		case c == '`' && strings.HasSuffix(sk.String(), "search ") && splScopeMacro(q[i:]) > 0:
+			// The scope macro of --macro, outsider's own text (checked
+			// by ValidSplunkMacro): the one macro a query may hold.
+			n := splScopeMacro(q[i:])
+			sk.WriteString(q[i : i+n])
+			i += n
 		case c == '`' || c == '$':
 			return out, fmt.Errorf("%c outside a comment at %d: a macro or token", c, i)
 		case c == '"':
@@ -203,6 +209,16 @@ func lexSPL(q string) (lexed, error) {
 	}
 	out.skeleton = sk.String()
 	return out, nil
+}
+
+// splScopeMacro is the length of the `name` macro q starts with, 0 when
+// it does not start with one of a valid name.
+func splScopeMacro(q string) int {
+	end := strings.IndexByte(q[1:], '`')
+	if end < 0 || ValidSplunkMacro(q[1:1+end]) != nil {
+		return 0
+	}
+	return end + 2
 }
 
 // psSingleQuotes are the characters PowerShell takes for a single quote.

@@ -148,7 +148,7 @@ function ConvertFrom-OutsiderAuditData {
 }
 
 function ConvertTo-OutsiderUser {
-    # docs/rules.md "Canonical user": lower case; urn:spo:guest#x -> x; a claim such as
+    # The canonical user: lower case; urn:spo:guest#x -> x; a claim such as
     # i:0#.f|membership|x -> x; a B2B guest UPN x_domain#EXT#@host -> x@domain.
     param([string]$Raw)
     $u = $Raw.Trim().ToLowerInvariant()
@@ -167,7 +167,7 @@ function ConvertTo-OutsiderUser {
 }
 
 function ConvertTo-OutsiderIP {
-    # docs/rules.md "IPs": brackets and port stripped, ::ffff: unmapped; $null when not an address.
+    # An IP as outsider compares it: brackets and port stripped, ::ffff: unmapped; $null when not an address.
     param([string]$Raw)
     $t = $Raw.Trim()
     if ($t.StartsWith('[', [StringComparison]::Ordinal)) {
@@ -192,7 +192,7 @@ function Get-OutsiderDomain {
 }
 
 function Get-OutsiderActorKey {
-    # The key of a sign-in whose UserId names nobody (docs/rules.md "Classify" 1): the Actor entry
+    # The key of a sign-in whose UserId names nobody (it reads unknown:<key>): the Actor entry
     # of Type 0 that is a GUID, else UserKey, else ActorContextId.
     param($Data)
     foreach ($a in @($Data.Actor)) {
@@ -245,7 +245,7 @@ func psTriage(p period) []Query {
 			"edit $WindowHours (smaller for a busy tenant) or $OutFile here; the script stops if $OutFile already exists, so two runs never mix.",
 			psSetup(p)),
 		q("signins",
-			"every sign-in record (UserLoggedIn, UserLoginFailed) in the period, written to the file, then the accounts from outside the organisation among them: classified as in docs/rules.md (guest, pass-through by tenant, consumer, unknown), not by the #EXT# marker alone.",
+			"every sign-in record (UserLoggedIn, UserLoginFailed) in the period, written to the file, then the accounts from outside the organisation among them: classified as outsider does (guest, pass-through by tenant, consumer, unknown), not by the #EXT# marker alone.",
 			"the table lists each outside identity with its class and number of IPs; the next steps look for everything else they did.",
 			`Write-Host 'outsider: step 1: sign-ins'
 $signIns = @(Invoke-OutsiderSearch -From $Start -To $End -Label 'signins' -Filter @{ Operations = $SignInOps })
@@ -289,7 +289,9 @@ foreach ($a in $actors.Values) {
         if ($k -ge 0) { $ourDomains[$upn.Substring($k + 6).ToLowerInvariant()] = $true }
     }
 }
-# Classify (docs/rules.md, rules 1 to 5 in order); every class but member is outside.
+# Classify, the first rule that holds: no usable user, guest, a tenant not ours (passthrough),
+# ours (member), Actor Unknown or a domain not ours (passthrough), else member. All but member
+# are outside.
 $outsiders = @(foreach ($a in @($actors.Values | Sort-Object -Property User)) {
     $class = if ($a.User.StartsWith('unknown:', [StringComparison]::Ordinal)) { 'external-unknown' }
     elseif ($a.Guest) { 'guest' }

@@ -1,9 +1,11 @@
 package hunt
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +26,42 @@ var siemTitle = map[SIEM]string{
 	Purview:  "Microsoft Purview audit via Exchange Online PowerShell (Search-UnifiedAuditLog)",
 }
 
+// RuleVerdict and RuleCoverage are outsider's rule in two paragraphs, for
+// the comments of the queries: the SIEM user has the queries, not
+// outsider's documentation, and must still know what a verdict means and
+// when signin-only is not an all-clear.
+const (
+	RuleVerdict  = "Rule (the first verdict that holds): anomalous (high): not a guest, and a successful sign-in to an application that is not Microsoft first-party; signin-only (info): no record but sign-ins, by it or by anyone from its IPs (U and P empty); shared (low): someone shared with it, no P, and U only opens shared content; activity (medium; high with mailbox access, admin operations or a member on its IPs): anything else."
+	RuleCoverage = "Coverage: signin-only and shared are an all-clear only where the tenant's Exchange and SharePoint/OneDrive records exist within 3 days before and after each of the identity's sign-in days; outsider's reports say unverified (low) otherwise. Check that the SIEM holds records with Workload Exchange and SharePoint or OneDrive around those days: no rows from a gap is not no activity."
+)
+
+// purviewCoverage is the coverage rule as it meets the Purview script,
+// which leaves the judging to outsider triage.
+const purviewCoverage = "outsider triage judges the file by its rule, coverage included: an identity with nothing but sign-ins is signin-only only where the input holds the tenant's Exchange and SharePoint/OneDrive records within 3 days before and after each of its sign-in days, else unverified (low). This script collects only the records of the identities, their IPs and sharing; if the report says unverified, add an export of those workloads for the dates it names."
+
+// howToRun says where each target's queries are pasted and run.
+var howToRun = map[SIEM]string{
+	Sentinel: "How to run: paste into Logs of the Sentinel workspace (Azure portal) or of Microsoft Sentinel in the Defender portal, and run; the period is in the query (Start, End), whatever the time picker says.",
+	Defender: "How to run: paste into Advanced hunting in the Defender portal and run; the period is in the query (Start, End); advanced hunting keeps 30 days.",
+	Splunk:   "How to run: paste into Search & Reporting and run; earliest and latest in the search set the period, whatever the time picker says.",
+	Purview:  "How to run: save as a .ps1 file and run it in an Exchange Online PowerShell session (Connect-ExchangeOnline) as a user with the Audit Logs or View-Only Audit Logs role; then run outsider triage on the file it writes.",
+}
+
+// queryComment is the comment block above one query: what it finds, how
+// to read it, and (where a SIEM judges) the rule, so that one query copied
+// out alone still carries it.
+func queryComment(siem SIEM, q Query, i, n int) []string {
+	c := []string{
+		fmt.Sprintf("==== %d/%d %s ====", i+1, n, q.Name),
+		"Finds: " + q.Purpose,
+		"How to read: " + q.HowToRead,
+	}
+	if siem != Purview {
+		c = append(c, RuleVerdict, RuleCoverage)
+	}
+	return c
+}
+
 // WriteText writes the queries for people: a header, then each query with
 // a comment saying what it finds and how to read its result, queries
 // separated by one blank line and holding none (editors that run "the query
@@ -42,23 +80,102 @@ func WriteText(w io.Writer, set *Set) error {
 	head := []string{title, "for " + siemTitle[siem] + "."}
 	head = append(head, header...)
 	if siem == Purview {
-		head = append(head, fmt.Sprintf("The %d steps below are one script: save them as a .ps1 file and run it in an Exchange Online PowerShell session (Connect-ExchangeOnline) as a user with the Audit Logs or View-Only Audit Logs role.", len(qs)))
+		head = append(head, fmt.Sprintf("The %d steps below are one script.", len(qs)), howToRun[siem], purviewCoverage)
 	} else {
-		head = append(head, fmt.Sprintf("%d queries follow; run each on its own. Each starts with a comment saying what it finds and how to read the result.", len(qs)))
+		head = append(head, fmt.Sprintf("%d queries follow; run each on its own. Each starts with a comment saying what it finds, how to read the result and the rule.", len(qs)), howToRun[siem])
 	}
 	b.WriteString(c(head))
 	for i, q := range qs {
 		b.WriteString("\n")
-		b.WriteString(c([]string{
-			fmt.Sprintf("==== %d/%d %s ====", i+1, len(qs), q.Name),
-			"Finds: " + q.Purpose,
-			"How to read: " + q.HowToRead,
-		}))
+		b.WriteString(c(queryComment(siem, q, i, len(qs))))
 		b.WriteString(strings.TrimRight(q.Query, "\n"))
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Names lists the set's query names in order, for --query.
+func (s *Set) Names() []string {
+	names := make([]string, len(s.Queries))
+	for i, q := range s.Queries {
+		names[i] = q.Name
+	}
+	return names
+}
+
+// Index returns the position of the query called name, or -1.
+func (s *Set) Index(name string) int {
+	return slices.IndexFunc(s.Queries, func(q Query) bool { return q.Name == name })
+}
+
+// WriteQuery writes query i alone, ready to paste: a header saying which
+// query of which set it is, what it answers, the period, how to run it and
+// how to read it, and the rule, then the query. Purview steps are one
+// script and have no standalone form: use WriteText.
+func WriteQuery(w io.Writer, set *Set, i int) error {
+	if set.SIEM == Purview {
+		return fmt.Errorf("the Purview steps are one script, run in order: there is no single query to print")
+	}
+	if i < 0 || i >= len(set.Queries) {
+		return fmt.Errorf("no query %d (the set has %d)", i, len(set.Queries))
+	}
+	q := set.Queries[i]
+	c := commenter(set.SIEM)
+	mode := "the whole triage"
+	if set.Mode == ModeFollowUp {
+		mode = "the follow-up of a triage report"
+	}
+	head := []string{
+		fmt.Sprintf("outsider hunt --siem %s, query %d of %d of %s (%s), for %s.", set.SIEM, i+1, len(set.Queries), mode, q.Name, siemTitle[set.SIEM]),
+		"Answers: " + q.Purpose,
+	}
+	head = append(head, set.Header...)
+	head = append(head, howToRun[set.SIEM], "How to read: "+q.HowToRead, RuleVerdict, RuleCoverage)
+	var b strings.Builder
+	b.WriteString(c(head))
+	b.WriteString(strings.TrimRight(q.Query, "\n"))
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// File is one file of 'outsider hunt --out DIR'.
+type File struct {
+	Name string
+	Body []byte
+}
+
+// extension is each target's file extension.
+var extension = map[SIEM]string{Sentinel: ".kql", Defender: ".kql", Splunk: ".spl", Purview: ".ps1"}
+
+// Files returns the set as files, one per query named
+// <siem>-<mode>-<n>-<name><ext> (mode triage or followup, n its position),
+// each written by WriteQuery; for Purview, whose steps are one script, a
+// single <siem>-<mode>.ps1 written by WriteText. Names never come from a
+// report, so they are safe as file names.
+func Files(set *Set) ([]File, error) {
+	mode := "triage"
+	if set.Mode == ModeFollowUp {
+		mode = "followup"
+	}
+	prefix := string(set.SIEM) + "-" + mode
+	if set.SIEM == Purview {
+		var b bytes.Buffer
+		if err := WriteText(&b, set); err != nil {
+			return nil, err
+		}
+		return []File{{Name: prefix + extension[Purview], Body: b.Bytes()}}, nil
+	}
+	files := make([]File, len(set.Queries))
+	for i, q := range set.Queries {
+		var b bytes.Buffer
+		if err := WriteQuery(&b, set, i); err != nil {
+			return nil, err
+		}
+		files[i] = File{Name: fmt.Sprintf("%s-%d-%s%s", prefix, i+1, q.Name, extension[set.SIEM]), Body: b.Bytes()}
+	}
+	return files, nil
 }
 
 // WriteJSON writes the queries as a JSON array of {siem, name, purpose,

@@ -18,8 +18,9 @@ import (
 // properties.userPrincipalName, properties.ipAddress, properties.appId,
 // properties.status.errorCode). These are the macros
 // `o365_management_activity` and `azure_monitor_aad` of Splunk's own
-// security content; replace the sourcetypes with your macros or add
-// index= if your deployment differs.
+// security content. The base search is always scoped by index= terms or
+// by a macro of the user's (Options.Indexes, Options.Macro): without one
+// it reads only the default indexes and finds nothing.
 //
 // SPL has no join that scales to a whole audit log, so the triage is one
 // pass: eventstats computes each user's class, mvexpand gives one row per
@@ -120,9 +121,9 @@ func splCanon(field string) string {
 // actor_tenant, our_tenant, actor_unknown, outcome, app_id, ips (normalised,
 // multivalue), record_id, target, workload, opening, mailbox, admin,
 // sharing_op, is_anon.
-func splBase(p period) string {
+func splBase(p period, scope string) string {
 	unusable := splIn("user", unusableUsers)
-	return `search (sourcetype="o365:management:activity" OR (sourcetype="azure:monitor:aad" (category="SignInLogs" OR category="NonInteractiveUserSignInLogs"))) ` + splPeriod(p) + `
+	return `search ` + scope + ` (sourcetype="o365:management:activity" OR (sourcetype="azure:monitor:aad" (category="SignInLogs" OR category="NonInteractiveUserSignInLogs"))) ` + splPeriod(p) + `
 | eval src=if(sourcetype=="azure:monitor:aad", "entra", "ual")
 ` + "```A sign-in recorded both by Entra and in the audit log is counted twice: the ids differ.```" + `
 | eval op=if(src=="entra", "Entra sign-in (".category.")", Operation)
@@ -152,7 +153,7 @@ func splBase(p period) string {
     rsd=="Redirect" OR rsd=="Interrupted", "interrupted",
     true(), "failure")
 | eval app_id=lower(if(src=="entra", 'properties.appId', ApplicationId))
-` + "```docs/rules.md, IPs: brackets and port stripped, ::ffff: unmapped, non-addresses dropped. SPL has no function that writes IPv6 in one canonical form: the same IPv6 address written two ways (e.g. with and without zero compression) does not meet itself here.```" + `
+` + "```IPs as outsider compares them: brackets and port stripped, ::ffff: unmapped, non-addresses dropped. SPL has no function that writes IPv6 in one canonical form: the same IPv6 address written two ways (e.g. with and without zero compression) does not meet itself here.```" + `
 | eval ips=if(src=="entra", 'properties.ipAddress', mvappend(ClientIP, ActorIpAddress, ClientIPAddress))
 | eval ips=mvmap(ips, lower(trim(ips)))
 | eval ips=mvmap(ips, replace(ips, "^[[]([^]]*)[]].*", "\1"))
@@ -183,7 +184,7 @@ func splRecordTypes(rts []recordType) string {
 // splClassify is docs/rules.md "Classify" and "Correlate" in one pass,
 // ending with one row per record and related identity: role (S, U, P, H)
 // and x (the identity).
-const splClassify = "```Classify (docs/rules.md, rules 1 to 5 in order). Our tenant is the OrganizationId of each record (resourceTenantId for Entra), not the set of all of them as in the engine: the same thing for the usual single-tenant log.```" + `
+const splClassify = "```Classify, the first rule that holds: no usable user, external-unknown; a guest, guest; a sign-in from a tenant not ours, passthrough; one from ours, member; Actor Unknown or a domain none of our members use, passthrough; else member. Our tenant is the OrganizationId of each record (resourceTenantId for Entra), not the set of all of them as in the engine: the same thing for the usual single-tenant log.```" + `
 | eval s_guest=if(is_signin==1 AND guest_flag==1, 1, 0),
     s_foreign=if(is_signin==1 AND coalesce(actor_tenant, "")!="" AND actor_tenant!=our_tenant, 1, 0),
     s_ours=if(is_signin==1 AND coalesce(actor_tenant, "")!="" AND actor_tenant==our_tenant, 1, 0),
@@ -225,8 +226,8 @@ const splClassify = "```Classify (docs/rules.md, rules 1 to 5 in order). Our ten
 `
 
 // splTriage writes the triage queries for Splunk.
-func splTriage(p period, firstParty []string) []Query {
-	base := splBase(p) + splClassify
+func splTriage(p period, scope string, firstParty []string) []Query {
+	base := splBase(p, scope) + splClassify
 	q := func(name, purpose, howto, tail string) Query {
 		return Query{SIEM: Splunk, Name: name, Purpose: purpose, HowToRead: howto, Query: base + tail}
 	}
@@ -270,8 +271,8 @@ func splTriage(p period, firstParty []string) []Query {
 | sort 0 x _time
 `),
 		q("verdicts",
-			"the verdict and severity of every outside identity, by the rule of docs/rules.md: anomalous, signin-only, shared or activity.",
-			"one row per identity, high severity first. anomalous (high): a successful sign-in to an application that is not Microsoft first-party, which pass-through does not allow. signin-only (info): the account and its IPs appear only in sign-ins. shared (low): someone shared something with it and it only opened that. activity (medium, high with mailbox access, admin operations or a member's records from its IPs): look at the by-user and by-ip searches.",
+			"the verdict and severity of every outside identity, by outsider's rule: anomalous, signin-only, shared or activity.",
+			"one row per identity, high severity first, by the rule below. anomalous: non_first_party_apps names the applications, which pass-through does not allow. activity: look at the by-user and by-ip searches. signin-only: check the coverage below before reading it as an all-clear.",
 			"```The embedded catalogue of Microsoft first-party application ids (outsider apps).```\n"+
 				`| eval first_party=if(role=="S" AND `+splIn("app_id", firstParty)+`, 1, 0)
 | stats dc(eval(if(role=="S", record_id, null()))) as signins
@@ -308,8 +309,8 @@ func splTriage(p period, firstParty []string) []Query {
 // appear only in where/eval expressions, quoted by QuoteSPL: the base
 // search is not narrowed by them, because the search command reads * as
 // a wildcard that no escape turns off; narrow it by index or time instead.
-func splFollowUp(p period, t Targets) []Query {
-	base := splBase(p) +
+func splFollowUp(p period, scope string, t Targets) []Query {
+	base := splBase(p, scope) +
 		"```The identities of the report (user exactly as the report has it: canonical UPN, or unknown:<key>) and every IP they signed in from.```\n" +
 		"| eval identity=if(" + splAnyEqual("user", t.Users) + ", user, null())\n" +
 		"| eval ip_hit=mvmap(ips, if(" + splAnyEqual("ips", t.IPs) + ", ips, null()))\n" +
