@@ -137,7 +137,7 @@ func writeAppsCSV(w io.Writer, found []apps.App) error {
 		// Clean as the text form does (no control or bidi characters: a
 		// lookup row is one line), then formula-safe.
 		for i, c := range row {
-			row[i] = report.CSVSafe(report.Clean(c))
+			row[i] = textsafe.CSVCell(textsafe.Terminal(c))
 		}
 		if err := cw.Write(row); err != nil {
 			return err
