@@ -74,9 +74,9 @@ var errUsageShown = errors.New("usage shown")
 
 // exitStatusHelp is the exit status paragraph of the root help; each
 // command's help says which of these it uses.
-const exitStatusHelp = `Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on;
-4 nothing judged (no record, no sign-in, or the filters left none);
-130 interrupted.`
+const exitStatusHelp = `Exit status: 0 done; 1 error; 2 usage; 3 an identity at or above --fail-on
+(diff: the reports differ, with --fail-on-change); 4 nothing judged (no
+record, no sign-in, or the filters left none); 130 interrupted.`
 
 // factory is what every command is built from: the streams and the
 // environment, injected so that tests vary them without touching the
@@ -213,6 +213,7 @@ outside identity: who it was, whether there was a breach, what it accessed.
 		{groupMain, newCmdTriage(f, nil)},
 		{groupMain, newCmdExplain(f, nil)},
 		{groupMain, newCmdHunt(f, nil)},
+		{groupMain, newCmdDiff(f, nil)},
 		{groupMain, newCmdApps(f, nil)},
 		{groupMain, newCmdGenerate(f, nil)},
 		{groupMain, newCmdLoad(f, nil)},
