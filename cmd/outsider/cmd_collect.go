@@ -29,6 +29,8 @@ type CollectOptions struct {
 	Config  collect.Config
 	Format  string
 	Quiet   bool
+	// Check runs the preflight check instead of collecting.
+	Check bool
 }
 
 const collectLong = `Collects the tenant's audit records from the Office 365 Management Activity
@@ -76,8 +78,12 @@ func newCmdCollect(f *factory, runF func(context.Context, *CollectOptions) error
 			if o.Archive, o.Config, err = l.resolve("collect", f); err != nil {
 				return err
 			}
+			o.Check = l.check
 			if runF != nil {
 				return runF(cmd.Context(), o)
+			}
+			if o.Check {
+				return runCheck(cmd.Context(), f.IO, o.Archive, o.Config, o.Format)
 			}
 			return runCollect(cmd.Context(), f.IO, o)
 		},
@@ -101,6 +107,7 @@ type liveFlags struct {
 	since                                string
 	concurrency                          int
 	timeout                              string
+	check                                bool
 }
 
 func (l *liveFlags) add(cmd *cobra.Command) {
@@ -124,6 +131,7 @@ func (l *liveFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&l.since, "since", "", "where a first run starts (`time`: RFC 3339 or YYYY-MM-DD; default: 7 days back, all the API keeps)")
 	fs.IntVar(&l.concurrency, "concurrency", 4, "content blobs and sign-in hours fetched at once (`n`)")
 	fs.StringVar(&l.timeout, "timeout", "2m", "time limit of each request (a `duration`)")
+	fs.BoolVar(&l.check, "check", false, "check the set-up in seconds (hosts, token, permissions, subscriptions, sign-ins, archive) and exit: 0 when collection can work")
 }
 
 // first returns the first non-empty value.
@@ -345,6 +353,33 @@ func runCollect(ctx context.Context, ios *iostreams.IOStreams, o *CollectOptions
 		}
 	}
 	return runErr
+}
+
+// runCheck runs the preflight check of collect --check and watch --check.
+func runCheck(ctx context.Context, ios *iostreams.IOStreams, archive string, cfg collect.Config, format string) error {
+	redact := cfg.Credentials.Redact
+	rep := collect.Check(ctx, archive, cfg)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	w := bufio.NewWriter(redactWriter{ios.Out, redact})
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		collect.WriteCheck(w, rep)
+		if rep.OK {
+			fmt.Fprintln(w, "collection can work")
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return fmt.Errorf("collection cannot work: %d check(s) failed (see the next steps above)", rep.Failed())
+	}
+	return nil
 }
 
 // writeCollectSummary is the text summary: a row per source.

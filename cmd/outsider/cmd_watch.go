@@ -28,7 +28,9 @@ type WatchOptions struct {
 	Tenants  []string
 	Domains  []string
 	Workers  int
-	redact   func(string) string
+	// Check runs collect's preflight check instead of watching.
+	Check  bool
+	redact func(string) string
 }
 
 const watchLong = `Every --interval: collects into DIR (as 'outsider collect'), triages the
@@ -92,6 +94,10 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 					return usagef("watch", "%s", err)
 				}
 			}
+			o.Check = l.check
+			if o.Check && noCollect {
+				return usagef("watch", "--check checks collection: it does not go with --no-collect")
+			}
 			if noCollect {
 				if o.Archive, err = archiveDir("watch", f.Getenv, l.archive, ""); err != nil {
 					return err
@@ -108,6 +114,9 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
+			}
+			if o.Check {
+				return runCheck(cmd.Context(), f.IO, o.Archive, *o.Collect, "text")
 			}
 			return runWatch(cmd.Context(), f.IO, o)
 		},

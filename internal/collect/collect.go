@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -114,6 +115,10 @@ type Config struct {
 	// Log gets warnings (expired and quarantined content, gaps) as they
 	// happen; nil discards them.
 	Log io.Writer
+
+	// lookupHost resolves names for Check (default: the system
+	// resolver); tests fail a lookup without asking any DNS server.
+	lookupHost func(context.Context, string) ([]string, error)
 }
 
 func (cfg *Config) defaults() error {
@@ -157,6 +162,9 @@ func (cfg *Config) defaults() error {
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
+	}
+	if cfg.lookupHost == nil {
+		cfg.lookupHost = net.DefaultResolver.LookupHost
 	}
 	if cfg.HTTPClient == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
