@@ -220,6 +220,14 @@ func (ts *tokenSource) Invalidate(tok string) {
 }
 
 func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
+	ts.c.tokenMu.Lock()
+	defer ts.c.tokenMu.Unlock()
+	ts.c.credMu.Lock()
+	credErr := ts.c.credErr
+	ts.c.credMu.Unlock()
+	if credErr != nil {
+		return "", credErr
+	}
 	form := url.Values{}
 	form.Set("grant_type", "client_credentials")
 	form.Set("client_id", ts.cred.ClientID)
@@ -236,11 +244,16 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 	}
 	issued := ts.now()
 	resp, err := ts.c.do(ctx, &request{
-		method: "POST", url: ts.tokenURL, name: "token request for " + ts.scope,
+		method: "POST", url: ts.tokenURL, name: "cannot get an access token from " + hostOf(ts.tokenURL),
 		header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 		body:   []byte(form.Encode()),
 	})
 	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, errNotRetryable) {
+			ts.c.credMu.Lock()
+			ts.c.credErr = err
+			ts.c.credMu.Unlock()
+		}
 		return "", err
 	}
 	if resp.status != 200 {
@@ -251,6 +264,15 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 		}
 		_ = json.Unmarshal(resp.body, &e)
 		desc, _, _ := strings.Cut(e.Description, "\r\n") // drop the trace and correlation ids
+		if credentialRefused(e.Error, desc) {
+			// The same answer awaits every scope: say it once, without
+			// the scope, and ask no more.
+			err := fmt.Errorf("cannot get an access token from %s: HTTP %d %s: %s", hostOf(ts.tokenURL), resp.status, e.Error, ts.cred.Redact(desc))
+			ts.c.credMu.Lock()
+			ts.c.credErr = err
+			ts.c.credMu.Unlock()
+			return "", err
+		}
 		return "", fmt.Errorf("token request for %s: HTTP %d %s: %s", ts.scope, resp.status, e.Error, ts.cred.Redact(desc))
 	}
 	var tr struct {
@@ -271,6 +293,18 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 	// short-lived tokens.
 	ts.refreshBefore = min(5*time.Minute, life/4)
 	return ts.tok, nil
+}
+
+// credentialRefused says whether a token endpoint's refusal is about the
+// client itself (its secret, certificate, id or tenant) rather than the
+// scope asked for: invalid_client, unauthorized_client, or the AADSTS
+// codes of an unknown application or tenant.
+func credentialRefused(code, desc string) bool {
+	switch code {
+	case "invalid_client", "unauthorized_client":
+		return true
+	}
+	return strings.Contains(desc, "AADSTS700016") || strings.Contains(desc, "AADSTS90002")
 }
 
 // clientAssertion builds the signed JWT of certificate credentials, as

@@ -1,0 +1,106 @@
+package collect
+
+import (
+	"context"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/collect/fakems"
+)
+
+// TestUnreachableSaidOnce: with the sign-in endpoint unreachable, every
+// source fails; the cause is printed at once with the retry it leads to,
+// then only counted, and the run's error names it once per distinct
+// failure, not once per source.
+func TestUnreachableSaidOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := e.config()
+	cfg.Cloud.LoginURL = "http://" + addr
+	_, err = e.run(context.Background(), cfg)
+	log := e.log.String()
+	t.Logf("log:\n%s\nerror: %v", log, err)
+	if err == nil {
+		t.Fatal("no error with the sign-in endpoint unreachable")
+	}
+	first := regexp.MustCompile(`(?m)^outsider: cannot reach ` + regexp.QuoteMeta(addr) + `: .*connection refused; retrying \(1/7\) in `)
+	if n := len(first.FindAllString(log, -1)); n != 1 {
+		t.Errorf("the first failure is printed %d times, want once", n)
+	}
+	if !regexp.MustCompile(`(?m)^outsider: cannot reach ` + regexp.QuoteMeta(addr) + `: .*connection refused: \d+ times in all`).MatchString(log) {
+		t.Errorf("no count of the repeated failure")
+	}
+	if n := strings.Count(log, "\n"); n > 6 {
+		t.Errorf("%d log lines for one cause", n)
+	}
+	if n := strings.Count(err.Error(), "connection refused"); n != 1 {
+		t.Errorf("the cause is repeated %d times in the error (one per source?):\n%v", n, err)
+	}
+}
+
+// TestWrongSecretSaidOnce: a refused secret is asked for once and named
+// once, for all sources.
+func TestWrongSecretSaidOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Secret: NewSecret("wrong-" + testSecret)}
+	sum, err := e.run(context.Background(), cfg)
+	if err == nil {
+		t.Fatal("no error with a wrong secret")
+	}
+	if n := strings.Count(err.Error(), "AADSTS7000215"); n != 1 {
+		t.Errorf("AADSTS7000215 %d times in the error:\n%v", n, err)
+	}
+	if !strings.Contains(err.Error(), "Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, signins: ") {
+		t.Errorf("the error does not name the sources once: %v", err)
+	}
+	if n := strings.Count(sum.line(), "AADSTS7000215"); n != 1 {
+		t.Errorf("run history names it %d times", n)
+	}
+	tokens := 0
+	for _, r := range e.fake.Requests() {
+		if strings.HasSuffix(r.Path, "/token") {
+			tokens++
+		}
+	}
+	if tokens != 1 {
+		t.Errorf("%d token requests with a refused secret, want 1", tokens)
+	}
+}
+
+// TestGiveUpAfter: a request that keeps failing stops once its waits
+// would pass GiveUpAfter, before its attempts run out, and says so.
+func TestGiveUpAfter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.Faults = fakems.Faults{ServerErrorEvery: 1}
+	cfg := e.config()
+	cfg.Signins = false
+	cfg.ContentTypes = []string{"Audit.Exchange"}
+	cfg.Retry = Retry{Attempts: 8, Base: time.Second, Max: 4 * time.Second, MaxRetryAfter: time.Minute}
+	cfg.GiveUpAfter = 5 * time.Second
+	_, err := e.run(context.Background(), cfg)
+	if err == nil || !regexp.MustCompile(`gave up after [2-4] attempts over \ds: server error 500`).MatchString(err.Error()) {
+		t.Fatalf("err = %v", err)
+	}
+	var total time.Duration
+	for _, d := range e.sleeps {
+		total += d
+	}
+	if total > cfg.GiveUpAfter {
+		t.Errorf("waited %s, more than --give-up-after %s", total, cfg.GiveUpAfter)
+	}
+	if !strings.Contains(e.log.String(), "giving up") {
+		t.Errorf("log does not say it gives up:\n%s", e.log)
+	}
+}
