@@ -537,7 +537,7 @@ dispatch:
 		return errors.Join(errs...)
 	}
 	ss.add(func(s *SourceSummary) { s.Windows++ })
-	return r.st.RecordWindow(ctx, state.Window{Source: ct, Start: start, End: end, Items: int64(len(items)), Records: records, Final: true, DoneAt: r.cfg.Now()})
+	return r.st.RecordWindow(ctx, state.Window{Source: ct, Start: start, End: end, Items: int64(len(items)), Records: records, Final: true, DoneAt: r.cfg.Now(), FetchedTo: end})
 }
 
 // blob fetches one content blob and brings it to a final state.
@@ -738,7 +738,10 @@ func (r *run) signinHour(ctx context.Context, h, now time.Time, ss *SourceSummar
 		return err
 	}
 	final := end.Equal(h.Add(time.Hour)) && !now.Before(h.Add(time.Hour+r.cfg.SigninSettle))
-	if err := r.st.RecordWindow(ctx, state.Window{Source: state.SourceSignins, Start: h, End: h.Add(time.Hour), Items: pages, Records: n, Final: final, DoneAt: r.cfg.Now()}); err != nil {
+	// FetchedTo is end, what Graph was asked for (the run's start for the
+	// current hour), not the time of this record: status shows the lag
+	// from there.
+	if err := r.st.RecordWindow(ctx, state.Window{Source: state.SourceSignins, Start: h, End: h.Add(time.Hour), Items: pages, Records: n, Final: final, DoneAt: r.cfg.Now(), FetchedTo: end}); err != nil {
 		return err
 	}
 	ss.add(func(s *SourceSummary) {

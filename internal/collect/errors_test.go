@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -103,4 +104,70 @@ func TestGiveUpAfter(t *testing.T) {
 	if !strings.Contains(e.log.String(), "giving up") {
 		t.Errorf("log does not say it gives up:\n%s", e.log)
 	}
+}
+
+// TestSigninsFetchedTo: the current sign-in hour is recorded as fetched
+// up to what Graph was asked for (the run's start), not up to when the
+// fetch was recorded; Graph is asked with the documented ge/le.
+func TestSigninsFetchedTo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.clock.Advance(20*time.Minute + 17*time.Second)
+	start := e.clock.Now().UTC().Truncate(time.Second)
+	// The clock moves on while the run works.
+	e.fake.OnRequest = func(int) { e.clock.Advance(time.Second) }
+	cfg := e.config()
+	cfg.ContentTypes = []string{"Audit.Exchange"}
+	if _, err := e.run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	a, err := OpenArchive(context.Background(), e.dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	w, ok, err := a.State.LastWindow(context.Background(), "signins")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if !w.FetchedTo.Equal(start) || !w.DoneAt.After(start) {
+		t.Errorf("current hour: fetched to %v (want the run's start %v), done at %v", w.FetchedTo, start, w.DoneAt)
+	}
+	le := start.Add(-100 * time.Nanosecond).Format("2006-01-02T15:04:05.0000000Z07:00")
+	found := false
+	for _, r := range e.fake.Requests() {
+		if f := r.Query.Get("$filter"); strings.HasSuffix(f, "createdDateTime le "+le) {
+			found = true
+		}
+		if strings.Contains(r.Query.Get("$filter"), " lt ") {
+			t.Errorf("undocumented lt in %q", r.Query.Get("$filter"))
+		}
+	}
+	if !found {
+		t.Errorf("no request asked for sign-ins up to le %s", le)
+	}
+}
+
+// TestSigninHourBoundary: a sign-in at exactly the end of an hour is in
+// the next hour's file only.
+func TestSigninHourBoundary(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.data.now.Add(-5 * time.Hour).Truncate(time.Hour)
+	e.fake.AddSignIns(fakems.SignIn{Created: h, JSON: []byte(`{"id":"edge-0001","createdDateTime":"` + h.Format(time.RFC3339) + `"}`)})
+	cfg := e.config()
+	cfg.ContentTypes = []string{"Audit.Exchange"}
+	if _, err := e.run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	got := e.archived(DirSignins)
+	if got["edge-0001"] != 1 {
+		t.Errorf("the sign-in at %s archived %d times, want once", h, got["edge-0001"])
+	}
+	for _, line := range gunzipLines(t, filepath.Join(e.dir, signinPath(h))) {
+		if strings.Contains(string(line), "edge-0001") {
+			return
+		}
+	}
+	t.Errorf("the sign-in at %s is not in its own hour's file", h)
 }
