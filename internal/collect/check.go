@@ -2,8 +2,10 @@ package collect
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,6 +128,9 @@ func Check(ctx context.Context, dir string, cfg Config) *CheckReport {
 
 	// 2. Tokens and their roles; 3. the APIs.
 	cred := cfg.Credentials
+	if cred.Cert != nil {
+		checkCertificate(rep, cred, cfg.Now())
+	}
 	if unreachable["sign-in"] {
 		rep.add(CheckSkip, "access token", "the sign-in endpoint cannot be reached", "fix the line above first")
 	} else {
@@ -277,6 +282,27 @@ func issuerName(cn string, org []string) string {
 		return org[0]
 	}
 	return "unnamed"
+}
+
+// checkCertificate reports the certificate's thumbprints (as the Entra
+// admin center shows the SHA-1 one, to match it with the upload) and how
+// long it stays valid.
+func checkCertificate(rep *CheckReport, cred *Credentials, now time.Time) {
+	c := cred.Cert
+	thumb := sha1.Sum(c.Raw)
+	name := "certificate " + strings.ToUpper(hex.EncodeToString(thumb[:]))
+	left := c.NotAfter.Sub(now)
+	renew := "make a new certificate (docs/live-collection.md), upload it to the app, then switch --certificate to it"
+	switch {
+	case left <= 0:
+		rep.add(CheckFail, name, "expired on "+c.NotAfter.UTC().Format(time.DateOnly), renew)
+	case now.Before(c.NotBefore):
+		rep.add(CheckFail, name, "not valid before "+c.NotBefore.UTC().Format(time.RFC3339), "check this machine's clock, or wait")
+	case left < 30*24*time.Hour:
+		rep.add(CheckWarn, name, fmt.Sprintf("expires on %s, in %d day(s)", c.NotAfter.UTC().Format(time.DateOnly), int(left.Hours()/24)), renew)
+	default:
+		rep.add(CheckOK, name, "valid until "+c.NotAfter.UTC().Format(time.DateOnly)+" (the Entra admin center shows this thumbprint under Certificates & secrets)", "")
+	}
 }
 
 // checkToken gets a token for one API and compares its roles with need.

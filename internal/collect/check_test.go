@@ -225,3 +225,18 @@ func TestTokenRoles(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTokenRoles: whatever a token endpoint sends as access_token, the
+// roles reader answers roles or an error, never a panic.
+func FuzzTokenRoles(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJyb2xlcyI6WyJBY3Rpdml0eUZlZWQuUmVhZCJdfQ.c2ln")
+	f.Add("a.eyJyb2xlcyI6bnVsbH0.c")
+	f.Add("a.eyJyb2xlcyI6WzEsMl19.c")
+	f.Add("opaque")
+	f.Fuzz(func(t *testing.T, tok string) {
+		roles, err := tokenRoles(tok)
+		if err != nil && roles != nil {
+			t.Errorf("roles %v with error %v", roles, err)
+		}
+	})
+}

@@ -70,6 +70,9 @@ type client struct {
 	// stayed unreachable through all retries. The next run asks again.
 	credMu  sync.Mutex
 	credErr error
+	// legacyAssertion is set once the token endpoint took only the
+	// RS256/x5t form of the client assertion (for the rest of the run).
+	legacyAssertion atomic.Bool
 	// tokenMu lets one token request out at a time, so a refusal of the
 	// credentials is learnt before a second scope asks.
 	tokenMu sync.Mutex

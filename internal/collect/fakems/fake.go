@@ -4,8 +4,9 @@
 //
 //   - the Microsoft identity platform token endpoint (POST
 //     /{tenant}/oauth2/v2.0/token, client credentials with a client
-//     secret or a certificate client assertion, which it verifies: RS256
-//     signature, x5t thumbprint, aud, iss, sub, jti replay, nbf, exp);
+//     secret or a certificate client assertion, which it verifies: PS256
+//     with x5t#S256 or RS256 with x5t, the signature, aud, iss, sub, jti
+//     replay, nbf, exp);
 //   - the Office 365 Management Activity API ("Office 365 Management
 //     Activity API reference"): subscriptions/list and /start, content
 //     listing with the 24-hour and 7-day window rules (AF20030, AF20055),
@@ -102,6 +103,9 @@ type Server struct {
 	Secret string
 	// Cert is the accepted certificate (nil accepts none).
 	Cert *x509.Certificate
+	// LegacyAssertionsOnly refuses PS256 client assertions, taking only
+	// the RS256/x5t form (an endpoint not updated yet).
+	LegacyAssertionsOnly bool
 	// ManageResource and GraphResource are the accepted scopes' resources.
 	ManageResource string
 	GraphResource  string
@@ -463,9 +467,10 @@ func (s *Server) checkAssertion(jwt, aud string) error {
 		return fmt.Errorf("not a JWS")
 	}
 	var hdr struct {
-		Alg string `json:"alg"`
-		Typ string `json:"typ"`
-		X5t string `json:"x5t"`
+		Alg     string `json:"alg"`
+		Typ     string `json:"typ"`
+		X5t     string `json:"x5t"`
+		X5tS256 string `json:"x5t#S256"`
 	}
 	var claims struct {
 		Aud string `json:"aud"`
@@ -481,13 +486,31 @@ func (s *Server) checkAssertion(jwt, aud string) error {
 	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(hb, &hdr) != nil || json.Unmarshal(cb, &claims) != nil {
 		return fmt.Errorf("undecodable JWT")
 	}
-	thumb := sha1.Sum(s.Cert.Raw)
-	if hdr.Alg != "RS256" || hdr.X5t != base64.RawURLEncoding.EncodeToString(thumb[:]) {
-		return fmt.Errorf("alg %q or x5t does not match the registered certificate", hdr.Alg)
-	}
+	// Both forms Entra ID takes: PS256 with the SHA-256 thumbprint
+	// x5t#S256, as "certificate credentials" documents it today, and
+	// RS256 with the SHA-1 x5t of its earlier version.
+	pub := s.Cert.PublicKey.(*rsa.PublicKey)
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if err := rsa.VerifyPKCS1v15(s.Cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, sum[:], sig); err != nil {
-		return fmt.Errorf("bad signature")
+	sha1Thumb, sha256Thumb := sha1.Sum(s.Cert.Raw), sha256.Sum256(s.Cert.Raw)
+	switch {
+	case hdr.Typ != "JWT":
+		return fmt.Errorf("typ %q is not JWT", hdr.Typ)
+	case hdr.Alg == "PS256" && !s.LegacyAssertionsOnly:
+		if hdr.X5tS256 != base64.RawURLEncoding.EncodeToString(sha256Thumb[:]) {
+			return fmt.Errorf("x5t#S256 does not match the registered certificate")
+		}
+		if err := rsa.VerifyPSS(pub, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}); err != nil {
+			return fmt.Errorf("bad signature")
+		}
+	case hdr.Alg == "RS256":
+		if hdr.X5t != base64.RawURLEncoding.EncodeToString(sha1Thumb[:]) {
+			return fmt.Errorf("x5t does not match the registered certificate")
+		}
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+			return fmt.Errorf("bad signature")
+		}
+	default:
+		return fmt.Errorf("alg %q is not supported", hdr.Alg)
 	}
 	now := s.now().Unix()
 	switch {
