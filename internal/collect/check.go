@@ -195,7 +195,7 @@ func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles stri
 		}
 	}
 	name := fmt.Sprintf("reach %s (%s)", net.JoinHostPort(host, port), roles)
-	firewall := fmt.Sprintf("allow outbound HTTPS from this machine to %s:%s in the firewall, or set HTTPS_PROXY to the proxy that may", host, port)
+	firewall := fmt.Sprintf("allow outbound HTTPS from this machine to %s:%s in the firewall (where only a proxy may go out, set HTTPS_PROXY)", host, port)
 	// Behind a proxy the proxy is what must be resolved and reached; the
 	// request below then goes through it (CONNECT) to the host.
 	via := ""

@@ -400,7 +400,6 @@ func errString(err error) string {
 // body (a body cut short is a transport error, retried, never a
 // malformed blob).
 func (c *client) once(ctx context.Context, r *request) (*response, string, error) {
-	c.stats.Requests.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body io.Reader
@@ -425,6 +424,9 @@ func (c *client) once(ctx context.Context, r *request) (*response, string, error
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
+	// Counted here, once sent: a request that never got its token was
+	// not made.
+	c.stats.Requests.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", r.name, &reachError{host: req.URL.Host, reason: c.redact(transportReason(err))})
