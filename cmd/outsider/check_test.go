@@ -63,11 +63,7 @@ func TestCheckCLI(t *testing.T) {
 
 	// A collect with the wrong secret says Entra's reason once, not once
 	// per source and hour.
-	var args []string
-	for _, a := range common[1:] {
-		args = append(args, a)
-	}
-	out = run(1, append([]string{"collect", "--client-secret-file", wrong}, args...)...)
+	out = run(1, append([]string{"collect", "--client-secret-file", wrong}, common[1:]...)...)
 	if n := strings.Count(out, "AADSTS7000215"); n != 1 {
 		t.Errorf("wrong secret: AADSTS7000215 %d times in the output, want 1", n)
 	}

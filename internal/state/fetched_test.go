@@ -36,7 +36,6 @@ func TestFetchedToAdded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("opening a database without fetched_to: %v", err)
 	}
-	defer db.Close()
 	w, ok, err := db.LastWindow(ctx, SourceSignins)
 	if err != nil || !ok || !w.FetchedTo.IsZero() || w.Records != 5 {
 		t.Fatalf("old window: %+v %v %v", w, ok, err)
@@ -49,9 +48,14 @@ func TestFetchedToAdded(t *testing.T) {
 	if !got.FetchedTo.Equal(w.FetchedTo) {
 		t.Errorf("FetchedTo %v, want %v", got.FetchedTo, w.FetchedTo)
 	}
-	// Opening again (the column there) changes nothing.
+	// Opening again (the column there) keeps what was recorded.
 	db.Close()
-	if db, err = Open(ctx, path); err != nil {
+	again, err := Open(ctx, path)
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer again.Close()
+	if got, _, _ := again.LastWindow(ctx, SourceSignins); !got.FetchedTo.Equal(w.FetchedTo) {
+		t.Errorf("reopened: FetchedTo %v, want %v", got.FetchedTo, w.FetchedTo)
 	}
 }
