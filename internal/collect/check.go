@@ -545,9 +545,16 @@ func checkArchive(rep *CheckReport, dir string) {
 // WriteCheck prints a report: a line per check and, under each failure
 // or warning, the next step.
 func WriteCheck(w io.Writer, r *CheckReport) {
+	said := map[string]bool{}
 	for _, c := range r.Results {
 		fmt.Fprintf(w, "%-4s  %s: %s\n", c.Status, c.Name, c.Detail)
-		if c.Next != "" {
+		switch {
+		case c.Next == "":
+		case said[c.Next]:
+			// Four content types refused for one cause: one next step.
+			fmt.Fprintln(w, "      next: as above")
+		default:
+			said[c.Next] = true
 			fmt.Fprintf(w, "      next: %s\n", c.Next)
 		}
 	}
