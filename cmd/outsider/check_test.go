@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/pem"
 	"net/http/httptest"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/collect/fakems"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 )
@@ -53,6 +55,11 @@ func TestCheckCLI(t *testing.T) {
 		t.Errorf("good set-up:\n%s", out)
 	}
 	run(0, append([]string{"watch", "--client-secret-file", secret}, common...)...)
+	out = run(0, append([]string{"collect", "--client-secret-file", secret, "--format", "json"}, common...)...)
+	var rep collect.CheckReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Results) < 8 {
+		t.Errorf("--check --format json: %v %+v", err, rep)
+	}
 	out = run(1, append([]string{"collect", "--client-secret-file", wrong}, common...)...)
 	for _, want := range []string{"FAIL  token for Office 365 Management APIs", "AADSTS7000215", "next: the client secret is wrong", "collection cannot work"} {
 		if !strings.Contains(out, want) {
