@@ -29,32 +29,47 @@ type CollectOptions struct {
 	Config  collect.Config
 	Format  string
 	Quiet   bool
+	// Check runs the preflight check instead of collecting.
+	Check bool
 }
 
 const collectLong = `Collects the tenant's audit records from the Office 365 Management Activity
-API (and its Entra ID sign-ins from Microsoft Graph) into DIR, which
-'outsider triage DIR/ual' reads directly:
+API and its Entra ID sign-ins from Microsoft Graph into DIR, which
+'outsider triage DIR/ual DIR/signins' reads directly (audit log first):
 
   DIR/ual/YYYY-MM-DD/<contentType>-<contentId>-<hash>.jsonl.gz   audit records
   DIR/signins/YYYY-MM-DD/signins-YYYY-MM-DDTHH.jsonl.gz          Graph sign-ins
-  DIR/quarantine/...                                             malformed blobs
-  DIR/.outsider/state.db                                         resume state
+  DIR/quarantine/<contentType>-<contentId>-<hash>.json.gz        malformed blobs, kept as sent
+  DIR/.outsider/state.db                                         resume state (and watch's)
+  DIR/.outsider/lock                                             held while a run works
 
 Starts the subscriptions it needs, lists content in windows of at most 24
 hours within the API's 7 days, and resumes where the last run stopped:
 killed at any moment and run again, it leaves no gap and no duplicate.
+A new subscription can take up to 12 hours before Microsoft lists any
+content: a first run that archives nothing is not a fault.
 
-Credentials (an app registration with Office 365 Management APIs
-ActivityFeed.Read and Graph AuditLog.Read.All, admin-consented), first
-found wins: flags; then OUTSIDER_TENANT_ID, OUTSIDER_CLIENT_ID and
-OUTSIDER_CLIENT_SECRET or OUTSIDER_CLIENT_CERTIFICATE (a PEM file with the
-certificate and its key; the AZURE_* names of the Azure SDKs also work);
-then --config FILE (JSON: tenant_id, client_id, client_secret or
-client_secret_file, certificate_file, ...). A secret is never given as a
-flag value, only as a file name.
+Before the first run, --check tells in seconds whether collection can work:
+the hosts reachable (DNS, TCP, TLS), a token, its permissions, each
+subscription, the Graph sign-ins, the archive writable; each failure with
+the next step (exit 0 only when all pass). docs/live-collection.md is the
+set-up step by step.
 
-Exit status: 0 done; 1 a source failed (the others' work is kept); 2 usage;
-130 interrupted.`
+Failures are printed as they happen, the first of each kind with its cause
+and the retry it leads to, then counted; a request that keeps failing
+gives up after --give-up-after.
+
+Credentials (an app registration with the Application permissions Office
+365 Management APIs ActivityFeed.Read and Microsoft Graph AuditLog.Read.All,
+admin-consented), first found wins: flags; then OUTSIDER_TENANT_ID,
+OUTSIDER_CLIENT_ID and OUTSIDER_CLIENT_SECRET or OUTSIDER_CLIENT_CERTIFICATE
+(a PEM file with the certificate and its key; the AZURE_* names of the Azure
+SDKs also work); then --config FILE (JSON: tenant_id, client_id,
+client_secret or client_secret_file, certificate_file, ...). A secret is
+never given as a flag value, only as a file name.
+
+Exit status: 0 done (--check: collection can work); 1 a source failed (the
+others' work is kept; --check: a check failed); 2 usage; 130 interrupted.`
 
 func newCmdCollect(f *factory, runF func(context.Context, *CollectOptions) error) *cobra.Command {
 	o := &CollectOptions{}
@@ -63,8 +78,9 @@ func newCmdCollect(f *factory, runF func(context.Context, *CollectOptions) error
 		Use:   "collect --archive DIR [flags]",
 		Short: "pull audit records and sign-ins from Microsoft's APIs into an archive, resumably",
 		Long:  collectLong,
-		Example: `  outsider collect --archive /var/lib/outsider --tenant-id T --client-id C --client-secret-file secret.txt
-  outsider triage /var/lib/outsider/ual`,
+		Example: `  outsider collect --check --archive /var/lib/outsider --config outsider.json
+  outsider collect --archive /var/lib/outsider --tenant-id T --client-id C --certificate app.pem
+  outsider triage /var/lib/outsider/ual /var/lib/outsider/signins`,
 		Args: noArgs("collect", ": name the archive with --archive"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Format = enumValue(o.Format)
@@ -76,8 +92,12 @@ func newCmdCollect(f *factory, runF func(context.Context, *CollectOptions) error
 			if o.Archive, o.Config, err = l.resolve("collect", f); err != nil {
 				return err
 			}
+			o.Check = l.check
 			if runF != nil {
 				return runF(cmd.Context(), o)
+			}
+			if o.Check {
+				return runCheck(cmd.Context(), f.IO, o.Archive, o.Config, o.Format)
 			}
 			return runCollect(cmd.Context(), f.IO, o)
 		},
@@ -101,6 +121,8 @@ type liveFlags struct {
 	since                                string
 	concurrency                          int
 	timeout                              string
+	giveUpAfter                          string
+	check                                bool
 }
 
 func (l *liveFlags) add(cmd *cobra.Command) {
@@ -124,6 +146,8 @@ func (l *liveFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&l.since, "since", "", "where a first run starts (`time`: RFC 3339 or YYYY-MM-DD; default: 7 days back, all the API keeps)")
 	fs.IntVar(&l.concurrency, "concurrency", 4, "content blobs and sign-in hours fetched at once (`n`)")
 	fs.StringVar(&l.timeout, "timeout", "2m", "time limit of each request (a `duration`)")
+	fs.StringVar(&l.giveUpAfter, "give-up-after", "10m", "stop retrying a failing request after this long (a `duration`); watch: stop, exit 1, when a source has failed every cycle this long (0: never)")
+	fs.BoolVar(&l.check, "check", false, "check the set-up in seconds (hosts, token, permissions, subscriptions, sign-ins, archive) and exit: 0 when collection can work")
 }
 
 // first returns the first non-empty value.
@@ -274,6 +298,12 @@ func (l *liveFlags) resolve(cmd string, f *factory) (archive string, cfg collect
 	if cfg.Timeout, err = parseDuration(l.timeout); err != nil || cfg.Timeout <= 0 {
 		return "", cfg, usagef(cmd, "--timeout: want a duration such as 90s or 2m")
 	}
+	if cfg.GiveUpAfter, err = parseDuration(l.giveUpAfter); err != nil || cfg.GiveUpAfter < 0 {
+		return "", cfg, usagef(cmd, "--give-up-after: want a duration such as 10m or 1h")
+	}
+	if cfg.GiveUpAfter == 0 {
+		cfg.GiveUpAfter = -1 // never: only the attempts bound a request
+	}
 	return archive, cfg, nil
 }
 
@@ -345,6 +375,37 @@ func runCollect(ctx context.Context, ios *iostreams.IOStreams, o *CollectOptions
 		}
 	}
 	return runErr
+}
+
+// runCheck runs the preflight check of collect --check and watch --check.
+func runCheck(ctx context.Context, ios *iostreams.IOStreams, archive string, cfg collect.Config, format string) error {
+	redact := cfg.Credentials.Redact
+	rep := collect.Check(ctx, archive, cfg)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	w := bufio.NewWriter(redactWriter{ios.Out, redact})
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		collect.WriteCheck(w, rep)
+		if rep.OK {
+			fmt.Fprintln(w, "collection can work")
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if !rep.OK {
+		checks := "checks"
+		if rep.Failed() == 1 {
+			checks = "check"
+		}
+		return fmt.Errorf("collection cannot work: %d %s failed (see the next steps above)", rep.Failed(), checks)
+	}
+	return nil
 }
 
 // writeCollectSummary is the text summary: a row per source.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,24 +30,32 @@ type WatchOptions struct {
 	Tenants  []string
 	Domains  []string
 	Workers  int
-	redact   func(string) string
+	// Check runs collect's preflight check instead of watching.
+	Check  bool
+	redact func(string) string
 }
 
 const watchLong = `Every --interval: collects into DIR (as 'outsider collect'), triages the
-last --lookback of it, and writes a finding (one JSON line, schema
-outsider/finding/v1, to stdout or --findings FILE, and POSTed to
---webhook) for each outside identity that is new or whose verdict got
-worse. Identities and verdicts are kept in DIR's state database; an
+last --lookback of it (DIR/ual and DIR/signins), and writes a finding (one
+JSON line, schema outsider/finding/v1, to stdout or --findings FILE, and
+POSTed to --webhook) for each outside identity that is new or whose verdict
+got worse. Identities and verdicts are kept in DIR's state database; an
 identity disposed of with 'outsider dispose' stays quiet until new
 activity makes its verdict worse.
 
 Each cycle triages the lookback in full (fast: the archive is read at
-hundreds of MB/s), so it always agrees with 'outsider triage DIR/ual'.
-Sign-ins (DIR/signins) are archived but not triaged yet.
+hundreds of MB/s), so it always agrees with
+'outsider triage DIR/ual DIR/signins'.
+
+A cycle whose collection fails still triages what the archive holds; a
+source that fails every cycle for --give-up-after (default 1h here) ends
+the watch with exit 1, saying which and why. --check runs collect's
+preflight check and exits.
 
 Credentials and collection flags are those of 'outsider collect'.
 
-Exit status: 0 done (--once); 1 error (with --once, also when collection
+Exit status: 0 done (--once; --check: collection can work); 1 error (with
+--once, also when collection failed; a source gave up; --check: a check
 failed); 2 usage; 130 interrupted (the normal end of a watch).`
 
 func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *cobra.Command {
@@ -93,6 +102,10 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 					return usagef("watch", "%s", err)
 				}
 			}
+			o.Check = l.check
+			if o.Check && noCollect {
+				return usagef("watch", "--check checks collection: it does not go with --no-collect")
+			}
 			if noCollect {
 				if o.Archive, err = archiveDir("watch", f.Getenv, l.archive, ""); err != nil {
 					return err
@@ -110,11 +123,18 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
+			if o.Check {
+				return runCheck(cmd.Context(), f.IO, o.Archive, *o.Collect, "text")
+			}
 			return runWatch(cmd.Context(), f.IO, o)
 		},
 	}
 	l.add(cmd)
 	fs := cmd.Flags()
+	// A watch rides out outages shorter than this; collect's 10 minutes
+	// would end it at the first lost connection of a network change.
+	l.giveUpAfter = "1h"
+	fs.Lookup("give-up-after").DefValue = "1h"
 	fs.StringVar(&interval, "interval", "5m", "time between cycles (a `duration`)")
 	fs.BoolVar(&o.Once, "once", false, "run one cycle and exit")
 	fs.StringVar(&o.Findings, "findings", "", "append findings to this `file` instead of stdout")
@@ -160,13 +180,29 @@ func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (e
 			return err
 		}
 	}
+	// A source that fails every cycle for --give-up-after ends the watch
+	// (exit 1, saying which and why): a watch that goes on triaging an
+	// archive nothing reaches any more would look healthy while blind.
+	loopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var giveUp error
+	streak := &failStreak{since: map[string]time.Time{}}
 	report := func(c *watch.Cycle, err error) {
 		if err != nil {
 			fmt.Fprintf(logw, "outsider: watch: cycle failed: %s\n", textsafe.Line(err.Error()))
 			return
 		}
-		fmt.Fprintf(logw, "outsider: watch: %s: %d files, %d records, %d identities, %d new finding(s)\n",
-			time.Now().UTC().Format(time.RFC3339), c.Files, c.Records, c.Identities, len(c.Findings))
+		findings := "findings"
+		if len(c.Findings) == 1 {
+			findings = "finding"
+		}
+		fmt.Fprintf(logw, "outsider: watch: %s: %d files, %d records, %d identities, %d new %s\n",
+			time.Now().UTC().Format(time.RFC3339), c.Files, c.Records, c.Identities, len(c.Findings), findings)
+		if o.Collect != nil && o.Collect.GiveUpAfter > 0 {
+			if giveUp = streak.update(c.Collected, c.CollectErr, time.Now(), o.Collect.GiveUpAfter); giveUp != nil {
+				stop()
+			}
+		}
 	}
 	if o.Once {
 		c, err := watch.Once(ctx, wo)
@@ -179,5 +215,52 @@ func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (e
 		}
 		return nil
 	}
-	return watch.Loop(ctx, wo, o.Interval, report)
+	err = watch.Loop(loopCtx, wo, o.Interval, report)
+	if giveUp != nil && ctx.Err() == nil {
+		return withHints(giveUp, "find the cause with 'outsider watch --check' (same flags), fix it, and start the watch again")
+	}
+	return err
+}
+
+// failStreak follows, across watch cycles, since when each source has
+// failed every cycle.
+type failStreak struct {
+	since map[string]time.Time
+}
+
+// update takes one cycle's collection result and returns an error when a
+// source has failed every cycle for at least limit.
+func (f *failStreak) update(sum *collect.Summary, collectErr error, now time.Time, limit time.Duration) error {
+	failed := map[string]string{}
+	if sum != nil {
+		for _, s := range sum.Sources {
+			if s.Error != "" {
+				failed[s.Source] = s.Error
+			}
+		}
+	}
+	if collectErr != nil && len(failed) == 0 {
+		failed["collect"] = collectErr.Error()
+	}
+	for src := range f.since {
+		if _, ok := failed[src]; !ok {
+			delete(f.since, src)
+		}
+	}
+	var srcs []string
+	for src := range failed {
+		if _, ok := f.since[src]; !ok {
+			f.since[src] = now
+		}
+		if now.Sub(f.since[src]) >= limit {
+			srcs = append(srcs, src)
+		}
+	}
+	if len(srcs) == 0 {
+		return nil
+	}
+	sort.Strings(srcs)
+	src := srcs[0]
+	return fmt.Errorf("giving up: %s has failed every cycle since %s (--give-up-after %s); last error: %s",
+		strings.Join(srcs, ", "), f.since[src].UTC().Format(time.RFC3339), limit, failed[src])
 }

@@ -141,7 +141,7 @@ func ReadCertificate(certPath, keyPath string) (*x509.Certificate, *rsa.PrivateK
 			}
 			rk, ok := k.(*rsa.PrivateKey)
 			if !ok {
-				return nil, nil, errors.New("certificate key: not an RSA key (Entra ID client assertions are signed RS256)")
+				return nil, nil, errors.New("certificate key: not an RSA key (client assertions are signed PS256 or RS256, both RSA)")
 			}
 			key = rk
 		case "RSA PRIVATE KEY":
@@ -169,7 +169,8 @@ func ReadCertificate(certPath, keyPath string) (*x509.Certificate, *rsa.PrivateK
 // OAuth 2.0 client credentials grant on the Microsoft identity platform
 // v2.0 endpoint: POST {login}/{tenant}/oauth2/v2.0/token with
 // scope={resource}/.default and either client_secret or a client
-// assertion (Microsoft identity platform "certificate credentials"). The
+// assertion (Microsoft identity platform "certificate credentials", see
+// clientAssertion). The
 // Management Activity API's own guide uses the v1 endpoint with
 // resource=; both issue the same application token.
 type tokenSource struct {
@@ -220,27 +221,32 @@ func (ts *tokenSource) Invalidate(tok string) {
 }
 
 func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
-	form := url.Values{}
-	form.Set("grant_type", "client_credentials")
-	form.Set("client_id", ts.cred.ClientID)
-	form.Set("scope", ts.scope)
-	if ts.cred.Key != nil {
-		a, err := clientAssertion(ts.cred, ts.tokenURL, ts.now())
-		if err != nil {
-			return "", err
-		}
-		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-		form.Set("client_assertion", a)
-	} else {
-		form.Set("client_secret", ts.cred.Secret.Reveal())
+	ts.c.tokenMu.Lock()
+	defer ts.c.tokenMu.Unlock()
+	ts.c.credMu.Lock()
+	credErr := ts.c.credErr
+	ts.c.credMu.Unlock()
+	if credErr != nil {
+		return "", credErr
 	}
 	issued := ts.now()
-	resp, err := ts.c.do(ctx, &request{
-		method: "POST", url: ts.tokenURL, name: "token request for " + ts.scope,
-		header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
-		body:   []byte(form.Encode()),
-	})
+	legacy := ts.c.legacyAssertion.Load()
+	resp, err := ts.request(ctx, legacy)
+	if err == nil && resp.status != 200 && ts.cred.Key != nil && !legacy && refusedClient(resp) {
+		// An endpoint that does not take the PS256 form yet: try the
+		// RS256/x5t form once, and keep it for the run if it is taken.
+		if r2, err2 := ts.request(ctx, true); err2 == nil && r2.status == 200 {
+			ts.c.legacyAssertion.Store(true)
+			ts.c.problems.note("legacy assertion", "the token endpoint refused the PS256 client assertion (x5t#S256) and took the RS256 one (x5t, SHA-1)", "using RS256 from now on", false)
+			resp = r2
+		}
+	}
 	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, errNotRetryable) {
+			ts.c.credMu.Lock()
+			ts.c.credErr = err
+			ts.c.credMu.Unlock()
+		}
 		return "", err
 	}
 	if resp.status != 200 {
@@ -251,6 +257,15 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 		}
 		_ = json.Unmarshal(resp.body, &e)
 		desc, _, _ := strings.Cut(e.Description, "\r\n") // drop the trace and correlation ids
+		if credentialRefused(e.Error, desc) {
+			// The same answer awaits every scope: say it once, without
+			// the scope, and ask no more.
+			err := fmt.Errorf("cannot get an access token from %s: HTTP %d %s: %s", hostOf(ts.tokenURL), resp.status, e.Error, ts.cred.Redact(desc))
+			ts.c.credMu.Lock()
+			ts.c.credErr = err
+			ts.c.credMu.Unlock()
+			return "", err
+		}
 		return "", fmt.Errorf("token request for %s: HTTP %d %s: %s", ts.scope, resp.status, e.Error, ts.cred.Redact(desc))
 	}
 	var tr struct {
@@ -273,20 +288,76 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 	return ts.tok, nil
 }
 
-// clientAssertion builds the signed JWT of certificate credentials, as
-// Microsoft documents it ("Microsoft identity platform application
-// authentication certificate credentials", and the Management API's "Get
-// started" guide): header alg RS256, typ JWT, x5t = base64url SHA-1
-// thumbprint of the certificate's DER; claims aud = the token endpoint,
-// iss = sub = the client id, a random jti, nbf and iat now, exp ten
-// minutes later (the guide's sample uses ten minutes).
-func clientAssertion(c *Credentials, aud string, now time.Time) (string, error) {
-	thumb := sha1.Sum(c.Cert.Raw)
-	header, _ := json.Marshal(map[string]string{
-		"alg": "RS256",
-		"typ": "JWT",
-		"x5t": base64.RawURLEncoding.EncodeToString(thumb[:]),
+// request sends one token request: the client secret, or a client
+// assertion (legacy: the RS256/x5t form).
+func (ts *tokenSource) request(ctx context.Context, legacy bool) (*response, error) {
+	form := url.Values{}
+	form.Set("grant_type", "client_credentials")
+	form.Set("client_id", ts.cred.ClientID)
+	form.Set("scope", ts.scope)
+	if ts.cred.Key != nil {
+		a, err := clientAssertion(ts.cred, ts.tokenURL, ts.now(), legacy)
+		if err != nil {
+			return nil, notRetryable{err}
+		}
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", a)
+	} else {
+		form.Set("client_secret", ts.cred.Secret.Reveal())
+	}
+	return ts.c.do(ctx, &request{
+		method: "POST", url: ts.tokenURL, name: "cannot get an access token from " + hostOf(ts.tokenURL),
+		header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		body:   []byte(form.Encode()),
 	})
+}
+
+// refusedClient says whether a token answer refused the client's
+// credentials (invalid_client), the answer to an assertion it cannot use.
+func refusedClient(r *response) bool {
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error == "invalid_client"
+}
+
+// credentialRefused says whether a token endpoint's refusal is about the
+// client itself (its secret, certificate, id or tenant) rather than the
+// scope asked for: invalid_client, unauthorized_client, or the AADSTS
+// codes of an unknown application or tenant.
+func credentialRefused(code, desc string) bool {
+	switch code {
+	case "invalid_client", "unauthorized_client":
+		return true
+	}
+	return strings.Contains(desc, "AADSTS700016") || strings.Contains(desc, "AADSTS90002")
+}
+
+// clientAssertion builds the signed JWT of certificate credentials as
+// "Microsoft identity platform application authentication certificate
+// credentials" documents it today
+// (https://learn.microsoft.com/entra/identity-platform/certificate-credentials):
+// header alg PS256 (RSASSA-PSS with SHA-256, "Use PSS padding"), typ JWT,
+// x5t#S256 = base64url SHA-256 thumbprint of the certificate's DER;
+// claims aud = the token endpoint, iss = sub = the client id, jti a fresh
+// GUID, nbf and iat now, exp ten minutes later (the page: "5-10 minutes
+// after nbf at most").
+//
+// legacy builds the form the page showed before and the Management API's
+// "Get started" guide still shows: alg RS256 (PKCS #1 v1.5) and x5t, the
+// SHA-1 thumbprint. Entra ID still takes it; tokenSource falls back to it
+// when an endpoint refuses the PS256 form.
+func clientAssertion(c *Credentials, aud string, now time.Time, legacy bool) (string, error) {
+	hdr := map[string]string{"alg": "PS256", "typ": "JWT"}
+	if legacy {
+		thumb := sha1.Sum(c.Cert.Raw)
+		hdr["alg"], hdr["x5t"] = "RS256", base64.RawURLEncoding.EncodeToString(thumb[:])
+	} else {
+		thumb := sha256.Sum256(c.Cert.Raw)
+		hdr["x5t#S256"] = base64.RawURLEncoding.EncodeToString(thumb[:])
+	}
+	header, _ := json.Marshal(hdr)
 	var jti [16]byte
 	if _, err := rand.Read(jti[:]); err != nil {
 		return "", err
@@ -304,7 +375,14 @@ func clientAssertion(c *Credentials, aud string, now time.Time) (string, error) 
 	})
 	signing := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(claims)
 	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, c.Key, crypto.SHA256, sum[:])
+	var sig []byte
+	var err error
+	if legacy {
+		sig, err = rsa.SignPKCS1v15(rand.Reader, c.Key, crypto.SHA256, sum[:])
+	} else {
+		// RFC 7518 section 3.5: PS256's salt is as long as the hash.
+		sig, err = rsa.SignPSS(rand.Reader, c.Key, crypto.SHA256, sum[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+	}
 	if err != nil {
 		return "", fmt.Errorf("signing the client assertion: %w", err)
 	}

@@ -5,8 +5,8 @@
 // Two sources:
 //   - the Office 365 Management Activity API (content blobs per content
 //     type, listed in windows of at most 24 hours within the last 7 days);
-//   - Microsoft Graph sign-ins (/auditLogs/signIns), kept apart in the
-//     archive because triage does not read sign-in logs yet.
+//   - Microsoft Graph sign-ins (/auditLogs/signIns), kept in their own
+//     folder (triage reads both; the audit log is given first).
 //
 // Archive layout (ARCHIVE is the folder given to collect):
 //

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -107,6 +108,11 @@ type Config struct {
 	Timeout time.Duration
 	// Retry is the retry policy (zero: DefaultRetry).
 	Retry Retry
+	// GiveUpAfter bounds how long one request keeps retrying (the sum of
+	// its waits; 0: 10 minutes; negative: only Retry.Attempts bounds it):
+	// a source whose request fails that long gives up and the run fails,
+	// saying why.
+	GiveUpAfter time.Duration
 	// Now and Sleep are the clock (defaults: the real ones); tests use a
 	// fixed API clock and record sleeps instead of waiting.
 	Now   func() time.Time
@@ -114,6 +120,10 @@ type Config struct {
 	// Log gets warnings (expired and quarantined content, gaps) as they
 	// happen; nil discards them.
 	Log io.Writer
+
+	// lookupHost resolves names for Check (default: the system
+	// resolver); tests fail a lookup without asking any DNS server.
+	lookupHost func(context.Context, string) ([]string, error)
 }
 
 func (cfg *Config) defaults() error {
@@ -149,6 +159,9 @@ func (cfg *Config) defaults() error {
 	if cfg.Retry.Attempts <= 0 {
 		cfg.Retry = DefaultRetry
 	}
+	if cfg.GiveUpAfter == 0 {
+		cfg.GiveUpAfter = DefaultGiveUpAfter
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -157,6 +170,9 @@ func (cfg *Config) defaults() error {
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
+	}
+	if cfg.lookupHost == nil {
+		cfg.lookupHost = net.DefaultResolver.LookupHost
 	}
 	if cfg.HTTPClient == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -172,6 +188,9 @@ func (cfg *Config) defaults() error {
 	}
 	return nil
 }
+
+// DefaultGiveUpAfter is Config.GiveUpAfter's default.
+const DefaultGiveUpAfter = 10 * time.Minute
 
 // SourceSummary is what one source did in a run.
 type SourceSummary struct {
@@ -212,20 +231,41 @@ type Summary struct {
 	Warnings       []string `json:"warnings"`
 }
 
+// groupErrors names each distinct source error once, after the sources
+// that had it: a wrong secret or a network down is one line for all
+// sources, not one per source.
+func groupErrors(srcs []*SourceSummary) []string {
+	var order []string
+	by := map[string][]string{}
+	for _, s := range srcs {
+		if s.Error == "" {
+			continue
+		}
+		if _, ok := by[s.Error]; !ok {
+			order = append(order, s.Error)
+		}
+		by[s.Error] = append(by[s.Error], s.Source)
+	}
+	out := make([]string, len(order))
+	for i, e := range order {
+		out[i] = strings.Join(by[e], ", ") + ": " + e
+	}
+	return out
+}
+
 // line says in one line what a run did, for the state's run history.
 func (s *Summary) line() string {
 	var archived, records int64
-	var failed []string
 	for _, src := range s.Sources {
 		archived += src.Archived
 		records += src.Records
-		if src.Error != "" {
-			msg := src.Error
-			if len(msg) > 160 {
-				msg = msg[:160] + "…"
-			}
-			failed = append(failed, src.Source+": "+msg)
+	}
+	var failed []string
+	for _, msg := range groupErrors(s.Sources) {
+		if len(msg) > 240 {
+			msg = msg[:240] + "…"
 		}
+		failed = append(failed, msg)
 	}
 	line := fmt.Sprintf("%d files, %d records archived; %d requests, %d throttled", archived, records, s.Requests, s.Throttled)
 	if len(failed) > 0 {
@@ -275,8 +315,9 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 	r := &run{cfg: cfg, a: a, st: a.State, sem: make(chan struct{}, cfg.Concurrency), sum: &Summary{Warnings: []string{}}}
 	r.c = &client{
 		hc: cfg.HTTPClient, retry: cfg.Retry, timeout: cfg.Timeout, sleep: cfg.Sleep,
-		redact: cfg.Credentials.Redact, stats: &r.stats,
-		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6f7574)),
+		redact: cfg.Credentials.Redact, stats: &r.stats, giveUpAfter: cfg.GiveUpAfter,
+		problems: newProblemLog(cfg.Log, cfg.Credentials.Redact),
+		rnd:      rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6f7574)),
 	}
 	started := time.Now()
 	cred := cfg.Credentials
@@ -321,6 +362,7 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 		})
 	}
 	wg.Wait()
+	r.c.problems.Flush()
 
 	r.sum.Requests, r.sum.Retries = r.stats.Requests.Load(), r.stats.Retries.Load()
 	r.sum.Throttled, r.sum.TokenRefreshes = r.stats.Throttled.Load(), r.stats.Refreshed.Load()
@@ -328,10 +370,8 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 		return r.sum, ctx.Err()
 	}
 	var errs []error
-	for _, s := range r.sum.Sources {
-		if s.Error != "" {
-			errs = append(errs, fmt.Errorf("%s: %s", s.Source, s.Error))
-		}
+	for _, g := range groupErrors(r.sum.Sources) {
+		errs = append(errs, errors.New(g))
 	}
 	now := cfg.Now()
 	// Content older than the API's 7 days can never be listed again.
@@ -497,7 +537,7 @@ dispatch:
 		return errors.Join(errs...)
 	}
 	ss.add(func(s *SourceSummary) { s.Windows++ })
-	return r.st.RecordWindow(ctx, state.Window{Source: ct, Start: start, End: end, Items: int64(len(items)), Records: records, Final: true, DoneAt: r.cfg.Now()})
+	return r.st.RecordWindow(ctx, state.Window{Source: ct, Start: start, End: end, Items: int64(len(items)), Records: records, Final: true, DoneAt: r.cfg.Now(), FetchedTo: end})
 }
 
 // blob fetches one content blob and brings it to a final state.
@@ -638,11 +678,26 @@ dispatch:
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-	if len(errs) > 3 {
-		errs = append(errs[:3], fmt.Errorf("and %d more hours failed", len(errs)-3))
+	// Hours started together fail together, mostly for one cause: each
+	// cause once (the same words as another source's, so that Run can
+	// name a cause shared by all sources once).
+	seen := map[string]bool{}
+	var msgs []string
+	for _, e := range errs {
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			msgs = append(msgs, e.Error())
+		}
 	}
-	return errors.Join(errs...)
+	sort.Strings(msgs)
+	if len(msgs) > 3 {
+		msgs = append(msgs[:3], fmt.Sprintf("and %d more causes", len(msgs)-3))
+	}
+	out := make([]error, len(msgs))
+	for i, m := range msgs {
+		out[i] = errors.New(m)
+	}
+	return errors.Join(out...)
 }
 
 // testHookAfterRename, set by tests, runs between a blob file's rename
@@ -683,7 +738,10 @@ func (r *run) signinHour(ctx context.Context, h, now time.Time, ss *SourceSummar
 		return err
 	}
 	final := end.Equal(h.Add(time.Hour)) && !now.Before(h.Add(time.Hour+r.cfg.SigninSettle))
-	if err := r.st.RecordWindow(ctx, state.Window{Source: state.SourceSignins, Start: h, End: h.Add(time.Hour), Items: pages, Records: n, Final: final, DoneAt: r.cfg.Now()}); err != nil {
+	// FetchedTo is end, what Graph was asked for (the run's start for the
+	// current hour), not the time of this record: status shows the lag
+	// from there.
+	if err := r.st.RecordWindow(ctx, state.Window{Source: state.SourceSignins, Start: h, End: h.Add(time.Hour), Items: pages, Records: n, Final: final, DoneAt: r.cfg.Now(), FetchedTo: end}); err != nil {
 		return err
 	}
 	ss.add(func(s *SourceSummary) {

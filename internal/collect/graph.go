@@ -16,6 +16,9 @@ type graphClient struct {
 	base string // GraphURL
 }
 
+// graphTick writes a time to Graph's 100-ns precision.
+const graphTick = "2006-01-02T15:04:05.0000000Z07:00"
+
 // graphPage is one page of a Graph collection.
 type graphPage struct {
 	Value    []json.RawMessage `json:"value"`
@@ -29,8 +32,14 @@ type graphPage struct {
 // "passthrough", which it otherwise hides behind unknownFutureValue: the
 // very value that marks an outside account's pass-through sign-in.
 func (g *graphClient) signIns(ctx context.Context, start, end time.Time, fn func([]json.RawMessage) error) error {
-	filter := fmt.Sprintf("createdDateTime ge %s and createdDateTime lt %s",
-		start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))
+	// "List signIns" documents ge, le and eq on createdDateTime (lt works
+	// in practice but is not documented): [start, end) is asked for as ge
+	// start and le the last 100-ns tick before end, the precision Graph
+	// gives createdDateTime (2020-03-13T19:15:41.6195833Z in the page's
+	// example), so a sign-in at exactly end falls in the next hour only.
+	// https://learn.microsoft.com/graph/api/signin-list
+	filter := fmt.Sprintf("createdDateTime ge %s and createdDateTime le %s",
+		start.UTC().Format(time.RFC3339), end.Add(-100*time.Nanosecond).UTC().Format(graphTick))
 	// Spaces as %20: in an OData query a '+' is not a space.
 	next := g.base + "/v1.0/auditLogs/signIns?$filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&$top=1000"
 	name := fmt.Sprintf("listing sign-ins %s..%s", start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))

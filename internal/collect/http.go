@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,9 +58,113 @@ type client struct {
 	redact  func(string) string
 	stats   *Stats
 
+	// giveUpAfter bounds the time one request spends waiting between
+	// retries (0: only retry.Attempts bounds it).
+	giveUpAfter time.Duration
+	// problems prints the first failure of each kind at once and counts
+	// the rest (nil: silent).
+	problems *problemLog
+	// credErr ends every later token request of the run at once: a
+	// refusal of the credentials themselves (a wrong secret, an unknown
+	// app), which every scope would get too, or a token endpoint that
+	// stayed unreachable through all retries. The next run asks again.
+	credMu  sync.Mutex
+	credErr error
+	// legacyAssertion is set once the token endpoint took only the
+	// RS256/x5t form of the client assertion (for the rest of the run).
+	legacyAssertion atomic.Bool
+	// tokenMu lets one token request out at a time, so a refusal of the
+	// credentials is learnt before a second scope asks.
+	tokenMu sync.Mutex
+
 	mu         sync.Mutex
 	pauseUntil time.Time
 	rnd        *rand.Rand
+}
+
+// reachError is a request that got no HTTP answer: DNS, TCP, TLS, a
+// proxy, a timeout.
+type reachError struct {
+	host   string
+	reason string
+}
+
+func (e *reachError) Error() string { return e.reason }
+
+// problemLog prints each kind of failure the first time it happens, with
+// its cause and the retry it leads to, and only counts it after that, so
+// that a network down for every source and hour is one line, not
+// hundreds; Flush then prints the counts.
+type problemLog struct {
+	w      io.Writer
+	redact func(string) string
+
+	mu    sync.Mutex
+	seen  map[string]*problem
+	order []string
+}
+
+func newProblemLog(w io.Writer, redact func(string) string) *problemLog {
+	return &problemLog{w: w, redact: redact, seen: map[string]*problem{}}
+}
+
+type problem struct {
+	msg    string
+	n      int // occurrences
+	gaveUp int // requests that gave up on it
+}
+
+// note records one occurrence of the failure key (described by msg) and
+// prints it with what follows (then) the first time, and again the first
+// time a request gives up on it.
+func (p *problemLog) note(key, msg, then string, gaveUp bool) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr, ok := p.seen[key]
+	if !ok {
+		pr = &problem{msg: msg}
+		p.seen[key] = pr
+		p.order = append(p.order, key)
+	}
+	pr.n++
+	if gaveUp {
+		pr.gaveUp++
+	}
+	if !ok || (gaveUp && pr.gaveUp == 1) {
+		fmt.Fprintf(p.w, "outsider: %s; %s\n", p.redact(msg), then)
+	}
+}
+
+// Flush prints, for each failure that happened more than once, how often.
+func (p *problemLog) Flush() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range p.order {
+		pr := p.seen[k]
+		if pr.n <= 1 {
+			continue
+		}
+		line := fmt.Sprintf("outsider: %s: %d times in all", p.redact(pr.msg), pr.n)
+		if pr.gaveUp > 0 {
+			line += ", " + nouns(int(pr.gaveUp), "request", "requests") + " gave up"
+		}
+		fmt.Fprintln(p.w, line)
+	}
+	p.seen, p.order = map[string]*problem{}, nil
+}
+
+// hostOf is the host a URL names, for messages.
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "the server"
 }
 
 // request is one HTTP call. name stands for it in errors (URLs are shown
@@ -190,6 +295,27 @@ func (c *client) waitPause(ctx context.Context) error {
 func (c *client) do(ctx context.Context, r *request) (*response, error) {
 	var last error
 	refreshed := false
+	var waited time.Duration // between attempts of this request
+	// retry waits d before the next attempt, unless that is the last
+	// attempt or passes giveUpAfter; key and msg name the failure for the
+	// problem log. It returns false when the request gives up.
+	retry := func(attempt int, d time.Duration, key, msg string) bool {
+		left := c.retry.Attempts - 1 - attempt
+		if left <= 0 || (c.giveUpAfter > 0 && waited+d > c.giveUpAfter) {
+			c.problems.note(key, msg, fmt.Sprintf("giving up after %d attempts", attempt+1), true)
+			return false
+		}
+		waited += d
+		c.problems.note(key, msg, fmt.Sprintf("retrying (%d/%d) in %s", attempt+1, c.retry.Attempts-1, d.Round(100*time.Millisecond)), false)
+		return true
+	}
+	giveUp := func(attempts int) error {
+		how := fmt.Sprintf("%d attempts", attempts)
+		if waited > 0 {
+			how += " over " + waited.Round(time.Second).String()
+		}
+		return fmt.Errorf("%s: gave up after %s: %s", r.name, how, c.redact(strings.TrimPrefix(errString(last), r.name+": ")))
+	}
 	for attempt := 0; attempt < c.retry.Attempts; attempt++ {
 		if attempt > 0 {
 			c.stats.Retries.Add(1)
@@ -206,7 +332,16 @@ func (c *client) do(ctx context.Context, r *request) (*response, error) {
 				return nil, err
 			}
 			last = err
-			if err := c.sleep(ctx, c.backoff(attempt, 0)); err != nil {
+			key, msg := "error "+err.Error(), err.Error()
+			var re *reachError
+			if errors.As(err, &re) {
+				key, msg = "reach "+re.host+" "+re.reason, "cannot reach "+re.host+": "+re.reason
+			}
+			d := c.backoff(attempt, 0)
+			if !retry(attempt, d, key, msg) {
+				return nil, giveUp(attempt + 1)
+			}
+			if err := c.sleep(ctx, d); err != nil {
 				return nil, err
 			}
 			continue
@@ -226,8 +361,13 @@ func (c *client) do(ctx context.Context, r *request) (*response, error) {
 		if strings.HasPrefix(why, "throttled") {
 			c.stats.Throttled.Add(1)
 		}
-		last = fmt.Errorf("%s: %w", why, apiError(resp))
+		ae := apiError(resp)
+		last = fmt.Errorf("%s: %w", why, ae)
 		d := c.backoff(attempt, ra)
+		host := hostOf(r.url)
+		if !retry(attempt, d, fmt.Sprintf("answer %s %d %s", host, ae.Status, ae.Code), host+" answered "+ae.Error()) {
+			return nil, giveUp(attempt + 1)
+		}
 		if resp.status == http.StatusTooManyRequests || resp.status == http.StatusForbidden {
 			c.pause(d)
 			d = 0 // waitPause sleeps it
@@ -236,10 +376,18 @@ func (c *client) do(ctx context.Context, r *request) (*response, error) {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("%s: gave up after %d attempts: %s", r.name, c.retry.Attempts, c.redact(errString(last)))
+	return nil, giveUp(c.retry.Attempts)
 }
 
 var errNotRetryable = errors.New("not retryable")
+
+// notRetryable marks err as not worth retrying without saying so in its
+// text: the person reading it wants the cause, not the mechanism.
+type notRetryable struct{ err error }
+
+func (e notRetryable) Error() string        { return e.err.Error() }
+func (e notRetryable) Unwrap() error        { return e.err }
+func (e notRetryable) Is(target error) bool { return target == errNotRetryable }
 
 func errString(err error) string {
 	if err == nil {
@@ -252,7 +400,6 @@ func errString(err error) string {
 // body (a body cut short is a transport error, retried, never a
 // malformed blob).
 func (c *client) once(ctx context.Context, r *request) (*response, string, error) {
-	c.stats.Requests.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body io.Reader
@@ -261,7 +408,7 @@ func (c *client) once(ctx context.Context, r *request) (*response, string, error
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w: %w", r.name, errNotRetryable, err)
+		return nil, "", notRetryable{fmt.Errorf("%s: %w", r.name, err)}
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
@@ -273,13 +420,16 @@ func (c *client) once(ctx context.Context, r *request) (*response, string, error
 			if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 				return nil, "", fmt.Errorf("%s: token: timeout", r.name)
 			}
-			return nil, "", fmt.Errorf("%w: %w", errNotRetryable, err)
+			return nil, "", notRetryable{err}
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
+	// Counted here, once sent: a request that never got its token was
+	// not made.
+	c.stats.Requests.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %s", r.name, c.redact(transportReason(err)))
+		return nil, "", fmt.Errorf("%s: %w", r.name, &reachError{host: req.URL.Host, reason: c.redact(transportReason(err))})
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -287,7 +437,7 @@ func (c *client) once(ctx context.Context, r *request) (*response, string, error
 		return nil, "", fmt.Errorf("%s: reading the response: %s", r.name, c.redact(transportReason(err)))
 	}
 	if len(b) > maxBody {
-		return nil, "", fmt.Errorf("%s: %w: response larger than %d MB", r.name, errNotRetryable, maxBody>>20)
+		return nil, "", notRetryable{fmt.Errorf("%s: response larger than %d MB", r.name, maxBody>>20)}
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: b}, tok, nil
 }

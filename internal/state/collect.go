@@ -18,16 +18,21 @@ type Window struct {
 	// could have arrived: it is fetched again and its file rewritten.
 	Final  bool
 	DoneAt time.Time
+	// FetchedTo is the end of what was asked for (<= End): a sign-in
+	// hour fetched while it was still going on holds the sign-ins up to
+	// the run's start, not up to when the fetch was recorded. Zero in
+	// windows recorded before it was kept.
+	FetchedTo time.Time
 }
 
 // RecordWindow stores a handled window (replacing an earlier record of
 // the same window).
 func (s *DB) RecordWindow(ctx context.Context, w Window) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO windows (source, start, end, items, records, final, done_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO windows (source, start, end, items, records, final, done_at, fetched_to)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, start, end) DO UPDATE SET items = excluded.items, records = excluded.records,
-			final = excluded.final, done_at = excluded.done_at`,
-		w.Source, unix(w.Start), unix(w.End), w.Items, w.Records, boolInt(w.Final), unix(w.DoneAt))
+			final = excluded.final, done_at = excluded.done_at, fetched_to = excluded.fetched_to`,
+		w.Source, unix(w.Start), unix(w.End), w.Items, w.Records, boolInt(w.Final), unix(w.DoneAt), unix(w.FetchedTo))
 	return err
 }
 
@@ -35,7 +40,7 @@ func (s *DB) RecordWindow(ctx context.Context, w Window) error {
 // (final or not; planned windows not yet fetched have no DoneAt and are
 // left out), and false when there is none.
 func (s *DB) LastWindow(ctx context.Context, source string) (Window, bool, error) {
-	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at FROM windows
+	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at, fetched_to FROM windows
 		WHERE source = ? AND done_at > 0 ORDER BY end DESC, start DESC LIMIT 1`, source)
 }
 
@@ -60,7 +65,7 @@ func (s *DB) PlanWindows(ctx context.Context, ws []Window) error {
 
 // Windows returns the windows of source that end after t, by start.
 func (s *DB) Windows(ctx context.Context, source string, after time.Time) ([]Window, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT source, start, end, items, records, final, done_at FROM windows
+	rows, err := s.db.QueryContext(ctx, `SELECT source, start, end, items, records, final, done_at, fetched_to FROM windows
 		WHERE source = ? AND end > ? ORDER BY start, end`, source, unix(after))
 	if err != nil {
 		return nil, err
@@ -69,12 +74,12 @@ func (s *DB) Windows(ctx context.Context, source string, after time.Time) ([]Win
 	var out []Window
 	for rows.Next() {
 		var w Window
-		var start, end, done int64
+		var start, end, done, fetched int64
 		var final int
-		if err := rows.Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done); err != nil {
+		if err := rows.Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done, &fetched); err != nil {
 			return nil, err
 		}
-		w.Start, w.End, w.DoneAt, w.Final = fromUnix(start), fromUnix(end), fromUnix(done), final != 0
+		w.Start, w.End, w.DoneAt, w.Final, w.FetchedTo = fromUnix(start), fromUnix(end), fromUnix(done), final != 0, fromUnix(fetched)
 		out = append(out, w)
 	}
 	return out, rows.Err()
@@ -83,22 +88,22 @@ func (s *DB) Windows(ctx context.Context, source string, after time.Time) ([]Win
 // FirstOpenWindow returns the earliest window of source that is not final,
 // and false when every window is final.
 func (s *DB) FirstOpenWindow(ctx context.Context, source string) (Window, bool, error) {
-	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at FROM windows
+	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at, fetched_to FROM windows
 		WHERE source = ? AND final = 0 ORDER BY start LIMIT 1`, source)
 }
 
 func (s *DB) oneWindow(ctx context.Context, query string, args ...any) (Window, bool, error) {
 	var w Window
-	var start, end, done int64
+	var start, end, done, fetched int64
 	var final int
-	err := s.db.QueryRowContext(ctx, query, args...).Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done)
+	err := s.db.QueryRowContext(ctx, query, args...).Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done, &fetched)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Window{}, false, nil
 	}
 	if err != nil {
 		return Window{}, false, err
 	}
-	w.Start, w.End, w.DoneAt, w.Final = fromUnix(start), fromUnix(end), fromUnix(done), final != 0
+	w.Start, w.End, w.DoneAt, w.Final, w.FetchedTo = fromUnix(start), fromUnix(end), fromUnix(done), final != 0, fromUnix(fetched)
 	return w, true, nil
 }
 

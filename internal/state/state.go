@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS windows (
 	records INTEGER NOT NULL,
 	final   INTEGER NOT NULL,
 	done_at INTEGER NOT NULL,
+	fetched_to INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (source, start, end)
 );
 -- A content blob in a final state: done (archived), expired (AF20051) or
@@ -170,6 +171,27 @@ func (s *DB) migrate(ctx context.Context) error {
 	}
 	if v != fmt.Sprint(SchemaVersion) {
 		return fmt.Errorf("schema version %s is not %d: written by another version of outsider", v, SchemaVersion)
+	}
+	return s.addColumns(ctx)
+}
+
+// addColumns adds the columns added to schema version 1 since it was
+// first written (a database made before them lacks them; CREATE TABLE IF
+// NOT EXISTS does not add them). Each is optional to older binaries,
+// which name the columns they use, so the version stays 1.
+func (s *DB) addColumns(ctx context.Context) error {
+	for _, c := range []struct{ table, column, decl string }{
+		{"windows", "fetched_to", "INTEGER NOT NULL DEFAULT 0"},
+	} {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := s.db.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.decl); err != nil {
+				return fmt.Errorf("adding %s.%s: %w", c.table, c.column, err)
+			}
+		}
 	}
 	return nil
 }

@@ -75,8 +75,10 @@ func GetStatus(ctx context.Context, st *state.DB, now time.Time) (*Status, error
 		ss := SourceStatus{Source: src.Source, Windows: src.Windows, Blobs: src.Blobs, Records: src.Records, Expired: src.Expired, Quarantined: src.Quarantined}
 		if !src.Last.End.IsZero() {
 			end := src.Last.End
-			if src.Source == state.SourceSignins && end.After(src.Last.DoneAt) {
-				end = src.Last.DoneAt // the current hour, fetched up to then
+			if !src.Last.FetchedTo.IsZero() && src.Last.FetchedTo.Before(end) {
+				end = src.Last.FetchedTo // the current hour, asked for up to then
+			} else if src.Source == state.SourceSignins && src.Last.FetchedTo.IsZero() && end.After(src.Last.DoneAt) {
+				end = src.Last.DoneAt // recorded before FetchedTo was kept
 			}
 			ss.LastWindowEnd = end.UTC().Format(time.RFC3339)
 			ss.LagSeconds = int64(now.Sub(end) / time.Second)

@@ -4,8 +4,9 @@
 //
 //   - the Microsoft identity platform token endpoint (POST
 //     /{tenant}/oauth2/v2.0/token, client credentials with a client
-//     secret or a certificate client assertion, which it verifies: RS256
-//     signature, x5t thumbprint, aud, iss, sub, jti replay, nbf, exp);
+//     secret or a certificate client assertion, which it verifies: PS256
+//     with x5t#S256 or RS256 with x5t, the signature, aud, iss, sub, jti
+//     replay, nbf, exp);
 //   - the Office 365 Management Activity API ("Office 365 Management
 //     Activity API reference"): subscriptions/list and /start, content
 //     listing with the 24-hour and 7-day window rules (AF20030, AF20055),
@@ -102,6 +103,9 @@ type Server struct {
 	Secret string
 	// Cert is the accepted certificate (nil accepts none).
 	Cert *x509.Certificate
+	// LegacyAssertionsOnly refuses PS256 client assertions, taking only
+	// the RS256/x5t form (an endpoint not updated yet).
+	LegacyAssertionsOnly bool
 	// ManageResource and GraphResource are the accepted scopes' resources.
 	ManageResource string
 	GraphResource  string
@@ -119,6 +123,17 @@ type Server struct {
 	// GraphForbidden answers every sign-in request as Graph does for a
 	// tenant without Entra ID P1/P2.
 	GraphForbidden bool
+	// Roles are the application permissions (the access token's roles
+	// claim) granted per resource; nil grants the defaults: ActivityFeed.Read
+	// and ActivityFeed.ReadDlp for the Management API, AuditLog.Read.All for
+	// Graph. A request without the role it needs is refused as the service
+	// refuses it.
+	Roles map[string][]string
+	// AuditingDisabled mimics a tenant whose unified audit log ingestion is
+	// off: subscriptions list as disabled and starting or listing one
+	// answers AF20023 ("The subscription was disabled by {0}", reference,
+	// Errors).
+	AuditingDisabled bool
 	// OnRequest, if set, is called with the number of every Management
 	// API or Graph request as it arrives (tests cancel runs from it).
 	OnRequest func(n int)
@@ -138,6 +153,27 @@ type Server struct {
 type token struct {
 	resource string
 	exp      time.Time
+	roles    []string
+}
+
+// roles returns the roles granted for resource.
+func (s *Server) roles(resource string) []string {
+	if s.Roles != nil {
+		return s.Roles[resource]
+	}
+	if resource == s.GraphResource {
+		return []string{"AuditLog.Read.All"}
+	}
+	return []string{"ActivityFeed.Read", "ActivityFeed.ReadDlp"}
+}
+
+func hasRole(roles []string, want string) bool {
+	for _, r := range roles {
+		if r == want {
+			return true
+		}
+	}
+	return false
 }
 
 // ContentTypes the fake accepts.
@@ -230,7 +266,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if graph {
 		resource = s.GraphResource
 	}
-	if !s.authorized(rec, r, resource, graph) {
+	tok, ok := s.authorized(rec, r, resource, graph)
+	if !ok {
+		return
+	}
+	// Without the permission the service refuses the call: the Management
+	// API with AF10001 naming the permission set, Graph with
+	// Authorization_RequestDenied.
+	if graph && !hasRole(tok.roles, "AuditLog.Read.All") {
+		writeErr(rec, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	}
+	if !graph && !hasRole(tok.roles, "ActivityFeed.Read") {
+		writeErr(rec, 401, "AF10001", "The permission set ("+strings.Join(tok.roles, ",")+") sent in the request does not include the expected permission.")
 		return
 	}
 	truncate := s.Faults.TruncateEvery > 0 && n%s.Faults.TruncateEvery == 0
@@ -298,7 +346,7 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, n int, graph bool
 
 // authorized checks the bearer token: known, for this resource, not
 // expired.
-func (s *Server) authorized(w http.ResponseWriter, r *http.Request, resource string, graph bool) bool {
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request, resource string, graph bool) (token, bool) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
 	t, known := s.tokens[tok]
@@ -315,9 +363,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, resource str
 	case !s.now().Before(t.exp):
 		writeErr(w, 401, code, "Access token has expired.")
 	default:
-		return true
+		return t, true
 	}
-	return false
+	return token{}, false
 }
 
 // token is the client credentials grant.
@@ -383,14 +431,22 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if life <= 0 {
 		life = time.Hour
 	}
+	// A JWT-shaped access token as Entra ID issues for an application:
+	// aud, tid, roles, exp ("Access token claims reference",
+	// https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+	// The signature is random bytes: clients must not verify it, the fake
+	// knows its tokens by value.
 	var raw [24]byte
 	rand.Read(raw[:])
-	tok := "fake." + base64.RawURLEncoding.EncodeToString(raw[:])
+	roles := s.roles(resource)
+	hdr, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256"})
+	claims, _ := json.Marshal(map[string]any{"aud": resource, "tid": s.Tenant, "appid": s.ClientID, "roles": roles, "exp": s.now().Add(life).Unix()})
+	tok := base64.RawURLEncoding.EncodeToString(hdr) + "." + base64.RawURLEncoding.EncodeToString(claims) + "." + base64.RawURLEncoding.EncodeToString(raw[:])
 	s.mu.Lock()
 	if s.tokens == nil {
 		s.tokens = map[string]token{}
 	}
-	s.tokens[tok] = token{resource: resource, exp: s.now().Add(life)}
+	s.tokens[tok] = token{resource: resource, exp: s.now().Add(life), roles: roles}
 	s.issued = append(s.issued, tok)
 	s.mu.Unlock()
 	stated := s.StatedLifetime
@@ -411,9 +467,10 @@ func (s *Server) checkAssertion(jwt, aud string) error {
 		return fmt.Errorf("not a JWS")
 	}
 	var hdr struct {
-		Alg string `json:"alg"`
-		Typ string `json:"typ"`
-		X5t string `json:"x5t"`
+		Alg     string `json:"alg"`
+		Typ     string `json:"typ"`
+		X5t     string `json:"x5t"`
+		X5tS256 string `json:"x5t#S256"`
 	}
 	var claims struct {
 		Aud string `json:"aud"`
@@ -429,13 +486,31 @@ func (s *Server) checkAssertion(jwt, aud string) error {
 	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(hb, &hdr) != nil || json.Unmarshal(cb, &claims) != nil {
 		return fmt.Errorf("undecodable JWT")
 	}
-	thumb := sha1.Sum(s.Cert.Raw)
-	if hdr.Alg != "RS256" || hdr.X5t != base64.RawURLEncoding.EncodeToString(thumb[:]) {
-		return fmt.Errorf("alg %q or x5t does not match the registered certificate", hdr.Alg)
-	}
+	// Both forms Entra ID takes: PS256 with the SHA-256 thumbprint
+	// x5t#S256, as "certificate credentials" documents it today, and
+	// RS256 with the SHA-1 x5t of its earlier version.
+	pub := s.Cert.PublicKey.(*rsa.PublicKey)
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if err := rsa.VerifyPKCS1v15(s.Cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, sum[:], sig); err != nil {
-		return fmt.Errorf("bad signature")
+	sha1Thumb, sha256Thumb := sha1.Sum(s.Cert.Raw), sha256.Sum256(s.Cert.Raw)
+	switch {
+	case hdr.Typ != "JWT":
+		return fmt.Errorf("typ %q is not JWT", hdr.Typ)
+	case hdr.Alg == "PS256" && !s.LegacyAssertionsOnly:
+		if hdr.X5tS256 != base64.RawURLEncoding.EncodeToString(sha256Thumb[:]) {
+			return fmt.Errorf("x5t#S256 does not match the registered certificate")
+		}
+		if err := rsa.VerifyPSS(pub, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}); err != nil {
+			return fmt.Errorf("bad signature")
+		}
+	case hdr.Alg == "RS256":
+		if hdr.X5t != base64.RawURLEncoding.EncodeToString(sha1Thumb[:]) {
+			return fmt.Errorf("x5t does not match the registered certificate")
+		}
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+			return fmt.Errorf("bad signature")
+		}
+	default:
+		return fmt.Errorf("alg %q is not supported", hdr.Alg)
 	}
 	now := s.now().Unix()
 	switch {
@@ -490,9 +565,13 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, op string, trunc
 	case op == "subscriptions/list" && r.Method == "GET":
 		s.mu.Lock()
 		var out []map[string]any
+		status := "enabled"
+		if s.AuditingDisabled {
+			status = "disabled"
+		}
 		for _, ct := range ContentTypes {
 			if s.subs[ct] {
-				out = append(out, map[string]any{"contentType": ct, "status": "enabled", "webhook": nil})
+				out = append(out, map[string]any{"contentType": ct, "status": status, "webhook": nil})
 			}
 		}
 		s.mu.Unlock()
@@ -501,6 +580,10 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, op string, trunc
 		ct := q.Get("contentType")
 		if !validContentType(ct) {
 			writeErr(w, 400, "AF20020", "The specified content type is not valid.")
+			return
+		}
+		if s.AuditingDisabled {
+			writeErr(w, 400, "AF20023", "The subscription was disabled by tenant admin.")
 			return
 		}
 		s.Subscribe(ct)
@@ -526,6 +609,10 @@ func (s *Server) listContent(w http.ResponseWriter, r *http.Request, truncate bo
 	s.mu.Unlock()
 	if !subscribed {
 		writeErr(w, 400, "AF20022", "No subscription found for the specified content type.")
+		return
+	}
+	if s.AuditingDisabled {
+		writeErr(w, 400, "AF20023", "The subscription was disabled by tenant admin.")
 		return
 	}
 	now := s.now().UTC()
@@ -671,15 +758,17 @@ func (s *Server) signIns(w http.ResponseWriter, r *http.Request, truncate bool) 
 	filter := q.Get("$filter")
 	var start, end time.Time
 	if filter != "" {
-		// createdDateTime ge X and createdDateTime lt Y
+		// createdDateTime ge X and createdDateTime le Y: "List signIns"
+		// documents ge, le and eq on createdDateTime, so the fake takes
+		// only those (le: Y itself is in).
 		var a, b string
-		if _, err := fmt.Sscanf(filter, "createdDateTime ge %s and createdDateTime lt %s", &a, &b); err != nil {
+		if _, err := fmt.Sscanf(filter, "createdDateTime ge %s and createdDateTime le %s", &a, &b); err != nil {
 			writeErr(w, 400, "BadRequest", "Invalid filter clause")
 			return
 		}
 		var err1, err2 error
-		start, err1 = time.Parse(time.RFC3339, a)
-		end, err2 = time.Parse(time.RFC3339, b)
+		start, err1 = time.Parse(time.RFC3339Nano, a)
+		end, err2 = time.Parse(time.RFC3339Nano, b)
 		if err1 != nil || err2 != nil {
 			writeErr(w, 400, "BadRequest", "Invalid filter clause")
 			return
@@ -699,7 +788,7 @@ func (s *Server) signIns(w http.ResponseWriter, r *http.Request, truncate bool) 
 		if si.Created.After(now) {
 			continue
 		}
-		if filter != "" && (si.Created.Before(start) || !si.Created.Before(end)) {
+		if filter != "" && (si.Created.Before(start) || si.Created.After(end)) {
 			continue
 		}
 		match = append(match, si)

@@ -1,0 +1,173 @@
+package collect
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outsider-sec/outsider/internal/collect/fakems"
+)
+
+// TestUnreachableSaidOnce: with the sign-in endpoint unreachable, every
+// source fails; the cause is printed at once with the retry it leads to,
+// then only counted, and the run's error names it once per distinct
+// failure, not once per source.
+func TestUnreachableSaidOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := e.config()
+	cfg.Cloud.LoginURL = "http://" + addr
+	_, err = e.run(context.Background(), cfg)
+	log := e.log.String()
+	t.Logf("log:\n%s\nerror: %v", log, err)
+	if err == nil {
+		t.Fatal("no error with the sign-in endpoint unreachable")
+	}
+	first := regexp.MustCompile(`(?m)^outsider: cannot reach ` + regexp.QuoteMeta(addr) + `: .*connection refused; retrying \(1/7\) in `)
+	if n := len(first.FindAllString(log, -1)); n != 1 {
+		t.Errorf("the first failure is printed %d times, want once", n)
+	}
+	if !regexp.MustCompile(`(?m)^outsider: cannot reach ` + regexp.QuoteMeta(addr) + `: .*connection refused: \d+ times in all`).MatchString(log) {
+		t.Errorf("no count of the repeated failure")
+	}
+	if n := strings.Count(log, "\n"); n > 6 {
+		t.Errorf("%d log lines for one cause", n)
+	}
+	if n := strings.Count(err.Error(), "connection refused"); n != 1 {
+		t.Errorf("the cause is repeated %d times in the error (one per source?):\n%v", n, err)
+	}
+}
+
+// TestWrongSecretSaidOnce: a refused secret is asked for once and named
+// once, for all sources.
+func TestWrongSecretSaidOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Secret: NewSecret("wrong-" + testSecret)}
+	sum, err := e.run(context.Background(), cfg)
+	if err == nil {
+		t.Fatal("no error with a wrong secret")
+	}
+	if n := strings.Count(err.Error(), "AADSTS7000215"); n != 1 {
+		t.Errorf("AADSTS7000215 %d times in the error:\n%v", n, err)
+	}
+	if !strings.Contains(err.Error(), "Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, signins: ") {
+		t.Errorf("the error does not name the sources once: %v", err)
+	}
+	if n := strings.Count(sum.line(), "AADSTS7000215"); n != 1 {
+		t.Errorf("run history names it %d times", n)
+	}
+	tokens := 0
+	for _, r := range e.fake.Requests() {
+		if strings.HasSuffix(r.Path, "/token") {
+			tokens++
+		}
+	}
+	if tokens != 1 {
+		t.Errorf("%d token requests with a refused secret, want 1", tokens)
+	}
+}
+
+// TestGiveUpAfter: a request that keeps failing stops once its waits
+// would pass GiveUpAfter, before its attempts run out, and says so.
+func TestGiveUpAfter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.Faults = fakems.Faults{ServerErrorEvery: 1}
+	cfg := e.config()
+	cfg.Signins = false
+	cfg.ContentTypes = []string{"Audit.Exchange"}
+	cfg.Retry = Retry{Attempts: 8, Base: time.Second, Max: 4 * time.Second, MaxRetryAfter: time.Minute}
+	cfg.GiveUpAfter = 5 * time.Second
+	_, err := e.run(context.Background(), cfg)
+	if err == nil || !regexp.MustCompile(`gave up after [2-4] attempts over \ds: server error 500`).MatchString(err.Error()) {
+		t.Fatalf("err = %v", err)
+	}
+	var total time.Duration
+	for _, d := range e.sleeps {
+		total += d
+	}
+	if total > cfg.GiveUpAfter {
+		t.Errorf("waited %s, more than --give-up-after %s", total, cfg.GiveUpAfter)
+	}
+	if !strings.Contains(e.log.String(), "giving up") {
+		t.Errorf("log does not say it gives up:\n%s", e.log)
+	}
+}
+
+// TestSigninsFetchedTo: the current sign-in hour is recorded as fetched
+// up to what Graph was asked for (the run's start), not up to when the
+// fetch was recorded; Graph is asked with the documented ge/le.
+func TestSigninsFetchedTo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.clock.Advance(20*time.Minute + 17*time.Second)
+	start := e.clock.Now().UTC().Truncate(time.Second)
+	// The clock moves on while the run works.
+	e.fake.OnRequest = func(int) { e.clock.Advance(time.Second) }
+	cfg := e.config()
+	cfg.ContentTypes = []string{"Audit.Exchange"}
+	if _, err := e.run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	a, err := OpenArchive(context.Background(), e.dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	w, ok, err := a.State.LastWindow(context.Background(), "signins")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if !w.FetchedTo.Equal(start) || !w.DoneAt.After(start) {
+		t.Errorf("current hour: fetched to %v (want the run's start %v), done at %v", w.FetchedTo, start, w.DoneAt)
+	}
+	le := start.Add(-100 * time.Nanosecond).Format("2006-01-02T15:04:05.0000000Z07:00")
+	found := false
+	for _, r := range e.fake.Requests() {
+		if f := r.Query.Get("$filter"); strings.HasSuffix(f, "createdDateTime le "+le) {
+			found = true
+		}
+		if strings.Contains(r.Query.Get("$filter"), " lt ") {
+			t.Errorf("undocumented lt in %q", r.Query.Get("$filter"))
+		}
+	}
+	if !found {
+		t.Errorf("no request asked for sign-ins up to le %s", le)
+	}
+}
+
+// TestSigninHourBoundary: a sign-in at exactly the end of an hour is in
+// the next hour's file only.
+func TestSigninHourBoundary(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.data.now.Add(-5 * time.Hour).Truncate(time.Hour)
+	e.fake.AddSignIns(fakems.SignIn{Created: h, JSON: []byte(`{"id":"edge-0001","createdDateTime":"` + h.Format(time.RFC3339) + `"}`)})
+	cfg := e.config()
+	cfg.ContentTypes = []string{"Audit.Exchange"}
+	if _, err := e.run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	got := e.archived(DirSignins)
+	if got["edge-0001"] != 1 {
+		t.Errorf("the sign-in at %s archived %d times, want once", h, got["edge-0001"])
+	}
+	for _, line := range gunzipLines(t, filepath.Join(e.dir, signinPath(h))) {
+		if strings.Contains(string(line), "edge-0001") {
+			return
+		}
+	}
+	t.Errorf("the sign-in at %s is not in its own hour's file", h)
+}
