@@ -234,6 +234,34 @@ const psExport = `Write-Host ('outsider: {0} records written to {1} (records fou
 Write-Host 'outsider: next, on any machine: outsider triage <that file>  (add --tenant <your tenant id> if it holds no sign-in of a member)'
 `
 
+// psCoverage samples the tenant's own Exchange and SharePoint/OneDrive
+// records, a few a UTC day: the searches before it return only what the
+// identities and their IPs did, and outsider triage judges an identity
+// signin-only or shared only when the input holds those workloads around
+// its sign-in days (docs/rules.md "Coverage"); without the sample every
+// such identity would read unverified.
+const psCoverage = `Write-Host 'outsider: coverage: a few Exchange and SharePoint records a day'
+$day = $Start.Date
+while ($day -lt $End) {
+    $next = $day.AddDays(1)
+    foreach ($types in @(@('ExchangeItem', 'ExchangeItemAggregated', 'ExchangeItemGroup', 'ExchangeAdmin'), @('SharePointFileOperation', 'SharePoint', 'OneDrive'))) {
+        foreach ($t in $types) {
+            $sample = @(Search-UnifiedAuditLog -StartDate $day -EndDate $next -RecordType $t -ResultSize 10)
+            if ($sample.Count -gt 0) { Write-OutsiderRecords $sample; break }
+        }
+    }
+    $day = $next
+}
+`
+
+// coverageQuery is the step that runs psCoverage.
+func coverageQuery() Query {
+	return Query{SIEM: Purview, Name: "coverage",
+		Purpose: "a sample of the tenant's own Exchange and SharePoint/OneDrive records, up to 10 of each a UTC day of the period: the steps above return only the identities' own records and those from their IPs, and an identity with nothing but sign-ins counts as signin-only only when the file shows that the tenant's activity around its sign-in days was searched (else outsider says unverified).",
+		HowToRead: "nothing to read: the records go to the file. A day without any such record (a holiday, a new tenant) leaves the identities that signed in around it unverified, which is the honest answer.",
+		Query:     psCoverage}
+}
+
 // psTriage writes the Purview script that runs the whole triage.
 func psTriage(p period) []Query {
 	q := func(name, purpose, howto, code string) Query {
@@ -330,6 +358,7 @@ Search-OutsiderBatches -Parameter 'IPAddresses' -Values @($ipSet) -Label 'by-ip'
 			"H: sharing records ("+strings.Join(sharingOps(), ", ")+") that name an outside identity as target. Search-UnifiedAuditLog cannot filter on the target, so every sharing record of the period is read and only those naming an identity are kept.",
 			"the count is printed; the records go to the file.",
 			"$SharingTargets = @($outsiders | ForEach-Object { $_.User })\n"+psSharing),
+		coverageQuery(),
 		q("export",
 			"nothing new: the summary of what was written.",
 			"run 'outsider triage' on the file: it judges every identity by the rule (anomalous, signin-only, shared, activity) with evidence.",
@@ -376,6 +405,7 @@ Search-OutsiderBatches -Parameter 'UserIds' -Values @($ids) -Label 'by-user'
 			"sharing records ("+strings.Join(sharingOps(), ", ")+") in the period that name one of the identities. Search-UnifiedAuditLog cannot filter on the target, so every sharing record of the period is read and only those naming an identity are kept.",
 			"the count is printed; the records go to the file.",
 			"$SharingTargets = $Identities\n"+psSharing),
+		coverageQuery(),
 		q("export",
 			"nothing new: the summary of what was written.",
 			"run 'outsider triage' on the file for the new period's verdicts; give it --tenant with the report's tenant id, since the file holds few sign-ins of members.",
