@@ -257,7 +257,7 @@ while ($day -lt $End) {
 // coverageQuery is the step that runs psCoverage.
 func coverageQuery() Query {
 	return Query{SIEM: Purview, Name: "coverage",
-		Purpose: "a sample of the tenant's own Exchange and SharePoint/OneDrive records, up to 10 of each a UTC day of the period: the steps above return only the identities' own records and those from their IPs, and an identity with nothing but sign-ins counts as signin-only only when the file shows that the tenant's activity around its sign-in days was searched (else outsider says unverified).",
+		Purpose:   "a sample of the tenant's own Exchange and SharePoint/OneDrive records, up to 10 of each a UTC day of the period: the steps above return only the identities' own records and those from their IPs, and an identity with nothing but sign-ins counts as signin-only only when the file shows that the tenant's activity around its sign-in days was searched (else outsider says unverified).",
 		HowToRead: "nothing to read: the records go to the file. A day without any such record (a holiday, a new tenant) leaves the identities that signed in around it unverified, which is the honest answer.",
 		Query:     psCoverage}
 }
