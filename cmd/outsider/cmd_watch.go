@@ -12,6 +12,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/triage"
 	"github.com/outsider-sec/outsider/internal/watch"
 )
 
@@ -28,7 +29,9 @@ type WatchOptions struct {
 	Tenants  []string
 	Domains  []string
 	Workers  int
-	redact   func(string) string
+	// MinSeverity is the least severity that raises a finding.
+	MinSeverity string
+	redact      func(string) string
 }
 
 const watchLong = `Every --interval: collects into DIR (as 'outsider collect'), triages the
@@ -38,6 +41,13 @@ outsider/finding/v1, to stdout or --findings FILE, and POSTed to
 worse. Identities and verdicts are kept in DIR's state database; an
 identity disposed of with 'outsider dispose' stays quiet until new
 activity makes its verdict worse.
+
+Findings below --min-severity (default low: info, i.e. signin-only
+identities) are held back: the identity is recorded in the state and is
+reported once its verdict reaches that severity. Identities of a home
+tenant disposed of as benign ('outsider dispose --tenant GUID') are held
+back too, except at high severity: a known partner never hides a breach.
+'outsider status' counts what is held back.
 
 Each cycle triages the lookback in full (fast: the archive is read at
 hundreds of MB/s), so it always agrees with 'outsider triage DIR/ual'.
@@ -72,6 +82,10 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 			}
 			if o.Lookback, err = parseDuration(lookback); err != nil || o.Lookback <= 0 {
 				return usagef("watch", "--lookback: want a duration such as 30d")
+			}
+			o.MinSeverity = enumValue(o.MinSeverity)
+			if triage.SeverityRank(o.MinSeverity) < 0 {
+				return usagef("watch", "--min-severity %q: want info, low, medium or high", o.MinSeverity)
 			}
 			if err := checkTenants("watch", "--tenant", o.Tenants); err != nil {
 				return err
@@ -124,6 +138,8 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 	addTenantFlag(fs, &o.Tenants, "our tenant id for triage (`GUID`, repeatable; default: the collect tenant, else inferred)")
 	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable; default: inferred from member sign-ins)")
 	fs.IntVar(&o.Workers, "workers", 0, "triage `workers` (default: one per CPU)")
+	fs.StringVar(&o.MinSeverity, "min-severity", triage.SeverityLow, "least `severity` that raises a finding: info, low, medium or high")
+	completeValues(cmd, "min-severity", triage.SeverityInfo, triage.SeverityLow, triage.SeverityMedium, triage.SeverityHigh)
 	return cmd
 }
 
@@ -148,7 +164,7 @@ func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (e
 		defer f.Close()
 		out = f
 	}
-	wo := watch.Options{Archive: a, Tenants: o.Tenants, Domains: o.Domains, Lookback: o.Lookback, Workers: o.Workers, Findings: out, Log: logw}
+	wo := watch.Options{Archive: a, Tenants: o.Tenants, Domains: o.Domains, Lookback: o.Lookback, Workers: o.Workers, Findings: out, Log: logw, MinSeverity: o.MinSeverity}
 	if o.Collect != nil {
 		cfg := *o.Collect
 		cfg.Log = logw

@@ -71,6 +71,10 @@ type Options struct {
 	Findings io.Writer
 	// Webhook, if set, gets every finding POSTed.
 	Webhook *Webhook
+	// MinSeverity is the least severity that raises a finding (default
+	// low): an identity below it is recorded in the state, with
+	// state.HeldMinSeverity, and raises none until its verdict reaches it.
+	MinSeverity string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log gets progress and problems, one line each.
@@ -105,6 +109,38 @@ func (o *Options) defaults() {
 	if o.Findings == nil {
 		o.Findings = io.Discard
 	}
+	if o.MinSeverity == "" {
+		o.MinSeverity = triage.SeverityLow
+	}
+}
+
+// policy is what holds a finding back: the least severity reported and
+// the home tenants disposed of (lower-case GUID to disposition).
+type policy struct {
+	minSeverity int
+	tenants     map[string]state.Tenant
+}
+
+// TenantCeiling is the least severity a tenant disposition never holds
+// back: a partner disposed of as benign must not hide a breach, so a
+// verdict of high severity (anomalous, or activity with mailbox access,
+// an admin operation or a member's records) is reported whatever its
+// tenant's disposition, naming it.
+const TenantCeiling = triage.SeverityHigh
+
+func loadPolicy(ctx context.Context, st *state.DB, minSeverity string) (policy, error) {
+	p := policy{minSeverity: triage.SeverityRank(minSeverity), tenants: map[string]state.Tenant{}}
+	if p.minSeverity < 0 {
+		return p, fmt.Errorf("minimum severity %q: want info, low, medium or high", minSeverity)
+	}
+	ts, err := st.Tenants(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, t := range ts {
+		p.tenants[t.HomeTenant] = t
+	}
+	return p, nil
 }
 
 // Once runs one cycle: collect (if configured), triage, findings,
@@ -134,6 +170,10 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		return cyc, err
 	}
 	cyc.Files = len(paths)
+	pol, err := loadPolicy(ctx, st, o.MinSeverity)
+	if err != nil {
+		return cyc, err
+	}
 	if len(paths) > 0 {
 		rep, err := triage.Run(ctx, paths, triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers})
 		if err != nil {
@@ -146,7 +186,7 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		for i := range rep.Identities {
 			id := &rep.Identities[i]
 			if _, err := st.Observe(ctx, id.User, func(prev state.Identity, found bool) (state.Identity, *state.Finding) {
-				return decide(prev, found, id, now)
+				return decide(prev, found, id, now, pol)
 			}); err != nil {
 				return cyc, err
 			}
@@ -243,8 +283,17 @@ func rank(verdict, severity string) int {
 // when its verdict is worse than the baseline: the worst verdict reported
 // so far, or, while an analyst's disposition stands, the verdict the
 // analyst disposed of. A worse verdict reopens a disposed identity.
-func decide(prev state.Identity, found bool, id *triage.Identity, now time.Time) (state.Identity, *state.Finding) {
+//
+// Such a finding is held back (recorded in next.Held, no finding) when
+// its severity is below the policy's minimum, or when the identity's home
+// tenant is disposed of as benign and the severity is below
+// TenantCeiling. A held identity keeps its reported baseline, so it is
+// reported (as new, or worse than what was last reported) as soon as
+// nothing holds it back: when its verdict rises, or the tenant
+// disposition is withdrawn.
+func decide(prev state.Identity, found bool, id *triage.Identity, now time.Time, pol policy) (state.Identity, *state.Finding) {
 	next := prev
+	next.Held = ""
 	next.Class, next.HomeTenant, next.Verdict, next.Severity = id.Class, id.HomeTenant, id.Verdict, id.Severity
 	next.LastSeen = now
 	if !found {
@@ -270,7 +319,21 @@ func decide(prev state.Identity, found bool, id *triage.Identity, now time.Time)
 	if kind == "" {
 		return next, nil
 	}
-	body := findingBody(kind, id, now, baseV, baseS, prev)
+	sev := triage.SeverityRank(id.Severity)
+	tenant, disposed := pol.tenants[strings.ToLower(id.HomeTenant)]
+	switch {
+	case sev < pol.minSeverity:
+		next.Held = state.HeldMinSeverity
+		return next, nil
+	case disposed && tenant.Disposition == Benign && sev < triage.SeverityRank(TenantCeiling):
+		next.Held = state.HeldTenant
+		return next, nil
+	}
+	var td *state.Tenant
+	if disposed {
+		td = &tenant
+	}
+	body := findingBody(kind, id, now, baseV, baseS, prev, td)
 	if prev.ReportedVerdict == "" || cur > rank(prev.ReportedVerdict, prev.ReportedSeverity) {
 		next.ReportedVerdict, next.ReportedSeverity = id.Verdict, id.Severity
 	}
@@ -294,7 +357,11 @@ type Finding struct {
 	Previous *Verdict `json:"previous,omitempty"`
 	// Disposition is the analyst's decision this finding reopens.
 	Disposition *Disposition `json:"disposition,omitempty"`
-	Reasons     []string     `json:"reasons"`
+	// TenantDisposition is the disposition of the identity's home tenant,
+	// when there is one (the finding's severity is then at least
+	// TenantCeiling: a disposed tenant does not hide it).
+	TenantDisposition *Disposition `json:"tenant_disposition,omitempty"`
+	Reasons           []string     `json:"reasons"`
 	// Identity is the identity exactly as 'outsider triage --format json'
 	// reports it (schema outsider/triage/v1).
 	Identity *triage.Identity `json:"identity"`
@@ -313,7 +380,7 @@ type Disposition struct {
 	At   string `json:"at"`
 }
 
-func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS string, prev state.Identity) string {
+func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS string, prev state.Identity, tenant *state.Tenant) string {
 	f := Finding{
 		Schema: FindingSchema, Time: now.UTC().Format(time.RFC3339), Kind: kind,
 		User: id.User, Class: id.Class, HomeTenant: id.HomeTenant, Verdict: id.Verdict, Severity: id.Severity,
@@ -324,6 +391,9 @@ func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS s
 	}
 	if prev.Disposition != "" {
 		f.Disposition = &Disposition{As: prev.Disposition, Note: prev.DispositionNote, At: prev.DisposedAt.UTC().Format(time.RFC3339)}
+	}
+	if tenant != nil {
+		f.TenantDisposition = &Disposition{As: tenant.Disposition, Note: tenant.Note, At: tenant.DisposedAt.UTC().Format(time.RFC3339)}
 	}
 	b, _ := json.Marshal(f)
 	return string(b)
@@ -360,6 +430,18 @@ func Dispose(ctx context.Context, st *state.DB, user, as, note string, now time.
 		return state.Identity{}, fmt.Errorf("disposition %q: want %s or %s", as, Benign, Malicious)
 	}
 	return st.Dispose(ctx, strings.ToLower(strings.TrimSpace(user)), as, note, now)
+}
+
+// DisposeTenant records an analyst's decision about every identity of a
+// home tenant (a GUID, any case). Only benign is accepted: it holds back
+// the findings of the tenant's identities below TenantCeiling; there is
+// nothing a malicious tenant disposition could add to the findings.
+func DisposeTenant(ctx context.Context, st *state.DB, tenant, as, note string, now time.Time) (state.Tenant, error) {
+	if as != Benign {
+		return state.Tenant{}, fmt.Errorf("tenant disposition %q: only %s is recorded per tenant", as, Benign)
+	}
+	t := state.Tenant{HomeTenant: strings.ToLower(strings.TrimSpace(tenant)), Disposition: as, Note: note, DisposedAt: now.UTC()}
+	return t, st.DisposeTenant(ctx, t)
 }
 
 // nouns is n with the noun in the right number: "1 finding", "2 findings".
