@@ -49,9 +49,11 @@ tenant disposed of as benign ('outsider dispose --tenant GUID') are held
 back too, except at high severity: a known partner never hides a breach.
 'outsider status' counts what is held back.
 
-Each cycle triages the lookback in full (fast: the archive is read at
-hundreds of MB/s), so it always agrees with 'outsider triage DIR/ual'.
-Sign-ins (DIR/signins) are archived but not triaged yet.
+Each cycle triages the lookback (DIR/ual, then DIR/signins) in full, so
+it always agrees with 'outsider triage DIR/ual DIR/signins' over the same
+days; a cycle in which no archive file changed and no record left the
+lookback reuses the last triage (kept beside the state database as
+watch-cycle.cache; a damaged one is rebuilt from the archive).
 
 Credentials and collection flags are those of 'outsider collect'.
 

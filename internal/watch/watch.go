@@ -3,11 +3,12 @@
 // is new or whose verdict got worse, written to a stream and optionally
 // POSTed to a webhook.
 //
-// Each cycle triages the archive's recent days in full (triage.Run over
-// the day folders within the lookback) rather than incrementally: the
-// engine reads gzip JSON Lines at hundreds of MB/s, so a 30-day archive of
-// a mid-sized tenant takes seconds, and a full pass can never drift from
-// what 'outsider triage' would say about the same files.
+// A cycle triages the archive's recent days in full (triage.Run over the
+// day folders within the lookback), so it can never drift from what
+// 'outsider triage' would say about the same files; a cycle in which no
+// file changed and no record left the lookback reuses the last triage
+// instead (cache.go), which is exact by construction. A cycle after new
+// files still costs a full triage of the lookback.
 //
 // Identities, what was last reported about them and the analysts'
 // dispositions live in the state database (package state). Findings go
@@ -94,6 +95,9 @@ type Cycle struct {
 	Findings  []state.Finding
 	Delivered int
 	Failed    int
+	// Reused says the archive had not changed since the last triage, so
+	// its result was reused (see cache.go).
+	Reused bool
 }
 
 func (o *Options) defaults() {
@@ -175,16 +179,12 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		return cyc, err
 	}
 	if len(paths) > 0 {
-		rep, err := triage.Run(ctx, paths, triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers})
+		ids, err := triageLookback(ctx, &o, paths, since, cyc)
 		if err != nil {
-			return cyc, fmt.Errorf("triage: %w", err)
+			return cyc, err
 		}
-		cyc.Records, cyc.Identities = rep.Input.Records, len(rep.Identities)
-		if rep.Input.Skipped > 0 {
-			fmt.Fprintf(o.Log, "outsider: watch: %s in the archive skipped\n", nouns(int(rep.Input.Skipped), "unreadable record", "unreadable records"))
-		}
-		for i := range rep.Identities {
-			id := &rep.Identities[i]
+		for i := range ids {
+			id := &ids[i]
 			if _, err := st.Observe(ctx, id.User, func(prev state.Identity, found bool) (state.Identity, *state.Finding) {
 				return decide(prev, found, id, now, pol)
 			}); err != nil {
@@ -199,6 +199,9 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		o.Webhook.deliverPending(ctx, st, o.Log, cyc)
 	}
 	summary := fmt.Sprintf("%d files, %d records, %d identities, %d findings", cyc.Files, cyc.Records, cyc.Identities, len(cyc.Findings))
+	if cyc.Reused {
+		summary += " (archive unchanged: last triage reused)"
+	}
 	if cyc.CollectErr != nil {
 		summary += "; collect failed"
 	}
@@ -206,6 +209,40 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		return cyc, err
 	}
 	return cyc, nil
+}
+
+// triageLookback returns the identities a triage of paths from since on
+// reports: from the cycle cache when it answers exactly that, else from a
+// triage, whose result then replaces the cache. A cache that cannot be
+// read or written is reported and the cycle goes on with a triage.
+func triageLookback(ctx context.Context, o *Options, paths []string, since time.Time, cyc *Cycle) ([]triage.Identity, error) {
+	st := o.Archive.State
+	cpath := cachePath(st)
+	key, err := cacheKey(o, paths)
+	if err != nil {
+		return nil, err
+	}
+	c, err := loadCache(cpath)
+	switch {
+	case err == nil && c.reusable(key, since.UnixNano()):
+		cyc.Reused, cyc.Records, cyc.Identities = true, c.Records, len(c.Identities)
+		return c.Identities, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(o.Log, "outsider: watch: cycle cache %s: %v; rebuilding it from the archive\n", cpath, err)
+	}
+	rep, err := triage.Run(ctx, paths, triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers})
+	if err != nil {
+		return nil, fmt.Errorf("triage: %w", err)
+	}
+	cyc.Records, cyc.Identities = rep.Input.Records, len(rep.Identities)
+	if rep.Input.Skipped > 0 {
+		fmt.Fprintf(o.Log, "outsider: watch: %s in the archive skipped\n", nouns(int(rep.Input.Skipped), "unreadable record", "unreadable records"))
+	}
+	nc := &cycleCache{Key: key, Since: since.UnixNano(), Earliest: rep.Earliest, Records: rep.Input.Records, Skipped: rep.Input.Skipped, Identities: rep.Identities}
+	if err := saveCache(cpath, nc); err != nil {
+		fmt.Fprintf(o.Log, "outsider: watch: cycle cache %s: %v; the next cycle triages the lookback again\n", cpath, err)
+	}
+	return rep.Identities, nil
 }
 
 // Loop runs cycles every interval until ctx ends. A failed cycle is
