@@ -248,3 +248,32 @@ func TestCycleCacheMatchesFullTriage(t *testing.T) {
 		t.Errorf("cache file: %v %v", fi, err)
 	}
 }
+
+// FuzzLoadCache: whatever the cache file holds, loading it never panics,
+// and a cache it accepts is one saveCache writes back the same.
+func FuzzLoadCache(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "seed")
+	if err := saveCache(good, &cycleCache{Key: "k", Since: 5, Earliest: 9, Records: 3}); err != nil {
+		f.Fatal(err)
+	}
+	b, _ := os.ReadFile(good)
+	f.Add(b)
+	f.Add([]byte("{}\n{}"))
+	f.Add([]byte(`{"schema":"outsider/watch-cache/v1","length":2,"sha256":"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}` + "\n{}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "c")
+		os.WriteFile(p, data, 0o600)
+		c, err := loadCache(p)
+		if err != nil {
+			return
+		}
+		if err := saveCache(p, c); err != nil {
+			t.Fatal(err)
+		}
+		c2, err := loadCache(p)
+		if err != nil || !reflect.DeepEqual(c, c2) {
+			t.Fatalf("a cache accepted does not survive a save: %v", err)
+		}
+	})
+}
