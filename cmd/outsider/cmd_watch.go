@@ -49,10 +49,11 @@ tenant disposed of as benign ('outsider dispose --tenant GUID') are held
 back too, except at high severity: a known partner never hides a breach.
 'outsider status' counts what is held back.
 
-Each cycle triages the lookback (DIR/ual, then DIR/signins) in full, so
-it always agrees with 'outsider triage DIR/ual DIR/signins' over the same
-days; a cycle in which no archive file changed and no record left the
-lookback reuses the last triage (kept beside the state database as
+Each cycle triages the lookback (DIR/ual, then DIR/signins; it starts at
+the top of the hour --lookback ago) in full, so it always agrees with
+'outsider triage --since' over the same files. A cycle in which no
+archive file's content changed and no record left the lookback reuses
+the last triage instead (kept beside the state database as
 watch-cycle.cache; a damaged one is rebuilt from the archive).
 
 Credentials and collection flags are those of 'outsider collect'.
@@ -135,7 +136,7 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 	fs.StringVar(&o.Findings, "findings", "", "append findings to this `file` instead of stdout")
 	fs.StringVar(&webhook, "webhook", "", "also POST each finding to this `URL` (https, or http to a loopback address)")
 	fs.StringVar(&webhookFile, "webhook-file", "", "read the webhook URL from this `file` (for URLs that carry a token)")
-	fs.StringVar(&lookback, "lookback", "30d", "how far back each cycle triages (a `duration`)")
+	fs.StringVar(&lookback, "lookback", "30d", "how far back each cycle triages (a `duration`; from the top of that hour)")
 	fs.BoolVar(&noCollect, "no-collect", false, "only triage what the archive holds (no credentials needed)")
 	addTenantFlag(fs, &o.Tenants, "our tenant id for triage (`GUID`, repeatable; default: the collect tenant, else inferred)")
 	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable; default: inferred from member sign-ins)")

@@ -22,8 +22,7 @@ import (
 // each archive file instead of a triage of the lookback.
 //
 // Reusing it is exact, not approximate: the triage of the same files (same
-// paths, sizes and modification times, in the same order) with the same
-// options keeps the same records whenever the new lookback start lies
+// paths and content, in the same order) with the same options keeps the same records whenever the new lookback start lies
 // between the cached one and the earliest record that passed the filters
 // then (triage.Report.Earliest): no kept record leaves, no filtered one
 // comes back. Anything else (a new or rewritten file, a record aging out,
@@ -52,6 +51,9 @@ type cacheHeader struct {
 type cycleCache struct {
 	// Key is the fingerprint of the options and files triaged (cacheKey).
 	Key string `json:"key"`
+	// Files are the files triaged, each with the content hash the key
+	// used.
+	Files []fileStamp `json:"files"`
 	// Since is the lookback start of that triage, Earliest its report's
 	// Earliest (Unix ns).
 	Since    int64 `json:"since"`
@@ -70,19 +72,57 @@ var errCacheDamaged = errors.New("damaged")
 
 func cachePath(st *state.DB) string { return filepath.Join(filepath.Dir(st.Path()), CacheFile) }
 
+// fileStamp is an archive file as the cache saw it: path, size,
+// modification time (Unix ns) and the SHA-256 of its content.
+type fileStamp struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	MTime  int64  `json:"mtime"`
+	SHA256 string `json:"sha256"`
+}
+
 // cacheKey fingerprints what decides a triage's report besides the
-// lookback start: the options, and each file's path, size and
-// modification time in input order. Archive files are written once and
-// renamed into place, so a changed file has a new time or size.
-func cacheKey(o *Options, paths []string) (string, error) {
+// lookback start: the options, and each file's path and content in input
+// order. A file's content is known by its SHA-256, read again only when
+// its size or modification time differs from the stamp in known: collect
+// rewrites the current hour's sign-ins every cycle, mostly unchanged, so
+// the time alone would make every cycle look new, while hashing only what
+// changed keeps an idle cycle's cost to a stat per file and a read of
+// what was rewritten.
+func cacheKey(o *Options, paths []string, known []fileStamp) (string, []fileStamp, error) {
+	byPath := make(map[string]fileStamp, len(known))
+	for _, k := range known {
+		byPath[k.Path] = k
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%q\x00%q\x00", cacheSchema, o.Tenants, o.Domains)
+	stamps := make([]fileStamp, 0, len(paths))
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", p, fi.Size(), fi.ModTime().UnixNano())
+		st := fileStamp{Path: p, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+		if k, ok := byPath[p]; ok && k.Size == st.Size && k.MTime == st.MTime && len(k.SHA256) == 64 {
+			st.SHA256 = k.SHA256
+		} else if st.SHA256, err = hashFile(p); err != nil {
+			return "", nil, err
+		}
+		stamps = append(stamps, st)
+		fmt.Fprintf(h, "%s\x00%s\x00", p, st.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil)), stamps, nil
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

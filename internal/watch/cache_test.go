@@ -181,6 +181,31 @@ func TestCycleCacheMatchesFullTriage(t *testing.T) {
 		cycle(fmt.Sprintf("hour %d", i), false)
 		cycle(fmt.Sprintf("hour %d, idle", i), true)
 	}
+	// A file rewritten with the same content (as collect rewrites the
+	// current hour's sign-ins) is still unchanged; one whose content
+	// changed at the same size is not.
+	var hourFile string
+	filepath.WalkDir(filepath.Join(dir, collect.DirSignins), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			hourFile = p
+		}
+		return nil
+	})
+	content, err := os.ReadFile(hourFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	os.WriteFile(hourFile, content, 0o600)
+	os.Chtimes(hourFile, later, later)
+	cycle("a file rewritten as it was", true)
+	changed := bytes.Clone(content)
+	changed[len(changed)-9] ^= 0xff // the gzip trailer's CRC: the file no longer reads whole
+	os.WriteFile(hourFile, changed, 0o600)
+	os.Chtimes(hourFile, later.Add(time.Minute), later.Add(time.Minute))
+	cycle("a file rewritten with other content", false)
+	os.WriteFile(hourFile, content, 0o600)
+	cycle("a file restored", false)
 	// A blob written again under another name (every record a duplicate).
 	var some string
 	filepath.WalkDir(filepath.Join(dir, collect.DirUAL), func(p string, e os.DirEntry, err error) error {

@@ -168,7 +168,11 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		}
 	}
 	now := o.Now().UTC()
-	since := now.Add(-o.Lookback)
+	// The lookback starts at the top of an hour (it covers up to an hour
+	// more than asked): within an hour no record leaves it, so a cycle in
+	// which no file changed reuses the last triage (cache.go) instead of
+	// triaging the lookback again because a few records aged out.
+	since := now.Add(-o.Lookback).Truncate(time.Hour)
 	paths, err := recentFiles(o.Archive.Dir, since)
 	if err != nil {
 		return cyc, err
@@ -218,11 +222,15 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 func triageLookback(ctx context.Context, o *Options, paths []string, since time.Time, cyc *Cycle) ([]triage.Identity, error) {
 	st := o.Archive.State
 	cpath := cachePath(st)
-	key, err := cacheKey(o, paths)
-	if err != nil {
-		return nil, err
-	}
 	c, err := loadCache(cpath)
+	var known []fileStamp
+	if err == nil {
+		known = c.Files
+	}
+	key, files, kerr := cacheKey(o, paths, known)
+	if kerr != nil {
+		return nil, kerr
+	}
 	switch {
 	case err == nil && c.reusable(key, since.UnixNano()):
 		cyc.Reused, cyc.Records, cyc.Identities = true, c.Records, len(c.Identities)
@@ -238,7 +246,7 @@ func triageLookback(ctx context.Context, o *Options, paths []string, since time.
 	if rep.Input.Skipped > 0 {
 		fmt.Fprintf(o.Log, "outsider: watch: %s in the archive skipped\n", nouns(int(rep.Input.Skipped), "unreadable record", "unreadable records"))
 	}
-	nc := &cycleCache{Key: key, Since: since.UnixNano(), Earliest: rep.Earliest, Records: rep.Input.Records, Skipped: rep.Input.Skipped, Identities: rep.Identities}
+	nc := &cycleCache{Key: key, Files: files, Since: since.UnixNano(), Earliest: rep.Earliest, Records: rep.Input.Records, Skipped: rep.Input.Skipped, Identities: rep.Identities}
 	if err := saveCache(cpath, nc); err != nil {
 		fmt.Fprintf(o.Log, "outsider: watch: cycle cache %s: %v; the next cycle triages the lookback again\n", cpath, err)
 	}
