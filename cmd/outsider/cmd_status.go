@@ -23,7 +23,9 @@ type StatusOptions struct {
 const statusLong = `Shows the state of live collection: per source the end of the last window
 collected and how far behind now it is (lag), blobs and records archived,
 content that expired or was quarantined; the last collect and watch runs;
-and the identities with open findings (reported and not disposed of).
+the identities with open findings (reported and not disposed of); how
+many identities watch holds back (below --min-severity, or of a home
+tenant disposed of as benign); and the tenants disposed of.
 
 Exit status: 0 done; 1 error; 2 usage.`
 

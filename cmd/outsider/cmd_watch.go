@@ -14,6 +14,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/textsafe"
+	"github.com/outsider-sec/outsider/internal/triage"
 	"github.com/outsider-sec/outsider/internal/watch"
 )
 
@@ -31,8 +32,10 @@ type WatchOptions struct {
 	Domains  []string
 	Workers  int
 	// Check runs collect's preflight check instead of watching.
-	Check  bool
-	redact func(string) string
+	Check bool
+	// MinSeverity is the least severity that raises a finding.
+	MinSeverity string
+	redact      func(string) string
 }
 
 const watchLong = `Every --interval: collects into DIR (as 'outsider collect'), triages the
@@ -43,9 +46,19 @@ got worse. Identities and verdicts are kept in DIR's state database; an
 identity disposed of with 'outsider dispose' stays quiet until new
 activity makes its verdict worse.
 
-Each cycle triages the lookback in full (fast: the archive is read at
-hundreds of MB/s), so it always agrees with
-'outsider triage DIR/ual DIR/signins'.
+Findings below --min-severity (default low: info, i.e. signin-only
+identities) are held back: the identity is recorded in the state and is
+reported once its verdict reaches that severity. Identities of a home
+tenant disposed of as benign ('outsider dispose --tenant GUID') are held
+back too, except at high severity: a known partner never hides a breach.
+'outsider status' counts what is held back.
+
+Each cycle triages the lookback (DIR/ual, then DIR/signins; it starts at
+the top of the hour --lookback ago) in full, so it always agrees with
+'outsider triage --since' over the same files. A cycle in which no
+archive file's content changed and no record left the lookback reuses
+the last triage instead (kept beside the state database as
+watch-cycle.cache; a damaged one is rebuilt from the archive).
 
 A cycle whose collection fails still triages what the archive holds; a
 source that fails every cycle for --give-up-after (default 1h here) ends
@@ -82,6 +95,10 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 			}
 			if o.Lookback, err = parseDuration(lookback); err != nil || o.Lookback <= 0 {
 				return usagef("watch", "--lookback: want a duration such as 30d")
+			}
+			o.MinSeverity = enumValue(o.MinSeverity)
+			if triage.SeverityRank(o.MinSeverity) < 0 {
+				return usagef("watch", "--min-severity %q: want info, low, medium or high", o.MinSeverity)
 			}
 			if err := checkTenants("watch", "--tenant", o.Tenants); err != nil {
 				return err
@@ -140,11 +157,13 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 	fs.StringVar(&o.Findings, "findings", "", "append findings to this `file` instead of stdout")
 	fs.StringVar(&webhook, "webhook", "", "also POST each finding to this `URL` (https, or http to a loopback address)")
 	fs.StringVar(&webhookFile, "webhook-file", "", "read the webhook URL from this `file` (for URLs that carry a token)")
-	fs.StringVar(&lookback, "lookback", "30d", "how far back each cycle triages (a `duration`)")
+	fs.StringVar(&lookback, "lookback", "30d", "how far back each cycle triages (a `duration`; from the top of that hour)")
 	fs.BoolVar(&noCollect, "no-collect", false, "only triage what the archive holds (no credentials needed)")
 	addTenantFlag(fs, &o.Tenants, "our tenant id for triage (`GUID`, repeatable; default: the collect tenant, else inferred)")
 	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable; default: inferred from member sign-ins)")
 	fs.IntVar(&o.Workers, "workers", 0, "triage `workers` (default: one per CPU)")
+	fs.StringVar(&o.MinSeverity, "min-severity", triage.SeverityLow, "least `severity` that raises a finding: info, low, medium or high")
+	completeValues(cmd, "min-severity", triage.SeverityInfo, triage.SeverityLow, triage.SeverityMedium, triage.SeverityHigh)
 	return cmd
 }
 
@@ -169,7 +188,7 @@ func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (e
 		defer f.Close()
 		out = f
 	}
-	wo := watch.Options{Archive: a, Tenants: o.Tenants, Domains: o.Domains, Lookback: o.Lookback, Workers: o.Workers, Findings: out, Log: logw}
+	wo := watch.Options{Archive: a, Tenants: o.Tenants, Domains: o.Domains, Lookback: o.Lookback, Workers: o.Workers, Findings: out, Log: logw, MinSeverity: o.MinSeverity}
 	if o.Collect != nil {
 		cfg := *o.Collect
 		cfg.Log = logw

@@ -27,14 +27,20 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // SchemaVersion is stored in meta.schema; Open refuses a newer database so
-// an old binary never misreads a newer layout.
-const SchemaVersion = 1
+// an old binary never misreads a newer layout, and migrates an older one
+// (see migrations).
+//
+// Version 2 added identities.held (why the identity's latest finding was
+// held back) and the tenants table (dispositions per home tenant).
+const SchemaVersion = 2
 
 // DB is an open state database.
 type DB struct {
@@ -94,7 +100,15 @@ CREATE TABLE IF NOT EXISTS identities (
 	disposition_note  TEXT    NOT NULL DEFAULT '',
 	disposed_at       INTEGER NOT NULL DEFAULT 0,
 	disposed_verdict  TEXT    NOT NULL DEFAULT '',
-	disposed_severity TEXT    NOT NULL DEFAULT ''
+	disposed_severity TEXT    NOT NULL DEFAULT '',
+	held              TEXT    NOT NULL DEFAULT ''
+);
+-- An analyst's disposition of a whole home tenant (a known partner).
+CREATE TABLE IF NOT EXISTS tenants (
+	home_tenant TEXT PRIMARY KEY,
+	disposition TEXT    NOT NULL,
+	note        TEXT    NOT NULL,
+	disposed_at INTEGER NOT NULL
 );
 -- Findings are an outbox: emitted says the JSON line was written to the
 -- findings stream, delivered that the webhook accepted it.
@@ -157,20 +171,40 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 func (s *DB) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return err
-	}
+	// The version is read before the schema is applied: CREATE TABLE IF
+	// NOT EXISTS leaves an older table as it is, so an old layout must be
+	// recognised, not assumed.
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
+	fresh := false
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion))
-		return err
+		fresh = true
+	case err != nil && strings.Contains(err.Error(), "no such table"):
+		fresh = true
 	case err != nil:
 		return err
 	}
-	if v != fmt.Sprint(SchemaVersion) {
-		return fmt.Errorf("schema version %s is not %d: written by another version of outsider", v, SchemaVersion)
+	if !fresh {
+		have, perr := strconv.Atoi(v)
+		if perr != nil || have < 1 {
+			return fmt.Errorf("schema version %q is not one outsider writes: not an outsider state database, or a damaged one", v)
+		}
+		if have > SchemaVersion {
+			return fmt.Errorf("schema version %d is newer than this outsider's (%d): written by a newer version of outsider; use that version", have, SchemaVersion)
+		}
+		for ; have < SchemaVersion; have++ {
+			if err := s.upgrade(ctx, have); err != nil {
+				return fmt.Errorf("migrating schema version %d to %d: %w", have, have+1, err)
+			}
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+		return err
+	}
+	if fresh {
+		_, err = s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion))
+		return err
 	}
 	return s.addColumns(ctx)
 }
@@ -194,6 +228,38 @@ func (s *DB) addColumns(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// upgrade migrates the database from version from to from+1 in one
+// transaction: a crash leaves the old version, whole.
+func (s *DB) upgrade(ctx context.Context, from int) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	switch from {
+	case 1:
+		// Version 1 had no held column; the tenants table is created by
+		// the schema, and so is an identities table that a database
+		// holding only collection windows never got (it then has the
+		// column from the start).
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'identities'`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE identities ADD COLUMN held TEXT NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("no migration from version %d", from)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema'`, fmt.Sprint(from+1)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close closes the database.

@@ -2,8 +2,10 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -124,5 +126,75 @@ func TestReopen(t *testing.T) {
 	r, ok, err := db.LastRun(ctx, "collect")
 	if err != nil || !ok || r.Summary != "s" || !r.OK {
 		t.Fatalf("run = %+v %v %v", r, ok, err)
+	}
+}
+
+// TestMigrateV1: a version-1 database (no held column, no tenants table)
+// is migrated in place and keeps its identities; a newer or unknown
+// version is refused with a message that says so.
+func TestMigrateV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+		`INSERT INTO meta VALUES ('schema', '1')`,
+		`CREATE TABLE identities (user TEXT PRIMARY KEY, class TEXT NOT NULL, home_tenant TEXT NOT NULL, verdict TEXT NOT NULL,
+			severity TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+			reported_verdict TEXT NOT NULL DEFAULT '', reported_severity TEXT NOT NULL DEFAULT '', reported_at INTEGER NOT NULL DEFAULT 0,
+			disposition TEXT NOT NULL DEFAULT '', disposition_note TEXT NOT NULL DEFAULT '', disposed_at INTEGER NOT NULL DEFAULT 0,
+			disposed_verdict TEXT NOT NULL DEFAULT '', disposed_severity TEXT NOT NULL DEFAULT '')`,
+		`INSERT INTO identities (user, class, home_tenant, verdict, severity, first_seen, last_seen, reported_verdict, reported_severity, reported_at)
+			VALUES ('a@fabrikam.com', 'passthrough', 't1', 'activity', 'medium', 1, 2, 'activity', 'medium', 2)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("opening a version-1 state: %v", err)
+	}
+	id, ok, err := db.GetIdentity(ctx, "a@fabrikam.com")
+	if err != nil || !ok || id.ReportedVerdict != "activity" || id.Held != "" {
+		t.Fatalf("migrated identity = %+v %v %v", id, ok, err)
+	}
+	if err := db.DisposeTenant(ctx, Tenant{HomeTenant: "t1", Disposition: "benign", Note: "partner", DisposedAt: time.Unix(5, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := db.Tenants(ctx)
+	if err != nil || len(ts) != 1 || ts[0].Note != "partner" || !ts[0].DisposedAt.Equal(time.Unix(5, 0)) {
+		t.Fatalf("tenants = %+v %v", ts, err)
+	}
+	if found, err := db.WithdrawTenant(ctx, "t1"); err != nil || !found {
+		t.Fatalf("withdraw: %v %v", found, err)
+	}
+	if found, _ := db.WithdrawTenant(ctx, "t1"); found {
+		t.Error("withdrew a tenant twice")
+	}
+	var v string
+	db.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
+	if v != "2" {
+		t.Errorf("schema after migration = %s", v)
+	}
+	db.Close()
+	// Reopening a migrated database is a no-op.
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	db.db.Exec(`UPDATE meta SET value = '99' WHERE key = 'schema'`)
+	db.Close()
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer version of outsider") {
+		t.Errorf("a newer state opened: %v", err)
+	}
+	raw, _ = sql.Open("sqlite", path)
+	raw.Exec(`UPDATE meta SET value = 'x' WHERE key = 'schema'`)
+	raw.Close()
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "not an outsider state database") {
+		t.Errorf("a state of unknown version opened: %v", err)
 	}
 }

@@ -32,6 +32,27 @@ type Identity struct {
 	DisposedAt       time.Time
 	DisposedVerdict  string
 	DisposedSeverity string
+
+	// Held is why the finding the identity's verdict calls for was held
+	// back (HeldMinSeverity, HeldTenant), "" when none was.
+	Held string
+}
+
+// Reasons a finding is held back (Identity.Held).
+const (
+	// HeldMinSeverity: the verdict's severity is below watch's
+	// --min-severity.
+	HeldMinSeverity = "min-severity"
+	// HeldTenant: the identity's home tenant is disposed of as benign.
+	HeldTenant = "tenant"
+)
+
+// Tenant is an analyst's disposition of a whole home tenant.
+type Tenant struct {
+	HomeTenant  string
+	Disposition string
+	Note        string
+	DisposedAt  time.Time
 }
 
 // Finding is one emitted (or to be emitted) finding.
@@ -53,7 +74,7 @@ var ErrUnknownIdentity = errors.New("no such identity in the state")
 
 const identityCols = `user, class, home_tenant, verdict, severity, first_seen, last_seen,
 	reported_verdict, reported_severity, reported_at,
-	disposition, disposition_note, disposed_at, disposed_verdict, disposed_severity`
+	disposition, disposition_note, disposed_at, disposed_verdict, disposed_severity, held`
 
 type scanner interface{ Scan(...any) error }
 
@@ -62,7 +83,7 @@ func scanIdentity(r scanner) (Identity, error) {
 	var first, last, rep, disp int64
 	err := r.Scan(&id.User, &id.Class, &id.HomeTenant, &id.Verdict, &id.Severity, &first, &last,
 		&id.ReportedVerdict, &id.ReportedSeverity, &rep,
-		&id.Disposition, &id.DispositionNote, &disp, &id.DisposedVerdict, &id.DisposedSeverity)
+		&id.Disposition, &id.DispositionNote, &disp, &id.DisposedVerdict, &id.DisposedSeverity, &id.Held)
 	id.FirstSeen, id.LastSeen, id.ReportedAt, id.DisposedAt = fromUnix(first), fromUnix(last), fromUnix(rep), fromUnix(disp)
 	return id, err
 }
@@ -87,17 +108,17 @@ func (s *DB) Observe(ctx context.Context, user string, decide func(prev Identity
 	next, f := decide(prev, found)
 	next.User = user
 	_, err = tx.ExecContext(ctx, `INSERT INTO identities (`+identityCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user) DO UPDATE SET class = excluded.class, home_tenant = excluded.home_tenant,
 			verdict = excluded.verdict, severity = excluded.severity, first_seen = excluded.first_seen,
 			last_seen = excluded.last_seen, reported_verdict = excluded.reported_verdict,
 			reported_severity = excluded.reported_severity, reported_at = excluded.reported_at,
 			disposition = excluded.disposition, disposition_note = excluded.disposition_note,
 			disposed_at = excluded.disposed_at, disposed_verdict = excluded.disposed_verdict,
-			disposed_severity = excluded.disposed_severity`,
+			disposed_severity = excluded.disposed_severity, held = excluded.held`,
 		next.User, next.Class, next.HomeTenant, next.Verdict, next.Severity, unix(next.FirstSeen), unix(next.LastSeen),
 		next.ReportedVerdict, next.ReportedSeverity, unix(next.ReportedAt),
-		next.Disposition, next.DispositionNote, unix(next.DisposedAt), next.DisposedVerdict, next.DisposedSeverity)
+		next.Disposition, next.DispositionNote, unix(next.DisposedAt), next.DisposedVerdict, next.DisposedSeverity, next.Held)
 	if err != nil {
 		return nil, err
 	}
@@ -210,4 +231,44 @@ func (s *DB) Findings(ctx context.Context, user string) ([]Finding, error) {
 		return s.findings(ctx, `1`)
 	}
 	return s.findings(ctx, `user = ?`, user)
+}
+
+// DisposeTenant records an analyst's disposition of a home tenant
+// (replacing any earlier one).
+func (s *DB) DisposeTenant(ctx context.Context, t Tenant) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tenants (home_tenant, disposition, note, disposed_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (home_tenant) DO UPDATE SET disposition = excluded.disposition, note = excluded.note, disposed_at = excluded.disposed_at`,
+		t.HomeTenant, t.Disposition, t.Note, unix(t.DisposedAt))
+	return err
+}
+
+// WithdrawTenant removes the disposition of a home tenant; found is false
+// when there was none.
+func (s *DB) WithdrawTenant(ctx context.Context, homeTenant string) (found bool, err error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM tenants WHERE home_tenant = ?`, homeTenant)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// Tenants returns the home tenants' dispositions, sorted by tenant.
+func (s *DB) Tenants(ctx context.Context) ([]Tenant, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT home_tenant, disposition, note, disposed_at FROM tenants ORDER BY home_tenant`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Tenant
+	for rows.Next() {
+		var t Tenant
+		var at int64
+		if err := rows.Scan(&t.HomeTenant, &t.Disposition, &t.Note, &at); err != nil {
+			return nil, err
+		}
+		t.DisposedAt = fromUnix(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }

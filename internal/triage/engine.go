@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/audit"
@@ -288,7 +290,9 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 			break
 		}
 	}
-	return finish(all, d.inputs, d.probs, opts, k), nil
+	r := finish(all, d.inputs, d.probs, opts, k)
+	r.Earliest = d.earliest
+	return r, nil
 }
 
 // batchSink receives each worker's decoded batches: the in-process
@@ -415,6 +419,9 @@ type decoded struct {
 	inputs  []source.Input
 	probs   *problems
 	aliases [][2]alias
+	// earliest is the time (Unix ns) of the earliest record that passed
+	// the filters (counted, duplicate or sign-in copy); 0 when none did.
+	earliest int64
 }
 
 // sinkError carries a sink's error through the run's cancellation.
@@ -456,6 +463,7 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 		}
 	}
 
+	earliest := newAtomicMin()
 	seen := newDedup()
 	seen.seen.dir = opts.TempDir
 	if opts.spillSlots != 0 {
@@ -543,8 +551,13 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 					}
 					// Keys are parsed here, in parallel; only the set
 					// lookups are ordered.
+					first := int64(math.MaxInt64)
 					for i := range w.evs {
 						w.keys = append(w.keys, seen.keys(&w.evs[i]))
+						first = min(first, w.evs[i].Time)
+					}
+					if len(w.evs) > 0 {
+						earliest.lower(first)
 					}
 				} else {
 					// Stopping: the batch still takes its place in the
@@ -616,7 +629,34 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	if readErr != nil {
 		return nil, readErr
 	}
-	return &decoded{inputs: inputs, probs: probs, aliases: seen.aliases}, nil
+	return &decoded{inputs: inputs, probs: probs, aliases: seen.aliases, earliest: earliest.get()}, nil
+}
+
+// atomicMin is the least value offered to it (once per batch);
+// math.MaxInt64 until one is.
+type atomicMin struct{ v atomic.Int64 }
+
+func newAtomicMin() *atomicMin {
+	m := &atomicMin{}
+	m.v.Store(math.MaxInt64)
+	return m
+}
+
+func (m *atomicMin) lower(x int64) {
+	for {
+		cur := m.v.Load()
+		if cur <= x || m.v.CompareAndSwap(cur, x) {
+			return
+		}
+	}
+}
+
+// get is the least value, 0 when none was offered.
+func (m *atomicMin) get() int64 {
+	if v := m.v.Load(); v != math.MaxInt64 {
+		return v
+	}
+	return 0
 }
 
 // tempDir is where the run spills.

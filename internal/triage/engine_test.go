@@ -407,3 +407,30 @@ func TestAtPeak(t *testing.T) {
 		t.Errorf("at the peak %d records were read, the report counts %d", read, r.Input.Records)
 	}
 }
+
+// TestEarliest: Report.Earliest is the earliest record that passed the
+// filters, a duplicate's included (it is what a later --since would
+// filter out), while input.from counts only the records kept.
+func TestEarliest(t *testing.T) {
+	dir := t.TempDir()
+	kept := spo(30, "FileModified", "a@contoso.com", "95.91.100.21", "x")
+	dup := rec{}
+	for k, v := range kept {
+		dup[k] = v
+	}
+	dup["CreationTime"] = at(10) // the same Id, an earlier time
+	old := spo(1, "FileModified", "a@contoso.com", "95.91.100.21", "y")
+	p := writeJSONL(t, dir, "a.jsonl", old, kept, dup)
+	since, err := time.Parse("2006-01-02T15:04:05", at(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, Options{Since: since}, p)
+	want, _ := time.Parse("2006-01-02T15:04:05", at(10))
+	if r.Earliest != want.UnixNano() || r.Input.Duplicates != 1 || r.Input.Records != 1 {
+		t.Errorf("earliest %s (records %d, duplicates %d), want %s", time.Unix(0, r.Earliest).UTC(), r.Input.Records, r.Input.Duplicates, want)
+	}
+	if r := run(t, Options{Since: want.Add(time.Hour)}, p); r.Earliest != 0 {
+		t.Errorf("nothing passed, earliest = %d", r.Earliest)
+	}
+}

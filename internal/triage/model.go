@@ -27,6 +27,13 @@ type Report struct {
 	Filtered int64 `json:"-"`
 	// TenantSource says in words where the tenant came from.
 	TenantSource string `json:"-"`
+	// Earliest is the time (Unix ns) of the earliest record that passed
+	// the filters, counted or not (duplicates and sign-in copies
+	// included); 0 when none did. A later run over the same files with a
+	// Since at most Earliest (and at least this run's) keeps exactly the
+	// same records, so it would write the same report: watch uses it to
+	// skip a cycle in which nothing changed.
+	Earliest int64 `json:"-"`
 }
 
 // TenantInfo is our tenant: ids, domains, and whether they were inferred.

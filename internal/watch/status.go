@@ -22,6 +22,11 @@ type Status struct {
 	Identities  int            `json:"identities"`
 	Disposed    int            `json:"disposed"`
 	Open        []OpenFinding  `json:"open_findings"`
+	// Held counts the identities whose finding is held back, per reason
+	// (state.HeldMinSeverity, state.HeldTenant; every reason, 0 included).
+	Held []HeldCount `json:"held_back"`
+	// Tenants are the home tenants disposed of.
+	Tenants []TenantStatus `json:"disposed_tenants"`
 	// Problems are the latest expired or quarantined blobs.
 	Problems []Problem `json:"problems"`
 }
@@ -53,6 +58,22 @@ type OpenFinding struct {
 	Verdict    string `json:"verdict"`
 	Severity   string `json:"severity"`
 	ReportedAt string `json:"reported_at"`
+}
+
+// HeldCount is how many identities a reason holds back.
+type HeldCount struct {
+	Reason     string `json:"reason"`
+	Identities int    `json:"identities"`
+}
+
+// TenantStatus is a home tenant's disposition and how many known
+// identities it covers.
+type TenantStatus struct {
+	Tenant     string `json:"tenant"`
+	As         string `json:"as"`
+	Note       string `json:"note"`
+	At         string `json:"at"`
+	Identities int    `json:"identities"`
 }
 
 // Problem is an expired or quarantined blob.
@@ -103,6 +124,26 @@ func GetStatus(ctx context.Context, st *state.DB, now time.Time) (*Status, error
 		return nil, err
 	}
 	s.Identities = len(ids)
+	held := map[string]int{}
+	perTenant := map[string]int{}
+	for _, id := range ids {
+		if id.Held != "" {
+			held[id.Held]++
+		}
+		perTenant[strings.ToLower(id.HomeTenant)]++
+	}
+	for _, r := range []string{state.HeldMinSeverity, state.HeldTenant} {
+		s.Held = append(s.Held, HeldCount{Reason: r, Identities: held[r]})
+	}
+	tenants, err := st.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.Tenants = []TenantStatus{}
+	for _, t := range tenants {
+		s.Tenants = append(s.Tenants, TenantStatus{Tenant: t.HomeTenant, As: t.Disposition, Note: t.Note,
+			At: t.DisposedAt.UTC().Format(time.RFC3339), Identities: perTenant[t.HomeTenant]})
+	}
 	for _, id := range ids {
 		if id.Disposition != "" {
 			s.Disposed++
@@ -170,6 +211,16 @@ func WriteText(w io.Writer, s *Status, clean func(string) string) error {
 		}
 		tw.Flush()
 	}
+	fmt.Fprintf(w, "Held back (recorded, no finding): %s below the minimum severity, %s of tenants disposed of as benign\n",
+		nouns(heldOf(s, state.HeldMinSeverity), "identity", "identities"), nouns(heldOf(s, state.HeldTenant), "identity", "identities"))
+	if len(s.Tenants) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "\nTENANT\tDISPOSED AS\tAT\tIDENTITIES\tNOTE")
+		for _, t := range s.Tenants {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", clean(t.Tenant), t.As, t.At, t.Identities, clean(t.Note))
+		}
+		tw.Flush()
+	}
 	if len(s.Problems) > 0 {
 		fmt.Fprintln(w, "\nContent not archived (latest first):")
 		for _, p := range s.Problems {
@@ -181,6 +232,15 @@ func WriteText(w io.Writer, s *Status, clean func(string) string) error {
 		}
 	}
 	return nil
+}
+
+func heldOf(s *Status, reason string) int {
+	for _, h := range s.Held {
+		if h.Reason == reason {
+			return h.Identities
+		}
+	}
+	return 0
 }
 
 // humanLag shows a lag as 5m, 3h12m or 2d4h.

@@ -3,11 +3,12 @@
 // is new or whose verdict got worse, written to a stream and optionally
 // POSTed to a webhook.
 //
-// Each cycle triages the archive's recent days in full (triage.Run over
-// the day folders within the lookback) rather than incrementally: the
-// engine reads gzip JSON Lines at hundreds of MB/s, so a 30-day archive of
-// a mid-sized tenant takes seconds, and a full pass can never drift from
-// what 'outsider triage' would say about the same files.
+// A cycle triages the archive's recent days in full (triage.Run over the
+// day folders within the lookback), so it can never drift from what
+// 'outsider triage' would say about the same files; a cycle in which no
+// file changed and no record left the lookback reuses the last triage
+// instead (cache.go), which is exact by construction. A cycle after new
+// files still costs a full triage of the lookback.
 //
 // Identities, what was last reported about them and the analysts'
 // dispositions live in the state database (package state). Findings go
@@ -72,6 +73,10 @@ type Options struct {
 	Findings io.Writer
 	// Webhook, if set, gets every finding POSTed.
 	Webhook *Webhook
+	// MinSeverity is the least severity that raises a finding (default
+	// low): an identity below it is recorded in the state, with
+	// state.HeldMinSeverity, and raises none until its verdict reaches it.
+	MinSeverity string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log gets progress and problems, one line each.
@@ -91,6 +96,9 @@ type Cycle struct {
 	Findings  []state.Finding
 	Delivered int
 	Failed    int
+	// Reused says the archive had not changed since the last triage, so
+	// its result was reused (see cache.go).
+	Reused bool
 }
 
 func (o *Options) defaults() {
@@ -106,6 +114,38 @@ func (o *Options) defaults() {
 	if o.Findings == nil {
 		o.Findings = io.Discard
 	}
+	if o.MinSeverity == "" {
+		o.MinSeverity = triage.SeverityLow
+	}
+}
+
+// policy is what holds a finding back: the least severity reported and
+// the home tenants disposed of (lower-case GUID to disposition).
+type policy struct {
+	minSeverity int
+	tenants     map[string]state.Tenant
+}
+
+// TenantCeiling is the least severity a tenant disposition never holds
+// back: a partner disposed of as benign must not hide a breach, so a
+// verdict of high severity (anomalous, or activity with mailbox access,
+// an admin operation or a member's records) is reported whatever its
+// tenant's disposition, naming it.
+const TenantCeiling = triage.SeverityHigh
+
+func loadPolicy(ctx context.Context, st *state.DB, minSeverity string) (policy, error) {
+	p := policy{minSeverity: triage.SeverityRank(minSeverity), tenants: map[string]state.Tenant{}}
+	if p.minSeverity < 0 {
+		return p, fmt.Errorf("minimum severity %q: want info, low, medium or high", minSeverity)
+	}
+	ts, err := st.Tenants(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, t := range ts {
+		p.tenants[t.HomeTenant] = t
+	}
+	return p, nil
 }
 
 // Once runs one cycle: collect (if configured), triage, findings,
@@ -129,25 +169,29 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		}
 	}
 	now := o.Now().UTC()
-	since := now.Add(-o.Lookback)
+	// The lookback starts at the top of an hour (it covers up to an hour
+	// more than asked): within an hour no record leaves it, so a cycle in
+	// which no file changed reuses the last triage (cache.go) instead of
+	// triaging the lookback again because a few records aged out.
+	since := now.Add(-o.Lookback).Truncate(time.Hour)
 	paths, err := recentFiles(o.Archive.Dir, since)
 	if err != nil {
 		return cyc, err
 	}
 	cyc.Files = len(paths)
+	pol, err := loadPolicy(ctx, st, o.MinSeverity)
+	if err != nil {
+		return cyc, err
+	}
 	if len(paths) > 0 {
-		rep, err := triage.Run(ctx, paths, triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers})
+		ids, err := triageLookback(ctx, &o, paths, since, cyc)
 		if err != nil {
-			return cyc, fmt.Errorf("triage: %w", err)
+			return cyc, err
 		}
-		cyc.Records, cyc.Identities = rep.Input.Records, len(rep.Identities)
-		if rep.Input.Skipped > 0 {
-			fmt.Fprintf(o.Log, "outsider: watch: %s in the archive skipped\n", nouns(int(rep.Input.Skipped), "unreadable record", "unreadable records"))
-		}
-		for i := range rep.Identities {
-			id := &rep.Identities[i]
+		for i := range ids {
+			id := &ids[i]
 			if _, err := st.Observe(ctx, id.User, func(prev state.Identity, found bool) (state.Identity, *state.Finding) {
-				return decide(prev, found, id, now)
+				return decide(prev, found, id, now, pol)
 			}); err != nil {
 				return cyc, err
 			}
@@ -160,6 +204,9 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		o.Webhook.deliverPending(ctx, st, o.Log, cyc)
 	}
 	summary := fmt.Sprintf("%d files, %d records, %d identities, %d findings", cyc.Files, cyc.Records, cyc.Identities, len(cyc.Findings))
+	if cyc.Reused {
+		summary += " (archive unchanged: last triage reused)"
+	}
 	if cyc.CollectErr != nil {
 		summary += "; collect failed"
 	}
@@ -167,6 +214,44 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		return cyc, err
 	}
 	return cyc, nil
+}
+
+// triageLookback returns the identities a triage of paths from since on
+// reports: from the cycle cache when it answers exactly that, else from a
+// triage, whose result then replaces the cache. A cache that cannot be
+// read or written is reported and the cycle goes on with a triage.
+func triageLookback(ctx context.Context, o *Options, paths []string, since time.Time, cyc *Cycle) ([]triage.Identity, error) {
+	st := o.Archive.State
+	cpath := cachePath(st)
+	c, err := loadCache(cpath)
+	var known []fileStamp
+	if err == nil {
+		known = c.Files
+	}
+	key, files, kerr := cacheKey(o, paths, known)
+	if kerr != nil {
+		return nil, kerr
+	}
+	switch {
+	case err == nil && c.reusable(key, since.UnixNano()):
+		cyc.Reused, cyc.Records, cyc.Identities = true, c.Records, len(c.Identities)
+		return c.Identities, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(o.Log, "outsider: watch: cycle cache %s: %v; rebuilding it from the archive\n", cpath, err)
+	}
+	rep, err := triage.Run(ctx, paths, triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers})
+	if err != nil {
+		return nil, fmt.Errorf("triage: %w", err)
+	}
+	cyc.Records, cyc.Identities = rep.Input.Records, len(rep.Identities)
+	if rep.Input.Skipped > 0 {
+		fmt.Fprintf(o.Log, "outsider: watch: %s in the archive skipped\n", nouns(int(rep.Input.Skipped), "unreadable record", "unreadable records"))
+	}
+	nc := &cycleCache{Key: key, Files: files, Since: since.UnixNano(), Earliest: rep.Earliest, Records: rep.Input.Records, Skipped: rep.Input.Skipped, Identities: rep.Identities}
+	if err := saveCache(cpath, nc); err != nil {
+		fmt.Fprintf(o.Log, "outsider: watch: cycle cache %s: %v; the next cycle triages the lookback again\n", cpath, err)
+	}
+	return rep.Identities, nil
 }
 
 // Loop runs cycles every interval until ctx ends. A failed cycle is
@@ -244,8 +329,17 @@ func rank(verdict, severity string) int {
 // when its verdict is worse than the baseline: the worst verdict reported
 // so far, or, while an analyst's disposition stands, the verdict the
 // analyst disposed of. A worse verdict reopens a disposed identity.
-func decide(prev state.Identity, found bool, id *triage.Identity, now time.Time) (state.Identity, *state.Finding) {
+//
+// Such a finding is held back (recorded in next.Held, no finding) when
+// its severity is below the policy's minimum, or when the identity's home
+// tenant is disposed of as benign and the severity is below
+// TenantCeiling. A held identity keeps its reported baseline, so it is
+// reported (as new, or worse than what was last reported) as soon as
+// nothing holds it back: when its verdict rises, or the tenant
+// disposition is withdrawn.
+func decide(prev state.Identity, found bool, id *triage.Identity, now time.Time, pol policy) (state.Identity, *state.Finding) {
 	next := prev
+	next.Held = ""
 	next.Class, next.HomeTenant, next.Verdict, next.Severity = id.Class, id.HomeTenant, id.Verdict, id.Severity
 	next.LastSeen = now
 	if !found {
@@ -271,7 +365,21 @@ func decide(prev state.Identity, found bool, id *triage.Identity, now time.Time)
 	if kind == "" {
 		return next, nil
 	}
-	body := findingBody(kind, id, now, baseV, baseS, prev)
+	sev := triage.SeverityRank(id.Severity)
+	tenant, disposed := pol.tenants[strings.ToLower(id.HomeTenant)]
+	switch {
+	case sev < pol.minSeverity:
+		next.Held = state.HeldMinSeverity
+		return next, nil
+	case disposed && tenant.Disposition == Benign && sev < triage.SeverityRank(TenantCeiling):
+		next.Held = state.HeldTenant
+		return next, nil
+	}
+	var td *state.Tenant
+	if disposed {
+		td = &tenant
+	}
+	body := findingBody(kind, id, now, baseV, baseS, prev, td)
 	if prev.ReportedVerdict == "" || cur > rank(prev.ReportedVerdict, prev.ReportedSeverity) {
 		next.ReportedVerdict, next.ReportedSeverity = id.Verdict, id.Severity
 	}
@@ -295,7 +403,11 @@ type Finding struct {
 	Previous *Verdict `json:"previous,omitempty"`
 	// Disposition is the analyst's decision this finding reopens.
 	Disposition *Disposition `json:"disposition,omitempty"`
-	Reasons     []string     `json:"reasons"`
+	// TenantDisposition is the disposition of the identity's home tenant,
+	// when there is one (the finding's severity is then at least
+	// TenantCeiling: a disposed tenant does not hide it).
+	TenantDisposition *Disposition `json:"tenant_disposition,omitempty"`
+	Reasons           []string     `json:"reasons"`
 	// Identity is the identity exactly as 'outsider triage --format json'
 	// reports it (schema outsider/triage/v1).
 	Identity *triage.Identity `json:"identity"`
@@ -314,7 +426,7 @@ type Disposition struct {
 	At   string `json:"at"`
 }
 
-func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS string, prev state.Identity) string {
+func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS string, prev state.Identity, tenant *state.Tenant) string {
 	f := Finding{
 		Schema: FindingSchema, Time: now.UTC().Format(time.RFC3339), Kind: kind,
 		User: id.User, Class: id.Class, HomeTenant: id.HomeTenant, Verdict: id.Verdict, Severity: id.Severity,
@@ -325,6 +437,9 @@ func findingBody(kind string, id *triage.Identity, now time.Time, baseV, baseS s
 	}
 	if prev.Disposition != "" {
 		f.Disposition = &Disposition{As: prev.Disposition, Note: prev.DispositionNote, At: prev.DisposedAt.UTC().Format(time.RFC3339)}
+	}
+	if tenant != nil {
+		f.TenantDisposition = &Disposition{As: tenant.Disposition, Note: tenant.Note, At: tenant.DisposedAt.UTC().Format(time.RFC3339)}
 	}
 	b, _ := json.Marshal(f)
 	// The same values for a JSON reader; a finding tailed on a terminal
@@ -363,6 +478,18 @@ func Dispose(ctx context.Context, st *state.DB, user, as, note string, now time.
 		return state.Identity{}, fmt.Errorf("disposition %q: want %s or %s", as, Benign, Malicious)
 	}
 	return st.Dispose(ctx, strings.ToLower(strings.TrimSpace(user)), as, note, now)
+}
+
+// DisposeTenant records an analyst's decision about every identity of a
+// home tenant (a GUID, any case). Only benign is accepted: it holds back
+// the findings of the tenant's identities below TenantCeiling; there is
+// nothing a malicious tenant disposition could add to the findings.
+func DisposeTenant(ctx context.Context, st *state.DB, tenant, as, note string, now time.Time) (state.Tenant, error) {
+	if as != Benign {
+		return state.Tenant{}, fmt.Errorf("tenant disposition %q: only %s is recorded per tenant", as, Benign)
+	}
+	t := state.Tenant{HomeTenant: strings.ToLower(strings.TrimSpace(tenant)), Disposition: as, Note: note, DisposedAt: now.UTC()}
+	return t, st.DisposeTenant(ctx, t)
 }
 
 // nouns is n with the noun in the right number: "1 finding", "2 findings".

@@ -88,7 +88,23 @@ func (w *wenv) options() Options {
 		Findings: &w.out,
 		Now:      w.clock.Now,
 		Log:      &w.log,
+		// Every identity reported: the tests of findings, dispositions and
+		// delivery count one per identity. TestWatchQuietFindings tests
+		// the default.
+		MinSeverity: triage.SeverityInfo,
 	}
+}
+
+// addRecord makes one audit record by user available to collection half
+// an hour before the clock's next setting.
+func (w *wenv) addRecord(id, op, workload, user string, recordType int, at time.Time, extra string) {
+	rec := fmt.Sprintf(`{"CreationTime":"%s","Id":"%s","Operation":"%s","OrganizationId":"%s","RecordType":%d,"ResultStatus":"Succeeded","UserKey":"%s","UserType":0,"Version":1,"Workload":"%s","ClientIPAddress":"203.0.113.251","UserId":"%s"%s}`,
+		at.UTC().Format("2006-01-02T15:04:05"), id, op, w.exp.TenantID, recordType, user, workload, user, extra)
+	ct := "Audit.SharePoint"
+	if workload == "Exchange" {
+		ct = "Audit.Exchange"
+	}
+	w.fake.AddBlobs(&fakems.Blob{ContentType: ct, ContentID: "blob-" + id, Created: at.Add(10 * time.Minute), Records: [][]byte{[]byte(rec)}})
 }
 
 // findings parses the lines written so far.
@@ -334,6 +350,117 @@ func (f *failWriter) Write(p []byte) (int, error) {
 		return 0, errors.New("disk full")
 	}
 	return f.w.Write(p)
+}
+
+// TestWatchQuietFindings: by default info identities are recorded and
+// held back; a benign tenant disposition holds back its identities below
+// high severity, and a high one is reported naming it; withdrawing the
+// disposition reports what it held; status counts what is held back.
+func TestWatchQuietFindings(t *testing.T) {
+	ctx := context.Background()
+	w := newWenv(t)
+	o := w.options()
+	o.MinSeverity = ""
+	w.clock.Set(w.end)
+	w.once(o)
+	info := 0
+	for _, id := range w.exp.Identities {
+		if id.Severity == triage.SeverityInfo {
+			info++
+		}
+	}
+	if info == 0 || info == len(w.exp.Identities) {
+		t.Fatalf("synthetic tenant: %d of %d identities info", info, len(w.exp.Identities))
+	}
+	reported := map[string]bool{}
+	for _, f := range w.findings() {
+		if f.Severity == triage.SeverityInfo {
+			t.Errorf("info finding raised: %s %s", f.User, f.Verdict)
+		}
+		reported[f.User] = true
+	}
+	if len(reported) != len(w.exp.Identities)-info {
+		t.Errorf("%d identities reported, want %d", len(reported), len(w.exp.Identities)-info)
+	}
+	st, err := GetStatus(ctx, w.archive.State, w.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Identities != len(w.exp.Identities) || heldOf(st, "min-severity") != info || heldOf(st, "tenant") != 0 {
+		t.Errorf("status: %d identities, held %+v; want %d, %d below the minimum", st.Identities, st.Held, len(w.exp.Identities), info)
+	}
+
+	// A tenant with two signin-only identities is disposed of.
+	byTenant := map[string][]string{}
+	for _, id := range w.exp.Identities {
+		if id.Verdict == triage.VerdictSigninOnly && id.Class == triage.ClassPassthrough && strings.Contains(id.User, "@") {
+			byTenant[id.HomeTenant] = append(byTenant[id.HomeTenant], id.User)
+		}
+	}
+	var tenant string
+	for k, us := range byTenant {
+		if len(us) >= 2 && (tenant == "" || k < tenant) {
+			tenant = k
+		}
+	}
+	if tenant == "" {
+		t.Fatal("no tenant with two signin-only identities")
+	}
+	medium, high := byTenant[tenant][0], byTenant[tenant][1]
+	if _, err := DisposeTenant(ctx, w.archive.State, strings.ToUpper(tenant), Malicious, "", w.clock.Now()); err == nil {
+		t.Error("a malicious tenant disposition was recorded")
+	}
+	if _, err := DisposeTenant(ctx, w.archive.State, strings.ToUpper(tenant), Benign, "partner", w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// medium edits a file (activity, medium); high reads a mailbox
+	// (activity, high).
+	at := w.end.Add(30 * time.Minute)
+	w.addRecord("7d1c0f3e-0000-4000-8000-00000000b001", "FileModified", "SharePoint", medium, 6, at, `,"ObjectId":"https://contoso.sharepoint.com/sites/x/doc.docx"`)
+	w.addRecord("7d1c0f3e-0000-4000-8000-00000000b002", "MailItemsAccessed", "Exchange", high, 50, at, `,"MailboxOwnerUPN":"ceo@contoso.com"`)
+	w.out.Reset()
+	w.clock.Set(w.end.Add(time.Hour))
+	w.once(o)
+	got := w.findings()
+	if len(got) != 1 || got[0].User != high || got[0].Severity != triage.SeverityHigh || got[0].TenantDisposition == nil ||
+		got[0].TenantDisposition.As != Benign || got[0].TenantDisposition.Note != "partner" {
+		t.Fatalf("with %s disposed: findings %+v, want one high for %s naming the tenant disposition", tenant, got, high)
+	}
+	idm, _, _ := w.archive.State.GetIdentity(ctx, medium)
+	if idm.Severity != triage.SeverityMedium || idm.Held != "tenant" || idm.ReportedVerdict != "" {
+		t.Errorf("%s: %+v, want medium, held for its tenant, never reported", medium, idm)
+	}
+	st, _ = GetStatus(ctx, w.archive.State, w.clock.Now())
+	if heldOf(st, "tenant") < 1 || len(st.Tenants) != 1 || st.Tenants[0].Tenant != tenant || st.Tenants[0].Identities < 2 {
+		t.Errorf("status: held %+v, tenants %+v", st.Held, st.Tenants)
+	}
+	var text bytes.Buffer
+	WriteText(&text, st, func(s string) string { return s })
+	for _, want := range []string{"Held back", "below the minimum severity", tenant, "partner"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("status text lacks %q:\n%s", want, text.String())
+		}
+	}
+	// Withdrawn: what it held is reported on the next cycle.
+	if found, err := w.archive.State.WithdrawTenant(ctx, tenant); err != nil || !found {
+		t.Fatal(found, err)
+	}
+	w.out.Reset()
+	w.clock.Set(w.end.Add(2 * time.Hour))
+	w.once(o)
+	got = w.findings()
+	if len(got) != 1 || got[0].User != medium || got[0].Kind != "new" || got[0].Severity != triage.SeverityMedium || got[0].TenantDisposition != nil {
+		t.Errorf("after withdrawing: findings %+v, want %s new at medium", got, medium)
+	}
+	// min-severity high holds back everything below high.
+	o.MinSeverity = triage.SeverityHigh
+	if _, err := Once(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	o.MinSeverity = "severe"
+	if _, err := Once(ctx, o); err == nil {
+		t.Error("an unknown minimum severity was accepted")
+	}
 }
 
 func TestHumanLag(t *testing.T) {
