@@ -10,5 +10,12 @@ import (
 )
 
 func main() {
-	os.Exit(Main(os.Args[1:], iostreams.System()))
+	os.Exit(Main(os.Args[1:], systemStreams()))
+}
+
+// systemStreams are the process's own streams: the one place that names
+// os.Stdin, os.Stdout and os.Stderr, so that nothing under internal/ does
+// (docs/architecture.md).
+func systemStreams() *iostreams.IOStreams {
+	return iostreams.FromFiles(os.Stdin, os.Stdout, os.Stderr)
 }

@@ -9,15 +9,13 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/outsider-sec/outsider/internal/iostreams"
 )
 
 // TestMain lets testscript run the outsider command in-process: scripts
 // call "outsider ..." and get the real Main with real streams.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"outsider": func() { os.Exit(Main(os.Args[1:], iostreams.System())) },
+		"outsider": func() { os.Exit(Main(os.Args[1:], systemStreams())) },
 	})
 }
 

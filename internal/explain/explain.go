@@ -332,9 +332,8 @@ func (f *facts) classify() {
 		f.class = classMember
 	default:
 		f.noTenant = true
-		dom := string(audit.Domain([]byte(f.user)))
 		if ev.ActorUnknown {
-			f.class, f.consumer = classPassthrough, consumerDomains[dom]
+			f.class, f.consumer = classPassthrough, consumerDomains[string(audit.Domain([]byte(f.user)))]
 		} else {
 			f.class = classMember
 		}

@@ -28,13 +28,9 @@ type IOStreams struct {
 	Width int
 }
 
-// System returns the process's streams.
-func System() *IOStreams {
-	return FromFiles(os.Stdin, os.Stdout, os.Stderr)
-}
-
 // FromFiles returns streams on open files, with their terminal facts
-// read from the files themselves: System's work, apart so that tests can
+// read from the files themselves. cmd/outsider gives it the process's
+// own streams (only cmd/ names os.Stdin, os.Stdout and os.Stderr); tests
 // give it /dev/null or a pseudo-terminal.
 func FromFiles(in, out, errOut *os.File) *IOStreams {
 	s := &IOStreams{

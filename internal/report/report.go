@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -392,7 +391,7 @@ func skippedInAll(r *triage.Report) string {
 }
 
 // problemLine is an input problem in words: "skipped: path: line N: why".
-func problemLine(p source.Problem) string {
+func problemLine(p triage.Problem) string {
 	kind := "skipped"
 	if p.Warning {
 		kind = "warning"

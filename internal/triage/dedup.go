@@ -72,7 +72,7 @@ func hex8(v uint64) (uint32, bool) {
 // bytes of key per record): deduplication across files requires it. Past
 // 16 MB it spills to disk (idspill.go).
 type dedup struct {
-	seen idSet
+	ids idSet
 	// ns separates the kinds of key in the one set: record ids of each
 	// log, and sign-in events (seeded per run, so that a crafted Id cannot
 	// be made to collide with another record's key).
@@ -146,22 +146,22 @@ type recordKeys struct {
 // A sign-in is the same as one counted before only when the other log
 // recorded it: two UAL records that share an IntraSystemId both count.
 func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
-	if k.record != (idKey{}) && !d.seen.add(k.record) {
+	if k.record != (idKey{}) && !d.ids.add(k.record) {
 		return duplicate
 	}
 	if k.own != (idKey{}) {
 		signInLog := ev.Kind == audit.KindSignIn
 		if !k.ownIsRecord {
-			d.seen.add(k.own)
+			d.ids.add(k.own)
 			d.signInLogSeen = d.signInLogSeen || signInLog
 		}
 		// A UAL sign-in's twin can only be there once the sign-in log has
 		// been read from: before that (a UAL export alone, or the UAL
 		// given first) the lookup, a trip to memory in the ordered step,
 		// is skipped.
-		twin := (signInLog || d.signInLogSeen) && d.seen.has(k.other)
+		twin := (signInLog || d.signInLogSeen) && d.ids.has(k.other)
 		unusable := ev.UserKind == audit.UserUnusable
-		if twin || (k.alt != (idKey{}) && d.seen.has(k.alt)) {
+		if twin || (k.alt != (idKey{}) && d.ids.has(k.alt)) {
 			if unusable {
 				d.aliasUnknown(k.other, ev)
 			}
@@ -224,7 +224,7 @@ func xorKey(a, b idKey) idKey {
 }
 
 func newDedup() *dedup {
-	d := &dedup{seen: newIDSet()}
+	d := &dedup{ids: newIDSet()}
 	for i := 1; i < len(d.ns); i++ {
 		seed := maphash.MakeSeed()
 		binary.LittleEndian.PutUint64(d.ns[i][:8], maphash.Bytes(seed, []byte{byte(i)}))

@@ -464,12 +464,12 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	}
 
 	earliest := newAtomicMin()
-	seen := newDedup()
-	seen.seen.dir = opts.TempDir
+	dups := newDedup()
+	dups.ids.dir = opts.TempDir
 	if opts.spillSlots != 0 {
-		seen.seen.capSlots(opts.spillSlots)
+		dups.ids.capSlots(opts.spillSlots)
 	} else {
-		seen.seen.capSlots(defaultSpillSlots)
+		dups.ids.capSlots(defaultSpillSlots)
 	}
 	batches := make(chan seqBatch, 2*workers)
 	sinks := make([]batchSink, workers)
@@ -488,7 +488,7 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 			return
 		}
 		for i := range w.keys {
-			w.fate = append(w.fate, seen.check(&w.keys[i], &w.evs[i]))
+			w.fate = append(w.fate, dups.check(&w.keys[i], &w.evs[i]))
 		}
 	})
 	var wg sync.WaitGroup
@@ -553,7 +553,7 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 					// lookups are ordered.
 					first := int64(math.MaxInt64)
 					for i := range w.evs {
-						w.keys = append(w.keys, seen.keys(&w.evs[i]))
+						w.keys = append(w.keys, dups.keys(&w.evs[i]))
 						first = min(first, w.evs[i].Time)
 					}
 					if len(w.evs) > 0 {
@@ -610,26 +610,26 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	if opts.AtPeak != nil {
 		opts.AtPeak()
 	}
-	if err := seen.seen.ioErr; err != nil {
+	if err := dups.ids.ioErr; err != nil {
 		cancel(err)
 	}
-	if err := seen.seen.spillErr; err != nil {
+	if err := dups.ids.spillErr; err != nil {
 		report(spillWarning(opts, "record Ids", err))
 	}
-	seen.seen.release() // every record has been checked
+	dups.ids.release() // every record has been checked
 	if cause := context.Cause(ctx); cause != nil {
 		var se sinkError
 		if errors.As(cause, &se) {
 			return nil, se.err
 		}
-		if errors.Is(cause, ErrStrict) || cause == seen.seen.ioErr {
+		if errors.Is(cause, ErrStrict) || cause == dups.ids.ioErr {
 			return nil, cause
 		}
 	}
 	if readErr != nil {
 		return nil, readErr
 	}
-	return &decoded{inputs: inputs, probs: probs, aliases: seen.aliases, earliest: earliest.get()}, nil
+	return &decoded{inputs: inputs, probs: probs, aliases: dups.aliases, earliest: earliest.get()}, nil
 }
 
 // atomicMin is the least value offered to it (once per batch);

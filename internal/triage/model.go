@@ -20,8 +20,8 @@ type Report struct {
 
 	// Problems are the input problems, sorted by file and line, at most
 	// MaxProblemsPerFile per file (ProblemsOmitted counts the rest).
-	Problems        []source.Problem `json:"-"`
-	ProblemsOmitted int64            `json:"-"`
+	Problems        []Problem `json:"-"`
+	ProblemsOmitted int64     `json:"-"`
 	// Filtered counts distinct records left out by --since, --until or
 	// --tenant.
 	Filtered int64 `json:"-"`
@@ -35,6 +35,14 @@ type Report struct {
 	// skip a cycle in which nothing changed.
 	Earliest int64 `json:"-"`
 }
+
+// Problem is an input problem as the report carries it: a record or file
+// that could not be read, or a warning about a whole file. It is the
+// reader's own type (source.Problem), named here so that renderers depend
+// on the triage model alone and not on the reader that made it; an alias,
+// not a copy, so the message format ("path: line 7: reason") stays decided
+// in one place.
+type Problem = source.Problem
 
 // TenantInfo is our tenant: ids, domains, and whether they were inferred.
 type TenantInfo struct {
