@@ -52,9 +52,9 @@ var recordFields = map[string]handler{
 	"TargetUserOrGroupType": targetUserOrGroupType,
 	"UserSharedWith":        userSharedWith,
 	"EventData":             eventData,
-	"SiteUrl":               simple("The SharePoint or OneDrive site the item is in."),
-	"SourceFileName":        simple("The name of the file acted on."),
-	"SourceRelativeUrl":     simple("The folder of the file, relative to the site."),
+	"SiteUrl":               simple(str, "The SharePoint or OneDrive site the item is in."),
+	"SourceFileName":        simple(str, "The name of the file acted on."),
+	"SourceRelativeUrl":     simple(str, "The folder of the file, relative to the site."),
 	"ItemType":              itemType,
 	"MailboxOwnerUPN":       mailboxOwnerUPN,
 	"LogonType":             logonType,
@@ -70,21 +70,21 @@ var envelopeFields = map[string]handler{
 	// PowerShell Search-UnifiedAuditLog
 	"RecordType":   envRecordType,
 	"CreationDate": envDate,
-	"UserIds":      envCopy("A copy of the record's UserId."),
-	"Operations":   envCopy("A copy of the record's Operation."),
-	"Identity":     envCopy("The record's Id, used when the record itself has none."),
+	"UserIds":      scalarField("A copy of the record's UserId."),
+	"Operations":   scalarField("A copy of the record's Operation."),
+	"Identity":     scalarField("The record's Id, used when the record itself has none."),
 	"AuditData":    envAuditData,
 	// Microsoft Graph auditLogRecord
-	"id":                 envCopy("The record's Id, used when the record itself has none."),
+	"id":                 scalarField("The record's Id, used when the record itself has none."),
 	"createdDateTime":    envDate,
 	"auditLogRecordType": envRecordType,
-	"operation":          envCopy("A copy of the record's Operation."),
-	"organizationId":     envCopy("A copy of the record's OrganizationId: our tenant."),
-	"userId":             envCopy("A copy of the record's UserId."),
-	"userPrincipalName":  envCopy("The account's UPN as Graph resolved it."),
-	"userType":           envCopy("The record's UserType, by name."),
-	"service":            envCopy("A copy of the record's Workload."),
-	"objectId":           envCopy("A copy of the record's ObjectId."),
+	"operation":          scalarField("A copy of the record's Operation."),
+	"organizationId":     scalarField("A copy of the record's OrganizationId: our tenant."),
+	"userId":             scalarField("A copy of the record's UserId."),
+	"userPrincipalName":  scalarField("The account's UPN as Graph resolved it."),
+	"userType":           scalarField("The record's UserType, by name."),
+	"service":            scalarField("A copy of the record's Workload."),
+	"objectId":           scalarField("A copy of the record's ObjectId."),
 	"clientIp":           ipField,
 	"auditData":          envAuditData,
 }
@@ -104,24 +104,22 @@ func str(p *printer, name string, v *value) (string, bool) {
 	return "", false
 }
 
-// simple explains a string field with one fixed sentence.
-func simple(text string) handler {
+// reader reads a string field for a handler: str for audit records,
+// sstr for sign-in records (where a blank string means absent).
+type reader func(p *printer, name string, v *value) (string, bool)
+
+// simple explains a string field with one fixed sentence, read by read.
+func simple(read reader, text string) handler {
 	return func(p *printer, f *facts, name string, v *value) {
-		if _, ok := str(p, name, v); ok {
+		if _, ok := read(p, name, v); ok {
 			p.say("%s", text)
 		}
 	}
 }
 
-// scalarField explains a field that may be a string or a number.
+// scalarField explains a field of any type (a string, a number, a bool)
+// with one fixed sentence: a copy, or a field outsider only describes.
 func scalarField(text string) handler {
-	return func(p *printer, f *facts, name string, v *value) {
-		p.field(name, display(v))
-		p.say("%s", text)
-	}
-}
-
-func envCopy(text string) handler {
 	return func(p *printer, f *facts, name string, v *value) {
 		p.field(name, display(v))
 		p.say("%s", text)
@@ -287,25 +285,8 @@ func organizationID(p *printer, f *facts, name string, v *value) {
 	if !ok {
 		return
 	}
-	id := lowerTrim(s)
 	p.say("The tenant the record belongs to: the organisation whose audit log this is (ours).")
-	if notTenantID(p, s) {
-		p.say("outsider takes the record as having no tenant: it makes no tenant ours, and " +
-			"--tenant does not leave the record out.")
-		return
-	}
-	switch {
-	case f.oursFlag && f.ours[id]:
-		p.say("It is one of the tenants given with --tenant.")
-	case f.oursFlag:
-		p.warn("It is not one of the tenants given with --tenant: outsider triage leaves this " +
-			"record out.")
-	default:
-		p.say("No --tenant was given, so this id is taken as ours when reading ActorContextId.")
-	}
-	if t, ms := apps.LookupTenant(id); ms {
-		p.say("It is a Microsoft tenant (%s).", textsafe.Terminal(t.Label))
-	}
+	ourTenantNotes(p, f, s, true, "ActorContextId")
 }
 
 // notTenantID warns, and reports true, when a tenant field holds what is
@@ -350,12 +331,10 @@ func oursWord(f *facts) string {
 	return "our tenant (OrganizationId)"
 }
 
-func actorContextID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
-	p.say("The home tenant of the account that acted.")
+// homeTenantNotes says how the home tenant of the account that acted
+// (ActorContextId, homeTenantId) relates to ours. orgField names the field
+// that gives ours; otherTail ends the sentence for another tenant.
+func homeTenantNotes(p *printer, f *facts, s, orgField, otherTail string) {
 	if strings.TrimSpace(s) != "" && notTenantID(p, s) {
 		p.say("outsider takes it as no home tenant: it never makes the account an outsider, and " +
 			"the account's home tenant is unknown.")
@@ -365,8 +344,8 @@ func actorContextID(p *printer, f *facts, name string, v *value) {
 	case "empty":
 		p.say("Empty: the record does not say where the account comes from.")
 	case "unknown":
-		p.say("There is nothing to compare it with: the record has no OrganizationId that is a " +
-			"tenant id and no --tenant was given.")
+		p.say("There is nothing to compare it with: the record has no %s that is a "+
+			"tenant id and no --tenant was given.", orgField)
 	case "ours":
 		p.say("It is %s: the account belongs to this tenant.", oursWord(f))
 	default:
@@ -378,9 +357,18 @@ func actorContextID(p *printer, f *facts, name string, v *value) {
 		case ms:
 			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), textsafe.Terminal(t.Label), textsafe.Terminal(t.Meaning))
 		default:
-			p.say("It is not %s: the account comes from another organisation's tenant.", oursWord(f))
+			p.say("It is not %s: the account comes from another organisation's tenant.%s", oursWord(f), otherTail)
 		}
 	}
+}
+
+func actorContextID(p *printer, f *facts, name string, v *value) {
+	s, ok := str(p, name, v)
+	if !ok {
+		return
+	}
+	p.say("The home tenant of the account that acted.")
+	homeTenantNotes(p, f, s, "OrganizationId", "")
 }
 
 func targetContextID(p *printer, f *facts, name string, v *value) {

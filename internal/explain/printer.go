@@ -205,6 +205,24 @@ func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, str
 	}
 }
 
+// whoAndWhen is the part of a headline after "by": the account, named by
+// userField, and the time t ("" when unknown).
+func whoAndWhen(f *facts, userField, t string) string {
+	var who string
+	switch {
+	case !f.hasUserID:
+		who = "an unnamed account (no " + userField + ")"
+	case f.userKind == audit.UserUnusable:
+		who = "an unnamed account (" + userField + " " + quote(f.userRaw) + ")"
+	default:
+		who = show(strings.TrimSpace(f.userRaw))
+	}
+	if t == "" {
+		return who + " at an unknown time"
+	}
+	return who + " at " + t
+}
+
 // headline says what the record is, in one line.
 func (p *printer) headline(f *facts) {
 	var b strings.Builder
@@ -214,19 +232,7 @@ func (p *printer) headline(f *facts) {
 		b.WriteString("A record with no Operation")
 	}
 	b.WriteString(" by ")
-	switch {
-	case !f.hasUserID:
-		b.WriteString("an unnamed account (no UserId)")
-	case f.userKind == audit.UserUnusable:
-		b.WriteString("an unnamed account (UserId " + quote(f.userRaw) + ")")
-	default:
-		b.WriteString(show(strings.TrimSpace(f.userRaw)))
-	}
-	if t := recordTime(f); t != "" {
-		b.WriteString(" at " + t)
-	} else {
-		b.WriteString(" at an unknown time")
-	}
+	b.WriteString(whoAndWhen(f, "UserId", recordTime(f)))
 	if rt := f.rec.get("RecordType"); rt != nil {
 		if n, ok := intOf(rt); ok {
 			name := recordTypes[n]

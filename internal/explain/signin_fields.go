@@ -50,12 +50,14 @@ func init() {
 		{names: []string{"appOwnerTenantId"}, csv: []string{"app owner tenant id"}, h: siOwnerTenant},
 		{names: []string{"resourceId"}, csv: []string{"resource id"}, h: siResourceID},
 		{names: []string{"resourceDisplayName"}, csv: []string{"resource"}, h: siResourceName},
-		{names: []string{"resourceServicePrincipalId"}, h: siSimple("The object id of the resource's service principal in the resource tenant.")},
+		{names: []string{"resourceServicePrincipalId"}, h: simple(sstr, "The object id of the resource's service principal in the resource tenant.")},
 		{names: []string{"resourceOwnerTenantId"}, csv: []string{"resource owner tenant id"}, h: siOwnerTenant},
 		{names: []string{"homeTenantId"}, csv: []string{"home tenant id"}, h: siHomeTenant},
 		{names: []string{"homeTenantName"}, csv: []string{"home tenant name"}, h: siHomeTenantName},
-		{names: []string{"resourceTenantId"}, csv: []string{"resource tenant id"}, h: siResourceTenant},
-		{names: []string{"AADTenantId"}, h: siAADTenant},
+		{names: []string{"resourceTenantId"}, csv: []string{"resource tenant id"}, h: ourTenantField("The tenant of the resource signed in to: the organisation whose sign-in log this is "+
+			"(ours). outsider takes it as our tenant, as OrganizationId in the Unified Audit Log.", "resourceTenantId")},
+		{names: []string{"AADTenantId"}, h: ourTenantField("The Entra tenant the row comes from. outsider takes it as our tenant only when the row "+
+			"has no ResourceTenantId.", "AADTenantId")},
 		{names: []string{"tenantId"}, h: siTenantID},
 		{names: []string{"crossTenantAccessType"}, csv: []string{"cross tenant access type"}, h: siCrossTenant},
 		{names: []string{"status"}, h: siStatus},
@@ -68,14 +70,14 @@ func init() {
 		{names: []string{"riskLevelDuringSignIn"}, h: siRiskLevel},
 		{names: []string{"riskLevelAggregated"}, h: siRiskLevel},
 		{names: []string{"riskState"}, h: siRiskState},
-		{names: []string{"riskDetail"}, h: siSimple("Why the risk state is what it is (none when there is nothing to say).")},
+		{names: []string{"riskDetail"}, h: simple(sstr, "Why the risk state is what it is (none when there is nothing to say).")},
 		{names: []string{"riskEventTypes_v2", "riskEventTypes", "RiskEventTypes_V2"}, h: siRiskEvents},
-		{names: []string{"isRisky"}, h: siScalar("Whether Microsoft Entra ID Protection flagged the sign-in as risky.")},
+		{names: []string{"isRisky"}, h: scalarField("Whether Microsoft Entra ID Protection flagged the sign-in as risky.")},
 		{names: []string{"location"}, h: siLocation},
 		{names: []string{"locationDetails"}, h: siLocation},
-		{csv: []string{"city"}, h: siSimple("The city Entra placed the address in (an estimate from the address).")},
-		{csv: []string{"state"}, h: siSimple("The state or region Entra placed the address in.")},
-		{csv: []string{"country", "country or region", "countryorregion"}, h: siSimple("The country Entra placed the address in.")},
+		{csv: []string{"city"}, h: simple(sstr, "The city Entra placed the address in (an estimate from the address).")},
+		{csv: []string{"state"}, h: simple(sstr, "The state or region Entra placed the address in.")},
+		{csv: []string{"country", "country or region", "countryorregion"}, h: simple(sstr, "The country Entra placed the address in.")},
 		{names: []string{"ipAddress", "IPAddress"}, csv: []string{"ip address"}, h: siIP},
 		{names: []string{"callerIpAddress"}, h: siIP},
 		{names: []string{"ipAddressFromResourceProvider"}, csv: []string{"ip address (seen by resource)"}, h: siIP},
@@ -97,11 +99,11 @@ func init() {
 		{names: []string{"properties"}, h: siProperties},
 		{names: []string{"servicePrincipalName"}, csv: []string{"service principal name"}, h: siServicePrincipal},
 		{names: []string{"servicePrincipalId"}, csv: []string{"service principal id"}, h: siServicePrincipal},
-		{names: []string{"sessionId"}, csv: []string{"session id"}, h: siSimple("The sign-in session: the sign-ins of one session share it.")},
-		{names: []string{"uniqueTokenIdentifier"}, csv: []string{"unique token identifier"}, h: siSimple("The id of the token Entra issued.")},
-		{names: []string{"tokenIssuerType"}, csv: []string{"token issuer type"}, h: siSimple("Who issued the token: AzureAD is Entra ID itself, ADFederationServices an AD FS server.")},
-		{names: []string{"autonomousSystemNumber"}, csv: []string{"autonomous system number", "autonomous system  number"}, h: siScalar("The network the address belongs to (its autonomous system number); outsider does not use it.")},
-		{names: []string{"flaggedForReview"}, csv: []string{"flagged for review"}, h: siScalar("Whether an administrator flagged the sign-in for review.")},
+		{names: []string{"sessionId"}, csv: []string{"session id"}, h: simple(sstr, "The sign-in session: the sign-ins of one session share it.")},
+		{names: []string{"uniqueTokenIdentifier"}, csv: []string{"unique token identifier"}, h: simple(sstr, "The id of the token Entra issued.")},
+		{names: []string{"tokenIssuerType"}, csv: []string{"token issuer type"}, h: simple(sstr, "Who issued the token: AzureAD is Entra ID itself, ADFederationServices an AD FS server.")},
+		{names: []string{"autonomousSystemNumber"}, csv: []string{"autonomous system number", "autonomous system  number"}, h: scalarField("The network the address belongs to (its autonomous system number); outsider does not use it.")},
+		{names: []string{"flaggedForReview"}, csv: []string{"flagged for review"}, h: scalarField("Whether an administrator flagged the sign-in for review.")},
 	}
 	siHandlers = map[string]handler{}
 	siJSONNames = map[string]string{}
@@ -156,21 +158,6 @@ func sstr(p *printer, name string, v *value) (string, bool) {
 		return "", false
 	}
 	return s, ok
-}
-
-func siSimple(text string) handler {
-	return func(p *printer, f *facts, name string, v *value) {
-		if _, ok := sstr(p, name, v); ok {
-			p.say("%s", text)
-		}
-	}
-}
-
-func siScalar(text string) handler {
-	return func(p *printer, f *facts, name string, v *value) {
-		p.field(name, display(v))
-		p.say("%s", text)
-	}
 }
 
 // envelopeCopy reports whether the field is a diagnostic-settings record's
@@ -548,31 +535,8 @@ func siHomeTenant(p *printer, f *facts, name string, v *value) {
 	}
 	p.say("The account's home tenant: the directory that holds its credentials and authenticated it " +
 		"(ActorContextId in the Unified Audit Log).")
-	if notTenantID(p, s) {
-		p.say("outsider takes it as no home tenant: it never makes the account an outsider, and " +
-			"the account's home tenant is unknown.")
-		return
-	}
-	switch tenantRelation(f, s) {
-	case "unknown":
-		p.say("There is nothing to compare it with: the record has no resourceTenantId that is a " +
-			"tenant id and no --tenant was given.")
-	case "ours":
-		p.say("It is %s: the account belongs to this tenant.", oursWord(f))
-	default:
-		id := lowerTrim(s)
-		switch t, ms := apps.LookupTenant(id); {
-		case id == apps.ConsumerTenant:
-			p.say("It is not %s. It is the consumer tenant: the account is a personal Microsoft "+
-				"account (outlook.com, live.com, hotmail.com), not an organisation's account.", oursWord(f))
-		case ms:
-			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), textsafe.Terminal(t.Label), textsafe.Terminal(t.Meaning))
-		default:
-			p.say("It is not %s: the account comes from another organisation's tenant. A home "+
-				"tenant that differs from the resource tenant is Microsoft's own test for an account "+
-				"from outside in this log.", oursWord(f))
-		}
-	}
+	homeTenantNotes(p, f, s, "resourceTenantId", " A home tenant that differs from the resource "+
+		"tenant is Microsoft's own test for an account from outside in this log.")
 }
 
 func siHomeTenantName(p *printer, f *facts, name string, v *value) {
@@ -584,7 +548,7 @@ func siHomeTenantName(p *printer, f *facts, name string, v *value) {
 
 // ourTenantNotes says how a tenant id the record gives as ours relates to
 // --tenant, and whether Microsoft owns it.
-func ourTenantNotes(p *printer, f *facts, s string, used bool) {
+func ourTenantNotes(p *printer, f *facts, s string, used bool, homeField string) {
 	id := lowerTrim(s)
 	if notTenantID(p, s) {
 		if used {
@@ -601,7 +565,7 @@ func ourTenantNotes(p *printer, f *facts, s string, used bool) {
 			p.warn("It is not one of the tenants given with --tenant: outsider triage leaves this " +
 				"record out.")
 		default:
-			p.say("No --tenant was given, so this id is taken as ours when reading homeTenantId.")
+			p.say("No --tenant was given, so this id is taken as ours when reading %s.", homeField)
 		}
 	}
 	if t, ms := apps.LookupTenant(id); ms {
@@ -609,24 +573,18 @@ func ourTenantNotes(p *printer, f *facts, s string, used bool) {
 	}
 }
 
-func siResourceTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
+// ourTenantField explains a field that gives the tenant whose sign-in log
+// this is (resourceTenantId, AADTenantId): what it is, then how it
+// relates to --tenant when it is the field outsider takes ours from.
+func ourTenantField(text, orgField string) handler {
+	return func(p *printer, f *facts, name string, v *value) {
+		s, ok := sstr(p, name, v)
+		if !ok {
+			return
+		}
+		p.say("%s", text)
+		ourTenantNotes(p, f, s, f.si.orgField == orgField, "homeTenantId")
 	}
-	p.say("The tenant of the resource signed in to: the organisation whose sign-in log this is " +
-		"(ours). outsider takes it as our tenant, as OrganizationId in the Unified Audit Log.")
-	ourTenantNotes(p, f, s, f.si.orgField == "resourceTenantId")
-}
-
-func siAADTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
-	p.say("The Entra tenant the row comes from. outsider takes it as our tenant only when the row " +
-		"has no ResourceTenantId.")
-	ourTenantNotes(p, f, s, f.si.orgField == "AADTenantId")
 }
 
 func siTenantID(p *printer, f *facts, name string, v *value) {
@@ -640,7 +598,7 @@ func siTenantID(p *printer, f *facts, name string, v *value) {
 	}
 	p.say("The Entra tenant that wrote the record. outsider takes it as our tenant only when the " +
 		"sign-in has no resourceTenantId.")
-	ourTenantNotes(p, f, s, f.si.orgField == "tenantId")
+	ourTenantNotes(p, f, s, f.si.orgField == "tenantId", "homeTenantId")
 }
 
 func siCrossTenant(p *printer, f *facts, name string, v *value) {
