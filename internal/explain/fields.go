@@ -14,51 +14,51 @@ import (
 // listed at the end: an analyst reading the walk next to the JSON sees
 // that nothing was hidden, without a line for every SupportTicketId.
 var recordFields = map[string]handler{
-	"CreationTime":          creationTime,
-	"Id":                    recordID,
-	"Operation":             operation,
-	"OrganizationId":        organizationID,
+	"CreationTime":          onText(str, creationTime),
+	"Id":                    onText(str, recordID),
+	"Operation":             onText(str, operation),
+	"OrganizationId":        onText(str, organizationID),
 	"RecordType":            recordType,
-	"ResultStatus":          resultStatus,
-	"ResultStatusDetail":    topResultStatusDetail,
-	"UserKey":               userKey,
+	"ResultStatus":          onText(str, resultStatus),
+	"ResultStatusDetail":    onText(str, topResultStatusDetail),
+	"UserKey":               onText(str, userKey),
 	"UserType":              userType,
-	"Workload":              workload,
-	"ClientIP":              ipField,
-	"ClientIp":              ipField,
-	"clientIp":              ipField,
-	"ActorIpAddress":        ipField,
-	"ClientIPAddress":       ipField,
-	"Client_IPAddress":      ipField,
-	"ObjectId":              objectID,
-	"UserId":                userID,
-	"User":                  userID,
+	"Workload":              onText(str, workload),
+	"ClientIP":              onText(str, ipField),
+	"ClientIp":              onText(str, ipField),
+	"clientIp":              onText(str, ipField),
+	"ActorIpAddress":        onText(str, ipField),
+	"ClientIPAddress":       onText(str, ipField),
+	"Client_IPAddress":      onText(str, ipField),
+	"ObjectId":              onText(str, objectID),
+	"UserId":                onText(str, userID),
+	"User":                  onText(str, userID),
 	"Actor":                 actor,
 	"Target":                target,
-	"ActorContextId":        actorContextID,
-	"TargetContextId":       targetContextID,
-	"ApplicationId":         applicationID,
-	"AppId":                 applicationID,
-	"ClientAppId":           applicationID,
+	"ActorContextId":        onText(str, actorContextID),
+	"TargetContextId":       onText(str, targetContextID),
+	"ApplicationId":         onText(str, applicationID),
+	"AppId":                 onText(str, applicationID),
+	"ClientAppId":           onText(str, applicationID),
 	"ExtendedProperties":    extendedProperties,
 	"DeviceProperties":      deviceProperties,
 	"ErrorNumber":           errorNumber,
 	"ErrorCode":             errorNumber,
-	"LogonError":            logonError,
-	"UserAgent":             topUserAgent,
-	"InterSystemsId":        interSystemsID,
-	"IntraSystemId":         intraSystemID,
-	"TargetUserOrGroupName": targetUserOrGroupName,
-	"TargetUserOrGroupType": targetUserOrGroupType,
-	"UserSharedWith":        userSharedWith,
-	"EventData":             eventData,
+	"LogonError":            onText(str, logonError),
+	"UserAgent":             onText(str, topUserAgent),
+	"InterSystemsId":        onText(str, interSystemsID),
+	"IntraSystemId":         onText(str, intraSystemID),
+	"TargetUserOrGroupName": onText(str, targetUserOrGroupName),
+	"TargetUserOrGroupType": onText(str, targetUserOrGroupType),
+	"UserSharedWith":        onText(str, userSharedWith),
+	"EventData":             onText(str, eventData),
 	"SiteUrl":               simple(str, "The SharePoint or OneDrive site the item is in."),
 	"SourceFileName":        simple(str, "The name of the file acted on."),
 	"SourceRelativeUrl":     simple(str, "The folder of the file, relative to the site."),
-	"ItemType":              itemType,
-	"MailboxOwnerUPN":       mailboxOwnerUPN,
+	"ItemType":              onText(str, itemType),
+	"MailboxOwnerUPN":       onText(str, mailboxOwnerUPN),
 	"LogonType":             logonType,
-	"ClientInfoString":      clientInfoString,
+	"ClientInfoString":      onText(str, clientInfoString),
 	"ExternalAccess":        externalAccess,
 	"OperationProperties":   operationProperties,
 	"Folders":               folders,
@@ -69,14 +69,14 @@ var recordFields = map[string]handler{
 var envelopeFields = map[string]handler{
 	// PowerShell Search-UnifiedAuditLog
 	"RecordType":   envRecordType,
-	"CreationDate": envDate,
+	"CreationDate": onText(str, envDate),
 	"UserIds":      scalarField("A copy of the record's UserId."),
 	"Operations":   scalarField("A copy of the record's Operation."),
 	"Identity":     scalarField("The record's Id, used when the record itself has none."),
 	"AuditData":    envAuditData,
 	// Microsoft Graph auditLogRecord
 	"id":                 scalarField("The record's Id, used when the record itself has none."),
-	"createdDateTime":    envDate,
+	"createdDateTime":    onText(str, envDate),
 	"auditLogRecordType": envRecordType,
 	"operation":          scalarField("A copy of the record's Operation."),
 	"organizationId":     scalarField("A copy of the record's OrganizationId: our tenant."),
@@ -85,7 +85,7 @@ var envelopeFields = map[string]handler{
 	"userType":           scalarField("The record's UserType, by name."),
 	"service":            scalarField("A copy of the record's Workload."),
 	"objectId":           scalarField("A copy of the record's ObjectId."),
-	"clientIp":           ipField,
+	"clientIp":           onText(str, ipField),
 	"auditData":          envAuditData,
 }
 
@@ -108,13 +108,25 @@ func str(p *printer, name string, v *value) (string, bool) {
 // sstr for sign-in records (where a blank string means absent).
 type reader func(p *printer, name string, v *value) (string, bool)
 
-// simple explains a string field with one fixed sentence, read by read.
-func simple(read reader, text string) handler {
+// textHandler explains a string field from its value, once onText has
+// written the field line and read the string.
+type textHandler func(p *printer, f *facts, name, s string)
+
+// onText makes a handler of a textHandler: read writes the field line and
+// says why a value that is not a usable string is not explained further;
+// fn explains one that is. Both walkers' string fields go through here, so
+// what an absent, null or mistyped value prints is decided once.
+func onText(read reader, fn textHandler) handler {
 	return func(p *printer, f *facts, name string, v *value) {
-		if _, ok := read(p, name, v); ok {
-			p.say("%s", text)
+		if s, ok := read(p, name, v); ok {
+			fn(p, f, name, s)
 		}
 	}
+}
+
+// simple explains a string field with one fixed sentence, read by read.
+func simple(read reader, text string) handler {
+	return onText(read, func(p *printer, f *facts, name, s string) { p.say("%s", text) })
 }
 
 // scalarField explains a field of any type (a string, a number, a bool)
@@ -135,11 +147,7 @@ func envRecordType(p *printer, f *facts, name string, v *value) {
 	p.say("The record type, as the envelope writes it.")
 }
 
-func envDate(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func envDate(p *printer, f *facts, name, s string) {
 	ns, good := audit.ParseTime([]byte(s))
 	switch {
 	case !good:
@@ -166,11 +174,7 @@ func envAuditData(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func creationTime(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func creationTime(p *printer, f *facts, name, s string) {
 	ns, good := audit.ParseTime([]byte(s))
 	if !good {
 		p.say("Not a time outsider can read: outsider triage skips this record.")
@@ -188,11 +192,7 @@ func creationTime(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func recordID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func recordID(p *printer, f *facts, name, s string) {
 	p.say("The record's unique id. The Management API can deliver one record more than once; " +
 		"outsider triage keeps one copy per Id.")
 	if !audit.IsGUID([]byte(s)) {
@@ -200,11 +200,7 @@ func recordID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func operation(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func operation(p *printer, f *facts, name, s string) {
 	if m, known := opMeanings[s]; known {
 		p.say("%s", m)
 	} else {
@@ -216,11 +212,7 @@ func operation(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func workload(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func workload(p *printer, f *facts, name, s string) {
 	switch s {
 	case "AzureActiveDirectory":
 		p.say("Entra ID (formerly Azure AD): sign-ins and directory changes.")
@@ -280,11 +272,7 @@ func recordType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func organizationID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func organizationID(p *printer, f *facts, name, s string) {
 	p.say("The tenant the record belongs to: the organisation whose audit log this is (ours).")
 	ourTenantNotes(p, f, s, true, "ActorContextId")
 }
@@ -362,20 +350,12 @@ func homeTenantNotes(p *printer, f *facts, s, orgField, otherTail string) {
 	}
 }
 
-func actorContextID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func actorContextID(p *printer, f *facts, name, s string) {
 	p.say("The home tenant of the account that acted.")
 	homeTenantNotes(p, f, s, "OrganizationId", "")
 }
 
-func targetContextID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func targetContextID(p *printer, f *facts, name, s string) {
 	p.say("The tenant of the target (the resource signed in to or acted on).")
 	if strings.TrimSpace(s) != "" && notTenantID(p, s) {
 		return
@@ -388,11 +368,7 @@ func targetContextID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func userID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func userID(p *printer, f *facts, name, s string) {
 	u, kind, _ := audit.Canonical([]byte(s), nil)
 	user := string(u)
 	lower := strings.ToLower(strings.TrimSpace(s))
@@ -485,11 +461,7 @@ func userType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func userKey(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func userKey(p *printer, f *facts, name, s string) {
 	lower := strings.ToLower(s)
 	switch {
 	case strings.HasPrefix(lower, "i:0h.f|membership|"):
@@ -545,11 +517,7 @@ func appWords(id string) (string, bool) {
 	return textsafe.Terminal(name), true
 }
 
-func applicationID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func applicationID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	switch name {
 	case "ApplicationId":
@@ -587,11 +555,7 @@ func applicationID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func objectID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func objectID(p *printer, f *facts, name, s string) {
 	sts := f.signin || f.ev.RecordType == 15 || f.ev.RecordType == 9
 	switch {
 	case sts && strings.EqualFold(s, "Unknown"):
@@ -716,11 +680,7 @@ func identities(p *printer, f *facts, name string, v *value, resource bool) {
 func actor(p *printer, f *facts, name string, v *value)  { identities(p, f, name, v, false) }
 func target(p *printer, f *facts, name string, v *value) { identities(p, f, name, v, true) }
 
-func resultStatus(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func resultStatus(p *printer, f *facts, name, s string) {
 	sts := f.signin || f.ev.RecordType == 15
 	switch {
 	case sts && (s == "Succeeded" || s == "Success"):
@@ -760,10 +720,8 @@ func explainResultStatusDetail(say func(string, ...any), f *facts, s string) {
 	}
 }
 
-func topResultStatusDetail(p *printer, f *facts, name string, v *value) {
-	if s, ok := str(p, name, v); ok {
-		explainResultStatusDetail(p.say, f, s)
-	}
+func topResultStatusDetail(p *printer, f *facts, name, s string) {
+	explainResultStatusDetail(p.say, f, s)
 }
 
 // nameValues walks an array of {"Name", "Value"} entries.
@@ -862,10 +820,8 @@ func explainUserAgent(say func(string, ...any), ua string) {
 	}
 }
 
-func topUserAgent(p *printer, f *facts, name string, v *value) {
-	if s, ok := str(p, name, v); ok {
-		explainUserAgent(p.say, s)
-	}
+func topUserAgent(p *printer, f *facts, name, s string) {
+	explainUserAgent(p.say, s)
 }
 
 func deviceProperties(p *printer, f *facts, name string, v *value) {
@@ -953,11 +909,7 @@ func isDigits(s string) bool {
 	return true
 }
 
-func logonError(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func logonError(p *printer, f *facts, name, s string) {
 	if s == "" {
 		p.say("Empty: no error.")
 		return
@@ -977,11 +929,7 @@ func logonError(p *printer, f *facts, name string, v *value) {
 		"unless ErrorNumber is a code for one more step).")
 }
 
-func ipField(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func ipField(p *printer, f *facts, name, s string) {
 	switch name {
 	case "ActorIpAddress":
 		p.say("The address Entra saw the account at.")
@@ -1099,18 +1047,14 @@ func placeholderName(s string) bool {
 	return audit.IsPlaceholder([]byte(l))
 }
 
-func interSystemsID(p *printer, f *facts, name string, v *value) {
-	if _, ok := str(p, name, v); ok {
-		p.say("A GUID that tracks the action across Microsoft 365 components. Use it, with " +
-			"IntraSystemId, to find the matching entry in the Entra ID sign-in logs, which has " +
-			"more detail (location, conditional access, MFA).")
-	}
+func interSystemsID(p *printer, f *facts, name, _ string) {
+	p.say("A GUID that tracks the action across Microsoft 365 components. Use it, with " +
+		"IntraSystemId, to find the matching entry in the Entra ID sign-in logs, which has " +
+		"more detail (location, conditional access, MFA).")
 }
 
-func intraSystemID(p *printer, f *facts, name string, v *value) {
-	if _, ok := str(p, name, v); ok {
-		p.say("The GUID Entra ID generated for this request.")
-	}
+func intraSystemID(p *printer, f *facts, name, _ string) {
+	p.say("The GUID Entra ID generated for this request.")
 }
 
 func isOutsideName(s string) bool {
@@ -1118,11 +1062,7 @@ func isOutsideName(s string) bool {
 	return kind == audit.UserGuest || kind == audit.UserSPOGuest
 }
 
-func targetUserOrGroupName(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func targetUserOrGroupName(p *printer, f *facts, name, s string) {
 	u, kind, _ := audit.Canonical([]byte(s), nil)
 	p.say("Who was given access: a user or a group.")
 	if kind != audit.UserUnusable && kind != audit.UserAnonymous && string(u) != strings.TrimSpace(s) {
@@ -1134,11 +1074,7 @@ func targetUserOrGroupName(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func targetUserOrGroupType(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func targetUserOrGroupType(p *printer, f *facts, name, s string) {
 	switch s {
 	case "Guest":
 		p.say("Guest: someone outside the organisation.")
@@ -1153,11 +1089,7 @@ func targetUserOrGroupType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func userSharedWith(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func userSharedWith(p *printer, f *facts, name, s string) {
 	p.say("Who the item was shared with. outsider uses it when TargetUserOrGroupName is absent.")
 	if isOutsideName(s) {
 		p.say("Someone outside the organisation.")
@@ -1194,11 +1126,7 @@ func eventPairs(s string) [][2]string {
 	return out
 }
 
-func eventData(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func eventData(p *printer, f *facts, name, s string) {
 	p.say("Details of the sharing, as an XML fragment.")
 	for _, kv := range eventPairs(s) {
 		k, val := kv[0], kv[1]
@@ -1219,17 +1147,11 @@ func eventData(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func itemType(p *printer, f *facts, name string, v *value) {
-	if s, ok := str(p, name, v); ok {
-		p.say("What kind of item: %s.", show(s))
-	}
+func itemType(p *printer, f *facts, name, s string) {
+	p.say("What kind of item: %s.", show(s))
 }
 
-func mailboxOwnerUPN(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func mailboxOwnerUPN(p *printer, f *facts, name, s string) {
 	p.say("Whose mailbox it is.")
 	if f.hasUserID && f.userKind != audit.UserUnusable {
 		if strings.EqualFold(strings.TrimSpace(s), strings.TrimSpace(f.userRaw)) {
@@ -1260,11 +1182,9 @@ func logonType(p *printer, f *facts, name string, v *value) {
 	p.say("%d = %s.", n, logonTypes[n])
 }
 
-func clientInfoString(p *printer, f *facts, name string, v *value) {
-	if _, ok := str(p, name, v); ok {
-		p.say("The client that reached the mailbox, as it describes itself (Client=OWA is " +
-			"Outlook on the web, Client=REST an app using the API).")
-	}
+func clientInfoString(p *printer, f *facts, name, _ string) {
+	p.say("The client that reached the mailbox, as it describes itself (Client=OWA is " +
+		"Outlook on the web, Client=REST an app using the API).")
 }
 
 func externalAccess(p *printer, f *facts, name string, v *value) {

@@ -33,43 +33,43 @@ var (
 
 func init() {
 	table := []signInField{
-		{names: []string{"id"}, csv: []string{"request id"}, h: siID},
-		{names: []string{"originalRequestId"}, h: siOrigID},
-		{names: []string{"correlationId"}, csv: []string{"correlation id"}, h: siCorrelation},
-		{names: []string{"createdDateTime"}, csv: []string{"date (utc)", "date"}, h: siTime},
-		{names: []string{"TimeGenerated"}, h: siTime},
-		{names: []string{"time"}, h: siTime},
-		{names: []string{"userPrincipalName"}, csv: []string{"username", "user principal name"}, h: siUPN},
-		{names: []string{"userId"}, csv: []string{"user id"}, h: siUserID},
-		{names: []string{"userDisplayName"}, csv: []string{"user"}, h: siDisplayName},
-		{names: []string{"identity"}, h: siDisplayName},
-		{names: []string{"alternateSignInName", "signInIdentifier"}, csv: []string{"sign-in identifier"}, h: siAltName},
-		{names: []string{"userType"}, csv: []string{"user type"}, h: siUserType},
-		{names: []string{"appId"}, csv: []string{"application id"}, h: siAppID},
-		{names: []string{"appDisplayName"}, csv: []string{"application"}, h: siAppName},
-		{names: []string{"appOwnerTenantId"}, csv: []string{"app owner tenant id"}, h: siOwnerTenant},
-		{names: []string{"resourceId"}, csv: []string{"resource id"}, h: siResourceID},
-		{names: []string{"resourceDisplayName"}, csv: []string{"resource"}, h: siResourceName},
+		{names: []string{"id"}, csv: []string{"request id"}, h: onText(sstr, siID)},
+		{names: []string{"originalRequestId"}, h: onText(sstr, siOrigID)},
+		{names: []string{"correlationId"}, csv: []string{"correlation id"}, h: onText(sstr, siCorrelation)},
+		{names: []string{"createdDateTime"}, csv: []string{"date (utc)", "date"}, h: onText(sstr, siTime)},
+		{names: []string{"TimeGenerated"}, h: onText(sstr, siTime)},
+		{names: []string{"time"}, h: onText(sstr, siTime)},
+		{names: []string{"userPrincipalName"}, csv: []string{"username", "user principal name"}, h: onText(str, siUPN)},
+		{names: []string{"userId"}, csv: []string{"user id"}, h: onText(sstr, siUserID)},
+		{names: []string{"userDisplayName"}, csv: []string{"user"}, h: onText(sstr, siDisplayName)},
+		{names: []string{"identity"}, h: onText(sstr, siDisplayName)},
+		{names: []string{"alternateSignInName", "signInIdentifier"}, csv: []string{"sign-in identifier"}, h: onText(sstr, siAltName)},
+		{names: []string{"userType"}, csv: []string{"user type"}, h: onText(sstr, siUserType)},
+		{names: []string{"appId"}, csv: []string{"application id"}, h: onText(sstr, siAppID)},
+		{names: []string{"appDisplayName"}, csv: []string{"application"}, h: onText(sstr, siAppName)},
+		{names: []string{"appOwnerTenantId"}, csv: []string{"app owner tenant id"}, h: onText(sstr, siOwnerTenant)},
+		{names: []string{"resourceId"}, csv: []string{"resource id"}, h: onText(sstr, siResourceID)},
+		{names: []string{"resourceDisplayName"}, csv: []string{"resource"}, h: onText(sstr, siResourceName)},
 		{names: []string{"resourceServicePrincipalId"}, h: simple(sstr, "The object id of the resource's service principal in the resource tenant.")},
-		{names: []string{"resourceOwnerTenantId"}, csv: []string{"resource owner tenant id"}, h: siOwnerTenant},
-		{names: []string{"homeTenantId"}, csv: []string{"home tenant id"}, h: siHomeTenant},
-		{names: []string{"homeTenantName"}, csv: []string{"home tenant name"}, h: siHomeTenantName},
+		{names: []string{"resourceOwnerTenantId"}, csv: []string{"resource owner tenant id"}, h: onText(sstr, siOwnerTenant)},
+		{names: []string{"homeTenantId"}, csv: []string{"home tenant id"}, h: onText(sstr, siHomeTenant)},
+		{names: []string{"homeTenantName"}, csv: []string{"home tenant name"}, h: onText(sstr, siHomeTenantName)},
 		{names: []string{"resourceTenantId"}, csv: []string{"resource tenant id"}, h: ourTenantField("The tenant of the resource signed in to: the organisation whose sign-in log this is "+
 			"(ours). outsider takes it as our tenant, as OrganizationId in the Unified Audit Log.", "resourceTenantId")},
 		{names: []string{"AADTenantId"}, h: ourTenantField("The Entra tenant the row comes from. outsider takes it as our tenant only when the row "+
 			"has no ResourceTenantId.", "AADTenantId")},
-		{names: []string{"tenantId"}, h: siTenantID},
-		{names: []string{"crossTenantAccessType"}, csv: []string{"cross tenant access type"}, h: siCrossTenant},
+		{names: []string{"tenantId"}, h: onText(sstr, siTenantID)},
+		{names: []string{"crossTenantAccessType"}, csv: []string{"cross tenant access type"}, h: onText(sstr, siCrossTenant)},
 		{names: []string{"status"}, h: siStatus},
 		{csv: []string{"sign-in error code", "errorcode"}, h: siErrorCode},
 		{csv: []string{"failure reason", "failurereason"}, h: siFailureReason},
 		{names: []string{"resultType"}, h: siResultType},
-		{names: []string{"resultDescription"}, h: siResultDescription},
-		{names: []string{"conditionalAccessStatus"}, csv: []string{"conditional access"}, h: siCAStatus},
+		{names: []string{"resultDescription"}, h: onText(sstr, siResultDescription)},
+		{names: []string{"conditionalAccessStatus"}, csv: []string{"conditional access"}, h: onText(sstr, siCAStatus)},
 		{names: []string{"appliedConditionalAccessPolicies", "conditionalAccessPolicies"}, h: siCAPolicies},
-		{names: []string{"riskLevelDuringSignIn"}, h: siRiskLevel},
-		{names: []string{"riskLevelAggregated"}, h: siRiskLevel},
-		{names: []string{"riskState"}, h: siRiskState},
+		{names: []string{"riskLevelDuringSignIn"}, h: onText(sstr, siRiskLevel)},
+		{names: []string{"riskLevelAggregated"}, h: onText(sstr, siRiskLevel)},
+		{names: []string{"riskState"}, h: onText(sstr, siRiskState)},
 		{names: []string{"riskDetail"}, h: simple(sstr, "Why the risk state is what it is (none when there is nothing to say).")},
 		{names: []string{"riskEventTypes_v2", "riskEventTypes", "RiskEventTypes_V2"}, h: siRiskEvents},
 		{names: []string{"isRisky"}, h: scalarField("Whether Microsoft Entra ID Protection flagged the sign-in as risky.")},
@@ -78,27 +78,27 @@ func init() {
 		{csv: []string{"city"}, h: simple(sstr, "The city Entra placed the address in (an estimate from the address).")},
 		{csv: []string{"state"}, h: simple(sstr, "The state or region Entra placed the address in.")},
 		{csv: []string{"country", "country or region", "countryorregion"}, h: simple(sstr, "The country Entra placed the address in.")},
-		{names: []string{"ipAddress", "IPAddress"}, csv: []string{"ip address"}, h: siIP},
-		{names: []string{"callerIpAddress"}, h: siIP},
-		{names: []string{"ipAddressFromResourceProvider"}, csv: []string{"ip address (seen by resource)"}, h: siIP},
-		{names: []string{"clientAppUsed"}, csv: []string{"client app"}, h: siClientApp},
-		{names: []string{"userAgent"}, csv: []string{"user agent"}, h: siUserAgent},
+		{names: []string{"ipAddress", "IPAddress"}, csv: []string{"ip address"}, h: onText(sstr, siIP)},
+		{names: []string{"callerIpAddress"}, h: onText(sstr, siIP)},
+		{names: []string{"ipAddressFromResourceProvider"}, csv: []string{"ip address (seen by resource)"}, h: onText(sstr, siIP)},
+		{names: []string{"clientAppUsed"}, csv: []string{"client app"}, h: onText(sstr, siClientApp)},
+		{names: []string{"userAgent"}, csv: []string{"user agent"}, h: onText(sstr, siUserAgent)},
 		{names: []string{"isInteractive"}, h: siInteractive},
 		{names: []string{"signInEventTypes"}, h: siEventTypes},
-		{names: []string{"category"}, h: siCategory},
-		{names: []string{"operationName"}, h: siOperationName},
-		{names: []string{"authenticationRequirement"}, csv: []string{"authentication requirement"}, h: siAuthRequirement},
+		{names: []string{"category"}, h: onText(sstr, siCategory)},
+		{names: []string{"operationName"}, h: onText(sstr, siOperationName)},
+		{names: []string{"authenticationRequirement"}, csv: []string{"authentication requirement"}, h: onText(sstr, siAuthRequirement)},
 		{names: []string{"authenticationDetails"}, h: siAuthDetails},
 		{names: []string{"deviceDetail"}, h: siDeviceDetail},
-		{csv: []string{"device id"}, h: siDeviceColumn},
-		{csv: []string{"browser"}, h: siDeviceColumn},
-		{csv: []string{"operating system"}, h: siDeviceColumn},
-		{csv: []string{"compliant"}, h: siDeviceColumn},
-		{csv: []string{"managed"}, h: siDeviceColumn},
-		{csv: []string{"join type"}, h: siDeviceColumn},
+		{csv: []string{"device id"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"browser"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"operating system"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"compliant"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"managed"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"join type"}, h: onText(sstr, siDeviceColumn)},
 		{names: []string{"properties"}, h: siProperties},
-		{names: []string{"servicePrincipalName"}, csv: []string{"service principal name"}, h: siServicePrincipal},
-		{names: []string{"servicePrincipalId"}, csv: []string{"service principal id"}, h: siServicePrincipal},
+		{names: []string{"servicePrincipalName"}, csv: []string{"service principal name"}, h: onText(sstr, siServicePrincipal)},
+		{names: []string{"servicePrincipalId"}, csv: []string{"service principal id"}, h: onText(sstr, siServicePrincipal)},
 		{names: []string{"sessionId"}, csv: []string{"session id"}, h: simple(sstr, "The sign-in session: the sign-ins of one session share it.")},
 		{names: []string{"uniqueTokenIdentifier"}, csv: []string{"unique token identifier"}, h: simple(sstr, "The id of the token Entra issued.")},
 		{names: []string{"tokenIssuerType"}, csv: []string{"token issuer type"}, h: simple(sstr, "Who issued the token: AzureAD is Entra ID itself, ADFederationServices an AD FS server.")},
@@ -166,11 +166,7 @@ func envelopeCopy(f *facts) bool {
 	return f.si.shape == shapeEventHub && f.si.level == 0 && f.rec != f.top
 }
 
-func siID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siID(p *printer, f *facts, name, s string) {
 	p.say("The sign-in's request id. The Unified Audit Log records the same sign-in (UserLoggedIn or " +
 		"UserLoginFailed, RecordType 15) with this id as its IntraSystemId: outsider triage matches the " +
 		"two logs on it and counts the sign-in once, keeping what only this log knows (location, " +
@@ -180,11 +176,7 @@ func siID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siOrigID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siOrigID(p *printer, f *facts, name, s string) {
 	p.say("The id of the first request of this sign-in; outsider takes it as the sign-in's id only " +
 		"when id is missing.")
 	if strings.EqualFold(strings.TrimSpace(s), strings.TrimSpace(f.factText("id"))) {
@@ -192,10 +184,7 @@ func siOrigID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siCorrelation(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); !ok {
-		return
-	}
+func siCorrelation(p *printer, f *facts, name, _ string) {
 	if envelopeCopy(f) {
 		p.say("The record's copy of the sign-in's correlationId (explained below).")
 		return
@@ -226,11 +215,7 @@ func noZone(s string) bool {
 	return len(s) == 19 || (len(s) > 19 && s[19] == '.' && !strings.ContainsAny(s[19:], "Zz+-"))
 }
 
-func siTime(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siTime(p *printer, f *facts, name, s string) {
 	key := f.factOf(name)
 	used := f.si.timeKey == key
 	what := "When the sign-in happened"
@@ -277,11 +262,7 @@ func siTime(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siUPN(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func siUPN(p *printer, f *facts, name, s string) {
 	u, kind, _ := audit.Canonical([]byte(s), nil)
 	user := string(u)
 	switch kind {
@@ -316,11 +297,7 @@ func siUPN(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siUserID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siUserID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	if !audit.IsGUID([]byte(id)) {
 		p.say("The account's object id, but not a GUID: outsider does not use it.")
@@ -351,10 +328,7 @@ func siUserID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siDisplayName(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); !ok {
-		return
-	}
+func siDisplayName(p *printer, f *facts, name, _ string) {
 	if f.factOf(name) == "identity" {
 		p.say("The account's display name (diagnostic settings and Log Analytics call it identity). " +
 			"Anyone can set a display name: it identifies nobody, and outsider does not use it.")
@@ -364,11 +338,7 @@ func siDisplayName(p *printer, f *facts, name string, v *value) {
 		"identifies nobody, and outsider does not use it.")
 }
 
-func siAltName(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAltName(p *printer, f *facts, name, s string) {
 	p.say("What the user typed to sign in (a UPN, an email address, a phone number); outsider goes " +
 		"by userPrincipalName.")
 	if upn := strings.TrimSpace(f.factText("userprincipalname")); upn != "" && !strings.EqualFold(strings.TrimSpace(s), upn) {
@@ -376,11 +346,7 @@ func siAltName(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siUserType(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siUserType(p *printer, f *facts, name, s string) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	switch t {
 	case "member":
@@ -404,11 +370,7 @@ func siUserType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siAppID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAppID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	p.say("The application the account signed in to, the client that asked Entra for a token " +
 		"(ApplicationId in the Unified Audit Log; callout C in Microsoft's guidance).")
@@ -453,11 +415,7 @@ func siAppID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siAppName(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAppName(p *printer, f *facts, name, s string) {
 	p.say("The application's name, as Entra shows it. The id, not the name, says which application " +
 		"it is: a registered application can take any name.")
 	switch {
@@ -469,11 +427,7 @@ func siAppName(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siOwnerTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siOwnerTenant(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	what := "application"
 	if f.factOf(name) == "resourceownertenantid" {
@@ -497,11 +451,7 @@ func capitalise(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func siResourceID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siResourceID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	switch {
 	case strings.HasPrefix(id, "/tenants/"):
@@ -522,28 +472,20 @@ func siResourceID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siResourceName(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); ok {
-		p.say("The resource's name, as Entra shows it.")
-	}
+func siResourceName(p *printer, f *facts, name, _ string) {
+	p.say("The resource's name, as Entra shows it.")
 }
 
-func siHomeTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siHomeTenant(p *printer, f *facts, name, s string) {
 	p.say("The account's home tenant: the directory that holds its credentials and authenticated it " +
 		"(ActorContextId in the Unified Audit Log).")
 	homeTenantNotes(p, f, s, "resourceTenantId", " A home tenant that differs from the resource "+
 		"tenant is Microsoft's own test for an account from outside in this log.")
 }
 
-func siHomeTenantName(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); ok {
-		p.say("The name of the account's home tenant. Entra fills it only when that tenant consented, " +
-			"so it is often empty for accounts from elsewhere; the id is what counts.")
-	}
+func siHomeTenantName(p *printer, f *facts, name, _ string) {
+	p.say("The name of the account's home tenant. Entra fills it only when that tenant consented, " +
+		"so it is often empty for accounts from elsewhere; the id is what counts.")
 }
 
 // ourTenantNotes says how a tenant id the record gives as ours relates to
@@ -587,11 +529,7 @@ func ourTenantField(text, orgField string) handler {
 	}
 }
 
-func siTenantID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siTenantID(p *printer, f *facts, name, s string) {
 	if name != "tenantId" || f.si.shape != shapeEventHub || f.si.level != 0 {
 		p.say("In Log Analytics, the workspace's id, not an Entra tenant: outsider ignores it.")
 		return
@@ -601,11 +539,7 @@ func siTenantID(p *printer, f *facts, name string, v *value) {
 	ourTenantNotes(p, f, s, f.si.orgField == "tenantId", "homeTenantId")
 }
 
-func siCrossTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siCrossTenant(p *printer, f *facts, name, s string) {
 	p.say("How the account crossed from its tenant into ours: none, b2bCollaboration, " +
 		"b2bDirectConnect, microsoftSupport, serviceProvider, passthrough or unknownFutureValue.")
 	switch t := normToken(s); t {
@@ -768,17 +702,11 @@ func siResultType(p *printer, f *facts, name string, v *value) {
 	p.say("%s", codeSentence(v))
 }
 
-func siResultDescription(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); ok {
-		p.say("The error's description, as diagnostic settings and Log Analytics write it.")
-	}
+func siResultDescription(p *printer, f *facts, name, _ string) {
+	p.say("The error's description, as diagnostic settings and Log Analytics write it.")
 }
 
-func siCAStatus(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siCAStatus(p *printer, f *facts, name, s string) {
 	p.say("What conditional access decided for this sign-in.")
 	switch normToken(s) {
 	case "success":
@@ -901,11 +829,7 @@ func siCAPolicies(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siRiskLevel(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siRiskLevel(p *printer, f *facts, name, s string) {
 	if f.factOf(name) == "risklevelaggregated" {
 		p.say("The risk of the sign-in as Microsoft Entra ID Protection judges it in the end, with " +
 			"what it found after the sign-in too.")
@@ -929,11 +853,7 @@ func siRiskLevel(p *printer, f *facts, name string, v *value) {
 	p.say("outsider reports the level with the account (riskLevelDuringSignIn, else riskLevelAggregated).")
 }
 
-func siRiskState(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siRiskState(p *printer, f *facts, name, s string) {
 	switch normToken(s) {
 	case "none":
 		p.say("none: no risk to act on.")
@@ -1038,11 +958,7 @@ func siLocation(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siIP(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siIP(p *printer, f *facts, name, s string) {
 	used := true
 	switch f.factOf(name) {
 	case "ipaddressfromresourceprovider":
@@ -1069,11 +985,7 @@ var legacyClients = map[string]bool{
 	"exchange online powershell": true, "outlook anywhere (rpc over http)": true, "reporting web services": true,
 }
 
-func siClientApp(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siClientApp(p *printer, f *facts, name, s string) {
 	l := strings.ToLower(strings.TrimSpace(s))
 	switch {
 	case l == "browser":
@@ -1089,10 +1001,8 @@ func siClientApp(p *printer, f *facts, name string, v *value) {
 	p.say("outsider reports the client apps with the account.")
 }
 
-func siUserAgent(p *printer, f *facts, name string, v *value) {
-	if s, ok := sstr(p, name, v); ok {
-		explainUserAgent(p.say, s)
-	}
+func siUserAgent(p *printer, f *facts, name, s string) {
+	explainUserAgent(p.say, s)
 }
 
 func siInteractive(p *printer, f *facts, name string, v *value) {
@@ -1142,11 +1052,7 @@ func siEventTypes(p *printer, f *facts, name string, v *value) {
 	p.say("The kind of sign-in: %s. outsider reads the first.", strings.Join(words, ", "))
 }
 
-func siCategory(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siCategory(p *printer, f *facts, name, s string) {
 	switch normToken(s) {
 	case "signinlogs":
 		p.say("SignInLogs: the interactive user sign-ins.")
@@ -1164,11 +1070,7 @@ func siCategory(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siOperationName(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siOperationName(p *printer, f *facts, name, s string) {
 	if strings.EqualFold(strings.TrimSpace(s), "Sign-in activity") {
 		p.say("Every sign-in record says this; it names the log, not the result.")
 		return
@@ -1176,11 +1078,7 @@ func siOperationName(p *printer, f *facts, name string, v *value) {
 	p.say("The operation, as diagnostic settings name it.")
 }
 
-func siAuthRequirement(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAuthRequirement(p *printer, f *facts, name, s string) {
 	switch normToken(s) {
 	case "singlefactorauthentication":
 		p.say("Single-factor: one factor (a password, or a token obtained with one) was enough.")
@@ -1288,10 +1186,8 @@ func siDeviceDetail(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siDeviceColumn(p *printer, f *facts, name string, v *value) {
-	if s, ok := sstr(p, name, v); ok {
-		p.say("%s", deviceWords(f.factOf(name), s))
-	}
+func siDeviceColumn(p *printer, f *facts, name, s string) {
+	p.say("%s", deviceWords(f.factOf(name), s))
 }
 
 func siProperties(p *printer, f *facts, name string, v *value) {
@@ -1312,10 +1208,7 @@ func siProperties(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siServicePrincipal(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); !ok {
-		return
-	}
+func siServicePrincipal(p *printer, f *facts, name, _ string) {
 	p.say("A service principal: an application signing in as itself, with no user. outsider names " +
 		"such a sign-in by it when there is no userPrincipalName, and counts it as our tenant's own.")
 }
