@@ -517,6 +517,24 @@ func appWords(id string) (string, bool) {
 	return textsafe.Terminal(name), true
 }
 
+// firstParty says which Microsoft first-party application an id in the
+// catalogue is, for ApplicationId and appId alike.
+func firstParty(p *printer, a apps.App) {
+	nm := a.Name
+	if nm == "" {
+		nm = "an application with no name in the sources"
+	}
+	fam := ""
+	if a.Family != "" {
+		fam = " (family " + a.Family + ")"
+	}
+	p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
+		"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
+	if a.Family == "sharepoint-onedrive" {
+		p.say("The same id serves SharePoint Online and OneDrive for Business.")
+	}
+}
+
 func applicationID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	switch name {
@@ -531,19 +549,7 @@ func applicationID(p *printer, f *facts, name, s string) {
 	}
 	a, known := apps.Lookup(id)
 	if known {
-		nm := a.Name
-		if nm == "" {
-			nm = "an application with no name in the sources"
-		}
-		fam := ""
-		if a.Family != "" {
-			fam = " (family " + a.Family + ")"
-		}
-		p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
-			"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
-		if a.Family == "sharepoint-onedrive" {
-			p.say("The same id serves SharePoint Online and OneDrive for Business.")
-		}
+		firstParty(p, a)
 		return
 	}
 	p.say("Not in outsider's catalogue of Microsoft first-party applications (%d ids): a "+
@@ -578,8 +584,7 @@ var identityTypes = []string{"Claim", "Name", "Other", "PUID", "SPN", "UPN"}
 // identity explains one {"ID": ..., "Type": n} entry of Actor or Target.
 func identity(p *printer, f *facts, e *value, resource bool) {
 	if e.kind != kObject {
-		p.item(display(e))
-		p.itemSay("Not an {ID, Type} entry.")
+		p.entry(e, "Not an {ID, Type} entry.")
 		return
 	}
 	id := e.str("ID")
@@ -669,8 +674,7 @@ func identities(p *printer, f *facts, name string, v *value, resource bool) {
 		p.say("Who acted, as a list of identities (Type 0 Claim, 1 Name, 2 Other, 3 PUID, 4 SPN, 5 UPN).")
 	}
 	for i, e := range v.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(v.elems)-maxItems))
+		if p.more(i, len(v.elems)) {
 			break
 		}
 		identity(p, f, e, resource)
@@ -733,14 +737,12 @@ func nameValues(p *printer, name string, v *value, intro string, entry func(n, v
 	}
 	p.say("%s", intro)
 	for i, e := range v.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(v.elems)-maxItems))
+		if p.more(i, len(v.elems)) {
 			break
 		}
 		nv, vv := e.get("Name"), e.get("Value")
 		if e.kind != kObject || nv == nil || nv.kind != kString {
-			p.item(display(e))
-			p.itemSay("Not a {Name, Value} entry.")
+			p.entry(e, "Not a {Name, Value} entry.")
 			continue
 		}
 		val := ""

@@ -205,6 +205,24 @@ func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, str
 	}
 }
 
+// more reports whether item i of n is past the listing limit, and says
+// how many are left out when it is: every list the walk shows stops at
+// maxItems the same way.
+func (p *printer) more(i, n int) bool {
+	if i != maxItems {
+		return false
+	}
+	p.item(fmt.Sprintf("... and %d more", n-maxItems))
+	return true
+}
+
+// entry lists a list element that is not of the expected kind, with why
+// it is not explained.
+func (p *printer) entry(e *value, why string) {
+	p.item(display(e))
+	p.itemSay("%s", why)
+}
+
 // whoAndWhen is the part of a headline after "by": the account, named by
 // userField, and the time t ("" when unknown).
 func whoAndWhen(f *facts, userField, t string) string {

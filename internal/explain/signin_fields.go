@@ -379,19 +379,7 @@ func siAppID(p *printer, f *facts, name, s string) {
 		return
 	}
 	if a, known := apps.Lookup(id); known {
-		nm := a.Name
-		if nm == "" {
-			nm = "an application with no name in the sources"
-		}
-		fam := ""
-		if a.Family != "" {
-			fam = " (family " + a.Family + ")"
-		}
-		p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
-			"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
-		if a.Family == "sharepoint-onedrive" {
-			p.say("The same id serves SharePoint Online and OneDrive for Business.")
-		}
+		firstParty(p, a)
 		if f.outside() {
 			p.say("Entra ID allows pass-through authentication only for Microsoft first-party " +
 				"applications, and this is one: as expected.")
@@ -643,8 +631,7 @@ func siStatus(p *printer, f *facts, name string, v *value) {
 		return
 	}
 	for i, m := range obj.members {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
+		if p.more(i, len(obj.members)) {
 			break
 		}
 		p.item(textsafe.Terminal(m.name) + ": " + display(m.val))
@@ -797,13 +784,11 @@ func siCAPolicies(p *printer, f *facts, name string, v *value) {
 	p.say("The conditional access policies Entra evaluated for this sign-in: %d, with results %s.",
 		len(arr.elems), strings.Join(parts, ", "))
 	for i, e := range arr.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(arr.elems)-maxItems))
+		if p.more(i, len(arr.elems)) {
 			break
 		}
 		if e.kind != kObject {
-			p.item(display(e))
-			p.itemSay("Not a policy entry.")
+			p.entry(e, "Not a policy entry.")
 			continue
 		}
 		nm := firstOf(e, "displayName", "id")
@@ -943,8 +928,7 @@ func siLocation(p *printer, f *facts, name string, v *value) {
 	p.say("Where Entra placed the IP address (city, state, country or region): an estimate from " +
 		"the address, not from the device. outsider reports it with the account.")
 	for i, m := range obj.members {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
+		if p.more(i, len(obj.members)) {
 			break
 		}
 		if m.name == "geoCoordinates" && m.val.kind == kObject {
@@ -1105,13 +1089,11 @@ func siAuthDetails(p *printer, f *facts, name string, v *value) {
 	}
 	p.say("How the account authenticated, step by step (%s).", plural(len(arr.elems), "step"))
 	for i, e := range arr.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(arr.elems)-maxItems))
+		if p.more(i, len(arr.elems)) {
 			break
 		}
 		if e.kind != kObject {
-			p.item(display(e))
-			p.itemSay("Not a step.")
+			p.entry(e, "Not a step.")
 			continue
 		}
 		m := e.str("authenticationMethod")
@@ -1176,8 +1158,7 @@ func siDeviceDetail(p *printer, f *facts, name string, v *value) {
 		p.say("The device, as the client reported it and as the tenant knows it.")
 	}
 	for i, m := range obj.members {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
+		if p.more(i, len(obj.members)) {
 			break
 		}
 		p.item(textsafe.Terminal(m.name) + ": " + display(m.val))
