@@ -326,16 +326,23 @@ func normToken(s string) string {
 // object: the object itself, or the one its JSON text holds; nil
 // otherwise.
 func asObject(v *value) *value {
+	return asKind(v, kObject, "{")
+}
+
+// asKind returns v when it is of kind k, or the value of kind k its JSON
+// text holds when the text starts with open (Log Analytics writes dynamic
+// columns as JSON text); nil otherwise.
+func asKind(v *value, k kind, open string) *value {
 	if v == nil {
 		return nil
 	}
 	switch v.kind {
-	case kObject:
+	case k:
 		return v
 	case kString:
 		t := strings.TrimSpace(v.text)
-		if strings.HasPrefix(t, "{") {
-			if o, err := parseJSON([]byte(t)); err == nil && o.kind == kObject {
+		if strings.HasPrefix(t, open) {
+			if o, err := parseJSON([]byte(t)); err == nil && o.kind == k {
 				return o
 			}
 		}

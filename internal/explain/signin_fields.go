@@ -739,18 +739,7 @@ func caResult(r string) string {
 // asArray returns v as an array: the array itself, or the one its JSON
 // text holds (Log Analytics); nil otherwise.
 func asArray(v *value) *value {
-	switch v.kind {
-	case kArray:
-		return v
-	case kString:
-		t := strings.TrimSpace(v.text)
-		if strings.HasPrefix(t, "[") {
-			if a, err := parseJSON([]byte(t)); err == nil && a.kind == kArray {
-				return a
-			}
-		}
-	}
-	return nil
+	return asKind(v, kArray, "[")
 }
 
 func siCAPolicies(p *printer, f *facts, name string, v *value) {
