@@ -43,6 +43,20 @@ func kqlConst(vals []string) string {
 	return kqlArray(vals, 4)
 }
 
+// listLines writes a long list of quoted values perLine to a line, each
+// line indented four spaces and all but the last ending in a comma: the
+// layout of a long list in every query language outsider writes.
+func listLines(b *strings.Builder, q []string, perLine int) {
+	for i := 0; i < len(q); i += perLine {
+		end := min(i+perLine, len(q))
+		b.WriteString("    " + strings.Join(q[i:end], ", "))
+		if end < len(q) {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+}
+
 func kqlArray(vals []string, perLine int) string {
 	q := make([]string, len(vals))
 	for i, v := range vals {
@@ -56,14 +70,7 @@ func kqlArray(vals []string, perLine int) string {
 	}
 	var b strings.Builder
 	b.WriteString("dynamic([\n")
-	for i := 0; i < len(q); i += perLine {
-		end := min(i+perLine, len(q))
-		b.WriteString("    " + strings.Join(q[i:end], ", "))
-		if end < len(q) {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
+	listLines(&b, q, perLine)
 	b.WriteString("])")
 	return b.String()
 }

@@ -67,14 +67,7 @@ func splIn(field string, vals []string) string {
 	}
 	var b strings.Builder
 	b.WriteString("in(" + field + ",\n")
-	for i := 0; i < len(q); i += 4 {
-		end := min(i+4, len(q))
-		b.WriteString("    " + strings.Join(q[i:end], ", "))
-		if end < len(q) {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
+	listLines(&b, q, 4)
 	b.WriteString("    )")
 	return b.String()
 }
