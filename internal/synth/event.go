@@ -145,39 +145,54 @@ func (e *event) spObject() string {
 	return s.url[:len(s.url)-1]
 }
 
-// jsonEsc marks the bytes that need escaping inside a JSON string.
-var jsonEsc = func() (t [256]bool) {
-	for i := 0; i < 0x20; i++ {
-		t[i] = true
-	}
-	t['"'], t['\\'], t['/'] = true, true, true
-	return
-}()
+// escapes says how a string encoder writes each byte: 0 as itself, 'u'
+// as \u00XX, any other as a backslash and that byte. The JSON and the
+// PowerShell (JavaScriptSerializer) writers differ only in their tables.
+type escapes [256]byte
 
-// appendJS appends s escaped for a JSON string, without quotes.
-func appendJS(b []byte, s string) []byte {
+// newEscapes is the table every encoder starts from: the ASCII controls
+// as \u00XX, except the three with a short form, and the quote and
+// backslash escaped; extra adds the encoder's own escapes.
+func newEscapes(extra map[byte]byte) *escapes {
+	var t escapes
+	for i := 0; i < 0x20; i++ {
+		t[i] = 'u'
+	}
+	t['\n'], t['\r'], t['\t'] = 'n', 'r', 't'
+	t['"'], t['\\'] = '"', '\\'
+	for c, e := range extra {
+		t[c] = e
+	}
+	return &t
+}
+
+// jsonEsc is the table of the JSON records synth writes (/ escaped as
+// \/ too).
+var jsonEsc = newEscapes(map[byte]byte{'/': '/'})
+
+// appendEscaped appends s escaped by the table t, without quotes.
+func appendEscaped[T string | []byte](b []byte, s T, t *escapes) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !jsonEsc[c] {
+		e := t[c]
+		if e == 0 {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\', '/':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
+		if e == 'u' {
 			b = append(b, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&0xf])
+		} else {
+			b = append(b, '\\', e)
 		}
 		start = i + 1
 	}
 	return append(b, s[start:]...)
+}
+
+// appendJS appends s escaped for a JSON string, without quotes.
+func appendJS(b []byte, s string) []byte {
+	return appendEscaped(b, s, jsonEsc)
 }
 
 // field appends ,"name":"value" (value escaped).
