@@ -309,30 +309,10 @@ func (e *event) encSignin(b []byte, key uint64, r *rng) []byte {
 		b = append(b, `,{"Name":"KeepMeSignedIn","Value":"False"}`...)
 	}
 	b = append(b, `],"ModifiedProperties":[],"Actor":[`...)
-	sep := false
-	if e.actor0 != "" {
-		b = append(b, `{"ID":"`...)
-		b = appendJS(b, e.actor0)
-		b = append(b, `","Type":0}`...)
-		sep = true
-	}
-	if e.actorUPN != "" {
-		if sep {
-			b = append(b, ',')
-		}
-		b = append(b, `{"ID":"`...)
-		b = appendJS(b, e.actorUPN)
-		b = append(b, `","Type":5}`...)
-		sep = true
-	}
-	if e.puid != "" {
-		if sep {
-			b = append(b, ',')
-		}
-		b = append(b, `{"ID":"`...)
-		b = append(b, e.puid...)
-		b = append(b, `","Type":3}`...)
-	}
+	n := len(b)
+	b = actorEntry(b, n, e.actor0, '0')
+	b = actorEntry(b, n, e.actorUPN, '5')
+	b = actorEntry(b, n, e.puid, '3')
 	b = append(b, ']')
 	b = field(b, "ActorContextId", e.actorCtx)
 	b = field(b, "ActorIpAddress", e.actorIP)
@@ -360,6 +340,22 @@ func (e *event) encSignin(b []byte, key uint64, r *rng) []byte {
 		b = field(b, "LogonError", e.logonErr)
 	}
 	return append(b, '}')
+}
+
+// actorEntry appends one {"ID","Type"} entry of an Actor list whose
+// entries start at b[start:], unless id is empty; typ is the one-digit
+// Type (0 object id, 3 PUID, 5 UPN).
+func actorEntry(b []byte, start int, id string, typ byte) []byte {
+	if id == "" {
+		return b
+	}
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	b = append(b, `{"ID":"`...)
+	b = appendJS(b, id)
+	b = append(b, `","Type":`...)
+	return append(b, typ, '}')
 }
 
 func (e *event) system() bool { return e.userID == "app@sharepoint" }
