@@ -742,16 +742,27 @@ func asArray(v *value) *value {
 	return asKind(v, kArray, "[")
 }
 
-func siCAPolicies(p *printer, f *facts, name string, v *value) {
+// listField writes the field line of a list of objects and returns the
+// list (or the one its JSON text holds); nil, having said why, when there
+// is no list of what, or when it is empty (none says so).
+func listField(p *printer, name string, v *value, what, none string) *value {
 	p.field(name, display(v))
 	arr := asArray(v)
 	if arr == nil {
-		p.say("Expected a list of policies, found %s.", v.kind)
-		return
+		p.say("Expected a list of %s, found %s.", what, v.kind)
+		return nil
 	}
 	if len(arr.elems) == 0 {
-		p.say("No conditional access policy is listed: none was evaluated, or the export could not " +
-			"see them (Graph lists them only to applications with conditional access privileges).")
+		p.say("%s", none)
+		return nil
+	}
+	return arr
+}
+
+func siCAPolicies(p *printer, f *facts, name string, v *value) {
+	arr := listField(p, name, v, "policies", "No conditional access policy is listed: none was evaluated, "+
+		"or the export could not see them (Graph lists them only to applications with conditional access privileges).")
+	if arr == nil {
 		return
 	}
 	var order []string
@@ -1066,14 +1077,8 @@ func siAuthRequirement(p *printer, f *facts, name, s string) {
 }
 
 func siAuthDetails(p *printer, f *facts, name string, v *value) {
-	p.field(name, display(v))
-	arr := asArray(v)
+	arr := listField(p, name, v, "steps", "No step is listed.")
 	if arr == nil {
-		p.say("Expected a list of steps, found %s.", v.kind)
-		return
-	}
-	if len(arr.elems) == 0 {
-		p.say("No step is listed.")
 		return
 	}
 	p.say("How the account authenticated, step by step (%s).", plural(len(arr.elems), "step"))
