@@ -216,6 +216,21 @@ func (p *printer) more(i, n int) bool {
 	return true
 }
 
+// eachObject calls fn for each object of the list arr, up to the listing
+// limit; an element that is not an object is listed with notWhat.
+func (p *printer) eachObject(arr *value, notWhat string, fn func(e *value)) {
+	for i, e := range arr.elems {
+		if p.more(i, len(arr.elems)) {
+			break
+		}
+		if e.kind != kObject {
+			p.entry(e, notWhat)
+			continue
+		}
+		fn(e)
+	}
+}
+
 // entry lists a list element that is not of the expected kind, with why
 // it is not explained.
 func (p *printer) entry(e *value, why string) {

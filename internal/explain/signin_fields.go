@@ -783,14 +783,7 @@ func siCAPolicies(p *printer, f *facts, name string, v *value) {
 	}
 	p.say("The conditional access policies Entra evaluated for this sign-in: %d, with results %s.",
 		len(arr.elems), strings.Join(parts, ", "))
-	for i, e := range arr.elems {
-		if p.more(i, len(arr.elems)) {
-			break
-		}
-		if e.kind != kObject {
-			p.entry(e, "Not a policy entry.")
-			continue
-		}
+	p.eachObject(arr, "Not a policy entry.", func(e *value) {
 		nm := firstOf(e, "displayName", "id")
 		if nm == "" {
 			nm = "(unnamed policy)"
@@ -811,7 +804,7 @@ func siCAPolicies(p *printer, f *facts, name string, v *value) {
 				p.itemSay("Grant controls it enforces: %s.", strings.Join(req, ", "))
 			}
 		}
-	}
+	})
 }
 
 func siRiskLevel(p *printer, f *facts, name, s string) {
@@ -1082,14 +1075,7 @@ func siAuthDetails(p *printer, f *facts, name string, v *value) {
 		return
 	}
 	p.say("How the account authenticated, step by step (%s).", plural(len(arr.elems), "step"))
-	for i, e := range arr.elems {
-		if p.more(i, len(arr.elems)) {
-			break
-		}
-		if e.kind != kObject {
-			p.entry(e, "Not a step.")
-			continue
-		}
+	p.eachObject(arr, "Not a step.", func(e *value) {
 		m := e.str("authenticationMethod")
 		if m == "" {
 			m = "(no method)"
@@ -1109,7 +1095,7 @@ func siAuthDetails(p *printer, f *facts, name string, v *value) {
 		if d := e.str("authenticationStepResultDetail"); d != "" {
 			p.itemSay("%s", show(d))
 		}
-	}
+	})
 }
 
 // deviceWords explains one device fact (deviceDetail's fields, the
