@@ -204,6 +204,19 @@ func field(b []byte, name, value string) []byte {
 	return append(b, '"')
 }
 
+// userFields appends the fields most records carry, in this order:
+// UserKey, UserType, Version, Workload, ClientIP, ObjectId and UserId.
+func (e *event) userFields(b []byte, userKey, workload, objectID string) []byte {
+	b = field(b, "UserKey", userKey)
+	b = append(b, `,"UserType":`...)
+	b = appendInt(b, e.userType)
+	b = append(b, `,"Version":1`...)
+	b = field(b, "Workload", workload)
+	b = field(b, "ClientIP", e.clientIP)
+	b = field(b, "ObjectId", objectID)
+	return field(b, "UserId", e.userID)
+}
+
 func fieldGUID(b []byte, name string, r *rng) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
@@ -283,13 +296,7 @@ func (e *event) encSignin(b []byte, key uint64, r *rng) []byte {
 	} else {
 		b = append(b, `,"ResultStatus":"Failed"`...)
 	}
-	b = field(b, "UserKey", e.userKey)
-	b = append(b, `,"UserType":`...)
-	b = appendInt(b, e.userType)
-	b = append(b, `,"Version":1,"Workload":"AzureActiveDirectory"`...)
-	b = field(b, "ClientIP", e.clientIP)
-	b = field(b, "ObjectId", e.resource)
-	b = field(b, "UserId", e.userID)
+	b = e.userFields(b, e.userKey, "AzureActiveDirectory", e.resource)
 	b = append(b, `,"AzureActiveDirectoryEventType":1,"ExtendedProperties":[`...)
 	// Entries come in either order in real records: consumers must look
 	// them up by Name.
@@ -377,14 +384,7 @@ func (e *event) encSharePoint(b []byte, key uint64, r *rng) []byte {
 		b = append(b, `"},`...)
 	}
 	b = e.head(b, key, idTicks, r)
-	b = field(b, "UserKey", e.userKey)
-	b = append(b, `,"UserType":`...)
-	b = appendInt(b, e.userType)
-	b = append(b, `,"Version":1`...)
-	b = field(b, "Workload", e.workload)
-	b = field(b, "ClientIP", e.clientIP)
-	b = field(b, "ObjectId", e.spObject())
-	b = field(b, "UserId", e.userID)
+	b = e.userFields(b, e.userKey, e.workload, e.spObject())
 	b = fieldGUID(b, "CorrelationId", r)
 	if e.kind == kFile {
 		b = append(b, `,"CustomUniqueId":true`...)
@@ -557,13 +557,7 @@ func (e *event) encExAdmin(b []byte, key uint64, r *rng) []byte {
 	b = append(b, `"},`...)
 	b = e.head(b, key, idTicks, r)
 	b = append(b, `,"ResultStatus":"True"`...)
-	b = field(b, "UserKey", e.puid)
-	b = append(b, `,"UserType":`...)
-	b = appendInt(b, e.userType)
-	b = append(b, `,"Version":1,"Workload":"Exchange"`...)
-	b = field(b, "ClientIP", e.clientIP)
-	b = field(b, "ObjectId", e.owner)
-	b = field(b, "UserId", e.userID)
+	b = e.userFields(b, e.puid, "Exchange", e.owner)
 	b = append(b, `,"AppId":"`+appExoAdminAPI+`","AppPoolName":"MSExchangeAdminApiNetCore","ClientAppId":"","CorrelationID":"","ExternalAccess":false,"OrganizationName":"contoso.onmicrosoft.com","OriginatingServer":"`...)
 	b = append(b, pick(r, exchangeServers)...)
 	b = append(b, ` (15.20.8048.018)","Parameters":[`...)
