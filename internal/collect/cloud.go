@@ -57,30 +57,20 @@ type Cloud struct {
 //     US Government login.microsoftonline.us with graph.microsoft.us (L4,
 //     GCC High) and dod-graph.microsoft.us (L5, DoD).
 var Clouds = map[string]Cloud{
-	"commercial": {
-		Name:      "commercial",
-		LoginURL:  "https://login.microsoftonline.com",
-		ManageURL: "https://manage.office.com", ManageResource: "https://manage.office.com",
-		GraphURL: "https://graph.microsoft.com", GraphResource: "https://graph.microsoft.com",
-	},
-	"gcc": {
-		Name:      "gcc",
-		LoginURL:  "https://login.microsoftonline.com",
-		ManageURL: "https://manage-gcc.office.com", ManageResource: "https://manage-gcc.office.com",
-		GraphURL: "https://graph.microsoft.com", GraphResource: "https://graph.microsoft.com",
-	},
-	"gcchigh": {
-		Name:      "gcchigh",
-		LoginURL:  "https://login.microsoftonline.us",
-		ManageURL: "https://manage.office365.us", ManageResource: "https://manage.office365.us",
-		GraphURL: "https://graph.microsoft.us", GraphResource: "https://graph.microsoft.us",
-	},
-	"dod": {
-		Name:      "dod",
-		LoginURL:  "https://login.microsoftonline.us",
-		ManageURL: "https://manage.protection.apps.mil", ManageResource: "https://manage.protection.apps.mil",
-		GraphURL: "https://dod-graph.microsoft.us", GraphResource: "https://dod-graph.microsoft.us",
-	},
+	"commercial": publicCloud("commercial", "https://login.microsoftonline.com", "https://manage.office.com", "https://graph.microsoft.com"),
+	"gcc":        publicCloud("gcc", "https://login.microsoftonline.com", "https://manage-gcc.office.com", "https://graph.microsoft.com"),
+	"gcchigh":    publicCloud("gcchigh", "https://login.microsoftonline.us", "https://manage.office365.us", "https://graph.microsoft.us"),
+	"dod":        publicCloud("dod", "https://login.microsoftonline.us", "https://manage.protection.apps.mil", "https://dod-graph.microsoft.us"),
+}
+
+// publicCloud is a cloud as Microsoft runs it, where each API's token
+// audience is its root URL; only a test server has them differ.
+func publicCloud(name, login, manage, graph string) Cloud {
+	return Cloud{
+		Name: name, LoginURL: login,
+		ManageURL: manage, ManageResource: manage,
+		GraphURL: graph, GraphResource: graph,
+	}
 }
 
 // CloudNames lists the --cloud values in the order help shows them.

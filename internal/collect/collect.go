@@ -388,6 +388,18 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 }
 
 // warnf reports a problem that does not stop the run.
+// acquire takes one of the run's download slots (released with <-r.sem),
+// or reports false when ctx ends first: the content blobs and the sign-in
+// hours share the one limit on parallel requests.
+func (r *run) acquire(ctx context.Context) bool {
+	select {
+	case r.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 func (r *run) warnf(format string, args ...any) {
 	msg := r.cfg.Credentials.Redact(fmt.Sprintf(format, args...))
 	r.logMu.Lock()
@@ -508,9 +520,7 @@ dispatch:
 		if have[it.ContentID] {
 			continue
 		}
-		select {
-		case r.sem <- struct{}{}:
-		case <-ctx.Done():
+		if !r.acquire(ctx) {
 			break dispatch
 		}
 		wg.Go(func() {
@@ -660,9 +670,7 @@ dispatch:
 		if failed {
 			break
 		}
-		select {
-		case r.sem <- struct{}{}:
-		case <-ctx.Done():
+		if !r.acquire(ctx) {
 			break dispatch
 		}
 		wg.Go(func() {

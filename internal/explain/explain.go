@@ -260,18 +260,7 @@ func (f *facts) analyse(record []byte, opts Options) {
 	}
 	f.dropPlaceholderTenants()
 
-	f.ours = map[string]bool{}
-	for _, t := range opts.OurTenants {
-		if t = lowerTrim(t); t != "" {
-			f.ours[t] = true
-			f.oursFlag = true
-		}
-	}
-	if f.oursFlag {
-		f.filtered = f.orgID != "" && !f.ours[f.orgID]
-	} else if f.orgID != "" {
-		f.ours[f.orgID] = true
-	}
+	f.setOurs(opts.OurTenants)
 
 	f.signin = audit.IsSigninOp([]byte(f.op))
 	if f.evOK {
@@ -289,6 +278,24 @@ func (f *facts) analyse(record []byte, opts Options) {
 	}
 	if f.signin && f.evOK {
 		f.classify()
+	}
+}
+
+// setOurs decides which tenants are ours, as triage does for both logs:
+// the --tenant list when given (a record of another tenant is then left
+// out), else the record's own tenant (f.orgID).
+func (f *facts) setOurs(tenants []string) {
+	f.ours = map[string]bool{}
+	for _, t := range tenants {
+		if t = lowerTrim(t); t != "" {
+			f.ours[t] = true
+			f.oursFlag = true
+		}
+	}
+	if f.oursFlag {
+		f.filtered = f.orgID != "" && !f.ours[f.orgID]
+	} else if f.orgID != "" {
+		f.ours[f.orgID] = true
 	}
 }
 

@@ -14,51 +14,51 @@ import (
 // listed at the end: an analyst reading the walk next to the JSON sees
 // that nothing was hidden, without a line for every SupportTicketId.
 var recordFields = map[string]handler{
-	"CreationTime":          creationTime,
-	"Id":                    recordID,
-	"Operation":             operation,
-	"OrganizationId":        organizationID,
+	"CreationTime":          onText(str, creationTime),
+	"Id":                    onText(str, recordID),
+	"Operation":             onText(str, operation),
+	"OrganizationId":        onText(str, organizationID),
 	"RecordType":            recordType,
-	"ResultStatus":          resultStatus,
-	"ResultStatusDetail":    topResultStatusDetail,
-	"UserKey":               userKey,
+	"ResultStatus":          onText(str, resultStatus),
+	"ResultStatusDetail":    onText(str, topResultStatusDetail),
+	"UserKey":               onText(str, userKey),
 	"UserType":              userType,
-	"Workload":              workload,
-	"ClientIP":              ipField,
-	"ClientIp":              ipField,
-	"clientIp":              ipField,
-	"ActorIpAddress":        ipField,
-	"ClientIPAddress":       ipField,
-	"Client_IPAddress":      ipField,
-	"ObjectId":              objectID,
-	"UserId":                userID,
-	"User":                  userID,
+	"Workload":              onText(str, workload),
+	"ClientIP":              onText(str, ipField),
+	"ClientIp":              onText(str, ipField),
+	"clientIp":              onText(str, ipField),
+	"ActorIpAddress":        onText(str, ipField),
+	"ClientIPAddress":       onText(str, ipField),
+	"Client_IPAddress":      onText(str, ipField),
+	"ObjectId":              onText(str, objectID),
+	"UserId":                onText(str, userID),
+	"User":                  onText(str, userID),
 	"Actor":                 actor,
 	"Target":                target,
-	"ActorContextId":        actorContextID,
-	"TargetContextId":       targetContextID,
-	"ApplicationId":         applicationID,
-	"AppId":                 applicationID,
-	"ClientAppId":           applicationID,
+	"ActorContextId":        onText(str, actorContextID),
+	"TargetContextId":       onText(str, targetContextID),
+	"ApplicationId":         onText(str, applicationID),
+	"AppId":                 onText(str, applicationID),
+	"ClientAppId":           onText(str, applicationID),
 	"ExtendedProperties":    extendedProperties,
 	"DeviceProperties":      deviceProperties,
 	"ErrorNumber":           errorNumber,
 	"ErrorCode":             errorNumber,
-	"LogonError":            logonError,
-	"UserAgent":             topUserAgent,
-	"InterSystemsId":        interSystemsID,
-	"IntraSystemId":         intraSystemID,
-	"TargetUserOrGroupName": targetUserOrGroupName,
-	"TargetUserOrGroupType": targetUserOrGroupType,
-	"UserSharedWith":        userSharedWith,
-	"EventData":             eventData,
-	"SiteUrl":               simple("The SharePoint or OneDrive site the item is in."),
-	"SourceFileName":        simple("The name of the file acted on."),
-	"SourceRelativeUrl":     simple("The folder of the file, relative to the site."),
-	"ItemType":              itemType,
-	"MailboxOwnerUPN":       mailboxOwnerUPN,
+	"LogonError":            onText(str, logonError),
+	"UserAgent":             onText(str, topUserAgent),
+	"InterSystemsId":        onText(str, interSystemsID),
+	"IntraSystemId":         onText(str, intraSystemID),
+	"TargetUserOrGroupName": onText(str, targetUserOrGroupName),
+	"TargetUserOrGroupType": onText(str, targetUserOrGroupType),
+	"UserSharedWith":        onText(str, userSharedWith),
+	"EventData":             onText(str, eventData),
+	"SiteUrl":               simple(str, "The SharePoint or OneDrive site the item is in."),
+	"SourceFileName":        simple(str, "The name of the file acted on."),
+	"SourceRelativeUrl":     simple(str, "The folder of the file, relative to the site."),
+	"ItemType":              onText(str, itemType),
+	"MailboxOwnerUPN":       onText(str, mailboxOwnerUPN),
 	"LogonType":             logonType,
-	"ClientInfoString":      clientInfoString,
+	"ClientInfoString":      onText(str, clientInfoString),
 	"ExternalAccess":        externalAccess,
 	"OperationProperties":   operationProperties,
 	"Folders":               folders,
@@ -69,23 +69,23 @@ var recordFields = map[string]handler{
 var envelopeFields = map[string]handler{
 	// PowerShell Search-UnifiedAuditLog
 	"RecordType":   envRecordType,
-	"CreationDate": envDate,
-	"UserIds":      envCopy("A copy of the record's UserId."),
-	"Operations":   envCopy("A copy of the record's Operation."),
-	"Identity":     envCopy("The record's Id, used when the record itself has none."),
+	"CreationDate": onText(str, envDate),
+	"UserIds":      scalarField("A copy of the record's UserId."),
+	"Operations":   scalarField("A copy of the record's Operation."),
+	"Identity":     scalarField("The record's Id, used when the record itself has none."),
 	"AuditData":    envAuditData,
 	// Microsoft Graph auditLogRecord
-	"id":                 envCopy("The record's Id, used when the record itself has none."),
-	"createdDateTime":    envDate,
+	"id":                 scalarField("The record's Id, used when the record itself has none."),
+	"createdDateTime":    onText(str, envDate),
 	"auditLogRecordType": envRecordType,
-	"operation":          envCopy("A copy of the record's Operation."),
-	"organizationId":     envCopy("A copy of the record's OrganizationId: our tenant."),
-	"userId":             envCopy("A copy of the record's UserId."),
-	"userPrincipalName":  envCopy("The account's UPN as Graph resolved it."),
-	"userType":           envCopy("The record's UserType, by name."),
-	"service":            envCopy("A copy of the record's Workload."),
-	"objectId":           envCopy("A copy of the record's ObjectId."),
-	"clientIp":           ipField,
+	"operation":          scalarField("A copy of the record's Operation."),
+	"organizationId":     scalarField("A copy of the record's OrganizationId: our tenant."),
+	"userId":             scalarField("A copy of the record's UserId."),
+	"userPrincipalName":  scalarField("The account's UPN as Graph resolved it."),
+	"userType":           scalarField("The record's UserType, by name."),
+	"service":            scalarField("A copy of the record's Workload."),
+	"objectId":           scalarField("A copy of the record's ObjectId."),
+	"clientIp":           onText(str, ipField),
 	"auditData":          envAuditData,
 }
 
@@ -104,24 +104,34 @@ func str(p *printer, name string, v *value) (string, bool) {
 	return "", false
 }
 
-// simple explains a string field with one fixed sentence.
-func simple(text string) handler {
+// reader reads a string field for a handler: str for audit records,
+// sstr for sign-in records (where a blank string means absent).
+type reader func(p *printer, name string, v *value) (string, bool)
+
+// textHandler explains a string field from its value, once onText has
+// written the field line and read the string.
+type textHandler func(p *printer, f *facts, name, s string)
+
+// onText makes a handler of a textHandler: read writes the field line and
+// says why a value that is not a usable string is not explained further;
+// fn explains one that is. Both walkers' string fields go through here, so
+// what an absent, null or mistyped value prints is decided once.
+func onText(read reader, fn textHandler) handler {
 	return func(p *printer, f *facts, name string, v *value) {
-		if _, ok := str(p, name, v); ok {
-			p.say("%s", text)
+		if s, ok := read(p, name, v); ok {
+			fn(p, f, name, s)
 		}
 	}
 }
 
-// scalarField explains a field that may be a string or a number.
-func scalarField(text string) handler {
-	return func(p *printer, f *facts, name string, v *value) {
-		p.field(name, display(v))
-		p.say("%s", text)
-	}
+// simple explains a string field with one fixed sentence, read by read.
+func simple(read reader, text string) handler {
+	return onText(read, func(p *printer, f *facts, name, s string) { p.say("%s", text) })
 }
 
-func envCopy(text string) handler {
+// scalarField explains a field of any type (a string, a number, a bool)
+// with one fixed sentence: a copy, or a field outsider only describes.
+func scalarField(text string) handler {
 	return func(p *printer, f *facts, name string, v *value) {
 		p.field(name, display(v))
 		p.say("%s", text)
@@ -137,11 +147,7 @@ func envRecordType(p *printer, f *facts, name string, v *value) {
 	p.say("The record type, as the envelope writes it.")
 }
 
-func envDate(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func envDate(p *printer, f *facts, name, s string) {
 	ns, good := audit.ParseTime([]byte(s))
 	switch {
 	case !good:
@@ -168,11 +174,7 @@ func envAuditData(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func creationTime(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func creationTime(p *printer, f *facts, name, s string) {
 	ns, good := audit.ParseTime([]byte(s))
 	if !good {
 		p.say("Not a time outsider can read: outsider triage skips this record.")
@@ -190,11 +192,7 @@ func creationTime(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func recordID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func recordID(p *printer, f *facts, name, s string) {
 	p.say("The record's unique id. The Management API can deliver one record more than once; " +
 		"outsider triage keeps one copy per Id.")
 	if !audit.IsGUID([]byte(s)) {
@@ -202,11 +200,7 @@ func recordID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func operation(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func operation(p *printer, f *facts, name, s string) {
 	if m, known := opMeanings[s]; known {
 		p.say("%s", m)
 	} else {
@@ -218,11 +212,7 @@ func operation(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func workload(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func workload(p *printer, f *facts, name, s string) {
 	switch s {
 	case "AzureActiveDirectory":
 		p.say("Entra ID (formerly Azure AD): sign-ins and directory changes.")
@@ -282,30 +272,9 @@ func recordType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func organizationID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
-	id := lowerTrim(s)
+func organizationID(p *printer, f *facts, name, s string) {
 	p.say("The tenant the record belongs to: the organisation whose audit log this is (ours).")
-	if notTenantID(p, s) {
-		p.say("outsider takes the record as having no tenant: it makes no tenant ours, and " +
-			"--tenant does not leave the record out.")
-		return
-	}
-	switch {
-	case f.oursFlag && f.ours[id]:
-		p.say("It is one of the tenants given with --tenant.")
-	case f.oursFlag:
-		p.warn("It is not one of the tenants given with --tenant: outsider triage leaves this " +
-			"record out.")
-	default:
-		p.say("No --tenant was given, so this id is taken as ours when reading ActorContextId.")
-	}
-	if t, ms := apps.LookupTenant(id); ms {
-		p.say("It is a Microsoft tenant (%s).", textsafe.Terminal(t.Label))
-	}
+	ourTenantNotes(p, f, s, true, "ActorContextId")
 }
 
 // notTenantID warns, and reports true, when a tenant field holds what is
@@ -350,12 +319,10 @@ func oursWord(f *facts) string {
 	return "our tenant (OrganizationId)"
 }
 
-func actorContextID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
-	p.say("The home tenant of the account that acted.")
+// homeTenantNotes says how the home tenant of the account that acted
+// (ActorContextId, homeTenantId) relates to ours. orgField names the field
+// that gives ours; otherTail ends the sentence for another tenant.
+func homeTenantNotes(p *printer, f *facts, s, orgField, otherTail string) {
 	if strings.TrimSpace(s) != "" && notTenantID(p, s) {
 		p.say("outsider takes it as no home tenant: it never makes the account an outsider, and " +
 			"the account's home tenant is unknown.")
@@ -365,8 +332,8 @@ func actorContextID(p *printer, f *facts, name string, v *value) {
 	case "empty":
 		p.say("Empty: the record does not say where the account comes from.")
 	case "unknown":
-		p.say("There is nothing to compare it with: the record has no OrganizationId that is a " +
-			"tenant id and no --tenant was given.")
+		p.say("There is nothing to compare it with: the record has no %s that is a "+
+			"tenant id and no --tenant was given.", orgField)
 	case "ours":
 		p.say("It is %s: the account belongs to this tenant.", oursWord(f))
 	default:
@@ -378,16 +345,17 @@ func actorContextID(p *printer, f *facts, name string, v *value) {
 		case ms:
 			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), textsafe.Terminal(t.Label), textsafe.Terminal(t.Meaning))
 		default:
-			p.say("It is not %s: the account comes from another organisation's tenant.", oursWord(f))
+			p.say("It is not %s: the account comes from another organisation's tenant.%s", oursWord(f), otherTail)
 		}
 	}
 }
 
-func targetContextID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func actorContextID(p *printer, f *facts, name, s string) {
+	p.say("The home tenant of the account that acted.")
+	homeTenantNotes(p, f, s, "OrganizationId", "")
+}
+
+func targetContextID(p *printer, f *facts, name, s string) {
 	p.say("The tenant of the target (the resource signed in to or acted on).")
 	if strings.TrimSpace(s) != "" && notTenantID(p, s) {
 		return
@@ -400,11 +368,7 @@ func targetContextID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func userID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func userID(p *printer, f *facts, name, s string) {
 	u, kind, _ := audit.Canonical([]byte(s), nil)
 	user := string(u)
 	lower := strings.ToLower(strings.TrimSpace(s))
@@ -497,11 +461,7 @@ func userType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func userKey(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func userKey(p *printer, f *facts, name, s string) {
 	lower := strings.ToLower(s)
 	switch {
 	case strings.HasPrefix(lower, "i:0h.f|membership|"):
@@ -557,11 +517,25 @@ func appWords(id string) (string, bool) {
 	return textsafe.Terminal(name), true
 }
 
-func applicationID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
+// firstParty says which Microsoft first-party application an id in the
+// catalogue is, for ApplicationId and appId alike.
+func firstParty(p *printer, a apps.App) {
+	nm := a.Name
+	if nm == "" {
+		nm = "an application with no name in the sources"
 	}
+	fam := ""
+	if a.Family != "" {
+		fam = " (family " + a.Family + ")"
+	}
+	p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
+		"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
+	if a.Family == "sharepoint-onedrive" {
+		p.say("The same id serves SharePoint Online and OneDrive for Business.")
+	}
+}
+
+func applicationID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	switch name {
 	case "ApplicationId":
@@ -575,19 +549,7 @@ func applicationID(p *printer, f *facts, name string, v *value) {
 	}
 	a, known := apps.Lookup(id)
 	if known {
-		nm := a.Name
-		if nm == "" {
-			nm = "an application with no name in the sources"
-		}
-		fam := ""
-		if a.Family != "" {
-			fam = " (family " + a.Family + ")"
-		}
-		p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
-			"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
-		if a.Family == "sharepoint-onedrive" {
-			p.say("The same id serves SharePoint Online and OneDrive for Business.")
-		}
+		firstParty(p, a)
 		return
 	}
 	p.say("Not in outsider's catalogue of Microsoft first-party applications (%d ids): a "+
@@ -599,11 +561,7 @@ func applicationID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func objectID(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func objectID(p *printer, f *facts, name, s string) {
 	sts := f.signin || f.ev.RecordType == 15 || f.ev.RecordType == 9
 	switch {
 	case sts && strings.EqualFold(s, "Unknown"):
@@ -626,8 +584,7 @@ var identityTypes = []string{"Claim", "Name", "Other", "PUID", "SPN", "UPN"}
 // identity explains one {"ID": ..., "Type": n} entry of Actor or Target.
 func identity(p *printer, f *facts, e *value, resource bool) {
 	if e.kind != kObject {
-		p.item(display(e))
-		p.itemSay("Not an {ID, Type} entry.")
+		p.entry(e, "Not an {ID, Type} entry.")
 		return
 	}
 	id := e.str("ID")
@@ -717,8 +674,7 @@ func identities(p *printer, f *facts, name string, v *value, resource bool) {
 		p.say("Who acted, as a list of identities (Type 0 Claim, 1 Name, 2 Other, 3 PUID, 4 SPN, 5 UPN).")
 	}
 	for i, e := range v.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(v.elems)-maxItems))
+		if p.more(i, len(v.elems)) {
 			break
 		}
 		identity(p, f, e, resource)
@@ -728,11 +684,7 @@ func identities(p *printer, f *facts, name string, v *value, resource bool) {
 func actor(p *printer, f *facts, name string, v *value)  { identities(p, f, name, v, false) }
 func target(p *printer, f *facts, name string, v *value) { identities(p, f, name, v, true) }
 
-func resultStatus(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func resultStatus(p *printer, f *facts, name, s string) {
 	sts := f.signin || f.ev.RecordType == 15
 	switch {
 	case sts && (s == "Succeeded" || s == "Success"):
@@ -772,10 +724,8 @@ func explainResultStatusDetail(say func(string, ...any), f *facts, s string) {
 	}
 }
 
-func topResultStatusDetail(p *printer, f *facts, name string, v *value) {
-	if s, ok := str(p, name, v); ok {
-		explainResultStatusDetail(p.say, f, s)
-	}
+func topResultStatusDetail(p *printer, f *facts, name, s string) {
+	explainResultStatusDetail(p.say, f, s)
 }
 
 // nameValues walks an array of {"Name", "Value"} entries.
@@ -787,14 +737,12 @@ func nameValues(p *printer, name string, v *value, intro string, entry func(n, v
 	}
 	p.say("%s", intro)
 	for i, e := range v.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(v.elems)-maxItems))
+		if p.more(i, len(v.elems)) {
 			break
 		}
 		nv, vv := e.get("Name"), e.get("Value")
 		if e.kind != kObject || nv == nil || nv.kind != kString {
-			p.item(display(e))
-			p.itemSay("Not a {Name, Value} entry.")
+			p.entry(e, "Not a {Name, Value} entry.")
 			continue
 		}
 		val := ""
@@ -874,10 +822,8 @@ func explainUserAgent(say func(string, ...any), ua string) {
 	}
 }
 
-func topUserAgent(p *printer, f *facts, name string, v *value) {
-	if s, ok := str(p, name, v); ok {
-		explainUserAgent(p.say, s)
-	}
+func topUserAgent(p *printer, f *facts, name, s string) {
+	explainUserAgent(p.say, s)
 }
 
 func deviceProperties(p *printer, f *facts, name string, v *value) {
@@ -965,11 +911,7 @@ func isDigits(s string) bool {
 	return true
 }
 
-func logonError(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func logonError(p *printer, f *facts, name, s string) {
 	if s == "" {
 		p.say("Empty: no error.")
 		return
@@ -989,11 +931,7 @@ func logonError(p *printer, f *facts, name string, v *value) {
 		"unless ErrorNumber is a code for one more step).")
 }
 
-func ipField(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func ipField(p *printer, f *facts, name, s string) {
 	switch name {
 	case "ActorIpAddress":
 		p.say("The address Entra saw the account at.")
@@ -1111,18 +1049,14 @@ func placeholderName(s string) bool {
 	return audit.IsPlaceholder([]byte(l))
 }
 
-func interSystemsID(p *printer, f *facts, name string, v *value) {
-	if _, ok := str(p, name, v); ok {
-		p.say("A GUID that tracks the action across Microsoft 365 components. Use it, with " +
-			"IntraSystemId, to find the matching entry in the Entra ID sign-in logs, which has " +
-			"more detail (location, conditional access, MFA).")
-	}
+func interSystemsID(p *printer, f *facts, name, _ string) {
+	p.say("A GUID that tracks the action across Microsoft 365 components. Use it, with " +
+		"IntraSystemId, to find the matching entry in the Entra ID sign-in logs, which has " +
+		"more detail (location, conditional access, MFA).")
 }
 
-func intraSystemID(p *printer, f *facts, name string, v *value) {
-	if _, ok := str(p, name, v); ok {
-		p.say("The GUID Entra ID generated for this request.")
-	}
+func intraSystemID(p *printer, f *facts, name, _ string) {
+	p.say("The GUID Entra ID generated for this request.")
 }
 
 func isOutsideName(s string) bool {
@@ -1130,11 +1064,7 @@ func isOutsideName(s string) bool {
 	return kind == audit.UserGuest || kind == audit.UserSPOGuest
 }
 
-func targetUserOrGroupName(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func targetUserOrGroupName(p *printer, f *facts, name, s string) {
 	u, kind, _ := audit.Canonical([]byte(s), nil)
 	p.say("Who was given access: a user or a group.")
 	if kind != audit.UserUnusable && kind != audit.UserAnonymous && string(u) != strings.TrimSpace(s) {
@@ -1146,11 +1076,7 @@ func targetUserOrGroupName(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func targetUserOrGroupType(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func targetUserOrGroupType(p *printer, f *facts, name, s string) {
 	switch s {
 	case "Guest":
 		p.say("Guest: someone outside the organisation.")
@@ -1165,11 +1091,7 @@ func targetUserOrGroupType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func userSharedWith(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func userSharedWith(p *printer, f *facts, name, s string) {
 	p.say("Who the item was shared with. outsider uses it when TargetUserOrGroupName is absent.")
 	if isOutsideName(s) {
 		p.say("Someone outside the organisation.")
@@ -1206,11 +1128,7 @@ func eventPairs(s string) [][2]string {
 	return out
 }
 
-func eventData(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func eventData(p *printer, f *facts, name, s string) {
 	p.say("Details of the sharing, as an XML fragment.")
 	for _, kv := range eventPairs(s) {
 		k, val := kv[0], kv[1]
@@ -1231,17 +1149,11 @@ func eventData(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func itemType(p *printer, f *facts, name string, v *value) {
-	if s, ok := str(p, name, v); ok {
-		p.say("What kind of item: %s.", show(s))
-	}
+func itemType(p *printer, f *facts, name, s string) {
+	p.say("What kind of item: %s.", show(s))
 }
 
-func mailboxOwnerUPN(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func mailboxOwnerUPN(p *printer, f *facts, name, s string) {
 	p.say("Whose mailbox it is.")
 	if f.hasUserID && f.userKind != audit.UserUnusable {
 		if strings.EqualFold(strings.TrimSpace(s), strings.TrimSpace(f.userRaw)) {
@@ -1272,11 +1184,9 @@ func logonType(p *printer, f *facts, name string, v *value) {
 	p.say("%d = %s.", n, logonTypes[n])
 }
 
-func clientInfoString(p *printer, f *facts, name string, v *value) {
-	if _, ok := str(p, name, v); ok {
-		p.say("The client that reached the mailbox, as it describes itself (Client=OWA is " +
-			"Outlook on the web, Client=REST an app using the API).")
-	}
+func clientInfoString(p *printer, f *facts, name, _ string) {
+	p.say("The client that reached the mailbox, as it describes itself (Client=OWA is " +
+		"Outlook on the web, Client=REST an app using the API).")
 }
 
 func externalAccess(p *printer, f *facts, name string, v *value) {

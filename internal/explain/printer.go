@@ -205,6 +205,57 @@ func (p *printer) walkBy(f *facts, obj *value, lookup func(string) (handler, str
 	}
 }
 
+// more reports whether item i of n is past the listing limit, and says
+// how many are left out when it is: every list the walk shows stops at
+// maxItems the same way.
+func (p *printer) more(i, n int) bool {
+	if i != maxItems {
+		return false
+	}
+	p.item(fmt.Sprintf("... and %d more", n-maxItems))
+	return true
+}
+
+// eachObject calls fn for each object of the list arr, up to the listing
+// limit; an element that is not an object is listed with notWhat.
+func (p *printer) eachObject(arr *value, notWhat string, fn func(e *value)) {
+	for i, e := range arr.elems {
+		if p.more(i, len(arr.elems)) {
+			break
+		}
+		if e.kind != kObject {
+			p.entry(e, notWhat)
+			continue
+		}
+		fn(e)
+	}
+}
+
+// entry lists a list element that is not of the expected kind, with why
+// it is not explained.
+func (p *printer) entry(e *value, why string) {
+	p.item(display(e))
+	p.itemSay("%s", why)
+}
+
+// whoAndWhen is the part of a headline after "by": the account, named by
+// userField, and the time t ("" when unknown).
+func whoAndWhen(f *facts, userField, t string) string {
+	var who string
+	switch {
+	case !f.hasUserID:
+		who = "an unnamed account (no " + userField + ")"
+	case f.userKind == audit.UserUnusable:
+		who = "an unnamed account (" + userField + " " + quote(f.userRaw) + ")"
+	default:
+		who = show(strings.TrimSpace(f.userRaw))
+	}
+	if t == "" {
+		return who + " at an unknown time"
+	}
+	return who + " at " + t
+}
+
 // headline says what the record is, in one line.
 func (p *printer) headline(f *facts) {
 	var b strings.Builder
@@ -214,19 +265,7 @@ func (p *printer) headline(f *facts) {
 		b.WriteString("A record with no Operation")
 	}
 	b.WriteString(" by ")
-	switch {
-	case !f.hasUserID:
-		b.WriteString("an unnamed account (no UserId)")
-	case f.userKind == audit.UserUnusable:
-		b.WriteString("an unnamed account (UserId " + quote(f.userRaw) + ")")
-	default:
-		b.WriteString(show(strings.TrimSpace(f.userRaw)))
-	}
-	if t := recordTime(f); t != "" {
-		b.WriteString(" at " + t)
-	} else {
-		b.WriteString(" at an unknown time")
-	}
+	b.WriteString(whoAndWhen(f, "UserId", recordTime(f)))
 	if rt := f.rec.get("RecordType"); rt != nil {
 		if n, ok := intOf(rt); ok {
 			name := recordTypes[n]

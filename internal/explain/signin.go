@@ -276,18 +276,7 @@ func (f *facts) analyseSignIn(opts Options, decode func(*audit.Decoder) error) {
 	}
 	f.si.category = f.factText("category")
 
-	f.ours = map[string]bool{}
-	for _, t := range opts.OurTenants {
-		if t = lowerTrim(t); t != "" {
-			f.ours[t] = true
-			f.oursFlag = true
-		}
-	}
-	if f.oursFlag {
-		f.filtered = f.orgID != "" && !f.ours[f.orgID]
-	} else if f.orgID != "" {
-		f.ours[f.orgID] = true
-	}
+	f.setOurs(opts.OurTenants)
 
 	if f.evOK {
 		f.outcome = f.ev.Outcome()
@@ -337,16 +326,23 @@ func normToken(s string) string {
 // object: the object itself, or the one its JSON text holds; nil
 // otherwise.
 func asObject(v *value) *value {
+	return asKind(v, kObject, "{")
+}
+
+// asKind returns v when it is of kind k, or the value of kind k its JSON
+// text holds when the text starts with open (Log Analytics writes dynamic
+// columns as JSON text); nil otherwise.
+func asKind(v *value, k kind, open string) *value {
 	if v == nil {
 		return nil
 	}
 	switch v.kind {
-	case kObject:
+	case k:
 		return v
 	case kString:
 		t := strings.TrimSpace(v.text)
-		if strings.HasPrefix(t, "{") {
-			if o, err := parseJSON([]byte(t)); err == nil && o.kind == kObject {
+		if strings.HasPrefix(t, open) {
+			if o, err := parseJSON([]byte(t)); err == nil && o.kind == k {
 				return o
 			}
 		}
@@ -472,19 +468,7 @@ func (p *printer) explainSignIn(f *facts) {
 func (p *printer) signInHeadline(f *facts) {
 	var b strings.Builder
 	b.WriteString("Sign-in by ")
-	switch {
-	case !f.hasUserID:
-		b.WriteString("an unnamed account (no userPrincipalName)")
-	case f.userKind == audit.UserUnusable:
-		b.WriteString("an unnamed account (userPrincipalName " + quote(f.userRaw) + ")")
-	default:
-		b.WriteString(show(strings.TrimSpace(f.userRaw)))
-	}
-	if t := signInTime(f); t != "" {
-		b.WriteString(" at " + t)
-	} else {
-		b.WriteString(" at an unknown time")
-	}
+	b.WriteString(whoAndWhen(f, "userPrincipalName", signInTime(f)))
 	b.WriteString(" (Entra ID sign-in log)")
 	p.line(b.String())
 	switch f.si.shape {

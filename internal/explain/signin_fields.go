@@ -33,75 +33,77 @@ var (
 
 func init() {
 	table := []signInField{
-		{names: []string{"id"}, csv: []string{"request id"}, h: siID},
-		{names: []string{"originalRequestId"}, h: siOrigID},
-		{names: []string{"correlationId"}, csv: []string{"correlation id"}, h: siCorrelation},
-		{names: []string{"createdDateTime"}, csv: []string{"date (utc)", "date"}, h: siTime},
-		{names: []string{"TimeGenerated"}, h: siTime},
-		{names: []string{"time"}, h: siTime},
-		{names: []string{"userPrincipalName"}, csv: []string{"username", "user principal name"}, h: siUPN},
-		{names: []string{"userId"}, csv: []string{"user id"}, h: siUserID},
-		{names: []string{"userDisplayName"}, csv: []string{"user"}, h: siDisplayName},
-		{names: []string{"identity"}, h: siDisplayName},
-		{names: []string{"alternateSignInName", "signInIdentifier"}, csv: []string{"sign-in identifier"}, h: siAltName},
-		{names: []string{"userType"}, csv: []string{"user type"}, h: siUserType},
-		{names: []string{"appId"}, csv: []string{"application id"}, h: siAppID},
-		{names: []string{"appDisplayName"}, csv: []string{"application"}, h: siAppName},
-		{names: []string{"appOwnerTenantId"}, csv: []string{"app owner tenant id"}, h: siOwnerTenant},
-		{names: []string{"resourceId"}, csv: []string{"resource id"}, h: siResourceID},
-		{names: []string{"resourceDisplayName"}, csv: []string{"resource"}, h: siResourceName},
-		{names: []string{"resourceServicePrincipalId"}, h: siSimple("The object id of the resource's service principal in the resource tenant.")},
-		{names: []string{"resourceOwnerTenantId"}, csv: []string{"resource owner tenant id"}, h: siOwnerTenant},
-		{names: []string{"homeTenantId"}, csv: []string{"home tenant id"}, h: siHomeTenant},
-		{names: []string{"homeTenantName"}, csv: []string{"home tenant name"}, h: siHomeTenantName},
-		{names: []string{"resourceTenantId"}, csv: []string{"resource tenant id"}, h: siResourceTenant},
-		{names: []string{"AADTenantId"}, h: siAADTenant},
-		{names: []string{"tenantId"}, h: siTenantID},
-		{names: []string{"crossTenantAccessType"}, csv: []string{"cross tenant access type"}, h: siCrossTenant},
+		{names: []string{"id"}, csv: []string{"request id"}, h: onText(sstr, siID)},
+		{names: []string{"originalRequestId"}, h: onText(sstr, siOrigID)},
+		{names: []string{"correlationId"}, csv: []string{"correlation id"}, h: onText(sstr, siCorrelation)},
+		{names: []string{"createdDateTime"}, csv: []string{"date (utc)", "date"}, h: onText(sstr, siTime)},
+		{names: []string{"TimeGenerated"}, h: onText(sstr, siTime)},
+		{names: []string{"time"}, h: onText(sstr, siTime)},
+		{names: []string{"userPrincipalName"}, csv: []string{"username", "user principal name"}, h: onText(str, siUPN)},
+		{names: []string{"userId"}, csv: []string{"user id"}, h: onText(sstr, siUserID)},
+		{names: []string{"userDisplayName"}, csv: []string{"user"}, h: onText(sstr, siDisplayName)},
+		{names: []string{"identity"}, h: onText(sstr, siDisplayName)},
+		{names: []string{"alternateSignInName", "signInIdentifier"}, csv: []string{"sign-in identifier"}, h: onText(sstr, siAltName)},
+		{names: []string{"userType"}, csv: []string{"user type"}, h: onText(sstr, siUserType)},
+		{names: []string{"appId"}, csv: []string{"application id"}, h: onText(sstr, siAppID)},
+		{names: []string{"appDisplayName"}, csv: []string{"application"}, h: onText(sstr, siAppName)},
+		{names: []string{"appOwnerTenantId"}, csv: []string{"app owner tenant id"}, h: onText(sstr, siOwnerTenant)},
+		{names: []string{"resourceId"}, csv: []string{"resource id"}, h: onText(sstr, siResourceID)},
+		{names: []string{"resourceDisplayName"}, csv: []string{"resource"}, h: onText(sstr, siResourceName)},
+		{names: []string{"resourceServicePrincipalId"}, h: simple(sstr, "The object id of the resource's service principal in the resource tenant.")},
+		{names: []string{"resourceOwnerTenantId"}, csv: []string{"resource owner tenant id"}, h: onText(sstr, siOwnerTenant)},
+		{names: []string{"homeTenantId"}, csv: []string{"home tenant id"}, h: onText(sstr, siHomeTenant)},
+		{names: []string{"homeTenantName"}, csv: []string{"home tenant name"}, h: onText(sstr, siHomeTenantName)},
+		{names: []string{"resourceTenantId"}, csv: []string{"resource tenant id"}, h: ourTenantField("The tenant of the resource signed in to: the organisation whose sign-in log this is "+
+			"(ours). outsider takes it as our tenant, as OrganizationId in the Unified Audit Log.", "resourceTenantId")},
+		{names: []string{"AADTenantId"}, h: ourTenantField("The Entra tenant the row comes from. outsider takes it as our tenant only when the row "+
+			"has no ResourceTenantId.", "AADTenantId")},
+		{names: []string{"tenantId"}, h: onText(sstr, siTenantID)},
+		{names: []string{"crossTenantAccessType"}, csv: []string{"cross tenant access type"}, h: onText(sstr, siCrossTenant)},
 		{names: []string{"status"}, h: siStatus},
 		{csv: []string{"sign-in error code", "errorcode"}, h: siErrorCode},
 		{csv: []string{"failure reason", "failurereason"}, h: siFailureReason},
 		{names: []string{"resultType"}, h: siResultType},
-		{names: []string{"resultDescription"}, h: siResultDescription},
-		{names: []string{"conditionalAccessStatus"}, csv: []string{"conditional access"}, h: siCAStatus},
+		{names: []string{"resultDescription"}, h: onText(sstr, siResultDescription)},
+		{names: []string{"conditionalAccessStatus"}, csv: []string{"conditional access"}, h: onText(sstr, siCAStatus)},
 		{names: []string{"appliedConditionalAccessPolicies", "conditionalAccessPolicies"}, h: siCAPolicies},
-		{names: []string{"riskLevelDuringSignIn"}, h: siRiskLevel},
-		{names: []string{"riskLevelAggregated"}, h: siRiskLevel},
-		{names: []string{"riskState"}, h: siRiskState},
-		{names: []string{"riskDetail"}, h: siSimple("Why the risk state is what it is (none when there is nothing to say).")},
+		{names: []string{"riskLevelDuringSignIn"}, h: onText(sstr, siRiskLevel)},
+		{names: []string{"riskLevelAggregated"}, h: onText(sstr, siRiskLevel)},
+		{names: []string{"riskState"}, h: onText(sstr, siRiskState)},
+		{names: []string{"riskDetail"}, h: simple(sstr, "Why the risk state is what it is (none when there is nothing to say).")},
 		{names: []string{"riskEventTypes_v2", "riskEventTypes", "RiskEventTypes_V2"}, h: siRiskEvents},
-		{names: []string{"isRisky"}, h: siScalar("Whether Microsoft Entra ID Protection flagged the sign-in as risky.")},
+		{names: []string{"isRisky"}, h: scalarField("Whether Microsoft Entra ID Protection flagged the sign-in as risky.")},
 		{names: []string{"location"}, h: siLocation},
 		{names: []string{"locationDetails"}, h: siLocation},
-		{csv: []string{"city"}, h: siSimple("The city Entra placed the address in (an estimate from the address).")},
-		{csv: []string{"state"}, h: siSimple("The state or region Entra placed the address in.")},
-		{csv: []string{"country", "country or region", "countryorregion"}, h: siSimple("The country Entra placed the address in.")},
-		{names: []string{"ipAddress", "IPAddress"}, csv: []string{"ip address"}, h: siIP},
-		{names: []string{"callerIpAddress"}, h: siIP},
-		{names: []string{"ipAddressFromResourceProvider"}, csv: []string{"ip address (seen by resource)"}, h: siIP},
-		{names: []string{"clientAppUsed"}, csv: []string{"client app"}, h: siClientApp},
-		{names: []string{"userAgent"}, csv: []string{"user agent"}, h: siUserAgent},
+		{csv: []string{"city"}, h: simple(sstr, "The city Entra placed the address in (an estimate from the address).")},
+		{csv: []string{"state"}, h: simple(sstr, "The state or region Entra placed the address in.")},
+		{csv: []string{"country", "country or region", "countryorregion"}, h: simple(sstr, "The country Entra placed the address in.")},
+		{names: []string{"ipAddress", "IPAddress"}, csv: []string{"ip address"}, h: onText(sstr, siIP)},
+		{names: []string{"callerIpAddress"}, h: onText(sstr, siIP)},
+		{names: []string{"ipAddressFromResourceProvider"}, csv: []string{"ip address (seen by resource)"}, h: onText(sstr, siIP)},
+		{names: []string{"clientAppUsed"}, csv: []string{"client app"}, h: onText(sstr, siClientApp)},
+		{names: []string{"userAgent"}, csv: []string{"user agent"}, h: onText(sstr, siUserAgent)},
 		{names: []string{"isInteractive"}, h: siInteractive},
 		{names: []string{"signInEventTypes"}, h: siEventTypes},
-		{names: []string{"category"}, h: siCategory},
-		{names: []string{"operationName"}, h: siOperationName},
-		{names: []string{"authenticationRequirement"}, csv: []string{"authentication requirement"}, h: siAuthRequirement},
+		{names: []string{"category"}, h: onText(sstr, siCategory)},
+		{names: []string{"operationName"}, h: onText(sstr, siOperationName)},
+		{names: []string{"authenticationRequirement"}, csv: []string{"authentication requirement"}, h: onText(sstr, siAuthRequirement)},
 		{names: []string{"authenticationDetails"}, h: siAuthDetails},
 		{names: []string{"deviceDetail"}, h: siDeviceDetail},
-		{csv: []string{"device id"}, h: siDeviceColumn},
-		{csv: []string{"browser"}, h: siDeviceColumn},
-		{csv: []string{"operating system"}, h: siDeviceColumn},
-		{csv: []string{"compliant"}, h: siDeviceColumn},
-		{csv: []string{"managed"}, h: siDeviceColumn},
-		{csv: []string{"join type"}, h: siDeviceColumn},
+		{csv: []string{"device id"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"browser"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"operating system"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"compliant"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"managed"}, h: onText(sstr, siDeviceColumn)},
+		{csv: []string{"join type"}, h: onText(sstr, siDeviceColumn)},
 		{names: []string{"properties"}, h: siProperties},
-		{names: []string{"servicePrincipalName"}, csv: []string{"service principal name"}, h: siServicePrincipal},
-		{names: []string{"servicePrincipalId"}, csv: []string{"service principal id"}, h: siServicePrincipal},
-		{names: []string{"sessionId"}, csv: []string{"session id"}, h: siSimple("The sign-in session: the sign-ins of one session share it.")},
-		{names: []string{"uniqueTokenIdentifier"}, csv: []string{"unique token identifier"}, h: siSimple("The id of the token Entra issued.")},
-		{names: []string{"tokenIssuerType"}, csv: []string{"token issuer type"}, h: siSimple("Who issued the token: AzureAD is Entra ID itself, ADFederationServices an AD FS server.")},
-		{names: []string{"autonomousSystemNumber"}, csv: []string{"autonomous system number", "autonomous system  number"}, h: siScalar("The network the address belongs to (its autonomous system number); outsider does not use it.")},
-		{names: []string{"flaggedForReview"}, csv: []string{"flagged for review"}, h: siScalar("Whether an administrator flagged the sign-in for review.")},
+		{names: []string{"servicePrincipalName"}, csv: []string{"service principal name"}, h: onText(sstr, siServicePrincipal)},
+		{names: []string{"servicePrincipalId"}, csv: []string{"service principal id"}, h: onText(sstr, siServicePrincipal)},
+		{names: []string{"sessionId"}, csv: []string{"session id"}, h: simple(sstr, "The sign-in session: the sign-ins of one session share it.")},
+		{names: []string{"uniqueTokenIdentifier"}, csv: []string{"unique token identifier"}, h: simple(sstr, "The id of the token Entra issued.")},
+		{names: []string{"tokenIssuerType"}, csv: []string{"token issuer type"}, h: simple(sstr, "Who issued the token: AzureAD is Entra ID itself, ADFederationServices an AD FS server.")},
+		{names: []string{"autonomousSystemNumber"}, csv: []string{"autonomous system number", "autonomous system  number"}, h: scalarField("The network the address belongs to (its autonomous system number); outsider does not use it.")},
+		{names: []string{"flaggedForReview"}, csv: []string{"flagged for review"}, h: scalarField("Whether an administrator flagged the sign-in for review.")},
 	}
 	siHandlers = map[string]handler{}
 	siJSONNames = map[string]string{}
@@ -158,32 +160,13 @@ func sstr(p *printer, name string, v *value) (string, bool) {
 	return s, ok
 }
 
-func siSimple(text string) handler {
-	return func(p *printer, f *facts, name string, v *value) {
-		if _, ok := sstr(p, name, v); ok {
-			p.say("%s", text)
-		}
-	}
-}
-
-func siScalar(text string) handler {
-	return func(p *printer, f *facts, name string, v *value) {
-		p.field(name, display(v))
-		p.say("%s", text)
-	}
-}
-
 // envelopeCopy reports whether the field is a diagnostic-settings record's
 // own copy of a fact its properties give.
 func envelopeCopy(f *facts) bool {
 	return f.si.shape == shapeEventHub && f.si.level == 0 && f.rec != f.top
 }
 
-func siID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siID(p *printer, f *facts, name, s string) {
 	p.say("The sign-in's request id. The Unified Audit Log records the same sign-in (UserLoggedIn or " +
 		"UserLoginFailed, RecordType 15) with this id as its IntraSystemId: outsider triage matches the " +
 		"two logs on it and counts the sign-in once, keeping what only this log knows (location, " +
@@ -193,11 +176,7 @@ func siID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siOrigID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siOrigID(p *printer, f *facts, name, s string) {
 	p.say("The id of the first request of this sign-in; outsider takes it as the sign-in's id only " +
 		"when id is missing.")
 	if strings.EqualFold(strings.TrimSpace(s), strings.TrimSpace(f.factText("id"))) {
@@ -205,10 +184,7 @@ func siOrigID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siCorrelation(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); !ok {
-		return
-	}
+func siCorrelation(p *printer, f *facts, name, _ string) {
 	if envelopeCopy(f) {
 		p.say("The record's copy of the sign-in's correlationId (explained below).")
 		return
@@ -239,11 +215,7 @@ func noZone(s string) bool {
 	return len(s) == 19 || (len(s) > 19 && s[19] == '.' && !strings.ContainsAny(s[19:], "Zz+-"))
 }
 
-func siTime(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siTime(p *printer, f *facts, name, s string) {
 	key := f.factOf(name)
 	used := f.si.timeKey == key
 	what := "When the sign-in happened"
@@ -290,11 +262,7 @@ func siTime(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siUPN(p *printer, f *facts, name string, v *value) {
-	s, ok := str(p, name, v)
-	if !ok {
-		return
-	}
+func siUPN(p *printer, f *facts, name, s string) {
 	u, kind, _ := audit.Canonical([]byte(s), nil)
 	user := string(u)
 	switch kind {
@@ -329,11 +297,7 @@ func siUPN(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siUserID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siUserID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	if !audit.IsGUID([]byte(id)) {
 		p.say("The account's object id, but not a GUID: outsider does not use it.")
@@ -364,10 +328,7 @@ func siUserID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siDisplayName(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); !ok {
-		return
-	}
+func siDisplayName(p *printer, f *facts, name, _ string) {
 	if f.factOf(name) == "identity" {
 		p.say("The account's display name (diagnostic settings and Log Analytics call it identity). " +
 			"Anyone can set a display name: it identifies nobody, and outsider does not use it.")
@@ -377,11 +338,7 @@ func siDisplayName(p *printer, f *facts, name string, v *value) {
 		"identifies nobody, and outsider does not use it.")
 }
 
-func siAltName(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAltName(p *printer, f *facts, name, s string) {
 	p.say("What the user typed to sign in (a UPN, an email address, a phone number); outsider goes " +
 		"by userPrincipalName.")
 	if upn := strings.TrimSpace(f.factText("userprincipalname")); upn != "" && !strings.EqualFold(strings.TrimSpace(s), upn) {
@@ -389,11 +346,7 @@ func siAltName(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siUserType(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siUserType(p *printer, f *facts, name, s string) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	switch t {
 	case "member":
@@ -417,11 +370,7 @@ func siUserType(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siAppID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAppID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	p.say("The application the account signed in to, the client that asked Entra for a token " +
 		"(ApplicationId in the Unified Audit Log; callout C in Microsoft's guidance).")
@@ -430,19 +379,7 @@ func siAppID(p *printer, f *facts, name string, v *value) {
 		return
 	}
 	if a, known := apps.Lookup(id); known {
-		nm := a.Name
-		if nm == "" {
-			nm = "an application with no name in the sources"
-		}
-		fam := ""
-		if a.Family != "" {
-			fam = " (family " + a.Family + ")"
-		}
-		p.say("%s%s: a Microsoft first-party application (listed by outsider's catalogue "+
-			"sources: %s).", textsafe.Terminal(nm), textsafe.Terminal(fam), strings.Join(a.Sources, ", "))
-		if a.Family == "sharepoint-onedrive" {
-			p.say("The same id serves SharePoint Online and OneDrive for Business.")
-		}
+		firstParty(p, a)
 		if f.outside() {
 			p.say("Entra ID allows pass-through authentication only for Microsoft first-party " +
 				"applications, and this is one: as expected.")
@@ -466,11 +403,7 @@ func siAppID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siAppName(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAppName(p *printer, f *facts, name, s string) {
 	p.say("The application's name, as Entra shows it. The id, not the name, says which application " +
 		"it is: a registered application can take any name.")
 	switch {
@@ -482,11 +415,7 @@ func siAppName(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siOwnerTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siOwnerTenant(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	what := "application"
 	if f.factOf(name) == "resourceownertenantid" {
@@ -510,11 +439,7 @@ func capitalise(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func siResourceID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siResourceID(p *printer, f *facts, name, s string) {
 	id := lowerTrim(s)
 	switch {
 	case strings.HasPrefix(id, "/tenants/"):
@@ -535,56 +460,25 @@ func siResourceID(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siResourceName(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); ok {
-		p.say("The resource's name, as Entra shows it.")
-	}
+func siResourceName(p *printer, f *facts, name, _ string) {
+	p.say("The resource's name, as Entra shows it.")
 }
 
-func siHomeTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siHomeTenant(p *printer, f *facts, name, s string) {
 	p.say("The account's home tenant: the directory that holds its credentials and authenticated it " +
 		"(ActorContextId in the Unified Audit Log).")
-	if notTenantID(p, s) {
-		p.say("outsider takes it as no home tenant: it never makes the account an outsider, and " +
-			"the account's home tenant is unknown.")
-		return
-	}
-	switch tenantRelation(f, s) {
-	case "unknown":
-		p.say("There is nothing to compare it with: the record has no resourceTenantId that is a " +
-			"tenant id and no --tenant was given.")
-	case "ours":
-		p.say("It is %s: the account belongs to this tenant.", oursWord(f))
-	default:
-		id := lowerTrim(s)
-		switch t, ms := apps.LookupTenant(id); {
-		case id == apps.ConsumerTenant:
-			p.say("It is not %s. It is the consumer tenant: the account is a personal Microsoft "+
-				"account (outlook.com, live.com, hotmail.com), not an organisation's account.", oursWord(f))
-		case ms:
-			p.say("It is not %s. It is a Microsoft tenant, %s: %s", oursWord(f), textsafe.Terminal(t.Label), textsafe.Terminal(t.Meaning))
-		default:
-			p.say("It is not %s: the account comes from another organisation's tenant. A home "+
-				"tenant that differs from the resource tenant is Microsoft's own test for an account "+
-				"from outside in this log.", oursWord(f))
-		}
-	}
+	homeTenantNotes(p, f, s, "resourceTenantId", " A home tenant that differs from the resource "+
+		"tenant is Microsoft's own test for an account from outside in this log.")
 }
 
-func siHomeTenantName(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); ok {
-		p.say("The name of the account's home tenant. Entra fills it only when that tenant consented, " +
-			"so it is often empty for accounts from elsewhere; the id is what counts.")
-	}
+func siHomeTenantName(p *printer, f *facts, name, _ string) {
+	p.say("The name of the account's home tenant. Entra fills it only when that tenant consented, " +
+		"so it is often empty for accounts from elsewhere; the id is what counts.")
 }
 
 // ourTenantNotes says how a tenant id the record gives as ours relates to
 // --tenant, and whether Microsoft owns it.
-func ourTenantNotes(p *printer, f *facts, s string, used bool) {
+func ourTenantNotes(p *printer, f *facts, s string, used bool, homeField string) {
 	id := lowerTrim(s)
 	if notTenantID(p, s) {
 		if used {
@@ -601,7 +495,7 @@ func ourTenantNotes(p *printer, f *facts, s string, used bool) {
 			p.warn("It is not one of the tenants given with --tenant: outsider triage leaves this " +
 				"record out.")
 		default:
-			p.say("No --tenant was given, so this id is taken as ours when reading homeTenantId.")
+			p.say("No --tenant was given, so this id is taken as ours when reading %s.", homeField)
 		}
 	}
 	if t, ms := apps.LookupTenant(id); ms {
@@ -609,45 +503,31 @@ func ourTenantNotes(p *printer, f *facts, s string, used bool) {
 	}
 }
 
-func siResourceTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
+// ourTenantField explains a field that gives the tenant whose sign-in log
+// this is (resourceTenantId, AADTenantId): what it is, then how it
+// relates to --tenant when it is the field outsider takes ours from.
+func ourTenantField(text, orgField string) handler {
+	return func(p *printer, f *facts, name string, v *value) {
+		s, ok := sstr(p, name, v)
+		if !ok {
+			return
+		}
+		p.say("%s", text)
+		ourTenantNotes(p, f, s, f.si.orgField == orgField, "homeTenantId")
 	}
-	p.say("The tenant of the resource signed in to: the organisation whose sign-in log this is " +
-		"(ours). outsider takes it as our tenant, as OrganizationId in the Unified Audit Log.")
-	ourTenantNotes(p, f, s, f.si.orgField == "resourceTenantId")
 }
 
-func siAADTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
-	p.say("The Entra tenant the row comes from. outsider takes it as our tenant only when the row " +
-		"has no ResourceTenantId.")
-	ourTenantNotes(p, f, s, f.si.orgField == "AADTenantId")
-}
-
-func siTenantID(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siTenantID(p *printer, f *facts, name, s string) {
 	if name != "tenantId" || f.si.shape != shapeEventHub || f.si.level != 0 {
 		p.say("In Log Analytics, the workspace's id, not an Entra tenant: outsider ignores it.")
 		return
 	}
 	p.say("The Entra tenant that wrote the record. outsider takes it as our tenant only when the " +
 		"sign-in has no resourceTenantId.")
-	ourTenantNotes(p, f, s, f.si.orgField == "tenantId")
+	ourTenantNotes(p, f, s, f.si.orgField == "tenantId", "homeTenantId")
 }
 
-func siCrossTenant(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siCrossTenant(p *printer, f *facts, name, s string) {
 	p.say("How the account crossed from its tenant into ours: none, b2bCollaboration, " +
 		"b2bDirectConnect, microsoftSupport, serviceProvider, passthrough or unknownFutureValue.")
 	switch t := normToken(s); t {
@@ -751,8 +631,7 @@ func siStatus(p *printer, f *facts, name string, v *value) {
 		return
 	}
 	for i, m := range obj.members {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
+		if p.more(i, len(obj.members)) {
 			break
 		}
 		p.item(textsafe.Terminal(m.name) + ": " + display(m.val))
@@ -810,17 +689,11 @@ func siResultType(p *printer, f *facts, name string, v *value) {
 	p.say("%s", codeSentence(v))
 }
 
-func siResultDescription(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); ok {
-		p.say("The error's description, as diagnostic settings and Log Analytics write it.")
-	}
+func siResultDescription(p *printer, f *facts, name, _ string) {
+	p.say("The error's description, as diagnostic settings and Log Analytics write it.")
 }
 
-func siCAStatus(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siCAStatus(p *printer, f *facts, name, s string) {
 	p.say("What conditional access decided for this sign-in.")
 	switch normToken(s) {
 	case "success":
@@ -866,30 +739,30 @@ func caResult(r string) string {
 // asArray returns v as an array: the array itself, or the one its JSON
 // text holds (Log Analytics); nil otherwise.
 func asArray(v *value) *value {
-	switch v.kind {
-	case kArray:
-		return v
-	case kString:
-		t := strings.TrimSpace(v.text)
-		if strings.HasPrefix(t, "[") {
-			if a, err := parseJSON([]byte(t)); err == nil && a.kind == kArray {
-				return a
-			}
-		}
-	}
-	return nil
+	return asKind(v, kArray, "[")
 }
 
-func siCAPolicies(p *printer, f *facts, name string, v *value) {
+// listField writes the field line of a list of objects and returns the
+// list (or the one its JSON text holds); nil, having said why, when there
+// is no list of what, or when it is empty (none says so).
+func listField(p *printer, name string, v *value, what, none string) *value {
 	p.field(name, display(v))
 	arr := asArray(v)
 	if arr == nil {
-		p.say("Expected a list of policies, found %s.", v.kind)
-		return
+		p.say("Expected a list of %s, found %s.", what, v.kind)
+		return nil
 	}
 	if len(arr.elems) == 0 {
-		p.say("No conditional access policy is listed: none was evaluated, or the export could not " +
-			"see them (Graph lists them only to applications with conditional access privileges).")
+		p.say("%s", none)
+		return nil
+	}
+	return arr
+}
+
+func siCAPolicies(p *printer, f *facts, name string, v *value) {
+	arr := listField(p, name, v, "policies", "No conditional access policy is listed: none was evaluated, "+
+		"or the export could not see them (Graph lists them only to applications with conditional access privileges).")
+	if arr == nil {
 		return
 	}
 	var order []string
@@ -910,16 +783,7 @@ func siCAPolicies(p *printer, f *facts, name string, v *value) {
 	}
 	p.say("The conditional access policies Entra evaluated for this sign-in: %d, with results %s.",
 		len(arr.elems), strings.Join(parts, ", "))
-	for i, e := range arr.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(arr.elems)-maxItems))
-			break
-		}
-		if e.kind != kObject {
-			p.item(display(e))
-			p.itemSay("Not a policy entry.")
-			continue
-		}
+	p.eachObject(arr, "Not a policy entry.", func(e *value) {
 		nm := firstOf(e, "displayName", "id")
 		if nm == "" {
 			nm = "(unnamed policy)"
@@ -940,14 +804,10 @@ func siCAPolicies(p *printer, f *facts, name string, v *value) {
 				p.itemSay("Grant controls it enforces: %s.", strings.Join(req, ", "))
 			}
 		}
-	}
+	})
 }
 
-func siRiskLevel(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siRiskLevel(p *printer, f *facts, name, s string) {
 	if f.factOf(name) == "risklevelaggregated" {
 		p.say("The risk of the sign-in as Microsoft Entra ID Protection judges it in the end, with " +
 			"what it found after the sign-in too.")
@@ -971,11 +831,7 @@ func siRiskLevel(p *printer, f *facts, name string, v *value) {
 	p.say("outsider reports the level with the account (riskLevelDuringSignIn, else riskLevelAggregated).")
 }
 
-func siRiskState(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siRiskState(p *printer, f *facts, name, s string) {
 	switch normToken(s) {
 	case "none":
 		p.say("none: no risk to act on.")
@@ -1065,8 +921,7 @@ func siLocation(p *printer, f *facts, name string, v *value) {
 	p.say("Where Entra placed the IP address (city, state, country or region): an estimate from " +
 		"the address, not from the device. outsider reports it with the account.")
 	for i, m := range obj.members {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
+		if p.more(i, len(obj.members)) {
 			break
 		}
 		if m.name == "geoCoordinates" && m.val.kind == kObject {
@@ -1080,11 +935,7 @@ func siLocation(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siIP(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siIP(p *printer, f *facts, name, s string) {
 	used := true
 	switch f.factOf(name) {
 	case "ipaddressfromresourceprovider":
@@ -1111,11 +962,7 @@ var legacyClients = map[string]bool{
 	"exchange online powershell": true, "outlook anywhere (rpc over http)": true, "reporting web services": true,
 }
 
-func siClientApp(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siClientApp(p *printer, f *facts, name, s string) {
 	l := strings.ToLower(strings.TrimSpace(s))
 	switch {
 	case l == "browser":
@@ -1131,10 +978,8 @@ func siClientApp(p *printer, f *facts, name string, v *value) {
 	p.say("outsider reports the client apps with the account.")
 }
 
-func siUserAgent(p *printer, f *facts, name string, v *value) {
-	if s, ok := sstr(p, name, v); ok {
-		explainUserAgent(p.say, s)
-	}
+func siUserAgent(p *printer, f *facts, name, s string) {
+	explainUserAgent(p.say, s)
 }
 
 func siInteractive(p *printer, f *facts, name string, v *value) {
@@ -1184,11 +1029,7 @@ func siEventTypes(p *printer, f *facts, name string, v *value) {
 	p.say("The kind of sign-in: %s. outsider reads the first.", strings.Join(words, ", "))
 }
 
-func siCategory(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siCategory(p *printer, f *facts, name, s string) {
 	switch normToken(s) {
 	case "signinlogs":
 		p.say("SignInLogs: the interactive user sign-ins.")
@@ -1206,11 +1047,7 @@ func siCategory(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siOperationName(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siOperationName(p *printer, f *facts, name, s string) {
 	if strings.EqualFold(strings.TrimSpace(s), "Sign-in activity") {
 		p.say("Every sign-in record says this; it names the log, not the result.")
 		return
@@ -1218,11 +1055,7 @@ func siOperationName(p *printer, f *facts, name string, v *value) {
 	p.say("The operation, as diagnostic settings name it.")
 }
 
-func siAuthRequirement(p *printer, f *facts, name string, v *value) {
-	s, ok := sstr(p, name, v)
-	if !ok {
-		return
-	}
+func siAuthRequirement(p *printer, f *facts, name, s string) {
 	switch normToken(s) {
 	case "singlefactorauthentication":
 		p.say("Single-factor: one factor (a password, or a token obtained with one) was enough.")
@@ -1237,27 +1070,12 @@ func siAuthRequirement(p *printer, f *facts, name string, v *value) {
 }
 
 func siAuthDetails(p *printer, f *facts, name string, v *value) {
-	p.field(name, display(v))
-	arr := asArray(v)
+	arr := listField(p, name, v, "steps", "No step is listed.")
 	if arr == nil {
-		p.say("Expected a list of steps, found %s.", v.kind)
-		return
-	}
-	if len(arr.elems) == 0 {
-		p.say("No step is listed.")
 		return
 	}
 	p.say("How the account authenticated, step by step (%s).", plural(len(arr.elems), "step"))
-	for i, e := range arr.elems {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(arr.elems)-maxItems))
-			break
-		}
-		if e.kind != kObject {
-			p.item(display(e))
-			p.itemSay("Not a step.")
-			continue
-		}
+	p.eachObject(arr, "Not a step.", func(e *value) {
 		m := e.str("authenticationMethod")
 		if m == "" {
 			m = "(no method)"
@@ -1277,7 +1095,7 @@ func siAuthDetails(p *printer, f *facts, name string, v *value) {
 		if d := e.str("authenticationStepResultDetail"); d != "" {
 			p.itemSay("%s", show(d))
 		}
-	}
+	})
 }
 
 // deviceWords explains one device fact (deviceDetail's fields, the
@@ -1320,8 +1138,7 @@ func siDeviceDetail(p *printer, f *facts, name string, v *value) {
 		p.say("The device, as the client reported it and as the tenant knows it.")
 	}
 	for i, m := range obj.members {
-		if i == maxItems {
-			p.item(fmt.Sprintf("... and %d more", len(obj.members)-maxItems))
+		if p.more(i, len(obj.members)) {
 			break
 		}
 		p.item(textsafe.Terminal(m.name) + ": " + display(m.val))
@@ -1330,10 +1147,8 @@ func siDeviceDetail(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siDeviceColumn(p *printer, f *facts, name string, v *value) {
-	if s, ok := sstr(p, name, v); ok {
-		p.say("%s", deviceWords(f.factOf(name), s))
-	}
+func siDeviceColumn(p *printer, f *facts, name, s string) {
+	p.say("%s", deviceWords(f.factOf(name), s))
 }
 
 func siProperties(p *printer, f *facts, name string, v *value) {
@@ -1354,10 +1169,7 @@ func siProperties(p *printer, f *facts, name string, v *value) {
 	}
 }
 
-func siServicePrincipal(p *printer, f *facts, name string, v *value) {
-	if _, ok := sstr(p, name, v); !ok {
-		return
-	}
+func siServicePrincipal(p *printer, f *facts, name, _ string) {
 	p.say("A service principal: an application signing in as itself, with no user. outsider names " +
 		"such a sign-in by it when there is no userPrincipalName, and counts it as our tenant's own.")
 }

@@ -43,6 +43,28 @@ func kqlConst(vals []string) string {
 	return kqlArray(vals, 4)
 }
 
+// queries returns the maker of one target's queries: each is the base
+// every query of the set starts with, then its own tail.
+func queries(siem SIEM, base string) func(name, purpose, howto, tail string) Query {
+	return func(name, purpose, howto, tail string) Query {
+		return Query{SIEM: siem, Name: name, Purpose: purpose, HowToRead: howto, Query: base + tail}
+	}
+}
+
+// listLines writes a long list of quoted values perLine to a line, each
+// line indented four spaces and all but the last ending in a comma: the
+// layout of a long list in every query language outsider writes.
+func listLines(b *strings.Builder, q []string, perLine int) {
+	for i := 0; i < len(q); i += perLine {
+		end := min(i+perLine, len(q))
+		b.WriteString("    " + strings.Join(q[i:end], ", "))
+		if end < len(q) {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+}
+
 func kqlArray(vals []string, perLine int) string {
 	q := make([]string, len(vals))
 	for i, v := range vals {
@@ -56,14 +78,7 @@ func kqlArray(vals []string, perLine int) string {
 	}
 	var b strings.Builder
 	b.WriteString("dynamic([\n")
-	for i := 0; i < len(q); i += perLine {
-		end := min(i+perLine, len(q))
-		b.WriteString("    " + strings.Join(q[i:end], ", "))
-		if end < len(q) {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
+	listLines(&b, q, perLine)
 	b.WriteString("])")
 	return b.String()
 }
@@ -366,9 +381,7 @@ let H = union
 // kqlTriage writes the triage queries for Sentinel or Defender.
 func kqlTriage(siem SIEM, p period, firstParty []string) []Query {
 	base := kqlPrelude(p) + kqlSources(siem) + kqlClassify
-	q := func(name, purpose, howto, tail string) Query {
-		return Query{SIEM: siem, Name: name, Purpose: purpose, HowToRead: howto, Query: base + tail}
-	}
+	q := queries(siem, base)
 	return []Query{
 		q("outside-signins",
 			"every account from outside the organisation that signed in during the period ("+p.describe()+"): B2B guests, pass-through accounts (by tenant, so those with no #EXT# in their UPN too), personal Microsoft accounts, and sign-ins that name nobody.",
@@ -467,9 +480,7 @@ func kqlFollowUp(siem SIEM, p period, t Targets) []Query {
 		"// and every IP they signed in from. IPv6 addresses are in parse_ipv6's expanded form.\n" +
 		"let Identities = " + kqlValues(t.Users) + ";\n" +
 		"let IdentityIPs = " + kqlValues(ips) + ";\n"
-	q := func(name, purpose, howto, tail string) Query {
-		return Query{SIEM: siem, Name: name, Purpose: purpose, HowToRead: howto, Query: base + tail}
-	}
+	q := queries(siem, base)
 	return []Query{
 		q("signins",
 			"every sign-in during the period ("+p.describe()+") by the report's identities, and every sign-in by anyone from their IPs.",

@@ -67,14 +67,7 @@ func splIn(field string, vals []string) string {
 	}
 	var b strings.Builder
 	b.WriteString("in(" + field + ",\n")
-	for i := 0; i < len(q); i += 4 {
-		end := min(i+4, len(q))
-		b.WriteString("    " + strings.Join(q[i:end], ", "))
-		if end < len(q) {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
+	listLines(&b, q, 4)
 	b.WriteString("    )")
 	return b.String()
 }
@@ -228,9 +221,7 @@ const splClassify = "```Classify, the first rule that holds: no usable user, ext
 // splTriage writes the triage queries for Splunk.
 func splTriage(p period, scope string, firstParty []string) []Query {
 	base := splBase(p, scope) + splClassify
-	q := func(name, purpose, howto, tail string) Query {
-		return Query{SIEM: Splunk, Name: name, Purpose: purpose, HowToRead: howto, Query: base + tail}
-	}
+	q := queries(Splunk, base)
 	return []Query{
 		q("outside-signins",
 			"every account from outside the organisation that signed in during the period ("+p.describe()+"): B2B guests, pass-through accounts (by tenant, so those with no #EXT# in their UPN too), personal Microsoft accounts, and sign-ins that name nobody.",
@@ -315,9 +306,7 @@ func splFollowUp(p period, scope string, t Targets) []Query {
 		"| eval identity=if(" + splAnyEqual("user", t.Users) + ", user, null())\n" +
 		"| eval ip_hit=mvmap(ips, if(" + splAnyEqual("ips", t.IPs) + ", ips, null()))\n" +
 		"| eval target_hit=if(isnotnull(target) AND " + splAnyEqual("target", t.Users) + ", 1, 0)\n"
-	q := func(name, purpose, howto, tail string) Query {
-		return Query{SIEM: Splunk, Name: name, Purpose: purpose, HowToRead: howto, Query: base + tail}
-	}
+	q := queries(Splunk, base)
 	return []Query{
 		q("signins",
 			"every sign-in during the period ("+p.describe()+") by the report's identities, and every sign-in by anyone from their IPs.",

@@ -145,39 +145,54 @@ func (e *event) spObject() string {
 	return s.url[:len(s.url)-1]
 }
 
-// jsonEsc marks the bytes that need escaping inside a JSON string.
-var jsonEsc = func() (t [256]bool) {
-	for i := 0; i < 0x20; i++ {
-		t[i] = true
-	}
-	t['"'], t['\\'], t['/'] = true, true, true
-	return
-}()
+// escapes says how a string encoder writes each byte: 0 as itself, 'u'
+// as \u00XX, any other as a backslash and that byte. The JSON and the
+// PowerShell (JavaScriptSerializer) writers differ only in their tables.
+type escapes [256]byte
 
-// appendJS appends s escaped for a JSON string, without quotes.
-func appendJS(b []byte, s string) []byte {
+// newEscapes is the table every encoder starts from: the ASCII controls
+// as \u00XX, except the three with a short form, and the quote and
+// backslash escaped; extra adds the encoder's own escapes.
+func newEscapes(extra map[byte]byte) *escapes {
+	var t escapes
+	for i := 0; i < 0x20; i++ {
+		t[i] = 'u'
+	}
+	t['\n'], t['\r'], t['\t'] = 'n', 'r', 't'
+	t['"'], t['\\'] = '"', '\\'
+	for c, e := range extra {
+		t[c] = e
+	}
+	return &t
+}
+
+// jsonEsc is the table of the JSON records synth writes (/ escaped as
+// \/ too).
+var jsonEsc = newEscapes(map[byte]byte{'/': '/'})
+
+// appendEscaped appends s escaped by the table t, without quotes.
+func appendEscaped[T string | []byte](b []byte, s T, t *escapes) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !jsonEsc[c] {
+		e := t[c]
+		if e == 0 {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\', '/':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
+		if e == 'u' {
 			b = append(b, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&0xf])
+		} else {
+			b = append(b, '\\', e)
 		}
 		start = i + 1
 	}
 	return append(b, s[start:]...)
+}
+
+// appendJS appends s escaped for a JSON string, without quotes.
+func appendJS(b []byte, s string) []byte {
+	return appendEscaped(b, s, jsonEsc)
 }
 
 // field appends ,"name":"value" (value escaped).
@@ -187,6 +202,19 @@ func field(b []byte, name, value string) []byte {
 	b = append(b, '"', ':', '"')
 	b = appendJS(b, value)
 	return append(b, '"')
+}
+
+// userFields appends the fields most records carry, in this order:
+// UserKey, UserType, Version, Workload, ClientIP, ObjectId and UserId.
+func (e *event) userFields(b []byte, userKey, workload, objectID string) []byte {
+	b = field(b, "UserKey", userKey)
+	b = append(b, `,"UserType":`...)
+	b = appendInt(b, e.userType)
+	b = append(b, `,"Version":1`...)
+	b = field(b, "Workload", workload)
+	b = field(b, "ClientIP", e.clientIP)
+	b = field(b, "ObjectId", objectID)
+	return field(b, "UserId", e.userID)
 }
 
 func fieldGUID(b []byte, name string, r *rng) []byte {
@@ -268,13 +296,7 @@ func (e *event) encSignin(b []byte, key uint64, r *rng) []byte {
 	} else {
 		b = append(b, `,"ResultStatus":"Failed"`...)
 	}
-	b = field(b, "UserKey", e.userKey)
-	b = append(b, `,"UserType":`...)
-	b = appendInt(b, e.userType)
-	b = append(b, `,"Version":1,"Workload":"AzureActiveDirectory"`...)
-	b = field(b, "ClientIP", e.clientIP)
-	b = field(b, "ObjectId", e.resource)
-	b = field(b, "UserId", e.userID)
+	b = e.userFields(b, e.userKey, "AzureActiveDirectory", e.resource)
 	b = append(b, `,"AzureActiveDirectoryEventType":1,"ExtendedProperties":[`...)
 	// Entries come in either order in real records: consumers must look
 	// them up by Name.
@@ -294,30 +316,10 @@ func (e *event) encSignin(b []byte, key uint64, r *rng) []byte {
 		b = append(b, `,{"Name":"KeepMeSignedIn","Value":"False"}`...)
 	}
 	b = append(b, `],"ModifiedProperties":[],"Actor":[`...)
-	sep := false
-	if e.actor0 != "" {
-		b = append(b, `{"ID":"`...)
-		b = appendJS(b, e.actor0)
-		b = append(b, `","Type":0}`...)
-		sep = true
-	}
-	if e.actorUPN != "" {
-		if sep {
-			b = append(b, ',')
-		}
-		b = append(b, `{"ID":"`...)
-		b = appendJS(b, e.actorUPN)
-		b = append(b, `","Type":5}`...)
-		sep = true
-	}
-	if e.puid != "" {
-		if sep {
-			b = append(b, ',')
-		}
-		b = append(b, `{"ID":"`...)
-		b = append(b, e.puid...)
-		b = append(b, `","Type":3}`...)
-	}
+	n := len(b)
+	b = actorEntry(b, n, e.actor0, '0')
+	b = actorEntry(b, n, e.actorUPN, '5')
+	b = actorEntry(b, n, e.puid, '3')
 	b = append(b, ']')
 	b = field(b, "ActorContextId", e.actorCtx)
 	b = field(b, "ActorIpAddress", e.actorIP)
@@ -347,6 +349,22 @@ func (e *event) encSignin(b []byte, key uint64, r *rng) []byte {
 	return append(b, '}')
 }
 
+// actorEntry appends one {"ID","Type"} entry of an Actor list whose
+// entries start at b[start:], unless id is empty; typ is the one-digit
+// Type (0 object id, 3 PUID, 5 UPN).
+func actorEntry(b []byte, start int, id string, typ byte) []byte {
+	if id == "" {
+		return b
+	}
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	b = append(b, `{"ID":"`...)
+	b = appendJS(b, id)
+	b = append(b, `","Type":`...)
+	return append(b, typ, '}')
+}
+
 func (e *event) system() bool { return e.userID == "app@sharepoint" }
 
 func (e *event) anonymous() bool {
@@ -366,14 +384,7 @@ func (e *event) encSharePoint(b []byte, key uint64, r *rng) []byte {
 		b = append(b, `"},`...)
 	}
 	b = e.head(b, key, idTicks, r)
-	b = field(b, "UserKey", e.userKey)
-	b = append(b, `,"UserType":`...)
-	b = appendInt(b, e.userType)
-	b = append(b, `,"Version":1`...)
-	b = field(b, "Workload", e.workload)
-	b = field(b, "ClientIP", e.clientIP)
-	b = field(b, "ObjectId", e.spObject())
-	b = field(b, "UserId", e.userID)
+	b = e.userFields(b, e.userKey, e.workload, e.spObject())
 	b = fieldGUID(b, "CorrelationId", r)
 	if e.kind == kFile {
 		b = append(b, `,"CustomUniqueId":true`...)
@@ -546,13 +557,7 @@ func (e *event) encExAdmin(b []byte, key uint64, r *rng) []byte {
 	b = append(b, `"},`...)
 	b = e.head(b, key, idTicks, r)
 	b = append(b, `,"ResultStatus":"True"`...)
-	b = field(b, "UserKey", e.puid)
-	b = append(b, `,"UserType":`...)
-	b = appendInt(b, e.userType)
-	b = append(b, `,"Version":1,"Workload":"Exchange"`...)
-	b = field(b, "ClientIP", e.clientIP)
-	b = field(b, "ObjectId", e.owner)
-	b = field(b, "UserId", e.userID)
+	b = e.userFields(b, e.puid, "Exchange", e.owner)
 	b = append(b, `,"AppId":"`+appExoAdminAPI+`","AppPoolName":"MSExchangeAdminApiNetCore","ClientAppId":"","CorrelationID":"","ExternalAccess":false,"OrganizationName":"contoso.onmicrosoft.com","OriginatingServer":"`...)
 	b = append(b, pick(r, exchangeServers)...)
 	b = append(b, ` (15.20.8048.018)","Parameters":[`...)

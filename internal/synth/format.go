@@ -346,11 +346,28 @@ func (f *blocked) size() int64 {
 // (so a page is held until the next record shows whether one follows).
 type graph struct {
 	sink
+	graphPages
 	r          rng
 	query      string
-	page       []byte
-	n          int
 	headerSize int64
+}
+
+// graphPages holds the values of the Graph page being written (the audit
+// log's and the sign-in log's pages are framed alike).
+type graphPages struct {
+	page []byte
+	n    int
+}
+
+// flushGraphPage writes the page held in g to s: header (with an
+// @odata.nextLink when more follow), the values, "]}" and a newline.
+func (s *sink) flushGraphPage(g *graphPages, header func([]byte, bool) []byte, more bool) {
+	s.buf = header(s.buf, more)
+	s.buf = append(s.buf, g.page...)
+	s.buf = append(s.buf, "]}\n"...)
+	g.page = g.page[:0]
+	g.n = 0
+	s.flush()
 }
 
 const graphPage = 1000
@@ -459,14 +476,7 @@ func (f *graph) add(e *event, js []byte) {
 	f.n++
 }
 
-func (f *graph) flushPage(more bool) {
-	f.buf = f.header(f.buf, more)
-	f.buf = append(f.buf, f.page...)
-	f.buf = append(f.buf, "]}\n"...)
-	f.page = f.page[:0]
-	f.n = 0
-	f.flush()
-}
+func (f *graph) flushPage(more bool) { f.flushGraphPage(&f.graphPages, f.header, more) }
 
 func (f *graph) end() { f.flushPage(false) }
 

@@ -148,27 +148,9 @@ func (p *psPrinter) str() {
 
 // appendPSString appends raw text escaped as JavaScriptSerializer does.
 func appendPSString(b, s []byte) []byte {
-	for _, c := range s {
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '<', '>', '&', '\'':
-			b = append(b, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&0xf])
-		default:
-			if c < 0x20 {
-				b = append(b, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&0xf])
-			} else {
-				b = append(b, c)
-			}
-		}
-	}
-	return b
+	return appendEscaped(b, s, psEsc)
 }
+
+// psEsc is JavaScriptSerializer's table: it also writes < > & ' as
+// \u00XX (HTML-safe), and leaves / alone.
+var psEsc = newEscapes(map[byte]byte{'<': 'u', '>': 'u', '&': 'u', '\'': 'u'})

@@ -36,11 +36,10 @@ import (
 // signInLog writes the sign-in log pages.
 type signInLog struct {
 	sink
-	seed  int64
-	key   uint64
+	seed int64
+	key  uint64
+	graphPages
 	r     rng
-	page  []byte
-	n     int
 	twins int64
 	only  int64
 	// la, when set, writes the pages as Log Analytics query API
@@ -105,12 +104,7 @@ func (l *signInLog) flushPage(more bool) {
 		l.flush()
 		return
 	}
-	l.buf = l.header(l.buf, more)
-	l.buf = append(l.buf, l.page...)
-	l.buf = append(l.buf, "]}\n"...)
-	l.page = l.page[:0]
-	l.n = 0
-	l.flush()
+	l.flushGraphPage(&l.graphPages, l.header, more)
 }
 
 func (l *signInLog) end() { l.flushPage(false) }
