@@ -269,6 +269,13 @@ func NewOfficeColumns(header []string) (*OfficeColumns, error) {
 	return c, nil
 }
 
+// headerName is a CSV header's column name as the column tables key it:
+// lower case, trimmed, without a byte order mark or the Azure portal's and
+// Log Analytics' " [utc]" suffix.
+func headerName(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))), " [utc]")
+}
+
 // mapOfficeColumns maps a header's columns to the fields they hold.
 func mapOfficeColumns(header []string) *OfficeColumns {
 	c := &OfficeColumns{n: len(header)}
@@ -276,9 +283,7 @@ func mapOfficeColumns(header []string) *OfficeColumns {
 		c.col[i] = -1
 	}
 	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		name = strings.TrimSuffix(name, " [utc]")
-		if f := officeColumn(name); f != ofNone && c.col[f] < 0 {
+		if f := officeColumn(headerName(h)); f != ofNone && c.col[f] < 0 {
 			c.col[f] = i
 		}
 	}

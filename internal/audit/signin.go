@@ -1181,9 +1181,7 @@ func NewSignInColumns(header []string) (*SignInColumns, error) {
 		c.col[i] = -1
 	}
 	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		name = strings.TrimSuffix(name, " [utc]")
-		if f := signInColumn(name); f != sfNone && c.col[f] < 0 {
+		if f := signInColumn(headerName(h)); f != sfNone && c.col[f] < 0 {
 			c.col[f] = i
 			if f == sfCreated {
 				c.timeName = strings.TrimSpace(h)

@@ -530,6 +530,17 @@ func (a *agg) flushOrgs() {
 	a.orgCounts = nil
 }
 
+// mergeSpan widens the time span [*lo, *hi] to cover [olo, ohi]; a zero
+// lo is a span with no record yet.
+func mergeSpan(lo, hi *int64, olo, ohi int64) {
+	if olo != 0 && (*lo == 0 || olo < *lo) {
+		*lo = olo
+	}
+	if ohi > *hi {
+		*hi = ohi
+	}
+}
+
 // merge folds o into a.
 func (a *agg) merge(o *agg) {
 	a.flushOrgs()
@@ -537,12 +548,7 @@ func (a *agg) merge(o *agg) {
 	a.kept += o.kept
 	a.dups += o.dups
 	a.filtered += o.filtered
-	if o.minT != 0 && (a.minT == 0 || o.minT < a.minT) {
-		a.minT = o.minT
-	}
-	if o.maxT > a.maxT {
-		a.maxT = o.maxT
-	}
+	mergeSpan(&a.minT, &a.maxT, o.minT, o.maxT)
 	a.cover.merge(&o.cover)
 	for k, n := range o.orgs {
 		a.orgs[k] += n
@@ -562,12 +568,7 @@ func (a *agg) merge(o *agg) {
 		u.success += ou.success
 		u.failure += ou.failure
 		u.interrupted += ou.interrupted
-		if ou.first != 0 && (u.first == 0 || ou.first < u.first) {
-			u.first = ou.first
-		}
-		if ou.last > u.last {
-			u.last = ou.last
-		}
+		mergeSpan(&u.first, &u.last, ou.first, ou.last)
 		u.days.merge(&ou.days)
 		for ip := range ou.ips {
 			u.ips[ip] = struct{}{}
