@@ -64,6 +64,13 @@ func (h *histogram) add(op string, n int64) {
 	*h = append(*h, opCount{op, n})
 }
 
+// merge adds o's counts to h.
+func (h *histogram) merge(o histogram) {
+	for _, oc := range o {
+		h.add(oc.op, oc.n)
+	}
+}
+
 // bucket aggregates the records of one canonical user from one IP set.
 type bucket struct {
 	user string
@@ -607,12 +614,8 @@ func (a *agg) merge(o *agg) {
 		b.nonAccess += ob.nonAccess
 		b.anonUsed += ob.anonUsed
 		b.cats |= ob.cats
-		for _, oc := range ob.ops {
-			b.ops.add(oc.op, oc.n)
-		}
-		for _, oc := range ob.signOps {
-			b.signOps.add(oc.op, oc.n)
-		}
+		b.ops.merge(ob.ops)
+		b.signOps.merge(ob.signOps)
 		b.evNon.merge(a.k, &ob.evNon)
 		b.evSig.merge(a.k, &ob.evSig)
 		b.firstMailbox.merge(&ob.firstMailbox)
