@@ -269,20 +269,32 @@ func NewOfficeColumns(header []string) (*OfficeColumns, error) {
 	return c, nil
 }
 
+// headerName is a CSV header's column name as the column tables key it:
+// lower case, trimmed, without a byte order mark or the Azure portal's and
+// Log Analytics' " [utc]" suffix.
+func headerName(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))), " [utc]")
+}
+
 // mapOfficeColumns maps a header's columns to the fields they hold.
 func mapOfficeColumns(header []string) *OfficeColumns {
 	c := &OfficeColumns{n: len(header)}
-	for i := range c.col {
-		c.col[i] = -1
+	mapColumns(c.col[:], header, officeColumn)
+	return c
+}
+
+// mapColumns sets col[f] to the first of header's columns that column
+// maps to field f, and to -1 for a field no column holds. Field 0 is
+// every table's "none".
+func mapColumns[F ~uint8](col []int, header []string, column func(string) F) {
+	for i := range col {
+		col[i] = -1
 	}
 	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		name = strings.TrimSuffix(name, " [utc]")
-		if f := officeColumn(name); f != ofNone && c.col[f] < 0 {
-			c.col[f] = i
+		if f := column(headerName(h)); f != 0 && col[f] < 0 {
+			col[f] = i
 		}
 	}
-	return c
 }
 
 // DecodeOfficeFieldsKeep fills ev from the fields of one OfficeActivity

@@ -1177,18 +1177,9 @@ type SignInColumns struct {
 // time, a user or a result column.
 func NewSignInColumns(header []string) (*SignInColumns, error) {
 	c := &SignInColumns{n: len(header)}
-	for i := range c.col {
-		c.col[i] = -1
-	}
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		name = strings.TrimSuffix(name, " [utc]")
-		if f := signInColumn(name); f != sfNone && c.col[f] < 0 {
-			c.col[f] = i
-			if f == sfCreated {
-				c.timeName = strings.TrimSpace(h)
-			}
-		}
+	mapColumns(c.col[:], header, signInColumn)
+	if j := c.col[sfCreated]; j >= 0 {
+		c.timeName = strings.TrimSpace(header[j])
 	}
 	var missing []string
 	if c.col[sfCreated] < 0 && c.col[sfTimeGen] < 0 {

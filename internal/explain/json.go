@@ -3,13 +3,9 @@ package explain
 import (
 	"fmt"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
-)
 
-// maxDepth caps nesting, as the audit decoder does: UAL records nest three
-// or four levels, and a deeper one is corrupt or hostile.
-const maxDepth = 512
+	"github.com/outsider-sec/outsider/internal/audit"
+)
 
 // kind is the JSON type of a value.
 type kind uint8
@@ -118,7 +114,7 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg
 type parser struct {
 	data []byte
 	i    int
-	sb   strings.Builder
+	buf  []byte // string contents being unescaped, reused
 }
 
 // parseJSON parses one JSON value that must fill data (white space aside).
@@ -171,13 +167,13 @@ func (p *parser) value(depth int) (*value, error) {
 	}
 	switch c := p.data[p.i]; {
 	case c == '{':
-		if depth >= maxDepth {
-			return nil, p.fail(fmt.Sprintf("nested deeper than %d levels", maxDepth))
+		if depth >= audit.MaxDepth {
+			return nil, p.fail(fmt.Sprintf("nested deeper than %d levels", audit.MaxDepth))
 		}
 		return p.object(depth + 1)
 	case c == '[':
-		if depth >= maxDepth {
-			return nil, p.fail(fmt.Sprintf("nested deeper than %d levels", maxDepth))
+		if depth >= audit.MaxDepth {
+			return nil, p.fail(fmt.Sprintf("nested deeper than %d levels", audit.MaxDepth))
 		}
 		return p.array(depth + 1)
 	case c == '"':
@@ -244,87 +240,39 @@ func (p *parser) number() (*value, error) {
 	return &value{kind: kNumber, text: string(d[start:p.i])}, nil
 }
 
-// string reads a JSON string at the cursor. Like the audit decoder, it
-// lets raw control characters and invalid UTF-8 through (the terminal
-// escaper shows them) and turns a lone surrogate escape into U+FFFD.
+// string reads a JSON string at the cursor. It unescapes as the audit
+// decoder does (audit.AppendEscape): it lets raw control characters and
+// invalid UTF-8 through (the terminal escaper shows them) and turns a lone
+// surrogate escape into U+FFFD.
 func (p *parser) string() (string, error) {
 	p.i++ // opening quote
-	p.sb.Reset()
+	p.buf = p.buf[:0]
 	d := p.data
 	for {
 		start := p.i
 		for p.i < len(d) && d[p.i] != '"' && d[p.i] != '\\' {
 			p.i++
 		}
-		p.sb.Write(d[start:p.i])
+		p.buf = append(p.buf, d[start:p.i]...)
 		if p.i >= len(d) {
 			return "", p.fail("unterminated string")
 		}
 		if d[p.i] == '"' {
 			p.i++
-			return p.sb.String(), nil
+			return string(p.buf), nil
 		}
-		if p.i+1 >= len(d) {
+		var bad audit.EscapeFault
+		if p.buf, p.i, bad = audit.AppendEscape(p.buf, d, p.i); bad != audit.EscapeOK {
+			switch bad {
+			case audit.EscapeBadU:
+				return "", p.fail(`bad \u escape`)
+			case audit.EscapeUnknown:
+				return "", p.fail("bad escape in string")
+			}
 			p.i = len(d)
 			return "", p.fail("unterminated string")
 		}
-		e := d[p.i+1]
-		switch e {
-		case '"', '\\', '/':
-			p.sb.WriteByte(e)
-		case 'b':
-			p.sb.WriteByte('\b')
-		case 'f':
-			p.sb.WriteByte('\f')
-		case 'n':
-			p.sb.WriteByte('\n')
-		case 'r':
-			p.sb.WriteByte('\r')
-		case 't':
-			p.sb.WriteByte('\t')
-		case 'u':
-			r, ok := hex4(d, p.i+2)
-			if !ok {
-				return "", p.fail(`bad \u escape`)
-			}
-			p.i += 4
-			if utf16.IsSurrogate(r) {
-				dec := utf8.RuneError
-				if r2, ok := hex4(d, p.i+4); ok && p.i+3 < len(d) && d[p.i+2] == '\\' && d[p.i+3] == 'u' {
-					if x := utf16.DecodeRune(r, r2); x != utf8.RuneError {
-						dec = x
-						p.i += 6
-					}
-				}
-				r = dec
-			}
-			p.sb.WriteRune(r)
-		default:
-			return "", p.fail("bad escape in string")
-		}
-		p.i += 2
 	}
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i < 0 || i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 func (p *parser) object(depth int) (*value, error) {

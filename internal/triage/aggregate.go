@@ -64,6 +64,13 @@ func (h *histogram) add(op string, n int64) {
 	*h = append(*h, opCount{op, n})
 }
 
+// merge adds o's counts to h.
+func (h *histogram) merge(o histogram) {
+	for _, oc := range o {
+		h.add(oc.op, oc.n)
+	}
+}
+
 // bucket aggregates the records of one canonical user from one IP set.
 type bucket struct {
 	user string
@@ -530,6 +537,17 @@ func (a *agg) flushOrgs() {
 	a.orgCounts = nil
 }
 
+// mergeSpan widens the time span [*lo, *hi] to cover [olo, ohi]; a zero
+// lo is a span with no record yet.
+func mergeSpan(lo, hi *int64, olo, ohi int64) {
+	if olo != 0 && (*lo == 0 || olo < *lo) {
+		*lo = olo
+	}
+	if ohi > *hi {
+		*hi = ohi
+	}
+}
+
 // merge folds o into a.
 func (a *agg) merge(o *agg) {
 	a.flushOrgs()
@@ -537,12 +555,7 @@ func (a *agg) merge(o *agg) {
 	a.kept += o.kept
 	a.dups += o.dups
 	a.filtered += o.filtered
-	if o.minT != 0 && (a.minT == 0 || o.minT < a.minT) {
-		a.minT = o.minT
-	}
-	if o.maxT > a.maxT {
-		a.maxT = o.maxT
-	}
+	mergeSpan(&a.minT, &a.maxT, o.minT, o.maxT)
 	a.cover.merge(&o.cover)
 	for k, n := range o.orgs {
 		a.orgs[k] += n
@@ -562,12 +575,7 @@ func (a *agg) merge(o *agg) {
 		u.success += ou.success
 		u.failure += ou.failure
 		u.interrupted += ou.interrupted
-		if ou.first != 0 && (u.first == 0 || ou.first < u.first) {
-			u.first = ou.first
-		}
-		if ou.last > u.last {
-			u.last = ou.last
-		}
+		mergeSpan(&u.first, &u.last, ou.first, ou.last)
 		u.days.merge(&ou.days)
 		for ip := range ou.ips {
 			u.ips[ip] = struct{}{}
@@ -606,12 +614,8 @@ func (a *agg) merge(o *agg) {
 		b.nonAccess += ob.nonAccess
 		b.anonUsed += ob.anonUsed
 		b.cats |= ob.cats
-		for _, oc := range ob.ops {
-			b.ops.add(oc.op, oc.n)
-		}
-		for _, oc := range ob.signOps {
-			b.signOps.add(oc.op, oc.n)
-		}
+		b.ops.merge(ob.ops)
+		b.signOps.merge(ob.signOps)
 		b.evNon.merge(a.k, &ob.evNon)
 		b.evSig.merge(a.k, &ob.evSig)
 		b.firstMailbox.merge(&ob.firstMailbox)

@@ -10,31 +10,23 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/directory"
 	"github.com/outsider-sec/outsider/internal/enrich"
 	"github.com/outsider-sec/outsider/internal/progress"
-	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/tenant"
 )
 
 // DefaultMaxEvidence caps evidence lists when Options.MaxEvidence is 0.
 const DefaultMaxEvidence = 20
-
-// MaxProblemsPerFile caps the problems a report lists for one file; the
-// rest are counted. A file of garbage would otherwise print a line per line.
-const MaxProblemsPerFile = 20
 
 // Options control Run.
 type Options struct {
@@ -96,148 +88,8 @@ const (
 	stageDedup
 )
 
-// work is one batch as a worker decodes it: its records, their keys and
-// what the ordered step decided. Each worker has two, so that it can
-// decode one batch while the other waits for its ordered step.
-type work struct {
-	seq   uint64
-	batch *source.Batch
-	// rd holds the decoded fields until the batch is aggregated.
-	rd    record.Reader
-	evs   []audit.Event
-	lines []int64
-	keys  []recordKeys
-	fate  []recordFate
-
-	ok, bad, filtered int64
-	done              bool // the ordered step ran (guarded by the sequencer)
-}
-
-// sequencer runs a step on works strictly in sequence order, without
-// making any goroutine wait for its turn: submit parks a work, and the
-// goroutine that submits the work the sequence is waiting for runs the
-// step for it and for every parked work that follows. Only one goroutine
-// runs steps at a time.
-type sequencer struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	next    uint64
-	parked  map[uint64]*work
-	running bool
-	step    func(*work)
-}
-
-func newSequencer(step func(*work)) *sequencer {
-	q := &sequencer{parked: map[uint64]*work{}, step: step}
-	q.cond = sync.NewCond(&q.mu)
-	return q
-}
-
-// submit parks w and, unless another goroutine is running steps, runs
-// them for as long as the next work in sequence has been submitted. The
-// check for the next work and giving up the run are one critical
-// section, so a work submitted meanwhile is never left parked.
-func (q *sequencer) submit(w *work) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.parked[w.seq] = w
-	if q.running {
-		return
-	}
-	q.running = true
-	for {
-		n := q.parked[q.next]
-		if n == nil {
-			break
-		}
-		delete(q.parked, q.next)
-		q.mu.Unlock()
-		q.step(n)
-		q.mu.Lock()
-		n.done = true
-		q.next++
-		q.cond.Broadcast()
-	}
-	q.running = false
-}
-
-// takeDone reports whether w's step has run and, if so, makes w
-// submittable again.
-func (q *sequencer) takeDone(w *work) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	done := w.done
-	w.done = false
-	return done
-}
-
-// wait returns once w's step has run, and makes w submittable again.
-func (q *sequencer) wait(w *work) {
-	q.mu.Lock()
-	for !w.done {
-		q.cond.Wait()
-	}
-	w.done = false
-	q.mu.Unlock()
-}
-
-// seqBatch is a batch with its place in input order.
-type seqBatch struct {
-	batch *source.Batch
-	seq   uint64
-}
-
 // ErrStrict wraps the problem that stopped a --strict run.
 var ErrStrict = errors.New("stopped at the first bad record (--strict)")
-
-// problems collects input problems from the reader and the workers.
-type problems struct {
-	mu      sync.Mutex
-	byFile  map[string][]source.Problem
-	omitted int64
-	on      func(source.Problem)
-	// fileLevel counts, per path, the records that problems concerning the
-	// whole file (not a line) said were lost; a file that then gave no
-	// record is a skipped file, and those are not records.
-	fileLevel map[string]int64
-	failed    map[string]bool
-}
-
-func (p *problems) add(pr source.Problem) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.on != nil {
-		p.on(pr)
-	}
-	if pr.Unit == "" && !pr.Warning {
-		if p.failed == nil {
-			p.failed, p.fileLevel = map[string]bool{}, map[string]int64{}
-		}
-		p.failed[pr.Path] = true
-		p.fileLevel[pr.Path] += pr.Records
-	}
-	list := append(p.byFile[pr.Path], pr)
-	// Keep the first problems by line, whatever order workers report them
-	// in, so the report is deterministic.
-	if len(list) > 2*MaxProblemsPerFile {
-		sortProblems(list)
-		p.omitted += int64(len(list) - MaxProblemsPerFile)
-		list = list[:MaxProblemsPerFile]
-	}
-	p.byFile[pr.Path] = list
-}
-
-func sortProblems(list []source.Problem) {
-	slices.SortStableFunc(list, func(a, b source.Problem) int {
-		if a.Line != b.Line {
-			if a.Line < b.Line {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.Reason, b.Reason)
-	})
-}
 
 // Run triages the inputs named by paths (already expanded by
 // source.Expand).
@@ -295,125 +147,6 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// batchSink receives each worker's decoded batches: the in-process
-// aggregates (Run), or a callback that ships records elsewhere (Stream).
-// One call per batch, on the worker's goroutine, so the hot path pays an
-// indirect call per batch, not per record.
-type batchSink interface {
-	// take folds one batch of input file (at path): ok records decoded, bad ones
-	// unreadable, filtered ones left out by --since/--until/--tenant, and
-	// the records kept, in input order, with their lines and what
-	// deduplication decided for each. An error stops the run.
-	take(file int, path string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error
-}
-
-// aggShards is how many user shards the aggregates have: enough that two
-// workers rarely want the same one at once.
-const aggShards = 8
-
-// aggShard is one shard of the aggregates and its lock.
-type aggShard struct {
-	mu sync.Mutex
-	a  *agg
-	_  [48]byte // one shard a 64-byte cache line: the locks do not share one
-}
-
-// shardSink folds a worker's batches into the sharded aggregates.
-type shardSink struct {
-	shards []aggShard
-	seed   maphash.Seed
-	first  int       // the shard this worker tries first
-	idx    [][]int32 // per shard: the batch's records of its users
-	done   []bool    // per shard: folded (or nothing to fold)
-}
-
-// shardOf is the shard of a record's user (for a sign-in with no usable
-// name, of the name the aggregates give it).
-func (s *shardSink) shardOf(ev *audit.Event) int {
-	key := ev.User
-	if ev.UserKind == audit.UserUnusable {
-		key = unknownKey(ev)
-	}
-	return int(maphash.Bytes(s.seed, key) % uint64(len(s.shards)))
-}
-
-// take sorts the batch's records by shard and folds each shard's share
-// under its lock, taking first the shards no other worker holds.
-func (s *shardSink) take(file int, path string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error {
-	if s.idx == nil {
-		s.idx = make([][]int32, len(s.shards))
-		s.done = make([]bool, len(s.shards))
-	}
-	for i := range s.idx {
-		s.idx[i] = s.idx[i][:0]
-	}
-	var dups int64
-	for i := range evs {
-		if fate[i] == duplicate {
-			dups++
-			continue
-		}
-		sh := s.shardOf(&evs[i])
-		s.idx[sh] = append(s.idx[sh], int32(i))
-	}
-	pending := 0
-	for n := range s.idx {
-		s.done[n] = len(s.idx[n]) == 0
-		if !s.done[n] {
-			pending++
-		}
-	}
-	// The batch's counts go to the first shard it locks (or to this
-	// worker's first shard when it has no record to fold).
-	counted := false
-	count := func(a *agg) {
-		a.countFile(file, ok, bad)
-		a.filtered += filtered
-		a.dups += dups
-		counted = true
-	}
-	f := int32(file)
-	for pass := 0; pending > 0; pass++ {
-		for j := range s.shards {
-			n := (s.first + j) % len(s.shards)
-			if s.done[n] {
-				continue
-			}
-			sh := &s.shards[n]
-			if pass == 0 {
-				if !sh.mu.TryLock() {
-					continue // another worker has it: come back to it
-				}
-			} else {
-				sh.mu.Lock()
-			}
-			a := sh.a
-			if !counted {
-				count(a)
-			}
-			for _, i := range s.idx[n] {
-				if fate[i] == sameSignin {
-					a.kept++
-					a.cover.add(audit.WorkloadSignIns, evs[i].Time)
-					a.addSigninCopy(&evs[i])
-				} else {
-					a.add(&evs[i], f, lines[i])
-				}
-			}
-			sh.mu.Unlock()
-			s.done[n] = true
-			pending--
-		}
-	}
-	if !counted {
-		sh := &s.shards[s.first%len(s.shards)]
-		sh.mu.Lock()
-		count(sh.a)
-		sh.mu.Unlock()
-	}
-	return nil
-}
-
 // decoded is what decode leaves besides the sinks' contents.
 type decoded struct {
 	inputs  []source.Input
@@ -440,21 +173,6 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	var ours map[string]bool
-	if len(opts.Tenants) > 0 {
-		ours = map[string]bool{}
-		for _, t := range opts.Tenants {
-			ours[strings.ToLower(strings.TrimSpace(t))] = true
-		}
-	}
-	var since, until int64
-	if !opts.Since.IsZero() {
-		since = opts.Since.UnixNano()
-	}
-	if !opts.Until.IsZero() {
-		until = opts.Until.UnixNano()
-	}
-
 	probs := &problems{byFile: map[string][]source.Problem{}, on: opts.OnProblem}
 	report := func(pr source.Problem) {
 		probs.add(pr)
@@ -491,97 +209,12 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 			w.fate = append(w.fate, dups.check(&w.keys[i], &w.evs[i]))
 		}
 	})
+	keep := newRecordFilter(opts)
 	var wg sync.WaitGroup
 	for w := range workers {
-		sink := sinks[w]
-		wg.Go(func() {
-			var sets [2]work
-			var waiting *work // submitted, not yet aggregated
-			// fold aggregates a work whose ordered step is done.
-			fold := func(w *work) {
-				b := w.batch
-				if b == nil {
-					return
-				}
-				if ctx.Err() == nil && opts.stopAfter == stageAll {
-					if err := sink.take(b.File, b.Path, w.ok, w.bad, w.filtered, w.evs, w.lines, w.fate); err != nil {
-						cancel(sinkError{err})
-					}
-				}
-				b.Release()
-				w.batch = nil
-			}
-			for i := 0; ; i++ {
-				sb, more := <-batches
-				if !more {
-					break
-				}
-				w := &sets[i&1] // never waiting: that is the other set
-				w.seq, w.batch = sb.seq, sb.batch
-				w.keys, w.evs, w.lines = w.keys[:0], w.evs[:0], w.lines[:0]
-				w.ok, w.bad, w.filtered = 0, 0, 0
-				if ctx.Err() == nil {
-					b := sb.batch
-					unit := record.Unit(b)
-					// Decode the whole batch (in parallel with other workers).
-					rd := &w.rd
-					rd.Begin()
-					for i := range b.Records {
-						line := b.Records[i].Line
-						// Decode into the next free slot; it is kept only if
-						// the record passes the filters.
-						w.evs = slices.Grow(w.evs, 1)
-						e := &w.evs[:len(w.evs)+1][len(w.evs)]
-						if err := rd.Decode(b, i, e); err != nil {
-							w.bad++
-							report(source.Problem{Path: b.Path, Unit: unit, Line: line, Reason: err.Error(), Records: 1})
-							continue
-						}
-						w.ok++
-						if (since != 0 && e.Time < since) || (until != 0 && e.Time >= until) ||
-							(ours != nil && len(e.OrgID) > 0 && !ours[string(e.OrgID)] && audit.IsTenantID(e.OrgID)) {
-							w.filtered++
-							continue
-						}
-						w.evs = w.evs[:len(w.evs)+1]
-						w.lines = append(w.lines, line)
-					}
-					if opts.Progress != nil {
-						opts.Progress.Records.Add(w.ok)
-					}
-					// Keys are parsed here, in parallel; only the set
-					// lookups are ordered.
-					first := int64(math.MaxInt64)
-					for i := range w.evs {
-						w.keys = append(w.keys, dups.keys(&w.evs[i]))
-						first = min(first, w.evs[i].Time)
-					}
-					if len(w.evs) > 0 {
-						earliest.lower(first)
-					}
-				} else {
-					// Stopping: the batch still takes its place in the
-					// order (with no records), or batches behind it would
-					// never be deduplicated.
-					w.evs = w.evs[:0]
-				}
-				sq.submit(w)
-				if waiting != nil {
-					sq.wait(waiting)
-					fold(waiting)
-					waiting = nil
-				}
-				if sq.takeDone(w) {
-					fold(w)
-				} else {
-					waiting = w
-				}
-			}
-			if waiting != nil {
-				sq.wait(waiting)
-				fold(waiting)
-			}
-		})
+		k := &worker{ctx: ctx, cancel: cancel, opts: &opts, keep: keep, dups: dups,
+			earliest: earliest, report: report, sq: sq, sink: sinks[w]}
+		wg.Go(func() { k.run(batches) })
 	}
 
 	var seq uint64
@@ -630,48 +263,6 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 		return nil, readErr
 	}
 	return &decoded{inputs: inputs, probs: probs, aliases: dups.aliases, earliest: earliest.get()}, nil
-}
-
-// atomicMin is the least value offered to it (once per batch);
-// math.MaxInt64 until one is.
-type atomicMin struct{ v atomic.Int64 }
-
-func newAtomicMin() *atomicMin {
-	m := &atomicMin{}
-	m.v.Store(math.MaxInt64)
-	return m
-}
-
-func (m *atomicMin) lower(x int64) {
-	for {
-		cur := m.v.Load()
-		if cur <= x || m.v.CompareAndSwap(cur, x) {
-			return
-		}
-	}
-}
-
-// get is the least value, 0 when none was offered.
-func (m *atomicMin) get() int64 {
-	if v := m.v.Load(); v != math.MaxInt64 {
-		return v
-	}
-	return 0
-}
-
-// tempDir is where the run spills.
-func tempDir(opts Options) string {
-	if opts.TempDir != "" {
-		return opts.TempDir
-	}
-	return os.TempDir()
-}
-
-// spillWarning says that what could not be spilled to the temporary
-// folder stayed in memory: the report is whole, the run used more memory.
-func spillWarning(opts Options, what string, err error) source.Problem {
-	return source.Problem{Path: tempDir(opts), Warning: true,
-		Reason: "could not spill " + what + " to this folder, so they stayed in memory (" + err.Error() + "); give --temp-dir or TMPDIR a folder with space"}
 }
 
 // finish builds the report from the merged aggregates.

@@ -344,6 +344,25 @@ type sets struct {
 	weakPIPs, weakAnonIPs, memberWeakIPs []netip.Addr
 }
 
+// foldAccess folds what a U bucket and a P bucket count alike: whether
+// it touched a mailbox or administered anything, its operations (into
+// the identity's and into side, uOps or pOps) and its first such records.
+func (s *sets) foldAccess(b *bucket, side map[string]int64) {
+	s.mailbox = s.mailbox || b.cats&audit.CatMailbox != 0
+	s.admin = s.admin || b.cats&audit.CatAdmin != 0
+	s.countOps(b.ops, side)
+	s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox.first())
+	s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin.first())
+}
+
+// countOps adds ops to the identity's operations and to side.
+func (s *sets) countOps(ops histogram, side map[string]int64) {
+	for _, oc := range ops {
+		s.ops[oc.op] += oc.n
+		side[oc.op] += oc.n
+	}
+}
+
 func (j *judge) collect(u *userStats) *sets {
 	s := &sets{ops: map[string]int64{}, uOps: map[string]int64{}, pOps: map[string]int64{}, pExcludeSignins: map[*bucket]bool{}}
 	// U: the identity's own non-sign-in records ...
@@ -409,14 +428,7 @@ func (j *judge) collect(u *userStats) *sets {
 		s.byUser += b.nonSignin
 		s.nonAccess += b.nonAccess
 		s.anonUsed += b.anonUsed
-		s.mailbox = s.mailbox || b.cats&audit.CatMailbox != 0
-		s.admin = s.admin || b.cats&audit.CatAdmin != 0
-		for _, oc := range b.ops {
-			s.ops[oc.op] += oc.n
-			s.uOps[oc.op] += oc.n
-		}
-		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox.first())
-		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin.first())
+		s.foldAccess(b, s.uOps)
 		s.firstNonAccess = earlier(s.firstNonAccess, b.firstNonAccess.first())
 		s.firstU = earlier(s.firstU, b.evNon.first())
 		if b.kind == audit.UserAnonymous && weakOnly(b, weakAnon) {
@@ -447,22 +459,12 @@ func (j *judge) collect(u *userStats) *sets {
 			}
 		}
 		s.byIP += b.nonSignin
-		s.mailbox = s.mailbox || b.cats&audit.CatMailbox != 0
-		s.admin = s.admin || b.cats&audit.CatAdmin != 0
-		for _, oc := range b.ops {
-			s.ops[oc.op] += oc.n
-			s.pOps[oc.op] += oc.n
-		}
-		s.firstMailbox = earlier(s.firstMailbox, b.firstMailbox.first())
-		s.firstAdmin = earlier(s.firstAdmin, b.firstAdmin.first())
+		s.foldAccess(b, s.pOps)
 		s.firstP = earlier(s.firstP, b.evNon.first())
 		ev.merge(j.k, &b.evNon)
 		if !s.pExcludeSignins[b] {
 			s.byIP += b.signins
-			for _, oc := range b.signOps {
-				s.ops[oc.op] += oc.n
-				s.pOps[oc.op] += oc.n
-			}
+			s.countOps(b.signOps, s.pOps)
 			s.firstP = earlier(s.firstP, b.evSig.first())
 			ev.merge(j.k, &b.evSig)
 		}

@@ -88,7 +88,9 @@ type streamSink struct {
 	filtered         int64
 }
 
-func (s *streamSink) take(file int, path string, ok, bad, filtered int64, evs []audit.Event, lines []int64, fate []recordFate) error {
+func (s *streamSink) take(w *work) error {
+	file, path, evs, lines, fate := w.batch.File, w.batch.Path, w.evs, w.lines, w.fate
+	ok, bad, filtered := w.ok, w.bad, w.filtered
 	for len(s.records) <= file {
 		s.records = append(s.records, 0)
 		s.skipped = append(s.skipped, 0)

@@ -1,0 +1,129 @@
+package triage
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+)
+
+// batchSink receives each worker's decoded batches: the in-process
+// aggregates (Run), or a callback that ships records elsewhere (Stream).
+// One call per batch, on the worker's goroutine, so the hot path pays an
+// indirect call per batch, not per record.
+type batchSink interface {
+	// take folds one decoded batch whose ordered step is done: its
+	// counts (w.ok, w.bad, w.filtered) and the records kept (w.evs, in
+	// input order) with their lines and what deduplication decided for
+	// each (w.fate). The batch is valid only during the call. An error
+	// stops the run.
+	take(w *work) error
+}
+
+// aggShards is how many user shards the aggregates have: enough that two
+// workers rarely want the same one at once.
+const aggShards = 8
+
+// aggShard is one shard of the aggregates and its lock.
+type aggShard struct {
+	mu sync.Mutex
+	a  *agg
+	_  [48]byte // one shard a 64-byte cache line: the locks do not share one
+}
+
+// shardSink folds a worker's batches into the sharded aggregates.
+type shardSink struct {
+	shards []aggShard
+	seed   maphash.Seed
+	first  int       // the shard this worker tries first
+	idx    [][]int32 // per shard: the batch's records of its users
+	done   []bool    // per shard: folded (or nothing to fold)
+}
+
+// shardOf is the shard of a record's user (for a sign-in with no usable
+// name, of the name the aggregates give it).
+func (s *shardSink) shardOf(ev *audit.Event) int {
+	key := ev.User
+	if ev.UserKind == audit.UserUnusable {
+		key = unknownKey(ev)
+	}
+	return int(maphash.Bytes(s.seed, key) % uint64(len(s.shards)))
+}
+
+// take sorts the batch's records by shard and folds each shard's share
+// under its lock, taking first the shards no other worker holds.
+func (s *shardSink) take(w *work) error {
+	file, evs, lines, fate := w.batch.File, w.evs, w.lines, w.fate
+	if s.idx == nil {
+		s.idx = make([][]int32, len(s.shards))
+		s.done = make([]bool, len(s.shards))
+	}
+	for i := range s.idx {
+		s.idx[i] = s.idx[i][:0]
+	}
+	var dups int64
+	for i := range evs {
+		if fate[i] == duplicate {
+			dups++
+			continue
+		}
+		sh := s.shardOf(&evs[i])
+		s.idx[sh] = append(s.idx[sh], int32(i))
+	}
+	pending := 0
+	for n := range s.idx {
+		s.done[n] = len(s.idx[n]) == 0
+		if !s.done[n] {
+			pending++
+		}
+	}
+	// The batch's counts go to the first shard it locks (or to this
+	// worker's first shard when it has no record to fold).
+	counted := false
+	count := func(a *agg) {
+		a.countFile(file, w.ok, w.bad)
+		a.filtered += w.filtered
+		a.dups += dups
+		counted = true
+	}
+	f := int32(file)
+	for pass := 0; pending > 0; pass++ {
+		for j := range s.shards {
+			n := (s.first + j) % len(s.shards)
+			if s.done[n] {
+				continue
+			}
+			sh := &s.shards[n]
+			if pass == 0 {
+				if !sh.mu.TryLock() {
+					continue // another worker has it: come back to it
+				}
+			} else {
+				sh.mu.Lock()
+			}
+			a := sh.a
+			if !counted {
+				count(a)
+			}
+			for _, i := range s.idx[n] {
+				if fate[i] == sameSignin {
+					a.kept++
+					a.cover.add(audit.WorkloadSignIns, evs[i].Time)
+					a.addSigninCopy(&evs[i])
+				} else {
+					a.add(&evs[i], f, lines[i])
+				}
+			}
+			sh.mu.Unlock()
+			s.done[n] = true
+			pending--
+		}
+	}
+	if !counted {
+		sh := &s.shards[s.first%len(s.shards)]
+		sh.mu.Lock()
+		count(sh.a)
+		sh.mu.Unlock()
+	}
+	return nil
+}
