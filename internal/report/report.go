@@ -147,9 +147,10 @@ type answer struct {
 // numbers and operation names (which renderers escape as any other field).
 func answers(r *triage.Report) []answer {
 	n := len(r.Identities)
-	if why := r.Summary.NothingJudged; why != "" {
+	if r.Summary.NothingJudged != "" {
 		// Not an all-clear: the input could not show anything either way.
-		cannot := "Cannot tell: " + why + "."
+		// Every renderer states why just above the answers.
+		cannot := "Cannot tell: nothing was judged (why, and what to export, is said above)."
 		return []answer{
 			{"Who were they?", []string{cannot}},
 			{"Was there a breach?", []string{cannot}},
