@@ -179,7 +179,7 @@ func buildHTMLView(r *triage.Report) htmlView {
 		v.Problems = append(v.Problems, textsafe.HTML(problemLine(p)))
 	}
 	from, to := parseTime(r.Input.From), parseTime(r.Input.To)
-	for i, id := range r.Identities {
+	for i, id := range textOrder(r.Identities) { // as the text report: anomalous before activity within a severity
 		v.Identities = append(v.Identities, buildHTMLIdentity(i+1, id, r.IPInfo, from, to, v.Period))
 	}
 	return v
