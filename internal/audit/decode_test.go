@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // dump renders every decoded field, one per line, for golden files.
 func dump(ev *Event) string {
@@ -74,19 +72,7 @@ func TestDecodeGolden(t *testing.T) {
 			}
 			got := dump(&ev)
 			golden := strings.TrimSuffix(f, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("decoded fields differ from %s:\n--- got\n%s--- want\n%s", golden, got, want)
-			}
+			testutil.Golden(t, golden, []byte(got))
 		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // officeCSVFixture reads testdata/office/<name>: its header, rows and
@@ -94,19 +96,7 @@ func TestDecodeOfficeGolden(t *testing.T) {
 				}
 			}
 			golden := strings.TrimSuffix(f, ext) + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("decoded fields differ from %s:\n--- got\n%s--- want\n%s", golden, got.String(), want)
-			}
+			testutil.Golden(t, golden, []byte(got.String()))
 		})
 	}
 	if n < 3 {

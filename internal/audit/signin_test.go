@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // dumpSignIn renders the common fields (dump) and the sign-in fields.
@@ -107,19 +108,7 @@ func TestDecodeSignInGolden(t *testing.T) {
 				}
 			}
 			golden := strings.TrimSuffix(f, ext) + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("decoded fields differ from %s:\n--- got\n%s--- want\n%s", golden, got, want)
-			}
+			testutil.Golden(t, golden, []byte(got))
 		})
 	}
 	if n < 10 {

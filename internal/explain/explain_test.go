@@ -2,7 +2,6 @@ package explain
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestGolden explains every testdata/*.json record and compares the text
 // with testdata/*.golden; run with -update to rewrite them, then review the
@@ -35,19 +33,7 @@ func TestGolden(t *testing.T) {
 			}
 			checkSafe(t, out.Bytes())
 			golden := strings.TrimSuffix(f, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/explain -update)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("output differs from %s (run with -update and review git diff):\n%s", golden, out.String())
-			}
+			testutil.Golden(t, golden, out.Bytes())
 		})
 	}
 }

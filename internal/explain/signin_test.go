@@ -11,6 +11,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // readCSV reads a test CSV of a header and one row (each on one line), as
@@ -60,19 +61,7 @@ func TestGoldenCSV(t *testing.T) {
 			checkSafe(t, out.Bytes())
 			checkWidth(t, f, out.String())
 			golden := strings.TrimSuffix(f, ".csv") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/explain -update)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("output differs from %s (run with -update and review git diff):\n%s", golden, out.String())
-			}
+			testutil.Golden(t, golden, out.Bytes())
 		})
 	}
 }

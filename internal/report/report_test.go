@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"html"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,11 +14,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture triages testdata/tenant.jsonl: a small tenant with one identity
 // per verdict, hostile fields (ANSI escapes, bidi overrides, a formula, a
@@ -34,24 +31,6 @@ func fixture(t *testing.T) *triage.Report {
 	return r
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/report -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update and review the diff):\n%s", name, got)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	r := fixture(t)
 	for _, f := range Formats {
@@ -60,7 +39,7 @@ func TestGolden(t *testing.T) {
 			if err := Render(&b, f, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "tenant."+string(f)+".golden", b.Bytes())
+			testutil.Golden(t, filepath.Join("testdata", "tenant."+string(f)+".golden"), b.Bytes())
 		})
 	}
 }

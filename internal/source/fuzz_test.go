@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // frameBytes reads data from stdin and returns what came out, checking
@@ -294,7 +296,7 @@ func FuzzRead(f *testing.F) {
 		var wrapped []byte
 		switch mode % 4 {
 		case 1:
-			wrapped = gzipBytes(t, data)
+			wrapped = testutil.Gzip(data)
 		case 2:
 			wrapped = zipBytes(t, member{name: "m", data: data})
 		case 3:

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // signInRec is a framed sign-in record with its batch's header.
@@ -238,7 +240,7 @@ func TestSniffSignInCSVProblems(t *testing.T) {
 // row, and the rows around it are read.
 func TestSniffSignInBadRows(t *testing.T) {
 	in := portalHeader + "\n" + portalRow1 + "\n" + `2026-10-06T09:16:03Z,3,"unclosed,x` + "\n"
-	recs, probs, _ := readSignIns(t, []string{writeFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
+	recs, probs, _ := readSignIns(t, []string{testutil.WriteFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
 	if len(recs) != 1 || recs[0].line != 2 {
 		t.Errorf("records %+v, want row 2 only", recs)
 	}
@@ -262,7 +264,7 @@ func TestForcedSignInFormats(t *testing.T) {
 		{"csv-with-auditdata", "Date (UTC),Username,Status,AuditData\nw,x,y,z\n", EntraSignInCSV, []string{"w,x,y,z"}, "Date (UTC)|Username|Status|AuditData"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			recs, probs, _ := readSignIns(t, []string{writeFile(t, t.TempDir(), "in", []byte(tc.in))}, Options{Format: tc.format, BatchBytes: 256})
+			recs, probs, _ := readSignIns(t, []string{testutil.WriteFile(t, t.TempDir(), "in", []byte(tc.in))}, Options{Format: tc.format, BatchBytes: 256})
 			var got []string
 			for _, r := range recs {
 				got = append(got, r.data)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 type wantRec struct {
@@ -160,32 +162,32 @@ var variants = []struct {
 	make func(t *testing.T, dir, in string) (path string, crlf bool)
 }{
 	{"plain", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", []byte(in)), false
+		return testutil.WriteFile(t, dir, "in.json", []byte(in)), false
 	}},
 	{"gzip", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", gzipBytes(t, []byte(in))), false
+		return testutil.WriteFile(t, dir, "in.json", testutil.Gzip([]byte(in))), false
 	}},
 	{"gzip-in-zip", func(t *testing.T, dir, in string) (string, bool) {
-		z := zipBytes(t, member{name: "sub/", data: nil}, member{name: "sub/in.json.gz", data: gzipBytes(t, []byte(in))})
-		return writeFile(t, dir, "in.zip", z), false
+		z := zipBytes(t, member{name: "sub/", data: nil}, member{name: "sub/in.json.gz", data: testutil.Gzip([]byte(in))})
+		return testutil.WriteFile(t, dir, "in.zip", z), false
 	}},
 	{"zip", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.zip", zipBytes(t, member{name: "in.json", data: []byte(in)})), false
+		return testutil.WriteFile(t, dir, "in.zip", zipBytes(t, member{name: "in.json", data: []byte(in)})), false
 	}},
 	{"utf16le-bom", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", utf16Bytes(in, false, true)), false
+		return testutil.WriteFile(t, dir, "in.json", utf16Bytes(in, false, true)), false
 	}},
 	{"utf16be-bom", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", utf16Bytes(in, true, true)), false
+		return testutil.WriteFile(t, dir, "in.json", utf16Bytes(in, true, true)), false
 	}},
 	{"utf8-bom", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", []byte("\ufeff"+in)), false
+		return testutil.WriteFile(t, dir, "in.json", []byte("\ufeff"+in)), false
 	}},
 	{"crlf", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", []byte(strings.ReplaceAll(in, "\n", "\r\n"))), true
+		return testutil.WriteFile(t, dir, "in.json", []byte(strings.ReplaceAll(in, "\n", "\r\n"))), true
 	}},
 	{"utf16le-bom-crlf-gzip", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", gzipBytes(t, utf16Bytes(strings.ReplaceAll(in, "\n", "\r\n"), false, true))), true
+		return testutil.WriteFile(t, dir, "in.json", testutil.Gzip(utf16Bytes(strings.ReplaceAll(in, "\n", "\r\n"), false, true))), true
 	}},
 }
 
