@@ -291,47 +291,6 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-// stripCodeSpans removes CommonMark code spans (a run of n backticks to
-// the next run of exactly n) from a line.
-func stripCodeSpans(line string) string {
-	var b strings.Builder
-	for i := 0; i < len(line); {
-		if line[i] != '`' || (i > 0 && line[i-1] == '\\') {
-			b.WriteByte(line[i])
-			i++
-			continue
-		}
-		n := 0
-		for i+n < len(line) && line[i+n] == '`' {
-			n++
-		}
-		end := -1
-		for j := i + n; j < len(line); {
-			if line[j] != '`' {
-				j++
-				continue
-			}
-			m := 0
-			for j+m < len(line) && line[j+m] == '`' {
-				m++
-			}
-			if m == n {
-				end = j + m
-				break
-			}
-			j += m
-		}
-		if end < 0 {
-			b.WriteString(line[i : i+n])
-			i += n
-			continue
-		}
-		b.WriteString("CODE")
-		i = end
-	}
-	return b.String()
-}
-
 // unescapedPipes counts the pipes a GFM table splits a row on: every
 // pipe not right after a backslash (in GitHub's cmark-gfm, "\\|" too is
 // an escaped pipe after a backslash, inside code spans as well).
@@ -367,7 +326,7 @@ func TestHostileMarkdown(t *testing.T) {
 		} else {
 			header = 0
 		}
-		rest := stripCodeSpans(line)
+		rest := testutil.StripCodeSpans(line, "CODE", true)
 		for _, bad := range []string{"<", "javascript:", "onerror", "onload", "onmouseover", "](", "http://", "https://", "www.evil"} {
 			if strings.Contains(rest, bad) {
 				t.Errorf("line %d: %q outside a code span: %s", i+1, bad, line)

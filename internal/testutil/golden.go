@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,4 +57,36 @@ func DiffLines(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// GoldenFiles runs render as a subtest (named by the file's base name) on
+// every file in dir whose extension is one of exts, in name order, and
+// checks what it returns against the file of the same name with ".golden"
+// for its extension. Fewer than min such files fail the test, so a moved
+// fixture folder cannot pass by testing nothing.
+func GoldenFiles(t *testing.T, dir string, exts []string, min int, render func(t *testing.T, path string, data []byte) []byte) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && slices.Contains(exts, filepath.Ext(e.Name())) {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(files) < min {
+		t.Fatalf("only %d %v files in %s, want at least %d", len(files), exts, dir, min)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := render(t, f, data)
+			Golden(t, strings.TrimSuffix(f, filepath.Ext(f))+".golden", got)
+		})
+	}
 }
