@@ -10,7 +10,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -31,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // wsConn is a client WebSocket connection (RFC 6455).
@@ -359,7 +360,7 @@ func startChromium(t *testing.T, bin, dir string, width, height int) *cdp {
 		"about:blank",
 	}
 	cmd := exec.Command(bin, args...)
-	stderr := &lockedWriter{w: &bytes.Buffer{}}
+	stderr := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -434,24 +435,6 @@ func startChromium(t *testing.T, bin, dir string, width, height int) *cdp {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// lockedWriter serialises writes from the process's output copier.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.(*bytes.Buffer).String()
 }
 
 func tail(s string, n int) string {
