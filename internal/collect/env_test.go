@@ -151,6 +151,21 @@ func (e *env) config() Config {
 	}
 }
 
+// certConfig is e's configuration signing in with a new test certificate
+// that the fake service accepts.
+func (e *env) certConfig(t *testing.T) Config {
+	t.Helper()
+	certPath, cert := testCert(t, t.TempDir())
+	e.fake.Cert = cert
+	c, k, err := ReadCertificate(certPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config()
+	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Cert: c, Key: k}
+	return cfg
+}
+
 // run opens the archive, collects and closes it.
 func (e *env) run(ctx context.Context, cfg Config) (*Summary, error) {
 	e.t.Helper()

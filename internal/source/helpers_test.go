@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +151,21 @@ func repoRoot(t testing.TB) string {
 			t.Fatal("go.mod not found")
 		}
 		dir = parent
+	}
+}
+
+// eachVariant writes in in every variant (container, encoding, line
+// ends) under dir and runs check on it as the subtest NAME/VARIANT/batch=B
+// for batch sizes 0 (the default) and 7, with whether the variant's lines
+// end in CRLF and the options that set the batch size.
+func eachVariant(t *testing.T, dir, name, in string, check func(t *testing.T, path string, crlf bool, opts Options)) {
+	t.Helper()
+	for _, v := range variants {
+		for _, batch := range []int{0, 7} {
+			t.Run(fmt.Sprintf("%s/%s/batch=%d", name, v.name, batch), func(t *testing.T) {
+				path, crlf := v.make(t, filepath.Join(dir, name, v.name, fmt.Sprint(batch)), in)
+				check(t, path, crlf, Options{BatchBytes: batch})
+			})
+		}
 	}
 }

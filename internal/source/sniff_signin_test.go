@@ -3,7 +3,6 @@ package source
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -149,38 +148,32 @@ var signInSniffCases = []struct {
 func TestSniffSignIn(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range signInSniffCases {
-		for _, v := range variants {
-			for _, batch := range []int{0, 7} {
-				name := fmt.Sprintf("%s/%s/batch=%d", tc.name, v.name, batch)
-				t.Run(name, func(t *testing.T) {
-					path, crlf := v.make(t, filepath.Join(dir, tc.name, v.name, fmt.Sprint(batch)), tc.in)
-					recs, probs, inputs := readSignIns(t, []string{path}, Options{BatchBytes: batch})
-					for _, p := range probs {
-						t.Errorf("problem: %s", p.Error())
-					}
-					if len(inputs) != 1 || inputs[0].Format != tc.format {
-						t.Fatalf("inputs %+v, want one of format %s", inputs, tc.format)
-					}
-					if !tc.format.IsSignIn() {
-						t.Fatalf("%s is not a sign-in format", tc.format)
-					}
-					if len(recs) != len(tc.recs) {
-						t.Fatalf("%d records, want %d: %+v", len(recs), len(tc.recs), recs)
-					}
-					for i, w := range tc.recs {
-						g := recs[i]
-						want := w.data
-						if crlf {
-							want = strings.ReplaceAll(want, "\n", "\r\n")
-						}
-						if g.line != w.line || g.data != want || g.format != tc.format || g.header != tc.header || g.col != -1 {
-							t.Errorf("record %d: line %d %s col %d header %q %q\nwant line %d %s col -1 header %q %q",
-								i, g.line, g.format, g.col, g.header, g.data, w.line, tc.format, tc.header, want)
-						}
-					}
-				})
+		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
+			recs, probs, inputs := readSignIns(t, []string{path}, opts)
+			for _, p := range probs {
+				t.Errorf("problem: %s", p.Error())
 			}
-		}
+			if len(inputs) != 1 || inputs[0].Format != tc.format {
+				t.Fatalf("inputs %+v, want one of format %s", inputs, tc.format)
+			}
+			if !tc.format.IsSignIn() {
+				t.Fatalf("%s is not a sign-in format", tc.format)
+			}
+			if len(recs) != len(tc.recs) {
+				t.Fatalf("%d records, want %d: %+v", len(recs), len(tc.recs), recs)
+			}
+			for i, w := range tc.recs {
+				g := recs[i]
+				want := w.data
+				if crlf {
+					want = strings.ReplaceAll(want, "\n", "\r\n")
+				}
+				if g.line != w.line || g.data != want || g.format != tc.format || g.header != tc.header || g.col != -1 {
+					t.Errorf("record %d: line %d %s col %d header %q %q\nwant line %d %s col -1 header %q %q",
+						i, g.line, g.format, g.col, g.header, g.data, w.line, tc.format, tc.header, want)
+				}
+			}
+		})
 	}
 }
 

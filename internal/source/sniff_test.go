@@ -2,7 +2,6 @@ package source
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -194,51 +193,45 @@ var variants = []struct {
 func TestSniffAndFrame(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range sniffCases {
-		for _, v := range variants {
-			for _, batch := range []int{0, 7} {
-				name := fmt.Sprintf("%s/%s/batch=%d", tc.name, v.name, batch)
-				t.Run(name, func(t *testing.T) {
-					path, crlf := v.make(t, filepath.Join(dir, tc.name, v.name, fmt.Sprint(batch)), tc.in)
-					res := readAll(t, []string{path}, Options{BatchBytes: batch})
-					if res.err != nil {
-						t.Fatal(res.err)
-					}
-					for _, p := range res.probs {
-						t.Errorf("problem: %s", p.Error())
-					}
-					if len(res.inputs) != 1 {
-						t.Fatalf("%d inputs, want 1: %+v", len(res.inputs), res.inputs)
-					}
-					if got := res.inputs[0].Format; got != tc.format {
-						t.Errorf("format %q, want %q", got, tc.format)
-					}
-					if len(res.recs) != len(tc.recs) {
-						t.Fatalf("%d records, want %d: %+v %v", len(res.recs), len(tc.recs), res.recs, res.probs)
-					}
-					for i, w := range tc.recs {
-						g := res.recs[i]
-						want := w.data
-						if crlf {
-							want = strings.ReplaceAll(want, "\n", "\r\n")
-						}
-						if g.Line != w.line || g.Data != want || g.Col != tc.col || g.Format != tc.format {
-							t.Errorf("record %d: line %d col %d %s %q\nwant line %d col %d %s %q", i, g.Line, g.Col, g.Format, g.Data, w.line, tc.col, tc.format, want)
-						}
-						if tc.col >= 0 {
-							b := &Batch{Records: []Record{{Data: []byte(g.Data)}}, CSVColumn: g.Col}
-							js, _, err := b.JSON(0, nil)
-							wantJS := w.json
-							if crlf {
-								wantJS = strings.ReplaceAll(wantJS, "\n", "\r\n")
-							}
-							if err != nil || string(js) != wantJS {
-								t.Errorf("record %d: JSON %q, %v; want %q", i, js, err, wantJS)
-							}
-						}
-					}
-				})
+		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
+			res := readAll(t, []string{path}, opts)
+			if res.err != nil {
+				t.Fatal(res.err)
 			}
-		}
+			for _, p := range res.probs {
+				t.Errorf("problem: %s", p.Error())
+			}
+			if len(res.inputs) != 1 {
+				t.Fatalf("%d inputs, want 1: %+v", len(res.inputs), res.inputs)
+			}
+			if got := res.inputs[0].Format; got != tc.format {
+				t.Errorf("format %q, want %q", got, tc.format)
+			}
+			if len(res.recs) != len(tc.recs) {
+				t.Fatalf("%d records, want %d: %+v %v", len(res.recs), len(tc.recs), res.recs, res.probs)
+			}
+			for i, w := range tc.recs {
+				g := res.recs[i]
+				want := w.data
+				if crlf {
+					want = strings.ReplaceAll(want, "\n", "\r\n")
+				}
+				if g.Line != w.line || g.Data != want || g.Col != tc.col || g.Format != tc.format {
+					t.Errorf("record %d: line %d col %d %s %q\nwant line %d col %d %s %q", i, g.Line, g.Col, g.Format, g.Data, w.line, tc.col, tc.format, want)
+				}
+				if tc.col >= 0 {
+					b := &Batch{Records: []Record{{Data: []byte(g.Data)}}, CSVColumn: g.Col}
+					js, _, err := b.JSON(0, nil)
+					wantJS := w.json
+					if crlf {
+						wantJS = strings.ReplaceAll(wantJS, "\n", "\r\n")
+					}
+					if err != nil || string(js) != wantJS {
+						t.Errorf("record %d: JSON %q, %v; want %q", i, js, err, wantJS)
+					}
+				}
+			}
+		})
 	}
 }
 
