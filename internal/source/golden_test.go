@@ -62,10 +62,7 @@ func TestGolden(t *testing.T) {
 
 // TestSamples reads the real exports in shared/samples.
 func TestSamples(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "samples", "det-eng-samples")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("samples not available: %v", err)
-	}
+	dir := testutil.SharedSamples(t, "det-eng-samples")
 	paths, err := Expand([]string{dir})
 	if err != nil {
 		t.Fatal(err)
