@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,9 +189,32 @@ func startChromium(t *testing.T, bin, dir string, width, height int) *cdp {
 	} {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
+	// Chromium's helper processes share its process group, killed as one
+	// when the test ends, so none is still writing to the profile when the
+	// temporary folder is removed.
+	var cmd *exec.Cmd
+	opts = append(opts, chromedp.ModifyCmdFunc(func(c *exec.Cmd) {
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd = c
+	}))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx)
+		cancel()
+		cancelAlloc()
+		if cmd == nil || cmd.Process == nil {
+			return
+		}
+		pgid := cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		for deadline := time.Now().Add(10 * time.Second); syscall.Kill(-pgid, 0) == nil; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Logf("chromium's process group %d still runs after SIGKILL", pgid)
+				return
+			}
+		}
+	})
 
 	c := &cdp{ctx: ctx, names: map[reflect.Type]string{}, changed: make(chan struct{})}
 	for _, m := range watchedEvents {
