@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/cli.md from the command definitions")
 
 // TestCLIReference: docs/cli.md is what the command definitions say, so
 // the help and the docs cannot drift; -update rewrites it (then read the
@@ -23,18 +20,7 @@ func TestCLIReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join("..", "..", "docs", "cli.md")
-	if *update {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/outsider -run TestCLIReference -update)", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("docs/cli.md is stale: run go test ./cmd/outsider -run TestCLIReference -update and review the diff")
-	}
+	testutil.Golden(t, path, got.Bytes())
 	// 'outsider docs markdown' writes the same bytes.
 	ios, _, out, _ := iostreams.Test()
 	if code := run(t.Context(), []string{"docs", "markdown", "-"}, &factory{IO: ios, Getenv: testEnv(t, nil)}); code != 0 || !bytes.Equal(out.Bytes(), got.Bytes()) {

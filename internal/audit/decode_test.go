@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // dump renders every decoded field, one per line, for golden files.
 func dump(ev *Event) string {
@@ -57,46 +55,20 @@ func dump(ev *Event) string {
 }
 
 func TestDecodeGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/records/*.json")
-	if len(files) == 0 {
-		t.Fatal("no test records")
-	}
 	var d Decoder
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev Event
-			if err := d.Decode(data, &ev); err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			got := dump(&ev)
-			golden := strings.TrimSuffix(f, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("decoded fields differ from %s:\n--- got\n%s--- want\n%s", golden, got, want)
-			}
-		})
-	}
+	testutil.GoldenFiles(t, "testdata/records", []string{".json"}, 1, func(t *testing.T, _ string, data []byte) []byte {
+		var ev Event
+		if err := d.Decode(data, &ev); err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		return []byte(dump(&ev))
+	})
 }
 
 func TestDecodeErrors(t *testing.T) {
 	deep := strings.Repeat(`{"a":`, 100000) + "1" + strings.Repeat("}", 100000)
 	deepArr := `{"CreationTime":"2026-10-01T00:00:00","X":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "}"
-	cases := []struct {
-		name, in, want string
-	}{
+	cases := []errCase{
 		{"empty", ``, "empty record"},
 		{"array", `[1,2]`, "not a JSON object"},
 		{"number", `42`, "not a JSON object"},
@@ -122,10 +94,20 @@ func TestDecodeErrors(t *testing.T) {
 		{"garbage", "\x00\x01\x02", "starts with byte 0x00"},
 	}
 	var d Decoder
+	wantErrors(t, cases, d.Decode)
+}
+
+// errCase is an input a decoder must refuse, with a part of the error it
+// must give.
+type errCase struct{ name, in, want string }
+
+// wantErrors runs each case through decode as a subtest.
+func wantErrors(t *testing.T, cases []errCase, decode func([]byte, *Event) error) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var ev Event
-			err := d.Decode([]byte(c.in), &ev)
+			err := decode([]byte(c.in), &ev)
 			if err == nil {
 				t.Fatalf("decoded %q without error", clip([]byte(c.in)))
 			}

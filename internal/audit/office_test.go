@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // officeCSVFixture reads testdata/office/<name>: its header, rows and
@@ -55,63 +57,34 @@ func officeObjects(t testing.TB, data []byte) [][]byte {
 // the table's documented columns and the portal export's header): the CSV
 // rows by their header, the JSON objects by their keys.
 func TestDecodeOfficeGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/office/*")
-	var n int
-	for _, f := range files {
-		ext := filepath.Ext(f)
-		if ext != ".json" && ext != ".csv" {
-			continue
-		}
-		n++
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
+	testutil.GoldenFiles(t, "testdata/office", []string{".json", ".csv"}, 3, func(t *testing.T, f string, data []byte) []byte {
+		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+		var d Decoder
+		var got strings.Builder
+		if filepath.Ext(f) == ".json" {
+			for i, obj := range officeObjects(t, data) {
+				var ev Event
+				if err := d.DecodeOfficeKeep(obj, &ev); err != nil {
+					t.Fatalf("object %d: %v", i+1, err)
+				}
+				fmt.Fprintf(&got, "--- object %d\n%s", i+1, dump(&ev))
+			}
+		} else {
+			header, rows := csvRows(t, data)
+			cols, err := NewOfficeColumns(header)
 			if err != nil {
 				t.Fatal(err)
 			}
-			data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-			var d Decoder
-			var got strings.Builder
-			if ext == ".json" {
-				for i, obj := range officeObjects(t, data) {
-					var ev Event
-					if err := d.DecodeOfficeKeep(obj, &ev); err != nil {
-						t.Fatalf("object %d: %v", i+1, err)
-					}
-					fmt.Fprintf(&got, "--- object %d\n%s", i+1, dump(&ev))
+			for i, row := range rows {
+				var ev Event
+				if err := d.DecodeOfficeFieldsKeep(cols, row, &ev); err != nil {
+					t.Fatalf("row %d: %v", i+2, err)
 				}
-			} else {
-				header, rows := csvRows(t, data)
-				cols, err := NewOfficeColumns(header)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i, row := range rows {
-					var ev Event
-					if err := d.DecodeOfficeFieldsKeep(cols, row, &ev); err != nil {
-						t.Fatalf("row %d: %v", i+2, err)
-					}
-					fmt.Fprintf(&got, "--- row %d\n%s", i+2, dump(&ev))
-				}
+				fmt.Fprintf(&got, "--- row %d\n%s", i+2, dump(&ev))
 			}
-			golden := strings.TrimSuffix(f, ext) + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("decoded fields differ from %s:\n--- got\n%s--- want\n%s", golden, got.String(), want)
-			}
-		})
-	}
-	if n < 3 {
-		t.Fatalf("only %d OfficeActivity fixtures", n)
-	}
+		}
+		return []byte(got.String())
+	})
 }
 
 // TestOfficeShapesAgree: the portal's CSV rows and the same rows as JSON

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // dumpSignIn renders the common fields (dump) and the sign-in fields.
@@ -71,60 +72,31 @@ func csvRows(t testing.TB, data []byte) (header []string, rows [][][]byte) {
 }
 
 func TestDecodeSignInGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/signins/*")
-	var n int
-	for _, f := range files {
-		ext := filepath.Ext(f)
-		if ext != ".json" && ext != ".csv" {
-			continue
-		}
-		n++
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
+	testutil.GoldenFiles(t, "testdata/signins", []string{".json", ".csv"}, 10, func(t *testing.T, f string, data []byte) []byte {
+		var d Decoder
+		var got string
+		if filepath.Ext(f) == ".json" {
+			var ev Event
+			if err := d.DecodeSignIn(data, &ev); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			got = dumpSignIn(&ev)
+		} else {
+			header, rows := csvRows(t, data)
+			cols, err := NewSignInColumns(header)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var d Decoder
-			var got string
-			if ext == ".json" {
+			for i, row := range rows {
 				var ev Event
-				if err := d.DecodeSignIn(data, &ev); err != nil {
-					t.Fatalf("decode: %v", err)
+				if err := d.DecodeSignInFieldsKeep(cols, row, &ev); err != nil {
+					t.Fatalf("row %d: %v", i+2, err)
 				}
-				got = dumpSignIn(&ev)
-			} else {
-				header, rows := csvRows(t, data)
-				cols, err := NewSignInColumns(header)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i, row := range rows {
-					var ev Event
-					if err := d.DecodeSignInFieldsKeep(cols, row, &ev); err != nil {
-						t.Fatalf("row %d: %v", i+2, err)
-					}
-					got += dumpSignIn(&ev)
-				}
+				got += dumpSignIn(&ev)
 			}
-			golden := strings.TrimSuffix(f, ext) + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("decoded fields differ from %s:\n--- got\n%s--- want\n%s", golden, got, want)
-			}
-		})
-	}
-	if n < 10 {
-		t.Fatalf("only %d sign-in test records", n)
-	}
+		}
+		return []byte(got)
+	})
 }
 
 // TestDecodeSignInShapesAgree: one sign-in written as a Graph object, an
@@ -173,9 +145,7 @@ func TestDecodeSignInShapesAgree(t *testing.T) {
 
 func TestDecodeSignInErrors(t *testing.T) {
 	const ok = `"createdDateTime":"2026-10-06T09:14:03Z"`
-	cases := []struct {
-		name, in, want string
-	}{
+	cases := []errCase{
 		{"empty", ``, "empty record"},
 		{"array", `[{}]`, "not a JSON object"},
 		{"truncated", `{` + ok + `,"userPrincipalName":"a@b`, "unterminated string"},
@@ -198,18 +168,7 @@ func TestDecodeSignInErrors(t *testing.T) {
 		{"bad-escape", `{` + ok + `,"userPrincipalName":"a\qb"}`, `bad escape \q`},
 	}
 	var d Decoder
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var ev Event
-			err := d.DecodeSignIn([]byte(c.in), &ev)
-			if err == nil {
-				t.Fatalf("decoded %q without error", clip([]byte(c.in)))
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q does not contain %q", err, c.want)
-			}
-		})
-	}
+	wantErrors(t, cases, d.DecodeSignIn)
 }
 
 // TestDecodeSignInLenient: wrong types in fields that matter little cost

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -203,21 +204,21 @@ func TestHostileValues(t *testing.T) {
 	const evilTenant = "t' OR tenant != '' OR '\\"
 	dir := t.TempDir()
 	recs := []rec{
-		signin(0, "bob@contoso.com", ourTenant, "95.91.100.20", sharePointApp, true),
-		signin(1, evilUPN, fabrikam, "86.138.113.66", sharePointApp, true),
-		spo(2, "FileModified", evilUPN, "86.138.113.66", "https://contoso.sharepoint.com/x.docx"),
-		share(3, "SharingInvitationCreated", "bob@contoso.com", evilUPN, "https://contoso.sharepoint.com/y.docx"),
-		signin(4, "clean@fabrikam.example", fabrikam, "86.138.113.67", sharePointApp, true),
+		testutil.SignIn(0, "bob@contoso.com", ourTenant, "95.91.100.20", sharePointApp, true),
+		testutil.SignIn(1, evilUPN, fabrikam, "86.138.113.66", sharePointApp, true),
+		testutil.SPO(2, "FileModified", evilUPN, "86.138.113.66", "https://contoso.sharepoint.com/x.docx"),
+		testutil.Share(3, "SharingInvitationCreated", "bob@contoso.com", evilUPN, "https://contoso.sharepoint.com/y.docx"),
+		testutil.SignIn(4, "clean@fabrikam.example", fabrikam, "86.138.113.67", sharePointApp, true),
 	}
 	evil := []rec{
-		signin(5, "carol@other.example", ourTenant, "95.91.100.30", sharePointApp, true),
-		signin(6, evilUPN, fabrikam, "86.138.113.66", sharePointApp, true),
+		testutil.SignIn(5, "carol@other.example", ourTenant, "95.91.100.30", sharePointApp, true),
+		testutil.SignIn(6, evilUPN, fabrikam, "86.138.113.66", sharePointApp, true),
 	}
 	for _, r := range evil {
 		r["OrganizationId"] = evilTenant
 	}
-	pathA := writeJSONL(t, dir, "a.jsonl", recs...)
-	pathB := writeJSONL(t, dir, "evil.jsonl", evil...)
+	pathA := testutil.WriteJSONL(t, dir, "a.jsonl", recs...)
+	pathB := testutil.WriteJSONL(t, dir, "evil.jsonl", evil...)
 	// Entra sign-ins to a third-party app whose names (the log's, so the
 	// app owner's) are built to break the TSV and the SQL, one longer than
 	// the engine keeps; the most frequent must win as in the engine.
@@ -225,7 +226,7 @@ func TestHostileValues(t *testing.T) {
 		"nul\u0000 \u202e" + strings.Repeat("é", 200), "Zed"}
 	var sig []string
 	for i, n := range evilNames {
-		j, err := json.Marshal(map[string]any{"id": fmt.Sprint("sig-", i), "createdDateTime": at(10+i) + "Z",
+		j, err := json.Marshal(map[string]any{"id": fmt.Sprint("sig-", i), "createdDateTime": testutil.At(10+i) + "Z",
 			"userPrincipalName": "dave@fabrikam.example", "appId": "7f3e2a10-5b6c-4d7e-8f90-a1b2c3d4e5f6", "appDisplayName": n,
 			"ipAddress": "203.0.113.68", "homeTenantId": fabrikam, "resourceTenantId": ourTenant, "status": map[string]any{"errorCode": 0}})
 		if err != nil {

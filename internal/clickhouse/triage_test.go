@@ -14,6 +14,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/report"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -222,11 +223,11 @@ func TestAddressesOnEveryShard(t *testing.T) {
 	for i := range 16 {
 		ip := fmt.Sprintf("86.138.113.%d", i+1)
 		recs = append(recs,
-			signin(2*i, fmt.Sprintf("m%d@contoso.com", i), ourTenant, "95.91.100.1", sharePointApp, true),
-			signin(2*i, fmt.Sprintf("p%d@fabrikam.example", i), fabrikam, ip, sharePointApp, true),
-			mail(2*i+1, fmt.Sprintf("m%d@contoso.com", i), ip))
+			testutil.SignIn(2*i, fmt.Sprintf("m%d@contoso.com", i), ourTenant, "95.91.100.1", sharePointApp, true),
+			testutil.SignIn(2*i, fmt.Sprintf("p%d@fabrikam.example", i), fabrikam, ip, sharePointApp, true),
+			testutil.Mail(2*i+1, fmt.Sprintf("m%d@contoso.com", i), ip))
 	}
-	path := writeJSONL(t, t.TempDir(), "t.jsonl", recs...)
+	path := testutil.WriteJSONL(t, t.TempDir(), "t.jsonl", recs...)
 	load(t, c, []string{path})
 	want := engine(t, []string{path}, triage.Options{})
 	sameJSON(t, "two shards", want, onClickHouse(t, c, TriageOptions{})[ourTenant])
@@ -261,21 +262,21 @@ func TestPlaceholdersAsEngine(t *testing.T) {
 	var recs []rec
 	for i, ip := range []string{"203.0.113.5", "127.0.0.1", "0.0.0.0", "2001:db8::5", "10.x.x.x"} {
 		recs = append(recs,
-			signin(10*i, fmt.Sprintf("p%d@fabrikam.example", i), fabrikam, ip, sharePointApp, true),
-			signin(10*i+1, "bob@contoso.com", ourTenant, ip, sharePointApp, true),
-			mail(10*i+2, "bob@contoso.com", ip))
+			testutil.SignIn(10*i, fmt.Sprintf("p%d@fabrikam.example", i), fabrikam, ip, sharePointApp, true),
+			testutil.SignIn(10*i+1, "bob@contoso.com", ourTenant, ip, sharePointApp, true),
+			testutil.Mail(10*i+2, "bob@contoso.com", ip))
 	}
-	weak := signin(60, "w@fabrikam.example", fabrikam, "10.1.2.3", sharePointApp, true)
-	member := spo(61, "FileModified", "carol@contoso.com", "10.1.2.3", "https://contoso.sharepoint.com/a.docx")
-	noHome := signin(62, "n@fabrikam.example", "00000000-0000-0000-0000-000000000000", "86.138.113.9", sharePointApp, true)
-	placeholderMember := signin(63, "dora@contoso.com", "<USER HOME TENANT ID>", "95.91.100.9", sharePointApp, true)
+	weak := testutil.SignIn(60, "w@fabrikam.example", fabrikam, "10.1.2.3", sharePointApp, true)
+	member := testutil.SPO(61, "FileModified", "carol@contoso.com", "10.1.2.3", "https://contoso.sharepoint.com/a.docx")
+	noHome := testutil.SignIn(62, "n@fabrikam.example", "00000000-0000-0000-0000-000000000000", "86.138.113.9", sharePointApp, true)
+	placeholderMember := testutil.SignIn(63, "dora@contoso.com", "<USER HOME TENANT ID>", "95.91.100.9", sharePointApp, true)
 	placeholderMember["Actor"] = []rec{{"ID": "3f2504e0-4f89-41d3-9a0c-0305e82c3309", "Type": 0}}
-	redacted := signin(64, "[REDACTED]", fabrikam, "86.138.113.10", sharePointApp, true)
+	redacted := testutil.SignIn(64, "[REDACTED]", fabrikam, "86.138.113.10", sharePointApp, true)
 	redacted["UserKey"] = "<user key>"
-	org := spo(65, "FileAccessed", "carol@contoso.com", "86.138.113.9", "https://contoso.sharepoint.com/b.docx")
+	org := testutil.SPO(65, "FileAccessed", "carol@contoso.com", "86.138.113.9", "https://contoso.sharepoint.com/b.docx")
 	org["OrganizationId"] = "<TENANT ID>"
 	recs = append(recs, weak, member, noHome, placeholderMember, redacted, org)
-	path := writeJSONL(t, t.TempDir(), "sanitised.jsonl", recs...)
+	path := testutil.WriteJSONL(t, t.TempDir(), "sanitised.jsonl", recs...)
 	load(t, s.client, []string{path})
 	want := engine(t, []string{path}, triage.Options{})
 	got := onClickHouse(t, s.client, TriageOptions{})

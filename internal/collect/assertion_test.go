@@ -108,15 +108,8 @@ func TestClientAssertionShape(t *testing.T) {
 func TestLegacyAssertionFallback(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	certPath, cert := testCert(t, t.TempDir())
-	e.fake.Cert = cert
 	e.fake.LegacyAssertionsOnly = true
-	c, k, err := ReadCertificate(certPath, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := e.config()
-	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Cert: c, Key: k}
+	cfg := e.certConfig(t)
 	cfg.ContentTypes = []string{"Audit.SharePoint"}
 	if _, err := e.run(context.Background(), cfg); err != nil {
 		t.Fatalf("collect against an RS256-only endpoint: %v", err)
@@ -140,21 +133,14 @@ func TestLegacyAssertionFallback(t *testing.T) {
 func TestCheckCertificate(t *testing.T) {
 	t.Parallel()
 	e := checkEnv(t)
-	certPath, cert := testCert(t, t.TempDir())
-	e.fake.Cert = cert
-	c, k, err := ReadCertificate(certPath, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := e.config()
-	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Cert: c, Key: k}
+	cfg := e.certConfig(t)
 	// The test certificate is valid around the real time.
 	cfg.Now, e.fake.Now = time.Now, time.Now
 	rep, out := runCheck(t, e, cfg)
 	if !rep.OK {
 		t.Fatalf("certificate set-up fails the check:\n%s", out)
 	}
-	thumb := sha1.Sum(cert.Raw)
+	thumb := sha1.Sum(e.fake.Cert.Raw)
 	if r := result(t, rep, "certificate "); r.Status != CheckWarn || !strings.Contains(r.Name, strings.ToUpper(hexString(thumb[:]))) {
 		t.Errorf("certificate line: %+v (a one-day certificate should warn)", r)
 	}

@@ -435,14 +435,7 @@ func (e *env) runWithStatedLifetime(ctx context.Context, cfg Config, stated time
 func TestCertificateCredentials(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	certPath, cert := testCert(t, t.TempDir())
-	e.fake.Cert = cert
-	c, k, err := ReadCertificate(certPath, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := e.config()
-	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Cert: c, Key: k}
+	cfg := e.certConfig(t)
 	cfg.ContentTypes = []string{"Audit.SharePoint"}
 	if _, err := e.run(context.Background(), cfg); err != nil {
 		t.Fatalf("collect with a certificate: %v", err)
@@ -450,7 +443,7 @@ func TestCertificateCredentials(t *testing.T) {
 	other, _ := testCert(t, t.TempDir())
 	c2, k2, _ := ReadCertificate(other, "")
 	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Cert: c2, Key: k2}
-	_, err = e.run(context.Background(), cfg)
+	_, err := e.run(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "AADSTS700027") {
 		t.Fatalf("wrong certificate: err = %v", err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/collect/fakems"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // The secret the tests use; no output, log, archive file or state may hold
@@ -93,7 +94,7 @@ type env struct {
 	srv   *httptest.Server
 	clock *clock
 	dir   string
-	log   *syncBuffer
+	log   *testutil.SyncBuffer
 	// sleeps records the waits the collector asked for.
 	sleepMu sync.Mutex
 	sleeps  []time.Duration
@@ -103,28 +104,10 @@ type env struct {
 	skip  map[string]bool
 }
 
-// syncBuffer is a bytes.Buffer safe for the collector's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	d := getData(t)
-	e := &env{t: t, data: d, clock: &clock{t: d.now}, dir: t.TempDir(), log: &syncBuffer{}, skip: map[string]bool{}}
+	e := &env{t: t, data: d, clock: &clock{t: d.now}, dir: t.TempDir(), log: &testutil.SyncBuffer{}, skip: map[string]bool{}}
 	// Fresh blob values: tests mark some expired or malformed.
 	var blobs []*fakems.Blob
 	for _, b := range d.blobs {
@@ -166,6 +149,21 @@ func (e *env) config() Config {
 		},
 		Log: e.log,
 	}
+}
+
+// certConfig is e's configuration signing in with a new test certificate
+// that the fake service accepts.
+func (e *env) certConfig(t *testing.T) Config {
+	t.Helper()
+	certPath, cert := testCert(t, t.TempDir())
+	e.fake.Cert = cert
+	c, k, err := ReadCertificate(certPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config()
+	cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Cert: c, Key: k}
+	return cfg
 }
 
 // run opens the archive, collects and closes it.

@@ -1,16 +1,14 @@
 package directory
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/outsider-sec/outsider/internal/testutil"
+)
 
 // loaded is what Load made of one file, as the golden files hold it.
 type loaded struct {
@@ -53,19 +51,7 @@ func TestGolden(t *testing.T) {
 			}
 			b = append(b, '\n')
 			gpath := filepath.Join("testdata", "golden", name+".golden")
-			if *update {
-				if err := os.WriteFile(gpath, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, rerr := os.ReadFile(gpath)
-			if rerr != nil {
-				t.Fatalf("%v (run go test ./internal/directory -update)", rerr)
-			}
-			if !bytes.Equal(b, want) {
-				t.Errorf("%s differs from %s (run with -update and review the diff):\n%s", name, gpath, b)
-			}
+			testutil.Golden(t, gpath, b)
 		})
 	}
 }

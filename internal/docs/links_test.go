@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // root is the repository, seen from this package.
@@ -107,53 +109,12 @@ func prose(t *testing.T, file string) ([]line, map[string]bool) {
 		for _, m := range regexp.MustCompile(`<a\s+(?:id|name)="([^"]+)"`).FindAllStringSubmatch(s, -1) {
 			anchors[m[1]] = true
 		}
-		out = append(out, line{file, n, stripCode(s), s})
+		out = append(out, line{file, n, testutil.StripCodeSpans(s, " ", false), s})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return out, anchors
-}
-
-// stripCode blanks the code spans of a line: a run of n backticks up to
-// the next run of exactly n (CommonMark); an unclosed run is text.
-func stripCode(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if s[i] != '`' {
-			b.WriteByte(s[i])
-			i++
-			continue
-		}
-		n := 0
-		for i+n < len(s) && s[i+n] == '`' {
-			n++
-		}
-		end := -1
-		for j := i + n; j < len(s); {
-			if s[j] != '`' {
-				j++
-				continue
-			}
-			m := 0
-			for j+m < len(s) && s[j+m] == '`' {
-				m++
-			}
-			if m == n {
-				end = j + m
-				break
-			}
-			j += m
-		}
-		if end < 0 {
-			b.WriteString(s[i : i+n])
-			i += n
-			continue
-		}
-		b.WriteString(" ")
-		i = end
-	}
-	return b.String()
 }
 
 // anchor is the fragment GitHub gives a heading: its text without

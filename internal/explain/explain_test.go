@@ -2,7 +2,6 @@ package explain
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,46 +9,22 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestGolden explains every testdata/*.json record and compares the text
 // with testdata/*.golden; run with -update to rewrite them, then review the
 // change in git diff.
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatal("no test records")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := Explain(&out, data, Options{}); err != nil {
-				t.Fatalf("Explain: %v", err)
-			}
-			checkSafe(t, out.Bytes())
-			golden := strings.TrimSuffix(f, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/explain -update)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("output differs from %s (run with -update and review git diff):\n%s", golden, out.String())
-			}
-		})
-	}
+	testutil.GoldenFiles(t, "testdata", []string{".json"}, 1, func(t *testing.T, _ string, data []byte) []byte {
+		var out bytes.Buffer
+		if err := Explain(&out, data, Options{}); err != nil {
+			t.Fatalf("Explain: %v", err)
+		}
+		checkSafe(t, out.Bytes())
+		return out.Bytes()
+	})
 }
 
 // checkSafe asserts the output cannot drive a terminal: no control byte
@@ -107,6 +82,14 @@ func TestHostile(t *testing.T) {
 		"\"ExtendedProperties\":[{\"Name\":\"UserAgent\",\"Value\":\"Mozilla\\u001b]0;pwned\\u0007 \\u202e<script>x</script>\\u200b\\u0085\\u007f\\r\\n\\t\"}," +
 		"{\"Name\":\"ResultStatusDetail\",\"Value\":\"Success\"}]," +
 		"\"ClientIP\":\"\\u001b[2J198.51.100.1\",\"Weird\\u001bName\":1,\"ApplicationId\":\"\\u202e0000\"}"
+	explainHostile(t, rec)
+}
+
+// explainHostile explains rec, a record whose UPN and user agent carry the
+// hostile values of TestHostile, and checks that the output is safe and
+// shows each value escaped. It returns the output.
+func explainHostile(t *testing.T, rec string) string {
+	t.Helper()
 	var out bytes.Buffer
 	if err := Explain(&out, []byte(rec), Options{}); err != nil {
 		t.Fatal(err)
@@ -123,6 +106,7 @@ func TestHostile(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
+	return s
 }
 
 // TestShow: a long value is cut at a character boundary and its length
@@ -343,6 +327,13 @@ func TestHostileSize(t *testing.T) {
 		"many props":     head + `,"ExtendedProperties":[` + strings.Repeat(`{"Name":"UserAgent","Value":"x"},`, n) + `{}]}`,
 		"long value":     head + `,"UserId":"` + strings.Repeat(`\u202e`, n) + `"}`,
 	}
+	explainSmall(t, cases)
+}
+
+// explainSmall explains each hostile case and checks the output is safe
+// and at most 64 KiB, which also bounds the work done.
+func explainSmall(t *testing.T, cases map[string]string) {
+	t.Helper()
 	for name, in := range cases {
 		var out bytes.Buffer
 		if err := Explain(&out, []byte(in), Options{}); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // readCSV reads a test CSV of a header and one row (each on one line), as
@@ -42,39 +43,16 @@ func splitCSV(head, row []byte) ([]string, [][]byte, error) {
 // with ExplainFields and compares the text with testdata/*.golden; -update
 // rewrites them.
 func TestGoldenCSV(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.csv")
-	if err != nil || len(files) == 0 {
-		t.Fatal("no test rows")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".csv"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			header, fields := readCSV(t, data)
-			var out bytes.Buffer
-			if err := ExplainFields(&out, header, fields, Options{}); err != nil {
-				t.Fatalf("ExplainFields: %v", err)
-			}
-			checkSafe(t, out.Bytes())
-			checkWidth(t, f, out.String())
-			golden := strings.TrimSuffix(f, ".csv") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/explain -update)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("output differs from %s (run with -update and review git diff):\n%s", golden, out.String())
-			}
-		})
-	}
+	testutil.GoldenFiles(t, "testdata", []string{".csv"}, 1, func(t *testing.T, f string, data []byte) []byte {
+		header, fields := readCSV(t, data)
+		var out bytes.Buffer
+		if err := ExplainFields(&out, header, fields, Options{}); err != nil {
+			t.Fatalf("ExplainFields: %v", err)
+		}
+		checkSafe(t, out.Bytes())
+		checkWidth(t, f, out.String())
+		return out.Bytes()
+	})
 }
 
 // checkWidth is TestWidth's rule for one output.
@@ -364,33 +342,18 @@ func TestHostileSignIn(t *testing.T) {
 		"\"crossTenantAccessType\":\"passthrough\",\"appId\":\"00000003-0000-0ff1-ce00-000000000000\"," +
 		"\"userAgent\":\"Mozilla\\u001b]0;pwned\\u0007 \\u202e<script>x</script>\\u200b\\u0085\\u007f\\r\\n\\t\"," +
 		"\"status\":{\"errorCode\":0,\"failureReason\":\"\x07<b>\"},\"ipAddress\":\"\\u001b[2J198.51.100.1\",\"Weird\\u001bName\":1}"
-	var out bytes.Buffer
-	if err := Explain(&out, []byte(rec), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	checkSafe(t, out.Bytes())
-	s := out.String()
-	for _, want := range []string{
-		`\x1b[31mceo\u202e@contoso.com<script>alert(1)</script>\x1b[0m\xff`,
-		`Mozilla\x1b]0;pwned\x07 \u202e<script>x</script>\u200b\u0085\x7f\x0d\x0a\x09`,
-		`Weird\x1bName`,
-		"not valid UTF-8",
-	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("output lacks %q:\n%s", want, s)
-		}
-	}
+	explainHostile(t, rec)
 
 	// The same in a CSV row, header included.
 	header := []string{"Date (UTC)", "Username", "User agent", "Sign-in error code", "Evil\x1b[2J\u202eColumn", "Username\x07"}
 	fields := [][]byte{[]byte("2026-10-06T09:14:03Z"), []byte("\x1b[31mceo\u202e@contoso.com<script>"),
 		[]byte("UA\x1b]0;x\x07\u2028"), []byte("0"), []byte("\x00\x1b"), []byte("x")}
-	out.Reset()
+	var out bytes.Buffer
 	if err := ExplainFields(&out, header, fields, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	checkSafe(t, out.Bytes())
-	s = out.String()
+	s := out.String()
 	for _, want := range []string{`\x1b[31mceo\u202e@contoso.com<script>`, `UA\x1b]0;x\x07\u2028`, `Evil\x1b[2J\u202eColumn`, `Username\x07`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("CSV output lacks %q:\n%s", want, s)
@@ -414,17 +377,7 @@ func TestSignInHostileSize(t *testing.T) {
 		"names":      head + strings.Repeat(`,"x":1,"y":2`, n) + `}`,
 		"long":       head + `,"userAgent":"` + strings.Repeat(`\u202e`, n) + `"}`,
 	}
-	for name, in := range cases {
-		var out bytes.Buffer
-		if err := Explain(&out, []byte(in), Options{}); err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		checkSafe(t, out.Bytes())
-		if out.Len() > 64<<10 {
-			t.Errorf("%s: %d bytes of output", name, out.Len())
-		}
-	}
+	explainSmall(t, cases)
 	header := []string{"Date (UTC)", "Username", "Status"}
 	fields := [][]byte{[]byte("2026-01-01T00:00:00Z"), []byte("a@b.c"), []byte("Success")}
 	for i := 0; i < n; i++ {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,10 +17,9 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/apps"
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // testIndexes scope the Splunk searches (Options.Indexes is required for
 // Splunk and ignored by the other targets).
@@ -33,24 +31,6 @@ var goldenFirstParty = []string{
 	"00000002-0000-0ff1-ce00-000000000000",
 	"00000003-0000-0ff1-ce00-000000000000",
 	"0000000c-0000-0000-c000-000000000000",
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/hunt -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update and review the diff)", name)
-	}
 }
 
 func readReport(t *testing.T, path string) *triage.Report {
@@ -99,12 +79,12 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, string(siem)+"-triage.golden", []byte(text(t, tri)))
+		testutil.Golden(t, filepath.Join("testdata", string(siem)+"-triage.golden"), []byte(text(t, tri)))
 		fu, err := FollowUp(siem, rep, Options{Indexes: testIndexes, FirstParty: goldenFirstParty})
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, string(siem)+"-followup.golden", []byte(text(t, fu)))
+		testutil.Golden(t, filepath.Join("testdata", string(siem)+"-followup.golden"), []byte(text(t, fu)))
 	}
 	// JSON, and a fixed period.
 	set, err := Triage(Splunk, Options{Indexes: testIndexes, FirstParty: goldenFirstParty,
@@ -116,7 +96,7 @@ func TestGolden(t *testing.T) {
 	if err := WriteJSON(&b, set.Queries); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "splunk-triage-fixed-period.json.golden", b.Bytes())
+	testutil.Golden(t, filepath.Join("testdata", "splunk-triage-fixed-period.json.golden"), b.Bytes())
 }
 
 func TestDeterministic(t *testing.T) {

@@ -1,11 +1,11 @@
 package progress
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 func TestLine(t *testing.T) {
@@ -28,20 +28,8 @@ func TestLine(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the drawing goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
 func TestStartStop(t *testing.T) {
-	var w syncBuffer
+	var w testutil.SyncBuffer
 	var c Counters
 	stop := Start(&w, &c, 1000, time.Millisecond)
 	c.Bytes.Add(500)
@@ -49,7 +37,7 @@ func TestStartStop(t *testing.T) {
 	time.Sleep(250 * time.Millisecond)
 	stop()
 	stop() // idempotent
-	out := w.b.String()
+	out := w.String()
 	if !strings.Contains(out, "\routsider: read 500 B of 1000 B (50%)") {
 		t.Errorf("no progress line in %q", out)
 	}

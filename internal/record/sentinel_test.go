@@ -3,9 +3,7 @@ package record
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,9 +11,8 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // read frames paths and decodes every record with one Reader, calling
 // each with the batch, the record's index and the outcome.
@@ -74,19 +71,7 @@ func TestSentinelGolden(t *testing.T) {
 		fmt.Fprintf(&b, "problem %s\n", strings.ReplaceAll(filepath.ToSlash(p.Error()), "../", ""))
 	}
 	golden := filepath.Join("testdata", "sentinel.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/record -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("differs from %s:\n--- got\n%s--- want\n%s", golden, b.String(), want)
-	}
+	testutil.Golden(t, golden, []byte(b.String()))
 }
 
 // TestQueryRowsAsObjects: a query API row decodes to the event the same

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -235,7 +236,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("control: a policy violation produced no console entry: %v", err)
 	}
 
-	if *update {
+	if *testutil.Update {
 		writeReadmeShot(t, c, art)
 	}
 

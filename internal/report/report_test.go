@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"html"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,11 +14,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture triages testdata/tenant.jsonl: a small tenant with one identity
 // per verdict, hostile fields (ANSI escapes, bidi overrides, a formula, a
@@ -34,24 +31,6 @@ func fixture(t *testing.T) *triage.Report {
 	return r
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/report -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update and review the diff):\n%s", name, got)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	r := fixture(t)
 	for _, f := range Formats {
@@ -60,7 +39,7 @@ func TestGolden(t *testing.T) {
 			if err := Render(&b, f, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "tenant."+string(f)+".golden", b.Bytes())
+			testutil.Golden(t, filepath.Join("testdata", "tenant."+string(f)+".golden"), b.Bytes())
 		})
 	}
 }
@@ -312,47 +291,6 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-// stripCodeSpans removes CommonMark code spans (a run of n backticks to
-// the next run of exactly n) from a line.
-func stripCodeSpans(line string) string {
-	var b strings.Builder
-	for i := 0; i < len(line); {
-		if line[i] != '`' || (i > 0 && line[i-1] == '\\') {
-			b.WriteByte(line[i])
-			i++
-			continue
-		}
-		n := 0
-		for i+n < len(line) && line[i+n] == '`' {
-			n++
-		}
-		end := -1
-		for j := i + n; j < len(line); {
-			if line[j] != '`' {
-				j++
-				continue
-			}
-			m := 0
-			for j+m < len(line) && line[j+m] == '`' {
-				m++
-			}
-			if m == n {
-				end = j + m
-				break
-			}
-			j += m
-		}
-		if end < 0 {
-			b.WriteString(line[i : i+n])
-			i += n
-			continue
-		}
-		b.WriteString("CODE")
-		i = end
-	}
-	return b.String()
-}
-
 // unescapedPipes counts the pipes a GFM table splits a row on: every
 // pipe not right after a backslash (in GitHub's cmark-gfm, "\\|" too is
 // an escaped pipe after a backslash, inside code spans as well).
@@ -388,7 +326,7 @@ func TestHostileMarkdown(t *testing.T) {
 		} else {
 			header = 0
 		}
-		rest := stripCodeSpans(line)
+		rest := testutil.StripCodeSpans(line, "CODE", true)
 		for _, bad := range []string{"<", "javascript:", "onerror", "onload", "onmouseover", "](", "http://", "https://", "www.evil"} {
 			if strings.Contains(rest, bad) {
 				t.Errorf("line %d: %q outside a code span: %s", i+1, bad, line)

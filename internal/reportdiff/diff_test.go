@@ -3,17 +3,14 @@ package reportdiff
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	ours    = "11111111-1111-1111-1111-111111111111"
@@ -291,19 +288,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", name+"."+ext)
-			if *update {
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/reportdiff -update)", err)
-			}
-			if !bytes.Equal(b.Bytes(), want) {
-				t.Errorf("%s differs from the output (run with -update and review the diff):\n%s", golden, b.String())
-			}
+			testutil.Golden(t, golden, b.Bytes())
 			var again bytes.Buffer
 			write(&again, d)
 			if !bytes.Equal(again.Bytes(), b.Bytes()) {

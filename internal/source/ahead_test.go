@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // aheadFixture writes compressed and plain inputs of every kind the
@@ -19,7 +21,7 @@ import (
 func aheadFixture(t *testing.T) []string {
 	t.Helper()
 	dir := t.TempDir()
-	big := gzipBytes(t, jsonl(30000)) // ~2.5 MB inflated: many chunks
+	big := testutil.Gzip(jsonl(30000)) // ~2.5 MB inflated: many chunks
 	trunc := big[:len(big)/2]
 	flipped := append([]byte(nil), big...)
 	for i := len(flipped) / 2; i < len(flipped)/2+64; i++ {
@@ -48,16 +50,16 @@ func aheadFixture(t *testing.T) []string {
 		{"c-truncated.gz", trunc},
 		{"d-flipped.gz", flipped},
 		{"e-bad-header.gz", []byte{0x1f, 0x8b, 0, 0, 0}},
-		{"f-zip-inside.gz", gzipBytes(t, zipBytes(t, member{name: "m1.jsonl", data: jsonl(10)}, member{name: "m2.jsonl", data: jsonl(20)}))},
-		{"g-multi-member.gz", append(gzipBytes(t, jsonl(5)), gzipBytes(t, jsonl(7))...)},
-		{"h-empty.gz", gzipBytes(t, nil)},
+		{"f-zip-inside.gz", testutil.Gzip(zipBytes(t, member{name: "m1.jsonl", data: jsonl(10)}, member{name: "m2.jsonl", data: jsonl(20)}))},
+		{"g-multi-member.gz", append(testutil.Gzip(jsonl(5)), testutil.Gzip(jsonl(7))...)},
+		{"h-empty.gz", testutil.Gzip(nil)},
 		{"i-one-byte.gz", []byte{0x1f}},
-		{"j-utf16.gz", gzipBytes(t, u16.Bytes())},
-		{"k-gz-in-gz.gz", gzipBytes(t, gzipBytes(t, jsonl(30)))},
-		{"dir/l.jsonl.gz", gzipBytes(t, jsonl(40))},
+		{"j-utf16.gz", testutil.Gzip(u16.Bytes())},
+		{"k-gz-in-gz.gz", testutil.Gzip(testutil.Gzip(jsonl(30)))},
+		{"dir/l.jsonl.gz", testutil.Gzip(jsonl(40))},
 		{"n.zip", zipBytes(t,
 			member{name: "a.jsonl", data: jsonl(2000)},
-			member{name: "b.jsonl.gz", data: gzipBytes(t, jsonl(100))},
+			member{name: "b.jsonl.gz", data: testutil.Gzip(jsonl(100))},
 			member{name: "c.jsonl", data: jsonl(30), store: true},
 			member{name: "d.zip", data: zipBytes(t, member{name: "x.jsonl", data: jsonl(9)}, member{name: "y.jsonl", data: jsonl(11)})},
 			member{name: ".hidden.jsonl", data: jsonl(1)},
@@ -65,12 +67,12 @@ func aheadFixture(t *testing.T) []string {
 			member{name: "f.jsonl", data: jsonl(20000)},
 		)},
 		{"o-bad-member.zip", badZip},
-		{"p-zip-in-gz.gz", gzipBytes(t, zipBytes(t, member{name: "q.jsonl", data: jsonl(50)}, member{name: "r.jsonl", data: trunc}))},
+		{"p-zip-in-gz.gz", testutil.Gzip(zipBytes(t, member{name: "q.jsonl", data: jsonl(50)}, member{name: "r.jsonl", data: trunc}))},
 		{"dir/m.jsonl", jsonl(3)},
 	}
 	var paths []string
 	for _, f := range files {
-		paths = append(paths, writeFile(t, dir, f.name, f.data))
+		paths = append(paths, testutil.WriteFile(t, dir, f.name, f.data))
 	}
 	paths = append(paths, paths[0], filepath.Join(dir, "dir"), filepath.Join(dir, "missing.gz"), paths[2])
 	return paths
@@ -116,7 +118,7 @@ func TestAheadStops(t *testing.T) {
 	dir := t.TempDir()
 	var paths []string
 	for _, name := range []string{"a.gz", "b.gz", "c.gz", "d.gz", "e.gz", "f.gz"} {
-		paths = append(paths, writeFile(t, dir, name, gzipBytes(t, jsonl(20000))))
+		paths = append(paths, testutil.WriteFile(t, dir, name, testutil.Gzip(jsonl(20000))))
 	}
 	defer func(c, n int) { aheadChunk, aheadChunks = c, n }(aheadChunk, aheadChunks)
 	aheadChunk, aheadChunks = 4096, 2 // inflaters blocked on a full queue
@@ -150,7 +152,7 @@ func TestAheadRandomDamage(t *testing.T) {
 	dir := t.TempDir()
 	defer func(c, n int) { aheadChunk, aheadChunks = c, n }(aheadChunk, aheadChunks)
 	aheadChunk, aheadChunks = 2048, 3
-	good := gzipBytes(t, jsonl(3000))
+	good := testutil.Gzip(jsonl(3000))
 	zipped := zipBytes(t, member{name: "a.jsonl", data: jsonl(1500)}, member{name: "b.jsonl", data: jsonl(1500)})
 	rounds := 60
 	if testing.Short() {
@@ -172,7 +174,7 @@ func TestAheadRandomDamage(t *testing.T) {
 			case 1: // cut short
 				data = data[:10+rng.IntN(len(data)-10)]
 			}
-			paths = append(paths, writeFile(t, dir, fmt.Sprintf("r%d-%d.gz", round, i), data))
+			paths = append(paths, testutil.WriteFile(t, dir, fmt.Sprintf("r%d-%d.gz", round, i), data))
 		}
 		want := readAll(t, paths, Options{noAhead: true, BatchBytes: 4096})
 		got := readAll(t, paths, Options{Inflaters: 1 + rng.IntN(4), BatchBytes: 4096})

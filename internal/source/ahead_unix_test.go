@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestAheadNamedPipe: a named pipe later in the list is not opened ahead
@@ -17,7 +19,7 @@ import (
 // only once the file before it has been read.
 func TestAheadNamedPipe(t *testing.T) {
 	dir := t.TempDir()
-	gz := writeFile(t, dir, "a.jsonl.gz", gzipBytes(t, jsonl(100)))
+	gz := testutil.WriteFile(t, dir, "a.jsonl.gz", testutil.Gzip(jsonl(100)))
 	fifo := filepath.Join(dir, "pipe.jsonl")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("no named pipes here:", err)

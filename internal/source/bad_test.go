@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 const goodLine = `{"CreationTime":"2024-01-01T00:00:00","Id":"good"}`
@@ -37,7 +39,7 @@ func TestBadInputs(t *testing.T) {
 	rand.New(rand.NewSource(1)).Read(garbage)
 	garbage[0] = 0x03 // not a magic byte nor '{'
 
-	corruptGz := gzipBytes(t, jsonl(20000))
+	corruptGz := testutil.Gzip(jsonl(20000))
 	truncGz := corruptGz[:len(corruptGz)/2]
 	flipped := append([]byte(nil), corruptGz...)
 	for i := len(flipped) / 2; i < len(flipped)/2+64; i++ {
@@ -106,8 +108,8 @@ func TestBadInputs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			bad := writeFile(t, dir, "bad", tc.data)
-			good := writeFile(t, dir, "good.jsonl", []byte(goodLine+"\n"))
+			bad := testutil.WriteFile(t, dir, "bad", tc.data)
+			good := testutil.WriteFile(t, dir, "good.jsonl", []byte(goodLine+"\n"))
 			done := make(chan result, 1)
 			go func() { done <- readAll(t, []string{bad, good}, Options{}) }()
 			var res result
@@ -161,7 +163,7 @@ func fmtProblems(ps []Problem) string {
 
 func TestMissingPath(t *testing.T) {
 	dir := t.TempDir()
-	good := writeFile(t, dir, "good.jsonl", []byte(goodLine+"\n"))
+	good := testutil.WriteFile(t, dir, "good.jsonl", []byte(goodLine+"\n"))
 	missing := filepath.Join(dir, "nope.json")
 	res := readAll(t, []string{missing, good, "-"}, Options{})
 	if len(res.probs) != 2 {
@@ -291,9 +293,9 @@ func TestStdinZip(t *testing.T) {
 		member{name: "__MACOSX/a/._one.jsonl", data: []byte{0, 5, 22, 7}},
 		member{name: "a/.hidden", data: []byte("junk")},
 		member{name: "two.csv", data: []byte("RecordId,AuditData\n1,{}\n"), store: true},
-		member{name: "inner.zip", data: zipBytes(t, member{name: "x.jsonl.gz", data: gzipBytes(t, []byte(goodLine))})},
+		member{name: "inner.zip", data: zipBytes(t, member{name: "x.jsonl.gz", data: testutil.Gzip([]byte(goodLine))})},
 	)
-	res := readBytes(t, gzipBytes(t, z), Options{})
+	res := readBytes(t, testutil.Gzip(z), Options{})
 	if len(res.probs) > 0 {
 		t.Errorf("problems:\n%s", fmtProblems(res.probs))
 	}
@@ -306,7 +308,7 @@ func TestStdinZip(t *testing.T) {
 		t.Errorf("inputs %q, want %q", got, want)
 	}
 	// Multi-member gzip reads as one stream.
-	mm := append(gzipBytes(t, []byte(goodLine+"\n")), gzipBytes(t, []byte(goodLine+"\n"))...)
+	mm := append(testutil.Gzip([]byte(goodLine+"\n")), testutil.Gzip([]byte(goodLine+"\n"))...)
 	if res := readBytes(t, mm, Options{}); len(res.recs) != 2 || len(res.probs) != 0 {
 		t.Errorf("multi-member gzip: %d records, problems %v", len(res.recs), res.probs)
 	}
@@ -327,7 +329,7 @@ func TestSlowReaders(t *testing.T) {
 			case "utf16be":
 				data = utf16Bytes(tc.in, true, true)
 			case "gzip":
-				data = gzipBytes(t, []byte(tc.in))
+				data = testutil.Gzip([]byte(tc.in))
 			}
 			want := readBytes(t, data, Options{})
 			for _, slow := range []func(io.Reader) io.Reader{iotest.OneByteReader, iotest.HalfReader, func(r io.Reader) io.Reader { return &stutter{r: r} }} {

@@ -145,20 +145,15 @@ func BenchmarkCSVField(b *testing.B) {
 // scanner's inner loop alone, without buffer management.
 func BenchmarkScanNestedRaw(b *testing.B) {
 	loadBench(b)
-	data := benchData.pretty[1:]
-	b.SetBytes(int64(len(data)))
-	for i := 0; i < b.N; i++ {
-		j := &jsonScanner{base: -1, depth: 0}
-		pos := 0
-		for pos < len(data) {
-			pos, _ = j.scanNested(data, pos)
-		}
-	}
+	benchScanNested(b, benchData.pretty[1:])
 }
 
 func BenchmarkScanNestedRawCompact(b *testing.B) {
 	loadBench(b)
-	data := benchData.arr[1:]
+	benchScanNested(b, benchData.arr[1:])
+}
+
+func benchScanNested(b *testing.B, data []byte) {
 	b.SetBytes(int64(len(data)))
 	for i := 0; i < b.N; i++ {
 		j := &jsonScanner{base: -1, depth: 0}

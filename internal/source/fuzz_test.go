@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // frameBytes reads data from stdin and returns what came out, checking
@@ -278,23 +280,13 @@ func FuzzRead(f *testing.F) {
 		if len(inputs) == 0 {
 			t.Fatal("no input")
 		}
-		if plain(data) {
-			inOrder(t, data, recs)
-			// Sniffing and framing do not depend on buffer sizes
-			// beyond the sniff window.
-			if len(data) < 32<<10 {
-				big := opts
-				big.BatchBytes = 64 << 10
-				recs2, probs2, _ := frameBytes(t, data, big)
-				sameOutput(t, "batch sizes", recs, recs2, probs, probs2)
-			}
-		}
+		checkPlain(t, data, opts, recs, probs)
 		// The same content in a container or another encoding frames the
 		// same.
 		var wrapped []byte
 		switch mode % 4 {
 		case 1:
-			wrapped = gzipBytes(t, data)
+			wrapped = testutil.Gzip(data)
 		case 2:
 			wrapped = zipBytes(t, member{name: "m", data: data})
 		case 3:
@@ -403,5 +395,22 @@ func TestUnquoteBlocksRandom(t *testing.T) {
 		if (wantErr == nil) != (gotErr == nil) || !bytes.Equal(got, want) || !bytes.Equal(gotScratch, wantScratch) {
 			t.Fatalf("%q at %d:\n got %q %v\nwant %q %v", row, i, got, gotErr, want, wantErr)
 		}
+	}
+}
+
+// checkPlain, for uncompressed single-byte input, checks that the records
+// come in input order and, for input under 32 KiB, that sniffing and
+// framing do not depend on buffer sizes beyond the sniff window.
+func checkPlain(t *testing.T, data []byte, opts Options, recs []rec, probs []Problem) {
+	t.Helper()
+	if !plain(data) {
+		return
+	}
+	inOrder(t, data, recs)
+	if len(data) < 32<<10 {
+		big := opts
+		big.BatchBytes = 64 << 10
+		recs2, probs2, _ := frameBytes(t, data, big)
+		sameOutput(t, "batch sizes", recs, recs2, probs, probs2)
 	}
 }

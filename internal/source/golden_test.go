@@ -2,7 +2,6 @@ package source
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,9 +10,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
+	"github.com/outsider-sec/outsider/internal/testutil"
+)
 
 // TestGolden frames each file of testdata/in and compares the records and
 // problems with testdata/golden/<name>.txt.
@@ -56,47 +55,14 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			golden := filepath.Join("testdata", "golden", strings.TrimSuffix(name, filepath.Ext(name))+".txt")
-			if *update {
-				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/source -update)", err)
-			}
-			if got := b.String(); got != string(want) {
-				t.Errorf("%s differs from %s:\n%s", name, golden, diffLines(string(want), got))
-			}
+			testutil.Golden(t, golden, []byte(b.String()))
 		})
 	}
 }
 
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
-}
-
 // TestSamples reads the real exports in shared/samples.
 func TestSamples(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "samples", "det-eng-samples")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("samples not available: %v", err)
-	}
+	dir := testutil.SharedSamples(t, "det-eng-samples")
 	paths, err := Expand([]string{dir})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +120,7 @@ func TestSamples(t *testing.T) {
 func TestExpand(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"b/x.json", "b.json", "a/.hidden/y.json", "a/.z.json", "a/c.csv", "a/d/e.jsonl", "[odd].json"} {
-		writeFile(t, dir, p, []byte("{}"))
+		testutil.WriteFile(t, dir, p, []byte("{}"))
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)

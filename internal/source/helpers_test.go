@@ -3,9 +3,8 @@ package source
 import (
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"os"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,29 +89,6 @@ func readBytes(t testing.TB, data []byte, opts Options) result {
 	return readAll(t, []string{"-"}, opts)
 }
 
-func writeFile(t testing.TB, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func gzipBytes(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write(data)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 type member struct {
 	name  string
 	data  []byte
@@ -158,21 +134,18 @@ func utf16Bytes(s string, bigEndian, bom bool) []byte {
 	return out
 }
 
-// repoRoot walks up from the package folder to go.mod.
-func repoRoot(t testing.TB) string {
+// eachVariant writes in in every variant (container, encoding, line
+// ends) under dir and runs check on it as the subtest NAME/VARIANT/batch=B
+// for batch sizes 0 (the default) and 7, with whether the variant's lines
+// end in CRLF and the options that set the batch size.
+func eachVariant(t *testing.T, dir, name, in string, check func(t *testing.T, path string, crlf bool, opts Options)) {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+	for _, v := range variants {
+		for _, batch := range []int{0, 7} {
+			t.Run(fmt.Sprintf("%s/%s/batch=%d", name, v.name, batch), func(t *testing.T) {
+				path, crlf := v.make(t, filepath.Join(dir, name, v.name, fmt.Sprint(batch)), in)
+				check(t, path, crlf, Options{BatchBytes: batch})
+			})
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
 	}
 }

@@ -2,8 +2,6 @@ package source
 
 import (
 	"bytes"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -84,46 +82,40 @@ var sentinelSniffCases = []struct {
 func TestSniffSentinel(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range sentinelSniffCases {
-		for _, v := range variants {
-			for _, batch := range []int{0, 7} {
-				name := fmt.Sprintf("%s/%s/batch=%d", tc.name, v.name, batch)
-				t.Run(name, func(t *testing.T) {
-					path, crlf := v.make(t, filepath.Join(dir, tc.name, v.name, fmt.Sprint(batch)), tc.in)
-					res := readAll(t, []string{path}, Options{BatchBytes: batch})
-					wantProbs := 0
-					if strings.Contains(tc.in, `"Counts"`) {
-						wantProbs = 1 // the table of other columns
-					}
-					if len(res.probs) != wantProbs {
-						t.Errorf("problems %v, want %d", res.probs, wantProbs)
-					}
-					if len(res.inputs) != 1 || res.inputs[0].Format != tc.format {
-						t.Fatalf("inputs %+v, want one of format %s", res.inputs, tc.format)
-					}
-					if len(res.recs) != len(tc.recs) {
-						t.Fatalf("%d records, want %d: %+v", len(res.recs), len(tc.recs), res.recs)
-					}
-					for i, w := range tc.recs {
-						g := res.recs[i]
-						want := w.data
-						if crlf {
-							want = strings.ReplaceAll(want, "\n", "\r\n")
-						}
-						header, table := tc.headers[0], Auto
-						if len(tc.headers) > 1 {
-							header = tc.headers[i]
-						}
-						if tc.tables != nil {
-							table = tc.tables[i]
-						}
-						if g.Line != w.line || g.Data != want || g.Format != tc.format || g.Header != header || g.Table != table || g.Col != -1 {
-							t.Errorf("record %d: line %d %s col %d header %q table %s %q\nwant line %d %s col -1 header %q table %s %q",
-								i, g.Line, g.Format, g.Col, g.Header, g.Table, g.Data, w.line, tc.format, header, table, want)
-						}
-					}
-				})
+		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
+			res := readAll(t, []string{path}, opts)
+			wantProbs := 0
+			if strings.Contains(tc.in, `"Counts"`) {
+				wantProbs = 1 // the table of other columns
 			}
-		}
+			if len(res.probs) != wantProbs {
+				t.Errorf("problems %v, want %d", res.probs, wantProbs)
+			}
+			if len(res.inputs) != 1 || res.inputs[0].Format != tc.format {
+				t.Fatalf("inputs %+v, want one of format %s", res.inputs, tc.format)
+			}
+			if len(res.recs) != len(tc.recs) {
+				t.Fatalf("%d records, want %d: %+v", len(res.recs), len(tc.recs), res.recs)
+			}
+			for i, w := range tc.recs {
+				g := res.recs[i]
+				want := w.data
+				if crlf {
+					want = strings.ReplaceAll(want, "\n", "\r\n")
+				}
+				header, table := tc.headers[0], Auto
+				if len(tc.headers) > 1 {
+					header = tc.headers[i]
+				}
+				if tc.tables != nil {
+					table = tc.tables[i]
+				}
+				if g.Line != w.line || g.Data != want || g.Format != tc.format || g.Header != header || g.Table != table || g.Col != -1 {
+					t.Errorf("record %d: line %d %s col %d header %q table %s %q\nwant line %d %s col -1 header %q table %s %q",
+						i, g.Line, g.Format, g.Col, g.Header, g.Table, g.Data, w.line, tc.format, header, table, want)
+				}
+			}
+		})
 	}
 }
 
@@ -218,15 +210,7 @@ func FuzzQueryAPI(f *testing.F) {
 				t.Fatalf("record %q has header %q, table %q", r.Data, r.Header, r.Table)
 			}
 		}
-		if plain(data) {
-			inOrder(t, data, recs)
-			if len(data) < 32<<10 {
-				big := opts
-				big.BatchBytes = 64 << 10
-				recs2, probs2, _ := frameBytes(t, data, big)
-				sameOutput(t, "batch sizes", recs, recs2, probs, probs2)
-			}
-		}
+		checkPlain(t, data, opts, recs, probs)
 		// Sniffed, a response frames as when forced.
 		if bytes.HasPrefix(bytes.TrimSpace(data), []byte(`{"tables"`)) && plain(data) {
 			auto := opts

@@ -3,9 +3,10 @@ package source
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // signInRec is a framed sign-in record with its batch's header.
@@ -147,38 +148,32 @@ var signInSniffCases = []struct {
 func TestSniffSignIn(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range signInSniffCases {
-		for _, v := range variants {
-			for _, batch := range []int{0, 7} {
-				name := fmt.Sprintf("%s/%s/batch=%d", tc.name, v.name, batch)
-				t.Run(name, func(t *testing.T) {
-					path, crlf := v.make(t, filepath.Join(dir, tc.name, v.name, fmt.Sprint(batch)), tc.in)
-					recs, probs, inputs := readSignIns(t, []string{path}, Options{BatchBytes: batch})
-					for _, p := range probs {
-						t.Errorf("problem: %s", p.Error())
-					}
-					if len(inputs) != 1 || inputs[0].Format != tc.format {
-						t.Fatalf("inputs %+v, want one of format %s", inputs, tc.format)
-					}
-					if !tc.format.IsSignIn() {
-						t.Fatalf("%s is not a sign-in format", tc.format)
-					}
-					if len(recs) != len(tc.recs) {
-						t.Fatalf("%d records, want %d: %+v", len(recs), len(tc.recs), recs)
-					}
-					for i, w := range tc.recs {
-						g := recs[i]
-						want := w.data
-						if crlf {
-							want = strings.ReplaceAll(want, "\n", "\r\n")
-						}
-						if g.line != w.line || g.data != want || g.format != tc.format || g.header != tc.header || g.col != -1 {
-							t.Errorf("record %d: line %d %s col %d header %q %q\nwant line %d %s col -1 header %q %q",
-								i, g.line, g.format, g.col, g.header, g.data, w.line, tc.format, tc.header, want)
-						}
-					}
-				})
+		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
+			recs, probs, inputs := readSignIns(t, []string{path}, opts)
+			for _, p := range probs {
+				t.Errorf("problem: %s", p.Error())
 			}
-		}
+			if len(inputs) != 1 || inputs[0].Format != tc.format {
+				t.Fatalf("inputs %+v, want one of format %s", inputs, tc.format)
+			}
+			if !tc.format.IsSignIn() {
+				t.Fatalf("%s is not a sign-in format", tc.format)
+			}
+			if len(recs) != len(tc.recs) {
+				t.Fatalf("%d records, want %d: %+v", len(recs), len(tc.recs), recs)
+			}
+			for i, w := range tc.recs {
+				g := recs[i]
+				want := w.data
+				if crlf {
+					want = strings.ReplaceAll(want, "\n", "\r\n")
+				}
+				if g.line != w.line || g.data != want || g.format != tc.format || g.header != tc.header || g.col != -1 {
+					t.Errorf("record %d: line %d %s col %d header %q %q\nwant line %d %s col -1 header %q %q",
+						i, g.line, g.format, g.col, g.header, g.data, w.line, tc.format, tc.header, want)
+				}
+			}
+		})
 	}
 }
 
@@ -238,7 +233,7 @@ func TestSniffSignInCSVProblems(t *testing.T) {
 // row, and the rows around it are read.
 func TestSniffSignInBadRows(t *testing.T) {
 	in := portalHeader + "\n" + portalRow1 + "\n" + `2026-10-06T09:16:03Z,3,"unclosed,x` + "\n"
-	recs, probs, _ := readSignIns(t, []string{writeFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
+	recs, probs, _ := readSignIns(t, []string{testutil.WriteFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
 	if len(recs) != 1 || recs[0].line != 2 {
 		t.Errorf("records %+v, want row 2 only", recs)
 	}
@@ -262,7 +257,7 @@ func TestForcedSignInFormats(t *testing.T) {
 		{"csv-with-auditdata", "Date (UTC),Username,Status,AuditData\nw,x,y,z\n", EntraSignInCSV, []string{"w,x,y,z"}, "Date (UTC)|Username|Status|AuditData"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			recs, probs, _ := readSignIns(t, []string{writeFile(t, t.TempDir(), "in", []byte(tc.in))}, Options{Format: tc.format, BatchBytes: 256})
+			recs, probs, _ := readSignIns(t, []string{testutil.WriteFile(t, t.TempDir(), "in", []byte(tc.in))}, Options{Format: tc.format, BatchBytes: 256})
 			var got []string
 			for _, r := range recs {
 				got = append(got, r.data)

@@ -2,9 +2,10 @@ package source
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 type wantRec struct {
@@ -160,83 +161,77 @@ var variants = []struct {
 	make func(t *testing.T, dir, in string) (path string, crlf bool)
 }{
 	{"plain", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", []byte(in)), false
+		return testutil.WriteFile(t, dir, "in.json", []byte(in)), false
 	}},
 	{"gzip", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", gzipBytes(t, []byte(in))), false
+		return testutil.WriteFile(t, dir, "in.json", testutil.Gzip([]byte(in))), false
 	}},
 	{"gzip-in-zip", func(t *testing.T, dir, in string) (string, bool) {
-		z := zipBytes(t, member{name: "sub/", data: nil}, member{name: "sub/in.json.gz", data: gzipBytes(t, []byte(in))})
-		return writeFile(t, dir, "in.zip", z), false
+		z := zipBytes(t, member{name: "sub/", data: nil}, member{name: "sub/in.json.gz", data: testutil.Gzip([]byte(in))})
+		return testutil.WriteFile(t, dir, "in.zip", z), false
 	}},
 	{"zip", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.zip", zipBytes(t, member{name: "in.json", data: []byte(in)})), false
+		return testutil.WriteFile(t, dir, "in.zip", zipBytes(t, member{name: "in.json", data: []byte(in)})), false
 	}},
 	{"utf16le-bom", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", utf16Bytes(in, false, true)), false
+		return testutil.WriteFile(t, dir, "in.json", utf16Bytes(in, false, true)), false
 	}},
 	{"utf16be-bom", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", utf16Bytes(in, true, true)), false
+		return testutil.WriteFile(t, dir, "in.json", utf16Bytes(in, true, true)), false
 	}},
 	{"utf8-bom", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", []byte("\ufeff"+in)), false
+		return testutil.WriteFile(t, dir, "in.json", []byte("\ufeff"+in)), false
 	}},
 	{"crlf", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", []byte(strings.ReplaceAll(in, "\n", "\r\n"))), true
+		return testutil.WriteFile(t, dir, "in.json", []byte(strings.ReplaceAll(in, "\n", "\r\n"))), true
 	}},
 	{"utf16le-bom-crlf-gzip", func(t *testing.T, dir, in string) (string, bool) {
-		return writeFile(t, dir, "in.json", gzipBytes(t, utf16Bytes(strings.ReplaceAll(in, "\n", "\r\n"), false, true))), true
+		return testutil.WriteFile(t, dir, "in.json", testutil.Gzip(utf16Bytes(strings.ReplaceAll(in, "\n", "\r\n"), false, true))), true
 	}},
 }
 
 func TestSniffAndFrame(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range sniffCases {
-		for _, v := range variants {
-			for _, batch := range []int{0, 7} {
-				name := fmt.Sprintf("%s/%s/batch=%d", tc.name, v.name, batch)
-				t.Run(name, func(t *testing.T) {
-					path, crlf := v.make(t, filepath.Join(dir, tc.name, v.name, fmt.Sprint(batch)), tc.in)
-					res := readAll(t, []string{path}, Options{BatchBytes: batch})
-					if res.err != nil {
-						t.Fatal(res.err)
-					}
-					for _, p := range res.probs {
-						t.Errorf("problem: %s", p.Error())
-					}
-					if len(res.inputs) != 1 {
-						t.Fatalf("%d inputs, want 1: %+v", len(res.inputs), res.inputs)
-					}
-					if got := res.inputs[0].Format; got != tc.format {
-						t.Errorf("format %q, want %q", got, tc.format)
-					}
-					if len(res.recs) != len(tc.recs) {
-						t.Fatalf("%d records, want %d: %+v %v", len(res.recs), len(tc.recs), res.recs, res.probs)
-					}
-					for i, w := range tc.recs {
-						g := res.recs[i]
-						want := w.data
-						if crlf {
-							want = strings.ReplaceAll(want, "\n", "\r\n")
-						}
-						if g.Line != w.line || g.Data != want || g.Col != tc.col || g.Format != tc.format {
-							t.Errorf("record %d: line %d col %d %s %q\nwant line %d col %d %s %q", i, g.Line, g.Col, g.Format, g.Data, w.line, tc.col, tc.format, want)
-						}
-						if tc.col >= 0 {
-							b := &Batch{Records: []Record{{Data: []byte(g.Data)}}, CSVColumn: g.Col}
-							js, _, err := b.JSON(0, nil)
-							wantJS := w.json
-							if crlf {
-								wantJS = strings.ReplaceAll(wantJS, "\n", "\r\n")
-							}
-							if err != nil || string(js) != wantJS {
-								t.Errorf("record %d: JSON %q, %v; want %q", i, js, err, wantJS)
-							}
-						}
-					}
-				})
+		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
+			res := readAll(t, []string{path}, opts)
+			if res.err != nil {
+				t.Fatal(res.err)
 			}
-		}
+			for _, p := range res.probs {
+				t.Errorf("problem: %s", p.Error())
+			}
+			if len(res.inputs) != 1 {
+				t.Fatalf("%d inputs, want 1: %+v", len(res.inputs), res.inputs)
+			}
+			if got := res.inputs[0].Format; got != tc.format {
+				t.Errorf("format %q, want %q", got, tc.format)
+			}
+			if len(res.recs) != len(tc.recs) {
+				t.Fatalf("%d records, want %d: %+v %v", len(res.recs), len(tc.recs), res.recs, res.probs)
+			}
+			for i, w := range tc.recs {
+				g := res.recs[i]
+				want := w.data
+				if crlf {
+					want = strings.ReplaceAll(want, "\n", "\r\n")
+				}
+				if g.Line != w.line || g.Data != want || g.Col != tc.col || g.Format != tc.format {
+					t.Errorf("record %d: line %d col %d %s %q\nwant line %d col %d %s %q", i, g.Line, g.Col, g.Format, g.Data, w.line, tc.col, tc.format, want)
+				}
+				if tc.col >= 0 {
+					b := &Batch{Records: []Record{{Data: []byte(g.Data)}}, CSVColumn: g.Col}
+					js, _, err := b.JSON(0, nil)
+					wantJS := w.json
+					if crlf {
+						wantJS = strings.ReplaceAll(wantJS, "\n", "\r\n")
+					}
+					if err != nil || string(js) != wantJS {
+						t.Errorf("record %d: JSON %q, %v; want %q", i, js, err, wantJS)
+					}
+				}
+			}
+		})
 	}
 }
 

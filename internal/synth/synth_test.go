@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/example-expected.json")
+	"github.com/outsider-sec/outsider/internal/testutil"
+)
 
 func generate(t testing.TB, o Options) ([]byte, *Expected) {
 	t.Helper()
@@ -328,21 +326,7 @@ func TestGolden(t *testing.T) {
 	}
 	got = append(got, '\n')
 	path := filepath.Join("testdata", "example-expected.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/synth -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("Expected of the example differs from %s (run go test ./internal/synth -update and review the diff)", path)
-	}
+	testutil.Golden(t, path, got)
 }
 
 func TestSize(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 func TestAppNameOf(t *testing.T) {
@@ -130,7 +131,7 @@ func TestAppNameFromLog(t *testing.T) {
 		ualSignin("s1", "pilar@fabrikam.com", appHR, "198.18.7.1", "2026-10-06T09:14:03"),
 		ualSignin("s9", "member@contoso.com", appSPO, "198.18.7.9", "2026-10-06T09:00:00"),
 	}, "\n") + "\n"
-	ualPath := writeFile(t, dir, "ual.jsonl", []byte(ual))
+	ualPath := testutil.WriteFile(t, dir, "ual.jsonl", []byte(ual))
 	// Omar signs in three times to appHR, under two names, and to
 	// SharePoint under a name that is not the catalogue's.
 	log := "[" + strings.Join([]string{
@@ -140,7 +141,7 @@ func TestAppNameFromLog(t *testing.T) {
 		signInJSON("s4", "omar@fabrikam.com", appHR, "  Contoso HR Portal ", "198.18.7.2", "2026-10-06T10:06:00Z"),
 		signInJSON("s5", "omar@fabrikam.com", appSPO, "Totally SharePoint", "198.18.7.2", "2026-10-06T10:07:00Z"),
 	}, ",") + "]"
-	logPath := writeFile(t, dir, "signins.json", []byte(log))
+	logPath := testutil.WriteFile(t, dir, "signins.json", []byte(log))
 
 	var first []byte
 	for _, c := range []struct {
@@ -213,7 +214,7 @@ func TestAppNamesSynth(t *testing.T) {
 	if _, err := synth.Generate(&ual, synth.Options{Seed: 4, SignInLog: &signins}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(context.Background(), []string{writeFile(t, dir, "ual.jsonl", ual.Bytes()), writeFile(t, dir, "s.json", signins.Bytes())}, Options{Workers: 2})
+	r, err := Run(context.Background(), []string{testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()), testutil.WriteFile(t, dir, "s.json", signins.Bytes())}, Options{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestBadInputs feeds every kind of bad input the core issue lists, in one
@@ -18,7 +20,7 @@ import (
 // input.skipped, and the good records around them are still triaged.
 func TestBadInputs(t *testing.T) {
 	dir := t.TempDir()
-	good, _ := json.Marshal(signin(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true))
+	good, _ := json.Marshal(testutil.SignIn(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true))
 	g := string(good)
 	files := map[string]string{
 		"a-truncated.jsonl":   g + "\n" + g[:len(g)/2] + "\n",
@@ -114,7 +116,7 @@ func TestCappedExportWarning(t *testing.T) {
 	dir := t.TempDir()
 	var b bytes.Buffer
 	for i := range 5000 {
-		r := signin(i, fmt.Sprintf("m%d@contoso.com", i%50), ourTenant, "95.91.100.20", sharePointApp, true)
+		r := testutil.SignIn(i, fmt.Sprintf("m%d@contoso.com", i%50), ourTenant, "95.91.100.20", sharePointApp, true)
 		line, _ := json.Marshal(r)
 		b.Write(line)
 		b.WriteByte('\n')

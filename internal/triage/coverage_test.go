@@ -12,6 +12,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestDayOf: UTC days, floor division on both sides of 1970.
@@ -125,7 +126,7 @@ func TestCoverageDecides(t *testing.T) {
 				out.WriteByte('\n')
 			}
 		}
-		return writeFile(t, dir, name, out.Bytes())
+		return testutil.WriteFile(t, dir, name, out.Bytes())
 	}
 	isSignin := func(op string) bool { return op == "UserLoggedIn" || op == "UserLoginFailed" }
 	run := func(paths ...string) *Report {
@@ -136,8 +137,8 @@ func TestCoverageDecides(t *testing.T) {
 		return r
 	}
 
-	signinLog := writeFile(t, dir, "signinlog.json", signins.Bytes())
-	full := run(writeFile(t, dir, "ual.jsonl", ual.Bytes()), signinLog)
+	signinLog := testutil.WriteFile(t, dir, "signinlog.json", signins.Bytes())
+	full := run(testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()), signinLog)
 	want := map[string]Identity{}
 	for _, id := range full.Identities {
 		want[id.User] = id
@@ -233,7 +234,7 @@ func TestNothingJudged(t *testing.T) {
 		sub := t.TempDir()
 		var paths []string
 		for name, data := range c.files {
-			paths = append(paths, writeFile(t, sub, name, []byte(data)))
+			paths = append(paths, testutil.WriteFile(t, sub, name, []byte(data)))
 		}
 		_ = dir
 		r, err := Run(context.Background(), paths, c.opts)

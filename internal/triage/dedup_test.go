@@ -16,6 +16,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 func TestIDSetMatchesMap(t *testing.T) {
@@ -228,10 +229,10 @@ func TestSpillSameReport(t *testing.T) {
 	if _, err := synth.Generate(&ual, synth.Options{Seed: 5, Duplicates: 13, SignInLog: &signins}); err != nil {
 		t.Fatal(err)
 	}
-	ualPath := writeFile(t, dir, "ual.jsonl", ual.Bytes())
-	sigPath := writeFile(t, dir, "signins.json", signins.Bytes())
+	ualPath := testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes())
+	sigPath := testutil.WriteFile(t, dir, "signins.json", signins.Bytes())
 	dupData, _ := generate(t, synth.Options{Seed: 3, Size: 4 << 20, Duplicates: 97})
-	dupPath := writeFile(t, dir, "dups.jsonl", dupData)
+	dupPath := testutil.WriteFile(t, dir, "dups.jsonl", dupData)
 
 	spillDir := t.TempDir()
 	for _, paths := range [][]string{{dupPath}, {ualPath, sigPath}, {sigPath, ualPath}, {dupPath, dupPath}} {

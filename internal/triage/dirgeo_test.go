@@ -9,6 +9,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/directory"
 	"github.com/outsider-sec/outsider/internal/enrich"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestDirectoryDecidesClass: with --directory, each outside identity is in
@@ -22,21 +23,21 @@ func TestDirectoryDecidesClass(t *testing.T) {
 {"id":"2","userPrincipalName":"carol@contoso.com","mail":"carol@contoso.com","userType":"Member"},
 {"id":"3","userPrincipalName":"dan@contoso.com","userType":"Member","otherMails":["dan.partner@fabrikam.com"]},
 {"id":"4","userPrincipalName":"eve.x_partner.org#EXT#@contoso.onmicrosoft.com","mail":"eve@partner.org","userType":"Guest"}]}`
-	dirPath := writeFile(t, dir, "users.json", []byte(users))
+	dirPath := testutil.WriteFile(t, dir, "users.json", []byte(users))
 	d, probs, err := directory.Load(dirPath)
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("directory: %v %v", err, probs)
 	}
-	p := writeJSONL(t, dir, "ual.jsonl", append(members(),
+	p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(),
 		// bob signs in by pass-through (foreign tenant, Actor Unknown), but
 		// the directory holds him as a guest under that mail.
-		signin(10, "bob@fabrikam.com", fabrikam, "86.138.113.20", sharePointApp, true),
+		testutil.SignIn(10, "bob@fabrikam.com", fabrikam, "86.138.113.20", sharePointApp, true),
 		// eve's guest account has another UPN; its mail is her address.
-		signin(13, "eve@partner.org", fabrikam, "86.138.113.23", sharePointApp, true),
+		testutil.SignIn(13, "eve@partner.org", fabrikam, "86.138.113.23", sharePointApp, true),
 		// pilar is absent from the directory.
-		signin(11, "pilar@fabrikam.com", fabrikam, "86.138.113.21", sharePointApp, true),
+		testutil.SignIn(11, "pilar@fabrikam.com", fabrikam, "86.138.113.21", sharePointApp, true),
 		// the directory says this foreign-looking address is a member's.
-		signin(12, "dan.partner@fabrikam.com", fabrikam, "86.138.113.22", sharePointApp, true),
+		testutil.SignIn(12, "dan.partner@fabrikam.com", fabrikam, "86.138.113.22", sharePointApp, true),
 	)...)
 	r := run(t, Options{Directory: d, DirectoryPath: dirPath}, p)
 	bob := find(t, r, "bob@fabrikam.com")
@@ -83,12 +84,12 @@ func TestGeoIPEnrichment(t *testing.T) {
 	}
 	defer db.Close()
 	dir := t.TempDir()
-	p := writeJSONL(t, dir, "ual.jsonl", append(members(),
+	p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(),
 		// 81.2.69.160: London in the City test database; 81.2.69.0/24 is
 		// flagged VPN, hosting, Tor and proxies in the Anonymous-IP one.
-		signin(10, "tor@fabrikam.com", fabrikam, "81.2.69.160", sharePointApp, true),
+		testutil.SignIn(10, "tor@fabrikam.com", fabrikam, "81.2.69.160", sharePointApp, true),
 		// 1.128.0.1: Telstra (AS1221) in the ASN test database; not anonymous.
-		signin(11, "plain@fabrikam.com", fabrikam, "1.128.0.1", sharePointApp, true),
+		testutil.SignIn(11, "plain@fabrikam.com", fabrikam, "1.128.0.1", sharePointApp, true),
 	)...)
 	r := run(t, Options{GeoIP: db}, p)
 	tor := find(t, r, "tor@fabrikam.com")

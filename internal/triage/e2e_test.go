@@ -1,9 +1,7 @@
 package triage
 
 import (
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // The end-to-end tests check the engine against the synthetic tenant's
@@ -120,32 +119,6 @@ func placeless(r *Report) Report {
 	return c
 }
 
-func writeFile(t testing.TB, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func gz(data []byte) []byte {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write(data)
-	w.Close()
-	return b.Bytes()
-}
-
-func zipped(name string, data []byte) []byte {
-	var b bytes.Buffer
-	w := zip.NewWriter(&b)
-	f, _ := w.Create(name)
-	f.Write(data)
-	w.Close()
-	return b.Bytes()
-}
-
 func utf16LE(data []byte) []byte {
 	u := utf16.Encode([]rune(string(data)))
 	out := make([]byte, 2+2*len(u))
@@ -166,8 +139,8 @@ func TestEndToEndEveryFormat(t *testing.T) {
 		data, exp := generate(t, synth.Options{Seed: 3, Format: format, Duplicates: 37})
 		variants := map[string][]byte{
 			format:            data,
-			format + ".gz":    gz(data),
-			format + ".zip":   zipped("export/"+format, data),
+			format + ".gz":    testutil.Gzip(data),
+			format + ".zip":   testutil.Zipped("export/"+format, data),
 			format + ".utf16": utf16LE(data),
 		}
 		for _, name := range slices.Sorted(func(yield func(string) bool) {
@@ -177,7 +150,7 @@ func TestEndToEndEveryFormat(t *testing.T) {
 				}
 			}
 		}) {
-			p := writeFile(t, dir, name, variants[name])
+			p := testutil.WriteFile(t, dir, name, variants[name])
 			r, err := Run(context.Background(), []string{p}, Options{Workers: 2, Source: source.Options{BatchBytes: 64 << 10}})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -205,7 +178,7 @@ func TestEndToEndSeeds(t *testing.T) {
 	dir := t.TempDir()
 	for _, seed := range []int64{1, 2, 5} {
 		data, exp := generate(t, synth.Options{Seed: seed, Size: 3 << 20})
-		p := writeFile(t, dir, "t.jsonl", data)
+		p := testutil.WriteFile(t, dir, "t.jsonl", data)
 		r, err := Run(context.Background(), []string{p}, Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -215,8 +188,8 @@ func TestEndToEndSeeds(t *testing.T) {
 	// The same export twice, and a CSV of it: every record is a duplicate.
 	data, exp := generate(t, synth.Options{Seed: 9})
 	csvData, _ := generate(t, synth.Options{Seed: 9, Format: "purview-csv"})
-	a := writeFile(t, dir, "a.jsonl", data)
-	b := writeFile(t, dir, "b.csv", csvData)
+	a := testutil.WriteFile(t, dir, "a.jsonl", data)
+	b := testutil.WriteFile(t, dir, "b.csv", csvData)
 	r, err := Run(context.Background(), []string{a, b, a}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +223,7 @@ func BenchmarkRunPurviewCSV(b *testing.B) {
 // judging) on 64 MB of generated tenant, from a file in the page cache.
 func benchRun(b *testing.B, format string) {
 	data, _ := generate(b, synth.Options{Seed: 7, Size: 64 << 20, Format: format})
-	p := writeFile(b, b.TempDir(), "t", data)
+	p := testutil.WriteFile(b, b.TempDir(), "t", data)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // The tests here build small tenants record by record, so each one reads as
@@ -21,90 +22,16 @@ import (
 // covers the same rule at scale from an independent implementation.
 
 const (
-	ourTenant     = "6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e"
-	fabrikam      = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+	ourTenant     = testutil.OurTenant
+	fabrikam      = testutil.Fabrikam
 	consumer      = "9188040d-6c67-4c5b-b112-36a304b66dad"
-	sharePointApp = "00000003-0000-0ff1-ce00-000000000000"
+	sharePointApp = testutil.SharePointApp
 	accessPanel   = "0000000c-0000-0000-c000-000000000000"
 	thirdPartyApp = "a1b2c3d4-0000-4000-8000-123456789abc"
 )
 
-type rec map[string]any
-
-var seq int
-
-func nextID() string {
-	seq++
-	return fmt.Sprintf("00000000-0000-4000-8000-%012d", seq)
-}
-
-func at(minute int) string {
-	return time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(minute) * time.Minute).Format("2006-01-02T15:04:05")
-}
-
-// signin is a UserLoggedIn (ok) or UserLoginFailed record.
-func signin(minute int, user, actorTenant, ip, app string, ok bool) rec {
-	op, detail := "UserLoggedIn", "Success"
-	r := rec{
-		"CreationTime": at(minute), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15,
-		"UserType": 0, "Workload": "AzureActiveDirectory", "ClientIP": ip, "UserId": user,
-		"ActorContextId": actorTenant, "ApplicationId": app, "ObjectId": app,
-	}
-	if actorTenant == ourTenant {
-		r["Actor"] = []rec{{"ID": "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "Type": 0}, {"ID": user, "Type": 5}}
-	} else {
-		r["Actor"] = []rec{{"ID": "Unknown", "Type": 0}, {"ID": user, "Type": 5}}
-	}
-	if !ok {
-		op, detail = "UserLoginFailed", "UserError"
-		r["ErrorNumber"], r["LogonError"] = "50126", "InvalidUserNameOrPassword"
-	}
-	r["Operation"] = op
-	r["ExtendedProperties"] = []rec{{"Name": "ResultStatusDetail", "Value": detail}, {"Name": "UserAgent", "Value": "Mozilla/5.0"}}
-	return r
-}
-
-// spo is a SharePoint/OneDrive record.
-func spo(minute int, op, user, ip, object string) rec {
-	return rec{
-		"CreationTime": at(minute), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 6,
-		"Operation": op, "Workload": "SharePoint", "UserId": user, "ClientIP": ip, "ObjectId": object, "UserType": 0,
-	}
-}
-
-func share(minute int, op, by, target, object string) rec {
-	r := spo(minute, op, by, "95.91.100.20", object)
-	r["RecordType"] = 14
-	r["TargetUserOrGroupName"] = target
-	r["TargetUserOrGroupType"] = "Guest"
-	return r
-}
-
-func mail(minute int, user, ip string) rec {
-	return rec{
-		"CreationTime": at(minute), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 50,
-		"Operation": "MailItemsAccessed", "Workload": "Exchange", "UserId": user, "ClientIPAddress": ip,
-		"MailboxOwnerUPN": user,
-	}
-}
-
-func writeJSONL(t *testing.T, dir, name string, recs ...rec) string {
-	t.Helper()
-	var b bytes.Buffer
-	for _, r := range recs {
-		line, err := json.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(line)
-		b.WriteByte('\n')
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+// rec is the shared hand-written record (internal/testutil builds them).
+type rec = testutil.Rec
 
 func run(t *testing.T, opts Options, paths ...string) *Report {
 	t.Helper()
@@ -133,10 +60,10 @@ func find(t *testing.T, r *Report, user string) Identity {
 // members is background activity by our own accounts.
 func members() []rec {
 	return []rec{
-		signin(0, "bob@contoso.com", ourTenant, "95.91.100.20", sharePointApp, true),
-		spo(1, "FileModified", "bob@contoso.com", "95.91.100.20", "https://contoso.sharepoint.com/a.docx"),
-		signin(2, "carol@contoso.com", ourTenant, "95.91.100.21", accessPanel, true),
-		mail(3, "carol@contoso.com", "95.91.100.21"),
+		testutil.SignIn(0, "bob@contoso.com", ourTenant, "95.91.100.20", sharePointApp, true),
+		testutil.SPO(1, "FileModified", "bob@contoso.com", "95.91.100.20", "https://contoso.sharepoint.com/a.docx"),
+		testutil.SignIn(2, "carol@contoso.com", ourTenant, "95.91.100.21", accessPanel, true),
+		testutil.Mail(3, "carol@contoso.com", "95.91.100.21"),
 	}
 }
 
@@ -145,48 +72,48 @@ func TestVerdicts(t *testing.T) {
 	recs := members()
 	recs = append(recs,
 		// signin-only: the seed's case, IP in two notations.
-		signin(10, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true),
-		signin(11, "Pilar@Fabrikam.com", fabrikam, "[86.138.113.7]:51234", accessPanel, false),
+		testutil.SignIn(10, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true),
+		testutil.SignIn(11, "Pilar@Fabrikam.com", fabrikam, "[86.138.113.7]:51234", accessPanel, false),
 		// shared: bob shares, the outsider opens it (as urn:spo:guest#).
-		share(20, "AddedToSecureLink", "bob@contoso.com", "dave@fabrikam.com", "https://contoso.sharepoint.com/q3.xlsx"),
-		signin(21, "dave@fabrikam.com", fabrikam, "86.138.113.8", sharePointApp, true),
-		spo(22, "FileAccessed", "urn:spo:guest#dave@fabrikam.com", "::ffff:86.138.113.8", "https://contoso.sharepoint.com/q3.xlsx"),
-		spo(23, "FileDownloaded", "dave@fabrikam.com", "86.138.113.8:443", "https://contoso.sharepoint.com/q3.xlsx"),
+		testutil.Share(20, "AddedToSecureLink", "bob@contoso.com", "dave@fabrikam.com", "https://contoso.sharepoint.com/q3.xlsx"),
+		testutil.SignIn(21, "dave@fabrikam.com", fabrikam, "86.138.113.8", sharePointApp, true),
+		testutil.SPO(22, "FileAccessed", "urn:spo:guest#dave@fabrikam.com", "::ffff:86.138.113.8", "https://contoso.sharepoint.com/q3.xlsx"),
+		testutil.SPO(23, "FileDownloaded", "dave@fabrikam.com", "86.138.113.8:443", "https://contoso.sharepoint.com/q3.xlsx"),
 		// activity medium: edits without sharing.
-		signin(30, "erin@fabrikam.com", fabrikam, "86.138.113.9", sharePointApp, true),
-		spo(31, "FileModified", "erin@fabrikam.com", "86.138.113.9", "https://contoso.sharepoint.com/b.docx"),
+		testutil.SignIn(30, "erin@fabrikam.com", fabrikam, "86.138.113.9", sharePointApp, true),
+		testutil.SPO(31, "FileModified", "erin@fabrikam.com", "86.138.113.9", "https://contoso.sharepoint.com/b.docx"),
 		// activity high: a member signs in from the outsider's IP.
-		signin(40, "frank@fabrikam.com", fabrikam, "86.138.113.10", sharePointApp, true),
-		signin(41, "bob@contoso.com", ourTenant, "86.138.113.10", sharePointApp, true),
+		testutil.SignIn(40, "frank@fabrikam.com", fabrikam, "86.138.113.10", sharePointApp, true),
+		testutil.SignIn(41, "bob@contoso.com", ourTenant, "86.138.113.10", sharePointApp, true),
 		// activity high: mailbox access by the outsider.
-		signin(45, "gina@outlook.com", consumer, "2a0a:a540::7", accessPanel, true),
-		mail(46, "gina@outlook.com", "[2A0A:A540::7]:443"),
+		testutil.SignIn(45, "gina@outlook.com", consumer, "2a0a:a540::7", accessPanel, true),
+		testutil.Mail(46, "gina@outlook.com", "[2A0A:A540::7]:443"),
 		// anomalous: pass-through to a third-party app.
-		signin(50, "mallory@evil.example", fabrikam, "77.56.2.66", thirdPartyApp, true),
+		testutil.SignIn(50, "mallory@evil.example", fabrikam, "77.56.2.66", thirdPartyApp, true),
 		// not anomalous: the third-party attempt failed.
-		signin(51, "oscar@fabrikam.com", fabrikam, "77.56.2.67", thirdPartyApp, false),
+		testutil.SignIn(51, "oscar@fabrikam.com", fabrikam, "77.56.2.67", thirdPartyApp, false),
 		// a guest on a third-party app is not anomalous.
-		rec{"CreationTime": at(55), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoggedIn",
+		rec{"CreationTime": testutil.At(55), "Id": testutil.NextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoggedIn",
 			"UserType": 10, "Workload": "AzureActiveDirectory", "ClientIP": "77.56.2.70", "UserId": "hank_partner.com#EXT#@contoso.onmicrosoft.com",
 			"ActorContextId": ourTenant, "ApplicationId": thirdPartyApp, "Actor": []rec{{"ID": "9d1c2b3a-0000-4000-8000-000000000001", "Type": 0}}},
 		// two outsiders behind one egress IP: context, not activity.
-		signin(60, "ivan@fabrikam.com", fabrikam, "86.138.113.50", sharePointApp, true),
-		signin(61, "judy@fabrikam.com", fabrikam, "86.138.113.50", sharePointApp, true),
+		testutil.SignIn(60, "ivan@fabrikam.com", fabrikam, "86.138.113.50", sharePointApp, true),
+		testutil.SignIn(61, "judy@fabrikam.com", fabrikam, "86.138.113.50", sharePointApp, true),
 		// external-unknown.
-		rec{"CreationTime": at(70), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoginFailed",
+		rec{"CreationTime": testutil.At(70), "Id": testutil.NextID(), "OrganizationId": ourTenant, "RecordType": 15, "Operation": "UserLoginFailed",
 			"UserType": 4, "Workload": "AzureActiveDirectory", "ClientIP": "77.56.2.99", "UserId": "Not Available",
 			"UserKey": "9a8b7c6d-0000-4000-8000-000000000009", "ErrorNumber": "50034"},
 		// anonymous link used from an outsider's IP.
-		rec{"CreationTime": at(79), "Id": nextID(), "OrganizationId": ourTenant, "RecordType": 14, "Operation": "AnonymousLinkCreated",
+		rec{"CreationTime": testutil.At(79), "Id": testutil.NextID(), "OrganizationId": ourTenant, "RecordType": 14, "Operation": "AnonymousLinkCreated",
 			"Workload": "OneDrive", "UserId": "carol@contoso.com", "ClientIP": "95.91.100.21", "ObjectId": "https://contoso-my.sharepoint.com/x.pdf"},
-		signin(80, "kim@fabrikam.com", fabrikam, "86.138.113.60", sharePointApp, true),
-		spo(81, "AnonymousLinkUsed", "urn:spo:anon#5f2c", "86.138.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
-		spo(82, "FileAccessed", "urn:spo:anon#5f2c", "86.138.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
+		testutil.SignIn(80, "kim@fabrikam.com", fabrikam, "86.138.113.60", sharePointApp, true),
+		testutil.SPO(81, "AnonymousLinkUsed", "urn:spo:anon#5f2c", "86.138.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
+		testutil.SPO(82, "FileAccessed", "urn:spo:anon#5f2c", "86.138.113.60", "https://contoso-my.sharepoint.com/x.pdf"),
 		// shared but never used.
-		share(90, "SharingInvitationCreated", "carol@contoso.com", "liam@fabrikam.com", "https://contoso.sharepoint.com/sites/deals"),
-		signin(91, "liam@fabrikam.com", fabrikam, "86.138.113.70", sharePointApp, true),
+		testutil.Share(90, "SharingInvitationCreated", "carol@contoso.com", "liam@fabrikam.com", "https://contoso.sharepoint.com/sites/deals"),
+		testutil.SignIn(91, "liam@fabrikam.com", fabrikam, "86.138.113.70", sharePointApp, true),
 	)
-	p := writeJSONL(t, dir, "ual.jsonl", recs...)
+	p := testutil.WriteJSONL(t, dir, "ual.jsonl", recs...)
 	r := run(t, Options{Workers: 2}, p)
 
 	type want struct {
@@ -263,11 +190,11 @@ func TestVerdicts(t *testing.T) {
 
 func TestDedupAcrossFiles(t *testing.T) {
 	dir := t.TempDir()
-	a := signin(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", sharePointApp, true)
-	b := spo(1, "FileModified", "pilar@fabrikam.com", "86.138.113.7", "https://contoso.sharepoint.com/x")
+	a := testutil.SignIn(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", sharePointApp, true)
+	b := testutil.SPO(1, "FileModified", "pilar@fabrikam.com", "86.138.113.7", "https://contoso.sharepoint.com/x")
 	c := members()
-	p1 := writeJSONL(t, dir, "a.jsonl", append([]rec{a, b}, c...)...)
-	p2 := writeJSONL(t, dir, "b.jsonl", b, a, b)
+	p1 := testutil.WriteJSONL(t, dir, "a.jsonl", append([]rec{a, b}, c...)...)
+	p2 := testutil.WriteJSONL(t, dir, "b.jsonl", b, a, b)
 	for _, workers := range []int{1, 2, 4} {
 		r := run(t, Options{Workers: workers}, p1, p2)
 		if r.Input.Records != 6 || r.Input.Duplicates != 3 {
@@ -292,11 +219,11 @@ func TestDeterministic(t *testing.T) {
 	var recs []rec
 	for i := range 300 {
 		ip := fmt.Sprintf("86.138.113.%d", i%40)
-		recs = append(recs, signin(i, fmt.Sprintf("user%d@fabrikam.com", i%25), fabrikam, ip, sharePointApp, i%7 != 0))
-		recs = append(recs, spo(i, "FileAccessed", fmt.Sprintf("user%d@fabrikam.com", i%13), ip, fmt.Sprintf("https://x/%d", i)))
-		recs = append(recs, signin(i, fmt.Sprintf("m%d@contoso.com", i%9), ourTenant, ip, sharePointApp, true))
+		recs = append(recs, testutil.SignIn(i, fmt.Sprintf("user%d@fabrikam.com", i%25), fabrikam, ip, sharePointApp, i%7 != 0))
+		recs = append(recs, testutil.SPO(i, "FileAccessed", fmt.Sprintf("user%d@fabrikam.com", i%13), ip, fmt.Sprintf("https://x/%d", i)))
+		recs = append(recs, testutil.SignIn(i, fmt.Sprintf("m%d@contoso.com", i%9), ourTenant, ip, sharePointApp, true))
 	}
-	p := writeJSONL(t, dir, "x.jsonl", recs...)
+	p := testutil.WriteJSONL(t, dir, "x.jsonl", recs...)
 	var first []byte
 	for _, workers := range []int{1, 2, 3, 8} {
 		r := run(t, Options{Workers: workers, MaxEvidence: 3, Source: sourceOpts(512)}, p)
@@ -317,13 +244,13 @@ func TestDeterministic(t *testing.T) {
 func TestFilters(t *testing.T) {
 	dir := t.TempDir()
 	recs := append(members(),
-		signin(10, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true),
-		signin(200, "late@fabrikam.com", fabrikam, "86.138.113.8", accessPanel, true),
+		testutil.SignIn(10, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true),
+		testutil.SignIn(200, "late@fabrikam.com", fabrikam, "86.138.113.8", accessPanel, true),
 	)
-	other := signin(11, "x@other.example", fabrikam, "86.138.113.9", accessPanel, true)
+	other := testutil.SignIn(11, "x@other.example", fabrikam, "86.138.113.9", accessPanel, true)
 	other["OrganizationId"] = "11111111-2222-4333-8444-555555555555"
 	recs = append(recs, other)
-	p := writeJSONL(t, dir, "x.jsonl", recs...)
+	p := testutil.WriteJSONL(t, dir, "x.jsonl", recs...)
 	r := run(t, Options{Until: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC), Tenants: []string{strings.ToUpper(ourTenant)}}, p)
 	if len(r.Identities) != 1 || r.Identities[0].User != "pilar@fabrikam.com" {
 		t.Errorf("identities = %+v", r.Identities)
@@ -335,7 +262,7 @@ func TestFilters(t *testing.T) {
 
 func TestBadRecordsCountedAndNamed(t *testing.T) {
 	dir := t.TempDir()
-	good, _ := json.Marshal(signin(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true))
+	good, _ := json.Marshal(testutil.SignIn(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true))
 	content := string(good) + "\n{\"CreationTime\":\"2026-10-01T00:00:00\",\"Id\":\n\xff\xfe{}\n" + `{"Id":"x"}` + "\n"
 	p := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(p, []byte(content), 0o644)
@@ -370,11 +297,11 @@ func TestConflictingDuplicates(t *testing.T) {
 	dir := t.TempDir()
 	var recs []rec
 	for i := range 400 {
-		r := signin(i, fmt.Sprintf("u%03d@fabrikam.com", i), fabrikam, fmt.Sprintf("86.138.113.%d", i%200), sharePointApp, true)
+		r := testutil.SignIn(i, fmt.Sprintf("u%03d@fabrikam.com", i), fabrikam, fmt.Sprintf("86.138.113.%d", i%200), sharePointApp, true)
 		r["Id"] = fmt.Sprintf("00000000-0000-4000-8000-%012d", 900000+i%7)
 		recs = append(recs, r)
 	}
-	p := writeJSONL(t, dir, "dups.jsonl", recs...)
+	p := testutil.WriteJSONL(t, dir, "dups.jsonl", recs...)
 	for _, workers := range []int{1, 2, 3, 8} {
 		for range 3 {
 			r := run(t, Options{Workers: workers, Source: sourceOpts(700)}, p)
@@ -394,8 +321,8 @@ func TestConflictingDuplicates(t *testing.T) {
 // counted, before the report exists (--memprofile profiles the heap there).
 func TestAtPeak(t *testing.T) {
 	dir := t.TempDir()
-	a := signin(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", sharePointApp, true)
-	p := writeJSONL(t, dir, "a.jsonl", append([]rec{a}, members()...)...)
+	a := testutil.SignIn(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", sharePointApp, true)
+	p := testutil.WriteJSONL(t, dir, "a.jsonl", append([]rec{a}, members()...)...)
 	calls := 0
 	var read int64
 	counters := &progress.Counters{}
@@ -413,20 +340,20 @@ func TestAtPeak(t *testing.T) {
 // filter out), while input.from counts only the records kept.
 func TestEarliest(t *testing.T) {
 	dir := t.TempDir()
-	kept := spo(30, "FileModified", "a@contoso.com", "95.91.100.21", "x")
+	kept := testutil.SPO(30, "FileModified", "a@contoso.com", "95.91.100.21", "x")
 	dup := rec{}
 	for k, v := range kept {
 		dup[k] = v
 	}
-	dup["CreationTime"] = at(10) // the same Id, an earlier time
-	old := spo(1, "FileModified", "a@contoso.com", "95.91.100.21", "y")
-	p := writeJSONL(t, dir, "a.jsonl", old, kept, dup)
-	since, err := time.Parse("2006-01-02T15:04:05", at(5))
+	dup["CreationTime"] = testutil.At(10) // the same Id, an earlier time
+	old := testutil.SPO(1, "FileModified", "a@contoso.com", "95.91.100.21", "y")
+	p := testutil.WriteJSONL(t, dir, "a.jsonl", old, kept, dup)
+	since, err := time.Parse("2006-01-02T15:04:05", testutil.At(5))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := run(t, Options{Since: since}, p)
-	want, _ := time.Parse("2006-01-02T15:04:05", at(10))
+	want, _ := time.Parse("2006-01-02T15:04:05", testutil.At(10))
 	if r.Earliest != want.UnixNano() || r.Input.Duplicates != 1 || r.Input.Records != 1 {
 		t.Errorf("earliest %s (records %d, duplicates %d), want %s", time.Unix(0, r.Earliest).UTC(), r.Input.Records, r.Input.Duplicates, want)
 	}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // Sanitised and published logs carry placeholders where the values were:
@@ -36,12 +38,12 @@ func TestNonIdentifyingIPsJoinNobody(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.ip, func(t *testing.T) {
 			dir := t.TempDir()
-			p := writeJSONL(t, dir, "ual.jsonl", append(members(),
-				signin(10, "pilar@fabrikam.com", fabrikam, c.ip, sharePointApp, true),
-				signin(11, "bob@contoso.com", ourTenant, c.ip, sharePointApp, true),
-				spo(12, "FileModified", "bob@contoso.com", c.ip, "https://contoso.sharepoint.com/a.docx"),
-				mail(13, "carol@contoso.com", c.ip),
-				signin(14, "judy@fabrikam.com", fabrikam, c.ip, sharePointApp, true),
+			p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(),
+				testutil.SignIn(10, "pilar@fabrikam.com", fabrikam, c.ip, sharePointApp, true),
+				testutil.SignIn(11, "bob@contoso.com", ourTenant, c.ip, sharePointApp, true),
+				testutil.SPO(12, "FileModified", "bob@contoso.com", c.ip, "https://contoso.sharepoint.com/a.docx"),
+				testutil.Mail(13, "carol@contoso.com", c.ip),
+				testutil.SignIn(14, "judy@fabrikam.com", fabrikam, c.ip, sharePointApp, true),
 			)...)
 			r := run(t, Options{}, p)
 			for _, user := range []string{"pilar@fabrikam.com", "judy@fabrikam.com"} {
@@ -79,9 +81,9 @@ func TestPrivateIPWeakLink(t *testing.T) {
 	for _, ip := range []string{"10.1.2.3", "172.16.0.9", "192.168.1.20", "100.64.7.7", "fd00::7"} {
 		t.Run(ip, func(t *testing.T) {
 			dir := t.TempDir()
-			p := writeJSONL(t, dir, "ual.jsonl", append(members(),
-				signin(10, "pilar@fabrikam.com", fabrikam, ip, sharePointApp, true),
-				spo(12, "FileModified", "bob@contoso.com", ip, "https://contoso.sharepoint.com/a.docx"),
+			p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(),
+				testutil.SignIn(10, "pilar@fabrikam.com", fabrikam, ip, sharePointApp, true),
+				testutil.SPO(12, "FileModified", "bob@contoso.com", ip, "https://contoso.sharepoint.com/a.docx"),
 			)...)
 			r := run(t, Options{}, p)
 			id := find(t, r, "pilar@fabrikam.com")
@@ -113,11 +115,11 @@ func TestPrivateIPWeakLink(t *testing.T) {
 // through private addresses alone are called weak.
 func TestWeakAndStrongLinks(t *testing.T) {
 	dir := t.TempDir()
-	p := writeJSONL(t, dir, "ual.jsonl", append(members(),
-		signin(10, "pilar@fabrikam.com", fabrikam, "10.9.9.9", sharePointApp, true),
-		signin(11, "pilar@fabrikam.com", fabrikam, "86.138.113.40", sharePointApp, true),
-		spo(12, "FileModified", "bob@contoso.com", "10.9.9.9", "https://contoso.sharepoint.com/a.docx"),
-		spo(13, "FileModified", "carol@contoso.com", "86.138.113.40", "https://contoso.sharepoint.com/b.docx"),
+	p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(),
+		testutil.SignIn(10, "pilar@fabrikam.com", fabrikam, "10.9.9.9", sharePointApp, true),
+		testutil.SignIn(11, "pilar@fabrikam.com", fabrikam, "86.138.113.40", sharePointApp, true),
+		testutil.SPO(12, "FileModified", "bob@contoso.com", "10.9.9.9", "https://contoso.sharepoint.com/a.docx"),
+		testutil.SPO(13, "FileModified", "carol@contoso.com", "86.138.113.40", "https://contoso.sharepoint.com/b.docx"),
 	)...)
 	r := run(t, Options{}, p)
 	id := find(t, r, "pilar@fabrikam.com")
@@ -148,20 +150,20 @@ func TestWeakAndStrongLinks(t *testing.T) {
 func TestPlaceholderTenants(t *testing.T) {
 	dir := t.TempDir()
 	// A member whose ActorContextId was replaced: not an outsider.
-	m := signin(10, "dora@contoso.com", "<USER HOME TENANT ID>", "86.138.113.70", sharePointApp, true)
+	m := testutil.SignIn(10, "dora@contoso.com", "<USER HOME TENANT ID>", "86.138.113.70", sharePointApp, true)
 	m["Actor"] = []rec{{"ID": "3f2504e0-4f89-41d3-9a0c-0305e82c3309", "Type": 0}}
 	// An outsider (Actor Unknown) whose ActorContextId is the nil GUID:
 	// still an outsider, home tenant unknown.
-	x := signin(11, "pilar@fabrikam.com", "00000000-0000-0000-0000-000000000000", "86.138.113.71", sharePointApp, true)
+	x := testutil.SignIn(11, "pilar@fabrikam.com", "00000000-0000-0000-0000-000000000000", "86.138.113.71", sharePointApp, true)
 	// A placeholder next to a real foreign tenant: the real one is home.
-	y1 := signin(12, "ivan@fabrikam.com", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "86.138.113.72", sharePointApp, true)
-	y2 := signin(13, "ivan@fabrikam.com", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "86.138.113.72", sharePointApp, true)
-	y3 := signin(14, "ivan@fabrikam.com", fabrikam, "86.138.113.72", sharePointApp, true)
+	y1 := testutil.SignIn(12, "ivan@fabrikam.com", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "86.138.113.72", sharePointApp, true)
+	y2 := testutil.SignIn(13, "ivan@fabrikam.com", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "86.138.113.72", sharePointApp, true)
+	y3 := testutil.SignIn(14, "ivan@fabrikam.com", fabrikam, "86.138.113.72", sharePointApp, true)
 	// A record whose OrganizationId is a placeholder: it makes no tenant
 	// ours, so the real tenant stays the only one.
-	z := spo(15, "FileAccessed", "bob@contoso.com", "95.91.100.20", "https://contoso.sharepoint.com/a.docx")
+	z := testutil.SPO(15, "FileAccessed", "bob@contoso.com", "95.91.100.20", "https://contoso.sharepoint.com/a.docx")
 	z["OrganizationId"] = "<TENANT ID>"
-	p := writeJSONL(t, dir, "ual.jsonl", append(members(), m, x, y1, y2, y3, z)...)
+	p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(), m, x, y1, y2, y3, z)...)
 
 	for _, opts := range []Options{{}, {Tenants: []string{ourTenant}}} {
 		r := run(t, opts, p)
@@ -204,11 +206,11 @@ func TestPlaceholderUsers(t *testing.T) {
 	dir := t.TempDir()
 	var recs []rec
 	for i, name := range []string{"<user principal name>", "[REDACTED]", "REDACTED", "***", "xxxxxxxx@fabrikam.com"} {
-		s := signin(10+i, name, fabrikam, "86.138.113.80", sharePointApp, true)
+		s := testutil.SignIn(10+i, name, fabrikam, "86.138.113.80", sharePointApp, true)
 		s["UserKey"] = "10032000AAAA0001"
 		recs = append(recs, s)
 	}
-	p := writeJSONL(t, dir, "ual.jsonl", append(members(), recs...)...)
+	p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(), recs...)...)
 	r := run(t, Options{}, p)
 	id := find(t, r, "unknown:10032000AAAA0001")
 	if id.Class != ClassExternalUnknown || id.Signins.Success != 5 || id.HomeTenant != fabrikam {
@@ -223,9 +225,9 @@ func TestPlaceholderUsers(t *testing.T) {
 // tenant are placeholders is keyed by neither.
 func TestPlaceholderKeys(t *testing.T) {
 	dir := t.TempDir()
-	s := signin(10, "Not Available", "<USER HOME TENANT ID>", "86.138.113.81", sharePointApp, true)
+	s := testutil.SignIn(10, "Not Available", "<USER HOME TENANT ID>", "86.138.113.81", sharePointApp, true)
 	s["UserKey"] = "[REDACTED]"
-	p := writeJSONL(t, dir, "ual.jsonl", append(members(), s)...)
+	p := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(), s)...)
 	r := run(t, Options{}, p)
 	id := find(t, r, "unknown:")
 	if id.HomeTenant != "" || !strings.Contains(id.Reasons[len(id.Reasons)-1], `"<user home tenant id>"`) {

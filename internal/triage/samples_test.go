@@ -2,41 +2,18 @@ package triage
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
-// sharedSamples returns ../shared/samples/NAME relative to the module root,
-// or skips: the real public samples are not part of the repository.
-func sharedSamples(t *testing.T, name string) string {
+// runSamples runs the engine over the public sample logs called name, or
+// skips when they are absent: they are not part of the repository.
+func runSamples(t *testing.T, name string) *Report {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "samples", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s absent: the shared samples are not available here", p)
-	}
-	return p
-}
-
-// TestDetEngSamples runs the whole engine over blueteam0ps/det-eng-samples:
-// 39 data files (and a LICENSE) in three formats, 125 records of which 115 are distinct, and no
-// outside identity (every actor there is a member of its tenant).
-func TestDetEngSamples(t *testing.T) {
-	dir := sharedSamples(t, "det-eng-samples")
-	paths, err := source.Expand([]string{dir})
+	paths, err := source.Expand([]string{testutil.SharedSamples(t, name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +21,14 @@ func TestDetEngSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// TestDetEngSamples runs the whole engine over blueteam0ps/det-eng-samples:
+// 39 data files (and a LICENSE) in three formats, 125 records of which 115 are distinct, and no
+// outside identity (every actor there is a member of its tenant).
+func TestDetEngSamples(t *testing.T) {
+	r := runSamples(t, "det-eng-samples")
 	var read int64
 	files := 0
 	for _, f := range r.Input.Files {
@@ -77,15 +62,7 @@ func TestDetEngSamples(t *testing.T) {
 // TestElasticSamples reads the Elastic beats test files: STS logons by a
 // member, SharePoint sharing records, and every ClientIP notation.
 func TestElasticSamples(t *testing.T) {
-	dir := sharedSamples(t, "elastic-beats")
-	paths, err := source.Expand([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Run(context.Background(), paths, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runSamples(t, "elastic-beats")
 	if len(r.Identities) != 0 {
 		for _, id := range r.Identities {
 			t.Errorf("reported %s (%s, %s): %v", id.User, id.Class, id.Verdict, id.Reasons)
@@ -103,7 +80,7 @@ func TestElasticSamples(t *testing.T) {
 // export (OTRF Security-Datasets), whose renamed columns (TimeGenerated,
 // OfficeWorkload, Client_IPAddress, OfficeId) the decoder maps back.
 func TestSentinelOfficeActivity(t *testing.T) {
-	p := filepath.Join(sharedSamples(t, "otrf-security-datasets"), "OfficeActivityEvents.json")
+	p := filepath.Join(testutil.SharedSamples(t, "otrf-security-datasets"), "OfficeActivityEvents.json")
 	r, err := Run(context.Background(), []string{p}, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // e2eVerdict is what the end-to-end tests of several inputs compare per
@@ -95,11 +96,11 @@ func TestSentinelExports(t *testing.T) {
 	if removed == 0 {
 		t.Fatal("the OfficeActivity export holds no sign-in rows")
 	}
-	ualPath := writeFile(t, dir, "ual.jsonl", ual.Bytes())
-	graphPath := writeFile(t, dir, "signins.json", graph.Bytes())
-	officePath := writeFile(t, dir, "officeactivity.csv", office.Bytes())
-	activityPath := writeFile(t, dir, "officeactivity-no-signins.csv", activity)
-	queryPath := writeFile(t, dir, "signinlogs.json", query.Bytes())
+	ualPath := testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes())
+	graphPath := testutil.WriteFile(t, dir, "signins.json", graph.Bytes())
+	officePath := testutil.WriteFile(t, dir, "officeactivity.csv", office.Bytes())
+	activityPath := testutil.WriteFile(t, dir, "officeactivity-no-signins.csv", activity)
+	queryPath := testutil.WriteFile(t, dir, "signinlogs.json", query.Bytes())
 
 	run := func(paths ...string) *Report {
 		r, err := Run(context.Background(), paths, Options{Workers: 2})
@@ -183,14 +184,14 @@ func TestSentinelBadRows(t *testing.T) {
 	good := func(id string) string {
 		return "SharePointFileOperation,\"4/28/2021, 3:05:26.000 PM\",FileAccessed,6e4b2c1a-7f3d-4e8b-9a15-3c2d8f0b7e94,Regular,SharePoint,megan@contoso.com,81.2.69.160,," + id + "\r\n"
 	}
-	csvPath := writeFile(t, dir, "officeactivity.csv", []byte(header+good("g1")+
+	csvPath := testutil.WriteFile(t, dir, "officeactivity.csv", []byte(header+good("g1")+
 		"SharePointFileOperation,\"4/31/2021, 3:05:26.000 PM\",FileAccessed,o,Regular,SharePoint,megan@contoso.com,81.2.69.160,,b1\r\n"+
 		"SharePointFileOperation,,FileAccessed,o,Regular,SharePoint,megan@contoso.com,81.2.69.160,,b2\r\n"+
 		"AzureActiveDirectoryStsLogon,\"4/28/2021, 3:06:00.000 PM\",UserLoggedIn,o,Regular,AzureActiveDirectory,x@fabrikam.com,81.2.69.1,\"[{\"\"ID\"\":\"\"Unknown\"\"\",b3\r\n"+
 		"short,row\r\n"+
 		"SharePointFileOperation,\"4/28/2021, 3:05:26.000 PM\",FileAccessed,o,Regular,SharePoint,me\xffgan@contoso.com,81.2.69.160,,b4\r\n"+
 		good("g2")))
-	queryPath := writeFile(t, dir, "query.json", []byte(`{"tables":[{"name":"PrimaryResult","columns":[{"name":"TimeGenerated","type":"datetime"},`+
+	queryPath := testutil.WriteFile(t, dir, "query.json", []byte(`{"tables":[{"name":"PrimaryResult","columns":[{"name":"TimeGenerated","type":"datetime"},`+
 		`{"name":"UserPrincipalName","type":"string"},{"name":"ResultType","type":"string"},{"name":"Id","type":"string"}],"rows":[`+"\n"+
 		`["2021-04-28T15:12:10Z","p@fabrikam.com","0","s1"],`+"\n"+
 		`["yesterday","p@fabrikam.com","0","s2"],`+"\n"+

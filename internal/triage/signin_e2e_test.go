@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestSignInLogFusion: the same tenant triaged from the UAL alone, from the
@@ -23,8 +24,8 @@ func TestSignInLogFusion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ualPath := writeFile(t, dir, "ual.jsonl", ual.Bytes())
-	sigPath := writeFile(t, dir, "signins.json", signins.Bytes())
+	ualPath := testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes())
+	sigPath := testutil.WriteFile(t, dir, "signins.json", signins.Bytes())
 	// The UAL without its sign-in records: activity only.
 	var activity bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(ual.Bytes()))
@@ -42,7 +43,7 @@ func TestSignInLogFusion(t *testing.T) {
 		activity.Write(sc.Bytes())
 		activity.WriteByte('\n')
 	}
-	actPath := writeFile(t, dir, "activity.jsonl", activity.Bytes())
+	actPath := testutil.WriteFile(t, dir, "activity.jsonl", activity.Bytes())
 
 	triage := func(paths ...string) *Report {
 		r, err := Run(context.Background(), paths, Options{Workers: 2})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // BenchmarkRunStages times the engine stopped after each stage on the
@@ -20,7 +21,7 @@ import (
 func BenchmarkRunStages(b *testing.B) {
 	for _, format := range []string{"jsonl", "purview-csv"} {
 		data, _ := generate(b, synth.Options{Seed: 7, Size: 64 << 20, Format: format})
-		p := writeFile(b, b.TempDir(), "t", data)
+		p := testutil.WriteFile(b, b.TempDir(), "t", data)
 		for _, st := range []struct {
 			name string
 			stop stage

@@ -12,6 +12,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // storedRow is a record as a store outside the process keeps it: what
@@ -340,8 +341,8 @@ func TestStreamRebuild(t *testing.T) {
 		paths []string
 		opts  Options
 	}{
-		{"ual+signin-log", []string{writeFile(t, dir, "ual.jsonl", ual.Bytes()), writeFile(t, dir, "signins.json", signins.Bytes())}, Options{}},
-		{"2MB, 3 evidence", []string{writeFile(t, dir, "t.jsonl", small)}, Options{MaxEvidence: 3}},
+		{"ual+signin-log", []string{testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()), testutil.WriteFile(t, dir, "signins.json", signins.Bytes())}, Options{}},
+		{"2MB, 3 evidence", []string{testutil.WriteFile(t, dir, "t.jsonl", small)}, Options{MaxEvidence: 3}},
 	}
 	for _, c := range cases {
 		c.opts.Workers = 3

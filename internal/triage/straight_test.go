@@ -14,6 +14,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // The fast path (framing in batches, the hand-written single-pass decoder,
@@ -182,7 +183,7 @@ func TestFastPathMatchesStraightforward(t *testing.T) {
 	dir := t.TempDir()
 	for _, o := range []synth.Options{{Seed: 1}, {Seed: 2, Duplicates: 11}, {Seed: 3, Size: 4 << 20, Duplicates: 97}} {
 		data, _ := generate(t, o)
-		p := writeFile(t, dir, "t.jsonl", data)
+		p := testutil.WriteFile(t, dir, "t.jsonl", data)
 		want, _ := json.Marshal(straightforward(t, p, DefaultMaxEvidence))
 		for _, workers := range []int{1, 2, 5} {
 			r, err := Run(context.Background(), []string{p}, Options{Workers: workers, Source: source.Options{BatchBytes: 256 << 10}})

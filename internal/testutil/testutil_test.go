@@ -1,0 +1,45 @@
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestDiffLines(t *testing.T) {
+	got := DiffLines("a\nb\nc\n", "a\nB\nc\nd\n")
+	want := "line 2:\n- b\n+ B\nline 4:\n- \n+ d\n"
+	if got != want {
+		t.Errorf("DiffLines = %q, want %q", got, want)
+	}
+	if d := DiffLines("same\n", "same\n"); d != "" {
+		t.Errorf("equal inputs differ: %q", d)
+	}
+}
+
+func TestWriteJSONLAndGolden(t *testing.T) {
+	dir := t.TempDir()
+	p := WriteJSONL(t, dir, "sub/r.jsonl", Rec{"A": 1}, Rec{"B": "x"})
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "{\"A\":1}\n{\"B\":\"x\"}\n" {
+		t.Errorf("WriteJSONL wrote %q", b)
+	}
+	Golden(t, p, b)
+	if filepath.Dir(p) != filepath.Join(dir, "sub") {
+		t.Errorf("path %s", p)
+	}
+}
+
+func TestSignInOutside(t *testing.T) {
+	r := SignIn(0, "x@fabrikam.com", Fabrikam, "203.0.113.7", SharePointApp, true)
+	actor := r["Actor"].([]Rec)
+	if r["Operation"] != "UserLoggedIn" || actor[0]["ID"] != "Unknown" || r["CreationTime"] != "2026-10-01T08:00:00" {
+		t.Errorf("outside sign-in built wrong: %v", r)
+	}
+	if f := SignIn(1, "a@contoso.com", OurTenant, "203.0.113.7", SharePointApp, false); f["Operation"] != "UserLoginFailed" || f["Actor"].([]Rec)[0]["ID"] == "Unknown" {
+		t.Errorf("failed own sign-in built wrong: %v", f)
+	}
+}
