@@ -346,8 +346,8 @@ var verdictInfo = []struct {
 	{triage.VerdictSigninOnly, "Sign-in only", "appears in nothing but sign-in records"},
 }
 
-// coverageLine is one workload's row of the coverage block: its name, its
-// records and days, and the first and last time.
+// coverageLine is one workload's row of the text report's coverage block:
+// its name, its records and days, and the first and last UTC day.
 func coverageLine(c triage.Coverage) (label, count, span string) {
 	label = c.Label
 	if label == "" {
@@ -356,7 +356,16 @@ func coverageLine(c triage.Coverage) (label, count, span string) {
 	if c.Records == 0 {
 		return label, "none", ""
 	}
-	return label, plural64(c.Records, "record", "records") + " on " + plural(c.Days, "day", "days"), c.First + " to " + c.Last
+	return label, plural64(c.Records, "record", "records") + " on " + plural(c.Days, "day", "days"), utcDate(c.First) + " to " + utcDate(c.Last)
+}
+
+// utcDate is the day of an RFC 3339 UTC time: coverage is decided by UTC
+// days, and the exact times are in the JSON, Markdown and HTML reports.
+func utcDate(t string) string {
+	if len(t) >= 10 && t[4] == '-' && t[7] == '-' {
+		return t[:10]
+	}
+	return t
 }
 
 // period says which time the records cover, in UTC RFC 3339.
