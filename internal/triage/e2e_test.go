@@ -198,6 +198,33 @@ func TestEndToEndSeeds(t *testing.T) {
 	checkExpected(t, "overlap", r, exp)
 }
 
+// TestEndToEndPartners: a tenant with 200 partners and 450 more outside
+// identities (synth.Options.Partners, Outsiders), every verdict and class
+// among them, gives the generator's answers read as JSON Lines and as the
+// Purview CSV, and the same report either way.
+func TestEndToEndPartners(t *testing.T) {
+	dir := t.TempDir()
+	var reference []byte
+	for _, format := range []string{"jsonl", "purview-csv", "ual-export-csv"} {
+		data, exp := generate(t, synth.Options{Seed: 17, Format: format, Partners: 200, Outsiders: 450})
+		if len(exp.Identities) < 450 {
+			t.Fatalf("%s: %d identities", format, len(exp.Identities))
+		}
+		p := testutil.WriteFile(t, dir, "partners."+format, data)
+		r, err := Run(context.Background(), []string{p}, Options{Workers: 2})
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		checkExpected(t, format, r, exp)
+		js, _ := json.Marshal(placeless(r))
+		if reference == nil {
+			reference = js
+		} else if !bytes.Equal(js, reference) {
+			t.Errorf("%s: report differs from the jsonl one", format)
+		}
+	}
+}
+
 // TestExampleIsCurrent keeps the README's bundled example in step with the
 // generator: examples/tenant.jsonl is 'outsider generate' with defaults.
 func TestExampleIsCurrent(t *testing.T) {
