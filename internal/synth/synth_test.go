@@ -476,6 +476,22 @@ func TestPartners(t *testing.T) {
 		}
 		checkOracle(t, jsonl, exp)
 	}
+	// Other periods, sizes, duplicates and the sign-in log: the intent
+	// check inside Generate and the oracle still agree.
+	for _, o := range []Options{
+		{Seed: -3, Partners: 40, Outsiders: 100, Days: 1},
+		{Seed: 11, Partners: 300, Size: 3 << 20, Days: 30, Duplicates: 50},
+	} {
+		data, exp := generate(t, o)
+		checkOracle(t, data, exp)
+	}
+	// With the sign-in log (which this oracle does not read), the intent
+	// check inside Generate still holds for every partner identity.
+	_, withLog := generate(t, Options{Seed: 12, SignInLog: io.Discard})
+	_, withLogPartners := generate(t, Options{Seed: 12, Outsiders: 60, SignInLog: io.Discard})
+	if got, want := len(withLogPartners.Identities), len(withLog.Identities)+60; got != want {
+		t.Errorf("with the sign-in log: %d identities, want %d", got, want)
+	}
 	// Same seed, same bytes and answers; another seed, other partners.
 	a, ea := generate(t, Options{Seed: 7, Partners: 200, Outsiders: 450, Size: 2 << 20})
 	b, eb := generate(t, Options{Seed: 7, Partners: 200, Outsiders: 450, Size: 2 << 20})
