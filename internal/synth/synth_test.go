@@ -521,6 +521,10 @@ func TestPartnerCounts(t *testing.T) {
 			t.Errorf("Partners %d Outsiders %d: no error", c[0], c[1])
 		}
 	}
+	// One partner with more identities than there are names: all made.
+	if _, exp := generate(t, Options{Seed: 3, Partners: 1, Outsiders: 4000}); len(exp.Identities) < 4000 {
+		t.Errorf("Partners 1 Outsiders 4000: %d identities", len(exp.Identities))
+	}
 	// Fewer outsiders than the kinds: still one partner each, as asked.
 	_, exp := generate(t, Options{Seed: 3, Partners: 3})
 	n := 0
