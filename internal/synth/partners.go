@@ -73,8 +73,9 @@ func partnerCounts(partners, outsiders int) (int, int, error) {
 	case outsiders < partners:
 		return 0, 0, fmt.Errorf("outsiders (%d) fewer than partners (%d): every partner needs an identity", outsiders, partners)
 	}
-	// Each identity needs its own addresses, and names must stay distinct.
-	const limit = 100000
+	// Judging grows with the square of the identities (about a minute
+	// at the limit).
+	const limit = 20000
 	if outsiders > limit {
 		return 0, 0, fmt.Errorf("outsiders (%d) above %d", outsiders, limit)
 	}
