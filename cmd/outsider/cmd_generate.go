@@ -33,6 +33,16 @@ counts) for tests and benchmarks. --signin-log also writes the tenant's
 Entra ID sign-in log (Graph signIn pages: the twin of every UAL sign-in,
 and a few only that log has); the answers are then for both logs.
 
+The fixed scenarios make about 22 outside identities. --partners N and
+--outsiders N add more, at the scale of a tenant with hundreds of
+partners: N identities spread round-robin over N partner tenants
+(distinct domains and home tenants drawn from the seed), each partner's
+first a pass-through account of its own domain, the rest over every
+verdict and class (anomalous, activity, shared, signin-only; guests,
+consumer accounts, external-unknown), with their answers in --expected.
+--outsiders below --partners is a usage error; --partners alone adds one
+identity per partner, --outsiders alone uses half as many partners.
+
 As a Microsoft Sentinel analyst exports them: --format
 sentinel-officeactivity-csv writes the OfficeActivity table as the Log
 Analytics portal's CSV export, and --signin-log-format la-query-api the
@@ -52,7 +62,8 @@ func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) err
 		Short: "write a synthetic tenant's audit log with known answers",
 		Long:  generateLong,
 		Example: `  outsider generate -o tenant.jsonl --expected expected.json
-  outsider generate --size 1GB --format purview-csv -o big.csv`,
+  outsider generate --size 1GB --format purview-csv -o big.csv
+  outsider generate --partners 200 --outsiders 450 -o partners.jsonl --expected partners.json`,
 		Args: noArgs("generate", " (write to a file with -o)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Synth.Format = enumValue(format)
@@ -76,6 +87,12 @@ func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) err
 			if o.Synth.Duplicates < 0 {
 				return usagef("generate", "--duplicates must not be negative")
 			}
+			if o.Synth.Partners < 0 || o.Synth.Outsiders < 0 {
+				return usagef("generate", "--partners and --outsiders must not be negative")
+			}
+			if o.Synth.Partners > 0 && o.Synth.Outsiders > 0 && o.Synth.Outsiders < o.Synth.Partners {
+				return usagef("generate", "--outsiders %d is fewer than --partners %d: every partner needs an identity", o.Synth.Outsiders, o.Synth.Partners)
+			}
 			for _, out := range []struct{ flag, path string }{{"-o", o.Output}, {"--expected", o.Expected}, {"--signin-log", o.SignInLog}} {
 				if out.path != "" {
 					if err := checkOutputDir(out.flag, out.path); err != nil {
@@ -96,6 +113,8 @@ func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) err
 	fs.StringVar(&start, "start", "2026-10-01", "`time` of the first record (RFC 3339 or YYYY-MM-DD, UTC)")
 	fs.IntVar(&o.Synth.Days, "days", 14, "`days` the records span")
 	fs.IntVar(&o.Synth.Duplicates, "duplicates", 0, "write every `N`th record twice, like overlapping exports (0: none)")
+	fs.IntVar(&o.Synth.Partners, "partners", 0, "add outside identities from `N` partner tenants (0: none; with --outsiders 0, one each)")
+	fs.IntVar(&o.Synth.Outsiders, "outsiders", 0, "add `N` outside identities, round-robin over the partners (0: none; with --partners 0, N/2 partners)")
 	addOutputFlag(fs, &o.Output, "write to this `file` (atomically) instead of stdout")
 	fs.StringVar(&o.Expected, "expected", "", "write the expected verdicts (JSON) to this `file`")
 	fs.StringVar(&o.SignInLog, "signin-log", "", "also write the Entra ID sign-in log (Graph signIn JSON) to this `file`")

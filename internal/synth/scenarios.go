@@ -596,6 +596,12 @@ func (g *gen) scenarios() (*plan, error) {
 		}
 	}
 
+	// 15. Partner scale (Options.Partners, Options.Outsiders), last so
+	// that the scenarios above are drawn the same with or without it.
+	if err := g.partners(b); err != nil {
+		return nil, err
+	}
+
 	sort.SliceStable(b.p.events, func(i, j int) bool {
 		a, c := b.p.events[i], b.p.events[j]
 		if a.t != c.t {

@@ -12,7 +12,9 @@
 // them (by secure link, invitation, anonymous link); that edit, search or
 // read a mailbox; that sign in to a third-party application; that share an
 // egress address; B2B guests; accounts with no usable name; and decoys
-// that must not be reported. The same address is written in every
+// that must not be reported. Options.Partners and Outsiders add hundreds
+// more identities from as many partner tenants, over every verdict
+// (partners.go). The same address is written in every
 // notation the services use, so correlation has to normalise.
 //
 // Generate returns the answers (Expected): for every outside identity its
@@ -69,6 +71,14 @@ type Options struct {
 	// SignInLogFormat is the sign-in log's shape, one of SignInLogFormats;
 	// "" means SignInLogGraph.
 	SignInLogFormat string
+	// Partners and Outsiders add, to the fixed scenarios, Outsiders outside
+	// identities from Partners partner tenants (distinct domains and home
+	// tenants drawn from the seed), spread round-robin over the partners
+	// and across every verdict and class (partners.go says how the two
+	// combine). 0 and 0 mean none: the output is then the same as before
+	// they existed.
+	Partners  int
+	Outsiders int
 }
 
 // Formats lists the Format values Generate accepts.
@@ -143,6 +153,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Duplicates < 0 {
 		return o, errors.New("duplicates must not be negative")
+	}
+	if _, _, err := partnerCounts(o.Partners, o.Outsiders); err != nil {
+		return o, err
 	}
 	if o.Start.IsZero() {
 		o.Start = DefaultStart

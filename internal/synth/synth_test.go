@@ -425,3 +425,115 @@ func benchmarkFormat(b *testing.B, format string) {
 		}
 	}
 }
+
+// TestPartners: --partners 200 --outsiders 450 adds exactly 450 identities
+// from exactly 200 partners (distinct domains and home tenants), over every
+// partner kind, and the test's own oracle agrees with every answer, in a
+// JSON and a CSV format.
+func TestPartners(t *testing.T) {
+	_, baseExp := generate(t, Options{Seed: 7})
+	for _, format := range []string{FormatJSONL, FormatPurviewCSV} {
+		data, exp := generate(t, Options{Seed: 7, Format: format, Partners: 200, Outsiders: 450})
+		if got, want := len(exp.Identities), len(baseExp.Identities)+450; got != want {
+			t.Fatalf("%s: %d identities, want %d", format, got, want)
+		}
+		tenants, domains, kinds := map[string]bool{}, map[string]bool{}, map[string]int{}
+		for _, id := range exp.Identities {
+			kind, ok := strings.CutPrefix(id.Scenario, ScenarioPartnerPrefix)
+			if !ok {
+				continue
+			}
+			kinds[kind]++
+			if id.HomeTenant != "" && id.HomeTenant != ConsumerTenant {
+				tenants[id.HomeTenant] = true
+			}
+			if id.Class == "passthrough" && !id.Consumer {
+				domains[id.User[strings.LastIndexByte(id.User, '@')+1:]] = true
+			}
+		}
+		if len(tenants) != 200 || len(domains) != 200 {
+			t.Errorf("%s: %d partner tenants and %d partner domains, want 200 each", format, len(tenants), len(domains))
+		}
+		for _, k := range partnerKinds {
+			if kinds[k.name] == 0 {
+				t.Errorf("%s: no identity of kind %s", format, k.name)
+			}
+		}
+		for _, v := range []string{"anomalous", "activity", "shared", "signin-only"} {
+			if exp.Summary.ByVerdict[v] < 20 {
+				t.Errorf("%s: only %d %s", format, exp.Summary.ByVerdict[v], v)
+			}
+		}
+		jsonl := data
+		if format != FormatJSONL {
+			var b bytes.Buffer
+			for _, p := range parseOutput(t, format, data) {
+				js, _ := json.Marshal(p.audit)
+				b.Write(js)
+				b.WriteByte('\n')
+			}
+			jsonl = b.Bytes()
+		}
+		checkOracle(t, jsonl, exp)
+	}
+	// Other periods, sizes, duplicates and the sign-in log: the intent
+	// check inside Generate and the oracle still agree.
+	for _, o := range []Options{
+		{Seed: -3, Partners: 40, Outsiders: 100, Days: 1},
+		{Seed: 11, Partners: 300, Size: 3 << 20, Days: 30, Duplicates: 50},
+	} {
+		data, exp := generate(t, o)
+		checkOracle(t, data, exp)
+	}
+	// With the sign-in log (which this oracle does not read), the intent
+	// check inside Generate still holds for every partner identity.
+	_, withLog := generate(t, Options{Seed: 12, SignInLog: io.Discard})
+	_, withLogPartners := generate(t, Options{Seed: 12, Outsiders: 60, SignInLog: io.Discard})
+	if got, want := len(withLogPartners.Identities), len(withLog.Identities)+60; got != want {
+		t.Errorf("with the sign-in log: %d identities, want %d", got, want)
+	}
+	// Same seed, same bytes and answers; another seed, other partners.
+	a, ea := generate(t, Options{Seed: 7, Partners: 200, Outsiders: 450, Size: 2 << 20})
+	b, eb := generate(t, Options{Seed: 7, Partners: 200, Outsiders: 450, Size: 2 << 20})
+	ja, _ := json.Marshal(ea)
+	jb, _ := json.Marshal(eb)
+	if !bytes.Equal(a, b) || !bytes.Equal(ja, jb) {
+		t.Error("same seed and options: output or answers differ")
+	}
+	_, ec := generate(t, Options{Seed: 8, Partners: 200, Outsiders: 450})
+	if ec.Identities[len(ec.Identities)-1].User == ea.Identities[len(ea.Identities)-1].User {
+		t.Error("another seed gives the same partners")
+	}
+}
+
+// TestPartnerCounts pins how Partners and Outsiders combine.
+func TestPartnerCounts(t *testing.T) {
+	for _, c := range []struct{ p, x, wantP, wantX int }{
+		{0, 0, 0, 0}, {3, 0, 3, 3}, {0, 5, 3, 5}, {0, 1, 1, 1}, {200, 450, 200, 450}, {4, 4, 4, 4},
+	} {
+		p, x, err := partnerCounts(c.p, c.x)
+		if err != nil || p != c.wantP || x != c.wantX {
+			t.Errorf("partnerCounts(%d, %d) = %d, %d, %v; want %d, %d", c.p, c.x, p, x, err, c.wantP, c.wantX)
+		}
+	}
+	for _, c := range [][2]int{{5, 4}, {-1, 0}, {0, -1}, {0, 20001}} {
+		if _, err := Generate(io.Discard, Options{Partners: c[0], Outsiders: c[1]}); err == nil {
+			t.Errorf("Partners %d Outsiders %d: no error", c[0], c[1])
+		}
+	}
+	// One partner with more identities than there are names: all made.
+	if _, exp := generate(t, Options{Seed: 3, Partners: 1, Outsiders: 4000}); len(exp.Identities) < 4000 {
+		t.Errorf("Partners 1 Outsiders 4000: %d identities", len(exp.Identities))
+	}
+	// Fewer outsiders than the kinds: still one partner each, as asked.
+	_, exp := generate(t, Options{Seed: 3, Partners: 3})
+	n := 0
+	for _, id := range exp.Identities {
+		if strings.HasPrefix(id.Scenario, ScenarioPartnerPrefix) {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("Partners 3: %d partner identities, want 3", n)
+	}
+}

@@ -198,6 +198,56 @@ func TestEndToEndSeeds(t *testing.T) {
 	checkExpected(t, "overlap", r, exp)
 }
 
+// TestEndToEndPartners: a tenant with 200 partners and 450 more outside
+// identities (synth.Options.Partners, Outsiders), every verdict and class
+// among them, gives the generator's answers read as JSON Lines and as the
+// Purview CSV, and the same report either way.
+func TestEndToEndPartners(t *testing.T) {
+	dir := t.TempDir()
+	var reference []byte
+	for _, format := range []string{"jsonl", "purview-csv", "ual-export-csv"} {
+		data, exp := generate(t, synth.Options{Seed: 17, Format: format, Partners: 200, Outsiders: 450})
+		if len(exp.Identities) < 450 {
+			t.Fatalf("%s: %d identities", format, len(exp.Identities))
+		}
+		p := testutil.WriteFile(t, dir, "partners."+format, data)
+		r, err := Run(context.Background(), []string{p}, Options{Workers: 2})
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		checkExpected(t, format, r, exp)
+		js, _ := json.Marshal(placeless(r))
+		if reference == nil {
+			reference = js
+		} else if !bytes.Equal(js, reference) {
+			t.Errorf("%s: report differs from the jsonl one", format)
+		}
+	}
+	// With the Entra sign-in log beside the UAL: the answers for both.
+	var ual, signins bytes.Buffer
+	exp, err := synth.Generate(&ual, synth.Options{Seed: 17, Partners: 200, Outsiders: 450, SignInLog: &signins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(context.Background(), []string{testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()),
+		testutil.WriteFile(t, dir, "signins.json", signins.Bytes())}, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Identities) != len(exp.Identities) {
+		t.Fatalf("with the sign-in log: %d identities, want %d", len(r.Identities), len(exp.Identities))
+	}
+	for i, e := range exp.Identities {
+		g := r.Identities[i]
+		if g.User != e.User || g.Verdict != e.Verdict || g.Severity != e.Severity || !slices.Equal(g.Sources, e.Sources) ||
+			g.Signins.Success != int64(e.SigninsSuccess) || g.Signins.Failure != int64(e.SigninsFailure) {
+			t.Errorf("with the sign-in log, identity %d: got %s %s/%s %v %d/%d, want %s %s/%s %v %d/%d", i,
+				g.User, g.Verdict, g.Severity, g.Sources, g.Signins.Success, g.Signins.Failure,
+				e.User, e.Verdict, e.Severity, e.Sources, e.SigninsSuccess, e.SigninsFailure)
+		}
+	}
+}
+
 // TestExampleIsCurrent keeps the README's bundled example in step with the
 // generator: examples/tenant.jsonl is 'outsider generate' with defaults.
 func TestExampleIsCurrent(t *testing.T) {
