@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -53,6 +54,13 @@ type TriageOptions struct {
 	// file, with where each came from.
 	Settings *settings
 
+	// HashInputs puts each input file's SHA-256 in the report's
+	// provenance (--hash-inputs); Stamp the time it was made (--stamp).
+	HashInputs bool
+	Stamp      bool
+	// now is the clock --stamp reads (tests set it).
+	now func() time.Time
+
 	// All shows every identity's full block in text (--all); otherwise
 	// those below severity low are in the table only.
 	All bool
@@ -68,6 +76,9 @@ type TriageOptions struct {
 	// pager is the command text on a terminal goes through ($OUTSIDER_PAGER,
 	// $PAGER, else less -FRX); nil when there is none to use.
 	pager []string
+
+	// args are the command line as given to Main (provenance).
+	args []string
 
 	format, color, failOn string
 	period                periodFlags
@@ -128,7 +139,7 @@ func newCmdTriage(f *factory, runF func(context.Context, *TriageOptions) error) 
 		Annotations: map[string]string{annotationUsage: "outsider triage [flags] PATH...\n" +
 			"outsider triage --clickhouse DSN [--tenant T | --all-tenants] [flags]"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Paths = args
+			o.Paths, o.args = args, f.args
 			if err := o.complete(f, cmd); err != nil {
 				return err
 			}
@@ -161,6 +172,8 @@ func newCmdTriage(f *factory, runF func(context.Context, *TriageOptions) error) 
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile, taken when every input has been read (the run's peak), to this `file` (for reporting memory use)")
 	fs.StringVar(&o.TempDir, "temp-dir", "", "`folder` where large runs spill record Ids and sharing records (default: $TMPDIR or /tmp; use a disk, not a tmpfs, to save memory)")
 	fs.StringVar(&o.ClickHouse, "clickhouse", "", "triage the records stored by 'outsider load' in this ClickHouse (`DSN`: http://host:8123/database) instead of files")
+	fs.BoolVar(&o.HashInputs, "hash-inputs", false, "put each input file's SHA-256 in the report's provenance (reads every file once more after the run)")
+	fs.BoolVar(&o.Stamp, "stamp", false, "put the time the report was made in its provenance (without it, the same input gives a byte-identical report)")
 	fs.BoolVar(&o.AllTenants, "all-tenants", false, "with --clickhouse: one report per tenant, each judged against its own records")
 	return cmd
 }
@@ -350,6 +363,17 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		stopProgress = progress.Start(ios.ErrOut, counters, inputSize(paths), 200*time.Millisecond)
 		defer stopProgress()
 	}
+	// Standard input is measured (and with --hash-inputs hashed) as the
+	// run reads it: it cannot be read again afterwards.
+	var stdin io.Reader
+	var stdinRec *stdinRecorder
+	if ios.In != nil {
+		stdinRec = &stdinRecorder{r: ios.In}
+		if o.HashInputs {
+			stdinRec.h = sha256.New()
+		}
+		stdin = stdinRec
+	}
 	// --memprofile profiles the heap when it is largest: every input read,
 	// the aggregates not yet merged (after the run they are gone, and a
 	// profile would show nothing of what the run needed).
@@ -368,7 +392,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		Strict:      o.Strict,
 		Workers:     o.Workers,
 		TempDir:     o.TempDir,
-		Source:      source.Options{Format: o.InputFormat, Stdin: ios.In},
+		Source:      source.Options{Format: o.InputFormat, Stdin: stdin},
 		Directory:   dir, DirectoryPath: o.Directory,
 		GeoIP:  geo,
 		AtPeak: atPeak,
@@ -378,6 +402,9 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		err = fmt.Errorf("--memprofile: %w", memErr)
 	}
 	if err != nil {
+		return err
+	}
+	if rep.Provenance, err = o.provenance(o.args, paths, stdinRec); err != nil {
 		return err
 	}
 	if !o.Quiet {

@@ -84,6 +84,8 @@ record, no sign-in, or the filters left none); 130 interrupted.`
 type factory struct {
 	IO     *iostreams.IOStreams
 	Getenv func(string) string
+	// args are the arguments as given to Main, for a report's provenance.
+	args []string
 }
 
 // Main runs outsider with args (without the program name) and returns the
@@ -96,6 +98,7 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 
 // run is Main with the context and the factory given.
 func run(ctx context.Context, args []string, f *factory) int {
+	f.args = args
 	root := newCmdRoot(f)
 	args = longFlagsWithOneDash(root, args)
 	if err := checkCommand(root, args); err != nil {

@@ -32,6 +32,49 @@ func versionInfo() string {
 	return formatVersion(stamp{version, commit, date}, info, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
+// buildVersion is the version and commit versionInfo prints, for a
+// report's provenance.
+func buildVersion() (v, c string) {
+	info, _ := debug.ReadBuildInfo()
+	return versionCommit(stamp{version, commit, date}, info, buildSettings(info))
+}
+
+// buildSettings are the build info's settings by key (none without info).
+func buildSettings(info *debug.BuildInfo) map[string]string {
+	settings := map[string]string{}
+	if info != nil {
+		for _, kv := range info.Settings {
+			settings[kv.Key] = kv.Value
+		}
+	}
+	return settings
+}
+
+// versionCommit picks the version and the commit: the stamp's, else the
+// build info's (see formatVersion).
+func versionCommit(s stamp, info *debug.BuildInfo, settings map[string]string) (v, c string) {
+	v = strings.TrimSpace(s.version)
+	if v == "" && info != nil && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = info.Main.Version
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+
+	c = strings.TrimSpace(s.commit)
+	if c == "" {
+		c = settings["vcs.revision"]
+		if c != "" && settings["vcs.modified"] == "true" {
+			c += " (modified)"
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+
+	return v, c
+}
+
 // stamp holds the linker-set values, apart so tests can vary them.
 type stamp struct{ version, commit, date string }
 
@@ -42,11 +85,8 @@ type stamp struct{ version, commit, date string }
 // vcs.time and vcs.modified (unless -buildvcs=false). vcs.time is the
 // commit's time, not the build's, so it is labelled as such.
 func formatVersion(s stamp, info *debug.BuildInfo, goVersion, goos, goarch string) string {
-	settings := map[string]string{}
+	settings := buildSettings(info)
 	if info != nil {
-		for _, kv := range info.Settings {
-			settings[kv.Key] = kv.Value
-		}
 		if info.GoVersion != "" {
 			// The toolchain that built the binary; runtime.Version says
 			// the same for a normal build, but build info is the record.
@@ -54,24 +94,7 @@ func formatVersion(s stamp, info *debug.BuildInfo, goVersion, goos, goarch strin
 		}
 	}
 
-	v := strings.TrimSpace(s.version)
-	if v == "" && info != nil && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		v = info.Main.Version
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-
-	c := strings.TrimSpace(s.commit)
-	if c == "" {
-		c = settings["vcs.revision"]
-		if c != "" && settings["vcs.modified"] == "true" {
-			c += " (modified)"
-		}
-	}
-	if c == "" {
-		c = "unknown"
-	}
+	v, c := versionCommit(s, info, settings)
 
 	dateLabel, d := "built", strings.TrimSpace(s.date)
 	if d == "" {

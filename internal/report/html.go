@@ -85,6 +85,8 @@ type htmlView struct {
 	Problems      []string
 	Omitted       int64
 	Identities    []htmlIdentity
+	// Provenance is how the report was made (none when not set).
+	Provenance []provRow
 }
 
 type htmlVerdict struct {
@@ -158,6 +160,7 @@ func buildHTMLView(r *triage.Report) htmlView {
 		Coverage:   r.Input.Coverage,
 
 		NothingJudged: textsafe.HTML(r.Summary.NothingJudged),
+		Provenance:    htmlProvenance(r.Provenance),
 	}
 	v.Title = plural(len(r.Identities), "outside identity", "outside identities") + ", " + v.Period
 	for i := range v.Answers {

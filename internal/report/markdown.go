@@ -166,6 +166,7 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 			p("- ... and %d more problems not listed\n", r.ProblemsOmitted)
 		}
 	}
+	bw.WriteString(markdownProvenance(r.Provenance))
 	return bw.Flush()
 }
 

@@ -299,6 +299,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 		t.para("geoip:    ", "          ", textsafe.Terminal(e))
 	}
 	t.coverage(r.Input.Coverage)
+	t.provenance(r.Provenance)
 	bv := r.Summary.ByVerdict
 	t.para("verdicts: ", "          ", fmt.Sprintf("%d anomalous, %d activity, %d shared, %d unverified, %d signin-only",
 		bv[triage.VerdictAnomalous], bv[triage.VerdictActivity], bv[triage.VerdictShared], bv[triage.VerdictUnverified], bv[triage.VerdictSigninOnly]))

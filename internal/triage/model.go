@@ -18,6 +18,10 @@ type Report struct {
 	// IPs), when --geoip databases were given.
 	IPInfo map[string]IPInfo `json:"ip_info,omitempty"`
 
+	// Provenance says how the report was made (version, command line,
+	// inputs' hashes); set by the command-line tool, nil from Run alone.
+	Provenance *Provenance `json:"provenance,omitempty"`
+
 	// Problems are the input problems, sorted by file and line, at most
 	// MaxProblemsPerFile per file (ProblemsOmitted counts the rest).
 	Problems        []Problem `json:"-"`
