@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -33,7 +35,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("MMDB", mmdb)
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": exits},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": exits, "cmpruns": cmpRuns},
 	})
 }
 
@@ -58,5 +60,36 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// cmpruns compares two JSON reports of runs whose command lines differ on
+// purpose (--workers 1 against the default): everything, provenance
+// included, must be equal but provenance.command, which must name each
+// run's own command (cmpruns A B).
+func cmpRuns(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmpruns A.json B.json")
+	}
+	var docs [2]map[string]any
+	var cmds [2]any
+	for i, name := range args {
+		if err := json.Unmarshal([]byte(ts.ReadFile(name)), &docs[i]); err != nil {
+			ts.Fatalf("%s: %v", name, err)
+		}
+		prov, ok := docs[i]["provenance"].(map[string]any)
+		if !ok || prov["command"] == nil {
+			ts.Fatalf("%s: no provenance.command", name)
+		}
+		cmds[i] = prov["command"]
+		delete(prov, "command")
+	}
+	a, _ := json.Marshal(docs[0])
+	b, _ := json.Marshal(docs[1])
+	if !bytes.Equal(a, b) {
+		ts.Fatalf("%s and %s differ beyond their command lines", args[0], args[1])
+	}
+	if ca, cb := cmds[0].([]any), cmds[1].([]any); len(ca) == len(cb) {
+		ts.Fatalf("%s and %s: the command lines should differ (%v)", args[0], args[1], ca)
 	}
 }

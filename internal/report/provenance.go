@@ -60,11 +60,11 @@ func commandLine(args []string) string {
 // line per row, after the input block.
 func (t *textWriter) provenance(p *triage.Provenance) {
 	for i, row := range provenanceRows(p) {
-		lead := "          "
+		lead, s := "          ", row.Label+": "
 		if i == 0 {
-			lead = "made by:  "
+			// "made by:  tool: outsider 1.2.0" says "tool" twice.
+			lead, s = "made by:  ", ""
 		}
-		s := row.Label + ": "
 		if row.Code != "" {
 			s += textsafe.Terminal(row.Code)
 			if row.Note != "" {

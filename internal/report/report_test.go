@@ -28,7 +28,25 @@ func fixture(t *testing.T) *triage.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Provenance = hostileProvenance()
 	return r
+}
+
+// hostileProvenance is a provenance as the command line sets it, with a
+// file name and an argument an attacker chose (a file name is as hostile
+// as a record: exports arrive named by whoever sent them).
+func hostileProvenance() *triage.Provenance {
+	evil := "evil\x1b[31m<img src=x onerror=window.pwned=7>`|x\u202e.jsonl"
+	return &triage.Provenance{
+		Version: "1.2.3", Commit: "0123456789abcdef0123456789abcdef01234567",
+		Command: []string{"outsider", "triage", "testdata/tenant.jsonl", evil, "--since", "2026-10-01"},
+		Inputs: []triage.ProvenanceInput{
+			{Path: "testdata/tenant.jsonl", Bytes: 12345, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+			{Path: evil, Bytes: 3},
+		},
+		TimeZone:  triage.TimeZoneRule,
+		Generated: "2026-12-07T14:00:00Z",
+	}
 }
 
 func TestGolden(t *testing.T) {
@@ -64,8 +82,12 @@ func TestJSONContract(t *testing.T) {
 		return out
 	}
 	want := map[string][]string{
-		"":       {"schema", "tenant", "input", "summary", "identities"},
-		"tenant": {"ids", "domains", "inferred"},
+		// provenance is an addition to v1 (issue 17), documented in
+		// docs/reports.md; set by the command line, absent from Run alone.
+		"":           {"schema", "tenant", "input", "summary", "identities", "provenance"},
+		"provenance": {"version", "commit", "command", "inputs", "time_zone", "generated"},
+		"prov_input": {"path", "bytes", "sha256"},
+		"tenant":     {"ids", "domains", "inferred"},
 		// v1 plus the additions of the coverage work (skipped_files,
 		// coverage), documented in docs/reports.md.
 		"input":    {"files", "records", "duplicates", "skipped", "skipped_files", "from", "to", "coverage"},
@@ -83,9 +105,11 @@ func TestJSONContract(t *testing.T) {
 	objs := map[string]any{
 		"": doc, "tenant": doc["tenant"], "input": doc["input"], "summary": doc["summary"], "identity": id,
 		"signins": id["signins"], "activity": id["activity"],
-		"evidence": id["activity"].(map[string]any)["evidence"].([]any)[0],
-		"file":     doc["input"].(map[string]any)["files"].([]any)[0],
-		"coverage": doc["input"].(map[string]any)["coverage"].([]any)[0],
+		"evidence":   id["activity"].(map[string]any)["evidence"].([]any)[0],
+		"file":       doc["input"].(map[string]any)["files"].([]any)[0],
+		"coverage":   doc["input"].(map[string]any)["coverage"].([]any)[0],
+		"provenance": doc["provenance"],
+		"prov_input": doc["provenance"].(map[string]any)["inputs"].([]any)[0],
 	}
 	for name, fields := range want {
 		got := keys(objs[name])
