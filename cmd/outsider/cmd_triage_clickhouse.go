@@ -58,14 +58,17 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 		fmt.Fprintln(ios.ErrOut, "outsider: no tenant has records in the period")
 		return nil
 	}
+	// Provenance names the DSN (redacted) instead of log files (a
+	// --directory or --geoip file is still listed); the engine's own
+	// report carries none, so the package's tests still compare the two
+	// byte for byte. Every tenant's report shares it (read-only).
+	prov, err := o.provenance(o.args, nil, nil)
+	if err != nil {
+		return err
+	}
 	all := make([]tenantReport, len(reps))
 	for i, r := range reps {
-		// Provenance names the DSN (redacted) instead of input files; the
-		// engine's own report carries none, so the package's tests still
-		// compare the two byte for byte.
-		p := o.baseProvenance(o.args)
-		p.Inputs = []triage.ProvenanceInput{}
-		r.Report.Provenance = p
+		r.Report.Provenance = prov
 		all[i] = tenantReport{tenant: r.Tenant, report: r.Report}
 	}
 	if err := writeReports(ios, o, all); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,7 +174,7 @@ func (s *stdinRecorder) Read(p []byte) (int, error) {
 func (o *TriageOptions) provenance(args, paths []string, stdin *stdinRecorder) (*triage.Provenance, error) {
 	p := o.baseProvenance(args)
 	p.Inputs = []triage.ProvenanceInput{}
-	for _, path := range paths {
+	for _, path := range slices.Concat(paths, o.sideFiles()) {
 		switch {
 		case path == "-" && stdin != nil:
 			in := triage.ProvenanceInput{Path: path, Bytes: stdin.n}
@@ -196,6 +197,17 @@ func (o *TriageOptions) provenance(args, paths []string, stdin *stdinRecorder) (
 		}
 	}
 	return p, nil
+}
+
+// sideFiles are the files besides the logs that decide what the report
+// says: the --directory snapshot and the --geoip databases. A case file
+// needs their hashes as much as the logs'.
+func (o *TriageOptions) sideFiles() []string {
+	var files []string
+	if o.Directory != "" {
+		files = append(files, o.Directory)
+	}
+	return append(files, o.GeoIP...)
 }
 
 // baseProvenance is what every report of the run says of how it was made.

@@ -137,6 +137,14 @@ func TestProvenanceInputs(t *testing.T) {
 		t.Errorf("inputs without --hash-inputs\n got %+v\nwant %+v", p.Inputs, want)
 	}
 
+	// --directory is an input too: a case file needs its hash.
+	writeFile(t, filepath.Join(dir, "users.csv"), "userPrincipalName,userType\nalice@contoso.com,Member\n")
+	p, _ = runTriageJSON(t, nil, "a.jsonl", "--directory", "users.csv", "--hash-inputs")
+	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
+	if got := p.Inputs[len(p.Inputs)-1]; len(p.Inputs) != 2 || got != (triage.ProvenanceInput{Path: "users.csv", Bytes: int64(len(users)), SHA256: sum(users)}) {
+		t.Errorf("inputs with --directory: %+v", p.Inputs)
+	}
+
 	// --stamp: the time, UTC, to the second.
 	before := time.Now().UTC().Truncate(time.Second)
 	p, _ = runTriageJSON(t, nil, "a.jsonl", "--stamp")
@@ -153,9 +161,12 @@ func TestProvenanceClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := o.baseProvenance([]string{"triage", "--clickhouse", "http://alice:s3cret@ch:8123/db"})
-	if p.Source != "http://alice:REDACTED@ch:8123/db" || len(p.Inputs) != 0 {
-		t.Errorf("source %q, inputs %v", p.Source, p.Inputs)
+	p, err := o.provenance([]string{"triage", "--clickhouse", "http://alice:s3cret@ch:8123/db"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Source != "http://alice:REDACTED@ch:8123/db" || p.Inputs == nil || len(p.Inputs) != 0 {
+		t.Errorf("source %q, inputs %#v; want the DSN redacted and an empty list", p.Source, p.Inputs)
 	}
 	if b, _ := json.Marshal(p); bytes.Contains(b, []byte("s3cret")) {
 		t.Errorf("secret in %s", b)
