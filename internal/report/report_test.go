@@ -64,7 +64,8 @@ func TestJSONContract(t *testing.T) {
 		return out
 	}
 	want := map[string][]string{
-		"":       {"schema", "tenant", "input", "summary", "identities"},
+		// v1 plus partners (docs/reports.md).
+		"":       {"schema", "tenant", "input", "summary", "identities", "partners"},
 		"tenant": {"ids", "domains", "inferred"},
 		// v1 plus the additions of the coverage work (skipped_files,
 		// coverage), documented in docs/reports.md.
@@ -72,8 +73,10 @@ func TestJSONContract(t *testing.T) {
 		"coverage": {"workload", "records", "days", "first", "last"},
 		"summary":  {"identities", "by_verdict"},
 		// v1 as DESIGN.md has it, plus the additions of the sign-in log and
-		// directory work (sources, in_directory), documented in docs/reports.md.
-		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory"},
+		// directory work (sources, in_directory) and the partners work
+		// (partner), documented in docs/reports.md.
+		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory", "partner"},
+		"partner":  {"tenant_id", "name", "name_source", "domains", "identities", "by_verdict", "worst_severity"},
 		"signins":  {"success", "failure", "first", "last", "ips", "user_agents", "apps"},
 		"activity": {"by_user", "by_ip", "operations", "evidence"},
 		"evidence": {"time", "operation", "user", "ip", "object", "record_id", "source"},
@@ -86,6 +89,7 @@ func TestJSONContract(t *testing.T) {
 		"evidence": id["activity"].(map[string]any)["evidence"].([]any)[0],
 		"file":     doc["input"].(map[string]any)["files"].([]any)[0],
 		"coverage": doc["input"].(map[string]any)["coverage"].([]any)[0],
+		"partner":  doc["partners"].([]any)[0],
 	}
 	for name, fields := range want {
 		got := keys(objs[name])
