@@ -1,14 +1,19 @@
 package triage
 
 import (
+	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/apps"
+	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 const (
@@ -181,4 +186,92 @@ func FuzzReadPartnerNames(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPartnersAtScale: on a generated tenant with 200 partners and 450
+// outside identities, every partner tenant is named by its accounts'
+// domain, and each partner's counts are exactly those of the generator's
+// answers for the identities with that home tenant.
+func TestPartnersAtScale(t *testing.T) {
+	data, exp := generate(t, synth.Options{Seed: 7, Partners: 200, Outsiders: 450})
+	r, err := Run(context.Background(), []string{testutil.WriteFile(t, t.TempDir(), "ual.jsonl", data)}, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		n         int
+		byVerdict map[string]int
+		worst     string
+		domains   map[string]bool
+	}
+	wants := map[string]*want{}
+	partnerTenants := map[string]bool{}
+	for _, e := range exp.Identities {
+		k := e.HomeTenant
+		if k == "" && e.Consumer {
+			k = apps.ConsumerTenant
+		}
+		w := wants[k]
+		if w == nil {
+			w = &want{byVerdict: map[string]int{}, worst: e.Severity, domains: map[string]bool{}}
+			wants[k] = w
+		}
+		w.n++
+		w.byVerdict[e.Verdict]++
+		if SeverityRank(e.Severity) > SeverityRank(w.worst) {
+			w.worst = e.Severity
+		}
+		if e.Class == ClassPassthrough && !e.Consumer {
+			w.domains[e.User[strings.LastIndexByte(e.User, '@')+1:]] = true
+		}
+		if strings.HasPrefix(e.Scenario, synth.ScenarioPartnerPrefix) && k != "" && k != apps.ConsumerTenant {
+			partnerTenants[k] = true
+		}
+	}
+	if len(partnerTenants) != 200 {
+		t.Fatalf("%d partner tenants in the answers, want 200", len(partnerTenants))
+	}
+	if len(r.Partners) != len(wants) {
+		t.Errorf("%d partners, want %d", len(r.Partners), len(wants))
+	}
+	total := 0
+	names := map[string]string{}
+	for i, p := range r.Partners {
+		total += p.Identities
+		names[p.TenantID] = p.Name
+		w := wants[p.TenantID]
+		if w == nil {
+			t.Errorf("partner %q: no identity of the answers has that home tenant", p.TenantID)
+			continue
+		}
+		if p.Identities != w.n || p.WorstSeverity != w.worst {
+			t.Errorf("partner %s: %d identities, worst %s; want %d, %s", p.TenantID, p.Identities, p.WorstSeverity, w.n, w.worst)
+		}
+		for _, v := range Verdicts {
+			if p.ByVerdict[v] != w.byVerdict[v] {
+				t.Errorf("partner %s: %d %s, want %d", p.TenantID, p.ByVerdict[v], v, w.byVerdict[v])
+			}
+		}
+		if partnerTenants[p.TenantID] {
+			if len(w.domains) != 1 {
+				t.Errorf("partner %s: domains %v in the answers, want one", p.TenantID, w.domains)
+			} else if d := slices.Collect(maps.Keys(w.domains))[0]; p.Name != d || p.NameSource != PartnerNameDomain {
+				t.Errorf("partner %s: named %q (%s), want its domain %q", p.TenantID, p.Name, p.NameSource, d)
+			}
+		}
+		if i > 0 {
+			q := r.Partners[i-1]
+			if c := SeverityRank(q.WorstSeverity) - SeverityRank(p.WorstSeverity); c < 0 || c == 0 && (q.Identities < p.Identities || q.Identities == p.Identities && q.TenantID >= p.TenantID) {
+				t.Errorf("partners %d and %d out of order: %+v, %+v", i-1, i, q, p)
+			}
+		}
+	}
+	if total != len(r.Identities) {
+		t.Errorf("partners hold %d identities, the report %d", total, len(r.Identities))
+	}
+	for _, id := range r.Identities {
+		if k := partnerKey(&id); id.Partner != names[k] || id.Partner == "" {
+			t.Errorf("%s: partner %q, want %q", id.User, id.Partner, names[k])
+		}
+	}
 }
