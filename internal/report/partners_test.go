@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/textsafe"
 	"github.com/outsider-sec/outsider/internal/triage"
@@ -92,5 +94,46 @@ func TestHostilePartnerName(t *testing.T) {
 	}
 	if !seen {
 		t.Error("CSV: no identity carries the partner name")
+	}
+}
+
+// TestTextPartnerTableNarrow: on a narrow terminal the partner table drops
+// the tenant id column and fits the width; a name longer than its column
+// is never cut but has a line of its own.
+func TestTextPartnerTableNarrow(t *testing.T) {
+	long := "a-partner-with-a-very-long-name-indeed.example.com"
+	r := fixture(t)
+	r.Partners[1].Name = long
+	var b bytes.Buffer
+	if err := RenderOptions(&b, Text, r, Options{Width: 60, All: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	head := strings.Index(out, "PARTNER ")
+	if head < 0 {
+		t.Fatalf("no partner table:\n%s", out)
+	}
+	lines := strings.Split(out[head:], "\n")[:5]
+	if strings.Contains(lines[0], "TENANT") {
+		t.Errorf("tenant column kept at width 60: %q", lines[0])
+	}
+	for _, l := range lines {
+		if utf8.RuneCountInString(l) > 60 && l != long {
+			t.Errorf("line of %d columns at width 60: %q", utf8.RuneCountInString(l), l)
+		}
+	}
+	if !slices.Contains(lines, long) {
+		t.Errorf("long name not on a line of its own:\n%s", strings.Join(lines, "\n"))
+	}
+	if !strings.HasPrefix(lines[1], "fabrikam.com ") {
+		t.Errorf("first partner row %q", lines[1])
+	}
+	// Wide enough: the tenant id is there.
+	b.Reset()
+	if err := RenderOptions(&b, Text, fixture(t), Options{Width: 100, All: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "PARTNER           WORST IDS ANOM ACT SHARED UNVER SIGNIN TENANT\n") {
+		t.Errorf("no tenant column at width 100:\n%s", b.String())
 	}
 }
