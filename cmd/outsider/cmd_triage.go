@@ -44,6 +44,9 @@ type TriageOptions struct {
 	TempDir     string
 	Directory   string
 	GeoIP       []string
+	// PartnerNames is --partner-names: a CSV of tenant id,name that names
+	// home tenants over what their accounts' domains suggest.
+	PartnerNames string
 	// ClickHouse and AllTenants: triage the records 'outsider load'
 	// stored instead of files (cmd_triage_clickhouse.go).
 	ClickHouse string
@@ -66,6 +69,9 @@ type TriageOptions struct {
 	All bool
 	// NoPager writes text to a terminal directly (--no-pager).
 	NoPager bool
+
+	// partnerNames are the names read from PartnerNames.
+	partnerNames map[string]string
 
 	// colored: text with ANSI colour (decided from --color, the
 	// environment and the terminal when the flags are read).
@@ -153,6 +159,7 @@ func newCmdTriage(f *factory, runF func(context.Context, *TriageOptions) error) 
 	addTenantFlag(fs, &o.Tenants, "our tenant id (`GUID`, repeatable); default: inferred from the records' OrganizationId")
 	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable); default: inferred from member sign-ins")
 	fs.StringVar(&o.Directory, "directory", "", "our directory snapshot `file`: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
+	fs.StringVar(&o.PartnerNames, "partner-names", "", "name partners (home tenants) from this CSV `file` of tenant id,name rows (header optional), over the names their accounts' domains suggest")
 	addListFlag(fs, &o.GeoIP, "geoip", "a MaxMind database (`.mmdb`: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
 	fs.StringVar(&o.Config, "config", "", "take defaults from this config `file` instead of $XDG_CONFIG_HOME/outsider/config.json")
 	addFormatFlag(cmd, &o.format, "", formatNames(), "output `format`: text, json, csv, md or html (default: from -o's extension, else text)")
@@ -345,6 +352,18 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 			}
 		}
 	}
+	if o.PartnerNames != "" {
+		names, probs, err := triage.LoadPartnerNames(o.PartnerNames)
+		if err != nil {
+			return fmt.Errorf("--partner-names: %w", err)
+		}
+		if !o.Quiet {
+			for _, p := range probs {
+				fmt.Fprintf(ios.ErrOut, "outsider: skipped: %s\n", textsafe.Line(p.String()))
+			}
+		}
+		o.partnerNames = names
+	}
 	var geo *enrich.DB
 	if len(o.GeoIP) > 0 {
 		if geo, err = enrich.Open(o.GeoIP...); err != nil {
@@ -394,8 +413,9 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		TempDir:     o.TempDir,
 		Source:      source.Options{Format: o.InputFormat, Stdin: stdin},
 		Directory:   dir, DirectoryPath: o.Directory,
-		GeoIP:  geo,
-		AtPeak: atPeak,
+		GeoIP:        geo,
+		AtPeak:       atPeak,
+		PartnerNames: o.partnerNames,
 	})
 	stopProgress() // the final line, before problems and the report
 	if err == nil && memErr != nil {

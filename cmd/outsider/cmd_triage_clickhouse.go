@@ -49,6 +49,7 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 		Triage: triage.Options{
 			Tenants: o.Tenants, Domains: o.Domains, Since: o.Since, Until: o.Until, MaxEvidence: o.MaxEvidence,
 			Directory: dir, DirectoryPath: o.Directory, GeoIP: geo,
+			PartnerNames: o.partnerNames,
 		},
 	})
 	if err != nil {

@@ -142,6 +142,27 @@ func TestOneServer(t *testing.T) {
 			t.Error("the tenant has no application named by the sign-in log: the case is too thin")
 		}
 	}
+	// Partners, named from the domains and by --partner-names, are the
+	// engine's too.
+	r, err := triage.Run(context.Background(), a.paths, triage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, p := range r.Partners {
+		if p.TenantID != "" && len(names) == 0 {
+			names[p.TenantID] = "Named <by> the file"
+		}
+	}
+	if len(r.Partners) < 2 || len(names) == 0 {
+		t.Fatalf("the tenant has %d partners: the case is too thin", len(r.Partners))
+	}
+	opts := triage.Options{PartnerNames: names}
+	want := engine(t, a.paths, opts)
+	sameJSON(t, "partner names", want, onClickHouse(t, s.client, TriageOptions{Triage: opts})[a.id])
+	if !bytes.Contains(want, []byte(`"name_source": "file"`)) || !bytes.Contains(want, []byte(`"name_source": "domain"`)) {
+		t.Error("the partners are not named by the file and by domains")
+	}
 	// The same files loaded again add nothing (the tables now hold two
 	// parts of everything, which FINAL reads as one).
 	load(t, s.client, a.paths)

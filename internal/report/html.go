@@ -87,6 +87,8 @@ type htmlView struct {
 	Identities    []htmlIdentity
 	// Provenance is how the report was made (none when not set).
 	Provenance []provRow
+	// Partners are the home tenants, named (buildHTMLPartners).
+	Partners []htmlPartner
 }
 
 type htmlVerdict struct {
@@ -181,6 +183,7 @@ func buildHTMLView(r *triage.Report) htmlView {
 	for _, p := range r.Problems {
 		v.Problems = append(v.Problems, textsafe.HTML(problemLine(p)))
 	}
+	v.Partners = buildHTMLPartners(r.Partners)
 	from, to := parseTime(r.Input.From), parseTime(r.Input.To)
 	for i, id := range textOrder(r.Identities) { // as the text report: anomalous before activity within a severity
 		v.Identities = append(v.Identities, buildHTMLIdentity(i+1, id, r.IPInfo, from, to, v.Period))
@@ -466,3 +469,29 @@ func buildTimeline(id triage.Identity, from, to time.Time, period string) htmlTi
 // fx formats an SVG coordinate with one decimal, always the same bytes
 // for the same value.
 func fx(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+// htmlPartner is one row of the partner table, its strings through
+// textsafe.HTML.
+type htmlPartner struct {
+	Name, NameSource, Severity, TenantID string
+	Domains                              string
+	Identities                           int
+	Anomalous, Activity, Shared          int
+	Unverified, SigninOnly               int
+}
+
+// buildHTMLPartners is the partner table, in the report's order.
+func buildHTMLPartners(ps []triage.Partner) []htmlPartner {
+	var out []htmlPartner
+	for _, p := range ps {
+		out = append(out, htmlPartner{
+			Name: textsafe.HTML(p.Name), NameSource: p.NameSource, Severity: p.WorstSeverity,
+			TenantID: orDash(textsafe.HTML(p.TenantID)), Domains: orDash(strings.Join(cleanAll(partnerDomains(p.Domains)), ", ")),
+			Identities: p.Identities,
+			Anomalous:  p.ByVerdict[triage.VerdictAnomalous], Activity: p.ByVerdict[triage.VerdictActivity],
+			Shared: p.ByVerdict[triage.VerdictShared], Unverified: p.ByVerdict[triage.VerdictUnverified],
+			SigninOnly: p.ByVerdict[triage.VerdictSigninOnly],
+		})
+	}
+	return out
+}

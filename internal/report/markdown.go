@@ -75,6 +75,8 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 		}
 	}
 
+	markdownPartners(bw, r.Partners)
+
 	if len(r.Identities) > 0 {
 		p("\n## Identities\n")
 	}
@@ -179,4 +181,35 @@ func codeList(vs []string, inTable bool) string {
 		}
 	}
 	return orNone(strings.Join(out, ", "))
+}
+
+// markdownPartners writes the partner table: one row per home tenant, in
+// the report's order. Names and domains are hostile: code spans.
+func markdownPartners(bw *bufio.Writer, ps []triage.Partner) {
+	if len(ps) == 0 {
+		return
+	}
+	fmt.Fprintf(bw, "\n## Partners (%d)\n\n", len(ps))
+	bw.WriteString("| partner | name from | worst | identities | anomalous | activity | shared | unverified | sign-in only | home tenant | domains |\n")
+	bw.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
+	for _, pt := range ps {
+		fmt.Fprintf(bw, "| %s | %s | %s | %d | %d | %d | %d | %d | %d | %s | %s |\n",
+			textsafe.MarkdownCode(pt.Name, true), pt.NameSource, pt.WorstSeverity, pt.Identities,
+			pt.ByVerdict[triage.VerdictAnomalous], pt.ByVerdict[triage.VerdictActivity], pt.ByVerdict[triage.VerdictShared],
+			pt.ByVerdict[triage.VerdictUnverified], pt.ByVerdict[triage.VerdictSigninOnly],
+			orDash(textsafe.MarkdownCode(pt.TenantID, true)), orDash(codeList(partnerDomains(pt.Domains), true)))
+	}
+}
+
+// maxPartnerDomains caps the domains a partner row lists (the JSON has
+// them all): a table row stays a row.
+const maxPartnerDomains = 5
+
+// partnerDomains is at most maxPartnerDomains of a partner's domains,
+// then "and N more".
+func partnerDomains(ds []string) []string {
+	if len(ds) <= maxPartnerDomains {
+		return ds
+	}
+	return append(slices.Clone(ds[:maxPartnerDomains]), "and "+strconv.Itoa(len(ds)-maxPartnerDomains)+" more")
 }

@@ -83,8 +83,9 @@ func TestJSONContract(t *testing.T) {
 	}
 	want := map[string][]string{
 		// provenance is an addition to v1 (issue 17), documented in
-		// docs/reports.md; set by the command line, absent from Run alone.
-		"":           {"schema", "tenant", "input", "summary", "identities", "provenance"},
+		// docs/reports.md; set by the command line, absent from Run alone;
+		// partners too.
+		"":           {"schema", "tenant", "input", "summary", "identities", "partners", "provenance"},
 		"provenance": {"version", "commit", "command", "inputs", "time_zone", "generated"},
 		"prov_input": {"path", "bytes", "sha256"},
 		"tenant":     {"ids", "domains", "inferred"},
@@ -94,8 +95,10 @@ func TestJSONContract(t *testing.T) {
 		"coverage": {"workload", "records", "days", "first", "last"},
 		"summary":  {"identities", "by_verdict"},
 		// v1 as DESIGN.md has it, plus the additions of the sign-in log and
-		// directory work (sources, in_directory), documented in docs/reports.md.
-		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory"},
+		// directory work (sources, in_directory) and the partners work
+		// (partner), documented in docs/reports.md.
+		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory", "partner"},
+		"partner":  {"tenant_id", "name", "name_source", "domains", "identities", "by_verdict", "worst_severity"},
 		"signins":  {"success", "failure", "first", "last", "ips", "user_agents", "apps"},
 		"activity": {"by_user", "by_ip", "operations", "evidence"},
 		"evidence": {"time", "operation", "user", "ip", "object", "record_id", "source"},
@@ -110,6 +113,7 @@ func TestJSONContract(t *testing.T) {
 		"coverage":   doc["input"].(map[string]any)["coverage"].([]any)[0],
 		"provenance": doc["provenance"],
 		"prov_input": doc["provenance"].(map[string]any)["inputs"].([]any)[0],
+		"partner":    doc["partners"].([]any)[0],
 	}
 	for name, fields := range want {
 		got := keys(objs[name])

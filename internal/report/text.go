@@ -155,6 +155,87 @@ func (t *textWriter) table(ids []triage.Identity) {
 	t.line(t.paint(sgrDim, "(sign-ins: successful/other)"))
 }
 
+// partnerTable writes the partners (home tenants) as a compact table
+// that fits the width, in the report's order (worst severity, then
+// identities): the name first and never cut (one longer than its column
+// has a line of its own); when the row is too wide, the tenant id goes
+// first (JSON has it), then the name column narrows.
+func (t *textWriter) partnerTable(ps []triage.Partner) {
+	if len(ps) == 0 {
+		return
+	}
+	head := []string{"PARTNER", "WORST", "IDS", "ANOM", "ACT", "SHARED", "UNVER", "SIGNIN", "TENANT"}
+	verdicts := []string{triage.VerdictAnomalous, triage.VerdictActivity, triage.VerdictShared, triage.VerdictUnverified, triage.VerdictSigninOnly}
+	rows := make([][]string, len(ps))
+	for i, p := range ps {
+		row := []string{textsafe.Terminal(p.Name), p.WorstSeverity, strconv.Itoa(p.Identities)}
+		for _, v := range verdicts {
+			row = append(row, strconv.Itoa(p.ByVerdict[v]))
+		}
+		rows[i] = append(row, orDash(p.TenantID))
+	}
+	wd := make([]int, len(head))
+	for j, h := range head {
+		wd[j] = utf8.RuneCountInString(h)
+		for _, r := range rows {
+			wd[j] = max(wd[j], utf8.RuneCountInString(r[j]))
+		}
+	}
+	total := func() int {
+		n := 0
+		for _, w := range wd {
+			n += w + 1
+		}
+		return n - 1
+	}
+	if total() > t.width {
+		head, wd = head[:len(head)-1], wd[:len(wd)-1]
+		for i := range rows {
+			rows[i] = rows[i][:len(rows[i])-1]
+		}
+	}
+	if over := total() - t.width; over > 0 {
+		wd[0] = max(utf8.RuneCountInString(head[0]), wd[0]-over)
+	}
+	cell := func(s string, j int) string {
+		pad := strings.Repeat(" ", max(0, wd[j]-utf8.RuneCountInString(s)))
+		if j >= 2 && j < 8 {
+			return pad + s
+		}
+		return s + pad
+	}
+	line := func(row []string, sev string, bold bool) {
+		var b strings.Builder
+		if utf8.RuneCountInString(row[0]) > wd[0] {
+			t.line(row[0])
+			b.WriteString(strings.Repeat(" ", wd[0]))
+		} else {
+			b.WriteString(cell(row[0], 0))
+		}
+		for j := 1; j < len(row); j++ {
+			b.WriteByte(' ')
+			v := cell(row[j], j)
+			if j == 1 && sev != "" {
+				word := strings.TrimRight(v, " ")
+				v = t.paint(severityColor(sev), word) + v[len(word):]
+			}
+			b.WriteString(v)
+		}
+		s := strings.TrimRight(b.String(), " ")
+		if bold {
+			s = t.paint(sgrBold, s)
+		}
+		t.w.WriteString(s)
+		t.w.WriteByte('\n')
+	}
+	t.line("")
+	line(head, "", true)
+	for i, p := range ps {
+		line(rows[i], p.WorstSeverity, false)
+	}
+	t.line(t.paint(sgrDim, "(IDS: identities; names from --partner-names, logs, domains)"))
+}
+
 // explainHints names the records that decided an identity's verdict and
 // the command that walks each through, field by field.
 func (t *textWriter) explainHints(id triage.Identity) {
@@ -275,6 +356,7 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	if len(ids) > 0 {
 		t.line("")
 		t.table(ids)
+		t.partnerTable(r.Partners)
 	}
 
 	t.line("")

@@ -50,6 +50,9 @@ type Options struct {
 	Directory *directory.Directory
 	// DirectoryPath names the snapshot in the report.
 	DirectoryPath string
+	// PartnerNames name home tenants (--partner-names: tenant id to
+	// name), over what the identities' domains suggest.
+	PartnerNames map[string]string
 	// GeoIP, if set, enriches every IP in the report (--geoip) and raises
 	// the severity of identities signing in through anonymisers.
 	GeoIP *enrich.DB
@@ -360,6 +363,7 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		r.IPInfo = enrichIPs(r.Identities, opts.GeoIP)
 		raiseForAnonymisers(r.Identities, r.IPInfo)
 	}
+	r.Partners = partners(r.Identities, opts.PartnerNames, nil)
 	r.Summary = Summary{Identities: len(r.Identities), ByVerdict: map[string]int{}}
 	for _, v := range Verdicts {
 		r.Summary.ByVerdict[v] = 0

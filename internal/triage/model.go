@@ -14,6 +14,9 @@ type Report struct {
 	Input      InputInfo  `json:"input"`
 	Summary    Summary    `json:"summary"`
 	Identities []Identity `json:"identities"`
+	// Partners groups the identities by home tenant, named (an addition
+	// to v1: docs/reports.md).
+	Partners []Partner `json:"partners"`
 	// IPInfo enriches every IP in the report (sign-in IPs and evidence
 	// IPs), when --geoip databases were given.
 	IPInfo map[string]IPInfo `json:"ip_info,omitempty"`
@@ -196,6 +199,9 @@ type Identity struct {
 	InDirectory InDirectory `json:"in_directory"`
 	// Directory is the directory entry that matched, when one did.
 	Directory *DirectoryMatch `json:"directory,omitempty"`
+	// Partner is the name of its home tenant's partner (Report.Partners;
+	// an addition to v1).
+	Partner string `json:"partner"`
 
 	// SharingCount is |H|, exact: the sharing records naming it (Sharing
 	// lists the earliest, capped) plus anonymous-link use from its IPs.
