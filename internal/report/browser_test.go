@@ -94,6 +94,18 @@ func TestHTMLInBrowser(t *testing.T) {
 		[]string{"Who were they?", "Was there a breach?", "What did they access?"})
 	check("severity order", `Array.from(document.querySelectorAll("section.identity"), s => s.className)`,
 		[]string{"identity sev-high", "identity sev-high", "identity sev-medium", "identity sev-low", "identity sev-low", "identity sev-info"})
+	// Info and low cards fold to one line (verdict, severity, user,
+	// counts) that opens on click without script; high and medium open.
+	check("cards folded by severity", `Array.from(document.querySelectorAll("section.identity > details.card"), d => d.open)`,
+		[]bool{true, true, true, false, false, false})
+	check("folded card is one line", `(() => { const d = document.querySelector("section.identity.sev-info > details.card");
+		const s = d.querySelector("summary"); const lh = parseFloat(getComputedStyle(s).lineHeight);
+		return [d.querySelector(".breach").checkVisibility(), s.getBoundingClientRect().height <= 1.6 * lh,
+			/signin-only/.test(s.textContent) && /INFO/.test(s.textContent) && /sign-ins \d+\/\d+ · by user \d+ · by IP \d+ · shared \d+/.test(s.textContent)]; })()`,
+		[]bool{false, true, true})
+	check("folded card opens on click", `(() => { const d = document.querySelector("section.identity.sev-info > details.card");
+		d.querySelector("summary").click(); const seen = d.open && d.querySelector(".breach").checkVisibility();
+		d.querySelector("summary").click(); return [seen, d.open]; })()`, []bool{true, false})
 	check("timelines drawn", `Array.from(document.querySelectorAll("figure.timeline svg"), s => s.querySelectorAll("circle").length)`,
 		[]int{2, 2, 4, 3, 1, 2})
 	// The coverage table marks the workloads the input lacks (Teams and
@@ -206,6 +218,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	check("print hides controls", `getComputedStyle(document.querySelector(".controls")).display`, "none")
 	check("print hides raw", `getComputedStyle(document.querySelector("td.raw")).display`, "none")
+	check("print opens every card", `Array.from(document.querySelectorAll("section.identity"), s => s.querySelector(".breach").checkVisibility())`,
+		[]bool{true, true, true, true, true, true})
 	if _, err := c.call("Emulation.setEmulatedMedia", map[string]any{"media": ""}); err != nil {
 		t.Error(err)
 	}

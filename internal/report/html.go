@@ -113,6 +113,12 @@ type htmlIdentity struct {
 	Evidence                              []htmlEvidence
 	EvidenceNote                          string
 	Operations                            []htmlOption
+	// Open is whether the card starts unfolded: high and medium do; info
+	// and low fold to their summary line, so hundreds of benign sign-ins
+	// do not bury the few that matter (print shows every card open).
+	Open bool
+	// Tally is the summary line's counts, readable while folded.
+	Tally string
 }
 
 // htmlFact is one line of what is known about an identity. Facts render
@@ -202,7 +208,10 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		ByUser:  id.Activity.ByUser, ByIP: id.Activity.ByIP, Shared: id.SharingCount,
 		Reasons:    cleanAll(id.Reasons),
 		AlsoUsedBy: cleanAll(id.IPAlsoUsedBy),
+		Open:       id.Severity == triage.SeverityHigh || id.Severity == triage.SeverityMedium,
 	}
+	h.Tally = "sign-ins " + h.SignIns + " · by user " + strconv.FormatInt(h.ByUser, 10) +
+		" · by IP " + strconv.FormatInt(h.ByIP, 10) + " · shared " + strconv.FormatInt(h.Shared, 10)
 
 	// Facts: who it is. Optional facts are added only when known.
 	class := map[string]string{
