@@ -120,7 +120,9 @@ func TestHTMLInBrowser(t *testing.T) {
 	check("no markup from the records", `document.querySelectorAll("img, iframe, object, embed, b, i, svg svg, script[src], link, base, form").length`, 0)
 	check("svg only the timelines", `document.querySelectorAll("svg").length`, 6)
 	check("no event-handler attributes", `Array.from(document.querySelectorAll("*")).flatMap(e => Array.from(e.attributes, a => a.name)).filter(n => n.startsWith("on"))`, []string{})
-	check("links only within the page", `Array.from(document.querySelectorAll("a[href]"), a => a.getAttribute("href")).filter(h => !/^#id-[0-9]+$/.test(h))`, []string{})
+	check("links only within the page", `Array.from(document.querySelectorAll("a[href]"), a => a.getAttribute("href")).filter(h => !/^#[a-z0-9-]+$/.test(h) || !document.getElementById(h.slice(1)))`, []string{})
+	check("table of contents", `Array.from(document.querySelectorAll("nav.toc li"), li => li.textContent)`,
+		[]string{"The three answers", "Verdicts (6 identities)", "Partners (2)", "Input", "Provenance", "High 2", "Medium 1", "Low 2 folded", "Info 1 folded"})
 	check("nothing ran", `typeof window.pwned`, "undefined")
 	for _, s := range []string{
 		`<script>alert(1)</script>`,

@@ -89,6 +89,17 @@ type htmlView struct {
 	Provenance []provRow
 	// Partners are the home tenants, named (buildHTMLPartners).
 	Partners []htmlPartner
+	// Groups are the identities by severity, in the page's order, for the
+	// table of contents and the group headings.
+	Groups []htmlGroup
+}
+
+// htmlGroup is one severity's run of identity cards.
+type htmlGroup struct {
+	Severity, Anchor, Title string
+	Count                   int
+	// Open is whether its cards start unfolded.
+	Open bool
 }
 
 type htmlVerdict struct {
@@ -119,6 +130,8 @@ type htmlIdentity struct {
 	Open bool
 	// Tally is the summary line's counts, readable while folded.
 	Tally string
+	// Group is set on the first card of its severity, for its heading.
+	Group *htmlGroup
 }
 
 // htmlFact is one line of what is known about an identity. Facts render
@@ -193,6 +206,18 @@ func buildHTMLView(r *triage.Report) htmlView {
 	from, to := parseTime(r.Input.From), parseTime(r.Input.To)
 	for i, id := range textOrder(r.Identities) { // as the text report: anomalous before activity within a severity
 		v.Identities = append(v.Identities, buildHTMLIdentity(i+1, id, r.IPInfo, from, to, v.Period))
+		if i == 0 || id.Severity != v.Identities[i-1].Severity {
+			v.Groups = append(v.Groups, htmlGroup{Severity: id.Severity, Anchor: "sev-" + id.Severity,
+				Title: strings.ToUpper(id.Severity[:1]) + id.Severity[1:], Open: v.Identities[i].Open})
+		}
+		v.Groups[len(v.Groups)-1].Count++
+	}
+	// The group pointers are taken once Groups stops growing.
+	for i, g := 0, 0; i < len(v.Identities); i++ {
+		if i == 0 || v.Identities[i].Severity != v.Identities[i-1].Severity {
+			v.Identities[i].Group = &v.Groups[g]
+			g++
+		}
 	}
 	return v
 }
