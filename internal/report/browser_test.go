@@ -238,6 +238,8 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	phonePath := filepath.Join(art, "report-phone.png")
+	phoneH := checkPhone(t, c, phonePath)
 	done := time.Now()
 
 	// The console stayed clean and nothing but the file was requested.
@@ -256,10 +258,64 @@ func TestHTMLInBrowser(t *testing.T) {
 		writeReadmeShot(t, c, art)
 	}
 
-	t.Logf("artefacts: %s (page), %s (screenshot, 1280x%.0f), %s (identity 3 after sorting and opening raw rows), %s (printed)", htmlPath, shotPath, h, interPath, pdfPath)
+	t.Logf("artefacts: %s (page), %s (screenshot, 1280x%.0f), %s (phone, %dx%.0f), %s (identity 3 after sorting and opening raw rows), %s (printed)", htmlPath, shotPath, h, phonePath, phoneWidth, phoneH, interPath, pdfPath)
 	t.Logf("timings: browser start %v, load %v, screenshot %v, checks and print %v; %v in all",
 		started.Sub(began).Round(time.Millisecond), loaded.Sub(started).Round(time.Millisecond),
 		shot.Sub(loaded).Round(time.Millisecond), done.Sub(shot).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+}
+
+// phoneWidth is a phone's width in CSS pixels (an iPhone 14's).
+const phoneWidth = 390
+
+// checkPhone lays the page out at phoneWidth as a phone does (mobile,
+// honouring the viewport meta tag), fails the test if anything makes the
+// page scroll sideways, folded and with every card open (wide tables
+// must scroll inside their own box), saves a screenshot of the page as
+// the reader first sees it to path and restores the desktop layout. It
+// returns the page's height at that width.
+func checkPhone(t *testing.T, c *cdp, path string) float64 {
+	t.Helper()
+	if _, err := c.call("Emulation.setDeviceMetricsOverride", map[string]any{
+		"width": phoneWidth, "height": 844, "deviceScaleFactor": 1, "mobile": true,
+	}); err != nil {
+		t.Error(err)
+		return 0
+	}
+	defer c.call("Emulation.clearDeviceMetricsOverride", nil)
+	// What sticks out, to name it when the check fails.
+	const overflow = `(() => { const w = document.documentElement.scrollWidth;
+		const out = Array.from(document.querySelectorAll("body *")).filter(e => { const r = e.getBoundingClientRect();
+			return r.width > 0 && r.right > innerWidth + 0.5 && !e.closest(".scroll, svg"); })
+			.slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right));
+		return {width: w, out: out}; })()`
+	var got struct {
+		Width int
+		Out   []string
+	}
+	for _, state := range []string{"folded", "open"} {
+		if state == "open" {
+			c.eval(`document.querySelectorAll("details.card").forEach(d => { d.dataset.was = d.open; d.open = true; })`, nil)
+		}
+		if err := c.eval(overflow, &got); err != nil {
+			t.Error(err)
+		} else if got.Width > phoneWidth {
+			t.Errorf("at %d px (cards %s) the page is %d px wide: %v", phoneWidth, state, got.Width, got.Out)
+		}
+	}
+	c.eval(`document.querySelectorAll("details.card").forEach(d => { d.open = d.dataset.was === "true"; delete d.dataset.was; })`, nil)
+	var h float64
+	if err := c.eval(`document.documentElement.scrollHeight`, &h); err != nil {
+		t.Error(err)
+	}
+	if res, err := c.call("Page.captureScreenshot", map[string]any{
+		"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": phoneWidth, "height": max(h, 844), "scale": 1},
+	}); err != nil {
+		t.Error(err)
+	} else {
+		savePNG(t, res, path)
+	}
+	return h
 }
 
 // verifyQuiet fails the test for any console message, exception, error or
