@@ -118,7 +118,9 @@ func TestHTMLInBrowser(t *testing.T) {
 	// came from the records, and what they carried is shown literally.
 	check("one script element", `document.scripts.length`, 1)
 	check("no markup from the records", `document.querySelectorAll("img, iframe, object, embed, b, i, svg svg, script[src], link, base, form").length`, 0)
-	check("svg only the timelines", `document.querySelectorAll("svg").length`, 6)
+	check("svg only the timelines and their frame", `[document.querySelectorAll("svg").length, document.querySelectorAll("figure.timeline svg").length, document.querySelectorAll("svg.defs").length]`, []int{7, 6, 1})
+	check("timelines use the frame", `Array.from(document.querySelectorAll("figure.timeline svg"), s => s.querySelector("use").getAttribute("href") === "#tl-frame" && s.getBBox().width > 800)`,
+		[]bool{true, true, true, true, true, true})
 	check("no event-handler attributes", `Array.from(document.querySelectorAll("*")).flatMap(e => Array.from(e.attributes, a => a.name)).filter(n => n.startsWith("on"))`, []string{})
 	check("links only within the page", `Array.from(document.querySelectorAll("a[href]"), a => a.getAttribute("href")).filter(h => !/^#[a-z0-9-]+$/.test(h) || !document.getElementById(h.slice(1)))`, []string{})
 	check("table of contents", `Array.from(document.querySelectorAll("nav.toc li"), li => li.textContent)`,
