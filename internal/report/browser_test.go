@@ -10,10 +10,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/outsider-sec/outsider/internal/synth"
 	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
@@ -241,7 +243,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	}
 	phonePath := filepath.Join(art, "report-phone.png")
-	phoneH := checkPhone(t, c, phonePath)
+	phoneH := checkPhone(t, c, phonePath, 0)
 	done := time.Now()
 
 	// The console stayed clean and nothing but the file was requested.
@@ -266,6 +268,133 @@ func TestHTMLInBrowser(t *testing.T) {
 		shot.Sub(loaded).Round(time.Millisecond), done.Sub(shot).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 }
 
+// The page of a tenant with hundreds of partners: at most maxScalePage
+// bytes, open (loaded and its script ready) within maxScaleOpen. The
+// open bound is generous for a shared 2-core machine; the test logs the
+// measured figures. The size bound is the measured page (2.53 MB) and
+// about 10% more, so that it cannot grow unnoticed: issue 17 asks for
+// about 1 MB, which needs the cards themselves smaller (the folded
+// cards' bodies, the raw evidence rows) and is not done yet.
+const (
+	maxScalePage = 2750 << 10
+	maxScaleOpen = 3 * time.Second
+)
+
+// TestHTMLAtScale renders the report of a synthetic tenant with 200
+// partners and 472 outside identities (synth, seed 7) and opens it in
+// headless Chromium: the page stays small and opens fast, every identity
+// has its card, the console stays clean, nothing but the file is
+// requested, and nothing overflows at phone width. It saves
+// report-scale.html, report-scale.png (the top of the page at 1280 px)
+// and report-scale-phone.png (its top at 390 px) with the other
+// artefacts.
+func TestHTMLAtScale(t *testing.T) {
+	bin, ok := findChromium()
+	if !ok {
+		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
+			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
+		}
+		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
+	}
+	art := os.Getenv("OUTSIDER_ARTIFACTS")
+	if art == "" {
+		art = t.TempDir()
+	} else if err := os.MkdirAll(art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	art, _ = filepath.Abs(art)
+
+	var ual bytes.Buffer
+	if _, err := synth.Generate(&ual, synth.Options{Seed: 7, Partners: 200, Outsiders: 450}); err != nil {
+		t.Fatal(err)
+	}
+	input := filepath.Join(t.TempDir(), "tenant.jsonl")
+	if err := os.WriteFile(input, ual.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := triage.Run(context.Background(), []string{input}, triage.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Identities) < 400 {
+		t.Fatalf("the synthetic tenant has %d outside identities, want at least 400", len(r.Identities))
+	}
+	var page bytes.Buffer
+	if err := RenderHTML(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	if page.Len() > maxScalePage {
+		t.Errorf("the page of %d identities is %d bytes, more than %d", len(r.Identities), page.Len(), maxScalePage)
+	}
+	htmlPath := filepath.Join(art, "report-scale.html")
+	if err := os.WriteFile(htmlPath, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pageURL := (&url.URL{Scheme: "file", Path: htmlPath}).String()
+
+	c := startChromium(t, bin, t.TempDir(), 1280, 900)
+	for _, m := range []string{"Runtime.enable", "Log.enable", "Network.enable", "Page.enable"} {
+		if _, err := c.call(m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from := len(c.snapshot())
+	began := time.Now()
+	if _, err := c.call("Page.navigate", map[string]any{"url": pageURL}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.waitEvent("Page.loadEventFired", from, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var ready any
+	for {
+		if err := c.eval(`document.documentElement.getAttribute("data-script")`, &ready); err != nil {
+			t.Fatal(err)
+		}
+		if ready == "ready" || time.Since(began) > 30*time.Second {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	opened := time.Since(began)
+	if ready != "ready" {
+		t.Fatalf("the page's script did not finish: %v", ready)
+	}
+	if opened > maxScaleOpen {
+		t.Errorf("the page of %d identities took %v to open (load and script), more than %v", len(r.Identities), opened, maxScaleOpen)
+	}
+
+	var got []int
+	if err := c.eval(`[document.querySelectorAll("section.identity").length, document.querySelectorAll("details.card[open]").length,
+		document.querySelectorAll("table.summary tbody tr").length, document.querySelectorAll("figure.timeline svg").length]`, &got); err != nil {
+		t.Fatal(err)
+	}
+	open := 0
+	for _, id := range r.Identities {
+		if id.Severity == triage.SeverityHigh || id.Severity == triage.SeverityMedium {
+			open++
+		}
+	}
+	if n := len(r.Identities); !slices.Equal(got, []int{n, open, n, n}) {
+		t.Errorf("cards, open cards, summary rows, timelines: got %v, want %v", got, []int{n, open, n, n})
+	}
+
+	shotPath := filepath.Join(art, "report-scale.png")
+	if res, err := c.call("Page.captureScreenshot", map[string]any{
+		"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": 1280, "height": 2400, "scale": 1},
+	}); err != nil {
+		t.Error(err)
+	} else {
+		savePNG(t, res, shotPath)
+	}
+	phonePath := filepath.Join(art, "report-scale-phone.png")
+	phoneH := checkPhone(t, c, phonePath, 2400)
+	verifyQuiet(t, c.snapshot(), pageURL)
+	t.Logf("%d identities: page %d bytes, opened (load and script ready) in %v; artefacts: %s, %s (1280x2400, top), %s (%dx2400 of %.0f, top)",
+		len(r.Identities), page.Len(), opened.Round(time.Millisecond), htmlPath, shotPath, phonePath, phoneWidth, phoneH)
+}
+
 // phoneWidth is a phone's width in CSS pixels (an iPhone 14's).
 const phoneWidth = 390
 
@@ -273,9 +402,10 @@ const phoneWidth = 390
 // honouring the viewport meta tag), fails the test if anything makes the
 // page scroll sideways, folded and with every card open (wide tables
 // must scroll inside their own box), saves a screenshot of the page as
-// the reader first sees it to path and restores the desktop layout. It
-// returns the page's height at that width.
-func checkPhone(t *testing.T, c *cdp, path string) float64 {
+// the reader first sees it to path (its top maxH pixels, when maxH > 0)
+// and restores the desktop layout. It returns the page's height at that
+// width.
+func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 	t.Helper()
 	if _, err := c.call("Emulation.setDeviceMetricsOverride", map[string]any{
 		"width": phoneWidth, "height": 844, "deviceScaleFactor": 1, "mobile": true,
@@ -309,9 +439,13 @@ func checkPhone(t *testing.T, c *cdp, path string) float64 {
 	if err := c.eval(`document.documentElement.scrollHeight`, &h); err != nil {
 		t.Error(err)
 	}
+	shotH := max(h, 844)
+	if maxH > 0 {
+		shotH = min(shotH, maxH)
+	}
 	if res, err := c.call("Page.captureScreenshot", map[string]any{
 		"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": phoneWidth, "height": max(h, 844), "scale": 1},
+		"clip": map[string]any{"x": 0, "y": 0, "width": phoneWidth, "height": shotH, "scale": 1},
 	}); err != nil {
 		t.Error(err)
 	} else {
