@@ -1,21 +1,49 @@
 // outsider HTML report: sort and filter the evidence tables, show raw rows.
-// DOM properties only (textContent, hidden, open, classList): no HTML is
-// ever parsed from strings, which the page's Trusted Types policy would
-// refuse anyway. Without this script the page still shows every row, and
-// each raw row is a plain <details>.
+// DOM methods only (createElement, setAttribute, append, textContent,
+// hidden, open, classList): no HTML is ever parsed from strings, which
+// the page's Trusted Types policy would refuse anyway. Without this script
+// the page still shows every row, without controls, and each raw row is a
+// plain <details>.
 (function () {
   "use strict";
   var each = function (list, f) { Array.prototype.forEach.call(list, f); };
 
-  each(document.querySelectorAll(".controls[data-table]"), function (controls) {
-    var table = document.getElementById(controls.getAttribute("data-table"));
-    if (!table || !table.tBodies.length) { return; }
+  var make = function (tag, props, kids) {
+    var e = document.createElement(tag);
+    Object.keys(props || {}).forEach(function (k) { e.setAttribute(k, props[k]); });
+    (kids || []).forEach(function (k) { e.append(k); });
+    return e;
+  };
+
+  // The controls and the sort buttons exist only where the script runs:
+  // they are built here, from the rows, rather than sent in the page for
+  // every table (hundreds at partner scale).
+  each(document.querySelectorAll("table.evidence"), function (table) {
+    if (!table.tBodies.length || !table.tHead) { return; }
     var body = table.tBodies[0];
-    var select = controls.querySelector("select.op-filter");
-    var search = controls.querySelector("input.text-filter");
-    var shown = controls.querySelector(".shown");
-    var toggleAll = controls.querySelector("button.raw-toggle");
+    var ops = {};
+    each(body.querySelectorAll("tr.ev"), function (row) {
+      var op = row.getAttribute("data-op");
+      ops[op] = (ops[op] || 0) + 1;
+    });
+    var select = make("select", {"class": "op-filter"});
+    select.append(make("option", {value: ""}, ["all (" + body.querySelectorAll("tr.ev").length + ")"]));
+    Object.keys(ops).sort().forEach(function (op) {
+      select.append(make("option", {value: op}, [op + " (" + ops[op] + ")"]));
+    });
+    var search = make("input", {type: "search", "class": "text-filter", autocomplete: "off", spellcheck: "false"});
+    var toggleAll = make("button", {type: "button", "class": "raw-toggle"}, ["show all raw"]);
+    var shown = make("span", {"class": "shown", "aria-live": "polite"});
+    var controls = make("div", {"class": "controls", "data-table": table.id},
+      [make("label", {}, ["operation ", select]), make("label", {}, ["contains ", search]), toggleAll, shown]);
+    (table.parentNode.classList.contains("scroll") ? table.parentNode : table).before(controls);
     var headers = table.tHead.rows[0].cells;
+    each(headers, function (th, i) {
+      if (th.classList.contains("raw")) { return; }
+      var b = make("button", {type: "button", "class": "sort", "data-col": String(i)});
+      b.append.apply(b, Array.prototype.slice.call(th.childNodes));
+      th.append(b);
+    });
 
     // Each evidence row is followed by its raw row; they move together.
     var rows = Array.prototype.slice.call(body.querySelectorAll("tr.ev"));
@@ -74,7 +102,6 @@
       toggleAll.textContent = open ? "hide all raw" : "show all raw";
     });
 
-    controls.hidden = false;
     apply();
   });
   document.documentElement.setAttribute("data-script", "ready");
