@@ -200,6 +200,23 @@ func TestHTMLInBrowser(t *testing.T) {
 		const d = Array.from(document.querySelectorAll("#ev-3 tr.ev-raw")).filter(r => !r.hidden).map(r => r.querySelector("details"));
 		return [d.filter(x => x.open).length, d.map(x => JSON.parse(x.querySelector("pre").textContent).record_id).sort()];
 	})()`, []any{2, []string{"00000000-0000-4000-8000-000000000014", "00000000-0000-4000-8000-000000000015"}})
+	// The verdict table filters by verdict and by severity.
+	check("verdict table filters", `(() => {
+		const c = document.querySelector(".controls[data-table=summary]");
+		const sev = c.querySelector("select.severity-filter"), ver = c.querySelector("select.verdict-filter");
+		const set = (s, v) => { s.value = v; s.dispatchEvent(new Event("change")); };
+		const users = () => Array.from(document.querySelectorAll("table.summary tbody tr")).filter(r => !r.hidden).map(r => r.cells[3].textContent);
+		const opts = [Array.from(sev.options, o => o.textContent), Array.from(ver.options, o => o.textContent)];
+		set(sev, "low"); const low = [users(), c.querySelector(".shown").textContent];
+		set(ver, "shared"); const lowShared = users();
+		set(ver, "anomalous"); const none = users();
+		set(sev, ""); const anomalous = users();
+		set(ver, ""); const all = users().length;
+		return [opts, low, lowShared, none, anomalous, all];
+	})()`, []any{
+		[]any{[]string{"all (6)", "high (2)", "medium (1)", "low (2)", "info (1)"}, []string{"all (6)", "anomalous (1)", "activity (2)", "shared (1)", "unverified (1)", "signin-only (1)"}},
+		[]any{[]string{"dave@fabrikam.com", "ivan@northwind.example"}, "showing 2 of 6"},
+		[]string{"dave@fabrikam.com"}, []string{}, []string{`mallory\x1b[31m@evil.example`}, 6})
 	check("nothing ran after interaction", `typeof window.pwned`, "undefined")
 
 	// The third identity's evidence as the reader left it: sorted, raw open.

@@ -1,4 +1,5 @@
-// outsider HTML report: sort and filter the evidence tables, show raw rows.
+// outsider HTML report: sort and filter the evidence tables, show raw rows,
+// filter the verdict table.
 // DOM methods only (createElement, setAttribute, append, textContent,
 // hidden, open, classList): no HTML is ever parsed from strings, which
 // the page's Trusted Types policy would refuse anyway. Without this script
@@ -104,5 +105,39 @@
 
     apply();
   });
+  // The verdict table: filter by verdict and by severity, read from the
+  // rows' own cells, so the table stays plain without the script.
+  each(document.querySelectorAll("table.summary"), function (table) {
+    if (!table.tBodies.length) { return; }
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var filters = [["severity", 1], ["verdict", 2]].map(function (f) {
+      var counts = {}, order = [];
+      rows.forEach(function (row) {
+        var v = row.cells[f[1]].textContent;
+        if (!(v in counts)) { counts[v] = 0; order.push(v); }
+        counts[v]++;
+      });
+      var select = make("select", {"class": f[0] + "-filter"});
+      select.append(make("option", {value: ""}, ["all (" + rows.length + ")"]));
+      order.forEach(function (v) { select.append(make("option", {value: v}, [v + " (" + counts[v] + ")"])); });
+      return {name: f[0], col: f[1], select: select};
+    });
+    var shown = make("span", {"class": "shown", "aria-live": "polite"});
+    var controls = make("div", {"class": "controls", "data-table": "summary"},
+      filters.map(function (f) { return make("label", {}, [f.name + " ", f.select]); }).concat([shown]));
+    (table.parentNode.classList.contains("scroll") ? table.parentNode : table).before(controls);
+    function apply() {
+      var n = 0;
+      rows.forEach(function (row) {
+        var ok = filters.every(function (f) { return f.select.value === "" || row.cells[f.col].textContent === f.select.value; });
+        row.hidden = !ok;
+        if (ok) { n++; }
+      });
+      shown.textContent = "showing " + n + " of " + rows.length;
+    }
+    filters.forEach(function (f) { f.select.addEventListener("change", apply); });
+    apply();
+  });
+
   document.documentElement.setAttribute("data-script", "ready");
 })();
