@@ -74,6 +74,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	loaded := time.Now()
+	layOutAll(t, c)
 
 	check := func(what, expr string, want any) {
 		t.Helper()
@@ -381,6 +382,7 @@ func TestHTMLAtScale(t *testing.T) {
 		t.Errorf("the page of %d identities took %v to open (load and script), more than %v", len(r.Identities), opened, maxScaleOpen)
 	}
 
+	layOutAll(t, c)
 	var got []int
 	if err := c.eval(`[document.querySelectorAll("section.identity").length, document.querySelectorAll("details.card[open]").length,
 		document.querySelectorAll("table.summary tbody tr").length, document.querySelectorAll("figure.timeline svg").length]`, &got); err != nil {
@@ -441,6 +443,7 @@ func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 		Width int
 		Out   []string
 	}
+	layOutAll(t, c)
 	for _, state := range []string{"folded", "open"} {
 		if state == "open" {
 			c.eval(`document.querySelectorAll("details.card").forEach(d => { d.dataset.was = d.open; d.open = true; })`, nil)
@@ -469,6 +472,17 @@ func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 		savePNG(t, res, path)
 	}
 	return h
+}
+
+// layOutAll makes the browser lay out and paint every card, as if the
+// reader had scrolled through the page: cards off screen are skipped
+// (content-visibility: auto) until then, so they could overflow unseen and
+// would be blank in a whole-page screenshot.
+func layOutAll(t *testing.T, c *cdp) {
+	t.Helper()
+	if err := c.eval(`document.querySelectorAll("section.identity").forEach(s => s.style.contentVisibility = "visible")`, nil); err != nil {
+		t.Error(err)
+	}
 }
 
 // verifyQuiet fails the test for any console message, exception, error or
