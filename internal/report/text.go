@@ -233,7 +233,7 @@ func (t *textWriter) partnerTable(ps []triage.Partner) {
 	for i, p := range ps {
 		line(rows[i], p.WorstSeverity, false)
 	}
-	t.line(t.paint(sgrDim, "(IDS: identities; names from --partner-names, logs, domains)"))
+	t.line(t.paint(sgrDim, "(IDS: identities; names: --partner-names, else a domain)"))
 }
 
 // explainHints names the records that decided an identity's verdict and
