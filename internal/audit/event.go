@@ -91,6 +91,16 @@ type Event struct {
 	// ClientApp (clientAppUsed), AppName (appDisplayName),
 	// FailureReason (status.failureReason).
 	ConditionalAccessStatus, RiskLevel, ClientApp, AppName, FailureReason []byte
+	// HomeTenantName is homeTenantName (Log Analytics HomeTenantName, the
+	// download's "Home tenant name"): the name of the tenant ActorTenant
+	// names, as the home tenant chose to show it. Microsoft fills it only
+	// where the home tenant consented, and not across tenants ("Due to
+	// privacy commitments, Microsoft Entra ID doesn't populate the home
+	// tenant name during cross-tenant scenarios",
+	// https://learn.microsoft.com/entra/identity/monitoring-health/concept-sign-in-log-activity-details;
+	// https://learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta),
+	// so most outside sign-ins have none. As written: attacker-controlled.
+	HomeTenantName []byte
 	// Interactive is isInteractive (or the log category: SignInLogs vs
 	// NonInteractiveUserSignInLogs); nil when unknown.
 	Interactive *bool

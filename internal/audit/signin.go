@@ -11,7 +11,10 @@ package audit
 //     api-reference/v1.0/resources/signin.md and
 //     api-reference/beta/resources/signin.md): id, createdDateTime,
 //     userPrincipalName, userId, userType (member, guest), appId,
-//     appDisplayName, ipAddress, homeTenantId, resourceTenantId,
+//     appDisplayName, ipAddress, homeTenantId, homeTenantName (beta:
+//     "only populated in cases where the home tenant has provided
+//     affirmative consent", and never across tenants: see
+//     Event.HomeTenantName), resourceTenantId,
 //     crossTenantAccessType (none, b2bCollaboration, b2bDirectConnect,
 //     microsoftSupport, serviceProvider, unknownFutureValue, passthrough:
 //     passthrough only with "Prefer: include-unknown-enum-members"),
@@ -35,7 +38,7 @@ package audit
 //     azure-monitor-ref/tables/includes/signinlogs-include.md and
 //     aadnoninteractiveusersigninlogs-include.md): the Graph names in
 //     PascalCase (Id, CreatedDateTime, UserPrincipalName, HomeTenantId,
-//     ResourceTenantId, CrossTenantAccessType, IPAddress, AppId, UserType,
+//     HomeTenantName, ResourceTenantId, CrossTenantAccessType, IPAddress, AppId, UserType,
 //     ConditionalAccessStatus, ClientAppUsed, CorrelationId,
 //     OriginalRequestId, IsInteractive, Category...), plus TimeGenerated,
 //     AADTenantId (the Entra tenant; TenantId is the Log Analytics
@@ -71,6 +74,7 @@ const (
 	sfIP
 	sfCallerIP
 	sfHome
+	sfHomeName
 	sfResource
 	sfAADTenant
 	sfTenantEH
@@ -127,6 +131,8 @@ func signInKey(k []byte, level int) siField {
 		return sfIP
 	case "homeTenantId", "HomeTenantId":
 		return sfHome
+	case "homeTenantName", "HomeTenantName":
+		return sfHomeName
 	case "resourceTenantId", "ResourceTenantId":
 		return sfResource
 	case "AADTenantId":
@@ -211,6 +217,8 @@ func signInColumn(name string) siField {
 		return sfResource
 	case "home tenant id":
 		return sfHome
+	case "home tenant name":
+		return sfHomeName
 	case "ip address":
 		return sfIP
 	case "sign-in error code":
@@ -248,6 +256,8 @@ func signInColumn(name string) siField {
 		return sfIP
 	case "hometenantid":
 		return sfHome
+	case "hometenantname":
+		return sfHomeName
 	case "resourcetenantid":
 		return sfResource
 	case "aadtenantid":
@@ -697,6 +707,8 @@ func (d *Decoder) setSignIn(st *signInState, ev *Event, f siField, v []byte) err
 		st.callerIP = v
 	case sfHome:
 		ev.ActorTenant = d.lowerBytes(v)
+	case sfHomeName:
+		ev.HomeTenantName = v
 	case sfResource:
 		st.resource = v
 	case sfAADTenant:
@@ -1160,7 +1172,8 @@ func parseUSTime(b []byte) (int64, bool) {
 // sign-in id), "User agent", "Correlation ID", "User ID", "Username"
 // (the UPN), "User type", "Cross tenant access type", "Application",
 // "Application ID " (with a trailing space), "Resource tenant ID", "Home
-// tenant ID", "IP address", "Location" ("City, State, CC"), "Status"
+// tenant ID", "Home tenant name" (the activity details' name for
+// homeTenantName; empty across tenants), "IP address", "Location" ("City, State, CC"), "Status"
 // (Success, Failure, Interrupted), "Sign-in error code", "Failure
 // reason", "Client app", "Conditional Access". Names are matched trimmed
 // and case-insensitively. A Log Analytics CSV has the table's column

@@ -36,6 +36,7 @@ func dumpSignIn(ev *Event) string {
 	q("RiskLevel", ev.RiskLevel)
 	q("ClientApp", ev.ClientApp)
 	q("AppName", ev.AppName)
+	q("HomeTenantName", ev.HomeTenantName)
 	q("FailureReason", ev.FailureReason)
 	if ev.Interactive != nil {
 		fmt.Fprintf(&b, "Interactive: %v\n", *ev.Interactive)
@@ -104,14 +105,14 @@ func TestDecodeSignInGolden(t *testing.T) {
 // JSON text) and the two CSVs decodes to the same facts.
 func TestDecodeSignInShapesAgree(t *testing.T) {
 	const (
-		graph  = `{"id":"ABC-1","createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"Pilar@Fabrikam.com","appId":"00000003-0000-0FF1-CE00-000000000000","ipAddress":"203.0.113.45","homeTenantId":"AAAA","resourceTenantId":"BBBB","crossTenantAccessType":"passthrough","userType":"member","status":{"errorCode":50140,"failureReason":"KMSI"},"location":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"conditionalAccessStatus":"notApplied","riskLevelDuringSignIn":"none","clientAppUsed":"Browser","appDisplayName":"SharePoint","correlationId":"CORR","userAgent":"UA","isInteractive":true}`
-		eh     = `{"time":"2026-10-06T09:14:03Z","category":"SignInLogs","tenantId":"BBBB","resultType":"50140","callerIpAddress":"203.0.113.45","correlationId":"CORR","properties":{"id":"ABC-1","createdDateTime":"2026-10-06T09:14:03.0000000+00:00","userPrincipalName":"Pilar@Fabrikam.com","appId":"00000003-0000-0ff1-ce00-000000000000","homeTenantId":"AAAA","resourceTenantId":"BBBB","crossTenantAccessType":"passthrough","userType":"Member","status":{"errorCode":50140,"failureReason":"KMSI"},"location":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"conditionalAccessStatus":"notApplied","riskLevelDuringSignIn":"none","clientAppUsed":"Browser","appDisplayName":"SharePoint","correlationId":"CORR","userAgent":"UA"}}`
-		laObj  = `{"TimeGenerated":"2026-10-06T09:14:05Z","Category":"SignInLogs","Id":"abc-1","CreatedDateTime":"2026-10-06T09:14:03Z","UserPrincipalName":"Pilar@Fabrikam.com","AppId":"00000003-0000-0ff1-ce00-000000000000","IPAddress":"203.0.113.45","HomeTenantId":"aaaa","ResourceTenantId":"bbbb","CrossTenantAccessType":"passthrough","UserType":"Member","ResultType":"50140","Status":{"errorCode":50140,"failureReason":"KMSI"},"LocationDetails":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"ConditionalAccessStatus":"notApplied","RiskLevelDuringSignIn":"none","ClientAppUsed":"Browser","AppDisplayName":"SharePoint","CorrelationId":"corr","UserAgent":"UA","IsInteractive":"True"}`
-		laStr  = `{"TimeGenerated":"2026-10-06T09:14:05Z","Category":"SignInLogs","Id":"abc-1","CreatedDateTime":"2026-10-06T09:14:03Z","UserPrincipalName":"Pilar@Fabrikam.com","AppId":"00000003-0000-0ff1-ce00-000000000000","IPAddress":"203.0.113.45","HomeTenantId":"aaaa","AADTenantId":"bbbb","TenantId":"workspace","CrossTenantAccessType":"passthrough","UserType":"Member","ResultType":"50140","Status":"{\"errorCode\":50140,\"failureReason\":\"KMSI\"}","LocationDetails":"{\"city\":\"Madrid\",\"state\":\"Madrid\",\"countryOrRegion\":\"ES\"}","ConditionalAccessStatus":"notApplied","RiskLevelDuringSignIn":"none","ClientAppUsed":"Browser","AppDisplayName":"SharePoint","CorrelationId":"corr","UserAgent":"UA"}`
-		portal = "Date (UTC),Request ID,User agent,Correlation ID,Username,User type,Cross tenant access type,Application,Application ID ,Resource tenant ID,Home tenant ID,IP address,Location,Status,Sign-in error code,Failure reason,Client app,Conditional Access\n" +
-			"2026-10-06T09:14:03Z,abc-1,UA,corr,Pilar@Fabrikam.com,Member,Passthrough,SharePoint,00000003-0000-0ff1-ce00-000000000000,bbbb,aaaa,203.0.113.45,\"Madrid, Madrid, ES\",Interrupted,50140,KMSI,Browser,Not Applied\n"
-		laCSV = "TenantId,TimeGenerated [UTC],Category,Id,UserPrincipalName,AppId,IPAddress,HomeTenantId,AADTenantId,CrossTenantAccessType,UserType,ResultType,Status,LocationDetails,ConditionalAccessStatus,RiskLevelDuringSignIn,ClientAppUsed,AppDisplayName,CorrelationId,UserAgent,IsInteractive\n" +
-			"ws,\"10/6/2026, 9:14:03.000 AM\",SignInLogs,abc-1,Pilar@Fabrikam.com,00000003-0000-0ff1-ce00-000000000000,203.0.113.45,aaaa,bbbb,passthrough,Member,50140,\"{\"\"errorCode\"\":50140,\"\"failureReason\"\":\"\"KMSI\"\"}\",\"{\"\"city\"\":\"\"Madrid\"\",\"\"state\"\":\"\"Madrid\"\",\"\"countryOrRegion\"\":\"\"ES\"\"}\",notApplied,none,Browser,SharePoint,corr,UA,True\n"
+		graph  = `{"id":"ABC-1","createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"Pilar@Fabrikam.com","appId":"00000003-0000-0FF1-CE00-000000000000","ipAddress":"203.0.113.45","homeTenantId":"AAAA","homeTenantName":"Fabrikam, Inc.","resourceTenantId":"BBBB","crossTenantAccessType":"passthrough","userType":"member","status":{"errorCode":50140,"failureReason":"KMSI"},"location":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"conditionalAccessStatus":"notApplied","riskLevelDuringSignIn":"none","clientAppUsed":"Browser","appDisplayName":"SharePoint","correlationId":"CORR","userAgent":"UA","isInteractive":true}`
+		eh     = `{"time":"2026-10-06T09:14:03Z","category":"SignInLogs","tenantId":"BBBB","resultType":"50140","callerIpAddress":"203.0.113.45","correlationId":"CORR","properties":{"id":"ABC-1","createdDateTime":"2026-10-06T09:14:03.0000000+00:00","userPrincipalName":"Pilar@Fabrikam.com","appId":"00000003-0000-0ff1-ce00-000000000000","homeTenantId":"AAAA","homeTenantName":"Fabrikam, Inc.","resourceTenantId":"BBBB","crossTenantAccessType":"passthrough","userType":"Member","status":{"errorCode":50140,"failureReason":"KMSI"},"location":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"conditionalAccessStatus":"notApplied","riskLevelDuringSignIn":"none","clientAppUsed":"Browser","appDisplayName":"SharePoint","correlationId":"CORR","userAgent":"UA"}}`
+		laObj  = `{"TimeGenerated":"2026-10-06T09:14:05Z","Category":"SignInLogs","Id":"abc-1","CreatedDateTime":"2026-10-06T09:14:03Z","UserPrincipalName":"Pilar@Fabrikam.com","AppId":"00000003-0000-0ff1-ce00-000000000000","IPAddress":"203.0.113.45","HomeTenantId":"aaaa","HomeTenantName":"Fabrikam, Inc.","ResourceTenantId":"bbbb","CrossTenantAccessType":"passthrough","UserType":"Member","ResultType":"50140","Status":{"errorCode":50140,"failureReason":"KMSI"},"LocationDetails":{"city":"Madrid","state":"Madrid","countryOrRegion":"ES"},"ConditionalAccessStatus":"notApplied","RiskLevelDuringSignIn":"none","ClientAppUsed":"Browser","AppDisplayName":"SharePoint","CorrelationId":"corr","UserAgent":"UA","IsInteractive":"True"}`
+		laStr  = `{"TimeGenerated":"2026-10-06T09:14:05Z","Category":"SignInLogs","Id":"abc-1","CreatedDateTime":"2026-10-06T09:14:03Z","UserPrincipalName":"Pilar@Fabrikam.com","AppId":"00000003-0000-0ff1-ce00-000000000000","IPAddress":"203.0.113.45","HomeTenantId":"aaaa","HomeTenantName":"Fabrikam, Inc.","AADTenantId":"bbbb","TenantId":"workspace","CrossTenantAccessType":"passthrough","UserType":"Member","ResultType":"50140","Status":"{\"errorCode\":50140,\"failureReason\":\"KMSI\"}","LocationDetails":"{\"city\":\"Madrid\",\"state\":\"Madrid\",\"countryOrRegion\":\"ES\"}","ConditionalAccessStatus":"notApplied","RiskLevelDuringSignIn":"none","ClientAppUsed":"Browser","AppDisplayName":"SharePoint","CorrelationId":"corr","UserAgent":"UA"}`
+		portal = "Date (UTC),Request ID,User agent,Correlation ID,Username,User type,Cross tenant access type,Application,Application ID ,Resource tenant ID,Home tenant ID,Home tenant name,IP address,Location,Status,Sign-in error code,Failure reason,Client app,Conditional Access\n" +
+			"2026-10-06T09:14:03Z,abc-1,UA,corr,Pilar@Fabrikam.com,Member,Passthrough,SharePoint,00000003-0000-0ff1-ce00-000000000000,bbbb,aaaa,\"Fabrikam, Inc.\",203.0.113.45,\"Madrid, Madrid, ES\",Interrupted,50140,KMSI,Browser,Not Applied\n"
+		laCSV = "TenantId,TimeGenerated [UTC],Category,Id,UserPrincipalName,AppId,IPAddress,HomeTenantId,HomeTenantName,AADTenantId,CrossTenantAccessType,UserType,ResultType,Status,LocationDetails,ConditionalAccessStatus,RiskLevelDuringSignIn,ClientAppUsed,AppDisplayName,CorrelationId,UserAgent,IsInteractive\n" +
+			"ws,\"10/6/2026, 9:14:03.000 AM\",SignInLogs,abc-1,Pilar@Fabrikam.com,00000003-0000-0ff1-ce00-000000000000,203.0.113.45,aaaa,\"Fabrikam, Inc.\",bbbb,passthrough,Member,50140,\"{\"\"errorCode\"\":50140,\"\"failureReason\"\":\"\"KMSI\"\"}\",\"{\"\"city\"\":\"\"Madrid\"\",\"\"state\"\":\"\"Madrid\"\",\"\"countryOrRegion\"\":\"\"ES\"\"}\",notApplied,none,Browser,SharePoint,corr,UA,True\n"
 	)
 	var d Decoder
 	decode := func(name, in string) string {
@@ -130,12 +131,15 @@ func TestDecodeSignInShapesAgree(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		// The facts every shape carries.
-		return fmt.Sprintf("id=%s t=%s upn=%s user=%s app=%s ip=%v home=%s org=%s ctat=%s unknown=%v type=%d/%s err=%s outcome=%v city=%s state=%s country=%s ca=%s client=%s appname=%s corr=%s ua=%s fail=%s",
+		return fmt.Sprintf("id=%s t=%s upn=%s user=%s app=%s ip=%v home=%s org=%s ctat=%s unknown=%v type=%d/%s err=%s outcome=%v city=%s state=%s country=%s ca=%s client=%s appname=%s home-name=%s corr=%s ua=%s fail=%s",
 			ev.SignInID, FormatTime(ev.Time), ev.UserID, ev.User, ev.AppID, ev.IPList(), ev.ActorTenant, ev.OrgID,
 			ev.CrossTenantAccessType, ev.ActorUnknown, ev.UserType, ev.UserTypeName, ev.ErrorNumber, ev.Outcome(),
-			ev.City, ev.State, ev.Country, ev.ConditionalAccessStatus, ev.ClientApp, ev.AppName, ev.CorrelationID, ev.UserAgent, ev.FailureReason)
+			ev.City, ev.State, ev.Country, ev.ConditionalAccessStatus, ev.ClientApp, ev.AppName, ev.HomeTenantName, ev.CorrelationID, ev.UserAgent, ev.FailureReason)
 	}
 	want := decode("graph", graph)
+	if !strings.Contains(want, " home-name=Fabrikam, Inc. ") {
+		t.Fatalf("graph: the home tenant's name is not read: %s", want)
+	}
 	for name, in := range map[string]string{"eventhub": eh, "la-objects": laObj, "la-strings": laStr, "portal-csv": portal, "la-csv": laCSV} {
 		if got := decode(name, in); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
@@ -316,7 +320,8 @@ func refSignIn(data []byte) (map[string]any, bool) {
 
 // FuzzDecodeSignIn checks the sign-in decoder against encoding/json: it
 // never panics, and when both accept a Graph-shaped record the main string
-// fields agree (id, userPrincipalName, homeTenantId, resourceTenantId,
+// fields agree (id, userPrincipalName, homeTenantId, homeTenantName,
+// resourceTenantId,
 // appId, crossTenantAccessType, status.errorCode, ipAddress).
 func FuzzDecodeSignIn(f *testing.F) {
 	files, _ := filepath.Glob("testdata/signins/*.json")
@@ -385,6 +390,7 @@ func FuzzDecodeSignIn(f *testing.F) {
 			t.Errorf("id: got %q, encoding/json says %q", id, want)
 		}
 		check("userPrincipalName", string(ev.UserID), "userPrincipalName", "UserPrincipalName")
+		check("homeTenantName", string(ev.HomeTenantName), "homeTenantName", "HomeTenantName")
 		if want, isStr, ok := str("homeTenantId", "HomeTenantId"); ok && isStr && want != "" && string(ev.ActorTenant) != lower(want) {
 			t.Errorf("homeTenantId: got %q, encoding/json says %q", ev.ActorTenant, want)
 		}
