@@ -35,7 +35,7 @@ func TestPartnerNamesFlag(t *testing.T) {
 	for _, p := range r.Partners {
 		got[p.TenantID] = p.Name + " (" + p.NameSource + ")"
 	}
-	if got["0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"] != "Fabrikam, Inc. (file)" || got["7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"] != "northwind.example (domain)" {
+	if got["0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"] != "Fabrikam, Inc. (partner-names)" || got["7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"] != "northwind.example (domain)" {
 		t.Errorf("partners %q", got)
 	}
 	for _, id := range r.Identities {

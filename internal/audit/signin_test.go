@@ -321,8 +321,8 @@ func refSignIn(data []byte) (map[string]any, bool) {
 // FuzzDecodeSignIn checks the sign-in decoder against encoding/json: it
 // never panics, and when both accept a Graph-shaped record the main string
 // fields agree (id, userPrincipalName, homeTenantId, homeTenantName,
-// resourceTenantId,
-// appId, crossTenantAccessType, status.errorCode, ipAddress).
+// resourceTenantId, appId, crossTenantAccessType, status.errorCode,
+// ipAddress).
 func FuzzDecodeSignIn(f *testing.F) {
 	files, _ := filepath.Glob("testdata/signins/*.json")
 	for _, file := range files {

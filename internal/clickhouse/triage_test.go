@@ -160,7 +160,7 @@ func TestOneServer(t *testing.T) {
 	opts := triage.Options{PartnerNames: names}
 	want := engine(t, a.paths, opts)
 	sameJSON(t, "partner names", want, onClickHouse(t, s.client, TriageOptions{Triage: opts})[a.id])
-	if !bytes.Contains(want, []byte(`"name_source": "file"`)) || !bytes.Contains(want, []byte(`"name_source": "domain"`)) {
+	if !bytes.Contains(want, []byte(`"name_source": "partner-names"`)) || !bytes.Contains(want, []byte(`"name_source": "domain"`)) {
 		t.Error("the partners are not named by the file and by domains")
 	}
 	// The same files loaded again add nothing (the tables now hold two

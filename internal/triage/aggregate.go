@@ -121,6 +121,9 @@ type userStats struct {
 	uas     []string // distinct user agents, sorted, at most maxUserAgents
 	apps    map[string]*appStats
 	tenants counts // actor tenant → sign-ins
+	// tenantNames counts the names the sign-in log gives its home
+	// tenants (tenantnames.go).
+	tenantNames histogram
 
 	// Most accounts sign in to a few apps: remembering the last one saves
 	// a map lookup per sign-in.
@@ -239,6 +242,8 @@ type agg struct {
 	intern  map[string]string
 	keyBuf  []byte
 	userBuf []byte
+	// nameBuf builds the key of a home tenant's name (tenantnames.go).
+	nameBuf []byte
 
 	// Sharing records for targets past maxShares go to shareLog
 	// (sharespill.go); 0 keeps every target in memory.
@@ -422,6 +427,9 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 	if len(ev.AppName) > 0 {
 		u.noteAppName(a, ev, app)
 	}
+	if len(ev.HomeTenantName) > 0 {
+		a.noteTenantName(u, ev)
+	}
 	if outcome == audit.Success {
 		app.success++
 		app.firstSuccess.offer(ev.Time, ev.ID, file, line)
@@ -472,6 +480,9 @@ func (a *agg) addSigninCopy(ev *audit.Event) {
 	u.facts.add(a, ev)
 	if len(ev.AppName) > 0 {
 		u.noteAppName(a, ev, nil)
+	}
+	if len(ev.HomeTenantName) > 0 {
+		a.noteTenantName(u, ev)
 	}
 }
 
@@ -598,6 +609,9 @@ func (a *agg) merge(o *agg) {
 		}
 		for _, c := range ou.tenants {
 			u.tenants.add(c.op, c.n)
+		}
+		for _, c := range ou.tenantNames {
+			u.tenantNames.addNameN(c.op, c.n)
 		}
 		u.guest = u.guest || ou.guest
 		u.actorUnknown = u.actorUnknown || ou.actorUnknown

@@ -31,11 +31,11 @@ const maxAppNames = 8
 // megabyte of it.
 const maxAppNameBytes = 256
 
-// appNameOf returns the log's name for the sign-in's application, trimmed
-// and cut to maxAppNameBytes at a character boundary; nil when it has none.
-// It aliases ev.
-func appNameOf(ev *audit.Event) []byte {
-	b := bytes.TrimSpace(ev.AppName)
+// logName is a name as the log gives it, trimmed and cut to
+// maxAppNameBytes at a character boundary; nil when there is none. It
+// aliases b.
+func logName(b []byte) []byte {
+	b = bytes.TrimSpace(b)
 	if len(b) > maxAppNameBytes {
 		// Cut before the character that crosses the limit.
 		i := maxAppNameBytes
@@ -49,6 +49,9 @@ func appNameOf(ev *audit.Event) []byte {
 	}
 	return b
 }
+
+// appNameOf returns the log's name for the sign-in's application (logName).
+func appNameOf(ev *audit.Event) []byte { return logName(ev.AppName) }
 
 // SigninAppName is the name the engine keeps of a sign-in's application as
 // the log gives it ("" for none), for a store outside the engine that must

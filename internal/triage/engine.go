@@ -363,7 +363,7 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		r.IPInfo = enrichIPs(r.Identities, opts.GeoIP)
 		raiseForAnonymisers(r.Identities, r.IPInfo)
 	}
-	r.Partners = partners(r.Identities, opts.PartnerNames, nil)
+	r.Partners = partners(r.Identities, partnerNaming{file: opts.PartnerNames, signin: signinTenantNames(a.users)})
 	r.Summary = Summary{Identities: len(r.Identities), ByVerdict: map[string]int{}}
 	for _, v := range Verdicts {
 		r.Summary.ByVerdict[v] = 0

@@ -23,11 +23,12 @@ type Partner struct {
 	// tenant no record gives (grouped together).
 	TenantID string `json:"tenant_id"`
 	Name     string `json:"name"`
-	// NameSource says where Name came from: file (--partner-names),
-	// log (a sign-in log or the directory named the tenant), domain (the
-	// identities' most frequent non-consumer domain), known (the consumer
-	// tenant and the unknown group, named by the tool) or none (nothing
-	// names it: Name is the tenant id).
+	// NameSource says where Name came from, in order of precedence:
+	// partner-names (--partner-names), sign-in log (the sign-in log's
+	// homeTenantName), directory (the companyName of the tenant's guests
+	// in --directory), domain (the identities' most frequent non-consumer
+	// domain), known (the consumer tenant and the unknown group, named by
+	// the tool) or none (nothing names it: Name is the tenant id).
 	NameSource string `json:"name_source"`
 	// Domains are the identities' account domains, sorted.
 	Domains       []string       `json:"domains"`
@@ -36,14 +37,22 @@ type Partner struct {
 	WorstSeverity string         `json:"worst_severity"`
 }
 
-// Partner name sources (Partner.NameSource).
+// Partner name sources (Partner.NameSource), as every format shows them.
 const (
-	PartnerNameFile   = "file"
-	PartnerNameLog    = "log"
-	PartnerNameDomain = "domain"
-	PartnerNameKnown  = "known"
-	PartnerNameNone   = "none"
+	PartnerNameFile      = "partner-names"
+	PartnerNameSignin    = "sign-in log"
+	PartnerNameDirectory = "directory"
+	PartnerNameDomain    = "domain"
+	PartnerNameKnown     = "known"
+	PartnerNameNone      = "none"
 )
+
+// partnerNaming holds the names each source gives home tenants (tenant id
+// to name), in order of precedence: the file, the sign-in log, the
+// directory. A nil map names nothing.
+type partnerNaming struct {
+	file, signin, directory map[string]string
+}
 
 // Names of the groups the tool names itself.
 const (
@@ -70,10 +79,9 @@ func userDomain(user string) string {
 // every identity's Partner and returns the groups sorted by worst
 // severity, then identities (most first), then tenant id. It works on
 // the finished identities alone, so every path that builds a report (the
-// engine, the ClickHouse port) gets the same partners. names (from
-// --partner-names) override every inference; logNames are names a log or
-// the directory gave, preferred to the domains.
-func partners(ids []Identity, names, logNames map[string]string) []Partner {
+// engine, the ClickHouse port) gets the same partners; the names come
+// from partnerNaming, then the domains (partnerName).
+func partners(ids []Identity, names partnerNaming) []Partner {
 	type group struct {
 		p       Partner
 		domains map[string]int
@@ -103,7 +111,7 @@ func partners(ids []Identity, names, logNames map[string]string) []Partner {
 	for _, k := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[k]
 		g.p.Domains = slices.Sorted(maps.Keys(g.domains))
-		g.p.Name, g.p.NameSource = partnerName(k, g.domains, names, logNames)
+		g.p.Name, g.p.NameSource = partnerName(k, g.domains, names)
 		out = append(out, g.p)
 	}
 	slices.SortStableFunc(out, func(a, b Partner) int {
@@ -126,14 +134,18 @@ func partners(ids []Identity, names, logNames map[string]string) []Partner {
 }
 
 // partnerName names the group of home tenant k, in order of precedence:
-// the file, the logs, the tool's own names, the most frequent
-// non-consumer domain (ties: the smallest), and failing all, the id.
-func partnerName(k string, domains map[string]int, names, logNames map[string]string) (name, source string) {
-	if n := names[k]; n != "" && k != "" {
-		return n, PartnerNameFile
-	}
-	if n := logNames[k]; n != "" && k != "" {
-		return n, PartnerNameLog
+// the file, the sign-in log, the directory, the tool's own names, the
+// most frequent non-consumer domain (ties: the smallest), and failing
+// all, the id. A name is a fact its source states about one tenant id;
+// the group of no tenant takes none.
+func partnerName(k string, domains map[string]int, names partnerNaming) (name, source string) {
+	for _, src := range [...]struct {
+		m    map[string]string
+		from string
+	}{{names.file, PartnerNameFile}, {names.signin, PartnerNameSignin}, {names.directory, PartnerNameDirectory}} {
+		if n := src.m[k]; n != "" && k != "" {
+			return n, src.from
+		}
 	}
 	switch k {
 	case "":

@@ -37,7 +37,7 @@ func TestPartnersInference(t *testing.T) {
 		{User: "h@live.com", HomeTenant: apps.ConsumerTenant, Consumer: true, Verdict: VerdictActivity, Severity: SeverityMedium},
 		{User: "i_x.com#EXT#@ours.example", Verdict: VerdictSigninOnly, Severity: SeverityInfo},
 	}
-	got := partners(ids, nil, nil)
+	got := partners(ids, partnerNaming{})
 	var names, sources, tenants []string
 	for _, p := range got {
 		names, sources, tenants = append(names, p.Name), append(sources, p.NameSource), append(tenants, p.TenantID)
@@ -68,39 +68,65 @@ func TestPartnersInference(t *testing.T) {
 		}
 	}
 
-	// The file overrides, the logs come next; neither names the unknown group.
-	got = partners(ids, map[string]string{tenantA: "Fabrikam Ltd", "": "x"}, map[string]string{tenantA: "no", tenantB: "Contoso (log)"})
+	if ids[0].Partner != "fabrikam.com" {
+		t.Errorf("partner %q from the domains", ids[0].Partner)
+	}
+}
+
+// TestPartnerNamePrecedence: --partner-names, then the sign-in log, then
+// the directory, then the domains; no source names the unknown group, and
+// a source's name for another tenant names nothing here.
+func TestPartnerNamePrecedence(t *testing.T) {
+	const tenantC, tenantD = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9", "9e8d7c6b-5a49-4837-a261-5f4e3d2c1b0a"
+	ids := []Identity{
+		{User: "a@fabrikam.com", HomeTenant: tenantA, Verdict: VerdictSigninOnly, Severity: SeverityInfo},
+		{User: "b@contoso.example", HomeTenant: tenantB, Verdict: VerdictSigninOnly, Severity: SeverityInfo},
+		{User: "c@litware.example", HomeTenant: tenantC, Verdict: VerdictSigninOnly, Severity: SeverityInfo},
+		{User: "d@tailspin.example", HomeTenant: tenantD, Verdict: VerdictSigninOnly, Severity: SeverityInfo},
+		{User: "e_x.com#EXT#@ours.example", Verdict: VerdictSigninOnly, Severity: SeverityInfo},
+	}
+	names := partnerNaming{
+		file:      map[string]string{tenantA: "Fabrikam Ltd (file)", "": "x"},
+		signin:    map[string]string{tenantA: "no", tenantB: "Contoso (sign-in log)", "": "x"},
+		directory: map[string]string{tenantA: "no", tenantB: "no", tenantC: "Litware (directory)", "": "x", "0f0f0f0f-1e1e-4d2d-8c3c-4b4b4b4b4b4b": "elsewhere"},
+	}
+	want := map[string][2]string{
+		tenantA: {"Fabrikam Ltd (file)", PartnerNameFile},
+		tenantB: {"Contoso (sign-in log)", PartnerNameSignin},
+		tenantC: {"Litware (directory)", PartnerNameDirectory},
+		tenantD: {"tailspin.example", PartnerNameDomain},
+		"":      {PartnerUnknown, PartnerNameKnown},
+	}
+	got := partners(ids, names)
+	if len(got) != len(want) {
+		t.Fatalf("%d partners, want %d: %+v", len(got), len(want), got)
+	}
 	for _, p := range got {
-		switch p.TenantID {
-		case tenantA:
-			if p.Name != "Fabrikam Ltd" || p.NameSource != PartnerNameFile {
-				t.Errorf("file: %+v", p)
-			}
-		case tenantB:
-			if p.Name != "Contoso (log)" || p.NameSource != PartnerNameLog {
-				t.Errorf("log: %+v", p)
-			}
-		case "":
-			if p.Name != PartnerUnknown {
-				t.Errorf("unknown: %+v", p)
-			}
+		if w := want[p.TenantID]; p.Name != w[0] || p.NameSource != w[1] {
+			t.Errorf("%q: %q from %q, want %q from %q", p.TenantID, p.Name, p.NameSource, w[0], w[1])
 		}
 	}
-	if ids[0].Partner != "Fabrikam Ltd" {
-		t.Errorf("partner %q after the file", ids[0].Partner)
+	for _, id := range ids {
+		if w := want[id.HomeTenant]; id.Partner != w[0] {
+			t.Errorf("%s: partner %q, want %q", id.User, id.Partner, w[0])
+		}
 	}
+}
 
+// TestPartnersFallbacks: a tenant with only consumer domains is named by
+// its id; domains tie to the smallest.
+func TestPartnersFallbacks(t *testing.T) {
 	// Only consumer domains, or none: the tenant id names it.
-	got = partners([]Identity{{User: "x@outlook.com", HomeTenant: tenantA, Severity: SeverityInfo, Verdict: VerdictSigninOnly}}, nil, nil)
+	got := partners([]Identity{{User: "x@outlook.com", HomeTenant: tenantA, Severity: SeverityInfo, Verdict: VerdictSigninOnly}}, partnerNaming{})
 	if got[0].Name != tenantA || got[0].NameSource != PartnerNameNone {
 		t.Errorf("no domain: %+v", got[0])
 	}
 	// Ties: the smallest domain.
-	got = partners([]Identity{{User: "x@b.example", HomeTenant: tenantA}, {User: "y@a.example", HomeTenant: tenantA}}, nil, nil)
+	got = partners([]Identity{{User: "x@b.example", HomeTenant: tenantA}, {User: "y@a.example", HomeTenant: tenantA}}, partnerNaming{})
 	if got[0].Name != "a.example" {
 		t.Errorf("tie: %q", got[0].Name)
 	}
-	if got := partners(nil, nil, nil); len(got) != 0 || got == nil {
+	if got := partners(nil, partnerNaming{}); len(got) != 0 || got == nil {
 		t.Errorf("no identities: %#v, want an empty list", got)
 	}
 }

@@ -198,6 +198,13 @@ type UserApp struct {
 	Names          []Count
 }
 
+// TenantName is one name the sign-in log gives a home tenant and how many
+// sign-ins gave it.
+type TenantName struct {
+	Tenant, Name string
+	N            int64
+}
+
 // User is what the engine knows about one sign-in account (userStats):
 // its counted sign-ins and, from every copy of them, the sign-in facts.
 // A member needs only what classification reads (Unusable, the counts,
@@ -216,7 +223,11 @@ type User struct {
 	UserAgents []string
 	Apps       []UserApp
 	// Tenants counts counted sign-ins per actor tenant.
-	Tenants      []Count
+	Tenants []Count
+	// TenantNames are the names the sign-in log gives the home tenants
+	// (SigninTenantName of every sign-in, copies included) with how many
+	// sign-ins gave each.
+	TenantNames  []TenantName
 	Guest        bool // a #EXT# UPN or UserType 10
 	ActorUnknown bool
 	// SigninDays are the UTC days (UTCDay) of its counted sign-ins, in
@@ -382,6 +393,9 @@ func (x *Aggregates) AddUser(u *User) {
 			st.names.addNameN(c.Value, c.N)
 		}
 		s.apps[ap.ID] = st
+	}
+	for _, c := range u.TenantNames {
+		s.tenantNames.addNameN(tenantNameKey(c.Tenant, c.Name), c.N)
 	}
 	x.a.users[u.Name] = s
 }

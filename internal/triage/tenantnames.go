@@ -1,0 +1,82 @@
+package triage
+
+import (
+	"strings"
+
+	"github.com/outsider-sec/outsider/internal/audit"
+)
+
+// The name a sign-in log gives the home tenant of the account signing in
+// (Graph homeTenantName, Log Analytics HomeTenantName, the download's "Home
+// tenant name": audit.Event.HomeTenantName) names a partner better than a
+// domain does. Microsoft fills it only where the home tenant consented and
+// not across tenants, so most outside sign-ins carry none; a name that
+// does come is the tenant's own choice, and like any field may be forged.
+//
+// The aggregates count, per account, the names its sign-ins give each home
+// tenant id with the application names' mechanism (appnames.go): one
+// histogram whose entries are "tenant id NUL name", keeping the
+// maxAppNames smallest, so what is kept does not depend on record order,
+// workers or shards. A partner's name is then the most frequent of its
+// tenant's names over every account (the smallest on a tie): the union of
+// deterministic per-account sets merged the same way is deterministic too.
+
+// tenantNameOf returns the name a sign-in gives its home tenant (logName),
+// nil for none, for a placeholder or redaction marker (audit.IsPlaceholder:
+// never a partner's name) and for a sign-in that names no home tenant id.
+// It aliases ev.
+func tenantNameOf(ev *audit.Event) []byte {
+	if len(ev.ActorTenant) == 0 {
+		return nil
+	}
+	b := logName(ev.HomeTenantName)
+	if b == nil || audit.IsPlaceholder(b) {
+		return nil
+	}
+	return b
+}
+
+// SigninTenantName is the name the engine keeps of a sign-in's home tenant
+// as the log gives it ("" for none), for a store outside the engine that
+// must keep exactly the same.
+func SigninTenantName(ev *audit.Event) string { return string(tenantNameOf(ev)) }
+
+// noteTenantName counts the name a sign-in gives its home tenant, if any.
+// The key is built in the aggregates' scratch buffer: nothing is allocated
+// unless the name is new to the account.
+func (a *agg) noteTenantName(u *userStats, ev *audit.Event) {
+	name := tenantNameOf(ev)
+	if name == nil {
+		return
+	}
+	a.nameBuf = append(append(append(a.nameBuf[:0], ev.ActorTenant...), 0), name...)
+	u.tenantNames.addName(a, a.nameBuf)
+}
+
+// tenantNameKey is the histogram key of a tenant's name.
+func tenantNameKey(tenant, name string) string { return tenant + "\x00" + name }
+
+// signinTenantNames is, per home tenant id, the name the sign-in logs give
+// it most often over every account (the smallest on a tie).
+func signinTenantNames(users map[string]*userStats) map[string]string {
+	per := map[string]*histogram{}
+	for _, u := range users {
+		for _, c := range u.tenantNames {
+			tenant, name, ok := strings.Cut(c.op, "\x00")
+			if !ok {
+				continue
+			}
+			h := per[tenant]
+			if h == nil {
+				h = &histogram{}
+				per[tenant] = h
+			}
+			h.addNameN(name, c.n)
+		}
+	}
+	out := make(map[string]string, len(per))
+	for t, h := range per {
+		out[t] = h.best()
+	}
+	return out
+}
