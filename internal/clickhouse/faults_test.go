@@ -221,14 +221,16 @@ func TestHostileValues(t *testing.T) {
 	pathB := testutil.WriteJSONL(t, dir, "evil.jsonl", evil...)
 	// Entra sign-ins to a third-party app whose names (the log's, so the
 	// app owner's) are built to break the TSV and the SQL, one longer than
-	// the engine keeps; the most frequent must win as in the engine.
+	// the engine keeps; the most frequent must win as in the engine. The
+	// same names name the home tenant (homeTenantName, the home tenant's
+	// choice), and so the partner.
 	evilNames := []string{"HR\tPortal'); DROP TABLE outsider_events; --\n\\", "HR\tPortal'); DROP TABLE outsider_events; --\n\\",
 		"nul\u0000 \u202e" + strings.Repeat("é", 200), "Zed"}
 	var sig []string
 	for i, n := range evilNames {
 		j, err := json.Marshal(map[string]any{"id": fmt.Sprint("sig-", i), "createdDateTime": testutil.At(10+i) + "Z",
 			"userPrincipalName": "dave@fabrikam.example", "appId": "7f3e2a10-5b6c-4d7e-8f90-a1b2c3d4e5f6", "appDisplayName": n,
-			"ipAddress": "203.0.113.68", "homeTenantId": fabrikam, "resourceTenantId": ourTenant, "status": map[string]any{"errorCode": 0}})
+			"ipAddress": "203.0.113.68", "homeTenantId": fabrikam, "homeTenantName": n, "resourceTenantId": ourTenant, "status": map[string]any{"errorCode": 0}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +254,11 @@ func TestHostileValues(t *testing.T) {
 	if !bytes.Contains(want, []byte(`"name": "HR\tPortal'); DROP TABLE outsider_events; --\n\\",`)) {
 		t.Errorf("the engine does not show the most frequent hostile name:\n%s", want)
 	}
-	sameJSON(t, "hostile UPN and app names", want, reps[ourTenant])
+	if !bytes.Contains(want, []byte(`"name": "HR\tPortal'); DROP TABLE outsider_events; --\n\\",
+      "name_source": "sign-in log"`)) {
+		t.Errorf("the engine does not name the partner by the most frequent hostile name:\n%s", want)
+	}
+	sameJSON(t, "hostile UPN, app and tenant names", want, reps[ourTenant])
 	asTenant := onClickHouse(t, s.client, TriageOptions{Triage: triage.Options{Tenants: []string{evilTenant}}})
 	sameJSON(t, "hostile tenant", engine(t, []string{pathB}, triage.Options{Tenants: []string{evilTenant}}), asTenant[strings.ToLower(evilTenant)])
 	// The hostile identity was judged on its own records: activity, not

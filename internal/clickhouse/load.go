@@ -350,6 +350,7 @@ func appendEvent(dst []byte, d *triage.Decoded, seq uint64) []byte {
 	}
 	dst = strconv.AppendInt(append(dst, '\t'), int64(inter), 10)
 	dst = field(dst, []byte(triage.SigninAppName(ev)))
+	dst = field(dst, []byte(triage.SigninTenantName(ev)))
 	dst = strconv.AppendUint(append(dst, '\t'), seq, 10)
 	dst = strconv.AppendInt(append(dst, '\t'), d.Line, 10)
 	dst = strconv.AppendUint(append(dst, '\t'), uint64(ev.WorkloadOf()), 10)

@@ -453,6 +453,11 @@ const (
 	qAppNames = `SELECT user, app, app_name, count() FROM $EVENTS FINAL
 		PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE app_name != ''
 		GROUP BY user, app, app_name FORMAT TSV`
+	// qTenantNames: per home tenant, the names the sign-in log gives it and
+	// how many sign-ins gave each, copies included, as qAppNames.
+	qTenantNames = `SELECT user, actor_tenant, home_name, count() FROM $EVENTS FINAL
+		PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE home_name != ''
+		GROUP BY user, actor_tenant, home_name FORMAT TSV`
 
 	// $BUCKETS selects U and P of every outside identity at once: its own
 	// records, and every record from an address it signed in from that
@@ -687,7 +692,7 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 	}); err != nil {
 		return err
 	}
-	return q.query(ctx, sql(qAppNames, s, k), names, 4, func(f []string) error {
+	if err := q.query(ctx, sql(qAppNames, s, k), names, 4, func(f []string) error {
 		u, err := get(f[0])
 		if err != nil {
 			return err
@@ -699,6 +704,16 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 			i = len(u.Apps) - 1
 		}
 		u.Apps[i].Names = append(u.Apps[i].Names, triage.Count{Value: f[2], N: p.i64(f[3])})
+		return p.err
+	}); err != nil {
+		return err
+	}
+	return q.query(ctx, sql(qTenantNames, s, k), names, 4, func(f []string) error {
+		u, err := get(f[0])
+		if err != nil {
+			return err
+		}
+		u.TenantNames = append(u.TenantNames, triage.TenantName{Tenant: f[1], Name: f[2], N: p.i64(f[3])})
 		return p.err
 	})
 }

@@ -66,6 +66,7 @@ var eventColumns = []column{
 	{"client_app", "String"},   // sign-in log: clientAppUsed
 	{"interactive", "UInt8"},   // sign-in log: 0 unknown, 1 interactive, 2 non-interactive
 	{"app_name", "String"},     // sign-in log: the app's name as the log gives it (triage.SigninAppName)
+	{"home_name", "String"},    // sign-in log: actor_tenant's name as the log gives it (triage.SigninTenantName)
 	{"file_seq", "UInt64"},     // the file the record was read from (outsider_files.seq)
 	{"line", "Int64"},          // line or row where it starts
 	{"workload", "UInt8"},      // audit.Workload: the input's coverage per workload and day
@@ -108,7 +109,7 @@ type table struct {
 // instead of adding to them; queries read with FINAL, and records are
 // sharded by id so that the copies of a record always meet on one shard.
 var tables = []table{
-	{EventsTable, eventColumns, []string{"app_name"},
+	{EventsTable, eventColumns, []string{"app_name", "home_name"},
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, user, time, id, kind, nokey)", "cityHash64(id)"},
 	{DuplicatesTable, duplicateColumns, nil,
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, time, id, path, line)", "cityHash64(id)"},

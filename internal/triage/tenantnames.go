@@ -57,10 +57,13 @@ func (a *agg) noteTenantName(u *userStats, ev *audit.Event) {
 func tenantNameKey(tenant, name string) string { return tenant + "\x00" + name }
 
 // signinTenantNames is, per home tenant id, the name the sign-in logs give
-// it most often over every account (the smallest on a tie).
-func signinTenantNames(users map[string]*userStats) map[string]string {
+// it most often over the accounts keep accepts (the smallest on a tie).
+func signinTenantNames(users map[string]*userStats, keep func(*userStats) bool) map[string]string {
 	per := map[string]*histogram{}
 	for _, u := range users {
+		if !keep(u) {
+			continue
+		}
 		for _, c := range u.tenantNames {
 			tenant, name, ok := strings.Cut(c.op, "\x00")
 			if !ok {
