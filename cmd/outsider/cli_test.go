@@ -177,7 +177,8 @@ func TestConfigPrecedence(t *testing.T) {
 	)
 	xdg := t.TempDir()
 	writeFile(t, filepath.Join(xdg, "outsider", "config.json"), `{"tenant": "`+fileTenant+`",
- "domain": ["contoso.com", "contoso.onmicrosoft.com"], "directory": "users.csv", "geoip": ["/db/City.mmdb", "ASN.mmdb"]}`)
+ "domain": ["contoso.com", "contoso.onmicrosoft.com"], "directory": "users.csv", "geoip": ["/db/City.mmdb", "ASN.mmdb"],
+ "partner_names": "partners.csv"}`)
 	other := filepath.Join(t.TempDir(), "other.json")
 	writeFile(t, other, `{"domain": "fabrikam.com", "tenants": "typo"}`)
 	cfgDir := filepath.Join(xdg, "outsider")
@@ -190,21 +191,23 @@ func TestConfigPrecedence(t *testing.T) {
 		domains    []string
 		directory  string
 		geoip      []string
+		partners   string
 		stderr     string
 		tenantFrom string
 	}{
 		{name: "file", env: map[string]string{"XDG_CONFIG_HOME": xdg}, args: []string{"x"},
 			tenants: []string{fileTenant}, domains: []string{"contoso.com", "contoso.onmicrosoft.com"},
 			directory: filepath.Join(cfgDir, "users.csv"), geoip: []string{"/db/City.mmdb", filepath.Join(cfgDir, "ASN.mmdb")},
-			tenantFrom: "config file"},
+			partners: filepath.Join(cfgDir, "partners.csv"), tenantFrom: "config file"},
 		{name: "environment over file", env: map[string]string{"XDG_CONFIG_HOME": xdg, "OUTSIDER_TENANT": envTenant,
-			"OUTSIDER_DIRECTORY": "dir,with,commas.csv", "OUTSIDER_GEOIP": "a.mmdb, b.mmdb"}, args: []string{"x"},
+			"OUTSIDER_DIRECTORY": "dir,with,commas.csv", "OUTSIDER_GEOIP": "a.mmdb, b.mmdb", "OUTSIDER_PARTNER_NAMES": "names,v2.csv"}, args: []string{"x"},
 			tenants: []string{envTenant}, domains: []string{"contoso.com", "contoso.onmicrosoft.com"},
-			directory: "dir,with,commas.csv", geoip: []string{"a.mmdb", "b.mmdb"}, tenantFrom: "environment OUTSIDER_TENANT"},
-		{name: "flag over environment", env: map[string]string{"XDG_CONFIG_HOME": xdg, "OUTSIDER_TENANT": envTenant, "OUTSIDER_DOMAIN": "env.example"},
-			args:    []string{"x", "--tenant", flagTenant, "--directory", "d.json", "--geoip", "g.mmdb"},
+			directory: "dir,with,commas.csv", geoip: []string{"a.mmdb", "b.mmdb"}, partners: "names,v2.csv", tenantFrom: "environment OUTSIDER_TENANT"},
+		{name: "flag over environment", env: map[string]string{"XDG_CONFIG_HOME": xdg, "OUTSIDER_TENANT": envTenant, "OUTSIDER_DOMAIN": "env.example",
+			"OUTSIDER_PARTNER_NAMES": "env.csv"},
+			args:    []string{"x", "--tenant", flagTenant, "--directory", "d.json", "--geoip", "g.mmdb", "--partner-names", "p.csv"},
 			tenants: []string{flagTenant}, domains: []string{"env.example"}, directory: "d.json", geoip: []string{"g.mmdb"},
-			tenantFrom: "flag --tenant"},
+			partners: "p.csv", tenantFrom: "flag --tenant"},
 		{name: "no XDG: ~/.config", env: map[string]string{"HOME": filepath.Dir(xdg) + "/home"}, args: []string{"x"},
 			tenantFrom: ""},
 		{name: "--config", env: map[string]string{"XDG_CONFIG_HOME": xdg}, args: []string{"x", "--config", other},
@@ -219,6 +222,9 @@ func TestConfigPrecedence(t *testing.T) {
 			if !slices.Equal(o.Tenants, c.tenants) || !slices.Equal(o.Domains, c.domains) || o.Directory != c.directory || !slices.Equal(o.GeoIP, c.geoip) {
 				t.Errorf("tenants %q domains %q directory %q geoip %q;\nwant %q %q %q %q", o.Tenants, o.Domains, o.Directory, o.GeoIP,
 					c.tenants, c.domains, c.directory, c.geoip)
+			}
+			if o.PartnerNames != c.partners {
+				t.Errorf("partner names %q, want %q", o.PartnerNames, c.partners)
 			}
 			if o.Settings.Tenant.Source != c.tenantFrom {
 				t.Errorf("tenant from %q, want %q", o.Settings.Tenant.Source, c.tenantFrom)
@@ -266,7 +272,7 @@ func TestConfigPrecedence(t *testing.T) {
 func TestConfigShow(t *testing.T) {
 	xdg := t.TempDir()
 	path := filepath.Join(xdg, "outsider", "config.json")
-	writeFile(t, path, `{"tenant": "6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e", "directory": "/srv/users.csv", "client_id": "app-1"}`)
+	writeFile(t, path, `{"tenant": "6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e", "directory": "/srv/users.csv", "client_id": "app-1", "partner_names": "/srv/partners.csv"}`)
 	show := func(env map[string]string, args ...string) (string, string, int) {
 		ios, _, out, errOut := iostreams.Test()
 		code := run(context.Background(), append([]string{"config", "show"}, args...), &factory{IO: ios, Getenv: testEnv(t, env)})
@@ -274,10 +280,11 @@ func TestConfigShow(t *testing.T) {
 	}
 	out, errOut, code := show(map[string]string{"XDG_CONFIG_HOME": xdg, "OUTSIDER_DOMAIN": "contoso.com,contoso.net"})
 	want := "config file: " + path + `
-tenant     6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e  config file
-domain     contoso.com,contoso.net               environment OUTSIDER_DOMAIN
-directory  /srv/users.csv                        config file
-geoip      -                                     not set
+tenant         6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e  config file
+domain         contoso.com,contoso.net               environment OUTSIDER_DOMAIN
+directory      /srv/users.csv                        config file
+geoip          -                                     not set
+partner-names  /srv/partners.csv                     config file
 `
 	if code != 0 || out != want || errOut != "" {
 		t.Errorf("config show: exit %d\n%s\nwant\n%s\nstderr %q", code, out, want, errOut)
@@ -310,6 +317,13 @@ geoip      -                                     not set
       "key": "geoip",
       "values": [],
       "source": ""
+    },
+    {
+      "key": "partner-names",
+      "values": [
+        "/srv/partners.csv"
+      ],
+      "source": "config file"
     }
   ]
 }

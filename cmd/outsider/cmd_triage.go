@@ -117,10 +117,10 @@ low (--all: every one). On a terminal it goes through a pager:
 $OUTSIDER_PAGER, else $PAGER, else 'less -FRX' (--no-pager, or
 OUTSIDER_PAGER=cat, writes directly).
 
-Defaults: --tenant, --domain, --directory and --geoip may come from
-OUTSIDER_TENANT, OUTSIDER_DOMAIN, OUTSIDER_DIRECTORY and OUTSIDER_GEOIP,
-then from the config file ($XDG_CONFIG_HOME/outsider/config.json, or
---config); a flag wins. 'outsider config show' prints what is in force.
+Defaults: --tenant, --domain, --directory, --geoip and --partner-names may
+come from OUTSIDER_TENANT, OUTSIDER_DOMAIN, OUTSIDER_DIRECTORY,
+OUTSIDER_GEOIP and OUTSIDER_PARTNER_NAMES, then from the config file
+($XDG_CONFIG_HOME/outsider/config.json, or --config); a flag wins. 'outsider config show' prints what is in force.
 
 With --clickhouse, the records are those 'outsider load' stored in
 ClickHouse and the due diligence runs there; the report is the same.
@@ -159,7 +159,7 @@ func newCmdTriage(f *factory, runF func(context.Context, *TriageOptions) error) 
 	addTenantFlag(fs, &o.Tenants, "our tenant id (`GUID`, repeatable); default: inferred from the records' OrganizationId")
 	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable); default: inferred from member sign-ins")
 	fs.StringVar(&o.Directory, "directory", "", "our directory snapshot `file`: a Graph /users export (JSON, JSON Lines) or the portal's users CSV")
-	fs.StringVar(&o.PartnerNames, "partner-names", "", "name partners (home tenants) from this CSV `file` of tenant id,name rows (header optional), over the names their accounts' domains suggest")
+	fs.StringVar(&o.PartnerNames, "partner-names", "", "name partners (home tenants) from this CSV `file` of tenant id,name rows (header optional), over the names the sign-in log, the directory or their accounts' domains give")
 	addListFlag(fs, &o.GeoIP, "geoip", "a MaxMind database (`.mmdb`: City, Country, ASN or Anonymous-IP; repeatable) to enrich IPs, offline")
 	fs.StringVar(&o.Config, "config", "", "take defaults from this config `file` instead of $XDG_CONFIG_HOME/outsider/config.json")
 	addFormatFlag(cmd, &o.format, "", formatNames(), "output `format`: text, json, csv, md or html (default: from -o's extension, else text)")
@@ -223,10 +223,15 @@ func (o *TriageOptions) complete(f *factory, cmd *cobra.Command) error {
 			*d.dst = d.st.Values
 		}
 	}
-	if fs.Changed("directory") {
-		o.Settings.Directory.Values, o.Settings.Directory.Source = []string{o.Directory}, "flag --directory"
-	} else if v := o.Settings.Directory.Values; len(v) > 0 {
-		o.Directory = v[0]
+	for _, d := range []struct {
+		st  *setting
+		dst *string
+	}{{&o.Settings.Directory, &o.Directory}, {&o.Settings.PartnerNames, &o.PartnerNames}} {
+		if fs.Changed(d.st.Key) {
+			d.st.Values, d.st.Source = []string{*d.dst}, "flag --"+d.st.Key
+		} else if v := d.st.Values; len(v) > 0 {
+			*d.dst = v[0]
+		}
 	}
 	if err := checkTenants("triage", o.Settings.from("tenant"), o.Tenants); err != nil {
 		return err
@@ -355,7 +360,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if o.PartnerNames != "" {
 		names, probs, err := triage.LoadPartnerNames(o.PartnerNames)
 		if err != nil {
-			return fmt.Errorf("--partner-names: %w", err)
+			return fmt.Errorf("%s: %w", o.Settings.from("partner-names"), err)
 		}
 		if !o.Quiet {
 			for _, p := range probs {

@@ -28,10 +28,11 @@ import (
 type configFile struct {
 	// Triage's defaults: a flag wins over the OUTSIDER_* variable, which
 	// wins over these.
-	Tenant    stringList `json:"tenant"`
-	Domain    stringList `json:"domain"`
-	Directory string     `json:"directory"`
-	GeoIP     stringList `json:"geoip"`
+	Tenant       stringList `json:"tenant"`
+	Domain       stringList `json:"domain"`
+	Directory    string     `json:"directory"`
+	GeoIP        stringList `json:"geoip"`
+	PartnerNames string     `json:"partner_names"`
 
 	// Live collection (collect, watch).
 	TenantID           string     `json:"tenant_id"`
@@ -162,11 +163,23 @@ type settings struct {
 	Domain    setting `json:"-"`
 	Directory setting `json:"-"`
 	GeoIP     setting `json:"-"`
-	warnings  []string
+	// PartnerNames is --partner-names (file key partner_names).
+	PartnerNames setting `json:"-"`
+	warnings     []string
 }
 
 func (s *settings) all() []*setting {
-	return []*setting{&s.Tenant, &s.Domain, &s.Directory, &s.GeoIP}
+	return []*setting{&s.Tenant, &s.Domain, &s.Directory, &s.GeoIP, &s.PartnerNames}
+}
+
+// onePath reports whether a setting is one file's path, which may hold
+// commas, rather than a list.
+func (st *setting) onePath() bool { return st.Key == "directory" || st.Key == "partner-names" }
+
+// envName is a setting's variable: OUTSIDER_ and its key, upper-case,
+// with _ for - (OUTSIDER_PARTNER_NAMES).
+func (st *setting) envName() string {
+	return "OUTSIDER_" + strings.ToUpper(strings.ReplaceAll(st.Key, "-", "_"))
 }
 
 // loadSettings reads triage's defaults: each from its OUTSIDER_*
@@ -179,6 +192,8 @@ func loadSettings(getenv func(string) string, explicit string) (*settings, error
 		Domain:    setting{Key: "domain"},
 		Directory: setting{Key: "directory"},
 		GeoIP:     setting{Key: "geoip"},
+
+		PartnerNames: setting{Key: "partner-names"},
 	}
 	var cf *configFile
 	s.File = explicit
@@ -211,10 +226,10 @@ func loadSettings(getenv func(string) string, explicit string) (*settings, error
 		return p
 	}
 	for _, st := range s.all() {
-		env := "OUTSIDER_" + strings.ToUpper(st.Key)
+		env := st.envName()
 		if v := strings.TrimSpace(getenv(env)); v != "" {
 			st.Values, st.Source = splitList(v), "environment "+env
-			if st.Key == "directory" {
+			if st.onePath() {
 				st.Values = []string{v}
 			}
 			continue
@@ -231,6 +246,10 @@ func loadSettings(getenv func(string) string, explicit string) (*settings, error
 		case "directory":
 			if cf.Directory != "" {
 				vs = []string{path(cf.Directory)}
+			}
+		case "partner-names":
+			if cf.PartnerNames != "" {
+				vs = []string{path(cf.PartnerNames)}
 			}
 		case "geoip":
 			for _, g := range cf.GeoIP {
@@ -261,18 +280,20 @@ type ConfigShowOptions struct {
 // newCmdConfig is 'outsider config', which holds 'config show'.
 func newCmdConfig(f *factory) *cobra.Command {
 	cmd := newGroupCmd("config", "show the defaults triage takes from the environment and the config file",
-		`Triage's --tenant, --domain, --directory and --geoip may come from the
-environment and from a config file, so that they need not be typed on
-every run. A flag wins; then the variable (OUTSIDER_TENANT, OUTSIDER_DOMAIN,
-OUTSIDER_DIRECTORY, OUTSIDER_GEOIP; lists comma-separated); then the
-config file: $XDG_CONFIG_HOME/outsider/config.json, else
-~/.config/outsider/config.json (%APPDATA%\outsider\config.json on
-Windows), or the file --config names. The file is JSON:
+		`Triage's --tenant, --domain, --directory, --geoip and --partner-names may
+come from the environment and from a config file, so that they need not be
+typed on every run. A flag wins; then the variable (OUTSIDER_TENANT,
+OUTSIDER_DOMAIN, OUTSIDER_DIRECTORY, OUTSIDER_GEOIP, OUTSIDER_PARTNER_NAMES;
+lists comma-separated); then the config file:
+$XDG_CONFIG_HOME/outsider/config.json, else ~/.config/outsider/config.json
+(%APPDATA%\outsider\config.json on Windows), or the file --config names.
+The file is JSON:
 
   {"tenant": "6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e",
    "domain": ["contoso.com", "contoso.onmicrosoft.com"],
    "directory": "users.csv",
-   "geoip": ["GeoLite2-City.mmdb", "GeoLite2-ASN.mmdb"]}
+   "geoip": ["GeoLite2-City.mmdb", "GeoLite2-ASN.mmdb"],
+   "partner_names": "partners.csv"}
 
 Paths in it are relative to its folder. The same file may hold the
 live collection's settings (tenant_id, client_id, ...: see 'outsider
@@ -286,9 +307,9 @@ func newCmdConfigShow(f *factory, runF func(*ConfigShowOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "show [flags]",
 		Short: "print triage's defaults in force and where each came from",
-		Long: `Prints the defaults triage takes for --tenant, --domain, --directory and
---geoip, each with where it came from (an OUTSIDER_* variable or the config
-file), and which config file was read. Flags given to triage win over all
+		Long: `Prints the defaults triage takes for --tenant, --domain, --directory,
+--geoip and --partner-names, each with where it came from (an OUTSIDER_*
+variable or the config file), and which config file was read. Flags given to triage win over all
 of these.
 
 Exit status: 0 done; 1 error (a config file that cannot be read); 2 usage.`,
