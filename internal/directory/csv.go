@@ -55,6 +55,7 @@ const (
 	colID csvField = iota
 	colUPN
 	colDisplayName
+	colCompany
 	colMail
 	colOtherMails
 	colProxyAddresses
@@ -74,6 +75,7 @@ var csvColumns = map[string]csvField{
 	"userprincipalname": colUPN,
 	"upn":               colUPN,
 	"displayname":       colDisplayName,
+	"companyname":       colCompany,
 	"mail":              colMail,
 	"email":             colMail,
 	"othermails":        colOtherMails,
@@ -328,6 +330,7 @@ func (l *loader) addCSV(h *csvHeader, rec []string, line int) {
 		ID:                get(colID),
 		UPN:               upn,
 		DisplayName:       get(colDisplayName),
+		CompanyName:       get(colCompany),
 		Mail:              get(colMail),
 		OtherMails:        splitList(get(colOtherMails), false),
 		ProxyAddresses:    splitList(get(colProxyAddresses), true),

@@ -42,6 +42,13 @@ type Entry struct {
 	UPN string `json:"userPrincipalName"`
 	// DisplayName is for people reading a report; nothing matches on it.
 	DisplayName string `json:"displayName,omitempty"`
+	// CompanyName is companyName: "the name of the company that the user
+	// is associated with. This property can be useful for describing the
+	// company that a guest comes from" (at most 64 characters; Graph
+	// returns it only on $select;
+	// https://learn.microsoft.com/graph/api/resources/user). Nothing
+	// matches on it; a guest's names its partner.
+	CompanyName string `json:"companyName,omitempty"`
 	// Mail is the primary SMTP address (for a guest, usually the
 	// address it was invited at).
 	Mail string `json:"mail,omitempty"`

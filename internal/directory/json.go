@@ -37,6 +37,7 @@ type rawUser struct {
 	ID                json.RawMessage `json:"id"`
 	UPN               json.RawMessage `json:"userPrincipalName"`
 	DisplayName       json.RawMessage `json:"displayName"`
+	CompanyName       json.RawMessage `json:"companyName"`
 	Mail              json.RawMessage `json:"mail"`
 	OtherMails        json.RawMessage `json:"otherMails"`
 	ProxyAddresses    json.RawMessage `json:"proxyAddresses"`
@@ -63,6 +64,8 @@ func (r *rawUser) set(key string, v json.RawMessage) {
 		dst = &r.UPN
 	case "displayname":
 		dst = &r.DisplayName
+	case "companyname":
+		dst = &r.CompanyName
 	case "mail":
 		dst = &r.Mail
 	case "othermails":
@@ -437,6 +440,7 @@ func (l *loader) addJSON(ru *rawUser, line int) {
 		UPN:               upn,
 		ID:                f.str("id", ru.ID, false),
 		DisplayName:       f.str("displayName", ru.DisplayName, false),
+		CompanyName:       f.str("companyName", ru.CompanyName, false),
 		Mail:              f.str("mail", ru.Mail, false),
 		OtherMails:        f.strs("otherMails", ru.OtherMails),
 		ProxyAddresses:    f.strs("proxyAddresses", ru.ProxyAddresses),

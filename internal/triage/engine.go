@@ -366,7 +366,9 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 	// Only the outside identities' sign-ins name partners: a store outside
 	// the engine keeps the full record of those alone.
 	outside := func(u *userStats) bool { return j.classes[u.user].class != ClassMember }
-	r.Partners = partners(r.Identities, partnerNaming{file: opts.PartnerNames, signin: signinTenantNames(a.users, outside)})
+	company := func(user string) string { return j.classes[user].company }
+	r.Partners = partners(r.Identities, partnerNaming{file: opts.PartnerNames, signin: signinTenantNames(a.users, outside),
+		directory: directoryTenantNames(r.Identities, company)})
 	r.Summary = Summary{Identities: len(r.Identities), ByVerdict: map[string]int{}}
 	for _, v := range Verdicts {
 		r.Summary.ByVerdict[v] = 0

@@ -28,6 +28,8 @@ type classified struct {
 	consumer bool
 	inDir    InDirectory
 	entry    *DirectoryMatch
+	// company is the directory entry's companyName (directoryTenantNames).
+	company string
 }
 
 // judge turns the merged aggregates into the report's identities.
@@ -103,6 +105,7 @@ func (j *judge) byDirectory(user string, c classified) classified {
 	}
 	c.inDir = DirectoryPresent
 	c.entry = &DirectoryMatch{UPN: e.UPN, UserType: e.UserType, MatchedBy: string(by)}
+	c.company = e.CompanyName
 	if c.entry.UserType == "" {
 		c.entry.UserType = "Member"
 		if e.IsGuest() {

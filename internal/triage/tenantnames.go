@@ -56,30 +56,60 @@ func (a *agg) noteTenantName(u *userStats, ev *audit.Event) {
 // tenantNameKey is the histogram key of a tenant's name.
 func tenantNameKey(tenant, name string) string { return tenant + "\x00" + name }
 
+// tenantHistograms count names per home tenant id.
+type tenantHistograms map[string]*histogram
+
+// add counts n more of a tenant's name, keeping the maxAppNames smallest.
+func (p tenantHistograms) add(tenant, name string, n int64) {
+	h := p[tenant]
+	if h == nil {
+		h = &histogram{}
+		p[tenant] = h
+	}
+	h.addNameN(name, n)
+}
+
+// best is each tenant's most frequent name, the smallest on a tie.
+func (p tenantHistograms) best() map[string]string {
+	out := make(map[string]string, len(p))
+	for t, h := range p {
+		out[t] = h.best()
+	}
+	return out
+}
+
 // signinTenantNames is, per home tenant id, the name the sign-in logs give
 // it most often over the accounts keep accepts (the smallest on a tie).
 func signinTenantNames(users map[string]*userStats, keep func(*userStats) bool) map[string]string {
-	per := map[string]*histogram{}
+	per := tenantHistograms{}
 	for _, u := range users {
 		if !keep(u) {
 			continue
 		}
 		for _, c := range u.tenantNames {
-			tenant, name, ok := strings.Cut(c.op, "\x00")
-			if !ok {
-				continue
+			if tenant, name, ok := strings.Cut(c.op, "\x00"); ok {
+				per.add(tenant, name, c.n)
 			}
-			h := per[tenant]
-			if h == nil {
-				h = &histogram{}
-				per[tenant] = h
-			}
-			h.addNameN(name, c.n)
 		}
 	}
-	out := make(map[string]string, len(per))
-	for t, h := range per {
-		out[t] = h.best()
+	return per.best()
+}
+
+// directoryTenantNames is, per home tenant id, the companyName the
+// directory gives the tenant's identities most often (the smallest on a
+// tie, among the maxAppNames smallest): Microsoft documents it as "useful
+// for describing the company that a guest comes from"
+// (https://learn.microsoft.com/graph/api/resources/user). It is our
+// admins' entry, or the guest's, so it is cut and checked like a log's
+// name. company gives an identity's companyName, "" for none.
+func directoryTenantNames(ids []Identity, company func(user string) string) map[string]string {
+	per := tenantHistograms{}
+	for i := range ids {
+		k := partnerKey(&ids[i])
+		name := logName([]byte(company(ids[i].User)))
+		if k != "" && name != nil && !audit.IsPlaceholder(name) {
+			per.add(k, string(name), 1)
+		}
 	}
-	return out
+	return per.best()
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/directory"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
@@ -161,5 +162,47 @@ func TestPartnerNameFromSigninLog(t *testing.T) {
 		if p.TenantID == appsHome && (p.Name != "Fabrikam (ours)" || p.NameSource != PartnerNameFile) {
 			t.Errorf("--partner-names does not win: %+v", p)
 		}
+	}
+}
+
+// TestPartnerNameFromDirectory: the companyName of a tenant's guests in
+// --directory names the partner over the domain, a redaction never does,
+// and the sign-in log's name wins over the directory's.
+func TestPartnerNameFromDirectory(t *testing.T) {
+	dir := t.TempDir()
+	users := `{"value": [
+ {"id": "5b1d9c3e-7f20-4a8b-b6c5-3e2d1f0a9b87", "userPrincipalName": "bob_fabrikam.com#EXT#@contoso.onmicrosoft.com", "mail": "bob@fabrikam.com", "userType": "Guest", "companyName": " Fabrikam (directory) "},
+ {"id": "6c2e0d4f-8031-4b9c-97d6-4f3e2a1b0c98", "userPrincipalName": "eve_fabrikam.com#EXT#@contoso.onmicrosoft.com", "mail": "eve@fabrikam.com", "userType": "Guest", "companyName": "REDACTED"},
+ {"id": "7d3f1e50-9142-4cad-88e7-503f4b2c1da9", "userPrincipalName": "eve2_fabrikam.com#EXT#@contoso.onmicrosoft.com", "mail": "eve2@fabrikam.com", "userType": "Guest", "companyName": "REDACTED"}]}`
+	d, probs, err := directory.Load(testutil.WriteFile(t, dir, "users.json", []byte(users)))
+	if err != nil || len(probs) != 0 {
+		t.Fatal(err, probs)
+	}
+	ual := strings.Join([]string{
+		ualSignin("s1", "bob@fabrikam.com", appSPO, "198.18.7.1", "2026-10-06T09:14:03"),
+		ualSignin("s2", "eve@fabrikam.com", appSPO, "198.18.7.2", "2026-10-06T09:15:03"),
+		ualSignin("s3", "eve2@fabrikam.com", appSPO, "198.18.7.2", "2026-10-06T09:16:03"),
+		ualSignin("s9", "member@contoso.com", appSPO, "198.18.7.9", "2026-10-06T09:00:00"),
+	}, "\n") + "\n"
+	ualPath := testutil.WriteFile(t, dir, "ual.jsonl", []byte(ual))
+	name := func(paths ...string) [2]string {
+		r, err := Run(context.Background(), paths, Options{Directory: d, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range r.Partners {
+			if p.TenantID == appsHome {
+				return [2]string{p.Name, p.NameSource}
+			}
+		}
+		t.Fatalf("no partner %s: %+v", appsHome, r.Partners)
+		return [2]string{}
+	}
+	if got, want := name(ualPath), [2]string{"Fabrikam (directory)", PartnerNameDirectory}; got != want {
+		t.Errorf("directory: %q, want %q", got, want)
+	}
+	log := "[" + tenantSignIn("t1", "bob@fabrikam.com", appsHome, "Fabrikam, Inc.", "2026-10-06T09:20:00Z") + "]"
+	if got, want := name(ualPath, testutil.WriteFile(t, dir, "s.json", []byte(log))), [2]string{"Fabrikam, Inc.", PartnerNameSignin}; got != want {
+		t.Errorf("sign-in log over directory: %q, want %q", got, want)
 	}
 }
