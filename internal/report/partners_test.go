@@ -133,7 +133,84 @@ func TestTextPartnerTableNarrow(t *testing.T) {
 	if err := RenderOptions(&b, Text, fixture(t), Options{Width: 100, All: true}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "PARTNER           WORST IDS ANOM ACT SHARED UNVER SIGNIN TENANT\n") {
+	if !strings.Contains(b.String(), "PARTNER           FROM   WORST IDS ANOM ACT SHARED UNVER SIGNIN TENANT\n") {
 		t.Errorf("no tenant column at width 100:\n%s", b.String())
+	}
+}
+
+// TestPartnerNameSources: a partner named by the sign-in log or the
+// directory (the home tenant's or a guest's own words, so attacker-chosen)
+// says where its name came from in every format, goes through each
+// format's escaping, never renders like a look-alike name, and is no
+// formula in CSV.
+func TestPartnerNameSources(t *testing.T) {
+	base := fixture(t)
+	if len(base.Partners) < 2 {
+		t.Fatal("the fixture has fewer than two partners")
+	}
+	render := func(name, source string, f Format) string {
+		r := *base
+		r.Partners = slices.Clone(base.Partners)
+		r.Partners[0].Name, r.Partners[0].NameSource = name, source
+		r.Identities = slices.Clone(base.Identities)
+		for i := range r.Identities {
+			if r.Identities[i].HomeTenant == r.Partners[0].TenantID {
+				r.Identities[i].Partner = name
+			}
+		}
+		var b bytes.Buffer
+		if err := Render(&b, f, &r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	for _, source := range []string{triage.PartnerNameSignin, triage.PartnerNameDirectory} {
+		const hostile = "=HYPERLINK(\"http://x.example\")\x07\x1b]8;;x\x1b\\<b>Fabrikam</b>\u202e"
+		out := map[Format]string{}
+		for _, f := range Formats {
+			out[f] = render(hostile, source, f)
+		}
+		for f, s := range map[Format]string{
+			Text:     "FROM",
+			Markdown: "| " + textsafe.MarkdownCode(hostile, true) + " | " + source + " |",
+			HTML:     "<td>" + source + "</td>",
+			JSON:     `"name_source": "` + source + `"`,
+		} {
+			if !strings.Contains(out[f], s) {
+				t.Errorf("%s (%s): no %q", f, source, s)
+			}
+		}
+		if !strings.Contains(out[Text], textsafe.Terminal(hostile)) || !strings.Contains(out[Text], " "+source+" ") {
+			t.Errorf("text (%s): name or source not shown:\n%s", source, out[Text])
+		}
+		for f, bad := range map[Format][]string{Text: {"\x1b", "\x07", "\u202e"}, Markdown: {"\x1b", "\x07", "\u202e"}, HTML: {"\x1b", "\x07", "\u202e", "<b>Fabrikam"}} {
+			for _, b := range bad {
+				if strings.Contains(out[f], b) {
+					t.Errorf("%s (%s): carries %q raw", f, source, b)
+				}
+			}
+		}
+		rows, err := csv.NewReader(strings.NewReader(out[CSV])).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows[1:] {
+			if c := row[len(row)-1]; strings.Contains(c, "HYPERLINK") && c[0] == '=' {
+				t.Errorf("CSV (%s): partner cell %q is a formula", source, c)
+			}
+		}
+		// Look-alikes of a name never render alike.
+		for _, p := range [][2]string{
+			{"Fabrikam, Inc.", "Fabrikam,\u00a0Inc."},
+			{"Fabrikam, Inc.", "Fabrikam\u200b, Inc."},
+			{"Fabrikam, Inc.", "Fabrikam, Inc.\x1b[0m"},
+			{"Fabrikam\u202e, Inc.", `Fabrikam\u202e, Inc.`},
+		} {
+			for _, f := range []Format{Text, Markdown, HTML} {
+				if render(p[0], source, f) == render(p[1], source, f) {
+					t.Errorf("%s (%s): %q and %q render alike", f, source, p[0], p[1])
+				}
+			}
+		}
 	}
 }

@@ -158,17 +158,18 @@ func (t *textWriter) table(ids []triage.Identity) {
 // partnerTable writes the partners (home tenants) as a compact table
 // that fits the width, in the report's order (worst severity, then
 // identities): the name first and never cut (one longer than its column
-// has a line of its own); when the row is too wide, the tenant id goes
-// first (JSON has it), then the name column narrows.
+// has a line of its own), then where the name came from; when the row is
+// too wide, the tenant id goes first (JSON has it), then the name column
+// narrows.
 func (t *textWriter) partnerTable(ps []triage.Partner) {
 	if len(ps) == 0 {
 		return
 	}
-	head := []string{"PARTNER", "WORST", "IDS", "ANOM", "ACT", "SHARED", "UNVER", "SIGNIN", "TENANT"}
+	head := []string{"PARTNER", "FROM", "WORST", "IDS", "ANOM", "ACT", "SHARED", "UNVER", "SIGNIN", "TENANT"}
 	verdicts := []string{triage.VerdictAnomalous, triage.VerdictActivity, triage.VerdictShared, triage.VerdictUnverified, triage.VerdictSigninOnly}
 	rows := make([][]string, len(ps))
 	for i, p := range ps {
-		row := []string{textsafe.Terminal(p.Name), p.WorstSeverity, strconv.Itoa(p.Identities)}
+		row := []string{textsafe.Terminal(p.Name), textsafe.Terminal(p.NameSource), p.WorstSeverity, strconv.Itoa(p.Identities)}
 		for _, v := range verdicts {
 			row = append(row, strconv.Itoa(p.ByVerdict[v]))
 		}
@@ -199,7 +200,7 @@ func (t *textWriter) partnerTable(ps []triage.Partner) {
 	}
 	cell := func(s string, j int) string {
 		pad := strings.Repeat(" ", max(0, wd[j]-utf8.RuneCountInString(s)))
-		if j >= 2 && j < 8 {
+		if j >= 3 && j < 9 {
 			return pad + s
 		}
 		return s + pad
@@ -215,7 +216,7 @@ func (t *textWriter) partnerTable(ps []triage.Partner) {
 		for j := 1; j < len(row); j++ {
 			b.WriteByte(' ')
 			v := cell(row[j], j)
-			if j == 1 && sev != "" {
+			if j == 2 && sev != "" {
 				word := strings.TrimRight(v, " ")
 				v = t.paint(severityColor(sev), word) + v[len(word):]
 			}
@@ -233,7 +234,10 @@ func (t *textWriter) partnerTable(ps []triage.Partner) {
 	for i, p := range ps {
 		line(rows[i], p.WorstSeverity, false)
 	}
-	t.line(t.paint(sgrDim, "(IDS: identities; names: --partner-names, else a domain)"))
+	// The name's sources, in order of precedence (docs/reports.md).
+	for _, l := range wrap("", " ", "(IDS: identities; name FROM: partner-names > sign-in log > directory > domain)", t.width) {
+		t.line(t.paint(sgrDim, l))
+	}
 }
 
 // explainHints names the records that decided an identity's verdict and
