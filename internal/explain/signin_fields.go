@@ -471,9 +471,15 @@ func siHomeTenant(p *printer, f *facts, name, s string) {
 		"tenant is Microsoft's own test for an account from outside in this log.")
 }
 
-func siHomeTenantName(p *printer, f *facts, name, _ string) {
+func siHomeTenantName(p *printer, f *facts, name, s string) {
 	p.say("The name of the account's home tenant. Entra fills it only when that tenant consented, " +
 		"so it is often empty for accounts from elsewhere; the id is what counts.")
+	if audit.IsPlaceholder([]byte(strings.TrimSpace(s))) {
+		p.say("This one is a placeholder or redaction, not a name: outsider never names a partner by it.")
+		return
+	}
+	p.say("outsider triage names the partner (the accounts of this home tenant) by it unless " +
+		"--partner-names names the tenant: the tenant's own words, shown as written.")
 }
 
 // ourTenantNotes says how a tenant id the record gives as ours relates to
