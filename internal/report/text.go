@@ -155,6 +155,11 @@ func (t *textWriter) table(ids []triage.Identity) {
 	t.line(t.paint(sgrDim, "(sign-ins: successful/other)"))
 }
 
+// partnerNameOrder is the order in which the sources name a partner, the
+// first that names its tenant winning (triage.partnerName,
+// docs/reports.md); the HTML template says it too.
+const partnerNameOrder = "partner-names > sign-in log > directory > domain"
+
 // partnerTable writes the partners (home tenants) as a compact table
 // that fits the width, in the report's order (worst severity, then
 // identities): the name first and never cut (one longer than its column
@@ -234,8 +239,7 @@ func (t *textWriter) partnerTable(ps []triage.Partner) {
 	for i, p := range ps {
 		line(rows[i], p.WorstSeverity, false)
 	}
-	// The name's sources, in order of precedence (docs/reports.md).
-	for _, l := range wrap("", " ", "(IDS: identities; name FROM: partner-names > sign-in log > directory > domain)", t.width) {
+	for _, l := range wrap("", " ", "(IDS: identities; name FROM: "+partnerNameOrder+")", t.width) {
 		t.line(t.paint(sgrDim, l))
 	}
 }
