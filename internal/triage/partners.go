@@ -137,21 +137,23 @@ func partners(ids []Identity, names partnerNaming) []Partner {
 // the file, the sign-in log, the directory, the tool's own names, the
 // most frequent non-consumer domain (ties: the smallest), and failing
 // all, the id. A name is a fact its source states about one tenant id;
-// the group of no tenant takes none.
+// the group of no tenant takes none. The consumer tenant holds unrelated
+// people: only the file may name it, not a name one of them brought.
 func partnerName(k string, domains map[string]int, names partnerNaming) (name, source string) {
-	for _, src := range [...]struct {
-		m    map[string]string
-		from string
-	}{{names.file, PartnerNameFile}, {names.signin, PartnerNameSignin}, {names.directory, PartnerNameDirectory}} {
-		if n := src.m[k]; n != "" && k != "" {
-			return n, src.from
-		}
+	if n := names.file[k]; n != "" && k != "" {
+		return n, PartnerNameFile
 	}
 	switch k {
 	case "":
 		return PartnerUnknown, PartnerNameKnown
 	case apps.ConsumerTenant:
 		return PartnerConsumer, PartnerNameKnown
+	}
+	if n := names.signin[k]; n != "" {
+		return n, PartnerNameSignin
+	}
+	if n := names.directory[k]; n != "" {
+		return n, PartnerNameDirectory
 	}
 	best, bestN := "", 0
 	for d, n := range domains {

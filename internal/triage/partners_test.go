@@ -84,18 +84,22 @@ func TestPartnerNamePrecedence(t *testing.T) {
 		{User: "c@litware.example", HomeTenant: tenantC, Verdict: VerdictSigninOnly, Severity: SeverityInfo},
 		{User: "d@tailspin.example", HomeTenant: tenantD, Verdict: VerdictSigninOnly, Severity: SeverityInfo},
 		{User: "e_x.com#EXT#@ours.example", Verdict: VerdictSigninOnly, Severity: SeverityInfo},
+		{User: "f@hotmail.com", HomeTenant: apps.ConsumerTenant, Consumer: true, Verdict: VerdictSigninOnly, Severity: SeverityInfo},
 	}
+	// The consumer tenant holds unrelated people: what one of them brings
+	// (a guest's companyName, a sign-in's tenant name) never names it.
 	names := partnerNaming{
 		file:      map[string]string{tenantA: "Fabrikam Ltd (file)", "": "x"},
-		signin:    map[string]string{tenantA: "no", tenantB: "Contoso (sign-in log)", "": "x"},
-		directory: map[string]string{tenantA: "no", tenantB: "no", tenantC: "Litware (directory)", "": "x", "0f0f0f0f-1e1e-4d2d-8c3c-4b4b4b4b4b4b": "elsewhere"},
+		signin:    map[string]string{tenantA: "no", tenantB: "Contoso (sign-in log)", "": "x", apps.ConsumerTenant: "no"},
+		directory: map[string]string{tenantA: "no", tenantB: "no", tenantC: "Litware (directory)", "": "x", apps.ConsumerTenant: "no", "0f0f0f0f-1e1e-4d2d-8c3c-4b4b4b4b4b4b": "elsewhere"},
 	}
 	want := map[string][2]string{
-		tenantA: {"Fabrikam Ltd (file)", PartnerNameFile},
-		tenantB: {"Contoso (sign-in log)", PartnerNameSignin},
-		tenantC: {"Litware (directory)", PartnerNameDirectory},
-		tenantD: {"tailspin.example", PartnerNameDomain},
-		"":      {PartnerUnknown, PartnerNameKnown},
+		tenantA:             {"Fabrikam Ltd (file)", PartnerNameFile},
+		tenantB:             {"Contoso (sign-in log)", PartnerNameSignin},
+		tenantC:             {"Litware (directory)", PartnerNameDirectory},
+		tenantD:             {"tailspin.example", PartnerNameDomain},
+		"":                  {PartnerUnknown, PartnerNameKnown},
+		apps.ConsumerTenant: {PartnerConsumer, PartnerNameKnown},
 	}
 	got := partners(ids, names)
 	if len(got) != len(want) {
