@@ -83,12 +83,15 @@ func (v *value) get(name string) *value {
 }
 
 // str returns the field as text when it is a string or a number, else "".
-func (v *value) str(name string) string {
-	f := v.get(name)
-	if f == nil || (f.kind != kString && f.kind != kNumber) {
+func (v *value) str(name string) string { return v.get(name).asText() }
+
+// asText is v's text when v is a string or a number, else "" (v nil
+// included).
+func (v *value) asText() string {
+	if v == nil || (v.kind != kString && v.kind != kNumber) {
 		return ""
 	}
-	return f.text
+	return v.text
 }
 
 // scalar returns a scalar value as text, and false for containers.
@@ -303,18 +306,10 @@ func (p *parser) object(depth int) (*value, error) {
 			return nil, err
 		}
 		v.members = append(v.members, member{name, val})
-		p.ws()
-		if p.i >= len(p.data) {
-			return nil, p.fail("unterminated object")
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if done, err := p.separator('}', "object"); err != nil {
+			return nil, err
+		} else if done {
 			return v, nil
-		default:
-			return nil, p.fail("expected ',' or '}', found " + p.what())
 		}
 	}
 }
@@ -334,18 +329,28 @@ func (p *parser) array(depth int) (*value, error) {
 			return nil, err
 		}
 		v.elems = append(v.elems, el)
-		p.ws()
-		if p.i >= len(p.data) {
-			return nil, p.fail("unterminated array")
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		if done, err := p.separator(']', "array"); err != nil {
+			return nil, err
+		} else if done {
 			return v, nil
-		default:
-			return nil, p.fail("expected ',' or ']', found " + p.what())
 		}
 	}
+}
+
+// separator passes what follows a member or element of a container
+// (object or array, closed by end): a comma, or end itself (done).
+func (p *parser) separator(end byte, container string) (done bool, err error) {
+	p.ws()
+	if p.i >= len(p.data) {
+		return false, p.fail("unterminated " + container)
+	}
+	switch p.data[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case end:
+		p.i++
+		return true, nil
+	}
+	return false, p.fail("expected ',' or '" + string(end) + "', found " + p.what())
 }
