@@ -279,11 +279,8 @@ func (p *parser) string() (string, error) {
 }
 
 func (p *parser) object(depth int) (*value, error) {
-	p.i++ // '{'
 	v := &value{kind: kObject}
-	p.ws()
-	if p.i < len(p.data) && p.data[p.i] == '}' {
-		p.i++
+	if p.empty('}') {
 		return v, nil
 	}
 	for {
@@ -315,11 +312,8 @@ func (p *parser) object(depth int) (*value, error) {
 }
 
 func (p *parser) array(depth int) (*value, error) {
-	p.i++ // '['
 	v := &value{kind: kArray}
-	p.ws()
-	if p.i < len(p.data) && p.data[p.i] == ']' {
-		p.i++
+	if p.empty(']') {
 		return v, nil
 	}
 	for {
@@ -335,6 +329,18 @@ func (p *parser) array(depth int) (*value, error) {
 			return v, nil
 		}
 	}
+}
+
+// empty passes a container's opening bracket, and its closing one, end,
+// when that follows at once.
+func (p *parser) empty(end byte) bool {
+	p.i++
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == end {
+		p.i++
+		return true
+	}
+	return false
 }
 
 // separator passes what follows a member or element of a container
