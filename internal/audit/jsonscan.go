@@ -192,7 +192,21 @@ func (s *scanner) what() string {
 	if s.i >= len(s.data) {
 		return "end of record"
 	}
-	switch c := s.data[s.i]; {
+	c := s.data[s.i]
+	if k := ValueKind(c); k != "" {
+		return k
+	}
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", string(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+// ValueKind names, for messages, the JSON type of a value that starts with
+// byte c ("an object", "a number", ...), and is "" when no JSON value
+// starts with c.
+func ValueKind(c byte) string {
+	switch {
 	case c == '"':
 		return "a string"
 	case c == '{':
@@ -205,11 +219,8 @@ func (s *scanner) what() string {
 		return "null"
 	case c == '-' || ('0' <= c && c <= '9'):
 		return "a number"
-	case c >= 0x20 && c < 0x7f:
-		return fmt.Sprintf("%q", string(c))
-	default:
-		return fmt.Sprintf("byte 0x%02x", c)
 	}
+	return ""
 }
 
 var errTooDeep = &DecodeError{Reason: fmt.Sprintf("nested deeper than %d levels", MaxDepth)}
