@@ -40,7 +40,7 @@ func (s *DB) RecordWindow(ctx context.Context, w Window) error {
 // (final or not; planned windows not yet fetched have no DoneAt and are
 // left out), and false when there is none.
 func (s *DB) LastWindow(ctx context.Context, source string) (Window, bool, error) {
-	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at, fetched_to FROM windows
+	return s.oneWindow(ctx, `SELECT `+windowCols+` FROM windows
 		WHERE source = ? AND done_at > 0 ORDER BY end DESC, start DESC LIMIT 1`, source)
 }
 
@@ -87,8 +87,10 @@ func (s *DB) oneWindow(ctx context.Context, query string, args ...any) (Window, 
 	return w, true, nil
 }
 
+// windowCols are the columns scanWindow reads, in its order.
 const windowCols = `source, start, end, items, records, final, done_at, fetched_to`
 
+// scanWindow reads one row of windowCols.
 func scanWindow(r scanner) (Window, error) {
 	var w Window
 	var start, end, done, fetched int64
