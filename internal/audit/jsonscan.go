@@ -177,14 +177,22 @@ func (s *scanner) ws() {
 	if s.i < len(s.data) && s.data[s.i] > ' ' {
 		return
 	}
-	for s.i < len(s.data) {
-		switch s.data[s.i] {
+	s.i = SkipSpace(s.data, s.i)
+}
+
+// SkipSpace returns the offset of the first byte of data at or after i
+// that is not JSON white space (space, tab, CR, LF): the one definition of
+// white space for the decoder and for explain's parser.
+func SkipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
 		case ' ', '\n', '\r', '\t':
-			s.i++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 // what describes the byte at the cursor for error messages.

@@ -138,16 +138,7 @@ func parseJSON(data []byte) (*value, error) {
 	return v, nil
 }
 
-func (p *parser) ws() {
-	for p.i < len(p.data) {
-		switch p.data[p.i] {
-		case ' ', '\t', '\r', '\n':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *parser) ws() { p.i = audit.SkipSpace(p.data, p.i) }
 
 // what describes the byte at the cursor for an error message, without
 // echoing an attacker's control bytes.
