@@ -118,26 +118,25 @@ func (p *printer) notJudged(f *facts, orgField string) {
 	}
 }
 
-// notSuccess writes the outcome of a sign-in that was interrupted or
-// failed: why names the cause, later where to find the completed sign-in
-// after an interruption.
-func (p *printer) notSuccess(o audit.Outcome, why, later string) {
-	if o == audit.Interrupted {
+// outcome writes the record's outcome: success says why a success counts
+// as one, why names the cause of any other outcome, and later where to
+// find the completed sign-in after an interruption.
+func (p *printer) outcome(f *facts, success string, why func(*facts) string, later string) {
+	switch f.outcome {
+	case audit.Success:
+		p.para("Outcome: success. %s", success)
+	case audit.Interrupted:
 		p.para("Outcome: interrupted. Entra stopped the sign-in to ask for one more step (%s). "+
-			"This record is not a completed sign-in; look for %s.", why, later)
-		return
+			"This record is not a completed sign-in; look for %s.", why(f), later)
+	default:
+		p.para("Outcome: failure (%s). Entra did not let the account in.", why(f))
 	}
-	p.para("Outcome: failure (%s). Entra did not let the account in.", why)
 }
 
 func (p *printer) signinMeaning(f *facts) {
-	switch f.outcome {
-	case audit.Success:
-		p.para("Outcome: success. A UserLoggedIn with no error and ResultStatusDetail Success " +
-			"(or none): Entra accepted the account's credentials for this step.")
-	default:
-		p.notSuccess(f.outcome, whyNotSuccess(f), "a later UserLoggedIn from the same account and address")
-	}
+	p.outcome(f, "A UserLoggedIn with no error and ResultStatusDetail Success "+
+		"(or none): Entra accepted the account's credentials for this step.",
+		whyNotSuccess, "a later UserLoggedIn from the same account and address")
 	if f.class == "" {
 		return
 	}

@@ -509,18 +509,12 @@ func signInTime(f *facts) string {
 // signInMeaning writes the conclusion for a sign-in log record.
 func (p *printer) signInMeaning(f *facts) {
 	p.notJudged(f, f.si.orgField)
-	switch f.outcome {
-	case audit.Success:
-		if len(f.ev.ErrorNumber) == 0 && f.evOK {
-			p.para("Outcome: success. The record gives no error code and no failing status; " +
-				"outsider counts a sign-in without one as a success.")
-		} else {
-			p.para("Outcome: success. The error code is 0: Entra accepted the account's " +
-				"credentials for this sign-in.")
-		}
-	default:
-		p.notSuccess(f.outcome, signInWhy(f), "a later sign-in of the same account with the same correlationId")
+	success := "The error code is 0: Entra accepted the account's credentials for this sign-in."
+	if len(f.ev.ErrorNumber) == 0 && f.evOK {
+		success = "The record gives no error code and no failing status; outsider counts a " +
+			"sign-in without one as a success."
 	}
+	p.outcome(f, success, signInWhy, "a later sign-in of the same account with the same correlationId")
 	if f.class == "" {
 		return
 	}
