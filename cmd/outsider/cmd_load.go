@@ -9,7 +9,6 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/clickhouse"
 	"github.com/outsider-sec/outsider/internal/iostreams"
-	"github.com/outsider-sec/outsider/internal/progress"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 )
@@ -129,13 +128,8 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 	if _, err := c.Ping(ctx); err != nil {
 		return clickhouseError(err)
 	}
-	var counters *progress.Counters
-	stopProgress := func() {}
-	if ios.StderrTTY && !o.Quiet {
-		counters = &progress.Counters{}
-		stopProgress = progress.Start(ios.ErrOut, counters, inputSize(paths), 200*time.Millisecond)
-		defer stopProgress()
-	}
+	counters, stopProgress := startProgress(ios, o.Quiet, paths)
+	defer stopProgress()
 	lo := clickhouse.LoadOptions{
 		Source: source.Options{Format: o.InputFormat, Stdin: ios.In}, Workers: o.Workers, Strict: o.Strict,
 		BatchBytes: int(o.BatchBytes), Progress: counters,

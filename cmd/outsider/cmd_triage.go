@@ -379,14 +379,8 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if o.ClickHouse != "" {
 		return runTriageClickHouse(ctx, ios, o, dir, geo)
 	}
-	// A progress line on stderr, only for a person watching a terminal.
-	var counters *progress.Counters
-	stopProgress := func() {}
-	if ios.StderrTTY && !o.Quiet {
-		counters = &progress.Counters{}
-		stopProgress = progress.Start(ios.ErrOut, counters, inputSize(paths), 200*time.Millisecond)
-		defer stopProgress()
-	}
+	counters, stopProgress := startProgress(ios, o.Quiet, paths)
+	defer stopProgress()
 	// Standard input is measured (and with --hash-inputs hashed) as the
 	// run reads it: it cannot be read again afterwards.
 	var stdin io.Reader
@@ -564,6 +558,18 @@ func outcome(ios *iostreams.IOStreams, o *TriageOptions, reps []tenantReport) er
 		return errNothingJudged
 	}
 	return nil
+}
+
+// startProgress draws a progress line on stderr, only for a person
+// watching a terminal and not with --quiet (counters is nil then). stop
+// draws the final line; calling it again does nothing, so a caller both
+// defers it and calls it before writing anything else.
+func startProgress(ios *iostreams.IOStreams, quiet bool, paths []string) (counters *progress.Counters, stop func()) {
+	if !ios.StderrTTY || quiet {
+		return nil, func() {}
+	}
+	counters = &progress.Counters{}
+	return counters, progress.Start(ios.ErrOut, counters, inputSize(paths), 200*time.Millisecond)
 }
 
 // inputSize is the inputs' size on disk, 0 when unknown (stdin).

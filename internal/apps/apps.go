@@ -243,14 +243,21 @@ func find(m map[string]int, id string) (int, bool) {
 	return i, ok
 }
 
+// lookup returns the entry of items that index m (built by id) gives for
+// id, matched as find matches.
+func lookup[T any](m map[string]int, items []T, id string) (T, bool) {
+	if i, ok := find(m, id); ok {
+		return items[i], true
+	}
+	var zero T
+	return zero, false
+}
+
 // Lookup returns the first-party application with the given id. The id is
 // matched ignoring case, surrounding white space and surrounding braces.
 func Lookup(id string) (App, bool) {
 	ix := get()
-	if i, ok := find(ix.byID, id); ok {
-		return ix.apps[i], true
-	}
-	return App{}, false
+	return lookup(ix.byID, ix.apps, id)
 }
 
 // IsFirstParty reports whether id is the application id of a Microsoft
@@ -293,10 +300,7 @@ func Len() int {
 // matched as in Lookup.
 func LookupTenant(id string) (Tenant, bool) {
 	ix := get()
-	if i, ok := find(ix.tenByID, id); ok {
-		return ix.tenants[i], true
-	}
-	return Tenant{}, false
+	return lookup(ix.tenByID, ix.tenants, id)
 }
 
 // IsMicrosoftTenant reports whether id is one of the embedded Microsoft

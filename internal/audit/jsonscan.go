@@ -177,14 +177,22 @@ func (s *scanner) ws() {
 	if s.i < len(s.data) && s.data[s.i] > ' ' {
 		return
 	}
-	for s.i < len(s.data) {
-		switch s.data[s.i] {
+	s.i = SkipSpace(s.data, s.i)
+}
+
+// SkipSpace returns the offset of the first byte of data at or after i
+// that is not JSON white space (space, tab, CR, LF): the one definition of
+// white space for the decoder and for explain's parser.
+func SkipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
 		case ' ', '\n', '\r', '\t':
-			s.i++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 // what describes the byte at the cursor for error messages.
@@ -192,7 +200,21 @@ func (s *scanner) what() string {
 	if s.i >= len(s.data) {
 		return "end of record"
 	}
-	switch c := s.data[s.i]; {
+	c := s.data[s.i]
+	if k := ValueKind(c); k != "" {
+		return k
+	}
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", string(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+// ValueKind names, for messages, the JSON type of a value that starts with
+// byte c ("an object", "a number", ...), and is "" when no JSON value
+// starts with c.
+func ValueKind(c byte) string {
+	switch {
 	case c == '"':
 		return "a string"
 	case c == '{':
@@ -205,11 +227,8 @@ func (s *scanner) what() string {
 		return "null"
 	case c == '-' || ('0' <= c && c <= '9'):
 		return "a number"
-	case c >= 0x20 && c < 0x7f:
-		return fmt.Sprintf("%q", string(c))
-	default:
-		return fmt.Sprintf("byte 0x%02x", c)
 	}
+	return ""
 }
 
 var errTooDeep = &DecodeError{Reason: fmt.Sprintf("nested deeper than %d levels", MaxDepth)}

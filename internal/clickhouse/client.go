@@ -239,8 +239,12 @@ func (c *Client) request(ctx context.Context, query string, settings map[string]
 	return req, nil
 }
 
-// do sends a request and returns the response body on success.
-func (c *Client) do(req *http.Request) (io.ReadCloser, error) {
+// do sends query (see request) and returns the response body on success.
+func (c *Client) do(ctx context.Context, query string, settings map[string]string, body io.Reader, ext []External) (io.ReadCloser, error) {
+	req, err := c.request(ctx, query, settings, body, ext)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
@@ -258,16 +262,18 @@ func (c *Client) do(req *http.Request) (io.ReadCloser, error) {
 
 // Exec runs a statement that returns nothing (DDL).
 func (c *Client) Exec(ctx context.Context, query string) error {
-	req, err := c.request(ctx, query, nil, nil, nil)
+	return c.exec(ctx, query, nil, nil)
+}
+
+// exec sends a statement (with body, if any, as its data) and drains the
+// answer, which such a statement does not have.
+func (c *Client) exec(ctx context.Context, query string, settings map[string]string, body io.Reader) error {
+	resp, err := c.do(ctx, query, settings, body, nil)
 	if err != nil {
 		return err
 	}
-	body, err := c.do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, body)
-	return body.Close()
+	io.Copy(io.Discard, resp)
+	return resp.Close()
 }
 
 // querySettings make a SELECT's failure visible as an HTTP error: without
@@ -284,11 +290,7 @@ var querySettings = map[string]string{
 // fields of each row, unescaped (the slice is reused between calls).
 // ext are sent as external data.
 func (c *Client) Query(ctx context.Context, query string, ext []External, row func(fields []string) error) error {
-	req, err := c.request(ctx, query, querySettings, nil, ext)
-	if err != nil {
-		return err
-	}
-	body, err := c.do(req)
+	body, err := c.do(ctx, query, querySettings, nil, ext)
 	if err != nil {
 		return err
 	}
@@ -347,6 +349,11 @@ func truncate(s string, n int) string {
 	return s
 }
 
+// tsvEscapeLetters are the letters ClickHouse's TSV writes after a
+// backslash, and tsvEscapeBytes, at the same index, the byte each stands
+// for.
+const tsvEscapeLetters, tsvEscapeBytes = "ntr0bfav", "\n\t\r\x00\b\f\a\v"
+
 // unescapeTSV undoes ClickHouse's TSV escaping.
 func unescapeTSV(b []byte) string {
 	if bytes.IndexByte(b, '\\') < 0 {
@@ -360,24 +367,9 @@ func unescapeTSV(b []byte) string {
 			continue
 		}
 		i++
-		switch b[i] {
-		case 'n':
-			out = append(out, '\n')
-		case 't':
-			out = append(out, '\t')
-		case 'r':
-			out = append(out, '\r')
-		case '0':
-			out = append(out, 0)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'a':
-			out = append(out, '\a')
-		case 'v':
-			out = append(out, '\v')
-		default: // \\, \', and anything else stands for itself
+		if j := strings.IndexByte(tsvEscapeLetters, b[i]); j >= 0 {
+			out = append(out, tsvEscapeBytes[j])
+		} else { // \\, \', and anything else stands for itself
 			out = append(out, b[i])
 		}
 	}
@@ -438,16 +430,7 @@ func QuoteIdent(name string) string {
 // FORMAT TSV), reading body until EOF.
 func (c *Client) Insert(ctx context.Context, table string, columns []string, body io.Reader, settings map[string]string) error {
 	query := "INSERT INTO " + QuoteIdent(table) + " (" + strings.Join(columns, ", ") + ") FORMAT TSV"
-	req, err := c.request(ctx, query, settings, body, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, resp)
-	return resp.Close()
+	return c.exec(ctx, query, settings, body)
 }
 
 // Ping checks that the server answers, and returns its version.

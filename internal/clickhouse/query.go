@@ -64,15 +64,7 @@ func Triage(ctx context.Context, c *Client, o TriageOptions) ([]TenantReport, er
 		for _, t := range o.Triage.Tenants {
 			ts = append(ts, strings.ToLower(strings.TrimSpace(t)))
 		}
-		r, err := q.triage(ctx, scope{tenants: ts, since: since, until: until}, o.Triage)
-		if err != nil {
-			return nil, err
-		}
-		name := ""
-		if len(ts) == 1 {
-			name = ts[0]
-		}
-		return []TenantReport{{Tenant: name, Report: r}}, nil
+		return q.oneReport(ctx, scope{tenants: ts, since: since, until: until}, ts, o.Triage)
 	}
 	tenants, err := q.tenants(ctx, scope{since: since, until: until})
 	if err != nil {
@@ -83,15 +75,7 @@ func Triage(ctx context.Context, c *Client, o TriageOptions) ([]TenantReport, er
 			return nil, fmt.Errorf("%w in the period (%d: %s): name one with --tenant, or judge each with --all-tenants",
 				ErrSeveralTenants, len(tenants), strings.Join(firstN(tenants, 5), ", "))
 		}
-		r, err := q.triage(ctx, scope{since: since, until: until}, o.Triage)
-		if err != nil {
-			return nil, err
-		}
-		name := ""
-		if len(tenants) == 1 {
-			name = tenants[0]
-		}
-		return []TenantReport{{Tenant: name, Report: r}}, nil
+		return q.oneReport(ctx, scope{since: since, until: until}, tenants, o.Triage)
 	}
 	var out []TenantReport
 	for _, t := range tenants {
@@ -104,6 +88,20 @@ func Triage(ctx context.Context, c *Client, o TriageOptions) ([]TenantReport, er
 		out = append(out, TenantReport{Tenant: t, Report: r})
 	}
 	return out, nil
+}
+
+// oneReport judges sc as one report, named after its tenant when the
+// scope holds exactly one (of tenants) and unnamed otherwise.
+func (q *querier) oneReport(ctx context.Context, sc scope, tenants []string, o triage.Options) ([]TenantReport, error) {
+	r, err := q.triage(ctx, sc, o)
+	if err != nil {
+		return nil, err
+	}
+	name := ""
+	if len(tenants) == 1 {
+		name = tenants[0]
+	}
+	return []TenantReport{{Tenant: name, Report: r}}, nil
 }
 
 func firstN(s []string, n int) []string {
@@ -634,88 +632,73 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 		}
 		return nil, fmt.Errorf("clickhouse: sign-ins of an account %q the first query did not list", truncate(name, 80))
 	}
-	if err := q.query(ctx, sql(qIdentities, s, k), names, 5, func(f []string) error {
-		u, err := get(f[0])
-		if err != nil {
-			return err
-		}
-		u.First, u.Last, u.Interactive, u.NonInteractive = p.i64(f[1]), p.i64(f[2]), p.i64(f[3]), p.i64(f[4])
-		return p.err
-	}); err != nil {
-		return err
+	// Each query's rows start with the account they complete.
+	steps := []struct {
+		query string
+		cols  int
+		row   func(u *triage.User, f []string) error
+	}{
+		{qIdentities, 5, func(u *triage.User, f []string) error {
+			u.First, u.Last, u.Interactive, u.NonInteractive = p.i64(f[1]), p.i64(f[2]), p.i64(f[3]), p.i64(f[4])
+			return p.err
+		}},
+		{qIdentityCounts, 4, func(u *triage.User, f []string) error {
+			c := triage.Count{Value: f[2], N: p.i64(f[3])}
+			switch f[1] {
+			case "l":
+				u.Locations = append(u.Locations, c)
+			case "c":
+				u.ConditionalAccess = append(u.ConditionalAccess, c)
+			case "r":
+				u.RiskLevels = append(u.RiskLevels, c)
+			case "a":
+				u.ClientApps = append(u.ClientApps, c)
+			case "i":
+				u.IPs = append(u.IPs, p.ips(f[2])...)
+			case "d":
+				u.SigninDays = append(u.SigninDays, int32(p.i64(f[2])))
+			}
+			return p.err
+		}},
+		{qUserAgents, 2, func(u *triage.User, f []string) error {
+			u.UserAgents = append(u.UserAgents, f[1])
+			return nil
+		}},
+		{qApps, 8, func(u *triage.User, f []string) error {
+			app := triage.UserApp{ID: f[1], Count: p.i64(f[2]), Success: p.i64(f[3])}
+			if app.Success > 0 {
+				app.FirstSuccess = &triage.Ref{Time: p.i64(f[4]), ID: f[5], File: fl.file(p.u64(f[6])), Line: p.i64(f[7])}
+			}
+			u.Apps = append(u.Apps, app)
+			return p.err
+		}},
+		{qAppNames, 4, func(u *triage.User, f []string) error {
+			i := slices.IndexFunc(u.Apps, func(a triage.UserApp) bool { return a.ID == f[1] })
+			if i < 0 {
+				// Names from copies of sign-ins counted under another app.
+				u.Apps = append(u.Apps, triage.UserApp{ID: f[1]})
+				i = len(u.Apps) - 1
+			}
+			u.Apps[i].Names = append(u.Apps[i].Names, triage.Count{Value: f[2], N: p.i64(f[3])})
+			return p.err
+		}},
+		{qTenantNames, 4, func(u *triage.User, f []string) error {
+			u.TenantNames = append(u.TenantNames, triage.TenantName{Tenant: f[1], Name: f[2], N: p.i64(f[3])})
+			return p.err
+		}},
 	}
-	if err := q.query(ctx, sql(qIdentityCounts, s, k), names, 4, func(f []string) error {
-		u, err := get(f[0])
-		if err != nil {
+	for _, st := range steps {
+		if err := q.query(ctx, sql(st.query, s, k), names, st.cols, func(f []string) error {
+			u, err := get(f[0])
+			if err != nil {
+				return err
+			}
+			return st.row(u, f)
+		}); err != nil {
 			return err
 		}
-		c := triage.Count{Value: f[2], N: p.i64(f[3])}
-		switch f[1] {
-		case "l":
-			u.Locations = append(u.Locations, c)
-		case "c":
-			u.ConditionalAccess = append(u.ConditionalAccess, c)
-		case "r":
-			u.RiskLevels = append(u.RiskLevels, c)
-		case "a":
-			u.ClientApps = append(u.ClientApps, c)
-		case "i":
-			u.IPs = append(u.IPs, p.ips(f[2])...)
-		case "d":
-			u.SigninDays = append(u.SigninDays, int32(p.i64(f[2])))
-		}
-		return p.err
-	}); err != nil {
-		return err
 	}
-	if err := q.query(ctx, sql(qUserAgents, s, k), names, 2, func(f []string) error {
-		u, err := get(f[0])
-		if err != nil {
-			return err
-		}
-		u.UserAgents = append(u.UserAgents, f[1])
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := q.query(ctx, sql(qApps, s, k), names, 8, func(f []string) error {
-		u, err := get(f[0])
-		if err != nil {
-			return err
-		}
-		app := triage.UserApp{ID: f[1], Count: p.i64(f[2]), Success: p.i64(f[3])}
-		if app.Success > 0 {
-			app.FirstSuccess = &triage.Ref{Time: p.i64(f[4]), ID: f[5], File: fl.file(p.u64(f[6])), Line: p.i64(f[7])}
-		}
-		u.Apps = append(u.Apps, app)
-		return p.err
-	}); err != nil {
-		return err
-	}
-	if err := q.query(ctx, sql(qAppNames, s, k), names, 4, func(f []string) error {
-		u, err := get(f[0])
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(u.Apps, func(a triage.UserApp) bool { return a.ID == f[1] })
-		if i < 0 {
-			// Names from copies of sign-ins counted under another app.
-			u.Apps = append(u.Apps, triage.UserApp{ID: f[1]})
-			i = len(u.Apps) - 1
-		}
-		u.Apps[i].Names = append(u.Apps[i].Names, triage.Count{Value: f[2], N: p.i64(f[3])})
-		return p.err
-	}); err != nil {
-		return err
-	}
-	return q.query(ctx, sql(qTenantNames, s, k), names, 4, func(f []string) error {
-		u, err := get(f[0])
-		if err != nil {
-			return err
-		}
-		u.TenantNames = append(u.TenantNames, triage.TenantName{Tenant: f[1], Name: f[2], N: p.i64(f[3])})
-		return p.err
-	})
+	return nil
 }
 
 // linking lists, sorted, the addresses of the outside identities' sign-ins

@@ -166,7 +166,7 @@ func (cfg *Config) defaults() error {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = Sleep
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard

@@ -458,8 +458,10 @@ func transportReason(err error) string {
 	return err.Error()
 }
 
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx is done, and then returns ctx's error: the
+// real clock's wait, Config.Sleep's default, and the one watch's webhook
+// retries use.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/audit"
 )
 
 // The JSON reader takes the top-level values of the file one after the
@@ -585,21 +587,10 @@ func firstByte(b []byte) byte {
 func isArray(v json.RawMessage) bool { return len(v) > 0 && v[0] == '[' }
 
 // kindOf names the JSON type of a value from its first byte, for
-// problems.
+// problems, as the decoder names it.
 func kindOf(c byte) string {
-	switch {
-	case c == '{':
-		return "an object"
-	case c == '[':
-		return "an array"
-	case c == '"':
-		return "a string"
-	case c == 't' || c == 'f':
-		return "a boolean"
-	case c == 'n':
-		return "null"
-	case c == '-' || (c >= '0' && c <= '9'):
-		return "a number"
+	if k := audit.ValueKind(c); k != "" {
+		return k
 	}
 	return "not JSON"
 }

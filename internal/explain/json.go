@@ -83,12 +83,15 @@ func (v *value) get(name string) *value {
 }
 
 // str returns the field as text when it is a string or a number, else "".
-func (v *value) str(name string) string {
-	f := v.get(name)
-	if f == nil || (f.kind != kString && f.kind != kNumber) {
+func (v *value) str(name string) string { return v.get(name).asText() }
+
+// asText is v's text when v is a string or a number, else "" (v nil
+// included).
+func (v *value) asText() string {
+	if v == nil || (v.kind != kString && v.kind != kNumber) {
 		return ""
 	}
-	return f.text
+	return v.text
 }
 
 // scalar returns a scalar value as text, and false for containers.
@@ -135,16 +138,7 @@ func parseJSON(data []byte) (*value, error) {
 	return v, nil
 }
 
-func (p *parser) ws() {
-	for p.i < len(p.data) {
-		switch p.data[p.i] {
-		case ' ', '\t', '\r', '\n':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *parser) ws() { p.i = audit.SkipSpace(p.data, p.i) }
 
 // what describes the byte at the cursor for an error message, without
 // echoing an attacker's control bytes.
@@ -276,11 +270,8 @@ func (p *parser) string() (string, error) {
 }
 
 func (p *parser) object(depth int) (*value, error) {
-	p.i++ // '{'
 	v := &value{kind: kObject}
-	p.ws()
-	if p.i < len(p.data) && p.data[p.i] == '}' {
-		p.i++
+	if p.empty('}') {
 		return v, nil
 	}
 	for {
@@ -303,28 +294,17 @@ func (p *parser) object(depth int) (*value, error) {
 			return nil, err
 		}
 		v.members = append(v.members, member{name, val})
-		p.ws()
-		if p.i >= len(p.data) {
-			return nil, p.fail("unterminated object")
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if done, err := p.separator('}', "object"); err != nil {
+			return nil, err
+		} else if done {
 			return v, nil
-		default:
-			return nil, p.fail("expected ',' or '}', found " + p.what())
 		}
 	}
 }
 
 func (p *parser) array(depth int) (*value, error) {
-	p.i++ // '['
 	v := &value{kind: kArray}
-	p.ws()
-	if p.i < len(p.data) && p.data[p.i] == ']' {
-		p.i++
+	if p.empty(']') {
 		return v, nil
 	}
 	for {
@@ -334,18 +314,40 @@ func (p *parser) array(depth int) (*value, error) {
 			return nil, err
 		}
 		v.elems = append(v.elems, el)
-		p.ws()
-		if p.i >= len(p.data) {
-			return nil, p.fail("unterminated array")
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		if done, err := p.separator(']', "array"); err != nil {
+			return nil, err
+		} else if done {
 			return v, nil
-		default:
-			return nil, p.fail("expected ',' or ']', found " + p.what())
 		}
 	}
+}
+
+// empty passes a container's opening bracket, and its closing one, end,
+// when that follows at once.
+func (p *parser) empty(end byte) bool {
+	p.i++
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == end {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// separator passes what follows a member or element of a container
+// (object or array, closed by end): a comma, or end itself (done).
+func (p *parser) separator(end byte, container string) (done bool, err error) {
+	p.ws()
+	if p.i >= len(p.data) {
+		return false, p.fail("unterminated " + container)
+	}
+	switch p.data[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case end:
+		p.i++
+		return true, nil
+	}
+	return false, p.fail("expected ',' or '" + string(end) + "', found " + p.what())
 }

@@ -97,14 +97,7 @@ var opMeanings = map[string]string{
 
 // meaning writes the conclusion.
 func (p *printer) meaning(f *facts) {
-	if f.skipWhy != "" {
-		p.para("outsider triage cannot read this record (%s) and skips it, so it counts "+
-			"towards no verdict. What the fields say is above.", textsafe.Terminal(f.skipWhy))
-	}
-	if f.filtered {
-		p.para("Its OrganizationId is not one of the tenants given with --tenant, so outsider " +
-			"triage leaves it out.")
-	}
+	p.notJudged(f, "OrganizationId")
 	if f.signin {
 		p.signinMeaning(f)
 		return
@@ -112,18 +105,38 @@ func (p *printer) meaning(f *facts) {
 	p.otherMeaning(f)
 }
 
-func (p *printer) signinMeaning(f *facts) {
+// notJudged says when triage counts the record towards no verdict: it
+// cannot read it, or its tenant (orgField) is filtered out.
+func (p *printer) notJudged(f *facts, orgField string) {
+	if f.skipWhy != "" {
+		p.para("outsider triage cannot read this record (%s) and skips it, so it counts "+
+			"towards no verdict. What the fields say is above.", textsafe.Terminal(f.skipWhy))
+	}
+	if f.filtered {
+		p.para("Its %s is not one of the tenants given with --tenant, so outsider triage leaves "+
+			"it out.", orgField)
+	}
+}
+
+// outcome writes the record's outcome: success says why a success counts
+// as one, why names the cause of any other outcome, and later where to
+// find the completed sign-in after an interruption.
+func (p *printer) outcome(f *facts, success string, why func(*facts) string, later string) {
 	switch f.outcome {
 	case audit.Success:
-		p.para("Outcome: success. A UserLoggedIn with no error and ResultStatusDetail Success " +
-			"(or none): Entra accepted the account's credentials for this step.")
+		p.para("Outcome: success. %s", success)
 	case audit.Interrupted:
 		p.para("Outcome: interrupted. Entra stopped the sign-in to ask for one more step (%s). "+
-			"This record is not a completed sign-in; look for a later UserLoggedIn from the same "+
-			"account and address.", whyNotSuccess(f))
+			"This record is not a completed sign-in; look for %s.", why(f), later)
 	default:
-		p.para("Outcome: failure (%s). Entra did not let the account in.", whyNotSuccess(f))
+		p.para("Outcome: failure (%s). Entra did not let the account in.", why(f))
 	}
+}
+
+func (p *printer) signinMeaning(f *facts) {
+	p.outcome(f, "A UserLoggedIn with no error and ResultStatusDetail Success "+
+		"(or none): Entra accepted the account's credentials for this step.",
+		whyNotSuccess, "a later UserLoggedIn from the same account and address")
 	if f.class == "" {
 		return
 	}

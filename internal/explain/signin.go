@@ -219,13 +219,7 @@ func (f *facts) fact(key string) *value {
 }
 
 // factText is fact as text, for strings and numbers.
-func (f *facts) factText(key string) string {
-	v := f.fact(key)
-	if v == nil || (v.kind != kString && v.kind != kNumber) {
-		return ""
-	}
-	return v.text
-}
+func (f *facts) factText(key string) string { return f.fact(key).asText() }
 
 // analyseSignIn decodes the record with the engine's sign-in decoder and
 // derives what the walk needs.
@@ -514,30 +508,13 @@ func signInTime(f *facts) string {
 
 // signInMeaning writes the conclusion for a sign-in log record.
 func (p *printer) signInMeaning(f *facts) {
-	if f.skipWhy != "" {
-		p.para("outsider triage cannot read this record (%s) and skips it, so it counts "+
-			"towards no verdict. What the fields say is above.", textsafe.Terminal(f.skipWhy))
+	p.notJudged(f, f.si.orgField)
+	success := "The error code is 0: Entra accepted the account's credentials for this sign-in."
+	if len(f.ev.ErrorNumber) == 0 && f.evOK {
+		success = "The record gives no error code and no failing status; outsider counts a " +
+			"sign-in without one as a success."
 	}
-	if f.filtered {
-		p.para("Its %s is not one of the tenants given with --tenant, so outsider triage leaves "+
-			"it out.", f.si.orgField)
-	}
-	switch f.outcome {
-	case audit.Success:
-		if len(f.ev.ErrorNumber) == 0 && f.evOK {
-			p.para("Outcome: success. The record gives no error code and no failing status; " +
-				"outsider counts a sign-in without one as a success.")
-		} else {
-			p.para("Outcome: success. The error code is 0: Entra accepted the account's " +
-				"credentials for this sign-in.")
-		}
-	case audit.Interrupted:
-		p.para("Outcome: interrupted. Entra stopped the sign-in to ask for one more step (%s). "+
-			"This record is not a completed sign-in; look for a later sign-in of the same "+
-			"account with the same correlationId.", signInWhy(f))
-	default:
-		p.para("Outcome: failure (%s). Entra did not let the account in.", signInWhy(f))
-	}
+	p.outcome(f, success, signInWhy, "a later sign-in of the same account with the same correlationId")
 	if f.class == "" {
 		return
 	}

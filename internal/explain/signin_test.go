@@ -2,6 +2,7 @@ package explain
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -434,4 +435,31 @@ func fuzzExplain(w io.Writer, data []byte) error {
 		}
 	}
 	return Explain(w, data, Options{})
+}
+
+// TestSignInSuccessWithoutCode: a sign-in that gives no status (so no
+// error code) is counted a success, and the conclusion says it is one for
+// that reason, not because of an error code 0.
+func TestSignInSuccessWithoutCode(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "signin-graph-passthrough.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	delete(rec, "status")
+	if data, err = json.Marshal(rec); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Explain(&out, data, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := flat(out.String())
+	want := "Outcome: success. The record gives no error code and no failing status; outsider counts a sign-in without one as a success."
+	if !strings.Contains(got, want) {
+		t.Errorf("no %q in:\n%s", want, got)
+	}
 }

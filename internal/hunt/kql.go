@@ -51,6 +51,21 @@ func queries(siem SIEM, base string) func(name, purpose, howto, tail string) Que
 	}
 }
 
+// The texts of the steps the KQL and SPL sets share, written once so the
+// two languages describe each step alike: the triage's U, P, H and
+// verdicts, and the follow-up's U, P and H.
+const (
+	purposeU         = "U: every record of each outside identity that is not a sign-in, and every record of an anonymous-link user from its IPs."
+	purposeP         = "P: records of anyone else from an IP an outside identity signed in from (members' sign-ins included, other outsiders' sign-ins left out)."
+	purposeH         = "H: sharing records that name an outside identity as target, and anonymous-link use from its IPs."
+	purposeVerdicts  = "the verdict and severity of every outside identity, by outsider's rule: anomalous, signin-only, shared or activity."
+	followUpPurposeU = "every record of the report's identities that is not a sign-in (U)."
+	followUpHowToU   = "one row per record. Nothing: they still only signed in. File and page views in SharePoint or OneDrive are what opening shared content produces; anything else (mail, admin operations, downloads of what was not shared) needs an explanation."
+	followUpPurposeP = "every record by anyone else from the identities' IPs (P), anonymous-link users included."
+	followUpPurposeH = "sharing records that name one of the identities (H), and anonymous-link use from their IPs."
+	followUpHowToH   = "one row per record: who in the organisation shared what with whom. Sharing explains file access by the identity; it does not explain anything else."
+)
+
 // listLines writes a long list of quoted values perLine to a line, each
 // line indented four spaces and all but the last ending in a comma: the
 // layout of a long list in every query language outsider writes.
@@ -395,28 +410,28 @@ func kqlTriage(siem SIEM, p period, firstParty []string) []Query {
 | order by User asc
 `),
 		q("by-user",
-			"U: every record of each outside identity that is not a sign-in, and every record of an anonymous-link user from its IPs.",
+			purposeU,
 			"one row per record and identity X. No rows for X: it did nothing but sign in. Rows that are all Opening = true (file and page views in SharePoint or OneDrive) are what opening shared content produces; Mailbox or Admin rows deserve a close look.",
 			`U
 | project X, Time, Operation, Workload, User, IPs, Object, Opening, Mailbox, Admin, RecordId, Source
 | order by X asc, Time asc
 `),
 		q("by-ip",
-			"P: records of anyone else from an IP an outside identity signed in from (members' sign-ins included, other outsiders' sign-ins left out).",
+			purposeP,
 			"one row per record and identity X whose IP it shares. Rows with Member = true mean an account of ours used the same address: a shared network at best, a compromised or impersonated member at worst.",
 			`P
 | project X, Time, User, Operation, Workload, IP, Member, Mailbox, Admin, Object, RecordId, Source
 | order by X asc, Time asc
 `),
 		q("sharing",
-			"H: sharing records that name an outside identity as target, and anonymous-link use from its IPs.",
+			purposeH,
 			"one row per record and identity X: who shared what with it. An identity with sharing and no other activity than opening what was shared gets the verdict shared.",
 			`H
 | project X, Time, Operation, By = User, Target, Object, RecordId, Source
 | order by X asc, Time asc
 `),
 		q("verdicts",
-			"the verdict and severity of every outside identity, by outsider's rule: anomalous, signin-only, shared or activity.",
+			purposeVerdicts,
 			"one row per identity, high severity first, by the rule below. anomalous: NonFirstPartyApps names the applications, which pass-through does not allow. activity: look at the by-user and by-ip queries. signin-only: check the coverage below before reading it as an all-clear.",
 			kqlVerdict(firstParty)),
 	}
@@ -492,15 +507,15 @@ func kqlFollowUp(siem SIEM, p period, t Targets) []Query {
 | order by User asc, Time asc
 `),
 		q("by-user",
-			"every record of the report's identities that is not a sign-in (U).",
-			"one row per record. Nothing: they still only signed in. File and page views in SharePoint or OneDrive are what opening shared content produces; anything else (mail, admin operations, downloads of what was not shared) needs an explanation.",
+			followUpPurposeU,
+			followUpHowToU,
 			`Rec
 | where not(IsSignIn) and set_has_element(Identities, User)
 | project Time, User, Operation, Workload, IPs, Object, Opening, Mailbox, Admin, RecordId, Source
 | order by User asc, Time asc
 `),
 		q("by-ip",
-			"every record by anyone else from the identities' IPs (P), anonymous-link users included.",
+			followUpPurposeP,
 			"one row per record. Anon = true rows count as the identity's own (an anonymous link carries no name). A member of ours on the same IP, or mailbox and admin operations, raise the severity.",
 			`Rec
 | where not(set_has_element(Identities, User)) and array_length(set_intersect(IPs, IdentityIPs)) > 0
@@ -508,8 +523,8 @@ func kqlFollowUp(siem SIEM, p period, t Targets) []Query {
 | order by Time asc
 `),
 		q("sharing",
-			"sharing records that name one of the identities (H), and anonymous-link use from their IPs.",
-			"one row per record: who in the organisation shared what with whom. Sharing explains file access by the identity; it does not explain anything else.",
+			followUpPurposeH,
+			followUpHowToH,
 			`Rec
 | where (not(IsSignIn) and set_has_element(SharingOps, Operation) and set_has_element(Identities, Target))
     or (Operation == "AnonymousLinkUsed" and array_length(set_intersect(IPs, IdentityIPs)) > 0)

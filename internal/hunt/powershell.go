@@ -262,15 +262,25 @@ func coverageQuery() Query {
 		Query:     psCoverage}
 }
 
+// psQuery is one step of a Purview script.
+func psQuery(name, purpose, howto, code string) Query {
+	return Query{SIEM: Purview, Name: name, Purpose: purpose, HowToRead: howto, Query: code}
+}
+
+// The texts of the steps the triage and follow-up scripts share.
+const (
+	psHowToSetup    = "edit $WindowHours (smaller for a busy tenant) or $OutFile here; the script stops if $OutFile already exists, so two runs never mix."
+	psHowToSaved    = "the count is printed; the records go to the file."
+	psPurposeExport = "nothing new: the summary of what was written."
+)
+
 // psTriage writes the Purview script that runs the whole triage.
 func psTriage(p period) []Query {
-	q := func(name, purpose, howto, code string) Query {
-		return Query{SIEM: Purview, Name: name, Purpose: purpose, HowToRead: howto, Query: code}
-	}
+	q := psQuery
 	return []Query{
 		q("setup",
 			"nothing yet: the period ("+p.describe()+"), the limits of Search-UnifiedAuditLog, the output file and the helpers of the later steps.",
-			"edit $WindowHours (smaller for a busy tenant) or $OutFile here; the script stops if $OutFile already exists, so two runs never mix.",
+			psHowToSetup,
 			psSetup(p)),
 		q("signins",
 			"every sign-in record (UserLoggedIn, UserLoginFailed) in the period, written to the file, then the accounts from outside the organisation among them: classified as outsider does (guest, pass-through by tenant, consumer, unknown), not by the #EXT# marker alone.",
@@ -356,11 +366,11 @@ Search-OutsiderBatches -Parameter 'IPAddresses' -Values @($ipSet) -Label 'by-ip'
 `),
 		q("sharing",
 			"H: sharing records ("+strings.Join(sharingOps(), ", ")+") that name an outside identity as target. Search-UnifiedAuditLog cannot filter on the target, so every sharing record of the period is read and only those naming an identity are kept.",
-			"the count is printed; the records go to the file.",
+			psHowToSaved,
 			"$SharingTargets = @($outsiders | ForEach-Object { $_.User })\n"+psSharing),
 		coverageQuery(),
 		q("export",
-			"nothing new: the summary of what was written.",
+			psPurposeExport,
 			"run 'outsider triage' on the file: it judges every identity by the rule (anomalous, signin-only, shared, activity) with evidence.",
 			psExport),
 	}
@@ -368,9 +378,7 @@ Search-OutsiderBatches -Parameter 'IPAddresses' -Values @($ipSet) -Label 'by-ip'
 
 // psFollowUp writes the Purview script for a report's identities and IPs.
 func psFollowUp(p period, t Targets) []Query {
-	q := func(name, purpose, howto, code string) Query {
-		return Query{SIEM: Purview, Name: name, Purpose: purpose, HowToRead: howto, Query: code}
-	}
+	q := psQuery
 	values := "# The report's identities (user exactly as the report has it: canonical UPN, or unknown:<key>),\n" +
 		"# every IP they signed in from, and the report's tenant domains under onmicrosoft.com, where\n" +
 		"# B2B guest UPNs (name_domain#EXT#@tenant) live.\n" +
@@ -380,7 +388,7 @@ func psFollowUp(p period, t Targets) []Query {
 	return []Query{
 		q("setup",
 			"nothing yet: the period ("+p.describe()+"), the report's identities and IPs, the limits of Search-UnifiedAuditLog, the output file and the helpers of the later steps.",
-			"edit $WindowHours (smaller for a busy tenant) or $OutFile here; the script stops if $OutFile already exists, so two runs never mix.",
+			psHowToSetup,
 			psSetup(p)+values),
 		q("by-user",
 			"every record by the report's identities in the period, sign-ins included, under their canonical UPN, their SharePoint guest form (urn:spo:guest#) and their B2B guest UPN in each onmicrosoft.com domain of the report.",
@@ -403,11 +411,11 @@ Search-OutsiderBatches -Parameter 'UserIds' -Values @($ids) -Label 'by-user'
 			"Search-OutsiderBatches -Parameter 'IPAddresses' -Values $IdentityIPs -Label 'by-ip'\n"),
 		q("sharing",
 			"sharing records ("+strings.Join(sharingOps(), ", ")+") in the period that name one of the identities. Search-UnifiedAuditLog cannot filter on the target, so every sharing record of the period is read and only those naming an identity are kept.",
-			"the count is printed; the records go to the file.",
+			psHowToSaved,
 			"$SharingTargets = $Identities\n"+psSharing),
 		coverageQuery(),
 		q("export",
-			"nothing new: the summary of what was written.",
+			psPurposeExport,
 			"run 'outsider triage' on the file for the new period's verdicts; give it --tenant with the report's tenant id, since the file holds few sign-ins of members.",
 			psExport),
 	}

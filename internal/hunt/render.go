@@ -18,12 +18,33 @@ const (
 	ModeFollowUp Mode = "follow-up"
 )
 
-// siemTitle is how the header names a target and where its queries run.
-var siemTitle = map[SIEM]string{
-	Sentinel: "Microsoft Sentinel (KQL; Logs in the Azure portal or the Defender portal)",
-	Defender: "Microsoft Defender XDR advanced hunting (KQL)",
-	Splunk:   "Splunk (SPL; Search & Reporting)",
-	Purview:  "Microsoft Purview audit via Exchange Online PowerShell (Search-UnifiedAuditLog)",
+// target is what the output says of one SIEM: how the header names it
+// and where its queries run (title), where they are pasted and run
+// (howToRun), and the extension of its query files (ext).
+type target struct{ title, howToRun, ext string }
+
+// targets holds each SIEM's target.
+var targets = map[SIEM]target{
+	Sentinel: {
+		title:    "Microsoft Sentinel (KQL; Logs in the Azure portal or the Defender portal)",
+		howToRun: "How to run: paste into Logs of the Sentinel workspace (Azure portal) or of Microsoft Sentinel in the Defender portal, and run; the period is in the query (Start, End), whatever the time picker says.",
+		ext:      ".kql",
+	},
+	Defender: {
+		title:    "Microsoft Defender XDR advanced hunting (KQL)",
+		howToRun: "How to run: paste into Advanced hunting in the Defender portal and run; the period is in the query (Start, End); advanced hunting keeps 30 days.",
+		ext:      ".kql",
+	},
+	Splunk: {
+		title:    "Splunk (SPL; Search & Reporting)",
+		howToRun: "How to run: paste into Search & Reporting and run; earliest and latest in the search set the period, whatever the time picker says.",
+		ext:      ".spl",
+	},
+	Purview: {
+		title:    "Microsoft Purview audit via Exchange Online PowerShell (Search-UnifiedAuditLog)",
+		howToRun: "How to run: save as a .ps1 file and run it in an Exchange Online PowerShell session (Connect-ExchangeOnline) as a user with the Audit Logs or View-Only Audit Logs role; then run outsider triage on the file it writes.",
+		ext:      ".ps1",
+	},
 }
 
 // RuleVerdict and RuleCoverage are outsider's rule in two paragraphs, for
@@ -38,14 +59,6 @@ const (
 // purviewCoverage is the coverage rule as it meets the Purview script,
 // which leaves the judging to outsider triage.
 const purviewCoverage = "outsider triage judges the file by its rule, coverage included: an identity with nothing but sign-ins is signin-only only where the input holds the tenant's Exchange and SharePoint/OneDrive records within 3 days before and after each of its sign-in days, else unverified (low). This script collects only the records of the identities, their IPs and sharing; if the report says unverified, add an export of those workloads for the dates it names."
-
-// howToRun says where each target's queries are pasted and run.
-var howToRun = map[SIEM]string{
-	Sentinel: "How to run: paste into Logs of the Sentinel workspace (Azure portal) or of Microsoft Sentinel in the Defender portal, and run; the period is in the query (Start, End), whatever the time picker says.",
-	Defender: "How to run: paste into Advanced hunting in the Defender portal and run; the period is in the query (Start, End); advanced hunting keeps 30 days.",
-	Splunk:   "How to run: paste into Search & Reporting and run; earliest and latest in the search set the period, whatever the time picker says.",
-	Purview:  "How to run: save as a .ps1 file and run it in an Exchange Online PowerShell session (Connect-ExchangeOnline) as a user with the Audit Logs or View-Only Audit Logs role; then run outsider triage on the file it writes.",
-}
 
 // queryComment is the comment block above one query: what it finds, how
 // to read it, and (where a SIEM judges) the rule, so that one query copied
@@ -77,12 +90,12 @@ func WriteText(w io.Writer, set *Set) error {
 	} else {
 		title += "follow-up of a triage report"
 	}
-	head := []string{title, "for " + siemTitle[siem] + "."}
+	head := []string{title, "for " + targets[siem].title + "."}
 	head = append(head, header...)
 	if siem == Purview {
-		head = append(head, fmt.Sprintf("The %d steps below are one script.", len(qs)), howToRun[siem], purviewCoverage)
+		head = append(head, fmt.Sprintf("The %d steps below are one script.", len(qs)), targets[siem].howToRun, purviewCoverage)
 	} else {
-		head = append(head, fmt.Sprintf("%d queries follow; run each on its own. Each starts with a comment saying what it finds, how to read the result and the rule.", len(qs)), howToRun[siem])
+		head = append(head, fmt.Sprintf("%d queries follow; run each on its own. Each starts with a comment saying what it finds, how to read the result and the rule.", len(qs)), targets[siem].howToRun)
 	}
 	b.WriteString(c(head))
 	for i, q := range qs {
@@ -127,11 +140,11 @@ func WriteQuery(w io.Writer, set *Set, i int) error {
 		mode = "the follow-up of a triage report"
 	}
 	head := []string{
-		fmt.Sprintf("outsider hunt --siem %s, query %d of %d of %s (%s), for %s.", set.SIEM, i+1, len(set.Queries), mode, q.Name, siemTitle[set.SIEM]),
+		fmt.Sprintf("outsider hunt --siem %s, query %d of %d of %s (%s), for %s.", set.SIEM, i+1, len(set.Queries), mode, q.Name, targets[set.SIEM].title),
 		"Answers: " + q.Purpose,
 	}
 	head = append(head, set.Header...)
-	head = append(head, howToRun[set.SIEM], "How to read: "+q.HowToRead, RuleVerdict, RuleCoverage)
+	head = append(head, targets[set.SIEM].howToRun, "How to read: "+q.HowToRead, RuleVerdict, RuleCoverage)
 	var b strings.Builder
 	b.WriteString(c(head))
 	b.WriteString(strings.TrimRight(q.Query, "\n"))
@@ -145,9 +158,6 @@ type File struct {
 	Name string
 	Body []byte
 }
-
-// extension is each target's file extension.
-var extension = map[SIEM]string{Sentinel: ".kql", Defender: ".kql", Splunk: ".spl", Purview: ".ps1"}
 
 // Files returns the set as files, one per query named
 // <siem>-<mode>-<n>-<name><ext> (mode triage or followup, n its position),
@@ -165,7 +175,7 @@ func Files(set *Set) ([]File, error) {
 		if err := WriteText(&b, set); err != nil {
 			return nil, err
 		}
-		return []File{{Name: prefix + extension[Purview], Body: b.Bytes()}}, nil
+		return []File{{Name: prefix + targets[Purview].ext, Body: b.Bytes()}}, nil
 	}
 	files := make([]File, len(set.Queries))
 	for i, q := range set.Queries {
@@ -173,7 +183,7 @@ func Files(set *Set) ([]File, error) {
 		if err := WriteQuery(&b, set, i); err != nil {
 			return nil, err
 		}
-		files[i] = File{Name: fmt.Sprintf("%s-%d-%s%s", prefix, i+1, q.Name, extension[set.SIEM]), Body: b.Bytes()}
+		files[i] = File{Name: fmt.Sprintf("%s-%d-%s%s", prefix, i+1, q.Name, targets[set.SIEM].ext), Body: b.Bytes()}
 	}
 	return files, nil
 }

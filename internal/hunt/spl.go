@@ -238,7 +238,7 @@ func splTriage(p period, scope string, firstParty []string) []Query {
 | sort 0 user
 `),
 		q("by-user",
-			"U: every record of each outside identity that is not a sign-in, and every record of an anonymous-link user from its IPs.",
+			purposeU,
 			"one row per record and identity x. No rows for x: it did nothing but sign in. Rows that are all opening=1 (file and page views in SharePoint or OneDrive) are what opening shared content produces; mailbox=1 or admin=1 rows deserve a close look.",
 			`| where role=="U"
 | dedup x record_id
@@ -246,7 +246,7 @@ func splTriage(p period, scope string, firstParty []string) []Query {
 | sort 0 x _time
 `),
 		q("by-ip",
-			"P: records of anyone else from an IP an outside identity signed in from (members' sign-ins included, other outsiders' sign-ins left out).",
+			purposeP,
 			"one row per record and identity x whose IP it shares. member_user=1 means an account of ours used the same address: a shared network at best, a compromised or impersonated member at worst.",
 			`| where role=="P"
 | dedup x record_id
@@ -254,7 +254,7 @@ func splTriage(p period, scope string, firstParty []string) []Query {
 | sort 0 x _time
 `),
 		q("sharing",
-			"H: sharing records that name an outside identity as target, and anonymous-link use from its IPs.",
+			purposeH,
 			"one row per record and identity x: who shared what with it. An identity with sharing and no other activity than opening what was shared gets the verdict shared.",
 			`| where role=="H" OR (role=="U" AND op=="AnonymousLinkUsed")
 | dedup x record_id
@@ -262,7 +262,7 @@ func splTriage(p period, scope string, firstParty []string) []Query {
 | sort 0 x _time
 `),
 		q("verdicts",
-			"the verdict and severity of every outside identity, by outsider's rule: anomalous, signin-only, shared or activity.",
+			purposeVerdicts,
 			"one row per identity, high severity first, by the rule below. anomalous: non_first_party_apps names the applications, which pass-through does not allow. activity: look at the by-user and by-ip searches. signin-only: check the coverage below before reading it as an all-clear.",
 			"```The embedded catalogue of Microsoft first-party application ids (outsider apps).```\n"+
 				`| eval first_party=if(role=="S" AND `+splIn("app_id", firstParty)+`, 1, 0)
@@ -317,15 +317,15 @@ func splFollowUp(p period, scope string, t Targets) []Query {
 | sort 0 user _time
 `),
 		q("by-user",
-			"every record of the report's identities that is not a sign-in (U).",
-			"one row per record. Nothing: they still only signed in. File and page views in SharePoint or OneDrive are what opening shared content produces; anything else (mail, admin operations, downloads of what was not shared) needs an explanation.",
+			followUpPurposeU,
+			followUpHowToU,
 			`| where is_signin==0 AND isnotnull(identity)
 | dedup record_id
 | table _time user op workload ips opening mailbox admin record_id
 | sort 0 user _time
 `),
 		q("by-ip",
-			"every record by anyone else from the identities' IPs (P), anonymous-link users included.",
+			followUpPurposeP,
 			"one row per record. is_anon=1 rows count as the identity's own (an anonymous link carries no name). A member of ours on the same IP, or mailbox and admin operations, raise the severity.",
 			`| where isnull(identity) AND isnotnull(ip_hit)
 | dedup record_id
@@ -333,8 +333,8 @@ func splFollowUp(p period, scope string, t Targets) []Query {
 | sort 0 _time
 `),
 		q("sharing",
-			"sharing records that name one of the identities (H), and anonymous-link use from their IPs.",
-			"one row per record: who in the organisation shared what with whom. Sharing explains file access by the identity; it does not explain anything else.",
+			followUpPurposeH,
+			followUpHowToH,
 			`| where (sharing_op==1 AND target_hit==1) OR (op=="AnonymousLinkUsed" AND isnotnull(ip_hit))
 | dedup record_id
 | table _time op user target ips record_id

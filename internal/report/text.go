@@ -63,24 +63,8 @@ func (t *textWriter) table(ids []triage.Identity) {
 			strconv.FormatInt(id.Signins.Success, 10) + "/" + strconv.FormatInt(id.Signins.Failure, 10),
 			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10), strconv.FormatInt(id.SharingCount, 10)}
 	}
-	widths := func() []int {
-		wd := make([]int, len(head))
-		for j, h := range head {
-			wd[j] = utf8.RuneCountInString(h)
-			for _, r := range rows {
-				wd[j] = max(wd[j], utf8.RuneCountInString(r[j]))
-			}
-		}
-		return wd
-	}
-	wd := widths()
-	total := func() int {
-		n := 0
-		for _, w := range wd {
-			n += w + 1
-		}
-		return n - 1
-	}
+	wd := columnWidths(head, rows)
+	total := func() int { return rowWidth(wd) }
 	if total() > t.width {
 		// The class is in every identity's block: on a narrow terminal the
 		// table does without it before it cuts anything.
@@ -88,7 +72,7 @@ func (t *textWriter) table(ids []triage.Identity) {
 		for i := range rows {
 			rows[i] = slices.Delete(rows[i], 3, 4)
 		}
-		wd = widths()
+		wd = columnWidths(head, rows)
 	}
 	// Still too wide: the user column gives up room down to 24 (longer
 	// users then have a line of their own, never cut), then the verdict
@@ -160,6 +144,27 @@ func (t *textWriter) table(ids []triage.Identity) {
 // docs/reports.md); the HTML template says it too.
 const partnerNameOrder = "partner-names > sign-in log > directory > domain"
 
+// columnWidths is each column's width in runes: its widest cell or header.
+func columnWidths(head []string, rows [][]string) []int {
+	wd := make([]int, len(head))
+	for j, h := range head {
+		wd[j] = utf8.RuneCountInString(h)
+		for _, r := range rows {
+			wd[j] = max(wd[j], utf8.RuneCountInString(r[j]))
+		}
+	}
+	return wd
+}
+
+// rowWidth is the width of a row of columns wd, one space between them.
+func rowWidth(wd []int) int {
+	n := 0
+	for _, w := range wd {
+		n += w + 1
+	}
+	return n - 1
+}
+
 // partnerTable writes the partners (home tenants) as a compact table
 // that fits the width, in the report's order (worst severity, then
 // identities): the name first and never cut (one longer than its column
@@ -180,20 +185,8 @@ func (t *textWriter) partnerTable(ps []triage.Partner) {
 		}
 		rows[i] = append(row, orDash(p.TenantID))
 	}
-	wd := make([]int, len(head))
-	for j, h := range head {
-		wd[j] = utf8.RuneCountInString(h)
-		for _, r := range rows {
-			wd[j] = max(wd[j], utf8.RuneCountInString(r[j]))
-		}
-	}
-	total := func() int {
-		n := 0
-		for _, w := range wd {
-			n += w + 1
-		}
-		return n - 1
-	}
+	wd := columnWidths(head, rows)
+	total := func() int { return rowWidth(wd) }
 	if total() > t.width {
 		head, wd = head[:len(head)-1], wd[:len(wd)-1]
 		for i := range rows {

@@ -63,6 +63,12 @@ func headline(d *Diff) string {
 		plural(s.GonePartners, "partner gone", "partners gone"))
 }
 
+// sameInBoth says, for every format, what two reports without differences
+// share.
+func sameInBoth(d *Diff) string {
+	return plural(d.Summary.Unchanged, "identity", "identities") + " in both, with the same verdict, severity and home tenant."
+}
+
 // warnings are the reasons the comparison may mislead, most serious
 // first, as plain sentences without values from the reports (the caller
 // shows those escaped for its format).
@@ -112,52 +118,75 @@ func WriteText(w io.Writer, d *Diff) error {
 	}
 	p("\n")
 	if !d.Differs() {
-		p("No differences: %s in both, with the same verdict, severity and home tenant.\n", plural(d.Summary.Unchanged, "identity", "identities"))
+		p("No differences: %s\n", sameInBoth(d))
 		return bw.Flush()
 	}
 	p("%s\n", headline(d))
-	ident := func(title string, ids []Identity) {
-		if len(ids) == 0 {
-			return
-		}
-		p("\n%s (%d)\n", title, len(ids))
-		for _, id := range ids {
-			p("  %-6s  %-11s  %s  (home tenant %s)\n", clean(id.Severity), clean(id.Verdict), clean(id.User), clean(id.HomeTenant))
-			if id.Reason != "" {
-				p("          %s\n", textsafe.Terminal(id.Reason))
+	d.sections(sectionWriters{
+		identities: func(title string, ids []Identity) {
+			p("\n%s (%d)\n", title, len(ids))
+			for _, id := range ids {
+				p("  %-6s  %-11s  %s  (home tenant %s)\n", clean(id.Severity), clean(id.Verdict), clean(id.User), clean(id.HomeTenant))
+				if id.Reason != "" {
+					p("          %s\n", textsafe.Terminal(id.Reason))
+				}
 			}
-		}
-	}
-	ident("New identities", d.NewIdentities)
-	ident("Gone identities", d.GoneIdentities)
-	if len(d.Changed) > 0 {
-		p("\nChanged identities (%d)\n", len(d.Changed))
-		for _, c := range d.Changed {
-			p("  %s\n", clean(c.User))
-			for _, f := range changedFields(c) {
-				p("          %s %s -> %s\n", f.name, clean(f.old), clean(f.new))
+		},
+		changed: func(title string, cs []Change) {
+			p("\n%s (%d)\n", title, len(cs))
+			for _, c := range cs {
+				p("  %s\n", clean(c.User))
+				for _, f := range changedFields(c) {
+					p("          %s %s -> %s\n", f.name, clean(f.old), clean(f.new))
+				}
+				if c.Reason != "" {
+					p("          now: %s\n", textsafe.Terminal(c.Reason))
+				}
 			}
-			if c.Reason != "" {
-				p("          now: %s\n", textsafe.Terminal(c.Reason))
+		},
+		partners: func(title string, ps []Partner) {
+			p("\n%s (%d)\n", title, len(ps))
+			for _, pt := range ps {
+				users := make([]string, len(pt.Users))
+				for i, u := range pt.Users {
+					users[i] = clean(u)
+				}
+				p("  home tenant %s: worst %s; %s: %s\n", clean(pt.HomeTenant), clean(pt.Worst), plural(len(pt.Users), "identity", "identities"), strings.Join(users, ", "))
 			}
-		}
-	}
-	partners := func(title string, ps []Partner) {
-		if len(ps) == 0 {
-			return
-		}
-		p("\n%s (%d)\n", title, len(ps))
-		for _, pt := range ps {
-			users := make([]string, len(pt.Users))
-			for i, u := range pt.Users {
-				users[i] = clean(u)
-			}
-			p("  home tenant %s: worst %s; %s: %s\n", clean(pt.HomeTenant), clean(pt.Worst), plural(len(pt.Users), "identity", "identities"), strings.Join(users, ", "))
-		}
-	}
-	partners("New partners", d.NewPartners)
-	partners("Partners gone", d.GonePartners)
+		},
+	})
 	return bw.Flush()
+}
+
+// sectionWriters write a comparison's lists in one format.
+type sectionWriters struct {
+	identities func(title string, ids []Identity)
+	changed    func(title string, cs []Change)
+	partners   func(title string, ps []Partner)
+}
+
+// sections calls w for each list of d that is not empty, in the order and
+// with the titles every format uses.
+func (d *Diff) sections(w sectionWriters) {
+	for _, s := range []struct {
+		title string
+		ids   []Identity
+	}{{"New identities", d.NewIdentities}, {"Gone identities", d.GoneIdentities}} {
+		if len(s.ids) > 0 {
+			w.identities(s.title, s.ids)
+		}
+	}
+	if len(d.Changed) > 0 {
+		w.changed("Changed identities", d.Changed)
+	}
+	for _, s := range []struct {
+		title string
+		ps    []Partner
+	}{{"New partners", d.NewPartners}, {"Partners gone", d.GonePartners}} {
+		if len(s.ps) > 0 {
+			w.partners(s.title, s.ps)
+		}
+	}
 }
 
 type field struct{ name, old, new string }
@@ -233,43 +262,35 @@ func WriteMarkdown(w io.Writer, d *Diff) error {
 	}
 	p("\n")
 	if !d.Differs() {
-		p("**No differences:** %s in both, with the same verdict, severity and home tenant.\n", plural(d.Summary.Unchanged, "identity", "identities"))
+		p("**No differences:** %s\n", sameInBoth(d))
 		return bw.Flush()
 	}
 	p("**%s.**\n", headline(d))
-	ident := func(title string, ids []Identity) {
-		if len(ids) == 0 {
-			return
-		}
-		p("\n## %s (%d)\n\n| Severity | Verdict | User | Home tenant | Reason |\n|---|---|---|---|---|\n", title, len(ids))
-		for _, id := range ids {
-			p("| %s | %s | %s | %s | %s |\n", code(id.Severity), code(id.Verdict), code(id.User), code(id.HomeTenant), code(id.Reason))
-		}
-	}
-	ident("New identities", d.NewIdentities)
-	ident("Gone identities", d.GoneIdentities)
-	if len(d.Changed) > 0 {
-		p("\n## Changed identities (%d)\n\n| User | Verdict | Severity | Home tenant | Reason now |\n|---|---|---|---|---|\n", len(d.Changed))
-		cell := func(o, n string) string {
-			if o == n {
-				return code(n)
+	d.sections(sectionWriters{
+		identities: func(title string, ids []Identity) {
+			p("\n## %s (%d)\n\n| Severity | Verdict | User | Home tenant | Reason |\n|---|---|---|---|---|\n", title, len(ids))
+			for _, id := range ids {
+				p("| %s | %s | %s | %s | %s |\n", code(id.Severity), code(id.Verdict), code(id.User), code(id.HomeTenant), code(id.Reason))
 			}
-			return code(o) + " → " + code(n)
-		}
-		for _, c := range d.Changed {
-			p("| %s | %s | %s | %s | %s |\n", code(c.User), cell(c.Old.Verdict, c.New.Verdict), cell(c.Old.Severity, c.New.Severity), cell(c.Old.HomeTenant, c.New.HomeTenant), code(c.Reason))
-		}
-	}
-	partners := func(title string, ps []Partner) {
-		if len(ps) == 0 {
-			return
-		}
-		p("\n## %s (%d)\n\n| Home tenant | Worst severity | Identities |\n|---|---|---|\n", title, len(ps))
-		for _, pt := range ps {
-			p("| %s | %s | %s |\n", code(pt.HomeTenant), code(pt.Worst), codes(pt.Users))
-		}
-	}
-	partners("New partners", d.NewPartners)
-	partners("Partners gone", d.GonePartners)
+		},
+		changed: func(title string, cs []Change) {
+			p("\n## %s (%d)\n\n| User | Verdict | Severity | Home tenant | Reason now |\n|---|---|---|---|---|\n", title, len(cs))
+			cell := func(o, n string) string {
+				if o == n {
+					return code(n)
+				}
+				return code(o) + " → " + code(n)
+			}
+			for _, c := range cs {
+				p("| %s | %s | %s | %s | %s |\n", code(c.User), cell(c.Old.Verdict, c.New.Verdict), cell(c.Old.Severity, c.New.Severity), cell(c.Old.HomeTenant, c.New.HomeTenant), code(c.Reason))
+			}
+		},
+		partners: func(title string, ps []Partner) {
+			p("\n## %s (%d)\n\n| Home tenant | Worst severity | Identities |\n|---|---|---|\n", title, len(ps))
+			for _, pt := range ps {
+				p("| %s | %s | %s |\n", code(pt.HomeTenant), code(pt.Worst), codes(pt.Users))
+			}
+		},
+	})
 	return bw.Flush()
 }

@@ -352,12 +352,7 @@ func (j *jsonScanner) scanString(b []byte, pos int) (int, bool) {
 	for pos < len(b) {
 		c := b[pos]
 		pos++
-		switch {
-		case j.esc:
-			j.esc = false
-		case c == '\\':
-			j.esc = true
-		case c == '"':
+		if stringEnds(c, &j.esc) {
 			return pos, true
 		}
 	}

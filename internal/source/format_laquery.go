@@ -122,12 +122,7 @@ func (q *queryFramer) skip() (bool, error) {
 			c := buf[q.pos]
 			switch {
 			case inStr:
-				switch {
-				case esc:
-					esc = false
-				case c == '\\':
-					esc = true
-				case c == '"':
+				if stringEnds(c, &esc) {
 					inStr = false
 					if depth == 0 {
 						q.pos++

@@ -240,6 +240,26 @@ func officeFormat(keys int) bool {
 	return keys&(ualKeys&^kOperation) == 0 && bits.OnesCount(uint(keys&officeKeys)) >= 2
 }
 
+// objectFormat names the format of records whose first object has these
+// top-level keys, one object per line (lines) or pretty-printed. One
+// object a line is PowerShell's only with CreationDate beside AuditData,
+// and is otherwise UAL JSON Lines rather than UAL JSON.
+func objectFormat(keys int, lines bool) Format {
+	switch {
+	case signInFormat(keys) != Auto:
+		return signInFormat(keys)
+	case keys&(kauditData|kAuditLogRecordType) != 0:
+		return GraphAudit
+	case keys&kAuditData != 0 && (!lines || keys&kCreationDate != 0):
+		return PowerShellJSON
+	case officeFormat(keys):
+		return SentinelOfficeJSON
+	case lines:
+		return UALJSONL
+	}
+	return UALJSON
+}
+
 // isQueryResponse reports whether a top-level object with these keys is a
 // Log Analytics query API response.
 func isQueryResponse(keys int) bool {
@@ -267,6 +287,21 @@ func signInFormat(keys int) Format {
 	return Auto
 }
 
+// stringEnds steps over byte c inside a JSON string, esc saying whether
+// the byte before was an escaping backslash: true when c is the closing
+// quote.
+func stringEnds(c byte, esc *bool) bool {
+	switch {
+	case *esc:
+		*esc = false
+	case c == '\\':
+		*esc = true
+	case c == '"':
+		return true
+	}
+	return false
+}
+
 // objInfo is what inspectObject learns about the first JSON object.
 type objInfo struct {
 	end     int  // offset just past the closing brace, -1 if not in data
@@ -291,12 +326,7 @@ func inspectObject(data []byte, i int) objInfo {
 			info.newline = true
 		}
 		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
+			if stringEnds(c, &esc) {
 				inStr = false
 				if keyStart >= 0 {
 					key := data[keyStart:i]
@@ -446,34 +476,12 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 		// One object per line; or a first line longer than the whole
 		// sniff window, which only JSON Lines has.
 		s.framing = frameLines
-		switch {
-		case signInFormat(info.keys) != Auto:
-			s.format = signInFormat(info.keys)
-		case info.keys&(kauditData|kAuditLogRecordType) != 0:
-			s.format = GraphAudit
-		case info.keys&kAuditData != 0 && info.keys&kCreationDate != 0:
-			s.format = PowerShellJSON
-		case officeFormat(info.keys):
-			s.format = SentinelOfficeJSON
-		default:
-			s.format = UALJSONL
-		}
+		s.format = objectFormat(info.keys, true)
 	default:
 		// Pretty-printed objects; or a first object nested so deep
 		// that it must be hostile, which the scanner reports.
 		s.framing = frameJSON
-		switch {
-		case signInFormat(info.keys) != Auto:
-			s.format = signInFormat(info.keys)
-		case info.keys&(kauditData|kAuditLogRecordType) != 0:
-			s.format = GraphAudit
-		case info.keys&kAuditData != 0:
-			s.format = PowerShellJSON
-		case officeFormat(info.keys):
-			s.format = SentinelOfficeJSON
-		default:
-			s.format = UALJSON
-		}
+		s.format = objectFormat(info.keys, false)
 	}
 	if forced != Auto {
 		s.format = forced

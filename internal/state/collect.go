@@ -40,7 +40,7 @@ func (s *DB) RecordWindow(ctx context.Context, w Window) error {
 // (final or not; planned windows not yet fetched have no DoneAt and are
 // left out), and false when there is none.
 func (s *DB) LastWindow(ctx context.Context, source string) (Window, bool, error) {
-	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at, fetched_to FROM windows
+	return s.oneWindow(ctx, `SELECT `+windowCols+` FROM windows
 		WHERE source = ? AND done_at > 0 ORDER BY end DESC, start DESC LIMIT 1`, source)
 }
 
@@ -65,46 +65,41 @@ func (s *DB) PlanWindows(ctx context.Context, ws []Window) error {
 
 // Windows returns the windows of source that end after t, by start.
 func (s *DB) Windows(ctx context.Context, source string, after time.Time) ([]Window, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT source, start, end, items, records, final, done_at, fetched_to FROM windows
+	return queryAll(ctx, s.db, scanWindow, `SELECT `+windowCols+` FROM windows
 		WHERE source = ? AND end > ? ORDER BY start, end`, source, unix(after))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Window
-	for rows.Next() {
-		var w Window
-		var start, end, done, fetched int64
-		var final int
-		if err := rows.Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done, &fetched); err != nil {
-			return nil, err
-		}
-		w.Start, w.End, w.DoneAt, w.Final, w.FetchedTo = fromUnix(start), fromUnix(end), fromUnix(done), final != 0, fromUnix(fetched)
-		out = append(out, w)
-	}
-	return out, rows.Err()
 }
 
 // FirstOpenWindow returns the earliest window of source that is not final,
 // and false when every window is final.
 func (s *DB) FirstOpenWindow(ctx context.Context, source string) (Window, bool, error) {
-	return s.oneWindow(ctx, `SELECT source, start, end, items, records, final, done_at, fetched_to FROM windows
+	return s.oneWindow(ctx, `SELECT `+windowCols+` FROM windows
 		WHERE source = ? AND final = 0 ORDER BY start LIMIT 1`, source)
 }
 
 func (s *DB) oneWindow(ctx context.Context, query string, args ...any) (Window, bool, error) {
-	var w Window
-	var start, end, done, fetched int64
-	var final int
-	err := s.db.QueryRowContext(ctx, query, args...).Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done, &fetched)
+	w, err := scanWindow(s.db.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Window{}, false, nil
 	}
 	if err != nil {
 		return Window{}, false, err
 	}
-	w.Start, w.End, w.DoneAt, w.Final, w.FetchedTo = fromUnix(start), fromUnix(end), fromUnix(done), final != 0, fromUnix(fetched)
 	return w, true, nil
+}
+
+// windowCols are the columns scanWindow reads, in its order.
+const windowCols = `source, start, end, items, records, final, done_at, fetched_to`
+
+// scanWindow reads one row of windowCols.
+func scanWindow(r scanner) (Window, error) {
+	var w Window
+	var start, end, done, fetched int64
+	var final int
+	if err := r.Scan(&w.Source, &start, &end, &w.Items, &w.Records, &final, &done, &fetched); err != nil {
+		return Window{}, err
+	}
+	w.Start, w.End, w.DoneAt, w.Final, w.FetchedTo = fromUnix(start), fromUnix(end), fromUnix(done), final != 0, fromUnix(fetched)
+	return w, nil
 }
 
 // Content statuses.
@@ -191,21 +186,12 @@ type SourceStats struct {
 
 // Sources returns per-source statistics, sorted by source.
 func (s *DB) Sources(ctx context.Context) ([]SourceStats, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT source, COUNT(*) FROM windows GROUP BY source ORDER BY source`)
-	if err != nil {
-		return nil, err
-	}
-	var out []SourceStats
-	for rows.Next() {
+	out, err := queryAll(ctx, s.db, func(r scanner) (SourceStats, error) {
 		var st SourceStats
-		if err := rows.Scan(&st.Source, &st.Windows); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&st.Source, &st.Windows)
+		return st, err
+	}, `SELECT source, COUNT(*) FROM windows GROUP BY source ORDER BY source`)
+	if err != nil {
 		return nil, err
 	}
 	for i := range out {
@@ -242,23 +228,18 @@ type Problem = Content
 // Problems lists expired and quarantined content, newest first, at most
 // limit.
 func (s *DB) Problems(ctx context.Context, limit int) ([]Content, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT content_type, content_id, created, status, records, path, detail, done_at
+	return queryAll(ctx, s.db, scanContent, `SELECT content_type, content_id, created, status, records, path, detail, done_at
 		FROM content WHERE status != 'done' ORDER BY done_at DESC, content_id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
+}
+
+func scanContent(r scanner) (Content, error) {
+	var c Content
+	var created, done int64
+	if err := r.Scan(&c.ContentType, &c.ContentID, &created, &c.Status, &c.Records, &c.Path, &c.Detail, &done); err != nil {
+		return Content{}, err
 	}
-	defer rows.Close()
-	var out []Content
-	for rows.Next() {
-		var c Content
-		var created, done int64
-		if err := rows.Scan(&c.ContentType, &c.ContentID, &created, &c.Status, &c.Records, &c.Path, &c.Detail, &done); err != nil {
-			return nil, err
-		}
-		c.Created, c.DoneAt = fromUnix(created), fromUnix(done)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	c.Created, c.DoneAt = fromUnix(created), fromUnix(done)
+	return c, nil
 }
 
 // Run is one collect or watch cycle.

@@ -268,6 +268,29 @@ func (s *DB) Close() error { return s.db.Close() }
 // Path is the database file.
 func (s *DB) Path() string { return s.path }
 
+// scanner is a row to scan: *sql.Row and *sql.Rows alike.
+type scanner interface{ Scan(...any) error }
+
+// queryAll runs a list query and scans each row with scan: one loop that
+// closes the rows on every path and checks rows.Err, for every list the
+// state returns.
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func unix(t time.Time) int64 {
 	if t.IsZero() {
 		return 0

@@ -76,8 +76,6 @@ const identityCols = `user, class, home_tenant, verdict, severity, first_seen, l
 	reported_verdict, reported_severity, reported_at,
 	disposition, disposition_note, disposed_at, disposed_verdict, disposed_severity, held`
 
-type scanner interface{ Scan(...any) error }
-
 func scanIdentity(r scanner) (Identity, error) {
 	var id Identity
 	var first, last, rep, disp int64
@@ -147,20 +145,7 @@ func (s *DB) GetIdentity(ctx context.Context, user string) (Identity, bool, erro
 
 // Identities returns every stored identity, sorted by user.
 func (s *DB) Identities(ctx context.Context) ([]Identity, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+identityCols+` FROM identities ORDER BY user`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Identity
-	for rows.Next() {
-		id, err := scanIdentity(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanIdentity, `SELECT `+identityCols+` FROM identities ORDER BY user`)
 }
 
 // Dispose records an analyst's decision about user, against the verdict
@@ -181,24 +166,19 @@ func (s *DB) Dispose(ctx context.Context, user, disposition, note string, at tim
 }
 
 func (s *DB) findings(ctx context.Context, where string, args ...any) ([]Finding, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, at, user, kind, verdict, severity, body, emitted, delivered, attempts
+	return queryAll(ctx, s.db, scanFinding, `SELECT id, at, user, kind, verdict, severity, body, emitted, delivered, attempts
 		FROM findings WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, err
+}
+
+func scanFinding(r scanner) (Finding, error) {
+	var f Finding
+	var at int64
+	var emitted, delivered int
+	if err := r.Scan(&f.ID, &at, &f.User, &f.Kind, &f.Verdict, &f.Severity, &f.Body, &emitted, &delivered, &f.Attempts); err != nil {
+		return Finding{}, err
 	}
-	defer rows.Close()
-	var out []Finding
-	for rows.Next() {
-		var f Finding
-		var at int64
-		var emitted, delivered int
-		if err := rows.Scan(&f.ID, &at, &f.User, &f.Kind, &f.Verdict, &f.Severity, &f.Body, &emitted, &delivered, &f.Attempts); err != nil {
-			return nil, err
-		}
-		f.At, f.Emitted, f.Delivered = fromUnix(at), emitted != 0, delivered != 0
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	f.At, f.Emitted, f.Delivered = fromUnix(at), emitted != 0, delivered != 0
+	return f, nil
 }
 
 // Unemitted returns findings not yet written to the findings stream, in
@@ -255,20 +235,13 @@ func (s *DB) WithdrawTenant(ctx context.Context, homeTenant string) (found bool,
 
 // Tenants returns the home tenants' dispositions, sorted by tenant.
 func (s *DB) Tenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT home_tenant, disposition, note, disposed_at FROM tenants ORDER BY home_tenant`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Tenant
-	for rows.Next() {
+	return queryAll(ctx, s.db, func(r scanner) (Tenant, error) {
 		var t Tenant
 		var at int64
-		if err := rows.Scan(&t.HomeTenant, &t.Disposition, &t.Note, &at); err != nil {
-			return nil, err
+		if err := r.Scan(&t.HomeTenant, &t.Disposition, &t.Note, &at); err != nil {
+			return Tenant{}, err
 		}
 		t.DisposedAt = fromUnix(at)
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		return t, nil
+	}, `SELECT home_tenant, disposition, note, disposed_at FROM tenants ORDER BY home_tenant`)
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/state"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 )
@@ -69,16 +70,7 @@ func (h *Webhook) defaults() {
 		h.Rounds = 10
 	}
 	if h.Sleep == nil {
-		h.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		h.Sleep = collect.Sleep
 	}
 }
 

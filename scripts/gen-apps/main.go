@@ -283,25 +283,22 @@ func generate(dir string, log io.Writer) (*result, error) {
 		}
 		return f, nil
 	}
-	core, err := read(fileCore, "AppId", "DisplayName", "Family", "AppOwnerTenantId")
-	if err != nil {
-		return nil, err
-	}
-	learn, err := read(fileLearn, "AppId", "AppDisplayName", "LearnTable", "AppOwnerTenantId")
-	if err != nil {
-		return nil, err
-	}
-	merill, err := read(fileMerill, "AppId", "AppDisplayName", "AppOwnerOrganizationId", "Source")
-	if err != nil {
-		return nil, err
-	}
-	other, err := read(fileOther, "AppId", "AppDisplayName", "AppOwnerOrganizationId", "Source")
-	if err != nil {
-		return nil, err
-	}
-	tenantsIn, err := read(fileTenants, "TenantId", "Label", "Meaning for outsider")
-	if err != nil {
-		return nil, err
+	// Each input and the columns it must have, read in this order.
+	var core, learn, merill, other, tenantsIn *inputFile
+	for _, in := range []struct {
+		dst      **inputFile
+		name     string
+		required []string
+	}{
+		{&core, fileCore, []string{"AppId", "DisplayName", "Family", "AppOwnerTenantId"}},
+		{&learn, fileLearn, []string{"AppId", "AppDisplayName", "LearnTable", "AppOwnerTenantId"}},
+		{&merill, fileMerill, []string{"AppId", "AppDisplayName", "AppOwnerOrganizationId", "Source"}},
+		{&other, fileOther, []string{"AppId", "AppDisplayName", "AppOwnerOrganizationId", "Source"}},
+		{&tenantsIn, fileTenants, []string{"TenantId", "Label", "Meaning for outsider"}},
+	} {
+		if *in.dst, err = read(in.name, in.required...); err != nil {
+			return nil, err
+		}
 	}
 
 	// Tenants first: app owners are checked against them.
