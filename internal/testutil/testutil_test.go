@@ -43,3 +43,18 @@ func TestSignInOutside(t *testing.T) {
 		t.Errorf("failed own sign-in built wrong: %v", f)
 	}
 }
+
+func TestGunzipAndAssertNotInDir(t *testing.T) {
+	dir := t.TempDir()
+	p := WriteFile(t, dir, "a/log.gz", Gzip([]byte("line one\nline two\n")))
+	WriteFile(t, dir, "state.db", []byte("raw bytes"))
+	b, err := Gunzip(p)
+	if err != nil || string(b) != "line one\nline two\n" {
+		t.Errorf("Gunzip = %q, %v", b, err)
+	}
+	if _, err := Gunzip(WriteFile(t, dir, "plain.gz", []byte("not gzip"))); err == nil {
+		t.Error("Gunzip took a file that is not gzip")
+	}
+	os.Remove(filepath.Join(dir, "plain.gz"))
+	AssertNotInDir(t, dir, []string{"secret", "token"}, 2)
+}
