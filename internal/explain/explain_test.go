@@ -351,16 +351,6 @@ func explainSmall(t *testing.T, cases map[string]string) {
 // pass for another (an invisible character, an escape sequence, the
 // literal text of an escape) like the account it imitates.
 func TestLookAlikeUsers(t *testing.T) {
-	pairs := [][2]string{
-		{"alice@contoso.com", "alice\x1b[0m@contoso.com"},
-		{"alice@contoso.com", "alice\u200b@contoso.com"},
-		{"alice@contoso.com", "alice\ufeff@contoso.com"},
-		{"alice@contoso.com", "\u202ealice@contoso.com"},
-		{"bob\x1b[31m@x.example", `bob\x1b[31m@x.example`},
-		{"bob\u202e@x.example", `bob\u202e@x.example`},
-		{"bob\xff@x.example", `bob\xff@x.example`},
-		{"bob\\\x1b@x.example", `bob\\x1b@x.example`},
-	}
 	// jsonString writes s as a JSON string whose bytes decode to s:
 	// controls as \u escapes, invalid UTF-8 left raw, as a hostile
 	// export would hold it.
@@ -393,7 +383,7 @@ func TestLookAlikeUsers(t *testing.T) {
 		checkSafe(t, out.Bytes())
 		return out.String()
 	}
-	for _, p := range pairs {
+	for _, p := range testutil.LookAlikes {
 		a, b := explain(p[0]), explain(p[1])
 		if a == b {
 			t.Errorf("%q and %q explained alike", p[0], p[1])
