@@ -276,13 +276,7 @@ func TestUndecodable(t *testing.T) {
 func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func FuzzExplain(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err == nil {
-			f.Add(data)
-		}
-	}
+	testutil.AddSeedFiles(f, "testdata/*.json")
 	f.Add([]byte(`{"AuditData":"{\"CreationTime\":\"2026-01-01T00:00:00\",\"Actor\":[{\"ID\":\"Unknown\"}]}"}`))
 	f.Add([]byte(`{"EventData":"<Type>View</Type><a><b></a>","Operation":"SharingSet","TargetUserOrGroupName":"x#ext#@y"}`))
 	f.Add([]byte(`{"Id":"\ud800\udc00\ud800","ErrorNumber":1e5,"RecordType":"15","UserType":-3,"LogonType":"2"}`))
