@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -106,27 +105,11 @@ func TestCoverageMerge(t *testing.T) {
 // anomalous stays anomalous; the identities are the same ones.
 func TestCoverageDecides(t *testing.T) {
 	dir := t.TempDir()
-	var ual, signins bytes.Buffer
-	exp, err := synth.Generate(&ual, synth.Options{Seed: 4, SignInLog: &signins})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ualPath, signinLog, ual, exp := generateWithSignIns(t, dir, synth.Options{Seed: 4})
 	// keep writes the UAL records whose workload keep accepts.
 	keep := func(name string, keep func(op, workload string) bool) string {
-		var out bytes.Buffer
-		sc := bufio.NewScanner(bytes.NewReader(ual.Bytes()))
-		sc.Buffer(nil, 1<<24)
-		for sc.Scan() {
-			var r struct{ Operation, Workload string }
-			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				t.Fatal(err)
-			}
-			if keep(r.Operation, r.Workload) {
-				out.Write(sc.Bytes())
-				out.WriteByte('\n')
-			}
-		}
-		return testutil.WriteFile(t, dir, name, out.Bytes())
+		kept, _ := filterUAL(t, ual, keep)
+		return testutil.WriteFile(t, dir, name, kept)
 	}
 	isSignin := func(op string) bool { return op == "UserLoggedIn" || op == "UserLoginFailed" }
 	run := func(paths ...string) *Report {
@@ -137,8 +120,7 @@ func TestCoverageDecides(t *testing.T) {
 		return r
 	}
 
-	signinLog := testutil.WriteFile(t, dir, "signinlog.json", signins.Bytes())
-	full := run(testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()), signinLog)
+	full := run(ualPath, signinLog)
 	want := map[string]Identity{}
 	for _, id := range full.Identities {
 		want[id.User] = id
