@@ -491,13 +491,5 @@ func BenchmarkDecodeSignIn(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var d Decoder
-	var ev Event
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.DecodeSignIn(data, &ev); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDecode(b, data, (*Decoder).DecodeSignIn)
 }

@@ -122,10 +122,7 @@ func sameJSON(t *testing.T, label string, want, got []byte) {
 // period, and with a small evidence cap.
 func TestOneServer(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 1)[0]
-	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
-		t.Fatal(err)
-	}
+	s := initServers(t, 1)[0]
 	ts := genTenants(t, 0)
 	a := ts[0]
 	res := load(t, s.client, a.paths)
@@ -180,15 +177,8 @@ func TestOneServer(t *testing.T) {
 // --tenant, byte for byte; so does --tenant.
 func TestTwoShards(t *testing.T) {
 	t.Parallel()
-	servers := startServers(t, 2)
-	var clients []*Client
-	for _, s := range servers {
-		clients = append(clients, s.client)
-	}
-	if err := Init(context.Background(), clients, testCluster); err != nil {
-		t.Fatal(err)
-	}
-	c := clients[0]
+	servers := initServers(t, 2)
+	c := servers[0].client
 	ts := genTenants(t, 3<<20)
 	var all []string
 	for _, tn := range ts {
@@ -235,10 +225,7 @@ func TestTwoShards(t *testing.T) {
 // shards the report is the engine's: 16 activity.
 func TestAddressesOnEveryShard(t *testing.T) {
 	t.Parallel()
-	servers := startServers(t, 2)
-	if err := Init(context.Background(), []*Client{servers[0].client, servers[1].client}, testCluster); err != nil {
-		t.Fatal(err)
-	}
+	servers := initServers(t, 2)
 	c := servers[0].client
 	var recs []rec
 	for i := range 16 {
@@ -276,10 +263,7 @@ func TestAddressesOnEveryShard(t *testing.T) {
 // and the placeholder tenant is nobody's, with --tenant and without.
 func TestPlaceholdersAsEngine(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 1)[0]
-	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
-		t.Fatal(err)
-	}
+	s := initServers(t, 1)[0]
 	var recs []rec
 	for i, ip := range []string{"203.0.113.5", "127.0.0.1", "0.0.0.0", "2001:db8::5", "10.x.x.x"} {
 		recs = append(recs,

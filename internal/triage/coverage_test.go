@@ -112,15 +112,9 @@ func TestCoverageDecides(t *testing.T) {
 		return testutil.WriteFile(t, dir, name, kept)
 	}
 	isSignin := func(op string) bool { return op == "UserLoggedIn" || op == "UserLoginFailed" }
-	run := func(paths ...string) *Report {
-		r, err := Run(context.Background(), paths, Options{Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	opts := Options{Workers: 2}
 
-	full := run(ualPath, signinLog)
+	full := run(t, opts, ualPath, signinLog)
 	want := map[string]Identity{}
 	for _, id := range full.Identities {
 		want[id.User] = id
@@ -158,7 +152,7 @@ func TestCoverageDecides(t *testing.T) {
 		{"the Entra sign-in log alone", []string{signinLog}, "Exchange"},
 	}
 	for _, c := range cases {
-		r := run(c.paths...)
+		r := run(t, opts, c.paths...)
 		if r.Summary.NothingJudged != "" {
 			t.Errorf("%s: nothing judged: %s", c.name, r.Summary.NothingJudged)
 		}

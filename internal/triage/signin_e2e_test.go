@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -21,17 +20,11 @@ func TestSignInLogFusion(t *testing.T) {
 	activity, removed := filterUAL(t, ual, func(op, _ string) bool { return op != "UserLoggedIn" && op != "UserLoginFailed" })
 	actPath := testutil.WriteFile(t, dir, "activity.jsonl", activity)
 
-	triage := func(paths ...string) *Report {
-		r, err := Run(context.Background(), paths, Options{Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	both := triage(ualPath, sigPath)
-	reversed := triage(sigPath, ualPath)
-	mixed := triage(actPath, sigPath)
-	ualOnly := triage(ualPath)
+	opts := Options{Workers: 2}
+	both := run(t, opts, ualPath, sigPath)
+	reversed := run(t, opts, sigPath, ualPath)
+	mixed := run(t, opts, actPath, sigPath)
+	ualOnly := run(t, opts, ualPath)
 
 	vb, vr, vm, vu := verdictsOf(both), verdictsOf(reversed), verdictsOf(mixed), verdictsOf(ualOnly)
 	for user, want := range vb {
