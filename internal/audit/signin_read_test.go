@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // readSignInFiles frames files with package source and decodes every
@@ -118,9 +119,7 @@ func TestSignInBadInput(t *testing.T) {
 		"short.csv: row 3: Date (UTC) \"yesterday\" is not a time",
 		"unknown.csv: unknown format: csv header looks like an Entra sign-in download but has no username column",
 	}
-	if strings.Join(problems, "\n") != strings.Join(want, "\n") {
-		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
-	}
+	testutil.EqualLines(t, "problems", problems, want)
 	if strings.Join(ids, ",") != "1,1,9,10" {
 		t.Errorf("read sign-ins %v, want 1,1,9,10", ids)
 	}

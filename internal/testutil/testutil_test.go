@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,4 +58,23 @@ func TestGunzipAndAssertNotInDir(t *testing.T) {
 	}
 	os.Remove(filepath.Join(dir, "plain.gz"))
 	AssertNotInDir(t, dir, []string{"secret", "token"}, 2)
+}
+
+// recorder keeps the errors a helper reports instead of failing the test.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+func TestEqualLines(t *testing.T) {
+	r := &recorder{TB: t}
+	EqualLines(r, "same", []string{"a", "b"}, []string{"a", "b"})
+	EqualLines(r, "rows", []string{"a", "c"}, []string{"a", "b"})
+	if len(r.errs) != 1 || r.errs[0] != "rows:\na\nc\nwant:\na\nb" {
+		t.Errorf("EqualLines reported %q", r.errs)
+	}
 }
