@@ -125,30 +125,13 @@ func TestSniffSignIn(t *testing.T) {
 			if res.err != nil {
 				t.Fatal(res.err)
 			}
-			recs, probs, inputs := res.recs, res.probs, res.inputs
-			for _, p := range probs {
+			for _, p := range res.probs {
 				t.Errorf("problem: %s", p.Error())
-			}
-			if len(inputs) != 1 || inputs[0].Format != tc.format {
-				t.Fatalf("inputs %+v, want one of format %s", inputs, tc.format)
 			}
 			if !tc.format.IsSignIn() {
 				t.Fatalf("%s is not a sign-in format", tc.format)
 			}
-			if len(recs) != len(tc.recs) {
-				t.Fatalf("%d records, want %d: %+v", len(recs), len(tc.recs), recs)
-			}
-			for i, w := range tc.recs {
-				g := recs[i]
-				want := w.data
-				if crlf {
-					want = strings.ReplaceAll(want, "\n", "\r\n")
-				}
-				if g.Line != w.line || g.Data != want || g.Format != tc.format || g.Header != tc.header || g.Col != -1 {
-					t.Errorf("record %d: line %d %s col %d header %q %q\nwant line %d %s col -1 header %q %q",
-						i, g.Line, g.Format, g.Col, g.Header, g.Data, w.line, tc.format, tc.header, want)
-				}
-			}
+			checkFramed(t, res, crlf, tc.format, tc.recs, func(int) (string, Format) { return tc.header, Auto })
 		})
 	}
 }
