@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,13 +76,7 @@ func readSignInFiles(t *testing.T, paths ...string) (ids []string, problems []st
 // line or row, and the good records around it are read.
 func TestSignInBadInput(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, data string) string { return testutil.WriteFile(t, dir, name, []byte(data)) }
 	good := `{"id":"1","createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"a@b.c","appId":"x","ipAddress":"1.2.3.4","status":{"errorCode":0}}`
 	files := []string{
 		write("graph.jsonl", strings.Join([]string{

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -222,10 +221,7 @@ func TestHostileValues(t *testing.T) {
 		}
 		sig = append(sig, string(j))
 	}
-	pathS := filepath.Join(dir, "signins.json")
-	if err := os.WriteFile(pathS, []byte("["+strings.Join(sig, ",")+"]"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pathS := testutil.WriteFile(t, dir, "signins.json", []byte("["+strings.Join(sig, ",")+"]"))
 	load(t, s.client, []string{pathA, pathB, pathS})
 	if n := count(t, s.client, "SELECT count() FROM "+EventsTable); n != int64(len(recs)+len(evil)+len(sig)) {
 		t.Fatalf("%d rows stored", n)

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,22 +38,13 @@ func genTenants(t *testing.T, size int64) []tenant {
 	if _, err := synth.Generate(&ual, synth.Options{Seed: 1, Size: size, Duplicates: 9, SignInLog: &signins}); err != nil {
 		t.Fatal(err)
 	}
-	a := tenant{id: synth.TenantID, paths: []string{write(t, dir, "a-ual.jsonl", ual.Bytes()), write(t, dir, "a-signins.json", signins.Bytes())}}
+	a := tenant{id: synth.TenantID, paths: []string{testutil.WriteFile(t, dir, "a-ual.jsonl", ual.Bytes()), testutil.WriteFile(t, dir, "a-signins.json", signins.Bytes())}}
 	var b bytes.Buffer
 	if _, err := synth.Generate(&b, synth.Options{Seed: 2, Size: size, Format: synth.FormatPurviewCSV}); err != nil {
 		t.Fatal(err)
 	}
 	data := bytes.ReplaceAll(b.Bytes(), []byte(synth.TenantID), []byte(tenantB))
-	return []tenant{a, {id: tenantB, paths: []string{write(t, dir, "b.csv", data)}}}
-}
-
-func write(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return []tenant{a, {id: tenantB, paths: []string{testutil.WriteFile(t, dir, "b.csv", data)}}}
 }
 
 func renderJSON(t *testing.T, r *triage.Report) []byte {

@@ -51,9 +51,7 @@ per Graph.","x"
 			merillCommit + " " + learnCommit + "\n",
 	}
 	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, dir, name, []byte(data))
 	}
 	return dir
 }
