@@ -77,6 +77,27 @@ func checkFramed(t *testing.T, res result, crlf bool, format Format, want []want
 	}
 }
 
+// readOK is readAll of a read that must not fail as a whole (problems
+// with single records or files aside).
+func readOK(t testing.TB, paths []string, opts Options) result {
+	t.Helper()
+	res := readAll(t, paths, opts)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	return res
+}
+
+// readClean is readOK of one input that must give no problem at all.
+func readClean(t testing.TB, path string, opts Options) result {
+	t.Helper()
+	res := readOK(t, []string{path}, opts)
+	for _, p := range res.probs {
+		t.Errorf("problem: %s", p.Error())
+	}
+	return res
+}
+
 // checkCounts verifies Framed and Skipped against the records and
 // problems seen.
 func checkCounts(t testing.TB, res result) {

@@ -121,13 +121,7 @@ func TestSniffSignIn(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range signInSniffCases {
 		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
-			res := readAll(t, []string{path}, opts)
-			if res.err != nil {
-				t.Fatal(res.err)
-			}
-			for _, p := range res.probs {
-				t.Errorf("problem: %s", p.Error())
-			}
+			res := readClean(t, path, opts)
 			if !tc.format.IsSignIn() {
 				t.Fatalf("%s is not a sign-in format", tc.format)
 			}
@@ -192,10 +186,7 @@ func TestSniffSignInCSVProblems(t *testing.T) {
 // row, and the rows around it are read.
 func TestSniffSignInBadRows(t *testing.T) {
 	in := portalHeader + "\n" + portalRow1 + "\n" + `2026-10-06T09:16:03Z,3,"unclosed,x` + "\n"
-	res := readAll(t, []string{testutil.WriteFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
+	res := readOK(t, []string{testutil.WriteFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
 	recs, probs := res.recs, res.probs
 	if len(recs) != 1 || recs[0].Line != 2 {
 		t.Errorf("records %+v, want row 2 only", recs)
