@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"encoding/pem"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -27,15 +26,11 @@ func TestCheckCLI(t *testing.T) {
 	}
 	srv := httptest.NewTLSServer(fake)
 	defer srv.Close()
-	tmp := t.TempDir()
-	ca := filepath.Join(tmp, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
-	secret := filepath.Join(tmp, "secret")
-	os.WriteFile(secret, []byte(liveSecret+"\n"), 0o600)
-	wrong := filepath.Join(tmp, "wrong")
+	set := newLiveSetUp(t, srv, tenant)
+	secret := set.secretFile
+	wrong := filepath.Join(set.tmp, "wrong")
 	os.WriteFile(wrong, []byte(liveSecret+"-wrong\n"), 0o600)
-	common := []string{"--check", "--archive", filepath.Join(tmp, "archive"), "--tenant-id", tenant, "--client-id", "app-1",
-		"--login-endpoint", srv.URL, "--manage-endpoint", srv.URL, "--graph-endpoint", srv.URL, "--ca-file", ca}
+	common := append([]string{"--check"}, set.common...)
 	run := func(want int, args ...string) string {
 		t.Helper()
 		ios, _, out, errOut := iostreams.Test()
@@ -66,7 +61,7 @@ func TestCheckCLI(t *testing.T) {
 			t.Errorf("wrong secret: output lacks %q", want)
 		}
 	}
-	run(2, "watch", "--check", "--no-collect", "--archive", filepath.Join(tmp, "archive"))
+	run(2, "watch", "--check", "--no-collect", "--archive", set.archive)
 
 	// A collect with the wrong secret says Entra's reason once, not once
 	// per source and hour.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/collect/fakems"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 	"github.com/outsider-sec/outsider/internal/watch"
 )
@@ -51,14 +51,8 @@ func TestLiveCLI(t *testing.T) {
 	srv := httptest.NewTLSServer(fake)
 	defer srv.Close()
 
-	tmp := t.TempDir()
-	ca := filepath.Join(tmp, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
-	secretFile := filepath.Join(tmp, "secret")
-	os.WriteFile(secretFile, []byte(liveSecret+"\n"), 0o600)
-	archive := filepath.Join(tmp, "archive")
-	common := []string{"--archive", archive, "--tenant-id", exp.TenantID, "--client-id", "app-1",
-		"--login-endpoint", srv.URL, "--manage-endpoint", srv.URL, "--graph-endpoint", srv.URL, "--ca-file", ca}
+	set := newLiveSetUp(t, srv, exp.TenantID)
+	tmp, secretFile, archive, common := set.tmp, set.secretFile, set.archive, set.common
 
 	var outputs []string
 	run := func(want int, args ...string) string {
@@ -163,30 +157,7 @@ func TestLiveCLI(t *testing.T) {
 			}
 		}
 	}
-	files := 0
-	filepath.WalkDir(archive, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		files++
-		b, _ := os.ReadFile(p)
-		if strings.HasSuffix(p, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			b, _ = io.ReadAll(zr)
-		}
-		for _, n := range needles {
-			if bytes.Contains(b, []byte(n)) {
-				t.Fatalf("%s holds a secret or token", p)
-			}
-		}
-		return nil
-	})
-	if files < 10 {
-		t.Fatalf("only %d files in the archive", files)
-	}
+	testutil.AssertNotInDir(t, archive, needles, 10)
 }
 
 func readLines(t *testing.T, path string) []string {
@@ -238,12 +209,9 @@ func TestCollectKilled(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // killed clients break handshakes
 	srv.StartTLS()
 	defer srv.Close()
-	tmp := t.TempDir()
-	ca := filepath.Join(tmp, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
-	archive := filepath.Join(tmp, "archive")
-	args := []string{"collect", "--quiet", "--archive", archive, "--tenant-id", exp.TenantID, "--client-id", "app-1",
-		"--login-endpoint", srv.URL, "--manage-endpoint", srv.URL, "--graph-endpoint", srv.URL, "--ca-file", ca}
+	set := newLiveSetUp(t, srv, exp.TenantID)
+	archive := set.archive
+	args := append([]string{"collect", "--quiet"}, set.common...)
 	env := append(os.Environ(), "OUTSIDER_CLIENT_SECRET="+liveSecret)
 
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
@@ -282,6 +250,36 @@ func TestCollectKilled(t *testing.T) {
 	checkArchive(t, archive, blobs, signins, true)
 }
 
+// liveSetUp is what the commands of a test need to reach a fake of
+// Microsoft's services over TLS.
+type liveSetUp struct {
+	tmp        string // the test's folder
+	archive    string // the archive, in tmp
+	secretFile string // the client secret, in tmp
+	// common are the flags every command of the test gives: the archive,
+	// tenant, client app-1, the fake's endpoints and its certificate.
+	common []string
+}
+
+// newLiveSetUp writes srv's certificate (for --ca-file) and the client
+// secret (mode 0600, as a secret file should be) to a fresh folder.
+func newLiveSetUp(t *testing.T, srv *httptest.Server, tenant string) liveSetUp {
+	t.Helper()
+	tmp := t.TempDir()
+	ca := filepath.Join(tmp, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secretFile := filepath.Join(tmp, "secret")
+	if err := os.WriteFile(secretFile, []byte(liveSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(tmp, "archive")
+	return liveSetUp{tmp: tmp, archive: archive, secretFile: secretFile,
+		common: []string{"--archive", archive, "--tenant-id", tenant, "--client-id", "app-1",
+			"--login-endpoint", srv.URL, "--manage-endpoint", srv.URL, "--graph-endpoint", srv.URL, "--ca-file", ca}}
+}
+
 // checkArchive counts record ids in the archive: never more than once per
 // blob holding them (and, when complete, exactly that), sign-ins never
 // twice (and, when complete, all of them); no leftover temporary file
@@ -313,16 +311,7 @@ func checkArchive(t *testing.T, archive string, blobs []*fakems.Blob, signins []
 				}
 				return nil
 			}
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				t.Fatalf("%s: %v (a half-written file in place)", p, err)
-			}
-			b, err := io.ReadAll(zr)
+			b, err := testutil.Gunzip(p)
 			if err != nil {
 				t.Fatalf("%s: %v (a half-written file in place)", p, err)
 			}

@@ -106,14 +106,8 @@ func TestOutcomeCodes(t *testing.T) {
 		switch {
 		case strings.Contains(in, `"RecordType"`):
 			err = d.Decode([]byte(in), &ev)
-		case strings.HasPrefix(in, "{"):
-			err = d.DecodeSignIn([]byte(in), &ev)
 		default:
-			header, rows := csvRows(t, []byte(in))
-			var cols *SignInColumns
-			if cols, err = NewSignInColumns(header); err == nil {
-				err = d.DecodeSignInFieldsKeep(cols, rows[0], &ev)
-			}
+			err = decodeSignInText(t, &d, in, &ev)
 		}
 		if err != nil {
 			t.Fatalf("%v\n%s", err, in)

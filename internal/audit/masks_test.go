@@ -3,11 +3,11 @@ package audit
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestMasks checks the bitmap (SSE2 on amd64, the padded tail) and next
@@ -88,13 +88,7 @@ func BenchmarkMasks(b *testing.B) {
 // event, the same error), for UAL records and for sign-in records,
 // whatever the input; Prepare's verdict on UTF-8 is utf8.Valid's.
 func FuzzMasksSameResult(f *testing.F) {
-	for _, glob := range []string{"testdata/records/*.json", "testdata/signins/*.json"} {
-		files, _ := filepath.Glob(glob)
-		for _, file := range files {
-			data, _ := os.ReadFile(file)
-			f.Add(data)
-		}
-	}
+	testutil.AddSeedFiles(f, "testdata/records/*.json", "testdata/signins/*.json")
 	f.Add([]byte(`{"CreationTime":"2026-10-01T00:00:00","Id":"a\"b\\c\u00e9","X":[{"a":"]}\"["}],"UserId":"u"}`))
 	f.Add([]byte(`{"AuditData":"{\"CreationTime\":\"2026-10-01T00:00:00\",\"Id\":\"x\\\"y\"}"}`))
 	f.Add([]byte(`{"createdDateTime":"2026-10-06T09:14:03Z","status":{"errorCode":0},"x":[[{"]":"["}]]}`))

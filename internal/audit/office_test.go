@@ -70,18 +70,9 @@ func TestDecodeOfficeGolden(t *testing.T) {
 				fmt.Fprintf(&got, "--- object %d\n%s", i+1, dump(&ev))
 			}
 		} else {
-			header, rows := csvRows(t, data)
-			cols, err := NewOfficeColumns(header)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, row := range rows {
-				var ev Event
-				if err := d.DecodeOfficeFieldsKeep(cols, row, &ev); err != nil {
-					t.Fatalf("row %d: %v", i+2, err)
-				}
-				fmt.Fprintf(&got, "--- row %d\n%s", i+2, dump(&ev))
-			}
+			decodeCSV(t, data, NewOfficeColumns, d.DecodeOfficeFieldsKeep, func(line int, ev *Event) {
+				fmt.Fprintf(&got, "--- row %d\n%s", line, dump(ev))
+			})
 		}
 		return []byte(got.String())
 	})

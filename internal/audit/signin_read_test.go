@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/source"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // readSignInFiles frames files with package source and decodes every
@@ -76,13 +76,7 @@ func readSignInFiles(t *testing.T, paths ...string) (ids []string, problems []st
 // line or row, and the good records around it are read.
 func TestSignInBadInput(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, data string) string { return testutil.WriteFile(t, dir, name, []byte(data)) }
 	good := `{"id":"1","createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"a@b.c","appId":"x","ipAddress":"1.2.3.4","status":{"errorCode":0}}`
 	files := []string{
 		write("graph.jsonl", strings.Join([]string{
@@ -118,9 +112,7 @@ func TestSignInBadInput(t *testing.T) {
 		"short.csv: row 3: Date (UTC) \"yesterday\" is not a time",
 		"unknown.csv: unknown format: csv header looks like an Entra sign-in download but has no username column",
 	}
-	if strings.Join(problems, "\n") != strings.Join(want, "\n") {
-		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
-	}
+	testutil.EqualLines(t, "problems", problems, want)
 	if strings.Join(ids, ",") != "1,1,9,10" {
 		t.Errorf("read sign-ins %v, want 1,1,9,10", ids)
 	}

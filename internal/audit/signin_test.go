@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/testutil"
@@ -72,6 +71,40 @@ func csvRows(t testing.TB, data []byte) (header []string, rows [][][]byte) {
 	return header, rows
 }
 
+// decodeCSV decodes every row of a small CSV file with the columns newCols
+// reads from its header and decode, and hands each event to each with its
+// line number: the UAL's and the sign-in log's CSVs are read alike.
+func decodeCSV[C any](t *testing.T, data []byte, newCols func([]string) (C, error), decode func(C, [][]byte, *Event) error, each func(line int, ev *Event)) {
+	t.Helper()
+	header, rows := csvRows(t, data)
+	cols, err := newCols(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range rows {
+		var ev Event
+		if err := decode(cols, row, &ev); err != nil {
+			t.Fatalf("row %d: %v", i+2, err)
+		}
+		each(i+2, &ev)
+	}
+}
+
+// decodeSignInText decodes one sign-in written as a JSON record, or as a
+// CSV header and row.
+func decodeSignInText(t *testing.T, d *Decoder, in string, ev *Event) error {
+	t.Helper()
+	if strings.HasPrefix(in, "{") {
+		return d.DecodeSignIn([]byte(in), ev)
+	}
+	header, rows := csvRows(t, []byte(in))
+	cols, err := NewSignInColumns(header)
+	if err != nil {
+		return err
+	}
+	return d.DecodeSignInFieldsKeep(cols, rows[0], ev)
+}
+
 func TestDecodeSignInGolden(t *testing.T) {
 	testutil.GoldenFiles(t, "testdata/signins", []string{".json", ".csv"}, 10, func(t *testing.T, f string, data []byte) []byte {
 		var d Decoder
@@ -83,18 +116,7 @@ func TestDecodeSignInGolden(t *testing.T) {
 			}
 			got = dumpSignIn(&ev)
 		} else {
-			header, rows := csvRows(t, data)
-			cols, err := NewSignInColumns(header)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, row := range rows {
-				var ev Event
-				if err := d.DecodeSignInFieldsKeep(cols, row, &ev); err != nil {
-					t.Fatalf("row %d: %v", i+2, err)
-				}
-				got += dumpSignIn(&ev)
-			}
+			decodeCSV(t, data, NewSignInColumns, d.DecodeSignInFieldsKeep, func(_ int, ev *Event) { got += dumpSignIn(ev) })
 		}
 		return []byte(got)
 	})
@@ -117,17 +139,7 @@ func TestDecodeSignInShapesAgree(t *testing.T) {
 	var d Decoder
 	decode := func(name, in string) string {
 		var ev Event
-		var err error
-		if strings.HasPrefix(in, "{") {
-			err = d.DecodeSignIn([]byte(in), &ev)
-		} else {
-			header, rows := csvRows(t, []byte(in))
-			var cols *SignInColumns
-			if cols, err = NewSignInColumns(header); err == nil {
-				err = d.DecodeSignInFieldsKeep(cols, rows[0], &ev)
-			}
-		}
-		if err != nil {
+		if err := decodeSignInText(t, &d, in, &ev); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		// The facts every shape carries.
@@ -324,24 +336,11 @@ func refSignIn(data []byte) (map[string]any, bool) {
 // resourceTenantId, appId, crossTenantAccessType, status.errorCode,
 // ipAddress).
 func FuzzDecodeSignIn(f *testing.F) {
-	files, _ := filepath.Glob("testdata/signins/*.json")
-	for _, file := range files {
-		data, _ := os.ReadFile(file)
-		f.Add(data)
-	}
+	testutil.AddSeedFiles(f, "testdata/signins/*.json")
 	f.Add([]byte(`{"createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"a\"b\\c\u00e9\ud83d\ude00@x","status":{"errorCode":0}}`))
 	f.Add([]byte(`{"TimeGenerated":"2026-10-06T09:14:03Z","Status":"{\"errorCode\":50126}","LocationDetails":"{}"}`))
 	f.Add([]byte(`{"time":"2026-10-06T09:14:03Z","category":"SignInLogs","properties":"{\"id\":\"x\"}"}`))
-	f.Add([]byte(`[[[[`))
-	var d Decoder
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if !utf8.Valid(data) {
-			return // the engine rejects these before decoding
-		}
-		var ev Event
-		if err := d.DecodeSignIn(data, &ev); err != nil {
-			return
-		}
+	fuzzDecoded(f, (*Decoder).DecodeSignIn, func(t *testing.T, data []byte, ev *Event) {
 		if ev.Time == 0 && !bytes.Contains(data, []byte("1970-01-01")) {
 			t.Fatalf("decoded without a time: %q", data)
 		}
@@ -498,13 +497,5 @@ func BenchmarkDecodeSignIn(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var d Decoder
-	var ev Event
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.DecodeSignIn(data, &ev); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDecode(b, data, (*Decoder).DecodeSignIn)
 }

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -60,10 +59,7 @@ func count(t *testing.T, c *Client, query string) int64 {
 // engine's.
 func TestKilledLoad(t *testing.T) {
 	t.Parallel()
-	servers := startServers(t, 2)
-	if err := Init(context.Background(), []*Client{servers[0].client, servers[1].client}, testCluster); err != nil {
-		t.Fatal(err)
-	}
+	servers := initServers(t, 2)
 	c := servers[0].client
 	a := genTenants(t, 12<<20)[0]
 	child := exec.Command(os.Args[0], "-test.run=^$")
@@ -104,10 +100,7 @@ func TestKilledLoad(t *testing.T) {
 // fails the same way.
 func TestShardDown(t *testing.T) {
 	t.Parallel()
-	servers := startServers(t, 2)
-	if err := Init(context.Background(), []*Client{servers[0].client, servers[1].client}, testCluster); err != nil {
-		t.Fatal(err)
-	}
+	servers := initServers(t, 2)
 	c := servers[0].client
 	a := genTenants(t, 0)[0]
 	load(t, c, a.paths)
@@ -134,10 +127,7 @@ func TestShardDown(t *testing.T) {
 // after some rows) is sent again, and nothing is stored twice.
 func TestInsertRetried(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 1)[0]
-	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
-		t.Fatal(err)
-	}
+	s := initServers(t, 1)[0]
 	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", s.http))
 	var inserts, cut atomic.Int64
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -196,10 +186,7 @@ func TestInsertRetried(t *testing.T) {
 // every scope here); given as --tenant it is still only a literal.
 func TestHostileValues(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 1)[0]
-	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
-		t.Fatal(err)
-	}
+	s := initServers(t, 1)[0]
 	const evilUPN = "x' OR 1=1) OR user IN ('a\\'--\t\n;DROP TABLE outsider_events; SELECT '$SCOPE $K \\x27@evil.example"
 	const evilTenant = "t' OR tenant != '' OR '\\"
 	dir := t.TempDir()
@@ -236,10 +223,7 @@ func TestHostileValues(t *testing.T) {
 		}
 		sig = append(sig, string(j))
 	}
-	pathS := filepath.Join(dir, "signins.json")
-	if err := os.WriteFile(pathS, []byte("["+strings.Join(sig, ",")+"]"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pathS := testutil.WriteFile(t, dir, "signins.json", []byte("["+strings.Join(sig, ",")+"]"))
 	load(t, s.client, []string{pathA, pathB, pathS})
 	if n := count(t, s.client, "SELECT count() FROM "+EventsTable); n != int64(len(recs)+len(evil)+len(sig)) {
 		t.Fatalf("%d rows stored", n)

@@ -73,6 +73,25 @@ const serverConfig = `<?xml version="1.0"?>
 // testCluster is the cluster name the test servers share.
 const testCluster = "outsider_test"
 
+// initServers starts n servers and creates outsider's tables on them: on
+// the one server alone, or across testCluster when there are more.
+func initServers(t *testing.T, n int) []*testServer {
+	t.Helper()
+	servers := startServers(t, n)
+	var clients []*Client
+	for _, s := range servers {
+		clients = append(clients, s.client)
+	}
+	cluster := ""
+	if n > 1 {
+		cluster = testCluster
+	}
+	if err := Init(context.Background(), clients, cluster); err != nil {
+		t.Fatal(err)
+	}
+	return servers
+}
+
 // startServers starts n servers, each one shard of testCluster; t.Cleanup
 // stops them.
 func startServers(t *testing.T, n int) []*testServer {

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,22 +39,13 @@ func genTenants(t *testing.T, size int64) []tenant {
 	if _, err := synth.Generate(&ual, synth.Options{Seed: 1, Size: size, Duplicates: 9, SignInLog: &signins}); err != nil {
 		t.Fatal(err)
 	}
-	a := tenant{id: synth.TenantID, paths: []string{write(t, dir, "a-ual.jsonl", ual.Bytes()), write(t, dir, "a-signins.json", signins.Bytes())}}
+	a := tenant{id: synth.TenantID, paths: []string{testutil.WriteFile(t, dir, "a-ual.jsonl", ual.Bytes()), testutil.WriteFile(t, dir, "a-signins.json", signins.Bytes())}}
 	var b bytes.Buffer
 	if _, err := synth.Generate(&b, synth.Options{Seed: 2, Size: size, Format: synth.FormatPurviewCSV}); err != nil {
 		t.Fatal(err)
 	}
 	data := bytes.ReplaceAll(b.Bytes(), []byte(synth.TenantID), []byte(tenantB))
-	return []tenant{a, {id: tenantB, paths: []string{write(t, dir, "b.csv", data)}}}
-}
-
-func write(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return []tenant{a, {id: tenantB, paths: []string{testutil.WriteFile(t, dir, "b.csv", data)}}}
 }
 
 func renderJSON(t *testing.T, r *triage.Report) []byte {
@@ -123,10 +112,7 @@ func sameJSON(t *testing.T, label string, want, got []byte) {
 // period, and with a small evidence cap.
 func TestOneServer(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 1)[0]
-	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
-		t.Fatal(err)
-	}
+	s := initServers(t, 1)[0]
 	ts := genTenants(t, 0)
 	a := ts[0]
 	res := load(t, s.client, a.paths)
@@ -181,15 +167,8 @@ func TestOneServer(t *testing.T) {
 // --tenant, byte for byte; so does --tenant.
 func TestTwoShards(t *testing.T) {
 	t.Parallel()
-	servers := startServers(t, 2)
-	var clients []*Client
-	for _, s := range servers {
-		clients = append(clients, s.client)
-	}
-	if err := Init(context.Background(), clients, testCluster); err != nil {
-		t.Fatal(err)
-	}
-	c := clients[0]
+	servers := initServers(t, 2)
+	c := servers[0].client
 	ts := genTenants(t, 3<<20)
 	var all []string
 	for _, tn := range ts {
@@ -236,10 +215,7 @@ func TestTwoShards(t *testing.T) {
 // shards the report is the engine's: 16 activity.
 func TestAddressesOnEveryShard(t *testing.T) {
 	t.Parallel()
-	servers := startServers(t, 2)
-	if err := Init(context.Background(), []*Client{servers[0].client, servers[1].client}, testCluster); err != nil {
-		t.Fatal(err)
-	}
+	servers := initServers(t, 2)
 	c := servers[0].client
 	var recs []rec
 	for i := range 16 {
@@ -277,10 +253,7 @@ func TestAddressesOnEveryShard(t *testing.T) {
 // and the placeholder tenant is nobody's, with --tenant and without.
 func TestPlaceholdersAsEngine(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 1)[0]
-	if err := Init(context.Background(), []*Client{s.client}, ""); err != nil {
-		t.Fatal(err)
-	}
+	s := initServers(t, 1)[0]
 	var recs []rec
 	for i, ip := range []string{"203.0.113.5", "127.0.0.1", "0.0.0.0", "2001:db8::5", "10.x.x.x"} {
 		recs = append(recs,

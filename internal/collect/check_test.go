@@ -100,92 +100,123 @@ func TestCheckNewSubscription(t *testing.T) {
 	}
 }
 
-func TestCheckWrongSecret(t *testing.T) {
+// TestCheckBroken: each broken set-up fails the check at the line that
+// names it, with the cause and the next step; a line that depends on it is
+// skipped, not failed again, and one that does not still passes.
+func TestCheckBroken(t *testing.T) {
 	t.Parallel()
-	e := checkEnv(t)
-	cfg := e.config()
-	cfg.Credentials.Secret = NewSecret(testSecret + "-wrong")
-	rep, _ := runCheck(t, e, cfg)
-	wantFail(t, rep, "token for Office 365 Management APIs", "AADSTS7000215", "Certificates & secrets")
-}
-
-func TestCheckMissingRole(t *testing.T) {
-	t.Parallel()
-	e := checkEnv(t)
-	e.fake.Roles = map[string][]string{"https://manage.office.com": {}, "https://graph.microsoft.com": {"AuditLog.Read.All"}}
-	rep, _ := runCheck(t, e, e.config())
-	wantFail(t, rep, "permissions for Office 365 Management APIs", "missing ActivityFeed.Read", "Grant admin consent")
-	if r := result(t, rep, "permissions for Microsoft Graph"); r.Status != CheckOK {
-		t.Errorf("Graph permissions: %+v", r)
+	for _, tc := range []struct {
+		name string
+		// fresh starts from a fake with no subscription started.
+		fresh bool
+		// breakSetUp breaks e or cfg; it returns the name of the failing
+		// line when that depends on the set-up, "" for line.
+		breakSetUp       func(e *env, cfg *Config) string
+		line, want, next string
+		// skipped names a line that must be skipped, ok one that must pass.
+		skipped, ok string
+	}{
+		{
+			name: "wrong secret",
+			breakSetUp: func(e *env, cfg *Config) string {
+				cfg.Credentials.Secret = NewSecret(testSecret + "-wrong")
+				return ""
+			},
+			line: "token for Office 365 Management APIs", want: "AADSTS7000215", next: "Certificates & secrets",
+		},
+		{
+			name: "missing role",
+			breakSetUp: func(e *env, cfg *Config) string {
+				e.fake.Roles = map[string][]string{"https://manage.office.com": {}, "https://graph.microsoft.com": {"AuditLog.Read.All"}}
+				return ""
+			},
+			line: "permissions for Office 365 Management APIs", want: "missing ActivityFeed.Read", next: "Grant admin consent",
+			ok: "permissions for Microsoft Graph",
+		},
+		{
+			name: "missing Graph role",
+			breakSetUp: func(e *env, cfg *Config) string {
+				e.fake.Roles = map[string][]string{"https://manage.office.com": {"ActivityFeed.Read"}, "https://graph.microsoft.com": {"User.Read.All"}}
+				return ""
+			},
+			line: "permissions for Microsoft Graph", want: "missing AuditLog.Read.All", next: "Microsoft Graph > Application permissions > AuditLog.Read.All",
+		},
+		{
+			// An endpoint nobody listens on fails at TCP with the cause.
+			name: "closed port",
+			breakSetUp: func(e *env, cfg *Config) string {
+				closed := closedAddr(e.t)
+				cfg.Cloud.ManageURL = "http://" + closed
+				return "reach " + closed
+			},
+			want: "connection refused", next: "firewall",
+			skipped: "subscriptions",
+		},
+		{
+			// A name that does not resolve fails at DNS with the
+			// resolver's words.
+			name: "DNS",
+			breakSetUp: func(e *env, cfg *Config) string {
+				cfg.Cloud.LoginURL = "https://login.example.invalid"
+				cfg.lookupHost = func(ctx context.Context, host string) ([]string, error) {
+					if host == "login.example.invalid" {
+						return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+					}
+					return []string{"127.0.0.1"}, nil
+				}
+				return ""
+			},
+			line: "reach login.example.invalid:443", want: "lookup login.example.invalid: no such host", next: "DNS",
+			skipped: "access token",
+		},
+		{
+			// A certificate the client does not trust (a TLS inspecting
+			// proxy) fails with the way out: --ca-file, not switching
+			// verification off.
+			name: "untrusted TLS",
+			breakSetUp: func(e *env, cfg *Config) string {
+				cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+				return ""
+			},
+			line: "reach 127.0.0.1", want: "certificate", next: "--ca-file",
+		},
+		{
+			name:  "auditing off",
+			fresh: true,
+			breakSetUp: func(e *env, cfg *Config) string {
+				e.fake.AuditingDisabled = true
+				return ""
+			},
+			line: "subscription Audit.Exchange", want: "AF20023", next: "UnifiedAuditLogIngestionEnabled",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var e *env
+			if tc.fresh {
+				e = newEnv(t)
+			} else {
+				e = checkEnv(t)
+			}
+			cfg := e.config()
+			line := tc.line
+			if l := tc.breakSetUp(e, &cfg); l != "" {
+				line = l
+			}
+			rep, _ := runCheck(t, e, cfg)
+			wantFail(t, rep, line, tc.want, tc.next)
+			if tc.skipped != "" {
+				if r := result(t, rep, tc.skipped); r.Status != CheckSkip {
+					t.Errorf("%s: %+v", tc.skipped, r)
+				}
+			}
+			if tc.ok != "" {
+				if r := result(t, rep, tc.ok); r.Status != CheckOK {
+					t.Errorf("%s: %+v", tc.ok, r)
+				}
+			}
+		})
 	}
-}
-
-func TestCheckMissingGraphRole(t *testing.T) {
-	t.Parallel()
-	e := checkEnv(t)
-	e.fake.Roles = map[string][]string{"https://manage.office.com": {"ActivityFeed.Read"}, "https://graph.microsoft.com": {"User.Read.All"}}
-	rep, _ := runCheck(t, e, e.config())
-	wantFail(t, rep, "permissions for Microsoft Graph", "missing AuditLog.Read.All", "Microsoft Graph > Application permissions > AuditLog.Read.All")
-}
-
-// TestCheckClosedPort: an endpoint nobody listens on fails at TCP with
-// the cause; the calls to it are skipped, not failed again.
-func TestCheckClosedPort(t *testing.T) {
-	t.Parallel()
-	e := checkEnv(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
-	cfg := e.config()
-	cfg.Cloud.ManageURL = closed
-	rep, _ := runCheck(t, e, cfg)
-	wantFail(t, rep, "reach "+strings.TrimPrefix(closed, "http://"), "connection refused", "firewall")
-	if r := result(t, rep, "subscriptions"); r.Status != CheckSkip {
-		t.Errorf("subscriptions: %+v", r)
-	}
-}
-
-// TestCheckDNS: a name that does not resolve fails at DNS with the
-// resolver's words.
-func TestCheckDNS(t *testing.T) {
-	t.Parallel()
-	e := checkEnv(t)
-	cfg := e.config()
-	cfg.Cloud.LoginURL = "https://login.example.invalid"
-	cfg.lookupHost = func(ctx context.Context, host string) ([]string, error) {
-		if host == "login.example.invalid" {
-			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-		}
-		return []string{"127.0.0.1"}, nil
-	}
-	rep, _ := runCheck(t, e, cfg)
-	wantFail(t, rep, "reach login.example.invalid:443", "lookup login.example.invalid: no such host", "DNS")
-	if r := result(t, rep, "access token"); r.Status != CheckSkip {
-		t.Errorf("token: %+v", r)
-	}
-}
-
-// TestCheckUntrustedTLS: a certificate the client does not trust (a TLS
-// inspecting proxy) fails with the way out: --ca-file, not switching
-// verification off.
-func TestCheckUntrustedTLS(t *testing.T) {
-	t.Parallel()
-	e := checkEnv(t)
-	cfg := e.config()
-	cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	rep, _ := runCheck(t, e, cfg)
-	wantFail(t, rep, "reach 127.0.0.1", "certificate", "--ca-file")
-}
-
-func TestCheckAuditingOff(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.fake.AuditingDisabled = true
-	rep, _ := runCheck(t, e, e.config())
-	wantFail(t, rep, "subscription Audit.Exchange", "AF20023", "UnifiedAuditLogIngestionEnabled")
 }
 
 func TestCheckNoPremium(t *testing.T) {

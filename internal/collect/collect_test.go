@@ -16,6 +16,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/collect/fakems"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/state"
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -229,10 +230,7 @@ func TestCollectFaults(t *testing.T) {
 func TestRetryGivesUp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.fake.Faults = fakems.Faults{ServerErrorEvery: 1}
-	cfg := e.config()
-	cfg.Signins = false
-	cfg.ContentTypes = []string{"Audit.Exchange"}
+	cfg := e.failingConfig()
 	_, err := e.run(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "gave up after 8 attempts") || !strings.Contains(err.Error(), "AF50000") {
 		t.Fatalf("err = %v", err)
@@ -479,36 +477,7 @@ func TestSecretNeverWritten(t *testing.T) {
 			}
 		}
 	}
-	assertNotInDir(t, e.dir, needles)
-}
-
-// assertNotInDir reads every file under dir (gzip files decompressed, the
-// database and its WAL raw) and fails if one holds a needle.
-func assertNotInDir(t *testing.T, dir string, needles []string) {
-	t.Helper()
-	files := 0
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		files++
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(p, ".gz") {
-			b = bytes.Join(gunzipLines(t, p), []byte("\n"))
-		}
-		for _, n := range needles {
-			if bytes.Contains(b, []byte(n)) {
-				t.Fatalf("%s holds a secret or token", p)
-			}
-		}
-		return nil
-	})
-	if files < 3 {
-		t.Fatalf("only %d files under %s", files, dir)
-	}
+	testutil.AssertNotInDir(t, e.dir, needles, 3)
 }
 
 // TestWindowLimits: after a long outage the resume point is older than 7

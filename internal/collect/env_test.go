@@ -3,7 +3,6 @@ package collect
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -11,9 +10,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"io/fs"
 	"math/big"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -151,6 +150,30 @@ func (e *env) config() Config {
 	}
 }
 
+// closedAddr is a local host:port that nobody listens on: one that was
+// listened on a moment ago and closed.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// failingConfig makes every request to e's fake fail with a server
+// error and returns a configuration that collects one content type and no
+// sign-ins: the set-up of the tests of giving up.
+func (e *env) failingConfig() Config {
+	e.fake.Faults = fakems.Faults{ServerErrorEvery: 1}
+	cfg := e.config()
+	cfg.Signins = false
+	cfg.ContentTypes = []string{"Audit.Exchange"}
+	return cfg
+}
+
 // certConfig is e's configuration signing in with a new test certificate
 // that the fake service accepts.
 func (e *env) certConfig(t *testing.T) Config {
@@ -217,16 +240,7 @@ func (e *env) archived(sub string) map[string]int {
 
 func gunzipLines(t *testing.T, path string) [][]byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	b, err := io.ReadAll(zr)
+	b, err := testutil.Gunzip(path)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

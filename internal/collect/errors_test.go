@@ -2,7 +2,6 @@ package collect
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,15 +18,10 @@ import (
 func TestUnreachableSaidOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := closedAddr(t)
 	cfg := e.config()
 	cfg.Cloud.LoginURL = "http://" + addr
-	_, err = e.run(context.Background(), cfg)
+	_, err := e.run(context.Background(), cfg)
 	log := e.log.String()
 	t.Logf("log:\n%s\nerror: %v", log, err)
 	if err == nil {
@@ -84,10 +78,7 @@ func TestWrongSecretSaidOnce(t *testing.T) {
 func TestGiveUpAfter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.fake.Faults = fakems.Faults{ServerErrorEvery: 1}
-	cfg := e.config()
-	cfg.Signins = false
-	cfg.ContentTypes = []string{"Audit.Exchange"}
+	cfg := e.failingConfig()
 	cfg.Retry = Retry{Attempts: 8, Base: time.Second, Max: 4 * time.Second, MaxRetryAfter: time.Minute}
 	cfg.GiveUpAfter = 5 * time.Second
 	_, err := e.run(context.Background(), cfg)

@@ -323,17 +323,10 @@ func TestOpenErrors(t *testing.T) {
 // must fail cleanly or give a DB whose lookups do not panic.
 func TestOpenTruncatedEverywhere(t *testing.T) {
 	dir := t.TempDir()
-	for _, src := range allDBs {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, data := range readDBs(t) {
+		src := allDBs[i]
 		for n := 0; n < len(data); n += 1 + n/16 {
-			p := filepath.Join(dir, fmt.Sprintf("%s-%d", filepath.Base(src), n))
-			if err := os.WriteFile(p, data[:n], 0o644); err != nil {
-				t.Fatal(err)
-			}
-			d, err := Open(p)
+			p, d, err := openCopy(t, dir, fmt.Sprintf("%s-%d", filepath.Base(src), n), data[:n])
 			if err != nil {
 				if !errors.Is(err, ErrNotMMDB) || !strings.Contains(err.Error(), p) {
 					t.Errorf("%s cut at %d: unexpected error %v", src, n, err)
@@ -352,22 +345,15 @@ func TestOpenTruncatedEverywhere(t *testing.T) {
 // the real databases: the file still opens, and lookups must not panic.
 func TestCorruptTree(t *testing.T) {
 	dir := t.TempDir()
-	for _, src := range allDBs {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, data := range readDBs(t) {
+		src := allDBs[i]
 		for _, b := range []byte{0x00, 0xff, 0x7f} {
 			bad := slices.Clone(data)
 			// Leave the metadata (at the end) intact.
 			for i := 0; i < len(bad)*3/4; i += 7 {
 				bad[i] = b
 			}
-			p := filepath.Join(dir, fmt.Sprintf("%s-%x", filepath.Base(src), b))
-			if err := os.WriteFile(p, bad, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			d, err := Open(p)
+			_, d, err := openCopy(t, dir, fmt.Sprintf("%s-%x", filepath.Base(src), b), bad)
 			if err != nil {
 				continue
 			}
@@ -375,6 +361,32 @@ func TestCorruptTree(t *testing.T) {
 			d.Close()
 		}
 	}
+}
+
+// readDBs reads the test databases, in the order of allDBs: the real
+// files the robustness tests damage.
+func readDBs(t testing.TB) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, p := range allDBs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+// openCopy writes data, a damaged database, to dir/name and opens it.
+func openCopy(t *testing.T, dir, name string, data []byte) (string, *DB, error) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(p)
+	return p, d, err
 }
 
 // probes are addresses every robustness test looks up: hits in each test

@@ -15,11 +15,7 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzOpen -fuzztime 60s ./internal/enrich
 func FuzzOpen(f *testing.F) {
-	for _, p := range allDBs {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range readDBs(f) {
 		f.Add(data)
 		f.Add(data[:len(data)-1])
 		f.Add(data[len(data)/2:])

@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
 
@@ -36,10 +36,7 @@ func TestPlaceholdersAgreeWithTriage(t *testing.T) {
 	ual = append(ual, `{"CreationTime":"2026-10-09T11:20:00","Id":"0a1b2c3d-0000-4000-8000-000000000001","Operation":"FileModified","OrganizationId":"6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e","RecordType":6,"Workload":"SharePoint","UserId":"carol@contoso.com","ClientIP":"127.0.0.1","ObjectId":"https://contoso.sharepoint.com/a.docx"}
 {"CreationTime":"2026-10-09T11:30:00","Id":"0a1b2c3d-0000-4000-8000-000000000002","Operation":"UserLoggedIn","OrganizationId":"6a1e5b2c-9d3f-4b7a-8e21-3c5d7f9a1b2e","RecordType":15,"Workload":"AzureActiveDirectory","UserId":"eve@fabrikam.example","ClientIP":"100.64.12.7","ActorContextId":"0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6","Actor":[{"ID":"Unknown","Type":0}],"ApplicationId":"00000003-0000-0ff1-ce00-000000000000","ResultStatus":"Success","ErrorNumber":"0"}
 `...)
-	path := filepath.Join(dir, "ual.jsonl")
-	if err := os.WriteFile(path, ual, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteFile(t, dir, "ual.jsonl", ual)
 	r, err := triage.Run(context.Background(), []string{path}, triage.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -57,23 +57,23 @@ func direct(b *source.Batch, i int, ev *audit.Event) error {
 	}
 	switch KindOf(b) {
 	case OfficeFields, OfficeRow:
-		cols, err := audit.NewOfficeColumns(b.Header)
-		if err != nil {
-			return err
-		}
-		if !utf8.Valid(data) {
-			return ErrInvalidUTF8
-		}
-		return d.DecodeOfficeFieldsKeep(cols, fields, ev)
+		return byColumns(b.Header, data, fields, ev, audit.NewOfficeColumns, d.DecodeOfficeFieldsKeep)
 	}
-	cols, err := audit.NewSignInColumns(b.Header)
+	return byColumns(b.Header, data, fields, ev, audit.NewSignInColumns, d.DecodeSignInFieldsKeep)
+}
+
+// byColumns is the reference's decode of a row's fields by the columns
+// newCols reads from header: the header's error first, then the row's
+// UTF-8, then decode's verdict.
+func byColumns[C any](header []string, data []byte, fields [][]byte, ev *audit.Event, newCols func([]string) (C, error), decode func(C, [][]byte, *audit.Event) error) error {
+	cols, err := newCols(header)
 	if err != nil {
 		return err
 	}
 	if !utf8.Valid(data) {
 		return ErrInvalidUTF8
 	}
-	return d.DecodeSignInFieldsKeep(cols, fields, ev)
+	return decode(cols, fields, ev)
 }
 
 // same says whether two decodes agree: the same error text, or the same

@@ -33,21 +33,9 @@ import (
 // With -update it also rewrites readmeShot, the README's picture of the
 // report (see writeReadmeShot).
 func TestHTMLInBrowser(t *testing.T) {
-	bin, ok := findChromium()
-	if !ok {
-		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
-		}
-		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
-	}
+	bin := chromiumOrSkip(t)
 	began := time.Now()
-	art := os.Getenv("OUTSIDER_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	} else if err := os.MkdirAll(art, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	art, _ = filepath.Abs(art)
+	art := artifactsDir(t)
 
 	var page bytes.Buffer
 	if err := RenderHTML(&page, fixture(t)); err != nil {
@@ -307,20 +295,8 @@ const (
 // and report-scale-phone.png (its top at 390 px) with the other
 // artefacts.
 func TestHTMLAtScale(t *testing.T) {
-	bin, ok := findChromium()
-	if !ok {
-		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
-		}
-		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
-	}
-	art := os.Getenv("OUTSIDER_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	} else if err := os.MkdirAll(art, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	art, _ = filepath.Abs(art)
+	bin := chromiumOrSkip(t)
+	art := artifactsDir(t)
 
 	var ual bytes.Buffer
 	if _, err := synth.Generate(&ual, synth.Options{Seed: 7, Partners: 200, Outsiders: 450}); err != nil {
@@ -595,4 +571,33 @@ func writeReadmeShot(t *testing.T, c *cdp, art string) {
 		t.Errorf("%s is %d bytes, more than 300 KB", readmeShot, fi.Size())
 	}
 	t.Logf("wrote %s (%d bytes) from %s", readmeShot, fi.Size(), path)
+}
+
+// chromiumOrSkip is the browser the browser tests drive; without one the
+// test is skipped, or fails when OUTSIDER_REQUIRE_BROWSER says a browser
+// must be there (CI).
+func chromiumOrSkip(t *testing.T) string {
+	t.Helper()
+	bin, ok := findChromium()
+	if !ok {
+		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
+			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
+		}
+		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
+	}
+	return bin
+}
+
+// artifactsDir is the absolute folder the browser tests save pages and
+// screenshots in: $OUTSIDER_ARTIFACTS (created), else a temporary one.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	art := os.Getenv("OUTSIDER_ARTIFACTS")
+	if art == "" {
+		art = t.TempDir()
+	} else if err := os.MkdirAll(art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	art, _ = filepath.Abs(art)
+	return art
 }

@@ -26,27 +26,14 @@ func TestHostilePartnerName(t *testing.T) {
 			r.Identities[i].Partner = name
 		}
 	}
-	out := map[Format]string{}
-	for _, f := range Formats {
-		var b bytes.Buffer
-		if err := Render(&b, f, r); err != nil {
-			t.Fatal(err)
-		}
-		out[f] = b.String()
-	}
+	out := renderAll(t, r)
 	bad := map[Format][]string{
 		Text: {"\x1b", "\u202e", "\nrow"},
 		// Markdown shows values as code spans, where markup is text.
 		Markdown: {"\x1b", "\u202e", "\nrow"},
 		HTML:     {"\x1b", "\u202e", "<script>alert(3)", "<img", "\nrow"},
 	}
-	for f, bs := range bad {
-		for _, b := range bs {
-			if strings.Contains(out[f], b) {
-				t.Errorf("%s: carries %q raw", f, b)
-			}
-		}
-	}
+	assertNotRaw(t, out, bad)
 	if !strings.Contains(out[Text], `=cmd|' /C calc'!A0\x1b[31m<script>alert(3)</script>|`+"`x`"+`\u202e\x0arow`) {
 		t.Errorf("text: partner name not shown escaped:\n%s", out[Text])
 	}

@@ -32,6 +32,33 @@ func fixture(t *testing.T) *triage.Report {
 	return r
 }
 
+// renderAll renders r in every format.
+func renderAll(t *testing.T, r *triage.Report) map[Format]string {
+	t.Helper()
+	out := map[Format]string{}
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := Render(&b, f, r); err != nil {
+			t.Fatal(err)
+		}
+		out[f] = b.String()
+	}
+	return out
+}
+
+// assertNotRaw fails for each of bad[f] that the output in format f
+// carries as it is.
+func assertNotRaw(t *testing.T, out map[Format]string, bad map[Format][]string) {
+	t.Helper()
+	for f, bs := range bad {
+		for _, b := range bs {
+			if strings.Contains(out[f], b) {
+				t.Errorf("%s: carries %q raw", f, b)
+			}
+		}
+	}
+}
+
 // hostileProvenance is a provenance as the command line sets it, with a
 // file name and an argument an attacker chose (a file name is as hostile
 // as a record: exports arrive named by whoever sent them).
@@ -647,15 +674,6 @@ func TestShellQuote(t *testing.T) {
 // changed differs in text, Markdown and HTML, and shows the name in
 // textsafe's escaped form.
 func TestLookAlikeUsers(t *testing.T) {
-	pairs := [][2]string{
-		{"alice@contoso.com", "alice\x1b[0m@contoso.com"},
-		{"alice@contoso.com", "alice\u200b@contoso.com"},
-		{"alice@contoso.com", "alice\u00ad@contoso.com"},
-		{"alice@contoso.com", "\u202ealice@contoso.com"},
-		{"bob\x1b[31m@x.example", `bob\x1b[31m@x.example`},
-		{"bob\u202e@x.example", `bob\u202e@x.example`},
-		{"bob\\\x1b@x.example", `bob\\x1b@x.example`},
-	}
 	base := fixture(t)
 	render := func(user string, f Format) string {
 		r := *base
@@ -675,7 +693,7 @@ func TestLookAlikeUsers(t *testing.T) {
 			return []string{textsafe.MarkdownCode(u, true), textsafe.MarkdownCode(u, false)}
 		},
 	}
-	for _, p := range pairs {
+	for _, p := range testutil.LookAlikes {
 		for f, forms := range shown {
 			a, b := render(p[0], f), render(p[1], f)
 			if a == b {

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // benchRecord returns a realistic UAL record (an Entra STS logon) of
@@ -88,10 +88,7 @@ func BenchmarkJSONLines(b *testing.B) {
 // cache once the first iteration has run).
 func BenchmarkJSONLinesFile(b *testing.B) {
 	loadBench(b)
-	p := filepath.Join(b.TempDir(), "ual.jsonl")
-	if err := os.WriteFile(p, benchData.jsonl, 0o644); err != nil {
-		b.Fatal(err)
-	}
+	p := testutil.WriteFile(b, b.TempDir(), "ual.jsonl", benchData.jsonl)
 	b.SetBytes(int64(len(benchData.jsonl)))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -24,10 +24,7 @@ func TestGolden(t *testing.T) {
 	for _, in := range files {
 		name := filepath.Base(in)
 		t.Run(name, func(t *testing.T) {
-			res := readAll(t, []string{in}, Options{})
-			if res.err != nil {
-				t.Fatal(res.err)
-			}
+			res := readOK(t, []string{in}, Options{})
 			var b strings.Builder
 			for i, input := range res.inputs {
 				fmt.Fprintf(&b, "input %s format=%s framed=%d skipped=%d\n", filepath.ToSlash(input.Path), input.Format, input.Framed, input.Skipped)

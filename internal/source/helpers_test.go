@@ -51,6 +51,53 @@ func readAll(t testing.TB, paths []string, opts Options) result {
 	return res
 }
 
+// checkFramed checks what res framed from one input of the given format
+// against want, record by record: line, data (written with \n; \r\n
+// when crlf), format, no CSV column, and the header and table that
+// batch(i) says record i's batch carries.
+func checkFramed(t *testing.T, res result, crlf bool, format Format, want []wantRec, batch func(i int) (header string, table Format)) {
+	t.Helper()
+	if len(res.inputs) != 1 || res.inputs[0].Format != format {
+		t.Fatalf("inputs %+v, want one of format %s", res.inputs, format)
+	}
+	if len(res.recs) != len(want) {
+		t.Fatalf("%d records, want %d: %+v", len(res.recs), len(want), res.recs)
+	}
+	for i, w := range want {
+		g := res.recs[i]
+		data := w.data
+		if crlf {
+			data = strings.ReplaceAll(data, "\n", "\r\n")
+		}
+		header, table := batch(i)
+		if g.Line != w.line || g.Data != data || g.Format != format || g.Header != header || g.Table != table || g.Col != -1 {
+			t.Errorf("record %d: line %d %s col %d header %q table %s %q\nwant line %d %s col -1 header %q table %s %q",
+				i, g.Line, g.Format, g.Col, g.Header, g.Table, g.Data, w.line, format, header, table, data)
+		}
+	}
+}
+
+// readOK is readAll of a read that must not fail as a whole (problems
+// with single records or files aside).
+func readOK(t testing.TB, paths []string, opts Options) result {
+	t.Helper()
+	res := readAll(t, paths, opts)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	return res
+}
+
+// readClean is readOK of one input that must give no problem at all.
+func readClean(t testing.TB, path string, opts Options) result {
+	t.Helper()
+	res := readOK(t, []string{path}, opts)
+	for _, p := range res.probs {
+		t.Errorf("problem: %s", p.Error())
+	}
+	return res
+}
+
 // checkCounts verifies Framed and Skipped against the records and
 // problems seen.
 func checkCounts(t testing.TB, res result) {

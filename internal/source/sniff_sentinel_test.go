@@ -91,30 +91,16 @@ func TestSniffSentinel(t *testing.T) {
 			if len(res.probs) != wantProbs {
 				t.Errorf("problems %v, want %d", res.probs, wantProbs)
 			}
-			if len(res.inputs) != 1 || res.inputs[0].Format != tc.format {
-				t.Fatalf("inputs %+v, want one of format %s", res.inputs, tc.format)
-			}
-			if len(res.recs) != len(tc.recs) {
-				t.Fatalf("%d records, want %d: %+v", len(res.recs), len(tc.recs), res.recs)
-			}
-			for i, w := range tc.recs {
-				g := res.recs[i]
-				want := w.data
-				if crlf {
-					want = strings.ReplaceAll(want, "\n", "\r\n")
-				}
-				header, table := tc.headers[0], Auto
+			checkFramed(t, res, crlf, tc.format, tc.recs, func(i int) (header string, table Format) {
+				header, table = tc.headers[0], Auto
 				if len(tc.headers) > 1 {
 					header = tc.headers[i]
 				}
 				if tc.tables != nil {
 					table = tc.tables[i]
 				}
-				if g.Line != w.line || g.Data != want || g.Format != tc.format || g.Header != header || g.Table != table || g.Col != -1 {
-					t.Errorf("record %d: line %d %s col %d header %q table %s %q\nwant line %d %s col -1 header %q table %s %q",
-						i, g.Line, g.Format, g.Col, g.Header, g.Table, g.Data, w.line, tc.format, header, table, want)
-				}
-			}
+				return header, table
+			})
 		})
 	}
 }

@@ -1,40 +1,12 @@
 package source
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
-
-// signInRec is a framed sign-in record with its batch's header.
-type signInRec struct {
-	format Format
-	line   int64
-	data   string
-	header string // the batch's Header joined with "|"
-	col    int
-}
-
-func readSignIns(t *testing.T, paths []string, opts Options) ([]signInRec, []Problem, []Input) {
-	t.Helper()
-	var recs []signInRec
-	var probs []Problem
-	emit := func(b *Batch) error {
-		for _, r := range b.Records {
-			recs = append(recs, signInRec{b.Format, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.CSVColumn})
-		}
-		b.Release()
-		return nil
-	}
-	inputs, err := Read(context.Background(), paths, opts, emit, func(p Problem) { probs = append(probs, p) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs, probs, inputs
-}
 
 const (
 	graphSignIn1 = `{"id":"1","createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"a@b.c","appId":"x","ipAddress":"1.2.3.4","status":{"errorCode":0},"crossTenantAccessType":"passthrough"}`
@@ -149,30 +121,11 @@ func TestSniffSignIn(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range signInSniffCases {
 		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
-			recs, probs, inputs := readSignIns(t, []string{path}, opts)
-			for _, p := range probs {
-				t.Errorf("problem: %s", p.Error())
-			}
-			if len(inputs) != 1 || inputs[0].Format != tc.format {
-				t.Fatalf("inputs %+v, want one of format %s", inputs, tc.format)
-			}
+			res := readClean(t, path, opts)
 			if !tc.format.IsSignIn() {
 				t.Fatalf("%s is not a sign-in format", tc.format)
 			}
-			if len(recs) != len(tc.recs) {
-				t.Fatalf("%d records, want %d: %+v", len(recs), len(tc.recs), recs)
-			}
-			for i, w := range tc.recs {
-				g := recs[i]
-				want := w.data
-				if crlf {
-					want = strings.ReplaceAll(want, "\n", "\r\n")
-				}
-				if g.line != w.line || g.data != want || g.format != tc.format || g.header != tc.header || g.col != -1 {
-					t.Errorf("record %d: line %d %s col %d header %q %q\nwant line %d %s col -1 header %q %q",
-						i, g.line, g.format, g.col, g.header, g.data, w.line, tc.format, tc.header, want)
-				}
-			}
+			checkFramed(t, res, crlf, tc.format, tc.recs, func(int) (string, Format) { return tc.header, Auto })
 		})
 	}
 }
@@ -233,42 +186,13 @@ func TestSniffSignInCSVProblems(t *testing.T) {
 // row, and the rows around it are read.
 func TestSniffSignInBadRows(t *testing.T) {
 	in := portalHeader + "\n" + portalRow1 + "\n" + `2026-10-06T09:16:03Z,3,"unclosed,x` + "\n"
-	recs, probs, _ := readSignIns(t, []string{testutil.WriteFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
-	if len(recs) != 1 || recs[0].line != 2 {
+	res := readOK(t, []string{testutil.WriteFile(t, t.TempDir(), "s.csv", []byte(in))}, Options{})
+	recs, probs := res.recs, res.probs
+	if len(recs) != 1 || recs[0].Line != 2 {
 		t.Errorf("records %+v, want row 2 only", recs)
 	}
 	if len(probs) != 1 || probs[0].Unit != "row" || probs[0].Line != 3 || !strings.Contains(probs[0].Reason, "unbalanced quote") {
 		t.Errorf("problems %v, want row 3 unbalanced quote", probs)
-	}
-}
-
-// TestForcedSignInFormats: a forced sign-in format frames what it is given.
-func TestForcedSignInFormats(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		format   Format
-		want     []string
-		header   string
-	}{
-		{"page", `{"value":[{"a":1}]}`, EntraSignIn, []string{`{"a":1}`}, ""},
-		{"array", `[{"a":1}]`, EntraSignInEventHub, []string{`{"a":1}`}, ""},
-		{"lines", "{\"a\":1}\n{\"b\":2}\n", EntraSignInLA, []string{`{"a":1}`, `{"b":2}`}, ""},
-		{"la-csv", "UserPrincipalName,TimeGenerated,ResultType\na,2026-10-06T09:14:03Z,0\n", EntraSignInLA, []string{"a,2026-10-06T09:14:03Z,0"}, "UserPrincipalName|TimeGenerated|ResultType"},
-		{"csv-with-auditdata", "Date (UTC),Username,Status,AuditData\nw,x,y,z\n", EntraSignInCSV, []string{"w,x,y,z"}, "Date (UTC)|Username|Status|AuditData"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			recs, probs, _ := readSignIns(t, []string{testutil.WriteFile(t, t.TempDir(), "in", []byte(tc.in))}, Options{Format: tc.format, BatchBytes: 256})
-			var got []string
-			for _, r := range recs {
-				got = append(got, r.data)
-				if r.format != tc.format || r.header != tc.header {
-					t.Errorf("format %s header %q, want %s %q", r.format, r.header, tc.format, tc.header)
-				}
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) || len(probs) > 0 {
-				t.Errorf("records %q problems %v, want %q", got, probs, tc.want)
-			}
-		})
 	}
 }
 

@@ -194,13 +194,7 @@ func TestSniffAndFrame(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range sniffCases {
 		eachVariant(t, dir, tc.name, tc.in, func(t *testing.T, path string, crlf bool, opts Options) {
-			res := readAll(t, []string{path}, opts)
-			if res.err != nil {
-				t.Fatal(res.err)
-			}
-			for _, p := range res.probs {
-				t.Errorf("problem: %s", p.Error())
-			}
+			res := readClean(t, path, opts)
 			if len(res.inputs) != 1 {
 				t.Fatalf("%d inputs, want 1: %+v", len(res.inputs), res.inputs)
 			}
@@ -236,41 +230,60 @@ func TestSniffAndFrame(t *testing.T) {
 }
 
 // TestForcedFormat: a forced format skips sniffing but still finds the
-// CSV column and the JSON framing.
+// CSV column and the JSON framing; a forced sign-in format frames what it
+// is given, CSV batches with their header.
 func TestForcedFormat(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
 		format   Format
 		want     []string
 		problem  string
+		header   string // the batches' header, joined with "|"
 	}{
-		{"jsonl-as-ual-json", "{\"a\":1}\n{\"b\":2}\n", UALJSON, []string{`{"a":1}`, `{"b":2}`}, ""},
-		{"pretty-as-jsonl", "{\n\"a\":1}\n", UALJSONL, []string{"{", `"a":1}`}, ""},
-		{"page-as-graph", `{"value":[{"a":1}]}`, GraphAudit, []string{`{"a":1}`}, ""},
-		{"array-as-graph", `[{"a":1}]`, GraphAudit, []string{`{"a":1}`}, ""},
-		{"lines-as-graph", "{\"a\":1}\n{\"b\":2}\n", GraphAudit, []string{`{"a":1}`, `{"b":2}`}, ""},
-		{"page-with-long-key", `{"` + strings.Repeat("k", 20000) + `":1,"value":[{"a":1}]}`, GraphAudit, []string{`{"a":1}`}, ""},
-		{"csv-as-legacy", "x,AuditData\n1,{}\n", PurviewCSVLegacy, []string{`1,{}`}, ""},
-		{"csv-without-auditdata", "x,y\n1,{}\n", ExportCSV, nil, "csv header has no AuditData column"},
+		{"jsonl-as-ual-json", "{\"a\":1}\n{\"b\":2}\n", UALJSON, []string{`{"a":1}`, `{"b":2}`}, "", ""},
+		{"pretty-as-jsonl", "{\n\"a\":1}\n", UALJSONL, []string{"{", `"a":1}`}, "", ""},
+		{"page-as-graph", `{"value":[{"a":1}]}`, GraphAudit, []string{`{"a":1}`}, "", ""},
+		{"array-as-graph", `[{"a":1}]`, GraphAudit, []string{`{"a":1}`}, "", ""},
+		{"lines-as-graph", "{\"a\":1}\n{\"b\":2}\n", GraphAudit, []string{`{"a":1}`, `{"b":2}`}, "", ""},
+		{"page-with-long-key", `{"` + strings.Repeat("k", 20000) + `":1,"value":[{"a":1}]}`, GraphAudit, []string{`{"a":1}`}, "", ""},
+		{"csv-as-legacy", "x,AuditData\n1,{}\n", PurviewCSVLegacy, []string{`1,{}`}, "", ""},
+		{"csv-without-auditdata", "x,y\n1,{}\n", ExportCSV, nil, "csv header has no AuditData column", ""},
+		{"signin-page", `{"value":[{"a":1}]}`, EntraSignIn, []string{`{"a":1}`}, "", ""},
+		{"signin-array", `[{"a":1}]`, EntraSignInEventHub, []string{`{"a":1}`}, "", ""},
+		{"signin-lines", "{\"a\":1}\n{\"b\":2}\n", EntraSignInLA, []string{`{"a":1}`, `{"b":2}`}, "", ""},
+		{"signin-la-csv", "UserPrincipalName,TimeGenerated,ResultType\na,2026-10-06T09:14:03Z,0\n", EntraSignInLA, []string{"a,2026-10-06T09:14:03Z,0"}, "", "UserPrincipalName|TimeGenerated|ResultType"},
+		{"signin-csv-with-auditdata", "Date (UTC),Username,Status,AuditData\nw,x,y,z\n", EntraSignInCSV, []string{"w,x,y,z"}, "", "Date (UTC)|Username|Status|AuditData"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			res := readBytes(t, []byte(tc.in), Options{Format: tc.format, BatchBytes: 256})
-			var got []string
-			for _, r := range res.recs {
-				got = append(got, r.Data)
-				if r.Format != tc.format {
-					t.Errorf("format %s, want %s", r.Format, tc.format)
+		// Read from standard input and from a file.
+		for _, from := range []string{"stdin", "file"} {
+			t.Run(tc.name+"/"+from, func(t *testing.T) {
+				opts := Options{Format: tc.format, BatchBytes: 256}
+				var res result
+				if from == "stdin" {
+					res = readBytes(t, []byte(tc.in), opts)
+				} else {
+					res = readAll(t, []string{testutil.WriteFile(t, t.TempDir(), "in", []byte(tc.in))}, opts)
 				}
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("records %q, want %q", got, tc.want)
-			}
-			switch {
-			case tc.problem == "" && len(res.probs) > 0:
-				t.Errorf("problems %v", res.probs)
-			case tc.problem != "" && (len(res.probs) != 1 || !strings.Contains(res.probs[0].Reason, tc.problem)):
-				t.Errorf("problems %v, want %q", res.probs, tc.problem)
-			}
-		})
+				var got []string
+				for _, r := range res.recs {
+					got = append(got, r.Data)
+					if r.Format != tc.format || r.Header != tc.header {
+						t.Errorf("format %s header %q, want %s %q", r.Format, r.Header, tc.format, tc.header)
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+					t.Errorf("records %q, want %q", got, tc.want)
+				}
+				switch {
+				case tc.problem == "" && len(res.probs) > 0:
+					t.Errorf("problems %v", res.probs)
+				case tc.problem != "" && (len(res.probs) != 1 || !strings.Contains(res.probs[0].Reason, tc.problem)):
+					t.Errorf("problems %v, want %q", res.probs, tc.problem)
+				}
+				if res.err != nil {
+					t.Fatal(res.err)
+				}
+			})
+		}
 	}
 }

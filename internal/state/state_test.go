@@ -134,12 +134,7 @@ func TestReopen(t *testing.T) {
 // version is refused with a message that says so.
 func TestMigrateV1(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	path := oldDatabase(t,
 		`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
 		`INSERT INTO meta VALUES ('schema', '1')`,
 		`CREATE TABLE identities (user TEXT PRIMARY KEY, class TEXT NOT NULL, home_tenant TEXT NOT NULL, verdict TEXT NOT NULL,
@@ -149,12 +144,7 @@ func TestMigrateV1(t *testing.T) {
 			disposed_verdict TEXT NOT NULL DEFAULT '', disposed_severity TEXT NOT NULL DEFAULT '')`,
 		`INSERT INTO identities (user, class, home_tenant, verdict, severity, first_seen, last_seen, reported_verdict, reported_severity, reported_at)
 			VALUES ('a@fabrikam.com', 'passthrough', 't1', 'activity', 'medium', 1, 2, 'activity', 'medium', 2)`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw.Close()
+	)
 	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("opening a version-1 state: %v", err)
@@ -191,7 +181,7 @@ func TestMigrateV1(t *testing.T) {
 	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer version of outsider") {
 		t.Errorf("a newer state opened: %v", err)
 	}
-	raw, _ = sql.Open("sqlite", path)
+	raw, _ := sql.Open("sqlite", path)
 	raw.Exec(`UPDATE meta SET value = 'x' WHERE key = 'schema'`)
 	raw.Close()
 	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "not an outsider state database") {

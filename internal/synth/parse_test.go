@@ -50,23 +50,19 @@ func parseOutput(t testing.TB, format string, data []byte) []parsed {
 			t.Fatal(err)
 		}
 		return out
-	case FormatJSON:
+	case FormatJSON, FormatPSJSON:
+		// Both are one JSON array; PowerShell's objects carry the record
+		// as their AuditData.
 		var arr []map[string]any
 		if err := json.Unmarshal(data, &arr); err != nil {
-			t.Fatalf("json: %v", err)
+			t.Fatalf("%s: %v", format, err)
 		}
 		out := make([]parsed, len(arr))
 		for i, m := range arr {
-			out[i] = parsed{id: m["Id"].(string), audit: m}
-		}
-		return out
-	case FormatPSJSON:
-		var arr []map[string]any
-		if err := json.Unmarshal(data, &arr); err != nil {
-			t.Fatalf("ps-json: %v", err)
-		}
-		out := make([]parsed, len(arr))
-		for i, m := range arr {
+			if format == FormatJSON {
+				out[i] = parsed{id: m["Id"].(string), audit: m}
+				continue
+			}
 			a, ok := m["AuditData"].(map[string]any)
 			if !ok {
 				t.Fatalf("ps-json object %d: AuditData is not an object", i)

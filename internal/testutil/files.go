@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -56,4 +59,55 @@ func Zipped(name string, data []byte) []byte {
 	f.Write(data)
 	w.Close()
 	return b.Bytes()
+}
+
+// Gunzip is the decompressed content of the gzip file at path; an error
+// says why the file is not whole gzip.
+func Gunzip(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}
+
+// AssertNotInDir reads every file under dir (gzip files decompressed,
+// others, such as a database and its WAL, raw) and fails the test if one
+// holds one of needles (secrets, tokens) or if fewer than min files are
+// there, so a test that looks in the wrong folder cannot pass.
+func AssertNotInDir(t testing.TB, dir string, needles []string, min int) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		var b []byte
+		if strings.HasSuffix(p, ".gz") {
+			b, err = Gunzip(p)
+		} else {
+			b, err = os.ReadFile(p)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				t.Fatalf("%s holds a secret or token", p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < min {
+		t.Fatalf("only %d files under %s, want at least %d", files, dir, min)
+	}
 }

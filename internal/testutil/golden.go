@@ -90,3 +90,12 @@ func GoldenFiles(t *testing.T, dir string, exts []string, min int, render func(t
 		})
 	}
 }
+
+// EqualLines fails the test when got and want, lists of lines (problems
+// reported, rows written), differ, showing both whole under what.
+func EqualLines(t testing.TB, what string, got, want []string) {
+	t.Helper()
+	if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
+		t.Errorf("%s:\n%s\nwant:\n%s", what, g, w)
+	}
+}

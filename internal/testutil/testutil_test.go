@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,5 +42,39 @@ func TestSignInOutside(t *testing.T) {
 	}
 	if f := SignIn(1, "a@contoso.com", OurTenant, "203.0.113.7", SharePointApp, false); f["Operation"] != "UserLoginFailed" || f["Actor"].([]Rec)[0]["ID"] == "Unknown" {
 		t.Errorf("failed own sign-in built wrong: %v", f)
+	}
+}
+
+func TestGunzipAndAssertNotInDir(t *testing.T) {
+	dir := t.TempDir()
+	p := WriteFile(t, dir, "a/log.gz", Gzip([]byte("line one\nline two\n")))
+	WriteFile(t, dir, "state.db", []byte("raw bytes"))
+	b, err := Gunzip(p)
+	if err != nil || string(b) != "line one\nline two\n" {
+		t.Errorf("Gunzip = %q, %v", b, err)
+	}
+	if _, err := Gunzip(WriteFile(t, dir, "plain.gz", []byte("not gzip"))); err == nil {
+		t.Error("Gunzip took a file that is not gzip")
+	}
+	os.Remove(filepath.Join(dir, "plain.gz"))
+	AssertNotInDir(t, dir, []string{"secret", "token"}, 2)
+}
+
+// recorder keeps the errors a helper reports instead of failing the test.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+func TestEqualLines(t *testing.T) {
+	r := &recorder{TB: t}
+	EqualLines(r, "same", []string{"a", "b"}, []string{"a", "b"})
+	EqualLines(r, "rows", []string{"a", "c"}, []string{"a", "b"})
+	if len(r.errs) != 1 || r.errs[0] != "rows:\na\nc\nwant:\na\nb" {
+		t.Errorf("EqualLines reported %q", r.errs)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 func TestTerminal(t *testing.T) {
@@ -88,7 +90,7 @@ func TestTerminal(t *testing.T) {
 // TestLookAlikes: values an attacker would use to pass one account off as
 // another, each paired with the one it imitates, never show the same.
 func TestLookAlikes(t *testing.T) {
-	for _, p := range lookAlikes {
+	for _, p := range testutil.LookAlikes {
 		for name, f := range map[string]func(string) string{
 			"Terminal": Terminal, "Line": Line, "HTML": HTML, "MarkdownText": MarkdownText,
 			"MarkdownCode":            func(s string) string { return MarkdownCode(s, false) },
@@ -201,28 +203,6 @@ func TestMarkdownText(t *testing.T) {
 	}
 }
 
-// lookAlikes are pairs of values that must never show the same: each
-// second value imitates the first (or the literal text of an escape
-// imitates the character it names).
-var lookAlikes = [][2]string{
-	{"alice@contoso.com", "alice\x1b[0m@contoso.com"},
-	{"alice@contoso.com", "alice\u200b@contoso.com"},
-	{"alice@contoso.com", "alice\u00ad@contoso.com"},
-	{"alice@contoso.com", "alice\ufeff@contoso.com"},
-	{"alice@contoso.com", "al\u3164ice@contoso.com"},
-	{"alice@contoso.com", "\u202ealice@contoso.com"},
-	{"bob\x1b[31m@x", `bob\x1b[31m@x`},
-	{"bob\u202e@x", `bob\u202e@x`},
-	{"bob\U000e0041@x", `bob\U000e0041@x`},
-	{"bob\xff@x", `bob\xff@x`},
-	{"bob\u00ff@x", `bob\xff@x`},
-	{"bob\u00ff@x", "bob\xff@x"},
-	{"bob\ufffd@x", "bob\xff@x"},
-	{"bob\\\x1b@x", `bob\\x1b@x`},
-	{"a b", "a\u00a0b"},
-	{"a\nb", "a\u2028b"},
-}
-
 // decode reverses Terminal, to prove its output is unambiguous: \\ is a
 // backslash, \xNN a byte, \uNNNN and \UNNNNNNNN a rune, and a backslash
 // before anything else stands for itself. ok is false for text Terminal
@@ -276,7 +256,7 @@ func FuzzTerminal(f *testing.F) {
 		`C:\logs\x.json`, "alice\u200b@contoso.com", "\U000e0041", "\ufffd", "\u3164", `\`, `\\`, `\u`, "a`|b"} {
 		f.Add(s)
 	}
-	for _, p := range lookAlikes {
+	for _, p := range testutil.LookAlikes {
 		f.Add(p[0])
 		f.Add(p[1])
 	}

@@ -211,11 +211,8 @@ func TestAppNameFromLog(t *testing.T) {
 // the sign-in log's names, its first-party ones the catalogue's.
 func TestAppNamesSynth(t *testing.T) {
 	dir := t.TempDir()
-	var ual, signins bytes.Buffer
-	if _, err := synth.Generate(&ual, synth.Options{Seed: 4, SignInLog: &signins}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Run(context.Background(), []string{testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()), testutil.WriteFile(t, dir, "s.json", signins.Bytes())}, Options{Workers: 2})
+	ualPath, sigPath, _, _ := generateWithSignIns(t, dir, synth.Options{Seed: 4})
+	r, err := Run(context.Background(), []string{ualPath, sigPath}, Options{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,11 +35,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	var paths []string
 	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
+		paths = append(paths, testutil.WriteFile(t, dir, name, []byte(content)))
 	}
 	done := make(chan struct{})
 	var r *Report
@@ -121,8 +116,7 @@ func TestCappedExportWarning(t *testing.T) {
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	p := filepath.Join(dir, "capped.jsonl")
-	os.WriteFile(p, b.Bytes(), 0o644)
+	p := testutil.WriteFile(t, dir, "capped.jsonl", b.Bytes())
 	r := run(t, Options{}, p)
 	if r.Input.Records != 5000 {
 		t.Errorf("records = %d", r.Input.Records)

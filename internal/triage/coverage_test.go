@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -106,39 +105,16 @@ func TestCoverageMerge(t *testing.T) {
 // anomalous stays anomalous; the identities are the same ones.
 func TestCoverageDecides(t *testing.T) {
 	dir := t.TempDir()
-	var ual, signins bytes.Buffer
-	exp, err := synth.Generate(&ual, synth.Options{Seed: 4, SignInLog: &signins})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ualPath, signinLog, ual, exp := generateWithSignIns(t, dir, synth.Options{Seed: 4})
 	// keep writes the UAL records whose workload keep accepts.
 	keep := func(name string, keep func(op, workload string) bool) string {
-		var out bytes.Buffer
-		sc := bufio.NewScanner(bytes.NewReader(ual.Bytes()))
-		sc.Buffer(nil, 1<<24)
-		for sc.Scan() {
-			var r struct{ Operation, Workload string }
-			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				t.Fatal(err)
-			}
-			if keep(r.Operation, r.Workload) {
-				out.Write(sc.Bytes())
-				out.WriteByte('\n')
-			}
-		}
-		return testutil.WriteFile(t, dir, name, out.Bytes())
+		kept, _ := filterUAL(t, ual, keep)
+		return testutil.WriteFile(t, dir, name, kept)
 	}
 	isSignin := func(op string) bool { return op == "UserLoggedIn" || op == "UserLoginFailed" }
-	run := func(paths ...string) *Report {
-		r, err := Run(context.Background(), paths, Options{Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	opts := Options{Workers: 2}
 
-	signinLog := testutil.WriteFile(t, dir, "signinlog.json", signins.Bytes())
-	full := run(testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()), signinLog)
+	full := run(t, opts, ualPath, signinLog)
 	want := map[string]Identity{}
 	for _, id := range full.Identities {
 		want[id.User] = id
@@ -176,7 +152,7 @@ func TestCoverageDecides(t *testing.T) {
 		{"the Entra sign-in log alone", []string{signinLog}, "Exchange"},
 	}
 	for _, c := range cases {
-		r := run(c.paths...)
+		r := run(t, opts, c.paths...)
 		if r.Summary.NothingJudged != "" {
 			t.Errorf("%s: nothing judged: %s", c.name, r.Summary.NothingJudged)
 		}

@@ -225,12 +225,7 @@ func TestMakeKeyRandomGUIDs(t *testing.T) {
 // report identical and says so in a warning.
 func TestSpillSameReport(t *testing.T) {
 	dir := t.TempDir()
-	var ual, signins bytes.Buffer
-	if _, err := synth.Generate(&ual, synth.Options{Seed: 5, Duplicates: 13, SignInLog: &signins}); err != nil {
-		t.Fatal(err)
-	}
-	ualPath := testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes())
-	sigPath := testutil.WriteFile(t, dir, "signins.json", signins.Bytes())
+	ualPath, sigPath, _, _ := generateWithSignIns(t, dir, synth.Options{Seed: 5, Duplicates: 13})
 	dupData, _ := generate(t, synth.Options{Seed: 3, Size: 4 << 20, Duplicates: 97})
 	dupPath := testutil.WriteFile(t, dir, "dups.jsonl", dupData)
 

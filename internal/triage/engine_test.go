@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -264,8 +262,7 @@ func TestBadRecordsCountedAndNamed(t *testing.T) {
 	dir := t.TempDir()
 	good, _ := json.Marshal(testutil.SignIn(0, "pilar@fabrikam.com", fabrikam, "86.138.113.7", accessPanel, true))
 	content := string(good) + "\n{\"CreationTime\":\"2026-10-01T00:00:00\",\"Id\":\n\xff\xfe{}\n" + `{"Id":"x"}` + "\n"
-	p := filepath.Join(dir, "bad.jsonl")
-	os.WriteFile(p, []byte(content), 0o644)
+	p := testutil.WriteFile(t, dir, "bad.jsonl", []byte(content))
 	r := run(t, Options{}, p)
 	if r.Input.Records != 1 || r.Input.Skipped != 3 {
 		t.Fatalf("records %d skipped %d, want 1 and 3", r.Input.Records, r.Input.Skipped)

@@ -331,17 +331,14 @@ func before(x, y Ref) bool {
 // sign-in log (sign-in copies, aliases).
 func TestStreamRebuild(t *testing.T) {
 	dir := t.TempDir()
-	var ual, signins bytes.Buffer
-	if _, err := synth.Generate(&ual, synth.Options{Seed: 4, SignInLog: &signins, Duplicates: 13}); err != nil {
-		t.Fatal(err)
-	}
+	ualPath, sigPath, _, _ := generateWithSignIns(t, dir, synth.Options{Seed: 4, Duplicates: 13})
 	small, _ := generate(t, synth.Options{Seed: 9, Size: 2 << 20, Duplicates: 7})
 	cases := []struct {
 		name  string
 		paths []string
 		opts  Options
 	}{
-		{"ual+signin-log", []string{testutil.WriteFile(t, dir, "ual.jsonl", ual.Bytes()), testutil.WriteFile(t, dir, "signins.json", signins.Bytes())}, Options{}},
+		{"ual+signin-log", []string{ualPath, sigPath}, Options{}},
 		{"2MB, 3 evidence", []string{testutil.WriteFile(t, dir, "t.jsonl", small)}, Options{MaxEvidence: 3}},
 	}
 	for _, c := range cases {

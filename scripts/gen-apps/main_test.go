@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // fixture writes a small set of input files covering each rule.
@@ -49,9 +51,7 @@ per Graph.","x"
 			merillCommit + " " + learnCommit + "\n",
 	}
 	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, dir, name, []byte(data))
 	}
 	return dir
 }
@@ -76,9 +76,7 @@ func TestGenerate(t *testing.T) {
 		"c4b110d7-6f1d-473d-aa9e-6e74b8b8bd4b\t\t\t72f988bf-86f1-41af-91ab-2d7cd011db47\tgraph\t",
 		"fe93bfe1-7947-460a-a5e0-7a5906b51360\tViva Insights\t\t\tlearn,github\tExchange Online|Exchange Online [Community Contributed]",
 	}
-	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
-		t.Errorf("catalogue rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
-	}
+	testutil.EqualLines(t, "catalogue rows", rows, want)
 
 	tenants := string(res.tenants)
 	if !strings.Contains(tenants, "cdc5aeea-15c5-4db6-b079-fcadd2505dc2\tTorus tenant ID\tOwns the Graph CLI per Graph.\n") {
