@@ -483,8 +483,9 @@ const phoneWidth = 390
 
 // checkPhone lays the page out at phoneWidth as a phone does (mobile,
 // honouring the viewport meta tag), fails the test if anything makes the
-// page scroll sideways, folded and with every card open (wide tables
-// must scroll inside their own box), saves a screenshot of the page as
+// page scroll sideways or sticks out of the viewport, folded and with
+// every card open (wide tables and the timelines must scroll inside their
+// own box, .scroll or the figure), saves a screenshot of the page as
 // the reader first sees it to path (its top maxH pixels, when maxH > 0)
 // and restores the desktop layout. It returns the page's height at that
 // width.
@@ -500,7 +501,7 @@ func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 	// What sticks out, to name it when the check fails.
 	const overflow = `(() => { const w = document.documentElement.scrollWidth;
 		const out = Array.from(document.querySelectorAll("body *")).filter(e => { const r = e.getBoundingClientRect();
-			return r.width > 0 && r.right > innerWidth + 0.5 && !e.closest(".scroll, svg"); })
+			return r.width > 0 && r.right > innerWidth + 0.5 && !e.closest(".scroll, figure"); })
 			.slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right));
 		return {width: w, out: out}; })()`
 	var got struct {
@@ -514,8 +515,8 @@ func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 		}
 		if err := c.eval(overflow, &got); err != nil {
 			t.Error(err)
-		} else if got.Width > phoneWidth {
-			t.Errorf("at %d px (cards %s) the page is %d px wide: %v", phoneWidth, state, got.Width, got.Out)
+		} else if got.Width > phoneWidth || len(got.Out) > 0 {
+			t.Errorf("at %d px (cards %s) the page is %d px wide, and these stick out: %v", phoneWidth, state, got.Width, got.Out)
 		}
 	}
 	c.eval(`document.querySelectorAll("details.identity").forEach(d => { d.open = d.dataset.was === "true"; delete d.dataset.was; })`, nil)
