@@ -453,7 +453,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 
 	for _, e := range id.Activity.Evidence {
 		var raw string
-		if slices.ContainsFunc([]string{e.Time, e.Operation, e.User, e.IP, e.Object, e.RecordID, e.Source}, textsafe.Escapes) {
+		if slices.ContainsFunc([]string{e.Time, e.Operation, e.User, e.IP, e.Object, e.RecordID, e.Source}, func(v string) bool { return textsafe.HTML(v) != v }) {
 			raw = rawJSON(e)
 		}
 		e.Time, e.Operation, e.User, e.IP, e.Object, e.RecordID, e.Source = textsafe.HTML(e.Time), textsafe.HTML(e.Operation), textsafe.HTML(e.User), textsafe.HTML(e.IP), textsafe.HTML(e.Object), textsafe.HTML(e.RecordID), textsafe.HTML(e.Source)
@@ -520,9 +520,8 @@ const (
 
 // htmlFrame is what every timeline shares (see the constants above).
 type htmlFrame struct {
-	Width, Height int
-	X0, X1        string
-	CtxY, AxisY   int
+	X0, X1      string
+	CtxY, AxisY int
 	// Period labels the period strip: its first and last day.
 	Period string
 	Lanes  []htmlLane
@@ -574,7 +573,7 @@ func laneY(i int) int { return tlZoom + 8 + i*tlLane }
 
 // buildFrame draws what every timeline shares.
 func buildFrame(from, to time.Time) *htmlFrame {
-	f := &htmlFrame{Width: tlWidth, Height: tlHeight, X0: fx(tlLeft), X1: fx(tlWidth - tlRight), CtxY: tlCtx, AxisY: tlAxis}
+	f := &htmlFrame{X0: fx(tlLeft), X1: fx(tlWidth - tlRight), CtxY: tlCtx, AxisY: tlAxis}
 	f.Period = "period"
 	if !from.IsZero() {
 		f.Period = from.Format("01-02") + " – " + to.Format("01-02")

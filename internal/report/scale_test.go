@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/synth"
@@ -71,4 +73,45 @@ func TestGoldenAtScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Golden(t, golden("summary.json"), append(part, '\n'))
+}
+
+// TestTimelineZoom: a sign-in and a mail read two minutes later, in a
+// two-week report, are far apart on the zoomed lanes, while the period
+// strip marks them as one bar; an identity with nothing but sign-ins has
+// the period strip alone; a mark whose row cannot be paired with it (a
+// time that does not parse) keeps its title in the page.
+func TestTimelineZoom(t *testing.T) {
+	from, to := parseTime("2026-10-01T00:00:00Z"), parseTime("2026-10-15T00:00:00Z")
+	id := triage.Identity{Signins: triage.Signins{Success: 1, First: "2026-10-05T10:00:00Z", Last: "2026-10-05T10:00:00Z"}}
+	id.Activity.Evidence = []triage.Evidence{{Time: "2026-10-05T10:02:00Z", Operation: "MailItemsAccessed"}}
+	tl := buildTimeline(id, from, to)
+	if !tl.Zoomed || len(tl.Marks) != 2 {
+		t.Fatalf("zoomed %v with %d marks, want zoomed with 2", tl.Zoomed, len(tl.Marks))
+	}
+	x0, _ := strconv.Atoi(tl.Marks[0].X)
+	x1, _ := strconv.Atoi(tl.Marks[1].X)
+	if x1-x0 < 400 {
+		t.Errorf("sign-in at x=%d and the mail read two minutes later at x=%d: want them far apart", x0, x1)
+	}
+	if tl.WinW != "3" || len(tl.Labels) < 2 || tl.Day != "2026-10-05" {
+		t.Errorf("period bar width %q, tick labels %v, day %q: want the narrowest bar, ticks, one day", tl.WinW, tl.Labels, tl.Day)
+	}
+	if tl.Marks[0].Title == "" || tl.Marks[1].Title != "" {
+		t.Errorf("titles %q, %q: want the sign-in's sent and the evidence mark's left to the script", tl.Marks[0].Title, tl.Marks[1].Title)
+	}
+	again := buildTimeline(id, from, to)
+	if !reflect.DeepEqual(tl, again) {
+		t.Error("the same identity gave two timelines")
+	}
+
+	only := buildTimeline(triage.Identity{Signins: id.Signins}, from, to)
+	if only.Zoomed || len(only.Marks) != 0 || only.WinX == "" || only.Height >= tl.Height {
+		t.Errorf("sign-ins only: %+v, want the period strip alone", only)
+	}
+
+	id.Activity.Evidence = append(id.Activity.Evidence, triage.Evidence{Time: "yesterday", Operation: "FileAccessed"})
+	odd := buildTimeline(id, from, to)
+	if len(odd.Marks) != 2 || odd.Marks[1].Title != "2026-10-05T10:02:00Z MailItemsAccessed" {
+		t.Errorf("with an unparsable time: marks %+v, want the parsable one with its title", odd.Marks)
+	}
 }
