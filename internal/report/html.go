@@ -633,15 +633,8 @@ func buildTimeline(id triage.Identity, from, to time.Time) htmlTimeline {
 	}
 	untitle(before, len(id.Sharing))
 
-	what := plural64(nSign, "sign-in", "sign-ins")
-	if n := len(id.Activity.Evidence); n > 0 {
-		what += ", " + plural(n, "other record", "other records")
-	}
-	if n := len(id.Sharing); n > 0 {
-		what += ", " + plural(n, "sharing record", "sharing records")
-	}
 	if len(evs) == 0 {
-		t.Caption = what + ": no time known."
+		t.Caption = "No record of it has a time to place."
 		return t
 	}
 	lo, hi := evs[0].at, evs[0].at
@@ -658,7 +651,8 @@ func buildTimeline(id triage.Identity, from, to time.Time) htmlTimeline {
 	// the bytes; hundreds of cards are like this.
 	t.Zoomed = len(id.Activity.Evidence)+len(id.Sharing) > 0
 	if t.Zoomed {
-		t.Caption = what + "; zoomed to " + lo.Format(time.RFC3339) + " – " + hi.Format(time.RFC3339) + "."
+		// The counts are the summary line's.
+		t.Caption = "Zoomed: " + lo.Format(time.RFC3339) + " to " + hi.Format(time.RFC3339) + "."
 	} else {
 		t.Height = tlCtx + 12
 		t.Caption = "" // the legend says what the strip alone means

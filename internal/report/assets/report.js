@@ -55,7 +55,7 @@
       row.expanded = false;
       var next = row.nextElementSibling;
       row.raw = next && next.classList.contains("ev-raw") ? next : null;
-      if (row.raw) { row.raw.hidden = true; row.raw.cells[0].setAttribute("colspan", "7"); }
+      if (row.raw) { row.raw.hidden = true; row.raw.cells[0].setAttribute("colspan", "8"); }
       var button = make("button", {type: "button", "class": "raw-btn", "aria-expanded": "false"}, ["raw"]);
       button.addEventListener("click", function () { expand(row, !row.expanded); });
       row.append(make("td", {"class": "raw"}, [button]));
@@ -80,16 +80,14 @@
       th.append(b);
     });
 
-    // rawRow is the row as JSON, built from its cells: the record cell is
-    // the record id, a line break, and the file and line.
+    // rawRow is the row as JSON, built from its cells (the last, the file
+    // and line, ends with the line break before the next row).
     function rawRow(row) {
       if (row.raw) { return row.raw; }
-      var c = row.cells, small = c[5].querySelector("small");
-      var first = c[5].firstChild, id = first && first.nodeType === 3 ? first.nodeValue : "";
-      var source = small ? small.textContent : "";
+      var c = row.cells, id = c[5].textContent, source = c[6].textContent.trim();
       var json = JSON.stringify({time: c[0].textContent, operation: c[1].textContent, user: c[2].textContent,
         ip: c[3].textContent, object: c[4].textContent, record_id: id, source: source}, null, 2);
-      row.raw = make("tr", {"class": "ev-raw"}, [make("td", {colspan: "7"}, [make("details", {}, [
+      row.raw = make("tr", {"class": "ev-raw"}, [make("td", {colspan: "8"}, [make("details", {}, [
         make("summary", {}, ["raw: the evidence row of record " + id]), make("pre", {}, [json]),
         make("p", {"class": "note"}, ["This is the row as the report carries it; the full audit record is at " + source + "."])])])]);
       row.raw.hidden = true;
