@@ -315,8 +315,6 @@ func commonFacts(ids []htmlIdentity) []htmlFact {
 	return common
 }
 
-// buildHTMLIdentity is one card; the first-party applications it names
-// by name alone are added to firstParty (name and id), for the legend.
 // sharedUserAgents replaces, in the cards, each user agent that two
 // identities or more share by a link to the legend, where it is written
 // once: a handful of browsers' strings of a hundred characters each
@@ -359,6 +357,8 @@ func sharedUserAgents(ids []htmlIdentity) []htmlFact {
 	return legend
 }
 
+// buildHTMLIdentity is one card; the first-party applications it names
+// by name alone are added to firstParty (name and id), for the legend.
 func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInfo, from, to time.Time, firstParty map[string]bool) htmlIdentity {
 	word, rest, _ := strings.Cut(breachAnswer(id), ": ")
 	h := htmlIdentity{
@@ -383,13 +383,13 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 	if id.HomeTenant != "" {
 		h.Facts = append(h.Facts, htmlFact{Label: "Home tenant", Values: []htmlValue{{Text: textsafe.HTML(id.HomeTenant), Class: "code"}}})
 	}
-	when := " from " + textsafe.HTML(id.Signins.First) + " to " + textsafe.HTML(id.Signins.Last)
-	if id.Signins.First == id.Signins.Last {
-		when = " at " + textsafe.HTML(id.Signins.First)
-	}
-	// The counts are the summary line's.
+	// The first and last sign-in; the counts are the summary line's.
 	if id.Signins.First != "" {
-		h.Facts = append(h.Facts, htmlFact{Label: "Sign-ins", Values: []htmlValue{{Text: strings.TrimPrefix(when, " ")}}})
+		when := "from " + textsafe.HTML(id.Signins.First) + " to " + textsafe.HTML(id.Signins.Last)
+		if id.Signins.First == id.Signins.Last {
+			when = "at " + textsafe.HTML(id.Signins.First)
+		}
+		h.Facts = append(h.Facts, htmlFact{Label: "Sign-ins", Values: []htmlValue{{Text: when}}})
 	}
 	var apps []htmlValue
 	for _, a := range id.Signins.Apps {
@@ -434,7 +434,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 	if len(ips) > 0 {
 		h.Facts = append(h.Facts, htmlFact{Label: "IPs", Values: ips})
 	}
-	// Nobody else is the summary line's "by IP 0".
+	// Only when someone else did: "nobody else" filled hundreds of cards.
 	if len(id.IPAlsoUsedBy) > 0 {
 		var also []htmlValue
 		for _, u := range id.IPAlsoUsedBy {
@@ -497,8 +497,8 @@ func parseTime(s string) time.Time {
 	return t.UTC()
 }
 
-// The timeline (SVG drawn by Go, deterministic: coordinates with one
-// decimal). Two strips: above, thin, the report's whole period with the
+// The timeline (SVG drawn by Go, deterministic: coordinates rounded to
+// the unit, times formatted in UTC). Two strips: above, thin, the report's whole period with the
 // identity's span marked; below, lanes for its sign-ins, other activity
 // and sharing, zoomed to that span, so that a sign-in and the mail read
 // two minutes later are two marks, not one. Everything the same for
@@ -532,7 +532,8 @@ type htmlLane struct {
 	Label    string
 }
 
-// htmlTimeline is one identity's timeline: what the frame lacks.
+// htmlTimeline is one identity's timeline: what the frame lacks. Marks
+// and spans are in the zoomed strip's coordinates.
 type htmlTimeline struct {
 	Width, Height int
 	// Zoomed is whether it has the zoomed strip: not for an identity with
@@ -549,8 +550,8 @@ type htmlTimeline struct {
 	Day    string
 	Spans  []htmlSpan
 	Marks  []htmlMark
-	// Caption says what is drawn, for a reader that cannot see it (the
-	// figure's caption; the marks' titles give each record's time).
+	// Caption is the figure's caption: the zoomed span, or why nothing is
+	// drawn ("" for the period strip alone, which the legend explains).
 	Caption string
 }
 
