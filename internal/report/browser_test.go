@@ -34,21 +34,8 @@ import (
 // With -update it also rewrites readmeShot, the README's picture of the
 // report (see writeReadmeShot).
 func TestHTMLInBrowser(t *testing.T) {
-	bin, ok := findChromium()
-	if !ok {
-		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
-		}
-		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
-	}
+	bin, art := browser(t)
 	began := time.Now()
-	art := os.Getenv("OUTSIDER_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	} else if err := os.MkdirAll(art, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	art, _ = filepath.Abs(art)
 
 	var page bytes.Buffer
 	if err := RenderHTML(&page, fixture(t)); err != nil {
@@ -332,20 +319,7 @@ const (
 // and report-scale-phone.png (its top at 390 px) with the other
 // artefacts, and logs each page's size and open time.
 func TestHTMLAtScale(t *testing.T) {
-	bin, ok := findChromium()
-	if !ok {
-		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
-		}
-		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
-	}
-	art := os.Getenv("OUTSIDER_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	} else if err := os.MkdirAll(art, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	art, _ = filepath.Abs(art)
+	bin, art := browser(t)
 	c := startChromium(t, bin, t.TempDir(), 1280, 900)
 	for _, m := range []string{"Runtime.enable", "Log.enable", "Network.enable", "Page.enable"} {
 		if _, err := c.call(m, nil); err != nil {
@@ -476,6 +450,29 @@ func openPage(t *testing.T, c *cdp, pageURL string) time.Duration {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// browser is the Chromium to run and the folder for the artefacts
+// ($OUTSIDER_ARTIFACTS, made if missing, else a temporary folder), both
+// absolute. Without Chromium the test skips, or fails when
+// $OUTSIDER_REQUIRE_BROWSER is set (as .ci/run does once it installed one).
+func browser(t *testing.T) (bin, art string) {
+	t.Helper()
+	bin, ok := findChromium()
+	if !ok {
+		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
+			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
+		}
+		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
+	}
+	art = os.Getenv("OUTSIDER_ARTIFACTS")
+	if art == "" {
+		art = t.TempDir()
+	} else if err := os.MkdirAll(art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	art, _ = filepath.Abs(art)
+	return bin, art
 }
 
 // phoneWidth is a phone's width in CSS pixels (an iPhone 14's).
