@@ -7,15 +7,16 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/outsider-sec/outsider/internal/synth"
 	"github.com/outsider-sec/outsider/internal/testutil"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
@@ -33,9 +34,8 @@ import (
 // With -update it also rewrites readmeShot, the README's picture of the
 // report (see writeReadmeShot).
 func TestHTMLInBrowser(t *testing.T) {
-	bin := chromiumOrSkip(t)
+	bin, art := browser(t)
 	began := time.Now()
-	art := artifactsDir(t)
 
 	var page bytes.Buffer
 	if err := RenderHTML(&page, fixture(t)); err != nil {
@@ -80,25 +80,27 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	// The content rendered, and the page's own script ran (under the CSP).
 	check("script ran", `document.documentElement.getAttribute("data-script")`, "ready")
-	check("identity sections", `document.querySelectorAll("section.identity").length`, 6)
+	check("identity sections", `document.querySelectorAll("details.identity").length`, 6)
 	check("answers", `Array.from(document.querySelectorAll(".answer h2"), e => e.textContent)`,
 		[]string{"Who were they?", "Was there a breach?", "What did they access?"})
-	check("severity order", `Array.from(document.querySelectorAll("section.identity"), s => s.className)`,
+	check("severity order", `Array.from(document.querySelectorAll("details.identity"), s => s.className)`,
 		[]string{"identity sev-high", "identity sev-high", "identity sev-medium", "identity sev-low", "identity sev-low", "identity sev-info"})
 	// Info and low cards fold to one line (verdict, severity, user,
 	// counts) that opens on click without script; high and medium open.
-	check("cards folded by severity", `Array.from(document.querySelectorAll("section.identity > details.card"), d => d.open)`,
+	check("cards folded by severity", `Array.from(document.querySelectorAll("details.identity"), d => d.open)`,
 		[]bool{true, true, true, false, false, false})
-	check("folded card is one line", `(() => { const d = document.querySelector("section.identity.sev-info > details.card");
+	check("folded card is one line", `(() => { const d = document.querySelector("details.identity.sev-info");
 		const s = d.querySelector("summary"); const lh = parseFloat(getComputedStyle(s).lineHeight);
-		return [d.querySelector(".breach").checkVisibility(), s.getBoundingClientRect().height <= 1.6 * lh,
+		return [d.querySelector("ul").checkVisibility(), s.getBoundingClientRect().height <= 1.6 * lh,
 			/signin-only/.test(s.textContent) && /INFO/.test(s.textContent) && /sign-ins \d+\/\d+ · by user \d+ · by IP \d+ · shared \d+/.test(s.textContent)]; })()`,
 		[]bool{false, true, true})
-	check("folded card opens on click", `(() => { const d = document.querySelector("section.identity.sev-info > details.card");
-		d.querySelector("summary").click(); const seen = d.open && d.querySelector(".breach").checkVisibility();
+	check("folded card opens on click", `(() => { const d = document.querySelector("details.identity.sev-info");
+		d.querySelector("summary").click(); const seen = d.open && d.querySelector("ul").checkVisibility();
 		d.querySelector("summary").click(); return [seen, d.open]; })()`, []bool{true, false})
-	check("timelines drawn", `Array.from(document.querySelectorAll("figure.timeline svg"), s => s.querySelectorAll("circle").length)`,
-		[]int{2, 2, 4, 3, 1, 2})
+	// Each timeline is zoomed to its identity's records, except where
+	// there are none but sign-ins (the last two): the period strip alone.
+	check("timelines drawn", `Array.from(document.querySelectorAll("details.identity figure svg"), s => s.querySelectorAll("circle").length)`,
+		[]int{2, 2, 4, 3, 0, 0})
 	// The coverage table marks the workloads the input lacks (Teams and
 	// other in the fixture).
 	check("coverage gaps shown", `Array.from(document.querySelectorAll("table.coverage tr.missing td:first-child"), e => e.textContent)`,
@@ -109,9 +111,14 @@ func TestHTMLInBrowser(t *testing.T) {
 	// came from the records, and what they carried is shown literally.
 	check("one script element", `document.scripts.length`, 1)
 	check("no markup from the records", `document.querySelectorAll("img, iframe, object, embed, b, i, svg svg, script[src], link, base, form").length`, 0)
-	check("svg only the timelines and their frame", `[document.querySelectorAll("svg").length, document.querySelectorAll("figure.timeline svg").length, document.querySelectorAll("svg.defs").length]`, []int{7, 6, 1})
-	check("timelines use the frame", `Array.from(document.querySelectorAll("figure.timeline svg"), s => s.querySelector("use").getAttribute("href") === "#tl-frame" && s.getBBox().width > 800)`,
-		[]bool{true, true, true, true, true, true})
+	check("svg only the timelines and their frame", `[document.querySelectorAll("svg").length, document.querySelectorAll("details.identity figure svg").length, document.querySelectorAll("svg.defs").length]`, []int{7, 6, 1})
+	check("timelines use the frame", `Array.from(document.querySelectorAll("details.identity figure svg"), s => s.querySelector("use").getAttribute("href") + (s.getBBox().width > 800 ? " drawn" : " empty"))`,
+		[]string{"#tl-frame drawn", "#tl-frame drawn", "#tl-frame drawn", "#tl-frame drawn", "#tl-ctx drawn", "#tl-ctx drawn"})
+	// The marks' titles: the sign-ins' sent, the others' added by the
+	// script from the rows they stand for.
+	check("timeline marks titled", `Array.from(document.querySelectorAll("#id-3 figure circle"), c => c.querySelector("title").textContent)`,
+		[]string{"first sign-in 2026-10-01T08:40:00Z", "2026-10-01T08:42:00Z FileUploaded", "2026-10-01T08:43:00Z FileAccessed",
+			"2026-10-01T08:41:00Z SharingInvitationCreated by bob@contoso.com"})
 	check("no event-handler attributes", `Array.from(document.querySelectorAll("*")).flatMap(e => Array.from(e.attributes, a => a.name)).filter(n => n.startsWith("on"))`, []string{})
 	check("links only within the page", `Array.from(document.querySelectorAll("a[href]"), a => a.getAttribute("href")).filter(h => !/^#[a-z0-9-]+$/.test(h) || !document.getElementById(h.slice(1)))`, []string{})
 	check("table of contents", `Array.from(document.querySelectorAll("nav.toc li"), li => li.textContent)`,
@@ -177,7 +184,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		const order = () => Array.from(document.querySelectorAll("#ev-3 tbody tr"), r => r.classList.contains("ev") ? r.cells[0].textContent : "raw");
 		b.click(); const up = order(); b.click(); const down = order();
 		return [up, down, b.parentNode.getAttribute("aria-sort")];
-	})()`, []any{[]string{"2026-10-01T08:42:00Z", "raw", "2026-10-01T08:43:00Z", "raw"}, []string{"2026-10-01T08:43:00Z", "raw", "2026-10-01T08:42:00Z", "raw"}, "descending"})
+	})()`, []any{[]string{"2026-10-01T08:42:00Z", "2026-10-01T08:43:00Z"}, []string{"2026-10-01T08:43:00Z", "2026-10-01T08:42:00Z"}, "descending"})
 	check("raw rows hidden until asked", `Array.from(document.querySelectorAll("tr.ev-raw")).filter(r => !r.hidden).length`, 0)
 	check("one raw row on demand", `(() => {
 		document.querySelector("#ev-3 tr.ev button.raw-btn").click();
@@ -189,28 +196,45 @@ func TestHTMLInBrowser(t *testing.T) {
 		const d = Array.from(document.querySelectorAll("#ev-3 tr.ev-raw")).filter(r => !r.hidden).map(r => r.querySelector("details"));
 		return [d.filter(x => x.open).length, d.map(x => JSON.parse(x.querySelector("pre").textContent).record_id).sort()];
 	})()`, []any{2, []string{"00000000-0000-4000-8000-000000000014", "00000000-0000-4000-8000-000000000015"}})
-	// The verdict table filters by verdict and by severity.
+	// A raw row is built from its row's cells (the page sends it only for
+	// a row with escaped values) and moves with its row when sorted.
+	check("raw rows follow their rows", `(() => {
+		const b = document.querySelector("#ev-3 button.sort[data-col='0']"); b.click();
+		const order = Array.from(document.querySelectorAll("#ev-3 tbody tr"), r => r.classList.contains("ev") ? r.cells[0].textContent : JSON.parse(r.querySelector("pre").textContent).time);
+		const raw = JSON.parse(document.querySelector("#ev-3 tr.ev-raw pre").textContent);
+		return [order, Object.keys(raw), raw.source];
+	})()`, []any{[]string{"2026-10-01T08:42:00Z", "2026-10-01T08:42:00Z", "2026-10-01T08:43:00Z", "2026-10-01T08:43:00Z"},
+		[]string{"time", "operation", "user", "ip", "object", "record_id", "source"}, "testdata/tenant.jsonl:14"})
+	// The verdict table, grouped by verdict, filters by severity, verdict
+	// and partner; a verdict's heading hides with its last row.
+	check("verdict table grouped", `Array.from(document.querySelectorAll("table.summary tr.vg"), r => r.textContent)`,
+		[]string{"anomalous (1)", "activity (2)", "shared (1)", "unverified (1)", "signin-only (1)"})
 	check("verdict table filters", `(() => {
 		const c = document.querySelector(".controls[data-table=summary]");
-		const sev = c.querySelector("select.severity-filter"), ver = c.querySelector("select.verdict-filter");
+		const sev = c.querySelector("select.severity-filter"), ver = c.querySelector("select.verdict-filter"), par = c.querySelector("select.partner-filter");
 		const set = (s, v) => { s.value = v; s.dispatchEvent(new Event("change")); };
-		const users = () => Array.from(document.querySelectorAll("table.summary tbody tr")).filter(r => !r.hidden).map(r => r.cells[3].textContent);
-		const opts = [Array.from(sev.options, o => o.textContent), Array.from(ver.options, o => o.textContent)];
-		set(sev, "low"); const low = [users(), c.querySelector(".shown").textContent];
+		const users = () => Array.from(document.querySelectorAll("table.summary tbody tr:not(.vg)")).filter(r => !r.hidden).map(r => r.cells[3].textContent);
+		const groups = () => Array.from(document.querySelectorAll("table.summary tbody")).filter(b => !b.hidden).map(b => b.rows[0].cells[0].firstChild.textContent.trim());
+		const opts = [Array.from(sev.options, o => o.textContent), Array.from(ver.options, o => o.textContent), Array.from(par.options, o => o.textContent)];
+		set(sev, "low"); const low = [users(), c.querySelector(".shown").textContent, groups()];
 		set(ver, "shared"); const lowShared = users();
 		set(ver, "anomalous"); const none = users();
 		set(sev, ""); const anomalous = users();
-		set(ver, ""); const all = users().length;
-		return [opts, low, lowShared, none, anomalous, all];
+		set(ver, ""); set(par, par.options[2].value); const partner = [par.value, users()];
+		set(par, ""); const all = users().length;
+		return [opts, low, lowShared, none, anomalous, partner, all];
 	})()`, []any{
-		[]any{[]string{"all (6)", "high (2)", "medium (1)", "low (2)", "info (1)"}, []string{"all (6)", "anomalous (1)", "activity (2)", "shared (1)", "unverified (1)", "signin-only (1)"}},
-		[]any{[]string{"dave@fabrikam.com", "ivan@northwind.example"}, "showing 2 of 6"},
-		[]string{"dave@fabrikam.com"}, []string{}, []string{`mallory\x1b[31m@evil.example`}, 6})
+		[]any{[]string{"all (6)", "high (2)", "medium (1)", "low (2)", "info (1)"},
+			[]string{"all (6)", "anomalous (1)", "activity (2)", "shared (1)", "unverified (1)", "signin-only (1)"},
+			[]string{"all (6)", "fabrikam.com (5)", "northwind.example (1)"}},
+		[]any{[]string{"dave@fabrikam.com", "ivan@northwind.example"}, "showing 2 of 6", []string{"shared", "unverified"}},
+		[]string{"dave@fabrikam.com"}, []string{}, []string{`mallory\x1b[31m@evil.example`},
+		[]any{"northwind.example", []string{"ivan@northwind.example"}}, 6})
 	check("nothing ran after interaction", `typeof window.pwned`, "undefined")
 
 	// The third identity's evidence as the reader left it: sorted, raw open.
 	var box struct{ X, Y, Width, Height float64 }
-	if err := c.eval(`(() => { const r = document.getElementById("ev-3").closest("section").getBoundingClientRect();
+	if err := c.eval(`(() => { const r = document.getElementById("ev-3").closest("details.identity").getBoundingClientRect();
 		return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}; })()`, &box); err != nil {
 		t.Error(err)
 	}
@@ -230,7 +254,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	check("print hides controls", `getComputedStyle(document.querySelector(".controls")).display`, "none")
 	check("print hides raw", `getComputedStyle(document.querySelector("td.raw")).display`, "none")
-	check("print opens every card", `Array.from(document.querySelectorAll("section.identity"), s => s.querySelector(".breach").checkVisibility())`,
+	check("print opens every card", `Array.from(document.querySelectorAll("details.identity"), s => s.querySelector("ul").checkVisibility())`,
 		[]bool{true, true, true, true, true, true})
 	if _, err := c.call("Emulation.setEmulatedMedia", map[string]any{"media": ""}); err != nil {
 		t.Error(err)
@@ -275,63 +299,129 @@ func TestHTMLInBrowser(t *testing.T) {
 }
 
 // The page of a tenant with hundreds of partners: at most maxScalePage
-// bytes, open (loaded and its script ready) within maxScaleOpen. The
-// open bound is generous for a shared 2-core machine; the test logs the
-// measured figures. The size bound is the measured page (2.35 MB) and
-// about 10% more, so that it cannot grow unnoticed: issue 17 asks for
-// about 1 MB, which needs the cards themselves smaller (the folded
-// cards' bodies, the raw evidence rows) and is not done yet.
+// bytes (1 MiB; issue 17 asks for about 1 MB at 500 identities), open
+// (loaded and its script ready) within maxScaleOpen. The open time is the
+// best of five loads: the machine running the tests is shared, and one
+// slow load says more about the neighbours than about the page.
 const (
-	maxScalePage = 2600 << 10
-	maxScaleOpen = 3 * time.Second
+	maxScalePage = 1 << 20
+	maxScaleOpen = time.Second
 )
 
-// TestHTMLAtScale renders the report of a synthetic tenant with 200
-// partners and 472 outside identities (synth, seed 7) and opens it in
-// headless Chromium: the page stays small and opens fast, every identity
-// has its card, the console stays clean, nothing but the file is
-// requested, and nothing overflows at phone width. It saves
+// TestHTMLAtScale renders the reports of two synthetic tenants with 200
+// partners (scaleTenant: 422 and 522 outside identities, the first the
+// goldens' tenant) and opens them in headless Chromium: each page stays
+// within maxScalePage and opens within maxScaleOpen. The larger one is
+// checked further: every identity has its card and its timeline, the
+// verdict table filters by partner, the console stays clean, nothing but
+// the file is requested, and nothing overflows at phone width. It saves
 // report-scale.html, report-scale.png (the top of the page at 1280 px)
 // and report-scale-phone.png (its top at 390 px) with the other
-// artefacts.
+// artefacts, and logs each page's size and open time.
 func TestHTMLAtScale(t *testing.T) {
-	bin := chromiumOrSkip(t)
-	art := artifactsDir(t)
-
-	var ual bytes.Buffer
-	if _, err := synth.Generate(&ual, synth.Options{Seed: 7, Partners: 200, Outsiders: 450}); err != nil {
-		t.Fatal(err)
-	}
-	input := filepath.Join(t.TempDir(), "tenant.jsonl")
-	if err := os.WriteFile(input, ual.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := triage.Run(context.Background(), []string{input}, triage.Options{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Identities) < 400 {
-		t.Fatalf("the synthetic tenant has %d outside identities, want at least 400", len(r.Identities))
-	}
-	var page bytes.Buffer
-	if err := RenderHTML(&page, r); err != nil {
-		t.Fatal(err)
-	}
-	if page.Len() > maxScalePage {
-		t.Errorf("the page of %d identities is %d bytes, more than %d", len(r.Identities), page.Len(), maxScalePage)
-	}
-	htmlPath := filepath.Join(art, "report-scale.html")
-	if err := os.WriteFile(htmlPath, page.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pageURL := (&url.URL{Scheme: "file", Path: htmlPath}).String()
-
+	bin, art := browser(t)
 	c := startChromium(t, bin, t.TempDir(), 1280, 900)
 	for _, m := range []string{"Runtime.enable", "Log.enable", "Network.enable", "Page.enable"} {
 		if _, err := c.call(m, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
+
+	var r *triage.Report
+	var pageURL string
+	var since int // the events of the last page
+	for _, outsiders := range []int{400, 500} {
+		r = scaleTenant(t, 200, outsiders)
+		var page bytes.Buffer
+		if err := RenderHTML(&page, r); err != nil {
+			t.Fatal(err)
+		}
+		if page.Len() > maxScalePage {
+			t.Errorf("the page of %d identities is %d bytes, more than %d", len(r.Identities), page.Len(), maxScalePage)
+		}
+		name := "report-scale-" + strconv.Itoa(len(r.Identities)) + ".html"
+		if outsiders == 500 {
+			name = "report-scale.html"
+		}
+		htmlPath := filepath.Join(art, name)
+		if err := os.WriteFile(htmlPath, page.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pageURL = (&url.URL{Scheme: "file", Path: htmlPath}).String()
+		opened := time.Duration(math.MaxInt64)
+		since = len(c.snapshot())
+		for range 5 {
+			opened = min(opened, openPage(t, c, pageURL))
+		}
+		if opened > maxScaleOpen {
+			t.Errorf("the page of %d identities took %v to open (load and script, best of 5), more than %v", len(r.Identities), opened, maxScaleOpen)
+		}
+		t.Logf("%d identities: page %d bytes, opened (load and script ready) in %v (best of 5); %s", len(r.Identities), page.Len(), opened.Round(time.Millisecond), htmlPath)
+		if outsiders == 400 {
+			verifyQuiet(t, c.snapshot()[since:], pageURL)
+		}
+	}
+
+	layOutAll(t, c)
+	var got []int
+	if err := c.eval(`[document.querySelectorAll("details.identity").length, document.querySelectorAll("details.identity[open]").length,
+		document.querySelectorAll("table.summary tbody tr:not(.vg)").length, document.querySelectorAll("details.identity figure svg").length]`, &got); err != nil {
+		t.Fatal(err)
+	}
+	open := 0
+	for _, id := range r.Identities {
+		if id.Severity == triage.SeverityHigh || id.Severity == triage.SeverityMedium {
+			open++
+		}
+	}
+	if n := len(r.Identities); !slices.Equal(got, []int{n, open, n, n}) {
+		t.Errorf("cards, open cards, summary rows, timelines: got %v, want %v", got, []int{n, open, n, n})
+	}
+	// The partner filter: one option per partner (and "all"), and a
+	// partner's rows are exactly its identities.
+	want := r.Partners[0]
+	var filtered struct {
+		Options int
+		Rows    []string
+	}
+	if err := c.eval(`(() => { const s = document.querySelector("select.partner-filter");
+		s.value = `+jsString(want.Name)+`; s.dispatchEvent(new Event("change"));
+		const rows = Array.from(document.querySelectorAll("table.summary tbody tr:not(.vg)")).filter(r => !r.hidden).map(r => r.cells[3].textContent);
+		s.value = ""; s.dispatchEvent(new Event("change"));
+		return {options: s.options.length, rows: rows}; })()`, &filtered); err != nil {
+		t.Error(err)
+	}
+	var users []string
+	for _, id := range r.Identities {
+		if id.Partner == want.Name {
+			users = append(users, id.User)
+		}
+	}
+	slices.Sort(users)
+	slices.Sort(filtered.Rows)
+	if filtered.Options != len(r.Partners)+1 || !slices.Equal(filtered.Rows, users) {
+		t.Errorf("partner filter: %d options and rows %v for %q, want %d options and %v", filtered.Options, filtered.Rows, want.Name, len(r.Partners)+1, users)
+	}
+
+	shotPath := filepath.Join(art, "report-scale.png")
+	if res, err := c.call("Page.captureScreenshot", map[string]any{
+		"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": 1280, "height": 2400, "scale": 1},
+	}); err != nil {
+		t.Error(err)
+	} else {
+		savePNG(t, res, shotPath)
+	}
+	phonePath := filepath.Join(art, "report-scale-phone.png")
+	phoneH := checkPhone(t, c, phonePath, 2400)
+	verifyQuiet(t, c.snapshot()[since:], pageURL)
+	t.Logf("artefacts: %s (1280x2400, top), %s (%dx2400 of %.0f, top)", shotPath, phonePath, phoneWidth, phoneH)
+}
+
+// openPage loads pageURL and waits for its script to finish, and returns
+// how long that took.
+func openPage(t *testing.T, c *cdp, pageURL string) time.Duration {
+	t.Helper()
 	from := len(c.snapshot())
 	began := time.Now()
 	if _, err := c.call("Page.navigate", map[string]any{"url": pageURL}); err != nil {
@@ -348,46 +438,41 @@ func TestHTMLAtScale(t *testing.T) {
 		if ready == "ready" || time.Since(began) > 30*time.Second {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	opened := time.Since(began)
 	if ready != "ready" {
 		t.Fatalf("the page's script did not finish: %v", ready)
 	}
-	if opened > maxScaleOpen {
-		t.Errorf("the page of %d identities took %v to open (load and script), more than %v", len(r.Identities), opened, maxScaleOpen)
-	}
+	return time.Since(began)
+}
 
-	layOutAll(t, c)
-	var got []int
-	if err := c.eval(`[document.querySelectorAll("section.identity").length, document.querySelectorAll("details.card[open]").length,
-		document.querySelectorAll("table.summary tbody tr").length, document.querySelectorAll("figure.timeline svg").length]`, &got); err != nil {
+// jsString is s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// browser is the Chromium to run and the folder for the artefacts
+// ($OUTSIDER_ARTIFACTS, made if missing, else a temporary folder), both
+// absolute. Without Chromium the test skips, or fails when
+// $OUTSIDER_REQUIRE_BROWSER is set (as .ci/run does once it installed one).
+func browser(t *testing.T) (bin, art string) {
+	t.Helper()
+	bin, ok := findChromium()
+	if !ok {
+		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
+			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
+		}
+		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
+	}
+	art = os.Getenv("OUTSIDER_ARTIFACTS")
+	if art == "" {
+		art = t.TempDir()
+	} else if err := os.MkdirAll(art, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	open := 0
-	for _, id := range r.Identities {
-		if id.Severity == triage.SeverityHigh || id.Severity == triage.SeverityMedium {
-			open++
-		}
-	}
-	if n := len(r.Identities); !slices.Equal(got, []int{n, open, n, n}) {
-		t.Errorf("cards, open cards, summary rows, timelines: got %v, want %v", got, []int{n, open, n, n})
-	}
-
-	shotPath := filepath.Join(art, "report-scale.png")
-	if res, err := c.call("Page.captureScreenshot", map[string]any{
-		"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": 1280, "height": 2400, "scale": 1},
-	}); err != nil {
-		t.Error(err)
-	} else {
-		savePNG(t, res, shotPath)
-	}
-	phonePath := filepath.Join(art, "report-scale-phone.png")
-	phoneH := checkPhone(t, c, phonePath, 2400)
-	verifyQuiet(t, c.snapshot(), pageURL)
-	t.Logf("%d identities: page %d bytes, opened (load and script ready) in %v; artefacts: %s, %s (1280x2400, top), %s (%dx2400 of %.0f, top)",
-		len(r.Identities), page.Len(), opened.Round(time.Millisecond), htmlPath, shotPath, phonePath, phoneWidth, phoneH)
+	art, _ = filepath.Abs(art)
+	return bin, art
 }
 
 // phoneWidth is a phone's width in CSS pixels (an iPhone 14's).
@@ -395,8 +480,9 @@ const phoneWidth = 390
 
 // checkPhone lays the page out at phoneWidth as a phone does (mobile,
 // honouring the viewport meta tag), fails the test if anything makes the
-// page scroll sideways, folded and with every card open (wide tables
-// must scroll inside their own box), saves a screenshot of the page as
+// page scroll sideways or sticks out of the viewport, folded and with
+// every card open (wide tables and the timelines must scroll inside their
+// own box, .scroll or the figure), saves a screenshot of the page as
 // the reader first sees it to path (its top maxH pixels, when maxH > 0)
 // and restores the desktop layout. It returns the page's height at that
 // width.
@@ -412,7 +498,7 @@ func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 	// What sticks out, to name it when the check fails.
 	const overflow = `(() => { const w = document.documentElement.scrollWidth;
 		const out = Array.from(document.querySelectorAll("body *")).filter(e => { const r = e.getBoundingClientRect();
-			return r.width > 0 && r.right > innerWidth + 0.5 && !e.closest(".scroll, svg"); })
+			return r.width > 0 && r.right > innerWidth + 0.5 && !e.closest(".scroll, figure"); })
 			.slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right));
 		return {width: w, out: out}; })()`
 	var got struct {
@@ -422,15 +508,15 @@ func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 	layOutAll(t, c)
 	for _, state := range []string{"folded", "open"} {
 		if state == "open" {
-			c.eval(`document.querySelectorAll("details.card").forEach(d => { d.dataset.was = d.open; d.open = true; })`, nil)
+			c.eval(`document.querySelectorAll("details.identity").forEach(d => { d.dataset.was = d.open; d.open = true; })`, nil)
 		}
 		if err := c.eval(overflow, &got); err != nil {
 			t.Error(err)
-		} else if got.Width > phoneWidth {
-			t.Errorf("at %d px (cards %s) the page is %d px wide: %v", phoneWidth, state, got.Width, got.Out)
+		} else if got.Width > phoneWidth || len(got.Out) > 0 {
+			t.Errorf("at %d px (cards %s) the page is %d px wide, and these stick out: %v", phoneWidth, state, got.Width, got.Out)
 		}
 	}
-	c.eval(`document.querySelectorAll("details.card").forEach(d => { d.open = d.dataset.was === "true"; delete d.dataset.was; })`, nil)
+	c.eval(`document.querySelectorAll("details.identity").forEach(d => { d.open = d.dataset.was === "true"; delete d.dataset.was; })`, nil)
 	var h float64
 	if err := c.eval(`document.documentElement.scrollHeight`, &h); err != nil {
 		t.Error(err)
@@ -456,7 +542,7 @@ func checkPhone(t *testing.T, c *cdp, path string, maxH float64) float64 {
 // would be blank in a whole-page screenshot.
 func layOutAll(t *testing.T, c *cdp) {
 	t.Helper()
-	if err := c.eval(`document.querySelectorAll("section.identity").forEach(s => s.style.contentVisibility = "visible")`, nil); err != nil {
+	if err := c.eval(`document.querySelectorAll("details.identity").forEach(s => s.style.contentVisibility = "visible")`, nil); err != nil {
 		t.Error(err)
 	}
 }
@@ -571,33 +657,4 @@ func writeReadmeShot(t *testing.T, c *cdp, art string) {
 		t.Errorf("%s is %d bytes, more than 300 KB", readmeShot, fi.Size())
 	}
 	t.Logf("wrote %s (%d bytes) from %s", readmeShot, fi.Size(), path)
-}
-
-// chromiumOrSkip is the browser the browser tests drive; without one the
-// test is skipped, or fails when OUTSIDER_REQUIRE_BROWSER says a browser
-// must be there (CI).
-func chromiumOrSkip(t *testing.T) string {
-	t.Helper()
-	bin, ok := findChromium()
-	if !ok {
-		if os.Getenv("OUTSIDER_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Chromium found (install Debian's chromium, or set OUTSIDER_CHROMIUM) and OUTSIDER_REQUIRE_BROWSER is set")
-		}
-		t.Skip("no Chromium found: install Debian's chromium (.ci/run does) or set OUTSIDER_CHROMIUM to run the browser test")
-	}
-	return bin
-}
-
-// artifactsDir is the absolute folder the browser tests save pages and
-// screenshots in: $OUTSIDER_ARTIFACTS (created), else a temporary one.
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	art := os.Getenv("OUTSIDER_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	} else if err := os.MkdirAll(art, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	art, _ = filepath.Abs(art)
-	return art
 }

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,6 +86,13 @@ type htmlView struct {
 	Problems      []string
 	Omitted       int64
 	Identities    []htmlIdentity
+	// Table is the verdict table: the identities grouped by verdict (in
+	// triage.Verdicts order), each group by severity and then as the cards.
+	Table []htmlTableGroup
+	// Legend says once what would otherwise repeat in every card: what
+	// each class present means, and the facts every identity shares (at
+	// hundreds of identities, a line each was tens of kilobytes).
+	Legend []htmlFact
 	// Provenance is how the report was made (none when not set).
 	Provenance []provRow
 	// Partners are the home tenants, named (buildHTMLPartners).
@@ -92,11 +100,10 @@ type htmlView struct {
 	// Groups are the identities by severity, in the page's order, for the
 	// table of contents and the group headings.
 	Groups []htmlGroup
-	// Frame is the timelines' lanes, axis and ticks, the same for every
-	// identity (one period), drawn once and used by each timeline: at
-	// hundreds of identities it was a third of the page. Nil without
-	// identities.
-	Frame *htmlTimeline
+	// Frame is what every timeline shares, drawn once and used by each:
+	// the report period's strip with its dates, the zoomed lanes and
+	// their labels. Nil without identities.
+	Frame *htmlFrame
 }
 
 // htmlGroup is one severity's run of identity cards.
@@ -107,28 +114,34 @@ type htmlGroup struct {
 	Open bool
 }
 
+// htmlTableGroup is one verdict's rows of the verdict table.
+type htmlTableGroup struct {
+	Verdict string
+	Rows    []*htmlIdentity
+}
+
 type htmlVerdict struct {
 	Verdict, Title, Meaning, Severity string
 	Count                             int
+	// Breach is its answer to "was there a breach?", said here once for
+	// the folded cards, which do not repeat it.
+	Breach string
 }
 
 type htmlIdentity struct {
 	N, Anchor, TableID                    string
 	User, Verdict, Severity, SeverityWord string
-	Class                                 string
+	Class, Partner                        string
 	AnswerWord, AnswerRest                string
 	SignIns                               string
 	ByUser, ByIP, Shared                  int64
 	Reasons                               []string
 	Facts                                 []htmlFact
 	Timeline                              htmlTimeline
-	IPs                                   []htmlIP
-	AlsoUsedBy                            []string
 	Sharing                               []triage.Share
 	SharingNote                           string
 	Evidence                              []htmlEvidence
 	EvidenceNote                          string
-	Operations                            []htmlOption
 	// Open is whether the card starts unfolded: high and medium do; info
 	// and low fold to their summary line, so hundreds of benign sign-ins
 	// do not bury the few that matter (print shows every card open).
@@ -145,30 +158,45 @@ type htmlIdentity struct {
 type htmlFact struct {
 	Label  string
 	Values []htmlValue
+	// ID is the legend line's anchor, for the links to it.
+	ID string
+}
+
+// key is the fact as one string, to find the facts every identity shares.
+func (f htmlFact) key() string {
+	var b strings.Builder
+	b.WriteString(f.Label)
+	for _, v := range f.Values {
+		b.WriteString("\x00" + v.Class + "\x00" + v.Text)
+	}
+	return b.String()
 }
 
 // htmlValue is a value with an optional CSS class: "code" for values from
-// the records, "bad" for what should worry the reader.
+// the records (shown as a <code> element), "bad" for what should worry
+// the reader.
 type htmlValue struct {
 	Text, Class string
+	// Href, when set, makes the value a link within the page.
+	Href string
 }
 
-// htmlIP is an IP the identity signed in from, with the users of the
-// evidence records from it (the report has no per-IP list of everyone).
-type htmlIP struct {
-	IP   string
-	Seen []string
-}
-
+// htmlEvidence is one evidence row. Raw, the row as JSON, is sent only
+// when a value of the row is shown escaped (textsafe): the page's script
+// builds the JSON of every other row from its cells on demand, which
+// gives the same text, so hundreds of rows do not carry their values
+// twice.
 type htmlEvidence struct {
 	triage.Evidence
-	Index int
-	Raw   string
+	Raw string
 }
 
-type htmlOption struct {
-	Value string
-	Count int
+// classMeaning says what each class is, once per page (the legend).
+var classMeaning = map[string]string{
+	triage.ClassPassthrough:     "a user of another tenant whose identity Entra ID confirmed for one of our first-party applications",
+	triage.ClassGuest:           "B2B guest: a directory object of our tenant for a user of another",
+	triage.ClassExternalUnknown: "the sign-ins carry no usable account name",
+	triage.ClassMember:          "a member of our tenant",
 }
 
 func buildHTMLView(r *triage.Report) htmlView {
@@ -198,7 +226,8 @@ func buildHTMLView(r *triage.Report) htmlView {
 		triage.VerdictUnverified: triage.SeverityLow,
 	}
 	for _, vi := range verdictInfo {
-		v.Verdicts = append(v.Verdicts, htmlVerdict{vi.Verdict, vi.Title, vi.Meaning, sevOf[vi.Verdict], r.Summary.ByVerdict[vi.Verdict]})
+		v.Verdicts = append(v.Verdicts, htmlVerdict{vi.Verdict, vi.Title, vi.Meaning, sevOf[vi.Verdict], r.Summary.ByVerdict[vi.Verdict],
+			breachAnswer(triage.Identity{Verdict: vi.Verdict, Severity: sevOf[vi.Verdict]})})
 	}
 	for _, f := range r.Input.Files {
 		f.Path, f.Format = textsafe.HTML(f.Path), textsafe.HTML(f.Format)
@@ -209,8 +238,10 @@ func buildHTMLView(r *triage.Report) htmlView {
 	}
 	v.Partners = buildHTMLPartners(r.Partners)
 	from, to := parseTime(r.Input.From), parseTime(r.Input.To)
+	classes, firstParty := map[string]bool{}, map[string]bool{}
 	for i, id := range textOrder(r.Identities) { // as the text report: anomalous before activity within a severity
-		v.Identities = append(v.Identities, buildHTMLIdentity(i+1, id, r.IPInfo, from, to, v.Period))
+		v.Identities = append(v.Identities, buildHTMLIdentity(i+1, id, r.IPInfo, from, to, firstParty))
+		classes[id.Class] = true
 		if i == 0 || id.Severity != v.Identities[i-1].Severity {
 			v.Groups = append(v.Groups, htmlGroup{Severity: id.Severity, Anchor: "sev-" + id.Severity,
 				Title: strings.ToUpper(id.Severity[:1]) + id.Severity[1:], Open: v.Identities[i].Open})
@@ -218,9 +249,22 @@ func buildHTMLView(r *triage.Report) htmlView {
 		v.Groups[len(v.Groups)-1].Count++
 	}
 	if len(v.Identities) > 0 {
-		f := buildTimeline(triage.Identity{}, from, to, v.Period)
-		v.Frame = &f
+		v.Frame = buildFrame(from, to)
 	}
+	for _, c := range slices.Sorted(maps.Keys(classes)) {
+		if m, ok := classMeaning[c]; ok {
+			v.Legend = append(v.Legend, htmlFact{Label: "Class " + c, Values: []htmlValue{{Text: m}}})
+		}
+	}
+	if len(firstParty) > 0 {
+		f := htmlFact{Label: "First-party applications"}
+		for _, a := range slices.Sorted(maps.Keys(firstParty)) {
+			f.Values = append(f.Values, htmlValue{Text: a})
+		}
+		v.Legend = append(v.Legend, f)
+	}
+	v.Legend = append(v.Legend, commonFacts(v.Identities)...)
+	v.Legend = append(v.Legend, sharedUserAgents(v.Identities)...)
 	// The group pointers are taken once Groups stops growing.
 	for i, g := 0, 0; i < len(v.Identities); i++ {
 		if i == 0 || v.Identities[i].Severity != v.Identities[i-1].Severity {
@@ -228,45 +272,125 @@ func buildHTMLView(r *triage.Report) htmlView {
 			g++
 		}
 	}
+	for _, verdict := range triage.Verdicts {
+		g := htmlTableGroup{Verdict: verdict}
+		for i := range v.Identities {
+			if v.Identities[i].Verdict == verdict {
+				g.Rows = append(g.Rows, &v.Identities[i])
+			}
+		}
+		if len(g.Rows) > 0 {
+			v.Table = append(v.Table, g)
+		}
+	}
 	return v
 }
 
-func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInfo, from, to time.Time, per string) htmlIdentity {
+// commonFacts removes from every card the facts all of them share (two
+// identities or more) and returns them, in the first card's order, for
+// the legend: "seen in the Unified Audit Log" or "directory not given"
+// is said once, not five hundred times.
+func commonFacts(ids []htmlIdentity) []htmlFact {
+	if len(ids) < 2 {
+		return nil
+	}
+	count := map[string]int{}
+	for _, id := range ids {
+		for _, f := range id.Facts {
+			count[f.key()]++
+		}
+	}
+	var common []htmlFact
+	for _, f := range ids[0].Facts {
+		if count[f.key()] == len(ids) {
+			common = append(common, f)
+		}
+	}
+	if len(common) == 0 {
+		return nil
+	}
+	for i := range ids {
+		ids[i].Facts = slices.DeleteFunc(ids[i].Facts, func(f htmlFact) bool { return count[f.key()] == len(ids) })
+	}
+	return common
+}
+
+// sharedUserAgents replaces, in the cards, each user agent that two
+// identities or more share by a link to the legend, where it is written
+// once: a handful of browsers' strings of a hundred characters each
+// would otherwise fill a tenth of a page of hundreds of identities. It
+// returns the legend's lines, numbered in the order the cards first name
+// them.
+func sharedUserAgents(ids []htmlIdentity) []htmlFact {
+	const label = "User agents"
+	count := map[string]int{}
+	for _, id := range ids {
+		for _, f := range id.Facts {
+			if f.Label == label {
+				for _, v := range f.Values {
+					count[v.Text]++
+				}
+			}
+		}
+	}
+	num := map[string]string{}
+	var legend []htmlFact
+	for i := range ids {
+		for _, f := range ids[i].Facts {
+			if f.Label != label {
+				continue
+			}
+			for j, v := range f.Values {
+				if count[v.Text] < 2 {
+					continue
+				}
+				n, ok := num[v.Text]
+				if !ok {
+					n = strconv.Itoa(len(num) + 1)
+					num[v.Text] = n
+					legend = append(legend, htmlFact{Label: "User agent " + n, Values: []htmlValue{v}, ID: "ua-" + n})
+				}
+				f.Values[j] = htmlValue{Text: "ua " + n, Href: "#ua-" + n}
+			}
+		}
+	}
+	return legend
+}
+
+// buildHTMLIdentity is one card; the first-party applications it names
+// by name alone are added to firstParty (name and id), for the legend.
+func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInfo, from, to time.Time, firstParty map[string]bool) htmlIdentity {
 	word, rest, _ := strings.Cut(breachAnswer(id), ": ")
 	h := htmlIdentity{
 		N: strconv.Itoa(n), Anchor: "id-" + strconv.Itoa(n), TableID: "ev-" + strconv.Itoa(n),
 		User: textsafe.HTML(id.User), Verdict: id.Verdict, Severity: id.Severity, SeverityWord: strings.ToUpper(id.Severity),
-		Class:      classLabel(id),
+		Class: classLabel(id), Partner: orDash(textsafe.HTML(id.Partner)),
 		AnswerWord: word, AnswerRest: rest,
 		SignIns: strconv.FormatInt(id.Signins.Success, 10) + "/" + strconv.FormatInt(id.Signins.Failure, 10),
 		ByUser:  id.Activity.ByUser, ByIP: id.Activity.ByIP, Shared: id.SharingCount,
-		Reasons:    cleanAll(id.Reasons),
-		AlsoUsedBy: cleanAll(id.IPAlsoUsedBy),
-		Open:       id.Severity == triage.SeverityHigh || id.Severity == triage.SeverityMedium,
+		Reasons: cleanAll(id.Reasons),
+		Open:    id.Severity == triage.SeverityHigh || id.Severity == triage.SeverityMedium,
 	}
 	h.Tally = "sign-ins " + h.SignIns + " · by user " + strconv.FormatInt(h.ByUser, 10) +
 		" · by IP " + strconv.FormatInt(h.ByIP, 10) + " · shared " + strconv.FormatInt(h.Shared, 10)
 
-	// Facts: who it is. Optional facts are added only when known.
-	class := map[string]string{
-		triage.ClassPassthrough:     "pass-through: a user of another tenant whose identity Entra ID confirmed for one of our first-party applications",
-		triage.ClassGuest:           "B2B guest: a directory object of our tenant for a user of another",
-		triage.ClassExternalUnknown: "unknown: the sign-ins carry no usable account name",
-		triage.ClassMember:          "member",
-	}[id.Class]
-	if class == "" {
-		class = id.Class
-	}
-	h.Facts = append(h.Facts, htmlFact{"Class", []htmlValue{{Text: class}}})
+	// Facts: who it is. Optional facts are added only when known; what a
+	// class means is in the legend.
+	h.Facts = append(h.Facts, htmlFact{Label: "Class", Values: []htmlValue{{Text: textsafe.HTML(h.Class)}}})
 	if id.Consumer {
-		h.Facts = append(h.Facts, htmlFact{"Account type", []htmlValue{{Text: "personal Microsoft account (consumer)"}}})
+		h.Facts = append(h.Facts, htmlFact{Label: "Account type", Values: []htmlValue{{Text: "personal Microsoft account (consumer)"}}})
 	}
 	if id.HomeTenant != "" {
-		h.Facts = append(h.Facts, htmlFact{"Home tenant", []htmlValue{{Text: textsafe.HTML(id.HomeTenant), Class: "code"}}})
+		h.Facts = append(h.Facts, htmlFact{Label: "Home tenant", Values: []htmlValue{{Text: textsafe.HTML(id.HomeTenant), Class: "code"}}})
 	}
-	h.Facts = append(h.Facts, htmlFact{"Sign-ins", []htmlValue{{Text: plural64(id.Signins.Success+id.Signins.Failure, "sign-in", "sign-ins") +
-		" (" + strconv.FormatInt(id.Signins.Success, 10) + " successful, " + strconv.FormatInt(id.Signins.Failure, 10) + " other) from " +
-		textsafe.HTML(id.Signins.First) + " to " + textsafe.HTML(id.Signins.Last)}}})
+	// The first and last sign-in; the counts are the summary line's.
+	if id.Signins.First != "" {
+		when := "from " + textsafe.HTML(id.Signins.First) + " to " + textsafe.HTML(id.Signins.Last)
+		if id.Signins.First == id.Signins.Last {
+			when = "at " + textsafe.HTML(id.Signins.First)
+		}
+		h.Facts = append(h.Facts, htmlFact{Label: "Sign-ins", Values: []htmlValue{{Text: when}}})
+	}
 	var apps []htmlValue
 	for _, a := range id.Signins.Apps {
 		name := appName(a, "unnamed application")
@@ -274,17 +398,24 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		if !a.FirstParty {
 			tag, cls = "NOT first-party", "bad"
 		}
-		apps = append(apps, htmlValue{Text: textsafe.HTML(name) + " (" + textsafe.HTML(a.ID) + ", " + tag + ") ×" + strconv.FormatInt(a.Count, 10), Class: cls})
+		text := textsafe.HTML(name) + " (" + textsafe.HTML(a.ID) + ", " + tag + ") ×" + strconv.FormatInt(a.Count, 10)
+		if a.FirstParty && a.Name != "" && a.NameSource != triage.NameFromLog {
+			// A first-party application the catalogue names: its id is
+			// in the legend, once.
+			text = textsafe.HTML(a.Name) + " ×" + strconv.FormatInt(a.Count, 10)
+			firstParty[textsafe.HTML(a.Name)+" ("+textsafe.HTML(a.ID)+")"] = true
+		}
+		apps = append(apps, htmlValue{Text: text, Class: cls})
 	}
 	if len(apps) > 0 {
-		h.Facts = append(h.Facts, htmlFact{"Applications", apps})
+		h.Facts = append(h.Facts, htmlFact{Label: "Applications", Values: apps})
 	}
 	var uas []htmlValue
 	for _, ua := range id.Signins.UserAgents {
 		uas = append(uas, htmlValue{Text: textsafe.HTML(ua), Class: "code"})
 	}
 	if len(uas) > 0 {
-		h.Facts = append(h.Facts, htmlFact{"User agents", uas})
+		h.Facts = append(h.Facts, htmlFact{Label: "User agents", Values: uas})
 	}
 	for _, f := range extraFacts(id, ipInfo) {
 		var vals []htmlValue
@@ -292,47 +423,46 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 			vals = append(vals, htmlValue{Text: textsafe.HTML(v)})
 		}
 		label := strings.ToUpper(f.label[:1]) + f.label[1:]
-		h.Facts = append(h.Facts, htmlFact{label, vals})
+		h.Facts = append(h.Facts, htmlFact{Label: label, Values: vals})
 	}
 
-	// IPs, with who else the evidence shows from each.
+	// IPs; who the evidence shows from each is in the evidence table.
+	var ips []htmlValue
 	for _, ip := range id.Signins.IPs {
-		seen := map[string]int{}
-		for _, e := range id.Activity.Evidence {
-			if e.IP == ip {
-				seen[textsafe.HTML(orDash(e.User))]++
-			}
+		ips = append(ips, htmlValue{Text: textsafe.HTML(ip), Class: "code"})
+	}
+	if len(ips) > 0 {
+		h.Facts = append(h.Facts, htmlFact{Label: "IPs", Values: ips})
+	}
+	// Only when someone else did: "nobody else" filled hundreds of cards.
+	if len(id.IPAlsoUsedBy) > 0 {
+		var also []htmlValue
+		for _, u := range id.IPAlsoUsedBy {
+			also = append(also, htmlValue{Text: textsafe.HTML(u), Class: "code"})
 		}
-		hip := htmlIP{IP: textsafe.HTML(ip)}
-		for _, u := range slices.Sorted(maps.Keys(seen)) {
-			hip.Seen = append(hip.Seen, u+" ×"+strconv.Itoa(seen[u]))
-		}
-		h.IPs = append(h.IPs, hip)
+		h.Facts = append(h.Facts, htmlFact{Label: "IPs also used by", Values: also})
 	}
 
 	for _, s := range id.Sharing {
 		s.Time, s.Operation, s.By, s.Target, s.Object, s.RecordID = textsafe.HTML(s.Time), textsafe.HTML(s.Operation), textsafe.HTML(s.By), textsafe.HTML(s.Target), textsafe.HTML(s.Object), textsafe.HTML(s.RecordID)
 		h.Sharing = append(h.Sharing, s)
 	}
-	if len(id.Sharing) > 0 {
-		h.SharingNote = "the earliest " + strconv.Itoa(len(id.Sharing)) + " of " + strconv.FormatInt(max(id.SharingCount, int64(len(id.Sharing))), 10)
+	if n := max(id.SharingCount, int64(len(id.Sharing))); int64(len(id.Sharing)) < n {
+		h.SharingNote = "The earliest " + strconv.Itoa(len(id.Sharing)) + " of " + strconv.FormatInt(max(id.SharingCount, int64(len(id.Sharing))), 10)
 	}
 
-	ops := map[string]int{}
-	for i, e := range id.Activity.Evidence {
-		raw := rawJSON(e)
+	for _, e := range id.Activity.Evidence {
+		var raw string
+		if slices.ContainsFunc([]string{e.Time, e.Operation, e.User, e.IP, e.Object, e.RecordID, e.Source}, func(v string) bool { return textsafe.HTML(v) != v }) {
+			raw = rawJSON(e)
+		}
 		e.Time, e.Operation, e.User, e.IP, e.Object, e.RecordID, e.Source = textsafe.HTML(e.Time), textsafe.HTML(e.Operation), textsafe.HTML(e.User), textsafe.HTML(e.IP), textsafe.HTML(e.Object), textsafe.HTML(e.RecordID), textsafe.HTML(e.Source)
-		h.Evidence = append(h.Evidence, htmlEvidence{Evidence: e, Index: i, Raw: raw})
-		ops[e.Operation]++
+		h.Evidence = append(h.Evidence, htmlEvidence{Evidence: e, Raw: raw})
 	}
-	for _, op := range slices.Sorted(maps.Keys(ops)) {
-		h.Operations = append(h.Operations, htmlOption{op, ops[op]})
+	if n := id.Activity.ByUser + id.Activity.ByIP; int64(len(id.Activity.Evidence)) < n {
+		h.EvidenceNote = "The earliest " + strconv.Itoa(len(id.Activity.Evidence)) + " of " + plural64(n, "record", "records") + "."
 	}
-	h.EvidenceNote = "the earliest " + strconv.Itoa(len(id.Activity.Evidence)) + " of " +
-		plural64(id.Activity.ByUser+id.Activity.ByIP, "record", "records") + " (" +
-		strconv.FormatInt(id.Activity.ByUser, 10) + " by the account, " + strconv.FormatInt(id.Activity.ByIP, 10) + " by others from its IPs)"
-	h.Timeline = buildTimeline(id, from, to, per)
-	h.Timeline.CaptionID = "tl-" + h.N
+	h.Timeline = buildTimeline(id, from, to)
 	return h
 }
 
@@ -367,24 +497,34 @@ func parseTime(s string) time.Time {
 	return t.UTC()
 }
 
-// htmlTimeline is an identity's activity over the report's period, drawn
-// as SVG by Go: one lane each for sign-ins (first to last), the evidence
-// records and the sharing records, on the same time axis for every
-// identity so that they can be compared. Coordinates are formatted with
-// fixed precision so the bytes are deterministic.
-type htmlTimeline struct {
-	Width, Height int
-	// LabelY is the baseline of the tick labels.
-	LabelY int
-	// CaptionID names the caption, the timeline's accessible name.
-	CaptionID    string
-	Lanes        []htmlLane
-	Ticks        []htmlTick
-	Spans        []htmlSpan
-	Marks        []htmlMark
-	AxisY, TickY int
-	X0, X1       string
-	Caption      string
+// The timeline (SVG drawn by Go, deterministic: coordinates rounded to
+// the unit, times formatted in UTC). Two strips: above, thin, the report's whole period with the
+// identity's span marked; below, lanes for its sign-ins, other activity
+// and sharing, zoomed to that span, so that a sign-in and the mail read
+// two minutes later are two marks, not one. Everything the same for
+// every identity (the period strip, the lanes and their labels) is the
+// frame, drawn once in the page and used by each timeline.
+const (
+	tlWidth = 960
+	tlLeft  = 100 // room for the lane labels
+	tlRight = 24
+	tlLane  = 26
+	// tlCtx is the period strip's line; the identity's span is a bar over it.
+	tlCtx = 8
+	// tlZoom is the top of the zoomed strip, its first lane tlZoom+8.
+	tlZoom   = 34
+	tlAxis   = tlZoom + 8 + 3*tlLane - tlLane/2 + 2
+	tlHeight = tlAxis + 26
+	// The tick labels' baseline, tlAxis+18, is in the page's style (.tk).
+)
+
+// htmlFrame is what every timeline shares (see the constants above).
+type htmlFrame struct {
+	X0, X1      string
+	CtxY, AxisY int
+	// Period labels the period strip: its first and last day.
+	Period string
+	Lanes  []htmlLane
 }
 
 type htmlLane struct {
@@ -392,14 +532,35 @@ type htmlLane struct {
 	Label    string
 }
 
+// htmlTimeline is one identity's timeline: what the frame lacks. Marks
+// and spans are in the zoomed strip's coordinates.
+type htmlTimeline struct {
+	Width, Height int
+	// Zoomed is whether it has the zoomed strip: not for an identity with
+	// nothing but sign-ins, whose card has the period strip alone.
+	Zoomed bool
+	// Win is the identity's span on the period strip (x and width), Zoom
+	// the path from its ends to the ends of the zoomed axis. Empty when
+	// no time is known.
+	WinX, WinW, Zoom string
+	// Ticks is the zoomed axis's tick marks as one path; Labels are their
+	// times (Day, at the axis's left, is the date they share, if any).
+	Ticks  string
+	Labels []htmlTick
+	Day    string
+	Spans  []htmlSpan
+	Marks  []htmlMark
+	// Caption is the figure's caption: the zoomed span, or why nothing is
+	// drawn ("" for the period strip alone, which the legend explains).
+	Caption string
+}
+
 type htmlTick struct {
-	X, Label, Anchor string
+	X, Label string
 }
 
 type htmlSpan struct {
-	X1, X2 string
-	Y      int
-	Title  string
+	D string
 }
 
 type htmlMark struct {
@@ -409,113 +570,170 @@ type htmlMark struct {
 	Title string
 }
 
-const (
-	tlWidth = 960
-	tlLeft  = 100 // room for the lane labels
-	tlRight = 24
-	tlLane  = 28
-	tlTop   = 16
-)
+func laneY(i int) int { return tlZoom + 8 + i*tlLane }
 
-func buildTimeline(id triage.Identity, from, to time.Time, period string) htmlTimeline {
-	t := htmlTimeline{Width: tlWidth}
-	lanes := []string{"sign-ins", "activity", "sharing"}
-	for i, l := range lanes {
-		y := tlTop + i*tlLane
-		t.Lanes = append(t.Lanes, htmlLane{Y: y, TextY: y + 4, Label: l})
-	}
-	t.AxisY = tlTop + len(lanes)*tlLane - tlLane/2
-	t.TickY = t.AxisY + 5
-	t.Height = t.AxisY + 28
-	t.LabelY = t.Height - 8
-	t.X0, t.X1 = fx(tlLeft), fx(tlWidth-tlRight)
-
-	span := to.Sub(from)
-	x := func(s string) (string, bool) {
-		tm := parseTime(s)
-		if tm.IsZero() || from.IsZero() {
-			return "", false
-		}
-		if span <= 0 {
-			return fx(float64(tlLeft+tlWidth-tlRight) / 2), true
-		}
-		f := float64(tm.Sub(from)) / float64(span)
-		f = min(max(f, 0), 1)
-		return fx(tlLeft + f*float64(tlWidth-tlLeft-tlRight)), true
-	}
-
-	// Axis ticks: both ends and three between, in UTC.
-	layout := "01-02 15:04"
-	if span > 72*time.Hour {
-		layout = "2006-01-02"
-	}
+// buildFrame draws what every timeline shares.
+func buildFrame(from, to time.Time) *htmlFrame {
+	f := &htmlFrame{X0: fx(tlLeft), X1: fx(tlWidth - tlRight), CtxY: tlCtx, AxisY: tlAxis}
+	f.Period = "period"
 	if !from.IsZero() {
-		if span <= 0 {
-			t.Ticks = append(t.Ticks, htmlTick{fx(float64(tlLeft+tlWidth-tlRight) / 2), from.Format("2006-01-02 15:04:05") + " UTC", "middle"})
-		} else {
-			for i := 0; i <= 4; i++ {
-				tm := from.Add(span * time.Duration(i) / 4)
-				anchor := "middle"
-				switch i {
-				case 0:
-					anchor = "start"
-				case 4:
-					anchor = "end"
-				}
-				label := tm.Format(layout)
-				if i == 0 || i == 4 {
-					label += " UTC"
-				}
-				t.Ticks = append(t.Ticks, htmlTick{fx(tlLeft + float64(i)*float64(tlWidth-tlLeft-tlRight)/4), label, anchor})
+		f.Period = from.Format("01-02") + " – " + to.Format("01-02")
+	}
+	for i, l := range []string{"sign-ins", "activity", "sharing"} {
+		f.Lanes = append(f.Lanes, htmlLane{Y: laneY(i), TextY: laneY(i) + 4, Label: l})
+	}
+	return f
+}
+
+// tlSteps are the zoomed axis's tick intervals, the smallest giving at
+// most four ticks is used.
+var tlSteps = []time.Duration{
+	10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute,
+	15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+	24 * time.Hour, 48 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 28 * 24 * time.Hour,
+}
+
+func buildTimeline(id triage.Identity, from, to time.Time) htmlTimeline {
+	t := htmlTimeline{Width: tlWidth, Height: tlHeight}
+	type event struct {
+		at          time.Time
+		lane        int
+		class, text string
+	}
+	var evs []event
+	add := func(s string, lane int, class, text string) {
+		if tm := parseTime(s); !tm.IsZero() {
+			evs = append(evs, event{tm, lane, class, text})
+		}
+	}
+	nSign := id.Signins.Success + id.Signins.Failure
+	add(id.Signins.First, 0, "s", "first sign-in "+textsafe.HTML(id.Signins.First))
+	if id.Signins.Last != id.Signins.First {
+		add(id.Signins.Last, 0, "s", "last sign-in "+textsafe.HTML(id.Signins.Last))
+	}
+	// An activity or sharing mark's title (its record's time and
+	// operation) is the page script's to add, from the evidence or sharing
+	// table's row in the same place: the rows carry it already. Only
+	// where a row has no mark (a time that does not parse), so that marks
+	// and rows do not pair up, are the titles sent.
+	untitle := func(from, rows int) {
+		if len(evs)-from == rows {
+			for i := from; i < len(evs); i++ {
+				evs[i].text = ""
 			}
 		}
 	}
-
-	// Sign-ins: we know the first, the last and how many.
-	nSign := id.Signins.Success + id.Signins.Failure
-	x1, ok1 := x(id.Signins.First)
-	x2, ok2 := x(id.Signins.Last)
-	if ok1 && ok2 {
-		t.Spans = append(t.Spans, htmlSpan{x1, x2, t.Lanes[0].Y, plural64(nSign, "sign-in", "sign-ins") + " from " + id.Signins.First + " to " + id.Signins.Last})
-		t.Marks = append(t.Marks, htmlMark{x1, t.Lanes[0].Y, "signin", "first sign-in " + id.Signins.First})
-		if id.Signins.Last != id.Signins.First {
-			t.Marks = append(t.Marks, htmlMark{x2, t.Lanes[0].Y, "signin", "last sign-in " + id.Signins.Last})
-		}
-	}
+	before := len(evs)
 	for _, e := range id.Activity.Evidence {
-		if xe, ok := x(e.Time); ok {
-			t.Marks = append(t.Marks, htmlMark{xe, t.Lanes[1].Y, "activity", textsafe.HTML(e.Time + " " + e.Operation + " by " + orDash(e.User) + " from " + orDash(e.IP))})
-		}
+		add(e.Time, 1, "a", textsafe.HTML(e.Time+" "+e.Operation))
 	}
+	untitle(before, len(id.Activity.Evidence))
+	before = len(evs)
 	for _, s := range id.Sharing {
-		if xs, ok := x(s.Time); ok {
-			t.Marks = append(t.Marks, htmlMark{xs, t.Lanes[2].Y, "sharing", textsafe.HTML(s.Time + " " + s.Operation + " by " + orDash(s.By))})
+		add(s.Time, 2, "h", textsafe.HTML(s.Time+" "+s.Operation+" by "+orDash(s.By)))
+	}
+	untitle(before, len(id.Sharing))
+
+	if len(evs) == 0 {
+		t.Caption = "No record of it has a time to place."
+		return t
+	}
+	lo, hi := evs[0].at, evs[0].at
+	for _, e := range evs {
+		if e.at.Before(lo) {
+			lo = e.at
+		}
+		if e.at.After(hi) {
+			hi = e.at
 		}
 	}
-	var signins string
+	// Nothing but sign-ins: nothing to tell apart in a zoom (the first and
+	// last are in the card's facts), so the period strip alone, a fifth of
+	// the bytes; hundreds of cards are like this.
+	t.Zoomed = len(id.Activity.Evidence)+len(id.Sharing) > 0
+	if t.Zoomed {
+		// The counts are the summary line's.
+		t.Caption = "Zoomed: " + lo.Format(time.RFC3339) + " to " + hi.Format(time.RFC3339) + "."
+	} else {
+		t.Height = tlCtx + 12
+		t.Caption = "" // the legend says what the strip alone means
+	}
+
+	// The period strip: the span as a bar at least 3 wide.
+	if !from.IsZero() && to.After(from) {
+		px := func(tm time.Time) float64 {
+			f := float64(tm.Sub(from)) / float64(to.Sub(from))
+			return tlLeft + min(max(f, 0), 1)*float64(tlWidth-tlLeft-tlRight)
+		}
+		a, b := px(lo), px(hi)
+		if b-a < 3 {
+			a = min(max(math.Round((a+b)/2)-1, tlLeft-1), tlWidth-tlRight-2)
+			b = a + 3
+		}
+		t.WinX, t.WinW = fx(a), fx(b-a)
+		if !t.Zoomed {
+			return t
+		}
+		t.Zoom = "M" + fx(a) + " " + strconv.Itoa(tlCtx+4) + "L" + fx(tlLeft) + " " + strconv.Itoa(tlZoom) +
+			"M" + fx(b) + " " + strconv.Itoa(tlCtx+4) + "L" + fx(tlWidth-tlRight) + " " + strconv.Itoa(tlZoom)
+	}
+
+	// The zoomed window: the span, at least two minutes, and 4% either side.
+	if d := hi.Sub(lo); d < 2*time.Minute {
+		mid := lo.Add(d / 2)
+		lo, hi = mid.Add(-time.Minute), mid.Add(time.Minute)
+	}
+	pad := hi.Sub(lo) / 25
+	lo, hi = lo.Add(-pad), hi.Add(pad)
+	span := hi.Sub(lo)
+	x := func(tm time.Time) float64 {
+		return tlLeft + float64(tm.Sub(lo))/float64(span)*float64(tlWidth-tlLeft-tlRight)
+	}
+	step := tlSteps[len(tlSteps)-1]
+	for _, s := range tlSteps {
+		if span/s < 4 {
+			step = s
+			break
+		}
+	}
+	layout := "15:04"
 	switch {
-	case nSign == 0:
-		signins = "no sign-in"
-	case id.Signins.First == id.Signins.Last:
-		signins = plural64(nSign, "sign-in", "sign-ins") + " at " + textsafe.HTML(id.Signins.First)
-	default:
-		signins = plural64(nSign, "sign-in", "sign-ins") + " from the first to the last"
+	case step < time.Minute:
+		layout = "15:04:05"
+	case step >= 24*time.Hour:
+		layout = "01-02"
 	}
-	activity := "no other activity"
-	if n := len(id.Activity.Evidence); n > 0 {
-		activity = "the earliest " + plural(n, "record", "records") + " of its other activity"
+	if lo.Format("2006-01-02") == hi.Format("2006-01-02") {
+		t.Day = lo.Format("2006-01-02")
+	} else if step < 24*time.Hour {
+		layout = "01-02 " + layout
 	}
-	sharing := "no sharing record"
-	if n := len(id.Sharing); n > 0 {
-		sharing = plural(n, "sharing record", "sharing records")
+	var ticks strings.Builder
+	for tm := lo.Truncate(step); !tm.After(hi); tm = tm.Add(step) {
+		if tm.Before(lo) {
+			continue
+		}
+		xs := fx(x(tm))
+		ticks.WriteString("M" + xs + " " + strconv.Itoa(tlAxis) + "v5")
+		t.Labels = append(t.Labels, htmlTick{xs, tm.Format(layout)})
 	}
-	t.Caption = "Over the report's period, " + period + " (UTC): " + signins + "; " + activity + "; " + sharing + "."
+	t.Ticks = ticks.String()
+
+	if nSign > 0 && id.Signins.First != id.Signins.Last {
+		if a, b := parseTime(id.Signins.First), parseTime(id.Signins.Last); !a.IsZero() && !b.IsZero() {
+			t.Spans = append(t.Spans, htmlSpan{"M" + fx(x(a)) + " " + strconv.Itoa(laneY(0)) + "H" + fx(x(b))})
+		}
+	}
+	for _, e := range evs {
+		t.Marks = append(t.Marks, htmlMark{fx(x(e.at)), laneY(e.lane), e.class, e.text})
+	}
 	return t
 }
 
-// fx formats an SVG coordinate with one decimal, always the same bytes
-// for the same value.
-func fx(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+// fx formats an SVG coordinate, rounded to the unit (a pixel of the
+// 960-wide drawing: finer is invisible and costs bytes), always the same
+// bytes for the same value.
+func fx(f float64) string { return strconv.FormatFloat(math.Round(f), 'f', 0, 64) }
 
 // htmlPartner is one row of the partner table, its strings through
 // textsafe.HTML.

@@ -160,7 +160,7 @@ func TestPartnerNameSources(t *testing.T) {
 		for f, s := range map[Format]string{
 			Text:     "FROM",
 			Markdown: "| " + textsafe.MarkdownCode(hostile, true) + " | " + source + " |",
-			HTML:     "<td>" + source + "</td>",
+			HTML:     "<td>" + source + "<td",
 			JSON:     `"name_source": "` + source + `"`,
 		} {
 			if !strings.Contains(out[f], s) {
