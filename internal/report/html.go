@@ -129,6 +129,10 @@ type htmlIdentity struct {
 	Evidence                              []htmlEvidence
 	EvidenceNote                          string
 	Operations                            []htmlOption
+	// Accessed lists the objects it touched (accessedRows), AccessedNote
+	// what was left out.
+	Accessed     []accessedRow
+	AccessedNote string
 	// Open is whether the card starts unfolded: high and medium do; info
 	// and low fold to their summary line, so hundreds of benign sign-ins
 	// do not bury the few that matter (print shows every card open).
@@ -333,6 +337,11 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		strconv.FormatInt(id.Activity.ByUser, 10) + " by the account, " + strconv.FormatInt(id.Activity.ByIP, 10) + " by others from its IPs)"
 	h.Timeline = buildTimeline(id, from, to, per)
 	h.Timeline.CaptionID = "tl-" + h.N
+	h.Accessed, h.AccessedNote = accessedRows(id, maxAccessedHTMLRows)
+	for i := range h.Accessed {
+		a := &h.Accessed[i]
+		a.Object, a.Operations = textsafe.HTML(a.Object), textsafe.HTML(a.Operations)
+	}
 	return h
 }
 

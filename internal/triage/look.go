@@ -323,7 +323,7 @@ func accessedList(m map[object]*objTally, limit int) ([]AccessedObject, int) {
 			}
 			return 1
 		}
-		if c := slices.Index(objectKinds, x.obj.kind) - slices.Index(objectKinds, y.obj.kind); c != 0 {
+		if c := slices.Index(ObjectKinds, x.obj.kind) - slices.Index(ObjectKinds, y.obj.kind); c != 0 {
 			return c
 		}
 		return strings.Compare(x.obj.name, y.obj.name)

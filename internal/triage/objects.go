@@ -48,8 +48,8 @@ const (
 	KindChannel       = "channel"
 )
 
-// objectKinds lists the kinds in report order.
-var objectKinds = []string{KindSite, KindFile, KindMailbox, KindMailboxFolder, KindTeam, KindChannel}
+// ObjectKinds lists the kinds in report order.
+var ObjectKinds = []string{KindSite, KindFile, KindMailbox, KindMailboxFolder, KindTeam, KindChannel}
 
 // maxObjectLen caps an object's name: every one is chosen by whoever wrote
 // the record.
