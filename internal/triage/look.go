@@ -2,6 +2,7 @@ package triage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -47,6 +48,9 @@ const (
 )
 
 var howNames = []string{"account", "ip", "shared"}
+
+// errAllFound stops the second look's read once every record is found.
+var errAllFound = errors.New("every record wanted was found")
 
 // lookRef is a kept record to look at again, and how it belongs to the
 // identity.
@@ -169,6 +173,9 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 	}
 	found := map[lookKey][]object{}
 	var readErr error
+	// Reading stops once every record wanted is found: the earliest
+	// records of a time-ordered export lie near its start.
+	remaining := len(want)
 	if len(again) > 0 {
 		var rd record.Reader
 		var ev audit.Event
@@ -193,11 +200,18 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 				if !want[key] {
 					continue // the file changed since: not the record kept
 				}
+				if _, dup := found[key]; dup {
+					continue
+				}
+				remaining--
 				if objs, err := readObjects(raw); err == nil {
 					found[key] = objs.objects()
 				} else {
 					found[key] = nil
 				}
+			}
+			if remaining == 0 {
+				return errAllFound
 			}
 			return nil
 		}
@@ -209,6 +223,9 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 		// Problems were reported by the first read; a file that is gone
 		// or changed leaves its records unread, which partial says.
 		_, readErr = source.Read(ctx, again, srcOpts, emit, func(source.Problem) {})
+		if errors.Is(readErr, errAllFound) {
+			readErr = nil
+		}
 	}
 	r.AccessedScope = fmt.Sprintf("objects named by the records kept of each outside identity: the %d earliest of each account and IP set, and of the sharing records naming it (--max-evidence), read again from the inputs", k)
 	if stdin {

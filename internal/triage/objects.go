@@ -89,34 +89,41 @@ func readObjects(raw record.Raw) (recordObjects, error) {
 	return recordObjects{}, errNoObjects
 }
 
+// ualFields are the fields ualObjects reads. encoding/json matches names
+// case-insensitively, which is lenient enough here (AuditData is also
+// a Graph export's auditData); raw values, so that a value of another
+// type names nothing instead of failing the record.
+type ualFields struct {
+	AuditData                                              json.RawMessage
+	SiteURL                                                json.RawMessage `json:"SiteUrl"`
+	ObjectID                                               json.RawMessage `json:"ObjectId"`
+	SourceRelativeURL                                      json.RawMessage `json:"SourceRelativeUrl"`
+	SourceFileName, MailboxOwnerUPN, TeamName, ChannelName json.RawMessage
+	Folders, Item                                          json.RawMessage
+}
+
 // ualObjects reads a UAL record, or the record inside an envelope's
 // AuditData (a PowerShell export's string, a Graph export's object).
 func ualObjects(js []byte, depth int) (recordObjects, error) {
-	var m map[string]json.RawMessage
+	var m ualFields
 	if err := json.Unmarshal(js, &m); err != nil {
 		return recordObjects{}, err
 	}
-	if depth == 0 {
-		for _, k := range []string{"AuditData", "auditData"} {
-			inner, ok := m[k]
-			if !ok {
-				continue
-			}
-			var s string
-			if json.Unmarshal(inner, &s) == nil {
-				return ualObjects([]byte(s), 1)
-			}
-			if len(inner) > 0 && inner[0] == '{' {
-				return ualObjects(inner, 1)
-			}
+	if inner := m.AuditData; depth == 0 && len(inner) > 0 {
+		var s string
+		if json.Unmarshal(inner, &s) == nil {
+			return ualObjects([]byte(s), 1)
+		}
+		if inner[0] == '{' {
+			return ualObjects(inner, 1)
 		}
 	}
 	o := recordObjects{
-		siteURL: jsonString(m["SiteUrl"]), objectID: jsonString(m["ObjectId"]),
-		relURL: jsonString(m["SourceRelativeUrl"]), fileName: jsonString(m["SourceFileName"]),
-		owner: jsonString(m["MailboxOwnerUPN"]), team: jsonString(m["TeamName"]), channel: jsonString(m["ChannelName"]),
+		siteURL: jsonString(m.SiteURL), objectID: jsonString(m.ObjectID),
+		relURL: jsonString(m.SourceRelativeURL), fileName: jsonString(m.SourceFileName),
+		owner: jsonString(m.MailboxOwnerUPN), team: jsonString(m.TeamName), channel: jsonString(m.ChannelName),
 	}
-	o.folders = exchangeFolders(m["Folders"], m["Item"])
+	o.folders = exchangeFolders(m.Folders, m.Item)
 	return o, nil
 }
 
@@ -144,19 +151,21 @@ func officeObjects(header []string, fields [][]byte) recordObjects {
 // Either may be missing or malformed: what does not read names no folder.
 func exchangeFolders(folders, item json.RawMessage) []string {
 	var out []string
-	var list []map[string]json.RawMessage
+	// Folders' items (a MailItemsAccessed record lists every message) are
+	// skipped unread: only Path is a field here.
+	var list []struct{ Path json.RawMessage }
 	if len(folders) > 0 && json.Unmarshal(folders, &list) == nil {
 		for _, f := range list {
-			if p := jsonString(f["Path"]); p != "" && len(out) < maxFoldersPerRecord {
+			if p := jsonString(f.Path); p != "" && len(out) < maxFoldersPerRecord {
 				out = append(out, p)
 			}
 		}
 	}
 	var it struct {
-		ParentFolder map[string]json.RawMessage
+		ParentFolder struct{ Path json.RawMessage }
 	}
 	if len(item) > 0 && json.Unmarshal(item, &it) == nil {
-		if p := jsonString(it.ParentFolder["Path"]); p != "" && len(out) < maxFoldersPerRecord {
+		if p := jsonString(it.ParentFolder.Path); p != "" && len(out) < maxFoldersPerRecord {
 			out = append(out, p)
 		}
 	}
