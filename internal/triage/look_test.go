@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -144,10 +143,6 @@ func TestAccessedDeterministic(t *testing.T) {
 		if len(r.AccessedSummary) < 3 {
 			t.Fatalf("only %d objects touched: the case is too thin", len(r.AccessedSummary))
 		}
-		for i := range r.Input.Files {
-			r.Input.Files[i].Path = filepath.Base(strings.TrimSuffix(r.Input.Files[i].Path, ".gz"))
-		}
-		r.Input.Files[0].Format = ""
 		got, _ := json.Marshal(struct {
 			S  []AccessedObject
 			Id []Identity
