@@ -75,33 +75,43 @@ type lookList struct {
 	partial bool
 }
 
-// add adds the records of a list of evidence that holds the earliest of
-// total records.
-func (l *lookList) add(refs []ref, how uint8, total int64) {
-	for _, r := range refs {
-		l.refs = append(l.refs, lookRef{r, how})
-	}
-	if int64(len(refs)) < total {
-		l.partial = true
-	}
-}
-
 // lookList gathers what an identity's U, P and H records the engine kept:
-// the records of its sets, not its capped evidence list.
+// the records of its sets, not its capped evidence list. At most
+// lookPerEvidence × K of them, the earliest: the buckets are merged into
+// bounded lists as they come, so an IP shared by thousands of accounts
+// costs a merge per bucket, not a list of all their records.
 func (j *judge) lookList(s *sets, shares *shareStats) *lookList {
+	limit := lookPerEvidence * j.k
 	l := &lookList{}
-	for _, b := range s.u {
-		how := howAccount
-		if b.kind == audit.UserAnonymous {
-			how = howIP // anonymous-link use from its IPs
+	var byAccount, byIP topK
+	var kept int
+	fold := func(into *topK, b *bucket) {
+		into.merge(limit, &b.evNon)
+		kept += len(b.evNon.order)
+		if int64(len(b.evNon.order)) < b.nonSignin {
+			l.partial = true
 		}
-		l.add(b.evNon.refs(), how, b.nonSignin)
+	}
+	for _, b := range s.u {
+		if b.kind == audit.UserAnonymous {
+			fold(&byIP, b) // anonymous-link use from its IPs
+		} else {
+			fold(&byAccount, b)
+		}
 	}
 	for _, b := range s.p {
-		l.add(b.evNon.refs(), howIP, b.nonSignin)
+		fold(&byIP, b)
 	}
-	if shares != nil {
-		l.add(s.shareRefs, howShared, shares.count)
+	for _, part := range []struct {
+		refs []ref
+		how  uint8
+	}{{byAccount.refs(), howAccount}, {byIP.refs(), howIP}, {s.shareRefs, howShared}} {
+		for _, r := range part.refs {
+			l.refs = append(l.refs, lookRef{r, part.how})
+		}
+	}
+	if shares != nil && int64(len(s.shareRefs)) < shares.count {
+		l.partial = true
 	}
 	slices.SortFunc(l.refs, func(x, y lookRef) int {
 		switch {
@@ -123,8 +133,8 @@ func (j *judge) lookList(s *sets, shares *shareStats) *lookList {
 		out = append(out, r)
 	}
 	l.refs = out
-	if limit := lookPerEvidence * j.k; len(l.refs) > limit {
-		l.refs, l.partial = l.refs[:limit], true
+	if kept > limit || len(l.refs) > limit {
+		l.refs, l.partial = l.refs[:min(limit, len(l.refs))], true
 	}
 	return l
 }
@@ -164,7 +174,7 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 			if q := inputs[f].Path; q == p || strings.HasPrefix(q, p+"!") {
 				if p == "-" {
 					stdin = true
-				} else {
+				} else if !slices.Contains(again, p) {
 					again = append(again, p)
 				}
 				break

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -231,4 +232,27 @@ func FuzzReadObjects(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAccessedSharedIP: an IP shared by more accounts than the second look
+// reads (lookPerEvidence × K records) gives a bounded, partial list.
+func TestAccessedSharedIP(t *testing.T) {
+	const x, ip = "eve@fabrikam.com", "81.2.69.161"
+	recs := []testutil.Rec{testutil.SignIn(1, x, fabrikam, ip, sharePointApp, true)}
+	for i := range 2 * lookPerEvidence {
+		member := fmt.Sprintf("m%03d@contoso.com", i)
+		recs = append(recs, testutil.SignIn(2, member, ourTenant, "198.51.100.1", sharePointApp, true))
+		r := testutil.SPO(10+i, "FileAccessed", member, ip, fmt.Sprintf("https://contoso.sharepoint.com/sites/S/f%03d.docx", i))
+		recs = append(recs, r)
+	}
+	r := run(t, Options{Workers: 2, MaxEvidence: 1}, testutil.WriteJSONL(t, t.TempDir(), "nat.jsonl", recs...))
+	id := find(t, r, x)
+	site := id.Accessed[0]
+	if !id.AccessedPartial || site.Kind != KindSite || site.Records != lookPerEvidence || id.AccessedOmitted != lookPerEvidence+1-MaxAccessedPerIdentity {
+		t.Errorf("partial %v, %+v, %d omitted; want partial, the site with %d records (the earliest), %d files omitted",
+			id.AccessedPartial, site, id.AccessedOmitted, lookPerEvidence, lookPerEvidence+1-MaxAccessedPerIdentity)
+	}
+	if site.Last != testutil.At(10+lookPerEvidence-1)+"Z" {
+		t.Errorf("the site's last record read is at %s, want the %dth earliest", site.Last, lookPerEvidence)
+	}
 }
