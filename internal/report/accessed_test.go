@@ -22,14 +22,7 @@ func TestHostileObject(t *testing.T) {
 	sum := obj
 	sum.Identities = 1
 	r.AccessedSummary = []triage.AccessedObject{sum}
-	out := map[Format]string{}
-	for _, f := range Formats {
-		var b bytes.Buffer
-		if err := Render(&b, f, r); err != nil {
-			t.Fatal(err)
-		}
-		out[f] = b.String()
-	}
+	out := renderAll(t, r)
 	for _, f := range []Format{Text, JSON, Markdown, HTML} {
 		if strings.ContainsAny(out[f], "\u202e\x1b") {
 			t.Errorf("%s: a bidi override or escape sequence is written as it is", f)
@@ -67,20 +60,27 @@ func TestHostileObject(t *testing.T) {
 func TestAccessedNotComputed(t *testing.T) {
 	r := fixture(t)
 	r.DropAccessed(triage.AccessedFromDatabase)
+	out := renderAll(t, r)
 	for _, f := range []Format{Text, Markdown, HTML} {
+		if !strings.Contains(out[f], "not computed") {
+			t.Errorf("%s: the answer does not say the objects were not computed", f)
+		}
+	}
+	if strings.Contains(out[JSON], `"accessed"`) || strings.Contains(out[JSON], `"accessed_summary"`) {
+		t.Error("JSON: lists not computed are written (empty would read as nothing touched)")
+	}
+}
+
+// renderAll renders r in every format.
+func renderAll(t *testing.T, r *triage.Report) map[Format]string {
+	t.Helper()
+	out := map[Format]string{}
+	for _, f := range Formats {
 		var b bytes.Buffer
 		if err := Render(&b, f, r); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(b.String(), "not computed") {
-			t.Errorf("%s: the answer does not say the objects were not computed", f)
-		}
+		out[f] = b.String()
 	}
-	var b bytes.Buffer
-	if err := RenderJSON(&b, r); err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(b.Bytes(), []byte(`"accessed"`)) || bytes.Contains(b.Bytes(), []byte(`"accessed_summary"`)) {
-		t.Error("JSON: lists not computed are written (empty would read as nothing touched)")
-	}
+	return out
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"encoding/csv"
 	"strings"
 	"testing"
@@ -17,14 +16,7 @@ func TestAppNameFromLog(t *testing.T) {
 	r := fixture(t)
 	id := &r.Identities[0]
 	id.Signins.Apps = append([]triage.App{{ID: "7f3e2a10-5b6c-4d7e-8f90-a1b2c3d4e5f6", Name: name, NameSource: triage.NameFromLog, Count: 2}}, id.Signins.Apps...)
-	out := map[Format]string{}
-	for _, f := range Formats {
-		var b bytes.Buffer
-		if err := Render(&b, f, r); err != nil {
-			t.Fatal(err)
-		}
-		out[f] = b.String()
-	}
+	out := renderAll(t, r)
 	// What each format must not carry raw, as for every other field: a
 	// terminal's controls, and markup where it would be markup. CSV cells
 	// are only made formula-safe, like every other cell.

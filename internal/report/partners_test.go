@@ -26,14 +26,7 @@ func TestHostilePartnerName(t *testing.T) {
 			r.Identities[i].Partner = name
 		}
 	}
-	out := map[Format]string{}
-	for _, f := range Formats {
-		var b bytes.Buffer
-		if err := Render(&b, f, r); err != nil {
-			t.Fatal(err)
-		}
-		out[f] = b.String()
-	}
+	out := renderAll(t, r)
 	bad := map[Format][]string{
 		Text: {"\x1b", "\u202e", "\nrow"},
 		// Markdown shows values as code spans, where markup is text.
