@@ -219,9 +219,15 @@ func FuzzReadObjects(f *testing.F) {
 	f.Add([]byte(`{"SiteUrl":"https://c.sharepoint.com/sites/A/","SourceFileName":"x","Folders":[{"Path":"\\Inbox"}],"Item":{"ParentFolder":{"Path":"\\x"}},"TeamName":"T","ChannelName":"C"}`))
 	f.Add([]byte(`{"AuditData":"{\"ObjectId\":\"https://x/sites/\"}"}`))
 	f.Add([]byte(`{"auditData":{"ObjectId":"http://h","Folders":"nope"}}`))
+	f.Add([]byte("https://c.sharepoint.com/sites/A/\x1fDocs\x1fx.docx\x1f\x1fm@c.com\x1f[{\"Path\":\"\\\\Inbox\"}]\x1f{\"ParentFolder\":{}}\x1fT\x1fC"))
+	// An OfficeActivity row: the same bytes split into the columns that
+	// name objects.
+	header := []string{"Site_Url", "SourceRelativeUrl", "SourceFileName", "OfficeObjectId", "MailboxOwnerUPN", "Folders", "Item", "TeamName", "ChannelName"}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, k := range []record.Kind{record.UALJSON, record.OfficeJSON} {
-			o, err := readObjects(record.Raw{Kind: k, JSON: data})
+		raws := []record.Raw{{Kind: record.UALJSON, JSON: data}, {Kind: record.OfficeJSON, JSON: data},
+			{Kind: record.OfficeFields, Header: header, Fields: bytes.Split(data, []byte{0x1f})}}
+		for _, raw := range raws {
+			o, err := readObjects(raw)
 			if err != nil {
 				continue
 			}
