@@ -162,33 +162,45 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 			index[in.Path] = int32(i)
 		}
 	}
-	// Only the inputs holding a record wanted are read again; standard
-	// input cannot be.
+	// Only the inputs holding a record wanted are read again, one at a
+	// time, each until its records are all found (the earliest records of
+	// a time-ordered export lie near its start); standard input cannot be
+	// read again.
+	pending := map[string]int{} // path given → records wanted from it
 	var again []string
 	stdin := false
-	for _, p := range paths {
-		for f := range lines {
-			if int(f) >= len(inputs) {
+	for key := range want {
+		if int(key.file) >= len(inputs) {
+			continue
+		}
+		q := inputs[key.file].Path
+		for _, p := range paths {
+			if q != p && !strings.HasPrefix(q, p+"!") {
 				continue
 			}
-			if q := inputs[f].Path; q == p || strings.HasPrefix(q, p+"!") {
-				if p == "-" {
-					stdin = true
-				} else if !slices.Contains(again, p) {
+			if p == "-" {
+				stdin = true
+			} else {
+				if pending[p] == 0 {
 					again = append(again, p)
 				}
-				break
+				pending[p]++
 			}
+			break
 		}
 	}
+	slices.SortFunc(again, func(x, y string) int { return slices.Index(paths, x) - slices.Index(paths, y) })
 	found := map[lookKey][]object{}
 	var readErr error
-	// Reading stops once every record wanted is found: the earliest
-	// records of a time-ordered export lie near its start.
-	remaining := len(want)
-	if len(again) > 0 {
-		var rd record.Reader
-		var ev audit.Event
+	var rd record.Reader
+	var ev audit.Event
+	srcOpts := opts.Source
+	srcOpts.Progress = nil
+	if srcOpts.Inflaters == 0 && opts.Workers > 0 {
+		srcOpts.Inflaters = min(opts.Workers, 8)
+	}
+	for _, p := range again {
+		remaining := pending[p]
 		emit := func(b *source.Batch) error {
 			defer b.Release()
 			f, ok := index[b.Path]
@@ -220,21 +232,15 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 					found[key] = nil
 				}
 			}
-			if remaining == 0 {
+			if remaining <= 0 {
 				return errAllFound
 			}
 			return nil
 		}
-		srcOpts := opts.Source
-		srcOpts.Progress = nil
-		if srcOpts.Inflaters == 0 && opts.Workers > 0 {
-			srcOpts.Inflaters = min(opts.Workers, 8)
-		}
 		// Problems were reported by the first read; a file that is gone
 		// or changed leaves its records unread, which partial says.
-		_, readErr = source.Read(ctx, again, srcOpts, emit, func(source.Problem) {})
-		if errors.Is(readErr, errAllFound) {
-			readErr = nil
+		if _, err := source.Read(ctx, []string{p}, srcOpts, emit, func(source.Problem) {}); err != nil && !errors.Is(err, errAllFound) && readErr == nil {
+			readErr = err
 		}
 	}
 	r.AccessedScope = fmt.Sprintf("objects named by the records kept of each outside identity: the %d earliest of each account and IP set, and of the sharing records naming it (--max-evidence), read again from the inputs", k)
