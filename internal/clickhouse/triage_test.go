@@ -57,13 +57,16 @@ func renderJSON(t *testing.T, r *triage.Report) []byte {
 	return b.Bytes()
 }
 
-// engine runs the in-process engine.
+// engine runs the in-process engine, without what ClickHouse does not
+// compute yet: the objects touched, which the report from ClickHouse
+// leaves out saying why (the comparison holds it to that wording).
 func engine(t *testing.T, paths []string, opts triage.Options) []byte {
 	t.Helper()
 	r, err := triage.Run(context.Background(), paths, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.DropAccessed(triage.AccessedFromDatabase)
 	return renderJSON(t, r)
 }
 

@@ -17,7 +17,7 @@ var csvHeader = []string{
 	"severity", "verdict", "user", "class", "consumer", "home_tenant",
 	"signins_success", "signins_failure", "first_signin", "last_signin",
 	"ips", "apps", "user_agents", "by_user", "by_ip", "operations", "sharing",
-	"ip_also_used_by", "reasons", "sources", "in_directory", "partner",
+	"ip_also_used_by", "reasons", "sources", "in_directory", "partner", "accessed",
 }
 
 // RenderCSV writes one row per identity. Lists are joined with "; ".
@@ -51,7 +51,7 @@ func RenderCSV(w io.Writer, r *triage.Report) error {
 			strconv.FormatInt(id.Activity.ByUser, 10), strconv.FormatInt(id.Activity.ByIP, 10),
 			strings.Join(ops, "; "), strconv.FormatInt(id.SharingCount, 10),
 			strings.Join(id.IPAlsoUsedBy, "; "), strings.Join(id.Reasons, " | "),
-			strings.Join(id.Sources, "; "), inDirectoryCell(id.InDirectory), id.Partner,
+			strings.Join(id.Sources, "; "), inDirectoryCell(id.InDirectory), id.Partner, accessedCell(id),
 		}
 		for i := range row {
 			row[i] = textsafe.CSVCell(row[i])

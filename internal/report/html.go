@@ -142,6 +142,10 @@ type htmlIdentity struct {
 	SharingNote                           string
 	Evidence                              []htmlEvidence
 	EvidenceNote                          string
+	// Accessed lists the objects it touched (accessedRows), AccessedNote
+	// what was left out.
+	Accessed     []accessedRow
+	AccessedNote string
 	// Open is whether the card starts unfolded: high and medium do; info
 	// and low fold to their summary line, so hundreds of benign sign-ins
 	// do not bury the few that matter (print shows every card open).
@@ -463,6 +467,12 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		h.EvidenceNote = "The earliest " + strconv.Itoa(len(id.Activity.Evidence)) + " of " + plural64(n, "record", "records") + "."
 	}
 	h.Timeline = buildTimeline(id, from, to)
+	h.Accessed, h.AccessedNote = accessedRows(id, maxAccessedHTMLRows)
+	shortenUnder(h.Accessed)
+	for i := range h.Accessed {
+		a := &h.Accessed[i]
+		a.Object, a.Operations = textsafe.HTML(a.Object), textsafe.HTML(a.Operations)
+	}
 	return h
 }
 
@@ -759,4 +769,27 @@ func buildHTMLPartners(ps []triage.Partner) []htmlPartner {
 		})
 	}
 	return out
+}
+
+// shortenUnder writes, on the HTML card, an object that lies inside one
+// listed before it relative to that one: a mailbox folder after its
+// mailbox as "folder \Inbox", a file after its site as "file …/Shared
+// Documents/x.docx". At hundreds of identities the repeated mailbox
+// owners and site addresses were a good part of the page; the JSON, text
+// and Markdown keep every object whole.
+func shortenUnder(rows []accessedRow) {
+	for i := range rows {
+		r := &rows[i]
+		for _, p := range rows[:i] {
+			switch {
+			case r.Kind == kindWords[triage.KindMailboxFolder][0] && p.Kind == kindWords[triage.KindMailbox][0] && strings.HasPrefix(r.Object, p.Object+" "):
+				r.Kind, r.Object = "folder", strings.TrimPrefix(r.Object, p.Object+" ")
+			case r.Kind == kindWords[triage.KindFile][0] && p.Kind == kindWords[triage.KindSite][0] && strings.HasPrefix(r.Object, strings.TrimSuffix(p.Object, "/")+"/"):
+				r.Object = "…/" + strings.TrimPrefix(r.Object, strings.TrimSuffix(p.Object, "/")+"/")
+			default:
+				continue
+			}
+			break
+		}
+	}
 }

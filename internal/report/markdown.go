@@ -41,7 +41,14 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 	}
 	p("## Answers\n\n")
 	for _, a := range answers(r) {
-		p("- **%s** %s\n", a.Question, textsafe.MarkdownText(strings.Join(a.Parts, " ")))
+		parts := make([]string, len(a.Parts))
+		for i, part := range a.Parts {
+			parts[i] = textsafe.MarkdownText(part)
+			if i+1 == a.Touched {
+				parts[i] = touchedAnswer(r, func(s string) string { return textsafe.MarkdownCode(s, false) }, textsafe.MarkdownText)
+			}
+		}
+		p("- **%s** %s\n", a.Question, strings.Join(parts, " "))
 	}
 	p("\n| verdict | identities | meaning |\n|---|---:|---|\n")
 	for _, v := range verdictInfo {
@@ -128,6 +135,16 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 			p(": %s", strings.Join(ops, ", "))
 		}
 		p(".\n")
+		if rows, note := accessedRows(id, maxAccessedRows); len(rows) > 0 {
+			p("\nObjects touched, most records first:\n\n| object | records | how | operations | when | records |\n|---|---:|---|---|---|---|\n")
+			for _, a := range rows {
+				p("| %s %s | %d | %s | %s | %s | %s |\n", a.Kind, textsafe.MarkdownCode(a.Object, true), a.Records, a.How,
+					textsafe.MarkdownCode(a.Operations, true), a.When, textsafe.MarkdownCode(a.RecordIDs, true))
+			}
+			if note != "" {
+				p("\n(%s)\n", note)
+			}
+		}
 		if len(id.Activity.Evidence) > 0 {
 			p("\nEvidence, the earliest %d of %d:\n\n", len(id.Activity.Evidence), id.Activity.ByUser+id.Activity.ByIP)
 			p("| time | operation | user | IP | object | record | source |\n|---|---|---|---|---|---|---|\n")

@@ -140,11 +140,16 @@ type answer struct {
 	// Parts are sentences, one per group of identities; Markdown runs
 	// them together, HTML gives each a paragraph.
 	Parts []string
+	// Touched is 1 + the index of the part naming the objects touched
+	// (touchedAnswer), which Markdown renders again with the names in
+	// code spans; 0 when none does.
+	Touched int
 }
 
 // answers puts the three questions (who, breach, accessed) in plain words
-// from the counts in r. The words contain no value from the records, only
-// numbers and operation names (which renderers escape as any other field).
+// from the counts in r. The words contain no value from the records but
+// operation names and the names of the objects touched, which renderers
+// escape as any other field.
 func answers(r *triage.Report) []answer {
 	n := len(r.Identities)
 	if r.Summary.NothingJudged != "" {
@@ -152,17 +157,17 @@ func answers(r *triage.Report) []answer {
 		// Every renderer states why just above the answers.
 		cannot := "Cannot tell: nothing was judged (why, and what to export, is said above)."
 		return []answer{
-			{"Who were they?", []string{cannot}},
-			{"Was there a breach?", []string{cannot}},
-			{"What did they access?", []string{cannot}},
+			{"Who were they?", []string{cannot}, 0},
+			{"Was there a breach?", []string{cannot}, 0},
+			{"What did they access?", []string{cannot}, 0},
 		}
 	}
 	if n == 0 {
 		none := "No account from outside the organisation signed in to the tenant in the records read."
 		return []answer{
-			{"Who were they?", []string{none}},
-			{"Was there a breach?", []string{"No sign of one from outside accounts: there were none."}},
-			{"What did they access?", []string{"Nothing: there were no outside accounts."}},
+			{"Who were they?", []string{none}, 0},
+			{"Was there a breach?", []string{"No sign of one from outside accounts: there were none."}, 0},
+			{"What did they access?", []string{"Nothing: there were no outside accounts."}, 0},
 		}
 	}
 	// Who.
@@ -286,6 +291,11 @@ func answers(r *triage.Report) []answer {
 	accessed := []string{plural64(byUser, "record", "records") + " by the outside accounts themselves besides sign-ins, " +
 		plural64(byIP, "record", "records") + " by others from their IPs, and " +
 		plural64(sharing, "sharing record names", "sharing records name") + " them."}
+	touched := 0
+	if t := touchedAnswer(r, same, same); t != "" {
+		accessed = append(accessed, t)
+		touched = len(accessed)
+	}
 	if len(ops) > 0 {
 		accessed = append(accessed, "Operations: "+operationList(ops, 8)+".")
 	}
@@ -293,9 +303,9 @@ func answers(r *triage.Report) []answer {
 		accessed = append(accessed, "Cannot tell for "+strconv.Itoa(unverified)+": the input does not hold the records that would show it.")
 	}
 	return []answer{
-		{"Who were they?", []string{who}},
-		{"Was there a breach?", breach},
-		{"What did they access?", accessed},
+		{"Who were they?", []string{who}, 0},
+		{"Was there a breach?", breach, 0},
+		{"What did they access?", accessed, touched},
 	}
 }
 

@@ -112,7 +112,9 @@ func TestJSONContract(t *testing.T) {
 		// provenance is an addition to v1 (issue 17), documented in
 		// docs/reports.md; set by the command line, absent from Run alone;
 		// partners too.
-		"":           {"schema", "tenant", "input", "summary", "identities", "partners", "provenance"},
+		// accessed_summary and accessed_scope: what was touched (issue
+		// 17), documented in docs/reports.md.
+		"":           {"schema", "tenant", "input", "summary", "identities", "partners", "provenance", "accessed_summary", "accessed_scope"},
 		"provenance": {"version", "commit", "command", "inputs", "time_zone", "generated"},
 		"prov_input": {"path", "bytes", "sha256"},
 		"tenant":     {"ids", "domains", "inferred"},
@@ -122,25 +124,35 @@ func TestJSONContract(t *testing.T) {
 		"coverage": {"workload", "records", "days", "first", "last"},
 		"summary":  {"identities", "by_verdict"},
 		// v1 as DESIGN.md has it, plus the additions of the sign-in log and
-		// directory work (sources, in_directory) and the partners work
-		// (partner), documented in docs/reports.md.
-		"identity": {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory", "partner"},
-		"partner":  {"tenant_id", "name", "name_source", "domains", "identities", "by_verdict", "worst_severity"},
-		"signins":  {"success", "failure", "first", "last", "ips", "user_agents", "apps"},
-		"activity": {"by_user", "by_ip", "operations", "evidence"},
-		"evidence": {"time", "operation", "user", "ip", "object", "record_id", "source"},
-		"file":     {"path", "format", "records", "skipped"},
+		// directory work (sources, in_directory), the partners work
+		// (partner) and what was touched (accessed), documented in
+		// docs/reports.md.
+		"identity":         {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory", "partner", "accessed"},
+		"accessed":         {"kind", "object", "how", "records", "operations", "first", "last", "record_ids"},
+		"accessed_summary": {"kind", "object", "how", "records", "identities", "operations", "first", "last", "record_ids"},
+		"partner":          {"tenant_id", "name", "name_source", "domains", "identities", "by_verdict", "worst_severity"},
+		"signins":          {"success", "failure", "first", "last", "ips", "user_agents", "apps"},
+		"activity":         {"by_user", "by_ip", "operations", "evidence"},
+		"evidence":         {"time", "operation", "user", "ip", "object", "record_id", "source"},
+		"file":             {"path", "format", "records", "skipped"},
 	}
 	id := doc["identities"].([]any)[0].(map[string]any)
 	objs := map[string]any{
 		"": doc, "tenant": doc["tenant"], "input": doc["input"], "summary": doc["summary"], "identity": id,
 		"signins": id["signins"], "activity": id["activity"],
-		"evidence":   id["activity"].(map[string]any)["evidence"].([]any)[0],
-		"file":       doc["input"].(map[string]any)["files"].([]any)[0],
-		"coverage":   doc["input"].(map[string]any)["coverage"].([]any)[0],
-		"provenance": doc["provenance"],
-		"prov_input": doc["provenance"].(map[string]any)["inputs"].([]any)[0],
-		"partner":    doc["partners"].([]any)[0],
+		"evidence":         id["activity"].(map[string]any)["evidence"].([]any)[0],
+		"file":             doc["input"].(map[string]any)["files"].([]any)[0],
+		"coverage":         doc["input"].(map[string]any)["coverage"].([]any)[0],
+		"provenance":       doc["provenance"],
+		"prov_input":       doc["provenance"].(map[string]any)["inputs"].([]any)[0],
+		"partner":          doc["partners"].([]any)[0],
+		"accessed_summary": doc["accessed_summary"].([]any)[0],
+	}
+	for _, x := range doc["identities"].([]any) {
+		if list := x.(map[string]any)["accessed"].([]any); len(list) > 0 {
+			objs["accessed"] = list[0]
+			break
+		}
 	}
 	for name, fields := range want {
 		got := keys(objs[name])

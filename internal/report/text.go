@@ -448,6 +448,14 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 			acc += ": " + strings.Join(ops, ", ")
 		}
 		t.label("accessed:", acc)
+		rows, note := accessedRows(id, maxAccessedRows)
+		for _, a := range rows {
+			t.para(indent+"- ", indent+"  ", textsafe.Terminal(a.Kind+" "+a.Object)+": "+plural64(a.Records, "record", "records")+" "+a.How+", "+a.When+
+				": "+textsafe.Terminal(a.Operations)+"; records "+textsafe.Terminal(a.RecordIDs))
+		}
+		if note != "" {
+			t.para(indent+"  ", indent+"  ", "("+note+")")
+		}
 		if len(id.Activity.Evidence) > 0 {
 			t.para(indent, indent, fmt.Sprintf("evidence (the earliest %d of %d):", len(id.Activity.Evidence), id.Activity.ByUser+id.Activity.ByIP))
 			for _, e := range id.Activity.Evidence {

@@ -95,6 +95,9 @@ type ExpectedIdentity struct {
 	Sharing int `json:"sharing"`
 	// IPAlsoUsedBy are the other users with a record from its IPs, sorted.
 	IPAlsoUsedBy []string `json:"ip_also_used_by"`
+	// Touched names the objects its U, P and H records name, as
+	// "<kind> <object>" (docs/reports.md "What was touched"), sorted.
+	Touched []string `json:"touched"`
 	// Sources are the logs holding the identity's own records (its
 	// sign-ins, and its other records by account), sorted: "entra-signin"
 	// and "ual". Only set when the sign-in log is written: a sign-in in
@@ -523,7 +526,7 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 			}
 			return false
 		}
-		var u, p []*rec
+		var u, p, h []*rec
 		also := map[string]bool{}
 		for i := range recs {
 			r := &recs[i]
@@ -560,6 +563,7 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 			}
 			if c, k := canonicalUser(t); k == userNormal && c == user {
 				res.Sharing++
+				h = append(h, r)
 			}
 		}
 		for _, r := range u {
@@ -568,6 +572,19 @@ func (g *gen) judge(events []*event) ([]ExpectedIdentity, error) {
 			}
 		}
 		res.ByUser, res.ByIP = len(u), len(p)
+		touched := map[string]bool{}
+		for _, rs := range [][]*rec{u, p, h} {
+			for _, r := range rs {
+				for _, t := range touchedBy(r.e) {
+					touched[t] = true
+				}
+			}
+		}
+		res.Touched = []string{}
+		for t := range touched {
+			res.Touched = append(res.Touched, t)
+		}
+		sort.Strings(res.Touched)
 
 		mailboxOrAdmin := func(rs []*rec) bool {
 			for _, r := range rs {
@@ -687,5 +704,31 @@ func (g *gen) inferredDomains(p *plan) []string {
 		out = append(out, d)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// touchedBy names the objects a record names, as "<kind> <object>": the
+// site of a SharePoint/OneDrive record (its SiteUrl without the final
+// slash) and the item, when the record's ObjectId names one below the
+// site; the mailbox of a mailbox record (MailboxOwnerUPN) and the one
+// folder encMail writes (\Inbox). The generator writes no team or
+// channel.
+func touchedBy(e *event) []string {
+	var out []string
+	switch e.kind {
+	case kFile, kPage, kSharing:
+		if e.site == nil {
+			break
+		}
+		site := strings.TrimSuffix(e.site.url, "/")
+		out = append(out, "sharepoint-site "+site)
+		if obj := e.spObject(); obj != site {
+			out = append(out, "sharepoint-file "+obj)
+		}
+	case kMail:
+		if e.owner != "" {
+			out = append(out, "mailbox "+e.owner, "mailbox-folder "+e.owner+` \Inbox`)
+		}
+	}
 	return out
 }

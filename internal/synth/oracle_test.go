@@ -352,7 +352,7 @@ func runOracle(records []map[string]any) oracleResult {
 		id.HomeTenant = best
 		id.Consumer = cl == "passthrough" && best == "9188040d-6c67-4c5b-b112-36a304b66dad"
 
-		var u, p []*oRec
+		var u, p, h []*oRec
 		also := map[string]bool{}
 		for i := range recs {
 			r := &recs[i]
@@ -395,6 +395,7 @@ func runOracle(records []map[string]any) oracleResult {
 				}
 				if c, _ := oCanon(target); c == x {
 					id.Sharing++
+					h = append(h, &recs[i])
 				}
 			}
 		}
@@ -404,6 +405,7 @@ func runOracle(records []map[string]any) oracleResult {
 			}
 		}
 		id.ByUser, id.ByIP = len(u), len(p)
+		id.Touched = oTouched(u, p, h)
 
 		heavy := false
 		for _, r := range append(append([]*oRec{}, u...), p...) {
@@ -472,4 +474,46 @@ func runOracle(records []map[string]any) oracleResult {
 	}
 	sort.Strings(ds)
 	return oracleResult{identities: out, domains: ds}
+}
+
+// oTouched names the objects the records name, from their fields as
+// written: SiteUrl (without its final slash; a page view's site is its
+// ObjectId's /sites/<name> or /personal/<name> prefix), the ObjectId when
+// it names an item below the site, MailboxOwnerUPN and its Folders' Path.
+func oTouched(sets ...[]*oRec) []string {
+	set := map[string]bool{}
+	for _, rs := range sets {
+		for _, r := range rs {
+			obj := oStr(r.m, "ObjectId")
+			site := strings.TrimSuffix(oStr(r.m, "SiteUrl"), "/")
+			if site == "" && strings.HasPrefix(obj, "https://") {
+				parts := strings.SplitN(obj, "/", 6) // https: "" host sites name rest
+				site = strings.Join(parts[:3], "/")
+				if len(parts) >= 5 && (parts[3] == "sites" || parts[3] == "personal" || parts[3] == "teams") {
+					site = strings.Join(parts[:5], "/")
+				}
+			}
+			if site != "" {
+				set["sharepoint-site "+site] = true
+				if strings.HasPrefix(obj, "https://") && obj != site {
+					set["sharepoint-file "+obj] = true
+				}
+			}
+			if owner := oStr(r.m, "MailboxOwnerUPN"); owner != "" {
+				set["mailbox "+owner] = true
+				folders, _ := r.m["Folders"].([]any)
+				for _, f := range folders {
+					if m, ok := f.(map[string]any); ok && oStr(m, "Path") != "" {
+						set["mailbox-folder "+owner+" "+oStr(m, "Path")] = true
+					}
+				}
+			}
+		}
+	}
+	out := []string{}
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -154,6 +154,36 @@ func checkExpected(t *testing.T, label string, r *Report, exp *synth.Expected) {
 			t.Errorf("%s: identity %d:\n got %s\nwant %s\nreasons: %q", label, i, gj, wj, r.Identities[i].Reasons)
 		}
 	}
+	// What was touched: the objects the generator says the records name,
+	// wherever every record was kept (a partial list is a subset).
+	complete := 0
+	for _, id := range r.Identities {
+		e, ok := exp.Identity(id.User)
+		if !ok {
+			continue
+		}
+		var names []string
+		for _, a := range id.Accessed {
+			names = append(names, a.Kind+" "+a.Object)
+		}
+		slices.Sort(names)
+		switch {
+		case !id.AccessedPartial && id.AccessedOmitted == 0:
+			complete++
+			if !slices.Equal(names, e.Touched) && (len(names) > 0 || len(e.Touched) > 0) {
+				t.Errorf("%s: %s touched %q, want %q", label, id.User, names, e.Touched)
+			}
+		default:
+			for _, n := range names {
+				if _, found := slices.BinarySearch(e.Touched, n); !found {
+					t.Errorf("%s: %s touched %q, not among %q", label, id.User, n, e.Touched)
+				}
+			}
+		}
+	}
+	if complete == 0 && len(r.Identities) > 0 {
+		t.Errorf("%s: no identity's accessed list is complete: nothing checked", label)
+	}
 	for _, d := range exp.NotReported {
 		for _, id := range r.Identities {
 			if id.User == d.User {

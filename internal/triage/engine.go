@@ -146,6 +146,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 		}
 	}
 	r := finish(all, d.inputs, d.probs, opts, k)
+	lookAgain(ctx, paths, d.inputs, r, opts, k)
 	r.Earliest = d.earliest
 	return r, nil
 }
@@ -355,6 +356,7 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		return s
 	}
 	r.Identities = j.identities()
+	r.looks = j.looks
 	if opts.Directory != nil {
 		r.Input.Directory = &DirectoryInfo{Path: opts.DirectoryPath, Accounts: opts.Directory.Len()}
 	}

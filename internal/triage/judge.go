@@ -48,6 +48,9 @@ type judge struct {
 	// indexes over buckets, built for the identities that need them
 	byUser map[string][]*bucket
 	byIP   map[netip.Addr][]*bucket
+	// looks are the records each identity's objects are read from
+	// (look.go).
+	looks map[string]*lookList
 }
 
 // classify applies rules 1–4 to every sign-in actor; rule 5 needs our
@@ -510,6 +513,10 @@ func sortedIPs(set map[netip.Addr]struct{}) []netip.Addr {
 func (j *judge) identity(u *userStats) Identity {
 	c := j.classes[u.user]
 	s := j.collect(u)
+	if j.looks == nil {
+		j.looks = map[string]*lookList{}
+	}
+	j.looks[u.user] = j.lookList(s, j.a.shares[u.user])
 	id := Identity{
 		User:       u.user,
 		Class:      c.class,

@@ -21,9 +21,24 @@ type Report struct {
 	// IPs), when --geoip databases were given.
 	IPInfo map[string]IPInfo `json:"ip_info,omitempty"`
 
+	// AccessedSummary is what the outside identities touched, object by
+	// object, over the whole report (an addition to v1: docs/reports.md
+	// "What was touched"); absent when AccessedScope says it was not
+	// computed, so that no reader takes an empty list for "nothing".
+	AccessedSummary []AccessedObject `json:"accessed_summary,omitzero"`
+	// AccessedSummaryOmitted counts the objects past the summary's cap.
+	AccessedSummaryOmitted int `json:"accessed_summary_omitted,omitempty"`
+	// AccessedScope says which records the accessed lists are read from,
+	// or why they were not computed.
+	AccessedScope string `json:"accessed_scope,omitempty"`
+
 	// Provenance says how the report was made (version, command line,
 	// inputs' hashes); set by the command-line tool, nil from Run alone.
 	Provenance *Provenance `json:"provenance,omitempty"`
+
+	// looks are, per identity, the kept records a second look reads for
+	// the objects they name (look.go); nil once read.
+	looks map[string]*lookList
 
 	// Problems are the input problems, sorted by file and line, at most
 	// MaxProblemsPerFile per file (ProblemsOmitted counts the rest).
@@ -202,6 +217,17 @@ type Identity struct {
 	// Partner is the name of its home tenant's partner (Report.Partners;
 	// an addition to v1).
 	Partner string `json:"partner"`
+	// Accessed are the objects of ours its records touched: by the
+	// account, from its IPs, or named by sharing records (an addition to
+	// v1: docs/reports.md "What was touched"); absent when the report's
+	// AccessedScope says they were not computed.
+	Accessed []AccessedObject `json:"accessed,omitzero"`
+	// AccessedOmitted counts the objects past Accessed's cap.
+	AccessedOmitted int `json:"accessed_omitted,omitempty"`
+	// AccessedPartial says that some of its records were not read for
+	// objects (only the earliest of each account and IP set are kept, or
+	// an input could not be read again): counts are then lower bounds.
+	AccessedPartial bool `json:"accessed_partial,omitempty"`
 
 	// SharingCount is |H|, exact: the sharing records naming it (Sharing
 	// lists the earliest, capped) plus anonymous-link use from its IPs.
@@ -327,6 +353,29 @@ type Evidence struct {
 	Object    string `json:"object"`
 	RecordID  string `json:"record_id"`
 	Source    string `json:"source"`
+}
+
+// AccessedObject is one object of ours that records touched: a
+// SharePoint/OneDrive site or file, a mailbox or mailbox folder, a team or
+// channel (Kind: the Kind* constants). Object is the name the records give
+// it, clipped, as attacker-controlled as any field.
+type AccessedObject struct {
+	Kind   string `json:"kind"`
+	Object string `json:"object"`
+	// How says how it was touched: "account" (the identity's own
+	// records), "ip" (records from its IPs) and "shared" (sharing records
+	// naming it), in that order.
+	How []string `json:"how"`
+	// Records counts the records read that touched it; Identities (in the
+	// summary only) the identities they belong to.
+	Records    int64            `json:"records"`
+	Identities int              `json:"identities,omitempty"`
+	Operations map[string]int64 `json:"operations"`
+	First      string           `json:"first"`
+	Last       string           `json:"last"`
+	// RecordIDs are the earliest records that touched it, at most
+	// MaxAccessedRecordIDs.
+	RecordIDs []string `json:"record_ids"`
 }
 
 // Share is one sharing record naming the identity (H).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -135,7 +136,27 @@ func TestSentinelExports(t *testing.T) {
 		{"SigninLogs + OfficeActivity with sign-ins", run(queryPath, officePath)},
 		{"SigninLogs + OfficeActivity without sign-ins", run(queryPath, activityPath)},
 	}
+	touched := func(r *Report) map[string]string {
+		m := map[string]string{}
+		for _, id := range r.Identities {
+			var list []string
+			for _, a := range id.Accessed {
+				list = append(list, fmt.Sprintf("%s %s %d %v", a.Kind, a.Object, a.Records, a.How))
+			}
+			m[id.User] = strings.Join(list, "; ")
+		}
+		return m
+	}
+	wantTouched := touched(reference)
+	if len(reference.AccessedSummary) == 0 {
+		t.Fatal("the reference report names no object touched: the case is too thin")
+	}
 	for _, c := range cases {
+		for user, w := range touched(c.r) {
+			if w != wantTouched[user] {
+				t.Errorf("%s: %s touched %q, from the UAL %q", c.name, user, w, wantTouched[user])
+			}
+		}
 		got := verdictsOf(c.r)
 		for user, w := range want {
 			if got[user] != w {

@@ -464,5 +464,7 @@ func (x *Aggregates) Finish(files []FileInfo, opts Options) *Report {
 	}
 	a.applyAliases(x.aliases)
 	a.dropCopiesOnly()
-	return finish(a, inputs, &problems{byFile: map[string][]source.Problem{}}, opts, a.k)
+	r := finish(a, inputs, &problems{byFile: map[string][]source.Problem{}}, opts, a.k)
+	r.DropAccessed(AccessedFromDatabase)
+	return r
 }

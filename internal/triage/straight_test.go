@@ -174,7 +174,9 @@ func straightforward(t testing.TB, path string, k int) *Report {
 	}
 	a.flushOrgs()
 	inputs := []source.Input{{Path: path, Format: source.UALJSONL}}
-	return finish(a, inputs, &problems{byFile: map[string][]source.Problem{}}, Options{}, k)
+	r := finish(a, inputs, &problems{byFile: map[string][]source.Problem{}}, Options{}, k)
+	lookAgain(context.Background(), []string{path}, inputs, r, Options{}, k)
+	return r
 }
 
 // TestFastPathMatchesStraightforward compares the two paths byte for byte
