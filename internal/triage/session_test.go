@@ -18,7 +18,8 @@ import (
 // and loaded again between them, reports exactly what Run reports for
 // all the files at once: with duplicates across files, the sign-in log
 // read between UAL files (twins on both sides of a save), the
-// deduplication set spilled to disk, and a --since that filters.
+// deduplication set and sharing records spilled to disk, and a --since
+// that filters.
 func TestSessionMatchesRun(t *testing.T) {
 	var ual, signins bytes.Buffer
 	if _, err := synth.Generate(&ual, synth.Options{Seed: 5, Duplicates: 13, SignInLog: &signins}); err != nil {
@@ -44,14 +45,14 @@ func TestSessionMatchesRun(t *testing.T) {
 	write("ual-again.jsonl", ul[len(ul)/3:len(ul)/2])
 
 	for _, o := range []Options{{}, {Since: time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC)}} {
-		o.Workers, o.spillSlots = 2, 16
+		o.Workers, o.spillSlots, o.spillShares = 2, 16, 2
 		ctx := context.Background()
 		want, err := Run(ctx, paths, o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := NewSession(o)
-		spilled := false
+		spilled, shared := false, false
 		prev := 0
 		for _, cut := range []int{0, 3, 4, 8, len(paths)} {
 			err := s.Add(ctx, paths[prev:cut])
@@ -64,6 +65,9 @@ func TestSessionMatchesRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			spilled = spilled || len(s.c.dups.ids.runs) > 0
+			for _, a := range s.aggs {
+				shared = shared || a.shareLog != nil
+			}
 			s.Close()
 			if s, err = LoadSession(bytes.NewReader(b.Bytes()), int64(b.Len()), o); err != nil {
 				t.Fatalf("after %d files: %v", cut, err)
@@ -85,8 +89,8 @@ func TestSessionMatchesRun(t *testing.T) {
 		if !bytes.Equal(gj, wj) {
 			t.Fatalf("since %v: the session's report differs from Run's:\n%s\nwant:\n%s", o.Since, gj, wj)
 		}
-		if want.Input.Duplicates == 0 || len(want.Identities) == 0 || !spilled {
-			t.Fatalf("since %v: nothing tested: %d duplicates, %d identities, spilled %v", o.Since, want.Input.Duplicates, len(want.Identities), spilled)
+		if want.Input.Duplicates == 0 || len(want.Identities) == 0 || !spilled || !shared {
+			t.Fatalf("since %v: nothing tested: %d duplicates, %d identities, spilled %v %v", o.Since, want.Input.Duplicates, len(want.Identities), spilled, shared)
 		}
 		if _, err := s.Report(); err == nil {
 			t.Error("a second report of an ended session")

@@ -45,9 +45,8 @@ var codecSkip = map[reflect.Type]map[string]bool{
 var addrType = reflect.TypeFor[netip.Addr]()
 
 // Save writes the session as it stands, to be continued by LoadSession.
-// A session whose sharing records spilled to disk cannot be saved (the
-// spill files are the run's own); Save then fails and the session is
-// unchanged.
+// Sharing records spilled to disk are copied in; the session goes on
+// appending to its spill files.
 func (s *Session) Save(w io.Writer) error {
 	if s.ended {
 		return errSessionEnded
@@ -56,8 +55,8 @@ func (s *Session) Save(w io.Writer) error {
 		return errors.New("triage: only a session from NewSession can be saved")
 	}
 	for _, a := range s.aggs {
-		if a.shareLog != nil || a.shareLogErr != nil {
-			return errors.New("triage: sharing records spilled to disk: the session cannot be saved")
+		if a.shareLogErr != nil {
+			return fmt.Errorf("triage: sharing records could not be spilled to disk: %w", a.shareLogErr)
 		}
 	}
 	e := &encoder{w: bufio.NewWriterSize(w, 256<<10)}
@@ -70,6 +69,7 @@ func (s *Session) Save(w io.Writer) error {
 	e.value(reflect.ValueOf(&s.inputs).Elem())
 	for _, a := range s.aggs {
 		e.value(reflect.ValueOf(a).Elem())
+		e.shareLog(a.shareLog)
 	}
 	s.c.dups.ids.each(func(keys []idKey) {
 		e.uvarint(uint64(len(keys)))
@@ -114,6 +114,7 @@ func LoadSession(r io.Reader, limit int64, opts Options) (_ *Session, err error)
 		d.value(reflect.ValueOf(a).Elem())
 		a.intern = map[string]string{}
 		s.setShard(i, a)
+		d.shareLog(a)
 	}
 	for d.err == nil {
 		n := d.uvarint()
@@ -212,6 +213,50 @@ func (s *Session) check() error {
 		}
 	}
 	return nil
+}
+
+// shareLog writes a shard's spilled sharing records (the log's bytes as
+// they are), or that there are none.
+func (e *encoder) shareLog(l *shareLog) {
+	if l == nil {
+		e.uvarint(0)
+		return
+	}
+	if e.err == nil {
+		e.err = l.w.Flush()
+	}
+	size, err := l.f.Seek(0, io.SeekEnd)
+	if e.err == nil {
+		e.err = err
+	}
+	e.uvarint(uint64(l.n) + 1)
+	e.uvarint(uint64(size))
+	if e.err == nil {
+		_, e.err = io.Copy(e.w, io.NewSectionReader(l.f, 0, size))
+	}
+}
+
+// shareLog reads what encoder.shareLog wrote into a new log of a's.
+func (d *decoder) shareLog(a *agg) {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return
+	}
+	size := d.count(1)
+	if d.err != nil {
+		return
+	}
+	l, err := newShareLog(a.tempDir)
+	if err != nil {
+		d.err = err
+		return
+	}
+	a.shareLog, l.n = l, int64(n-1)
+	if _, err := io.CopyN(l.w, d.r, int64(size)); err != nil {
+		d.fail("truncated")
+		return
+	}
+	d.left -= int64(size)
 }
 
 // each calls fn with the set's keys, a table or a run's segment at a
