@@ -71,11 +71,7 @@ func (s *Session) Save(w io.Writer) error {
 		e.value(reflect.ValueOf(a).Elem())
 		e.shareLog(a.shareLog)
 	}
-	s.c.dups.ids.each(func(keys []idKey) {
-		e.uvarint(uint64(len(keys)))
-		e.raw(keyBytes(keys))
-	})
-	e.uvarint(0)
+	e.idSet(&s.c.dups.ids)
 	if e.err != nil {
 		return e.err
 	}
@@ -116,23 +112,7 @@ func LoadSession(r io.Reader, limit int64, opts Options) (_ *Session, err error)
 		s.setShard(i, a)
 		d.shareLog(a)
 	}
-	for d.err == nil {
-		n := d.uvarint()
-		if n == 0 || d.err != nil {
-			break
-		}
-		if n > uint64(d.left/16) {
-			d.fail("key count %d past the end", n)
-			break
-		}
-		for range n {
-			var k idKey
-			d.raw(k[:])
-			if d.err == nil && !s.c.dups.ids.add(k) {
-				d.fail("a deduplication key twice")
-			}
-		}
-	}
+	d.idSet(&s.c.dups.ids)
 	if d.err == nil && s.key == 0 {
 		d.fail("no shard key")
 	}
@@ -259,37 +239,121 @@ func (d *decoder) shareLog(a *agg) {
 	d.left -= int64(size)
 }
 
-// each calls fn with the set's keys, a table or a run's segment at a
-// time.
-func (s *idSet) each(fn func([]idKey)) {
-	if s.hasZero {
-		fn([]idKey{{}})
-	}
-	var buf []idKey
+// idSet writes the deduplication set as it stands: its hash seed (the
+// runs' Bloom filters and the tables depend on it), the keys in its
+// tables, and each run spilled to disk as it is (its keys, fences and
+// filter), so that loading it sorts and filters nothing again.
+func (e *encoder) idSet(s *idSet) {
+	e.uvarint(s.seed)
+	e.value(reflect.ValueOf(s.hasZero))
+	e.uvarint(uint64(s.spills))
 	for i := range s.shards {
-		buf = buf[:0]
+		var keys []idKey
 		for _, k := range s.shards[i].slots {
 			if k != (idKey{}) {
-				buf = append(buf, k)
+				keys = append(keys, k)
 			}
 		}
-		if len(buf) > 0 {
-			fn(buf)
-		}
+		e.uvarint(uint64(len(keys)))
+		e.raw(keyBytes(keys))
 	}
+	e.uvarint(uint64(len(s.runs)))
 	for _, r := range s.runs {
+		e.uvarint(uint64(r.level))
+		size := int64(0)
 		for i := range r.seg {
 			seg := &r.seg[i]
-			buf = append(buf[:0], make([]idKey, seg.n)...)
-			if seg.n == 0 {
-				continue
-			}
-			if _, err := r.f.ReadAt(keyBytes(buf), seg.off); err != nil {
-				s.ioErr = fmt.Errorf("deduplication: reading %s: %w", r.f.Name(), err)
+			e.uvarint(uint64(seg.n))
+			e.raw(keyBytes(seg.fences))
+			size += int64(seg.n) * int64(len(idKey{}))
+		}
+		e.uvarint(uint64(len(r.bloom)))
+		e.raw(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(r.bloom))), 8*len(r.bloom)))
+		if e.err == nil {
+			_, e.err = io.Copy(e.w, io.NewSectionReader(r.f, 0, size))
+		}
+	}
+}
+
+// idSet reads what encoder.idSet wrote into s, a new set: the runs go to
+// new files in s.dir.
+func (d *decoder) idSet(s *idSet) {
+	s.seed = d.uvarint() | 1
+	var zero bool
+	d.value(reflect.ValueOf(&zero).Elem())
+	s.hasZero = zero
+	s.spills = d.count(0)
+	for i := range s.shards {
+		n := d.count(int64(len(idKey{})))
+		keys := make([]idKey, n)
+		d.raw(keyBytes(keys))
+		t := &s.shards[i]
+		for _, k := range keys {
+			if k == (idKey{}) || s.hash(&k)>>58 != uint64(i) {
+				d.fail("a key in the wrong table")
 				return
 			}
-			fn(buf)
+			s.makeRoom(t)
+			h := s.hash(&k)
+			for j := h & t.mask; ; j = (j + 1) & t.mask {
+				if t.slots[j] == (idKey{}) {
+					t.slots[j] = k
+					t.n++
+					break
+				}
+				if t.slots[j] == k {
+					d.fail("a key twice")
+					return
+				}
+			}
 		}
+	}
+	runs := d.count(1)
+	for range runs {
+		if d.err != nil {
+			return
+		}
+		r, err := newRunFile(s.dir)
+		if err != nil {
+			d.err = err
+			return
+		}
+		s.runs = append(s.runs, r)
+		r.level = d.count(0)
+		var off int64
+		for i := range r.seg {
+			seg := &r.seg[i]
+			seg.n = d.count(0)
+			seg.off = off
+			if d.err != nil || int64(seg.n)*int64(len(idKey{})) > d.left {
+				d.fail("run longer than the session")
+				return
+			}
+			seg.fences = make([]idKey, (seg.n+fenceEvery-1)/fenceEvery)
+			d.raw(keyBytes(seg.fences))
+			off += int64(seg.n) * int64(len(idKey{}))
+			r.n += seg.n
+		}
+		words := d.count(8)
+		if d.err == nil && words != bloomWords(r.n) {
+			d.fail("run filter of %d words for %d keys", words, r.n)
+		}
+		if d.err != nil {
+			return
+		}
+		r.bloom = offHeap[uint64](words)
+		d.raw(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(r.bloom))), 8*words))
+		if d.err == nil && off > d.left {
+			d.fail("run longer than the session")
+		}
+		if d.err != nil {
+			return
+		}
+		if _, err := io.CopyN(r.f, d.r, off); err != nil {
+			d.fail("truncated")
+			return
+		}
+		d.left -= off
 	}
 }
 
