@@ -3,12 +3,15 @@
 // is new or whose verdict got worse, written to a stream and optionally
 // POSTed to a webhook.
 //
-// A cycle triages the archive's recent days in full (triage.Run over the
-// day folders within the lookback), so it can never drift from what
-// 'outsider triage' would say about the same files; a cycle in which no
-// file changed and no record left the lookback reuses the last triage
-// instead (cache.go), which is exact by construction. A cycle after new
-// files still costs a full triage of the lookback.
+// A cycle's findings are those of a triage of the archive's recent days
+// in full (the day folders within the lookback, files in the order they
+// arrived), and it never costs more than that triage; usually far less,
+// exactly: a cycle in which no file changed and no record left the
+// lookback reuses the last triage (cache.go), and a cycle after new files
+// continues the last triage from the engine snapshot, reading only the
+// new files (resume.go). Both are the full triage's result by
+// construction; records aging out of the lookback (once an hour) make the
+// next cycle a full triage.
 //
 // Identities, what was last reported about them and the analysts'
 // dispositions live in the state database (package state). Findings go
@@ -49,10 +52,11 @@ const (
 // TriageDirs are the archive folders watch triages: the audit records and
 // the Entra sign-ins (a sign-in in both counts once; the sign-in log adds
 // location, conditional access and risk). Quarantined blobs stay out.
-// The UAL comes first: where the two logs disagree on one sign-in (an
-// account with no usable name, which each log keys its own way), the copy
-// read first is counted, and the UAL's keys are the ones docs/rules.md
-// defines.
+// Their files are read in the order they arrived (recentFiles, arrival):
+// a blob comes before the sign-ins of its day and the day before, so
+// where the two logs disagree on one sign-in (an account with no usable
+// name, which each log keys its own way), the UAL's copy is read first
+// and counted, and the UAL's keys are the ones docs/rules.md defines.
 var TriageDirs = []string{collect.DirUAL, collect.DirSignins}
 
 // Options configure watch.
