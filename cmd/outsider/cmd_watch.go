@@ -218,8 +218,12 @@ func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (e
 		if len(c.Findings) == 1 {
 			findings = "finding"
 		}
-		fmt.Fprintf(logw, "outsider: watch: %s: %d files, %d records, %d identities, %d new %s\n",
-			time.Now().UTC().Format(time.RFC3339), c.Files, c.Records, c.Identities, len(c.Findings), findings)
+		note := c.ReuseNote()
+		if note != "" {
+			note = " (" + note + ")"
+		}
+		fmt.Fprintf(logw, "outsider: watch: %s: %d files, %d records, %d identities, %d new %s%s\n",
+			time.Now().UTC().Format(time.RFC3339), c.Files, c.Records, c.Identities, len(c.Findings), findings, note)
 		if o.Collect != nil && o.Collect.GiveUpAfter > 0 {
 			if giveUp = streak.update(c.Collected, c.CollectErr, time.Now(), o.Collect.GiveUpAfter); giveUp != nil {
 				stop()

@@ -109,6 +109,18 @@ type Cycle struct {
 	Read    int
 }
 
+// ReuseNote says what the cycle's triage reused, or "" when it triaged
+// the lookback in full.
+func (c *Cycle) ReuseNote() string {
+	switch {
+	case c.Reused:
+		return "archive unchanged: last triage reused"
+	case c.Resumed:
+		return nouns(c.Read, "file", "files") + " read, the rest from the engine snapshot"
+	}
+	return ""
+}
+
 func (o *Options) defaults() {
 	if o.Lookback <= 0 {
 		o.Lookback = 30 * 24 * time.Hour
@@ -212,11 +224,8 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		o.Webhook.deliverPending(ctx, st, o.Log, cyc)
 	}
 	summary := fmt.Sprintf("%d files, %d records, %d identities, %d findings", cyc.Files, cyc.Records, cyc.Identities, len(cyc.Findings))
-	switch {
-	case cyc.Reused:
-		summary += " (archive unchanged: last triage reused)"
-	case cyc.Resumed:
-		summary += fmt.Sprintf(" (%s read, the rest from the engine snapshot)", nouns(cyc.Read, "new file", "new files"))
+	if n := cyc.ReuseNote(); n != "" {
+		summary += " (" + n + ")"
 	}
 	if cyc.CollectErr != nil {
 		summary += "; collect failed"
