@@ -409,7 +409,7 @@ func FuzzReadSnapshot(f *testing.F) {
 	f.Add(b[:snapshotHeader])
 	f.Add([]byte(snapshotSchema))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, meta, err := readSnapshot(bytes.NewReader(data), triage.Options{})
+		s, meta, err := readSnapshot(bytes.NewReader(data), triage.Options{}, nil)
 		if err != nil {
 			return
 		}
@@ -418,7 +418,7 @@ func FuzzReadSnapshot(f *testing.F) {
 			t.Fatal(err)
 		}
 		s.Close()
-		s2, meta2, err := loadSnapshot(p, triage.Options{})
+		s2, meta2, err := loadSnapshot(p, triage.Options{}, nil)
 		if err != nil || !reflect.DeepEqual(meta, meta2) {
 			t.Fatalf("a snapshot accepted does not survive a save: %v", err)
 		}

@@ -64,9 +64,15 @@ type snapshotMeta struct {
 	Options string `json:"options"`
 	// Since is the lookback start it was triaged from (Unix ns).
 	Since int64 `json:"since"`
+	// Earliest is the session's (triage.Session.Earliest).
+	Earliest int64 `json:"earliest"`
 	// Files are the files read, in order.
 	Files []fileStamp `json:"files"`
 }
+
+// errSnapshotStale says the snapshot does not continue into this cycle:
+// nothing to report, the cycle triages the lookback.
+var errSnapshotStale = errors.New("does not continue into this cycle")
 
 func snapshotPath(st *state.DB) string { return filepath.Join(filepath.Dir(st.Path()), SnapshotFile) }
 
@@ -89,25 +95,29 @@ type resumed struct {
 // starts a session, saying why when the snapshot could not be read.
 func resume(o *Options, topts triage.Options, files []fileStamp, since time.Time) resumed {
 	path := snapshotPath(o.Archive.State)
-	s, meta, err := loadSnapshot(path, topts)
+	// Only a snapshot that continues into files is read past its
+	// metadata: a hundred megabytes not loaded for nothing.
+	s, meta, err := loadSnapshot(path, topts, func(m *snapshotMeta) bool {
+		return m.Options == optionsKey(o) && m.Since <= since.UnixNano() &&
+			(m.Earliest == 0 || since.UnixNano() <= m.Earliest) && isPrefix(m.Files, files)
+	})
 	switch {
-	case err == nil && meta.Options == optionsKey(o) && meta.Since <= since.UnixNano() &&
-		(s.Earliest() == 0 || since.UnixNano() <= s.Earliest()) && isPrefix(meta.Files, files):
-		return resumed{s: s, from: len(meta.Files)}
 	case err == nil:
-		s.Close()
-	case !errors.Is(err, os.ErrNotExist):
+		return resumed{s: s, from: len(meta.Files)}
+	case !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errSnapshotStale):
 		fmt.Fprintf(o.Log, "outsider: watch: engine snapshot %s: %v; rebuilding it from the archive\n", path, err)
 	}
 	return resumed{s: triage.NewSession(topts)}
 }
 
+// isPrefix reports whether files begin with the files of p, by path and
+// content: what decides a triage (a file touched but not changed stays).
 func isPrefix(p, files []fileStamp) bool {
 	if len(p) > len(files) {
 		return false
 	}
 	for i := range p {
-		if p[i] != files[i] {
+		if p[i].Path != files[i].Path || p[i].SHA256 != files[i].SHA256 {
 			return false
 		}
 	}
@@ -137,7 +147,7 @@ func triageSession(ctx context.Context, o *Options, files []fileStamp, since, no
 		if err := r.s.Add(ctx, paths(files[r.from:end])); err != nil {
 			return nil, fmt.Errorf("triage: %w", err)
 		}
-		meta := snapshotMeta{Options: optionsKey(o), Since: since.UnixNano(), Files: files[:end]}
+		meta := snapshotMeta{Options: optionsKey(o), Since: since.UnixNano(), Earliest: r.s.Earliest(), Files: files[:end]}
 		if err := saveSnapshot(snapshotPath(o.Archive.State), &meta, r.s); err != nil {
 			fmt.Fprintf(o.Log, "outsider: watch: engine snapshot: %v; the next cycle after new files triages the lookback again\n", err)
 			os.Remove(snapshotPath(o.Archive.State))
@@ -160,19 +170,20 @@ const snapshotHeader = len(snapshotSchema) + 8 + 4
 // errSnapshotDamaged says the snapshot cannot be read as written.
 var errSnapshotDamaged = errors.New("damaged")
 
-// loadSnapshot reads the snapshot at path for a session with topts; a
+// loadSnapshot reads the snapshot at path for a session with topts, if
+// usable (nil: any) accepts its metadata (else errSnapshotStale); a
 // missing one is os.ErrNotExist. Whatever the file holds, it returns the
 // session it was saved from or an error.
-func loadSnapshot(path string, topts triage.Options) (*triage.Session, *snapshotMeta, error) {
+func loadSnapshot(path string, topts triage.Options, usable func(*snapshotMeta) bool) (*triage.Session, *snapshotMeta, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	return readSnapshot(f, topts)
+	return readSnapshot(f, topts, usable)
 }
 
-func readSnapshot(f io.Reader, topts triage.Options) (*triage.Session, *snapshotMeta, error) {
+func readSnapshot(f io.Reader, topts triage.Options, usable func(*snapshotMeta) bool) (*triage.Session, *snapshotMeta, error) {
 	head := make([]byte, snapshotHeader)
 	if _, err := io.ReadFull(f, head); err != nil {
 		return nil, nil, fmt.Errorf("%w: no header", errSnapshotDamaged)
@@ -203,6 +214,9 @@ func readSnapshot(f io.Reader, topts triage.Options) (*triage.Session, *snapshot
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(meta); err != nil {
 		return nil, nil, fmt.Errorf("%w: metadata: %v", errSnapshotDamaged, err)
+	}
+	if usable != nil && !usable(meta) {
+		return nil, meta, errSnapshotStale
 	}
 	s, err := triage.LoadSession(body, length-8-int64(n), topts)
 	if err != nil {
