@@ -53,12 +53,15 @@ tenant disposed of as benign ('outsider dispose --tenant GUID') are held
 back too, except at high severity: a known partner never hides a breach.
 'outsider status' counts what is held back.
 
-Each cycle triages the lookback (DIR/ual, then DIR/signins; it starts at
-the top of the hour --lookback ago) in full, so it always agrees with
-'outsider triage --since' over the same files. A cycle in which no
-archive file's content changed and no record left the lookback reuses
-the last triage instead (kept beside the state database as
-watch-cycle.cache; a damaged one is rebuilt from the archive).
+A cycle's findings are those of a triage of the whole lookback (DIR/ual
+and DIR/signins, files in the order they arrived; it starts at the top
+of the hour --lookback ago), but it reads only what is new: a cycle in
+which no archive file changed reuses the last triage
+(watch-cycle.cache), and one after new files continues the last triage
+from the engine snapshot (watch-engine.snapshot) and reads only the new
+files. Both are beside the state database, private (mode 0600), and
+rebuilt from the archive when damaged. Records aging out of the lookback
+make the next cycle a full triage, once an hour.
 
 A cycle whose collection fails still triages what the archive holds; a
 source that fails every cycle for --give-up-after (default 1h here) ends
@@ -215,8 +218,12 @@ func runWatch(ctx context.Context, ios *iostreams.IOStreams, o *WatchOptions) (e
 		if len(c.Findings) == 1 {
 			findings = "finding"
 		}
-		fmt.Fprintf(logw, "outsider: watch: %s: %d files, %d records, %d identities, %d new %s\n",
-			time.Now().UTC().Format(time.RFC3339), c.Files, c.Records, c.Identities, len(c.Findings), findings)
+		note := c.ReuseNote()
+		if note != "" {
+			note = " (" + note + ")"
+		}
+		fmt.Fprintf(logw, "outsider: watch: %s: %d files, %d records, %d identities, %d new %s%s\n",
+			time.Now().UTC().Format(time.RFC3339), c.Files, c.Records, c.Identities, len(c.Findings), findings, note)
 		if o.Collect != nil && o.Collect.GiveUpAfter > 0 {
 			if giveUp = streak.update(c.Collected, c.CollectErr, time.Now(), o.Collect.GiveUpAfter); giveUp != nil {
 				stop()

@@ -324,17 +324,7 @@ func (s *idSet) add(k idKey) bool {
 		return true
 	}
 	t, h := s.table(&k)
-	if 4*(t.n+1) > 3*len(t.slots) {
-		if s.maxSlots > 0 && len(t.slots) >= s.maxSlots && s.spillErr == nil {
-			// Every table empties into a run (t with them).
-			if err := s.spill(); err != nil {
-				s.spillErr = err
-				t.grow(s)
-			}
-		} else {
-			t.grow(s)
-		}
-	}
+	s.makeRoom(t)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		switch t.slots[i] {
 		case idKey{}:
@@ -346,6 +336,21 @@ func (s *idSet) add(k idKey) bool {
 			return true
 		case k:
 			return false
+		}
+	}
+}
+
+// makeRoom grows t, or spills the set, before t takes one more key.
+func (s *idSet) makeRoom(t *idTable) {
+	if 4*(t.n+1) > 3*len(t.slots) {
+		if s.maxSlots > 0 && len(t.slots) >= s.maxSlots && s.spillErr == nil {
+			// Every table empties into a run (t with them).
+			if err := s.spill(); err != nil {
+				s.spillErr = err
+				t.grow(s)
+			}
+		} else {
+			t.grow(s)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"runtime"
 	"slices"
 	"strconv"
@@ -97,58 +96,12 @@ var ErrStrict = errors.New("stopped at the first bad record (--strict)")
 // Run triages the inputs named by paths (already expanded by
 // source.Expand).
 func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
-	k := opts.MaxEvidence
-	if k <= 0 {
-		k = DefaultMaxEvidence
-	}
-	// The aggregates are sharded by user, not kept per worker: a worker
-	// folds each record into its user's shard under that shard's lock, so
-	// every (user, IP set) bucket and its evidence exists once instead of
-	// once per worker (half the memory on two cores).
-	aggs := make([]*agg, aggShards)
-	shards := make([]aggShard, aggShards)
-	for i := range aggs {
-		a := newAgg(k)
-		a.maxShares, a.tempDir = defaultSpillShares/aggShards, opts.TempDir
-		if opts.spillShares != 0 {
-			a.maxShares = opts.spillShares
-		}
-		aggs[i], shards[i].a = a, a
-	}
-	seed := maphash.MakeSeed()
-	d, err := decode(ctx, paths, opts, func(w int) batchSink {
-		return &shardSink{shards: shards, seed: seed, first: w * 5 % aggShards}
-	})
-	defer func() {
-		for _, a := range aggs {
-			if a.shareLog != nil {
-				a.shareLog.close()
-			}
-		}
-	}()
-	if err != nil {
+	s := newSession(opts, 0)
+	defer s.Close()
+	if err := s.add(ctx, paths, true); err != nil {
 		return nil, err
 	}
-	all := aggs[0]
-	for _, a := range aggs[1:] {
-		all.merge(a)
-	}
-	all.flushOrgs()
-	all.applyAliases(d.aliases)
-	all.dropCopiesOnly()
-	if err := all.readSpilledShares(aggs); err != nil {
-		return nil, err
-	}
-	for _, a := range aggs {
-		if a.shareLogErr != nil {
-			d.probs.add(spillWarning(opts, "sharing records", a.shareLogErr))
-			break
-		}
-	}
-	r := finish(all, d.inputs, d.probs, opts, k)
-	lookAgain(ctx, paths, d.inputs, r, opts, k)
-	r.Earliest = d.earliest
-	return r, nil
+	return s.Report(ctx)
 }
 
 // decoded is what decode leaves besides the sinks' contents.
@@ -171,21 +124,19 @@ func (e sinkError) Unwrap() error { return e.err }
 // deduplicates them in input order, and hands every batch to the sink
 // newSink made for its worker (called once per worker, before any batch).
 func decode(ctx context.Context, paths []string, opts Options, newSink func(worker int) batchSink) (*decoded, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	probs := &problems{byFile: map[string][]source.Problem{}, on: opts.OnProblem}
-	report := func(pr source.Problem) {
-		probs.add(pr)
-		if opts.Strict && !pr.Warning {
-			cancel(errors.Join(ErrStrict, pr))
-		}
-	}
+	return decodeMore(ctx, paths, opts, newCarried(opts), true, newSink)
+}
 
-	earliest := newAtomicMin()
+// carried is what deduplication and the input's accounting keep from one
+// decodeMore to the next: a Session reads its files in several calls, and
+// a record's fate must be the one it would have in one run over them all.
+type carried struct {
+	dups     *dedup
+	earliest *atomicMin
+	probs    *problems
+}
+
+func newCarried(opts Options) *carried {
 	dups := newDedup()
 	dups.ids.dir = opts.TempDir
 	if opts.spillSlots != 0 {
@@ -193,6 +144,28 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	} else {
 		dups.ids.capSlots(defaultSpillSlots)
 	}
+	return &carried{dups: dups, earliest: newAtomicMin(), probs: &problems{byFile: map[string][]source.Problem{}}}
+}
+
+// decodeMore is decode continuing from c; last frees the deduplication
+// set once every record has been checked.
+func decodeMore(ctx context.Context, paths []string, opts Options, c *carried, last bool, newSink func(worker int) batchSink) (*decoded, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	probs := c.probs
+	probs.on = opts.OnProblem
+	report := func(pr source.Problem) {
+		probs.add(pr)
+		if opts.Strict && !pr.Warning {
+			cancel(errors.Join(ErrStrict, pr))
+		}
+	}
+
+	earliest, dups := c.earliest, c.dups
 	batches := make(chan seqBatch, 2*workers)
 	sinks := make([]batchSink, workers)
 	for w := range workers {
@@ -253,7 +226,9 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	if err := dups.ids.spillErr; err != nil {
 		report(spillWarning(opts, "record Ids", err))
 	}
-	dups.ids.release() // every record has been checked
+	if last {
+		dups.ids.release() // every record has been checked
+	}
 	if cause := context.Cause(ctx); cause != nil {
 		var se sinkError
 		if errors.As(cause, &se) {

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 
@@ -35,9 +36,15 @@ type aggShard struct {
 type shardSink struct {
 	shards []aggShard
 	seed   maphash.Seed
-	first  int       // the shard this worker tries first
-	idx    [][]int32 // per shard: the batch's records of its users
-	done   []bool    // per shard: folded (or nothing to fold)
+	// key, when not 0, chooses shards instead of seed: a saved Session
+	// must put each user in the same shard after it is loaded again.
+	key   uint64
+	first int // the shard this worker tries first
+	// fileBase numbers the batch's file after the inputs of a Session's
+	// earlier calls (0 in a Run).
+	fileBase int
+	idx      [][]int32 // per shard: the batch's records of its users
+	done     []bool    // per shard: folded (or nothing to fold)
 }
 
 // shardOf is the shard of a record's user (for a sign-in with no usable
@@ -47,13 +54,16 @@ func (s *shardSink) shardOf(ev *audit.Event) int {
 	if ev.UserKind == audit.UserUnusable {
 		key = unknownKey(ev)
 	}
+	if s.key != 0 {
+		return int(keyedHash(s.key, key) % uint64(len(s.shards)))
+	}
 	return int(maphash.Bytes(s.seed, key) % uint64(len(s.shards)))
 }
 
 // take sorts the batch's records by shard and folds each shard's share
 // under its lock, taking first the shards no other worker holds.
 func (s *shardSink) take(w *work) error {
-	file, evs, lines, fate := w.batch.File, w.evs, w.lines, w.fate
+	file, evs, lines, fate := w.batch.File+s.fileBase, w.evs, w.lines, w.fate
 	if s.idx == nil {
 		s.idx = make([][]int32, len(s.shards))
 		s.done = make([]bool, len(s.shards))
@@ -126,4 +136,20 @@ func (s *shardSink) take(w *work) error {
 		sh.mu.Unlock()
 	}
 	return nil
+}
+
+// keyedHash mixes b under key, eight bytes at a time (a user name is a few
+// dozen bytes): only a Session's shard choice uses it, and an attacker who
+// cannot read the key cannot pile users into one shard.
+func keyedHash(key uint64, b []byte) uint64 {
+	h := key ^ uint64(len(b))*0x9e3779b97f4a7c15
+	for len(b) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * 0xbf58476d1ce4e5b9
+		h ^= h >> 31
+		b = b[8:]
+	}
+	var t [8]byte
+	copy(t[:], b)
+	h = (h ^ binary.LittleEndian.Uint64(t[:])) * 0x94d049bb133111eb
+	return h ^ h>>29
 }

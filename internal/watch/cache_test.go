@@ -16,6 +16,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/collect/fakems"
 	"github.com/outsider-sec/outsider/internal/state"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/triage"
 )
 
 // archiveWriter lays a synthetic tenant out as collect does (DIR/ual/DAY/
@@ -58,6 +59,11 @@ func (a *archiveWriter) until(now time.Time) int {
 			continue
 		}
 		writeGz(a.t, p, b.Records)
+		// A blob arrives when it is created (its modification time is
+		// what watch orders the archive by).
+		if err := os.Chtimes(p, b.Created, b.Created); err != nil {
+			a.t.Fatal(err)
+		}
 		a.written[p] = true
 		n++
 	}
@@ -90,14 +96,26 @@ func (a *archiveWriter) until(now time.Time) int {
 // version, a watch that keeps its cycle cache writes exactly the findings
 // and identities of a watch that triages the whole lookback every cycle;
 // and idle cycles do reuse the cache.
+//
+// The same runs hold for the engine snapshot (resume.go): cycles after
+// new files continue it and read only what is new, with the UAL's blobs
+// published 20 minutes after their hour, and five hours after it (every
+// UAL sign-in then arrives hours after its Entra twin); a damaged
+// snapshot, or one of another version, is rebuilt from the archive.
 func TestCycleCacheMatchesFullTriage(t *testing.T) {
+	for _, delay := range []time.Duration{20 * time.Minute, 5 * time.Hour} {
+		t.Run(delay.String(), func(t *testing.T) { testCyclesMatchFullTriage(t, delay) })
+	}
+}
+
+func testCyclesMatchFullTriage(t *testing.T, delay time.Duration) {
 	ctx := context.Background()
 	var buf bytes.Buffer
 	exp, err := synth.Generate(&buf, synth.Options{Seed: 3, Days: 6})
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, signins, dups, err := fakems.Split(&buf, fakems.SplitOptions{Bucket: time.Hour, DuplicateEvery: 40})
+	blobs, signins, dups, err := fakems.Split(&buf, fakems.SplitOptions{Bucket: time.Hour, Delay: delay, DuplicateEvery: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,23 +138,34 @@ func TestCycleCacheMatchesFullTriage(t *testing.T) {
 	incA, incOut, incLog := open("inc")
 	refA, refOut, refLog := open("ref")
 	opts := func(a *collect.Archive, out, log *bytes.Buffer) Options {
-		return Options{Archive: a, Tenants: []string{exp.TenantID}, Lookback: 2 * 24 * time.Hour, Findings: out, Log: log, Now: clk.Now, MinSeverity: "info", Workers: 2}
+		return Options{Archive: a, Tenants: []string{exp.TenantID}, Lookback: 3 * 24 * time.Hour, Findings: out, Log: log, Now: clk.Now, MinSeverity: "info", Workers: 2}
 	}
 	inc, ref := opts(incA, incOut, incLog), opts(refA, refOut, refLog)
 	cache := filepath.Join(filepath.Dir(incA.State.Path()), CacheFile)
 
+	snapshot := filepath.Join(filepath.Dir(incA.State.Path()), SnapshotFile)
+	resumed := 0
+	var ci *Cycle
 	cycle := func(step string, wantReused bool) {
 		t.Helper()
-		os.Remove(filepath.Join(filepath.Dir(refA.State.Path()), CacheFile)) // the reference always triages
+		// The reference always triages the whole lookback.
+		os.Remove(filepath.Join(filepath.Dir(refA.State.Path()), CacheFile))
+		os.Remove(filepath.Join(filepath.Dir(refA.State.Path()), SnapshotFile))
 		cr, err := Once(ctx, ref)
 		if err != nil {
 			t.Fatalf("%s: reference cycle: %v", step, err)
 		}
-		ci, err := Once(ctx, inc)
+		ci, err = Once(ctx, inc)
 		if err != nil {
 			t.Fatalf("%s: cycle: %v", step, err)
 		}
-		if cr.Reused {
+		if ci.Resumed {
+			resumed++
+			if ci.Read >= ci.Files {
+				t.Errorf("%s: resumed, yet read %d files of %d", step, ci.Read, ci.Files)
+			}
+		}
+		if cr.Reused || cr.Resumed {
 			t.Fatalf("%s: the reference reused a cache", step)
 		}
 		if ci.Reused != wantReused {
@@ -179,7 +208,55 @@ func TestCycleCacheMatchesFullTriage(t *testing.T) {
 			t.Fatalf("hour %d: nothing new", i)
 		}
 		cycle(fmt.Sprintf("hour %d", i), false)
+		if i > 0 && !ci.Resumed {
+			t.Errorf("hour %d: triaged the lookback, not resumed", i)
+		}
 		cycle(fmt.Sprintf("hour %d, idle", i), true)
+	}
+	if fi, err := os.Stat(snapshot); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("snapshot file: %v %v", fi, err)
+	}
+	// A damaged snapshot, or one of another version, is rebuilt from the
+	// archive, and says so; the next hour continues the new one.
+	good, err := os.ReadFile(snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// nextFiles moves the clock on by hours until new files arrive.
+	nextFiles := func() {
+		for {
+			now = now.Add(time.Hour)
+			clk.Set(now)
+			if aw.until(now) > 0 {
+				return
+			}
+		}
+	}
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)*2/3] ^= 0x01
+	for i, damage := range [][]byte{
+		good[:len(good)/2],
+		flipped,
+		[]byte("garbage"),
+		nil,
+		append([]byte("outsider/watch-snapshot/v0\n"), good[len(snapshotSchema):]...),
+	} {
+		os.WriteFile(snapshot, damage, 0o600)
+		nextFiles()
+		incLog.Reset()
+		cycle(fmt.Sprintf("damaged snapshot %d", i), false)
+		want := "rebuilding it from the archive"
+		if i == 4 {
+			want = "written by another version"
+		}
+		if ci.Resumed || !strings.Contains(incLog.String(), "engine snapshot") || !strings.Contains(incLog.String(), want) {
+			t.Errorf("damaged snapshot %d: resumed %v, log = %q", i, ci.Resumed, incLog.String())
+		}
+		nextFiles()
+		cycle(fmt.Sprintf("damaged snapshot %d, next hour", i), false)
+		if !ci.Resumed {
+			t.Errorf("damaged snapshot %d: the next hour did not resume the rebuilt snapshot", i)
+		}
 	}
 	// A file rewritten with the same content (as collect rewrites the
 	// current hour's sign-ins) is still unchanged; one whose content
@@ -266,6 +343,9 @@ func TestCycleCacheMatchesFullTriage(t *testing.T) {
 	if !strings.Contains(incLog.String(), "written by another version") {
 		t.Errorf("old cache: log = %q", incLog.String())
 	}
+	if resumed == 0 {
+		t.Error("no cycle resumed the engine snapshot")
+	}
 	// Other options than the cache's: triaged again.
 	inc.Domains, ref.Domains = []string{"contoso.com"}, []string{"contoso.com"}
 	cycle("other options", false)
@@ -300,5 +380,48 @@ func FuzzLoadCache(f *testing.F) {
 		if err != nil || !reflect.DeepEqual(c, c2) {
 			t.Fatalf("a cache accepted does not survive a save: %v", err)
 		}
+	})
+}
+
+// FuzzReadSnapshot: whatever the snapshot file holds, reading it never
+// panics, and a snapshot it accepts is one saveSnapshot writes back the
+// same way.
+func FuzzReadSnapshot(f *testing.F) {
+	var ual, signins bytes.Buffer
+	if _, err := synth.Generate(&ual, synth.Options{Seed: 2, Size: 32 << 10, Days: 2, SignInLog: &signins}); err != nil {
+		f.Fatal(err)
+	}
+	dir := f.TempDir()
+	u, si := filepath.Join(dir, "u.jsonl"), filepath.Join(dir, "s.jsonl")
+	os.WriteFile(u, ual.Bytes(), 0o600)
+	os.WriteFile(si, signins.Bytes(), 0o600)
+	s := triage.NewSession(triage.Options{})
+	if err := s.Add(context.Background(), []string{u, si}); err != nil {
+		f.Fatal(err)
+	}
+	good := filepath.Join(dir, "snap")
+	if err := saveSnapshot(good, &snapshotMeta{Options: "o", Since: 5, Files: []fileStamp{{Path: u, Size: 1}}}, s); err != nil {
+		f.Fatal(err)
+	}
+	s.Close()
+	b, _ := os.ReadFile(good)
+	f.Add(b)
+	f.Add(b[:snapshotHeader])
+	f.Add([]byte(snapshotSchema))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, meta, err := readSnapshot(bytes.NewReader(data), triage.Options{}, nil)
+		if err != nil {
+			return
+		}
+		p := filepath.Join(t.TempDir(), "s")
+		if err := saveSnapshot(p, meta, s); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s2, meta2, err := loadSnapshot(p, triage.Options{}, nil)
+		if err != nil || !reflect.DeepEqual(meta, meta2) {
+			t.Fatalf("a snapshot accepted does not survive a save: %v", err)
+		}
+		s2.Close()
 	})
 }

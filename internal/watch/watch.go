@@ -3,12 +3,15 @@
 // is new or whose verdict got worse, written to a stream and optionally
 // POSTed to a webhook.
 //
-// A cycle triages the archive's recent days in full (triage.Run over the
-// day folders within the lookback), so it can never drift from what
-// 'outsider triage' would say about the same files; a cycle in which no
-// file changed and no record left the lookback reuses the last triage
-// instead (cache.go), which is exact by construction. A cycle after new
-// files still costs a full triage of the lookback.
+// A cycle's findings are those of a triage of the archive's recent days
+// in full (the day folders within the lookback, files in the order they
+// arrived), and it never costs more than that triage; usually far less,
+// exactly: a cycle in which no file changed and no record left the
+// lookback reuses the last triage (cache.go), and a cycle after new files
+// continues the last triage from the engine snapshot, reading only the
+// new files (resume.go). Both are the full triage's result by
+// construction; records aging out of the lookback (once an hour) make the
+// next cycle a full triage.
 //
 // Identities, what was last reported about them and the analysts'
 // dispositions live in the state database (package state). Findings go
@@ -49,10 +52,11 @@ const (
 // TriageDirs are the archive folders watch triages: the audit records and
 // the Entra sign-ins (a sign-in in both counts once; the sign-in log adds
 // location, conditional access and risk). Quarantined blobs stay out.
-// The UAL comes first: where the two logs disagree on one sign-in (an
-// account with no usable name, which each log keys its own way), the copy
-// read first is counted, and the UAL's keys are the ones docs/rules.md
-// defines.
+// Their files are read in the order they arrived (recentFiles, arrival):
+// a blob comes before the sign-ins of its day and the day before, so
+// where the two logs disagree on one sign-in (an account with no usable
+// name, which each log keys its own way), the UAL's copy is read first
+// and counted, and the UAL's keys are the ones docs/rules.md defines.
 var TriageDirs = []string{collect.DirUAL, collect.DirSignins}
 
 // Options configure watch.
@@ -99,6 +103,22 @@ type Cycle struct {
 	// Reused says the archive had not changed since the last triage, so
 	// its result was reused (see cache.go).
 	Reused bool
+	// Resumed says the triage continued the engine snapshot (resume.go),
+	// and Read is how many files it read (all of them when not resumed).
+	Resumed bool
+	Read    int
+}
+
+// ReuseNote says what the cycle's triage reused, or "" when it triaged
+// the lookback in full.
+func (c *Cycle) ReuseNote() string {
+	switch {
+	case c.Reused:
+		return "archive unchanged: last triage reused"
+	case c.Resumed:
+		return nouns(c.Read, "file", "files") + " read, the rest from the engine snapshot"
+	}
+	return ""
 }
 
 func (o *Options) defaults() {
@@ -204,8 +224,8 @@ func Once(ctx context.Context, o Options) (*Cycle, error) {
 		o.Webhook.deliverPending(ctx, st, o.Log, cyc)
 	}
 	summary := fmt.Sprintf("%d files, %d records, %d identities, %d findings", cyc.Files, cyc.Records, cyc.Identities, len(cyc.Findings))
-	if cyc.Reused {
-		summary += " (archive unchanged: last triage reused)"
+	if n := cyc.ReuseNote(); n != "" {
+		summary += " (" + n + ")"
 	}
 	if cyc.CollectErr != nil {
 		summary += "; collect failed"
@@ -239,9 +259,9 @@ func triageLookback(ctx context.Context, o *Options, paths []string, since time.
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(o.Log, "outsider: watch: cycle cache %s: %v; rebuilding it from the archive\n", cpath, err)
 	}
-	rep, err := triage.Run(ctx, paths, triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers})
+	rep, err := triageSession(ctx, o, files, since, o.Now().UTC(), cyc)
 	if err != nil {
-		return nil, fmt.Errorf("triage: %w", err)
+		return nil, err
 	}
 	cyc.Records, cyc.Identities = rep.Input.Records, len(rep.Identities)
 	if rep.Input.Skipped > 0 {
@@ -276,14 +296,19 @@ func Loop(ctx context.Context, o Options, interval time.Duration, after func(*Cy
 
 // recentFiles lists the archive files of TriageDirs in day folders from
 // the day before since on (a blob created on one day holds records of the
-// day before), sorted within each folder and the folders in TriageDirs
-// order; hidden files (temporaries) are left out.
+// day before) in the order they arrived (arrival, then path). Hidden files
+// (temporaries) are left out.
+//
+// Arrival order puts every new file after the files triaged before, so a
+// cycle can continue the last one's triage (resume.go). It is what a
+// watch's triage of the lookback means: 'outsider triage' over the same
+// files in another order counts the same records and sign-ins, but where
+// one sign-in is in both logs, the copy read first is the one cited.
 func recentFiles(dir string, since time.Time) ([]string, error) {
 	first := since.Add(-24 * time.Hour).Format("2006-01-02")
 	var out []string
+	at := map[string]int64{}
 	for _, sub := range TriageDirs {
-		// Sorted within each folder, folders in TriageDirs order.
-		start := len(out)
 		days, err := os.ReadDir(filepath.Join(dir, sub))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -300,14 +325,51 @@ func recentFiles(dir string, since time.Time) ([]string, error) {
 				return nil, err
 			}
 			for _, f := range files {
-				if f.Type().IsRegular() && !strings.HasPrefix(f.Name(), ".") {
-					out = append(out, filepath.Join(dir, sub, d.Name(), f.Name()))
+				if !f.Type().IsRegular() || strings.HasPrefix(f.Name(), ".") {
+					continue
 				}
+				fi, err := f.Info()
+				if err != nil {
+					return nil, err
+				}
+				p := filepath.Join(dir, sub, d.Name(), f.Name())
+				out = append(out, p)
+				at[p] = arrival(p, fi.ModTime().UnixNano())
 			}
 		}
-		sort.Strings(out[start:])
 	}
+	sort.Slice(out, func(i, j int) bool {
+		if ai, aj := at[out[i]], at[out[j]]; ai != aj {
+			return ai < aj
+		}
+		return out[i] < out[j]
+	})
 	return out, nil
+}
+
+// arrival is when a file is taken to have come into the archive (Unix
+// ns), which orders the triage:
+//
+//   - a blob (DIR/ual/DAY/...): its modification time, or the end of the
+//     day it was created on (its folder) if that is earlier: a blob
+//     fetched late, or an archive filled at once, keeps its day's place;
+//   - an hour of sign-ins (DIR/signins/DAY/...): an hour past the end of
+//     the day after its day, whenever it was last rewritten (collect
+//     rewrites the hours not yet settled every run, mostly unchanged).
+//
+// So a sign-in in both logs is read from the UAL first when its blob came
+// within a day, as 'outsider triage' of ual then signins reads it: where
+// the logs name an account with no usable UserId differently, the UAL's
+// name (the one docs/rules.md defines) is the one counted.
+func arrival(path string, mtime int64) int64 {
+	d, err := time.Parse("2006-01-02", filepath.Base(filepath.Dir(path)))
+	if err != nil {
+		return mtime
+	}
+	if filepath.Base(filepath.Dir(filepath.Dir(path))) == collect.DirSignins {
+		return d.Add(49 * time.Hour).UnixNano()
+	}
+	return min(mtime, d.Add(24*time.Hour).UnixNano())
 }
 
 // rank orders (severity, verdict) pairs: severity first, then the verdict
