@@ -54,14 +54,14 @@ back too, except at high severity: a known partner never hides a breach.
 'outsider status' counts what is held back.
 
 A cycle's findings are those of a triage of the whole lookback (DIR/ual
-and DIR/signins, files in the order they arrived; it starts at the top
-of the hour --lookback ago), but it reads only what is new: a cycle in
+and DIR/signins, files in the order they arrived; it starts at 00:00
+UTC of the day --lookback ago), but it reads only what is new: a cycle in
 which no archive file changed reuses the last triage
 (watch-cycle.cache), and one after new files continues the last triage
 from the engine snapshot (watch-engine.snapshot) and reads only the new
 files. Both are beside the state database, private (mode 0600), and
 rebuilt from the archive when damaged. Records aging out of the lookback
-make the next cycle a full triage, once an hour.
+make the next cycle a full triage, once a day.
 
 A cycle whose collection fails still triages what the archive holds; a
 source that fails every cycle for --give-up-after (default 1h here) ends
@@ -160,7 +160,7 @@ func newCmdWatch(f *factory, runF func(context.Context, *WatchOptions) error) *c
 	fs.StringVar(&o.Findings, "findings", "", "append findings to this `file` instead of stdout")
 	fs.StringVar(&webhook, "webhook", "", "also POST each finding to this `URL` (https, or http to a loopback address)")
 	fs.StringVar(&webhookFile, "webhook-file", "", "read the webhook URL from this `file` (for URLs that carry a token)")
-	fs.StringVar(&lookback, "lookback", "30d", "how far back each cycle triages (a `duration`; from the top of that hour)")
+	fs.StringVar(&lookback, "lookback", "30d", "how far back each cycle triages (a `duration`; from 00:00 UTC of that day)")
 	fs.BoolVar(&noCollect, "no-collect", false, "only triage what the archive holds (no credentials needed)")
 	addTenantFlag(fs, &o.Tenants, "our tenant id for triage (`GUID`, repeatable; default: the collect tenant, else inferred)")
 	addListFlag(fs, &o.Domains, "domain", "our UPN `domain` (repeatable; default: inferred from member sign-ins)")

@@ -72,6 +72,11 @@ type Options struct {
 	// (BenchmarkRunStages): what the stages after it cost is then the
 	// difference. The report of such a run is meaningless.
 	stopAfter stage
+	// SkipAccessed leaves out the second look at the inputs for what
+	// each identity touched (the report says "not computed"): for
+	// callers that use verdicts only, as watch does, whose cycles would
+	// otherwise read old archive files again for records they never show.
+	SkipAccessed bool
 	// AtPeak, if set, is called once every input has been read, before
 	// the aggregates' shards are merged and the deduplication set freed:
 	// when the run holds the most memory (--memprofile profiles it there).

@@ -113,6 +113,28 @@ func TestAccessedObjects(t *testing.T) {
 	}
 }
 
+// TestSkipAccessed: a caller that asks for verdicts only (watch) gets the
+// same identities and verdicts without the second look, and a report that
+// says the objects were not computed rather than lists that read as
+// "nothing touched".
+func TestSkipAccessed(t *testing.T) {
+	p := touchTenant(t, t.TempDir())
+	full := run(t, Options{Workers: 2}, p)
+	r := run(t, Options{Workers: 2, SkipAccessed: true}, p)
+	if !strings.HasPrefix(r.AccessedScope, "not computed: ") || r.AccessedSummary != nil {
+		t.Errorf("scope %q, summary %v", r.AccessedScope, r.AccessedSummary)
+	}
+	if len(r.Identities) != len(full.Identities) {
+		t.Fatalf("%d identities, want %d", len(r.Identities), len(full.Identities))
+	}
+	for i, id := range r.Identities {
+		f := full.Identities[i]
+		if id.User != f.User || id.Verdict != f.Verdict || id.Severity != f.Severity || id.Accessed != nil {
+			t.Errorf("%s %s %s accessed %v; want %s %s %s, no list", id.User, id.Verdict, id.Severity, id.Accessed, f.User, f.Verdict, f.Severity)
+		}
+	}
+}
+
 // TestAccessedPartial: with fewer records kept than there are, the list
 // says its counts are lower bounds.
 func TestAccessedPartial(t *testing.T) {

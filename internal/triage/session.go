@@ -141,7 +141,11 @@ func (s *Session) Report(ctx context.Context) (*Report, error) {
 		}
 	}
 	r := finish(all, s.inputs, probs, opts, s.k)
-	lookAgain(ctx, s.paths, s.inputs, r, opts, s.k)
+	if opts.SkipAccessed {
+		r.DropAccessed("the caller asked for verdicts only")
+	} else {
+		lookAgain(ctx, s.paths, s.inputs, r, opts, s.k)
+	}
 	r.Earliest = s.c.earliest.get()
 	return r, nil
 }

@@ -295,14 +295,14 @@ func testCyclesMatchFullTriage(t *testing.T, delay time.Duration) {
 	os.WriteFile(strings.TrimSuffix(some, ".jsonl.gz")+"-again.jsonl.gz", b, 0o600)
 	cycle("a file repeated", false)
 	cycle("a file repeated, idle", true)
-	// The rest of the tenant, then days on: the oldest records leave the
-	// lookback, hour by hour.
+	// The rest of the tenant, then days on: the lookback starts at 00:00
+	// UTC, so the oldest records leave it a day at a time.
 	now = start.Add(6*24*time.Hour + 6*time.Hour)
 	clk.Set(now)
 	aw.until(now)
 	cycle("the rest", false)
 	for i := range 3 {
-		now = now.Add(20 * time.Hour)
+		now = now.Add(24 * time.Hour)
 		clk.Set(now)
 		cycle(fmt.Sprintf("aging %d", i), false)
 		cycle(fmt.Sprintf("aging %d, idle", i), true)

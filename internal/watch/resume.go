@@ -38,7 +38,7 @@ import (
 // read every cycle but kept out of the snapshot, so that rewriting them
 // does not break its prefix. When the prefix does break (a
 // settled file rewritten or removed, records aging out of the lookback
-// once an hour) the cycle triages the lookback in full and saves a new
+// once a day) the cycle triages the lookback in full and saves a new
 // snapshot.
 
 // SnapshotFile is the engine snapshot's name, in the state database's
@@ -128,7 +128,9 @@ func isPrefix(p, files []fileStamp) bool {
 // continues the snapshot when it can, reads the settled files after it,
 // saves the snapshot again if it read any, then reads the rest.
 func triageSession(ctx context.Context, o *Options, files []fileStamp, since, now time.Time, cyc *Cycle) (*triage.Report, error) {
-	topts := triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers}
+	// Findings carry verdicts, not the objects touched: the second look,
+	// which reads old archive files again, is left out.
+	topts := triage.Options{Tenants: o.Tenants, Domains: o.Domains, Since: since, Workers: o.Workers, SkipAccessed: true}
 	r := resume(o, topts, files, since)
 	cyc.Resumed = r.from > 0
 	end := r.from
