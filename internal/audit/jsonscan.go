@@ -88,8 +88,18 @@ func (d *Decoder) str(s *scanner) ([]byte, error) {
 			s.i = q + 1
 			return s.data[start:q], nil
 		}
-		// An escape: the general path, which reports a string that never
-		// closes as such before looking at its escapes.
+		// An escape at q: unescape from there, the bytes before it
+		// copied as they are (the search above already passed them).
+		// A string that never closes is reported as such whatever its
+		// escapes, as the general path below does: unescape fails on
+		// it, and then its verdict is replaced.
+		at := len(d.arena)
+		d.arena = append(d.arena, s.data[start:q]...)
+		b, err := d.unescapeAt(s, q, at)
+		if err != nil && bytes.IndexByte(s.data[start:], '"') < 0 {
+			return nil, decodeErr("unterminated string")
+		}
+		return b, err
 	}
 	rest := s.data[start:]
 	q := bytes.IndexByte(rest, '"')
@@ -104,8 +114,12 @@ func (d *Decoder) str(s *scanner) ([]byte, error) {
 }
 
 func (d *Decoder) unescape(s *scanner) ([]byte, error) {
-	i := s.i + 1
-	start := len(d.arena)
+	return d.unescapeAt(s, s.i+1, len(d.arena))
+}
+
+// unescapeAt unescapes the rest of the string at s.i from data[i] on
+// into the arena, whose text from start on is the string's so far.
+func (d *Decoder) unescapeAt(s *scanner, i, start int) ([]byte, error) {
 	data := s.data
 	for i < len(data) {
 		c := data[i]
@@ -113,6 +127,11 @@ func (d *Decoder) unescape(s *scanner) ([]byte, error) {
 		case c == '"':
 			s.i = i + 1
 			return d.arena[start:], nil
+		case c == '\\' && i+1 < len(data) && (data[i+1] == '/' || data[i+1] == '\\' || data[i+1] == '"'):
+			// The usual escapes (URLs' "\/"), without AppendEscape's call.
+			d.arena = append(d.arena, data[i+1])
+			i += 2
+			continue
 		case c != '\\':
 			j := i + 1
 			if s.m != nil {

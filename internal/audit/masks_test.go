@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -201,5 +202,48 @@ func TestSkipContainerMatchesWalk(t *testing.T) {
 	}
 	if fast < total/2 {
 		t.Errorf("the bitmaps settled only %d of %d containers of plausible JSON", fast, total)
+	}
+}
+
+// TestEscapesSameResult holds strings with escapes to the same verdict with
+// and without the bitmaps: the bitmaps' path unescapes from the first
+// backslash it finds and names a string that never closes "unterminated"
+// only once its escapes have failed, where the byte-by-byte path looks for
+// a closing quote first. Escapes sit across 64-byte boundaries, in runs of
+// backslashes, before a missing or an escaped closing quote.
+func TestEscapesSameResult(t *testing.T) {
+	pad := func(n int) string { return strings.Repeat("a", n) }
+	values := []string{
+		`"` + pad(60) + `\/\/x"`,
+		`"` + pad(62) + `\\\"y"`,
+		`"` + pad(63) + `\"` + pad(70) + `\\"`,
+		`"http:\/\/contoso.sharepoint.com\/sites\/x"`,
+		`"a\u00e9\ud83d\ude00\n\t\b\f\r"`,
+		`"bad \q escape"`,
+		`"bad \q and never closed`,
+		`"never closed \/`,
+		`"escaped end \"`,
+		`"escaped end \\\"`,
+		`"bad \u12 u"`,
+		`"bad \u12`,
+		`"\`,
+		`"\\"`,
+		`"` + pad(64) + `\`,
+	}
+	fast, slow := &Decoder{}, &Decoder{noMasks: true}
+	for _, v := range values {
+		for _, key := range []string{"UserAgent", "ObjectId", "Skipped"} {
+			for _, tail := range []string{`}`, `,"Id":"x"}`, ``} {
+				data := []byte(`{"CreationTime":"2026-10-01T00:00:00","` + key + `":` + v + tail)
+				var a, b Event
+				ea, eb := fast.Decode(data, &a), slow.Decode(data, &b)
+				if fmt.Sprint(ea) != fmt.Sprint(eb) {
+					t.Fatalf("%s: error %v with bitmaps, %v without", data, ea, eb)
+				}
+				if ea == nil && !reflect.DeepEqual(a, b) {
+					t.Fatalf("%s: events differ:\n%+v\n%+v", data, a, b)
+				}
+			}
+		}
 	}
 }
