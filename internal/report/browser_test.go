@@ -408,6 +408,18 @@ func TestHTMLAtScale(t *testing.T) {
 		t.Errorf("partner filter: %d options and rows %v for %q, want %d options and %v", filtered.Options, filtered.Rows, want.Name, len(r.Partners)+1, users)
 	}
 
+	// At desktop width too, no text runs out of its box (a long site
+	// address past its answer card's border): the same check as at phone
+	// width, against each element's own box instead of the viewport.
+	var spill []string
+	if err := c.eval(`Array.from(document.querySelectorAll(".answer, .answer p, details.identity[open], details.identity[open] dd, details.identity[open] li"))
+		.filter(e => e.scrollWidth > e.clientWidth + 1 && !e.closest(".scroll, figure"))
+		.slice(0, 5).map(e => e.tagName + "." + e.className + " " + e.scrollWidth + ">" + e.clientWidth)`, &spill); err != nil {
+		t.Error(err)
+	} else if len(spill) > 0 {
+		t.Errorf("at 1280 px these hold text wider than their box: %v", spill)
+	}
+
 	shotPath := filepath.Join(art, "report-scale.png")
 	if res, err := c.call("Page.captureScreenshot", map[string]any{
 		"format": "png", "captureBeyondViewport": true,
