@@ -86,7 +86,7 @@ var errNoObjects = errors.New("a sign-in record names no object")
 func readObjects(raw record.Raw) (ObjectFields, error) {
 	switch raw.Kind {
 	case record.UALJSON:
-		return ualObjects(raw.JSON, 0)
+		return recordObjects(raw.JSON)
 	case record.OfficeJSON:
 		header, fields, err := audit.OfficeObjectFields(raw.JSON)
 		if err != nil {
