@@ -298,7 +298,7 @@ func FuzzScanObjects(f *testing.F) {
 		`{"siteurl":"a","SITEURL":null,"ObjectId":"https://h/\u00e9","MailboxOwnerUPN":7,"Folders":"nope","Item":[1]}`,
 		`{"Site\u0055rl":"x"}`, `{"AuditData":"{\"ObjectId\":\"https://x/sites/\"}"}`, `{"Ope":-0.5e+7,"b":[true,false,null,{}],"c":{}}`,
 		`{"a":01}`, `{"a":1.}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", `{"a":1} x`, `[1]`, `"s"`, `{"a" 1}`, `{"a":1,}`, `{,}`,
-		`{"a":` + strings.Repeat("[", 10001), `{"TeamName":"` + "\xff\xfe" + `"}`, `{"TeamName":"t\"\\u00"}`, " {\"ObjectId\":\"https://x\"}\r\n", strings.Repeat("[", 20) + strings.Repeat("]", 20),
+		`{"a":` + strings.Repeat("[", 10001), `{"a":` + strings.Repeat("[", 999) + strings.Repeat("]", 999) + "}", `{"TeamName":"` + "\xff\xfe" + `"}`, `{"TeamName":"t\"\\u00"}`, " {\"ObjectId\":\"https://x\"}\r\n", strings.Repeat("[", 20) + strings.Repeat("]", 20),
 	} {
 		f.Add([]byte(s))
 	}

@@ -14,8 +14,10 @@ import (
 // an envelope's AuditData, a text that is not an object, deep nesting) it
 // leaves to ualObjects, so the two agree (FuzzScanObjects).
 
-// maxScanDepth is encoding/json's nesting limit; deeper text is left to it.
-const maxScanDepth = 10000
+// maxScanDepth bounds the nesting scanned, well under encoding/json's
+// limit (10,000), so that deeper text is left to it whichever way each
+// counts the levels.
+const maxScanDepth = 1000
 
 // scanFields indexes the values scanObjects takes, by key.
 const (
@@ -52,61 +54,37 @@ func scanObjects(js []byte) (o ObjectFields, ok bool, err error) {
 		return o, false, nil
 	}
 	var vals [scanFieldCount][]byte
-	s.i++
-	s.space()
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			s.space()
-			k0 := s.i
-			if !s.str() {
-				return o, s.done(), errNotJSON
+	unsure := false
+	valid := s.seq('}', func() bool {
+		key, val, ok := s.member(1)
+		if !ok {
+			return false
+		}
+		for _, c := range key {
+			if c == '\\' || c >= 0x80 {
+				unsure = true // encoding/json unescapes and folds keys
+				return false
 			}
-			key := js[k0+1 : s.i-1]
-			field := -1
-			for j := range key {
-				if c := key[j]; c == '\\' || c >= 0x80 {
-					return o, false, nil // encoding/json unescapes and folds keys
-				}
-			}
-			if asciiEqualFold(key, "AuditData") {
-				return o, false, nil // an envelope
-			}
-			for f, name := range scanKeys {
-				if asciiEqualFold(key, name) {
-					field = f
-					break
-				}
-			}
-			s.space()
-			if s.peek() != ':' {
-				return o, s.done(), errNotJSON
-			}
-			s.i++
-			s.space()
-			v0 := s.i
-			if !s.value(1) {
-				return o, s.done(), errNotJSON
-			}
-			if field >= 0 {
-				vals[field] = js[v0:s.i] // the last of repeated keys, as encoding/json
-			}
-			s.space()
-			if c := s.peek(); c == ',' {
-				s.i++
-				continue
-			} else if c == '}' {
-				s.i++
+		}
+		if asciiEqualFold(key, "AuditData") {
+			unsure = true // an envelope
+			return false
+		}
+		for f, name := range scanKeys {
+			if asciiEqualFold(key, name) {
+				vals[f] = val // the last of repeated keys, as encoding/json
 				break
 			}
-			return o, s.done(), errNotJSON
 		}
-	}
-	s.space()
-	if s.deep {
+		return true
+	})
+	if unsure || s.deep {
 		return o, false, nil
 	}
+	if !valid {
+		return o, true, errNotJSON
+	}
+	s.space()
 	if s.i != len(s.data) {
 		return o, true, errNotJSON
 	}
@@ -145,9 +123,6 @@ type objScanner struct {
 	// deep: nesting past maxScanDepth, left to encoding/json.
 	deep bool
 }
-
-// done is ok for a text found wrong: sure, unless it went too deep.
-func (s *objScanner) done() bool { return !s.deep }
 
 func (s *objScanner) peek() byte {
 	if s.i < len(s.data) {
@@ -245,60 +220,12 @@ func (s *objScanner) value(depth int) bool {
 	case c == '"':
 		return s.str()
 	case c == '{':
-		s.i++
-		s.space()
-		if s.peek() == '}' {
-			s.i++
-			return true
-		}
-		for {
-			s.space()
-			if !s.str() {
-				return false
-			}
-			s.space()
-			if s.peek() != ':' {
-				return false
-			}
-			s.i++
-			s.space()
-			if !s.value(depth + 1) {
-				return false
-			}
-			s.space()
-			switch s.peek() {
-			case ',':
-				s.i++
-			case '}':
-				s.i++
-				return true
-			default:
-				return false
-			}
-		}
+		return s.seq('}', func() bool {
+			_, _, ok := s.member(depth + 1)
+			return ok
+		})
 	case c == '[':
-		s.i++
-		s.space()
-		if s.peek() == ']' {
-			s.i++
-			return true
-		}
-		for {
-			s.space()
-			if !s.value(depth + 1) {
-				return false
-			}
-			s.space()
-			switch s.peek() {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
-			}
-		}
+		return s.seq(']', func() bool { return s.value(depth + 1) })
 	case c == '-' || isDigit(c):
 		return s.number()
 	case c == 't':
@@ -309,6 +236,53 @@ func (s *objScanner) value(depth int) bool {
 		return s.literal("null")
 	}
 	return false
+}
+
+// seq scans an object's members or an array's values, each with item,
+// from its opening byte at s.i to its closing one.
+func (s *objScanner) seq(closing byte, item func() bool) bool {
+	s.i++
+	s.space()
+	if s.peek() == closing {
+		s.i++
+		return true
+	}
+	for {
+		s.space()
+		if !item() {
+			return false
+		}
+		s.space()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case closing:
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// member scans `"key": value` at s.i, the value depth levels deep.
+func (s *objScanner) member(depth int) (key, val []byte, ok bool) {
+	k0 := s.i
+	if !s.str() {
+		return nil, nil, false
+	}
+	key = s.data[k0+1 : s.i-1]
+	s.space()
+	if s.peek() != ':' {
+		return nil, nil, false
+	}
+	s.i++
+	s.space()
+	v0 := s.i
+	if !s.value(depth) {
+		return nil, nil, false
+	}
+	return key, s.data[v0:s.i], true
 }
 
 func (s *objScanner) literal(w string) bool {
