@@ -196,6 +196,9 @@ func TestHostileValues(t *testing.T) {
 	touched["SiteUrl"], touched["SourceRelativeUrl"], touched["SourceFileName"] = "https://contoso.sharepoint.com/sites/"+evilObject, evilObject, evilObject
 	touched["MailboxOwnerUPN"], touched["TeamName"], touched["ChannelName"] = evilObject, evilObject, evilObject
 	touched["Folders"] = []rec{{"Path": evilObject}, {"Path": "\\Inbox\u0000\u202e"}}
+	// Its ObjectId with blanks around, which the object parser trims: not
+	// the object column's, so stored apart (objects_read 1).
+	touched["ObjectId"] = " https://contoso.sharepoint.com/sites/" + evilObject + "/x.docx\t"
 	dir := t.TempDir()
 	recs := []rec{
 		testutil.SignIn(0, "bob@contoso.com", ourTenant, "95.91.100.20", sharePointApp, true),
@@ -234,6 +237,9 @@ func TestHostileValues(t *testing.T) {
 	load(t, s.client, []string{pathA, pathB, pathS})
 	if n := count(t, s.client, "SELECT count() FROM "+EventsTable); n != int64(len(recs)+len(evil)+len(sig)) {
 		t.Fatalf("%d rows stored", n)
+	}
+	if n := count(t, s.client, "SELECT count() FROM "+EventsTable+" WHERE outcome = 0 AND objects_read = 1 AND object_id != ''"); n != 1 {
+		t.Errorf("%d records with an ObjectId of their own, want 1", n)
 	}
 	reps := onClickHouse(t, s.client, TriageOptions{AllTenants: true})
 	if len(reps) != 1 {

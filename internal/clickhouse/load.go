@@ -367,7 +367,13 @@ func appendObjects(dst []byte, d *triage.Decoded, signin bool) []byte {
 	if !signin {
 		o = d.Objects()
 	}
-	for _, f := range []string{o.SiteURL, o.ObjectID, o.RelativeURL, o.FileName, o.Owner} {
+	// ObjectId is most records' longest field, and nearly always what the
+	// object column holds already.
+	read, objectID := byte('1'), o.ObjectID
+	if objectID == string(d.Event.ObjectID) {
+		read, objectID = '2', ""
+	}
+	for _, f := range []string{o.SiteURL, objectID, o.RelativeURL, o.FileName, o.Owner} {
 		dst = field(dst, []byte(f))
 	}
 	var folders []byte
@@ -377,7 +383,7 @@ func appendObjects(dst []byte, d *triage.Decoded, signin bool) []byte {
 	dst = field(dst, folders)
 	dst = field(dst, []byte(o.Team))
 	dst = field(dst, []byte(o.Channel))
-	return append(dst, '\t', '1') // objects_read
+	return append(dst, '\t', read) // objects_read
 }
 
 // recordTenant is a record's tenant column: its OrganizationId when that

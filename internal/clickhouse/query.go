@@ -497,7 +497,8 @@ const (
 	// made from, by Id ($IDS) and then (Id, line) ($KEYS); the file is
 	// matched in Go. The line is read after FINAL: copies of a record
 	// from two files may hold different lines.
-	qObjects = `SELECT file_seq, line, id, objects_read, site_url, object_id, rel_url, file_name, mailbox_owner, folders, team, channel
+	qObjects = `SELECT file_seq, line, id, objects_read, site_url, if(objects_read = 2, object, object_id), rel_url, file_name,
+		mailbox_owner, folders, team, channel
 		FROM $EVENTS FINAL PREWHERE $SCOPE AND outcome = 0 AND id IN $IDS WHERE (id, line) IN $KEYS FORMAT TSV`
 )
 
@@ -670,7 +671,7 @@ func (q *querier) accessed(ctx context.Context, s scope, k int, r *triage.Report
 			if p.err != nil || !want[key] {
 				return p.err
 			}
-			if f[3] != "1" {
+			if f[3] == "0" {
 				old++
 				return nil
 			}

@@ -74,16 +74,17 @@ var eventColumns = []column{
 	// triage.ObjectFields reads them ('' for a sign-in): what the report's
 	// accessed lists are made from.
 	{"site_url", "String"},      // SiteUrl
-	{"object_id", "String"},     // ObjectId as the object parser reads it (object is the decoder's)
+	{"object_id", "String"},     // ObjectId as the object parser reads it, '' when objects_read is 2
 	{"rel_url", "String"},       // SourceRelativeUrl
 	{"file_name", "String"},     // SourceFileName
 	{"mailbox_owner", "String"}, // MailboxOwnerUPN
 	{"folders", "String"},       // paths of Folders[] and Item.ParentFolder: a JSON array of strings, '' for none
 	{"team", "String"},          // TeamName
 	{"channel", "String"},       // ChannelName
-	// 1: the load read the fields above. 0 in rows an older outsider
-	// loaded, whose fields were never read: their objects are unknown,
-	// not none.
+	// 1: the load read the fields above; 2: the same, and the object
+	// parser's ObjectId is the decoder's (the object column), so it is
+	// not stored twice. 0 in rows an older outsider loaded, whose fields
+	// were never read: their objects are unknown, not none.
 	{"objects_read", "UInt8"},
 }
 
