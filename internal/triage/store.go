@@ -64,9 +64,10 @@ type Decoded struct {
 // tolerant parser the second look uses (objects.go), from the record's
 // text: what a store keeps so that a report's accessed lists can be made
 // from it (Report.FillAccessed). A sign-in, or a record whose fields do
-// not parse, names none. It parses the record again, so it costs about
-// what decoding it did; call it only for records that may be evidence
-// (not sign-ins), and only during the callback.
+// not parse, names none. It reads the record's text again (one checking
+// pass for most UAL records, objscan.go), about as much again as
+// decoding it: call it only for records that may be evidence (not
+// sign-ins), and only during the callback.
 func (d *Decoded) Objects() ObjectFields {
 	s, b := d.sink, d.batch
 	if s == nil || b == nil {
