@@ -189,11 +189,21 @@ func TestHostileValues(t *testing.T) {
 	s := initServers(t, 1)[0]
 	const evilUPN = "x' OR 1=1) OR user IN ('a\\'--\t\n;DROP TABLE outsider_events; SELECT '$SCOPE $K \\x27@evil.example"
 	const evilTenant = "t' OR tenant != '' OR '\\"
+	// What it touched is named as hostilely: every object field the
+	// object columns carry, the folders' JSON included.
+	const evilObject = "x'); DROP TABLE outsider_events; --\t\n\\ \"] '$KEYS"
+	touched := testutil.SPO(2, "FileModified", evilUPN, "86.138.113.66", "https://contoso.sharepoint.com/x.docx")
+	touched["SiteUrl"], touched["SourceRelativeUrl"], touched["SourceFileName"] = "https://contoso.sharepoint.com/sites/"+evilObject, evilObject, evilObject
+	touched["MailboxOwnerUPN"], touched["TeamName"], touched["ChannelName"] = evilObject, evilObject, evilObject
+	touched["Folders"] = []rec{{"Path": evilObject}, {"Path": "\\Inbox\u0000\u202e"}}
+	// Its ObjectId with blanks around, which the object parser trims: not
+	// the object column's, so stored apart (objects_read 1).
+	touched["ObjectId"] = " https://contoso.sharepoint.com/sites/" + evilObject + "/x.docx\t"
 	dir := t.TempDir()
 	recs := []rec{
 		testutil.SignIn(0, "bob@contoso.com", ourTenant, "95.91.100.20", sharePointApp, true),
 		testutil.SignIn(1, evilUPN, fabrikam, "86.138.113.66", sharePointApp, true),
-		testutil.SPO(2, "FileModified", evilUPN, "86.138.113.66", "https://contoso.sharepoint.com/x.docx"),
+		touched,
 		testutil.Share(3, "SharingInvitationCreated", "bob@contoso.com", evilUPN, "https://contoso.sharepoint.com/y.docx"),
 		testutil.SignIn(4, "clean@fabrikam.example", fabrikam, "86.138.113.67", sharePointApp, true),
 	}
@@ -228,6 +238,9 @@ func TestHostileValues(t *testing.T) {
 	if n := count(t, s.client, "SELECT count() FROM "+EventsTable); n != int64(len(recs)+len(evil)+len(sig)) {
 		t.Fatalf("%d rows stored", n)
 	}
+	if n := count(t, s.client, "SELECT count() FROM "+EventsTable+" WHERE outcome = 0 AND objects_read = 1 AND object_id != ''"); n != 1 {
+		t.Errorf("%d records with an ObjectId of their own, want 1", n)
+	}
 	reps := onClickHouse(t, s.client, TriageOptions{AllTenants: true})
 	if len(reps) != 1 {
 		t.Errorf("%d tenants, want 1: a hostile OrganizationId is no tenant", len(reps))
@@ -242,7 +255,12 @@ func TestHostileValues(t *testing.T) {
       "name_source": "sign-in log"`)) {
 		t.Errorf("the engine does not name the partner by the most frequent hostile name:\n%s", want)
 	}
-	sameJSON(t, "hostile UPN, app and tenant names", want, reps[ourTenant])
+	for _, kind := range triage.ObjectKinds {
+		if !bytes.Contains(want, []byte(`"kind": "`+kind+`"`)) {
+			t.Errorf("the engine reports no hostile %s touched", kind)
+		}
+	}
+	sameJSON(t, "hostile UPN, app, tenant and object names", want, reps[ourTenant])
 	asTenant := onClickHouse(t, s.client, TriageOptions{Triage: triage.Options{Tenants: []string{evilTenant}}})
 	sameJSON(t, "hostile tenant", engine(t, []string{pathB}, triage.Options{Tenants: []string{evilTenant}}), asTenant[strings.ToLower(evilTenant)])
 	// The hostile identity was judged on its own records: activity, not

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -354,7 +355,35 @@ func appendEvent(dst []byte, d *triage.Decoded, seq uint64) []byte {
 	dst = strconv.AppendUint(append(dst, '\t'), seq, 10)
 	dst = strconv.AppendInt(append(dst, '\t'), d.Line, 10)
 	dst = strconv.AppendUint(append(dst, '\t'), uint64(ev.WorkloadOf()), 10)
-	return append(dst, '\n')
+	return append(appendObjects(dst, d, signin), '\n')
+}
+
+// appendObjects appends the object columns: the fields that name what a
+// record touched, read with the engine's parser (Decoded.Objects) from
+// every record but a sign-in, which names none. Any record may turn out
+// to be evidence of an outside identity, which is decided only at triage.
+func appendObjects(dst []byte, d *triage.Decoded, signin bool) []byte {
+	var o triage.ObjectFields
+	if !signin {
+		o = d.Objects()
+	}
+	// ObjectId is most records' longest field, and nearly always what the
+	// object column holds already.
+	read, objectID := byte('1'), o.ObjectID
+	if objectID == string(d.Event.ObjectID) {
+		read, objectID = '2', ""
+	}
+	for _, f := range []string{o.SiteURL, objectID, o.RelativeURL, o.FileName, o.Owner} {
+		dst = field(dst, []byte(f))
+	}
+	var folders []byte
+	if len(o.Folders) > 0 {
+		folders, _ = json.Marshal(o.Folders) // strings only: cannot fail
+	}
+	dst = field(dst, folders)
+	dst = field(dst, []byte(o.Team))
+	dst = field(dst, []byte(o.Channel))
+	return append(dst, '\t', read) // objects_read
 }
 
 // recordTenant is a record's tenant column: its OrganizationId when that

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -182,6 +183,10 @@ type querier struct {
 const (
 	extNames = "ext_names"
 	extIPs   = "ext_ips"
+	// extIDs and extKeys: the Ids, and the (Id, line) pairs, of the
+	// records the accessed lists are made from.
+	extIDs  = "ext_ids"
+	extKeys = "ext_keys"
 )
 
 // extTable is an external table of one String column.
@@ -361,6 +366,8 @@ var sqlConsts = strings.NewReplacer(
 	"$NAMES", extNames,
 	"$DAY", "(intDiv(ts, 86400000000000) - if(ts < 0 AND ts % 86400000000000 != 0, 1, 0))",
 	"$IPS", extIPs,
+	"$IDS", extIDs,
+	"$KEYS", extKeys,
 )
 
 // sql fills in a statement: the bucket filter, the engine's constants and
@@ -486,6 +493,13 @@ const (
 	qShareEvidence = `SELECT share_to, ts, id, file_seq, line, op, raw_user, object, target FROM $EVENTS FINAL
 		PREWHERE $SCOPE AND share_to IN $NAMES WHERE copy = 0
 		ORDER BY share_to, ts, id, file_seq, line LIMIT $K BY share_to FORMAT TSV`
+	// qObjects: the object fields of the records the accessed lists are
+	// made from, by Id ($IDS) and then (Id, line) ($KEYS); the file is
+	// matched in Go. The line is read after FINAL: copies of a record
+	// from two files may hold different lines.
+	qObjects = `SELECT file_seq, line, id, objects_read, site_url, if(objects_read = 2, object, object_id), rel_url, file_name,
+		mailbox_owner, folders, team, channel
+		FROM $EVENTS FINAL PREWHERE $SCOPE AND outcome = 0 AND id IN $IDS WHERE (id, line) IN $KEYS FORMAT TSV`
 )
 
 // triage judges one scope: (a) the accounts' sign-ins and what
@@ -615,11 +629,71 @@ func (q *querier) triage(ctx context.Context, s scope, opts triage.Options) (*tr
 			return nil, err
 		}
 	}
-	// (d) The engine's own judge.
+	// (d) The engine's own judge, then what was touched.
 	for _, u := range users {
 		x.AddUser(u)
 	}
-	return x.Finish(fl.files, opts), nil
+	r := x.Finish(fl.files, opts)
+	if err := q.accessed(ctx, s, k, r, fl); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// accessedBeforeObjects is why a report has no accessed lists when some of
+// the records they are made from were loaded before outsider stored the
+// objects records name: their objects are unknown, and lists made without
+// them would read as fewer objects touched, or none.
+const accessedBeforeObjects = "%d of the records the lists are made from were loaded by an outsider older than the one that stores the objects a record names (column objects_read is 0 in their rows); load their files again (the tables replace the rows) to see what was touched"
+
+// accessed fills the report's accessed lists from the object columns of
+// the records they are made from (triage.Report.AccessedRecords): the
+// lists the in-process engine makes from the same records read again.
+func (q *querier) accessed(ctx context.Context, s scope, k int, r *triage.Report, fl *fileList) error {
+	keys := r.AccessedRecords()
+	want := make(map[triage.RecordKey]bool, len(keys))
+	var ids []string
+	var keyRows []byte
+	for _, key := range keys {
+		want[key] = true
+		ids = append(ids, key.ID)
+		keyRows = AppendTSV(keyRows, []byte(key.ID))
+		keyRows = strconv.AppendInt(append(keyRows, '\t'), key.Line, 10)
+		keyRows = append(keyRows, '\n')
+	}
+	objects := make(map[triage.RecordKey]triage.ObjectFields, len(keys))
+	old := 0
+	if len(keys) > 0 {
+		ext := []External{extTable(extIDs, "id", ids), {Name: extKeys, Structure: "id String, line Int64", Rows: keyRows}}
+		var p parser
+		err := q.queryExt(ctx, sql(qObjects, s, k), ext, 12, func(f []string) error {
+			key := triage.RecordKey{File: fl.file(p.u64(f[0])), Line: p.i64(f[1]), ID: f[2]}
+			if p.err != nil || !want[key] {
+				return p.err
+			}
+			if f[3] == "0" {
+				old++
+				return nil
+			}
+			o := triage.ObjectFields{SiteURL: f[4], ObjectID: f[5], RelativeURL: f[6], FileName: f[7], Owner: f[8], Team: f[10], Channel: f[11]}
+			if f[9] != "" {
+				if err := json.Unmarshal([]byte(f[9]), &o.Folders); err != nil {
+					return fmt.Errorf("clickhouse: bad folders %q in a result: %w", truncate(f[9], 80), err)
+				}
+			}
+			objects[key] = o
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if old > 0 {
+		r.DropAccessed(fmt.Sprintf(accessedBeforeObjects, old))
+		return nil
+	}
+	r.FillAccessed(objects)
+	return nil
 }
 
 // identities completes the outside identities' User: period, addresses,

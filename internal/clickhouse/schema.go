@@ -70,7 +70,27 @@ var eventColumns = []column{
 	{"file_seq", "UInt64"},     // the file the record was read from (outsider_files.seq)
 	{"line", "Int64"},          // line or row where it starts
 	{"workload", "UInt8"},      // audit.Workload: the input's coverage per workload and day
+	// The fields that name the objects a record touched, as
+	// triage.ObjectFields reads them ('' for a sign-in): what the report's
+	// accessed lists are made from.
+	{"site_url", "String"},      // SiteUrl
+	{"object_id", "String"},     // ObjectId as the object parser reads it, '' when objects_read is 2
+	{"rel_url", "String"},       // SourceRelativeUrl
+	{"file_name", "String"},     // SourceFileName
+	{"mailbox_owner", "String"}, // MailboxOwnerUPN
+	{"folders", "String"},       // paths of Folders[] and Item.ParentFolder: a JSON array of strings, '' for none
+	{"team", "String"},          // TeamName
+	{"channel", "String"},       // ChannelName
+	// 1: the load read the fields above; 2: the same, and the object
+	// parser's ObjectId is the decoder's (the object column), so it is
+	// not stored twice. 0 in rows an older outsider loaded, whose fields
+	// were never read: their objects are unknown, not none.
+	{"objects_read", "UInt8"},
 }
+
+// objectColumns are the columns added for the accessed lists, in
+// eventColumns' order.
+var objectColumns = []string{"site_url", "object_id", "rel_url", "file_name", "mailbox_owner", "folders", "team", "channel", "objects_read"}
 
 var duplicateColumns = []column{
 	{"tenant", "String"}, {"time", "DateTime"}, {"ts", "Int64"}, {"id", "String"},
@@ -109,7 +129,7 @@ type table struct {
 // instead of adding to them; queries read with FINAL, and records are
 // sharded by id so that the copies of a record always meet on one shard.
 var tables = []table{
-	{EventsTable, eventColumns, []string{"app_name", "home_name"},
+	{EventsTable, eventColumns, append([]string{"app_name", "home_name"}, objectColumns...),
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, user, time, id, kind, nokey)", "cityHash64(id)"},
 	{DuplicatesTable, duplicateColumns, nil,
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, time, id, path, line)", "cityHash64(id)"},

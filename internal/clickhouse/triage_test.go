@@ -57,16 +57,14 @@ func renderJSON(t *testing.T, r *triage.Report) []byte {
 	return b.Bytes()
 }
 
-// engine runs the in-process engine, without what ClickHouse does not
-// compute yet: the objects touched, which the report from ClickHouse
-// leaves out saying why (the comparison holds it to that wording).
+// engine runs the in-process engine: its report, what was touched
+// included, is what ClickHouse's must be byte for byte.
 func engine(t *testing.T, paths []string, opts triage.Options) []byte {
 	t.Helper()
 	r, err := triage.Run(context.Background(), paths, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.DropAccessed(triage.AccessedFromDatabase)
 	return renderJSON(t, r)
 }
 
@@ -332,15 +330,20 @@ func TestOldSchemaRefused(t *testing.T) {
 
 // TestAddedColumns: tables an older outsider created (without the columns
 // added since) get them from Init, keep their rows, and then load and
-// triage like new ones.
+// triage like new ones. Rows an older outsider loaded have no object
+// fields: the report then leaves the accessed lists out and says how many
+// records lack them, until their files are loaded again.
 func TestAddedColumns(t *testing.T) {
 	t.Parallel()
 	s := startServers(t, 1)[0]
 	ctx := context.Background()
-	var old []string
+	var old, beforeObjects []string
 	for _, c := range eventColumns {
 		if !slices.Contains(tables[0].added, c.name) {
 			old = append(old, c.name+" "+c.typ)
+		}
+		if !slices.Contains(objectColumns, c.name) {
+			beforeObjects = append(beforeObjects, c.name)
 		}
 	}
 	if err := s.client.Exec(ctx, "CREATE TABLE "+QuoteIdent(EventsTable)+" ("+strings.Join(old, ", ")+") ENGINE = "+tables[0].engine); err != nil {
@@ -354,10 +357,10 @@ func TestAddedColumns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := count(t, s.client, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = '"+EventsTable+"' AND name IN ('app_name', 'home_name')"); n != 2 {
-		t.Fatalf("app_name and home_name columns: %d", n)
+	if n := count(t, s.client, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = '"+EventsTable+"' AND name IN ('app_name', 'home_name', 'site_url', 'folders', 'objects_read')"); n != 5 {
+		t.Fatalf("added columns: %d of 5", n)
 	}
-	if n := count(t, s.client, "SELECT count() FROM "+EventsTable+" WHERE id = 'old' AND app_name = '' AND home_name = ''"); n != 1 {
+	if n := count(t, s.client, "SELECT count() FROM "+EventsTable+" WHERE id = 'old' AND app_name = '' AND home_name = '' AND objects_read = 0"); n != 1 {
 		t.Fatalf("the old row: %d", n)
 	}
 	// Dropping its partition is synchronous (a DELETE is a mutation).
@@ -366,5 +369,74 @@ func TestAddedColumns(t *testing.T) {
 	}
 	a := genTenants(t, 0)[0]
 	load(t, s.client, a.paths)
-	sameJSON(t, "added columns", engine(t, a.paths, triage.Options{}), onClickHouse(t, s.client, TriageOptions{})[a.id])
+	want := engine(t, a.paths, triage.Options{})
+	sameJSON(t, "added columns", want, onClickHouse(t, s.client, TriageOptions{})[a.id])
+	// The rows again as the outsider before the object columns stored
+	// them: inserted last, they replace the rows above.
+	cols := strings.Join(beforeObjects, ", ")
+	if err := s.client.Exec(ctx, "INSERT INTO "+QuoteIdent(EventsTable)+" ("+cols+") SELECT "+cols+" FROM "+QuoteIdent(EventsTable)); err != nil {
+		t.Fatal(err)
+	}
+	reps, err := Triage(ctx, s.client, TriageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := reps[0].Report
+	if !strings.HasPrefix(got.AccessedScope, "not computed: ") || !strings.Contains(got.AccessedScope, "load their files again") || got.AccessedSummary != nil {
+		t.Fatalf("rows loaded without objects: accessed_scope %q, %d in the summary", got.AccessedScope, len(got.AccessedSummary))
+	}
+	r, err := triage.Run(ctx, a.paths, triage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.DropAccessed(strings.TrimPrefix(got.AccessedScope, "not computed: "))
+	sameJSON(t, "rows loaded without objects", renderJSON(t, r), renderJSON(t, got))
+	// Loaded again, the rows have their objects.
+	load(t, s.client, a.paths)
+	sameJSON(t, "loaded again", want, onClickHouse(t, s.client, TriageOptions{})[a.id])
+}
+
+// TestAccessedEveryFormat: a tenant at partner scale (400 outside
+// identities of 60 partners) in every layout whose records name objects,
+// each loaded as a tenant of its own (with a seed of its own: one load
+// deduplicates records by Id): ClickHouse's reports, what was
+// touched included, are the engine's byte for byte. A compact JSON array
+// and Graph pages hold many records on one line, so the objects of each
+// must be read from the right one; Sentinel's OfficeActivity CSV names
+// them by columns, PowerShell's export nests AuditData.
+func TestAccessedEveryFormat(t *testing.T) {
+	t.Parallel()
+	s := initServers(t, 1)[0]
+	dir := t.TempDir()
+	var tenants []tenant
+	for i, format := range []string{synth.FormatJSON, synth.FormatGraph, synth.FormatSentinelCSV, synth.FormatPSJSON} {
+		var b bytes.Buffer
+		if _, err := synth.Generate(&b, synth.Options{Seed: int64(3 + i), Partners: 60, Outsiders: 400, Format: format}); err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("c3c3c3c3-0000-4000-8000-%012d", i)
+		data := bytes.ReplaceAll(b.Bytes(), []byte(synth.TenantID), []byte(id))
+		tenants = append(tenants, tenant{id: id, paths: []string{testutil.WriteFile(t, dir, format, data)}})
+	}
+	var all []string
+	for _, tn := range tenants {
+		all = append(all, tn.paths...)
+	}
+	load(t, s.client, all)
+	got := onClickHouse(t, s.client, TriageOptions{AllTenants: true})
+	for _, tn := range tenants {
+		want := engine(t, tn.paths, triage.Options{Tenants: []string{tn.id}})
+		sameJSON(t, tn.paths[0], want, got[tn.id])
+		var r triage.Report
+		if err := json.Unmarshal(want, &r); err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]int{}
+		for _, a := range r.AccessedSummary {
+			kinds[a.Kind]++
+		}
+		if len(r.Identities) < 400 || kinds[triage.KindFile] == 0 || kinds[triage.KindMailbox] == 0 || kinds[triage.KindMailboxFolder] == 0 {
+			t.Errorf("%s: %d identities, objects touched by kind %v: the case is too thin", tn.paths[0], len(r.Identities), kinds)
+		}
+	}
 }

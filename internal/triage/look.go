@@ -243,13 +243,28 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 			readErr = err
 		}
 	}
-	r.AccessedScope = fmt.Sprintf("objects named by the records kept of each outside identity: the %d earliest of each account and IP set, and of the sharing records naming it (--max-evidence), read again from the inputs", k)
+	scope := accessedScope(k)
 	if stdin {
-		r.AccessedScope += "; records read from standard input cannot be read again, so their objects are missing"
+		scope += "; records read from standard input cannot be read again, so their objects are missing"
 	}
 	if readErr != nil {
-		r.AccessedScope += "; reading the inputs again failed (" + readErr.Error() + "), so some objects are missing"
+		scope += "; reading the inputs again failed (" + readErr.Error() + "), so some objects are missing"
 	}
+	fillAccessed(r, looks, found, scope)
+}
+
+// accessedScope is AccessedScope for lists made from the records kept
+// with an evidence cap of k, however their objects were read.
+func accessedScope(k int) string {
+	return fmt.Sprintf("objects named by the records kept of each outside identity: the %d earliest of each account and IP set, and of the sharing records naming it (--max-evidence)", k)
+}
+
+// fillAccessed fills every identity's Accessed and the report's
+// AccessedSummary from the objects of the records found; an identity
+// whose records are not all found has partial lists.
+func fillAccessed(r *Report, looks map[string]*lookList, found map[lookKey][]object, scope string) {
+	r.looks, r.lookK = nil, 0
+	r.AccessedScope = scope
 	summary := map[object]*objTally{}
 	for i := range r.Identities {
 		id := &r.Identities[i]
@@ -283,15 +298,70 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 	r.AccessedSummary, r.AccessedSummaryOmitted = accessedList(summary, MaxAccessedSummary)
 }
 
-// AccessedFromDatabase is why a report built from stored records (the
-// ClickHouse path, Aggregates.Finish) has no accessed lists.
-const AccessedFromDatabase = "the records are in the database, not read again from the inputs, and the database path does not yet read the objects they name"
+// AccessedFromDatabase is why a report from Aggregates.Finish has no
+// accessed lists until FillAccessed gives them.
+const AccessedFromDatabase = "the records are in the database, not read again from the inputs, and their objects were not given"
+
+// RecordKey names a record an accessed list is made from: its input (an
+// index into the files given to Aggregates.Finish), its line and its Id.
+type RecordKey struct {
+	File int
+	Line int64
+	ID   string
+}
+
+// AccessedRecords lists, sorted, the records the accessed lists of a
+// report from Aggregates.Finish are made from: the records kept of each
+// outside identity, as the second look would read them again. Empty once
+// the lists are filled or dropped.
+func (r *Report) AccessedRecords() []RecordKey {
+	set := map[lookKey]bool{}
+	for _, l := range r.looks {
+		for _, lr := range l.refs {
+			set[lr.key()] = true
+		}
+	}
+	out := make([]RecordKey, 0, len(set))
+	for k := range set {
+		out = append(out, RecordKey{File: int(k.file), Line: k.line, ID: k.id})
+	}
+	slices.SortFunc(out, func(x, y RecordKey) int {
+		if x.File != y.File {
+			return x.File - y.File
+		}
+		if x.Line != y.Line {
+			if x.Line < y.Line {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return out
+}
+
+// FillAccessed makes the accessed lists of a report from
+// Aggregates.Finish from the object fields of the records AccessedRecords
+// named, as a store kept them (Decoded.Objects): the lists the second look
+// makes from the same records. An identity with a record missing from
+// objects has partial lists. A report whose lists are filled or dropped
+// already is left as it is.
+func (r *Report) FillAccessed(objects map[RecordKey]ObjectFields) {
+	if r.lookK == 0 {
+		return
+	}
+	found := make(map[lookKey][]object, len(objects))
+	for k, o := range objects {
+		found[lookKey{int32(k.File), k.Line, k.ID}] = o.objects()
+	}
+	fillAccessed(r, r.looks, found, accessedScope(r.lookK))
+}
 
 // DropAccessed removes the accessed lists and says why in AccessedScope:
 // a report that cannot say what was touched leaves the lists out rather
 // than show them empty, which would read as "nothing".
 func (r *Report) DropAccessed(why string) {
-	r.looks = nil
+	r.looks, r.lookK = nil, 0
 	r.AccessedSummary, r.AccessedSummaryOmitted = nil, 0
 	for i := range r.Identities {
 		id := &r.Identities[i]

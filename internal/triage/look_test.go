@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -241,6 +242,10 @@ func FuzzReadObjects(f *testing.F) {
 	f.Add([]byte(`{"SiteUrl":"https://c.sharepoint.com/sites/A/","SourceFileName":"x","Folders":[{"Path":"\\Inbox"}],"Item":{"ParentFolder":{"Path":"\\x"}},"TeamName":"T","ChannelName":"C"}`))
 	f.Add([]byte(`{"AuditData":"{\"ObjectId\":\"https://x/sites/\"}"}`))
 	f.Add([]byte(`{"auditData":{"ObjectId":"http://h","Folders":"nope"}}`))
+	// Keys spelled by escapes, case and folding, as encoding/json matches them.
+	f.Add([]byte(`{"Site\u0055rl":"https://x/sites/a","OBJECTID":"HTTPS://x/y"}`))
+	f.Add([]byte("{\"\u017fiteUrl\":\"https://x\",\"TEAMNAME\":\"T\",\"Item\":{\"parentFOLDER\":{\"path\":\"p\"}}}"))
+	f.Add([]byte(`{"ObjectId":"https://x","Operation":"FileAccessed"}`))
 	f.Add([]byte("https://c.sharepoint.com/sites/A/\x1fDocs\x1fx.docx\x1f\x1fm@c.com\x1f[{\"Path\":\"\\\\Inbox\"}]\x1f{\"ParentFolder\":{}}\x1fT\x1fC"))
 	// An OfficeActivity row: the same bytes split into the columns that
 	// name objects.
@@ -283,4 +288,31 @@ func TestAccessedSharedIP(t *testing.T) {
 	if site.Last != testutil.At(10+lookPerEvidence-1)+"Z" {
 		t.Errorf("the site's last record read is at %s, want the %dth earliest", site.Last, lookPerEvidence)
 	}
+}
+
+// FuzzScanObjects: scanObjects, where it answers, answers as ualObjects
+// (encoding/json) does: the same fields, and an error for the same texts.
+func FuzzScanObjects(f *testing.F) {
+	for _, s := range []string{
+		`{"SiteUrl":"https://c.sharepoint.com/sites/A/","SourceFileName":" x ","Folders":[{"Path":"\\Inbox"}],"Item":{"ParentFolder":{"Path":"\\x"}},"TeamName":"T","ChannelName":"C"}`,
+		`{"siteurl":"a","SITEURL":null,"ObjectId":"https://h/\u00e9","MailboxOwnerUPN":7,"Folders":"nope","Item":[1]}`,
+		`{"Site\u0055rl":"x"}`, `{"AuditData":"{\"ObjectId\":\"https://x/sites/\"}"}`, `{"Ope":-0.5e+7,"b":[true,false,null,{}],"c":{}}`,
+		`{"a":01}`, `{"a":1.}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", `{"a":1} x`, `[1]`, `"s"`, `{"a" 1}`, `{"a":1,}`, `{,}`,
+		`{"a":` + strings.Repeat("[", 10001), `{"a":` + strings.Repeat("[", 999) + strings.Repeat("]", 999) + "}", `{"TeamName":"` + "\xff\xfe" + `"}`, `{"TeamName":"t\"\\u00"}`, " {\"ObjectId\":\"https://x\"}\r\n", strings.Repeat("[", 20) + strings.Repeat("]", 20),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok, err := scanObjects(data)
+		if !ok {
+			return
+		}
+		want, werr := ualObjects(data, 0)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("scanObjects error %v, encoding/json's %v", err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("scanObjects %+v, encoding/json %+v", got, want)
+		}
+	})
 }

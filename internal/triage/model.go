@@ -37,8 +37,11 @@ type Report struct {
 	Provenance *Provenance `json:"provenance,omitempty"`
 
 	// looks are, per identity, the kept records a second look reads for
-	// the objects they name (look.go); nil once read.
+	// the objects they name (look.go); nil once read. lookK is the
+	// evidence cap they were kept with, set while a store outside the
+	// engine is to give their objects (Report.FillAccessed).
 	looks map[string]*lookList
+	lookK int
 
 	// Problems are the input problems, sorted by file and line, at most
 	// MaxProblemsPerFile per file (ProblemsOmitted counts the rest).

@@ -61,32 +61,42 @@ const maxFoldersPerRecord = 8
 // object is one object a record touched.
 type object struct{ kind, name string }
 
-// recordObjects are the fields of one record that name objects.
-type recordObjects struct {
-	siteURL, objectID, relURL, fileName string
-	owner                               string
-	folders                             []string
-	team, channel                       string
+// ObjectFields are the fields of one record that name objects, as the
+// tolerant parser reads them (trimmed; "" and nil when missing or of
+// another type). A store outside the engine keeps them per record
+// (Decoded.Objects) and gives them back for the records a report's
+// accessed lists are made from (Report.FillAccessed), so that the lists
+// are the ones the second look makes from the same records.
+type ObjectFields struct {
+	// SiteURL, ObjectID, RelativeURL and FileName: SharePoint's SiteUrl,
+	// ObjectId, SourceRelativeUrl and SourceFileName.
+	SiteURL, ObjectID, RelativeURL, FileName string
+	// Owner is MailboxOwnerUPN; Folders the paths of Folders[] and of
+	// Item.ParentFolder, at most maxFoldersPerRecord.
+	Owner   string
+	Folders []string
+	// Team and Channel: TeamName and ChannelName.
+	Team, Channel string
 }
 
 // errNoObjects is a record kind that names no object (a sign-in).
 var errNoObjects = errors.New("a sign-in record names no object")
 
 // readObjects reads the object fields of a record's text.
-func readObjects(raw record.Raw) (recordObjects, error) {
+func readObjects(raw record.Raw) (ObjectFields, error) {
 	switch raw.Kind {
 	case record.UALJSON:
-		return ualObjects(raw.JSON, 0)
+		return recordObjects(raw.JSON)
 	case record.OfficeJSON:
 		header, fields, err := audit.OfficeObjectFields(raw.JSON)
 		if err != nil {
-			return recordObjects{}, err
+			return ObjectFields{}, err
 		}
 		return officeObjects(header, fields), nil
 	case record.OfficeFields, record.OfficeRow:
 		return officeObjects(raw.Header, raw.Fields), nil
 	}
-	return recordObjects{}, errNoObjects
+	return ObjectFields{}, errNoObjects
 }
 
 // ualFields are the fields ualObjects reads. encoding/json matches names
@@ -104,10 +114,10 @@ type ualFields struct {
 
 // ualObjects reads a UAL record, or the record inside an envelope's
 // AuditData (a PowerShell export's string, a Graph export's object).
-func ualObjects(js []byte, depth int) (recordObjects, error) {
+func ualObjects(js []byte, depth int) (ObjectFields, error) {
 	var m ualFields
 	if err := json.Unmarshal(js, &m); err != nil {
-		return recordObjects{}, err
+		return ObjectFields{}, err
 	}
 	if inner := m.AuditData; depth == 0 && len(inner) > 0 {
 		var s string
@@ -118,17 +128,17 @@ func ualObjects(js []byte, depth int) (recordObjects, error) {
 			return ualObjects(inner, 1)
 		}
 	}
-	o := recordObjects{
-		siteURL: jsonString(m.SiteURL), objectID: jsonString(m.ObjectID),
-		relURL: jsonString(m.SourceRelativeURL), fileName: jsonString(m.SourceFileName),
-		owner: jsonString(m.MailboxOwnerUPN), team: jsonString(m.TeamName), channel: jsonString(m.ChannelName),
+	o := ObjectFields{
+		SiteURL: jsonString(m.SiteURL), ObjectID: jsonString(m.ObjectID),
+		RelativeURL: jsonString(m.SourceRelativeURL), FileName: jsonString(m.SourceFileName),
+		Owner: jsonString(m.MailboxOwnerUPN), Team: jsonString(m.TeamName), Channel: jsonString(m.ChannelName),
 	}
-	o.folders = exchangeFolders(m.Folders, m.Item)
+	o.Folders = exchangeFolders(m.Folders, m.Item)
 	return o, nil
 }
 
 // officeObjects reads an OfficeActivity row by its columns' names.
-func officeObjects(header []string, fields [][]byte) recordObjects {
+func officeObjects(header []string, fields [][]byte) ObjectFields {
 	col := func(names ...string) string {
 		for _, name := range names {
 			for i, h := range header {
@@ -139,11 +149,11 @@ func officeObjects(header []string, fields [][]byte) recordObjects {
 		}
 		return ""
 	}
-	return recordObjects{
-		siteURL: col("Site_Url", "Site_Url_"), objectID: col("OfficeObjectId", "ObjectId"),
-		relURL: col("SourceRelativeUrl", "SourceRelativeUrl_"), fileName: col("SourceFileName", "SourceFileName_"),
-		owner: col("MailboxOwnerUPN"), team: col("TeamName"), channel: col("ChannelName"),
-		folders: exchangeFolders(json.RawMessage(col("Folders")), json.RawMessage(col("Item"))),
+	return ObjectFields{
+		SiteURL: col("Site_Url", "Site_Url_"), ObjectID: col("OfficeObjectId", "ObjectId"),
+		RelativeURL: col("SourceRelativeUrl", "SourceRelativeUrl_"), FileName: col("SourceFileName", "SourceFileName_"),
+		Owner: col("MailboxOwnerUPN"), Team: col("TeamName"), Channel: col("ChannelName"),
+		Folders: exchangeFolders(json.RawMessage(col("Folders")), json.RawMessage(col("Item"))),
 	}
 }
 
@@ -183,7 +193,7 @@ func jsonString(v json.RawMessage) string {
 
 // objects lists what the record touched: its site and file, its mailbox
 // and folders, its team and channel. Names are clipped to maxObjectLen.
-func (o *recordObjects) objects() []object {
+func (o *ObjectFields) objects() []object {
 	var out []object
 	add := func(kind, name string) {
 		o := object{kind, clipObject(name)}
@@ -191,35 +201,35 @@ func (o *recordObjects) objects() []object {
 			out = append(out, o)
 		}
 	}
-	site := strings.TrimRight(o.siteURL, "/")
+	site := strings.TrimRight(o.SiteURL, "/")
 	if site == "" {
-		site = siteOf(o.objectID)
+		site = siteOf(o.ObjectID)
 	}
 	add(KindSite, site)
-	if o.fileName != "" {
-		file := o.objectID
+	if o.FileName != "" {
+		file := o.ObjectID
 		if !isURL(file) {
 			file = site
-			if rel := strings.Trim(o.relURL, "/"); rel != "" {
+			if rel := strings.Trim(o.RelativeURL, "/"); rel != "" {
 				file += "/" + rel
 			}
-			file += "/" + o.fileName
+			file += "/" + o.FileName
 		}
 		add(KindFile, file)
-	} else if isURL(o.objectID) && o.objectID != o.siteURL && strings.TrimRight(o.objectID, "/") != site {
+	} else if isURL(o.ObjectID) && o.ObjectID != o.SiteURL && strings.TrimRight(o.ObjectID, "/") != site {
 		// A sharing record or a page: its ObjectId is the item itself.
-		add(KindFile, o.objectID)
+		add(KindFile, o.ObjectID)
 	}
-	add(KindMailbox, o.owner)
-	for _, p := range o.folders {
-		if o.owner != "" {
-			p = o.owner + " " + p
+	add(KindMailbox, o.Owner)
+	for _, p := range o.Folders {
+		if o.Owner != "" {
+			p = o.Owner + " " + p
 		}
 		add(KindMailboxFolder, p)
 	}
-	add(KindTeam, o.team)
-	if o.channel != "" {
-		add(KindChannel, o.team+" / "+o.channel)
+	add(KindTeam, o.Team)
+	if o.Channel != "" {
+		add(KindChannel, o.Team+" / "+o.Channel)
 	}
 	return out
 }

@@ -1,11 +1,13 @@
 package triage
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"slices"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 )
 
@@ -50,6 +52,56 @@ type Decoded struct {
 	// Line is the line (or CSV row) where the record starts.
 	Line int64
 	Fate Fate
+
+	// Where the record's text is, for Objects: its batch and the first
+	// record of the batch at or after its line.
+	sink  *streamSink
+	batch *source.Batch
+	rec   int
+}
+
+// Objects reads the fields of the record that name objects, with the
+// tolerant parser the second look uses (objects.go), from the record's
+// text: what a store keeps so that a report's accessed lists can be made
+// from it (Report.FillAccessed). A sign-in, or a record whose fields do
+// not parse, names none. It reads the record's text again (one checking
+// pass for most UAL records, objscan.go), about as much again as
+// decoding it: call it only for records that may be evidence (not
+// sign-ins), and only during the callback.
+func (d *Decoded) Objects() ObjectFields {
+	s, b := d.sink, d.batch
+	if s == nil || b == nil {
+		return ObjectFields{}
+	}
+	// The records that start on its line: one, or several of a JSON array
+	// written on one line.
+	lo := d.rec
+	if lo >= len(b.Records) || b.Records[lo].Line != d.Line {
+		lo = slices.IndexFunc(b.Records, func(r source.Record) bool { return r.Line == d.Line })
+		if lo < 0 {
+			return ObjectFields{}
+		}
+	}
+	hi := lo + 1
+	for hi < len(b.Records) && b.Records[hi].Line == d.Line {
+		hi++
+	}
+	for i := lo; i < hi; i++ {
+		raw, err := s.rd.Read(b, i)
+		if err != nil {
+			continue
+		}
+		// Of several, the first with its Id: the record the second look
+		// would take for its file, line and Id.
+		if hi-lo > 1 && (s.rd.DecodeRaw(raw, &s.ev) != nil || !bytes.Equal(s.ev.ID, d.Event.ID)) {
+			continue
+		}
+		if o, err := readObjects(raw); err == nil {
+			return o
+		}
+		return ObjectFields{}
+	}
+	return ObjectFields{}
 }
 
 // Alias is one name of an external-unknown identity and the log that gave
@@ -83,6 +135,9 @@ type Streamed struct {
 type streamSink struct {
 	fn   func([]Decoded) error
 	recs []Decoded
+	// rd and ev read records again for Decoded.Objects.
+	rd record.Reader
+	ev audit.Event
 	// per input file, like agg.countFile
 	records, skipped []int64
 	filtered         int64
@@ -99,7 +154,14 @@ func (s *streamSink) take(w *work) error {
 	s.skipped[file] += bad
 	s.filtered += filtered
 	s.recs = s.recs[:0]
+	s.rd.Begin()
+	b, rec := w.batch, 0
 	for i := range evs {
+		// The batch's records in order, the kept ones among them: rec
+		// moves to the first at the event's line.
+		for rec < len(b.Records) && b.Records[rec].Line < lines[i] {
+			rec++
+		}
 		f := Fresh
 		switch fate[i] {
 		case duplicate:
@@ -107,7 +169,7 @@ func (s *streamSink) take(w *work) error {
 		case sameSignin:
 			f = SigninCopy
 		}
-		s.recs = append(s.recs, Decoded{Event: &evs[i], File: file, Path: path, Line: lines[i], Fate: f})
+		s.recs = append(s.recs, Decoded{Event: &evs[i], File: file, Path: path, Line: lines[i], Fate: f, sink: s, batch: b, rec: rec})
 	}
 	if len(s.recs) == 0 {
 		return nil
@@ -465,6 +527,9 @@ func (x *Aggregates) Finish(files []FileInfo, opts Options) *Report {
 	a.applyAliases(x.aliases)
 	a.dropCopiesOnly()
 	r := finish(a, inputs, &problems{byFile: map[string][]source.Problem{}}, opts, a.k)
+	// Not computed until the store gives the objects (FillAccessed).
+	looks := r.looks
 	r.DropAccessed(AccessedFromDatabase)
+	r.looks, r.lookK = looks, a.k
 	return r
 }

@@ -31,6 +31,7 @@ type storedRow struct {
 	copy, guest, actorUnknown                                                 bool
 	interactive                                                               *bool
 	workload                                                                  audit.Workload
+	objects                                                                   ObjectFields
 }
 
 func storeRow(d Decoded) storedRow {
@@ -60,6 +61,7 @@ func storeRow(d Decoded) storedRow {
 		return r
 	}
 	r.user = string(ev.User)
+	r.objects = d.Objects()
 	r.cats = ev.Categorize()
 	if r.cats&audit.CatSharing != 0 {
 		if t, kind, _ := audit.Canonical(ev.Target, nil); kind != audit.UserUnusable && len(t) > 0 {
@@ -326,13 +328,18 @@ func before(x, y Ref) bool {
 
 // TestStreamRebuild: records taken out of the engine with Stream, grouped
 // the way a database groups them and put back with Aggregates, give the
-// report Run gives, byte for byte: the hooks carry everything the judge
-// reads. Generated tenants with duplicates, and the UAL with the Entra
+// report Run gives, byte for byte, what was touched included (from the
+// object fields Decoded.Objects read): the hooks carry everything the
+// judge and the accessed lists read. Generated tenants with duplicates, and the UAL with the Entra
 // sign-in log (sign-in copies, aliases).
 func TestStreamRebuild(t *testing.T) {
 	dir := t.TempDir()
 	ualPath, sigPath, _, _ := generateWithSignIns(t, dir, synth.Options{Seed: 4, Duplicates: 13})
 	small, _ := generate(t, synth.Options{Seed: 9, Size: 2 << 20, Duplicates: 7})
+	// Many records on one line (a compact array), and records named by
+	// columns (OfficeActivity): Decoded.Objects must read each its own.
+	array, _ := generate(t, synth.Options{Seed: 5, Format: synth.FormatJSON, Duplicates: 11})
+	office, _ := generate(t, synth.Options{Seed: 6, Format: synth.FormatSentinelCSV, Duplicates: 9})
 	cases := []struct {
 		name  string
 		paths []string
@@ -340,6 +347,8 @@ func TestStreamRebuild(t *testing.T) {
 	}{
 		{"ual+signin-log", []string{ualPath, sigPath}, Options{}},
 		{"2MB, 3 evidence", []string{testutil.WriteFile(t, dir, "t.jsonl", small)}, Options{MaxEvidence: 3}},
+		{"one-line array", []string{testutil.WriteFile(t, dir, "a.json", array)}, Options{}},
+		{"OfficeActivity", []string{testutil.WriteFile(t, dir, "o.csv", office)}, Options{}},
 	}
 	for _, c := range cases {
 		c.opts.Workers = 3
@@ -366,16 +375,34 @@ func TestStreamRebuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := rebuild(rows, st.Files, st.Aliases, dups, c.opts)
-		// The stored path does not read objects: it must say so, and
-		// match Run in everything else.
-		if len(want.AccessedSummary) == 0 || got.AccessedSummary != nil {
-			t.Errorf("%s: Run found %d objects touched, the rebuilt report %v (want none, not computed)", c.name, len(want.AccessedSummary), got.AccessedSummary)
+		// Until the store gives the objects of the records the lists are
+		// made from, they are not computed, and say so.
+		if len(want.AccessedSummary) == 0 || got.AccessedSummary != nil || got.AccessedScope != "not computed: "+AccessedFromDatabase {
+			t.Errorf("%s: Run found %d objects touched, the rebuilt report %v, %q (want none, not computed)", c.name, len(want.AccessedSummary), got.AccessedSummary, got.AccessedScope)
 		}
-		want.DropAccessed(AccessedFromDatabase)
+		objects := map[RecordKey]ObjectFields{}
+		for _, r := range rows {
+			objects[RecordKey{File: r.file, Line: r.line, ID: r.id}] = r.objects
+		}
+		keys := got.AccessedRecords()
+		if len(keys) == 0 {
+			t.Errorf("%s: no records to read objects from", c.name)
+		}
+		for _, k := range keys {
+			if _, ok := objects[k]; !ok {
+				t.Errorf("%s: record %v, which the lists are made from, was not stored", c.name, k)
+			}
+		}
+		got.FillAccessed(objects)
 		wj, _ := json.MarshalIndent(want, "", " ")
 		gj, _ := json.MarshalIndent(got, "", " ")
 		if !bytes.Equal(wj, gj) {
 			t.Errorf("%s: rebuilt report differs from Run's:\n%s", c.name, firstDiff(string(wj), string(gj)))
+		}
+		// Filled once, the lists stay.
+		got.FillAccessed(nil)
+		if gj2, _ := json.MarshalIndent(got, "", " "); !bytes.Equal(gj, gj2) {
+			t.Errorf("%s: a second FillAccessed changed the report", c.name)
 		}
 		if want.Input.Duplicates == 0 || len(want.Identities) < 10 {
 			t.Errorf("%s: the case is too thin: %d duplicates, %d identities", c.name, want.Input.Duplicates, len(want.Identities))
