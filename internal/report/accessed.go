@@ -80,6 +80,45 @@ func touchedAnswer(r *triage.Report, name, text func(string) string) string {
 	return s
 }
 
+// touchedBrief is touchedAnswer for the terminal, where the three
+// answers must fit the first screen with the table's head below them: how
+// many objects of each kind and the one touched most; each identity's
+// objects follow in its block, all of them in the JSON report.
+func touchedBrief(r *triage.Report) string {
+	if len(r.AccessedSummary) == 0 {
+		return touchedAnswer(r, same, same)
+	}
+	n := map[string]int{}
+	for _, a := range r.AccessedSummary {
+		n[a.Kind]++
+	}
+	var kinds []string
+	for _, kind := range triage.ObjectKinds {
+		if n[kind] > 0 {
+			w := kindWords[kind]
+			kinds = append(kinds, plural(n[kind], w[0], w[1]))
+		}
+	}
+	top := r.AccessedSummary[0]
+	obj := top.Object
+	// A SharePoint address without its scheme and host (our tenant's
+	// *.sharepoint.com, which every site shares): the path says which.
+	if rest, ok := strings.CutPrefix(obj, "https://"); ok {
+		if host, path, ok := strings.Cut(rest, "/"); ok && path != "" && strings.HasSuffix(strings.ToLower(host), ".sharepoint.com") {
+			obj = "/" + path
+		}
+	}
+	s := "They name " + joinAnd(kinds) + " of ours; most touched: " + obj +
+		" (" + plural64(top.Records, "record", "records") + ", " + plural(top.Identities, "identity", "identities") + ")."
+	for _, id := range r.Identities {
+		if id.AccessedPartial {
+			s += " Counts are lower bounds for some identities (--max-evidence keeps more)."
+			break
+		}
+	}
+	return s
+}
+
 // accessedRow is one object an identity touched, as the per-identity
 // tables list it. Values are raw.
 type accessedRow struct {

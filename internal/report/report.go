@@ -144,6 +144,10 @@ type answer struct {
 	// (touchedAnswer), which Markdown renders again with the names in
 	// code spans; 0 when none does.
 	Touched int
+	// Operations is 1 + the index of the part listing the operations
+	// counted in ops, which the terminal shortens; 0 when none does.
+	Operations int
+	ops        map[string]int64
 }
 
 // answers puts the three questions (who, breach, accessed) in plain words
@@ -157,17 +161,17 @@ func answers(r *triage.Report) []answer {
 		// Every renderer states why just above the answers.
 		cannot := "Cannot tell: nothing was judged (why, and what to export, is said above)."
 		return []answer{
-			{"Who were they?", []string{cannot}, 0},
-			{"Was there a breach?", []string{cannot}, 0},
-			{"What did they access?", []string{cannot}, 0},
+			{Question: "Who were they?", Parts: []string{cannot}},
+			{Question: "Was there a breach?", Parts: []string{cannot}},
+			{Question: "What did they access?", Parts: []string{cannot}},
 		}
 	}
 	if n == 0 {
 		none := "No account from outside the organisation signed in to the tenant in the records read."
 		return []answer{
-			{"Who were they?", []string{none}, 0},
-			{"Was there a breach?", []string{"No sign of one from outside accounts: there were none."}, 0},
-			{"What did they access?", []string{"Nothing: there were no outside accounts."}, 0},
+			{Question: "Who were they?", Parts: []string{none}},
+			{Question: "Was there a breach?", Parts: []string{"No sign of one from outside accounts: there were none."}},
+			{Question: "What did they access?", Parts: []string{"Nothing: there were no outside accounts."}},
 		}
 	}
 	// Who.
@@ -291,21 +295,22 @@ func answers(r *triage.Report) []answer {
 	accessed := []string{plural64(byUser, "record", "records") + " by the outside accounts themselves besides sign-ins, " +
 		plural64(byIP, "record", "records") + " by others from their IPs, and " +
 		plural64(sharing, "sharing record names", "sharing records name") + " them."}
-	touched := 0
+	touched, opsPart := 0, 0
 	if t := touchedAnswer(r, same, same); t != "" {
 		accessed = append(accessed, t)
 		touched = len(accessed)
 	}
 	if len(ops) > 0 {
 		accessed = append(accessed, "Operations: "+operationList(ops, 8)+".")
+		opsPart = len(accessed)
 	}
 	if unverified > 0 {
 		accessed = append(accessed, "Cannot tell for "+strconv.Itoa(unverified)+": the input does not hold the records that would show it.")
 	}
 	return []answer{
-		{"Who were they?", []string{who}, 0},
-		{"Was there a breach?", breach, 0},
-		{"What did they access?", accessed, touched},
+		{Question: "Who were they?", Parts: []string{who}},
+		{Question: "Was there a breach?", Parts: breach},
+		{Question: "What did they access?", Parts: accessed, Touched: touched, Operations: opsPart, ops: ops},
 	}
 }
 

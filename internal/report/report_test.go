@@ -596,6 +596,22 @@ func TestTextFirstScreen(t *testing.T) {
 	if iWho < 0 || iTable < iWho {
 		t.Errorf("the table does not follow the answers")
 	}
+	// The bundled example (22 identities, objects touched named) on an
+	// 80x24 terminal: the three answers, the table's head and its first
+	// row fit the first screen.
+	ex, err := triage.Run(context.Background(), []string{filepath.Join("..", "..", "examples", "tenant.jsonl")}, triage.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eb bytes.Buffer
+	if err := RenderOptions(&eb, Text, ex, Options{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	exLines := strings.Split(eb.String(), "\n")
+	head := slices.IndexFunc(exLines, func(l string) bool { return strings.HasPrefix(l, "USER ") })
+	if head < 0 || head+2 >= 24 || !strings.Contains(strings.Join(exLines[:head], "\n"), "What did they access?") {
+		t.Errorf("the example's table head is on line %d of 80x24, want the answers and the head with its first row on the first screen:\n%s", head+1, strings.Join(exLines[:min(len(exLines), 30)], "\n"))
+	}
 	var order []string
 	for _, l := range lines {
 		for _, u := range []string{"mallory", "erin@", "trudy", "dave@", "ivan@", "pilar@"} {

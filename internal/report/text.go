@@ -350,6 +350,15 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 	// The three answers, as the Markdown and HTML reports give them.
 	t.line("")
 	for _, a := range answers(r) {
+		// The terminal's first screen holds the three answers and the
+		// table's head: the objects touched and the operations are
+		// summed up shorter than in Markdown and HTML.
+		if a.Touched > 0 {
+			a.Parts[a.Touched-1] = touchedBrief(r)
+		}
+		if a.Operations > 0 {
+			a.Parts[a.Operations-1] = "Operations: " + operationList(a.ops, 4) + "."
+		}
 		q := fmt.Sprintf("%-*s", answerWidth, a.Question)
 		t.styled(q, t.paint(sgrBold, a.Question)+q[len(a.Question):], strings.Repeat(" ", answerWidth), textsafe.Terminal(strings.Join(a.Parts, " ")))
 	}
