@@ -78,6 +78,20 @@ func (s *shardSink) resolve(a *agg, idx []int32, evs []audit.Event, fate []recor
 		if u := b.account; u != nil {
 			t += u.success + int64(len(u.apps))
 		}
+		// A record that will enter a full evidence list (in a newest-first
+		// export, every one) takes the slot of its last record: read it too,
+		// and the first bytes of its buffer, which the record overwrites.
+		l := &b.evNon
+		if audit.IsSigninOp(evs[i].Operation) {
+			l = &b.evSig
+		}
+		if n := len(l.order); n > 0 && evs[i].Time < l.last {
+			sl := l.at(n - 1)
+			t += sl.time
+			if len(sl.buf) > 0 {
+				t += int64(sl.buf[0])
+			}
+		}
 	}
 	s.touched += t
 }
