@@ -307,26 +307,18 @@ func unknownKey(ev *audit.Event) []byte {
 
 // add folds one decoded, deduplicated record into the aggregates.
 func (a *agg) add(ev *audit.Event, file int32, line int64) {
-	a.kept++
-	if a.minT == 0 || ev.Time < a.minT {
-		a.minT = ev.Time
-	}
-	if ev.Time > a.maxT {
-		a.maxT = ev.Time
-	}
-	if len(ev.OrgID) > 0 {
-		a.orgCounts.addOp(a, ev.OrgID)
-	}
-	a.cover.add(ev.WorkloadOf(), ev.Time)
+	a.addTo(a.bucketOf(ev), ev, file, line)
+}
 
-	outcome := ev.Outcome()
-	signin := outcome != audit.NotSignin
+// bucketOf returns the bucket of a record that add would fold, creating
+// it: the map lookup add needs first, split out so that a batch's lookups
+// can run back to back (shardSink.take) and their cache misses overlap.
+// It sorts the record's address list, as add needs.
+func (a *agg) bucketOf(ev *audit.Event) *bucket {
 	user := ev.User
-	kind := ev.UserKind
-	if signin {
+	if ev.Outcome() != audit.NotSignin {
 		user = a.signinUser(ev)
 	}
-
 	// Bucket key: user, NUL, then each address as 16 bytes.
 	a.keyBuf = append(a.keyBuf[:0], user...)
 	a.keyBuf = append(a.keyBuf, 0)
@@ -340,14 +332,33 @@ func (a *agg) add(ev *audit.Event, file int32, line int64) {
 	}
 	b := a.buckets[string(a.keyBuf)]
 	if b == nil {
-		b = &bucket{user: string(user), kind: kind, ips: slices.Clone(ips)}
+		b = &bucket{user: string(user), kind: ev.UserKind, ips: slices.Clone(ips)}
 		a.buckets[string(a.keyBuf)] = b
 	}
-	if signin {
+	return b
+}
+
+// addTo folds one decoded, deduplicated record into the aggregates; b is
+// its bucket (bucketOf).
+func (a *agg) addTo(b *bucket, ev *audit.Event, file int32, line int64) {
+	a.kept++
+	if a.minT == 0 || ev.Time < a.minT {
+		a.minT = ev.Time
+	}
+	if ev.Time > a.maxT {
+		a.maxT = ev.Time
+	}
+	if len(ev.OrgID) > 0 {
+		a.orgCounts.addOp(a, ev.OrgID)
+	}
+	a.cover.add(ev.WorkloadOf(), ev.Time)
+
+	outcome := ev.Outcome()
+	if outcome != audit.NotSignin {
 		b.signins++
 		op := b.signOps.addOp(a, ev.Operation)
 		b.evSig.offer(a.k, op, ev, file, line, ev.AppID, nil)
-		a.addSignin(b, ev, user, kind, outcome, op, file, line)
+		a.addSignin(b, ev, a.signinUser(ev), ev.UserKind, outcome, op, file, line)
 		return
 	}
 	op := b.ops.addOp(a, ev.Operation)

@@ -187,6 +187,7 @@ func decodeMore(ctx context.Context, paths []string, opts Options, c *carried, l
 		if opts.stopAfter == stageDecode {
 			return
 		}
+		dups.ids.touch(w.keys)
 		for i := range w.keys {
 			w.fate = append(w.fate, dups.check(&w.keys[i], &w.evs[i]))
 		}

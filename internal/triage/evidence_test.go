@@ -52,6 +52,9 @@ func TestTopKKeepsEarliest(t *testing.T) {
 		if tk.last != got[k-1].time {
 			t.Errorf("%s: last = %d, the last kept record's time is %d", name, tk.last, got[k-1].time)
 		}
+		if tk.firstSet && tk.firstTime != got[0].time {
+			t.Errorf("%s: firstTime = %d, the first kept record's time is %d", name, tk.firstTime, got[0].time)
+		}
 		for i := range k {
 			if got[i].time != want[i].time || got[i].id != want[i].id || got[i].line != want[i].line || got[i].user != "u"+want[i].id {
 				t.Errorf("%s: item %d = %+v, want %+v", name, i, got[i], want[i])
@@ -59,10 +62,16 @@ func TestTopKKeepsEarliest(t *testing.T) {
 		}
 	}
 	for name, order := range orders {
-		var tk, left, right topK
+		var tk, left, right, loaded topK
 		for i, x := range order {
 			ev := audit.Event{Time: x.time, ID: []byte(x.id), UserID: []byte("u" + x.id)}
 			tk.offer(k, "Op", &ev, 0, x.line, []byte("obj"), nil)
+			// firstTime is not saved with a session: a list loaded again
+			// has it unset until it next changes.
+			if i%5 == 0 {
+				loaded.firstSet, loaded.firstTime = false, 0
+			}
+			loaded.offer(k, "Op", &ev, 0, x.line, []byte("obj"), nil)
 			if i%2 == 0 {
 				left.offer(k, "Op", &ev, 0, x.line, []byte("obj"), nil)
 			} else {
@@ -70,6 +79,7 @@ func TestTopKKeepsEarliest(t *testing.T) {
 			}
 		}
 		check(name, &tk)
+		check(name+" loaded", &loaded)
 		left.merge(k, &right)
 		check(name+" merged", &left)
 	}

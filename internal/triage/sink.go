@@ -45,6 +45,55 @@ type shardSink struct {
 	fileBase int
 	idx      [][]int32 // per shard: the batch's records of its users
 	done     []bool    // per shard: folded (or nothing to fold)
+	bks      []*bucket // per record of the batch: its bucket (resolve)
+	// touched sums what resolve reads, so that the reads are not dropped.
+	touched int64
+}
+
+// resolve finds the buckets of a shard's share of a batch before any is
+// folded. Aggregation is memory-bound: the buckets, their accounts and
+// lists are cold when a record arrives (the decoder streams the input
+// through the caches in between), and folding record after record waits
+// on each miss in turn. Looking the buckets up back to back, then reading
+// a word of each (and of its account) in a loop whose iterations do not
+// depend on one another, lets the processor have many of those misses in
+// flight at once; the fold then finds the lines in the cache.
+func (s *shardSink) resolve(a *agg, idx []int32, evs []audit.Event, fate []recordFate) {
+	if cap(s.bks) < len(evs) {
+		s.bks = make([]*bucket, len(evs))
+	}
+	s.bks = s.bks[:len(evs)]
+	for _, i := range idx {
+		if fate[i] != sameSignin {
+			s.bks[i] = a.bucketOf(&evs[i])
+		}
+	}
+	var t int64
+	for _, i := range idx {
+		if fate[i] == sameSignin {
+			continue
+		}
+		b := s.bks[i]
+		t += b.signins + b.nonSignin + int64(len(b.ops)) + b.evNon.last + b.evSig.last
+		if u := b.account; u != nil {
+			t += u.success + int64(len(u.apps))
+		}
+		// A record that will enter a full evidence list (in a newest-first
+		// export, every one) takes the slot of its last record: read it too,
+		// and the first bytes of its buffer, which the record overwrites.
+		l := &b.evNon
+		if audit.IsSigninOp(evs[i].Operation) {
+			l = &b.evSig
+		}
+		if n := len(l.order); n > 0 && evs[i].Time < l.last {
+			sl := l.at(n - 1)
+			t += sl.time
+			if len(sl.buf) > 0 {
+				t += int64(sl.buf[0])
+			}
+		}
+	}
+	s.touched += t
 }
 
 // shardOf is the shard of a record's user (for a sign-in with no usable
@@ -115,13 +164,14 @@ func (s *shardSink) take(w *work) error {
 			if !counted {
 				count(a)
 			}
+			s.resolve(a, s.idx[n], evs, fate)
 			for _, i := range s.idx[n] {
 				if fate[i] == sameSignin {
 					a.kept++
 					a.cover.add(audit.WorkloadSignIns, evs[i].Time)
 					a.addSigninCopy(&evs[i])
 				} else {
-					a.add(&evs[i], f, lines[i])
+					a.addTo(s.bks[i], &evs[i], f, lines[i])
 				}
 			}
 			sh.mu.Unlock()

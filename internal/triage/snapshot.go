@@ -38,6 +38,7 @@ var codecSkip = map[reflect.Type]map[string]bool{
 	reflect.TypeFor[agg]():       {"intern": true, "keyBuf": true, "userBuf": true, "maxShares": true, "tempDir": true, "shareLog": true, "shareLogErr": true},
 	reflect.TypeFor[bucket]():    {"account": true},
 	reflect.TypeFor[userStats](): {"lastApp": true, "lastAppID": true},
+	reflect.TypeFor[topK]():      {"firstTime": true, "firstSet": true},
 	reflect.TypeFor[dedup]():     {"ids": true},
 	reflect.TypeFor[problems]():  {"mu": true, "on": true},
 }
