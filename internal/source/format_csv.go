@@ -315,81 +315,24 @@ func closeField(row []byte, closing int, out []byte, o int, scratch []byte, star
 	return scratch[start:], scratch, nil
 }
 
-// unquoteFieldBlocks is unquoteField 64 bytes at a time, with AVX-512:
-// a quote bitmap per block, then the quotes to drop (the second of each
-// pair) found with the carry-less arithmetic simdjson uses for runs of
-// backslashes, and the kept bytes packed by VPCOMPRESSB. A quote that
-// starts a pair but has no partner is the closing quote.
+// unquoteFieldBlocks is unquoteField 64 bytes at a time, with AVX-512,
+// in one pass (unquoteQuoted): a quote bitmap per block, the quotes to
+// drop (the second of each pair) found with the carry-less arithmetic
+// simdjson uses for runs of backslashes, the kept bytes packed by
+// VPCOMPRESSB. A quote that starts a pair but has no partner is the
+// closing quote.
 func unquoteFieldBlocks(row []byte, i, col int, scratch []byte) ([]byte, []byte, error) {
 	start := len(scratch)
+	if i+1 >= len(row) {
+		return nil, scratch, errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
+	}
 	scratch = slices.Grow(scratch, len(row)-i+64)
 	out := scratch[start : start+len(row)-i+64]
-	o, j := 0, i+1
-	var carry uint64 // the last block ended in a quote that awaits its pair
-	var qm, keep [32]uint64
-	closing := -1
-	// The blocks before the one where the field closes, in one pass.
-	if n := (len(row) - j) / 64; n > 0 {
-		done, wrote, next := unquoteBlocks(&out[o], &row[j], n, carry)
-		o, j, carry = o+wrote, j+done*64, next
+	closing, o := unquoteQuoted(&out[0], &row[i+1], len(row)-i-1)
+	if closing < 0 {
+		return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
 	}
-	for closing < 0 {
-		nb := min(len(qm), (len(row)-j)/64)
-		var pad [64]byte
-		src := row[j:]
-		tail := nb == 0
-		if tail {
-			// The last bytes, padded with zeros (not quotes): a closing
-			// quote as the row's last byte is followed by one.
-			copy(pad[:], row[j:])
-			src, nb = pad[:], 1
-		}
-		quoteMasks(&src[0], nb, &qm[0])
-		used := nb
-		for b := 0; b < nb; b++ {
-			drop, term, next := quotePairs(qm[b], carry)
-			carry = next
-			keep[b] = ^drop
-			if term != 0 {
-				c := bits.TrailingZeros64(term)
-				closing = j + b*64 + c - 1
-				keep[b] &= 1<<max(c-1, 0) - 1
-				if c == 0 {
-					keep[b] = 0
-				}
-				used = b + 1
-				break
-			}
-		}
-		if tail && closing < 0 {
-			return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
-		}
-		if tail {
-			keep[0] &= 1<<uint(len(row)-j) - 1
-		}
-		o += compressBlocks(&out[o], &src[0], &keep[0], used)
-		if closing >= 0 && closing == j+(used-1)*64-1 {
-			// The closing quote ended the block before, which kept it.
-			o--
-		}
-		j += used * 64
-	}
-	return closeField(row, closing, out, o, scratch, start)
-}
-
-// quotePairs reads one block's quote bitmap q inside a quoted CSV field,
-// where a quote stands for one only when doubled. carry is 1 when the
-// block before ended in a quote awaiting its pair. It returns the quotes
-// to drop (the second of each pair), term (the bit after an unpaired
-// quote, which is the closing quote: zero when the field goes on), and
-// the carry for the next block. Runs of quotes pair up from their start,
-// as runs of backslashes escape in JSON, hence simdjson's arithmetic.
-func quotePairs(q, carry uint64) (drop, term, next uint64) {
-	const oddBits = 0xAAAAAAAAAAAAAAAA
-	potential := q &^ carry
-	t := ((potential<<1 | oddBits) - potential) ^ oddBits
-	escaped := t ^ (q | carry)
-	return escaped & q, escaped &^ q, (t & q) >> 63
+	return closeField(row, i+1+closing, out, o, scratch, start)
 }
 
 // quoteWord is '"' in every byte of a word.
