@@ -203,7 +203,21 @@ func (f *feed) unbalanced(row int64) {
 // as a subslice of row; a quoted one is unquoted and appended to scratch,
 // which is returned for reuse (see CSVField).
 func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
-	i, n := 0, 0 // i: start of field n
+	if hasRowScan && col > 0 && len(row) > 0 {
+		// The fields before AuditData are unquoted in Purview's exports:
+		// its start is one past the col-th comma, found in one pass
+		// (stepping over five fields by IndexByte cost as much as
+		// unquoting AuditData). With a quote before it, or too few
+		// commas, the walk below decides.
+		if c := nthComma(&row[0], len(row), col); c >= 0 {
+			return csvFieldFrom(row, c+1, col, col, scratch)
+		}
+	}
+	return csvFieldFrom(row, 0, 0, col, scratch)
+}
+
+// csvFieldFrom is csvField from row[i], the start of field n <= col.
+func csvFieldFrom(row []byte, i, n, col int, scratch []byte) ([]byte, []byte, error) {
 	for {
 		if i < len(row) && row[i] == '"' && n == col {
 			return unquoteField(row, i, col, scratch)

@@ -20,3 +20,6 @@ func unquoteQuoted(dst *byte, src *byte, n int) (closing int, out int)
 
 //go:noescape
 func newlineQuotes(p *byte, n int) (idx int, quotes int)
+
+//go:noescape
+func nthComma(p *byte, n int, k int) int

@@ -188,3 +188,70 @@ unclosed:
 	MOVQ R8, out+32(FP)
 	VZEROUPPER
 	RET
+
+// func nthComma(p *byte, n int, k int) int
+// The index in p[:n] of its k-th comma (k >= 1), 64 bytes at a time
+// (comma and quote bitmaps, POPCNT, PDEP to select the bit); -1 when there
+// are fewer than k commas or a quote comes before the k-th (a quoted
+// field, which the caller steps over byte-exactly instead).
+TEXT ·nthComma(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ k+16(FP), R8 // commas still to pass
+	MOVQ $0x2c2c2c2c2c2c2c2c, AX
+	VPBROADCASTQ AX, Z1
+	MOVQ $0x2222222222222222, AX
+	VPBROADCASTQ AX, Z2
+	XORQ DI, DI // offset of the block
+
+cloop:
+	MOVQ CX, DX
+	SUBQ DI, DX // bytes left
+	CMPQ DX, $64
+	JB   ctail
+	VMOVDQU8 (SI)(DI*1), Z0
+	VPCMPEQB Z1, Z0, K1
+	VPCMPEQB Z2, Z0, K2
+	KMOVQ    K1, AX // commas
+	KMOVQ    K2, BX // quotes
+	POPCNTQ  AX, R9
+	CMPQ     R9, R8
+	JAE      cfound
+	TESTQ    BX, BX
+	JNZ      cnone
+	SUBQ     R9, R8
+	ADDQ     $64, DI
+	JMP      cloop
+
+ctail:
+	MOVQ  $-1, R10
+	BZHIQ DX, R10, R10
+	KMOVQ R10, K3
+	VMOVDQU8.Z (SI)(DI*1), K3, Z0
+	VPCMPEQB Z1, Z0, K1
+	VPCMPEQB Z2, Z0, K2
+	KMOVQ    K1, AX
+	KMOVQ    K2, BX
+	POPCNTQ  AX, R9
+	CMPQ     R9, R8
+	JB       cnone
+
+cfound:
+	// The R8-th set bit of the commas: deposit bit R8-1 into them.
+	DECQ   R8
+	XORQ   R10, R10
+	BTSQ   R8, R10
+	PDEPQ  AX, R10, R10
+	TZCNTQ R10, R10
+	BZHIQ  R10, BX, BX // the quotes before it
+	TESTQ  BX, BX
+	JNZ    cnone
+	ADDQ   DI, R10
+	MOVQ   R10, ret+24(FP)
+	VZEROUPPER
+	RET
+
+cnone:
+	MOVQ $-1, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -3,6 +3,7 @@
 package source
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -91,5 +92,66 @@ func TestCSVAsmIsVEXOnly(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no vector instruction found: the check reads the wrong file")
+	}
+}
+
+// FuzzCSVFieldComma holds CSVField's jump to the col-th comma (nthComma,
+// taken when no quote comes before it) to the field-by-field walk: same
+// field, same scratch, same error, for arbitrary rows and columns.
+func FuzzCSVFieldComma(f *testing.F) {
+	if !hasRowScan {
+		f.Skip("this CPU has no AVX-512: only the walk runs here")
+	}
+	js := `"{""CreationTime"":""2026-10-14T23:59:57"",""Id"":""c35c4367""}"`
+	f.Add([]byte(`c35c4367-d793-41cb-81b2-08df2a4f4020,10/14/2026 11:59:57 PM,50,MailItemsAccessed,x@contoso.com,`+js+`,,`), uint8(5))
+	f.Add([]byte(`"a","b,c",d,`+js), uint8(3))
+	f.Add([]byte(strings.Repeat("a,", 70)+js), uint8(70))
+	f.Add([]byte(strings.Repeat("a,", 40)+`x"y,`+js), uint8(41))
+	f.Add([]byte(`a,b`), uint8(4))
+	f.Fuzz(func(t *testing.T, row []byte, c uint8) {
+		col := int(c % 80)
+		want, wantScratch, wantErr := csvFieldFrom(row, 0, 0, col, []byte("kept"))
+		got, gotScratch, gotErr := csvField(row, col, []byte("kept"))
+		if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
+			t.Fatalf("%q col %d: error %v, want %v", row, col, gotErr, wantErr)
+		}
+		if !bytes.Equal(got, want) || !bytes.Equal(gotScratch, wantScratch) {
+			t.Fatalf("%q col %d:\n got %q (scratch %q)\nwant %q (scratch %q)", row, col, got, gotScratch, want, wantScratch)
+		}
+	})
+}
+
+// TestNthCommaRandom compares nthComma with a byte loop on random rows of
+// commas, quotes and letters, every k, every length up to 300 bytes.
+func TestNthCommaRandom(t *testing.T) {
+	if !hasRowScan {
+		t.Skip("this CPU has no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	alphabet := []byte(",,,aaaaaaaaaa\"")
+	for range 20000 {
+		b := make([]byte, 1+r.IntN(300))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+			if b[i] == '"' && r.IntN(4) != 0 {
+				b[i] = 'q'
+			}
+		}
+		k := 1 + r.IntN(80)
+		want, seen := -1, 0
+		for i, ch := range b {
+			if ch == '"' {
+				break
+			}
+			if ch == ',' {
+				if seen++; seen == k {
+					want = i
+					break
+				}
+			}
+		}
+		if got := nthComma(&b[0], len(b), k); got != want {
+			t.Fatalf("%q k %d: %d, want %d", b, k, got, want)
+		}
 	}
 }
