@@ -18,9 +18,9 @@ var typePrefix = []byte("#TYPE")
 // Rows end at the first newline preceded by an even number of quotes
 // since the row started: a quoted field opens and closes with one quote
 // each and holds only doubled ones, so the quote count's parity says
-// whether a newline is inside a field. That turns row finding into two
-// vectorised passes (bytes.IndexByte for '\n', bytes.Count for '"')
-// instead of a byte-by-byte state machine.
+// whether a newline is inside a field. That turns row finding into one
+// vectorised pass per line (nextNewline: the newline and the quotes
+// before it) instead of a byte-by-byte state machine.
 //
 // A stray quote flips the parity for the rest of the input, so a row is
 // declared broken, and framing resumes at the line after the one it
@@ -85,9 +85,11 @@ func frameCSV(f *feed) error {
 
 	for {
 		buf := f.buf
+		tailOdd := 0 // parity of quotes in buf[scan:] once no newline is left
 		for {
-			i := bytes.IndexByte(buf[scan:], '\n')
+			i, q := nextNewline(buf[scan:])
 			if i < 0 {
+				tailOdd = q
 				break
 			}
 			end := scan + i
@@ -102,7 +104,7 @@ func frameCSV(f *feed) error {
 				rowStart, scan = end+1, end+1
 				odd, firstEnd = 0, -1
 			default:
-				odd ^= bytes.Count(buf[scan:end], quote) & 1
+				odd ^= q
 				if odd == 1 {
 					if firstEnd < 0 {
 						firstEnd = end
@@ -120,7 +122,7 @@ func frameCSV(f *feed) error {
 			dropped += int64(len(buf) - rowStart)
 			rowStart = len(buf)
 		default:
-			odd ^= bytes.Count(buf[scan:], quote) & 1
+			odd ^= tailOdd
 			if len(buf)-rowStart > limit {
 				if firstEnd >= 0 {
 					broken()
@@ -166,6 +168,32 @@ func frameCSV(f *feed) error {
 	}
 }
 
+// nextNewline returns the index of the first '\n' in b (-1 if none) and
+// the parity of the quotes before it (before the end when there is
+// none): what frameCSV needs of each line. With AVX-512 it reads b once
+// (newlineQuotes); otherwise IndexByte finds the newline and Count the
+// quotes, two passes.
+func nextNewline(b []byte) (int, int) {
+	if hasRowScan {
+		if len(b) == 0 {
+			return -1, 0
+		}
+		i, q := newlineQuotes(&b[0], len(b))
+		return i, q & 1
+	}
+	return nextNewlineBytes(b)
+}
+
+// nextNewlineBytes is nextNewline with package bytes (the portable path,
+// and what the fuzz test holds newlineQuotes to).
+func nextNewlineBytes(b []byte) (int, int) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return -1, bytes.Count(b, quote) & 1
+	}
+	return i, bytes.Count(b[:i], quote) & 1
+}
+
 func (f *feed) unbalanced(row int64) {
 	f.r.report(f.file, Problem{Path: f.path, Unit: "row", Line: row, Records: 1,
 		Reason: "unbalanced quote: a quoted field opens in this row and does not close"})
@@ -175,7 +203,21 @@ func (f *feed) unbalanced(row int64) {
 // as a subslice of row; a quoted one is unquoted and appended to scratch,
 // which is returned for reuse (see CSVField).
 func csvField(row []byte, col int, scratch []byte) ([]byte, []byte, error) {
-	i, n := 0, 0 // i: start of field n
+	if hasRowScan && col > 0 && len(row) > 0 {
+		// The fields before AuditData are unquoted in Purview's exports:
+		// its start is one past the col-th comma, found in one pass
+		// (stepping over five fields by IndexByte cost as much as
+		// unquoting AuditData). With a quote before it, or too few
+		// commas, the walk below decides.
+		if c := nthComma(&row[0], len(row), col); c >= 0 {
+			return csvFieldFrom(row, c+1, col, col, scratch)
+		}
+	}
+	return csvFieldFrom(row, 0, 0, col, scratch)
+}
+
+// csvFieldFrom is csvField from row[i], the start of field n <= col.
+func csvFieldFrom(row []byte, i, n, col int, scratch []byte) ([]byte, []byte, error) {
 	for {
 		if i < len(row) && row[i] == '"' && n == col {
 			return unquoteField(row, i, col, scratch)
@@ -287,76 +329,24 @@ func closeField(row []byte, closing int, out []byte, o int, scratch []byte, star
 	return scratch[start:], scratch, nil
 }
 
-// unquoteFieldBlocks is unquoteField 64 bytes at a time, with AVX-512:
-// a quote bitmap per block, then the quotes to drop (the second of each
-// pair) found with the carry-less arithmetic simdjson uses for runs of
-// backslashes, and the kept bytes packed by VPCOMPRESSB. A quote that
-// starts a pair but has no partner is the closing quote.
+// unquoteFieldBlocks is unquoteField 64 bytes at a time, with AVX-512,
+// in one pass (unquoteQuoted): a quote bitmap per block, the quotes to
+// drop (the second of each pair) found with the carry-less arithmetic
+// simdjson uses for runs of backslashes, the kept bytes packed by
+// VPCOMPRESSB. A quote that starts a pair but has no partner is the
+// closing quote.
 func unquoteFieldBlocks(row []byte, i, col int, scratch []byte) ([]byte, []byte, error) {
 	start := len(scratch)
+	if i+1 >= len(row) {
+		return nil, scratch, errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
+	}
 	scratch = slices.Grow(scratch, len(row)-i+64)
 	out := scratch[start : start+len(row)-i+64]
-	o, j := 0, i+1
-	var carry uint64 // the last block ended in a quote that awaits its pair
-	var qm, keep [32]uint64
-	closing := -1
-	for closing < 0 {
-		nb := min(len(qm), (len(row)-j)/64)
-		var pad [64]byte
-		src := row[j:]
-		tail := nb == 0
-		if tail {
-			// The last bytes, padded with zeros (not quotes): a closing
-			// quote as the row's last byte is followed by one.
-			copy(pad[:], row[j:])
-			src, nb = pad[:], 1
-		}
-		quoteMasks(&src[0], nb, &qm[0])
-		used := nb
-		for b := 0; b < nb; b++ {
-			drop, term, next := quotePairs(qm[b], carry)
-			carry = next
-			keep[b] = ^drop
-			if term != 0 {
-				c := bits.TrailingZeros64(term)
-				closing = j + b*64 + c - 1
-				keep[b] &= 1<<max(c-1, 0) - 1
-				if c == 0 {
-					keep[b] = 0
-				}
-				used = b + 1
-				break
-			}
-		}
-		if tail && closing < 0 {
-			return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
-		}
-		if tail {
-			keep[0] &= 1<<uint(len(row)-j) - 1
-		}
-		o += compressBlocks(&out[o], &src[0], &keep[0], used)
-		if closing >= 0 && closing == j+(used-1)*64-1 {
-			// The closing quote ended the block before, which kept it.
-			o--
-		}
-		j += used * 64
+	closing, o := unquoteQuoted(&out[0], &row[i+1], len(row)-i-1)
+	if closing < 0 {
+		return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
 	}
-	return closeField(row, closing, out, o, scratch, start)
-}
-
-// quotePairs reads one block's quote bitmap q inside a quoted CSV field,
-// where a quote stands for one only when doubled. carry is 1 when the
-// block before ended in a quote awaiting its pair. It returns the quotes
-// to drop (the second of each pair), term (the bit after an unpaired
-// quote, which is the closing quote: zero when the field goes on), and
-// the carry for the next block. Runs of quotes pair up from their start,
-// as runs of backslashes escape in JSON, hence simdjson's arithmetic.
-func quotePairs(q, carry uint64) (drop, term, next uint64) {
-	const oddBits = 0xAAAAAAAAAAAAAAAA
-	potential := q &^ carry
-	t := ((potential<<1 | oddBits) - potential) ^ oddBits
-	escaped := t ^ (q | carry)
-	return escaped & q, escaped &^ q, (t & q) >> 63
+	return closeField(row, i+1+closing, out, o, scratch, start)
 }
 
 // quoteWord is '"' in every byte of a word.

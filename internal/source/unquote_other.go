@@ -5,6 +5,12 @@ package source
 // hasCompress is false: CSV fields are unquoted by unquoteFieldWords.
 const hasCompress = false
 
-func quoteMasks(src *byte, n int, masks *uint64) { panic("unreachable") }
+// hasRowScan is false: CSV rows are framed with bytes.IndexByte and
+// bytes.Count.
+const hasRowScan = false
 
-func compressBlocks(dst *byte, src *byte, keep *uint64, n int) int { panic("unreachable") }
+func unquoteQuoted(dst *byte, src *byte, n int) (closing int, out int) { panic("unreachable") }
+
+func newlineQuotes(p *byte, n int) (idx int, quotes int) { panic("unreachable") }
+
+func nthComma(p *byte, n int, k int) int { panic("unreachable") }
