@@ -23,7 +23,8 @@ import (
 // the outside identities again from the inputs (by file and line, checked
 // by record Id) and takes the objects they name (objects.go). Records of
 // no outside identity are never decoded twice; the inputs that hold none
-// of the records wanted are not read again at all.
+// of the records wanted are not read again at all, and a plain file is
+// read only around the records wanted (source.Index).
 
 // Caps on what the accessed lists hold.
 const (
