@@ -83,6 +83,15 @@ type feed struct {
 	linePos    int
 
 	framed int64
+
+	// ix, when not nil, is the index being built of a plain file (mark);
+	// base is the file offset of the first byte read from src, read the
+	// bytes read from src so far, nextMark the offset the next point must
+	// reach.
+	ix       *Index
+	base     int64
+	read     int64
+	nextMark int64
 }
 
 func (r *run) newFeed(file int, path string, src io.Reader) *feed {
@@ -134,6 +143,7 @@ func (f *feed) more() (delta int, ok bool, err error) {
 	for tries := 0; ; tries++ {
 		n, rerr := f.src.Read(f.buf[len(f.buf):cap(f.buf)])
 		f.buf = f.buf[:len(f.buf)+n]
+		f.read += int64(n)
 		if rerr != nil {
 			f.eof = true
 			if rerr != io.EOF {

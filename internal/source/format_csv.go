@@ -33,13 +33,21 @@ var typePrefix = []byte("#TYPE")
 // loses only the broken row when the rows that follow are sound. The
 // rules depend only on the content, never on where buffer boundaries
 // fall.
-func frameCSV(f *feed) error {
+func frameCSV(f *feed) error { return frameCSVFrom(f, 1, true) }
+
+// frameCSVFrom frames from f.start, where row row starts (1: the header);
+// typeLine says a "#TYPE" line may come first. Framing from a row after
+// the header (ReadIndexed) frames what framing from the start frames
+// there: the rules depend only on the content from the row's start.
+func frameCSVFrom(f *feed, row int64, typeLine bool) error {
 	limit := f.r.opts.MaxRecordBytes
 	rowStart, scan := f.start, f.start
-	row := int64(1) // the header
-	odd := 0        // parity of quotes in buf[rowStart:scan]
-	firstEnd := -1  // the end of the row's first line, once it spans lines
-	skipType := bytes.HasPrefix(f.buf[f.start:], typePrefix)
+	odd := 0       // parity of quotes in buf[rowStart:scan]
+	firstEnd := -1 // the end of the row's first line, once it spans lines
+	skipType := typeLine && bytes.HasPrefix(f.buf[f.start:], typePrefix)
+	if row == 1 {
+		f.mark(rowStart, row) // where framing starts: the header (or #TYPE)
+	}
 	discarding := false
 	var dropped int64
 
@@ -134,6 +142,9 @@ func frameCSV(f *feed) error {
 		}
 		scan = len(buf)
 		f.start = rowStart
+		if !skipType && !discarding && row > 1 {
+			f.mark(rowStart, row)
+		}
 		delta, ok, err := f.more()
 		if err != nil {
 			return err

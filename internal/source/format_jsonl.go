@@ -18,6 +18,7 @@ func frameJSONLines(f *feed, line int64) error {
 	// its bytes so far, and nothing of it is kept in the buffer.
 	discarding := false
 	var discarded int64
+	f.mark(start, line)
 	for {
 		buf := f.buf
 		for {
@@ -47,6 +48,9 @@ func frameJSONLines(f *feed, line int64) error {
 			start = scan
 		}
 		f.start = start
+		if !discarding {
+			f.mark(start, line)
+		}
 		delta, ok, err := f.more()
 		if err != nil {
 			return err

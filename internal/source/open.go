@@ -149,7 +149,8 @@ func (r *run) readStream(path string, rd io.Reader, ra io.ReaderAt, size int64, 
 		}
 		return r.readZip(path, ra, size, level)
 	}
-	return r.readLeaf(path, p)
+	fh, _ := ra.(*os.File) // a plain file (zip members and streams have no ra)
+	return r.readLeaf(path, p, fh)
 }
 
 // spoolZip copies a zip that arrives as a stream (stdin, a gzip, a zip
@@ -327,14 +328,17 @@ func (p *peeker) Read(b []byte) (int, error) {
 }
 
 // readLeaf decodes the text encoding of one input, sniffs its format and
-// frames it.
-func (r *run) readLeaf(path string, p *peeker) error {
+// frames it; a plain file (fh not nil) framed as JSON Lines or CSV rows is
+// indexed (Input.Index).
+func (r *run) readLeaf(path string, p *peeker, fh *os.File) error {
 	file := len(r.inputs)
 	r.inputs = append(r.inputs, Input{Path: path})
 	var src io.Reader = p
+	var base int64
 	switch h := p.peek(4); {
 	case len(h) >= 3 && h[0] == 0xef && h[1] == 0xbb && h[2] == 0xbf:
 		p.skip(3)
+		base = 3
 	case len(h) >= 2 && h[0] == 0xff && h[1] == 0xfe:
 		p.skip(2)
 		src = newUTF16Reader(p, false)
@@ -349,12 +353,22 @@ func (r *run) readLeaf(path string, p *peeker) error {
 		src = newUTF16Reader(p, true)
 	}
 	f := r.newFeed(file, path, src)
+	if fh != nil && src == io.Reader(p) {
+		f.ix, f.base = &Index{}, base
+	}
 	err := r.frame(f)
 	if ferr := f.finish(); err == nil {
 		err = ferr
 	}
 	in := &r.inputs[file]
 	in.Format, in.Framed = f.format, f.framed
+	if ix := f.ix; err == nil && ix != nil && len(ix.Points) > 0 && f.rerr == nil {
+		if fi, serr := fh.Stat(); serr == nil {
+			ix.Size, ix.ModTime = fi.Size(), fi.ModTime()
+			ix.Format, ix.CSVColumn, ix.Header = f.format, f.csvCol, f.header
+			in.Index = ix
+		}
+	}
 	if err == nil {
 		r.warnCap(file)
 	}
@@ -382,6 +396,15 @@ func (r *run) frame(f *feed) error {
 		return nil
 	}
 	f.format, f.csvCol, f.header = s.format, s.csvCol, s.header
+	if f.ix != nil {
+		switch s.framing {
+		case frameLines:
+		case frameRows:
+			f.ix.csv = true
+		default:
+			f.ix = nil // JSON values are not indexed
+		}
+	}
 	switch s.framing {
 	case frameLines:
 		return frameJSONLines(f, s.line)

@@ -23,7 +23,8 @@ import (
 // the outside identities again from the inputs (by file and line, checked
 // by record Id) and takes the objects they name (objects.go). Records of
 // no outside identity are never decoded twice; the inputs that hold none
-// of the records wanted are not read again at all.
+// of the records wanted are not read again at all, and a plain file is
+// read only around the records wanted (source.Index).
 
 // Caps on what the accessed lists hold.
 const (
@@ -48,6 +49,15 @@ const (
 )
 
 var howNames = []string{"account", "ip", "shared"}
+
+// lookIndexed lets the second look read plain files by their index
+// (source.ReadIndexed); tests turn it off to compare with reading them
+// from the start.
+var lookIndexed = true
+
+// lookBatchBytes is the batch size of an indexed read: a restart reads
+// about one batch, so a small one reads less around each record wanted.
+const lookBatchBytes = 64 << 10
 
 // errAllFound stops the second look's read once every record is found.
 var errAllFound = errors.New("every record wanted was found")
@@ -201,6 +211,15 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 	}
 	for _, p := range again {
 		remaining := pending[p]
+		// A plain file read as JSON Lines or CSV rows is read only
+		// where its records wanted lie (source.Index); anything else,
+		// or a file changed since, is read from its start.
+		var ix *source.Index
+		var ixLines []int64
+		if f, ok := index[p]; ok && lookIndexed && inputs[f].Index != nil {
+			ix = inputs[f].Index
+			ixLines = slices.Sorted(maps.Keys(lines[f]))
+		}
 		emit := func(b *source.Batch) error {
 			defer b.Release()
 			f, ok := index[b.Path]
@@ -239,7 +258,16 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 		}
 		// Problems were reported by the first read; a file that is gone
 		// or changed leaves its records unread, which partial says.
-		if _, err := source.Read(ctx, []string{p}, srcOpts, emit, func(source.Problem) {}); err != nil && !errors.Is(err, errAllFound) && readErr == nil {
+		var err error
+		if ix != nil {
+			ixOpts := srcOpts
+			ixOpts.BatchBytes = lookBatchBytes
+			err = source.ReadIndexed(ctx, p, ix, ixLines, ixOpts, emit)
+		}
+		if ix == nil || errors.Is(err, source.ErrIndexStale) {
+			_, err = source.Read(ctx, []string{p}, srcOpts, emit, func(source.Problem) {})
+		}
+		if err != nil && !errors.Is(err, errAllFound) && readErr == nil {
 			readErr = err
 		}
 	}

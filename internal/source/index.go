@@ -1,0 +1,162 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"sort"
+	"time"
+)
+
+// The second look at the inputs (what was touched, triage.lookAgain)
+// reads a few thousand records again by line. Reading a file from its
+// start to reach them re-reads most of it (a newest-first export keeps
+// its earliest records, the ones kept as evidence, at its end). While a
+// plain file is framed, the framer therefore notes, every indexSpacing
+// bytes, where a record starts and the line (CSV: row) number it
+// carries; ReadIndexed restarts the same framer at those points with the
+// state it had there, so it frames exactly the records, with exactly the
+// line numbers, of a read from the start.
+
+// indexSpacing is the least distance between two points of an Index:
+// ~16,000 points (256 KiB) per GB of input. A variable, so that tests can
+// make it small.
+var indexSpacing int64 = 64 << 10
+
+// IndexPoint is where framing can restart: a record starts at byte Off of
+// the file and carries line (CSV: row) number Line.
+type IndexPoint struct {
+	Off  int64
+	Line int64
+}
+
+// Index is a sparse index of one plain file (not compressed, not a zip
+// member, not standard input, not UTF-16), as framed as JSON Lines or as
+// CSV rows; the file's size and modification time say whether it is still
+// the file indexed.
+type Index struct {
+	Size    int64
+	ModTime time.Time
+	// Format, CSVColumn and Header are the file's, as sniffed from its
+	// start (the header row of a CSV file).
+	Format    Format
+	CSVColumn int
+	Header    []string
+	// Points in file order, the first where framing started.
+	Points []IndexPoint
+
+	csv bool
+}
+
+// ErrIndexStale says the file changed since it was indexed.
+var ErrIndexStale = errors.New("file changed since it was read")
+
+// errSpan ends the framing of one span of an indexed file.
+var errSpan = errors.New("span done")
+
+// mark notes that a record starts at buf[pos] with line number line and
+// that framing could restart there, if the last point is far enough back.
+func (f *feed) mark(pos int, line int64) {
+	if f.ix == nil {
+		return
+	}
+	off := f.base + f.read - int64(len(f.buf)-pos)
+	if off >= f.nextMark {
+		f.ix.Points = append(f.ix.Points, IndexPoint{Off: off, Line: line})
+		f.nextMark = off + indexSpacing
+	}
+}
+
+// ReadIndexed calls emit with batches holding at least the records of
+// path at the given lines (sorted ascending), as Read frames them, reading
+// only the parts of the file that hold them: framing restarts at the
+// index point before each wanted line and stops once the line is passed.
+// Records of other lines may come too. It returns ErrIndexStale, having
+// emitted nothing, when the file is not the one indexed, and stops early,
+// returning ctx.Err() or emit's error, when either says so. Problems are
+// not reported: the first read reported them.
+func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opts Options, emit func(*Batch) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() != ix.Size || !fi.ModTime().Equal(ix.ModTime) || len(ix.Points) == 0 {
+		return ErrIndexStale
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = DefaultBatchBytes
+	}
+	if opts.MaxRecordBytes <= 0 {
+		opts.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	// pointFor is the last point at or before line, -1 if none.
+	pointFor := func(line int64) int {
+		return sort.Search(len(ix.Points), func(i int) bool { return ix.Points[i].Line > line }) - 1
+	}
+	i := 0
+	var f *feed
+	var start int64
+	wrap := func(b *Batch) error {
+		last := b.Records[len(b.Records)-1].Line
+		if err := emit(b); err != nil {
+			return err
+		}
+		for i < len(lines) && lines[i] <= last {
+			i++
+		}
+		if i == len(lines) {
+			return errSpan
+		}
+		// A wanted line whose point lies beyond what was read starts a
+		// new span; one that is near reads on.
+		if k := pointFor(lines[i]); k >= 0 && ix.Points[k].Off > start+f.read {
+			return errSpan
+		}
+		return nil
+	}
+	r := &run{ctx: ctx, opts: opts, emit: wrap, problem: func(Problem) {}, pool: &batchPool{size: opts.BatchBytes}}
+	for i < len(lines) {
+		k := pointFor(lines[i])
+		if k < 0 {
+			i++ // before the first record: no record has that line
+			continue
+		}
+		pt := ix.Points[k]
+		start, err = pt.Off, nil
+		r.inputs = append(r.inputs[:0], Input{Path: path})
+		f = r.newFeed(0, path, io.NewSectionReader(fh, pt.Off, ix.Size-pt.Off))
+		f.format, f.csvCol, f.header = ix.Format, ix.CSVColumn, ix.Header
+		if ix.csv {
+			// Row 1 is the header, where framing started: a "#TYPE"
+			// line may come first, as the first read saw.
+			if pt.Line == 1 {
+				err = f.peek(len(typePrefix))
+			}
+			if err == nil {
+				err = frameCSVFrom(f, pt.Line, pt.Line == 1)
+			}
+		} else {
+			err = frameJSONLines(f, pt.Line)
+		}
+		if err == nil {
+			err = f.finish()
+		} else if f.b != nil {
+			r.pool.put(f.b)
+		}
+		switch {
+		case errors.Is(err, errSpan):
+		case err != nil:
+			return err
+		default:
+			// The end of the file: every line left is past its last record.
+			return nil
+		}
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// indexedInputs are plain files of the two indexed framings, with what
+// makes their line numbers hard: blank lines, CRLF, a byte order mark,
+// over-long records, CSV rows with quoted newlines, a stray quote, a
+// "#TYPE" line.
+func indexedInputs(r *rand.Rand) map[string]string {
+	var jl strings.Builder
+	jl.WriteString("\ufeff")
+	for i := range 400 {
+		switch r.IntN(20) {
+		case 0:
+			jl.WriteString("\n")
+		case 1:
+			jl.WriteString("  \r\n")
+		case 2:
+			fmt.Fprintf(&jl, "{\"Id\":\"big%d\",\"x\":\"%s\"}\n", i, strings.Repeat("y", 2100))
+		default:
+			fmt.Fprintf(&jl, "{\"Id\":\"r%d\",\"x\":\"%s\"}\r\n", i, strings.Repeat("z", r.IntN(300)))
+		}
+	}
+	cell := func(i int) string {
+		s := fmt.Sprintf(`"{""Id"":""r%d"",""x"":""%s""}"`, i, strings.Repeat("q", r.IntN(200)))
+		if r.IntN(3) == 0 {
+			s = strings.Replace(s, `,""x""`, ",\n\n\""+`"x""`, 1)
+		}
+		return s
+	}
+	var pv strings.Builder
+	pv.WriteString("RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\n")
+	var ex strings.Builder
+	ex.WriteString("#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.AuditRecord\n")
+	ex.WriteString(`"RecordType","CreationDate","UserIds","Operations","AuditData","ResultIndex","ResultCount","Identity","IsValid","ObjectState"` + "\n")
+	for i := range 400 {
+		switch r.IntN(25) {
+		case 0:
+			pv.WriteString("\r\n")
+			ex.WriteString("\n")
+			continue
+		case 1:
+			// A stray quote: the row is broken, framing resumes after
+			// its first line.
+			pv.WriteString("x,\"2024-01-01T00:00:00,15,Op,u@x,\"{}\n")
+			continue
+		case 2:
+			fmt.Fprintf(&pv, "r%d,2024-01-01T00:00:00,15,Op,u@x,\"%s\",,\n", i, strings.Repeat("w", 2100))
+		}
+		fmt.Fprintf(&pv, "r%d,2024-01-01T00:00:00.0000000Z,15,UserLoggedIn,u@x,%s,,\r\n", i, cell(i))
+		fmt.Fprintf(&ex, "\"15\",\"1/1/2024 12:00:00 AM\",\"u@x\",\"UserLoggedIn\",%s,\"1\",\"400\",\"r%d\",\"True\",\"Unchanged\"\n", cell(i), i)
+	}
+	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String()}
+}
+
+// TestReadIndexed checks that reading a plain file again by its index
+// frames, at every line asked for, the record a read from the start
+// frames there, with the same format, column and header, and nothing
+// that read does not frame.
+func TestReadIndexed(t *testing.T) {
+	defer func(s int64) { indexSpacing = s }(indexSpacing)
+	indexSpacing = 700
+	r := rand.New(rand.NewPCG(7, 19))
+	dir := t.TempDir()
+	inputs := indexedInputs(r)
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range inputs {
+			yield(k)
+		}
+	}) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(inputs[name]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{BatchBytes: 1500, MaxRecordBytes: 2000}
+		full := readAll(t, []string{p}, opts)
+		ix := full.inputs[0].Index
+		if ix == nil || len(ix.Points) < 10 {
+			t.Fatalf("%s (%s): index %v", name, full.inputs[0].Format, ix)
+		}
+		byLine := map[int64]rec{}
+		var all []int64
+		for _, rc := range full.recs {
+			byLine[rc.Line] = rc
+			all = append(all, rc.Line)
+		}
+		if len(all) < 300 {
+			t.Fatalf("%s: %d records", name, len(all))
+		}
+		last := all[len(all)-1]
+		sets := [][]int64{all, {last}, {1}, {last + 1}}
+		for range 30 {
+			var s []int64
+			for l := int64(1); l <= last+2; l++ {
+				if r.IntN(40) == 0 {
+					s = append(s, l)
+				}
+			}
+			sets = append(sets, s)
+		}
+		for _, batch := range []int{600, 1500, 64 << 10} {
+			for _, lines := range sets {
+				got := map[int64]rec{}
+				err := ReadIndexed(context.Background(), p, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
+					for _, x := range b.Records {
+						rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+						if prev, dup := got[x.Line]; dup && prev != rc {
+							t.Errorf("%s: line %d framed twice, differently", name, x.Line)
+						}
+						got[x.Line] = rc
+					}
+					b.Release()
+					return nil
+				})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				for l, rc := range got {
+					if want, ok := byLine[l]; !ok || want != rc {
+						t.Fatalf("%s, batch %d: line %d framed as %+v, a read from the start frames %+v (%v)", name, batch, l, rc, want, ok)
+					}
+				}
+				for _, l := range lines {
+					if _, ok := byLine[l]; ok {
+						if _, found := got[l]; !found {
+							t.Fatalf("%s, batch %d, lines %v: line %d not framed", name, batch, lines, l)
+						}
+					}
+				}
+			}
+		}
+		// A file changed since is not read by its index.
+		if err := os.WriteFile(p, []byte(inputs[name]+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := ReadIndexed(context.Background(), p, ix, all, opts, func(b *Batch) error {
+			t.Errorf("%s: changed file read by its index", name)
+			b.Release()
+			return nil
+		})
+		if !errors.Is(err, ErrIndexStale) {
+			t.Errorf("%s: changed file: %v, want ErrIndexStale", name, err)
+		}
+	}
+}
+
+// TestIndexOnlyPlain checks which inputs get an index: plain files framed
+// as lines or rows, not compressed files, zip members, UTF-16 or JSON
+// arrays.
+func TestIndexOnlyPlain(t *testing.T) {
+	dir := t.TempDir()
+	js := "{\"Id\":\"a\"}\n{\"Id\":\"b\"}\n"
+	files := map[string][]byte{
+		"plain.jsonl": []byte(js),
+		"arr.json":    []byte("[\n{\"Id\":\"a\"},\n{\"Id\":\"b\"}\n]\n"),
+		"u16.jsonl":   utf16Bytes(js, false, true),
+		"z.zip":       zipBytes(t, member{name: "m.jsonl", data: []byte(js)}),
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := readAll(t, []string{p}, Options{})
+		if got, want := res.inputs[0].Index != nil, name == "plain.jsonl"; got != want {
+			t.Errorf("%s (%s): indexed %v, want %v", name, res.inputs[0].Format, got, want)
+		}
+	}
+}
+
+// FuzzReadIndexed reads arbitrary bytes from the start and again by their
+// index, at every line and at every third: what the index read frames at
+// a line must be what the first read framed there.
+func FuzzReadIndexed(f *testing.F) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, in := range indexedInputs(r) {
+		f.Add([]byte(in[:min(len(in), 3000)]), uint8(40))
+	}
+	f.Add([]byte("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n\"a\nb\",\"x\"\"\n\"\n1,2,3,4,5,\"{}\"\n"), uint8(7))
+	f.Fuzz(func(t *testing.T, data []byte, spacing uint8) {
+		defer func(s int64) { indexSpacing = s }(indexSpacing)
+		indexSpacing = int64(spacing) + 1
+		p := filepath.Join(t.TempDir(), "in")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{BatchBytes: 64, MaxRecordBytes: 200}
+		full := readAll(t, []string{p}, opts)
+		ix := full.inputs[0].Index
+		if ix == nil {
+			return
+		}
+		byLine := map[int64]rec{}
+		var all, third []int64
+		for i, rc := range full.recs {
+			byLine[rc.Line] = rc
+			all = append(all, rc.Line)
+			if i%3 == 0 {
+				third = append(third, rc.Line)
+			}
+		}
+		for _, lines := range [][]int64{all, third} {
+			got := map[int64]bool{}
+			err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
+				for _, x := range b.Records {
+					rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+					if want, ok := byLine[x.Line]; !ok || want != rc {
+						t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
+					}
+					got[x.Line] = true
+				}
+				b.Release()
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range lines {
+				if !got[l] {
+					t.Fatalf("line %d not framed", l)
+				}
+			}
+		}
+	})
+}
