@@ -38,12 +38,14 @@ type TriageOptions struct {
 	Until       time.Time
 	FailOn      string
 	MaxEvidence int
-	Quiet       bool
-	CPUProfile  string
-	MemProfile  string
-	TempDir     string
-	Directory   string
-	GeoIP       []string
+	// NoAccessed leaves out what each identity touched (--no-accessed).
+	NoAccessed bool
+	Quiet      bool
+	CPUProfile string
+	MemProfile string
+	TempDir    string
+	Directory  string
+	GeoIP      []string
 	// PartnerNames is --partner-names: a CSV of tenant id,name that names
 	// home tenants over what their accounts' domains suggest.
 	PartnerNames string
@@ -171,6 +173,7 @@ func newCmdTriage(f *factory, runF func(context.Context, *TriageOptions) error) 
 	fs.StringVar(&o.failOn, "fail-on", "none", "exit 3 when an identity's severity is at or above this `severity`: high, medium, low, info or none")
 	completeValues(cmd, "fail-on", "high", "medium", "low", "info", "none")
 	fs.IntVar(&o.MaxEvidence, "max-evidence", triage.DefaultMaxEvidence, "evidence and sharing records listed per identity (counts stay exact)")
+	fs.BoolVar(&o.NoAccessed, "no-accessed", false, "do not read the inputs again for the sites, files, mailboxes and teams each identity touched (faster on large gzip exports; the report says they were not computed)")
 	o.readOptions.add(cmd)
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "do not list input problems on stderr (the report still counts them), nor what -o wrote")
 	fs.BoolVarP(&o.All, "all", "a", false, "text: show every identity in full, not only those at or above severity low (the table lists all)")
@@ -401,17 +404,18 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		atPeak = func() { memErr = writeHeapProfile(o.MemProfile) }
 	}
 	rep, err := triage.Run(ctx, paths, triage.Options{
-		Progress:    counters,
-		Tenants:     o.Tenants,
-		Domains:     o.Domains,
-		Since:       o.Since,
-		Until:       o.Until,
-		MaxEvidence: o.MaxEvidence,
-		Strict:      o.Strict,
-		Workers:     o.Workers,
-		TempDir:     o.TempDir,
-		Source:      source.Options{Format: o.InputFormat, Stdin: stdin},
-		Directory:   dir, DirectoryPath: o.Directory,
+		Progress:     counters,
+		Tenants:      o.Tenants,
+		Domains:      o.Domains,
+		Since:        o.Since,
+		Until:        o.Until,
+		MaxEvidence:  o.MaxEvidence,
+		SkipAccessed: o.NoAccessed,
+		Strict:       o.Strict,
+		Workers:      o.Workers,
+		TempDir:      o.TempDir,
+		Source:       source.Options{Format: o.InputFormat, Stdin: stdin},
+		Directory:    dir, DirectoryPath: o.Directory,
 		GeoIP:        geo,
 		AtPeak:       atPeak,
 		PartnerNames: o.partnerNames,

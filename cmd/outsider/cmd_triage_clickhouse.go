@@ -69,6 +69,9 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 	}
 	all := make([]tenantReport, len(reps))
 	for i, r := range reps {
+		if o.NoAccessed {
+			r.Report.DropAccessed(triage.AccessedNotAsked)
+		}
 		r.Report.Provenance = prov
 		all[i] = tenantReport{tenant: r.Tenant, report: r.Report}
 	}

@@ -385,6 +385,10 @@ func (r *Report) FillAccessed(objects map[RecordKey]ObjectFields) {
 	fillAccessed(r, r.looks, found, accessedScope(r.lookK))
 }
 
+// AccessedNotAsked is why a report left out at its caller's request has no
+// accessed lists (Options.SkipAccessed).
+const AccessedNotAsked = "not asked for (triage --no-accessed; watch, whose findings carry verdicts only)"
+
 // DropAccessed removes the accessed lists and says why in AccessedScope:
 // a report that cannot say what was touched leaves the lists out rather
 // than show them empty, which would read as "nothing".

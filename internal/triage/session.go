@@ -142,7 +142,7 @@ func (s *Session) Report(ctx context.Context) (*Report, error) {
 	}
 	r := finish(all, s.inputs, probs, opts, s.k)
 	if opts.SkipAccessed {
-		r.DropAccessed("the caller asked for verdicts only")
+		r.DropAccessed(AccessedNotAsked)
 	} else {
 		lookAgain(ctx, s.paths, s.inputs, r, opts, s.k)
 	}
