@@ -67,7 +67,14 @@ func touchedAnswer(r *triage.Report, name, text func(string) string) string {
 		}
 		parts = append(parts, plural(len(list), w[0], w[1])+": "+joinAnd(names))
 	}
-	s := "Objects of ours their records name: " + strings.Join(parts, "; ") + "."
+	return "Objects of ours their records name: " + strings.Join(parts, "; ") + "." + touchedCaveats(r)
+}
+
+// touchedCaveats is what the answer on the objects touched must add so as
+// not to read as the whole count: objects left out of the summary, and
+// counts that are lower bounds; "" or sentences with a leading space.
+func touchedCaveats(r *triage.Report) string {
+	s := ""
 	if r.AccessedSummaryOmitted > 0 {
 		s += " " + strconv.Itoa(r.AccessedSummaryOmitted) + " more objects are left out."
 	}
@@ -108,15 +115,8 @@ func touchedBrief(r *triage.Report) string {
 			obj = "/" + path
 		}
 	}
-	s := "They name " + joinAnd(kinds) + " of ours; most touched: " + obj +
-		" (" + plural64(top.Records, "record", "records") + ", " + plural(top.Identities, "identity", "identities") + ")."
-	for _, id := range r.Identities {
-		if id.AccessedPartial {
-			s += " Counts are lower bounds for some identities (--max-evidence keeps more)."
-			break
-		}
-	}
-	return s
+	return "They name " + joinAnd(kinds) + " of ours; most touched: " + obj +
+		" (" + plural64(top.Records, "record", "records") + ", " + plural(top.Identities, "identity", "identities") + ")." + touchedCaveats(r)
 }
 
 // accessedRow is one object an identity touched, as the per-identity

@@ -69,3 +69,26 @@ func TestAccessedNotComputed(t *testing.T) {
 		t.Error("JSON: lists not computed are written (empty would read as nothing touched)")
 	}
 }
+
+// TestTouchedAnswerCaveats: every format's answer on the objects touched,
+// the terminal's shorter one included, says when the summary left objects
+// out or counted only the records kept, so a cut list never reads whole.
+func TestTouchedAnswerCaveats(t *testing.T) {
+	r := fixture(t)
+	if len(r.AccessedSummary) == 0 {
+		t.Fatal("the fixture touches no object")
+	}
+	r.AccessedSummaryOmitted = 3
+	r.Identities[0].AccessedPartial = true
+	for f, s := range renderAll(t, r) {
+		if f == JSON || f == CSV {
+			continue
+		}
+		flat := strings.Join(strings.Fields(s), " ")
+		for _, want := range []string{"3 more objects are left out.", "for some identities, at least these."} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%s: the answer does not say %q", f, want)
+			}
+		}
+	}
+}
