@@ -49,7 +49,7 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 		Triage: triage.Options{
 			Tenants: o.Tenants, Domains: o.Domains, Since: o.Since, Until: o.Until, MaxEvidence: o.MaxEvidence,
 			Directory: dir, DirectoryPath: o.Directory, GeoIP: geo,
-			PartnerNames: o.partnerNames,
+			PartnerNames: o.partnerNames, SkipAccessed: o.NoAccessed,
 		},
 	})
 	if err != nil {
@@ -69,9 +69,6 @@ func runTriageClickHouse(ctx context.Context, ios *iostreams.IOStreams, o *Triag
 	}
 	all := make([]tenantReport, len(reps))
 	for i, r := range reps {
-		if o.NoAccessed {
-			r.Report.DropAccessed(triage.AccessedNotAsked)
-		}
 		r.Report.Provenance = prov
 		all[i] = tenantReport{tenant: r.Tenant, report: r.Report}
 	}

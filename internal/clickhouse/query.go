@@ -634,6 +634,10 @@ func (q *querier) triage(ctx context.Context, s scope, opts triage.Options) (*tr
 		x.AddUser(u)
 	}
 	r := x.Finish(fl.files, opts)
+	if opts.SkipAccessed {
+		r.DropAccessed(triage.AccessedNotAsked)
+		return r, nil
+	}
 	if err := q.accessed(ctx, s, k, r, fl); err != nil {
 		return nil, err
 	}

@@ -122,10 +122,13 @@ func TestOneServer(t *testing.T) {
 	}
 	since := time.Date(2026, 10, 4, 0, 0, 0, 0, time.UTC)
 	until := time.Date(2026, 10, 11, 12, 0, 0, 0, time.UTC)
-	for _, opts := range []triage.Options{{}, {Since: since, Until: until}, {MaxEvidence: 2}} {
+	for _, opts := range []triage.Options{{}, {Since: since, Until: until}, {MaxEvidence: 2}, {SkipAccessed: true}} {
 		want := engine(t, a.paths, opts)
 		got := onClickHouse(t, s.client, TriageOptions{Triage: opts})
 		sameJSON(t, "one server", want, got[a.id])
+		if opts.SkipAccessed && !bytes.Contains(want, []byte(`"accessed_scope": "not computed: not asked for`)) {
+			t.Error("SkipAccessed: the report does not say the objects touched were not asked for")
+		}
 		if opts.Since.IsZero() && !bytes.Contains(want, []byte(`"name_source": "log"`)) {
 			t.Error("the tenant has no application named by the sign-in log: the case is too thin")
 		}
