@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -131,24 +130,6 @@ func redactDSN(s string) string {
 	return u.String()
 }
 
-// hashFile is a file's size and SHA-256 as on disk (compressed files and
-// zips are hashed whole, as they lie in the case file).
-func hashFile(path string) (triage.ProvenanceInput, error) {
-	in := triage.ProvenanceInput{Path: path}
-	f, err := os.Open(path)
-	if err != nil {
-		return in, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return in, err
-	}
-	in.Bytes, in.SHA256 = n, hex.EncodeToString(h.Sum(nil))
-	return in, nil
-}
-
 // stdinRecorder counts (and, with --hash-inputs, hashes) what the run
 // reads from standard input: stdin cannot be read twice, so it is
 // measured as it is read.
@@ -183,7 +164,7 @@ func (o *TriageOptions) provenance(args, paths []string, stdin *stdinRecorder) (
 			}
 			p.Inputs = append(p.Inputs, in)
 		case o.HashInputs:
-			in, err := hashFile(path)
+			in, err := triage.HashInput(path)
 			if err != nil {
 				return nil, fmt.Errorf("--hash-inputs: %w", err)
 			}

@@ -1,5 +1,12 @@
 package triage
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+)
+
 // TimeZoneRule is what a report says of the times it shows: every time is
 // the record's own UTC time, never converted to a local zone or read from
 // a CSV's locale date column.
@@ -36,4 +43,24 @@ type ProvenanceInput struct {
 	Path   string `json:"path"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256,omitempty"`
+}
+
+// HashInput is an input file's size and SHA-256 as it lies on disk
+// (compressed files and zips hashed whole, as they lie in a case file):
+// for a report's provenance (--hash-inputs) and for watch, which knows a
+// file by its content.
+func HashInput(path string) (ProvenanceInput, error) {
+	in := ProvenanceInput{Path: path}
+	f, err := os.Open(path)
+	if err != nil {
+		return in, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return in, err
+	}
+	in.Bytes, in.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+	return in, nil
 }

@@ -105,26 +105,17 @@ func cacheKey(o *Options, paths []string, known []fileStamp) (string, []fileStam
 		st := fileStamp{Path: p, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
 		if k, ok := byPath[p]; ok && k.Size == st.Size && k.MTime == st.MTime && len(k.SHA256) == 64 {
 			st.SHA256 = k.SHA256
-		} else if st.SHA256, err = hashFile(p); err != nil {
-			return "", nil, err
+		} else {
+			in, err := triage.HashInput(p)
+			if err != nil {
+				return "", nil, err
+			}
+			st.SHA256 = in.SHA256
 		}
 		stamps = append(stamps, st)
 		fmt.Fprintf(h, "%s\x00%s\x00", p, st.SHA256)
 	}
 	return hex.EncodeToString(h.Sum(nil)), stamps, nil
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // reusable reports whether c answers a triage with key from since on:
