@@ -144,7 +144,7 @@ func Compare(old, new *triage.Report, oldPath, newPath string) *Diff {
 		switch {
 		case !ok:
 			d.NewIdentities = append(d.NewIdentities, entry(n))
-		case o.Verdict != n.Verdict || o.Severity != n.Severity || o.HomeTenant != n.HomeTenant:
+		case state(o) != state(&n):
 			d.Changed = append(d.Changed, Change{User: n.User, Old: state(o), New: state(&n), Reason: firstReason(&n)})
 		default:
 			d.unchanged = append(d.unchanged, n.User)
@@ -210,6 +210,8 @@ func entry(id triage.Identity) Identity {
 	return Identity{User: id.User, HomeTenant: id.HomeTenant, Verdict: id.Verdict, Severity: id.Severity, Reason: firstReason(&id)}
 }
 
+// state is what a comparison looks at: an identity whose state is the
+// same in both reports is unchanged, whatever else moved.
 func state(id *triage.Identity) State {
 	return State{HomeTenant: id.HomeTenant, Verdict: id.Verdict, Severity: id.Severity}
 }
