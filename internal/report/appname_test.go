@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"strings"
 	"testing"
 
@@ -42,17 +41,8 @@ func TestAppNameFromLog(t *testing.T) {
 	if !strings.Contains(out[HTML], "&lt;script&gt;alert(2)&lt;/script&gt;") {
 		t.Error("HTML: name not shown as text")
 	}
-	rows, err := csv.NewReader(strings.NewReader(out[CSV])).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := -1
-	for i, h := range rows[0] {
-		if h == "apps" {
-			col = i
-		}
-	}
-	if col < 0 || !strings.HasPrefix(rows[1][col], "'=cmd") {
-		t.Errorf("CSV: the apps cell is not formula-safe: %q", rows[1])
+	rows, col := csvColumn(t, out[CSV], "apps")
+	if len(rows) == 0 || !strings.HasPrefix(rows[0][col], "'=cmd") {
+		t.Errorf("CSV: the apps cell is not formula-safe: %q", rows)
 	}
 }

@@ -46,6 +46,25 @@ func renderAll(t *testing.T, r *triage.Report) map[Format]string {
 	return out
 }
 
+// csvColumn parses the CSV report and finds the column headed name: its
+// data rows and the column's index. A missing column fails the test as
+// such, not as a wrong cell.
+func csvColumn(t *testing.T, csvText, name string) (rows [][]string, col int) {
+	t.Helper()
+	all, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
+	if err != nil {
+		t.Fatalf("CSV: %v", err)
+	}
+	if len(all) == 0 {
+		t.Fatal("CSV: no header row")
+	}
+	col = slices.Index(all[0], name)
+	if col < 0 {
+		t.Fatalf("CSV: no %s column in %q", name, all[0])
+	}
+	return all[1:], col
+}
+
 // assertNotRaw fails for each of bad[f] that the output in format f
 // carries as it is.
 func assertNotRaw(t *testing.T, out map[Format]string, bad map[Format][]string) {
