@@ -117,12 +117,9 @@ func WriteText(w io.Writer, d *Diff) error {
 		}
 	}
 	p("\n")
-	if !d.Differs() {
-		p("No differences: %s\n", sameInBoth(d))
-		return bw.Flush()
-	}
-	p("%s\n", headline(d))
-	d.sections(sectionWriters{
+	d.findings(sectionWriters{
+		same:    func(text string) { p("No differences: %s\n", text) },
+		summary: func(text string) { p("%s\n", text) },
 		identities: func(title string, ids []Identity) {
 			p("\n%s (%d)\n", title, len(ids))
 			for _, id := range ids {
@@ -158,16 +155,25 @@ func WriteText(w io.Writer, d *Diff) error {
 	return bw.Flush()
 }
 
-// sectionWriters write a comparison's lists in one format.
+// sectionWriters write what a comparison found in one format.
 type sectionWriters struct {
+	same       func(text string) // the reports do not differ (sameInBoth)
+	summary    func(text string) // they do: the headline, before the lists
 	identities func(title string, ids []Identity)
 	changed    func(title string, cs []Change)
 	partners   func(title string, ps []Partner)
 }
 
-// sections calls w for each list of d that is not empty, in the order and
-// with the titles every format uses.
-func (d *Diff) sections(w sectionWriters) {
+// findings writes, below a format's header, what every format shows:
+// when the reports do not differ, that sentence alone; else the headline,
+// then each list of d that is not empty, in the order and with the titles
+// every format uses.
+func (d *Diff) findings(w sectionWriters) {
+	if !d.Differs() {
+		w.same(sameInBoth(d))
+		return
+	}
+	w.summary(headline(d))
 	for _, s := range []struct {
 		title string
 		ids   []Identity
@@ -261,12 +267,9 @@ func WriteMarkdown(w io.Writer, d *Diff) error {
 		}
 	}
 	p("\n")
-	if !d.Differs() {
-		p("**No differences:** %s\n", sameInBoth(d))
-		return bw.Flush()
-	}
-	p("**%s.**\n", headline(d))
-	d.sections(sectionWriters{
+	d.findings(sectionWriters{
+		same:    func(text string) { p("**No differences:** %s\n", text) },
+		summary: func(text string) { p("**%s.**\n", text) },
 		identities: func(title string, ids []Identity) {
 			p("\n## %s (%d)\n\n| Severity | Verdict | User | Home tenant | Reason |\n|---|---|---|---|---|\n", title, len(ids))
 			for _, id := range ids {

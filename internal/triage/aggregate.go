@@ -588,74 +588,82 @@ func (a *agg) merge(o *agg) {
 	for i := range o.fileRecords {
 		a.countFile(i, o.fileRecords[i], o.fileSkipped[i])
 	}
-	for k, ou := range o.users {
-		u := a.users[k]
-		if u == nil {
-			a.users[k] = ou
-			continue
+	mergeInto(a.users, o.users, (*userStats).merge)
+	mergeInto(a.buckets, o.buckets, func(b, ob *bucket) { b.merge(a.k, ob) })
+	mergeInto(a.shares, o.shares, func(s, os *shareStats) { s.merge(a.k, os) })
+}
+
+// mergeInto folds each entry of src into dst's entry of the same key, or
+// moves it over where dst has none: the one rule every keyed aggregate
+// merges by. src is not used after.
+func mergeInto[V any](dst, src map[string]*V, fold func(d, s *V)) {
+	for k, s := range src {
+		if d := dst[k]; d != nil {
+			fold(d, s)
+		} else {
+			dst[k] = s
 		}
-		u.success += ou.success
-		u.failure += ou.failure
-		u.interrupted += ou.interrupted
-		mergeSpan(&u.first, &u.last, ou.first, ou.last)
-		u.days.merge(&ou.days)
-		for ip := range ou.ips {
-			u.ips[ip] = struct{}{}
-		}
-		for _, ua := range ou.uas {
-			u.addUA([]byte(ua))
-		}
-		for id, oa := range ou.apps {
-			ap := u.apps[id]
-			if ap == nil {
-				u.apps[id] = oa
-				continue
-			}
-			ap.count += oa.count
-			ap.success += oa.success
-			ap.firstSuccess.merge(&oa.firstSuccess)
-			for _, c := range oa.names {
-				ap.names.addNameN(c.op, c.n)
-			}
-		}
-		for _, c := range ou.tenants {
-			u.tenants.add(c.op, c.n)
-		}
-		for _, c := range ou.tenantNames {
-			u.tenantNames.addNameN(c.op, c.n)
-		}
-		u.guest = u.guest || ou.guest
-		u.actorUnknown = u.actorUnknown || ou.actorUnknown
-		u.facts.merge(&ou.facts)
 	}
-	for k, ob := range o.buckets {
-		b := a.buckets[k]
-		if b == nil {
-			a.buckets[k] = ob
-			continue
-		}
-		b.nonSignin += ob.nonSignin
-		b.signins += ob.signins
-		b.nonAccess += ob.nonAccess
-		b.anonUsed += ob.anonUsed
-		b.cats |= ob.cats
-		b.ops.merge(ob.ops)
-		b.signOps.merge(ob.signOps)
-		b.evNon.merge(a.k, &ob.evNon)
-		b.evSig.merge(a.k, &ob.evSig)
-		b.firstMailbox.merge(&ob.firstMailbox)
-		b.firstAdmin.merge(&ob.firstAdmin)
-		b.firstNonAccess.merge(&ob.firstNonAccess)
+}
+
+// merge folds o, the same account's sign-ins from another worker (or
+// under another name, applyAliases), into u.
+func (u *userStats) merge(o *userStats) {
+	u.success += o.success
+	u.failure += o.failure
+	u.interrupted += o.interrupted
+	mergeSpan(&u.first, &u.last, o.first, o.last)
+	u.days.merge(&o.days)
+	for ip := range o.ips {
+		u.ips[ip] = struct{}{}
 	}
-	for k, os := range o.shares {
-		s := a.shares[k]
-		if s == nil {
-			a.shares[k] = os
-			continue
-		}
-		s.count += os.count
-		s.ev.merge(a.k, &os.ev)
+	for _, ua := range o.uas {
+		u.addUA([]byte(ua))
 	}
+	mergeInto(u.apps, o.apps, (*appStats).merge)
+	for _, c := range o.tenants {
+		u.tenants.add(c.op, c.n)
+	}
+	for _, c := range o.tenantNames {
+		u.tenantNames.addNameN(c.op, c.n)
+	}
+	u.guest = u.guest || o.guest
+	u.actorUnknown = u.actorUnknown || o.actorUnknown
+	u.facts.merge(&o.facts)
+}
+
+// merge folds o, the same app's sign-ins from another worker, into ap.
+func (ap *appStats) merge(o *appStats) {
+	ap.count += o.count
+	ap.success += o.success
+	ap.firstSuccess.merge(&o.firstSuccess)
+	for _, c := range o.names {
+		ap.names.addNameN(c.op, c.n)
+	}
+}
+
+// merge folds o, the same bucket from another worker, into b; k is the
+// evidence cap.
+func (b *bucket) merge(k int, o *bucket) {
+	b.nonSignin += o.nonSignin
+	b.signins += o.signins
+	b.nonAccess += o.nonAccess
+	b.anonUsed += o.anonUsed
+	b.cats |= o.cats
+	b.ops.merge(o.ops)
+	b.signOps.merge(o.signOps)
+	b.evNon.merge(k, &o.evNon)
+	b.evSig.merge(k, &o.evSig)
+	b.firstMailbox.merge(&o.firstMailbox)
+	b.firstAdmin.merge(&o.firstAdmin)
+	b.firstNonAccess.merge(&o.firstNonAccess)
+}
+
+// merge folds o, the same target's sharing records from another worker,
+// into s; k is the evidence cap.
+func (s *shareStats) merge(k int, o *shareStats) {
+	s.count += o.count
+	s.ev.merge(k, &o.ev)
 }
 
 // applyAliases merges external-unknown identities that the two logs named
@@ -710,10 +718,7 @@ func (a *agg) applyAliases(pairs [][2]alias) {
 		}
 		if u := a.users[name]; u != nil {
 			if r := a.users[root]; r != nil {
-				o := &agg{users: map[string]*userStats{root: u}, buckets: map[string]*bucket{}, shares: map[string]*shareStats{},
-					orgs: map[string]int64{}, guestHosts: map[string]bool{}, k: a.k}
-				u.user = root
-				a.merge(o)
+				r.merge(u)
 			} else {
 				u.user = root
 				a.users[root] = u

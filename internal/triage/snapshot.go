@@ -388,6 +388,20 @@ func field(v reflect.Value, i int) reflect.Value {
 	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 }
 
+// savedFields calls each with every field of the struct v that the codec
+// saves (all but codecSkip's), in declaration order: the one walk both
+// the encoder and the decoder make, so that they cannot disagree on which
+// fields a saved session holds.
+func savedFields(v reflect.Value, each func(reflect.Value)) {
+	t := v.Type()
+	skip := codecSkip[t]
+	for i := range t.NumField() {
+		if !skip[t.Field(i).Name] {
+			each(field(v, i))
+		}
+	}
+}
+
 func (e *encoder) value(v reflect.Value) {
 	if e.err != nil {
 		return
@@ -444,13 +458,7 @@ func (e *encoder) value(v reflect.Value) {
 		e.raw([]byte{1})
 		e.value(v.Elem())
 	case reflect.Struct:
-		skip := codecSkip[t]
-		for i := range t.NumField() {
-			if skip[t.Field(i).Name] {
-				continue
-			}
-			e.value(field(v, i))
-		}
+		savedFields(v, e.value)
 	default:
 		e.err = fmt.Errorf("triage: cannot save a %s (%s)", t, t.Kind())
 	}
@@ -649,13 +657,7 @@ func (d *decoder) value(v reflect.Value) {
 			d.fail("bad pointer")
 		}
 	case reflect.Struct:
-		skip := codecSkip[t]
-		for i := range t.NumField() {
-			if skip[t.Field(i).Name] {
-				continue
-			}
-			d.value(field(v, i))
-		}
+		savedFields(v, d.value)
 	default:
 		d.fail("cannot read a %s", t)
 	}
