@@ -1125,16 +1125,11 @@ func parseUSTime(b []byte) (int64, bool) {
 			return 0, false
 		}
 		if sep('.') {
-			scale := int64(100_000_000)
-			i := 0
-			for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-				nanos += int64(b[i]-'0') * scale
-				scale /= 10
-			}
-			if i == 0 {
+			var n int
+			if nanos, n = fraction(b); n == 0 {
 				return 0, false
 			}
-			b = b[i:]
+			b = b[n:]
 		}
 	}
 	for sep(' ') {
