@@ -371,12 +371,8 @@ func (d *Decoder) DecodeSignInKeep(data []byte, ev *Event) error {
 // signInObject decodes the fields of one record object (level 0) or of an
 // Event Hub record's properties (level 1).
 func (d *Decoder) signInObject(s *scanner, ev *Event, st *signInState, level int) error {
-	s.ws()
-	if s.i >= len(s.data) {
-		return decodeErr("empty record")
-	}
-	if s.data[s.i] != '{' {
-		return decodeErr("record is not a JSON object (starts with %s)", s.what())
+	if err := s.starts('{', "record"); err != nil {
+		return err
 	}
 	s.i++
 	for first := true; ; first = false {
