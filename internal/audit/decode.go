@@ -130,12 +130,8 @@ func (d *Decoder) DecodeKeep(data []byte, ev *Event) error {
 // notes an envelope's AuditData value and returns it (a JSON object, or
 // the unescaped text of a JSON string) for a second pass.
 func (d *Decoder) object(s *scanner, ev *Event, level int) (inner []byte, err error) {
-	s.ws()
-	if s.i >= len(s.data) {
-		return nil, decodeErr("empty record")
-	}
-	if s.data[s.i] != '{' {
-		return nil, decodeErr("record is not a JSON object (starts with %s)", s.what())
+	if err := s.starts('{', "record"); err != nil {
+		return nil, err
 	}
 	s.i++
 	userSharedWith := false

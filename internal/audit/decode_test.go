@@ -96,6 +96,27 @@ func TestDecodeErrors(t *testing.T) {
 	wantErrors(t, cases, d.Decode)
 }
 
+// TestStartsMessages pins the whole error for a record or row that does
+// not open as it must, the same for every reader that checks it.
+func TestStartsMessages(t *testing.T) {
+	var d Decoder
+	for _, c := range []struct {
+		in, want string
+		read     func([]byte) error
+	}{
+		{"", "empty record", func(b []byte) error { var ev Event; return d.Decode(b, &ev) }},
+		{" [1]", "record is not a JSON object (starts with an array)", func(b []byte) error { var ev Event; return d.Decode(b, &ev) }},
+		{"42", "record is not a JSON object (starts with a number)", func(b []byte) error { var ev Event; return d.DecodeSignIn(b, &ev) }},
+		{"[]", "record is not a JSON object (starts with an array)", func(b []byte) error { var ev Event; return d.DecodeOfficeKeep(b, &ev) }},
+		{"\n", "empty row", func(b []byte) error { _, err := d.RowFieldsKeep(b, nil); return err }},
+		{`{"a":1}`, "row is not a JSON array (starts with an object)", func(b []byte) error { _, err := d.RowFieldsKeep(b, nil); return err }},
+	} {
+		if err := c.read([]byte(c.in)); err == nil || err.Error() != c.want {
+			t.Errorf("%q: %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
 // errCase is an input a decoder must refuse, with a part of the error it
 // must give.
 type errCase struct{ name, in, want string }

@@ -214,6 +214,24 @@ func SkipSpace(data []byte, i int) int {
 	return i
 }
 
+// starts checks that what is at the cursor, after white space, opens a
+// JSON object (c '{') or array (c '['), as a record or row (noun) must,
+// and leaves the cursor on c; the error says what is there instead.
+func (s *scanner) starts(c byte, noun string) error {
+	s.ws()
+	if s.i < len(s.data) && s.data[s.i] == c {
+		return nil
+	}
+	if s.i >= len(s.data) {
+		return decodeErr("empty %s", noun)
+	}
+	kind := "object"
+	if c == '[' {
+		kind = "array"
+	}
+	return decodeErr("%s is not a JSON %s (starts with %s)", noun, kind, s.what())
+}
+
 // what describes the byte at the cursor for error messages.
 func (s *scanner) what() string {
 	if s.i >= len(s.data) {

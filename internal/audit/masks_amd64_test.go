@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestMaskBlocksBothISAs holds the SSE2 and the AVX2 pass (whichever
@@ -18,10 +20,7 @@ func TestMaskBlocksBothISAs(t *testing.T) {
 	alphabet := []byte{'"', '\\', '{', '}', '[', ']', 'a', 0, 0x7f, 0x80, 0xff, '"' ^ 1, '{' ^ 0x40, ']' ^ 0x20}
 	for round := range 2000 {
 		blocks := 1 + r.IntN(6)
-		data := make([]byte, 64*blocks)
-		for i := range data {
-			data[i] = alphabet[r.IntN(len(alphabet))]
-		}
+		data := testutil.RandomBytes(r, alphabet, 64*blocks)
 		if round%3 == 0 {
 			for i := range data {
 				data[i] &= 0x7f // pure ASCII

@@ -22,10 +22,7 @@ func TestMasks(t *testing.T) {
 	var m masks
 	for n := 0; n <= 300; n++ {
 		for range 20 {
-			data := make([]byte, n)
-			for i := range data {
-				data[i] = alphabet[r.IntN(len(alphabet))]
-			}
+			data := testutil.RandomBytes(r, alphabet, n)
 			m.build(data)
 			if len(m.b) != (n+63)/64 {
 				t.Fatalf("len %d: %d words", n, len(m.b))
@@ -167,10 +164,7 @@ func TestSkipContainerMatchesWalk(t *testing.T) {
 	for round := range 20000 {
 		var data []byte
 		if round%2 == 0 {
-			data = make([]byte, r.IntN(300))
-			for i := range data {
-				data[i] = soup[r.IntN(len(soup))]
-			}
+			data = testutil.RandomBytes(r, soup, r.IntN(300))
 		} else {
 			data = append(data, '[')
 			for range 1 + r.IntN(20) {

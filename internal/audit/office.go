@@ -343,12 +343,8 @@ func (d *Decoder) DecodeOfficeKeep(data []byte, ev *Event) error {
 // officeObject walks the row object at s, calling member with each key
 // (member consumes the value), and checks that nothing follows it.
 func (d *Decoder) officeObject(s *scanner, member func(key []byte) error) error {
-	s.ws()
-	if s.i >= len(s.data) {
-		return decodeErr("empty record")
-	}
-	if s.data[s.i] != '{' {
-		return decodeErr("record is not a JSON object (starts with %s)", s.what())
+	if err := s.starts('{', "record"); err != nil {
+		return err
 	}
 	if err := d.fields(s, "record", member); err != nil {
 		return err
@@ -386,12 +382,8 @@ func (d *Decoder) valueText(s *scanner) ([]byte, error) {
 func (d *Decoder) RowFieldsKeep(row []byte, dst [][]byte) ([][]byte, error) {
 	dst = dst[:0]
 	s := d.scanner(row)
-	s.ws()
-	if s.i >= len(s.data) {
-		return dst, decodeErr("empty row")
-	}
-	if s.data[s.i] != '[' {
-		return dst, decodeErr("row is not a JSON array (starts with %s)", s.what())
+	if err := s.starts('[', "row"); err != nil {
+		return dst, err
 	}
 	s.i++
 	for first := true; ; first = false {

@@ -371,12 +371,8 @@ func (d *Decoder) DecodeSignInKeep(data []byte, ev *Event) error {
 // signInObject decodes the fields of one record object (level 0) or of an
 // Event Hub record's properties (level 1).
 func (d *Decoder) signInObject(s *scanner, ev *Event, st *signInState, level int) error {
-	s.ws()
-	if s.i >= len(s.data) {
-		return decodeErr("empty record")
-	}
-	if s.data[s.i] != '{' {
-		return decodeErr("record is not a JSON object (starts with %s)", s.what())
+	if err := s.starts('{', "record"); err != nil {
+		return err
 	}
 	s.i++
 	for first := true; ; first = false {
@@ -1125,16 +1121,11 @@ func parseUSTime(b []byte) (int64, bool) {
 			return 0, false
 		}
 		if sep('.') {
-			scale := int64(100_000_000)
-			i := 0
-			for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-				nanos += int64(b[i]-'0') * scale
-				scale /= 10
-			}
-			if i == 0 {
+			var n int
+			if nanos, n = fraction(b); n == 0 {
 				return 0, false
 			}
-			b = b[i:]
+			b = b[n:]
 		}
 	}
 	for sep(' ') {

@@ -30,16 +30,11 @@ func ParseTime(b []byte) (int64, bool) {
 	var nanos int64
 	rest := b[19:]
 	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
-		i := 1
-		scale := int64(100_000_000)
-		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
-			nanos += int64(rest[i]-'0') * scale
-			scale /= 10
-		}
-		if i == 1 {
+		var n int
+		if nanos, n = fraction(rest[1:]); n == 0 {
 			return 0, false
 		}
-		rest = rest[i:]
+		rest = rest[1+n:]
 	}
 	var offset int64
 	switch {
@@ -93,6 +88,18 @@ func parseMSDate(b []byte) (int64, bool) {
 		ms = -ms
 	}
 	return ms * int64(time.Millisecond), true
+}
+
+// fraction reads the digits of a fraction of a second at the start of b:
+// the nanoseconds they make (digits past the ninth count for nothing) and
+// how many there are.
+func fraction(b []byte) (nanos int64, n int) {
+	scale := int64(100_000_000)
+	for ; n < len(b) && b[n] >= '0' && b[n] <= '9'; n++ {
+		nanos += int64(b[n]-'0') * scale
+		scale /= 10
+	}
+	return nanos, n
 }
 
 func digits(b []byte) (int, bool) {

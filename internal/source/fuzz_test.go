@@ -350,15 +350,32 @@ func FuzzUnquoteField(f *testing.F) {
 			return
 		}
 		prefix := []byte("kept")
-		want, wantScratch, wantErr := unquoteFieldWords(row, i, 3, slices.Clone(prefix))
-		got, gotScratch, gotErr := unquoteFieldBlocks(row, i, 3, slices.Clone(prefix))
-		if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
-			t.Fatalf("%q at %d: error %v, want %v", row, i, gotErr, wantErr)
-		}
-		if !bytes.Equal(got, want) || !bytes.Equal(gotScratch, wantScratch) {
-			t.Fatalf("%q at %d:\n got %q (scratch %q)\nwant %q (scratch %q)", row, i, got, gotScratch, want, wantScratch)
-		}
+		sameField(t, row, "at", i,
+			outcome(unquoteFieldBlocks(row, i, 3, slices.Clone(prefix))),
+			outcome(unquoteFieldWords(row, i, 3, slices.Clone(prefix))))
 	})
+}
+
+// fieldRead is what a CSV field reader (csvField, unquoteField...) gives:
+// the field, the scratch it may have appended to, an error.
+type fieldRead struct {
+	field, scratch []byte
+	err            error
+}
+
+func outcome(field, scratch []byte, err error) fieldRead { return fieldRead{field, scratch, err} }
+
+// sameField fails t unless two readers of the row (one checked, one
+// trusted) gave the same field, scratch and error; where and n say what
+// was read ("at" an offset, a "col"umn).
+func sameField(t *testing.T, row []byte, where string, n int, got, want fieldRead) {
+	t.Helper()
+	if (want.err == nil) != (got.err == nil) || (want.err != nil && want.err.Error() != got.err.Error()) {
+		t.Fatalf("%q %s %d: error %v, want %v", row, where, n, got.err, want.err)
+	}
+	if !bytes.Equal(got.field, want.field) || !bytes.Equal(got.scratch, want.scratch) {
+		t.Fatalf("%q %s %d:\n got %q (scratch %q)\nwant %q (scratch %q)", row, where, n, got.field, got.scratch, want.field, want.scratch)
+	}
 }
 
 // TestUnquoteBlocksRandom: the comparison of FuzzUnquoteField on 200,000
@@ -377,10 +394,7 @@ func TestUnquoteBlocksRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	alphabet := []byte(`"""""a,\}`)
 	for n := range rows {
-		row := make([]byte, 1+r.IntN(700))
-		for k := range row {
-			row[k] = alphabet[r.IntN(len(alphabet))]
-		}
+		row := testutil.RandomBytes(r, alphabet, 1+r.IntN(700))
 		if n%3 == 0 { // mostly pairs, like JSON in a CSV field
 			for k := 0; k+1 < len(row); k += 2 {
 				if row[k] == '"' {
@@ -390,11 +404,8 @@ func TestUnquoteBlocksRandom(t *testing.T) {
 		}
 		i := r.IntN(len(row))
 		row[i] = '"'
-		want, wantScratch, wantErr := unquoteFieldWords(row, i, 3, []byte("kept"))
-		got, gotScratch, gotErr := unquoteFieldBlocks(row, i, 3, []byte("kept"))
-		if (wantErr == nil) != (gotErr == nil) || !bytes.Equal(got, want) || !bytes.Equal(gotScratch, wantScratch) {
-			t.Fatalf("%q at %d:\n got %q %v\nwant %q %v", row, i, got, gotErr, want, wantErr)
-		}
+		sameField(t, row, "at", i, outcome(unquoteFieldBlocks(row, i, 3, []byte("kept"))),
+			outcome(unquoteFieldWords(row, i, 3, []byte("kept"))))
 	}
 }
 

@@ -2,6 +2,46 @@
 
 #include "textflag.h"
 
+// The three functions below walk SI[:CX] 64 bytes at a time, the last
+// partial block read with a masked load so that no byte past the end is
+// touched.
+
+// BLOCK loads the block of SI at offset off into Z0, or, when fewer than
+// 64 bytes are left (left: CX - off), jumps to tail.
+#define BLOCK(off, left, tail) \
+	MOVQ CX, left \
+	SUBQ off, left \
+	CMPQ left, $64 \
+	JB   tail \
+	VMOVDQU8 (SI)(off*1), Z0
+
+// TAIL loads the last left bytes of SI (fewer than 64), at offset off,
+// into Z0 with zeros beyond them; mask keeps their bitmap (K3 too).
+#define TAIL(left, off, mask) \
+	MOVQ  $-1, mask \
+	BZHIQ left, mask, mask \
+	KMOVQ mask, K3 \
+	VMOVDQU8.Z (SI)(off*1), K3, Z0
+
+// VRET returns with the upper halves of the vector registers cleared, as
+// every exit from here must: SSE code after dirty AVX-512 state pays a
+// transition (see TestCSVAsmIsVEXOnly).
+#define VRET \
+	VZEROUPPER \
+	RET
+
+// NEWLINES looks for a newline (Z2) in the block in Z0: it jumps to
+// nfound when there is one (K2: newlines, K1: quotes), else adds the
+// block's quotes (Z1) to DX.
+#define NEWLINES \
+	VPCMPEQB Z2, Z0, K2 \
+	VPCMPEQB Z1, Z0, K1 \
+	KORTESTQ K2, K2 \
+	JNZ      nfound \
+	KMOVQ    K1, AX \
+	POPCNTQ  AX, AX \
+	ADDQ     AX, DX
+
 // func newlineQuotes(p *byte, n int) (idx int, quotes int)
 // One pass over p[:n], 64 bytes at a time: idx is the index of the first
 // '\n' (-1 if none) and quotes the number of '"' before it (before n when
@@ -18,41 +58,21 @@ TEXT ·newlineQuotes(SB), NOSPLIT, $0-32
 	XORQ DI, DI // offset of the block
 
 nloop:
-	MOVQ CX, BX
-	SUBQ DI, BX // bytes left
-	CMPQ BX, $64
-	JB   ntail
-	VMOVDQU8 (SI)(DI*1), Z0
-	VPCMPEQB Z2, Z0, K2
-	VPCMPEQB Z1, Z0, K1
-	KORTESTQ K2, K2
-	JNZ      nfound
-	KMOVQ    K1, AX
-	POPCNTQ  AX, AX
-	ADDQ     AX, DX
-	ADDQ     $64, DI
-	JMP      nloop
+	BLOCK(DI, BX, ntail)
+	NEWLINES
+	ADDQ $64, DI
+	JMP  nloop
 
 ntail:
 	TESTQ BX, BX
 	JZ    nnone
-	MOVQ  $-1, AX
-	BZHIQ BX, AX, AX
-	KMOVQ AX, K3
-	VMOVDQU8.Z (SI)(DI*1), K3, Z0
-	VPCMPEQB Z2, Z0, K2
-	VPCMPEQB Z1, Z0, K1
-	KORTESTQ K2, K2
-	JNZ      nfound
-	KMOVQ    K1, AX
-	POPCNTQ  AX, AX
-	ADDQ     AX, DX
+	TAIL(BX, DI, AX)
+	NEWLINES
 
 nnone:
 	MOVQ $-1, idx+16(FP)
 	MOVQ DX, quotes+24(FP)
-	VZEROUPPER
-	RET
+	VRET
 
 nfound:
 	KMOVQ   K2, BX
@@ -64,8 +84,7 @@ nfound:
 	ADDQ    BX, DI
 	MOVQ    DI, idx+16(FP)
 	MOVQ    DX, quotes+24(FP)
-	VZEROUPPER
-	RET
+	VRET
 
 // func unquoteQuoted(dst *byte, src *byte, n int) (closing int, out int)
 // Unquotes the inside of a quoted CSV field, src[:n] (the bytes after its
@@ -137,21 +156,14 @@ TEXT ·unquoteQuoted(SB), NOSPLIT, $0-40
 	XORQ R14, R14 // offset of the block in src
 
 uloop:
-	MOVQ CX, DX
-	SUBQ R14, DX // bytes left
-	CMPQ DX, $64
-	JB   utail
-	VMOVDQU8 (SI)(R14*1), Z0
+	BLOCK(R14, DX, utail)
 	PAIRS
 	COMPRESS
 	ADDQ $64, R14
 	JMP  uloop
 
 utail:
-	MOVQ  $-1, R15
-	BZHIQ DX, R15, R15
-	KMOVQ R15, K3
-	VMOVDQU8.Z (SI)(R14*1), K3, Z0
+	TAIL(DX, R14, R15)
 	PAIRS
 	ANDQ R15, R12 // only the tail's bytes
 	COMPRESS
@@ -173,21 +185,29 @@ uclose:
 	POPCNTQ R12, R12
 	ADDQ R12, R8
 	MOVQ R8, out+32(FP)
-	VZEROUPPER
-	RET
+	VRET
 
 uprev:
 	// The closing quote ended the block before, which kept it.
 	DECQ R8
 	MOVQ R8, out+32(FP)
-	VZEROUPPER
-	RET
+	VRET
 
 unclosed:
 	MOVQ $-1, closing+24(FP)
 	MOVQ R8, out+32(FP)
-	VZEROUPPER
-	RET
+	VRET
+
+// COMMAS counts the commas (Z1) of the block in Z0 into R9 and compares
+// them with R8, the commas still to pass; AX gets the comma bitmap, BX the
+// quote (Z2) bitmap.
+#define COMMAS \
+	VPCMPEQB Z1, Z0, K1 \
+	VPCMPEQB Z2, Z0, K2 \
+	KMOVQ    K1, AX \
+	KMOVQ    K2, BX \
+	POPCNTQ  AX, R9 \
+	CMPQ     R9, R8
 
 // func nthComma(p *byte, n int, k int) int
 // The index in p[:n] of its k-th comma (k >= 1), 64 bytes at a time
@@ -205,36 +225,19 @@ TEXT ·nthComma(SB), NOSPLIT, $0-32
 	XORQ DI, DI // offset of the block
 
 cloop:
-	MOVQ CX, DX
-	SUBQ DI, DX // bytes left
-	CMPQ DX, $64
-	JB   ctail
-	VMOVDQU8 (SI)(DI*1), Z0
-	VPCMPEQB Z1, Z0, K1
-	VPCMPEQB Z2, Z0, K2
-	KMOVQ    K1, AX // commas
-	KMOVQ    K2, BX // quotes
-	POPCNTQ  AX, R9
-	CMPQ     R9, R8
-	JAE      cfound
-	TESTQ    BX, BX
-	JNZ      cnone
-	SUBQ     R9, R8
-	ADDQ     $64, DI
-	JMP      cloop
+	BLOCK(DI, DX, ctail)
+	COMMAS
+	JAE   cfound
+	TESTQ BX, BX
+	JNZ   cnone
+	SUBQ  R9, R8
+	ADDQ  $64, DI
+	JMP   cloop
 
 ctail:
-	MOVQ  $-1, R10
-	BZHIQ DX, R10, R10
-	KMOVQ R10, K3
-	VMOVDQU8.Z (SI)(DI*1), K3, Z0
-	VPCMPEQB Z1, Z0, K1
-	VPCMPEQB Z2, Z0, K2
-	KMOVQ    K1, AX
-	KMOVQ    K2, BX
-	POPCNTQ  AX, R9
-	CMPQ     R9, R8
-	JB       cnone
+	TAIL(DX, DI, R10)
+	COMMAS
+	JB cnone
 
 cfound:
 	// The R8-th set bit of the commas: deposit bit R8-1 into them.
@@ -248,10 +251,8 @@ cfound:
 	JNZ    cnone
 	ADDQ   DI, R10
 	MOVQ   R10, ret+24(FP)
-	VZEROUPPER
-	RET
+	VRET
 
 cnone:
 	MOVQ $-1, ret+24(FP)
-	VZEROUPPER
-	RET
+	VRET
