@@ -23,8 +23,8 @@ import (
 // the outside identities again from the inputs (by file and line, checked
 // by record Id) and takes the objects they name (objects.go). Records of
 // no outside identity are never decoded twice; the inputs that hold none
-// of the records wanted are not read again at all, and a plain file is
-// read only around the records wanted (source.Index).
+// of the records wanted are not read again at all, and a plain or gzip
+// file is read only around the records wanted (source.Index).
 
 // Caps on what the accessed lists hold.
 const (
@@ -50,7 +50,7 @@ const (
 
 var howNames = []string{"account", "ip", "shared"}
 
-// lookIndexed lets the second look read plain files by their index
+// lookIndexed lets the second look read plain and gzip files by their index
 // (source.ReadIndexed); tests turn it off to compare with reading them
 // from the start.
 var lookIndexed = true
@@ -211,9 +211,9 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 	}
 	for _, p := range again {
 		remaining := pending[p]
-		// A plain file read as JSON Lines or CSV rows is read only
-		// where its records wanted lie (source.Index); anything else,
-		// or a file changed since, is read from its start.
+		// A plain or gzip file read as JSON Lines or CSV rows is read
+		// only where its records wanted lie (source.Index); anything
+		// else, or a file changed since, is read from its start.
 		var ix *source.Index
 		var ixLines []int64
 		if f, ok := index[p]; ok && lookIndexed && inputs[f].Index != nil {
