@@ -257,9 +257,10 @@ func TestIndexOnlyPlain(t *testing.T) {
 	}
 }
 
-// FuzzReadIndexed reads arbitrary bytes from the start and again by their
-// index, at every line and at every third: what the index read frames at
-// a line must be what the first read framed there.
+// FuzzReadIndexed reads arbitrary bytes, as a plain file and gzipped, from
+// the start and again by their index, at every line and at every third:
+// what the index read frames at a line must be what the first read
+// framed there.
 func FuzzReadIndexed(f *testing.F) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, in := range indexedInputs(r) {
@@ -267,48 +268,68 @@ func FuzzReadIndexed(f *testing.F) {
 	}
 	f.Add([]byte("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n\"a\nb\",\"x\"\"\n\"\n1,2,3,4,5,\"{}\"\n"), uint8(7))
 	f.Fuzz(func(t *testing.T, data []byte, spacing uint8) {
-		defer func(s int64) { indexSpacing = s }(indexSpacing)
-		indexSpacing = int64(spacing) + 1
-		p := filepath.Join(t.TempDir(), "in")
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
+		defer func(s, g int64) { indexSpacing, gzCheckpointSpacing = s, g }(indexSpacing, gzCheckpointSpacing)
+		indexSpacing, gzCheckpointSpacing = int64(spacing)+1, 3*int64(spacing)+1
+		// The bytes as a plain file, and gzipped in blocks of a few
+		// bytes each (flushed), so that inflating restarts in the middle.
+		var gz bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&gz, 1+int(spacing)%9)
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), 1+int(spacing)%50)
+			w.Write(rest[:n])
+			w.Flush()
+			rest = rest[n:]
 		}
-		opts := Options{BatchBytes: 64, MaxRecordBytes: 200}
-		full := readAll(t, []string{p}, opts)
-		ix := full.inputs[0].Index
-		if ix == nil {
-			return
-		}
-		byLine := map[int64]rec{}
-		var all, third []int64
-		for i, rc := range full.recs {
-			byLine[rc.Line] = rc
-			all = append(all, rc.Line)
-			if i%3 == 0 {
-				third = append(third, rc.Line)
-			}
-		}
-		for _, lines := range [][]int64{all, third} {
-			got := map[int64]bool{}
-			err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
-				for _, x := range b.Records {
-					rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
-					if want, ok := byLine[x.Line]; !ok || want != rc {
-						t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
-					}
-					got[x.Line] = true
-				}
-				b.Release()
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range lines {
-				if !got[l] {
-					t.Fatalf("line %d not framed", l)
-				}
-			}
+		w.Close()
+		for _, data := range [][]byte{data, gz.Bytes()} {
+			readIndexedSame(t, data)
 		}
 	})
+}
+
+// readIndexedSame writes data to a file, reads it from the start and
+// again by its index, at every line and at every third, and fails when a
+// line is framed differently or not at all.
+func readIndexedSame(t *testing.T, data []byte) {
+	p := filepath.Join(t.TempDir(), "in")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{BatchBytes: 64, MaxRecordBytes: 200}
+	full := readAll(t, []string{p}, opts)
+	ix := full.inputs[0].Index
+	if ix == nil {
+		return
+	}
+	byLine := map[int64]rec{}
+	var all, third []int64
+	for i, rc := range full.recs {
+		byLine[rc.Line] = rc
+		all = append(all, rc.Line)
+		if i%3 == 0 {
+			third = append(third, rc.Line)
+		}
+	}
+	for _, lines := range [][]int64{all, third} {
+		got := map[int64]bool{}
+		err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
+			for _, x := range b.Records {
+				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+				if want, ok := byLine[x.Line]; !ok || want != rc {
+					t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
+				}
+				got[x.Line] = true
+			}
+			b.Release()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lines {
+			if !got[l] {
+				t.Fatalf("line %d not framed", l)
+			}
+		}
+	}
 }
