@@ -4,7 +4,8 @@
 // license that can be found in the LICENSE file.
 
 // Package inflate reads a gzip file (one member, or several one after
-// another as gunzip reads them) and can restart reading in its middle.
+// another as gunzip reads them) or a raw deflate stream (a zip member's
+// data) and can restart reading in its middle.
 //
 // A deflate stream cannot be entered at an arbitrary byte: a block's
 // first bit need not start a byte, and its matches refer to up to 32 KiB

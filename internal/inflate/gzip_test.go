@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	kflate "github.com/klauspost/compress/flate"
 	kgzip "github.com/klauspost/compress/gzip"
 )
 
@@ -232,7 +233,8 @@ func TestResumeBadCheckpoint(t *testing.T) {
 }
 
 // FuzzReader reads arbitrary bytes with this reader and with klauspost's
-// gzip: the same bytes and the same error, never a panic; a stream that
+// gzip, and as raw deflate with klauspost's flate: the same bytes and the
+// same error, never a panic; a gzip stream that
 // reads cleanly, resumed from each of its checkpoints, gives the bytes
 // read from there.
 func FuzzReader(f *testing.F) {
@@ -244,6 +246,12 @@ func FuzzReader(f *testing.F) {
 	f.Add(small, uint16(1))
 	f.Fuzz(func(t *testing.T, data []byte, every uint16) {
 		compare(t, "fuzz", data)
+		// The same bytes as raw deflate: what klauspost's flate reads.
+		want, werr := io.ReadAll(kflate.NewReader(bytes.NewReader(data)))
+		got, err := io.ReadAll(NewDeflateReader(bytes.NewReader(data), int64(every)+1))
+		if fmt.Sprint(err) != fmt.Sprint(werr) || !bytes.Equal(got, want) {
+			t.Fatalf("as deflate: %d bytes, %v; klauspost's flate: %d bytes, %v", len(got), err, len(want), werr)
+		}
 		z, err := NewGzipReader(bytes.NewReader(data), int64(every)+1)
 		if err != nil {
 			return
@@ -263,4 +271,37 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDeflateResume checks the raw deflate reader (zip members) as
+// TestResumeEveryCheckpoint checks the gzip one: every checkpoint of every
+// kind of single-member stream resumes to the bytes read from the start.
+func TestDeflateResume(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for name, s := range streams(t) {
+		gz, raw := s[0], s[1]
+		if gz[3] != 0 || name == "multi" {
+			continue // a header with fields, or several members
+		}
+		d := gz[10 : len(gz)-8]
+		for _, every := range []int64{1, 40 << 10} {
+			z := NewDeflateReader(bytes.NewReader(d), every)
+			got, err := readAll(r, z)
+			if err != nil || !bytes.Equal(got, raw) || !z.EOF() {
+				t.Fatalf("%s: read %d bytes (%v), want %d", name, len(got), err, len(raw))
+			}
+			for i, cp := range z.Checkpoints() {
+				rz, err := ResumeDeflate(bytes.NewReader(d), int64(len(d)), cp)
+				if err != nil {
+					t.Fatalf("%s: resume %d: %v", name, i, err)
+				}
+				want := raw[cp.Out:]
+				want = want[:min(len(want), 64<<10)]
+				got := make([]byte, len(want))
+				if _, err := io.ReadFull(rz, got); err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("%s: from checkpoint %d (out %d, in %d.%d): %v", name, i, cp.Out, cp.In, cp.Bit, err)
+				}
+			}
+		}
+	}
 }

@@ -67,9 +67,9 @@ type aheadStream struct {
 	off  int
 	done error // the error that ended the stream, once reached
 
-	// gz, for a gzip file, is its index's source: its reader's
-	// checkpoints may be read once done is io.EOF (the inflater wrote
-	// them before sending the last chunk).
+	// gz, for a gzip file or a zip member on disk, is its index's
+	// source: its reader's checkpoints may be read once done is io.EOF
+	// (the inflater wrote them before sending the last chunk).
 	gz *gzLeaf
 }
 

@@ -51,14 +51,23 @@ func SetGzipCheckpointSpacing(n int64) (restore func()) {
 	return func() { gzCheckpointSpacing = old }
 }
 
-// gzLeaf is a gzip file as it is read, whose checkpoints index it: its
-// reader, its file's size and time when opened, and whether the stream
+// gzLeaf is a gzip file or a zip member as it is read, which can be
+// indexed: its inflater (nil for a stored member), its file's size and
+// time when opened, the member's place in the zip, and whether the stream
 // was read to its end (only then are the checkpoints complete, and, when
 // it is inflated in the background, safe to read).
 type gzLeaf struct {
-	z     *inflate.GzipReader
+	z     interface{ Checkpoints() []inflate.Checkpoint }
 	fi    os.FileInfo
+	part  *zipPart
 	ended func() bool
+}
+
+// zipPart is where a zip member's data lies: in file, off bytes from its
+// start, size bytes (compressed, or stored).
+type zipPart struct {
+	file      string
+	off, size int64
 }
 
 // IndexPoint is where framing can restart: a record starts at byte Off of
@@ -68,10 +77,10 @@ type IndexPoint struct {
 	Line int64
 }
 
-// Index is a sparse index of one plain or gzip file (not a zip member,
-// not standard input, not UTF-16, not a container inside another), as
-// framed as JSON Lines or as CSV rows; the file's size and modification
-// time say whether it is still the file indexed.
+// Index is a sparse index of one plain or gzip file or member of a zip
+// file (not standard input, not UTF-16, not a container inside another),
+// as framed as JSON Lines or as CSV rows; the (zip) file's size and
+// modification time say whether it is still the file indexed.
 type Index struct {
 	Size    int64
 	ModTime time.Time
@@ -85,9 +94,11 @@ type Index struct {
 	Points []IndexPoint
 
 	csv bool
-	// gz, for a gzip file, are the checkpoints inflating can restart
-	// from, the first at its start.
-	gz []inflate.Checkpoint
+	// gz, for a gzip file or a deflated zip member, are the checkpoints
+	// inflating can restart from, the first at its start; part, for a
+	// zip member, is where its data lies.
+	gz   []inflate.Checkpoint
+	part *zipPart
 }
 
 // ErrIndexStale says the file changed since it was indexed.
@@ -118,7 +129,11 @@ func (f *feed) mark(pos int, line int64) {
 // returning ctx.Err() or emit's error, when either says so. Problems are
 // not reported: the first read reported them.
 func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opts Options, emit func(*Batch) error) error {
-	fh, err := os.Open(path)
+	file := path
+	if ix.part != nil {
+		file = ix.part.file // path is "archive.zip!member"
+	}
+	fh, err := os.Open(file)
 	if err != nil {
 		return err
 	}
@@ -143,9 +158,9 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 	i := 0
 	var f *feed
 	var start int64
-	// gzr, for a gzip file, is the inflater of the last span, which a
-	// span nearer to it than the next checkpoint reads on with.
-	var gzr *inflate.GzipReader
+	// gzr, for a compressed input, is the inflater of the last span,
+	// which a span nearer to it than the next checkpoint reads on with.
+	var gzr resumed
 	wrap := func(b *Batch) error {
 		last := b.Records[len(b.Records)-1].Line
 		if err := emit(b); err != nil {
@@ -174,12 +189,17 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 		pt := ix.Points[k]
 		start, err = pt.Off, nil
 		r.inputs = append(r.inputs[:0], Input{Path: path})
-		var src io.Reader = io.NewSectionReader(fh, pt.Off, ix.Size-pt.Off)
-		if ix.gz != nil {
-			if gzr, err = gzipAt(fh, ix, pt.Off, gzr); err != nil {
+		var src io.Reader
+		switch {
+		case ix.gz != nil:
+			if gzr, err = inflatedAt(fh, ix, pt.Off, gzr); err != nil {
 				return err
 			}
 			src = gzr
+		case ix.part != nil: // a stored member
+			src = io.NewSectionReader(fh, ix.part.off+pt.Off, ix.part.size-pt.Off)
+		default:
+			src = io.NewSectionReader(fh, pt.Off, ix.Size-pt.Off)
 		}
 		f = r.newFeed(0, path, src)
 		f.format, f.csvCol, f.header = ix.Format, ix.CSVColumn, ix.Header
@@ -212,12 +232,19 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 	return nil
 }
 
-// gzipAt returns an inflater of the gzip file fh (indexed by ix) whose
-// next byte is inflated byte off: last, the inflater of the span before,
-// when no checkpoint lies between where it is and off (inflating on
-// costs less than restarting), or one restarted at the last checkpoint
-// before off; either way the bytes before off are dropped.
-func gzipAt(fh *os.File, ix *Index, off int64, last *inflate.GzipReader) (*inflate.GzipReader, error) {
+// resumed is an inflater restarted at a checkpoint.
+type resumed interface {
+	io.Reader
+	Offset() int64
+}
+
+// inflatedAt returns an inflater of the gzip file or deflated zip member
+// in fh (indexed by ix) whose next byte is inflated byte off: last, the
+// inflater of the span before, when no checkpoint lies between where it
+// is and off (inflating on costs less than restarting), or one restarted
+// at the last checkpoint before off; either way the bytes before off are
+// dropped.
+func inflatedAt(fh *os.File, ix *Index, off int64, last resumed) (resumed, error) {
 	c := sort.Search(len(ix.gz), func(i int) bool { return ix.gz[i].Out > off }) - 1
 	if c < 0 {
 		return nil, ErrIndexStale // not from this index: it starts at 0
@@ -225,7 +252,12 @@ func gzipAt(fh *os.File, ix *Index, off int64, last *inflate.GzipReader) (*infla
 	z := last
 	if z == nil || z.Offset() > off || ix.gz[c].Out > z.Offset() {
 		var err error
-		if z, err = inflate.ResumeGzip(fh, ix.Size, ix.gz[c]); err != nil {
+		if p := ix.part; p != nil {
+			z, err = inflate.ResumeDeflate(io.NewSectionReader(fh, p.off, p.size), p.size, ix.gz[c])
+		} else {
+			z, err = inflate.ResumeGzip(fh, ix.Size, ix.gz[c])
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -68,10 +68,12 @@ func indexedInputs(r *rand.Rand) map[string]string {
 }
 
 // encodings are the ways an indexed input is tested: as a plain file,
-// and gzipped with every kind of deflate block (stored, fixed and
-// dynamic Huffman, Huffman only), in several members cut at random
-// places, and read both in the foreground and by background inflaters.
-var encodings = []string{"plain", "gz-1", "gz-9", "gz-stored", "gz-huffman", "gz-flushed", "gz-members", "gz-members-ahead"}
+// gzipped with every kind of deflate block (stored, fixed and dynamic
+// Huffman, Huffman only), in several members cut at random places, and
+// as the first member of a zip, deflated or stored; read both in the
+// foreground and by background inflaters.
+var encodings = []string{"plain", "gz-1", "gz-9", "gz-stored", "gz-huffman", "gz-flushed", "gz-members", "gz-members-ahead",
+	"zip", "zip-stored", "zip-ahead"}
 
 // encode writes data as encoding enc.
 func encode(t *testing.T, r *rand.Rand, data []byte, enc string) []byte {
@@ -106,6 +108,9 @@ func encode(t *testing.T, r *rand.Rand, data []byte, enc string) []byte {
 		return gz(data, gzip.HuffmanOnly, 0)
 	case "gz-flushed":
 		return gz(data, 6, 500)
+	case "zip", "zip-stored", "zip-ahead":
+		return zipBytes(t, member{name: "in", data: data, store: enc == "zip-stored"},
+			member{name: "other.jsonl", data: []byte("{\"Id\":\"o\"}\n")})
 	case "gz-members", "gz-members-ahead":
 		var out []byte
 		for len(data) > 0 {
@@ -155,11 +160,14 @@ func TestReadIndexed(t *testing.T) {
 					full.recs[i].File--
 				}
 			}
+			// A zip's first member is the input tested.
+			full.recs = slices.DeleteFunc(full.recs, func(x rec) bool { return x.File != 0 })
+			ip := full.inputs[0].Path
 			ix := full.inputs[0].Index
 			if ix == nil || len(ix.Points) < 10 {
 				t.Fatalf("%s (%s): index %v", name, full.inputs[0].Format, ix)
 			}
-			if gz := enc != "plain"; gz != (len(ix.gz) > 0) || gz && len(ix.gz) < 2 {
+			if gz := enc != "plain" && enc != "zip-stored"; gz != (len(ix.gz) > 0) || gz && len(ix.gz) < 2 {
 				t.Fatalf("%s: %d checkpoints", name, len(ix.gz))
 			}
 			byLine := map[int64]rec{}
@@ -185,7 +193,7 @@ func TestReadIndexed(t *testing.T) {
 			for _, batch := range []int{600, 1500, 64 << 10} {
 				for _, lines := range sets {
 					got := map[int64]rec{}
-					err := ReadIndexed(context.Background(), p, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
+					err := ReadIndexed(context.Background(), ip, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
 						for _, x := range b.Records {
 							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
 							if prev, dup := got[x.Line]; dup && prev != rc {
@@ -217,7 +225,7 @@ func TestReadIndexed(t *testing.T) {
 			if err := os.WriteFile(p, append(data, '\n'), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			err := ReadIndexed(context.Background(), p, ix, all, opts, func(b *Batch) error {
+			err := ReadIndexed(context.Background(), ip, ix, all, opts, func(b *Batch) error {
 				t.Errorf("%s: changed file read by its index", name)
 				b.Release()
 				return nil
@@ -230,8 +238,8 @@ func TestReadIndexed(t *testing.T) {
 }
 
 // TestIndexOnlyPlain checks which inputs get an index: plain and gzip
-// files framed as lines or rows, not zip members, a gzip in a zip or in
-// a gzip, UTF-16 or JSON arrays.
+// files and members of a zip file framed as lines or rows, not a gzip in
+// a zip or in a gzip, a zip in a gzip, UTF-16 or JSON arrays.
 func TestIndexOnlyPlain(t *testing.T) {
 	dir := t.TempDir()
 	js := "{\"Id\":\"a\"}\n{\"Id\":\"b\"}\n"
@@ -244,6 +252,7 @@ func TestIndexOnlyPlain(t *testing.T) {
 		"gz-in-gz.gz": testutil.Gzip(testutil.Gzip([]byte(js))),
 		"gz-in-zip":   zipBytes(t, member{name: "m.jsonl.gz", data: testutil.Gzip([]byte(js))}),
 		"u16.gz":      testutil.Gzip(utf16Bytes(js, false, true)),
+		"zip-in-gz":   testutil.Gzip(zipBytes(t, member{name: "m.jsonl", data: []byte(js)})),
 	}
 	for name, data := range files {
 		p := filepath.Join(dir, name)
@@ -251,7 +260,7 @@ func TestIndexOnlyPlain(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := readAll(t, []string{p}, Options{})
-		if got, want := res.inputs[0].Index != nil, name == "plain.jsonl" || name == "plain.gz"; got != want {
+		if got, want := res.inputs[0].Index != nil, name == "plain.jsonl" || name == "plain.gz" || name == "z.zip"; got != want {
 			t.Errorf("%s (%s): indexed %v, want %v", name, res.inputs[0].Format, got, want)
 		}
 	}

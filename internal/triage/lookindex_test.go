@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -103,11 +104,33 @@ func TestAccessedIndexedMatchesFullRead(t *testing.T) {
 	}
 }
 
+// zipOf is a zip holding data as its first member, compressed with
+// method, and a second member of one record no outside identity has.
+func zipOf(t *testing.T, method uint16, data []byte) []byte {
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{"export", data}, {"other.jsonl", []byte(`{"Id":"x","RecordType":1}` + "\n")}} {
+		f, err := w.CreateHeader(&zip.FileHeader{Name: m.name, Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(m.data)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // TestAccessedGzipIndexed checks that a gzip file, in one member or in
-// several, read again by its index (checkpoints every 64 KiB of output
-// here, so that the look restarts inflating in its middle), gives the
-// accessed lists of reading it from its start and of the plain file, for
-// JSON Lines and for a Purview CSV whose rows span lines.
+// several, and a zip's member, deflated or stored, read again by their
+// index (checkpoints every 64 KiB of output here, so that the look
+// restarts inflating in the middle), give the accessed lists of reading
+// them from their start and of the plain file, for JSON Lines and for a
+// Purview CSV whose rows span lines.
 func TestAccessedGzipIndexed(t *testing.T) {
 	defer source.SetGzipCheckpointSpacing(64 << 10)()
 	dir := t.TempDir()
@@ -123,15 +146,17 @@ func TestAccessedGzipIndexed(t *testing.T) {
 			name string
 			data []byte
 		}{
-			{"one-member", testutil.Gzip(data)},
-			{"members", append(testutil.Gzip(data[:half]), testutil.Gzip(data[half:])...)},
+			{"one-member.gz", testutil.Gzip(data)},
+			{"members.gz", append(testutil.Gzip(data[:half]), testutil.Gzip(data[half:])...)},
+			{"deflated.zip", zipOf(t, zip.Deflate, data)},
+			{"stored.zip", zipOf(t, zip.Store, data)},
 		} {
-			p := testutil.WriteFile(t, dir, name+"."+gz.name+".gz", gz.data)
+			p := testutil.WriteFile(t, dir, name+"."+gz.name, gz.data)
 			in, err := source.Read(context.Background(), []string{p}, opts.Source, func(b *source.Batch) error { b.Release(); return nil }, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if in[0].Index == nil || len(in[0].Index.Points) < 10 {
+			if in[0].Index == nil || len(in[0].Index.Points) < 10 { // a zip's first member
 				t.Fatalf("%s %s: not indexed", name, gz.name)
 			}
 			var indexed, full *Report
