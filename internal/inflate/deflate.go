@@ -23,7 +23,13 @@ type DeflateReader struct {
 // every bytes of output after the last one.
 func NewDeflateReader(r io.Reader, every int64) *DeflateReader {
 	z := &DeflateReader{src: &counter{r: r}, every: every, dec: newDecompressor()}
-	z.br = bufio.NewReaderSize(z.src, bufSize)
+	// A zip member's data comes as a section of the archive: a small
+	// member (a zip may hold thousands) gets a buffer of its size.
+	size := bufSize
+	if sr, ok := r.(*io.SectionReader); ok && sr.Size() < int64(size) {
+		size = int(max(sr.Size(), 16))
+	}
+	z.br = bufio.NewReaderSize(z.src, size)
 	if every > 0 {
 		z.cps = []Checkpoint{{}}
 		z.dec.reset(z.br, z.blockEnd, every, every, nil, 0)
