@@ -122,7 +122,8 @@ func reasonOf(path string, err error) string {
 // reads what they hold. ra, when not nil, gives random access to the same
 // bytes as r (a plain file), which zip needs; without it a zip is
 // spooled to a temporary file first. gz, when not nil, is the gzip file
-// whose inflated bytes r is (an input that can be indexed as it is read).
+// or zip member on disk whose bytes r is (an input that can be indexed as
+// it is read).
 func (r *run) readStream(path string, rd io.Reader, ra io.ReaderAt, size int64, level int, gz *gzLeaf) error {
 	p := &peeker{r: rd}
 	head := p.peek(4)
@@ -402,8 +403,8 @@ func (p *peeker) Read(b []byte) (int, error) {
 }
 
 // readLeaf decodes the text encoding of one input, sniffs its format and
-// frames it; a plain file (fh not nil) or a gzip file (gz not nil) framed
-// as JSON Lines or CSV rows is indexed (Input.Index).
+// frames it; a plain file (fh not nil) or a gzip file or zip member (gz
+// not nil) framed as JSON Lines or CSV rows is indexed (Input.Index).
 func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 	file := len(r.inputs)
 	r.inputs = append(r.inputs, Input{Path: path})
