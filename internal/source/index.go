@@ -121,9 +121,11 @@ func (f *feed) mark(pos int, line int64) {
 }
 
 // ReadIndexed calls emit with batches holding at least the records of
-// path at the given lines (sorted ascending), as Read frames them, reading
-// only the parts of the file that hold them: framing restarts at the
-// index point before each wanted line and stops once the line is passed.
+// path (the input as Read named it: "archive.zip!member" for a zip's
+// member) at the given lines (sorted ascending), as Read frames them,
+// reading only the parts of the file that hold them: framing (and, for a
+// compressed input, inflating) restarts at the index point before each
+// wanted line and stops once the line is passed.
 // Records of other lines may come too. It returns ErrIndexStale, having
 // emitted nothing, when the file is not the one indexed, and stops early,
 // returning ctx.Err() or emit's error, when either says so. Problems are
