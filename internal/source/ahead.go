@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/outsider-sec/outsider/internal/inflate"
 )
 
 // Inflating is what limits the triage of compressed inputs: one gzip
@@ -66,6 +66,11 @@ type aheadStream struct {
 	cur  chunk
 	off  int
 	done error // the error that ended the stream, once reached
+
+	// gz, for a gzip file or a zip member on disk, is its index's
+	// source: its reader's checkpoints may be read once done is io.EOF
+	// (the inflater wrote them before sending the last chunk).
+	gz *gzLeaf
 }
 
 // startAhead opens path and, if it is a gzip file, starts inflating it in
@@ -90,14 +95,24 @@ func (r *run) startAhead(path string) *aheadStream {
 		fh.Close()
 		return nil
 	}
-	return r.inflateAhead(func() (io.Reader, func(), error) {
-		zr, err := gzip.NewReader(r.counted(fh))
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil
+	}
+	leaf := &gzLeaf{fi: fi}
+	a := r.inflateAhead(func() (io.Reader, func(), error) {
+		zr, err := inflate.NewGzipReader(r.counted(fh), gzCheckpointSpacing)
 		if err != nil {
 			fh.Close()
 			return nil, nil, err
 		}
+		leaf.z = zr // before ready is closed
 		return zr, func() { zr.Close(); fh.Close() }, nil
 	})
+	leaf.ended = func() bool { return a.done == io.EOF }
+	a.gz = leaf
+	return a
 }
 
 // inflateAhead starts a background inflater on the stream open returns
@@ -296,5 +311,5 @@ func (r *run) readAheadStream(path string, a *aheadStream, label string, level i
 		r.fail(path, label+": "+a.header.Error())
 		return nil
 	}
-	return r.readStream(path, &labelled{r: a, label: label}, nil, 0, level)
+	return r.readStream(path, &labelled{r: a, label: label}, nil, 0, level, a.gz)
 }

@@ -105,7 +105,7 @@ func TestAheadSameAsForeground(t *testing.T) {
 			if !reflect.DeepEqual(got.probs, want.probs) {
 				t.Errorf("chunks %v, %d files ahead: problems\n%s\nwant\n%s", chunks, files, fmtProblems(got.probs), fmtProblems(want.probs))
 			}
-			if !reflect.DeepEqual(got.inputs, want.inputs) {
+			if !reflect.DeepEqual(pointsApart(got.inputs), pointsApart(want.inputs)) {
 				t.Errorf("chunks %v, %d files ahead: inputs %+v, want %+v", chunks, files, got.inputs, want.inputs)
 			}
 		}
@@ -179,9 +179,26 @@ func TestAheadRandomDamage(t *testing.T) {
 		want := readAll(t, paths, Options{noAhead: true, BatchBytes: 4096})
 		got := readAll(t, paths, Options{Inflaters: 1 + rng.IntN(4), BatchBytes: 4096})
 		if !reflect.DeepEqual(got.recs, want.recs) || !reflect.DeepEqual(got.probs, want.probs) ||
-			!reflect.DeepEqual(got.inputs, want.inputs) || (got.err == nil) != (want.err == nil) {
+			!reflect.DeepEqual(pointsApart(got.inputs), pointsApart(want.inputs)) || (got.err == nil) != (want.err == nil) {
 			t.Fatalf("round %d: %d records / problems\n%s\nwant %d records / problems\n%s", round,
 				len(got.recs), fmtProblems(got.probs), len(want.recs), fmtProblems(want.probs))
 		}
 	}
+}
+
+// pointsApart is inputs with their indexes' points left out: a gzip
+// file's points fall where the framer's reads end, which depend on the
+// chunks a background inflater hands over; every other field of the
+// index (checkpoints, size, format) must be the same, and either set of
+// points reads the same records (TestReadIndexedGzip).
+func pointsApart(inputs []Input) []Input {
+	out := append([]Input(nil), inputs...)
+	for i := range out {
+		if ix := out[i].Index; ix != nil {
+			c := *ix
+			c.Points = nil
+			out[i].Index = &c
+		}
+	}
+	return out
 }

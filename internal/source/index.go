@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/inflate"
 )
 
 // The second look at the inputs (what was touched, triage.lookAgain)
@@ -18,11 +20,55 @@ import (
 // carries; ReadIndexed restarts the same framer at those points with the
 // state it had there, so it frames exactly the records, with exactly the
 // line numbers, of a read from the start.
+//
+// A gzip file is indexed the same way, its points at offsets of the
+// inflated stream; reaching one needs the inflater's state there, so
+// while the file is inflated the inflater also notes checkpoints
+// (package inflate) every gzCheckpointSpacing bytes of output, and
+// ReadIndexed restarts inflating at the last checkpoint before a point
+// and drops the bytes up to it. A second look that wants records near the
+// end of a 1 GB export thus inflates a few MiB around each, not the
+// gigabyte before them.
 
 // indexSpacing is the least distance between two points of an Index:
 // ~16,000 points (256 KiB) per GB of input. A variable, so that tests can
 // make it small.
 var indexSpacing int64 = 64 << 10
+
+// gzCheckpointSpacing is the least distance, in inflated bytes, between
+// two checkpoints of a gzip file: each holds a 32 KiB window, so 4 MiB
+// keeps them to 8 MiB per GB inflated, and a restart inflates 2 MiB on
+// average (~4 ms) before the point it wants. A variable, so that tests
+// can make it small.
+var gzCheckpointSpacing int64 = 4 << 20
+
+// SetGzipCheckpointSpacing sets the spacing of gzip checkpoints and
+// returns what restores it: for tests of other packages that need
+// checkpoints inside small files.
+func SetGzipCheckpointSpacing(n int64) (restore func()) {
+	old := gzCheckpointSpacing
+	gzCheckpointSpacing = n
+	return func() { gzCheckpointSpacing = old }
+}
+
+// gzLeaf is a gzip file or a zip member as it is read, which can be
+// indexed: its inflater (nil for a stored member), its file's size and
+// time when opened, the member's place in the zip, and whether the stream
+// was read to its end (only then are the checkpoints complete, and, when
+// it is inflated in the background, safe to read).
+type gzLeaf struct {
+	z     interface{ Checkpoints() []inflate.Checkpoint }
+	fi    os.FileInfo
+	part  *zipPart
+	ended func() bool
+}
+
+// zipPart is where a zip member's data lies: in file, off bytes from its
+// start, size bytes (compressed, or stored).
+type zipPart struct {
+	file      string
+	off, size int64
+}
 
 // IndexPoint is where framing can restart: a record starts at byte Off of
 // the file and carries line (CSV: row) number Line.
@@ -31,10 +77,10 @@ type IndexPoint struct {
 	Line int64
 }
 
-// Index is a sparse index of one plain file (not compressed, not a zip
-// member, not standard input, not UTF-16), as framed as JSON Lines or as
-// CSV rows; the file's size and modification time say whether it is still
-// the file indexed.
+// Index is a sparse index of one plain or gzip file or member of a zip
+// file (not standard input, not UTF-16, not a container inside another),
+// as framed as JSON Lines or as CSV rows; the (zip) file's size and
+// modification time say whether it is still the file indexed.
 type Index struct {
 	Size    int64
 	ModTime time.Time
@@ -43,10 +89,16 @@ type Index struct {
 	Format    Format
 	CSVColumn int
 	Header    []string
-	// Points in file order, the first where framing started.
+	// Points in file order, the first where framing started. In a gzip
+	// file, Off counts inflated bytes.
 	Points []IndexPoint
 
 	csv bool
+	// gz, for a gzip file or a deflated zip member, are the checkpoints
+	// inflating can restart from, the first at its start; part, for a
+	// zip member, is where its data lies.
+	gz   []inflate.Checkpoint
+	part *zipPart
 }
 
 // ErrIndexStale says the file changed since it was indexed.
@@ -69,15 +121,21 @@ func (f *feed) mark(pos int, line int64) {
 }
 
 // ReadIndexed calls emit with batches holding at least the records of
-// path at the given lines (sorted ascending), as Read frames them, reading
-// only the parts of the file that hold them: framing restarts at the
-// index point before each wanted line and stops once the line is passed.
+// path (the input as Read named it: "archive.zip!member" for a zip's
+// member) at the given lines (sorted ascending), as Read frames them,
+// reading only the parts of the file that hold them: framing (and, for a
+// compressed input, inflating) restarts at the index point before each
+// wanted line and stops once the line is passed.
 // Records of other lines may come too. It returns ErrIndexStale, having
 // emitted nothing, when the file is not the one indexed, and stops early,
 // returning ctx.Err() or emit's error, when either says so. Problems are
 // not reported: the first read reported them.
 func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opts Options, emit func(*Batch) error) error {
-	fh, err := os.Open(path)
+	file := path
+	if ix.part != nil {
+		file = ix.part.file // path is "archive.zip!member"
+	}
+	fh, err := os.Open(file)
 	if err != nil {
 		return err
 	}
@@ -102,6 +160,9 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 	i := 0
 	var f *feed
 	var start int64
+	// gzr, for a compressed input, is the inflater of the last span,
+	// which a span nearer to it than the next checkpoint reads on with.
+	var gzr resumed
 	wrap := func(b *Batch) error {
 		last := b.Records[len(b.Records)-1].Line
 		if err := emit(b); err != nil {
@@ -130,7 +191,19 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 		pt := ix.Points[k]
 		start, err = pt.Off, nil
 		r.inputs = append(r.inputs[:0], Input{Path: path})
-		f = r.newFeed(0, path, io.NewSectionReader(fh, pt.Off, ix.Size-pt.Off))
+		var src io.Reader
+		switch {
+		case ix.gz != nil:
+			if gzr, err = inflatedAt(fh, ix, pt.Off, gzr); err != nil {
+				return err
+			}
+			src = gzr
+		case ix.part != nil: // a stored member
+			src = io.NewSectionReader(fh, ix.part.off+pt.Off, ix.part.size-pt.Off)
+		default:
+			src = io.NewSectionReader(fh, pt.Off, ix.Size-pt.Off)
+		}
+		f = r.newFeed(0, path, src)
 		f.format, f.csvCol, f.header = ix.Format, ix.CSVColumn, ix.Header
 		if ix.csv {
 			// Row 1 is the header, where framing started: a "#TYPE"
@@ -159,4 +232,39 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 		}
 	}
 	return nil
+}
+
+// resumed is an inflater restarted at a checkpoint.
+type resumed interface {
+	io.Reader
+	Offset() int64
+}
+
+// inflatedAt returns an inflater of the gzip file or deflated zip member
+// in fh (indexed by ix) whose next byte is inflated byte off: last, the
+// inflater of the span before, when no checkpoint lies between where it
+// is and off (inflating on costs less than restarting), or one restarted
+// at the last checkpoint before off; either way the bytes before off are
+// dropped.
+func inflatedAt(fh *os.File, ix *Index, off int64, last resumed) (resumed, error) {
+	c := sort.Search(len(ix.gz), func(i int) bool { return ix.gz[i].Out > off }) - 1
+	if c < 0 {
+		return nil, ErrIndexStale // not from this index: it starts at 0
+	}
+	z := last
+	if z == nil || z.Offset() > off || ix.gz[c].Out > z.Offset() {
+		var err error
+		if p := ix.part; p != nil {
+			z, err = inflate.ResumeDeflate(io.NewSectionReader(fh, p.off, p.size), p.size, ix.gz[c])
+		} else {
+			z, err = inflate.ResumeGzip(fh, ix.Size, ix.gz[c])
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := io.CopyN(io.Discard, z, off-z.Offset()); err != nil {
+		return nil, err
+	}
+	return z, nil
 }

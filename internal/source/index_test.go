@@ -1,6 +1,8 @@
 package source
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // indexedInputs are plain files of the two indexed framings, with what
@@ -63,13 +67,69 @@ func indexedInputs(r *rand.Rand) map[string]string {
 	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String()}
 }
 
+// encodings are the ways an indexed input is tested: as a plain file,
+// gzipped with every kind of deflate block (stored, fixed and dynamic
+// Huffman, Huffman only), in several members cut at random places, and
+// as the first member of a zip, deflated or stored; read both in the
+// foreground and by background inflaters.
+var encodings = []string{"plain", "gz-1", "gz-9", "gz-stored", "gz-huffman", "gz-flushed", "gz-members", "gz-members-ahead",
+	"zip", "zip-stored", "zip-ahead"}
+
+// encode writes data as encoding enc.
+func encode(t *testing.T, r *rand.Rand, data []byte, enc string) []byte {
+	gz := func(data []byte, level, flush int) []byte {
+		var b bytes.Buffer
+		w, err := gzip.NewWriterLevel(&b, level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(data) > 0 {
+			n := len(data)
+			if flush > 0 {
+				n = min(n, 1+r.IntN(flush))
+			}
+			w.Write(data[:n])
+			data = data[n:]
+			if flush > 0 {
+				w.Flush()
+			}
+		}
+		w.Close()
+		return b.Bytes()
+	}
+	switch enc {
+	case "gz-1":
+		return gz(data, 1, 0)
+	case "gz-9":
+		return gz(data, 9, 0)
+	case "gz-stored":
+		return gz(data, 0, 0)
+	case "gz-huffman":
+		return gz(data, gzip.HuffmanOnly, 0)
+	case "gz-flushed":
+		return gz(data, 6, 500)
+	case "zip", "zip-stored", "zip-ahead":
+		return zipBytes(t, member{name: "in", data: data, store: enc == "zip-stored"},
+			member{name: "other.jsonl", data: []byte("{\"Id\":\"o\"}\n")})
+	case "gz-members", "gz-members-ahead":
+		var out []byte
+		for len(data) > 0 {
+			n := min(len(data), 1+r.IntN(len(data)/3+1))
+			out = append(out, gz(data[:n], 1+r.IntN(9), 0)...)
+			data = data[n:]
+		}
+		return out
+	}
+	return data
+}
+
 // TestReadIndexed checks that reading a plain file again by its index
 // frames, at every line asked for, the record a read from the start
 // frames there, with the same format, column and header, and nothing
 // that read does not frame.
 func TestReadIndexed(t *testing.T) {
-	defer func(s int64) { indexSpacing = s }(indexSpacing)
-	indexSpacing = 700
+	defer func(s, g int64) { indexSpacing, gzCheckpointSpacing = s, g }(indexSpacing, gzCheckpointSpacing)
+	indexSpacing, gzCheckpointSpacing = 700, 3000
 	r := rand.New(rand.NewPCG(7, 19))
 	dir := t.TempDir()
 	inputs := indexedInputs(r)
@@ -78,85 +138,108 @@ func TestReadIndexed(t *testing.T) {
 			yield(k)
 		}
 	}) {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(inputs[name]), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		opts := Options{BatchBytes: 1500, MaxRecordBytes: 2000}
-		full := readAll(t, []string{p}, opts)
-		ix := full.inputs[0].Index
-		if ix == nil || len(ix.Points) < 10 {
-			t.Fatalf("%s (%s): index %v", name, full.inputs[0].Format, ix)
-		}
-		byLine := map[int64]rec{}
-		var all []int64
-		for _, rc := range full.recs {
-			byLine[rc.Line] = rc
-			all = append(all, rc.Line)
-		}
-		if len(all) < 300 {
-			t.Fatalf("%s: %d records", name, len(all))
-		}
-		last := all[len(all)-1]
-		sets := [][]int64{all, {last}, {1}, {last + 1}}
-		for range 30 {
-			var s []int64
-			for l := int64(1); l <= last+2; l++ {
-				if r.IntN(40) == 0 {
-					s = append(s, l)
+		for _, enc := range encodings {
+			data := encode(t, r, []byte(inputs[name]), enc)
+			name := name + " " + enc
+			p := filepath.Join(dir, "in-"+enc)
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			opts := Options{BatchBytes: 1500, MaxRecordBytes: 2000, noAhead: !strings.HasSuffix(enc, "-ahead")}
+			full := readAll(t, []string{p}, opts)
+			if !opts.noAhead {
+				// Background inflaters start on the files after the
+				// first: read the file second.
+				empty := filepath.Join(dir, "empty")
+				if err := os.WriteFile(empty, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				full = readAll(t, []string{empty, p}, opts)
+				full.inputs = full.inputs[1:]
+				for i := range full.recs {
+					full.recs[i].File--
 				}
 			}
-			sets = append(sets, s)
-		}
-		for _, batch := range []int{600, 1500, 64 << 10} {
-			for _, lines := range sets {
-				got := map[int64]rec{}
-				err := ReadIndexed(context.Background(), p, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
-					for _, x := range b.Records {
-						rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
-						if prev, dup := got[x.Line]; dup && prev != rc {
-							t.Errorf("%s: line %d framed twice, differently", name, x.Line)
+			// A zip's first member is the input tested.
+			full.recs = slices.DeleteFunc(full.recs, func(x rec) bool { return x.File != 0 })
+			ip := full.inputs[0].Path
+			ix := full.inputs[0].Index
+			if ix == nil || len(ix.Points) < 10 {
+				t.Fatalf("%s (%s): index %v", name, full.inputs[0].Format, ix)
+			}
+			if gz := enc != "plain" && enc != "zip-stored"; gz != (len(ix.gz) > 0) || gz && len(ix.gz) < 2 {
+				t.Fatalf("%s: %d checkpoints", name, len(ix.gz))
+			}
+			byLine := map[int64]rec{}
+			var all []int64
+			for _, rc := range full.recs {
+				byLine[rc.Line] = rc
+				all = append(all, rc.Line)
+			}
+			if len(all) < 300 {
+				t.Fatalf("%s: %d records", name, len(all))
+			}
+			last := all[len(all)-1]
+			sets := [][]int64{all, {last}, {1}, {last + 1}}
+			for range 30 {
+				var s []int64
+				for l := int64(1); l <= last+2; l++ {
+					if r.IntN(40) == 0 {
+						s = append(s, l)
+					}
+				}
+				sets = append(sets, s)
+			}
+			for _, batch := range []int{600, 1500, 64 << 10} {
+				for _, lines := range sets {
+					got := map[int64]rec{}
+					err := ReadIndexed(context.Background(), ip, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
+						for _, x := range b.Records {
+							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+							if prev, dup := got[x.Line]; dup && prev != rc {
+								t.Errorf("%s: line %d framed twice, differently", name, x.Line)
+							}
+							got[x.Line] = rc
 						}
-						got[x.Line] = rc
+						b.Release()
+						return nil
+					})
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
 					}
-					b.Release()
-					return nil
-				})
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				for l, rc := range got {
-					if want, ok := byLine[l]; !ok || want != rc {
-						t.Fatalf("%s, batch %d: line %d framed as %+v, a read from the start frames %+v (%v)", name, batch, l, rc, want, ok)
+					for l, rc := range got {
+						if want, ok := byLine[l]; !ok || want != rc {
+							t.Fatalf("%s, batch %d: line %d framed as %+v, a read from the start frames %+v (%v)", name, batch, l, rc, want, ok)
+						}
 					}
-				}
-				for _, l := range lines {
-					if _, ok := byLine[l]; ok {
-						if _, found := got[l]; !found {
-							t.Fatalf("%s, batch %d, lines %v: line %d not framed", name, batch, lines, l)
+					for _, l := range lines {
+						if _, ok := byLine[l]; ok {
+							if _, found := got[l]; !found {
+								t.Fatalf("%s, batch %d, lines %v: line %d not framed", name, batch, lines, l)
+							}
 						}
 					}
 				}
 			}
-		}
-		// A file changed since is not read by its index.
-		if err := os.WriteFile(p, []byte(inputs[name]+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		err := ReadIndexed(context.Background(), p, ix, all, opts, func(b *Batch) error {
-			t.Errorf("%s: changed file read by its index", name)
-			b.Release()
-			return nil
-		})
-		if !errors.Is(err, ErrIndexStale) {
-			t.Errorf("%s: changed file: %v, want ErrIndexStale", name, err)
+			// A file changed since is not read by its index.
+			if err := os.WriteFile(p, append(data, '\n'), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			err := ReadIndexed(context.Background(), ip, ix, all, opts, func(b *Batch) error {
+				t.Errorf("%s: changed file read by its index", name)
+				b.Release()
+				return nil
+			})
+			if !errors.Is(err, ErrIndexStale) {
+				t.Errorf("%s: changed file: %v, want ErrIndexStale", name, err)
+			}
 		}
 	}
 }
 
-// TestIndexOnlyPlain checks which inputs get an index: plain files framed
-// as lines or rows, not compressed files, zip members, UTF-16 or JSON
-// arrays.
+// TestIndexOnlyPlain checks which inputs get an index: plain and gzip
+// files and members of a zip file framed as lines or rows, not a gzip in
+// a zip or in a gzip, a zip in a gzip, UTF-16 or JSON arrays.
 func TestIndexOnlyPlain(t *testing.T) {
 	dir := t.TempDir()
 	js := "{\"Id\":\"a\"}\n{\"Id\":\"b\"}\n"
@@ -165,6 +248,11 @@ func TestIndexOnlyPlain(t *testing.T) {
 		"arr.json":    []byte("[\n{\"Id\":\"a\"},\n{\"Id\":\"b\"}\n]\n"),
 		"u16.jsonl":   utf16Bytes(js, false, true),
 		"z.zip":       zipBytes(t, member{name: "m.jsonl", data: []byte(js)}),
+		"plain.gz":    testutil.Gzip([]byte(js)),
+		"gz-in-gz.gz": testutil.Gzip(testutil.Gzip([]byte(js))),
+		"gz-in-zip":   zipBytes(t, member{name: "m.jsonl.gz", data: testutil.Gzip([]byte(js))}),
+		"u16.gz":      testutil.Gzip(utf16Bytes(js, false, true)),
+		"zip-in-gz":   testutil.Gzip(zipBytes(t, member{name: "m.jsonl", data: []byte(js)})),
 	}
 	for name, data := range files {
 		p := filepath.Join(dir, name)
@@ -172,15 +260,16 @@ func TestIndexOnlyPlain(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := readAll(t, []string{p}, Options{})
-		if got, want := res.inputs[0].Index != nil, name == "plain.jsonl"; got != want {
+		if got, want := res.inputs[0].Index != nil, name == "plain.jsonl" || name == "plain.gz" || name == "z.zip"; got != want {
 			t.Errorf("%s (%s): indexed %v, want %v", name, res.inputs[0].Format, got, want)
 		}
 	}
 }
 
-// FuzzReadIndexed reads arbitrary bytes from the start and again by their
-// index, at every line and at every third: what the index read frames at
-// a line must be what the first read framed there.
+// FuzzReadIndexed reads arbitrary bytes, as a plain file and gzipped, from
+// the start and again by their index, at every line and at every third:
+// what the index read frames at a line must be what the first read
+// framed there.
 func FuzzReadIndexed(f *testing.F) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, in := range indexedInputs(r) {
@@ -188,48 +277,68 @@ func FuzzReadIndexed(f *testing.F) {
 	}
 	f.Add([]byte("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n\"a\nb\",\"x\"\"\n\"\n1,2,3,4,5,\"{}\"\n"), uint8(7))
 	f.Fuzz(func(t *testing.T, data []byte, spacing uint8) {
-		defer func(s int64) { indexSpacing = s }(indexSpacing)
-		indexSpacing = int64(spacing) + 1
-		p := filepath.Join(t.TempDir(), "in")
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
+		defer func(s, g int64) { indexSpacing, gzCheckpointSpacing = s, g }(indexSpacing, gzCheckpointSpacing)
+		indexSpacing, gzCheckpointSpacing = int64(spacing)+1, 3*int64(spacing)+1
+		// The bytes as a plain file, and gzipped in blocks of a few
+		// bytes each (flushed), so that inflating restarts in the middle.
+		var gz bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&gz, 1+int(spacing)%9)
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), 1+int(spacing)%50)
+			w.Write(rest[:n])
+			w.Flush()
+			rest = rest[n:]
 		}
-		opts := Options{BatchBytes: 64, MaxRecordBytes: 200}
-		full := readAll(t, []string{p}, opts)
-		ix := full.inputs[0].Index
-		if ix == nil {
-			return
-		}
-		byLine := map[int64]rec{}
-		var all, third []int64
-		for i, rc := range full.recs {
-			byLine[rc.Line] = rc
-			all = append(all, rc.Line)
-			if i%3 == 0 {
-				third = append(third, rc.Line)
-			}
-		}
-		for _, lines := range [][]int64{all, third} {
-			got := map[int64]bool{}
-			err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
-				for _, x := range b.Records {
-					rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
-					if want, ok := byLine[x.Line]; !ok || want != rc {
-						t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
-					}
-					got[x.Line] = true
-				}
-				b.Release()
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range lines {
-				if !got[l] {
-					t.Fatalf("line %d not framed", l)
-				}
-			}
+		w.Close()
+		for _, data := range [][]byte{data, gz.Bytes()} {
+			readIndexedSame(t, data)
 		}
 	})
+}
+
+// readIndexedSame writes data to a file, reads it from the start and
+// again by its index, at every line and at every third, and fails when a
+// line is framed differently or not at all.
+func readIndexedSame(t *testing.T, data []byte) {
+	p := filepath.Join(t.TempDir(), "in")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{BatchBytes: 64, MaxRecordBytes: 200}
+	full := readAll(t, []string{p}, opts)
+	ix := full.inputs[0].Index
+	if ix == nil {
+		return
+	}
+	byLine := map[int64]rec{}
+	var all, third []int64
+	for i, rc := range full.recs {
+		byLine[rc.Line] = rc
+		all = append(all, rc.Line)
+		if i%3 == 0 {
+			third = append(third, rc.Line)
+		}
+	}
+	for _, lines := range [][]int64{all, third} {
+		got := map[int64]bool{}
+		err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
+			for _, x := range b.Records {
+				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+				if want, ok := byLine[x.Line]; !ok || want != rc {
+					t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
+				}
+				got[x.Line] = true
+			}
+			b.Release()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lines {
+			if !got[l] {
+				t.Fatalf("line %d not framed", l)
+			}
+		}
+	}
 }

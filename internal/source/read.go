@@ -146,9 +146,9 @@ type Input struct {
 	// undecodable by the engine); Skipped the ones lost in framing.
 	Framed  int64
 	Skipped int64
-	// Index, for a plain file framed as JSON Lines or CSV rows, lets
-	// ReadIndexed read its records at given lines again without reading
-	// the whole file; nil otherwise.
+	// Index, for a plain or gzip file or a zip file's member framed as
+	// JSON Lines or CSV rows, lets ReadIndexed read its records at given
+	// lines again without reading the whole file; nil otherwise.
 	Index *Index
 }
 

@@ -23,8 +23,9 @@ import (
 // the outside identities again from the inputs (by file and line, checked
 // by record Id) and takes the objects they name (objects.go). Records of
 // no outside identity are never decoded twice; the inputs that hold none
-// of the records wanted are not read again at all, and a plain file is
-// read only around the records wanted (source.Index).
+// of the records wanted are not read again at all, and a plain or gzip
+// file or a zip's members are read only around the records wanted
+// (source.Index).
 
 // Caps on what the accessed lists hold.
 const (
@@ -50,7 +51,7 @@ const (
 
 var howNames = []string{"account", "ip", "shared"}
 
-// lookIndexed lets the second look read plain files by their index
+// lookIndexed lets the second look read plain, gzip and zip files by their index
 // (source.ReadIndexed); tests turn it off to compare with reading them
 // from the start.
 var lookIndexed = true
@@ -211,14 +212,13 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 	}
 	for _, p := range again {
 		remaining := pending[p]
-		// A plain file read as JSON Lines or CSV rows is read only
-		// where its records wanted lie (source.Index); anything else,
-		// or a file changed since, is read from its start.
-		var ix *source.Index
-		var ixLines []int64
-		if f, ok := index[p]; ok && lookIndexed && inputs[f].Index != nil {
-			ix = inputs[f].Index
-			ixLines = slices.Sorted(maps.Keys(lines[f]))
+		// A plain or gzip file read as JSON Lines or CSV rows, or a zip
+		// file whose members holding records wanted all are, is read
+		// only where its records wanted lie (source.Index); anything
+		// else, or a file changed since, is read from its start.
+		var parts []indexedPart
+		if lookIndexed {
+			parts = indexedParts(p, inputs, index, lines)
 		}
 		emit := func(b *source.Batch) error {
 			defer b.Release()
@@ -259,12 +259,23 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 		// Problems were reported by the first read; a file that is gone
 		// or changed leaves its records unread, which partial says.
 		var err error
-		if ix != nil {
+		stale := parts == nil
+		for _, part := range parts {
+			if remaining <= 0 {
+				break
+			}
 			ixOpts := srcOpts
 			ixOpts.BatchBytes = lookBatchBytes
-			err = source.ReadIndexed(ctx, p, ix, ixLines, ixOpts, emit)
+			err = source.ReadIndexed(ctx, part.path, part.ix, part.lines, ixOpts, emit)
+			if errors.Is(err, source.ErrIndexStale) {
+				// Read it all again: what was found is not counted twice.
+				stale = true
+			}
+			if err != nil {
+				break
+			}
 		}
-		if ix == nil || errors.Is(err, source.ErrIndexStale) {
+		if stale {
 			_, err = source.Read(ctx, []string{p}, srcOpts, emit, func(source.Problem) {})
 		}
 		if err != nil && !errors.Is(err, errAllFound) && readErr == nil {
@@ -279,6 +290,39 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 		scope += "; reading the inputs again failed (" + readErr.Error() + "), so some objects are missing"
 	}
 	fillAccessed(r, looks, found, scope)
+}
+
+// indexedPart is an input read again by its index: its path, index and
+// the lines wanted from it, sorted.
+type indexedPart struct {
+	path  string
+	ix    *source.Index
+	lines []int64
+}
+
+// indexedParts returns how the path given p can be read again by index:
+// the input p itself, or, for a zip, each of its members (inputs
+// "p!member") that holds records wanted; nil when any of them has no
+// index, and p must be read from its start.
+func indexedParts(p string, inputs []source.Input, index map[string]int32, lines map[int32]map[int64]bool) []indexedPart {
+	if f, ok := index[p]; ok {
+		if inputs[f].Index == nil {
+			return nil
+		}
+		return []indexedPart{{p, inputs[f].Index, slices.Sorted(maps.Keys(lines[f]))}}
+	}
+	var parts []indexedPart
+	for i, in := range inputs {
+		f := int32(i)
+		if !strings.HasPrefix(in.Path, p+"!") || index[in.Path] != f || lines[f] == nil {
+			continue
+		}
+		if in.Index == nil {
+			return nil
+		}
+		parts = append(parts, indexedPart{in.Path, in.Index, slices.Sorted(maps.Keys(lines[f]))})
+	}
+	return parts
 }
 
 // accessedScope is AccessedScope for lists made from the records kept

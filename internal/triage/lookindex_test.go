@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -99,6 +100,78 @@ func TestAccessedIndexedMatchesFullRead(t *testing.T) {
 		}
 		if a, b := accessedOf(t, indexed), accessedOf(t, full); !bytes.Equal(a, b) {
 			t.Errorf("%s: the accessed lists read by the index differ from those read from the start:\n%s", name, firstDiff(string(a), string(b)))
+		}
+	}
+}
+
+// zipOf is a zip holding data as its first member, compressed with
+// method, and a second member of one record no outside identity has.
+func zipOf(t *testing.T, method uint16, data []byte) []byte {
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{"export", data}, {"other.jsonl", []byte(`{"Id":"x","RecordType":1}` + "\n")}} {
+		f, err := w.CreateHeader(&zip.FileHeader{Name: m.name, Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(m.data)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestAccessedGzipIndexed checks that a gzip file, in one member or in
+// several, and a zip's member, deflated or stored, read again by their
+// index (checkpoints every 64 KiB of output here, so that the look
+// restarts inflating in the middle), give the accessed lists of reading
+// them from their start and of the plain file, for JSON Lines and for a
+// Purview CSV whose rows span lines.
+func TestAccessedGzipIndexed(t *testing.T) {
+	defer source.SetGzipCheckpointSpacing(64 << 10)()
+	dir := t.TempDir()
+	opts := Options{Workers: 2, Source: source.Options{BatchBytes: 64 << 10}}
+	jl, _ := generate(t, synth.Options{Seed: 13, Format: synth.FormatJSONL, Size: 3 << 20, Duplicates: 5})
+	pv, _ := generate(t, synth.Options{Seed: 17, Format: synth.FormatPurviewCSV, Size: 3 << 20})
+	pv = multiLineCSV(t, pv)
+	for _, name := range []string{"jsonl", "purview-multiline"} {
+		data := map[string][]byte{"jsonl": jl, "purview-multiline": pv}[name]
+		plain := run(t, opts, testutil.WriteFile(t, dir, name+".plain", data))
+		half := len(data) / 2
+		for _, gz := range []struct {
+			name string
+			data []byte
+		}{
+			{"one-member.gz", testutil.Gzip(data)},
+			{"members.gz", append(testutil.Gzip(data[:half]), testutil.Gzip(data[half:])...)},
+			{"deflated.zip", zipOf(t, zip.Deflate, data)},
+			{"stored.zip", zipOf(t, zip.Store, data)},
+		} {
+			p := testutil.WriteFile(t, dir, name+"."+gz.name, gz.data)
+			in, err := source.Read(context.Background(), []string{p}, opts.Source, func(b *source.Batch) error { b.Release(); return nil }, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in[0].Index == nil || len(in[0].Index.Points) < 10 { // a zip's first member
+				t.Fatalf("%s %s: not indexed", name, gz.name)
+			}
+			var indexed, full *Report
+			withIndex(true, func() { indexed = run(t, opts, p) })
+			withIndex(false, func() { full = run(t, opts, p) })
+			if len(indexed.AccessedSummary) == 0 {
+				t.Errorf("%s %s: nothing accessed", name, gz.name)
+			}
+			a, b, c := accessedOf(t, indexed), accessedOf(t, full), accessedOf(t, plain)
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s %s: read by the index, the accessed lists differ from those read from the start:\n%s", name, gz.name, firstDiff(string(a), string(b)))
+			}
+			if !bytes.Equal(a, c) {
+				t.Errorf("%s %s: the accessed lists differ from the plain file's:\n%s", name, gz.name, firstDiff(string(a), string(c)))
+			}
 		}
 	}
 }
