@@ -8,6 +8,7 @@
 package inflate
 
 import (
+	"bufio"
 	"compress/flate"
 	"io"
 	"math/bits"
@@ -257,22 +258,12 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 	return true
 }
 
-// flateReader is what the decompressor reads from.
-type flateReader interface {
-	io.Reader
-	io.ByteReader
-}
-
 type step uint8
 
 const (
 	copyData step = iota + 1
 	nextBlock
-	huffmanBytesBuffer
-	huffmanBytesReader
 	huffmanBufioReader
-	huffmanStringsReader
-	huffmanGenericReader
 )
 
 // flushMode tells decompressor when to return data
@@ -285,8 +276,10 @@ const (
 
 // Decompress state.
 type decompressor struct {
-	// Input source.
-	r       flateReader
+	// Input source: always a bufio.Reader (upstream also specialises the
+	// Huffman loop for bytes and strings readers and a generic one; every
+	// reader here is buffered, so only that copy is kept).
+	r       *bufio.Reader
 	roffset int64
 
 	// Huffman decoders for literal/length, distance.
@@ -614,16 +607,8 @@ func (f *decompressor) doStep() {
 		f.copyData()
 	case nextBlock:
 		f.nextBlock()
-	case huffmanBytesBuffer:
-		f.huffmanBytesBuffer()
-	case huffmanBytesReader:
-		f.huffmanBytesReader()
 	case huffmanBufioReader:
 		f.huffmanBufioReader()
-	case huffmanStringsReader:
-		f.huffmanStringsReader()
-	case huffmanGenericReader:
-		f.huffmanGenericReader()
 	default:
 		panic("BUG: unexpected step state")
 	}
@@ -736,7 +721,7 @@ func newDecompressor() *decompressor {
 // after next bytes of output, then at least every bytes apart. A stream
 // entered in its middle (at a block end) starts at bit bit of r's first
 // byte, after output whose last 32 KiB (or all, if less) is window.
-func (f *decompressor) reset(r flateReader, cb func(blockEnd), next, every int64, window []byte, bit uint8) {
+func (f *decompressor) reset(r *bufio.Reader, cb func(blockEnd), next, every int64, window []byte, bit uint8) {
 	*f = decompressor{
 		r:        r,
 		bits:     f.bits,

@@ -31,12 +31,14 @@
 // is due; reset takes the callback; the count is fixed), the options and
 // entry points replaced by one reset method, the unused parts (writing to
 // an io.Writer, preset dictionaries, partial flushes' options, debugging
-// prints) removed,
-// and the constants it took from the package's other files copied in. The
-// generated flate_gen.go is unchanged but for its package name, the
-// shift mask constant and its debugging prints (never on) removed. The member handling (header, trailer, several
-// members) is that of klauspost's gzip/gunzip.go, itself from Go's
-// compress/gzip; the header's fields are checked, not kept.
+// prints) removed, and the constants it took from the package's other
+// files copied in. Of the generated flate_gen.go only the Huffman loop
+// specialised for a bufio.Reader is kept (every reader here is buffered;
+// upstream also has copies for bytes and strings readers and a generic
+// one), unchanged but for its package name, the shift mask constant and
+// its debugging prints (never on) removed. The member handling (header,
+// trailer, several members) is that of klauspost's gzip/gunzip.go, itself
+// from Go's compress/gzip; the header's fields are checked, not kept.
 //
 // A GzipReader returns the bytes and the errors klauspost's gzip.Reader
 // returns (tested on damaged streams and fuzzed). Its read buffer is
