@@ -8,6 +8,9 @@ func offHeap[T any](n int) []T { return make([]T, n) }
 
 func freeOffHeap[T any]([]T) {}
 
+// haveArena: offHeapArena maps no arena here.
+const haveArena = false
+
 // offHeapArena: no arena where anonymous mappings are not available.
 func offHeapArena[T any](int) ([]T, []byte) { return nil, nil }
 

@@ -34,6 +34,9 @@ func freeOffHeap[T any](s []T) {
 	_ = syscall.Munmap(mem)
 }
 
+// haveArena: offHeapArena maps arenas here.
+const haveArena = true
+
 // hugePageSize is the size and alignment of a transparent huge page on
 // amd64 and arm64 Linux.
 const hugePageSize = 2 << 20
