@@ -382,6 +382,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	if o.ClickHouse != "" {
 		return runTriageClickHouse(ctx, ios, o, dir, geo)
 	}
+	delayFirstGC()
 	counters, stopProgress := startProgress(ios, o.Quiet, paths)
 	defer stopProgress()
 	// Standard input is measured (and with --hash-inputs hashed) as the

@@ -261,6 +261,11 @@ type idSet struct {
 	spillErr, ioErr error
 	// touched sums what touch reads, so that the reads are not dropped.
 	touched uint64
+	// arena holds the tables once they are large (idarena.go); arenaMap
+	// is its mapping; noArena: mapping it failed, so tables keep their own.
+	arena    []idKey
+	arenaMap []byte
+	noArena  bool
 }
 
 // idShards is a power of two; 64 tables keep each one's growth small.
@@ -381,8 +386,8 @@ func (s *idSet) makeRoom(t *idTable) {
 
 func (t *idTable) grow(s *idSet) {
 	old := t.slots
-	defer freeOffHeap(old)
-	t.slots = offHeap[idKey](2 * len(old))
+	defer s.freeTable(old)
+	t.slots = s.tableMem(s.tableIndex(t), 2*len(old))
 	t.mask = uint64(len(t.slots) - 1)
 	for _, k := range old {
 		if k == (idKey{}) {
@@ -414,9 +419,11 @@ func (s *idSet) len() int {
 // release frees the tables.
 func (s *idSet) release() {
 	for i := range s.shards {
-		freeOffHeap(s.shards[i].slots)
+		s.freeTable(s.shards[i].slots)
 		s.shards[i].slots = nil
 	}
+	freeArena(s.arenaMap)
+	s.arena, s.arenaMap = nil, nil
 	for _, r := range s.runs {
 		r.close()
 	}

@@ -21,17 +21,25 @@ import (
 
 func TestIDSetMatchesMap(t *testing.T) {
 	// In memory; spilling to runs on disk (tables capped at their initial
-	// size, so every ~49,000 keys spill and runs merge); and spilling to a
-	// folder that does not exist (the set stays in memory).
+	// size, so every ~49,000 keys spill and runs merge); spilling to a
+	// folder that does not exist (the set stays in memory); tables grown
+	// into the arena (idarena.go), and there spilling (capped at the
+	// arena's first size, so every ~196,000 keys) and growing out of it
+	// when spilling fails.
 	for _, tc := range []struct {
-		name     string
-		maxSlots int
-		dir      string
-		spills   bool
+		name      string
+		maxSlots  int
+		dir       string
+		minSpills int
+		fails     bool // spilling fails
+		arena     bool // the tables end in the arena
 	}{
-		{"memory", 0, "", false},
-		{"spilled", 1 << 10, t.TempDir(), true},
-		{"spill fails", 1 << 10, filepath.Join(t.TempDir(), "missing"), false},
+		{"memory", 0, "", 0, false, false},
+		{"spilled", 1 << 10, t.TempDir(), 4, false, false},
+		{"spill fails", 1 << 10, filepath.Join(t.TempDir(), "missing"), 0, true, false},
+		{"arena", 1 << 13, t.TempDir(), 0, false, true},
+		{"arena spilled", arenaFrom, t.TempDir(), 1, false, true},
+		{"arena spill fails", arenaFrom, filepath.Join(t.TempDir(), "missing"), 0, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newIDSet()
@@ -86,8 +94,16 @@ func TestIDSetMatchesMap(t *testing.T) {
 			if s.ioErr != nil {
 				t.Fatal(s.ioErr)
 			}
-			if tc.spills {
-				if s.spills < 4 || len(s.runs) > bits.Len(uint(s.spills)) {
+			if got := s.arena != nil && !s.noArena; got != (haveArena && tc.maxSlots >= arenaFrom) {
+				t.Errorf("arena mapped: %v", got)
+			}
+			for i := range s.shards {
+				if s.inArena(s.shards[i].slots) != (haveArena && tc.arena) {
+					t.Fatalf("table %d (%d slots) in the arena: %v", i, len(s.shards[i].slots), !tc.arena)
+				}
+			}
+			if tc.minSpills > 0 {
+				if s.spills < tc.minSpills || len(s.runs) > bits.Len(uint(s.spills)) {
 					t.Errorf("%d spills left %d runs", s.spills, len(s.runs))
 				}
 				if left, _ := os.ReadDir(tc.dir); len(left) > 0 {
@@ -96,7 +112,7 @@ func TestIDSetMatchesMap(t *testing.T) {
 			} else if len(s.runs) > 0 {
 				t.Errorf("%d runs", len(s.runs))
 			}
-			if (tc.maxSlots > 0 && !tc.spills) != (s.spillErr != nil) {
+			if tc.fails != (s.spillErr != nil) {
 				t.Errorf("spill error %v", s.spillErr)
 			}
 		})

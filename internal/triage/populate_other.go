@@ -4,3 +4,6 @@ package triage
 
 // mapPopulate: no such flag here; pages fault in on first use.
 const mapPopulate = 0
+
+// hugePages: no transparent huge pages to ask for here.
+func hugePages([]byte) {}

@@ -33,3 +33,34 @@ func freeOffHeap[T any](s []T) {
 	// such as the heap fallback.
 	_ = syscall.Munmap(mem)
 }
+
+// haveArena: offHeapArena maps arenas here.
+const haveArena = true
+
+// hugePageSize is the size and alignment of a transparent huge page on
+// amd64 and arm64 Linux.
+const hugePageSize = 2 << 20
+
+// offHeapArena maps n zeroed values of T (holding no pointers), aligned
+// to hugePageSize, and asks for huge pages (hugePages); it returns them
+// and the mapping to free (freeArena), or nils. Not populated: in huge
+// pages, it fills in a few faults as it is touched.
+func offHeapArena[T any](n int) ([]T, []byte) {
+	var zero T
+	size := n * int(unsafe.Sizeof(zero))
+	mapping, err := syscall.Mmap(-1, 0, size+hugePageSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		return nil, nil
+	}
+	head := (hugePageSize - int(uintptr(unsafe.Pointer(&mapping[0]))%hugePageSize)) % hugePageSize
+	mem := mapping[head : head+size : head+size]
+	hugePages(mem)
+	return unsafe.Slice((*T)(unsafe.Pointer(&mem[0])), n), mapping
+}
+
+// freeArena unmaps what offHeapArena mapped.
+func freeArena(mapping []byte) {
+	if len(mapping) > 0 {
+		_ = syscall.Munmap(mapping)
+	}
+}
