@@ -422,6 +422,10 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 			t.para(indent+"apps: ", indent+"      ", "none")
 		}
 		for _, a := range id.Signins.Apps {
+			if a.ID == "" {
+				t.para(indent+"app: ", indent+"     ", noAppText(a))
+				continue
+			}
 			name := appName(a, "unnamed")
 			tag, styledTag := "first-party", "first-party"
 			if !a.FirstParty {

@@ -236,6 +236,10 @@ type Identity struct {
 	// lists the earliest, capped) plus anonymous-link use from its IPs.
 	// Renderers show it; the v1 JSON contract has no field for it.
 	SharingCount int64 `json:"-"`
+	// SigninsNoApp counts its successful sign-ins whose record names no
+	// application, when that leaves the anomalous rule unchecked (not a
+	// guest, not already anomalous): the answers say so.
+	SigninsNoApp int64 `json:"-"`
 	// Deciding are the records its reasons cite, in the order cited: what
 	// an analyst opens with 'outsider explain' to check the verdict.
 	Deciding []Evidence `json:"-"`
