@@ -236,7 +236,19 @@ func (p *printer) outsideAdvice(f *facts, app string) {
 			"%s, a Microsoft first-party application, and Entra confirmed the account's identity, "+
 			"and only its identity. By itself this is not access: the account has no user object "+
 			"here, so it can open only what someone in the organisation explicitly shared with it "+
-			"(a sharing invitation or a link).", subject, appOrNone(f, app))
+			"(a sharing invitation or a link).", subject, app)
+		if f.appID == "" {
+			// Sentinel's OfficeActivity CSV has no ApplicationId column:
+			// the record cannot show the case is the harmless one.
+			msg = fmt.Sprintf("The record does not name the application signed in to (no "+
+				"ApplicationId), so it cannot show that this is the case Microsoft documents as by "+
+				"design, where %s reaches a Microsoft first-party application and Entra confirms "+
+				"the account's identity, and only its identity. Pass-through to any other "+
+				"application should not happen (outsider triage would rate the account anomalous, "+
+				"high). The Entra ID sign-in log's copy of this sign-in (its id is the record's "+
+				"IntraSystemId) names the application: give it to `outsider triage` too, before "+
+				"the audit log.", subject)
+		}
 		switch f.app.Family {
 		case "exchange-online":
 			msg += " A common case with Exchange Online: someone who meant to open their own " +
@@ -257,12 +269,16 @@ func (p *printer) outsideAdvice(f *facts, app string) {
 				"ignored.", corpus(f), who)
 			return
 		}
+		ignored := "If nothing else turns up (verdict signin-only, severity info), Microsoft's " +
+			"support says these events can be ignored."
+		if f.appID == "" {
+			ignored = "Even if nothing else turns up, these events can be ignored, as Microsoft's " +
+				"support says, only once the sign-in log shows the application was first-party."
+		}
 		p.para("The due diligence: check that the account and its IP addresses appear only in "+
 			"sign-in records (UserLoggedIn, UserLoginFailed), and whether someone shared something "+
 			"with it (AddedToSecureLink, SharingInvitationCreated, SharingSet, AnonymousLinkUsed). "+
-			"`outsider triage` over the full audit export does both for %s. If nothing else turns "+
-			"up (verdict signin-only, severity info), Microsoft's support says these events can "+
-			"be ignored.", who)
+			"`outsider triage` over the full audit export does both for %s. %s", who, ignored)
 	default:
 		msg := fmt.Sprintf("The sign-in did not complete, so Entra confirmed nothing and nothing "+
 			"was reached. A lone attempt is common (a mistyped address, someone who went to the "+
@@ -284,13 +300,6 @@ func corpus(f *facts) string {
 		return "this sign-in log together with the full audit export"
 	}
 	return "the full audit export"
-}
-
-func appOrNone(f *facts, app string) string {
-	if f.appID == "" {
-		return "a Microsoft service"
-	}
-	return app
 }
 
 // whyNotSuccess names what made a sign-in not a success, in the order the

@@ -32,6 +32,10 @@ func RenderCSV(w io.Writer, r *triage.Report) error {
 	for _, id := range r.Identities {
 		apps := make([]string, 0, len(id.Signins.Apps))
 		for _, a := range id.Signins.Apps {
+			if a.ID == "" {
+				apps = append(apps, noAppText(a))
+				continue
+			}
 			name := appName(a, a.ID)
 			fp := "first-party"
 			if !a.FirstParty {

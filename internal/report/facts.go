@@ -128,6 +128,14 @@ func ipLabel(ip string, in triage.IPInfo) string {
 // each escapes it its own way: the catalogue's name, or the one the
 // sign-in log gave marked as the log's (the log's name is whatever the
 // application's owner registered), or unnamed when there is neither.
+// noAppText stands for an application entry without an id: sign-ins whose
+// records name no application (Sentinel's OfficeActivity export has no
+// ApplicationId column). Such an entry is neither first-party nor "NOT
+// first-party": nobody knows which it is, and the identity's reasons say so.
+func noAppText(a triage.App) string {
+	return "none recorded (" + plural64(a.Count, "sign-in names", "sign-ins name") + " no application)"
+}
+
 func appName(a triage.App, unnamed string) string {
 	switch {
 	case a.Name == "":

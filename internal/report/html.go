@@ -397,6 +397,10 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 	}
 	var apps []htmlValue
 	for _, a := range id.Signins.Apps {
+		if a.ID == "" {
+			apps = append(apps, htmlValue{Text: textsafe.HTML(noAppText(a))})
+			continue
+		}
 		name := appName(a, "unnamed application")
 		tag, cls := "first-party", ""
 		if !a.FirstParty {

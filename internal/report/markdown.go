@@ -99,6 +99,10 @@ func RenderMarkdown(w io.Writer, r *triage.Report) error {
 		p("; IPs: %s", codeList(id.Signins.IPs, false))
 		var apps []string
 		for _, a := range id.Signins.Apps {
+			if a.ID == "" {
+				apps = append(apps, textsafe.MarkdownText(noAppText(a)))
+				continue
+			}
 			name := appName(a, "unnamed")
 			tag := "first-party"
 			if !a.FirstParty {

@@ -219,8 +219,14 @@ func answers(r *triage.Report) []answer {
 	who += "."
 
 	// Was there a breach?
-	var anomalous, highActivity, otherActivity, shared, signinOnly, unverified int
+	var anomalous, highActivity, otherActivity, shared, signinOnly, unverified, noApp int
 	for _, id := range r.Identities {
+		if (id.Verdict == triage.VerdictShared || id.Verdict == triage.VerdictSigninOnly) && id.SigninsNoApp > 0 {
+			// Its sign-ins name no application: the anomalous rule
+			// could not be checked, so this is no "no sign of one".
+			noApp++
+			continue
+		}
 		switch id.Verdict {
 		case triage.VerdictUnverified:
 			unverified++
@@ -269,6 +275,14 @@ func answers(r *triage.Report) []answer {
 			why = append(why, strconv.Itoa(signinOnly)+appear+" in nothing but sign-in records")
 		}
 		breach = append(breach, "No sign of one for "+strconv.Itoa(none)+": "+joinAnd(why)+".")
+	}
+	if noApp > 0 {
+		their := "their sign-ins name"
+		if noApp == 1 {
+			their = "its sign-ins name"
+		}
+		breach = append(breach, "Cannot rule one out for "+strconv.Itoa(noApp)+": nothing but sign-ins or shared content, but "+their+
+			" no application, and one that is not Microsoft first-party would be anomalous; give the Entra ID sign-in log for the same days, before the audit log.")
 	}
 	cannot := ""
 	if unverified > 0 {

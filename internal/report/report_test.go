@@ -144,9 +144,9 @@ func TestJSONContract(t *testing.T) {
 		"summary":  {"identities", "by_verdict"},
 		// v1 as DESIGN.md has it, plus the additions of the sign-in log and
 		// directory work (sources, in_directory), the partners work
-		// (partner) and what was touched (accessed), documented in
-		// docs/reports.md.
-		"identity":         {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory", "partner", "accessed"},
+		// (partner), what was touched (accessed) and the exact count of
+		// sharing records (sharing_count), documented in docs/reports.md.
+		"identity":         {"user", "class", "home_tenant", "consumer", "verdict", "severity", "reasons", "signins", "activity", "sharing", "ip_also_used_by", "sources", "in_directory", "partner", "accessed", "sharing_count"},
 		"accessed":         {"kind", "object", "how", "records", "operations", "first", "last", "record_ids"},
 		"accessed_summary": {"kind", "object", "how", "records", "identities", "operations", "first", "last", "record_ids"},
 		"partner":          {"tenant_id", "name", "name_source", "domains", "identities", "by_verdict", "worst_severity"},

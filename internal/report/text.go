@@ -422,6 +422,10 @@ func renderText(w io.Writer, r *triage.Report, o Options) error {
 			t.para(indent+"apps: ", indent+"      ", "none")
 		}
 		for _, a := range id.Signins.Apps {
+			if a.ID == "" {
+				t.para(indent+"app: ", indent+"     ", noAppText(a))
+				continue
+			}
 			name := appName(a, "unnamed")
 			tag, styledTag := "first-party", "first-party"
 			if !a.FirstParty {
@@ -674,6 +678,11 @@ func breakAt(word string, room int) int {
 
 // breachAnswer puts the verdict in the words of the question.
 func breachAnswer(id triage.Identity) string {
+	if id.SigninsNoApp > 0 && (id.Verdict == triage.VerdictShared || id.Verdict == triage.VerdictSigninOnly) {
+		// The anomalous rule could not be checked (triage's reason says
+		// why): neither "no" nor "no sign of one" holds.
+		return "CANNOT RULE ONE OUT: its sign-ins name no application, and one that is not Microsoft first-party would be anomalous; see its reasons"
+	}
 	switch id.Verdict {
 	case triage.VerdictAnomalous:
 		return "POSSIBLY: it signed in to an application that pass-through authentication should never reach"

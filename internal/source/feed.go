@@ -174,10 +174,19 @@ func (f *feed) readError(err error) {
 	f.rerr = err
 }
 
-// failRead reports the error that ended the input early, counting the
-// partial record it cut (if any) as skipped.
+// failRead reports the error that ended the input early, before anything
+// could be framed, counting the partial record it cut (if any) as skipped.
 func (f *feed) failRead(partial bool) {
-	p := Problem{Path: f.path, Reason: f.rerr.Error()}
+	f.failReadAt("", 0, partial)
+}
+
+// failReadAt is failRead from a framer, which names the line (row) where
+// reading stopped; both say the rest is lost: a truncated gzip file's
+// records past that point are not one skipped record but an unknown
+// number, and the analyst needs to know how far the report reaches.
+func (f *feed) failReadAt(unit string, line int64, partial bool) {
+	p := Problem{Path: f.path, Unit: unit, Line: line,
+		Reason: f.rerr.Error() + ": reading stopped here, so the report holds nothing of this input after it"}
 	if partial {
 		p.Records = 1
 	}

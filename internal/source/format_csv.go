@@ -160,7 +160,7 @@ func frameCSVFrom(f *feed, row int64, typeLine bool) error {
 		// The end of input.
 		switch {
 		case f.rerr != nil:
-			f.failRead(discarding || rowStart < len(f.buf))
+			f.failReadAt("row", row, discarding || rowStart < len(f.buf))
 		case skipType:
 		case discarding:
 			f.overLimit("row", row, dropped)

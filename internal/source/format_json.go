@@ -318,7 +318,11 @@ func (j *jsonScanner) tooDeep(pos int) {
 func (j *jsonScanner) atEOF() {
 	f := j.f
 	if f.rerr != nil {
-		f.failRead(j.ctx == ctxElem)
+		line := j.elemLine
+		if j.ctx != ctxElem {
+			line = f.lineAt(len(f.buf))
+		}
+		f.failReadAt("line", line, j.ctx == ctxElem)
 		return
 	}
 	if j.ctx == ctxString || j.ctx == ctxScalar {

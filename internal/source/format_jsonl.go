@@ -64,7 +64,7 @@ func frameJSONLines(f *feed, line int64) error {
 	if f.rerr != nil {
 		// The stream broke: the unfinished last line is a fragment.
 		s, e := trimLine(f.buf, start, len(f.buf))
-		f.failRead(discarding || e > s)
+		f.failReadAt("line", line, discarding || e > s)
 		return nil
 	}
 	if discarding {

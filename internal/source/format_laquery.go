@@ -178,7 +178,7 @@ func (q *queryFramer) problem(reason string, records int64) {
 func (q *queryFramer) truncated(line int64, what string, records int64) {
 	f := q.f
 	if f.rerr != nil {
-		f.failRead(records > 0)
+		f.failReadAt("line", line, records > 0)
 		return
 	}
 	f.r.report(f.file, Problem{Path: f.path, Unit: "line", Line: line, Records: records,
@@ -239,7 +239,7 @@ func (q *queryFramer) top() error {
 		c, ok, err := q.next()
 		if err != nil || !ok {
 			if err == nil && q.f.rerr != nil {
-				q.f.failRead(false)
+				q.f.failReadAt("line", q.f.lineAt(len(q.f.buf)), false)
 			}
 			return err
 		}

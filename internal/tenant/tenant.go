@@ -76,6 +76,13 @@ func (t *Tenant) Describe() string {
 	ids := "given with --tenant"
 	if t.IDsInferred {
 		ids = "inferred from the records' OrganizationId"
+		if len(t.IDs) > 1 {
+			// Every one is ours, so an account of one signing in to
+			// another is a member, never reported: exports of several
+			// tenants in one run (or one stray record) hide exactly the
+			// cross-tenant sign-ins outsider is for.
+			ids += fmt.Sprintf(", which names %d tenants: each is taken as ours, so an account of one signing in to another is not reported; give --tenant to name ours, or triage each tenant's export alone", len(t.IDs))
+		}
 	}
 	doms := "given with --domain"
 	if t.DomainsInferred {

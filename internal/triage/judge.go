@@ -575,6 +575,7 @@ func (j *judge) identity(u *userStats) Identity {
 	}
 	j.cited = j.cited[:0]
 	j.verdict(&id, u, c, s, thirdParty)
+	noAppReason(&id, u, c)
 	addressReasons(&id, u, s)
 	if r := placeholderTenants(u, c.home); r != "" {
 		id.Reasons = append(id.Reasons, r)
@@ -712,6 +713,29 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 		}
 		coverageNote(id, &gap)
 	}
+}
+
+// noAppReason says when the anomalous rule could not be checked: successful
+// sign-ins whose record names no application (Sentinel's OfficeActivity
+// export has no ApplicationId column; a UAL record may lack the field) may
+// have been to a third-party application, so "nothing but sign-ins" is not
+// Microsoft's harmless case until the sign-in log names the application.
+// The reason goes right after the one describing the sign-ins, so that an
+// unverified verdict's coverage reason stays the last.
+func noAppReason(id *Identity, u *userStats, c classified) {
+	st := u.apps[""]
+	if c.class == ClassGuest || id.Verdict == VerdictAnomalous || st == nil || st.success == 0 {
+		return
+	}
+	id.SigninsNoApp = st.success
+	verb := "do"
+	if st.success == 1 {
+		verb = "does"
+	}
+	r := fmt.Sprintf("%s %s not name the application signed in to (no ApplicationId in the input), so a sign-in to an application that is not Microsoft first-party, which would make it anomalous, is not ruled out: give the Entra ID sign-in log for the same days, before the audit log",
+		count(st.success, "successful sign-in", "successful sign-ins"), verb)
+	at := min(1, len(id.Reasons))
+	id.Reasons = slices.Insert(id.Reasons, at, r)
 }
 
 // unverified is the verdict where the records present would make the

@@ -233,9 +233,14 @@ type Identity struct {
 	AccessedPartial bool `json:"accessed_partial,omitempty"`
 
 	// SharingCount is |H|, exact: the sharing records naming it (Sharing
-	// lists the earliest, capped) plus anonymous-link use from its IPs.
-	// Renderers show it; the v1 JSON contract has no field for it.
-	SharingCount int64 `json:"-"`
+	// lists the earliest, capped) plus anonymous-link use from its IPs
+	// (listed as evidence). An addition to v1: without it a JSON reader
+	// had only the capped list, fewer than the CSV's sharing column.
+	SharingCount int64 `json:"sharing_count"`
+	// SigninsNoApp counts its successful sign-ins whose record names no
+	// application, when that leaves the anomalous rule unchecked (not a
+	// guest, not already anomalous): the answers say so.
+	SigninsNoApp int64 `json:"-"`
 	// Deciding are the records its reasons cite, in the order cited: what
 	// an analyst opens with 'outsider explain' to check the verdict.
 	Deciding []Evidence `json:"-"`
