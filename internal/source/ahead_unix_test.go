@@ -4,6 +4,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -58,5 +59,50 @@ func TestAheadNamedPipe(t *testing.T) {
 		// Unblock the reader stuck opening the pipe, then fail.
 		once.Do(func() { close(firstRead) })
 		t.Fatal("Read blocked: the named pipe was opened ahead of its turn")
+	}
+}
+
+// TestNamedPipeEndsWithRun: a named pipe nobody opens for writing, or
+// whose writer stops writing, holds the run only until its context ends
+// (before, opening one with no writer hung the triage, deaf to Ctrl-C).
+func TestNamedPipeEndsWithRun(t *testing.T) {
+	for _, writer := range []bool{false, true} {
+		dir := t.TempDir()
+		fifo := filepath.Join(dir, "pipe.jsonl")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Skip("no named pipes here:", err)
+		}
+		if writer {
+			// Opens the pipe, writes part of a record and waits.
+			w := make(chan *os.File, 1)
+			go func() {
+				f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+				if err == nil {
+					f.Write([]byte(`{"Id":"a"`))
+				}
+				w <- f
+			}()
+			t.Cleanup(func() {
+				if f := <-w; f != nil {
+					f.Close()
+				}
+			})
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := Read(ctx, []string{fifo}, Options{}, func(b *Batch) error { b.Release(); return nil }, func(Problem) {})
+			done <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("writer %v: Read returned %v, want the context's error", writer, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("writer %v: Read still blocked 10 s after its context ended", writer)
+		}
 	}
 }

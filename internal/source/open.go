@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	// Gzip files and deflated zip members inflate with inflate, a fork of
 	// klauspost/compress's decompressor that notes checkpoints (index.go):
@@ -78,13 +79,54 @@ func (r *run) readPath(path string) error {
 		}
 		return nil
 	}
-	fh, err := os.Open(path)
+	fh, err := r.openFile(path, fi)
 	if err != nil {
+		if ctxErr := r.ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
 		r.fail(path, reasonOf(path, err))
 		return nil
 	}
 	defer fh.Close()
 	return r.readStream(path, r.counted(fh), fh, fi.Size(), 0, nil)
+}
+
+// openFile opens path. Opening a named pipe waits for a writer, and
+// reading it waits for the writer's bytes: neither wait may outlast the
+// run (a FIFO nobody writes to hung the triage, deaf to Ctrl-C). A pipe is
+// therefore opened aside, the run's end stops the wait, and its reads end
+// with the run too (a pipe, unlike a regular file, can be given a read
+// deadline). Process substitution (`<(zcat x.gz)`) is such a pipe, with
+// its writer already there.
+func (r *run) openFile(path string, fi fs.FileInfo) (*os.File, error) {
+	if fi.Mode()&fs.ModeNamedPipe == 0 {
+		return os.Open(path)
+	}
+	type opened struct {
+		fh  *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		fh, err := os.Open(path)
+		ch <- opened{fh, err}
+	}()
+	select {
+	case o := <-ch:
+		if o.err == nil {
+			context.AfterFunc(r.ctx, func() { o.fh.SetReadDeadline(time.Unix(1, 0)) })
+		}
+		return o.fh, o.err
+	case <-r.ctx.Done():
+		// The open goes on until a writer comes, if ever: close what it
+		// opens then.
+		go func() {
+			if o := <-ch; o.fh != nil {
+				o.fh.Close()
+			}
+		}()
+		return nil, r.ctx.Err()
+	}
 }
 
 // counted wraps a reader so that its bytes advance Options.Progress.

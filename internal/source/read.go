@@ -206,6 +206,11 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 		} else {
 			err = r.readPath(p)
 		}
+		if err == nil {
+			// A read cut short by the run's end (a pipe's read deadline,
+			// openFile) is not a whole input.
+			err = ctx.Err()
+		}
 		if err != nil {
 			return r.inputs, err
 		}
