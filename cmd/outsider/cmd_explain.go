@@ -148,9 +148,11 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 	paths := []string{o.Path}
 	if o.Path != "-" {
 		var err error
-		if paths, err = source.Expand(paths); err != nil {
+		var passed []source.Passed
+		if paths, passed, err = source.ExpandNoting(paths); err != nil {
 			return err
 		}
+		notePassed(ios, false, passed)
 	}
 	_, err := source.Read(ctx, paths, source.Options{Stdin: ios.In}, emit, problem)
 	if err != nil && !errors.Is(err, errStopRead) {

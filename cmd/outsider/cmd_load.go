@@ -121,10 +121,11 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 			return nil
 		}
 	}
-	paths, err := source.Expand(o.Paths)
+	paths, passed, err := source.ExpandNoting(o.Paths)
 	if err != nil {
 		return err
 	}
+	notePassed(ios, o.Quiet, passed)
 	if _, err := c.Ping(ctx); err != nil {
 		return clickhouseError(err)
 	}

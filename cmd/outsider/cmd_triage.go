@@ -344,9 +344,11 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 	var paths []string
 	var err error
 	if o.ClickHouse == "" {
-		if paths, err = source.Expand(o.Paths); err != nil {
+		var passed []source.Passed
+		if paths, passed, err = source.ExpandNoting(o.Paths); err != nil {
 			return err
 		}
+		notePassed(ios, o.Quiet, passed)
 	}
 	var dir *directory.Directory
 	if o.Directory != "" {
@@ -563,6 +565,18 @@ func outcome(ios *iostreams.IOStreams, o *TriageOptions, reps []tenantReport) er
 		return errNothingJudged
 	}
 	return nil
+}
+
+// notePassed says on stderr what the folders given held that is not
+// read (hidden entries, pipes, links to folders): an export saved under a
+// hidden name must not vanish without a word.
+func notePassed(ios *iostreams.IOStreams, quiet bool, passed []source.Passed) {
+	if quiet {
+		return
+	}
+	for _, p := range passed {
+		fmt.Fprintf(ios.ErrOut, "outsider: %s\n", textsafe.Line(p.String()))
+	}
 }
 
 // startProgress draws a progress line on stderr, only for a person

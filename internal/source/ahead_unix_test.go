@@ -7,6 +7,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -104,5 +106,40 @@ func TestNamedPipeEndsWithRun(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("writer %v: Read still blocked 10 s after its context ended", writer)
 		}
+	}
+}
+
+// TestExpandSaysWhatItPasses: what a folder holds besides files and links
+// to files (hidden entries, a named pipe, a dangling link, a link to a
+// folder) is not read, and ExpandNoting counts and names it.
+func TestExpandSaysWhatItPasses(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFile(t, dir, "a.jsonl", jsonl(1))
+	testutil.WriteFile(t, dir, ".hidden.jsonl", jsonl(1))
+	if err := os.MkdirAll(filepath.Join(dir, ".git", "objects"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, filepath.Join(dir, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	paths, passed, err := ExpandNoting([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 || filepath.Base(paths[0]) != "a.jsonl" {
+		t.Errorf("paths %q, want a.jsonl alone", paths)
+	}
+	want := Passed{Folder: dir, Count: 5, Examples: []string{".git", ".hidden.jsonl", "dangling"}}
+	if len(passed) != 1 || passed[0].Folder != want.Folder || passed[0].Count != want.Count || !slices.Equal(passed[0].Examples, want.Examples) {
+		t.Errorf("passed %+v, want %+v", passed, want)
+	}
+	if s := passed[0].String(); !strings.HasSuffix(s, "5 hidden or special entries not read (.git, .hidden.jsonl, dangling, ...); name a file to read it") {
+		t.Errorf("said %q", s)
 	}
 }

@@ -67,7 +67,7 @@ func (r *run) readPath(path string) error {
 	}
 	fi, err := os.Stat(path)
 	if err != nil || fi.IsDir() {
-		files, err := expandOne(path)
+		files, _, err := expandOne(path)
 		if err != nil {
 			r.fail(path, reasonOf(path, err))
 			return nil
@@ -567,29 +567,39 @@ func (r *run) warnCap(file int) {
 	}
 }
 
-// expandOne expands one argument (see Expand).
-func expandOne(arg string) ([]string, error) {
+// expandOne expands one argument (see ExpandNoting).
+func expandOne(arg string) ([]string, []Passed, error) {
 	if arg == "-" {
-		return []string{arg}, nil
+		return []string{arg}, nil, nil
 	}
 	fi, err := os.Stat(arg)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && strings.ContainsAny(arg, "*?[") {
 			return expandGlob(arg)
 		}
-		return nil, fmt.Errorf("%s: %w", arg, unwrapPath(err))
+		return nil, nil, fmt.Errorf("%s: %w", arg, unwrapPath(err))
 	}
 	if !fi.IsDir() {
-		return []string{arg}, nil
+		return []string{arg}, nil, nil
 	}
-	files, err := walkDir(arg)
+	files, passed, err := walkDir(arg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%w in %s", ErrNoInputs, arg)
+		if passed != nil {
+			return nil, nil, fmt.Errorf("%w in %s: %s", ErrNoInputs, arg, passed.what())
+		}
+		return nil, nil, fmt.Errorf("%w in %s", ErrNoInputs, arg)
 	}
-	return files, nil
+	return files, passedList(passed), nil
+}
+
+func passedList(p *Passed) []Passed {
+	if p == nil {
+		return nil
+	}
+	return []Passed{*p}
 }
 
 func unwrapPath(err error) error {
@@ -600,49 +610,67 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func expandGlob(pattern string) ([]string, error) {
+func expandGlob(pattern string) ([]string, []Passed, error) {
 	matches, err := filepath.Glob(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("%s: bad pattern: %w", pattern, err)
+		return nil, nil, fmt.Errorf("%s: bad pattern: %w", pattern, err)
 	}
 	sort.Strings(matches)
 	var out []string
+	var passed []Passed
 	for _, m := range matches {
 		fi, err := os.Stat(m)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m, unwrapPath(err))
+			return nil, nil, fmt.Errorf("%s: %w", m, unwrapPath(err))
 		}
 		if !fi.IsDir() {
 			out = append(out, m)
 			continue
 		}
-		files, err := walkDir(m)
+		files, p, err := walkDir(m)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, files...)
+		passed = append(passed, passedList(p)...)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w match %s", ErrNoInputs, pattern)
+		return nil, nil, fmt.Errorf("%w match %s", ErrNoInputs, pattern)
 	}
-	return out, nil
+	return out, passed, nil
 }
 
 // walkDir lists the files under root, hidden entries left out, sorted as
 // full paths so that the order does not depend on the file system.
-func walkDir(root string) ([]string, error) {
+func walkDir(root string) ([]string, *Passed, error) {
 	var out []string
+	var passed *Passed
+	pass := func(p string) {
+		if passed == nil {
+			passed = &Passed{Folder: root}
+		}
+		passed.Count++
+		if len(passed.Examples) < 3 {
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				rel = p
+			}
+			passed.Examples = append(passed.Examples, rel)
+		}
+	}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, unwrapPath(err))
 		}
 		if p != root && strings.HasPrefix(d.Name(), ".") {
+			pass(p)
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		switch {
+		case d.IsDir():
 		case d.Type().IsRegular():
 			out = append(out, p)
 		case d.Type()&fs.ModeSymlink != 0:
@@ -650,13 +678,17 @@ func walkDir(root string) ([]string, error) {
 			// followed (it could loop).
 			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
 				out = append(out, p)
+			} else {
+				pass(p)
 			}
+		default:
+			pass(p) // a named pipe, a socket, a device
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Strings(out)
-	return out, nil
+	return out, passed, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 )
 
@@ -222,18 +223,59 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 // folder recursively (sorted, hidden entries skipped), a glob pattern
 // expanded (sorted), "-" for stdin. Missing paths are an error.
 func Expand(args []string) ([]string, error) {
+	paths, _, err := ExpandNoting(args)
+	return paths, err
+}
+
+// Passed is what a folder held that Expand did not take: its hidden
+// entries (names starting with a dot: .DS_Store, .git, an archive's
+// .outsider state) and what is neither a file nor a link to one (a named
+// pipe, a socket, a link to a folder, a dangling link). A caller says so:
+// nothing is left out without a word.
+type Passed struct {
+	// Folder is the folder walked; Count how many entries of it were
+	// passed over (a hidden folder counts once); Examples the first
+	// three, relative to Folder, in the walk's (lexical) order.
+	Folder   string
+	Count    int
+	Examples []string
+}
+
+// String says what was passed over, for a note to the user.
+func (p Passed) String() string {
+	return p.Folder + ": " + p.what() + "; name a file to read it"
+}
+
+// what counts and names what was passed over.
+func (p Passed) what() string {
+	more := ""
+	if p.Count > len(p.Examples) {
+		more = ", ..."
+	}
+	noun := "entries"
+	if p.Count == 1 {
+		noun = "entry"
+	}
+	return fmt.Sprintf("%d hidden or special %s not read (%s%s)", p.Count, noun, strings.Join(p.Examples, ", "), more)
+}
+
+// ExpandNoting is Expand that also returns, per folder walked, what it
+// passed over (Passed).
+func ExpandNoting(args []string) ([]string, []Passed, error) {
 	if len(args) == 0 {
-		return nil, fmt.Errorf("%w: no path given", ErrNoInputs)
+		return nil, nil, fmt.Errorf("%w: no path given", ErrNoInputs)
 	}
 	var out []string
+	var passed []Passed
 	for _, a := range args {
-		files, err := expandOne(a)
+		files, ps, err := expandOne(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, files...)
+		passed = append(passed, ps...)
 	}
-	return out, nil
+	return out, passed, nil
 }
 
 // CSVField returns field col (0-based) of one CSV row. A field without
