@@ -553,6 +553,14 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 			cols[b] = true
 		}
 	}
+	// One column: an export split by another separator is said to be
+	// one, whatever the format forced.
+	if len(cols) <= 1 {
+		if why := otherSeparator(row); why != "" {
+			s.problem = why
+			return s, nil
+		}
+	}
 	// CSV read by column names: a sign-in log, or Sentinel's OfficeActivity.
 	if forced.IsSignIn() || forced == SentinelOfficeCSV || forced == Auto && s.csvCol < 0 {
 		var format Format
@@ -726,6 +734,42 @@ func signInCSV(cols map[string]bool) (Format, string) {
 		return EntraSignInLA, ""
 	}
 	return Auto, ""
+}
+
+// separatedNames are column names that only a UAL, sign-in log or
+// OfficeActivity export has, lower-cased: what otherSeparator looks for.
+var separatedNames = map[string]bool{
+	"auditdata": true, "date (utc)": true, "username": true, "userprincipalname": true,
+	"officeworkload": true, "officeid": true, "recordid": true, "creationdate": true,
+}
+
+// otherSeparator says, for a header row that is one field when split at
+// commas, whether it is the header of an export separated by semicolons
+// (Excel saves "CSV" with the locale's list separator, ";" in most of
+// Europe) or tabs (Excel's "Unicode Text", UTF-16 with tabs), and what to
+// do about it; "" when it is not. outsider splits at commas only, and
+// without this the file would be called "not JSON or CSV" although every
+// column it needs is there.
+func otherSeparator(row []byte) string {
+	for _, sep := range []struct {
+		c    byte
+		what string
+	}{
+		{';', "semicolon-separated (Excel in a locale whose list separator is ';')"},
+		{'\t', "tab-separated (Excel's \"Unicode Text\")"},
+	} {
+		if bytes.IndexByte(row, sep.c) < 0 {
+			continue
+		}
+		for _, f := range bytes.Split(row, []byte{sep.c}) {
+			name := strings.ToLower(strings.Trim(strings.TrimSpace(string(f)), `"`))
+			if separatedNames[strings.TrimPrefix(name, "\ufeff")] {
+				return "csv is " + sep.what + ": outsider reads comma-separated CSV only; give the export as downloaded, " +
+					"or save it from Excel as \"CSV UTF-8 (Comma delimited)\""
+			}
+		}
+	}
+	return ""
 }
 
 // printable reports whether b is text (no control bytes but tab), to tell
