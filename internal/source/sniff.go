@@ -167,6 +167,10 @@ const (
 
 	// A Log Analytics query API response: {"tables":[...]}.
 	kTables
+	// A Microsoft Defender advanced hunting API response:
+	// {"Schema":[...],"Results":[...]}.
+	kSchema
+	kResults
 
 	// graphSignInKeys and laSignInKeys group the bits above.
 	graphSignInKeys = kGAppID | kGIPAddress | kGStatus | kGCrossTenant | kGHomeTenant | kGResourceTenant |
@@ -231,7 +235,20 @@ var sniffKeys = map[string]int{
 	"UserId_":          kUserIDDup,
 	"ClientIP_":        kClientIPDup,
 	"tables":           kTables,
+	"Schema":           kSchema,
+	"Results":          kResults,
 }
+
+// defenderExport is the problem of an input that is a Microsoft Defender
+// advanced hunting export (the portal's CSV, or the API's
+// {"Schema","Results"} response; CloudAppEvents, EntraIdSignInEvents...:
+// https://learn.microsoft.com/defender-xdr/advanced-hunting-cloudappevents-table):
+// triage does not read those tables' columns, and without this the file
+// would be one record without a CreationTime, or a CSV "without
+// AuditData".
+const defenderExport = "unknown format: a Microsoft Defender advanced hunting export (Timestamp, ReportId...), " +
+	"which outsider does not read; run the queries of 'outsider hunt --siem defender' there, or export the " +
+	"audit log from Purview and the sign-ins from Entra"
 
 // officeFormat reports whether a record with these keys is an
 // OfficeActivity row: two of the table's own columns, and nothing of a
@@ -439,6 +456,10 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 		return s, nil
 	}
 	info := inspectObject(data, 0)
+	if info.keys&(kSchema|kResults) == kSchema|kResults && forced == Auto {
+		s.problem = defenderExport
+		return s, nil
+	}
 	if isQueryResponse(info.keys) && forced == Auto {
 		s.framing, s.format = frameQuery, LAQueryAPI
 		return s, nil
@@ -610,6 +631,8 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 		switch {
 		case forced != Auto:
 			s.problem = "csv header has no AuditData column"
+		case cols["timestamp"] && cols["reportid"]:
+			s.problem = defenderExport
 		case len(cols) >= 3 && printable(row):
 			s.problem = unknownCSV
 		default:
