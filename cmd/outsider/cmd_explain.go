@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -106,6 +107,23 @@ func found(raw record.Raw) *foundRecord {
 	return &foundRecord{js: bytes.Clone(raw.JSON), signIn: raw.Kind == record.SignInJSON}
 }
 
+// holdsID reports whether a record that does not decode (triage skips
+// it, with a problem naming its row) holds id as one of its values: its
+// Id is not known, but explain must still find it to say why it is
+// skipped (an ambiguous date, a missing time).
+func holdsID(raw record.Raw, id string) bool {
+	if raw.JSON == nil {
+		for _, f := range raw.Fields {
+			if strings.EqualFold(strings.TrimSpace(string(f)), id) {
+				return true
+			}
+		}
+		return false
+	}
+	q, err := json.Marshal(id)
+	return err == nil && bytes.Contains(bytes.ToLower(raw.JSON), bytes.ToLower(q))
+}
+
 func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions) error {
 	var (
 		hit     *foundRecord
@@ -133,7 +151,7 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 				}
 				continue
 			}
-			if rd.DecodeRaw(raw, &ev) == nil && matches(ev.ID) {
+			if err := rd.DecodeRaw(raw, &ev); err == nil && matches(ev.ID) || err != nil && holdsID(raw, o.ID) {
 				hit = found(raw)
 				return errStopRead
 			}

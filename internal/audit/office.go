@@ -438,9 +438,9 @@ func (d *Decoder) finishOffice(ev *Event, st *officeState) error {
 	if tv == nil {
 		return decodeErr("no TimeGenerated")
 	}
-	t, ok := signInTime(tv)
-	if !ok {
-		return decodeErr(`%s "%s" is not a time`, name, clip(tv))
+	t, order := signInTime(tv)
+	if order >= DateAmbiguous {
+		return timeErr(name, tv, order)
 	}
 	ev.Time = t
 	ev.ID = st.firstOf(ofID, ofSourceRecordID)
@@ -586,7 +586,7 @@ func OfficeUAL(header []string, fields [][]byte) ([]byte, error) {
 	// The time first, in the UAL's form, when it reads.
 	for _, f := range []ofField{ofTime, ofStart} {
 		if v := st.firstOf(f); v != nil {
-			if t, ok := signInTime(v); ok {
+			if t, order := signInTime(v); order < DateAmbiguous {
 				put("CreationTime", str([]byte(strings.TrimSuffix(FormatTime(t), "Z"))))
 			} else {
 				put("CreationTime", str(v))

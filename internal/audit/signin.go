@@ -817,23 +817,23 @@ func (d *Decoder) finishSignIn(ev *Event, st *signInState) error {
 	// Time: createdDateTime, else TimeGenerated, else the Event Hub
 	// record's time.
 	var t int64
-	var ok bool
+	var order DateOrder
 	switch {
 	case st.hasCreated:
-		if t, ok = signInTime(st.created); !ok {
+		if t, order = signInTime(st.created); order >= DateAmbiguous {
 			name := st.createdField
 			if name == "" {
 				name = "Date (UTC)"
 			}
-			return decodeErr(`%s "%s" is not a time`, name, clip(st.created))
+			return timeErr(name, st.created, order)
 		}
 	case st.hasTimeGen:
-		if t, ok = signInTime(st.timeGen); !ok {
-			return decodeErr(`TimeGenerated "%s" is not a time`, clip(st.timeGen))
+		if t, order = signInTime(st.timeGen); order >= DateAmbiguous {
+			return timeErr("TimeGenerated", st.timeGen, order)
 		}
 	case st.hasTimeEH:
-		if t, ok = signInTime(st.timeEH); !ok {
-			return decodeErr(`time "%s" is not a time`, clip(st.timeEH))
+		if t, order = signInTime(st.timeEH); order >= DateAmbiguous {
+			return timeErr("time", st.timeEH, order)
 		}
 	default:
 		return decodeErr("no createdDateTime")
@@ -1059,21 +1059,60 @@ func (d *Decoder) camel(b []byte) []byte {
 	return d.arena[start:]
 }
 
+// DateOrder says how a time was read: as ISO 8601 (or PowerShell's
+// /Date()/), or as a spreadsheet's or the Azure portal's locale date, in
+// which order; or why it was not.
+type DateOrder uint8
+
+const (
+	// DateISO: ISO 8601 or /Date(ms)/, the forms Microsoft's APIs write.
+	DateISO DateOrder = iota
+	// DateMonthFirst: M/D/YYYY, the US order.
+	DateMonthFirst
+	// DateDayFirst: D/M/YYYY or D.M.YYYY, the order of most other locales.
+	DateDayFirst
+	// DateAmbiguous: D/M or M/D cannot be told apart (both 12 or less,
+	// and no AM/PM says the US clock): the time is not read.
+	DateAmbiguous
+	// DateInvalid: not a time.
+	DateInvalid
+)
+
+// ReadTime reads a sign-in's or an OfficeActivity row's time as the
+// decoders do (signInTime) and says how: outsider explain tells the
+// analyst which order a locale date was read in, or why it was not.
+func ReadTime(b []byte) (int64, DateOrder) { return signInTime(b) }
+
 // signInTime reads createdDateTime (ISO 8601, "Z" or an offset, any
 // number of fractional digits: Graph "2024-07-23T15:19:52Z", Event Hub
 // "2019-03-12T16:02:15.5522137+00:00") and, for files re-saved by a
-// spreadsheet or Log Analytics' CSV export, US dates "7/23/2024 3:19:52
-// PM" and "7/23/2024, 3:19:52.123 PM", month first, UTC.
-func signInTime(b []byte) (int64, bool) {
+// spreadsheet or Log Analytics' CSV export, locale dates (parseLocaleTime),
+// UTC. The order is DateMonthFirst or DateDayFirst for a locale date
+// that reads; the time is usable only when the order is below
+// DateAmbiguous.
+func signInTime(b []byte) (int64, DateOrder) {
 	b = bytes.TrimSpace(b)
 	if t, ok := ParseTime(b); ok {
-		return t, true
+		return t, DateISO
 	}
-	return parseUSTime(b)
+	return parseLocaleTime(b)
 }
 
-// parseUSTime reads M/D/YYYY[,] H:MM[:SS[.fff]] [AM|PM] as UTC.
-func parseUSTime(b []byte) (int64, bool) {
+// parseLocaleTime reads A/B/YYYY[,] H:MM[:SS[.fff]] [AM|PM] and
+// A.B.YYYY H:MM[:SS[.fff]] as UTC. The Entra download writes ISO 8601
+// ("Timestamps in the downloaded files are based on UTC", How to download
+// logs in Microsoft Entra ID,
+// https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs),
+// but a file opened and saved again in Excel gets the dates of the
+// computer's locale, and the Azure portal's Log Analytics export writes
+// TimeGenerated in the browser's (en-US: "4/28/2021, 3:05:26.000 PM").
+// The order is never guessed: a dotted date is day first (no locale
+// writes D.M month first); with slashes, a first number over 12 can only
+// be a day and a second one over 12 only a day, and AM/PM is the US
+// clock (month first). Otherwise, 03/04/2026 is 3 April in London and
+// March 4 in New York: DateAmbiguous, and the caller says so rather
+// than pick one.
+func parseLocaleTime(b []byte) (int64, DateOrder) {
 	num := func(max int) (int, bool) {
 		n, i := 0, 0
 		for i < len(b) && i < max && b[i] >= '0' && b[i] <= '9' {
@@ -1093,17 +1132,21 @@ func parseUSTime(b []byte) (int64, bool) {
 		}
 		return false
 	}
-	mo, ok1 := num(2)
-	ok2 := sep('/')
-	d, ok3 := num(2)
-	ok4 := sep('/')
+	a, ok1 := num(2)
+	var dsep byte
+	if len(b) > 0 && (b[0] == '/' || b[0] == '.') {
+		dsep = b[0]
+	}
+	ok2 := dsep != 0 && sep(dsep)
+	c, ok3 := num(2)
+	ok4 := ok2 && sep(dsep)
 	y, ok5 := num(4)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5) || y < 1000 {
-		return 0, false
+		return 0, DateInvalid
 	}
 	sep(',')
 	if !sep(' ') {
-		return 0, false
+		return 0, DateInvalid
 	}
 	for sep(' ') {
 	}
@@ -1111,30 +1154,31 @@ func parseUSTime(b []byte) (int64, bool) {
 	ok2 = sep(':')
 	mi, ok3 := num(2)
 	if !(ok1 && ok2 && ok3) {
-		return 0, false
+		return 0, DateInvalid
 	}
 	s := 0
 	var nanos int64
 	if sep(':') {
 		var ok bool
 		if s, ok = num(2); !ok {
-			return 0, false
+			return 0, DateInvalid
 		}
 		if sep('.') {
 			var n int
 			if nanos, n = fraction(b); n == 0 {
-				return 0, false
+				return 0, DateInvalid
 			}
 			b = b[n:]
 		}
 	}
 	for sep(' ') {
 	}
+	ampm := false
 	switch {
 	case len(b) == 0:
 	case len(b) == 2 && (b[1] == 'M' || b[1] == 'm') && (b[0] == 'A' || b[0] == 'a' || b[0] == 'P' || b[0] == 'p'):
 		if h < 1 || h > 12 {
-			return 0, false
+			return 0, DateInvalid
 		}
 		if h == 12 {
 			h = 0
@@ -1142,14 +1186,39 @@ func parseUSTime(b []byte) (int64, bool) {
 		if b[0] == 'P' || b[0] == 'p' {
 			h += 12
 		}
+		ampm = true
 	default:
-		return 0, false
+		return 0, DateInvalid
+	}
+	order := DateMonthFirst
+	switch {
+	case dsep == '.', a > 12:
+		order = DateDayFirst
+	case c > 12, a == c, ampm:
+	default:
+		order = DateAmbiguous
+	}
+	mo, d := a, c
+	if order == DateDayFirst {
+		mo, d = c, a
 	}
 	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || s > 60 {
-		return 0, false
+		return 0, DateInvalid
+	}
+	if order == DateAmbiguous {
+		return 0, DateAmbiguous
 	}
 	secs := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+s)
-	return secs*1e9 + nanos, true
+	return secs*1e9 + nanos, order
+}
+
+// timeErr is the error for a time field that does not read.
+func timeErr(name string, v []byte, order DateOrder) error {
+	if order == DateAmbiguous {
+		return decodeErr(`%s "%s" is ambiguous: day and month are both 12 or less and nothing says which comes first `+
+			`(the file was re-saved with locale dates?); give the export as downloaded, with ISO 8601 times`, name, clip(v))
+	}
+	return decodeErr(`%s "%s" is not a time`, name, clip(v))
 }
 
 // SignInColumns maps the columns of one sign-in CSV header (the Entra

@@ -221,7 +221,8 @@ func TestSignInColumns(t *testing.T) {
 	}{
 		{[]string{"2026-10-06T09:14:03Z", "a@b.c"}, "row has 2 fields, the header 3"},
 		{[]string{"", "a@b.c", "0"}, "no createdDateTime"},
-		{[]string{"31/12/2026 10:00", "a@b.c", "0"}, `Date (UTC) "31/12/2026 10:00" is not a time`},
+		{[]string{"31/13/2026 10:00", "a@b.c", "0"}, `Date (UTC) "31/13/2026 10:00" is not a time`},
+		{[]string{"03/04/2026 10:00", "a@b.c", "0"}, `Date (UTC) "03/04/2026 10:00" is ambiguous: day and month are both 12 or less`},
 		{[]string{"2026-10-06T09:14:03Z", "a@b.c", "\xff"}, "column 3: invalid UTF-8"},
 	} {
 		fields := make([][]byte, len(c.row))
@@ -243,26 +244,51 @@ func TestSignInColumns(t *testing.T) {
 	}
 }
 
-func TestParseUSTime(t *testing.T) {
+// TestParseLocaleTime: a locale date is read in the one order it can
+// have, and an ambiguous one (03/04/2026 without AM/PM: 3 April in en-GB,
+// March 4 in en-US) is not read but said to be ambiguous.
+func TestParseLocaleTime(t *testing.T) {
 	for in, want := range map[string]string{
-		"10/5/2026, 11:12:13.456 AM": "2026-10-05T11:12:13.456Z",
-		"10/5/2026 12:00:00 AM":      "2026-10-05T00:00:00Z",
-		"10/5/2026 12:30 PM":         "2026-10-05T12:30:00Z",
-		"1/2/2026 13:14:15":          "2026-01-02T13:14:15Z",
-		"2/29/2028 1:00:00 pm":       "2028-02-29T13:00:00Z",
-		"2/29/2026 1:00:00 PM":       "",
-		"13/1/2026 1:00:00 PM":       "",
-		"1/1/2026 13:00:00 PM":       "",
-		"1/1/2026":                   "",
-		"1/1/26 1:00":                "",
-		"1/1/2026 1:00 XM":           "",
+		// Log Analytics' en-US export, Excel en-US: AM/PM is the US clock.
+		"10/5/2026, 11:12:13.456 AM": "2026-10-05T11:12:13.456Z month-first",
+		"10/5/2026 12:00:00 AM":      "2026-10-05T00:00:00Z month-first",
+		"10/5/2026 12:30 PM":         "2026-10-05T12:30:00Z month-first",
+		"2/29/2028 1:00:00 pm":       "2028-02-29T13:00:00Z month-first",
+		// A second number over 12 can only be a day, a first one over
+		// 12 only a day.
+		"1/13/2026 13:14":         "2026-01-13T13:14:00Z month-first",
+		"13/1/2026 1:00:00 PM":    "2026-01-13T13:00:00Z day-first",
+		"31/12/2026 10:00":        "2026-12-31T10:00:00Z day-first",
+		"28/04/2021, 15:05:26.25": "2021-04-28T15:05:26.25Z day-first",
+		"7/7/2026 07:07":          "2026-07-07T07:07:00Z month-first",
+		// Dots: day first (de-DE, ru-RU...).
+		"06.10.2026 09:14":    "2026-10-06T09:14:00Z day-first",
+		"6.1.2026 09:14:03.5": "2026-01-06T09:14:03.5Z day-first",
+		// Ambiguous: both 12 or less, no AM/PM.
+		"1/2/2026 13:14:15": "ambiguous",
+		"06/10/2026 09:14":  "ambiguous",
+		"12/11/2026, 23:59": "ambiguous",
+		// Not times.
+		"2/29/2026 1:00:00 PM":  "invalid",
+		"29/2/2026 13:00":       "invalid",
+		"13/13/2026 1:00":       "invalid",
+		"1/1/2026 13:00:00 PM":  "invalid",
+		"1/1/2026":              "invalid",
+		"1/1/26 1:00":           "invalid",
+		"1/1/2026 1:00 XM":      "invalid",
+		"1/2.2026 1:00":         "invalid",
+		"1-2-2026 1:00":         "invalid",
+		"1/2/2026 25:00":        "invalid",
+		"2026-10-06T09:14:03Z":  "2026-10-06T09:14:03Z iso",
+		" 2026-10-06 09:14:03 ": "2026-10-06T09:14:03Z iso",
 	} {
-		got := ""
-		if ns, ok := parseUSTime([]byte(in)); ok {
-			got = FormatTime(ns)
+		ns, order := signInTime([]byte(in))
+		got := map[DateOrder]string{DateAmbiguous: "ambiguous", DateInvalid: "invalid"}[order]
+		if got == "" {
+			got = FormatTime(ns) + " " + map[DateOrder]string{DateISO: "iso", DateMonthFirst: "month-first", DateDayFirst: "day-first"}[order]
 		}
 		if got != want {
-			t.Errorf("parseUSTime(%q) = %q, want %q", in, got, want)
+			t.Errorf("signInTime(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -498,4 +524,34 @@ func BenchmarkDecodeSignIn(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchDecode(b, data, (*Decoder).DecodeSignIn)
+}
+
+// FuzzLocaleTime: a locale date is read in the one order it can have, so
+// swapping the day and month of a slash date (without AM/PM) never gives
+// another instant: the swapped date reads the same, in the other order,
+// or is ambiguous or invalid exactly when the original is.
+func FuzzLocaleTime(f *testing.F) {
+	for _, s := range []string{"13/10/2026 09:14", "10/13/2026 09:14", "06/10/2026 09:14", "7/7/2026 07:07",
+		"28/04/2021, 15:05:26.000", "4/28/2021, 3:05:26.000 PM", "06.10.2026 09:14", "2026-10-06T09:14:03Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ns, order := signInTime([]byte(s))
+		if order >= DateAmbiguous && ns != 0 {
+			t.Fatalf("%q: order %d with a time", s, order)
+		}
+		i := strings.IndexByte(s, '/')
+		j := strings.LastIndexByte(s, '/')
+		if i < 0 || j <= i || strings.Trim(s[:j], "0123456789/") != "" || strings.ContainsAny(s, "AaPp") || order == DateISO {
+			return
+		}
+		swapped := s[i+1:j] + "/" + s[:i] + s[j:]
+		ns2, order2 := signInTime([]byte(swapped))
+		switch {
+		case order < DateAmbiguous && order2 < DateAmbiguous && ns != ns2:
+			t.Fatalf("%q reads %s (%d), swapped %q reads %s (%d)", s, FormatTime(ns), order, swapped, FormatTime(ns2), order2)
+		case (order == DateAmbiguous) != (order2 == DateAmbiguous):
+			t.Fatalf("%q order %d, swapped %q order %d", s, order, swapped, order2)
+		}
+	})
 }

@@ -1,7 +1,6 @@
 package explain
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -194,22 +193,6 @@ func siCorrelation(p *printer, f *facts, name, _ string) {
 		"log for it to see the other steps of the same sign-in.")
 }
 
-// signInTimeOf reads a time as the sign-in decoder reads createdDateTime,
-// by asking it: besides ISO 8601 it takes a spreadsheet's US dates.
-func signInTimeOf(s string) (int64, bool) {
-	q, err := json.Marshal(s)
-	if err != nil {
-		return 0, false
-	}
-	var d audit.Decoder
-	var ev audit.Event
-	rec := append(append([]byte(`{"createdDateTime":`), q...), '}')
-	if d.DecodeSignIn(rec, &ev) != nil || ev.Time == 0 {
-		return 0, false
-	}
-	return ev.Time, true
-}
-
 // noZone reports whether an ISO 8601 time has no zone ("2026-10-01T08:05:00").
 func noZone(s string) bool {
 	return len(s) == 19 || (len(s) > 19 && s[19] == '.' && !strings.ContainsAny(s[19:], "Zz+-"))
@@ -226,26 +209,30 @@ func siTime(p *printer, f *facts, name, s string) {
 		what = "When diagnostic settings wrote the record"
 	}
 	s = strings.TrimSpace(s)
-	ns, good := audit.ParseTime([]byte(s))
-	us := false
-	if !good {
-		// The sign-in decoder also reads a spreadsheet's US dates.
-		ns, good = signInTimeOf(s)
-		us = good
-	}
-	if !good {
+	// The sign-in decoder's own reading, locale dates included.
+	ns, order := audit.ReadTime([]byte(s))
+	if order >= audit.DateAmbiguous {
+		why := "not a time outsider can read"
+		if order == audit.DateAmbiguous {
+			why = "a date whose day and month are both 12 or less with nothing to say which comes first " +
+				"(a file re-saved with locale dates?), which outsider does not guess; the export as " +
+				"downloaded has ISO 8601 times"
+		}
 		if used {
-			p.say("%s, but not a time outsider can read: outsider triage skips this record.", what)
+			p.say("%s, but %s: outsider triage skips this record.", what, why)
 		} else {
-			p.say("%s, but not a time outsider can read.", what)
+			p.say("%s, but %s.", what, why)
 		}
 		return
 	}
 	utc := audit.FormatTime(ns)
 	switch {
-	case us:
-		p.say("%s: %s. A spreadsheet's US date (month first), as Excel or a Log Analytics CSV export "+
-			"writes it; outsider reads it as UTC.", what, utc)
+	case order == audit.DateMonthFirst:
+		p.say("%s: %s. A locale date, month first (the US order: AM/PM, or a second number over 12 says so), as "+
+			"Excel or a Log Analytics CSV export writes it; outsider reads it as UTC.", what, utc)
+	case order == audit.DateDayFirst:
+		p.say("%s: %s. A locale date, day first (a first number over 12, or dots, says so), as Excel "+
+			"writes it outside the US; outsider reads it as UTC.", what, utc)
 	case noZone(s):
 		p.say("%s: %s. The value carries no time zone; Entra writes UTC, and outsider reads it as UTC.", what, utc)
 	case strings.HasSuffix(s, "Z") || strings.HasSuffix(s, "z"):

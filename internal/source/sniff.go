@@ -167,6 +167,10 @@ const (
 
 	// A Log Analytics query API response: {"tables":[...]}.
 	kTables
+	// A Microsoft Defender advanced hunting API response:
+	// {"Schema":[...],"Results":[...]}.
+	kSchema
+	kResults
 
 	// graphSignInKeys and laSignInKeys group the bits above.
 	graphSignInKeys = kGAppID | kGIPAddress | kGStatus | kGCrossTenant | kGHomeTenant | kGResourceTenant |
@@ -231,7 +235,20 @@ var sniffKeys = map[string]int{
 	"UserId_":          kUserIDDup,
 	"ClientIP_":        kClientIPDup,
 	"tables":           kTables,
+	"Schema":           kSchema,
+	"Results":          kResults,
 }
+
+// defenderExport is the problem of an input that is a Microsoft Defender
+// advanced hunting export (the portal's CSV, or the API's
+// {"Schema","Results"} response; CloudAppEvents, EntraIdSignInEvents...:
+// https://learn.microsoft.com/defender-xdr/advanced-hunting-cloudappevents-table):
+// triage does not read those tables' columns, and without this the file
+// would be one record without a CreationTime, or a CSV "without
+// AuditData".
+const defenderExport = "unknown format: a Microsoft Defender advanced hunting export (Timestamp, ReportId...), " +
+	"which outsider does not read; run the queries of 'outsider hunt --siem defender' there, or export the " +
+	"audit log from Purview and the sign-ins from Entra"
 
 // officeFormat reports whether a record with these keys is an
 // OfficeActivity row: two of the table's own columns, and nothing of a
@@ -439,6 +456,10 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 		return s, nil
 	}
 	info := inspectObject(data, 0)
+	if info.keys&(kSchema|kResults) == kSchema|kResults && forced == Auto {
+		s.problem = defenderExport
+		return s, nil
+	}
 	if isQueryResponse(info.keys) && forced == Auto {
 		s.framing, s.format = frameQuery, LAQueryAPI
 		return s, nil
@@ -553,6 +574,14 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 			cols[b] = true
 		}
 	}
+	// One column: an export split by another separator is said to be
+	// one, whatever the format forced.
+	if len(cols) <= 1 {
+		if why := otherSeparator(row); why != "" {
+			s.problem = why
+			return s, nil
+		}
+	}
 	// CSV read by column names: a sign-in log, or Sentinel's OfficeActivity.
 	if forced.IsSignIn() || forced == SentinelOfficeCSV || forced == Auto && s.csvCol < 0 {
 		var format Format
@@ -602,6 +631,8 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 		switch {
 		case forced != Auto:
 			s.problem = "csv header has no AuditData column"
+		case cols["timestamp"] && cols["reportid"]:
+			s.problem = defenderExport
 		case len(cols) >= 3 && printable(row):
 			s.problem = unknownCSV
 		default:
@@ -726,6 +757,42 @@ func signInCSV(cols map[string]bool) (Format, string) {
 		return EntraSignInLA, ""
 	}
 	return Auto, ""
+}
+
+// separatedNames are column names that only a UAL, sign-in log or
+// OfficeActivity export has, lower-cased: what otherSeparator looks for.
+var separatedNames = map[string]bool{
+	"auditdata": true, "date (utc)": true, "username": true, "userprincipalname": true,
+	"officeworkload": true, "officeid": true, "recordid": true, "creationdate": true,
+}
+
+// otherSeparator says, for a header row that is one field when split at
+// commas, whether it is the header of an export separated by semicolons
+// (Excel saves "CSV" with the locale's list separator, ";" in most of
+// Europe) or tabs (Excel's "Unicode Text", UTF-16 with tabs), and what to
+// do about it; "" when it is not. outsider splits at commas only, and
+// without this the file would be called "not JSON or CSV" although every
+// column it needs is there.
+func otherSeparator(row []byte) string {
+	for _, sep := range []struct {
+		c    byte
+		what string
+	}{
+		{';', "semicolon-separated (Excel in a locale whose list separator is ';')"},
+		{'\t', "tab-separated (Excel's \"Unicode Text\")"},
+	} {
+		if bytes.IndexByte(row, sep.c) < 0 {
+			continue
+		}
+		for _, f := range bytes.Split(row, []byte{sep.c}) {
+			name := strings.ToLower(strings.Trim(strings.TrimSpace(string(f)), `"`))
+			if separatedNames[strings.TrimPrefix(name, "\ufeff")] {
+				return "csv is " + sep.what + ": outsider reads comma-separated CSV only; give the export as downloaded, " +
+					"or save it from Excel as \"CSV UTF-8 (Comma delimited)\""
+			}
+		}
+	}
+	return ""
 }
 
 // printable reports whether b is text (no control bytes but tab), to tell

@@ -172,6 +172,29 @@ func TestSniffSignInCSVProblems(t *testing.T) {
 		{"la-without-time", "UserPrincipalName,ResultType\na,0\n", Auto,
 			"unknown format: csv header looks like a Log Analytics sign-in export but has no timegenerated column"},
 		{"unbalanced-header", "\"Date (UTC),Username\n", EntraSignInCSV, "csv header has no sign-in log columns"},
+		// European Excel saves "CSV" with ';' (its list separator), and
+		// "Unicode Text" as UTF-16 with tabs: the header is all there, one
+		// field when split at commas, and the problem must say so rather
+		// than "not JSON or CSV".
+		{"download-semicolons", strings.ReplaceAll(portalHeader, ",", ";") + "\n2026-10-06T09:14:03Z;1\n", Auto,
+			"csv is semicolon-separated (Excel in a locale whose list separator is ';')"},
+		{"download-semicolons-forced", strings.ReplaceAll(portalHeader, ",", ";") + "\n", EntraSignInCSV,
+			"csv is semicolon-separated"},
+		{"purview-semicolons", "\ufeffRecordId;CreationDate;RecordType;Operation;UserId;AuditData\n1;2;3;4;5;\"{}\"\n", Auto,
+			"csv is semicolon-separated"},
+		{"la-tabs-utf16", utf16LE(strings.ReplaceAll(laCSVHeader, ",", "\t") + "\r\n"), Auto,
+			"csv is tab-separated (Excel's \"Unicode Text\")"},
+		{"one-column-with-semicolons", "a;b;c\n1;2;3\n", Auto, "unknown format: first bytes are not JSON"},
+		// Defender advanced hunting: the portal's CSV of CloudAppEvents
+		// and the API's response (columns from "CloudAppEvents table in
+		// the advanced hunting schema",
+		// https://learn.microsoft.com/defender-xdr/advanced-hunting-cloudappevents-table)
+		// are said to be Defender's, not UAL records without CreationTime.
+		{"defender-cloudappevents-csv", "Timestamp,ActionType,Application,ApplicationId,AccountObjectId,AccountId,AccountDisplayName,IPAddress,ReportId,RawEventData\n" +
+			"2026-10-06T09:14:03Z,UserLoggedIn,Microsoft 365,11161,,a@b.c,A,198.18.7.1,r1,\"{\"\"Operation\"\":\"\"UserLoggedIn\"\"}\"\n", Auto,
+			"a Microsoft Defender advanced hunting export"},
+		{"defender-api-json", `{"Schema":[{"Name":"Timestamp","Type":"DateTime"}],"Results":[{"Timestamp":"2026-10-06T09:14:03Z","ActionType":"UserLoggedIn","ReportId":"r1"}]}`, Auto,
+			"a Microsoft Defender advanced hunting export"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := readBytes(t, []byte(tc.in), Options{Format: tc.forced})
@@ -284,4 +307,14 @@ func FuzzCSVFields(f *testing.F) {
 			}
 		}
 	})
+}
+
+// utf16LE encodes ASCII text as UTF-16 LE with a byte order mark, as
+// Excel's "Unicode Text" writes it.
+func utf16LE(s string) string {
+	b := []byte{0xff, 0xfe}
+	for i := 0; i < len(s); i++ {
+		b = append(b, s[i], 0)
+	}
+	return string(b)
 }
