@@ -207,12 +207,26 @@ func answers(r *triage.Report) []answer {
 		parts = append(parts, plural(guest, "B2B guest", "B2B guests"))
 	}
 	if unknown > 0 {
-		parts = append(parts, plural(unknown, "account with no usable name", "accounts with no usable name"))
+		parts = append(parts, plural(unknown, "unnamed account", "unnamed accounts"))
 	}
 	if member > 0 {
 		parts = append(parts, plural(member, "other account", "other accounts"))
 	}
-	who := plural(n, "outside identity", "outside identities") + " signed in: " + joinAnd(parts)
+	// An identity whose every attempt failed did not sign in: said, so that
+	// the count is not read as that many successful sign-ins.
+	onlyFailed := 0
+	for _, id := range r.Identities {
+		if id.Signins.Success == 0 && id.Signins.Failure > 0 {
+			onlyFailed++
+		}
+	}
+	who := plural(n, "outside identity", "outside identities")
+	if onlyFailed > 0 {
+		who += " (" + strconv.Itoa(onlyFailed) + " only tried)"
+	} else {
+		who += " signed in"
+	}
+	who += ": " + joinAnd(parts)
 	if len(tenants) > 0 {
 		who += ", from " + plural(len(tenants), "home tenant", "home tenants")
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"html"
 	"os/exec"
 	"path/filepath"
@@ -800,5 +801,26 @@ func TestExplainHintNames(t *testing.T) {
 		} else if !strings.Contains(out, c.want) {
 			t.Errorf("%q: no command %q:\n%s", c.file, c.want, out)
 		}
+	}
+}
+
+// TestWhoSaysWhoOnlyTried: an outside identity whose every attempt failed
+// did not sign in, and the first answer does not count it as if it had.
+func TestWhoSaysWhoOnlyTried(t *testing.T) {
+	r := fixture(t)
+	n := len(r.Identities)
+	for i := range r.Identities {
+		if r.Identities[i].Signins.Success == 0 {
+			r.Identities[i].Signins.Success = 1
+		}
+	}
+	who := answers(r)[0].Parts[0]
+	if want := fmt.Sprintf("%d outside identities signed in: ", n); !strings.HasPrefix(who, want) {
+		t.Errorf("every one signed in: who = %q, want it to start %q", who, want)
+	}
+	r.Identities[0].Signins.Success, r.Identities[0].Signins.Failure = 0, 3
+	who = answers(r)[0].Parts[0]
+	if want := fmt.Sprintf("%d outside identities (1 only tried): ", n); !strings.HasPrefix(who, want) {
+		t.Errorf("one only failed: who = %q, want it to start %q", who, want)
 	}
 }
