@@ -1,7 +1,9 @@
 package triage
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -160,7 +162,7 @@ func (k *worker) decode(w *work) {
 		e := &w.evs[:len(w.evs)+1][len(w.evs)]
 		if err := rd.Decode(b, i, e); err != nil {
 			w.bad++
-			k.report(source.Problem{Path: b.Path, Unit: unit, Line: line, Reason: err.Error(), Records: 1})
+			k.report(source.Problem{Path: b.Path, Unit: unit, Line: line, Reason: badRowReason(err, unit, b.Records[i].Data), Records: 1})
 			continue
 		}
 		w.ok++
@@ -202,4 +204,22 @@ func (k *worker) fold(w *work) {
 	}
 	b.Release()
 	w.batch = nil
+}
+
+// badRowReason is why a record is skipped. A CSV row that runs over line
+// breaks says so: a stray quote (a row cut short, a quote a tool did not
+// double) makes the rows after it part of its quoted field, until another
+// quote pairs with it, and their records are lost with it; the count of
+// line breaks tells the analyst where to look.
+func badRowReason(err error, unit string, data []byte) string {
+	if unit == "row" {
+		if n := bytes.Count(data, []byte{'\n'}); n > 0 {
+			breaks := "line breaks"
+			if n == 1 {
+				breaks = "line break"
+			}
+			return fmt.Sprintf("%v (the row runs over %d %s: if a stray quote joined the rows after it to this one, their records are lost with it)", err, n, breaks)
+		}
+	}
+	return err.Error()
 }
