@@ -645,3 +645,64 @@ func TestReportTimesNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestOurTenantsNotOutbound: a tenant's Entra sign-in log also holds its own
+// users' sign-ins to other tenants, with the other tenant as resource tenant
+// (Entra External ID, "Cross-tenant access overview"). Taking every resource
+// tenant for ours made a partner's pass-through accounts members, in no
+// query's rows; and our users, guests in those rows, read as guests. Our
+// tenants come from audit records and from sign-ins at home only, and only
+// sign-ins to our tenants classify an account.
+func TestOurTenantsNotOutbound(t *testing.T) {
+	letStmt := regexp.MustCompile(`(?s)\nlet OurTenants = (.*?);\n`)
+	actors := regexp.MustCompile(`(?s)\nlet Actors = SignIns\n(.*?);\n`)
+	for _, siem := range []SIEM{Sentinel, Defender} {
+		set, err := Triage(siem, Options{FirstParty: goldenFirstParty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range set.Queries {
+			m := letStmt.FindStringSubmatch(q.Query)
+			if m == nil {
+				t.Fatalf("%s %s: no OurTenants", siem, q.Name)
+			}
+			if strings.Contains(m[1], "(SignIns | project OurTenant)") ||
+				!strings.Contains(m[1], `(SignIns | where Source in ("OfficeActivity", "CloudAppEvents") or ActorTenant == OurTenant | project OurTenant)`) {
+				t.Errorf("%s %s: OurTenants takes every sign-in's resource tenant:\n%s", siem, q.Name, m[1])
+			}
+			a := actors.FindStringSubmatch(q.Query)
+			if a == nil || !strings.HasPrefix(strings.TrimSpace(a[1]), "| where isempty(OurTenant) or set_has_element(OurTenants, OurTenant)\n") {
+				t.Errorf("%s %s: Actors classifies sign-ins to other tenants too", siem, q.Name)
+			}
+		}
+	}
+	set, err := Triage(Sentinel, Options{FirstParty: goldenFirstParty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(set.Queries[0].Query, `Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration"`); n != 2 {
+		t.Errorf("SigninLogs and AADNonInteractiveUserSignInLogs: b2bCollaboration is a guest (docs/rules.md rule 2) in %d of 2", n)
+	}
+	spl, err := Triage(Splunk, Options{Indexes: testIndexes, FirstParty: goldenFirstParty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range spl.Queries {
+		for _, bad := range []string{"actor_tenant!=our_tenant", "max(is_signin) as u_signed"} {
+			if strings.Contains(q.Query, bad) {
+				t.Errorf("splunk %s: %s: a record's own resource tenant decides", q.Name, bad)
+			}
+		}
+		for _, want := range []string{
+			`| eval tenant_seen=if(src=="ual" OR (coalesce(actor_tenant, "")!="" AND actor_tenant==our_tenant), our_tenant, null())`,
+			"| eventstats values(tenant_seen) as our_tenants\n",
+			"| eval s_in=if(is_signin==1 AND into_ours==1, 1, 0)\n",
+			"max(s_in) as u_signed",
+			`lower('properties.crossTenantAccessType')=="b2bcollaboration"`,
+		} {
+			if !strings.Contains(q.Query, want) {
+				t.Errorf("splunk %s: no %s", q.Name, want)
+			}
+		}
+	}
+}

@@ -215,14 +215,16 @@ let SignIns = union isfuzzy=true
     | where TimeGenerated between (Start .. End)
     | project Time = TimeGenerated, RecordId = Id, RawUser = UserPrincipalName,
         ActorTenant = tolower(HomeTenantId), OurTenant = tolower(ResourceTenantId),
-        Guest = UserType =~ "guest", ActorUnknown = false, Key = UserId, AppId = tolower(AppId),
+        Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration", ActorUnknown = false,
+        Key = UserId, AppId = tolower(AppId),
         RawIP = IPAddress, UserAgent, Outcome = EntraOutcome(tostring(ResultType)),
         Operation = "SigninLogs", Source = "SigninLogs"),
     (AADNonInteractiveUserSignInLogs
     | where TimeGenerated between (Start .. End)
     | project Time = TimeGenerated, RecordId = Id, RawUser = UserPrincipalName,
         ActorTenant = tolower(HomeTenantId), OurTenant = tolower(ResourceTenantId),
-        Guest = UserType =~ "guest", ActorUnknown = false, Key = UserId, AppId = tolower(AppId),
+        Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration", ActorUnknown = false,
+        Key = UserId, AppId = tolower(AppId),
         RawIP = IPAddress, UserAgent, Outcome = EntraOutcome(tostring(ResultType)),
         Operation = "AADNonInteractiveUserSignInLogs", Source = "AADNonInteractiveUserSignInLogs"),
     (OfficeActivity
@@ -319,13 +321,33 @@ let Rec = union
 
 // kqlClassify is docs/rules.md "Classify" and the identities' IPs, then U,
 // P and H of "Correlate".
-const kqlClassify = `// Our tenant(s): every OrganizationId (or ResourceTenantId) seen.
-let OurTenants = toscalar(union (SignIns | project OurTenant), (NonSignIns | project OurTenant)
+//
+// Our tenants are not every ResourceTenantId seen: a tenant's Entra sign-in
+// log also holds its own users' sign-ins to other tenants, with the other
+// tenant as resource tenant ("Cross-tenant access overview", Entra External
+// ID: filtering the sign-in log on ResourceTenantId ne <your tenant> lists
+// "outbound sign-ins initiated by your users to apps in external tenants";
+// https://learn.microsoft.com/entra/external-id/cross-tenant-access-overview).
+// Taking those for ours made every pass-through account of such a partner a
+// member, left out of every query: an all-clear where there was none. In
+// those rows the user is a guest of the other tenant (UserType "guest",
+// CrossTenantAccessType b2bCollaboration), so only sign-ins to our tenants
+// classify an account.
+const kqlClassify = `// Our tenant(s): the OrganizationId of every audit record (always our organisation's), and the
+// resource tenant of every Entra sign-in whose home tenant is the same (a member at home). Not
+// every ResourceTenantId: an Entra sign-in log also holds its members' sign-ins to other tenants
+// (home tenant ours, resource tenant theirs), and were a partner's tenant taken for ours, its
+// pass-through accounts would read as members and not be reported.
+let OurTenants = toscalar(union
+        (SignIns | where Source in ("OfficeActivity", "CloudAppEvents") or ActorTenant == OurTenant | project OurTenant),
+        (NonSignIns | project OurTenant)
     | where isnotempty(OurTenant) | summarize make_set(OurTenant));
-// Classify every sign-in actor, the first rule that holds: no usable user -> external-unknown;
-// a guest -> guest; a sign-in from a tenant not ours -> passthrough; one from ours -> member;
-// Actor "Unknown", or a domain none of our members or guest hosts use -> passthrough; else member.
+// Classify every account that signed in to our tenant (not our members' sign-ins elsewhere, where
+// they are guests), the first rule that holds: no usable user -> external-unknown; a guest ->
+// guest; a sign-in from a tenant not ours -> passthrough; one from ours -> member; Actor
+// "Unknown", or a domain none of our members or guest hosts use -> passthrough; else member.
 let Actors = SignIns
+    | where isempty(OurTenant) or set_has_element(OurTenants, OurTenant)
     | summarize Guest = max(toint(Guest)), ActorUnknown = max(toint(ActorUnknown)),
         Foreign = countif(isnotempty(ActorTenant) and not(set_has_element(OurTenants, ActorTenant))),
         Ours = countif(isnotempty(ActorTenant) and set_has_element(OurTenants, ActorTenant))
