@@ -706,3 +706,46 @@ func TestOurTenantsNotOutbound(t *testing.T) {
 		}
 	}
 }
+
+// TestKQLEndExcluded: the period ends before --until, as the header says
+// ("end excluded") and as the engine and Splunk's latest= read it; KQL's
+// between includes its right end, so a record on the --until second was in
+// both of two adjacent periods.
+func TestKQLEndExcluded(t *testing.T) {
+	until := time.Date(2026, 10, 15, 12, 30, 0, 0, time.UTC)
+	for _, siem := range []SIEM{Sentinel, Defender} {
+		set, err := Triage(siem, Options{FirstParty: goldenFirstParty, Since: until.AddDate(0, 0, -7), Until: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := strings.Join(set.Header, " "); !strings.Contains(h, "(end excluded)") {
+			t.Fatalf("%s: header %q", siem, h)
+		}
+		col := map[SIEM]string{Sentinel: "TimeGenerated", Defender: "Timestamp"}[siem]
+		for _, q := range set.Queries {
+			if strings.Contains(q.Query, " between ") {
+				t.Errorf("%s %s: between includes End", siem, q.Name)
+			}
+			if n := strings.Count(q.Query, "| where "+col+" >= Start and "+col+" < End"); n < 3 {
+				t.Errorf("%s %s: %d tables read over [Start, End)", siem, q.Name, n)
+			}
+		}
+	}
+}
+
+// TestUnknownKeyTenantLowered: an identity with no usable UserId and no
+// Actor object id or UserKey is unknown:<its actor tenant> in lower case,
+// as the engine writes it, so a follow-up finds it whatever the case the
+// record has.
+func TestUnknownKeyTenantLowered(t *testing.T) {
+	for _, siem := range []SIEM{Sentinel, Defender} {
+		set, _ := Triage(siem, Options{FirstParty: goldenFirstParty})
+		if !strings.Contains(set.Queries[0].Query, ", 1, Actor), UserKey, tolower(ActorContextId))\n") {
+			t.Errorf("%s: ActorKey does not lower the actor tenant", siem)
+		}
+	}
+	set, _ := Triage(Splunk, Options{Indexes: testIndexes, FirstParty: goldenFirstParty})
+	if !strings.Contains(set.Queries[0].Query, "UserKey, lower(ActorContextId)))\n") {
+		t.Error("splunk: actor_key does not lower the actor tenant")
+	}
+}

@@ -24,7 +24,13 @@ import (
 //     AADSignInEventsBeta; it has no home tenant, only IsExternalUser and
 //     IsGuestUser).
 
-// kqlPeriod writes the Start and End lets.
+// kqlPeriod writes the Start and End lets. The tables are filtered with
+// Start <= t < End, not between, which includes both ends (Kusto "between
+// operator": "Filters a record set for data matching the values in an
+// inclusive range"; https://learn.microsoft.com/kusto/query/between-operator):
+// --until is the first instant left out, as in the engine and in Splunk's
+// latest=, and a record on that very second (UAL times have whole seconds)
+// belongs to the next period, not to both.
 func kqlPeriod(p period) string {
 	start := "ago(" + strconv.Itoa(p.days()) + "d)"
 	if !p.since.IsZero() {
@@ -189,7 +195,7 @@ let EntraOutcome = (Code:string) {
 // ActorKey: the key of a sign-in whose UserId names nobody (it reads unknown:<key>): the
 // Actor entry of Type 0 that is a GUID, else UserKey, else ActorContextId.
 let ActorKey = (Actor:string, UserKey:string, ActorContextId:string) {
-    coalesce(extract(@'"ID"\s*:\s*"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"\s*,\s*"Type"\s*:\s*0\b', 1, Actor), UserKey, ActorContextId)
+    coalesce(extract(@'"ID"\s*:\s*"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"\s*,\s*"Type"\s*:\s*0\b', 1, Actor), UserKey, tolower(ActorContextId))
 };
 let ActorIsUnknown = (Actor:string) {
     Actor matches regex @'"ID"\s*:\s*"(?i:unknown)"'
@@ -212,7 +218,7 @@ func kqlSources(siem SIEM) string {
 // A sign-in in both an Entra table and OfficeActivity is counted twice (the ids differ).
 let SignIns = union isfuzzy=true
     (SigninLogs
-    | where TimeGenerated between (Start .. End)
+    | where TimeGenerated >= Start and TimeGenerated < End
     | project Time = TimeGenerated, RecordId = Id, RawUser = UserPrincipalName,
         ActorTenant = tolower(HomeTenantId), OurTenant = tolower(ResourceTenantId),
         Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration", ActorUnknown = false,
@@ -220,7 +226,7 @@ let SignIns = union isfuzzy=true
         RawIP = IPAddress, UserAgent, Outcome = EntraOutcome(tostring(ResultType)),
         Operation = "SigninLogs", Source = "SigninLogs"),
     (AADNonInteractiveUserSignInLogs
-    | where TimeGenerated between (Start .. End)
+    | where TimeGenerated >= Start and TimeGenerated < End
     | project Time = TimeGenerated, RecordId = Id, RawUser = UserPrincipalName,
         ActorTenant = tolower(HomeTenantId), OurTenant = tolower(ResourceTenantId),
         Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration", ActorUnknown = false,
@@ -228,7 +234,7 @@ let SignIns = union isfuzzy=true
         RawIP = IPAddress, UserAgent, Outcome = EntraOutcome(tostring(ResultType)),
         Operation = "AADNonInteractiveUserSignInLogs", Source = "AADNonInteractiveUserSignInLogs"),
     (OfficeActivity
-    | where TimeGenerated between (Start .. End) and Operation in (SignInOps)
+    | where TimeGenerated >= Start and TimeGenerated < End and Operation in (SignInOps)
     // OfficeActivity documents no ErrorNumber or LogonError column: column_ifexists reads them
     // where a workspace has them and leaves the ResultStatusDetail test alone otherwise.
     | project Time = TimeGenerated, RecordId = OfficeId, RawUser = UserId,
@@ -251,7 +257,7 @@ let SignIns = union isfuzzy=true
 // twice (the ids differ).
 let SignIns = union isfuzzy=true
     (EntraIdSignInEvents
-    | where Timestamp between (Start .. End)
+    | where Timestamp >= Start and Timestamp < End
     | project Time = Timestamp, RecordId = ReportId, RawUser = AccountUpn,
         ActorTenant = case(IsExternalUser == 1, "external", IsExternalUser == 0, tolower(ResourceTenantId), ""),
         OurTenant = tolower(ResourceTenantId), Guest = IsGuestUser == true, ActorUnknown = false,
@@ -259,7 +265,7 @@ let SignIns = union isfuzzy=true
         Outcome = EntraOutcome(tostring(ErrorCode)), Operation = "EntraIdSignInEvents",
         Source = "EntraIdSignInEvents"),
     (CloudAppEvents
-    | where Timestamp between (Start .. End) and ActionType in (SignInOps)
+    | where Timestamp >= Start and Timestamp < End and ActionType in (SignInOps)
     | extend R = RawEventData
     | project Time = Timestamp, RecordId = coalesce(tostring(R.Id), ReportId), RawUser = tostring(R.UserId),
         ActorTenant = tolower(tostring(R.ActorContextId)), OurTenant = tolower(tostring(R.OrganizationId)),
@@ -280,7 +286,7 @@ let SignIns = union isfuzzy=true
 		b.WriteString(`// Everything else: the audit records in OfficeActivity (renamed columns: OfficeWorkload,
 // Client_IPAddress, OfficeObjectId, OfficeId; RecordType is a name there, not a number).
 let NonSignIns = OfficeActivity
-    | where TimeGenerated between (Start .. End) and Operation !in (SignInOps)
+    | where TimeGenerated >= Start and TimeGenerated < End and Operation !in (SignInOps)
     | project Time = TimeGenerated, RecordId = OfficeId, C = Canon(UserId),
         IPs = set_difference(pack_array(NormIP(ClientIP), NormIP(ActorIpAddress), NormIP(Client_IPAddress)), dynamic([""])),
         Operation, Workload = OfficeWorkload, RecordType = tostring(RecordType),
@@ -291,7 +297,7 @@ let NonSignIns = OfficeActivity
 		b.WriteString(`// Everything else: the Microsoft 365 audit records in CloudAppEvents (those with a RecordType in
 // RawEventData: other connected apps have their own raw formats).
 let NonSignIns = CloudAppEvents
-    | where Timestamp between (Start .. End) and ActionType !in (SignInOps) and isnotempty(tostring(RawEventData.RecordType))
+    | where Timestamp >= Start and Timestamp < End and ActionType !in (SignInOps) and isnotempty(tostring(RawEventData.RecordType))
     | extend R = RawEventData
     | project Time = Timestamp, RecordId = coalesce(tostring(R.Id), ReportId), C = Canon(tostring(R.UserId)),
         IPs = set_difference(pack_array(NormIP(IPAddress), NormIP(tostring(R.ClientIP)),

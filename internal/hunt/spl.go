@@ -131,7 +131,7 @@ func splBase(p period, scope string) string {
 | eval actor_unknown=if(isnotnull(mvmap(actor_ids, if(lower(actor_ids)=="unknown", 1, null()))), 1, 0)
 | eval actor_guid=mvindex(actor_ids, mvfind('Actor{}.Type', "^0"))
 | eval actor_key=if(src=="entra", 'properties.userId',
-    coalesce(if(len(actor_guid)==36 AND match(actor_guid, "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), actor_guid, null()), UserKey, ActorContextId))
+    coalesce(if(len(actor_guid)==36 AND match(actor_guid, "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), actor_guid, null()), UserKey, lower(ActorContextId)))
 | eval unusable=if(` + unusable + `, 1, 0)
 | eval user=case(unusable==1 AND is_signin==1, "unknown:".coalesce(actor_key, ""), unusable==1, "", true(), user)
 | eval rsd=coalesce(ResultStatusDetail, mvindex('ExtendedProperties{}.Value', mvfind('ExtendedProperties{}.Name', "^ResultStatusDetail")), "")
