@@ -749,3 +749,35 @@ func TestUnknownKeyTenantLowered(t *testing.T) {
 		t.Error("splunk: actor_key does not lower the actor tenant")
 	}
 }
+
+// TestUntilOnly: --until alone means the lookback before it, as the header
+// says ("the 30 days before ..."). The start was the lookback before now,
+// so an --until in the past gave Start after End: an empty period, no rows,
+// read as an all-clear.
+func TestUntilOnly(t *testing.T) {
+	until := time.Date(2026, 10, 15, 12, 30, 0, 0, time.UTC)
+	start := until.AddDate(0, 0, -30)
+	want := map[SIEM]string{
+		Sentinel: "let Start = datetime(" + start.Format(time.RFC3339) + ");\nlet End = datetime(" + until.Format(time.RFC3339) + ");\n",
+		Defender: "let Start = datetime(" + start.Format(time.RFC3339) + ");\nlet End = datetime(" + until.Format(time.RFC3339) + ");\n",
+		Splunk:   " earliest=" + strconv.FormatInt(start.Unix(), 10) + " latest=" + strconv.FormatInt(until.Unix(), 10) + "\n",
+		Purview:  "$Start = $End.AddDays(-30)\n",
+	}
+	for _, siem := range SIEMs {
+		set, err := Triage(siem, Options{Indexes: testIndexes, FirstParty: goldenFirstParty, Until: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := set.Header[0]; !strings.Contains(h, "the 30 days before 2026-10-15T12:30:00Z") {
+			t.Errorf("%s: header %q", siem, h)
+		}
+		for _, q := range set.Queries {
+			if siem == Purview && q.Name != "setup" {
+				continue
+			}
+			if !strings.Contains(q.Query, want[siem]) {
+				t.Errorf("%s %s: the period is not the 30 days before --until, want %q in\n%.400s", siem, q.Name, want[siem], q.Query)
+			}
+		}
+	}
+}

@@ -33,8 +33,8 @@ import (
 // belongs to the next period, not to both.
 func kqlPeriod(p period) string {
 	start := "ago(" + strconv.Itoa(p.days()) + "d)"
-	if !p.since.IsZero() {
-		start = "datetime(" + p.since.Format(time.RFC3339Nano) + ")"
+	if s := p.fixedStart(); !s.IsZero() {
+		start = "datetime(" + s.Format(time.RFC3339Nano) + ")"
 	}
 	end := "now()"
 	if !p.until.IsZero() {

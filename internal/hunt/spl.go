@@ -34,8 +34,8 @@ import (
 // for a fixed period (UTC, unambiguous whatever the user's time zone).
 func splPeriod(p period) string {
 	earliest := "-" + strconv.Itoa(p.days()) + "d"
-	if !p.since.IsZero() {
-		earliest = strconv.FormatInt(p.since.Unix(), 10)
+	if s := p.fixedStart(); !s.IsZero() {
+		earliest = strconv.FormatInt(s.Unix(), 10)
 	}
 	latest := "now"
 	if !p.until.IsZero() {
