@@ -781,3 +781,20 @@ func TestUntilOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestEntraOutcomeWords: AADNonInteractiveUserSignInLogs documents its
+// ResultType as "Success or Failure"; a success read as a failure can
+// never make an identity anomalous, so the word counts like code 0, as the
+// engine reads the Entra download's Status.
+func TestEntraOutcomeWords(t *testing.T) {
+	set, err := Triage(Sentinel, Options{FirstParty: goldenFirstParty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := set.Queries[0].Query
+	for _, want := range []string{`case(Code == "0" or Code =~ "success", "success",`, `set_has_element(Interrupts, Code) or Code =~ "interrupted", "interrupted",`} {
+		if !strings.Contains(q, want) {
+			t.Errorf("EntraOutcome: no %s", want)
+		}
+	}
+}

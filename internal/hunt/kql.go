@@ -155,6 +155,12 @@ func kqlPrelude(p period) string {
 	return b.String()
 }
 
+// kqlFunctions are the functions every KQL query defines. EntraOutcome
+// reads ResultType as a code or as a word: the AADNonInteractiveUserSignInLogs
+// reference says "The result of the sign-in operation can be Success or
+// Failure" (Azure Monitor Logs table reference,
+// https://learn.microsoft.com/azure/azure-monitor/reference/tables/aadnoninteractiveusersigninlogs),
+// and a success read as failure can never be anomalous.
 const kqlFunctions = `// Canon: the canonical user: lower case; urn:spo:guest#x -> x; a claim such as
 // i:0#.f|membership|x -> x; a B2B guest UPN x_domain#ext#@host -> x@domain.
 let Canon = (u:string) {
@@ -188,9 +194,13 @@ let UalOutcome = (Operation:string, ErrNo:string, LogonErr:string, Ext:string) {
          rsd == "Redirect" or rsd == "Interrupted", "interrupted",
          "failure")
 };
-// EntraOutcome: the same for an Entra sign-in: error code 0 is success.
+// EntraOutcome: the same for an Entra sign-in: error code 0 is success. ResultType may also be
+// the word Success or Failure (AADNonInteractiveUserSignInLogs documents it so), read as the
+// engine reads the Entra download's Status.
 let EntraOutcome = (Code:string) {
-    case(Code == "0", "success", set_has_element(Interrupts, Code), "interrupted", "failure")
+    case(Code == "0" or Code =~ "success", "success",
+         set_has_element(Interrupts, Code) or Code =~ "interrupted", "interrupted",
+         "failure")
 };
 // ActorKey: the key of a sign-in whose UserId names nobody (it reads unknown:<key>): the
 // Actor entry of Type 0 that is a GUID, else UserKey, else ActorContextId.
