@@ -186,6 +186,21 @@ func (o Options) firstParty() []string {
 	return ids
 }
 
+// fixedStart is the start of a period with an end: since, or when only
+// until is given, the lookback before until (not before now: with an
+// --until in the past, ago(30d) or earliest=-30d began after the end and the
+// queries read an empty period, which returns nothing and reads as an
+// all-clear). Zero when the period has neither.
+func (p period) fixedStart() time.Time {
+	switch {
+	case !p.since.IsZero():
+		return p.since
+	case !p.until.IsZero():
+		return p.until.Add(-time.Duration(p.days()) * 24 * time.Hour)
+	}
+	return time.Time{}
+}
+
 // days is the lookback in whole days (rounded up), the unit every
 // language here understands.
 func (p period) days() int {

@@ -645,3 +645,156 @@ func TestReportTimesNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestOurTenantsNotOutbound: a tenant's Entra sign-in log also holds its own
+// users' sign-ins to other tenants, with the other tenant as resource tenant
+// (Entra External ID, "Cross-tenant access overview"). Taking every resource
+// tenant for ours made a partner's pass-through accounts members, in no
+// query's rows; and our users, guests in those rows, read as guests. Our
+// tenants come from audit records and from sign-ins at home only, and only
+// sign-ins to our tenants classify an account.
+func TestOurTenantsNotOutbound(t *testing.T) {
+	letStmt := regexp.MustCompile(`(?s)\nlet OurTenants = (.*?);\n`)
+	actors := regexp.MustCompile(`(?s)\nlet Actors = SignIns\n(.*?);\n`)
+	for _, siem := range []SIEM{Sentinel, Defender} {
+		set, err := Triage(siem, Options{FirstParty: goldenFirstParty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range set.Queries {
+			m := letStmt.FindStringSubmatch(q.Query)
+			if m == nil {
+				t.Fatalf("%s %s: no OurTenants", siem, q.Name)
+			}
+			if strings.Contains(m[1], "(SignIns | project OurTenant)") ||
+				!strings.Contains(m[1], `(SignIns | where Source in ("OfficeActivity", "CloudAppEvents") or ActorTenant == OurTenant | project OurTenant)`) {
+				t.Errorf("%s %s: OurTenants takes every sign-in's resource tenant:\n%s", siem, q.Name, m[1])
+			}
+			a := actors.FindStringSubmatch(q.Query)
+			if a == nil || !strings.HasPrefix(strings.TrimSpace(a[1]), "| where isempty(OurTenant) or set_has_element(OurTenants, OurTenant)\n") {
+				t.Errorf("%s %s: Actors classifies sign-ins to other tenants too", siem, q.Name)
+			}
+		}
+	}
+	set, err := Triage(Sentinel, Options{FirstParty: goldenFirstParty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(set.Queries[0].Query, `Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration"`); n != 2 {
+		t.Errorf("SigninLogs and AADNonInteractiveUserSignInLogs: b2bCollaboration is a guest (docs/rules.md rule 2) in %d of 2", n)
+	}
+	spl, err := Triage(Splunk, Options{Indexes: testIndexes, FirstParty: goldenFirstParty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range spl.Queries {
+		for _, bad := range []string{"actor_tenant!=our_tenant", "max(is_signin) as u_signed"} {
+			if strings.Contains(q.Query, bad) {
+				t.Errorf("splunk %s: %s: a record's own resource tenant decides", q.Name, bad)
+			}
+		}
+		for _, want := range []string{
+			`| eval tenant_seen=if(src=="ual" OR (coalesce(actor_tenant, "")!="" AND actor_tenant==our_tenant), our_tenant, null())`,
+			"| eventstats values(tenant_seen) as our_tenants\n",
+			"| eval s_in=if(is_signin==1 AND into_ours==1, 1, 0)\n",
+			"max(s_in) as u_signed",
+			`lower('properties.crossTenantAccessType')=="b2bcollaboration"`,
+		} {
+			if !strings.Contains(q.Query, want) {
+				t.Errorf("splunk %s: no %s", q.Name, want)
+			}
+		}
+	}
+}
+
+// TestKQLEndExcluded: the period ends before --until, as the header says
+// ("end excluded") and as the engine and Splunk's latest= read it; KQL's
+// between includes its right end, so a record on the --until second was in
+// both of two adjacent periods.
+func TestKQLEndExcluded(t *testing.T) {
+	until := time.Date(2026, 10, 15, 12, 30, 0, 0, time.UTC)
+	for _, siem := range []SIEM{Sentinel, Defender} {
+		set, err := Triage(siem, Options{FirstParty: goldenFirstParty, Since: until.AddDate(0, 0, -7), Until: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := strings.Join(set.Header, " "); !strings.Contains(h, "(end excluded)") {
+			t.Fatalf("%s: header %q", siem, h)
+		}
+		col := map[SIEM]string{Sentinel: "TimeGenerated", Defender: "Timestamp"}[siem]
+		for _, q := range set.Queries {
+			if strings.Contains(q.Query, " between ") {
+				t.Errorf("%s %s: between includes End", siem, q.Name)
+			}
+			if n := strings.Count(q.Query, "| where "+col+" >= Start and "+col+" < End"); n < 3 {
+				t.Errorf("%s %s: %d tables read over [Start, End)", siem, q.Name, n)
+			}
+		}
+	}
+}
+
+// TestUnknownKeyTenantLowered: an identity with no usable UserId and no
+// Actor object id or UserKey is unknown:<its actor tenant> in lower case,
+// as the engine writes it, so a follow-up finds it whatever the case the
+// record has.
+func TestUnknownKeyTenantLowered(t *testing.T) {
+	for _, siem := range []SIEM{Sentinel, Defender} {
+		set, _ := Triage(siem, Options{FirstParty: goldenFirstParty})
+		if !strings.Contains(set.Queries[0].Query, ", 1, Actor), UserKey, tolower(ActorContextId))\n") {
+			t.Errorf("%s: ActorKey does not lower the actor tenant", siem)
+		}
+	}
+	set, _ := Triage(Splunk, Options{Indexes: testIndexes, FirstParty: goldenFirstParty})
+	if !strings.Contains(set.Queries[0].Query, "UserKey, lower(ActorContextId)))\n") {
+		t.Error("splunk: actor_key does not lower the actor tenant")
+	}
+}
+
+// TestUntilOnly: --until alone means the lookback before it, as the header
+// says ("the 30 days before ..."). The start was the lookback before now,
+// so an --until in the past gave Start after End: an empty period, no rows,
+// read as an all-clear.
+func TestUntilOnly(t *testing.T) {
+	until := time.Date(2026, 10, 15, 12, 30, 0, 0, time.UTC)
+	start := until.AddDate(0, 0, -30)
+	want := map[SIEM]string{
+		Sentinel: "let Start = datetime(" + start.Format(time.RFC3339) + ");\nlet End = datetime(" + until.Format(time.RFC3339) + ");\n",
+		Defender: "let Start = datetime(" + start.Format(time.RFC3339) + ");\nlet End = datetime(" + until.Format(time.RFC3339) + ");\n",
+		Splunk:   " earliest=" + strconv.FormatInt(start.Unix(), 10) + " latest=" + strconv.FormatInt(until.Unix(), 10) + "\n",
+		Purview:  "$Start = $End.AddDays(-30)\n",
+	}
+	for _, siem := range SIEMs {
+		set, err := Triage(siem, Options{Indexes: testIndexes, FirstParty: goldenFirstParty, Until: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := set.Header[0]; !strings.Contains(h, "the 30 days before 2026-10-15T12:30:00Z") {
+			t.Errorf("%s: header %q", siem, h)
+		}
+		for _, q := range set.Queries {
+			if siem == Purview && q.Name != "setup" {
+				continue
+			}
+			if !strings.Contains(q.Query, want[siem]) {
+				t.Errorf("%s %s: the period is not the 30 days before --until, want %q in\n%.400s", siem, q.Name, want[siem], q.Query)
+			}
+		}
+	}
+}
+
+// TestEntraOutcomeWords: AADNonInteractiveUserSignInLogs documents its
+// ResultType as "Success or Failure"; a success read as a failure can
+// never make an identity anomalous, so the word counts like code 0, as the
+// engine reads the Entra download's Status.
+func TestEntraOutcomeWords(t *testing.T) {
+	set, err := Triage(Sentinel, Options{FirstParty: goldenFirstParty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := set.Queries[0].Query
+	for _, want := range []string{`case(Code == "0" or Code =~ "success", "success",`, `set_has_element(Interrupts, Code) or Code =~ "interrupted", "interrupted",`} {
+		if !strings.Contains(q, want) {
+			t.Errorf("EntraOutcome: no %s", want)
+		}
+	}
+}

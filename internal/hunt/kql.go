@@ -24,11 +24,17 @@ import (
 //     AADSignInEventsBeta; it has no home tenant, only IsExternalUser and
 //     IsGuestUser).
 
-// kqlPeriod writes the Start and End lets.
+// kqlPeriod writes the Start and End lets. The tables are filtered with
+// Start <= t < End, not between, which includes both ends (Kusto "between
+// operator": "Filters a record set for data matching the values in an
+// inclusive range"; https://learn.microsoft.com/kusto/query/between-operator):
+// --until is the first instant left out, as in the engine and in Splunk's
+// latest=, and a record on that very second (UAL times have whole seconds)
+// belongs to the next period, not to both.
 func kqlPeriod(p period) string {
 	start := "ago(" + strconv.Itoa(p.days()) + "d)"
-	if !p.since.IsZero() {
-		start = "datetime(" + p.since.Format(time.RFC3339Nano) + ")"
+	if s := p.fixedStart(); !s.IsZero() {
+		start = "datetime(" + s.Format(time.RFC3339Nano) + ")"
 	}
 	end := "now()"
 	if !p.until.IsZero() {
@@ -149,6 +155,12 @@ func kqlPrelude(p period) string {
 	return b.String()
 }
 
+// kqlFunctions are the functions every KQL query defines. EntraOutcome
+// reads ResultType as a code or as a word: the AADNonInteractiveUserSignInLogs
+// reference says "The result of the sign-in operation can be Success or
+// Failure" (Azure Monitor Logs table reference,
+// https://learn.microsoft.com/azure/azure-monitor/reference/tables/aadnoninteractiveusersigninlogs),
+// and a success read as failure can never be anomalous.
 const kqlFunctions = `// Canon: the canonical user: lower case; urn:spo:guest#x -> x; a claim such as
 // i:0#.f|membership|x -> x; a B2B guest UPN x_domain#ext#@host -> x@domain.
 let Canon = (u:string) {
@@ -182,14 +194,18 @@ let UalOutcome = (Operation:string, ErrNo:string, LogonErr:string, Ext:string) {
          rsd == "Redirect" or rsd == "Interrupted", "interrupted",
          "failure")
 };
-// EntraOutcome: the same for an Entra sign-in: error code 0 is success.
+// EntraOutcome: the same for an Entra sign-in: error code 0 is success. ResultType may also be
+// the word Success or Failure (AADNonInteractiveUserSignInLogs documents it so), read as the
+// engine reads the Entra download's Status.
 let EntraOutcome = (Code:string) {
-    case(Code == "0", "success", set_has_element(Interrupts, Code), "interrupted", "failure")
+    case(Code == "0" or Code =~ "success", "success",
+         set_has_element(Interrupts, Code) or Code =~ "interrupted", "interrupted",
+         "failure")
 };
 // ActorKey: the key of a sign-in whose UserId names nobody (it reads unknown:<key>): the
 // Actor entry of Type 0 that is a GUID, else UserKey, else ActorContextId.
 let ActorKey = (Actor:string, UserKey:string, ActorContextId:string) {
-    coalesce(extract(@'"ID"\s*:\s*"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"\s*,\s*"Type"\s*:\s*0\b', 1, Actor), UserKey, ActorContextId)
+    coalesce(extract(@'"ID"\s*:\s*"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"\s*,\s*"Type"\s*:\s*0\b', 1, Actor), UserKey, tolower(ActorContextId))
 };
 let ActorIsUnknown = (Actor:string) {
     Actor matches regex @'"ID"\s*:\s*"(?i:unknown)"'
@@ -212,21 +228,23 @@ func kqlSources(siem SIEM) string {
 // A sign-in in both an Entra table and OfficeActivity is counted twice (the ids differ).
 let SignIns = union isfuzzy=true
     (SigninLogs
-    | where TimeGenerated between (Start .. End)
+    | where TimeGenerated >= Start and TimeGenerated < End
     | project Time = TimeGenerated, RecordId = Id, RawUser = UserPrincipalName,
         ActorTenant = tolower(HomeTenantId), OurTenant = tolower(ResourceTenantId),
-        Guest = UserType =~ "guest", ActorUnknown = false, Key = UserId, AppId = tolower(AppId),
+        Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration", ActorUnknown = false,
+        Key = UserId, AppId = tolower(AppId),
         RawIP = IPAddress, UserAgent, Outcome = EntraOutcome(tostring(ResultType)),
         Operation = "SigninLogs", Source = "SigninLogs"),
     (AADNonInteractiveUserSignInLogs
-    | where TimeGenerated between (Start .. End)
+    | where TimeGenerated >= Start and TimeGenerated < End
     | project Time = TimeGenerated, RecordId = Id, RawUser = UserPrincipalName,
         ActorTenant = tolower(HomeTenantId), OurTenant = tolower(ResourceTenantId),
-        Guest = UserType =~ "guest", ActorUnknown = false, Key = UserId, AppId = tolower(AppId),
+        Guest = UserType =~ "guest" or CrossTenantAccessType =~ "b2bCollaboration", ActorUnknown = false,
+        Key = UserId, AppId = tolower(AppId),
         RawIP = IPAddress, UserAgent, Outcome = EntraOutcome(tostring(ResultType)),
         Operation = "AADNonInteractiveUserSignInLogs", Source = "AADNonInteractiveUserSignInLogs"),
     (OfficeActivity
-    | where TimeGenerated between (Start .. End) and Operation in (SignInOps)
+    | where TimeGenerated >= Start and TimeGenerated < End and Operation in (SignInOps)
     // OfficeActivity documents no ErrorNumber or LogonError column: column_ifexists reads them
     // where a workspace has them and leaves the ResultStatusDetail test alone otherwise.
     | project Time = TimeGenerated, RecordId = OfficeId, RawUser = UserId,
@@ -249,7 +267,7 @@ let SignIns = union isfuzzy=true
 // twice (the ids differ).
 let SignIns = union isfuzzy=true
     (EntraIdSignInEvents
-    | where Timestamp between (Start .. End)
+    | where Timestamp >= Start and Timestamp < End
     | project Time = Timestamp, RecordId = ReportId, RawUser = AccountUpn,
         ActorTenant = case(IsExternalUser == 1, "external", IsExternalUser == 0, tolower(ResourceTenantId), ""),
         OurTenant = tolower(ResourceTenantId), Guest = IsGuestUser == true, ActorUnknown = false,
@@ -257,7 +275,7 @@ let SignIns = union isfuzzy=true
         Outcome = EntraOutcome(tostring(ErrorCode)), Operation = "EntraIdSignInEvents",
         Source = "EntraIdSignInEvents"),
     (CloudAppEvents
-    | where Timestamp between (Start .. End) and ActionType in (SignInOps)
+    | where Timestamp >= Start and Timestamp < End and ActionType in (SignInOps)
     | extend R = RawEventData
     | project Time = Timestamp, RecordId = coalesce(tostring(R.Id), ReportId), RawUser = tostring(R.UserId),
         ActorTenant = tolower(tostring(R.ActorContextId)), OurTenant = tolower(tostring(R.OrganizationId)),
@@ -278,7 +296,7 @@ let SignIns = union isfuzzy=true
 		b.WriteString(`// Everything else: the audit records in OfficeActivity (renamed columns: OfficeWorkload,
 // Client_IPAddress, OfficeObjectId, OfficeId; RecordType is a name there, not a number).
 let NonSignIns = OfficeActivity
-    | where TimeGenerated between (Start .. End) and Operation !in (SignInOps)
+    | where TimeGenerated >= Start and TimeGenerated < End and Operation !in (SignInOps)
     | project Time = TimeGenerated, RecordId = OfficeId, C = Canon(UserId),
         IPs = set_difference(pack_array(NormIP(ClientIP), NormIP(ActorIpAddress), NormIP(Client_IPAddress)), dynamic([""])),
         Operation, Workload = OfficeWorkload, RecordType = tostring(RecordType),
@@ -289,7 +307,7 @@ let NonSignIns = OfficeActivity
 		b.WriteString(`// Everything else: the Microsoft 365 audit records in CloudAppEvents (those with a RecordType in
 // RawEventData: other connected apps have their own raw formats).
 let NonSignIns = CloudAppEvents
-    | where Timestamp between (Start .. End) and ActionType !in (SignInOps) and isnotempty(tostring(RawEventData.RecordType))
+    | where Timestamp >= Start and Timestamp < End and ActionType !in (SignInOps) and isnotempty(tostring(RawEventData.RecordType))
     | extend R = RawEventData
     | project Time = Timestamp, RecordId = coalesce(tostring(R.Id), ReportId), C = Canon(tostring(R.UserId)),
         IPs = set_difference(pack_array(NormIP(IPAddress), NormIP(tostring(R.ClientIP)),
@@ -319,13 +337,33 @@ let Rec = union
 
 // kqlClassify is docs/rules.md "Classify" and the identities' IPs, then U,
 // P and H of "Correlate".
-const kqlClassify = `// Our tenant(s): every OrganizationId (or ResourceTenantId) seen.
-let OurTenants = toscalar(union (SignIns | project OurTenant), (NonSignIns | project OurTenant)
+//
+// Our tenants are not every ResourceTenantId seen: a tenant's Entra sign-in
+// log also holds its own users' sign-ins to other tenants, with the other
+// tenant as resource tenant ("Cross-tenant access overview", Entra External
+// ID: filtering the sign-in log on ResourceTenantId ne <your tenant> lists
+// "outbound sign-ins initiated by your users to apps in external tenants";
+// https://learn.microsoft.com/entra/external-id/cross-tenant-access-overview).
+// Taking those for ours made every pass-through account of such a partner a
+// member, left out of every query: an all-clear where there was none. In
+// those rows the user is a guest of the other tenant (UserType "guest",
+// CrossTenantAccessType b2bCollaboration), so only sign-ins to our tenants
+// classify an account.
+const kqlClassify = `// Our tenant(s): the OrganizationId of every audit record (always our organisation's), and the
+// resource tenant of every Entra sign-in whose home tenant is the same (a member at home). Not
+// every ResourceTenantId: an Entra sign-in log also holds its members' sign-ins to other tenants
+// (home tenant ours, resource tenant theirs), and were a partner's tenant taken for ours, its
+// pass-through accounts would read as members and not be reported.
+let OurTenants = toscalar(union
+        (SignIns | where Source in ("OfficeActivity", "CloudAppEvents") or ActorTenant == OurTenant | project OurTenant),
+        (NonSignIns | project OurTenant)
     | where isnotempty(OurTenant) | summarize make_set(OurTenant));
-// Classify every sign-in actor, the first rule that holds: no usable user -> external-unknown;
-// a guest -> guest; a sign-in from a tenant not ours -> passthrough; one from ours -> member;
-// Actor "Unknown", or a domain none of our members or guest hosts use -> passthrough; else member.
+// Classify every account that signed in to our tenant (not our members' sign-ins elsewhere, where
+// they are guests), the first rule that holds: no usable user -> external-unknown; a guest ->
+// guest; a sign-in from a tenant not ours -> passthrough; one from ours -> member; Actor
+// "Unknown", or a domain none of our members or guest hosts use -> passthrough; else member.
 let Actors = SignIns
+    | where isempty(OurTenant) or set_has_element(OurTenants, OurTenant)
     | summarize Guest = max(toint(Guest)), ActorUnknown = max(toint(ActorUnknown)),
         Foreign = countif(isnotempty(ActorTenant) and not(set_has_element(OurTenants, ActorTenant))),
         Ours = countif(isnotempty(ActorTenant) and set_has_element(OurTenants, ActorTenant))

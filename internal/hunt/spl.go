@@ -34,8 +34,8 @@ import (
 // for a fixed period (UTC, unambiguous whatever the user's time zone).
 func splPeriod(p period) string {
 	earliest := "-" + strconv.Itoa(p.days()) + "d"
-	if !p.since.IsZero() {
-		earliest = strconv.FormatInt(p.since.Unix(), 10)
+	if s := p.fixedStart(); !s.IsZero() {
+		earliest = strconv.FormatInt(s.Unix(), 10)
 	}
 	latest := "now"
 	if !p.until.IsZero() {
@@ -124,14 +124,14 @@ func splBase(p period, scope string) string {
 | eval raw_user=coalesce(if(src=="entra", 'properties.userPrincipalName', UserId), "")
 | eval user=raw_user
 ` + splCanon("user") + `| eval guest_host=if(match(lower(raw_user), "#ext#@"), replace(lower(raw_user), "^.*#ext#@", ""), null())
-| eval guest_flag=if(match(lower(raw_user), "#ext#") OR UserType==10 OR lower('properties.userType')=="guest", 1, 0)
+| eval guest_flag=if(match(lower(raw_user), "#ext#") OR UserType==10 OR lower('properties.userType')=="guest" OR lower('properties.crossTenantAccessType')=="b2bcollaboration", 1, 0)
 | eval actor_tenant=lower(if(src=="entra", 'properties.homeTenantId', ActorContextId)),
     our_tenant=lower(if(src=="entra", 'properties.resourceTenantId', OrganizationId))
 | eval actor_ids='Actor{}.ID'
 | eval actor_unknown=if(isnotnull(mvmap(actor_ids, if(lower(actor_ids)=="unknown", 1, null()))), 1, 0)
 | eval actor_guid=mvindex(actor_ids, mvfind('Actor{}.Type', "^0"))
 | eval actor_key=if(src=="entra", 'properties.userId',
-    coalesce(if(len(actor_guid)==36 AND match(actor_guid, "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), actor_guid, null()), UserKey, ActorContextId))
+    coalesce(if(len(actor_guid)==36 AND match(actor_guid, "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), actor_guid, null()), UserKey, lower(ActorContextId)))
 | eval unusable=if(` + unusable + `, 1, 0)
 | eval user=case(unusable==1 AND is_signin==1, "unknown:".coalesce(actor_key, ""), unusable==1, "", true(), user)
 | eval rsd=coalesce(ResultStatusDetail, mvindex('ExtendedProperties{}.Value', mvfind('ExtendedProperties{}.Name', "^ResultStatusDetail")), "")
@@ -177,13 +177,18 @@ func splRecordTypes(rts []recordType) string {
 // splClassify is docs/rules.md "Classify" and "Correlate" in one pass,
 // ending with one row per record and related identity: role (S, U, P, H)
 // and x (the identity).
-const splClassify = "```Classify, the first rule that holds: no usable user, external-unknown; a guest, guest; a sign-in from a tenant not ours, passthrough; one from ours, member; Actor Unknown or a domain none of our members use, passthrough; else member. Our tenant is the OrganizationId of each record (resourceTenantId for Entra), not the set of all of them as in the engine: the same thing for the usual single-tenant log.```" + `
-| eval s_guest=if(is_signin==1 AND guest_flag==1, 1, 0),
-    s_foreign=if(is_signin==1 AND coalesce(actor_tenant, "")!="" AND actor_tenant!=our_tenant, 1, 0),
-    s_ours=if(is_signin==1 AND coalesce(actor_tenant, "")!="" AND actor_tenant==our_tenant, 1, 0),
-    s_unknown=if(is_signin==1 AND actor_unknown==1, 1, 0),
+const splClassify = "```Classify, the first rule that holds: no usable user, external-unknown; a guest, guest; a sign-in from a tenant not ours, passthrough; one from ours, member; Actor Unknown or a domain none of our members use, passthrough; else member. Our tenants are the OrganizationId of every audit record and the resourceTenantId of every Entra sign-in whose homeTenantId is the same: not every resourceTenantId, since the Entra log also holds the sign-ins of our users to other tenants, where they are guests; only sign-ins to our tenants classify an account.```" + `
+| eval tenant_seen=if(src=="ual" OR (coalesce(actor_tenant, "")!="" AND actor_tenant==our_tenant), our_tenant, null())
+| eventstats values(tenant_seen) as our_tenants
+| eval into_ours=if(src=="ual" OR coalesce(mvcount(mvmap(our_tenants, if(our_tenants==our_tenant, 1, null()))), 0)>0, 1, 0),
+    actor_ours=if(coalesce(mvcount(mvmap(our_tenants, if(our_tenants==actor_tenant, 1, null()))), 0)>0, 1, 0)
+| eval s_in=if(is_signin==1 AND into_ours==1, 1, 0)
+| eval s_guest=if(s_in==1 AND guest_flag==1, 1, 0),
+    s_foreign=if(s_in==1 AND coalesce(actor_tenant, "")!="" AND actor_ours==0, 1, 0),
+    s_ours=if(s_in==1 AND coalesce(actor_tenant, "")!="" AND actor_ours==1, 1, 0),
+    s_unknown=if(s_in==1 AND actor_unknown==1, 1, 0),
     foreign_tenant=if(s_foreign==1, actor_tenant, null())
-| eventstats max(is_signin) as u_signed max(s_guest) as u_guest max(s_foreign) as u_foreign max(s_ours) as u_ours max(s_unknown) as u_unknown by user
+| eventstats max(s_in) as u_signed max(s_guest) as u_guest max(s_foreign) as u_foreign max(s_ours) as u_ours max(s_unknown) as u_unknown by user
 | eval domain=if(match(user, "@"), replace(user, "^.*@", ""), null())
 | eval our_domain=coalesce(if(u_signed==1 AND u_guest==0 AND u_foreign==0 AND u_ours==1 AND NOT match(user, "^unknown:"), domain, null()), if(is_signin==1, guest_host, null()))
 | eventstats values(our_domain) as our_domains
