@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 
@@ -228,6 +229,13 @@ type agg struct {
 	// orgCounts counts records per OrganizationId (one tenant, or a few in
 	// an MSSP's export); folded into orgs when workers merge.
 	orgCounts counts
+	// crossOrgCounts counts the resource tenants of Entra sign-ins by an
+	// account of another home tenant, folded into orgs under
+	// crossOrgPrefix: ours when the sign-in came in, a partner's when it
+	// went out (a tenant's sign-in log also holds its own users' sign-ins
+	// to other tenants, as guests there). They name our tenant only when
+	// nothing else does (tenantOf).
+	crossOrgCounts counts
 	// guestHosts are the host domains of #EXT# guest UPNs: ours.
 	guestHosts map[string]bool
 
@@ -349,7 +357,11 @@ func (a *agg) addTo(b *bucket, ev *audit.Event, file int32, line int64) {
 		a.maxT = ev.Time
 	}
 	if len(ev.OrgID) > 0 {
-		a.orgCounts.addOp(a, ev.OrgID)
+		if ev.Kind == audit.KindSignIn && len(ev.ActorTenant) > 0 && !bytes.Equal(ev.ActorTenant, ev.OrgID) {
+			a.crossOrgCounts.addOp(a, ev.OrgID)
+		} else {
+			a.orgCounts.addOp(a, ev.OrgID)
+		}
 	}
 	a.cover.add(ev.WorkloadOf(), ev.Time)
 
@@ -551,12 +563,19 @@ func (a *agg) addShare(ev *audit.Event, file int32, line int64) {
 	s.ev.offer(a.k, a.str(ev.Operation), ev, file, line, ev.ObjectID, ev.Target)
 }
 
-// flushOrgs moves orgCounts into orgs.
+// crossOrgPrefix marks, among orgs, the resource tenants of cross-tenant
+// Entra sign-ins (crossOrgCounts); a tenant id never starts with it.
+const crossOrgPrefix = "cross:"
+
+// flushOrgs moves orgCounts and crossOrgCounts into orgs.
 func (a *agg) flushOrgs() {
 	for _, c := range a.orgCounts {
 		a.orgs[c.op] += c.n
 	}
-	a.orgCounts = nil
+	for _, c := range a.crossOrgCounts {
+		a.orgs[crossOrgPrefix+c.op] += c.n
+	}
+	a.orgCounts, a.crossOrgCounts = nil, nil
 }
 
 // mergeSpan widens the time span [*lo, *hi] to cover [olo, ohi]; a zero

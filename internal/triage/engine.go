@@ -396,15 +396,27 @@ func nothingJudged(in *InputInfo, filtered int64) string {
 // tenantOf is our tenant: ids given, or every OrganizationId seen that
 // is a tenant id (a placeholder such as "<TENANT ID>" or the nil GUID in
 // a sanitised log makes nothing ours); domains given, or inferred from
-// member sign-ins. idsInferred says which.
+// member sign-ins. idsInferred says which. The resource tenant of an
+// Entra sign-in by an account of another home tenant counts only when
+// no audit record and no sign-in within one tenant names any: a tenant's
+// sign-in log also holds its users' sign-ins to partners' tenants, and
+// taking those tenants as ours made a partner's accounts members.
 func tenantOf(a *agg, opts Options) (t *tenant.Tenant, idsInferred bool) {
 	ids := opts.Tenants
 	if len(ids) == 0 {
 		idsInferred = true
+		var cross []string
 		for _, id := range keysOf(a.orgs) {
-			if audit.IsTenantID([]byte(id)) {
+			if c, ok := strings.CutPrefix(id, crossOrgPrefix); ok {
+				if audit.IsTenantID([]byte(c)) {
+					cross = append(cross, c)
+				}
+			} else if audit.IsTenantID([]byte(id)) {
 				ids = append(ids, id)
 			}
+		}
+		if len(ids) == 0 {
+			ids = cross
 		}
 	}
 	t = tenant.New(ids, opts.Domains, idsInferred, len(opts.Domains) == 0)

@@ -62,7 +62,7 @@ func (j *judge) classify() {
 		switch {
 		case u.unusable:
 			j.classes[u.user] = classified{class: ClassExternalUnknown, home: mostFrequentForeign(u.tenants.asMap(), j.t)}
-		case isGuest(u):
+		case isGuest(u) && !outbound(u, j.t):
 			j.classes[u.user] = classified{class: ClassGuest}
 		default:
 			home := mostFrequentForeign(u.tenants.asMap(), j.t)
@@ -136,6 +136,20 @@ func isGuest(u *userStats) bool {
 		}
 	}
 	return false
+}
+
+// outbound reports whether a sign-in actor's signs of a guest are its own
+// sign-ins to other tenants: our tenant's sign-in log also holds our
+// users' sign-ins to partners' tenants, where they are guests (userType
+// guest, crossTenantAccessType b2bCollaboration, the partner's resource
+// tenant), while their home tenant is ours. A guest of ours never has our
+// tenant for home, nor an #EXT# name; an account whose home tenants are
+// all ours and whose domain is ours is a member signing in elsewhere.
+func outbound(u *userStats, t *tenant.Tenant) bool {
+	if audit.GuestHostDomain([]byte(u.user)) != nil || !hasTenantID(u.tenants) || mostFrequentForeign(u.tenants.asMap(), t) != "" {
+		return false
+	}
+	return t.HasDomain(string(audit.Domain([]byte(u.user))))
 }
 
 // crossTenantExternal reports whether the Entra sign-in log says the

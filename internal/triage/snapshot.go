@@ -25,7 +25,7 @@ import (
 // private as the state (it holds no credential).
 
 // sessionMagic begins a saved session; another layout is refused.
-const sessionMagic = "outsider/triage-session/v2"
+const sessionMagic = "outsider/triage-session/v3"
 
 // ErrSessionFormat says a saved session cannot be read: another layout,
 // or damaged.
