@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // checkEnv is the fake with every default subscription enabled: a set-up
@@ -179,6 +180,18 @@ func TestCheckBroken(t *testing.T) {
 				return ""
 			},
 			line: "reach 127.0.0.1", want: "certificate", next: "--ca-file",
+		},
+		{
+			// A machine whose clock is ten minutes off signs assertions
+			// Entra ID finds out of their time range: the step is the
+			// clock, not the certificate.
+			name: "clock off",
+			breakSetUp: func(e *env, cfg *Config) string {
+				*cfg = e.certConfig(e.t)
+				e.fake.Now = func() time.Time { return e.clock.Now().Add(11 * time.Minute) }
+				return ""
+			},
+			line: "token for Office 365 Management APIs", want: "AADSTS700024", next: "clock",
 		},
 		{
 			name:  "auditing off",
