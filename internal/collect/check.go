@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -285,13 +286,19 @@ func issuerName(cn string, org []string) string {
 	return "unnamed"
 }
 
+// thumbprint is the certificate's SHA-1 thumbprint as the Entra admin
+// center shows it: upper-case hex, no colons.
+func thumbprint(c *x509.Certificate) string {
+	sum := sha1.Sum(c.Raw)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
 // checkCertificate reports the certificate's thumbprints (as the Entra
 // admin center shows the SHA-1 one, to match it with the upload) and how
 // long it stays valid.
 func checkCertificate(rep *CheckReport, cred *Credentials, now time.Time) {
 	c := cred.Cert
-	thumb := sha1.Sum(c.Raw)
-	name := "certificate " + strings.ToUpper(hex.EncodeToString(thumb[:]))
+	name := "certificate " + thumbprint(c)
 	left := c.NotAfter.Sub(now)
 	renew := "make a new certificate (docs/live-collection.md), upload it to the app, then switch --certificate to it"
 	switch {
