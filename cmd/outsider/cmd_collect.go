@@ -455,8 +455,11 @@ func writeCollectSummary(w io.Writer, sum *collect.Summary) {
 	fmt.Fprintln(tw, "SOURCE\tFROM\tTO\tWINDOWS\tLISTED\tHAD\tARCHIVED\tRECORDS\tEXPIRED\tQUARANTINED\tSTATUS")
 	for _, s := range sum.Sources {
 		status := "ok"
-		if s.Error != "" {
+		switch {
+		case s.Error != "":
 			status = "FAILED"
+		case s.Interrupted:
+			status = "interrupted"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Source, dash(s.From), dash(s.To),
 			s.Windows, s.Listed, s.AlreadyHad, s.Archived, s.Records, s.Expired, s.Quarantined, status)

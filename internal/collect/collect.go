@@ -209,6 +209,9 @@ type SourceSummary struct {
 	Expired     int64  `json:"expired"`
 	Quarantined int64  `json:"quarantined"`
 	Error       string `json:"error,omitempty"`
+	// Interrupted is true when the run was stopped (Ctrl-C, a signal)
+	// before this source was done: not a failure, the next run resumes.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	mu sync.Mutex
 }
@@ -229,6 +232,18 @@ type Summary struct {
 	Throttled      int64    `json:"throttled"`
 	TokenRefreshes int64    `json:"token_refreshes"`
 	Warnings       []string `json:"warnings"`
+}
+
+// fail records a source's error; an error of a run that was stopped
+// ("context canceled") is the interruption, not a failure of the source.
+func (s *SourceSummary) fail(ctx context.Context, err error, cred *Credentials) {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		s.Interrupted = true
+	default:
+		s.Error = cred.Redact(err.Error())
+	}
 }
 
 // groupErrors names each distinct source error once, after the sources
@@ -347,18 +362,14 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 			if err == nil {
 				err = r.ual(ctx, ct, ss)
 			}
-			if err != nil {
-				ss.Error = cred.Redact(err.Error())
-			}
+			ss.fail(ctx, err, cred)
 		})
 	}
 	if cfg.Signins {
 		ss := &SourceSummary{Source: state.SourceSignins}
 		r.sum.Sources = append(r.sum.Sources, ss)
 		wg.Go(func() {
-			if err := r.signins(ctx, ss); err != nil {
-				ss.Error = cred.Redact(err.Error())
-			}
+			ss.fail(ctx, r.signins(ctx, ss), cred)
 		})
 	}
 	wg.Wait()
@@ -367,6 +378,11 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 	r.sum.Requests, r.sum.Retries = r.stats.Requests.Load(), r.stats.Retries.Load()
 	r.sum.Throttled, r.sum.TokenRefreshes = r.stats.Throttled.Load(), r.stats.Refreshed.Load()
 	if ctx.Err() != nil {
+		// The interrupted run is recorded too, so that 'outsider status'
+		// shows it and what it archived rather than an earlier run or
+		// "never"; the record is written after the interruption, hence
+		// WithoutCancel.
+		r.st.RecordRun(context.WithoutCancel(ctx), state.Run{Kind: "collect", Started: started, Finished: time.Now(), OK: false, Summary: "interrupted: " + cred.Redact(r.sum.line())})
 		return r.sum, ctx.Err()
 	}
 	var errs []error

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -161,4 +162,48 @@ func TestSigninHourBoundary(t *testing.T) {
 		}
 	}
 	t.Errorf("the sign-in at %s is not in its own hour's file", h)
+}
+
+// TestInterruptedSaidSo: a run stopped by Ctrl-C reports its sources as
+// interrupted, not as failed with "context canceled", and is recorded as
+// an interrupted run with what it archived, so that 'outsider status'
+// does not answer "never" after a first run that archived files.
+func TestInterruptedSaidSo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.fake.OnRequest = func(n int) {
+		if n == 30 {
+			cancel()
+		}
+	}
+	sum, err := e.run(ctx, e.config())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	interrupted := 0
+	for _, s := range sum.Sources {
+		if s.Error != "" {
+			t.Errorf("%s: error %q, want interrupted", s.Source, s.Error)
+		}
+		if s.Interrupted {
+			interrupted++
+		}
+	}
+	if interrupted == 0 {
+		t.Errorf("no source said interrupted: %+v", sum.Sources)
+	}
+	a, err := OpenArchive(context.Background(), e.dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	r, ok, err := a.State.LastRun(context.Background(), "collect")
+	if err != nil || !ok {
+		t.Fatalf("no run recorded: %v %v", ok, err)
+	}
+	if r.OK || !strings.HasPrefix(r.Summary, "interrupted: ") {
+		t.Errorf("run recorded %+v, want not OK and 'interrupted: ...'", r)
+	}
 }
