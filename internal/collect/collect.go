@@ -45,6 +45,11 @@ func OpenArchive(ctx context.Context, dir, statePath string) (*Archive, error) {
 		return nil, fmt.Errorf("archive %s: %w", dir, err)
 	}
 	unlock, err := lockArchive(filepath.Join(dir, DirState, "lock"))
+	if errors.Is(err, ErrLocked) {
+		// What to do depends on who holds it, which the lock does not
+		// say; a watch holds it as long as it runs, and collects itself.
+		return nil, fmt.Errorf("archive %s: %w: wait for it to end or stop it first (a running watch holds the archive all along and collects every --interval itself; 'outsider status --archive %s' shows the last runs)", dir, err, dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("archive %s: %w", dir, err)
 	}

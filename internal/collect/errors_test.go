@@ -207,3 +207,26 @@ func TestInterruptedSaidSo(t *testing.T) {
 		t.Errorf("run recorded %+v, want not OK and 'interrupted: ...'", r)
 	}
 }
+
+// TestLockedSaysWhatToDo: a second run on an archive in use is refused
+// with what to do, not only that the archive is in use.
+func TestLockedSaysWhatToDo(t *testing.T) {
+	if !canLock {
+		t.Skip("no archive lock on this system")
+	}
+	dir := t.TempDir()
+	a, err := OpenArchive(context.Background(), dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, err = OpenArchive(context.Background(), dir, "")
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+	for _, want := range []string{dir, "wait for it to end or stop it", "a running watch", "outsider status --archive"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\nlacks %q", err, want)
+		}
+	}
+}
