@@ -388,13 +388,13 @@ func tokenNext(msg string) string {
 	case strings.Contains(msg, "AADSTS7000215"), strings.Contains(msg, "AADSTS7000222"):
 		return "the client secret is wrong or expired: make a new one (Entra admin center > App registrations > this app > Certificates & secrets) and put its Value, not its Secret ID, in the secret file"
 	case strings.Contains(msg, "AADSTS700027"), strings.Contains(msg, "AADSTS700023"):
-		return "the app does not know this certificate: upload the certificate (public part only) under Certificates & secrets > Certificates, or give the matching --certificate"
+		return "the app does not know this certificate: upload the certificate (public part only) under Certificates & secrets > Certificates, or give the matching --certificate (certificate_file in --config)"
 	case strings.Contains(msg, "AADSTS700024"):
 		return "this machine's clock is off: set it right (NTP)"
 	case strings.Contains(msg, "AADSTS700016"):
-		return "no app with this client id in this tenant: check --client-id (Application (client) ID) and --tenant-id (Directory (tenant) ID) on the app's Overview page"
+		return "no app with this client id in this tenant: check --client-id (client_id in --config) against the Application (client) ID and --tenant-id (tenant_id) against the Directory (tenant) ID on the app's Overview page"
 	case strings.Contains(msg, "AADSTS90002"), strings.Contains(msg, "AADSTS900023"):
-		return "no such tenant: check --tenant-id (a GUID) and --cloud"
+		return "no such tenant: check --tenant-id (tenant_id in --config) against the Directory (tenant) ID on the app's Overview page, and --cloud (cloud)"
 	case strings.Contains(msg, "AADSTS500011"):
 		return "the API is not known in this tenant: check --cloud; the tenant may need a Microsoft 365 subscription"
 	case strings.Contains(msg, "AADSTS7000112"), strings.Contains(msg, "AADSTS700025"):
