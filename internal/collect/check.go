@@ -481,6 +481,30 @@ func manageNext(msg string) string {
 	return "see docs/live-collection.md, Troubleshooting"
 }
 
+// runNext is the next step for a run's error, from the codes Entra ID,
+// the Management API and Graph answer with; "" when the error names none
+// (a network failure says its own cause).
+func runNext(msg string) string {
+	switch {
+	case strings.Contains(msg, "AADSTS"):
+		return tokenNext(msg)
+	case strings.Contains(msg, "NonPremiumTenant"):
+		return signinsPremiumNext
+	case strings.Contains(msg, "Authorization_RequestDenied"):
+		return signinsRoleNext
+	case strings.Contains(msg, "AF20023"), strings.Contains(msg, "AF10001"), strings.Contains(msg, "AF20010"),
+		strings.Contains(msg, "AF20011"), strings.Contains(msg, "AF20012"):
+		return manageNext(msg)
+	}
+	return ""
+}
+
+// The next steps for Graph's refusals of the sign-ins.
+const (
+	signinsPremiumNext = "reading sign-in logs through Graph needs a Microsoft Entra ID P1 or P2 licence in the tenant; without one run with --no-signins (the audit log still has the sign-ins as UserLoggedIn records)"
+	signinsRoleNext    = "add AuditLog.Read.All as an Application permission of Microsoft Graph and grant admin consent"
+)
+
 // checkSignins asks Graph for one sign-in of the last hour.
 func checkSignins(ctx context.Context, rep *CheckReport, g *graphClient, cfg Config, redact func(string) string) {
 	end := cfg.Now().UTC().Truncate(time.Second)
@@ -494,9 +518,9 @@ func checkSignins(ctx context.Context, rep *CheckReport, g *graphClient, cfg Con
 		next := "see docs/live-collection.md, Troubleshooting"
 		switch {
 		case strings.Contains(e.Code, "NonPremiumTenant"):
-			next = "reading sign-in logs through Graph needs a Microsoft Entra ID P1 or P2 licence in the tenant; without one run with --no-signins (the audit log still has the sign-ins as UserLoggedIn records)"
+			next = signinsPremiumNext
 		case e.Code == "Authorization_RequestDenied":
-			next = "add AuditLog.Read.All as an Application permission of Microsoft Graph and grant admin consent"
+			next = signinsRoleNext
 		}
 		rep.add(CheckFail, "sign-ins", "Graph answered "+redact(e.Error()), next)
 		return

@@ -392,6 +392,11 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 	}
 	var errs []error
 	for _, g := range groupErrors(r.sum.Sources) {
+		// The step --check would give for the same refusal: an admin who
+		// runs collect first must not need --check to learn what to do.
+		if next := runNext(g); next != "" {
+			g = strings.TrimSuffix(g, ".") + "; next: " + next
+		}
 		errs = append(errs, errors.New(g))
 	}
 	now := cfg.Now()
@@ -710,13 +715,45 @@ dispatch:
 	// Hours started together fail together, mostly for one cause: each
 	// cause once (the same words as another source's, so that Run can
 	// name a cause shared by all sources once).
-	seen := map[string]bool{}
-	var msgs []string
+	// The hours' messages differ only by their window ("listing sign-ins
+	// A..B: cause"): one line per cause, naming the first window and how
+	// many more had it, not the same refusal once per hour.
+	type cause struct {
+		first string
+		more  int
+	}
+	byCause := map[string]*cause{}
+	var causes []string
 	for _, e := range errs {
-		if !seen[e.Error()] {
-			seen[e.Error()] = true
-			msgs = append(msgs, e.Error())
+		m := e.Error()
+		key := m
+		if strings.HasPrefix(m, "listing sign-ins ") {
+			if _, c, ok := strings.Cut(m, ": "); ok {
+				key = c
+			}
 		}
+		if c, ok := byCause[key]; ok {
+			if key != m {
+				c.more++
+			}
+			if m < c.first {
+				c.first = m
+			}
+			continue
+		}
+		byCause[key] = &cause{first: m}
+		causes = append(causes, key)
+	}
+	var msgs []string
+	for _, k := range causes {
+		c := byCause[k]
+		m := c.first
+		if c.more > 0 {
+			if w, rest, ok := strings.Cut(m, ": "); ok {
+				m = fmt.Sprintf("%s and %s: %s", w, nouns(c.more, "more hour", "more hours"), rest)
+			}
+		}
+		msgs = append(msgs, m)
 	}
 	sort.Strings(msgs)
 	if len(msgs) > 3 {

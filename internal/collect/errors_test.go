@@ -230,3 +230,46 @@ func TestLockedSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSaysNextStep: a run refused by the service says what to do, as
+// --check would, and a refusal of every sign-in hour is one line, not one
+// per hour: an admin who runs collect before --check is not left with
+// the bare code.
+func TestRunSaysNextStep(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		brk   func(e *env, cfg *Config)
+		code  string
+		next  string
+		count int
+	}{
+		{"wrong secret", func(e *env, cfg *Config) {
+			cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Secret: NewSecret("wrong-" + testSecret)}
+		}, "AADSTS7000215", "next: the client secret is wrong", 1},
+		{"no P1", func(e *env, cfg *Config) { e.fake.GraphForbidden = true }, "NonPremiumTenant", "next: reading sign-in logs through Graph needs a Microsoft Entra ID P1 or P2 licence", 1},
+		{"no ActivityFeed.Read", func(e *env, cfg *Config) {
+			e.fake.Roles = map[string][]string{"https://manage.office.com": {}, "https://graph.microsoft.com": {"AuditLog.Read.All"}}
+		}, "AF10001", "next: the token lacks ActivityFeed.Read", 1},
+		{"no AuditLog.Read.All", func(e *env, cfg *Config) {
+			e.fake.Roles = map[string][]string{"https://manage.office.com": {"ActivityFeed.Read"}, "https://graph.microsoft.com": {}}
+		}, "Authorization_RequestDenied", "next: add AuditLog.Read.All", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			cfg := e.config()
+			tc.brk(e, &cfg)
+			_, err := e.run(context.Background(), cfg)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if n := strings.Count(err.Error(), tc.code); n != tc.count {
+				t.Errorf("%s %d times, want %d:\n%v", tc.code, n, tc.count, err)
+			}
+			if !strings.Contains(err.Error(), tc.next) {
+				t.Errorf("no %q in:\n%v", tc.next, err)
+			}
+		})
+	}
+}
