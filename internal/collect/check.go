@@ -492,6 +492,9 @@ func runNext(msg string) string {
 		return signinsPremiumNext
 	case strings.Contains(msg, "Authorization_RequestDenied"):
 		return signinsRoleNext
+	case strings.Contains(msg, "proxyconnect"):
+		// Go names a failure to reach the proxy itself so.
+		return "the proxy in HTTPS_PROXY cannot be reached or refused the connection: check that it is up and its address, or unset HTTPS_PROXY where this machine may go out directly (NO_PROXY for exceptions)"
 	case strings.Contains(msg, "AF20023"), strings.Contains(msg, "AF10001"), strings.Contains(msg, "AF20010"),
 		strings.Contains(msg, "AF20011"), strings.Contains(msg, "AF20012"):
 		return manageNext(msg)

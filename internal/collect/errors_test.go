@@ -3,6 +3,8 @@ package collect
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -271,5 +273,22 @@ func TestRunSaysNextStep(t *testing.T) {
 				t.Errorf("no %q in:\n%v", tc.next, err)
 			}
 		})
+	}
+}
+
+// TestDeadProxySaysSo: behind a proxy that is down (HTTPS_PROXY to a
+// dead port) the run's error names the proxy setting to check.
+func TestDeadProxySaysSo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	proxy := &url.URL{Scheme: "http", Host: closedAddr(t)}
+	cfg := e.config()
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return proxy, nil }}}
+	_, err := e.run(context.Background(), cfg)
+	if err == nil {
+		t.Fatal("no error through a dead proxy")
+	}
+	if !strings.Contains(err.Error(), "proxyconnect") || !strings.Contains(err.Error(), "next: the proxy in HTTPS_PROXY") {
+		t.Errorf("the error does not name the proxy setting:\n%v", err)
 	}
 }
