@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/iostreams"
 )
@@ -170,6 +171,43 @@ func envFirst(getenv func(string) string, names ...string) string {
 	return ""
 }
 
+// tenantIDSource names the setting the tenant id came from, in the
+// order resolve reads them, so that an error about it names what to edit.
+func tenantIDSource(flagValue string, getenv func(string) string, config string) string {
+	switch {
+	case flagValue != "":
+		return "--tenant-id"
+	case getenv("OUTSIDER_TENANT_ID") != "":
+		return "OUTSIDER_TENANT_ID"
+	case getenv("AZURE_TENANT_ID") != "":
+		return "AZURE_TENANT_ID"
+	}
+	return "tenant_id in " + config
+}
+
+// checkTenantID refuses a tenant id that is not a GUID before any
+// request. Entra ID's token endpoint takes a verified domain name in
+// place of the id, so a domain would get a token and then fail at the
+// Management Activity API, whose URLs and PublisherIdentifier take the
+// tenant GUID ("Office 365 Management Activity API reference",
+// https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference).
+// A placeholder GUID (the nil GUID, 11111111-..., the documentation's
+// examples) is the example config copied unchanged.
+func checkTenantID(id, source string) error {
+	next := "give the Directory (tenant) ID shown on the app's Overview page in the Microsoft Entra admin center"
+	switch {
+	case !audit.IsGUID([]byte(id)):
+		what := "is not a GUID"
+		if strings.Contains(id, ".") {
+			what = "is a domain name, not the tenant's GUID"
+		}
+		return fmt.Errorf("tenant id %q (%s) %s: %s", id, source, what, next)
+	case audit.IsPlaceholderGUID([]byte(id)):
+		return fmt.Errorf("tenant id %q (%s) is a placeholder, as in the documentation's examples: %s", id, source, next)
+	}
+	return nil
+}
+
 // archiveDir resolves --archive (or $OUTSIDER_ARCHIVE).
 func archiveDir(cmd string, getenv func(string) string, flagValue, fromConfig string) (string, error) {
 	dir := first(flagValue, getenv("OUTSIDER_ARCHIVE"), fromConfig)
@@ -238,6 +276,9 @@ func (l *liveFlags) resolve(cmd string, f *factory) (archive string, cfg collect
 		break
 	}
 	if err := cred.Check(); err != nil {
+		return "", cfg, usagef(cmd, "%s", err)
+	}
+	if err := checkTenantID(cred.TenantID, tenantIDSource(l.tenantID, getenv, l.config)); err != nil {
 		return "", cfg, usagef(cmd, "%s", err)
 	}
 	cloudName := first(l.cloud, cf.Cloud, "commercial") // LookupCloud takes any case
@@ -414,8 +455,11 @@ func writeCollectSummary(w io.Writer, sum *collect.Summary) {
 	fmt.Fprintln(tw, "SOURCE\tFROM\tTO\tWINDOWS\tLISTED\tHAD\tARCHIVED\tRECORDS\tEXPIRED\tQUARANTINED\tSTATUS")
 	for _, s := range sum.Sources {
 		status := "ok"
-		if s.Error != "" {
+		switch {
+		case s.Error != "":
 			status = "FAILED"
+		case s.Interrupted:
+			status = "interrupted"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Source, dash(s.From), dash(s.To),
 			s.Windows, s.Listed, s.AlreadyHad, s.Archived, s.Records, s.Expired, s.Quarantined, status)

@@ -112,12 +112,17 @@ func ReadCertificate(certPath, keyPath string) (*x509.Certificate, *rsa.PrivateK
 	if err != nil {
 		return nil, nil, fmt.Errorf("certificate: %w", err)
 	}
+	// Every message names the file it is about: an admin with a
+	// certificate file, a key file and a .pfx at hand must know which
+	// one to fix.
+	keyFile := certPath
 	if keyPath != "" {
 		kb, err := os.ReadFile(keyPath)
 		if err != nil {
 			return nil, nil, fmt.Errorf("certificate key: %w", err)
 		}
 		data = append(append(data, '\n'), kb...)
+		keyFile = certPath + " or " + keyPath
 	}
 	var cert *x509.Certificate
 	var key *rsa.PrivateKey
@@ -137,30 +142,30 @@ func ReadCertificate(certPath, keyPath string) (*x509.Certificate, *rsa.PrivateK
 		case "PRIVATE KEY":
 			k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
 			if err != nil {
-				return nil, nil, fmt.Errorf("certificate key: %w", err)
+				return nil, nil, fmt.Errorf("certificate key in %s: %w", keyFile, err)
 			}
 			rk, ok := k.(*rsa.PrivateKey)
 			if !ok {
-				return nil, nil, errors.New("certificate key: not an RSA key (client assertions are signed PS256 or RS256, both RSA)")
+				return nil, nil, fmt.Errorf("certificate key in %s: not an RSA key (client assertions are signed PS256 or RS256, both RSA): make the certificate with openssl req -newkey rsa:2048", keyFile)
 			}
 			key = rk
 		case "RSA PRIVATE KEY":
 			if key, err = x509.ParsePKCS1PrivateKey(b.Bytes); err != nil {
-				return nil, nil, fmt.Errorf("certificate key: %w", err)
+				return nil, nil, fmt.Errorf("certificate key in %s: %w", keyFile, err)
 			}
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, nil, errors.New("certificate key: encrypted keys are not supported; store it unencrypted with tight file permissions")
+			return nil, nil, fmt.Errorf("certificate key in %s: encrypted keys are not supported: decrypt it (openssl pkey -in KEY.pem -out PLAIN.pem) and protect the file with its permissions (chmod 600)", keyFile)
 		}
 	}
 	if cert == nil {
-		return nil, nil, fmt.Errorf("certificate: no CERTIFICATE block in %s", certPath)
+		return nil, nil, fmt.Errorf("certificate: no CERTIFICATE block in %s: --certificate wants the certificate and its key in one PEM file (cat cert.pem key.pem > outsider.pem)", certPath)
 	}
 	if key == nil {
-		return nil, nil, errors.New("certificate: no private key found (put it in the same PEM file or name it with --certificate-key)")
+		return nil, nil, fmt.Errorf("certificate %s: no private key in it: put the key in the same PEM file (cat cert.pem key.pem > outsider.pem) or name its file with --certificate-key", certPath)
 	}
 	pub, ok := cert.PublicKey.(*rsa.PublicKey)
 	if !ok || !pub.Equal(&key.PublicKey) {
-		return nil, nil, errors.New("certificate: the private key does not belong to the certificate")
+		return nil, nil, fmt.Errorf("certificate %s (thumbprint %s): the private key in %s does not belong to it: give the key made with this certificate", certPath, thumbprint(cert), keyFile)
 	}
 	return cert, key, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -285,13 +286,19 @@ func issuerName(cn string, org []string) string {
 	return "unnamed"
 }
 
+// thumbprint is the certificate's SHA-1 thumbprint as the Entra admin
+// center shows it: upper-case hex, no colons.
+func thumbprint(c *x509.Certificate) string {
+	sum := sha1.Sum(c.Raw)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
 // checkCertificate reports the certificate's thumbprints (as the Entra
 // admin center shows the SHA-1 one, to match it with the upload) and how
 // long it stays valid.
 func checkCertificate(rep *CheckReport, cred *Credentials, now time.Time) {
 	c := cred.Cert
-	thumb := sha1.Sum(c.Raw)
-	name := "certificate " + strings.ToUpper(hex.EncodeToString(thumb[:]))
+	name := "certificate " + thumbprint(c)
 	left := c.NotAfter.Sub(now)
 	renew := "make a new certificate (docs/live-collection.md), upload it to the app, then switch --certificate to it"
 	switch {
@@ -381,13 +388,13 @@ func tokenNext(msg string) string {
 	case strings.Contains(msg, "AADSTS7000215"), strings.Contains(msg, "AADSTS7000222"):
 		return "the client secret is wrong or expired: make a new one (Entra admin center > App registrations > this app > Certificates & secrets) and put its Value, not its Secret ID, in the secret file"
 	case strings.Contains(msg, "AADSTS700027"), strings.Contains(msg, "AADSTS700023"):
-		return "the app does not know this certificate: upload the certificate (public part only) under Certificates & secrets > Certificates, or give the matching --certificate"
+		return "the app does not know this certificate: upload the certificate (public part only) under Certificates & secrets > Certificates, or give the matching --certificate (certificate_file in --config)"
 	case strings.Contains(msg, "AADSTS700024"):
 		return "this machine's clock is off: set it right (NTP)"
 	case strings.Contains(msg, "AADSTS700016"):
-		return "no app with this client id in this tenant: check --client-id (Application (client) ID) and --tenant-id (Directory (tenant) ID) on the app's Overview page"
+		return "no app with this client id in this tenant: check --client-id (client_id in --config) against the Application (client) ID and --tenant-id (tenant_id) against the Directory (tenant) ID on the app's Overview page"
 	case strings.Contains(msg, "AADSTS90002"), strings.Contains(msg, "AADSTS900023"):
-		return "no such tenant: check --tenant-id (a GUID) and --cloud"
+		return "no such tenant: check --tenant-id (tenant_id in --config) against the Directory (tenant) ID on the app's Overview page, and --cloud (cloud)"
 	case strings.Contains(msg, "AADSTS500011"):
 		return "the API is not known in this tenant: check --cloud; the tenant may need a Microsoft 365 subscription"
 	case strings.Contains(msg, "AADSTS7000112"), strings.Contains(msg, "AADSTS700025"):
@@ -474,6 +481,33 @@ func manageNext(msg string) string {
 	return "see docs/live-collection.md, Troubleshooting"
 }
 
+// runNext is the next step for a run's error, from the codes Entra ID,
+// the Management API and Graph answer with; "" when the error names none
+// (a network failure says its own cause).
+func runNext(msg string) string {
+	switch {
+	case strings.Contains(msg, "AADSTS"):
+		return tokenNext(msg)
+	case strings.Contains(msg, "NonPremiumTenant"):
+		return signinsPremiumNext
+	case strings.Contains(msg, "Authorization_RequestDenied"):
+		return signinsRoleNext
+	case strings.Contains(msg, "proxyconnect"):
+		// Go names a failure to reach the proxy itself so.
+		return "the proxy in HTTPS_PROXY cannot be reached or refused the connection: check that it is up and its address, or unset HTTPS_PROXY where this machine may go out directly (NO_PROXY for exceptions)"
+	case strings.Contains(msg, "AF20023"), strings.Contains(msg, "AF10001"), strings.Contains(msg, "AF20010"),
+		strings.Contains(msg, "AF20011"), strings.Contains(msg, "AF20012"):
+		return manageNext(msg)
+	}
+	return ""
+}
+
+// The next steps for Graph's refusals of the sign-ins.
+const (
+	signinsPremiumNext = "reading sign-in logs through Graph needs a Microsoft Entra ID P1 or P2 licence in the tenant; without one run with --no-signins (the audit log still has the sign-ins as UserLoggedIn records)"
+	signinsRoleNext    = "add AuditLog.Read.All as an Application permission of Microsoft Graph and grant admin consent"
+)
+
 // checkSignins asks Graph for one sign-in of the last hour.
 func checkSignins(ctx context.Context, rep *CheckReport, g *graphClient, cfg Config, redact func(string) string) {
 	end := cfg.Now().UTC().Truncate(time.Second)
@@ -487,9 +521,9 @@ func checkSignins(ctx context.Context, rep *CheckReport, g *graphClient, cfg Con
 		next := "see docs/live-collection.md, Troubleshooting"
 		switch {
 		case strings.Contains(e.Code, "NonPremiumTenant"):
-			next = "reading sign-in logs through Graph needs a Microsoft Entra ID P1 or P2 licence in the tenant; without one run with --no-signins (the audit log still has the sign-ins as UserLoggedIn records)"
+			next = signinsPremiumNext
 		case e.Code == "Authorization_RequestDenied":
-			next = "add AuditLog.Read.All as an Application permission of Microsoft Graph and grant admin consent"
+			next = signinsRoleNext
 		}
 		rep.add(CheckFail, "sign-ins", "Graph answered "+redact(e.Error()), next)
 		return

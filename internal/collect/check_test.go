@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // checkEnv is the fake with every default subscription enabled: a set-up
@@ -125,6 +126,37 @@ func TestCheckBroken(t *testing.T) {
 			line: "token for Office 365 Management APIs", want: "AADSTS7000215", next: "Certificates & secrets",
 		},
 		{
+			// The "next" names the config file's key too: an admin
+			// following docs/live-collection.md sets tenant_id, not
+			// --tenant-id.
+			name: "wrong tenant",
+			breakSetUp: func(e *env, cfg *Config) string {
+				cfg.Credentials.TenantID = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
+				return ""
+			},
+			line: "token for Office 365 Management APIs", want: "AADSTS90002", next: "--tenant-id (tenant_id in --config)",
+		},
+		{
+			name: "wrong client id",
+			breakSetUp: func(e *env, cfg *Config) string {
+				cfg.Credentials.ClientID = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
+				return ""
+			},
+			line: "token for Office 365 Management APIs", want: "AADSTS700016", next: "--client-id (client_id in --config)",
+		},
+		{
+			// A certificate the app does not have (not uploaded, or
+			// another one): the upload or the file, both named.
+			name: "unknown certificate",
+			breakSetUp: func(e *env, cfg *Config) string {
+				*cfg = e.certConfig(e.t)
+				_, other := testCert(e.t, e.t.TempDir())
+				e.fake.Cert = other
+				return ""
+			},
+			line: "token for Office 365 Management APIs", want: "AADSTS700027", next: "certificate_file in --config",
+		},
+		{
 			name: "missing role",
 			breakSetUp: func(e *env, cfg *Config) string {
 				e.fake.Roles = map[string][]string{"https://manage.office.com": {}, "https://graph.microsoft.com": {"AuditLog.Read.All"}}
@@ -179,6 +211,18 @@ func TestCheckBroken(t *testing.T) {
 				return ""
 			},
 			line: "reach 127.0.0.1", want: "certificate", next: "--ca-file",
+		},
+		{
+			// A machine whose clock is ten minutes off signs assertions
+			// Entra ID finds out of their time range: the step is the
+			// clock, not the certificate.
+			name: "clock off",
+			breakSetUp: func(e *env, cfg *Config) string {
+				*cfg = e.certConfig(e.t)
+				e.fake.Now = func() time.Time { return e.clock.Now().Add(11 * time.Minute) }
+				return ""
+			},
+			line: "token for Office 365 Management APIs", want: "AADSTS700024", next: "clock",
 		},
 		{
 			name:  "auditing off",

@@ -45,6 +45,11 @@ func OpenArchive(ctx context.Context, dir, statePath string) (*Archive, error) {
 		return nil, fmt.Errorf("archive %s: %w", dir, err)
 	}
 	unlock, err := lockArchive(filepath.Join(dir, DirState, "lock"))
+	if errors.Is(err, ErrLocked) {
+		// What to do depends on who holds it, which the lock does not
+		// say; a watch holds it as long as it runs, and collects itself.
+		return nil, fmt.Errorf("archive %s: %w: wait for it to end or stop it first (a running watch holds the archive all along and collects every --interval itself; 'outsider status --archive %s' shows the last runs)", dir, err, dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("archive %s: %w", dir, err)
 	}
@@ -209,6 +214,9 @@ type SourceSummary struct {
 	Expired     int64  `json:"expired"`
 	Quarantined int64  `json:"quarantined"`
 	Error       string `json:"error,omitempty"`
+	// Interrupted is true when the run was stopped (Ctrl-C, a signal)
+	// before this source was done: not a failure, the next run resumes.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	mu sync.Mutex
 }
@@ -229,6 +237,18 @@ type Summary struct {
 	Throttled      int64    `json:"throttled"`
 	TokenRefreshes int64    `json:"token_refreshes"`
 	Warnings       []string `json:"warnings"`
+}
+
+// fail records a source's error; an error of a run that was stopped
+// ("context canceled") is the interruption, not a failure of the source.
+func (s *SourceSummary) fail(ctx context.Context, err error, cred *Credentials) {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		s.Interrupted = true
+	default:
+		s.Error = cred.Redact(err.Error())
+	}
 }
 
 // groupErrors names each distinct source error once, after the sources
@@ -347,18 +367,14 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 			if err == nil {
 				err = r.ual(ctx, ct, ss)
 			}
-			if err != nil {
-				ss.Error = cred.Redact(err.Error())
-			}
+			ss.fail(ctx, err, cred)
 		})
 	}
 	if cfg.Signins {
 		ss := &SourceSummary{Source: state.SourceSignins}
 		r.sum.Sources = append(r.sum.Sources, ss)
 		wg.Go(func() {
-			if err := r.signins(ctx, ss); err != nil {
-				ss.Error = cred.Redact(err.Error())
-			}
+			ss.fail(ctx, r.signins(ctx, ss), cred)
 		})
 	}
 	wg.Wait()
@@ -367,10 +383,20 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 	r.sum.Requests, r.sum.Retries = r.stats.Requests.Load(), r.stats.Retries.Load()
 	r.sum.Throttled, r.sum.TokenRefreshes = r.stats.Throttled.Load(), r.stats.Refreshed.Load()
 	if ctx.Err() != nil {
+		// The interrupted run is recorded too, so that 'outsider status'
+		// shows it and what it archived rather than an earlier run or
+		// "never"; the record is written after the interruption, hence
+		// WithoutCancel.
+		r.st.RecordRun(context.WithoutCancel(ctx), state.Run{Kind: "collect", Started: started, Finished: time.Now(), OK: false, Summary: "interrupted: " + cred.Redact(r.sum.line())})
 		return r.sum, ctx.Err()
 	}
 	var errs []error
 	for _, g := range groupErrors(r.sum.Sources) {
+		// The step --check would give for the same refusal: an admin who
+		// runs collect first must not need --check to learn what to do.
+		if next := runNext(g); next != "" {
+			g = strings.TrimSuffix(g, ".") + "; next: " + next
+		}
 		errs = append(errs, errors.New(g))
 	}
 	now := cfg.Now()
@@ -689,13 +715,45 @@ dispatch:
 	// Hours started together fail together, mostly for one cause: each
 	// cause once (the same words as another source's, so that Run can
 	// name a cause shared by all sources once).
-	seen := map[string]bool{}
-	var msgs []string
+	// The hours' messages differ only by their window ("listing sign-ins
+	// A..B: cause"): one line per cause, naming the first window and how
+	// many more had it, not the same refusal once per hour.
+	type cause struct {
+		first string
+		more  int
+	}
+	byCause := map[string]*cause{}
+	var causes []string
 	for _, e := range errs {
-		if !seen[e.Error()] {
-			seen[e.Error()] = true
-			msgs = append(msgs, e.Error())
+		m := e.Error()
+		key := m
+		if strings.HasPrefix(m, "listing sign-ins ") {
+			if _, c, ok := strings.Cut(m, ": "); ok {
+				key = c
+			}
 		}
+		if c, ok := byCause[key]; ok {
+			if key != m {
+				c.more++
+			}
+			if m < c.first {
+				c.first = m
+			}
+			continue
+		}
+		byCause[key] = &cause{first: m}
+		causes = append(causes, key)
+	}
+	var msgs []string
+	for _, k := range causes {
+		c := byCause[k]
+		m := c.first
+		if c.more > 0 {
+			if w, rest, ok := strings.Cut(m, ": "); ok {
+				m = fmt.Sprintf("%s and %s: %s", w, nouns(c.more, "more hour", "more hours"), rest)
+			}
+		}
+		msgs = append(msgs, m)
 	}
 	sort.Strings(msgs)
 	if len(msgs) > 3 {

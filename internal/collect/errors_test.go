@@ -2,6 +2,9 @@ package collect
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -161,4 +164,131 @@ func TestSigninHourBoundary(t *testing.T) {
 		}
 	}
 	t.Errorf("the sign-in at %s is not in its own hour's file", h)
+}
+
+// TestInterruptedSaidSo: a run stopped by Ctrl-C reports its sources as
+// interrupted, not as failed with "context canceled", and is recorded as
+// an interrupted run with what it archived, so that 'outsider status'
+// does not answer "never" after a first run that archived files.
+func TestInterruptedSaidSo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.fake.OnRequest = func(n int) {
+		if n == 30 {
+			cancel()
+		}
+	}
+	sum, err := e.run(ctx, e.config())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	interrupted := 0
+	for _, s := range sum.Sources {
+		if s.Error != "" {
+			t.Errorf("%s: error %q, want interrupted", s.Source, s.Error)
+		}
+		if s.Interrupted {
+			interrupted++
+		}
+	}
+	if interrupted == 0 {
+		t.Errorf("no source said interrupted: %+v", sum.Sources)
+	}
+	a, err := OpenArchive(context.Background(), e.dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	r, ok, err := a.State.LastRun(context.Background(), "collect")
+	if err != nil || !ok {
+		t.Fatalf("no run recorded: %v %v", ok, err)
+	}
+	if r.OK || !strings.HasPrefix(r.Summary, "interrupted: ") {
+		t.Errorf("run recorded %+v, want not OK and 'interrupted: ...'", r)
+	}
+}
+
+// TestLockedSaysWhatToDo: a second run on an archive in use is refused
+// with what to do, not only that the archive is in use.
+func TestLockedSaysWhatToDo(t *testing.T) {
+	if !canLock {
+		t.Skip("no archive lock on this system")
+	}
+	dir := t.TempDir()
+	a, err := OpenArchive(context.Background(), dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, err = OpenArchive(context.Background(), dir, "")
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+	for _, want := range []string{dir, "wait for it to end or stop it", "a running watch", "outsider status --archive"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\nlacks %q", err, want)
+		}
+	}
+}
+
+// TestRunSaysNextStep: a run refused by the service says what to do, as
+// --check would, and a refusal of every sign-in hour is one line, not one
+// per hour: an admin who runs collect before --check is not left with
+// the bare code.
+func TestRunSaysNextStep(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		brk   func(e *env, cfg *Config)
+		code  string
+		next  string
+		count int
+	}{
+		{"wrong secret", func(e *env, cfg *Config) {
+			cfg.Credentials = &Credentials{TenantID: e.data.expected.TenantID, ClientID: testClientID, Secret: NewSecret("wrong-" + testSecret)}
+		}, "AADSTS7000215", "next: the client secret is wrong", 1},
+		{"no P1", func(e *env, cfg *Config) { e.fake.GraphForbidden = true }, "NonPremiumTenant", "next: reading sign-in logs through Graph needs a Microsoft Entra ID P1 or P2 licence", 1},
+		{"no ActivityFeed.Read", func(e *env, cfg *Config) {
+			e.fake.Roles = map[string][]string{"https://manage.office.com": {}, "https://graph.microsoft.com": {"AuditLog.Read.All"}}
+		}, "AF10001", "next: the token lacks ActivityFeed.Read", 1},
+		{"no AuditLog.Read.All", func(e *env, cfg *Config) {
+			e.fake.Roles = map[string][]string{"https://manage.office.com": {"ActivityFeed.Read"}, "https://graph.microsoft.com": {}}
+		}, "Authorization_RequestDenied", "next: add AuditLog.Read.All", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			cfg := e.config()
+			tc.brk(e, &cfg)
+			_, err := e.run(context.Background(), cfg)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if n := strings.Count(err.Error(), tc.code); n != tc.count {
+				t.Errorf("%s %d times, want %d:\n%v", tc.code, n, tc.count, err)
+			}
+			if !strings.Contains(err.Error(), tc.next) {
+				t.Errorf("no %q in:\n%v", tc.next, err)
+			}
+		})
+	}
+}
+
+// TestDeadProxySaysSo: behind a proxy that is down (HTTPS_PROXY to a
+// dead port) the run's error names the proxy setting to check.
+func TestDeadProxySaysSo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	proxy := &url.URL{Scheme: "http", Host: closedAddr(t)}
+	cfg := e.config()
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return proxy, nil }}}
+	_, err := e.run(context.Background(), cfg)
+	if err == nil {
+		t.Fatal("no error through a dead proxy")
+	}
+	if !strings.Contains(err.Error(), "proxyconnect") || !strings.Contains(err.Error(), "next: the proxy in HTTPS_PROXY") {
+		t.Errorf("the error does not name the proxy setting:\n%v", err)
+	}
 }

@@ -35,6 +35,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -415,6 +416,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := s.checkAssertion(f.Get("client_assertion"), aud); err != nil {
+			var te timeRangeError
+			if errors.As(err, &te) {
+				fail(401, "invalid_client", "AADSTS700024: Client assertion is not within its valid time range. "+te.Error())
+				return
+			}
 			fail(401, "invalid_client", "AADSTS700027: Client assertion failed signature validation: "+err.Error())
 			return
 		}
@@ -520,10 +526,8 @@ func (s *Server) checkAssertion(jwt, aud string) error {
 		return fmt.Errorf("iss and sub must be the client id")
 	case claims.Jti == "":
 		return fmt.Errorf("no jti")
-	case claims.Nbf > now+300:
-		return fmt.Errorf("not yet valid")
-	case claims.Exp <= now:
-		return fmt.Errorf("expired assertion")
+	case claims.Nbf > now+300, claims.Exp <= now:
+		return timeRangeError{now: now, nbf: claims.Nbf, exp: claims.Exp}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -535,6 +539,19 @@ func (s *Server) checkAssertion(jwt, aud string) error {
 	}
 	s.jtis[claims.Jti] = true
 	return nil
+}
+
+// timeRangeError is an assertion refused for its times, not its
+// signature: Entra ID answers it with AADSTS700024 ("Client assertion is
+// not within its valid time range", "Microsoft Entra authentication and
+// authorization error codes",
+// https://learn.microsoft.com/entra/identity-platform/reference-error-codes),
+// the code a client whose clock is off gets.
+type timeRangeError struct{ now, nbf, exp int64 }
+
+func (e timeRangeError) Error() string {
+	f := func(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02T15:04:05Z") }
+	return "Current time: " + f(e.now) + ", assertion valid from " + f(e.nbf) + ", expiry time of assertion " + f(e.exp) + "."
 }
 
 // parseAPITime reads the documented forms YYYY-MM-DD, YYYY-MM-DDTHH:MM and
