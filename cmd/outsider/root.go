@@ -138,12 +138,40 @@ func exitCode(ios *iostreams.IOStreams, cmd *cobra.Command, err error, ctx conte
 		fmt.Fprintln(ios.ErrOut, "outsider: interrupted")
 		return exitCancelled
 	}
-	fmt.Fprintf(ios.ErrOut, "outsider: error: %s\n", textsafe.Line(err.Error()))
+	for _, e := range joined(err) {
+		fmt.Fprintf(ios.ErrOut, "outsider: error: %s\n", textsafe.Line(e.Error()))
+	}
 	var he *hintError
 	if errors.As(err, &he) {
 		printHints(ios, he.hints)
 	}
 	return exitError
+}
+
+// joined splits an error made by errors.Join (several sources failing in
+// one run) into its parts, each said on a line of its own; printed whole,
+// its newlines came out escaped as "\x0a" in one long line. The split
+// follows the error's structure, never a newline in its text: a newline
+// inside a value (a file name, a record's field) stays escaped and cannot
+// start a line of its own.
+func joined(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	parts := j.Unwrap()
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.Error()
+	}
+	if len(parts) < 2 || err.Error() != strings.Join(texts, "\n") {
+		return []error{err} // not errors.Join's shape: fmt.Errorf with several %w
+	}
+	var out []error
+	for _, p := range parts {
+		out = append(out, joined(p)...)
+	}
+	return out
 }
 
 func printHints(ios *iostreams.IOStreams, hints []string) {
