@@ -498,9 +498,16 @@ func runNext(msg string) string {
 	case strings.Contains(msg, "AF20023"), strings.Contains(msg, "AF10001"), strings.Contains(msg, "AF20010"),
 		strings.Contains(msg, "AF20011"), strings.Contains(msg, "AF20012"):
 		return manageNext(msg)
+	case strings.Contains(msg, "no space left on device"), strings.Contains(msg, "disk is full"):
+		// ENOSPC from the archive's files, SQLITE_FULL from its state.
+		return diskFullNext
 	}
 	return ""
 }
+
+// diskFullNext is the next step when the archive's disk is full: --check
+// found the folder writable, but not how much room is left.
+const diskFullNext = "the disk holding the archive (its files or its .outsider state) is full: free space on it, or move the archive to a larger disk and point --archive there, then run again"
 
 // The next steps for Graph's refusals of the sign-ins.
 const (

@@ -402,13 +402,13 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 	now := cfg.Now()
 	// Content older than the API's 7 days can never be listed again.
 	if _, err := r.st.PruneContent(ctx, now.Add(-Retention-48*time.Hour)); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, withNext(err))
 	}
 	if err := r.st.PruneWindows(ctx, now.Add(-30*24*time.Hour)); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, withNext(err))
 	}
 	if err := r.st.RecordRun(ctx, state.Run{Kind: "collect", Started: started, Finished: time.Now(), OK: len(errs) == 0, Summary: cred.Redact(r.sum.line())}); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, withNext(err))
 	}
 	return r.sum, errors.Join(errs...)
 }
@@ -826,4 +826,13 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// withNext adds to a state error the step runNext gives for it (a full
+// disk), keeping the error itself for errors.Is.
+func withNext(err error) error {
+	if next := runNext(err.Error()); next != "" {
+		return fmt.Errorf("%w; next: %s", err, next)
+	}
+	return err
 }

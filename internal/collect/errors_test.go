@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -290,5 +292,24 @@ func TestDeadProxySaysSo(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "proxyconnect") || !strings.Contains(err.Error(), "next: the proxy in HTTPS_PROXY") {
 		t.Errorf("the error does not name the proxy setting:\n%v", err)
+	}
+}
+
+// TestDiskFullSaysSo: a full disk under the archive (ENOSPC writing a
+// file, SQLITE_FULL in the state database) ends with the step to take,
+// and the error itself stays what it was for errors.Is.
+func TestDiskFullSaysSo(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		&os.PathError{Op: "write", Path: "/archive/ual/2026-12-07/x.jsonl.gz", Err: syscall.ENOSPC},
+		errors.New("state /archive/.outsider/state.db: database or disk is full (13)"),
+	} {
+		got := withNext(err)
+		if !errors.Is(got, err) || !strings.Contains(got.Error(), "next: the disk holding the archive") {
+			t.Errorf("withNext(%v) = %v", err, got)
+		}
+	}
+	if err := errors.New("some other failure"); withNext(err) != err {
+		t.Errorf("an unrelated error gained a step: %v", withNext(err))
 	}
 }
