@@ -581,8 +581,18 @@ func checkArchive(rep *CheckReport, dir string) {
 		return
 	}
 	unlock()
+	if free, ok := freeBytes(dir); ok && free < minFreeBytes {
+		rep.add(CheckWarn, name, fmt.Sprintf("writable, but only %d MB free on its disk", free>>20),
+			"a busy tenant's day of audit and sign-in logs can take more: free space there, or move the archive to a larger disk and point --archive there")
+		return
+	}
 	rep.add(CheckOK, name, "writable", "")
 }
+
+// minFreeBytes is the room below which --check warns that the archive's
+// disk may fill (collect then fails with "no space left on device"). A
+// variable, so that tests can raise it.
+var minFreeBytes uint64 = 1 << 30
 
 // WriteCheck prints a report: a line per check and, under each failure
 // or warning, the next step.

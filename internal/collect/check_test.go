@@ -315,3 +315,29 @@ func FuzzTokenRoles(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckArchiveRoomLeft: --check warns, with the next step, when the
+// archive's disk has less room left than minFreeBytes (a full disk made
+// collect fail after --check had said "writable"), and says "writable"
+// when the room is enough.
+func TestCheckArchiveRoomLeft(t *testing.T) {
+	dir := t.TempDir()
+	if _, ok := freeBytes(dir); !ok {
+		t.Skip("this system does not say how much room is left")
+	}
+	old := minFreeBytes
+	t.Cleanup(func() { minFreeBytes = old })
+	minFreeBytes = 0 // whatever room this machine has left
+	var rep CheckReport
+	checkArchive(&rep, dir)
+	if len(rep.Results) != 1 || rep.Results[0].Status != CheckOK || rep.Results[0].Detail != "writable" {
+		t.Fatalf("with room left: %+v", rep.Results)
+	}
+	minFreeBytes = 1 << 62
+	rep = CheckReport{}
+	checkArchive(&rep, dir)
+	if len(rep.Results) != 1 || rep.Results[0].Status != CheckWarn ||
+		!strings.Contains(rep.Results[0].Detail, "MB free on its disk") || !strings.Contains(rep.Results[0].Next, "--archive") {
+		t.Errorf("with too little room: %+v", rep.Results)
+	}
+}
