@@ -512,7 +512,7 @@ const diskFullNext = "the disk holding the archive (its files or its .outsider s
 // The next steps for Graph's refusals of the sign-ins.
 const (
 	signinsPremiumNext = "reading sign-in logs through Graph needs a Microsoft Entra ID P1 or P2 licence in the tenant; without one run with --no-signins (the audit log still has the sign-ins as UserLoggedIn records)"
-	signinsRoleNext    = "add AuditLog.Read.All as an Application permission of Microsoft Graph and grant admin consent"
+	signinsRoleNext    = "add AuditLog.Read.All as an Application permission of Microsoft Graph and grant admin consent; or, to collect the audit log alone for now, run with --no-signins (the audit log has the sign-ins as UserLoggedIn records)"
 )
 
 // checkSignins asks Graph for one sign-in of the last hour.

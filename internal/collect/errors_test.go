@@ -257,7 +257,7 @@ func TestRunSaysNextStep(t *testing.T) {
 		}, "AF10001", "next: the token lacks ActivityFeed.Read", 1},
 		{"no AuditLog.Read.All", func(e *env, cfg *Config) {
 			e.fake.Roles = map[string][]string{"https://manage.office.com": {"ActivityFeed.Read"}, "https://graph.microsoft.com": {}}
-		}, "Authorization_RequestDenied", "next: add AuditLog.Read.All", 1},
+		}, "Authorization_RequestDenied", "next: add AuditLog.Read.All as an Application permission of Microsoft Graph and grant admin consent; or, to collect the audit log alone for now, run with --no-signins", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
