@@ -120,13 +120,19 @@ func Check(ctx context.Context, dir string, cfg Config) *CheckReport {
 		addEP(cfg.Cloud.GraphURL, "Graph")
 	}
 	unreachable := map[string]bool{}
+	var serverTime time.Time
 	for _, e := range eps {
-		if !checkHost(ctx, rep, c, e.raw, strings.Join(e.roles, ", "), cfg.lookupHost) {
+		ok, date := checkHost(ctx, rep, c, e.raw, strings.Join(e.roles, ", "), cfg.lookupHost)
+		if !ok {
 			for _, r := range e.roles {
 				unreachable[r] = true
 			}
 		}
+		if serverTime.IsZero() {
+			serverTime = date
+		}
 	}
+	checkClock(rep, serverTime, cfg.Now())
 
 	// 2. Tokens and their roles; 3. the APIs.
 	cred := cfg.Credentials
@@ -183,11 +189,11 @@ func (r *CheckReport) finish() *CheckReport {
 
 // checkHost resolves, connects to and speaks TLS with one endpoint, and
 // reports the first step that fails with its cause.
-func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles string, lookupHost func(context.Context, string) ([]string, error)) bool {
+func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles string, lookupHost func(context.Context, string) ([]string, error)) (ok bool, serverDate time.Time) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		rep.add(CheckFail, "reach "+raw, err.Error(), "fix the endpoint URL")
-		return false
+		return false, time.Time{}
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
@@ -223,7 +229,7 @@ func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles stri
 		if err != nil {
 			rep.add(CheckFail, name, "DNS: "+err.Error()+via,
 				"check the host name and this machine's DNS servers (/etc/resolv.conf); where only a proxy may resolve names, set HTTPS_PROXY")
-			return false
+			return false, time.Time{}
 		}
 		steps = append(steps, fmt.Sprintf("DNS %d address(es)", len(addrs)))
 	}
@@ -231,7 +237,7 @@ func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles stri
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(dialHost, dialPort))
 	if err != nil {
 		rep.add(CheckFail, name, "TCP: "+transportReason(err)+via, firewall)
-		return false
+		return false, time.Time{}
 	}
 	conn.Close()
 	steps = append(steps, "TCP")
@@ -242,7 +248,7 @@ func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles stri
 	req, err := http.NewRequestWithContext(rctx, "GET", strings.TrimRight(raw, "/")+"/", nil)
 	if err != nil {
 		rep.add(CheckFail, name, err.Error(), "fix the endpoint URL")
-		return false
+		return false, time.Time{}
 	}
 	req.Header.Set("User-Agent", "outsider-collect")
 	resp, err := c.hc.Do(req)
@@ -258,10 +264,11 @@ func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles stri
 			next = "a proxy that inspects TLS presents its own certificate: give its CA certificate with --ca-file FILE (or ca_file in --config); verification stays on"
 		}
 		rep.add(CheckFail, name, "TLS/HTTP: "+reason+via, next)
-		return false
+		return false, time.Time{}
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	serverDate, _ = http.ParseTime(resp.Header.Get("Date"))
 	if resp.TLS != nil {
 		t := tls.VersionName(resp.TLS.Version)
 		if len(resp.TLS.PeerCertificates) > 0 {
@@ -273,7 +280,32 @@ func checkHost(ctx context.Context, rep *CheckReport, c *client, raw, roles stri
 		steps = append(steps, "plain HTTP (a loopback endpoint)")
 	}
 	rep.add(CheckOK, name, strings.Join(steps, ", ")+via, "")
-	return true
+	return true, serverDate
+}
+
+// maxClockSkew is how far this machine's clock may be from the service's
+// before --check warns: Entra ID refuses a certificate's sign-in assertion
+// outside its validity window (AADSTS700024), and the collection's time
+// windows follow this clock.
+const maxClockSkew = 5 * time.Minute
+
+// checkClock compares this machine's clock with the Date header of the
+// first endpoint that answered (its resolution is a second); nothing is
+// said when none did.
+func checkClock(rep *CheckReport, server, now time.Time) {
+	if server.IsZero() {
+		return
+	}
+	skew := now.Sub(server)
+	if skew < maxClockSkew && skew > -maxClockSkew {
+		return
+	}
+	how := "ahead of"
+	if skew < 0 {
+		how, skew = "behind", -skew
+	}
+	rep.add(CheckWarn, "clock", fmt.Sprintf("this machine's clock is %s %s the service's", skew.Round(time.Second), how),
+		"set the clock right (NTP): Entra ID refuses a certificate's sign-in outside a few minutes (AADSTS700024), and collection windows follow this clock")
 }
 
 func issuerName(cn string, org []string) string {

@@ -341,3 +341,29 @@ func TestCheckArchiveRoomLeft(t *testing.T) {
 		t.Errorf("with too little room: %+v", rep.Results)
 	}
 }
+
+// TestCheckClockSkew: with a client secret a clock off by minutes breaks
+// no sign-in, so only the service's Date header can tell; --check warns
+// with the skew and the step, and the check still passes. Within the
+// tolerance it says nothing.
+func TestCheckClockSkew(t *testing.T) {
+	t.Parallel()
+	e := checkEnv(t)
+	e.fake.Now = func() time.Time { return e.clock.Now().Add(11 * time.Minute) }
+	rep, out := runCheck(t, e, e.config())
+	if !rep.OK {
+		t.Fatalf("a clock off by 11 minutes failed the check:\n%s", out)
+	}
+	r := result(t, rep, "clock")
+	if r.Status != CheckWarn || !strings.Contains(r.Detail, "11m0s behind") || !strings.Contains(r.Next, "NTP") {
+		t.Errorf("clock: %s %q next %q", r.Status, r.Detail, r.Next)
+	}
+	e2 := checkEnv(t)
+	e2.fake.Now = func() time.Time { return e2.clock.Now().Add(-2 * time.Minute) }
+	rep, _ = runCheck(t, e2, e2.config())
+	for _, r := range rep.Results {
+		if r.Name == "clock" {
+			t.Errorf("a clock 2 minutes off is warned of: %q", r.Detail)
+		}
+	}
+}

@@ -234,6 +234,9 @@ func (s *Server) IssuedTokens() []string {
 
 // ServeHTTP routes a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The Date header from the service's clock, as Microsoft's endpoints
+	// send theirs: --check compares it with the caller's.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	rec := &recorder{ResponseWriter: w, status: 200}
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Prefer: r.Header.Get("Prefer")}
 	for k := range req.Query {
