@@ -2,7 +2,7 @@ package synth
 
 // This file turns an event (the few facts that decide a verdict, plus
 // context) into the compact JSON of a UAL record, field for field in the
-// order and shape of the real records in /work/shared/samples. Noise and
+// order and shape of real exported records (public sample logs). Noise and
 // scenario records go through the same encoders, so nothing distinguishes
 // a scenario record but its content.
 //

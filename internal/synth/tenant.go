@@ -26,7 +26,7 @@ var Domains = []string{"contoso.com", "contoso.onmicrosoft.com"}
 const lookalikeDomain = "contoso.co"
 
 // Microsoft first-party application ids the generator uses (a subset of
-// /work/shared/appids/outsider_core_apps.csv, all in the engine's embedded
+// the first-party application list internal/apps embeds, all in the engine's embedded
 // catalogue). Pass-through sign-ins go to these; a sign-in to anything else
 // is the anomalous case.
 const (
