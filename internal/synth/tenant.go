@@ -26,9 +26,8 @@ var Domains = []string{"contoso.com", "contoso.onmicrosoft.com"}
 const lookalikeDomain = "contoso.co"
 
 // Microsoft first-party application ids the generator uses (a subset of
-// the first-party application list internal/apps embeds, all in the engine's embedded
-// catalogue). Pass-through sign-ins go to these; a sign-in to anything else
-// is the anomalous case.
+// the first-party catalogue internal/apps embeds). Pass-through sign-ins
+// go to these; a sign-in to anything else is the anomalous case.
 const (
 	appAccessPanel = "0000000c-0000-0000-c000-000000000000"
 	appSharePoint  = "00000003-0000-0ff1-ce00-000000000000"
