@@ -143,3 +143,41 @@ func TestExpandSaysWhatItPasses(t *testing.T) {
 		t.Errorf("said %q", s)
 	}
 }
+
+// TestNamedPipeZip: a zip given as a named pipe (`<(cat export.zip)`) is
+// spooled as a zip from standard input is: a pipe has no random access,
+// and reading it as a file of size 0 called it a corrupt zip. Nothing
+// read from a pipe is indexed either (it cannot be read again).
+func TestNamedPipeZip(t *testing.T) {
+	for name, data := range map[string][]byte{"export.zip": testutil.Zipped("a.jsonl", jsonl(5)), "export.jsonl": jsonl(5)} {
+		fifo := filepath.Join(t.TempDir(), name)
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Skip("no named pipes here:", err)
+		}
+		go func() {
+			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			if err != nil {
+				return
+			}
+			w.Write(data)
+			w.Close()
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var n int
+		var probs []Problem
+		inputs, err := Read(ctx, []string{fifo}, Options{}, func(b *Batch) error {
+			n += len(b.Records)
+			b.Release()
+			return nil
+		}, func(p Problem) { probs = append(probs, p) })
+		if err != nil || n != 5 || len(probs) != 0 {
+			t.Fatalf("%s: err %v, %d records, problems %v", name, err, n, probs)
+		}
+		for _, in := range inputs {
+			if in.Index != nil {
+				t.Errorf("%s: indexed, though a pipe cannot be read again", in.Path)
+			}
+		}
+	}
+}

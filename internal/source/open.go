@@ -88,7 +88,13 @@ func (r *run) readPath(path string) error {
 		return nil
 	}
 	defer fh.Close()
-	return r.readStream(path, r.counted(fh), fh, fi.Size(), 0, nil)
+	// Only a regular file gives random access (a zip read in place, an
+	// index): a named pipe is a stream, as standard input is.
+	var ra io.ReaderAt
+	if fi.Mode().IsRegular() {
+		ra = fh
+	}
+	return r.readStream(path, r.counted(fh), ra, fi.Size(), 0, nil)
 }
 
 // openFile opens path. Opening a named pipe waits for a writer, and

@@ -12,8 +12,11 @@ var hasCompress = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512
 	cpu.X86.HasBMI1 && cpu.X86.HasBMI2 && cpu.X86.HasPOPCNT
 
 // hasRowScan: the CPU can find a CSV row's newline and count its quotes
-// in one AVX-512 pass (newlineQuotes), BMI2 and POPCNT for the bits.
-var hasRowScan = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasBMI2 && cpu.X86.HasPOPCNT
+// in one AVX-512 pass (newlineQuotes), and a field's start past its first
+// commas (nthComma), with BMI1 (TZCNT), BMI2 (BZHI, PDEP) and POPCNT for
+// the bits.
+var hasRowScan = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW &&
+	cpu.X86.HasBMI1 && cpu.X86.HasBMI2 && cpu.X86.HasPOPCNT
 
 //go:noescape
 func unquoteQuoted(dst *byte, src *byte, n int) (closing int, out int)

@@ -46,7 +46,7 @@
 // One pass over p[:n], 64 bytes at a time: idx is the index of the first
 // '\n' (-1 if none) and quotes the number of '"' before it (before n when
 // there is none). The last partial block is read with a masked load, so
-// no byte past p[n-1] is touched. BMI2 (BZHI, TZCNT) and POPCNT.
+// no byte past p[n-1] is touched. BMI1 (TZCNT), BMI2 (BZHI) and POPCNT.
 TEXT ·newlineQuotes(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), CX
