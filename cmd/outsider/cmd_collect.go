@@ -51,11 +51,11 @@ A new subscription can take up to 12 hours before Microsoft lists any
 content: a first run that archives nothing is not a fault.
 
 Before the first run, --check tells in seconds whether collection can work:
-the hosts reachable (DNS, TCP, TLS), this machine's clock against the
-service's, a token, its permissions, each subscription, the Graph
-sign-ins, the archive writable with room left; each failure or warning
-with the next step (exit 0 when none failed: warnings do not). docs/live-collection.md is the
-set-up step by step.
+the hosts reachable (DNS, TCP, TLS), this machine's clock, a token, its
+permissions, each subscription, the Graph sign-ins, the archive writable
+and the room left on its disk; each failure or warning with the next step
+(exit 0 when nothing failed: warnings do not fail it).
+docs/live-collection.md is the set-up step by step.
 
 Failures are printed as they happen, the first of each kind with its cause
 and the retry it leads to, then counted; a request that keeps failing

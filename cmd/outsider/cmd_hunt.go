@@ -51,8 +51,8 @@ already live, instead of exporting them:
 Without --from: the whole triage as queries (find the sign-ins from outside
 the organisation by tenant, then the due diligence by user, by IP and by
 sharing, ending in the verdicts), over --since/--until (default: the last
-30 days, evaluated when the queries run). Queries: outside-signins, by-user,
-by-ip, sharing, verdicts.
+30 days, evaluated when the queries run; --until alone: the 30 days before
+it). Queries: outside-signins, by-user, by-ip, sharing, verdicts.
 
 With --from REPORT (a 'outsider triage --format json' report, or - for
 stdin): targeted queries for exactly its identities and IPs, from the

@@ -66,8 +66,9 @@ const DefaultLookback = 30 * 24 * time.Hour
 
 // Options shape the queries.
 type Options struct {
-	// Since and Until bound the period. Zero Since means Lookback before the
-	// query runs (or, in follow-up, the report's input.from); zero Until
+	// Since and Until bound the period. Zero Since means Lookback before
+	// Until, or before the query runs when Until is zero too (in
+	// follow-up, the report's input.from); zero Until
 	// means when the query runs, in both modes: a follow-up is there to
 	// find what happened since the report as well as what it judged.
 	Since, Until time.Time

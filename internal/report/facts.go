@@ -124,10 +124,6 @@ func ipLabel(ip string, in triage.IPInfo) string {
 	return ip + " (" + strings.Join(parts, "; ") + ")"
 }
 
-// appName is what the renderers show as an application's name, before
-// each escapes it its own way: the catalogue's name, or the one the
-// sign-in log gave marked as the log's (the log's name is whatever the
-// application's owner registered), or unnamed when there is neither.
 // noAppText stands for an application entry without an id: sign-ins whose
 // records name no application (Sentinel's OfficeActivity export has no
 // ApplicationId column). Such an entry is neither first-party nor "NOT
@@ -136,6 +132,10 @@ func noAppText(a triage.App) string {
 	return "none recorded (" + plural64(a.Count, "sign-in names", "sign-ins name") + " no application)"
 }
 
+// appName is what the renderers show as an application's name, before
+// each escapes it its own way: the catalogue's name, or the one the
+// sign-in log gave marked as the log's (the log's name is whatever the
+// application's owner registered), or unnamed when there is neither.
 func appName(a triage.App, unnamed string) string {
 	switch {
 	case a.Name == "":

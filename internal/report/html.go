@@ -456,7 +456,7 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		h.Sharing = append(h.Sharing, s)
 	}
 	if n := max(id.SharingCount, int64(len(id.Sharing))); int64(len(id.Sharing)) < n {
-		h.SharingNote = "The earliest " + strconv.Itoa(len(id.Sharing)) + " of " + strconv.FormatInt(max(id.SharingCount, int64(len(id.Sharing))), 10)
+		h.SharingNote = "The earliest " + strconv.Itoa(len(id.Sharing)) + " of " + strconv.FormatInt(n, 10)
 	}
 
 	for _, e := range id.Activity.Evidence {

@@ -21,8 +21,9 @@ import (
 
 // A cycle after new files costs what is new, not the lookback, by
 // continuing the last cycle's triage instead of starting again: watch
-// triages the archive's files in the order they arrived (modification
-// time, then path), so new files come after every file triaged before,
+// triages the archive's files in the order they arrived (arrival: a
+// blob's modification time, an hour of sign-ins a fixed time after its
+// day; then path), so new files come after every file triaged before,
 // and the engine's state after the files triaged so far (a
 // triage.Session: aggregates, deduplication keys and aliases) is saved
 // beside the state database as the engine snapshot. A cycle whose files
