@@ -150,6 +150,10 @@ type htmlIdentity struct {
 	// and low fold to their summary line, so hundreds of benign sign-ins
 	// do not bury the few that matter (print shows every card open).
 	Open bool
+	// OwnAnswer is set when the identity's breach answer is not its
+	// verdict's (the verdict list's): a folded card then shows it too, so
+	// that "cannot rule one out" never reads as the verdict's "no".
+	OwnAnswer bool
 	// Tally is the summary line's counts, readable while folded.
 	Tally string
 	// Group is set on the first card of its severity, for its heading.
@@ -364,7 +368,8 @@ func sharedUserAgents(ids []htmlIdentity) []htmlFact {
 // buildHTMLIdentity is one card; the first-party applications it names
 // by name alone are added to firstParty (name and id), for the legend.
 func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInfo, from, to time.Time, firstParty map[string]bool) htmlIdentity {
-	word, rest, _ := strings.Cut(breachAnswer(id), ": ")
+	answer := breachAnswer(id)
+	word, rest, _ := strings.Cut(answer, ": ")
 	h := htmlIdentity{
 		N: strconv.Itoa(n), Anchor: "id-" + strconv.Itoa(n), TableID: "ev-" + strconv.Itoa(n),
 		User: textsafe.HTML(id.User), Verdict: id.Verdict, Severity: id.Severity, SeverityWord: strings.ToUpper(id.Severity),
@@ -374,6 +379,8 @@ func buildHTMLIdentity(n int, id triage.Identity, ipInfo map[string]triage.IPInf
 		ByUser:  id.Activity.ByUser, ByIP: id.Activity.ByIP, Shared: id.SharingCount,
 		Reasons: cleanAll(id.Reasons),
 		Open:    id.Severity == triage.SeverityHigh || id.Severity == triage.SeverityMedium,
+
+		OwnAnswer: answer != breachAnswer(triage.Identity{Verdict: id.Verdict, Severity: id.Severity}),
 	}
 	h.Tally = "sign-ins " + h.SignIns + " · by user " + strconv.FormatInt(h.ByUser, 10) +
 		" · by IP " + strconv.FormatInt(h.ByIP, 10) + " · shared " + strconv.FormatInt(h.Shared, 10)
