@@ -244,7 +244,9 @@ type Summary struct {
 func (s *SourceSummary) fail(ctx context.Context, err error, cred *Credentials) {
 	switch {
 	case err == nil:
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// Stopped by the interruption, not failed; an error the source
+		// met before it (a refusal) is still said as such.
 		s.Interrupted = true
 	default:
 		s.Error = cred.Redact(err.Error())

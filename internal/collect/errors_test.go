@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -311,5 +312,22 @@ func TestDiskFullSaysSo(t *testing.T) {
 	}
 	if err := errors.New("some other failure"); withNext(err) != err {
 		t.Errorf("an unrelated error gained a step: %v", withNext(err))
+	}
+}
+
+// TestRefusalNotHiddenByInterruption: a source's own failure stays said as
+// a failure when the run is interrupted after it; only what the
+// interruption stopped reads as interrupted.
+func TestRefusalNotHiddenByInterruption(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var refused, stopped SourceSummary
+	refused.fail(ctx, errors.New("listing content: 403 AF10001"), &Credentials{})
+	stopped.fail(ctx, fmt.Errorf("listing content: %w", context.Canceled), &Credentials{})
+	if refused.Interrupted || refused.Error == "" {
+		t.Errorf("a refusal before the interruption: interrupted %v, error %q", refused.Interrupted, refused.Error)
+	}
+	if !stopped.Interrupted || stopped.Error != "" {
+		t.Errorf("what the interruption stopped: interrupted %v, error %q", stopped.Interrupted, stopped.Error)
 	}
 }
