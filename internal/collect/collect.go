@@ -389,7 +389,7 @@ func Run(ctx context.Context, a *Archive, cfg Config) (*Summary, error) {
 		// shows it and what it archived rather than an earlier run or
 		// "never"; the record is written after the interruption, hence
 		// WithoutCancel.
-		r.st.RecordRun(context.WithoutCancel(ctx), state.Run{Kind: "collect", Started: started, Finished: time.Now(), OK: false, Summary: "interrupted: " + cred.Redact(r.sum.line())})
+		r.st.RecordRun(context.WithoutCancel(ctx), state.Run{Kind: "collect", Started: started, Finished: time.Now(), OK: false, Summary: state.InterruptedSummary + cred.Redact(r.sum.line())})
 		return r.sum, ctx.Err()
 	}
 	var errs []error

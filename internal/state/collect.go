@@ -251,6 +251,10 @@ type Run struct {
 	Summary  string
 }
 
+// InterruptedSummary begins the Summary of a run that an interruption
+// (Ctrl-C, a stop) ended: status says "interrupted", not "FAILED".
+const InterruptedSummary = "interrupted: "
+
 // RecordRun stores a finished cycle.
 func (s *DB) RecordRun(ctx context.Context, r Run) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO runs (kind, started, finished, ok, summary) VALUES (?, ?, ?, ?, ?)`,

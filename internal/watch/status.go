@@ -176,11 +176,14 @@ func WriteText(w io.Writer, s *Status, clean func(string) string) error {
 			fmt.Fprintf(tw, "%s\tnever\n", r.name)
 			continue
 		}
-		ok := "ok"
+		ok, summary := "ok", r.r.Summary
 		if !r.r.OK {
 			ok = "FAILED"
+			if rest, cut := strings.CutPrefix(summary, state.InterruptedSummary); cut {
+				ok, summary = "interrupted", rest
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s %s: %s\n", r.name, r.r.Finished, ok, clean(r.r.Summary))
+		fmt.Fprintf(tw, "%s\t%s %s: %s\n", r.name, r.r.Finished, ok, clean(summary))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

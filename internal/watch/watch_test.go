@@ -16,6 +16,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/collect"
 	"github.com/outsider-sec/outsider/internal/collect/fakems"
+	"github.com/outsider-sec/outsider/internal/state"
 	"github.com/outsider-sec/outsider/internal/synth"
 	"github.com/outsider-sec/outsider/internal/triage"
 )
@@ -467,6 +468,25 @@ func TestHumanLag(t *testing.T) {
 	for secs, want := range map[int64]string{5: "5s", 300: "5m", 3*3600 + 720: "3h12m", 3 * 86400: "3d0h", -4: "0s"} {
 		if got := humanLag(secs); got != want {
 			t.Errorf("humanLag(%d) = %s, want %s", secs, got, want)
+		}
+	}
+}
+
+// TestStatusSaysInterrupted: a collect that an interruption ended is shown
+// as interrupted, not FAILED; a failed one stays FAILED.
+func TestStatusSaysInterrupted(t *testing.T) {
+	for _, c := range []struct {
+		run  RunStatus
+		want string
+	}{
+		{RunStatus{Finished: "2026-12-07T10:00:00Z", Summary: state.InterruptedSummary + "ual 3 files"}, "last collect  2026-12-07T10:00:00Z interrupted: ual 3 files"},
+		{RunStatus{Finished: "2026-12-07T10:00:00Z", Summary: "ual: 403"}, "last collect  2026-12-07T10:00:00Z FAILED: ual: 403"},
+	} {
+		var text strings.Builder
+		r := c.run
+		WriteText(&text, &Status{LastCollect: &r}, func(s string) string { return s })
+		if !strings.Contains(text.String(), c.want) {
+			t.Errorf("status said\n%s\nwant a line %q", text.String(), c.want)
 		}
 	}
 }
