@@ -1067,7 +1067,8 @@ type DateOrder uint8
 const (
 	// DateISO: ISO 8601 or /Date(ms)/, the forms Microsoft's APIs write.
 	DateISO DateOrder = iota
-	// DateMonthFirst: M/D/YYYY, the US order.
+	// DateMonthFirst: M/D/YYYY, the US order (also a slashed date whose
+	// day and month are the same, where the order does not matter).
 	DateMonthFirst
 	// DateDayFirst: D/M/YYYY or D.M.YYYY, the order of most other locales.
 	DateDayFirst

@@ -3,6 +3,7 @@ package explain
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
@@ -226,7 +227,11 @@ func siTime(p *printer, f *facts, name, s string) {
 		return
 	}
 	utc := audit.FormatTime(ns)
-	switch {
+	switch t := time.Unix(0, ns).UTC(); {
+	case order == audit.DateMonthFirst && int(t.Month()) == t.Day():
+		// Read month first, but nothing had to say so.
+		p.say("%s: %s. A locale date whose day and month are the same, so their order does not matter, as "+
+			"Excel or a Log Analytics CSV export writes it; outsider reads it as UTC.", what, utc)
 	case order == audit.DateMonthFirst:
 		p.say("%s: %s. A locale date, month first (the US order: AM/PM, or a second number over 12 says so), as "+
 			"Excel or a Log Analytics CSV export writes it; outsider reads it as UTC.", what, utc)

@@ -449,3 +449,22 @@ func TestSignInSuccessWithoutCode(t *testing.T) {
 		t.Errorf("no %q in:\n%s", want, got)
 	}
 }
+
+// TestSignInLocaleDateSameDayMonth: a slashed locale date whose day and
+// month are the same is read without anything saying which comes first,
+// and explain does not claim AM/PM or a number over 12 said so.
+func TestSignInLocaleDateSameDayMonth(t *testing.T) {
+	for _, tc := range []struct{ created, want string }{
+		{"5/5/2026 10:11:12", "A locale date whose day and month are the same, so their order does not matter"},
+		{"5/6/2026 10:11:12 PM", "A locale date, month first (the US order"},
+	} {
+		rec := `{"id":"1","createdDateTime":"` + tc.created + `","userPrincipalName":"x@fabrikam.com"}`
+		var out bytes.Buffer
+		if err := Explain(&out, []byte(rec), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := flat(out.String()); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: no %q in:\n%s", tc.created, tc.want, got)
+		}
+	}
+}

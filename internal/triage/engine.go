@@ -327,7 +327,7 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 		}
 		return "record " + ref.id + " at " + where
 	}
-	j := &judge{a: a, t: t, k: k, dir: opts.Directory, cite: func(r *ref) string { return cite(r) }}
+	j := &judge{a: a, t: t, k: k, dir: opts.Directory, noLooks: opts.SkipAccessed, cite: func(r *ref) string { return cite(r) }}
 	j.classify()
 	j.citeSource = func(r *ref) string {
 		s := cite(r)

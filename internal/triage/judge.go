@@ -49,8 +49,10 @@ type judge struct {
 	byUser map[string][]*bucket
 	byIP   map[netip.Addr][]*bucket
 	// looks are the records each identity's objects are read from
-	// (look.go).
-	looks map[string]*lookList
+	// (look.go); noLooks: not gathered, the report leaves them out
+	// (Options.SkipAccessed).
+	looks   map[string]*lookList
+	noLooks bool
 }
 
 // classify applies rules 1–4 to every sign-in actor; rule 5 needs our
@@ -527,10 +529,12 @@ func sortedIPs(set map[netip.Addr]struct{}) []netip.Addr {
 func (j *judge) identity(u *userStats) Identity {
 	c := j.classes[u.user]
 	s := j.collect(u)
-	if j.looks == nil {
-		j.looks = map[string]*lookList{}
+	if !j.noLooks {
+		if j.looks == nil {
+			j.looks = map[string]*lookList{}
+		}
+		j.looks[u.user] = j.lookList(s, j.a.shares[u.user])
 	}
-	j.looks[u.user] = j.lookList(s, j.a.shares[u.user])
 	id := Identity{
 		User:       u.user,
 		Class:      c.class,

@@ -178,29 +178,44 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 	// a time-ordered export lie near its start); standard input cannot be
 	// read again.
 	pending := map[string]int{} // path given → records wanted from it
-	var again []string
+	// givenOf is, per input, the first path given that it was read from
+	// (-1: none), found once per input rather than once per record: a
+	// Session's list of paths grows with every call.
+	givenOf := map[int32]int{}
 	stdin := false
 	for key := range want {
 		if int(key.file) >= len(inputs) {
 			continue
 		}
-		q := inputs[key.file].Path
-		for _, p := range paths {
-			if q != p && !strings.HasPrefix(q, p+"!") {
-				continue
-			}
-			if p == "-" {
-				stdin = true
-			} else {
-				if pending[p] == 0 {
-					again = append(again, p)
+		g, ok := givenOf[key.file]
+		if !ok {
+			g = -1
+			q := inputs[key.file].Path
+			for i, p := range paths {
+				if q == p || strings.HasPrefix(q, p+"!") {
+					g = i
+					break
 				}
-				pending[p]++
 			}
-			break
+			givenOf[key.file] = g
+		}
+		switch {
+		case g < 0:
+		case paths[g] == "-":
+			stdin = true
+		default:
+			pending[paths[g]]++
 		}
 	}
-	slices.SortFunc(again, func(x, y string) int { return slices.Index(paths, x) - slices.Index(paths, y) })
+	// In the order given, each path once.
+	var again []string
+	listed := map[string]bool{}
+	for _, p := range paths {
+		if pending[p] > 0 && !listed[p] {
+			listed[p] = true
+			again = append(again, p)
+		}
+	}
 	found := map[lookKey][]object{}
 	var readErr error
 	var rd record.Reader

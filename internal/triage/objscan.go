@@ -3,6 +3,8 @@ package triage
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/outsider-sec/outsider/internal/audit"
 )
 
 // A faster reading of a UAL record's object fields, for a store that
@@ -131,16 +133,7 @@ func (s *objScanner) peek() byte {
 	return 0
 }
 
-func (s *objScanner) space() {
-	for s.i < len(s.data) {
-		switch s.data[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *objScanner) space() { s.i = audit.SkipSpace(s.data, s.i) }
 
 // str scans a string at s.i.
 func (s *objScanner) str() bool {

@@ -527,6 +527,10 @@ func (x *Aggregates) Finish(files []FileInfo, opts Options) *Report {
 	a.applyAliases(x.aliases)
 	a.dropCopiesOnly()
 	r := finish(a, inputs, &problems{byFile: map[string][]source.Problem{}}, opts, a.k)
+	if opts.SkipAccessed {
+		r.DropAccessed(AccessedNotAsked)
+		return r
+	}
 	// Not computed until the store gives the objects (FillAccessed).
 	looks := r.looks
 	r.DropAccessed(AccessedFromDatabase)
