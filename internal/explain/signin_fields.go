@@ -470,8 +470,9 @@ func siHomeTenantName(p *printer, f *facts, name, s string) {
 		p.say("This one is a placeholder or redaction, not a name: outsider never names a partner by it.")
 		return
 	}
-	p.say("outsider triage names the partner (the accounts of this home tenant) by it unless " +
-		"--partner-names names the tenant: the tenant's own words, shown as written.")
+	p.say("outsider triage names the partner (the accounts of this home tenant) by the name most of " +
+		"that tenant's sign-ins give (not for personal Microsoft accounts), unless --partner-names " +
+		"names the tenant: the tenant's own words, shown as written.")
 }
 
 // ourTenantNotes says how a tenant id the record gives as ours relates to

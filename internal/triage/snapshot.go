@@ -35,7 +35,7 @@ var ErrSessionFormat = errors.New("not a saved triage session of this version")
 // that point into other aggregates (a copy would go stale), scratch
 // buffers, and what Session sets again on load.
 var codecSkip = map[reflect.Type]map[string]bool{
-	reflect.TypeFor[agg]():       {"intern": true, "keyBuf": true, "userBuf": true, "maxShares": true, "tempDir": true, "shareLog": true, "shareLogErr": true},
+	reflect.TypeFor[agg]():       {"intern": true, "keyBuf": true, "userBuf": true, "nameBuf": true, "maxShares": true, "tempDir": true, "shareLog": true, "shareLogErr": true},
 	reflect.TypeFor[bucket]():    {"account": true},
 	reflect.TypeFor[userStats](): {"lastApp": true, "lastAppID": true},
 	reflect.TypeFor[topK]():      {"firstTime": true, "firstSet": true},
