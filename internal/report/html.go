@@ -97,6 +97,9 @@ type htmlView struct {
 	Provenance []provRow
 	// Partners are the home tenants, named (buildHTMLPartners).
 	Partners []htmlPartner
+	// PartnerNameOthers says what "known" and "none" mean, when the table
+	// shows them (partnerNameOthers).
+	PartnerNameOthers string
 	// Groups are the identities by severity, in the page's order, for the
 	// table of contents and the group headings.
 	Groups []htmlGroup
@@ -245,6 +248,7 @@ func buildHTMLView(r *triage.Report) htmlView {
 		v.Problems = append(v.Problems, textsafe.HTML(problemLine(p)))
 	}
 	v.Partners = buildHTMLPartners(r.Partners)
+	v.PartnerNameOthers = partnerNameOthers(r.Partners)
 	from, to := parseTime(r.Input.From), parseTime(r.Input.To)
 	classes, firstParty := map[string]bool{}, map[string]bool{}
 	for i, id := range textOrder(r.Identities) { // as the text report: anomalous before activity within a severity

@@ -220,7 +220,7 @@ func markdownPartners(bw *bufio.Writer, ps []triage.Partner) {
 			pt.ByVerdict[triage.VerdictUnverified], pt.ByVerdict[triage.VerdictSigninOnly],
 			orDash(textsafe.MarkdownCode(pt.TenantID, true)), orDash(codeList(partnerDomains(pt.Domains), true)))
 	}
-	bw.WriteString("\nName from: the first source that names the tenant, of " + partnerNameOrder + ".\n")
+	bw.WriteString("\nName from: the first source that names the tenant, of " + partnerNameOrder + partnerNameOthers(ps) + ".\n")
 }
 
 // maxPartnerDomains caps the domains a partner row lists (the JSON has

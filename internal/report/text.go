@@ -144,6 +144,29 @@ func (t *textWriter) table(ids []triage.Identity) {
 // docs/reports.md); the HTML template says it too.
 const partnerNameOrder = "partner-names > sign-in log > directory > domain"
 
+// partnerNameOthers says what the name sources outside that order mean,
+// for those the table shows: a first-time reader met "known" and "none"
+// with nothing to say what they were (docs/reports.md does); "" when the
+// table has neither.
+func partnerNameOthers(ps []triage.Partner) string {
+	var known, none bool
+	for _, p := range ps {
+		known = known || p.NameSource == triage.PartnerNameKnown
+		none = none || p.NameSource == triage.PartnerNameNone
+	}
+	var parts []string
+	if known {
+		parts = append(parts, "known: a group outsider names itself (personal Microsoft accounts, unknown home tenant)")
+	}
+	if none {
+		parts = append(parts, "none: nothing names the tenant, its id is shown")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
+}
+
 // columnWidths is each column's width in runes: its widest cell or header.
 func columnWidths(head []string, rows [][]string) []int {
 	wd := make([]int, len(head))
@@ -232,7 +255,7 @@ func (t *textWriter) partnerTable(ps []triage.Partner) {
 	for i, p := range ps {
 		line(rows[i], p.WorstSeverity, false)
 	}
-	for _, l := range wrap("", " ", "(IDS: identities; name FROM: "+partnerNameOrder+")", t.width) {
+	for _, l := range wrap("", " ", "(IDS: identities; name FROM: "+partnerNameOrder+partnerNameOthers(ps)+")", t.width) {
 		t.line(t.paint(sgrDim, l))
 	}
 }
