@@ -168,9 +168,20 @@ func answers(r *triage.Report) []answer {
 	}
 	if n == 0 {
 		none := "No account from outside the organisation signed in to the tenant in the records read."
+		breach := "No sign of one from outside accounts: there were none."
+		if k := len(r.Tenant.IDs); r.Tenant.Inferred && k > 1 {
+			// Every tenant the records name was taken as ours, so a
+			// sign-in from one of them to another is not reported: an
+			// all-clear here would hide exactly what outsider is for
+			// (the tenant line says why and what to do).
+			none = "No account from outside the " + strconv.Itoa(k) + " tenants the records name signed in; " +
+				"each was taken as ours, so an account of one signing in to another is not reported: " +
+				"give --tenant to name ours."
+			breach = "No sign of one from accounts outside those " + strconv.Itoa(k) + " tenants; between them, not checked."
+		}
 		return []answer{
 			{Question: "Who were they?", Parts: []string{none}},
-			{Question: "Was there a breach?", Parts: []string{"No sign of one from outside accounts: there were none."}},
+			{Question: "Was there a breach?", Parts: []string{breach}},
 			{Question: "What did they access?", Parts: []string{"Nothing: there were no outside accounts."}},
 		}
 	}

@@ -824,3 +824,37 @@ func TestWhoSaysWhoOnlyTried(t *testing.T) {
 		t.Errorf("one only failed: who = %q, want it to start %q", who, want)
 	}
 }
+
+// TestNoOutsidersAmongSeveralInferredTenants: with no outside identity
+// and several tenants inferred from the records, every format's answers
+// say the sign-ins between those tenants were not checked, instead of the
+// plain all-clear (a sanitised or multi-tenant export takes each tenant
+// it names as ours).
+func TestNoOutsidersAmongSeveralInferredTenants(t *testing.T) {
+	r := &triage.Report{Schema: triage.Schema, Summary: triage.Summary{ByVerdict: map[string]int{}},
+		Tenant: triage.TenantInfo{IDs: []string{"11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"}, Inferred: true}}
+	for _, f := range Formats {
+		if f == "json" || f == "csv" {
+			continue // no answers in words
+		}
+		var b bytes.Buffer
+		if err := Render(&b, f, r); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out := strings.Join(strings.Fields(b.String()), " ") // wrapped lines
+		if strings.Contains(out, "there were none") || strings.Contains(out, "No account from outside the organisation") {
+			t.Errorf("%s: plain all-clear with 2 inferred tenants:\n%s", f, out)
+		}
+		if !strings.Contains(out, "2 tenants the records name") || !strings.Contains(out, "between them, not checked") {
+			t.Errorf("%s: answers do not say the tenants were each taken as ours:\n%s", f, out)
+		}
+	}
+	r.Tenant.Inferred = false // given with --tenant: a real all-clear
+	var b bytes.Buffer
+	if err := Render(&b, "text", r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "No account from outside the organisation") {
+		t.Errorf("--tenant given: want the plain answer:\n%s", b.String())
+	}
+}
