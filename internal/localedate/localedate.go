@@ -5,9 +5,11 @@
 //
 // A locale date whose day and month are both 12 or less says nothing of
 // its order, and neither does its clock: Windows and Excel write the
-// 12-hour clock with AM/PM day first in en-AU, en-NZ and other locales
-// (CLDR en_AU: short date "d/MM/yy", time "h:mm:ss a"; .NET's "d" for
-// en-NZ is "10/04/2001" for 10 April 2001,
+// 12-hour clock with AM/PM day first in en-AU, en-NZ, en-IN and other
+// locales (CLDR, unicode-org/cldr common/main: en_AU short date
+// "d/MM/yy", time "h:mm:ss a"; en_IN "dd/MM/yy", "h:mm:ss a"; .NET's "d"
+// for en-NZ is "10/04/2001" for 10 April 2001, Standard DateTime Format
+// Strings Output Examples,
 // https://learn.microsoft.com/previous-versions/dotnet/netframework-3.0/hc4ky857(v=vs.85)).
 // What does say it is another date of the same file: a file is written
 // in one locale, so a first number over 12 anywhere in it (only a day)

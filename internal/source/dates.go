@@ -17,9 +17,14 @@ import (
 // columns Microsoft's exporters (and Excel re-saving them) write, never a
 // free-text field an attacker could put a date into; its answer is the
 // union of what each date shows, the same whatever the batch sizes or the
-// order batches are decoded in. Those exports are small (the portal
-// caps them); a UAL export's times are ISO 8601 inside AuditData and it
-// is neither surveyed nor held.
+// order batches are decoded in. Holding costs the file's size in memory,
+// which such files keep small: the Entra download is meant for fewer than
+// 250,000 records ("data sets smaller than 250,000 records work well with
+// the browser download feature", How to download logs in Microsoft Entra
+// ID, https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs),
+// and Excel saves at most 1,048,576 rows. A UAL export's times are ISO
+// 8601 inside AuditData: it is neither surveyed nor held, and its framing
+// streams as before.
 
 // timeColumns are the (normalised) names of the time columns of the CSVs
 // read by column names: audit's SignInColumns (Date (UTC),

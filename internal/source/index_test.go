@@ -291,6 +291,7 @@ func FuzzReadIndexed(f *testing.F) {
 		f.Add([]byte(in[:min(len(in), 3000)]), uint8(40))
 	}
 	f.Add([]byte("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n\"a\nb\",\"x\"\"\n\"\n1,2,3,4,5,\"{}\"\n"), uint8(7))
+	f.Add([]byte("Date (UTC),Request ID,Username,Status\n06/10/2026 09:14,a,u,S\n\"13/10/2026\n 09:14\",b,u,S\n10/14/2026 10:00,c,u,S\n"), uint8(9))
 	f.Fuzz(func(t *testing.T, data []byte, spacing uint8) {
 		defer func(s, g int64) { indexSpacing, gzCheckpointSpacing = s, g }(indexSpacing, gzCheckpointSpacing)
 		indexSpacing, gzCheckpointSpacing = int64(spacing)+1, 3*int64(spacing)+1
