@@ -220,10 +220,9 @@ func siTime(p *printer, f *facts, name, s string) {
 				"(some can only be day first, others only month first), so nothing says which comes first and " +
 				"outsider does not guess; the export as downloaded has ISO 8601 times"
 		case order == audit.DateAmbiguous:
-			why = "a date whose day and month are both 12 or less with nothing to say which comes first (AM/PM " +
-				"does not: en-AU writes the 12-hour clock day first; only another date of the same CSV with a " +
-				"number over 12 would), which outsider does not guess (a file re-saved with locale dates?); " +
-				"the export as downloaded has ISO 8601 times"
+			why = "a date whose day and month are both 12 or less with nothing to say which comes first " +
+				"(AM/PM does not: en-AU writes it day first), which outsider does not guess; the export as " +
+				"downloaded has ISO 8601 times"
 		}
 		if used {
 			p.say("%s, but %s: outsider triage skips this record.", what, why)

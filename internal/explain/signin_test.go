@@ -482,7 +482,7 @@ func TestSignInLocaleDateSameDayMonth(t *testing.T) {
 		// AM/PM says nothing: the file's other dates decide, or nothing.
 		{"5/6/2026 10:11:12 PM", month, "2026-05-06T22:11:12Z. A locale date whose day and month are both 12 or less, read month first (the US order) because the file's other dates are"},
 		{"5/6/2026 10:11:12 PM", day, "2026-06-05T22:11:12Z. A locale date whose day and month are both 12 or less, read day first because the file's other dates are"},
-		{"5/6/2026 10:11:12 PM", 0, "with nothing to say which comes first (AM/PM does not: en-AU writes the 12-hour clock day first"},
+		{"5/6/2026 10:11:12 PM", 0, "with nothing to say which comes first (AM/PM does not: en-AU writes it day first)"},
 		{"5/6/2026 10:11:12 PM", day | month, "in a file whose other dates show both orders"},
 	} {
 		rec := `{"id":"1","createdDateTime":"` + tc.created + `","userPrincipalName":"x@fabrikam.com"}`
