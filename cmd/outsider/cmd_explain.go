@@ -15,6 +15,7 @@ import (
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/explain"
 	"github.com/outsider-sec/outsider/internal/iostreams"
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 )
@@ -84,6 +85,8 @@ type foundRecord struct {
 	// UAL record it came from (js); err says why it cannot be.
 	office bool
 	err    error
+	// dates is what the locale dates of the record's input show.
+	dates localedate.Evidence
 }
 
 // officeNote introduces the walk of an OfficeActivity row.
@@ -100,11 +103,11 @@ func found(raw record.Raw) *foundRecord {
 	switch {
 	case raw.Office():
 		js, err := raw.UAL()
-		return &foundRecord{js: js, office: true, err: err}
+		return &foundRecord{js: js, office: true, err: err, dates: raw.Dates}
 	case raw.Kind == record.SignInFields || raw.Kind == record.SignInRow:
-		return &foundRecord{signIn: true, header: slices.Clone(raw.Header), fields: cloneFields(raw.Fields)}
+		return &foundRecord{signIn: true, header: slices.Clone(raw.Header), fields: cloneFields(raw.Fields), dates: raw.Dates}
 	}
-	return &foundRecord{js: bytes.Clone(raw.JSON), signIn: raw.Kind == record.SignInJSON}
+	return &foundRecord{js: bytes.Clone(raw.JSON), signIn: raw.Kind == record.SignInJSON, dates: raw.Dates}
 }
 
 // holdsID reports whether a record that does not decode (triage skips
@@ -190,7 +193,7 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 		return hit.err
 	}
 	w := bufio.NewWriter(ios.Out)
-	opts := explain.Options{OurTenants: o.Tenants, Log: explain.LogUAL}
+	opts := explain.Options{OurTenants: o.Tenants, Log: explain.LogUAL, Dates: hit.dates}
 	if hit.office {
 		w.WriteString(officeNote)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // DecodeError says why a record could not be decoded. Its text is the
@@ -34,6 +36,9 @@ type Decoder struct {
 	noMasks bool
 	// prepared is the data Prepare built masks for, until a decode uses it.
 	prepared []byte
+	// dates is what the locale dates of the file being decoded show of
+	// their order (SetDates).
+	dates localedate.Evidence
 }
 
 // scanner returns a scanner over data, with its bitmaps unless noMasks

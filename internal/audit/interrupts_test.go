@@ -94,7 +94,9 @@ func TestOutcomeCodes(t *testing.T) {
 		eh     = `{"time":"2026-10-06T09:14:03Z","category":"NonInteractiveUserSignInLogs","tenantId":"bbbb","resultType":"%s","callerIpAddress":"198.18.0.45","properties":{"id":"abc-1","createdDateTime":"2026-10-06T09:14:03Z","userPrincipalName":"pilar@fabrikam.com","homeTenantId":"aaaa","resourceTenantId":"bbbb","status":{"errorCode":%[1]s}}}`
 		laRow  = `{"TimeGenerated":"2026-10-06T09:14:05Z","Id":"abc-1","UserPrincipalName":"pilar@fabrikam.com","IPAddress":"198.18.0.45","HomeTenantId":"aaaa","AADTenantId":"bbbb","ResultType":"%s","Status":"{\"errorCode\":%[1]s}"}`
 		laCSV  = "TimeGenerated [UTC],Id,UserPrincipalName,IPAddress,HomeTenantId,AADTenantId,ResultType,ResultDescription\n" +
-			"\"10/6/2026, 9:14:03.000 AM\",abc-1,pilar@fabrikam.com,198.18.0.45,aaaa,bbbb,%s,x\n"
+			"\"10/6/2026, 9:14:03.000 AM\",abc-1,pilar@fabrikam.com,198.18.0.45,aaaa,bbbb,%s,x\n" +
+			// Another row, month first by itself: the file's dates are.
+			"\"10/13/2026, 9:14:03.000 AM\",abc-2,x@y.z,198.18.0.45,aaaa,bbbb,0,x\n"
 		portal = "Date (UTC),Request ID,Username,IP address,Home tenant ID,Resource tenant ID,Status,Sign-in error code,Failure reason\n" +
 			"2026-10-06T09:14:03Z,abc-1,pilar@fabrikam.com,198.18.0.45,aaaa,bbbb,%s,%s,x\n"
 	)

@@ -38,6 +38,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // ofField names an OfficeActivity column the decoder reads.
@@ -438,9 +440,9 @@ func (d *Decoder) finishOffice(ev *Event, st *officeState) error {
 	if tv == nil {
 		return decodeErr("no TimeGenerated")
 	}
-	t, order := signInTime(tv)
+	t, order, _ := signInTime(tv, d.dates)
 	if order >= DateAmbiguous {
-		return timeErr(name, tv, order)
+		return timeErr(name, tv, order, d.dates)
 	}
 	ev.Time = t
 	ev.ID = st.firstOf(ofID, ofSourceRecordID)
@@ -551,8 +553,10 @@ var ualNames = [ofCount]string{
 // walks that record; the audit decoder reads it as it reads the row. It is
 // an error when the row is shorter than the header; a header without the
 // columns a CSV export needs (NewOfficeColumns) still gives a record, as
-// a JSON object without them is still decoded.
-func OfficeUAL(header []string, fields [][]byte) ([]byte, error) {
+// a JSON object without them is still decoded. dates is what the locale
+// dates of the row's file show of their order (Decoder.SetDates): the
+// time is written as the decoder reads it.
+func OfficeUAL(header []string, fields [][]byte, dates localedate.Evidence) ([]byte, error) {
 	c := mapOfficeColumns(header)
 	if len(fields) < c.n {
 		return nil, decodeErr("row has %d fields, the header %d", len(fields), c.n)
@@ -586,7 +590,7 @@ func OfficeUAL(header []string, fields [][]byte) ([]byte, error) {
 	// The time first, in the UAL's form, when it reads.
 	for _, f := range []ofField{ofTime, ofStart} {
 		if v := st.firstOf(f); v != nil {
-			if t, order := signInTime(v); order < DateAmbiguous {
+			if t, order, _ := signInTime(v, dates); order < DateAmbiguous {
 				put("CreationTime", str([]byte(strings.TrimSuffix(FormatTime(t), "Z"))))
 			} else {
 				put("CreationTime", str(v))

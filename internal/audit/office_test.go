@@ -70,7 +70,7 @@ func TestDecodeOfficeGolden(t *testing.T) {
 				fmt.Fprintf(&got, "--- object %d\n%s", i+1, dump(&ev))
 			}
 		} else {
-			decodeCSV(t, data, NewOfficeColumns, d.DecodeOfficeFieldsKeep, func(line int, ev *Event) {
+			decodeCSV(t, &d, data, NewOfficeColumns, d.DecodeOfficeFieldsKeep, func(line int, ev *Event) {
 				fmt.Fprintf(&got, "--- row %d\n%s", line, dump(ev))
 			})
 		}
@@ -374,7 +374,7 @@ func TestOfficeUAL(t *testing.T) {
 		header, rows, cols := officeCSVFixture(t, name)
 		var d Decoder
 		for i, row := range rows {
-			js, err := OfficeUAL(header, row)
+			js, err := OfficeUAL(header, row, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -396,7 +396,7 @@ func TestOfficeUAL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		js, err := OfficeUAL(header, fields)
+		js, err := OfficeUAL(header, fields, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,7 +411,7 @@ func TestOfficeUAL(t *testing.T) {
 			t.Errorf("object %d: %s\nthe object:\n%s\nits UAL record:\n%s", i+1, js, a, b)
 		}
 	}
-	if _, err := OfficeUAL([]string{"a", "b"}, [][]byte{[]byte("x")}); err == nil {
+	if _, err := OfficeUAL([]string{"a", "b"}, [][]byte{[]byte("x")}, 0); err == nil {
 		t.Error("a row shorter than its header gives a record")
 	}
 }

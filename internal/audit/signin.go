@@ -54,6 +54,8 @@ import (
 	"errors"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // siField names a sign-in fact, whatever a format calls it.
@@ -820,20 +822,20 @@ func (d *Decoder) finishSignIn(ev *Event, st *signInState) error {
 	var order DateOrder
 	switch {
 	case st.hasCreated:
-		if t, order = signInTime(st.created); order >= DateAmbiguous {
+		if t, order, _ = signInTime(st.created, d.dates); order >= DateAmbiguous {
 			name := st.createdField
 			if name == "" {
 				name = "Date (UTC)"
 			}
-			return timeErr(name, st.created, order)
+			return timeErr(name, st.created, order, d.dates)
 		}
 	case st.hasTimeGen:
-		if t, order = signInTime(st.timeGen); order >= DateAmbiguous {
-			return timeErr("TimeGenerated", st.timeGen, order)
+		if t, order, _ = signInTime(st.timeGen, d.dates); order >= DateAmbiguous {
+			return timeErr("TimeGenerated", st.timeGen, order, d.dates)
 		}
 	case st.hasTimeEH:
-		if t, order = signInTime(st.timeEH); order >= DateAmbiguous {
-			return timeErr("time", st.timeEH, order)
+		if t, order, _ = signInTime(st.timeEH, d.dates); order >= DateAmbiguous {
+			return timeErr("time", st.timeEH, order, d.dates)
 		}
 	default:
 		return decodeErr("no createdDateTime")
@@ -1073,149 +1075,71 @@ const (
 	// DateDayFirst: D/M/YYYY or D.M.YYYY, the order of most other locales.
 	DateDayFirst
 	// DateAmbiguous: D/M or M/D cannot be told apart (both 12 or less,
-	// and no AM/PM says the US clock): the time is not read.
+	// and no other date of the file says which comes first, or its dates
+	// show both orders): the time is not read.
 	DateAmbiguous
 	// DateInvalid: not a time.
 	DateInvalid
 )
 
+// SetDates tells the decoder what the locale dates of the file whose
+// records it decodes next show of their order (source.Batch.Dates): a
+// date whose day and month are both 12 or less is read in the order the
+// file's other dates show, when they show one only.
+func (d *Decoder) SetDates(file localedate.Evidence) { d.dates = file }
+
 // ReadTime reads a sign-in's or an OfficeActivity row's time as the
-// decoders do (signInTime) and says how: outsider explain tells the
-// analyst which order a locale date was read in, or why it was not.
-func ReadTime(b []byte) (int64, DateOrder) { return signInTime(b) }
+// decoders do (signInTime) for a file whose locale dates show file, and
+// says how: outsider explain tells the analyst which order a locale date
+// was read in and whether the file's other dates decided it, or why it
+// was not read.
+func ReadTime(b []byte, file localedate.Evidence) (ns int64, order DateOrder, byFile bool) {
+	return signInTime(b, file)
+}
 
 // signInTime reads createdDateTime (ISO 8601, "Z" or an offset, any
 // number of fractional digits: Graph "2024-07-23T15:19:52Z", Event Hub
 // "2019-03-12T16:02:15.5522137+00:00") and, for files re-saved by a
-// spreadsheet or Log Analytics' CSV export, locale dates (parseLocaleTime),
-// UTC. The order is DateMonthFirst or DateDayFirst for a locale date
-// that reads; the time is usable only when the order is below
-// DateAmbiguous.
-func signInTime(b []byte) (int64, DateOrder) {
-	b = bytes.TrimSpace(b)
-	if t, ok := ParseTime(b); ok {
-		return t, DateISO
-	}
-	return parseLocaleTime(b)
-}
-
-// parseLocaleTime reads A/B/YYYY[,] H:MM[:SS[.fff]] [AM|PM] and
-// A.B.YYYY H:MM[:SS[.fff]] as UTC. The Entra download writes ISO 8601
-// ("Timestamps in the downloaded files are based on UTC", How to download
-// logs in Microsoft Entra ID,
+// spreadsheet or Log Analytics' CSV export, locale dates, UTC.
+//
+// The Entra download writes ISO 8601 ("Timestamps in the downloaded
+// files are based on UTC", How to download logs in Microsoft Entra ID,
 // https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs),
 // but a file opened and saved again in Excel gets the dates of the
 // computer's locale, and the Azure portal's Log Analytics export writes
-// TimeGenerated in the browser's (en-US: "4/28/2021, 3:05:26.000 PM").
-// The order is never guessed: a dotted date is day first (no locale
-// writes D.M month first); with slashes, a first number over 12 can only
-// be a day and a second one over 12 only a day, and AM/PM is the US
-// clock (month first). Otherwise, 03/04/2026 is 3 April in London and
-// March 4 in New York: DateAmbiguous, and the caller says so rather
-// than pick one.
-func parseLocaleTime(b []byte) (int64, DateOrder) {
-	num := func(max int) (int, bool) {
-		n, i := 0, 0
-		for i < len(b) && i < max && b[i] >= '0' && b[i] <= '9' {
-			n = n*10 + int(b[i]-'0')
-			i++
-		}
-		if i == 0 {
-			return 0, false
-		}
-		b = b[i:]
-		return n, true
+// TimeGenerated in the browser's ("4/28/2021, 3:05:26.000 PM" in en-US).
+// The order is never guessed (localedate.Read): a date shows it by
+// itself (dots, or a number over 12), or the file's other dates show it
+// (file, from source's survey of the file's time columns); AM/PM says
+// nothing, as en-AU writes "7/12/2026 3:05:26 PM" day first. The order
+// is DateMonthFirst or DateDayFirst for a locale date that reads, byFile
+// true when the file's dates decided it; the time is usable only when the
+// order is below DateAmbiguous.
+func signInTime(b []byte, file localedate.Evidence) (int64, DateOrder, bool) {
+	b = bytes.TrimSpace(b)
+	if t, ok := ParseTime(b); ok {
+		return t, DateISO, false
 	}
-	sep := func(c byte) bool {
-		if len(b) > 0 && b[0] == c {
-			b = b[1:]
-			return true
-		}
-		return false
+	ns, o, byFile := localedate.Read(b, file)
+	switch o {
+	case localedate.MonthFirst, localedate.Same:
+		return ns, DateMonthFirst, byFile
+	case localedate.DayFirst:
+		return ns, DateDayFirst, byFile
+	case localedate.Ambiguous:
+		return 0, DateAmbiguous, byFile
 	}
-	a, ok1 := num(2)
-	var dsep byte
-	if len(b) > 0 && (b[0] == '/' || b[0] == '.') {
-		dsep = b[0]
-	}
-	ok2 := dsep != 0 && sep(dsep)
-	c, ok3 := num(2)
-	ok4 := ok2 && sep(dsep)
-	y, ok5 := num(4)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5) || y < 1000 {
-		return 0, DateInvalid
-	}
-	sep(',')
-	if !sep(' ') {
-		return 0, DateInvalid
-	}
-	for sep(' ') {
-	}
-	h, ok1 := num(2)
-	ok2 = sep(':')
-	mi, ok3 := num(2)
-	if !(ok1 && ok2 && ok3) {
-		return 0, DateInvalid
-	}
-	s := 0
-	var nanos int64
-	if sep(':') {
-		var ok bool
-		if s, ok = num(2); !ok {
-			return 0, DateInvalid
-		}
-		if sep('.') {
-			var n int
-			if nanos, n = fraction(b); n == 0 {
-				return 0, DateInvalid
-			}
-			b = b[n:]
-		}
-	}
-	for sep(' ') {
-	}
-	ampm := false
-	switch {
-	case len(b) == 0:
-	case len(b) == 2 && (b[1] == 'M' || b[1] == 'm') && (b[0] == 'A' || b[0] == 'a' || b[0] == 'P' || b[0] == 'p'):
-		if h < 1 || h > 12 {
-			return 0, DateInvalid
-		}
-		if h == 12 {
-			h = 0
-		}
-		if b[0] == 'P' || b[0] == 'p' {
-			h += 12
-		}
-		ampm = true
-	default:
-		return 0, DateInvalid
-	}
-	order := DateMonthFirst
-	switch {
-	case dsep == '.', a > 12:
-		order = DateDayFirst
-	case c > 12, a == c, ampm:
-	default:
-		order = DateAmbiguous
-	}
-	mo, d := a, c
-	if order == DateDayFirst {
-		mo, d = c, a
-	}
-	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || s > 60 {
-		return 0, DateInvalid
-	}
-	if order == DateAmbiguous {
-		return 0, DateAmbiguous
-	}
-	secs := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+s)
-	return secs*1e9 + nanos, order
+	return 0, DateInvalid, false
 }
 
-// timeErr is the error for a time field that does not read.
-func timeErr(name string, v []byte, order DateOrder) error {
-	if order == DateAmbiguous {
+// timeErr is the error for a time field that does not read, in a file
+// whose locale dates show file.
+func timeErr(name string, v []byte, order DateOrder, file localedate.Evidence) error {
+	switch {
+	case order == DateAmbiguous && file.Mixed():
+		return decodeErr(`%s "%s" is ambiguous: day and month are both 12 or less, and the file's other dates show both orders `+
+			`(some can only be day first, others only month first), so none says which comes first; give the export as downloaded, with ISO 8601 times`, name, clip(v))
+	case order == DateAmbiguous:
 		return decodeErr(`%s "%s" is ambiguous: day and month are both 12 or less and nothing says which comes first `+
 			`(the file was re-saved with locale dates?); give the export as downloaded, with ISO 8601 times`, name, clip(v))
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
@@ -71,12 +72,30 @@ func csvRows(t testing.TB, data []byte) (header []string, rows [][][]byte) {
 	return header, rows
 }
 
+// fileDates is what package source's survey finds in a small CSV: what
+// the locale dates of its time columns (source.DateColumns) show of their
+// order. TestLocaleDatesPerFile in package record holds the survey to
+// the columns the decoders read.
+func fileDates(header []string, rows [][][]byte) localedate.Evidence {
+	var e localedate.Evidence
+	for _, c := range source.DateColumns(header) {
+		for _, r := range rows {
+			if c < len(r) {
+				e |= localedate.Of(r[c])
+			}
+		}
+	}
+	return e
+}
+
 // decodeCSV decodes every row of a small CSV file with the columns newCols
 // reads from its header and decode, and hands each event to each with its
-// line number: the UAL's and the sign-in log's CSVs are read alike.
-func decodeCSV[C any](t *testing.T, data []byte, newCols func([]string) (C, error), decode func(C, [][]byte, *Event) error, each func(line int, ev *Event)) {
+// line number: the UAL's and the sign-in log's CSVs are read alike, the
+// file's locale dates surveyed first as package source does.
+func decodeCSV[C any](t *testing.T, d *Decoder, data []byte, newCols func([]string) (C, error), decode func(C, [][]byte, *Event) error, each func(line int, ev *Event)) {
 	t.Helper()
 	header, rows := csvRows(t, data)
+	d.SetDates(fileDates(header, rows))
 	cols, err := newCols(header)
 	if err != nil {
 		t.Fatal(err)
@@ -91,13 +110,16 @@ func decodeCSV[C any](t *testing.T, data []byte, newCols func([]string) (C, erro
 }
 
 // decodeSignInText decodes one sign-in written as a JSON record, or as a
-// CSV header and row.
+// CSV header and rows (the first row, read by what the dates of them all
+// show).
 func decodeSignInText(t *testing.T, d *Decoder, in string, ev *Event) error {
 	t.Helper()
 	if strings.HasPrefix(in, "{") {
+		d.SetDates(0)
 		return d.DecodeSignIn([]byte(in), ev)
 	}
 	header, rows := csvRows(t, []byte(in))
+	d.SetDates(fileDates(header, rows))
 	cols, err := NewSignInColumns(header)
 	if err != nil {
 		return err
@@ -116,7 +138,7 @@ func TestDecodeSignInGolden(t *testing.T) {
 			}
 			got = dumpSignIn(&ev)
 		} else {
-			decodeCSV(t, data, NewSignInColumns, d.DecodeSignInFieldsKeep, func(_ int, ev *Event) { got += dumpSignIn(ev) })
+			decodeCSV(t, &d, data, NewSignInColumns, d.DecodeSignInFieldsKeep, func(_ int, ev *Event) { got += dumpSignIn(ev) })
 		}
 		return []byte(got)
 	})
@@ -134,7 +156,10 @@ func TestDecodeSignInShapesAgree(t *testing.T) {
 		portal = "Date (UTC),Request ID,User agent,Correlation ID,Username,User type,Cross tenant access type,Application,Application ID ,Resource tenant ID,Home tenant ID,Home tenant name,IP address,Location,Status,Sign-in error code,Failure reason,Client app,Conditional Access\n" +
 			"2026-10-06T09:14:03Z,abc-1,UA,corr,Pilar@Fabrikam.com,Member,Passthrough,SharePoint,00000003-0000-0ff1-ce00-000000000000,bbbb,aaaa,\"Fabrikam, Inc.\",203.0.113.45,\"Madrid, Madrid, ES\",Interrupted,50140,KMSI,Browser,Not Applied\n"
 		laCSV = "TenantId,TimeGenerated [UTC],Category,Id,UserPrincipalName,AppId,IPAddress,HomeTenantId,HomeTenantName,AADTenantId,CrossTenantAccessType,UserType,ResultType,Status,LocationDetails,ConditionalAccessStatus,RiskLevelDuringSignIn,ClientAppUsed,AppDisplayName,CorrelationId,UserAgent,IsInteractive\n" +
-			"ws,\"10/6/2026, 9:14:03.000 AM\",SignInLogs,abc-1,Pilar@Fabrikam.com,00000003-0000-0ff1-ce00-000000000000,203.0.113.45,aaaa,\"Fabrikam, Inc.\",bbbb,passthrough,Member,50140,\"{\"\"errorCode\"\":50140,\"\"failureReason\"\":\"\"KMSI\"\"}\",\"{\"\"city\"\":\"\"Madrid\"\",\"\"state\"\":\"\"Madrid\"\",\"\"countryOrRegion\"\":\"\"ES\"\"}\",notApplied,none,Browser,SharePoint,corr,UA,True\n"
+			"ws,\"10/6/2026, 9:14:03.000 AM\",SignInLogs,abc-1,Pilar@Fabrikam.com,00000003-0000-0ff1-ce00-000000000000,203.0.113.45,aaaa,\"Fabrikam, Inc.\",bbbb,passthrough,Member,50140,\"{\"\"errorCode\"\":50140,\"\"failureReason\"\":\"\"KMSI\"\"}\",\"{\"\"city\"\":\"\"Madrid\"\",\"\"state\"\":\"\"Madrid\"\",\"\"countryOrRegion\"\":\"\"ES\"\"}\",notApplied,none,Browser,SharePoint,corr,UA,True\n" +
+			// Another sign-in of the export: its date can only be month
+			// first, so the file's are.
+			"ws,\"10/13/2026, 9:14:03.000 PM\",SignInLogs,abc-2,x@y.z,,,,,,,,0,,,,,,,,,\n"
 	)
 	var d Decoder
 	decode := func(name, in string) string {
@@ -244,51 +269,87 @@ func TestSignInColumns(t *testing.T) {
 	}
 }
 
-// TestParseLocaleTime: a locale date is read in the one order it can
-// have, and an ambiguous one (03/04/2026 without AM/PM: 3 April in en-GB,
-// March 4 in en-US) is not read but said to be ambiguous.
+// TestParseLocaleTime: a locale date is read in the order it shows by
+// itself, else in the one its file's other dates show, and is otherwise
+// not read but said to be ambiguous (03/04/2026: 3 April in en-GB and
+// en-AU, March 4 in en-US). AM/PM says nothing: en-AU and en-NZ write the
+// 12-hour clock day first.
 func TestParseLocaleTime(t *testing.T) {
-	for in, want := range map[string]string{
-		// Log Analytics' en-US export, Excel en-US: AM/PM is the US clock.
-		"10/5/2026, 11:12:13.456 AM": "2026-10-05T11:12:13.456Z month-first",
-		"10/5/2026 12:00:00 AM":      "2026-10-05T00:00:00Z month-first",
-		"10/5/2026 12:30 PM":         "2026-10-05T12:30:00Z month-first",
-		"2/29/2028 1:00:00 pm":       "2028-02-29T13:00:00Z month-first",
+	const (
+		none  = localedate.Evidence(0)
+		day   = localedate.SawDayFirst
+		month = localedate.SawMonthFirst
+		mixed = localedate.SawDayFirst | localedate.SawMonthFirst
+	)
+	for _, c := range []struct {
+		in   string
+		file localedate.Evidence
+		want string
+	}{
+		// AM/PM alone: the US clock and the Australian one alike.
+		{"10/5/2026, 11:12:13.456 AM", none, "ambiguous"},
+		{"7/12/2026 3:05:26 PM", none, "ambiguous"},
+		{"7/12/2026 3:05:26 PM", mixed, "ambiguous"},
+		// ... read in the order the file's other dates show.
+		{"10/5/2026, 11:12:13.456 AM", month, "2026-10-05T11:12:13.456Z month-first by-file"},
+		{"10/5/2026 12:00:00 AM", month, "2026-10-05T00:00:00Z month-first by-file"},
+		{"10/5/2026 12:30 PM", month, "2026-10-05T12:30:00Z month-first by-file"},
+		{"7/12/2026 3:05:26 PM", day, "2026-12-07T15:05:26Z day-first by-file"},
+		{"7/12/2026 3:05:26 pm", month, "2026-07-12T15:05:26Z month-first by-file"},
+		{"06/10/2026 09:14", day, "2026-10-06T09:14:00Z day-first by-file"},
 		// A second number over 12 can only be a day, a first one over
-		// 12 only a day.
-		"1/13/2026 13:14":         "2026-01-13T13:14:00Z month-first",
-		"13/1/2026 1:00:00 PM":    "2026-01-13T13:00:00Z day-first",
-		"31/12/2026 10:00":        "2026-12-31T10:00:00Z day-first",
-		"28/04/2021, 15:05:26.25": "2021-04-28T15:05:26.25Z day-first",
-		"7/7/2026 07:07":          "2026-07-07T07:07:00Z month-first",
+		// 12 only a day, whatever the file's other dates show.
+		{"2/29/2028 1:00:00 pm", none, "2028-02-29T13:00:00Z month-first"},
+		{"2/29/2028 1:00:00 pm", day, "2028-02-29T13:00:00Z month-first"},
+		{"1/13/2026 13:14", mixed, "2026-01-13T13:14:00Z month-first"},
+		{"13/1/2026 1:00:00 PM", none, "2026-01-13T13:00:00Z day-first"},
+		{"13/1/2026 1:00:00 PM", month, "2026-01-13T13:00:00Z day-first"},
+		{"31/12/2026 10:00", none, "2026-12-31T10:00:00Z day-first"},
+		{"28/04/2021, 15:05:26.25", none, "2021-04-28T15:05:26.25Z day-first"},
+		{"7/7/2026 07:07", none, "2026-07-07T07:07:00Z month-first"},
+		{"7/7/2026 07:07", mixed, "2026-07-07T07:07:00Z month-first"},
 		// Dots: day first (de-DE, ru-RU...).
-		"06.10.2026 09:14":    "2026-10-06T09:14:00Z day-first",
-		"6.1.2026 09:14:03.5": "2026-01-06T09:14:03.5Z day-first",
-		// Ambiguous: both 12 or less, no AM/PM.
-		"1/2/2026 13:14:15": "ambiguous",
-		"06/10/2026 09:14":  "ambiguous",
-		"12/11/2026, 23:59": "ambiguous",
+		{"06.10.2026 09:14", none, "2026-10-06T09:14:00Z day-first"},
+		{"06.10.2026 09:14", month, "2026-10-06T09:14:00Z day-first"},
+		{"6.1.2026 09:14:03.5", none, "2026-01-06T09:14:03.5Z day-first"},
+		// Ambiguous: both 12 or less, and the file shows no one order.
+		{"1/2/2026 13:14:15", none, "ambiguous"},
+		{"06/10/2026 09:14", none, "ambiguous"},
+		{"12/11/2026, 23:59", mixed, "ambiguous"},
 		// Not times.
-		"2/29/2026 1:00:00 PM":  "invalid",
-		"29/2/2026 13:00":       "invalid",
-		"13/13/2026 1:00":       "invalid",
-		"1/1/2026 13:00:00 PM":  "invalid",
-		"1/1/2026":              "invalid",
-		"1/1/26 1:00":           "invalid",
-		"1/1/2026 1:00 XM":      "invalid",
-		"1/2.2026 1:00":         "invalid",
-		"1-2-2026 1:00":         "invalid",
-		"1/2/2026 25:00":        "invalid",
-		"2026-10-06T09:14:03Z":  "2026-10-06T09:14:03Z iso",
-		" 2026-10-06 09:14:03 ": "2026-10-06T09:14:03Z iso",
+		{"2/29/2026 1:00:00 PM", none, "invalid"},
+		{"29/2/2026 13:00", none, "invalid"},
+		{"13/13/2026 1:00", none, "invalid"},
+		{"1/1/2026 13:00:00 PM", none, "invalid"},
+		{"1/2/2026 13:00:00 PM", day, "invalid"},
+		{"1/1/2026", none, "invalid"},
+		{"1/1/26 1:00", none, "invalid"},
+		{"1/1/2026 1:00 XM", none, "invalid"},
+		{"1/2.2026 1:00", day, "invalid"},
+		{"1-2-2026 1:00", none, "invalid"},
+		{"1/2/2026 25:00", month, "invalid"},
+		{"2026-10-06T09:14:03Z", day, "2026-10-06T09:14:03Z iso"},
+		{" 2026-10-06 09:14:03 ", none, "2026-10-06T09:14:03Z iso"},
 	} {
-		ns, order := signInTime([]byte(in))
+		ns, order, byFile := signInTime([]byte(c.in), c.file)
 		got := map[DateOrder]string{DateAmbiguous: "ambiguous", DateInvalid: "invalid"}[order]
 		if got == "" {
 			got = FormatTime(ns) + " " + map[DateOrder]string{DateISO: "iso", DateMonthFirst: "month-first", DateDayFirst: "day-first"}[order]
+			if byFile {
+				got += " by-file"
+			}
 		}
-		if got != want {
-			t.Errorf("signInTime(%q) = %q, want %q", in, got, want)
+		if got != c.want {
+			t.Errorf("signInTime(%q, file %d) = %q, want %q", c.in, c.file, got, c.want)
+		}
+	}
+	// The evidence one date gives: only a valid date that shows an order.
+	for in, want := range map[string]localedate.Evidence{
+		"13/1/2026 1:00:00 PM": day, "06.10.2026 09:14": day, "1/13/2026 13:14": month, "7/12/2026 3:05:26 PM": none,
+		"7/7/2026 07:07": none, "13/13/2026 1:00": none, "31/2/2026 10:00": none, "2026-10-06T09:14:03Z": none, "x": none,
+	} {
+		if got := localedate.Of([]byte(in)); got != want {
+			t.Errorf("localedate.Of(%q) = %d, want %d", in, got, want)
 		}
 	}
 }
@@ -527,26 +588,58 @@ func BenchmarkDecodeSignIn(b *testing.B) {
 }
 
 // FuzzLocaleTime: a locale date is read in the one order it can have, so
-// swapping the day and month of a slash date (without AM/PM) never gives
-// another instant: the swapped date reads the same, in the other order,
-// or is ambiguous or invalid exactly when the original is.
+// swapping the day and month of a slash date never gives another instant:
+// under the file evidence swapped too, the swapped date reads the same,
+// in the other order, or is ambiguous or invalid exactly when the
+// original is. A date that shows an order by itself reads alike whatever
+// its file shows, and one that does not is read only when its file shows
+// one order.
 func FuzzLocaleTime(f *testing.F) {
 	for _, s := range []string{"13/10/2026 09:14", "10/13/2026 09:14", "06/10/2026 09:14", "7/7/2026 07:07",
-		"28/04/2021, 15:05:26.000", "4/28/2021, 3:05:26.000 PM", "06.10.2026 09:14", "2026-10-06T09:14:03Z"} {
-		f.Add(s)
+		"28/04/2021, 15:05:26.000", "4/28/2021, 3:05:26.000 PM", "7/12/2026 3:05:26 PM", "06.10.2026 09:14", "2026-10-06T09:14:03Z"} {
+		for file := range uint8(4) {
+			f.Add(s, file)
+		}
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ns, order := signInTime([]byte(s))
+	swapEvidence := func(e localedate.Evidence) localedate.Evidence {
+		var out localedate.Evidence
+		if e&localedate.SawDayFirst != 0 {
+			out |= localedate.SawMonthFirst
+		}
+		if e&localedate.SawMonthFirst != 0 {
+			out |= localedate.SawDayFirst
+		}
+		return out
+	}
+	f.Fuzz(func(t *testing.T, s string, fileBits uint8) {
+		file := localedate.Evidence(fileBits & 3)
+		ns, order, byFile := signInTime([]byte(s), file)
 		if order >= DateAmbiguous && ns != 0 {
 			t.Fatalf("%q: order %d with a time", s, order)
 		}
+		// The date by itself: what it shows does not depend on the file.
+		ns0, order0, byFile0 := signInTime([]byte(s), 0)
+		switch {
+		case !byFile0 && (ns0 != ns || order0 != order || byFile):
+			t.Fatalf("%q shows its order (%d) by itself, yet file %d reads it %d %s", s, order0, file, order, FormatTime(ns))
+		case byFile0 && order0 != DateAmbiguous:
+			t.Fatalf("%q read by an empty file's evidence: %d", s, order0)
+		case byFile0 && (order < DateAmbiguous) != (file == localedate.SawDayFirst || file == localedate.SawMonthFirst):
+			t.Fatalf("%q, file %d: order %d", s, file, order)
+		case byFile && order == DateDayFirst && file != localedate.SawDayFirst,
+			byFile && order == DateMonthFirst && file != localedate.SawMonthFirst:
+			t.Fatalf("%q, file %d: read %d against the file", s, file, order)
+		}
+		if localedate.Of([]byte(s)) != 0 && (byFile0 || order0 >= DateAmbiguous || order0 == DateISO) {
+			t.Fatalf("%q gives evidence %d but reads %d (by file %v)", s, localedate.Of([]byte(s)), order0, byFile0)
+		}
 		i := strings.IndexByte(s, '/')
 		j := strings.LastIndexByte(s, '/')
-		if i < 0 || j <= i || strings.Trim(s[:j], "0123456789/") != "" || strings.ContainsAny(s, "AaPp") || order == DateISO {
+		if i < 0 || j <= i || strings.Trim(s[:j], "0123456789/") != "" || order == DateISO {
 			return
 		}
 		swapped := s[i+1:j] + "/" + s[:i] + s[j:]
-		ns2, order2 := signInTime([]byte(swapped))
+		ns2, order2, _ := signInTime([]byte(swapped), swapEvidence(file))
 		switch {
 		case order < DateAmbiguous && order2 < DateAmbiguous && ns != ns2:
 			t.Fatalf("%q reads %s (%d), swapped %q reads %s (%d)", s, FormatTime(ns), order, swapped, FormatTime(ns2), order2)

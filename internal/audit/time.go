@@ -3,6 +3,8 @@ package audit
 import (
 	"bytes"
 	"time"
+
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // ParseTime reads the record times Microsoft writes, as Unix nanoseconds
@@ -24,14 +26,14 @@ func ParseTime(b []byte) (int64, bool) {
 	h, ok4 := digits(b[11:13])
 	mi, ok5 := digits(b[14:16])
 	s, ok6 := digits(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || s > 60 {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > localedate.DaysIn(mo, y) || h > 23 || mi > 59 || s > 60 {
 		return 0, false
 	}
 	var nanos int64
 	rest := b[19:]
 	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
 		var n int
-		if nanos, n = fraction(rest[1:]); n == 0 {
+		if nanos, n = localedate.Fraction(rest[1:]); n == 0 {
 			return 0, false
 		}
 		rest = rest[1+n:]
@@ -53,7 +55,7 @@ func ParseTime(b []byte) (int64, bool) {
 	default:
 		return 0, false
 	}
-	days := daysFromCivil(y, mo, d)
+	days := localedate.DaysFromCivil(y, mo, d)
 	secs := days*86400 + int64(h*3600+mi*60+s)
 	return secs*1e9 + nanos - offset, true
 }
@@ -90,18 +92,6 @@ func parseMSDate(b []byte) (int64, bool) {
 	return ms * int64(time.Millisecond), true
 }
 
-// fraction reads the digits of a fraction of a second at the start of b:
-// the nanoseconds they make (digits past the ninth count for nothing) and
-// how many there are.
-func fraction(b []byte) (nanos int64, n int) {
-	scale := int64(100_000_000)
-	for ; n < len(b) && b[n] >= '0' && b[n] <= '9'; n++ {
-		nanos += int64(b[n]-'0') * scale
-		scale /= 10
-	}
-	return nanos, n
-}
-
 func digits(b []byte) (int, bool) {
 	n := 0
 	for _, c := range b {
@@ -111,35 +101,6 @@ func digits(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
-}
-
-func daysIn(m, y int) int {
-	switch m {
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil counts days since 1970-01-01 (Howard Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // FormatTime renders Unix nanoseconds as RFC 3339 UTC, the only time

@@ -29,6 +29,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // Options for Explain and ExplainFields.
@@ -43,6 +44,11 @@ type Options struct {
 	// fields. A caller that knows the input's format (the CLI, from the
 	// batch) says so, and the record is then read as the engine reads it.
 	Log Log
+	// Dates is what the locale dates of the record's input show of their
+	// order (source.Batch.Dates, which the CLI passes on): a sign-in's
+	// date whose day and month are both 12 or less is read by it, as
+	// triage reads it. Zero says no other date of the input shows one.
+	Dates localedate.Evidence
 }
 
 // Log names the log a record comes from.

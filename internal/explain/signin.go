@@ -20,6 +20,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
@@ -48,7 +49,8 @@ type signInFacts struct {
 	timeKey  string // the fact the decoder took the time from
 	ctat     string // crossTenantAccessType, normalised as the decoder does
 	guestWhy []string
-	category string // the log category (Event Hub, Log Analytics), if any
+	category string              // the log category (Event Hub, Log Analytics), if any
+	dates    localedate.Evidence // Options.Dates
 }
 
 // ualKeys are fields only a UAL record or its envelopes have: an object
@@ -225,6 +227,8 @@ func (f *facts) factText(key string) string { return f.fact(key).asText() }
 // derives what the walk needs.
 func (f *facts) analyseSignIn(opts Options, decode func(*audit.Decoder) error) {
 	var d audit.Decoder
+	d.SetDates(opts.Dates)
+	f.si.dates = opts.Dates
 	if err := decode(&d); err != nil {
 		f.skipWhy = err.Error()
 	} else {

@@ -211,12 +211,17 @@ func siTime(p *printer, f *facts, name, s string) {
 	}
 	s = strings.TrimSpace(s)
 	// The sign-in decoder's own reading, locale dates included.
-	ns, order := audit.ReadTime([]byte(s))
+	ns, order, byFile := audit.ReadTime([]byte(s), f.si.dates)
 	if order >= audit.DateAmbiguous {
 		why := "not a time outsider can read"
-		if order == audit.DateAmbiguous {
+		switch {
+		case order == audit.DateAmbiguous && f.si.dates.Mixed():
+			why = "a date whose day and month are both 12 or less, in a file whose other dates show both orders " +
+				"(some can only be day first, others only month first), so nothing says which comes first and " +
+				"outsider does not guess; the export as downloaded has ISO 8601 times"
+		case order == audit.DateAmbiguous:
 			why = "a date whose day and month are both 12 or less with nothing to say which comes first " +
-				"(a file re-saved with locale dates?), which outsider does not guess; the export as " +
+				"(AM/PM does not: en-AU writes it day first), which outsider does not guess; the export as " +
 				"downloaded has ISO 8601 times"
 		}
 		if used {
@@ -232,9 +237,17 @@ func siTime(p *printer, f *facts, name, s string) {
 		// Read month first, but nothing had to say so.
 		p.say("%s: %s. A locale date whose day and month are the same, so their order does not matter, as "+
 			"Excel or a Log Analytics CSV export writes it; outsider reads it as UTC.", what, utc)
+	case order == audit.DateMonthFirst && byFile:
+		p.say("%s: %s. A locale date whose day and month are both 12 or less, read month first (the US order) "+
+			"because the file's other dates are: some have a second number over 12 and none a first; "+
+			"outsider reads it as UTC.", what, utc)
 	case order == audit.DateMonthFirst:
-		p.say("%s: %s. A locale date, month first (the US order: AM/PM, or a second number over 12 says so), as "+
+		p.say("%s: %s. A locale date, month first (the US order: its second number is over 12, so only a day), as "+
 			"Excel or a Log Analytics CSV export writes it; outsider reads it as UTC.", what, utc)
+	case order == audit.DateDayFirst && byFile:
+		p.say("%s: %s. A locale date whose day and month are both 12 or less, read day first because the "+
+			"file's other dates are: some have a first number over 12 (or dots) and none a second; "+
+			"outsider reads it as UTC.", what, utc)
 	case order == audit.DateDayFirst:
 		p.say("%s: %s. A locale date, day first (a first number over 12, or dots, says so), as Excel "+
 			"writes it outside the US; outsider reads it as UTC.", what, utc)

@@ -11,20 +11,31 @@ import (
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // readCSV reads a test CSV of a header and one row (each on one line), as
 // the CLI hands them over: split with source.CSVFields.
-func readCSV(t testing.TB, data []byte) ([]string, [][]byte) {
+// readCSV reads a header and its first row (no field spanning lines),
+// and what the locale dates of all its rows show, as package source's
+// survey finds it.
+func readCSV(t testing.TB, data []byte) ([]string, [][]byte, localedate.Evidence) {
 	t.Helper()
-	head, row, _ := bytes.Cut(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), []byte("\n"))
+	head, rest, _ := bytes.Cut(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), []byte("\n"))
+	row, _, _ := bytes.Cut(rest, []byte("\n"))
 	header, fields, err := splitCSV(head, row)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return header, fields
+	cols := source.DateColumns(header)
+	var dates localedate.Evidence
+	for line := range bytes.SplitSeq(rest, []byte("\n")) {
+		e, _ := source.RowDates(bytes.TrimRight(line, "\r"), cols, nil)
+		dates |= e
+	}
+	return header, fields, dates
 }
 
 func splitCSV(head, row []byte) ([]string, [][]byte, error) {
@@ -45,9 +56,9 @@ func splitCSV(head, row []byte) ([]string, [][]byte, error) {
 // rewrites them.
 func TestGoldenCSV(t *testing.T) {
 	testutil.GoldenFiles(t, "testdata", []string{".csv"}, 1, func(t *testing.T, f string, data []byte) []byte {
-		header, fields := readCSV(t, data)
+		header, fields, dates := readCSV(t, data)
 		var out bytes.Buffer
-		if err := ExplainFields(&out, header, fields, Options{}); err != nil {
+		if err := ExplainFields(&out, header, fields, Options{Dates: dates}); err != nil {
 			t.Fatalf("ExplainFields: %v", err)
 		}
 		checkSafe(t, out.Bytes())
@@ -80,11 +91,12 @@ func engineView(t *testing.T, file string) audit.Event {
 	var d audit.Decoder
 	var ev audit.Event
 	if strings.HasSuffix(file, ".csv") {
-		header, fields := readCSV(t, data)
+		header, fields, dates := readCSV(t, data)
 		cols, err := audit.NewSignInColumns(header)
 		if err != nil {
 			t.Fatal(err)
 		}
+		d.SetDates(dates)
 		err = d.DecodeSignInFieldsKeep(cols, fields, &ev)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
@@ -105,7 +117,8 @@ func explainFile(t *testing.T, file string, opts Options) string {
 	}
 	var out bytes.Buffer
 	if strings.HasSuffix(file, ".csv") {
-		header, fields := readCSV(t, data)
+		header, fields, dates := readCSV(t, data)
+		opts.Dates = dates
 		err = ExplainFields(&out, header, fields, opts)
 	} else {
 		err = Explain(&out, data, opts)
@@ -454,17 +467,31 @@ func TestSignInSuccessWithoutCode(t *testing.T) {
 // month are the same is read without anything saying which comes first,
 // and explain does not claim AM/PM or a number over 12 said so.
 func TestSignInLocaleDateSameDayMonth(t *testing.T) {
-	for _, tc := range []struct{ created, want string }{
-		{"5/5/2026 10:11:12", "A locale date whose day and month are the same, so their order does not matter"},
-		{"5/6/2026 10:11:12 PM", "A locale date, month first (the US order"},
+	const (
+		day   = localedate.SawDayFirst
+		month = localedate.SawMonthFirst
+	)
+	for _, tc := range []struct {
+		created string
+		file    localedate.Evidence
+		want    string
+	}{
+		{"5/5/2026 10:11:12", 0, "A locale date whose day and month are the same, so their order does not matter"},
+		{"5/13/2026 10:11:12 PM", day, "2026-05-13T22:11:12Z. A locale date, month first (the US order: its second number is over 12"},
+		{"13/5/2026 10:11:12 PM", month, "2026-05-13T22:11:12Z. A locale date, day first (a first number over 12"},
+		// AM/PM says nothing: the file's other dates decide, or nothing.
+		{"5/6/2026 10:11:12 PM", month, "2026-05-06T22:11:12Z. A locale date whose day and month are both 12 or less, read month first (the US order) because the file's other dates are"},
+		{"5/6/2026 10:11:12 PM", day, "2026-06-05T22:11:12Z. A locale date whose day and month are both 12 or less, read day first because the file's other dates are"},
+		{"5/6/2026 10:11:12 PM", 0, "with nothing to say which comes first (AM/PM does not: en-AU writes it day first)"},
+		{"5/6/2026 10:11:12 PM", day | month, "in a file whose other dates show both orders"},
 	} {
 		rec := `{"id":"1","createdDateTime":"` + tc.created + `","userPrincipalName":"x@fabrikam.com"}`
 		var out bytes.Buffer
-		if err := Explain(&out, []byte(rec), Options{}); err != nil {
+		if err := Explain(&out, []byte(rec), Options{Dates: tc.file}); err != nil {
 			t.Fatal(err)
 		}
 		if got := flat(out.String()); !strings.Contains(got, tc.want) {
-			t.Errorf("%s: no %q in:\n%s", tc.created, tc.want, got)
+			t.Errorf("%s (file %d): no %q in:\n%s", tc.created, tc.file, tc.want, got)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/source"
 )
 
@@ -131,6 +132,9 @@ type Raw struct {
 	Row    []byte
 	Header []string
 	Fields [][]byte
+	// Dates is what the locale dates of the record's input show of their
+	// order (source.Batch.Dates).
+	Dates localedate.Evidence
 }
 
 // Read finds the text of record i of b without decoding it: the JSON (a
@@ -144,15 +148,15 @@ func (r *Reader) Read(b *source.Batch, i int) (Raw, error) {
 	case SignInFields, OfficeFields:
 		// The fields stay in scratch until the batch is done.
 		r.fields, r.scratch, err = source.CSVFields(b.Records[i].Data, r.fields, r.scratch)
-		return Raw{Kind: k, Row: b.Records[i].Data, Header: b.Header, Fields: r.fields}, err
+		return Raw{Kind: k, Row: b.Records[i].Data, Header: b.Header, Fields: r.fields, Dates: b.Dates}, err
 	case SignInRow, OfficeRow:
 		row := b.Records[i].Data
 		r.fields, err = r.dec.RowFieldsKeep(row, r.fields)
-		return Raw{Kind: k, Row: row, Header: b.Header, Fields: r.fields}, err
+		return Raw{Kind: k, Row: row, Header: b.Header, Fields: r.fields, Dates: b.Dates}, err
 	default:
 		var js []byte
 		js, r.scratch, err = b.JSON(i, r.scratch)
-		return Raw{Kind: k, JSON: js}, err
+		return Raw{Kind: k, JSON: js, Dates: b.Dates}, err
 	}
 }
 
@@ -162,6 +166,7 @@ func (r *Reader) Read(b *source.Batch, i int) (Raw, error) {
 func (r *Reader) Decode(b *source.Batch, i int, ev *audit.Event) error {
 	// The hot path: written out rather than through Read and DecodeRaw,
 	// so that nothing but the record's own work runs per record.
+	r.dec.SetDates(b.Dates)
 	if b.Header == nil {
 		js, scratch, err := b.JSON(i, r.scratch)
 		r.scratch = scratch
@@ -207,6 +212,7 @@ func (r *Reader) Decode(b *source.Batch, i int, ev *audit.Event) error {
 
 // DecodeRaw fills ev from text Read returned, as Decode would have.
 func (r *Reader) DecodeRaw(raw Raw, ev *audit.Event) error {
+	r.dec.SetDates(raw.Dates)
 	switch raw.Kind {
 	case SignInFields, OfficeFields, SignInRow, OfficeRow:
 		if err := r.columns(raw); err != nil {
@@ -279,9 +285,9 @@ func (raw Raw) UAL() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return audit.OfficeUAL(header, fields)
+		return audit.OfficeUAL(header, fields, raw.Dates)
 	case OfficeFields, OfficeRow:
-		return audit.OfficeUAL(raw.Header, raw.Fields)
+		return audit.OfficeUAL(raw.Header, raw.Fields, raw.Dates)
 	}
 	return nil, errors.New("not an OfficeActivity row")
 }

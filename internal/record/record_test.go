@@ -28,6 +28,7 @@ func batchOf(format source.Format, csvCol int, header []string, data string) *so
 // without a Reader: what the Reader must agree with.
 func direct(b *source.Batch, i int, ev *audit.Event) error {
 	var d audit.Decoder
+	d.SetDates(b.Dates)
 	data := b.Records[i].Data
 	var fields [][]byte
 	var err error

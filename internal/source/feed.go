@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // batchPool recycles batches together with their buffers and record
@@ -83,6 +85,16 @@ type feed struct {
 	linePos    int
 
 	framed int64
+
+	// dates is what the locale dates of the file's time columns show
+	// (dates.go): surveyed while holding, or given (ReadIndexed).
+	// dateCols are the time columns; held the batches held until the
+	// file is surveyed; scratch the survey's unquoting buffer.
+	dates    localedate.Evidence
+	holding  bool
+	dateCols []int
+	held     []*Batch
+	scratch  []byte
 
 	// ix, when not nil, is the index being built of a plain file (mark);
 	// base is the file offset of the first byte read from src, read the
@@ -256,27 +268,47 @@ func (f *feed) peek(n int) error {
 	return nil
 }
 
-// emit hands a batch over, after checking for cancellation.
+// emit hands a batch over, after checking for cancellation; while the
+// file's dates are surveyed, it holds the batch instead.
 func (f *feed) emit(b *Batch) error {
 	if err := f.r.ctx.Err(); err != nil {
 		f.r.pool.put(b)
 		return err
 	}
+	if f.holding {
+		f.survey(b)
+		f.held = append(f.held, b)
+		return nil
+	}
 	b.File, b.Path, b.Format, b.CSVColumn, b.Header, b.Table = f.file, f.path, f.format, f.csvCol, f.header, f.table
+	b.Dates = f.dates
 	return f.r.emit(b)
 }
 
-// finish hands over the last batch, or recycles it when it is empty.
+// finish hands over the last batch, or recycles it when it is empty,
+// and then the batches held for the survey of the file's dates.
 func (f *feed) finish() error {
 	b := f.b
-	if b == nil {
-		return nil
+	if b != nil {
+		f.b = nil
+		b.buf = f.buf
+		if len(b.Records) == 0 {
+			f.r.pool.put(b)
+		} else if err := f.emit(b); err != nil {
+			f.drop()
+			return err
+		}
 	}
-	f.b = nil
-	b.buf = f.buf
-	if len(b.Records) == 0 {
+	if f.holding {
+		return f.release()
+	}
+	return nil
+}
+
+// drop recycles the batches held for the survey: the run is stopping.
+func (f *feed) drop() {
+	for _, b := range f.held {
 		f.r.pool.put(b)
-		return nil
 	}
-	return f.emit(b)
+	f.held, f.holding = nil, false
 }

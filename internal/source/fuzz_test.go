@@ -142,7 +142,7 @@ func frameDirect(t *testing.T, data []byte, opts Options, pages bool) ([]rec, []
 		inputs: []Input{{Path: "-"}}, problem: func(p Problem) { res.probs = append(res.probs, p) }}
 	r.emit = func(b *Batch) error {
 		for _, x := range b.Records {
-			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table})
+			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates})
 		}
 		b.Release()
 		return nil

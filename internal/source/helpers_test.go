@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // rec is a framed record copied out of its batch.
@@ -22,6 +24,8 @@ type rec struct {
 	// Header is the batch's Header joined with "|", Table its Table.
 	Header string
 	Table  Format
+	// Dates is the batch's Dates.
+	Dates localedate.Evidence
 }
 
 type result struct {
@@ -41,7 +45,7 @@ func readAll(t testing.TB, paths []string, opts Options) result {
 			t.Errorf("empty batch emitted for %s", b.Path)
 		}
 		for _, r := range b.Records {
-			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.Table})
+			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.Table, b.Dates})
 		}
 		b.Release()
 		return nil

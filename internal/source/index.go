@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/inflate"
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // The second look at the inputs (what was touched, triage.lookAgain)
@@ -89,6 +90,9 @@ type Index struct {
 	Format    Format
 	CSVColumn int
 	Header    []string
+	// Dates is what the file's locale dates showed when it was read
+	// whole (Batch.Dates): a span read again is decoded as it was then.
+	Dates localedate.Evidence
 	// Points in file order, the first where framing started. In a gzip
 	// file, Off counts inflated bytes.
 	Points []IndexPoint
@@ -204,7 +208,7 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 			src = io.NewSectionReader(fh, pt.Off, ix.Size-pt.Off)
 		}
 		f = r.newFeed(0, path, src)
-		f.format, f.csvCol, f.header = ix.Format, ix.CSVColumn, ix.Header
+		f.format, f.csvCol, f.header, f.dates = ix.Format, ix.CSVColumn, ix.Header, ix.Dates
 		if ix.csv {
 			// Row 1 is the header, where framing started: a "#TYPE"
 			// line may come first, as the first read saw.

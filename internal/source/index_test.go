@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
@@ -64,7 +65,16 @@ func indexedInputs(r *rand.Rand) map[string]string {
 		fmt.Fprintf(&pv, "r%d,2024-01-01T00:00:00.0000000Z,15,UserLoggedIn,u@x,%s,,\r\n", i, cell(i))
 		fmt.Fprintf(&ex, "\"15\",\"1/1/2024 12:00:00 AM\",\"u@x\",\"UserLoggedIn\",%s,\"1\",\"400\",\"r%d\",\"True\",\"Unchanged\"\n", cell(i), i)
 	}
-	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String()}
+	// A sign-in download re-saved by Excel in en-AU: a span read again
+	// carries what the whole file's dates showed (day first), though
+	// its own rows may show nothing.
+	var au strings.Builder
+	au.WriteString("Date (UTC),Request ID,Username,Status\r\n")
+	for i := range 400 {
+		fmt.Fprintf(&au, "\"%d/%d/2026 %d:05:26 PM\",s%d,u@x,Success\r\n", 1+r.IntN(12), 1+r.IntN(12), 1+r.IntN(12), i)
+	}
+	au.WriteString("\"13/12/2026 3:05:26 PM\",last,u@x,Success\r\n")
+	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String(), "signins-au.csv": au.String()}
 }
 
 // encodings are the ways an indexed input is tested: as a plain file,
@@ -162,6 +172,11 @@ func TestReadIndexed(t *testing.T) {
 			}
 			// A zip's first member is the input tested.
 			full.recs = slices.DeleteFunc(full.recs, func(x rec) bool { return x.File != 0 })
+			for _, x := range full.recs {
+				if want := map[bool]localedate.Evidence{true: localedate.SawDayFirst}[strings.HasPrefix(name, "signins-au")]; x.Dates != want {
+					t.Fatalf("%s: line %d carries dates %d, want %d", name, x.Line, x.Dates, want)
+				}
+			}
 			ip := full.inputs[0].Path
 			ix := full.inputs[0].Index
 			if ix == nil || len(ix.Points) < 10 {
@@ -195,7 +210,7 @@ func TestReadIndexed(t *testing.T) {
 					got := map[int64]rec{}
 					err := ReadIndexed(context.Background(), ip, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
 						for _, x := range b.Records {
-							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates}
 							if prev, dup := got[x.Line]; dup && prev != rc {
 								t.Errorf("%s: line %d framed twice, differently", name, x.Line)
 							}
@@ -276,6 +291,7 @@ func FuzzReadIndexed(f *testing.F) {
 		f.Add([]byte(in[:min(len(in), 3000)]), uint8(40))
 	}
 	f.Add([]byte("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n\"a\nb\",\"x\"\"\n\"\n1,2,3,4,5,\"{}\"\n"), uint8(7))
+	f.Add([]byte("Date (UTC),Request ID,Username,Status\n06/10/2026 09:14,a,u,S\n\"13/10/2026\n 09:14\",b,u,S\n10/14/2026 10:00,c,u,S\n"), uint8(9))
 	f.Fuzz(func(t *testing.T, data []byte, spacing uint8) {
 		defer func(s, g int64) { indexSpacing, gzCheckpointSpacing = s, g }(indexSpacing, gzCheckpointSpacing)
 		indexSpacing, gzCheckpointSpacing = int64(spacing)+1, 3*int64(spacing)+1
@@ -323,7 +339,7 @@ func readIndexedSame(t *testing.T, data []byte) {
 		got := map[int64]bool{}
 		err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
 			for _, x := range b.Records {
-				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates}
 				if want, ok := byLine[x.Line]; !ok || want != rc {
 					t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
 				}

@@ -499,7 +499,7 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 		}
 		if fi != nil {
 			ix.Size, ix.ModTime = fi.Size(), fi.ModTime()
-			ix.Format, ix.CSVColumn, ix.Header = f.format, f.csvCol, f.header
+			ix.Format, ix.CSVColumn, ix.Header, ix.Dates = f.format, f.csvCol, f.header, f.dates
 			in.Index = ix
 		}
 	}
@@ -530,6 +530,11 @@ func (r *run) frame(f *feed) error {
 		return nil
 	}
 	f.format, f.csvCol, f.header = s.format, s.csvCol, s.header
+	if s.framing == frameRows && s.header != nil {
+		// Read by column names: its locale dates are surveyed first.
+		f.dateCols = DateColumns(s.header)
+		f.holding = len(f.dateCols) > 0
+	}
 	if f.ix != nil {
 		switch s.framing {
 		case frameLines:

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"sync/atomic"
+
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // Limits that keep a hostile input from exhausting memory or time.
@@ -66,6 +68,12 @@ type Batch struct {
 	// (OfficeActivity) or EntraSignInLA (SigninLogs,
 	// AADNonInteractiveUserSignInLogs). A batch holds rows of one table.
 	Table Format
+	// Dates is what the locale dates of the input's time columns show of
+	// their order (a CSV read by column names is surveyed whole before
+	// its first batch is handed on; dates.go): audit.Decoder.SetDates
+	// reads its dates whose day and month are both 12 or less by it. The
+	// same for every batch of the input; 0 for other formats.
+	Dates localedate.Evidence
 
 	// buf holds the records' bytes; it is recycled with the batch.
 	buf     []byte

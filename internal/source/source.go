@@ -5,7 +5,9 @@
 // The package deals in bytes only: it never interprets the fields of a
 // record. That keeps the expensive part (field decoding) parallel in the
 // engine's workers while framing, which must be sequential, stays a cheap
-// scan for quotes, brackets and newlines.
+// scan for quotes, brackets and newlines. The one exception is a survey,
+// not a decode: the locale dates of a CSV's time columns, whose order
+// only the whole file can say (dates.go, Batch.Dates).
 package source
 
 import "fmt"

@@ -1,52 +1,131 @@
 package triage
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
-// TestLocaleDatesNotGuessed: an Entra sign-in download ("Timestamps in the
-// downloaded files are based on UTC", ISO 8601: How to download logs in
+// localeHeader is an Entra sign-in download's header (the subset
+// audit.SignInColumns reads). The download writes ISO 8601 ("Timestamps
+// in the downloaded files are based on UTC": How to download logs in
 // Microsoft Entra ID,
-// https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs)
-// opened and saved again by Excel in a day-first locale (en-GB) has
-// "13/10/2026 09:14" and "06/10/2026 09:14". The first can only be 13
-// October and is read so; the second is 6 October in London and June 10
-// in New York, and must not be silently read as June: it is skipped, with
-// a problem that says why. The columns are the download's (the subset
-// audit.SignInColumns reads).
-func TestLocaleDatesNotGuessed(t *testing.T) {
-	const header = "Date (UTC),Request ID,User ID,Username,User type,Cross tenant access type,Application,Application ID ,Resource tenant ID,Home tenant ID,IP address,Status,Sign-in error code\n"
-	row := func(date, id string) string {
-		return date + "," + id + ",2b7f1d40-8a55-4c1e-9d1a-6f0e3c2b9a71,pilar@fabrikam.example,Member,Passthrough," +
+// https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs);
+// these files were opened and saved again by Excel, which writes the
+// dates of the computer's locale.
+const localeHeader = "Date (UTC),Request ID,User ID,Username,User type,Cross tenant access type,Application,Application ID ,Resource tenant ID,Home tenant ID,IP address,Status,Sign-in error code\n"
+
+// localeRows are sign-ins of one account at the given locale dates, ids
+// ...01, ...02 in order.
+func localeRows(dates ...string) string {
+	var b strings.Builder
+	b.WriteString(localeHeader)
+	for i, date := range dates {
+		b.WriteString("\"" + date + "\",c4206c29-46c2-4a6f-a46b-7351077000" + string(rune('0'+(i+1)/10)) + string(rune('0'+(i+1)%10)) +
+			",2b7f1d40-8a55-4c1e-9d1a-6f0e3c2b9a71,pilar@fabrikam.example,Member,Passthrough," +
 			"Office 365 SharePoint Online,00000003-0000-0ff1-ce00-000000000000,6e4b2c1a-7f3d-4e8b-9a15-3c2d8f0b7e94," +
-			"a1b2c3d4-5e6f-4a1b-8c2d-3e4f5a6b7c8d,198.18.7.1,Success,0\n"
+			"a1b2c3d4-5e6f-4a1b-8c2d-3e4f5a6b7c8d,198.18.7.1,Success,0\n")
 	}
-	dir := t.TempDir()
-	path := testutil.WriteFile(t, dir, "signins-en-gb.csv", []byte(header+
-		row("13/10/2026 09:14", "c4206c29-46c2-4a6f-a46b-735107700001")+
-		row("06/10/2026 09:14", "c4206c29-46c2-4a6f-a46b-735107700002")+
-		row("14.10.2026 10:00:05", "c4206c29-46c2-4a6f-a46b-735107700003")))
-	r := run(t, Options{Workers: 1}, path)
-	if r.Input.Records != 2 || r.Input.Skipped != 1 {
-		t.Errorf("records %d, skipped %d; want 2 and 1", r.Input.Records, r.Input.Skipped)
+	return b.String()
+}
+
+// TestLocaleDatesPerFile: the order of a file's locale dates is decided
+// by the file's own dates, before any of its rows is read, whatever the
+// worker split or batch size; AM/PM decides nothing (en-AU and en-NZ
+// write the 12-hour clock day first: CLDR en_AU short date "d/MM/yy",
+// time "h:mm:ss a"), and a date is never guessed.
+func TestLocaleDatesPerFile(t *testing.T) {
+	type want struct {
+		records, skipped int64
+		from, to         string
+		// problems, each "row N: text" or "warning: text" (a substring).
+		problems []string
 	}
-	if r.Input.From != "2026-10-13T09:14:00Z" || r.Input.To != "2026-10-14T10:00:05Z" {
-		t.Errorf("from %s to %s; want 2026-10-13T09:14:00Z to 2026-10-14T10:00:05Z (nothing in June)", r.Input.From, r.Input.To)
-	}
-	found := false
-	for _, p := range r.Problems {
-		if p.Line == 3 && strings.Contains(p.Reason, `"06/10/2026 09:14" is ambiguous`) {
-			found = true
-		}
-	}
-	if !found {
-		t.Errorf("no problem says row 3's date is ambiguous: %+v", r.Problems)
-	}
-	id := find(t, r, "pilar@fabrikam.example")
-	if id.Class != "passthrough" {
-		t.Errorf("class %q, want passthrough", id.Class)
+	for _, c := range []struct {
+		name string
+		data string
+		want want
+	}{
+		{
+			// en-AU: "7/12/2026 3:05:26 PM" is 7 December; the file
+			// shows it with a first number over 12 in its last row,
+			// read after the ambiguous ones were framed.
+			"en-au", localeRows("7/12/2026 3:05:26 PM", "1/12/2026 9:00:00 AM", "13/12/2026 11:30:00 PM"),
+			want{3, 0, "2026-12-01T09:00:00Z", "2026-12-13T23:30:00Z", nil},
+		},
+		{
+			// en-US: one date with a day over 12 says month first.
+			"en-us", localeRows("10/5/2026 11:12:13 AM", "10/6/2026 2:00:00 PM", "10/13/2026 8:00:00 AM"),
+			want{3, 0, "2026-10-05T11:12:13Z", "2026-10-13T08:00:00Z", nil},
+		},
+		{
+			// en-GB, 24-hour clock, dots in one row: day first.
+			"en-gb", localeRows("06/10/2026 09:14", "14.10.2026 10:00:05"),
+			want{2, 0, "2026-10-06T09:14:00Z", "2026-10-14T10:00:05Z", nil},
+		},
+		{
+			// Nothing says which comes first: every row is skipped, none
+			// read as June or as October.
+			"ambiguous", localeRows("06/10/2026 09:14", "7/10/2026 3:05:26 PM"),
+			want{0, 2, "", "", []string{
+				`row 2: Date (UTC) "06/10/2026 09:14" is ambiguous: day and month are both 12 or less and nothing says which comes first`,
+				`row 3: Date (UTC) "7/10/2026 3:05:26 PM" is ambiguous: day and month are both 12 or less and nothing says which comes first`,
+			}},
+		},
+		{
+			// Both orders: each date that shows one is read by it, the
+			// ambiguous one is skipped, and a warning names the file.
+			"mixed", localeRows("13/10/2026 09:14", "06/10/2026 09:14", "10/14/2026 10:00"),
+			want{2, 1, "2026-10-13T09:14:00Z", "2026-10-14T10:00:00Z", []string{
+				"warning: locale dates in both orders",
+				`row 3: Date (UTC) "06/10/2026 09:14" is ambiguous: day and month are both 12 or less, and the file's other dates show both orders`,
+			}},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := testutil.WriteFile(t, t.TempDir(), "signins-"+c.name+".csv", []byte(c.data))
+			var first []byte
+			// One batch, or a batch per row on two workers: the same.
+			for _, opts := range []Options{{Workers: 1}, {Workers: 2, Source: sourceOpts(64)}} {
+				r := run(t, opts, path)
+				if r.Input.Records != c.want.records || r.Input.Skipped != c.want.skipped {
+					t.Errorf("records %d, skipped %d; want %d and %d", r.Input.Records, r.Input.Skipped, c.want.records, c.want.skipped)
+				}
+				if r.Input.From != c.want.from || r.Input.To != c.want.to {
+					t.Errorf("from %q to %q; want %q to %q", r.Input.From, r.Input.To, c.want.from, c.want.to)
+				}
+				var got []string
+				for _, p := range r.Problems {
+					if !strings.HasSuffix(p.Path, "signins-"+c.name+".csv") {
+						t.Errorf("problem names %s, not the file", p.Path)
+					}
+					if p.Warning {
+						got = append(got, "warning: "+p.Reason)
+					} else {
+						got = append(got, p.Unit+" "+strconv.FormatInt(p.Line, 10)+": "+p.Reason)
+					}
+				}
+				if len(got) != len(c.want.problems) {
+					t.Fatalf("problems %q, want %d", got, len(c.want.problems))
+				}
+				for i, w := range c.want.problems {
+					if !strings.HasPrefix(got[i], w) {
+						t.Errorf("problem %d: %q, want it to start %q", i, got[i], w)
+					}
+				}
+				js, err := json.Marshal(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first == nil {
+					first = js
+				} else if string(js) != string(first) {
+					t.Errorf("the report depends on the batch size or the workers")
+				}
+			}
+		})
 	}
 }
