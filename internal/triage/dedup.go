@@ -74,9 +74,11 @@ func hex8(v uint64) (uint32, bool) {
 type dedup struct {
 	ids idSet
 	// ns separates the kinds of key in the one set: record ids of each
-	// log, and sign-in events (seeded per run, so that a crafted Id cannot
-	// be made to collide with another record's key).
-	ns [4]idKey
+	// log, sign-in events, and the UAL's sign-ins that named no
+	// application, one namespace per outcome (nsNoApp; see noAppKey)
+	// (seeded per run, so that a crafted Id cannot be made to collide with
+	// another record's key).
+	ns [nsNoApp + audit.Failure + 1]idKey
 
 	// unknownBy and aliases join external-unknown names across logs (see
 	// aliasUnknown); both stay tiny: only sign-ins with no usable UserId.
@@ -85,7 +87,14 @@ type dedup struct {
 
 	// signInLogSeen: a sign-in log record's key is in the set.
 	signInLogSeen bool
+	// noAppSeen: a UAL sign-in that names no application was counted (a
+	// noAppKey is in the set).
+	noAppSeen bool
 }
+
+// nsNoApp+o, for each sign-in outcome o, is the namespace of ns of a UAL
+// sign-in of outcome o counted without an application.
+const nsNoApp = 3
 
 // recordFate is what the ordered step decides for a record.
 type recordFate uint8
@@ -99,7 +108,27 @@ const (
 	// UserLoggedIn and the Entra sign-in log's record of one sign-in):
 	// only its facts are kept.
 	sameSignin
+	// sameSigninFrom+o (o a sign-in outcome): a sameSignin from the
+	// sign-in log whose counted copy, a UAL record of the same account of
+	// outcome o, named no application while this one does. The UAL that
+	// names no application is Sentinel's OfficeActivity, which has no
+	// ApplicationId and no error code either (an interrupted sign-in reads
+	// as a success there): the counted sign-in takes this copy's
+	// application and outcome, as if this copy had been read first, so
+	// that which log is read first does not decide the verdict (moveApp).
+	sameSigninFrom = sameSignin
 )
+
+// copyOnly reports whether a record's fate counts only its sign-in facts.
+func (f recordFate) copyOnly() bool { return f >= sameSignin }
+
+// movedFrom is, for a sameSigninFrom+o fate, o; else NotSignin.
+func (f recordFate) movedFrom() audit.Outcome {
+	if f > sameSigninFrom {
+		return audit.Outcome(f - sameSigninFrom)
+	}
+	return audit.NotSignin
+}
 
 // keys returns a record's identity key and, for a sign-in, the keys of the
 // sign-in event it records, in its own log's namespace and in the other
@@ -165,6 +194,16 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 			if unusable {
 				d.aliasUnknown(k.other, ev)
 			}
+			// Only once an app-less UAL sign-in was counted, and only for
+			// a copy that names an application: the UAL with its
+			// ApplicationId pays nothing.
+			if signInLog && d.noAppSeen && len(ev.AppID) > 0 {
+				for o := audit.Success; o <= audit.Failure; o++ {
+					if d.ids.has(d.noAppKey(k.other, ev, o)) {
+						return sameSigninFrom + recordFate(o)
+					}
+				}
+			}
 			return sameSignin
 		}
 		if unusable {
@@ -173,8 +212,40 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 			}
 			d.unknownBy[k.own] = alias{name: "unknown:" + string(unknownKey(ev)), kind: ev.Kind, account: accountKeyed(ev)}
 		}
+		if o := ev.Outcome(); !signInLog && len(ev.AppID) == 0 && o != audit.NotSignin {
+			d.ids.add(d.noAppKey(k.own, ev, o))
+			d.noAppSeen = true
+		}
 	}
 	return fresh
+}
+
+// noAppKey is the key under which a UAL sign-in counted without an
+// application is remembered, so that its twin in the sign-in log, which
+// names the application, can give it one (sameSigninApp): the sign-in
+// event as the UAL names it (ual: a UAL record's own key, a sign-in log
+// record's other), in the namespace of the counted copy's outcome o, and
+// the account it was counted under.
+// The account is in the key because the move happens on the twin's
+// account: when the logs name the account differently (they disagree
+// about the sign-in, or an unusable UserId is keyed differently by each),
+// the counted sign-in stays where the copy read first put it, rather than
+// one account's count going negative and another's application being
+// one it was never counted with.
+func (d *dedup) noAppKey(ual idKey, ev *audit.Event, o audit.Outcome) idKey {
+	ns := nsNoApp + int(o)
+	k := xorKey(xorKey(ual, d.ns[2]), d.ns[ns])
+	// The account as signinUser names it, hashed in two halves keyed by
+	// the namespace: "unknown:" and the key for an unusable UserId, told
+	// apart from a canonical user by the key used.
+	name, k0, k1 := ev.User, binary.LittleEndian.Uint64(d.ns[ns][:8]), binary.LittleEndian.Uint64(d.ns[ns][8:])
+	if ev.UserKind == audit.UserUnusable {
+		name, k0, k1 = unknownKey(ev), ^k0, ^k1
+	}
+	var u idKey
+	binary.LittleEndian.PutUint64(u[:8], keyedHash(k0, name))
+	binary.LittleEndian.PutUint64(u[8:], keyedHash(k1, name))
+	return xorKey(k, u)
 }
 
 // alias is the name an unusable account's sign-in was counted under, and
