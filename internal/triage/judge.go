@@ -757,7 +757,7 @@ func noAppReason(id *Identity, u *userStats, c classified) {
 	if st.success == 1 {
 		verb = "does"
 	}
-	r := fmt.Sprintf("%s %s not name the application signed in to (no ApplicationId in the input), so a sign-in to an application that is not Microsoft first-party, which would make it anomalous, is not ruled out: give the Entra ID sign-in log for the same days, before the audit log",
+	r := fmt.Sprintf("%s %s not name the application signed in to (no ApplicationId in the input), so a sign-in to an application that is not Microsoft first-party, which would make it anomalous, is not ruled out: give the Entra ID sign-in log for the same days",
 		count(st.success, "successful sign-in", "successful sign-ins"), verb)
 	at := min(1, len(id.Reasons))
 	id.Reasons = slices.Insert(id.Reasons, at, r)
