@@ -212,9 +212,11 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 			}
 			d.unknownBy[k.own] = alias{name: "unknown:" + string(unknownKey(ev)), kind: ev.Kind, account: accountKeyed(ev)}
 		}
-		if o := ev.Outcome(); !signInLog && len(ev.AppID) == 0 && o != audit.NotSignin {
-			d.ids.add(d.noAppKey(k.own, ev, o))
-			d.noAppSeen = true
+		if !signInLog && len(ev.AppID) == 0 {
+			if o := ev.Outcome(); o != audit.NotSignin {
+				d.ids.add(d.noAppKey(k.own, ev, o))
+				d.noAppSeen = true
+			}
 		}
 	}
 	return fresh
