@@ -224,7 +224,7 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 
 // noAppKey is the key under which a UAL sign-in counted without an
 // application is remembered, so that its twin in the sign-in log, which
-// names the application, can give it one (sameSigninApp): the sign-in
+// names the application, can give it one (sameSigninFrom): the sign-in
 // event as the UAL names it (ual: a UAL record's own key, a sign-in log
 // record's other), in the namespace of the counted copy's outcome o, and
 // the account it was counted under.

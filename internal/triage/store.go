@@ -36,7 +36,9 @@ const (
 	// SigninCopy records are a sign-in already counted from the other log
 	// (the UAL's UserLoggedIn and the Entra sign-in log's record of one
 	// sign-in): input.records counts them and their sign-in facts
-	// (sources, location, conditional access...) count; nothing else does.
+	// (sources, location, conditional access...) count; nothing else does,
+	// but for the application and outcome one may give the counted sign-in
+	// (Decoded.MovedFrom).
 	SigninCopy
 )
 
