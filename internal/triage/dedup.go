@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"hash/maphash"
+	"strings"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 )
@@ -198,8 +199,12 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 			// a copy that names an application: the UAL with its
 			// ApplicationId pays nothing.
 			if signInLog && d.noAppSeen && len(ev.AppID) > 0 {
+				name := ev.User
+				if unusable {
+					name = d.countedUnknown(k.other, ev)
+				}
 				for o := audit.Success; o <= audit.Failure; o++ {
-					if d.ids.has(d.noAppKey(k.other, ev, o)) {
+					if d.ids.has(d.noAppKey(k.other, name, unusable, o)) {
 						return sameSigninFrom + recordFate(o)
 					}
 				}
@@ -214,7 +219,11 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 		}
 		if !signInLog && len(ev.AppID) == 0 {
 			if o := ev.Outcome(); o != audit.NotSignin {
-				d.ids.add(d.noAppKey(k.own, ev, o))
+				name := ev.User
+				if unusable {
+					name = unknownKey(ev)
+				}
+				d.ids.add(d.noAppKey(k.own, name, unusable, o))
 				d.noAppSeen = true
 			}
 		}
@@ -227,27 +236,41 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 // names the application, can give it one (sameSigninFrom): the sign-in
 // event as the UAL names it (ual: a UAL record's own key, a sign-in log
 // record's other), in the namespace of the counted copy's outcome o, and
-// the account it was counted under.
+// the account it was counted under: its canonical user, or for an
+// unusable UserId (unknown) its unknownKey.
+//
 // The account is in the key because the move happens on the twin's
 // account: when the logs name the account differently (they disagree
-// about the sign-in, or an unusable UserId is keyed differently by each),
-// the counted sign-in stays where the copy read first put it, rather than
-// one account's count going negative and another's application being
-// one it was never counted with.
-func (d *dedup) noAppKey(ual idKey, ev *audit.Event, o audit.Outcome) idKey {
+// about the sign-in), the counted sign-in stays where the copy read first
+// put it, rather than one account's count going negative and another's
+// application being one it was never counted with. Two names that
+// aliasUnknown joins are one account (countedUnknown).
+func (d *dedup) noAppKey(ual idKey, name []byte, unknown bool, o audit.Outcome) idKey {
 	ns := nsNoApp + int(o)
 	k := xorKey(xorKey(ual, d.ns[2]), d.ns[ns])
-	// The account as signinUser names it, hashed in two halves keyed by
-	// the namespace: "unknown:" and the key for an unusable UserId, told
-	// apart from a canonical user by the key used.
-	name, k0, k1 := ev.User, binary.LittleEndian.Uint64(d.ns[ns][:8]), binary.LittleEndian.Uint64(d.ns[ns][8:])
-	if ev.UserKind == audit.UserUnusable {
-		name, k0, k1 = unknownKey(ev), ^k0, ^k1
+	// The name hashed in two halves keyed by the namespace; an unknownKey
+	// is told apart from a canonical user by the keys used.
+	k0, k1 := binary.LittleEndian.Uint64(d.ns[ns][:8]), binary.LittleEndian.Uint64(d.ns[ns][8:])
+	if unknown {
+		k0, k1 = ^k0, ^k1
 	}
 	var u idKey
 	binary.LittleEndian.PutUint64(u[:8], keyedHash(k0, name))
 	binary.LittleEndian.PutUint64(u[8:], keyedHash(k1, name))
 	return xorKey(k, u)
+}
+
+// countedUnknown is the unknownKey a sign-in log record with an unusable
+// UserId is to find its counted UAL copy's mark under: the UAL's, when
+// aliasUnknown joins the two names into one identity (each log keys such
+// an account its own way), else its own. counted is the sign-in event's
+// key as the UAL names it.
+func (d *dedup) countedUnknown(counted idKey, ev *audit.Event) []byte {
+	c, ok := d.unknownBy[counted]
+	if ok && c.kind == audit.KindUAL && c.account && accountKeyed(ev) {
+		return []byte(strings.TrimPrefix(c.name, "unknown:"))
+	}
+	return unknownKey(ev)
 }
 
 // alias is the name an unusable account's sign-in was counted under, and

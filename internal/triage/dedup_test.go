@@ -226,6 +226,10 @@ func TestSigninGivesApp(t *testing.T) {
 		ev.UserKind, ev.User, ev.UserKey = audit.UserUnusable, nil, []byte(key)
 		return ev
 	}
+	byTenant := func(ev *audit.Event) *audit.Event {
+		ev.UserKey, ev.ActorTenant = nil, []byte("0c6d9487-c6d9-43d6-8bbf-b1228b04c943")
+		return ev
+	}
 	const app = "e984f5c5-4b9e-45ea-bf2c-e927b621f190"
 	cases := []struct {
 		name string
@@ -239,7 +243,11 @@ func TestSigninGivesApp(t *testing.T) {
 		{"neither names the app", []*audit.Event{ual("x@f.com", "", ""), sig("x@f.com", "")}, []recordFate{fresh, sameSignin}},
 		{"another account", []*audit.Event{ual("x@f.com", "", ""), sig("y@f.com", app)}, []recordFate{fresh, sameSignin}},
 		{"one unknown account", []*audit.Event{unknown(ual("", "", ""), "k1"), unknown(sig("", app), "k1")}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Success)}},
-		{"two unknown accounts", []*audit.Event{unknown(ual("", "", ""), "k1"), unknown(sig("", app), "k2")}, []recordFate{fresh, sameSignin}},
+		// Each log keys an account with no usable name its own way; two
+		// names of an account (aliasUnknown joins them) are one account.
+		{"two unknown names of one account", []*audit.Event{unknown(ual("", "", ""), "k1"), unknown(sig("", app), "k2")}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Success)}},
+		// A name that falls back to the home tenant is never joined.
+		{"an unknown account by its tenant", []*audit.Event{byTenant(unknown(ual("", "", ""), "")), unknown(sig("", app), "k2")}, []recordFate{fresh, sameSignin}},
 		{"an account and an unknown key of its name", []*audit.Event{ual("k1", "", ""), unknown(sig("", app), "k1")}, []recordFate{fresh, sameSignin}},
 	}
 	for _, tc := range cases {

@@ -169,3 +169,47 @@ func TestArgumentOrderSession(t *testing.T) {
 		}
 	}
 }
+
+// unknownAccountInBothLogs writes an account with no usable name that
+// signed in once, in the UAL keyed by its UserKey (the record names no
+// application) and in the Entra sign-in log by its object id (userId,
+// naming a third-party application), with our members around it: the logs
+// give the account two names, which the sign-in they share joins.
+func unknownAccountInBothLogs(t *testing.T, dir string) (ualPath, sigPath string) {
+	t.Helper()
+	const sid = "5d6e7f80-1111-4222-8333-444455556666"
+	s := testutil.SignIn(10, "Not Available", fabrikam, "86.138.113.90", "", true)
+	delete(s, "ApplicationId")
+	delete(s, "ObjectId")
+	s["UserKey"], s["IntraSystemId"] = "10032000AAAA0001", sid
+	ualPath = testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(), s)...)
+	// A Graph signIn (https://learn.microsoft.com/graph/api/resources/signin).
+	sig, err := json.Marshal(map[string]any{"value": []map[string]any{{
+		"id": sid, "createdDateTime": testutil.At(10) + "Z", "userPrincipalName": "Not Available",
+		"userId": "9a8b7c6d-0000-4000-8000-000000000009", "appId": thirdPartyApp, "appDisplayName": "Adatum Travel Desk",
+		"ipAddress": "86.138.113.90", "status": map[string]any{"errorCode": 0},
+		"homeTenantId": fabrikam, "resourceTenantId": ourTenant, "crossTenantAccessType": "passthrough",
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ualPath, testutil.WriteFile(t, dir, "signins.json", sig)
+}
+
+// TestArgumentOrderUnknownAccount: an account with no usable name, named
+// one way by the UAL (which names no application) and another by the
+// sign-in log, is one anomalous identity whichever log is given first.
+func TestArgumentOrderUnknownAccount(t *testing.T) {
+	ualPath, sigPath := unknownAccountInBothLogs(t, t.TempDir())
+	var views []map[string]orderView
+	for _, paths := range [][]string{{ualPath, sigPath}, {sigPath, ualPath}} {
+		r := run(t, Options{Workers: 2}, paths...)
+		if len(r.Identities) != 1 || r.Identities[0].Verdict != VerdictAnomalous {
+			t.Fatalf("%v: identities %+v, want one, anomalous", paths, r.Identities)
+		}
+		views = append(views, orderViews(r))
+	}
+	if views[0]["unknown:10032000AAAA0001"] != views[1]["unknown:10032000AAAA0001"] {
+		t.Errorf("UAL first %+v, sign-in log first %+v", views[0], views[1])
+	}
+}
