@@ -285,7 +285,14 @@ func appendEvent(dst []byte, d *triage.Decoded, seq uint64) []byte {
 	dst = strconv.AppendUint(append(dst, '\t'), nokey, 10)
 	dst = strconv.AppendInt(append(dst, '\t'), ev.Time, 10)
 	dst = strconv.AppendUint(append(dst, '\t'), uint64(ev.Kind), 10)
-	dst = appendBool(dst, d.Fate == triage.SigninCopy)
+	// copy: 0 counted, 1 a sign-in copy, 1+o a copy that gives the
+	// counted sign-in, of outcome o, its application and outcome
+	// (triage.Decoded.MovedFrom).
+	var copyCode byte
+	if d.Fate == triage.SigninCopy {
+		copyCode = 1 + byte(d.MovedFrom)
+	}
+	dst = append(dst, '\t', '0'+copyCode)
 	dst = strconv.AppendUint(append(dst, '\t'), uint64(outcome), 10)
 	dst = strconv.AppendUint(append(dst, '\t'), uint64(ev.UserKind), 10)
 	dst = field(dst, ev.UserID)

@@ -413,9 +413,14 @@ const (
 	// time: the input's coverage.
 	qCoverage = `SELECT workload, $DAY AS d, count(), min(ts), max(ts)
 		FROM $EVENTS FINAL PREWHERE $SCOPE GROUP BY workload, d FORMAT TSV`
-	// qUsers: what classification reads of every sign-in account.
+	// qUsers: what classification reads of every sign-in account. The
+	// outcomes are the counted sign-ins' (copy 0), where a copy that gives
+	// the counted sign-in its outcome (copy 1+o, triage.Decoded.MovedFrom)
+	// has it instead of o.
 	qUsers = `SELECT user, max(user_kind = $UNUSABLE),
-		countIf(copy = 0 AND outcome = $SUCCESS), countIf(copy = 0 AND outcome = $INTERRUPTED), countIf(copy = 0 AND outcome = $FAILURE),
+		countIf(copy != 1 AND outcome = $SUCCESS) - countIf(copy = 1 + $SUCCESS),
+		countIf(copy != 1 AND outcome = $INTERRUPTED) - countIf(copy = 1 + $INTERRUPTED),
+		countIf(copy != 1 AND outcome = $FAILURE) - countIf(copy = 1 + $FAILURE),
 		max(copy = 0 AND guest = 1), max(copy = 0 AND actor_unknown = 1), groupBitOr(bitShiftLeft(toUInt8(1), kind)),
 		max(kind = $SIGNINLOG AND user_type = 'guest'), max(kind = $SIGNINLOG AND user_type = 'member')
 		FROM $EVENTS FINAL PREWHERE $SCOPE AND outcome > 0 GROUP BY user FORMAT TSV`
@@ -446,12 +451,21 @@ const (
 		PREWHERE $SCOPE AND outcome > 0 AND ua != '' AND user IN $NAMES WHERE copy = 0
 		GROUP BY user, ua ORDER BY user, ua LIMIT 20 BY user FORMAT TSV`
 	// qApps: per application, sign-ins, successes and the earliest success.
-	qApps = `SELECT user, app, count(), countIf(outcome = $SUCCESS), minIf(ts, outcome = $SUCCESS),
-		argMinIf(id, tuple(ts, id, file_seq, line), outcome = $SUCCESS),
-		argMinIf(file_seq, tuple(ts, id, file_seq, line), outcome = $SUCCESS),
-		argMinIf(line, tuple(ts, id, file_seq, line), outcome = $SUCCESS)
-		FROM $EVENTS FINAL PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE copy = 0
-		GROUP BY user, app FORMAT TSV`
+	// A counted sign-in (copy 0) counts for its app; so does a copy that
+	// gives the counted sign-in (of outcome copy-1) its application and
+	// outcome (copy 2-4, triage.Decoded.MovedFrom), which is also the
+	// success to cite, and which takes the sign-in (and a success) from the
+	// empty app. The second element of m is ('', 0, 0) for a counted
+	// sign-in, dropped.
+	qApps = `SELECT user, m.1, sum(m.2), sum(m.3), minIf(ts, outcome = $SUCCESS AND m.2 > 0),
+		argMinIf(id, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0),
+		argMinIf(file_seq, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0),
+		argMinIf(line, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0)
+		FROM $EVENTS FINAL
+		ARRAY JOIN [(app, toInt64(1), toInt64(outcome = $SUCCESS)),
+			('', -toInt64(copy != 0), -toInt64(copy = 1 + $SUCCESS))] AS m
+		PREWHERE $SCOPE AND outcome > 0 AND user IN $NAMES WHERE copy != 1 AND m.2 != 0
+		GROUP BY user, m.1 FORMAT TSV`
 	// qAppNames: per application, the names the sign-in log gives it and
 	// how many sign-ins gave each, copies included (the engine keeps the
 	// names of every copy: only the sign-in log has them).

@@ -42,7 +42,7 @@ var eventColumns = []column{
 	{"nokey", "UInt64"},        // 0, or for a record without Id a hash of where it was read: keeps such records apart
 	{"ts", "Int64"},            // CreationTime in Unix nanoseconds: exact ordering and --since/--until
 	{"kind", "UInt8"},          // 0 UAL, 1 Entra sign-in log
-	{"copy", "UInt8"},          // 1: a sign-in already counted from the other log (only its facts count)
+	{"copy", "UInt8"},          // 1: a sign-in already counted from the other log (only its facts count); 1+o: also its app and outcome (triage.Decoded.MovedFrom o)
 	{"outcome", "UInt8"},       // 0 not a sign-in, 1 success, 2 interrupted, 3 failure
 	{"user_kind", "UInt8"},     // audit.UserKind of the UserId
 	{"raw_user", "String"},     // UserId as written (evidence)

@@ -443,3 +443,59 @@ func TestAccessedEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestArgumentOrder: Sentinel's OfficeActivity (whose sign-ins name no
+// application nor an error code) and the Entra sign-in log, loaded in
+// either order, give the engine's report for that order byte for byte,
+// whole and for a period: the copies in the sign-in log that give the
+// counted sign-ins their application and outcome (copy 2-4) count as the
+// engine counts them.
+func TestArgumentOrder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var office, graph bytes.Buffer
+	if _, err := synth.Generate(&office, synth.Options{Seed: 4, Format: synth.FormatSentinelCSV, Duplicates: 9, SignInLog: &graph}); err != nil {
+		t.Fatal(err)
+	}
+	officePath := testutil.WriteFile(t, dir, "officeactivity.csv", office.Bytes())
+	sigPath := testutil.WriteFile(t, dir, "signins.json", graph.Bytes())
+	// An account with no usable name, keyed by its UserKey in the UAL
+	// (no application) and by its object id in a Graph signIn
+	// (https://learn.microsoft.com/graph/api/resources/signin) naming a
+	// third-party application: two names the shared sign-in joins.
+	const sid = "5d6e7f80-1111-4222-8333-444455556666"
+	u := testutil.SignIn(10, "Not Available", testutil.Fabrikam, "86.138.113.90", "", true)
+	delete(u, "ApplicationId")
+	delete(u, "ObjectId")
+	u["UserKey"], u["IntraSystemId"] = "10032000AAAA0001", sid
+	unknownUAL := testutil.WriteJSONL(t, dir, "unknown-ual.jsonl", u)
+	sig, _ := json.Marshal(map[string]any{"value": []map[string]any{{
+		"id": sid, "createdDateTime": testutil.At(10) + "Z", "userPrincipalName": "Not Available",
+		"userId": "9a8b7c6d-0000-4000-8000-000000000009", "appId": "a1b2c3d4-0000-4000-8000-123456789abc",
+		"ipAddress": "86.138.113.90", "status": map[string]any{"errorCode": 0},
+		"homeTenantId": testutil.Fabrikam, "resourceTenantId": testutil.OurTenant,
+	}}})
+	unknownSig := testutil.WriteFile(t, dir, "unknown-signins.json", sig)
+	since := time.Date(2026, 10, 4, 0, 0, 0, 0, time.UTC)
+	until := time.Date(2026, 10, 11, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		tenant string
+		paths  []string
+		opts   []triage.Options
+	}{
+		{synth.TenantID, []string{officePath, sigPath}, []triage.Options{{}, {Since: since, Until: until}}},
+		{synth.TenantID, []string{sigPath, officePath}, []triage.Options{{}, {Since: since, Until: until}}},
+		{testutil.OurTenant, []string{unknownUAL, unknownSig}, []triage.Options{{}}},
+		{testutil.OurTenant, []string{unknownSig, unknownUAL}, []triage.Options{{}}},
+	} {
+		s := initServers(t, 1)[0]
+		load(t, s.client, c.paths)
+		for _, opts := range c.opts {
+			want := engine(t, c.paths, opts)
+			sameJSON(t, fmt.Sprintf("%v since %v", c.paths, opts.Since), want, onClickHouse(t, s.client, TriageOptions{Triage: opts})[c.tenant])
+			if opts.Since.IsZero() && !bytes.Contains(want, []byte(`"verdict": "anomalous"`)) {
+				t.Errorf("%v: no anomalous identity", c.paths)
+			}
+		}
+	}
+}

@@ -307,7 +307,7 @@ func answers(r *triage.Report) []answer {
 			their = "its sign-ins name"
 		}
 		breach = append(breach, "Cannot rule one out for "+strconv.Itoa(noApp)+": nothing but sign-ins or shared content, but "+their+
-			" no application, and one that is not Microsoft first-party would be anomalous; give the Entra ID sign-in log for the same days, before the audit log.")
+			" no application, and one that is not Microsoft first-party would be anomalous; give the Entra ID sign-in log for the same days.")
 	}
 	cannot := ""
 	if unverified > 0 {

@@ -414,14 +414,7 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 		}
 		b.account = u
 	}
-	switch outcome {
-	case audit.Success:
-		u.success++
-	case audit.Interrupted:
-		u.interrupted++
-	default:
-		u.failure++
-	}
+	u.countOutcome(outcome, 1)
 	if u.first == 0 || ev.Time < u.first {
 		u.first = ev.Time
 	}
@@ -488,7 +481,7 @@ func (a *agg) signinUser(ev *audit.Event) []byte {
 // (the same sign-in in the UAL and the Entra sign-in log): only its
 // facts, so the identity lists both sources and the sign-in log's
 // location, conditional access and risk, without counting it twice.
-func (a *agg) addSigninCopy(ev *audit.Event) {
+func (a *agg) addSigninCopy(ev *audit.Event) *userStats {
 	user := a.signinUser(ev)
 	u := a.users[string(user)]
 	if u == nil {
@@ -506,6 +499,54 @@ func (a *agg) addSigninCopy(ev *audit.Event) {
 	}
 	if len(ev.HomeTenantName) > 0 {
 		a.noteTenantName(u, ev)
+	}
+	return u
+}
+
+// moveApp gives a sign-in counted from an app-less UAL record of u's,
+// whose outcome was from, the application and the outcome of its copy ev
+// from the sign-in log (dedup's sameSigninFrom): the sign-in leaves from's
+// count and the empty application ("") for ev's outcome and application,
+// and ev is that application's successful sign-in to cite when it
+// succeeded. Only counts move, so the result is the same whichever worker
+// folds the counted copy or ev first (a count may be -1 in between); the
+// rest of the counted copy stays (its bucket and evidence, addresses,
+// agent, time, the empty application's first success, which the judge
+// ignores once no success is left there).
+func (a *agg) moveApp(u *userStats, ev *audit.Event, from audit.Outcome, file int32, line int64) {
+	to := ev.Outcome()
+	u.countOutcome(from, -1)
+	u.countOutcome(to, 1)
+	was := u.apps[""]
+	if was == nil {
+		was = &appStats{}
+		u.apps[""] = was
+	}
+	app := u.apps[string(ev.AppID)]
+	if app == nil {
+		app = &appStats{}
+		u.apps[a.str(ev.AppID)] = app
+	}
+	was.count--
+	app.count++
+	if from == audit.Success {
+		was.success--
+	}
+	if to == audit.Success {
+		app.success++
+		app.firstSuccess.offer(ev.Time, ev.ID, file, line)
+	}
+}
+
+// countOutcome adds n sign-ins of outcome o.
+func (u *userStats) countOutcome(o audit.Outcome, n int64) {
+	switch o {
+	case audit.Success:
+		u.success += n
+	case audit.Interrupted:
+		u.interrupted += n
+	default:
+		u.failure += n
 	}
 }
 

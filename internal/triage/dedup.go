@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"hash/maphash"
+	"strings"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 )
@@ -74,9 +75,11 @@ func hex8(v uint64) (uint32, bool) {
 type dedup struct {
 	ids idSet
 	// ns separates the kinds of key in the one set: record ids of each
-	// log, and sign-in events (seeded per run, so that a crafted Id cannot
-	// be made to collide with another record's key).
-	ns [4]idKey
+	// log, sign-in events, and the UAL's sign-ins that named no
+	// application, one namespace per outcome (nsNoApp; see noAppKey)
+	// (seeded per run, so that a crafted Id cannot be made to collide with
+	// another record's key).
+	ns [nsNoApp + audit.Failure + 1]idKey
 
 	// unknownBy and aliases join external-unknown names across logs (see
 	// aliasUnknown); both stay tiny: only sign-ins with no usable UserId.
@@ -85,7 +88,14 @@ type dedup struct {
 
 	// signInLogSeen: a sign-in log record's key is in the set.
 	signInLogSeen bool
+	// noAppSeen: a UAL sign-in that names no application was counted (a
+	// noAppKey is in the set).
+	noAppSeen bool
 }
+
+// nsNoApp+o, for each sign-in outcome o, is the namespace of ns of a UAL
+// sign-in of outcome o counted without an application.
+const nsNoApp = 3
 
 // recordFate is what the ordered step decides for a record.
 type recordFate uint8
@@ -99,7 +109,27 @@ const (
 	// UserLoggedIn and the Entra sign-in log's record of one sign-in):
 	// only its facts are kept.
 	sameSignin
+	// sameSigninFrom+o (o a sign-in outcome): a sameSignin from the
+	// sign-in log whose counted copy, a UAL record of the same account of
+	// outcome o, named no application while this one does. The UAL that
+	// names no application is Sentinel's OfficeActivity, which has no
+	// ApplicationId and no error code either (an interrupted sign-in reads
+	// as a success there): the counted sign-in takes this copy's
+	// application and outcome, as if this copy had been read first, so
+	// that which log is read first does not decide the verdict (moveApp).
+	sameSigninFrom = sameSignin
 )
+
+// copyOnly reports whether a record's fate counts only its sign-in facts.
+func (f recordFate) copyOnly() bool { return f >= sameSignin }
+
+// movedFrom is, for a sameSigninFrom+o fate, o; else NotSignin.
+func (f recordFate) movedFrom() audit.Outcome {
+	if f > sameSigninFrom {
+		return audit.Outcome(f - sameSigninFrom)
+	}
+	return audit.NotSignin
+}
 
 // keys returns a record's identity key and, for a sign-in, the keys of the
 // sign-in event it records, in its own log's namespace and in the other
@@ -165,6 +195,20 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 			if unusable {
 				d.aliasUnknown(k.other, ev)
 			}
+			// Only once an app-less UAL sign-in was counted, and only for
+			// a copy that names an application: the UAL with its
+			// ApplicationId pays nothing.
+			if signInLog && d.noAppSeen && len(ev.AppID) > 0 {
+				name := ev.User
+				if unusable {
+					name = d.countedUnknown(k.other, ev)
+				}
+				for o := audit.Success; o <= audit.Failure; o++ {
+					if d.ids.has(d.noAppKey(k.other, name, unusable, o)) {
+						return sameSigninFrom + recordFate(o)
+					}
+				}
+			}
 			return sameSignin
 		}
 		if unusable {
@@ -173,8 +217,60 @@ func (d *dedup) check(k *recordKeys, ev *audit.Event) recordFate {
 			}
 			d.unknownBy[k.own] = alias{name: "unknown:" + string(unknownKey(ev)), kind: ev.Kind, account: accountKeyed(ev)}
 		}
+		if !signInLog && len(ev.AppID) == 0 {
+			if o := ev.Outcome(); o != audit.NotSignin {
+				name := ev.User
+				if unusable {
+					name = unknownKey(ev)
+				}
+				d.ids.add(d.noAppKey(k.own, name, unusable, o))
+				d.noAppSeen = true
+			}
+		}
 	}
 	return fresh
+}
+
+// noAppKey is the key under which a UAL sign-in counted without an
+// application is remembered, so that its twin in the sign-in log, which
+// names the application, can give it one (sameSigninFrom): the sign-in
+// event as the UAL names it (ual: a UAL record's own key, a sign-in log
+// record's other), in the namespace of the counted copy's outcome o, and
+// the account it was counted under: its canonical user, or for an
+// unusable UserId (unknown) its unknownKey.
+//
+// The account is in the key because the move happens on the twin's
+// account: when the logs name the account differently (they disagree
+// about the sign-in), the counted sign-in stays where the copy read first
+// put it, rather than one account's count going negative and another's
+// application being one it was never counted with. Two names that
+// aliasUnknown joins are one account (countedUnknown).
+func (d *dedup) noAppKey(ual idKey, name []byte, unknown bool, o audit.Outcome) idKey {
+	ns := nsNoApp + int(o)
+	k := xorKey(xorKey(ual, d.ns[2]), d.ns[ns])
+	// The name hashed in two halves keyed by the namespace; an unknownKey
+	// is told apart from a canonical user by the keys used.
+	k0, k1 := binary.LittleEndian.Uint64(d.ns[ns][:8]), binary.LittleEndian.Uint64(d.ns[ns][8:])
+	if unknown {
+		k0, k1 = ^k0, ^k1
+	}
+	var u idKey
+	binary.LittleEndian.PutUint64(u[:8], keyedHash(k0, name))
+	binary.LittleEndian.PutUint64(u[8:], keyedHash(k1, name))
+	return xorKey(k, u)
+}
+
+// countedUnknown is the unknownKey a sign-in log record with an unusable
+// UserId is to find its counted UAL copy's mark under: the UAL's, when
+// aliasUnknown joins the two names into one identity (each log keys such
+// an account its own way), else its own. counted is the sign-in event's
+// key as the UAL names it.
+func (d *dedup) countedUnknown(counted idKey, ev *audit.Event) []byte {
+	c, ok := d.unknownBy[counted]
+	if ok && c.kind == audit.KindUAL && c.account && accountKeyed(ev) {
+		return []byte(strings.TrimPrefix(c.name, "unknown:"))
+	}
+	return unknownKey(ev)
 }
 
 // alias is the name an unusable account's sign-in was counted under, and

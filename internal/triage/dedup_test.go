@@ -204,6 +204,63 @@ func TestSameSigninAcrossLogs(t *testing.T) {
 	}
 }
 
+// TestSigninGivesApp: the sign-in log's copy of a sign-in counted from a
+// UAL record that named no application gives it its application and
+// outcome (sameSigninFrom + the counted outcome), only when the copy names
+// an application and both name the same account; with the UAL naming its
+// application, or the sign-in log read first, it is a plain copy.
+func TestSigninGivesApp(t *testing.T) {
+	const a, b = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+	ual := func(user, app, errNo string) *audit.Event {
+		op := "UserLoggedIn"
+		if errNo != "" {
+			op = "UserLoginFailed"
+		}
+		return &audit.Event{Kind: audit.KindUAL, ID: []byte(a), IntraSystemID: []byte(b), Operation: []byte(op),
+			User: []byte(user), AppID: []byte(app), ErrorNumber: []byte(errNo)}
+	}
+	sig := func(user, app string) *audit.Event {
+		return &audit.Event{Kind: audit.KindSignIn, SignInID: []byte(b), Operation: []byte("SignIn"), User: []byte(user), AppID: []byte(app)}
+	}
+	unknown := func(ev *audit.Event, key string) *audit.Event {
+		ev.UserKind, ev.User, ev.UserKey = audit.UserUnusable, nil, []byte(key)
+		return ev
+	}
+	byTenant := func(ev *audit.Event) *audit.Event {
+		ev.UserKey, ev.ActorTenant = nil, []byte("0c6d9487-c6d9-43d6-8bbf-b1228b04c943")
+		return ev
+	}
+	const app = "e984f5c5-4b9e-45ea-bf2c-e927b621f190"
+	cases := []struct {
+		name string
+		evs  []*audit.Event
+		want []recordFate
+	}{
+		{"ual without app first", []*audit.Event{ual("x@f.com", "", ""), sig("x@f.com", app)}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Success)}},
+		{"ual without app, failed", []*audit.Event{ual("x@f.com", "", "50126"), sig("x@f.com", app)}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Failure)}},
+		{"ual with app first", []*audit.Event{ual("x@f.com", app, ""), sig("x@f.com", app)}, []recordFate{fresh, sameSignin}},
+		{"sign-in log first", []*audit.Event{sig("x@f.com", app), ual("x@f.com", "", "")}, []recordFate{fresh, sameSignin}},
+		{"neither names the app", []*audit.Event{ual("x@f.com", "", ""), sig("x@f.com", "")}, []recordFate{fresh, sameSignin}},
+		{"another account", []*audit.Event{ual("x@f.com", "", ""), sig("y@f.com", app)}, []recordFate{fresh, sameSignin}},
+		{"one unknown account", []*audit.Event{unknown(ual("", "", ""), "k1"), unknown(sig("", app), "k1")}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Success)}},
+		// Each log keys an account with no usable name its own way; two
+		// names of an account (aliasUnknown joins them) are one account.
+		{"two unknown names of one account", []*audit.Event{unknown(ual("", "", ""), "k1"), unknown(sig("", app), "k2")}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Success)}},
+		// A name that falls back to the home tenant is never joined.
+		{"an unknown account by its tenant", []*audit.Event{byTenant(unknown(ual("", "", ""), "")), unknown(sig("", app), "k2")}, []recordFate{fresh, sameSignin}},
+		{"an account and an unknown key of its name", []*audit.Event{ual("k1", "", ""), unknown(sig("", app), "k1")}, []recordFate{fresh, sameSignin}},
+	}
+	for _, tc := range cases {
+		d := newDedup()
+		for i, ev := range tc.evs {
+			k := d.keys(ev)
+			if got := d.check(&k, ev); got != tc.want[i] {
+				t.Errorf("%s: record %d: fate %d, want %d", tc.name, i, got, tc.want[i])
+			}
+		}
+	}
+}
+
 // TestMakeKeyRandomGUIDs: any GUID, in either case, is its own 16 bytes;
 // one bad digit anywhere makes it a hashed key instead.
 func TestMakeKeyRandomGUIDs(t *testing.T) {

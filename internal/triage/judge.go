@@ -573,8 +573,11 @@ func (j *judge) identity(u *userStats) Identity {
 	var thirdParty []string
 	for _, appID := range appIDs {
 		st := u.apps[appID]
-		if st.count == 0 {
-			continue // only names, from copies of sign-ins counted under another app
+		if st.count <= 0 {
+			// Only names, from copies of sign-ins counted under another
+			// app; or the empty app, every sign-in of which its copy in
+			// the sign-in log gave an application (moveApp).
+			continue
 		}
 		a := appEntry(appID, st)
 		id.Signins.Apps = append(id.Signins.Apps, a)
@@ -623,7 +626,11 @@ func (j *judge) citeRef(r *ref) string {
 func firstSuccess(u *userStats) *ref {
 	var first *ref
 	for _, id := range slices.Sorted(maps.Keys(u.apps)) {
-		first = earlier(first, u.apps[id].firstSuccess.first())
+		// An application left with no success (moveApp took them) keeps
+		// a first success the store outside the engine does not: skip it.
+		if st := u.apps[id]; st.success > 0 {
+			first = earlier(first, st.firstSuccess.first())
+		}
 	}
 	return first
 }
@@ -742,7 +749,7 @@ func (j *judge) verdict(id *Identity, u *userStats, c classified, s *sets, third
 // unverified verdict's coverage reason stays the last.
 func noAppReason(id *Identity, u *userStats, c classified) {
 	st := u.apps[""]
-	if c.class == ClassGuest || id.Verdict == VerdictAnomalous || st == nil || st.success == 0 {
+	if c.class == ClassGuest || id.Verdict == VerdictAnomalous || st == nil || st.success <= 0 {
 		return
 	}
 	id.SigninsNoApp = st.success
@@ -750,7 +757,7 @@ func noAppReason(id *Identity, u *userStats, c classified) {
 	if st.success == 1 {
 		verb = "does"
 	}
-	r := fmt.Sprintf("%s %s not name the application signed in to (no ApplicationId in the input), so a sign-in to an application that is not Microsoft first-party, which would make it anomalous, is not ruled out: give the Entra ID sign-in log for the same days, before the audit log",
+	r := fmt.Sprintf("%s %s not name the application signed in to (no ApplicationId in the input), so a sign-in to an application that is not Microsoft first-party, which would make it anomalous, is not ruled out: give the Entra ID sign-in log for the same days",
 		count(st.success, "successful sign-in", "successful sign-ins"), verb)
 	at := min(1, len(id.Reasons))
 	id.Reasons = slices.Insert(id.Reasons, at, r)

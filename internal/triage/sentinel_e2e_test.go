@@ -73,9 +73,9 @@ func withoutSignIns(t *testing.T, data []byte) (out []byte, removed int) {
 // AADNonInteractiveUserSignInLogs (a Log Analytics query API response) for
 // the same days gets the same identities and verdicts, with the same
 // counts, as from the UAL and the Entra sign-in log, and as the generator
-// says; also when the export keeps the UAL's sign-in rows (given after the
-// sign-in log, whose copy of a sign-in is then the one counted: the
-// export's columns do not name the application signed in to).
+// says; also when the export keeps the UAL's sign-in rows, given before or
+// after the sign-in log (the export's columns do not name the application
+// signed in to, nor an error code: the sign-in log's copy gives them).
 func TestSentinelExports(t *testing.T) {
 	dir := t.TempDir()
 	var ual, graph, office, query bytes.Buffer
@@ -134,6 +134,7 @@ func TestSentinelExports(t *testing.T) {
 	}{
 		{"OfficeActivity without sign-ins + SigninLogs", sentinel},
 		{"SigninLogs + OfficeActivity with sign-ins", run(queryPath, officePath)},
+		{"OfficeActivity with sign-ins + SigninLogs", run(officePath, queryPath)},
 		{"SigninLogs + OfficeActivity without sign-ins", run(queryPath, activityPath)},
 	}
 	touched := func(r *Report) map[string]string {

@@ -64,13 +64,13 @@ func (s *shardSink) resolve(a *agg, idx []int32, evs []audit.Event, fate []recor
 	}
 	s.bks = s.bks[:len(evs)]
 	for _, i := range idx {
-		if fate[i] != sameSignin {
+		if !fate[i].copyOnly() {
 			s.bks[i] = a.bucketOf(&evs[i])
 		}
 	}
 	var t int64
 	for _, i := range idx {
-		if fate[i] == sameSignin {
+		if fate[i].copyOnly() {
 			continue
 		}
 		b := s.bks[i]
@@ -166,10 +166,13 @@ func (s *shardSink) take(w *work) error {
 			}
 			s.resolve(a, s.idx[n], evs, fate)
 			for _, i := range s.idx[n] {
-				if fate[i] == sameSignin {
+				if fate[i].copyOnly() {
 					a.kept++
 					a.cover.add(audit.WorkloadSignIns, evs[i].Time)
-					a.addSigninCopy(&evs[i])
+					u := a.addSigninCopy(&evs[i])
+					if o := fate[i].movedFrom(); o != audit.NotSignin {
+						a.moveApp(u, &evs[i], o, f, lines[i])
+					}
 				} else {
 					a.addTo(s.bks[i], &evs[i], f, lines[i])
 				}

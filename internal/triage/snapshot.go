@@ -25,7 +25,9 @@ import (
 // private as the state (it holds no credential).
 
 // sessionMagic begins a saved session; another layout is refused.
-const sessionMagic = "outsider/triage-session/v3"
+// v4: the deduplication state has the namespaces of app-less UAL
+// sign-ins (dedup.noAppKey) and noAppSeen.
+const sessionMagic = "outsider/triage-session/v4"
 
 // ErrSessionFormat says a saved session cannot be read: another layout,
 // or damaged.

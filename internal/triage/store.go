@@ -36,7 +36,9 @@ const (
 	// SigninCopy records are a sign-in already counted from the other log
 	// (the UAL's UserLoggedIn and the Entra sign-in log's record of one
 	// sign-in): input.records counts them and their sign-in facts
-	// (sources, location, conditional access...) count; nothing else does.
+	// (sources, location, conditional access...) count; nothing else does,
+	// but for the application and outcome one may give the counted sign-in
+	// (Decoded.MovedFrom).
 	SigninCopy
 )
 
@@ -52,6 +54,18 @@ type Decoded struct {
 	// Line is the line (or CSV row) where the record starts.
 	Line int64
 	Fate Fate
+	// MovedFrom is, for a SigninCopy from the Entra sign-in log whose
+	// counted copy was a UAL record of the same account that named no
+	// application while this one names one, the counted copy's outcome;
+	// else audit.NotSignin. Sentinel's OfficeActivity has no ApplicationId
+	// and no error code, so the sign-in is then counted with this copy's
+	// application and outcome, whichever log was read first: it leaves
+	// MovedFrom's count and the empty application ("") for this copy's
+	// outcome and application, and is cited by this copy as the
+	// application's successful sign-in when it succeeded. Nothing else of
+	// the counted copy changes (its buckets and evidence, addresses,
+	// agent, the empty application's first success).
+	MovedFrom audit.Outcome
 
 	// Where the record's text is, for Objects: its batch and the first
 	// record of the batch at or after its line.
@@ -163,13 +177,14 @@ func (s *streamSink) take(w *work) error {
 			rec++
 		}
 		f := Fresh
-		switch fate[i] {
-		case duplicate:
+		switch {
+		case fate[i] == duplicate:
 			f = Duplicate
-		case sameSignin:
+		case fate[i].copyOnly():
 			f = SigninCopy
 		}
-		s.recs = append(s.recs, Decoded{Event: &evs[i], File: file, Path: path, Line: lines[i], Fate: f, sink: s, batch: b, rec: rec})
+		s.recs = append(s.recs, Decoded{Event: &evs[i], File: file, Path: path, Line: lines[i], Fate: f, MovedFrom: fate[i].movedFrom(),
+			sink: s, batch: b, rec: rec})
 	}
 	if len(s.recs) == 0 {
 		return nil

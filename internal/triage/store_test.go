@@ -29,6 +29,7 @@ type storedRow struct {
 	cats                                                                      audit.Category
 	ips                                                                       []netip.Addr
 	copy, guest, actorUnknown                                                 bool
+	movedFrom                                                                 audit.Outcome
 	interactive                                                               *bool
 	workload                                                                  audit.Workload
 	objects                                                                   ObjectFields
@@ -39,7 +40,7 @@ func storeRow(d Decoded) storedRow {
 	r := storedRow{id: string(ev.ID), rawUser: string(ev.UserID), op: string(ev.Operation), app: string(ev.AppID),
 		ua: string(ev.UserAgent), actorTenant: string(ev.ActorTenant), org: string(ev.OrgID), object: string(ev.ObjectID),
 		target: string(ev.Target), t: ev.Time, file: d.File, line: d.Line, kind: ev.Kind, userKind: ev.UserKind,
-		outcome: ev.Outcome(), copy: d.Fate == SigninCopy, actorUnknown: ev.ActorUnknown,
+		outcome: ev.Outcome(), copy: d.Fate == SigninCopy, movedFrom: d.MovedFrom, actorUnknown: ev.ActorUnknown,
 		cross: string(ev.CrossTenantAccessType), userType: string(ev.UserTypeName), ca: string(ev.ConditionalAccessStatus),
 		risk: string(ev.RiskLevel), clientApp: string(ev.ClientApp), appName: SigninAppName(ev)}
 	r.workload = ev.WorkloadOf()
@@ -170,17 +171,51 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 				}
 				u.Apps[j].Names = add(u.Apps[j].Names, r.appName)
 			}
+			app := func(id string) *UserApp {
+				j := slices.IndexFunc(u.Apps, func(a UserApp) bool { return a.ID == id })
+				if j < 0 {
+					u.Apps = append(u.Apps, UserApp{ID: id})
+					j = len(u.Apps) - 1
+				}
+				return &u.Apps[j]
+			}
+			outcome := func(o audit.Outcome, n int64) {
+				switch o {
+				case audit.Success:
+					u.Success += n
+				case audit.Interrupted:
+					u.Interrupted += n
+				default:
+					u.Failure += n
+				}
+			}
 			if r.copy {
+				// A copy that gives the counted sign-in its application
+				// and outcome takes it from the empty application and the
+				// counted outcome.
+				if r.movedFrom != audit.NotSignin {
+					outcome(r.movedFrom, -1)
+					outcome(r.outcome, 1)
+				}
+				if r.movedFrom != audit.NotSignin && full(r.user) {
+					to := app(r.app)
+					to.Count++
+					if r.outcome == audit.Success {
+						to.Success++
+						ref := r.ref(true)
+						if f := to.FirstSuccess; f == nil || before(ref, *f) {
+							to.FirstSuccess = &ref
+						}
+					}
+					from := app("")
+					from.Count--
+					if r.movedFrom == audit.Success {
+						from.Success--
+					}
+				}
 				continue
 			}
-			switch r.outcome {
-			case audit.Success:
-				u.Success++
-			case audit.Interrupted:
-				u.Interrupted++
-			default:
-				u.Failure++
-			}
+			outcome(r.outcome, 1)
 			if r.actorTenant != "" {
 				u.Tenants = add(u.Tenants, r.actorTenant)
 			}
@@ -207,17 +242,13 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 			if r.ua != "" && !slices.Contains(u.UserAgents, r.ua) {
 				u.UserAgents = append(u.UserAgents, r.ua)
 			}
-			j := slices.IndexFunc(u.Apps, func(a UserApp) bool { return a.ID == r.app })
-			if j < 0 {
-				u.Apps = append(u.Apps, UserApp{ID: r.app})
-				j = len(u.Apps) - 1
-			}
-			u.Apps[j].Count++
+			ap := app(r.app)
+			ap.Count++
 			if r.outcome == audit.Success {
-				u.Apps[j].Success++
+				ap.Success++
 				ref := r.ref(true)
-				if f := u.Apps[j].FirstSuccess; f == nil || before(ref, *f) {
-					u.Apps[j].FirstSuccess = &ref
+				if f := ap.FirstSuccess; f == nil || before(ref, *f) {
+					ap.FirstSuccess = &ref
 				}
 			}
 		}
@@ -340,6 +371,10 @@ func TestStreamRebuild(t *testing.T) {
 	// columns (OfficeActivity): Decoded.Objects must read each its own.
 	array, _ := generate(t, synth.Options{Seed: 5, Format: synth.FormatJSON, Duplicates: 11})
 	office, _ := generate(t, synth.Options{Seed: 6, Format: synth.FormatSentinelCSV, Duplicates: 9})
+	// OfficeActivity's sign-ins name no application: read before the
+	// sign-in log, their copies there give it (Decoded.MovedFrom).
+	var officeSig bytes.Buffer
+	officeWith, _ := generate(t, synth.Options{Seed: 6, Format: synth.FormatSentinelCSV, Duplicates: 9, SignInLog: &officeSig})
 	cases := []struct {
 		name  string
 		paths []string
@@ -349,6 +384,8 @@ func TestStreamRebuild(t *testing.T) {
 		{"2MB, 3 evidence", []string{testutil.WriteFile(t, dir, "t.jsonl", small)}, Options{MaxEvidence: 3}},
 		{"one-line array", []string{testutil.WriteFile(t, dir, "a.json", array)}, Options{}},
 		{"OfficeActivity", []string{testutil.WriteFile(t, dir, "o.csv", office)}, Options{}},
+		{"OfficeActivity+signin-log", []string{testutil.WriteFile(t, dir, "ow.csv", officeWith),
+			testutil.WriteFile(t, dir, "ow-signins.json", officeSig.Bytes())}, Options{}},
 	}
 	for _, c := range cases {
 		c.opts.Workers = 3
@@ -358,7 +395,7 @@ func TestStreamRebuild(t *testing.T) {
 		}
 		var mu sync.Mutex
 		var rows []storedRow
-		var dups int64
+		var dups, moved int64
 		st, err := Stream(context.Background(), c.paths, c.opts, func(recs []Decoded) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -368,6 +405,9 @@ func TestStreamRebuild(t *testing.T) {
 					continue
 				}
 				rows = append(rows, storeRow(d))
+				if d.MovedFrom != audit.NotSignin {
+					moved++
+				}
 			}
 			return nil
 		})
@@ -406,6 +446,9 @@ func TestStreamRebuild(t *testing.T) {
 		}
 		if want.Input.Duplicates == 0 || len(want.Identities) < 10 {
 			t.Errorf("%s: the case is too thin: %d duplicates, %d identities", c.name, want.Input.Duplicates, len(want.Identities))
+		}
+		if strings.HasPrefix(c.name, "OfficeActivity+") && moved == 0 {
+			t.Errorf("%s: no sign-in copy gave its application", c.name)
 		}
 	}
 }
