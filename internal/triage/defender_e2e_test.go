@@ -112,3 +112,40 @@ func touchedLines(r *Report) map[string]string {
 	}
 	return m
 }
+
+// TestEndToEndDefenderFormats: the Defender shapes of the tenant, with
+// duplicates, plain, gzip-compressed, zipped and as UTF-16 with BOM, give
+// the generator's answers and the very report the JSON Lines output gives
+// (apart from where records were read), as every UAL format does
+// (TestEndToEndEveryFormat).
+func TestEndToEndDefenderFormats(t *testing.T) {
+	dir := t.TempDir()
+	var reference []byte
+	base, _ := generate(t, synth.Options{Seed: 3, Format: synth.FormatJSONL, Duplicates: 37})
+	r, err := Run(context.Background(), []string{testutil.WriteFile(t, dir, "base.jsonl", base)}, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameReport(t, &reference, synth.FormatJSONL, synth.FormatJSONL, r)
+	for _, format := range synth.DefenderFormats {
+		data, exp := generate(t, synth.Options{Seed: 3, Format: format, Duplicates: 37})
+		for _, v := range []struct {
+			name string
+			data []byte
+		}{
+			{format, data}, {format + ".gz", testutil.Gzip(data)},
+			{format + ".zip", testutil.Zipped("export/"+format, data)}, {format + ".utf16", utf16LE(data)},
+		} {
+			p := testutil.WriteFile(t, dir, v.name, v.data)
+			r, err := Run(context.Background(), []string{p}, Options{Workers: 2, Source: source.Options{BatchBytes: 64 << 10}})
+			if err != nil {
+				t.Fatalf("%s: %v", v.name, err)
+			}
+			if got := r.Input.Files[0].Format; got != format {
+				t.Errorf("%s: sniffed as %s", v.name, got)
+			}
+			checkExpected(t, v.name, r, exp)
+			sameReport(t, &reference, synth.FormatJSONL, v.name, r)
+		}
+	}
+}
