@@ -36,6 +36,28 @@ type defenderRow struct {
 	account  []byte // AccountId
 	agent    []byte // UserAgent
 	timeName string
+	// keys are a row object's first keys and nkeys how many it has: what
+	// a row without RawEventData is said to hold.
+	keys  [8][]byte
+	nkeys int
+}
+
+// missing says why a row without RawEventData is not read: a row object
+// names its columns (a row of another table, framed without the schema
+// that would have said so).
+func (row *defenderRow) missing() error {
+	if row.rawWhat != "missing" || row.nkeys == 0 {
+		return decodeErr("RawEventData is %s: no audit record in the row", row.rawWhat)
+	}
+	names := make([]string, 0, len(row.keys)+1)
+	for _, k := range row.keys[:min(row.nkeys, len(row.keys))] {
+		names = append(names, clip(k))
+	}
+	if row.nkeys > len(row.keys) {
+		names = append(names, "...")
+	}
+	return decodeErr("no RawEventData: a row of columns %s, not of CloudAppEvents (outsider reads CloudAppEvents only)",
+		strings.Join(names, ", "))
 }
 
 // The CloudAppEvents columns the decoder reads.
@@ -143,6 +165,10 @@ func (d *Decoder) DecodeDefenderKeep(data []byte, ev *Event) error {
 	row := defenderRow{timeName: "Timestamp", rawWhat: "missing"}
 	s := d.scanner(data)
 	if err := d.officeObject(&s, func(key []byte) error {
+		if row.nkeys < len(row.keys) {
+			row.keys[row.nkeys] = key
+		}
+		row.nkeys++
 		var err error
 		switch defenderKey(key) {
 		case dfRaw:
@@ -197,7 +223,7 @@ func (d *Decoder) defenderRaw(s *scanner) (raw []byte, what string, err error) {
 // row's columns.
 func (d *Decoder) finishDefender(ev *Event, row *defenderRow) error {
 	if row.raw == nil {
-		return decodeErr("RawEventData is %s: no audit record in the row", row.rawWhat)
+		return row.missing()
 	}
 	if !utf8.Valid(row.raw) {
 		return decodeErr("RawEventData: invalid UTF-8")

@@ -127,7 +127,9 @@ func TestDefenderFallbacks(t *testing.T) {
 // TestDefenderObjectErrors: a row object's problems are named.
 func TestDefenderObjectErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"Timestamp":"2021-04-28T15:05:26Z"}`:                      "RawEventData is missing",
+		`{}`:                                   "RawEventData is missing",
+		`{"Timestamp":"2021-04-28T15:05:26Z"}`: "no RawEventData: a row of columns Timestamp, not of CloudAppEvents",
+		`{"Timestamp":1,"DeviceId":2,"DeviceName":3,"ActionType":4,"FileName":5,"FolderPath":6,"SHA1":7,"SHA256":8,"ReportId":9}`: "a row of columns Timestamp, DeviceId, DeviceName, ActionType, FileName, FolderPath, SHA1, SHA256, ..., not",
 		`{"RawEventData":null}`:                                     "RawEventData is null",
 		`{"RawEventData":""}`:                                       "RawEventData is empty",
 		`{"RawEventData":42}`:                                       "RawEventData is a number",
