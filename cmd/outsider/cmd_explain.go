@@ -84,10 +84,21 @@ type foundRecord struct {
 	// office: a row of Sentinel's OfficeActivity table, explained as the
 	// UAL record it came from (js); err says why it cannot be.
 	office bool
-	err    error
+	// defender: a row of Defender advanced hunting's CloudAppEvents
+	// table, explained as the audit record in its RawEventData (js).
+	defender bool
+	err      error
 	// dates is what the locale dates of the record's input show.
 	dates localedate.Evidence
 }
+
+// defenderNote introduces the walk of a CloudAppEvents row.
+const defenderNote = `A row of Microsoft Defender advanced hunting's CloudAppEvents table, read as the
+audit record in its RawEventData column (below); where that record lacks Id,
+CreationTime, Operation, ClientIP, UserId or UserAgent, triage takes the row's
+ReportId, Timestamp, ActionType, IPAddress, AccountId (an address) or UserAgent.
+
+`
 
 // officeNote introduces the walk of an OfficeActivity row.
 const officeNote = `A row of Microsoft Sentinel's OfficeActivity table, read as the UAL record it
@@ -104,6 +115,9 @@ func found(raw record.Raw) *foundRecord {
 	case raw.Office():
 		js, err := raw.UAL()
 		return &foundRecord{js: js, office: true, err: err, dates: raw.Dates}
+	case raw.Defender():
+		js, err := raw.UAL()
+		return &foundRecord{js: js, defender: true, err: err, dates: raw.Dates}
 	case raw.Kind == record.SignInFields || raw.Kind == record.SignInRow:
 		return &foundRecord{signIn: true, header: slices.Clone(raw.Header), fields: cloneFields(raw.Fields), dates: raw.Dates}
 	}
@@ -196,6 +210,9 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 	opts := explain.Options{OurTenants: o.Tenants, Log: explain.LogUAL, Dates: hit.dates}
 	if hit.office {
 		w.WriteString(officeNote)
+	}
+	if hit.defender {
+		w.WriteString(defenderNote)
 	}
 	switch {
 	case hit.header != nil:

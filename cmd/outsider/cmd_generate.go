@@ -51,12 +51,19 @@ AADNonInteractiveUserSignInLogs rows). The export's columns do not name
 the application a sign-in was to, so its answers hold read with the
 sign-in log, as an analyst exports both.
 
+As a Microsoft Defender XDR analyst exports them: --format
+defender-cloudappevents-csv writes the CloudAppEvents table as the
+Defender portal's export of an advanced hunting query, and
+defender-cloudappevents-json as the advanced hunting API's responses
+(Graph runHuntingQuery); each row's RawEventData is the audit record, so
+the answers are the UAL's.
+
 Exit status: 0 done; 1 error; 2 usage.`
 
 func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) error) *cobra.Command {
 	o := &GenerateOptions{}
 	var format, size, start, signInLogFormat string
-	formats := append(slices.Clone(synth.Formats), synth.SentinelFormats...)
+	formats := append(append(slices.Clone(synth.Formats), synth.SentinelFormats...), synth.DefenderFormats...)
 	cmd := &cobra.Command{
 		Use:   "generate [flags]",
 		Short: "write a synthetic tenant's audit log with known answers",

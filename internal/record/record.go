@@ -46,9 +46,17 @@ const (
 	// OfficeFields are, by the table's column names.
 	SignInRow
 	OfficeRow
+	// DefenderJSON is a row of Defender advanced hunting's CloudAppEvents
+	// table as a JSON object (a result of the API's response):
+	// audit.Decoder.DecodeDefenderKeep.
+	DefenderJSON
+	// DefenderFields is a row of an advanced hunting CSV export, decoded
+	// by its header's column names: audit.Decoder.DecodeDefenderFieldsKeep.
+	DefenderFields
 )
 
-var kindNames = [...]string{"ual-json", "signin-json", "office-json", "signin-fields", "office-fields", "signin-row", "office-row"}
+var kindNames = [...]string{"ual-json", "signin-json", "office-json", "signin-fields", "office-fields", "signin-row", "office-row",
+	"defender-json", "defender-fields"}
 
 // String names the kind (in tests and messages).
 func (k Kind) String() string {
@@ -67,14 +75,19 @@ func KindOf(b *source.Batch) Kind {
 		}
 		return OfficeRow
 	case b.Header != nil:
-		if b.Format == source.SentinelOfficeCSV {
+		switch b.Format {
+		case source.SentinelOfficeCSV:
 			return OfficeFields
+		case source.DefenderCSV:
+			return DefenderFields
 		}
 		return SignInFields
 	case b.Format.IsSignIn():
 		return SignInJSON
 	case b.Format == source.SentinelOfficeJSON:
 		return OfficeJSON
+	case b.Format == source.DefenderJSON:
+		return DefenderJSON
 	}
 	return UALJSON
 }
@@ -107,9 +120,10 @@ type Reader struct {
 	// a query API response: the slice is shared by its batches, so its
 	// identity names it), mapped as the kind of its rows asks.
 	header  []string
-	office  bool
+	kind    Kind // of the rows the header's columns were mapped for
 	signIn  *audit.SignInColumns
 	offCols *audit.OfficeColumns
+	defCols *audit.DefenderColumns
 	colsErr error
 }
 
@@ -145,7 +159,7 @@ type Raw struct {
 func (r *Reader) Read(b *source.Batch, i int) (Raw, error) {
 	var err error
 	switch k := KindOf(b); k {
-	case SignInFields, OfficeFields:
+	case SignInFields, OfficeFields, DefenderFields:
 		// The fields stay in scratch until the batch is done.
 		r.fields, r.scratch, err = source.CSVFields(b.Records[i].Data, r.fields, r.scratch)
 		return Raw{Kind: k, Row: b.Records[i].Data, Header: b.Header, Fields: r.fields, Dates: b.Dates}, err
@@ -183,6 +197,8 @@ func (r *Reader) Decode(b *source.Batch, i int, ev *audit.Event) error {
 			return r.dec.DecodeSignInKeep(js, ev)
 		case b.Format == source.SentinelOfficeJSON:
 			return r.dec.DecodeOfficeKeep(js, ev)
+		case b.Format == source.DefenderJSON:
+			return r.dec.DecodeDefenderKeep(js, ev)
 		}
 		return r.dec.DecodeKeep(js, ev)
 	}
@@ -214,7 +230,7 @@ func (r *Reader) Decode(b *source.Batch, i int, ev *audit.Event) error {
 func (r *Reader) DecodeRaw(raw Raw, ev *audit.Event) error {
 	r.dec.SetDates(raw.Dates)
 	switch raw.Kind {
-	case SignInFields, OfficeFields, SignInRow, OfficeRow:
+	case SignInFields, OfficeFields, SignInRow, OfficeRow, DefenderFields:
 		if err := r.columns(raw); err != nil {
 			return err
 		}
@@ -231,6 +247,8 @@ func (r *Reader) DecodeRaw(raw Raw, ev *audit.Event) error {
 		return r.dec.DecodeSignInKeep(raw.JSON, ev)
 	case OfficeJSON:
 		return r.dec.DecodeOfficeKeep(raw.JSON, ev)
+	case DefenderJSON:
+		return r.dec.DecodeDefenderKeep(raw.JSON, ev)
 	}
 	return r.dec.DecodeKeep(raw.JSON, ev)
 }
@@ -240,8 +258,11 @@ func (r *Reader) decodeFields(raw Raw, ev *audit.Event) error {
 	if err := r.columns(raw); err != nil {
 		return err
 	}
-	if r.office {
+	switch {
+	case r.offCols != nil:
 		return r.dec.DecodeOfficeFieldsKeep(r.offCols, raw.Fields, ev)
+	case r.defCols != nil:
+		return r.dec.DecodeDefenderFieldsKeep(r.defCols, raw.Fields, ev)
 	}
 	return r.dec.DecodeSignInFieldsKeep(r.signIn, raw.Fields, ev)
 }
@@ -250,13 +271,26 @@ func (r *Reader) decodeFields(raw Raw, ev *audit.Event) error {
 // or table (or finds why they cannot be read, which is then every row's
 // reason).
 func (r *Reader) columns(raw Raw) error {
-	office := raw.Kind == OfficeFields || raw.Kind == OfficeRow
-	if !sameHeader(r.header, raw.Header) || r.office != office {
-		r.header, r.office = raw.Header, office
-		r.signIn, r.offCols = nil, nil
-		if office {
+	kind := raw.Kind
+	if kind == OfficeRow {
+		kind = OfficeFields
+	}
+	if kind == SignInRow {
+		kind = SignInFields
+	}
+	if !sameHeader(r.header, raw.Header) || r.kind != kind {
+		r.header, r.kind = raw.Header, kind
+		r.signIn, r.offCols, r.defCols = nil, nil, nil
+		switch kind {
+		case OfficeFields:
 			r.offCols, r.colsErr = audit.NewOfficeColumns(raw.Header)
-		} else {
+		case DefenderFields:
+			// Every advanced hunting table is framed; any but
+			// CloudAppEvents is every row's reason, said once here.
+			if r.defCols, r.colsErr = audit.NewDefenderColumns(raw.Header); r.colsErr != nil {
+				r.colsErr = errors.New(source.DefenderTableProblem(raw.Header))
+			}
+		default:
 			r.signIn, r.colsErr = audit.NewSignInColumns(raw.Header)
 		}
 	}
@@ -275,11 +309,22 @@ func (raw Raw) Office() bool {
 	return raw.Kind == OfficeJSON || raw.Kind == OfficeFields || raw.Kind == OfficeRow
 }
 
+// Defender reports whether the record is a row of Defender advanced
+// hunting's CloudAppEvents table, in either shape.
+func (raw Raw) Defender() bool {
+	return raw.Kind == DefenderJSON || raw.Kind == DefenderFields
+}
+
 // UAL returns, for a row of Sentinel's OfficeActivity table, the UAL
 // record it came from in JSON (audit.OfficeUAL), which the UAL decoder
-// reads as the row is read: what `outsider explain` walks.
+// reads as the row is read: what `outsider explain` walks. For a row of
+// Defender's CloudAppEvents it is the row's RawEventData.
 func (raw Raw) UAL() ([]byte, error) {
 	switch raw.Kind {
+	case DefenderJSON:
+		return audit.DefenderRecord(raw.JSON, nil, nil)
+	case DefenderFields:
+		return audit.DefenderRecord(nil, raw.Header, raw.Fields)
 	case OfficeJSON:
 		header, fields, err := audit.OfficeObjectFields(raw.JSON)
 		if err != nil {

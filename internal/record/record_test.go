@@ -33,7 +33,7 @@ func direct(b *source.Batch, i int, ev *audit.Event) error {
 	var fields [][]byte
 	var err error
 	switch KindOf(b) {
-	case SignInFields, OfficeFields:
+	case SignInFields, OfficeFields, DefenderFields:
 		fields, _, err = source.CSVFields(data, nil, nil)
 	case SignInRow, OfficeRow:
 		fields, err = d.RowFieldsKeep(data, nil)
@@ -50,6 +50,8 @@ func direct(b *source.Batch, i int, ev *audit.Event) error {
 			return d.DecodeSignInKeep(js, ev)
 		case OfficeJSON:
 			return d.DecodeOfficeKeep(js, ev)
+		case DefenderJSON:
+			return d.DecodeDefenderKeep(js, ev)
 		}
 		return d.DecodeKeep(js, ev)
 	}
@@ -59,6 +61,16 @@ func direct(b *source.Batch, i int, ev *audit.Event) error {
 	switch KindOf(b) {
 	case OfficeFields, OfficeRow:
 		return byColumns(b.Header, data, fields, ev, audit.NewOfficeColumns, d.DecodeOfficeFieldsKeep)
+	case DefenderFields:
+		// Any table but CloudAppEvents is refused with what it is.
+		newCols := func(h []string) (*audit.DefenderColumns, error) {
+			c, err := audit.NewDefenderColumns(h)
+			if err != nil {
+				err = errors.New(source.DefenderTableProblem(h))
+			}
+			return c, err
+		}
+		return byColumns(b.Header, data, fields, ev, newCols, d.DecodeDefenderFieldsKeep)
 	}
 	return byColumns(b.Header, data, fields, ev, audit.NewSignInColumns, d.DecodeSignInFieldsKeep)
 }
@@ -120,6 +132,13 @@ func checkBatch(t *testing.T, rd *Reader, b *source.Batch) {
 		if d := same(errs[i], err, &evs[i], &ev); d != nil {
 			t.Fatalf("record %d %q (%s): Decode and Read+DecodeRaw: %v", i, b.Records[i].Data, b.Format, d)
 		}
+		// What explain walks for a CloudAppEvents row, its RawEventData,
+		// is there for every row that decodes.
+		if raw.Defender() && errs[i] == nil {
+			if _, err := raw.UAL(); err != nil {
+				t.Fatalf("record %d %q: decoded, but no RawEventData: %v", i, b.Records[i].Data, err)
+			}
+		}
 		// What explain walks for an OfficeActivity row, the UAL record it
 		// came from, reads as the row does.
 		if raw.Office() && errs[i] == nil {
@@ -156,6 +175,8 @@ func TestUnitAndKind(t *testing.T) {
 		{&source.Batch{Format: source.SentinelOfficeCSV, CSVColumn: -1, Header: []string{"OfficeId"}}, "row", OfficeFields},
 		{&source.Batch{Format: source.LAQueryAPI, CSVColumn: -1, Header: []string{"Id"}, Table: source.EntraSignInLA}, "line", SignInRow},
 		{&source.Batch{Format: source.LAQueryAPI, CSVColumn: -1, Header: []string{"OfficeId"}, Table: source.SentinelOfficeJSON}, "line", OfficeRow},
+		{&source.Batch{Format: source.DefenderCSV, CSVColumn: -1, Header: []string{"RawEventData"}}, "row", DefenderFields},
+		{&source.Batch{Format: source.DefenderJSON, CSVColumn: -1}, "line", DefenderJSON},
 	} {
 		if u := Unit(c.b); u != c.unit {
 			t.Errorf("%s: unit %q, want %q", c.b.Format, u, c.unit)
@@ -167,8 +188,12 @@ func TestUnitAndKind(t *testing.T) {
 }
 
 const (
-	ualLine    = `{"CreationTime":"2024-03-01T10:00:00","Id":"a1","Operation":"UserLoggedIn","RecordType":15,"UserId":"x@fabrikam.com","ClientIP":"198.18.0.1","ActorContextId":"B0000000-0000-0000-0000-00000000000B"}`
-	signInLine = `{"id":"s1","createdDateTime":"2024-03-01T10:00:00Z","userPrincipalName":"x@fabrikam.com","appId":"00000003-0000-0ff1-ce00-000000000000","ipAddress":"198.18.0.2","status":{"errorCode":0},"homeTenantId":"b0000000-0000-0000-0000-00000000000b","resourceTenantId":"a0000000-0000-0000-0000-00000000000a"}`
+	ualLine = `{"CreationTime":"2024-03-01T10:00:00","Id":"a1","Operation":"UserLoggedIn","RecordType":15,"UserId":"x@fabrikam.com","ClientIP":"198.18.0.1","ActorContextId":"B0000000-0000-0000-0000-00000000000B"}`
+	// A CloudAppEvents row whose RawEventData lacks Id and ClientIP.
+	defenderLine = `{"Timestamp":"2024-03-01T10:00:00.1234567Z","ActionType":"FileAccessed","IPAddress":"198.18.0.3","ReportId":"r1",` +
+		`"RawEventData":{"CreationTime":"2024-03-01T10:00:00","Operation":"FileAccessed","RecordType":6,"UserId":"x@fabrikam.com"}}`
+	defenderCSV = `2024-03-01T10:00:00.1234567Z,FileAccessed,198.18.0.3,r1,"{""CreationTime"":""2024-03-01T10:00:00"",""RecordType"":6,""UserId"":""x@fabrikam.com""}"`
+	signInLine  = `{"id":"s1","createdDateTime":"2024-03-01T10:00:00Z","userPrincipalName":"x@fabrikam.com","appId":"00000003-0000-0ff1-ce00-000000000000","ipAddress":"198.18.0.2","status":{"errorCode":0},"homeTenantId":"b0000000-0000-0000-0000-00000000000b","resourceTenantId":"a0000000-0000-0000-0000-00000000000a"}`
 )
 
 // TestReader covers every kind, with the errors each gives.
@@ -178,6 +203,12 @@ func TestReader(t *testing.T) {
 	checkBatch(t, &rd, batchOf(source.EntraSignIn, -1, nil, signInLine+"\n{}\n\"x\""))
 	csv := `1,2024-03-01T10:00:00,15,UserLoggedIn,x,"` + strings.ReplaceAll(ualLine, `"`, `""`) + `"` + "\n1,2\n\"open"
 	checkBatch(t, &rd, batchOf(source.PurviewCSV, 5, nil, csv))
+	// Defender's CloudAppEvents: CSV rows by their header, API rows as
+	// objects; a header of another table is every row's reason.
+	defHeader := []string{"Timestamp", "ActionType", "IPAddress", "ReportId", "RawEventData"}
+	checkBatch(t, &rd, batchOf(source.DefenderCSV, -1, defHeader, defenderCSV+"\n2024-03-01T10:00:00Z,x,1.2.3.4,r2,\n\"open"))
+	checkBatch(t, &rd, batchOf(source.DefenderCSV, -1, []string{"Timestamp", "DeviceId", "ReportId"}, "2024-03-01T10:00:00Z,d,r1"))
+	checkBatch(t, &rd, batchOf(source.DefenderJSON, -1, nil, defenderLine+"\n{\"RawEventData\":null}\n[]\n\xff"))
 	header := []string{"TimeGenerated [UTC]", "UserPrincipalName", "ResultType", "Id"}
 	checkBatch(t, &rd, batchOf(source.EntraSignInLA, -1, header, "4/28/2021, 3:05:26.000 PM,x@fabrikam.com,0,r1\n,x,0,r2\n\"x,\xff,0,r3\nshort"))
 	// A header without a result column: every row says why.
@@ -229,6 +260,9 @@ func TestNoAllocs(t *testing.T) {
 		batchOf(source.EntraSignIn, -1, nil, strings.Repeat(signInLine+"\n", 9)+signInLine),
 		batchOf(source.PurviewCSV, 5, nil, strings.Repeat(csv+"\n", 9)+csv),
 		batchOf(source.EntraSignInLA, -1, header, strings.Repeat("2024-03-01T10:00:00Z,x@fabrikam.com,0,r\n", 9)+"2024-03-01T10:00:00Z,x@fabrikam.com,0,r"),
+		batchOf(source.DefenderCSV, -1, []string{"Timestamp", "ActionType", "IPAddress", "ReportId", "RawEventData"},
+			strings.Repeat(defenderCSV+"\n", 9)+defenderCSV),
+		batchOf(source.DefenderJSON, -1, nil, strings.Repeat(defenderLine+"\n", 9)+defenderLine),
 	} {
 		var rd Reader
 		evs := make([]audit.Event, len(b.Records))
@@ -267,9 +301,14 @@ func FuzzRecord(f *testing.F) {
 	f.Add(uint8(9), uint8(0), "", `{"TimeGenerated":"2021-04-28T15:05:26Z","Operation":"FileAccessed","OfficeId":"1","UserId_":"a","RecordType":"6"}`)
 	f.Add(uint8(14), uint8(1), "TimeGenerated,Operation,OfficeId,Actor", `["2021-04-28T15:05:26Z","UserLoggedIn","1","[{\"ID\":\"Unknown\"}]"]`)
 	f.Add(uint8(14), uint8(0), "TimeGenerated,UserPrincipalName,ResultType,Status", `["2021-04-28T15:05:26Z","x@fabrikam.com","0",{"errorCode":0}]`)
+	f.Add(uint8(15), uint8(0), "Timestamp,ActionType,IPAddress,ReportId,RawEventData",
+		`2021-04-28T15:05:26.1234567Z,FileAccessed,81.2.69.1,r1,"{""Id"":""1"",""RecordType"":6,""UserId"":""a@b.c""}"`)
+	f.Add(uint8(15), uint8(0), "Timestamp,AccountUpn,ErrorCode,ResourceTenantId,ReportId", `2021-04-28T15:05:26Z,a@b.c,0,t,r1`)
+	f.Add(uint8(16), uint8(0), "", `{"Timestamp":"2021-04-28T15:05:26Z","ReportId":"r1","RawEventData":"{\"Operation\":\"FileAccessed\",\"UserId\":\"a@b.c\"}"}`)
+	f.Add(uint8(16), uint8(0), "", `{"Timestamp":"2021-04-28T15:05:26Z","ActionType":"x","RawEventData":{"CreationTime":"2021-04-28T15:05:20","RecordType":6}}`)
 	f.Fuzz(func(t *testing.T, fi, col uint8, header, data string) {
 		formats := source.Formats
-		if len(formats) != 15 {
+		if len(formats) != 17 {
 			t.Fatalf("source.Formats has %d formats: renumber the seeds", len(formats))
 		}
 		format := formats[int(fi)%len(formats)]
@@ -281,7 +320,7 @@ func FuzzRecord(f *testing.F) {
 			}
 		}
 		switch {
-		case format.IsCSV() && (format.IsSignIn() || format == source.SentinelOfficeCSV),
+		case format.IsCSV() && (format.IsSignIn() || format == source.SentinelOfficeCSV || format == source.DefenderCSV),
 			format == source.EntraSignInLA && header != "", format == source.LAQueryAPI:
 			fields, _, err := source.CSVFields([]byte(header), nil, nil)
 			if err != nil {

@@ -553,6 +553,8 @@ func (r *run) frame(f *feed) error {
 		return frameCSV(f)
 	case frameQuery:
 		return frameQueryTables(f, s.line)
+	case frameDefender:
+		return frameDefenderResults(f, s.line)
 	}
 	return nil
 }

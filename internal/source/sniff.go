@@ -24,6 +24,9 @@ const (
 	// frameQuery: the rows of each table of a Log Analytics query API
 	// response (format_laquery.go).
 	frameQuery
+	// frameDefender: the result rows of each Defender advanced hunting
+	// API response (format_defender.go).
+	frameDefender
 )
 
 // Sniff windows: most inputs are recognised from their first few KB; the
@@ -171,6 +174,8 @@ const (
 	// {"Schema":[...],"Results":[...]}.
 	kSchema
 	kResults
+	// A row of Defender's CloudAppEvents table as a JSON object.
+	kRawEventData
 
 	// graphSignInKeys and laSignInKeys group the bits above.
 	graphSignInKeys = kGAppID | kGIPAddress | kGStatus | kGCrossTenant | kGHomeTenant | kGResourceTenant |
@@ -237,18 +242,10 @@ var sniffKeys = map[string]int{
 	"tables":           kTables,
 	"Schema":           kSchema,
 	"Results":          kResults,
+	"schema":           kSchema,
+	"results":          kResults,
+	"RawEventData":     kRawEventData,
 }
-
-// defenderExport is the problem of an input that is a Microsoft Defender
-// advanced hunting export (the portal's CSV, or the API's
-// {"Schema","Results"} response; CloudAppEvents, EntraIdSignInEvents...:
-// https://learn.microsoft.com/defender-xdr/advanced-hunting-cloudappevents-table):
-// triage does not read those tables' columns, and without this the file
-// would be one record without a CreationTime, or a CSV "without
-// AuditData".
-const defenderExport = "unknown format: a Microsoft Defender advanced hunting export (Timestamp, ReportId...), " +
-	"which outsider does not read; run the queries of 'outsider hunt --siem defender' there, or export the " +
-	"audit log from Purview and the sign-ins from Entra"
 
 // officeFormat reports whether a record with these keys is an
 // OfficeActivity row: two of the table's own columns, and nothing of a
@@ -263,6 +260,8 @@ func officeFormat(keys int) bool {
 // and is otherwise UAL JSON Lines rather than UAL JSON.
 func objectFormat(keys int, lines bool) Format {
 	switch {
+	case keys&kRawEventData != 0:
+		return DefenderJSON
 	case signInFormat(keys) != Auto:
 		return signInFormat(keys)
 	case keys&(kauditData|kAuditLogRecordType) != 0:
@@ -405,6 +404,9 @@ func skipSpace(data []byte, i int) int {
 // elementFormat names the format of an array whose first element has
 // these keys.
 func elementFormat(keys int) Format {
+	if keys&kRawEventData != 0 {
+		return DefenderJSON
+	}
 	if f := signInFormat(keys); f != Auto {
 		return f
 	}
@@ -456,10 +458,6 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 		return s, nil
 	}
 	info := inspectObject(data, 0)
-	if info.keys&(kSchema|kResults) == kSchema|kResults && forced == Auto {
-		s.problem = defenderExport
-		return s, nil
-	}
 	if isQueryResponse(info.keys) && forced == Auto {
 		s.framing, s.format = frameQuery, LAQueryAPI
 		return s, nil
@@ -469,6 +467,10 @@ func (f *feed) sniffJSON(s sniffed) (sniffed, error) {
 			return s, err
 		}
 		info = inspectObject(data, 0)
+	}
+	if isDefenderResponse(info.keys) && (forced == Auto || forced == DefenderJSON) {
+		s.framing, s.format = frameDefender, DefenderJSON
+		return s, nil
 	}
 	switch {
 	case info.items >= 0:
@@ -582,6 +584,9 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 			return s, nil
 		}
 	}
+	if forced == DefenderCSV || forced == Auto && s.csvCol < 0 && defenderCSVHeader(cols) {
+		return sniffDefenderCSV(s, row)
+	}
 	// CSV read by column names: a sign-in log, or Sentinel's OfficeActivity.
 	if forced.IsSignIn() || forced == SentinelOfficeCSV || forced == Auto && s.csvCol < 0 {
 		var format Format
@@ -631,8 +636,6 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 		switch {
 		case forced != Auto:
 			s.problem = "csv header has no AuditData column"
-		case cols["timestamp"] && cols["reportid"]:
-			s.problem = defenderExport
 		case len(cols) >= 3 && printable(row):
 			s.problem = unknownCSV
 		default:

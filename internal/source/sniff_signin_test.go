@@ -185,16 +185,6 @@ func TestSniffSignInCSVProblems(t *testing.T) {
 		{"la-tabs-utf16", utf16LE(strings.ReplaceAll(laCSVHeader, ",", "\t") + "\r\n"), Auto,
 			"csv is tab-separated (Excel's \"Unicode Text\")"},
 		{"one-column-with-semicolons", "a;b;c\n1;2;3\n", Auto, "unknown format: first bytes are not JSON"},
-		// Defender advanced hunting: the portal's CSV of CloudAppEvents
-		// and the API's response (columns from "CloudAppEvents table in
-		// the advanced hunting schema",
-		// https://learn.microsoft.com/defender-xdr/advanced-hunting-cloudappevents-table)
-		// are said to be Defender's, not UAL records without CreationTime.
-		{"defender-cloudappevents-csv", "Timestamp,ActionType,Application,ApplicationId,AccountObjectId,AccountId,AccountDisplayName,IPAddress,ReportId,RawEventData\n" +
-			"2026-10-06T09:14:03Z,UserLoggedIn,Microsoft 365,11161,,a@b.c,A,198.18.7.1,r1,\"{\"\"Operation\"\":\"\"UserLoggedIn\"\"}\"\n", Auto,
-			"a Microsoft Defender advanced hunting export"},
-		{"defender-api-json", `{"Schema":[{"Name":"Timestamp","Type":"DateTime"}],"Results":[{"Timestamp":"2026-10-06T09:14:03Z","ActionType":"UserLoggedIn","ReportId":"r1"}]}`, Auto,
-			"a Microsoft Defender advanced hunting export"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := readBytes(t, []byte(tc.in), Options{Format: tc.forced})

@@ -110,11 +110,29 @@ const (
 	// carrying the table's column names in Header and what the table holds
 	// in Table. A table of other columns is skipped with one problem.
 	LAQueryAPI Format = "la-query-api"
+
+	// Microsoft Defender XDR advanced hunting keeps the Microsoft 365 audit
+	// log in its CloudAppEvents table, each row's RawEventData the audit
+	// record (format_defender.go; the decoder is
+	// audit.Decoder.DecodeDefenderKeep or DecodeDefenderFieldsKeep).
+
+	// DefenderCSV is the Defender portal's export of an advanced hunting
+	// query's results: the table's columns by name (Timestamp, ActionType,
+	// ..., ReportId, RawEventData as JSON text), framed as rows with
+	// Batch.Header set. Rows of a table other than CloudAppEvents are
+	// skipped, each with the reason DefenderTableProblem gives.
+	DefenderCSV Format = "defender-cloudappevents-csv"
+	// DefenderJSON is an advanced hunting API response,
+	// {"Schema":[...],"Results":[{row},...]} (the Defender XDR API) or
+	// {"schema":[...],"results":[...]} (Microsoft Graph runHuntingQuery):
+	// each result row, a JSON object, is a record.
+	DefenderJSON Format = "defender-cloudappevents-json"
 )
 
 // Formats lists every format a user may force, in the order help shows them.
 var Formats = []Format{UALJSONL, UALJSON, PowerShellJSON, GraphAudit, PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV,
-	SentinelOfficeCSV, SentinelOfficeJSON, EntraSignIn, EntraSignInEventHub, EntraSignInLA, EntraSignInCSV, LAQueryAPI}
+	SentinelOfficeCSV, SentinelOfficeJSON, EntraSignIn, EntraSignInEventHub, EntraSignInLA, EntraSignInCSV, LAQueryAPI,
+	DefenderCSV, DefenderJSON}
 
 // ParseFormat validates a --input-format value ("" or "auto" means sniff).
 func ParseFormat(s string) (Format, error) {
@@ -133,7 +151,7 @@ func ParseFormat(s string) (Format, error) {
 // EntraSignInLA may be either: its batches say so with Header.
 func (f Format) IsCSV() bool {
 	switch f {
-	case PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV, SentinelOfficeCSV, EntraSignInCSV:
+	case PurviewCSV, PurviewCSVLegacy, ExportCSV, GraphAuditCSV, SentinelOfficeCSV, EntraSignInCSV, DefenderCSV:
 		return true
 	}
 	return false

@@ -38,6 +38,10 @@ func newFormatter(format string, w io.Writer, seed int64) formatter {
 		return newBlocked(s, false, seed)
 	case FormatSentinelCSV:
 		return &officeCSV{sink: s}
+	case FormatDefenderCSV:
+		return &defenderCSV{sink: s}
+	case FormatDefenderJSON:
+		return &defenderJSON{sink: s}
 	}
 	return &jsonLines{sink: s}
 }

@@ -129,11 +129,11 @@ func (o Options) withDefaults() (Options, error) {
 		o.Format = FormatJSONL
 	}
 	known := false
-	for _, f := range append(Formats[:len(Formats):len(Formats)], SentinelFormats...) {
+	for _, f := range append(append(Formats[:len(Formats):len(Formats)], SentinelFormats...), DefenderFormats...) {
 		known = known || f == o.Format
 	}
 	if !known {
-		return o, fmt.Errorf("unknown format %q (want one of %v or %v)", o.Format, Formats, SentinelFormats)
+		return o, fmt.Errorf("unknown format %q (want one of %v, %v or %v)", o.Format, Formats, SentinelFormats, DefenderFormats)
 	}
 	switch o.SignInLogFormat {
 	case "":

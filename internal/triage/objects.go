@@ -95,6 +95,12 @@ func readObjects(raw record.Raw) (ObjectFields, error) {
 		return officeObjects(header, fields), nil
 	case record.OfficeFields, record.OfficeRow:
 		return officeObjects(raw.Header, raw.Fields), nil
+	case record.DefenderJSON, record.DefenderFields:
+		js, err := raw.UAL()
+		if err != nil {
+			return ObjectFields{}, err
+		}
+		return recordObjects(js)
 	}
 	return ObjectFields{}, errNoObjects
 }
