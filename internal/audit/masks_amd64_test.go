@@ -147,3 +147,40 @@ func TestAVX2PassIsVEXOnly(t *testing.T) {
 		}
 	}
 }
+
+// checkMaskPasses holds every bitmap pass this CPU has (SSE2, AVX2,
+// AVX-512 on data as it is, masks.build as the decoder calls it) to the
+// Go pass on data padded with zeros to a whole block.
+func checkMaskPasses(t *testing.T, data []byte) {
+	t.Helper()
+	if len(data) == 0 {
+		return
+	}
+	words := (len(data) + 63) / 64
+	padded := make([]byte, 64*words)
+	copy(padded, data)
+	wb, wc := make([]uint64, words), make([]uint64, words)
+	wantHigh := maskBlocksGo(padded, wb, wc)
+	check := func(name string, high bool, b, c []uint64) {
+		t.Helper()
+		if high != wantHigh {
+			t.Fatalf("%s: non-ASCII %v, the Go pass %v", name, high, wantHigh)
+		}
+		for w := range wb {
+			if b[w] != wb[w] || c[w] != wc[w] {
+				t.Fatalf("%s word %d: %x %x, the Go pass %x %x", name, w, b[w], c[w], wb[w], wc[w])
+			}
+		}
+	}
+	b, c := make([]uint64, words), make([]uint64, words)
+	check("SSE2", maskBlocksSSE2(&padded[0], words, &b[0], &c[0]) != 0, b, c)
+	if useAVX2 {
+		check("AVX2", maskBlocksAVX2(&padded[0], words, &b[0], &c[0]) != 0, b, c)
+	}
+	if useAVX512 {
+		check("AVX-512", maskAVX512(&data[0], len(data), &b[0], &c[0]) != 0, b, c)
+	}
+	var m masks
+	m.build(data)
+	check("build", !m.ascii, m.b, m.c)
+}
