@@ -79,3 +79,39 @@ func FuzzDecodeSameAsReference(f *testing.F) {
 		}
 	})
 }
+
+// TestEventIndependentOfHistory: an event depends on its record alone, not
+// on what the decoder read before. An unusable user came back as nil from
+// a fresh decoder and as an empty slice of the arena from one that had
+// unescaped a string before (found by FuzzDecodeSameAsReference).
+func TestEventIndependentOfHistory(t *testing.T) {
+	records := []string{
+		`{"CreationTime":"2026-10-01T00:00:00","UserId":"Unknown","Id":"a"}`,
+		`{"CreationTime":"2026-10-01T00:00:00","UserId":"","Id":"b"}`,
+		`{"CreationTime":"2026-10-01T00:00:00","UserId":"urn:spo:guest#","Id":"c"}`,
+		`{"CreationTime":"2026-10-01T00:00:00","Id":"d"}`,
+		`{"createdDateTime":"2026-10-06T09:14:03Z","id":"e","userPrincipalName":"Not Available"}`,
+	}
+	used := &Decoder{}
+	var scratch Event
+	if err := used.Decode([]byte(`{"CreationTime":"2026-10-01T00:00:00","UserId":"A\u00e9@B.C"}`), &scratch); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range records {
+		for _, signIn := range []bool{false, true} {
+			var fresh, again Event
+			var e1, e2 error
+			if signIn {
+				e1, e2 = (&Decoder{}).DecodeSignIn([]byte(r), &fresh), used.DecodeSignIn([]byte(r), &again)
+			} else {
+				e1, e2 = (&Decoder{}).Decode([]byte(r), &fresh), used.Decode([]byte(r), &again)
+			}
+			if fmt.Sprint(e1) != fmt.Sprint(e2) {
+				t.Fatalf("%s: error %v fresh, %v after another record", r, e1, e2)
+			}
+			if diff := eventDiff(&again, &fresh); e1 == nil && diff != "" {
+				t.Errorf("%s (sign-in %v): after another record, %s", r, signIn, diff)
+			}
+		}
+	}
+}
