@@ -8,7 +8,7 @@ import "math/bits"
 // call and a vector set-up per string, a few dozen per record, most of
 // them short. Instead a record's quotes and backslashes are found once, up
 // front, as one bitmap (bit j of word w is byte 64w+j), 64 bytes at a time
-// with SSE2 on amd64 (masks_amd64.s); a string's end is then a
+// with SSE2, AVX2 or AVX-512 on amd64 (masks_amd64.s, chosen at run time); a string's end is then a
 // TrailingZeros away, and the byte found tells quote from backslash. A
 // second bitmap, of quotes and brackets, lets a skipped container be
 // crossed from one of those to the next instead of byte by byte.
@@ -32,6 +32,14 @@ func (m *masks) build(data []byte) {
 		m.b, m.c = make([]uint64, n, n+n/4), make([]uint64, n, n+n/4)
 	}
 	m.b, m.c = m.b[:n], m.c[:n]
+	if n == 0 {
+		m.ascii = true
+		return
+	}
+	if high, ok := maskAll(data, m.b, m.c); ok {
+		m.ascii = !high
+		return
+	}
 	full := len(data) / 64
 	high := false
 	if full > 0 {

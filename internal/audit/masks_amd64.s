@@ -151,3 +151,75 @@ avxdone:
 	VZEROUPPER
 	MOVL AX, ret+32(FP)
 	RET
+
+// func maskAVX512(data *byte, n int, b, c *uint64) uint32
+// The bitmaps of data[:n], 64 bytes a block into mask registers
+// (AVX-512 BW): b gets '"' | '\', c '"' | the brackets (x|0x20 == 0x7B or
+// 0x7D, as above); (n+63)/64 words each. The last partial block is read
+// with a masked load (zeros beyond n, BMI2's BZHI for the mask), so the
+// caller needs no padded copy and no second call. Z12 ORs the bytes
+// together: its high bits (VPMOVB2M) say whether any byte is not ASCII.
+// EVEX only, and VZEROUPPER before returning: SSE code after dirty upper
+// state pays a transition (TestAVX2PassIsVEXOnly).
+TEXT ·maskAVX512(SB), NOSPLIT, $0-36
+	MOVQ data+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	VPXORQ Z12, Z12, Z12
+	MOVQ $0x2222222222222222, AX
+	VPBROADCASTQ AX, Z6
+	MOVQ $0x5c5c5c5c5c5c5c5c, AX
+	VPBROADCASTQ AX, Z7
+	MOVQ $0x2020202020202020, AX
+	VPBROADCASTQ AX, Z8
+	MOVQ $0x7b7b7b7b7b7b7b7b, AX
+	VPBROADCASTQ AX, Z9
+	MOVQ $0x7d7d7d7d7d7d7d7d, AX
+	VPBROADCASTQ AX, Z10
+	CMPQ CX, $64
+	JB   z512tail
+
+z512loop:
+	VMOVDQU8 (SI), Z0
+
+z512block:
+	VPORQ    Z0, Z12, Z12
+	VPCMPEQB Z6, Z0, K1
+	VPCMPEQB Z7, Z0, K2
+	VPORQ    Z8, Z0, Z1
+	VPCMPEQB Z9, Z1, K3
+	VPCMPEQB Z10, Z1, K4
+	KORQ     K1, K2, K2
+	KORQ     K3, K4, K4
+	KORQ     K1, K4, K4
+	KMOVQ    K2, (DI)
+	KMOVQ    K4, (DX)
+	ADDQ     $64, SI
+	ADDQ     $8, DI
+	ADDQ     $8, DX
+	SUBQ     $64, CX
+	CMPQ     CX, $64
+	JAE      z512loop
+
+z512tail:
+	TESTQ CX, CX
+	JZ    z512done
+	MOVQ  $-1, AX
+	BZHIQ CX, AX, AX
+	KMOVQ AX, K5
+	VMOVDQU8.Z (SI), K5, Z0
+	// One more block: CX is 0 after it, so the loop's test falls through
+	// to here and then to done.
+	MOVQ  $64, CX
+	JMP   z512block
+
+z512done:
+	VPMOVB2M Z12, K1
+	KMOVQ    K1, AX
+	MOVQ     AX, BX
+	SHRQ     $32, BX
+	ORQ      BX, AX
+	VZEROUPPER
+	MOVL     AX, ret+32(FP)
+	RET

@@ -25,6 +25,10 @@ const (
 	UserUnusable
 )
 
+// noUser is the user of a record that names nobody usable: empty, and
+// never nil, whatever the arena holds (cap 0: an append copies it).
+var noUser = []byte{}
+
 // Canonical maps the many spellings of one account to one key, appending
 // the result to arena (docs/rules.md "Canonical user"):
 //
@@ -33,7 +37,10 @@ const (
 //	i:0#.f|membership|alice@fabrikam.com           → alice@fabrikam.com
 //
 // so that a guest's sign-ins, its SharePoint records and the sharing
-// records naming it all meet on one identity.
+// records naming it all meet on one identity. An unusable user is noUser,
+// not an empty slice of the arena, which is nil or not depending on the
+// records decoded before: an event must depend on its record alone
+// (FuzzDecodeSameAsReference found the two differing).
 func Canonical(raw []byte, arena []byte) (user []byte, kind UserKind, newArena []byte) {
 	raw = bytes.TrimSpace(raw)
 	start := len(arena)
@@ -41,12 +48,12 @@ func Canonical(raw []byte, arena []byte) (user []byte, kind UserKind, newArena [
 	u := arena[start:]
 	switch string(u) {
 	case "", "unknown", "not available", "n/a", "null", "none", "-":
-		return u[:0], UserUnusable, arena[:start]
+		return noUser, UserUnusable, arena[:start]
 	case "anonymous":
 		return u, UserAnonymous, arena
 	}
 	if IsPlaceholder(u) {
-		return u[:0], UserUnusable, arena[:start]
+		return noUser, UserUnusable, arena[:start]
 	}
 	switch {
 	case bytes.HasPrefix(u, []byte("urn:spo:anon#")):
@@ -54,13 +61,13 @@ func Canonical(raw []byte, arena []byte) (user []byte, kind UserKind, newArena [
 	case bytes.HasPrefix(u, []byte("urn:spo:guest#")):
 		u = u[len("urn:spo:guest#"):]
 		if len(u) == 0 || IsPlaceholder(u) {
-			return u[:0], UserUnusable, arena[:start]
+			return noUser, UserUnusable, arena[:start]
 		}
 		kind = UserSPOGuest
 	case (bytes.HasPrefix(u, []byte("i:0")) || bytes.HasPrefix(u, []byte("c:0"))) && bytes.IndexByte(u, '|') >= 0:
 		u = u[bytes.LastIndexByte(u, '|')+1:]
 		if IsPlaceholder(u) {
-			return u[:0], UserUnusable, arena[:start]
+			return noUser, UserUnusable, arena[:start]
 		}
 	}
 	if i := bytes.Index(u, []byte("#ext#")); i >= 0 {
