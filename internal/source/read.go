@@ -172,6 +172,15 @@ type Options struct {
 	// at most 8.
 	Inflaters int
 
+	// Windows keeps the windows of the checkpoints of the gzip files and
+	// zip members read (their indexes' way in: windows.go), for callers
+	// that read several times and want one budget over them all (a
+	// triage session); nil: Read makes a store of its own, spilling to
+	// TempDir.
+	Windows *WindowStore
+	// TempDir is where that store spills; empty means os.TempDir().
+	TempDir string
+
 	// noAhead reads compressed files in the foreground only (tests).
 	noAhead bool
 }
@@ -195,7 +204,10 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 	if problem == nil {
 		problem = func(Problem) {}
 	}
-	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}}
+	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}, windows: opts.Windows}
+	if r.windows == nil {
+		r.windows = NewWindowStore(opts.TempDir)
+	}
 	var ahead window
 	defer ahead.close()
 	for i, p := range paths {
@@ -206,6 +218,9 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 			err = r.readAheadStream(p, a, "corrupt gzip", 1)
 		} else {
 			err = r.readPath(p)
+		}
+		if pr, ok := r.windows.thinned(); ok {
+			problem(pr)
 		}
 		if err == nil {
 			// A read cut short by the run's end (a pipe's read deadline,
