@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"reflect"
 	"unsafe"
+
+	"github.com/outsider-sec/outsider/internal/source"
 )
 
 // A saved session is everything a Session carries from one Add to the
@@ -25,7 +27,8 @@ import (
 // private as the state (it holds no credential).
 
 // sessionMagic begins a saved session; another layout is refused.
-const sessionMagic = "outsider/triage-session/v3"
+// (v4: a gzip checkpoint holds a reference to its window, kept apart.)
+const sessionMagic = "outsider/triage-session/v4"
 
 // ErrSessionFormat says a saved session cannot be read: another layout,
 // or damaged.
@@ -41,6 +44,11 @@ var codecSkip = map[reflect.Type]map[string]bool{
 	reflect.TypeFor[topK]():      {"firstTime": true, "firstSet": true},
 	reflect.TypeFor[dedup]():     {"ids": true},
 	reflect.TypeFor[problems]():  {"mu": true, "on": true},
+	// The windows of an input's gzip checkpoints live in the session's
+	// store (memory and a temporary file), not in the snapshot: a loaded
+	// session's second look restarts such an input at its start or a
+	// member's, slower but whole (source.ReadIndexed).
+	reflect.TypeFor[source.Index](): {"windows": true},
 }
 
 var addrType = reflect.TypeFor[netip.Addr]()
