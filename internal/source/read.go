@@ -149,7 +149,10 @@ type Input struct {
 	Skipped int64
 	// Index, for a plain or gzip file or a zip file's member framed as
 	// JSON Lines or CSV rows, lets ReadIndexed read its records at given
-	// lines again without reading the whole file; nil otherwise.
+	// lines again without reading the whole file; nil otherwise. A
+	// compressed input's index keeps its checkpoints' windows in the
+	// store Read used (Options.Windows), and cannot be read by once that
+	// store is closed.
 	Index *Index
 }
 
