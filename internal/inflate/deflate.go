@@ -14,6 +14,7 @@ type DeflateReader struct {
 	dec   *decompressor
 	every int64
 	cps   []Checkpoint
+	keep  Keeper
 	out   int64
 	eof   bool
 }
@@ -45,6 +46,9 @@ func ResumeDeflate(r io.ReaderAt, size int64, cp Checkpoint) (*DeflateReader, er
 	if cp.Header || cp.In < 0 || cp.In > size || cp.Bit > 7 || len(cp.Window) > 1<<15 {
 		return nil, ErrHeader
 	}
+	if cp.Ref != 0 && cp.Window == nil {
+		return nil, ErrNoWindow
+	}
 	z := &DeflateReader{src: &counter{r: io.NewSectionReader(r, cp.In, size-cp.In), n: cp.In}, out: cp.Out, dec: newDecompressor()}
 	z.br = bufio.NewReaderSize(z.src, bufSize)
 	z.dec.reset(z.br, nil, 0, 0, cp.Window, cp.Bit)
@@ -53,8 +57,12 @@ func ResumeDeflate(r io.ReaderAt, size int64, cp Checkpoint) (*DeflateReader, er
 
 // blockEnd notes a checkpoint the inflater reports as due.
 func (z *DeflateReader) blockEnd(b blockEnd) {
-	z.cps = append(z.cps, Checkpoint{Out: b.out, In: b.bitPos / 8, Bit: uint8(b.bitPos % 8), Window: b.window})
+	z.cps = append(z.cps, kept(z.keep, len(z.cps), Checkpoint{Out: b.out, In: b.bitPos / 8, Bit: uint8(b.bitPos % 8), Window: b.window}))
 }
+
+// SetKeeper hands the windows of the checkpoints noted from now on to k
+// (before the first Read).
+func (z *DeflateReader) SetKeeper(k Keeper) { z.keep = k }
 
 // Checkpoints returns the checkpoints noted so far, in stream order.
 func (z *DeflateReader) Checkpoints() []Checkpoint { return z.cps }

@@ -50,6 +50,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"io"
 )
@@ -74,6 +75,11 @@ var (
 	ErrHeader   = gzip.ErrHeader
 )
 
+// ErrNoWindow says a checkpoint whose window a Keeper took was resumed
+// from without its window set again: inflating would go wrong at the
+// first match into it.
+var ErrNoWindow = errors.New("inflate: checkpoint's window not given back")
+
 var le = binary.LittleEndian
 
 // Checkpoint is where reading can restart: output offset Out of the
@@ -87,7 +93,19 @@ type Checkpoint struct {
 	Bit    uint8
 	Header bool
 	Window []byte
+	// Ref, when not 0, is what the reader's Keeper returned for the
+	// window it took (Window is then nil): a resume needs Window set
+	// again from it. 0 when the checkpoint has no window (a member's
+	// header, a stream's start) or no Keeper took it.
+	Ref int64
 }
+
+// A Keeper takes the window of a reader's n-th checkpoint (from 0) and
+// returns a reference to it (not 0) that Checkpoint.Ref keeps instead:
+// the windows of a large file (8 MiB per GB inflated) may then live
+// elsewhere than in memory. It owns window from then on. It is called
+// from the goroutine that reads, once every few MiB of output.
+type Keeper func(n int, window []byte) int64
 
 // GzipReader inflates a gzip stream, optionally noting checkpoints.
 type GzipReader struct {
@@ -108,6 +126,7 @@ type GzipReader struct {
 	every int64 // least distance between checkpoints; 0: none are taken
 	next  int64 // the Out the next checkpoint must reach
 	cps   []Checkpoint
+	keep  Keeper
 	eof   bool // the stream ended cleanly
 }
 
@@ -146,6 +165,9 @@ func ResumeGzip(r io.ReaderAt, size int64, cp Checkpoint) (*GzipReader, error) {
 	if cp.In < 0 || cp.In > size || cp.Bit > 7 || len(cp.Window) > 1<<15 {
 		return nil, ErrHeader
 	}
+	if cp.Ref != 0 && cp.Window == nil {
+		return nil, ErrNoWindow
+	}
 	z := &GzipReader{src: &counter{r: io.NewSectionReader(r, cp.In, size-cp.In), n: cp.In}, out: cp.Out, check: true, dec: newDecompressor()}
 	z.br = bufio.NewReaderSize(z.src, bufSize)
 	if cp.Header {
@@ -163,6 +185,10 @@ func ResumeGzip(r io.ReaderAt, size int64, cp Checkpoint) (*GzipReader, error) {
 
 // Checkpoints returns the checkpoints noted so far, in stream order.
 func (z *GzipReader) Checkpoints() []Checkpoint { return z.cps }
+
+// SetKeeper hands the windows of the checkpoints noted from now on to k
+// (before the first Read: the checkpoints noted until then have none).
+func (z *GzipReader) SetKeeper(k Keeper) { z.keep = k }
 
 // EOF says whether the stream was read to its clean end.
 func (z *GzipReader) EOF() bool { return z.eof }
@@ -259,8 +285,16 @@ func (z *GzipReader) readHeader() (err error) {
 func (z *GzipReader) blockEnd(b blockEnd) {
 	out := z.memberOut + b.out
 	bits := z.memberIn*8 + b.bitPos
-	z.cps = append(z.cps, Checkpoint{Out: out, In: bits / 8, Bit: uint8(bits % 8), Window: b.window})
+	z.cps = append(z.cps, kept(z.keep, len(z.cps), Checkpoint{Out: out, In: bits / 8, Bit: uint8(bits % 8), Window: b.window}))
 	z.next = out + z.every
+}
+
+// kept is cp, its window handed to keep when there is one.
+func kept(keep Keeper, n int, cp Checkpoint) Checkpoint {
+	if keep != nil {
+		cp.Ref, cp.Window = keep(n, cp.Window), nil
+	}
+	return cp
 }
 
 // Read returns the inflated bytes of every member in turn.

@@ -305,3 +305,78 @@ func TestDeflateResume(t *testing.T) {
 		}
 	}
 }
+
+// TestKeeper checks that a Keeper gets every window, with the number of
+// its checkpoint, that the list keeps only its reference, that a resume
+// without the window given back is refused, and that one with it reads
+// what a checkpoint holding its window reads.
+func TestKeeper(t *testing.T) {
+	s := streams(t)["json-level9"]
+	gz, raw := s[0], s[1]
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, 6)
+	fw.Write(raw)
+	fw.Close()
+	type reader interface {
+		io.Reader
+		Checkpoints() []Checkpoint
+		SetKeeper(Keeper)
+	}
+	for _, kind := range []string{"gzip", "deflate"} {
+		var z reader
+		var resume func(cp Checkpoint) (io.Reader, error)
+		switch kind {
+		case "gzip":
+			g, err := NewGzipReader(bytes.NewReader(gz), 40<<10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			z = g
+			resume = func(cp Checkpoint) (io.Reader, error) { return ResumeGzip(bytes.NewReader(gz), int64(len(gz)), cp) }
+		default:
+			z = NewDeflateReader(bytes.NewReader(deflated.Bytes()), 40<<10)
+			d := deflated.Bytes()
+			resume = func(cp Checkpoint) (io.Reader, error) { return ResumeDeflate(bytes.NewReader(d), int64(len(d)), cp) }
+		}
+		windows := map[int64][]byte{}
+		var ns []int
+		z.SetKeeper(func(n int, w []byte) int64 {
+			ns = append(ns, n)
+			windows[int64(len(windows)+7)] = w
+			return int64(len(windows) + 6)
+		})
+		got, err := io.ReadAll(z)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("%s: read %d bytes (%v), want %d", kind, len(got), err, len(raw))
+		}
+		cps := z.Checkpoints()
+		kept := 0
+		for i, cp := range cps {
+			if cp.Window != nil {
+				t.Fatalf("%s: checkpoint %d kept its window", kind, i)
+			}
+			if cp.Ref == 0 {
+				continue
+			}
+			if ns[kept] != i {
+				t.Fatalf("%s: keeper told checkpoint %d for the %d-th", kind, ns[kept], i)
+			}
+			kept++
+			if _, err := resume(cp); err != ErrNoWindow {
+				t.Fatalf("%s: resume %d without its window: %v", kind, i, err)
+			}
+			cp.Window = windows[cp.Ref]
+			rz, err := resume(cp)
+			if err != nil {
+				t.Fatalf("%s: resume %d: %v", kind, i, err)
+			}
+			got, err := io.ReadAll(rz)
+			if err != nil || !bytes.Equal(got, raw[cp.Out:]) {
+				t.Fatalf("%s: from checkpoint %d: %d bytes (%v), want %d", kind, i, len(got), err, len(raw)-int(cp.Out))
+			}
+		}
+		if kept < 3 || kept != len(windows) {
+			t.Fatalf("%s: %d windows kept, %d referenced", kind, len(windows), kept)
+		}
+	}
+}

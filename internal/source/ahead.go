@@ -107,6 +107,7 @@ func (r *run) startAhead(path string) *aheadStream {
 			fh.Close()
 			return nil, nil, err
 		}
+		zr.SetKeeper(r.windows.put)
 		leaf.z = zr // before ready is closed
 		return zr, func() { zr.Close(); fh.Close() }, nil
 	})

@@ -103,6 +103,8 @@ type Index struct {
 	// zip member, is where its data lies.
 	gz   []inflate.Checkpoint
 	part *zipPart
+	// windows holds the windows of gz's checkpoints (Checkpoint.Ref).
+	windows *WindowStore
 }
 
 // ErrIndexStale says the file changed since it was indexed.
@@ -167,6 +169,7 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 	// gzr, for a compressed input, is the inflater of the last span,
 	// which a span nearer to it than the next checkpoint reads on with.
 	var gzr resumed
+	var window []byte // a checkpoint's window read back from the file
 	wrap := func(b *Batch) error {
 		last := b.Records[len(b.Records)-1].Line
 		if err := emit(b); err != nil {
@@ -198,7 +201,10 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 		var src io.Reader
 		switch {
 		case ix.gz != nil:
-			if gzr, err = inflatedAt(fh, ix, pt.Off, gzr); err != nil {
+			if window == nil {
+				window = make([]byte, windowSize)
+			}
+			if gzr, err = inflatedAt(fh, ix, pt.Off, gzr, window); err != nil {
 				return err
 			}
 			src = gzr
@@ -248,20 +254,30 @@ type resumed interface {
 // in fh (indexed by ix) whose next byte is inflated byte off: last, the
 // inflater of the span before, when no checkpoint lies between where it
 // is and off (inflating on costs less than restarting), or one restarted
-// at the last checkpoint before off; either way the bytes before off are
-// dropped.
-func inflatedAt(fh *os.File, ix *Index, off int64, last resumed) (resumed, error) {
+// at the last checkpoint before off whose window is kept (windows.go),
+// read back into buf if it was spilled; either way the bytes before off
+// are dropped.
+func inflatedAt(fh *os.File, ix *Index, off int64, last resumed, buf []byte) (resumed, error) {
 	c := sort.Search(len(ix.gz), func(i int) bool { return ix.gz[i].Out > off }) - 1
+	for c >= 0 && !ix.windows.has(ix.gz[c].Ref) {
+		c-- // thinned out: the one before serves, inflating further
+	}
 	if c < 0 {
 		return nil, ErrIndexStale // not from this index: it starts at 0
 	}
 	z := last
 	if z == nil || z.Offset() > off || ix.gz[c].Out > z.Offset() {
+		cp := ix.gz[c]
 		var err error
+		if cp.Ref != 0 {
+			if cp.Window, err = ix.windows.window(cp.Ref, buf); err != nil {
+				return nil, err
+			}
+		}
 		if p := ix.part; p != nil {
-			z, err = inflate.ResumeDeflate(io.NewSectionReader(fh, p.off, p.size), p.size, ix.gz[c])
+			z, err = inflate.ResumeDeflate(io.NewSectionReader(fh, p.off, p.size), p.size, cp)
 		} else {
-			z, err = inflate.ResumeGzip(fh, ix.Size, ix.gz[c])
+			z, err = inflate.ResumeGzip(fh, ix.Size, cp)
 		}
 		if err != nil {
 			return nil, err

@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -137,9 +139,27 @@ func encode(t *testing.T, r *rand.Rand, data []byte, enc string) []byte {
 // frames, at every line asked for, the record a read from the start
 // frames there, with the same format, column and header, and nothing
 // that read does not frame.
+//
+// The checkpoints' windows are kept three ways (windows.go): all in
+// memory; over a budget of a few windows, in a temporary file; and, when
+// no temporary file can be made, thinned.
 func TestReadIndexed(t *testing.T) {
-	defer func(s, g int64) { indexSpacing, gzCheckpointSpacing = s, g }(indexSpacing, gzCheckpointSpacing)
+	for _, mode := range []string{"memory", "spilled", "thinned"} {
+		t.Run(mode, func(t *testing.T) { testReadIndexed(t, mode) })
+	}
+}
+
+func testReadIndexed(t *testing.T, mode string) {
+	defer func(s, g, b int64) { indexSpacing, gzCheckpointSpacing, windowBudget = s, g, b }(indexSpacing, gzCheckpointSpacing, windowBudget)
 	indexSpacing, gzCheckpointSpacing = 700, 3000
+	tmp := t.TempDir()
+	switch mode {
+	case "spilled":
+		windowBudget = 8 << 10
+	case "thinned":
+		windowBudget = 8 << 10
+		tmp = filepath.Join(tmp, "missing") // CreateTemp fails there
+	}
 	r := rand.New(rand.NewPCG(7, 19))
 	dir := t.TempDir()
 	inputs := indexedInputs(r)
@@ -150,12 +170,16 @@ func TestReadIndexed(t *testing.T) {
 	}) {
 		for _, enc := range encodings {
 			data := encode(t, r, []byte(inputs[name]), enc)
+			if mode != "memory" && (enc == "plain" || enc == "zip-stored") {
+				continue // no windows
+			}
 			name := name + " " + enc
 			p := filepath.Join(dir, "in-"+enc)
 			if err := os.WriteFile(p, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			opts := Options{BatchBytes: 1500, MaxRecordBytes: 2000, noAhead: !strings.HasSuffix(enc, "-ahead")}
+			store := NewWindowStore(tmp)
+			opts := Options{BatchBytes: 1500, MaxRecordBytes: 2000, noAhead: !strings.HasSuffix(enc, "-ahead"), Windows: store}
 			full := readAll(t, []string{p}, opts)
 			if !opts.noAhead {
 				// Background inflaters start on the files after the
@@ -164,6 +188,9 @@ func TestReadIndexed(t *testing.T) {
 				if err := os.WriteFile(empty, nil, 0o600); err != nil {
 					t.Fatal(err)
 				}
+				store.Close()
+				store = NewWindowStore(tmp)
+				opts.Windows = store
 				full = readAll(t, []string{empty, p}, opts)
 				full.inputs = full.inputs[1:]
 				for i := range full.recs {
@@ -185,6 +212,10 @@ func TestReadIndexed(t *testing.T) {
 			if gz := enc != "plain" && enc != "zip-stored"; gz != (len(ix.gz) > 0) || gz && len(ix.gz) < 2 {
 				t.Fatalf("%s: %d checkpoints", name, len(ix.gz))
 			}
+			if ix.windows != store && len(ix.gz) > 0 {
+				t.Fatalf("%s: index not kept in the store given", name)
+			}
+			checkWindows(t, name, mode, store, ix, full.probs, tmp)
 			byLine := map[int64]rec{}
 			var all []int64
 			for _, rc := range full.recs {
@@ -236,6 +267,21 @@ func TestReadIndexed(t *testing.T) {
 					}
 				}
 			}
+			if len(ix.gz) > 0 && mode != "thinned" {
+				// Once its store is closed, an index whose windows
+				// it held cannot be read by.
+				store.Close()
+				err := ReadIndexed(context.Background(), ip, ix, []int64{last}, opts, func(b *Batch) error { b.Release(); return nil })
+				pt := ix.Points[sort.Search(len(ix.Points), func(i int) bool { return ix.Points[i].Line > last })-1]
+				cp := ix.gz[sort.Search(len(ix.gz), func(i int) bool { return ix.gz[i].Out > pt.Off })-1]
+				if wantErr := cp.Ref != 0; wantErr != errors.Is(err, errStoreClosed) {
+					t.Errorf("%s: read by its index once its store is closed: %v", name, err)
+				}
+			}
+			store.Close()
+			if left, _ := filepath.Glob(filepath.Join(tmp, "outsider-windows-*")); len(left) > 0 {
+				t.Errorf("%s: %v left behind", name, left)
+			}
 			// A file changed since is not read by its index.
 			if err := os.WriteFile(p, append(data, '\n'), 0o600); err != nil {
 				t.Fatal(err)
@@ -248,6 +294,52 @@ func TestReadIndexed(t *testing.T) {
 			if !errors.Is(err, ErrIndexStale) {
 				t.Errorf("%s: changed file: %v, want ErrIndexStale", name, err)
 			}
+		}
+	}
+}
+
+// checkWindows checks where the windows of ix's checkpoints are, for the
+// mode of TestReadIndexed: all in memory; some in memory and the rest in
+// a file that is not left in dir (on Windows it is, until Close); or,
+// with no file, fewer, and the run warned of it.
+func checkWindows(t *testing.T, name, mode string, s *WindowStore, ix *Index, probs []Problem, dir string) {
+	t.Helper()
+	where := map[uint8]int{}
+	for _, cp := range ix.gz {
+		if cp.Window != nil {
+			t.Fatalf("%s: a window in the index", name)
+		}
+		if cp.Ref != 0 {
+			where[s.slots[cp.Ref-1].where]++
+		}
+	}
+	var warned bool
+	for _, p := range probs {
+		if p.Warning && strings.Contains(p.Reason, "could not spill the checkpoints") {
+			warned = p.Path == dir && p.Records == 0
+		}
+	}
+	if len(ix.gz) == 0 {
+		return
+	}
+	if where[slotMem]+where[slotFile]+where[slotGone] == 0 {
+		return // gzip -9 of a small file: one block, no window
+	}
+	switch mode {
+	case "memory":
+		if where[slotMem] == 0 || where[slotFile]+where[slotGone] > 0 || s.file.f != nil || warned {
+			t.Fatalf("%s: windows %v, file %v, warned %v", name, where, s.file.f, warned)
+		}
+	case "spilled":
+		if where[slotFile] == 0 || where[slotGone] > 0 || warned || s.held > s.budget {
+			t.Fatalf("%s: windows %v, warned %v, %d bytes held", name, where, warned, s.held)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "outsider-windows-*")); len(left) > 0 && runtime.GOOS != "windows" {
+			t.Fatalf("%s: temporary file %v not unlinked at once", name, left)
+		}
+	case "thinned":
+		if where[slotGone] == 0 || where[slotFile] > 0 || !warned || s.held > s.budget {
+			t.Fatalf("%s: windows %v, stride %d, warned %v, %d bytes held", name, where, s.stride, warned, s.held)
 		}
 	}
 }
@@ -293,8 +385,15 @@ func FuzzReadIndexed(f *testing.F) {
 	f.Add([]byte("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n\"a\nb\",\"x\"\"\n\"\n1,2,3,4,5,\"{}\"\n"), uint8(7))
 	f.Add([]byte("Date (UTC),Request ID,Username,Status\n06/10/2026 09:14,a,u,S\n\"13/10/2026\n 09:14\",b,u,S\n10/14/2026 10:00,c,u,S\n"), uint8(9))
 	f.Fuzz(func(t *testing.T, data []byte, spacing uint8) {
-		defer func(s, g int64) { indexSpacing, gzCheckpointSpacing = s, g }(indexSpacing, gzCheckpointSpacing)
+		defer func(s, g, b int64) { indexSpacing, gzCheckpointSpacing, windowBudget = s, g, b }(indexSpacing, gzCheckpointSpacing, windowBudget)
 		indexSpacing, gzCheckpointSpacing = int64(spacing)+1, 3*int64(spacing)+1
+		// The checkpoints' windows over a budget of a few hundred bytes
+		// go to a temporary file or, where none can be made, are thinned.
+		windowBudget = int64(spacing%4) * 300
+		tmp := t.TempDir()
+		if spacing%8 >= 4 {
+			tmp = filepath.Join(tmp, "missing")
+		}
 		// The bytes as a plain file, and gzipped in blocks of a few
 		// bytes each (flushed), so that inflating restarts in the middle.
 		var gz bytes.Buffer
@@ -307,7 +406,7 @@ func FuzzReadIndexed(f *testing.F) {
 		}
 		w.Close()
 		for _, data := range [][]byte{data, gz.Bytes()} {
-			readIndexedSame(t, data)
+			readIndexedSame(t, data, tmp)
 		}
 	})
 }
@@ -315,12 +414,12 @@ func FuzzReadIndexed(f *testing.F) {
 // readIndexedSame writes data to a file, reads it from the start and
 // again by its index, at every line and at every third, and fails when a
 // line is framed differently or not at all.
-func readIndexedSame(t *testing.T, data []byte) {
+func readIndexedSame(t *testing.T, data []byte, tmp string) {
 	p := filepath.Join(t.TempDir(), "in")
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{BatchBytes: 64, MaxRecordBytes: 200}
+	opts := Options{BatchBytes: 64, MaxRecordBytes: 200, TempDir: tmp}
 	full := readAll(t, []string{p}, opts)
 	ix := full.inputs[0].Index
 	if ix == nil {

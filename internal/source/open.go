@@ -37,6 +37,8 @@ type run struct {
 	problem func(Problem)
 	pool    *batchPool
 	inputs  []Input
+	// windows keeps the checkpoints' windows of what is indexed.
+	windows *WindowStore
 }
 
 // report passes a problem on and counts the records it lost against the
@@ -199,6 +201,7 @@ func (r *run) readStream(path string, rd io.Reader, ra io.ReaderAt, size int64, 
 		defer zr.Close()
 		var leaf *gzLeaf
 		if every > 0 {
+			zr.SetKeeper(r.windows.put)
 			leaf = &gzLeaf{z: zr, fi: fi, ended: zr.EOF}
 		}
 		// Concatenated gzip members (cat a.gz b.gz) are one stream, as
@@ -284,6 +287,9 @@ func (r *run) readZip(path string, ra io.ReaderAt, size int64, level int, onDisk
 	var made *inflate.DeflateReader
 	zr.RegisterDecompressor(zip.Deflate, func(rd io.Reader) io.ReadCloser {
 		made = inflate.NewDeflateReader(rd, every)
+		if every > 0 {
+			made.SetKeeper(r.windows.put)
+		}
 		return made
 	})
 	open := func(m *zip.File) (io.ReadCloser, *inflate.DeflateReader, error) {
@@ -492,7 +498,7 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 			// The checkpoints are complete only once the stream ended.
 			fi, ix.part = gz.fi, gz.part
 			if gz.z != nil {
-				ix.gz = gz.z.Checkpoints()
+				ix.gz, ix.windows = gz.z.Checkpoints(), r.windows
 			}
 		case fh != nil:
 			fi, _ = fh.Stat()
@@ -502,6 +508,11 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 			ix.Format, ix.CSVColumn, ix.Header, ix.Dates = f.format, f.csvCol, f.header, f.dates
 			in.Index = ix
 		}
+	}
+	if in.Index == nil && gz != nil && gz.z != nil && gz.ended() {
+		// No index will restart from these checkpoints: their windows
+		// make room for others'.
+		r.windows.release(gz.z.Checkpoints())
 	}
 	if err == nil {
 		r.warnCap(file)

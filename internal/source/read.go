@@ -157,7 +157,10 @@ type Input struct {
 	Skipped int64
 	// Index, for a plain or gzip file or a zip file's member framed as
 	// JSON Lines or CSV rows, lets ReadIndexed read its records at given
-	// lines again without reading the whole file; nil otherwise.
+	// lines again without reading the whole file; nil otherwise. A
+	// compressed input's index keeps its checkpoints' windows in the
+	// store Read used (Options.Windows), and cannot be read by once that
+	// store is closed.
 	Index *Index
 }
 
@@ -179,6 +182,15 @@ type Options struct {
 	// at once, the one being read and those after it; 0 means one per CPU,
 	// at most 8.
 	Inflaters int
+
+	// Windows keeps the windows of the checkpoints of the gzip files and
+	// zip members read (their indexes' way in: windows.go), for callers
+	// that read several times and want one budget over them all (a
+	// triage session); nil: Read makes a store of its own, spilling to
+	// TempDir.
+	Windows *WindowStore
+	// TempDir is where that store spills; empty means os.TempDir().
+	TempDir string
 
 	// noAhead reads compressed files in the foreground only (tests).
 	noAhead bool
@@ -203,7 +215,10 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 	if problem == nil {
 		problem = func(Problem) {}
 	}
-	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}}
+	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}, windows: opts.Windows}
+	if r.windows == nil {
+		r.windows = NewWindowStore(opts.TempDir)
+	}
 	var ahead window
 	defer ahead.close()
 	for i, p := range paths {
@@ -214,6 +229,9 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 			err = r.readAheadStream(p, a, "corrupt gzip", 1)
 		} else {
 			err = r.readPath(p)
+		}
+		if pr, ok := r.windows.thinned(); ok {
+			problem(pr)
 		}
 		if err == nil {
 			// A read cut short by the run's end (a pipe's read deadline,

@@ -62,7 +62,8 @@ type Options struct {
 	// (from several goroutines, serialised by the engine).
 	OnProblem func(source.Problem)
 	// TempDir is where the run spills what would otherwise grow with the
-	// input (record Ids past 16 MB, sharing records past 1,024 targets);
+	// input (record Ids past 16 MB, sharing records past 1,024 targets,
+	// the gzip and zip checkpoints' windows past 16 MB);
 	// empty means os.TempDir() ($TMPDIR). Files there are unlinked at once
 	// where the platform allows.
 	TempDir string
@@ -139,6 +140,9 @@ type carried struct {
 	dups     *dedup
 	earliest *atomicMin
 	probs    *problems
+	// windows keeps the gzip and zip checkpoints of every read, within
+	// one budget, until the second look (source.WindowStore).
+	windows *source.WindowStore
 }
 
 func newCarried(opts Options) *carried {
@@ -149,7 +153,8 @@ func newCarried(opts Options) *carried {
 	} else {
 		dups.ids.capSlots(defaultSpillSlots)
 	}
-	return &carried{dups: dups, earliest: newAtomicMin(), probs: &problems{byFile: map[string][]source.Problem{}}}
+	return &carried{dups: dups, earliest: newAtomicMin(), probs: &problems{byFile: map[string][]source.Problem{}},
+		windows: source.NewWindowStore(opts.TempDir)}
 }
 
 // decodeMore is decode continuing from c; last frees the deduplication
@@ -220,6 +225,7 @@ func decodeMore(ctx context.Context, paths []string, opts Options, c *carried, l
 	if opts.Progress != nil {
 		srcOpts.Progress = &opts.Progress.Bytes
 	}
+	srcOpts.Windows = c.windows
 	inputs, readErr := source.Read(ctx, paths, srcOpts, emit, report)
 	close(batches)
 	wg.Wait()

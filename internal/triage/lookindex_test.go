@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/source"
@@ -171,6 +173,37 @@ func TestAccessedGzipIndexed(t *testing.T) {
 			}
 			if !bytes.Equal(a, c) {
 				t.Errorf("%s %s: the accessed lists differ from the plain file's:\n%s", name, gz.name, firstDiff(string(a), string(c)))
+			}
+			if gz.name == "stored.zip" {
+				continue
+			}
+			// The checkpoints' windows over a budget of two go to a
+			// temporary file, gone when the run ends; where none can be
+			// made, they are thinned, and the report says so.
+			for _, mode := range []string{"spilled", "thinned"} {
+				tmp := t.TempDir()
+				o := opts
+				o.TempDir = tmp
+				if mode == "thinned" {
+					o.TempDir = filepath.Join(tmp, "missing")
+				}
+				var r *Report
+				restore := source.SetWindowBudget(64 << 10)
+				withIndex(true, func() { r = run(t, o, p) })
+				restore()
+				if d := accessedOf(t, r); !bytes.Equal(a, d) {
+					t.Errorf("%s %s, %s: the accessed lists differ:\n%s", name, gz.name, mode, firstDiff(string(a), string(d)))
+				}
+				if left, _ := os.ReadDir(tmp); len(left) > 0 {
+					t.Errorf("%s %s, %s: %d files left in the temporary folder", name, gz.name, mode, len(left))
+				}
+				warned := false
+				for _, pr := range r.Problems {
+					warned = warned || pr.Warning && strings.Contains(pr.Reason, "could not spill the checkpoints")
+				}
+				if warned != (mode == "thinned") {
+					t.Errorf("%s %s, %s: warned %v", name, gz.name, mode, warned)
+				}
 			}
 		}
 	}

@@ -102,13 +102,14 @@ func (s *Session) add(ctx context.Context, paths []string, last bool) error {
 }
 
 // Close frees what the session holds (the deduplication set, spilled
-// sharing records) without a report.
+// sharing records, the compressed inputs' checkpoints) without a report.
 func (s *Session) Close() {
 	if s.ended {
 		return
 	}
 	s.ended = true
 	s.c.dups.ids.release()
+	s.c.windows.Close()
 	for _, a := range s.aggs {
 		if a.shareLog != nil {
 			a.shareLog.close()

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/synth"
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // TestSessionMatchesRun: a session fed the files in several calls, saved
@@ -27,9 +29,18 @@ func TestSessionMatchesRun(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var paths []string
+	// One file gzipped, with checkpoints every 8 KiB whose windows past
+	// 16 KiB go to a temporary file: a loaded session, whose snapshot
+	// holds none, restarts it from its start for the second look.
+	defer source.SetGzipCheckpointSpacing(8 << 10)()
+	defer source.SetWindowBudget(16 << 10)()
 	write := func(name string, lines [][]byte) {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, append(bytes.Join(lines, []byte("\n")), '\n'), 0o600); err != nil {
+		data := append(bytes.Join(lines, []byte("\n")), '\n')
+		if name == "ual-1.jsonl" {
+			p, data = p+".gz", testutil.Gzip(data)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"reflect"
 	"unsafe"
+
+	"github.com/outsider-sec/outsider/internal/source"
 )
 
 // A saved session is everything a Session carries from one Add to the
@@ -26,7 +28,8 @@ import (
 
 // sessionMagic begins a saved session; another layout is refused.
 // v4: the deduplication state has the namespaces of app-less UAL
-// sign-ins (dedup.noAppKey) and noAppSeen.
+// sign-ins (dedup.noAppKey) and noAppSeen, and a gzip checkpoint holds a
+// reference to its window, kept apart.
 const sessionMagic = "outsider/triage-session/v4"
 
 // ErrSessionFormat says a saved session cannot be read: another layout,
@@ -43,6 +46,11 @@ var codecSkip = map[reflect.Type]map[string]bool{
 	reflect.TypeFor[topK]():      {"firstTime": true, "firstSet": true},
 	reflect.TypeFor[dedup]():     {"ids": true},
 	reflect.TypeFor[problems]():  {"mu": true, "on": true},
+	// The windows of an input's gzip checkpoints live in the session's
+	// store (memory and a temporary file), not in the snapshot: a loaded
+	// session's second look restarts such an input at its start or a
+	// member's, slower but whole (source.ReadIndexed).
+	reflect.TypeFor[source.Index](): {"windows": true},
 }
 
 var addrType = reflect.TypeFor[netip.Addr]()
