@@ -149,17 +149,7 @@ func TestDefenderSize(t *testing.T) {
 	for _, f := range DefenderFormats {
 		t.Run(f, func(t *testing.T) {
 			const size = 3 << 20
-			cw := &countingWriter{}
-			exp, err := Generate(cw, Options{Format: f, Size: size, Seed: 9})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cw.n != exp.Bytes {
-				t.Fatalf("wrote %d bytes, Expected.Bytes %d", cw.n, exp.Bytes)
-			}
-			if d := cw.n - size; d < -cw.maxRecord || d > cw.maxRecord {
-				t.Fatalf("asked %d bytes, wrote %d (off by %d, more than a record of ~%d)", size, cw.n, d, cw.maxRecord)
-			}
+			checkSize(t, f, size)
 		})
 	}
 }

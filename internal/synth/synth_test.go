@@ -338,18 +338,25 @@ func TestSize(t *testing.T) {
 	}
 	for f, size := range sizes {
 		t.Run(f, func(t *testing.T) {
-			cw := &countingWriter{}
-			exp, err := Generate(cw, Options{Format: f, Size: size, Seed: 9})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cw.n != exp.Bytes {
-				t.Fatalf("wrote %d bytes, Expected.Bytes %d", cw.n, exp.Bytes)
-			}
-			if d := cw.n - size; d < -cw.maxRecord || d > cw.maxRecord {
-				t.Fatalf("asked %d bytes, wrote %d (off by %d, more than a record of ~%d)", size, cw.n, d, cw.maxRecord)
-			}
+			checkSize(t, f, size)
 		})
+	}
+}
+
+// checkSize generates format up to size bytes: it stops within a record
+// of the size and says how much it wrote.
+func checkSize(t *testing.T, format string, size int64) {
+	t.Helper()
+	cw := &countingWriter{}
+	exp, err := Generate(cw, Options{Format: format, Size: size, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cw.n != exp.Bytes {
+		t.Fatalf("wrote %d bytes, Expected.Bytes %d", cw.n, exp.Bytes)
+	}
+	if d := cw.n - size; d < -cw.maxRecord || d > cw.maxRecord {
+		t.Fatalf("asked %d bytes, wrote %d (off by %d, more than a record of ~%d)", size, cw.n, d, cw.maxRecord)
 	}
 }
 
