@@ -186,16 +186,7 @@ type defenderJSON struct {
 // defenderHeader opens a response, up to the first result.
 func defenderHeader(b []byte) []byte {
 	b = append(b, `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults","schema":[`...)
-	for i, c := range cloudAppColumns {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"name":"`...)
-		b = append(b, c.name...)
-		b = append(b, `","type":"`...)
-		b = append(b, c.typ...)
-		b = append(b, `"}`...)
-	}
+	b = appendColumns(b, cloudAppColumns)
 	return append(b, `],"results":[`...)
 }
 

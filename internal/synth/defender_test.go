@@ -96,11 +96,7 @@ func splitResponses(data []byte, atEOF bool) (int, []byte, error) {
 // ActionType its Operation, ReportId not its Id), and the answers are the
 // UAL's.
 func TestDefenderFormats(t *testing.T) {
-	base, baseExp := generate(t, Options{Seed: 3})
-	ref := map[string]map[string]any{}
-	for _, p := range parseOutput(t, FormatJSONL, base) {
-		ref[p.id] = p.audit
-	}
+	ref, baseExp := jsonlReference(t)
 	for _, f := range DefenderFormats {
 		t.Run(f, func(t *testing.T) {
 			data, exp := generate(t, Options{Seed: 3, Format: f})

@@ -231,6 +231,23 @@ func (f *officeCSV) render(b []byte, e *event, js []byte) []byte {
 	return append(b, '\r', '\n')
 }
 
+// appendColumns appends a table's columns as the query APIs list them
+// (Log Analytics' "columns", advanced hunting's "schema"): {"name",
+// "type"} objects, comma-separated.
+func appendColumns(b []byte, cols []struct{ name, typ string }) []byte {
+	for i, c := range cols {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":"`...)
+		b = append(b, c.name...)
+		b = append(b, `","type":"`...)
+		b = append(b, c.typ...)
+		b = append(b, `"}`...)
+	}
+	return b
+}
+
 // laColumns are the columns the sign-in tables' rows carry, in the
 // tables' order, with their Log Analytics types (SigninLogs and
 // AADNonInteractiveUserSignInLogs share them).
@@ -391,16 +408,7 @@ func (l *laQueryLog) page(b []byte) []byte {
 		b = append(b, `{"name":"`...)
 		b = append(b, name...)
 		b = append(b, `","columns":[`...)
-		for i, c := range laColumns {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"name":"`...)
-			b = append(b, c.name...)
-			b = append(b, `","type":"`...)
-			b = append(b, c.typ...)
-			b = append(b, `"}`...)
-		}
+		b = appendColumns(b, laColumns)
 		b = append(b, `],"rows":[`...)
 		b = append(b, rows...)
 		return append(b, "]}"...)

@@ -52,11 +52,7 @@ func TestDeterministic(t *testing.T) {
 // encoding/csv: the same records (Ids and decoded AuditData) in each, the
 // envelope consistent with its record, in the promised time order.
 func TestFormatsAgree(t *testing.T) {
-	base, baseExp := generate(t, Options{Seed: 3})
-	ref := map[string]map[string]any{}
-	for _, p := range parseOutput(t, FormatJSONL, base) {
-		ref[p.id] = p.audit
-	}
+	ref, baseExp := jsonlReference(t)
 	if int64(len(ref)) != baseExp.Records {
 		t.Fatalf("jsonl: %d distinct ids, Expected.Records %d", len(ref), baseExp.Records)
 	}
@@ -358,6 +354,18 @@ func checkSize(t *testing.T, format string, size int64) {
 	if d := cw.n - size; d < -cw.maxRecord || d > cw.maxRecord {
 		t.Fatalf("asked %d bytes, wrote %d (off by %d, more than a record of ~%d)", size, cw.n, d, cw.maxRecord)
 	}
+}
+
+// jsonlReference generates the JSON Lines output of seed 3, the one the
+// other formats are compared with: its records' AuditData by Id.
+func jsonlReference(t *testing.T) (map[string]map[string]any, *Expected) {
+	t.Helper()
+	base, exp := generate(t, Options{Seed: 3})
+	ref := map[string]map[string]any{}
+	for _, p := range parseOutput(t, FormatJSONL, base) {
+		ref[p.id] = p.audit
+	}
+	return ref, exp
 }
 
 // countingWriter counts bytes and measures the longest line, an upper
