@@ -101,13 +101,7 @@ func defenderKey(k []byte) uint8 {
 	if len(k) > len(buf) {
 		return dfNone
 	}
-	for i, c := range k {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return defenderColumn(string(buf[:len(k)]))
+	return defenderColumn(string(lowerASCII(buf[:], k)))
 }
 
 // DefenderColumns maps the columns of one advanced hunting CSV export's

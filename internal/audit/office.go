@@ -172,14 +172,7 @@ func officeKey(k []byte) ofField {
 	if len(k) > len(buf) {
 		return ofNone
 	}
-	lower := buf[:len(k)]
-	for i, c := range k {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower[i] = c
-	}
-	return officeColumn(string(lower))
+	return officeColumn(string(lowerASCII(buf[:], k)))
 }
 
 // userTypes are the UserType enum's member names, lower-cased, by value
@@ -198,6 +191,20 @@ func UserTypeNumber(name []byte) int {
 		}
 	}
 	return -1
+}
+
+// lowerASCII writes s lower-cased (ASCII letters only) to dst, which must
+// be as long, and returns dst[:len(s)]: with dst a caller's array, a
+// lookup key made without allocating.
+func lowerASCII(dst, s []byte) []byte {
+	dst = dst[:len(s)]
+	for i, c := range s {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst[i] = c
+	}
+	return dst
 }
 
 // lowerEqual reports whether b, lower-cased (ASCII), is s.

@@ -89,13 +89,7 @@ func IsPlaceholder(u []byte) bool {
 		return false
 	}
 	var low [maxRedactionWord]byte
-	for i, c := range u {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		low[i] = c
-	}
-	return redactionWords[string(low[:len(u)])]
+	return redactionWords[string(lowerASCII(low[:], u))]
 }
 
 // maxRedactionWord is the length of the longest of redactionWords.

@@ -317,14 +317,7 @@ func RecordTypeNumber(name []byte) int {
 	if len(name) > len(buf) {
 		return -1
 	}
-	lower := buf[:len(name)]
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower[i] = c
-	}
-	if n, ok := recordTypeNumbers[string(lower)]; ok {
+	if n, ok := recordTypeNumbers[string(lowerASCII(buf[:], name))]; ok {
 		return n
 	}
 	return -1

@@ -2,14 +2,12 @@ package record
 
 import (
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/audit"
 	"github.com/outsider-sec/outsider/internal/source"
-	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // defenderFixtures are the advanced hunting exports of internal/source's
@@ -29,19 +27,9 @@ var defenderFixtures = []string{
 // framing, the Reader's choice, decoding) and compares every record's
 // event, or reason, with testdata/defender.golden.
 func TestDefenderGolden(t *testing.T) {
-	var b strings.Builder
-	probs := read(t, defenderFixtures, func(bt *source.Batch, i int, ev *audit.Event, err error) {
-		fmt.Fprintf(&b, "%s %s %s %d %s: ", filepath.Base(bt.Path), bt.Format, Unit(bt), bt.Records[i].Line, KindOf(bt))
-		if err != nil {
-			fmt.Fprintf(&b, "error %v\n", err)
-			return
-		}
-		fmt.Fprintf(&b, "%s ua=%q\n", summary(ev), ev.UserAgent)
+	checkEventsGolden(t, defenderFixtures, "defender.golden", func(ev *audit.Event) string {
+		return fmt.Sprintf("%s ua=%q", summary(ev), ev.UserAgent)
 	})
-	for _, p := range probs {
-		fmt.Fprintf(&b, "problem %s\n", strings.ReplaceAll(filepath.ToSlash(p.Error()), "../", ""))
-	}
-	testutil.Golden(t, filepath.Join("testdata", "defender.golden"), []byte(b.String()))
 }
 
 // TestDefenderRowIsItsRecord: a CloudAppEvents row whose RawEventData is a

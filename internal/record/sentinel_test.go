@@ -58,6 +58,14 @@ func TestSentinelGolden(t *testing.T) {
 		"../source/testdata/in/la-query.json",
 		"../source/testdata/in/la-query-partial.json",
 	}
+	checkEventsGolden(t, paths, "sentinel.golden", summary)
+}
+
+// checkEventsGolden reads paths end to end and compares every record's
+// place and event (as describe gives it) or reason, and the problems, with
+// testdata/golden.
+func checkEventsGolden(t *testing.T, paths []string, golden string, describe func(ev *audit.Event) string) {
+	t.Helper()
 	var b strings.Builder
 	probs := read(t, paths, func(bt *source.Batch, i int, ev *audit.Event, err error) {
 		fmt.Fprintf(&b, "%s %s %s %d %s: ", filepath.Base(bt.Path), bt.Format, Unit(bt), bt.Records[i].Line, KindOf(bt))
@@ -65,13 +73,12 @@ func TestSentinelGolden(t *testing.T) {
 			fmt.Fprintf(&b, "error %v\n", err)
 			return
 		}
-		b.WriteString(summary(ev) + "\n")
+		b.WriteString(describe(ev) + "\n")
 	})
 	for _, p := range probs {
 		fmt.Fprintf(&b, "problem %s\n", strings.ReplaceAll(filepath.ToSlash(p.Error()), "../", ""))
 	}
-	golden := filepath.Join("testdata", "sentinel.golden")
-	testutil.Golden(t, golden, []byte(b.String()))
+	testutil.Golden(t, filepath.Join("testdata", golden), []byte(b.String()))
 }
 
 // TestQueryRowsAsObjects: a query API row decodes to the event the same

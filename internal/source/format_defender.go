@@ -51,17 +51,7 @@ func defenderCSVHeader(cols map[string]bool) bool {
 // CloudAppEvents names it and is every row's reason, so that each row is
 // counted skipped.
 func sniffDefenderCSV(s sniffed, row []byte) (sniffed, error) {
-	fields, _, err := CSVFields(row, nil, nil)
-	if err != nil {
-		s.problem = "csv header: " + err.Error()
-		return s, nil
-	}
-	s.header = make([]string, len(fields))
-	for i, name := range fields {
-		s.header[i] = string(name)
-	}
-	s.format, s.framing, s.csvCol = DefenderCSV, frameRows, -1
-	return s, nil
+	return sniffByHeader(s, row, DefenderCSV)
 }
 
 // frameDefenderResults frames the rows of advanced hunting API responses: each
@@ -73,35 +63,9 @@ func sniffDefenderCSV(s sniffed, row []byte) (sniffed, error) {
 // decoded or refused by its own keys. Several responses may follow one
 // another in one input.
 func frameDefenderResults(f *feed, line int64) error {
-	f.trackLines = true
-	f.lineNo, f.linePos = line, f.start
-	q := &queryFramer{f: f, pos: f.start, mark: -1, limit: f.r.opts.MaxRecordBytes}
-	err := q.defenderTop()
-	if err == errStopFraming {
-		err = nil
-	}
-	return err
-}
-
-// defenderTop reads the responses of the input.
-func (q *queryFramer) defenderTop() error {
-	for {
-		c, ok, err := q.next()
-		if err != nil || !ok {
-			if err == nil && q.f.rerr != nil {
-				q.f.failReadAt("line", q.f.lineAt(len(q.f.buf)), false)
-			}
-			return err
-		}
-		if c != '{' {
-			q.problem("not a Defender advanced hunting API response ({\"Schema\":[...],\"Results\":[...]}): found "+
-				jsonKind(c)+", the rest of the input is skipped", 1)
-			return nil
-		}
-		if err := q.defenderResponse(); err != nil {
-			return err
-		}
-	}
+	return frameResponses(f, line, (*queryFramer).defenderResponse, func(c byte) string {
+		return "not a Defender advanced hunting API response ({\"Schema\":[...],\"Results\":[...]}): found " + jsonKind(c)
+	})
 }
 
 // defenderResponse reads one response object.
@@ -189,18 +153,11 @@ func (q *queryFramer) defenderResults(skip bool) (skipped int64, err error) {
 				Reason: "result row is " + jsonKind(c) + ", not an object"})
 			return nil
 		}
-		q.mark = q.pos
-		ok, err := q.skip()
-		if err != nil || !ok {
-			q.mark = -1
-			if err == nil {
-				q.truncated(rline, "row", 1)
-				err = errStopFraming
-			}
+		start, size, over, err := q.passValue(rline, "row", 1)
+		if err != nil {
 			return err
 		}
-		start := q.mark
-		if _, size, over := q.release(); over {
+		if over {
 			f.overLimit("line", rline, size)
 		} else {
 			f.add(start, q.pos, rline)

@@ -26,10 +26,24 @@ import (
 // framers do, and keeps nothing but the row (or the small columns array)
 // being framed; values are checked when the row is decoded.
 func frameQueryTables(f *feed, line int64) error {
+	return frameResponses(f, line, (*queryFramer).response, func(c byte) string {
+		what := "a JSON array (rows as objects? give them as sentinel-officeactivity-json or entra-signin-la)"
+		if c != '[' {
+			what = quoteByte(c)
+		}
+		return "not a Log Analytics query API response ({\"tables\":[...]}): found " + what
+	})
+}
+
+// frameResponses frames the API responses of the input, JSON objects one
+// after another, each read by response; notResponse says what else is
+// found where a response should start (its first byte c), which ends
+// framing.
+func frameResponses(f *feed, line int64, response func(*queryFramer) error, notResponse func(c byte) string) error {
 	f.trackLines = true
 	f.lineNo, f.linePos = line, f.start
 	q := &queryFramer{f: f, pos: f.start, mark: -1, limit: f.r.opts.MaxRecordBytes}
-	err := q.top()
+	err := q.top(response, notResponse)
 	if err == errStopFraming {
 		err = nil
 	}
@@ -233,8 +247,8 @@ func (q *queryFramer) member(first bool) (key string, done, ok bool, err error) 
 	return key, false, ok, err
 }
 
-// top reads the responses of the input.
-func (q *queryFramer) top() error {
+// top reads the responses of the input (see frameResponses).
+func (q *queryFramer) top(response func(*queryFramer) error, notResponse func(c byte) string) error {
 	for {
 		c, ok, err := q.next()
 		if err != nil || !ok {
@@ -244,14 +258,10 @@ func (q *queryFramer) top() error {
 			return err
 		}
 		if c != '{' {
-			what := "a JSON array (rows as objects? give them as sentinel-officeactivity-json or entra-signin-la)"
-			if c != '[' {
-				what = quoteByte(c)
-			}
-			q.problem("not a Log Analytics query API response ({\"tables\":[...]}): found "+what+", the rest of the input is skipped", 1)
+			q.problem(notResponse(c)+", the rest of the input is skipped", 1)
 			return nil
 		}
-		if err := q.response(); err != nil {
+		if err := response(q); err != nil {
 			return err
 		}
 	}
@@ -284,18 +294,31 @@ func (q *queryFramer) members(what string, member func(key string, c byte) error
 // marked passes over the value at pos and returns its bytes, unless it is
 // over the limit; the end of input inside it ends framing.
 func (q *queryFramer) marked(line int64, what string) (data []byte, over bool, err error) {
+	start, _, over, err := q.passValue(line, what, 0)
+	if err != nil || over {
+		return nil, over, err
+	}
+	return q.f.buf[start:q.pos], false, nil
+}
+
+// passValue passes over the value at pos, marked so that it stays
+// buffered, and returns where it starts and, as release does, its size and
+// whether it is over the limit. The end of input inside it is reported
+// (as records records) and ends framing.
+func (q *queryFramer) passValue(line int64, what string, records int64) (start int, size int64, over bool, err error) {
 	q.mark = q.pos
 	ok, err := q.skip()
 	if err != nil || !ok {
 		q.mark = -1
 		if err == nil {
-			q.truncated(line, what, 0)
+			q.truncated(line, what, records)
 			err = errStopFraming
 		}
-		return nil, false, err
+		return 0, 0, false, err
 	}
-	data, _, over = q.release()
-	return data, over, nil
+	start = q.mark
+	_, size, over = q.release()
+	return start, size, over, nil
 }
 
 // response reads one {"tables":[...], "error":{...}} object.
@@ -534,18 +557,11 @@ func (q *queryFramer) rows(header []string, table Format) (skipped int64, err er
 			}
 			return q.skipElem(line, "rows array")
 		}
-		q.mark = q.pos
-		ok, err := q.skip()
-		if err != nil || !ok {
-			q.mark = -1
-			if err == nil {
-				q.truncated(rline, "row", 1)
-				err = errStopFraming
-			}
+		start, size, over, err := q.passValue(rline, "row", 1)
+		if err != nil {
 			return err
 		}
-		start := q.mark
-		switch _, size, over := q.release(); {
+		switch {
 		case header == nil:
 			skipped++
 		case over:

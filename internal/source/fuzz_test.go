@@ -137,6 +137,19 @@ func FuzzJSONLines(f *testing.F) {
 // frameDirect runs the JSON scanner on data without sniffing.
 func frameDirect(t *testing.T, data []byte, opts Options, pages bool) ([]rec, []Problem) {
 	t.Helper()
+	recs, probs := frameWith(t, data, opts, UALJSON, func(f *feed) error { return frameJSONValues(f, 1, pages) })
+	for _, x := range recs {
+		if len(x.Data) == 0 || len(x.Data) > opts.MaxRecordBytes || x.Line < 1 {
+			t.Fatalf("bad record %+v", x)
+		}
+	}
+	return recs, probs
+}
+
+// frameWith runs frame on data read as format, without sniffing, and
+// checks that what was framed is accounted for (checkCounts).
+func frameWith(t *testing.T, data []byte, opts Options, format Format, frame func(f *feed) error) ([]rec, []Problem) {
+	t.Helper()
 	var res result
 	r := &run{ctx: context.Background(), opts: opts, pool: &batchPool{size: opts.BatchBytes},
 		inputs: []Input{{Path: "-"}}, problem: func(p Problem) { res.probs = append(res.probs, p) }}
@@ -148,8 +161,8 @@ func frameDirect(t *testing.T, data []byte, opts Options, pages bool) ([]rec, []
 		return nil
 	}
 	f := r.newFeed(0, "-", bytes.NewReader(data))
-	f.format = UALJSON
-	if err := frameJSONValues(f, 1, pages); err != nil {
+	f.format = format
+	if err := frame(f); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.finish(); err != nil {
@@ -158,11 +171,6 @@ func frameDirect(t *testing.T, data []byte, opts Options, pages bool) ([]rec, []
 	r.inputs[0].Framed = f.framed
 	res.inputs = r.inputs
 	checkCounts(t, res)
-	for _, x := range res.recs {
-		if len(x.Data) == 0 || len(x.Data) > opts.MaxRecordBytes || x.Line < 1 {
-			t.Fatalf("bad record %+v", x)
-		}
-	}
 	return res.recs, res.probs
 }
 

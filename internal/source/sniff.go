@@ -616,17 +616,7 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 			if forced != Auto {
 				format = forced
 			}
-			fields, _, err := CSVFields(row, nil, nil)
-			if err != nil {
-				s.problem = "csv header: " + err.Error()
-				return s, nil
-			}
-			s.header = make([]string, len(fields))
-			for i, name := range fields {
-				s.header[i] = string(name)
-			}
-			s.format, s.framing, s.csvCol = format, frameRows, -1
-			return s, nil
+			return sniffByHeader(s, row, format)
 		} else if why != "" {
 			s.problem = "unknown format: " + why
 			return s, nil
@@ -848,3 +838,19 @@ func csvRowEnd(data []byte, i int) (int, bool) {
 }
 
 var quote = []byte{'"'}
+
+// sniffByHeader names a CSV export of format whose rows are decoded by
+// the names in its header row: every batch carries the header.
+func sniffByHeader(s sniffed, row []byte, format Format) (sniffed, error) {
+	fields, _, err := CSVFields(row, nil, nil)
+	if err != nil {
+		s.problem = "csv header: " + err.Error()
+		return s, nil
+	}
+	s.header = make([]string, len(fields))
+	for i, name := range fields {
+		s.header[i] = string(name)
+	}
+	s.format, s.framing, s.csvCol = format, frameRows, -1
+	return s, nil
+}

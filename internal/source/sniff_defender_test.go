@@ -1,8 +1,6 @@
 package source
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -101,13 +99,7 @@ func TestSniffDefender(t *testing.T) {
 // skipped with one problem naming it (the sign-in tables) or its columns,
 // that counts its rows; what is broken is named; what follows is read.
 func TestDefenderProblems(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		forced   Format
-		recs     int
-		problems []string // substrings
-		skipped  int64
-	}{
+	checkProblemCases(t, []problemCase{
 		{"device-events", `{"Schema":` + deviceSchema + `,"Results":[{"Timestamp":"t","DeviceId":"d","ReportId":1},{},{}]}`, Auto, 0,
 			[]string{"line 1: results of a Microsoft Defender advanced hunting table of columns Timestamp, DeviceId, ReportId, not CloudAppEvents", "3 rows skipped"}, 3},
 		{"sign-in-events", `{"schema":` + signInSchema + `,"results":[{"Timestamp":"t"}]}`, Auto, 0,
@@ -135,35 +127,7 @@ func TestDefenderProblems(t *testing.T) {
 			[]string{"line 1: record is 508 bytes"}, 1},
 		{"deep", `{"Schema":[],"Results":[` + strings.Repeat("[", 600), Auto, 0, []string{"JSON nested deeper than 512 levels"}, 1},
 		{"forced-csv-other-columns", "a,b\n1,2\n", DefenderCSV, 1, nil, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for _, batch := range []int{0, 7} {
-				res := readBytes(t, []byte(tc.in), Options{Format: tc.forced, BatchBytes: batch, MaxRecordBytes: 300})
-				if res.err != nil {
-					t.Fatal(res.err)
-				}
-				if len(res.recs) != tc.recs {
-					t.Errorf("batch %d: %d records, want %d: %+v", batch, len(res.recs), tc.recs, res.recs)
-				}
-				var got []string
-				for _, p := range res.probs {
-					got = append(got, p.Error())
-				}
-				all := strings.Join(got, "\n")
-				for _, w := range tc.problems {
-					if !strings.Contains(all, w) {
-						t.Errorf("batch %d: problems\n%s\nlack %q", batch, all, w)
-					}
-				}
-				if len(tc.problems) == 0 && len(got) != 0 {
-					t.Errorf("batch %d: problems %s", batch, all)
-				}
-				if len(res.inputs) == 1 && res.inputs[0].Skipped != tc.skipped {
-					t.Errorf("batch %d: %d skipped, want %d", batch, res.inputs[0].Skipped, tc.skipped)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestDefenderTableProblem names the tables by their columns.
@@ -190,28 +154,7 @@ func TestDefenderTableProblem(t *testing.T) {
 // sniffing.
 func frameDefenderDirect(t *testing.T, data []byte, opts Options) ([]rec, []Problem) {
 	t.Helper()
-	var res result
-	r := &run{ctx: context.Background(), opts: opts, pool: &batchPool{size: opts.BatchBytes},
-		inputs: []Input{{Path: "-"}}, problem: func(p Problem) { res.probs = append(res.probs, p) }}
-	r.emit = func(b *Batch) error {
-		for _, x := range b.Records {
-			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates})
-		}
-		b.Release()
-		return nil
-	}
-	f := r.newFeed(0, "-", bytes.NewReader(data))
-	f.format = DefenderJSON
-	if err := frameDefenderResults(f, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.finish(); err != nil {
-		t.Fatal(err)
-	}
-	r.inputs[0].Framed = f.framed
-	res.inputs = r.inputs
-	checkCounts(t, res)
-	return res.recs, res.probs
+	return frameWith(t, data, opts, DefenderJSON, func(f *feed) error { return frameDefenderResults(f, 1) })
 }
 
 // FuzzDefenderAPI frames anything as advanced hunting API responses: it

@@ -108,13 +108,7 @@ func TestSniffSentinel(t *testing.T) {
 // TestSentinelProblems: what cannot be read is named (file, line or row,
 // why) and counted, and what follows it is read.
 func TestSentinelProblems(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		forced   Format
-		recs     int
-		problems []string // substrings, in order
-		skipped  int64
-	}{
+	checkProblemCases(t, []problemCase{
 		{"office-csv-without-operation", "RecordType,\"TimeGenerated [UTC]\",OfficeWorkload,UserId\nx,y,z,w\n", Auto, 0,
 			[]string{"unknown format: csv header looks like a Sentinel OfficeActivity export but has no Operation column"}, 1},
 		{"office-csv-without-time", "OfficeId,Operation,UserId\nx,y,z\n", Auto, 0,
@@ -147,32 +141,7 @@ func TestSentinelProblems(t *testing.T) {
 		{"query-deep", `{"tables":[{"x":` + strings.Repeat("[", 600), Auto, 0, []string{"JSON nested deeper than 512 levels"}, 1},
 		{"query-row-too-big", `{"tables":[{"columns":[{"name":"TimeGenerated"},{"name":"Operation"},{"name":"OfficeId"}],"rows":[["` + strings.Repeat("x", 500) + `"],["t","o","i"]]}]}`, Auto, 1,
 			[]string{"line 1: record is 504 bytes"}, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for _, batch := range []int{0, 7} {
-				res := readBytes(t, []byte(tc.in), Options{Format: tc.forced, BatchBytes: batch, MaxRecordBytes: 300})
-				if res.err != nil {
-					t.Fatal(res.err)
-				}
-				if len(res.recs) != tc.recs {
-					t.Errorf("batch %d: %d records, want %d: %+v", batch, len(res.recs), tc.recs, res.recs)
-				}
-				var got []string
-				for _, p := range res.probs {
-					got = append(got, p.Error())
-				}
-				all := strings.Join(got, "\n")
-				for _, w := range tc.problems {
-					if !strings.Contains(all, w) {
-						t.Errorf("batch %d: problems\n%s\nlack %q", batch, all, w)
-					}
-				}
-				if len(res.inputs) == 1 && res.inputs[0].Skipped != tc.skipped {
-					t.Errorf("batch %d: %d skipped, want %d", batch, res.inputs[0].Skipped, tc.skipped)
-				}
-			}
-		})
-	}
+	})
 }
 
 // FuzzQueryAPI frames anything as a query API response: it never panics
@@ -207,4 +176,50 @@ func FuzzQueryAPI(f *testing.F) {
 			}
 		}
 	})
+}
+
+// problemCase is an input that is not read whole: read with forced (Auto:
+// sniffed), it gives recs records, problems that contain each of problems
+// (none when problems is empty), and counts skipped records skipped.
+type problemCase struct {
+	name, in string
+	forced   Format
+	recs     int
+	problems []string // substrings
+	skipped  int64
+}
+
+// checkProblemCases reads each case in one batch and in batches of 7
+// bytes, records over 300 bytes refused.
+func checkProblemCases(t *testing.T, cases []problemCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, batch := range []int{0, 7} {
+				res := readBytes(t, []byte(tc.in), Options{Format: tc.forced, BatchBytes: batch, MaxRecordBytes: 300})
+				if res.err != nil {
+					t.Fatal(res.err)
+				}
+				if len(res.recs) != tc.recs {
+					t.Errorf("batch %d: %d records, want %d: %+v", batch, len(res.recs), tc.recs, res.recs)
+				}
+				var got []string
+				for _, p := range res.probs {
+					got = append(got, p.Error())
+				}
+				all := strings.Join(got, "\n")
+				for _, w := range tc.problems {
+					if !strings.Contains(all, w) {
+						t.Errorf("batch %d: problems\n%s\nlack %q", batch, all, w)
+					}
+				}
+				if len(tc.problems) == 0 && len(got) != 0 {
+					t.Errorf("batch %d: problems %s", batch, all)
+				}
+				if len(res.inputs) == 1 && res.inputs[0].Skipped != tc.skipped {
+					t.Errorf("batch %d: %d skipped, want %d", batch, res.inputs[0].Skipped, tc.skipped)
+				}
+			}
+		})
+	}
 }

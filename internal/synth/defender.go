@@ -149,17 +149,14 @@ func cloudAppRowOf(e *event, js []byte) cloudAppRow {
 }
 
 // defenderCSV writes the portal's export.
-type defenderCSV struct{ sink }
+type defenderCSV struct{ csvRows }
 
 func (f *defenderCSV) begin() {
-	f.buf = append(f.buf, "\xef\xbb\xbf"...)
+	names := make([]string, len(cloudAppColumns))
 	for i, c := range cloudAppColumns {
-		if i > 0 {
-			f.buf = append(f.buf, ',')
-		}
-		f.buf = appendCSVMin(f.buf, []byte(c.name))
+		names[i] = c.name
 	}
-	f.buf = append(f.buf, '\r', '\n')
+	f.bomHeader(names)
 }
 
 func (f *defenderCSV) render(b []byte, e *event, js []byte) []byte {
@@ -179,16 +176,6 @@ func (f *defenderCSV) render(b []byte, e *event, js []byte) []byte {
 	return append(b, '\r', '\n')
 }
 
-func (f *defenderCSV) add(e *event, js []byte) {
-	f.buf = f.render(f.buf, e, js)
-	f.maybeFlush()
-}
-func (f *defenderCSV) end()             { f.flush() }
-func (f *defenderCSV) descending() bool { return false }
-func (f *defenderCSV) estimate(e *event, js []byte) int64 {
-	return int64(len(f.render(nil, e, js)))
-}
-
 // defenderJSON writes API responses, one per defenderPage rows.
 type defenderJSON struct {
 	sink
@@ -199,16 +186,7 @@ type defenderJSON struct {
 // defenderHeader opens a response, up to the first result.
 func defenderHeader(b []byte) []byte {
 	b = append(b, `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults","schema":[`...)
-	for i, c := range cloudAppColumns {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"name":"`...)
-		b = append(b, c.name...)
-		b = append(b, `","type":"`...)
-		b = append(b, c.typ...)
-		b = append(b, `"}`...)
-	}
+	b = appendColumns(b, cloudAppColumns)
 	return append(b, `],"results":[`...)
 }
 

@@ -96,17 +96,10 @@ func splitResponses(data []byte, atEOF bool) (int, []byte, error) {
 // ActionType its Operation, ReportId not its Id), and the answers are the
 // UAL's.
 func TestDefenderFormats(t *testing.T) {
-	base, baseExp := generate(t, Options{Seed: 3})
-	ref := map[string]map[string]any{}
-	for _, p := range parseOutput(t, FormatJSONL, base) {
-		ref[p.id] = p.audit
-	}
+	ref, baseExp := jsonlReference(t)
 	for _, f := range DefenderFormats {
 		t.Run(f, func(t *testing.T) {
-			data, exp := generate(t, Options{Seed: 3, Format: f})
-			if !reflect.DeepEqual(exp.Identities, baseExp.Identities) || exp.Records != baseExp.Records {
-				t.Fatal("Expected differs from the jsonl one")
-			}
+			data := generateLike(t, f, baseExp)
 			recs := parseDefender(t, f, data)
 			if len(recs) != len(ref) {
 				t.Fatalf("%d rows, jsonl has %d records", len(recs), len(ref))
@@ -149,17 +142,7 @@ func TestDefenderSize(t *testing.T) {
 	for _, f := range DefenderFormats {
 		t.Run(f, func(t *testing.T) {
 			const size = 3 << 20
-			cw := &countingWriter{}
-			exp, err := Generate(cw, Options{Format: f, Size: size, Seed: 9})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cw.n != exp.Bytes {
-				t.Fatalf("wrote %d bytes, Expected.Bytes %d", cw.n, exp.Bytes)
-			}
-			if d := cw.n - size; d < -cw.maxRecord || d > cw.maxRecord {
-				t.Fatalf("asked %d bytes, wrote %d (off by %d, more than a record of ~%d)", size, cw.n, d, cw.maxRecord)
-			}
+			checkSize(t, f, size)
 		})
 	}
 }

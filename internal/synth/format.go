@@ -30,16 +30,20 @@ func newFormatter(format string, w io.Writer, seed int64) formatter {
 		return newBlocked(s, true, seed)
 	case FormatGraph:
 		return newGraph(s, seed)
-	case FormatPurviewCSV:
-		return &purviewCSV{sink: s}
-	case FormatPurviewCSVLegacy:
-		return &purviewCSV{sink: s, legacy: true}
+	case FormatPurviewCSV, FormatPurviewCSVLegacy:
+		f := &purviewCSV{legacy: format == FormatPurviewCSVLegacy}
+		f.csvRows = csvRows{sink: s, row: f.render, newestFirst: true}
+		return f
 	case FormatExportCSV:
 		return newBlocked(s, false, seed)
 	case FormatSentinelCSV:
-		return &officeCSV{sink: s}
+		f := &officeCSV{}
+		f.csvRows = csvRows{sink: s, row: f.render, newestFirst: true}
+		return f
 	case FormatDefenderCSV:
-		return &defenderCSV{sink: s}
+		f := &defenderCSV{}
+		f.csvRows = csvRows{sink: s, row: f.render}
+		return f
 	case FormatDefenderJSON:
 		return &defenderJSON{sink: s}
 	}
@@ -72,6 +76,37 @@ func (s *sink) flush() {
 
 func (s *sink) size() int64 { return s.flushed + int64(len(s.buf)) }
 func (s *sink) err() error  { return s.e }
+
+// csvRows writes a CSV export's rows, one a record, each rendered by row
+// (the format's render); they go out newest first when newestFirst.
+type csvRows struct {
+	sink
+	row         func(b []byte, e *event, js []byte) []byte
+	newestFirst bool
+}
+
+func (f *csvRows) add(e *event, js []byte) {
+	f.buf = f.row(f.buf, e, js)
+	f.maybeFlush()
+}
+func (f *csvRows) end()             { f.flush() }
+func (f *csvRows) descending() bool { return f.newestFirst }
+func (f *csvRows) estimate(e *event, js []byte) int64 {
+	return int64(len(f.row(nil, e, js)))
+}
+
+// bomHeader writes a UTF-8 byte order mark and a header row of names, as
+// the Microsoft portals' exports begin.
+func (s *sink) bomHeader(names []string) {
+	s.buf = append(s.buf, "\xef\xbb\xbf"...)
+	for i, c := range names {
+		if i > 0 {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = appendCSVMin(s.buf, []byte(c))
+	}
+	s.buf = append(s.buf, '\r', '\n')
+}
 
 // jsonLines: one record per line, LF.
 type jsonLines struct{ sink }
@@ -143,7 +178,7 @@ func appendCSVMin(b, s []byte) []byte {
 // purviewCSV is the Purview portal's export: 8 columns (or the old 4), CRLF,
 // fields quoted only where needed, newest first.
 type purviewCSV struct {
-	sink
+	csvRows
 	legacy  bool
 	scratch []byte
 }
@@ -186,16 +221,6 @@ func (f *purviewCSV) render(b []byte, e *event, js []byte) []byte {
 	}
 	return append(b, '\r', '\n')
 }
-
-func (f *purviewCSV) add(e *event, js []byte) {
-	f.buf = f.render(f.buf, e, js)
-	f.maybeFlush()
-}
-func (f *purviewCSV) end() { f.flush() }
-func (f *purviewCSV) estimate(e *event, js []byte) int64 {
-	return int64(len(f.render(nil, e, js)))
-}
-func (f *purviewCSV) descending() bool { return true }
 
 // blocked writes Search-UnifiedAuditLog results: Export-Csv rows or
 // PowerShell ConvertTo-Json objects. Results come in sessions (one per

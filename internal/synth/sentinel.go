@@ -112,21 +112,12 @@ var logonTypes = []string{"Owner", "Admin", "Delegated", "Transport", "SystemSer
 
 // officeCSV writes the OfficeActivity export.
 type officeCSV struct {
-	sink
+	csvRows
 	row     []string
 	scratch []byte
 }
 
-func (f *officeCSV) begin() {
-	f.buf = append(f.buf, "\xef\xbb\xbf"...)
-	for i, c := range officeHeader {
-		if i > 0 {
-			f.buf = append(f.buf, ',')
-		}
-		f.buf = appendCSVMin(f.buf, []byte(c))
-	}
-	f.buf = append(f.buf, '\r', '\n')
-}
+func (f *officeCSV) begin() { f.bomHeader(officeHeader) }
 
 // dupFill says, from a record's id and a salt, which of a column and its "_"
 // copy are filled: 0 the column, 1 the copy, 2 both.
@@ -240,14 +231,21 @@ func (f *officeCSV) render(b []byte, e *event, js []byte) []byte {
 	return append(b, '\r', '\n')
 }
 
-func (f *officeCSV) add(e *event, js []byte) {
-	f.buf = f.render(f.buf, e, js)
-	f.maybeFlush()
-}
-func (f *officeCSV) end()             { f.flush() }
-func (f *officeCSV) descending() bool { return true }
-func (f *officeCSV) estimate(e *event, js []byte) int64 {
-	return int64(len(f.render(nil, e, js)))
+// appendColumns appends a table's columns as the query APIs list them
+// (Log Analytics' "columns", advanced hunting's "schema"): {"name",
+// "type"} objects, comma-separated.
+func appendColumns(b []byte, cols []struct{ name, typ string }) []byte {
+	for i, c := range cols {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":"`...)
+		b = append(b, c.name...)
+		b = append(b, `","type":"`...)
+		b = append(b, c.typ...)
+		b = append(b, `"}`...)
+	}
+	return b
 }
 
 // laColumns are the columns the sign-in tables' rows carry, in the
@@ -410,16 +408,7 @@ func (l *laQueryLog) page(b []byte) []byte {
 		b = append(b, `{"name":"`...)
 		b = append(b, name...)
 		b = append(b, `","columns":[`...)
-		for i, c := range laColumns {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"name":"`...)
-			b = append(b, c.name...)
-			b = append(b, `","type":"`...)
-			b = append(b, c.typ...)
-			b = append(b, `"}`...)
-		}
+		b = appendColumns(b, laColumns)
 		b = append(b, `],"rows":[`...)
 		b = append(b, rows...)
 		return append(b, "]}"...)

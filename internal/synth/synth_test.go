@@ -52,20 +52,13 @@ func TestDeterministic(t *testing.T) {
 // encoding/csv: the same records (Ids and decoded AuditData) in each, the
 // envelope consistent with its record, in the promised time order.
 func TestFormatsAgree(t *testing.T) {
-	base, baseExp := generate(t, Options{Seed: 3})
-	ref := map[string]map[string]any{}
-	for _, p := range parseOutput(t, FormatJSONL, base) {
-		ref[p.id] = p.audit
-	}
+	ref, baseExp := jsonlReference(t)
 	if int64(len(ref)) != baseExp.Records {
 		t.Fatalf("jsonl: %d distinct ids, Expected.Records %d", len(ref), baseExp.Records)
 	}
 	for _, f := range Formats {
 		t.Run(f, func(t *testing.T) {
-			data, exp := generate(t, Options{Seed: 3, Format: f})
-			if !reflect.DeepEqual(exp.Identities, baseExp.Identities) || exp.Records != baseExp.Records {
-				t.Fatal("Expected differs from the jsonl one")
-			}
+			data := generateLike(t, f, baseExp)
 			recs := parseOutput(t, f, data)
 			if len(recs) != len(ref) {
 				t.Fatalf("%d records, jsonl has %d", len(recs), len(ref))
@@ -338,19 +331,49 @@ func TestSize(t *testing.T) {
 	}
 	for f, size := range sizes {
 		t.Run(f, func(t *testing.T) {
-			cw := &countingWriter{}
-			exp, err := Generate(cw, Options{Format: f, Size: size, Seed: 9})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cw.n != exp.Bytes {
-				t.Fatalf("wrote %d bytes, Expected.Bytes %d", cw.n, exp.Bytes)
-			}
-			if d := cw.n - size; d < -cw.maxRecord || d > cw.maxRecord {
-				t.Fatalf("asked %d bytes, wrote %d (off by %d, more than a record of ~%d)", size, cw.n, d, cw.maxRecord)
-			}
+			checkSize(t, f, size)
 		})
 	}
+}
+
+// checkSize generates format up to size bytes: it stops within a record
+// of the size and says how much it wrote.
+func checkSize(t *testing.T, format string, size int64) {
+	t.Helper()
+	cw := &countingWriter{}
+	exp, err := Generate(cw, Options{Format: format, Size: size, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cw.n != exp.Bytes {
+		t.Fatalf("wrote %d bytes, Expected.Bytes %d", cw.n, exp.Bytes)
+	}
+	if d := cw.n - size; d < -cw.maxRecord || d > cw.maxRecord {
+		t.Fatalf("asked %d bytes, wrote %d (off by %d, more than a record of ~%d)", size, cw.n, d, cw.maxRecord)
+	}
+}
+
+// jsonlReference generates the JSON Lines output of seed 3, the one the
+// other formats are compared with: its records' AuditData by Id.
+func jsonlReference(t *testing.T) (map[string]map[string]any, *Expected) {
+	t.Helper()
+	base, exp := generate(t, Options{Seed: 3})
+	ref := map[string]map[string]any{}
+	for _, p := range parseOutput(t, FormatJSONL, base) {
+		ref[p.id] = p.audit
+	}
+	return ref, exp
+}
+
+// generateLike generates format of seed 3 and checks that the generator
+// gives the answers it gave for the JSON Lines output (base).
+func generateLike(t *testing.T, format string, base *Expected) []byte {
+	t.Helper()
+	data, exp := generate(t, Options{Seed: 3, Format: format})
+	if !reflect.DeepEqual(exp.Identities, base.Identities) || exp.Records != base.Records {
+		t.Fatal("Expected differs from the jsonl one")
+	}
+	return data
 }
 
 // countingWriter counts bytes and measures the longest line, an upper

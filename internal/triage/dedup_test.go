@@ -178,11 +178,7 @@ func TestSameSigninAcrossLogs(t *testing.T) {
 		return &audit.Event{Kind: audit.KindSignIn, SignInID: []byte(id), Operation: []byte("SignIn")}
 	}
 	const a, b, c = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333"
-	cases := []struct {
-		name string
-		evs  []*audit.Event
-		want []recordFate
-	}{
+	cases := []fateCase{
 		{"ual first", []*audit.Event{ual(a, b), sig(b)}, []recordFate{fresh, sameSignin}},
 		{"sign-in log first", []*audit.Event{sig(b), ual(a, b)}, []recordFate{fresh, sameSignin}},
 		{"two ual steps of one request", []*audit.Event{ual(a, b), ual(c, b)}, []recordFate{fresh, fresh}},
@@ -193,15 +189,7 @@ func TestSameSigninAcrossLogs(t *testing.T) {
 		{"ual id is its request id, repeated", []*audit.Event{ual(b, b), ual(b, b), sig(b), sig(b)}, []recordFate{fresh, duplicate, sameSignin, duplicate}},
 		{"record id equals another's request id", []*audit.Event{ual(b, b), sig(a), ual(a, c)}, []recordFate{fresh, fresh, fresh}},
 	}
-	for _, tc := range cases {
-		d := newDedup()
-		for i, ev := range tc.evs {
-			k := d.keys(ev)
-			if got := d.check(&k, ev); got != tc.want[i] {
-				t.Errorf("%s: record %d: fate %d, want %d", tc.name, i, got, tc.want[i])
-			}
-		}
-	}
+	checkFates(t, cases)
 }
 
 // TestSigninGivesApp: the sign-in log's copy of a sign-in counted from a
@@ -231,11 +219,7 @@ func TestSigninGivesApp(t *testing.T) {
 		return ev
 	}
 	const app = "e984f5c5-4b9e-45ea-bf2c-e927b621f190"
-	cases := []struct {
-		name string
-		evs  []*audit.Event
-		want []recordFate
-	}{
+	cases := []fateCase{
 		{"ual without app first", []*audit.Event{ual("x@f.com", "", ""), sig("x@f.com", app)}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Success)}},
 		{"ual without app, failed", []*audit.Event{ual("x@f.com", "", "50126"), sig("x@f.com", app)}, []recordFate{fresh, sameSigninFrom + recordFate(audit.Failure)}},
 		{"ual with app first", []*audit.Event{ual("x@f.com", app, ""), sig("x@f.com", app)}, []recordFate{fresh, sameSignin}},
@@ -250,15 +234,7 @@ func TestSigninGivesApp(t *testing.T) {
 		{"an unknown account by its tenant", []*audit.Event{byTenant(unknown(ual("", "", ""), "")), unknown(sig("", app), "k2")}, []recordFate{fresh, sameSignin}},
 		{"an account and an unknown key of its name", []*audit.Event{ual("k1", "", ""), unknown(sig("", app), "k1")}, []recordFate{fresh, sameSignin}},
 	}
-	for _, tc := range cases {
-		d := newDedup()
-		for i, ev := range tc.evs {
-			k := d.keys(ev)
-			if got := d.check(&k, ev); got != tc.want[i] {
-				t.Errorf("%s: record %d: fate %d, want %d", tc.name, i, got, tc.want[i])
-			}
-		}
-	}
+	checkFates(t, cases)
 }
 
 // TestMakeKeyRandomGUIDs: any GUID, in either case, is its own 16 bytes;
@@ -390,6 +366,27 @@ func TestSortKeys(t *testing.T) {
 		tmp = sortKeys(keys, tmp)
 		if !slices.Equal(keys, want) {
 			t.Fatalf("round %d: %d keys sorted differently", round, len(keys))
+		}
+	}
+}
+
+// fateCase is records in the order read and the fate of each.
+type fateCase struct {
+	name string
+	evs  []*audit.Event
+	want []recordFate
+}
+
+// checkFates passes each case's records through a new dedup.
+func checkFates(t *testing.T, cases []fateCase) {
+	t.Helper()
+	for _, tc := range cases {
+		d := newDedup()
+		for i, ev := range tc.evs {
+			k := d.keys(ev)
+			if got := d.check(&k, ev); got != tc.want[i] {
+				t.Errorf("%s: record %d: fate %d, want %d", tc.name, i, got, tc.want[i])
+			}
 		}
 	}
 }

@@ -3,9 +3,6 @@ package triage
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/source"
@@ -34,9 +31,7 @@ func TestDefenderExports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.EqualFunc(exp.Identities, dexp.Identities, func(a, b synth.ExpectedIdentity) bool {
-			return a.User == b.User && a.Verdict == b.Verdict && a.Class == b.Class
-		}) {
+		if !sameAnswers(exp, dexp) {
 			t.Fatalf("%s: the generator's answers differ from the UAL's", o.format)
 		}
 	}
@@ -44,17 +39,7 @@ func TestDefenderExports(t *testing.T) {
 	csvPath := testutil.WriteFile(t, dir, "cloudappevents.csv", csvOut.Bytes())
 	jsonPath := testutil.WriteFile(t, dir, "cloudappevents.json", jsonOut.Bytes())
 
-	run := func(paths ...string) *Report {
-		r, err := Run(context.Background(), paths, Options{Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Input.Skipped != 0 || len(r.Problems) != 0 {
-			t.Fatalf("%v: %d skipped: %v", paths, r.Input.Skipped, r.Problems)
-		}
-		return r
-	}
-	reference := run(ualPath)
+	reference := runClean(t, ualPath)
 	want := verdictsOf(reference)
 	if len(reference.AccessedSummary) == 0 {
 		t.Fatal("the reference report names no object touched: the case is too thin")
@@ -68,7 +53,7 @@ func TestDefenderExports(t *testing.T) {
 		{"portal CSV", csvPath, source.DefenderCSV},
 		{"API responses", jsonPath, source.DefenderJSON},
 	} {
-		r := run(c.path)
+		r := runClean(t, c.path)
 		if len(r.Input.Files) != 1 || r.Input.Files[0].Format != string(c.format) {
 			t.Errorf("%s: read as %+v", c.name, r.Input.Files)
 		}
@@ -91,26 +76,12 @@ func TestDefenderExports(t *testing.T) {
 		}
 		checkAgainstGenerator(t, r.Identities, exp, func(Identity, synth.ExpectedIdentity) {})
 		// With the UAL: the same records, each counted once.
-		both := run(ualPath, c.path)
+		both := runClean(t, ualPath, c.path)
 		if both.Input.Records != reference.Input.Records || both.Input.Duplicates != reference.Input.Records {
 			t.Errorf("%s with the UAL: %d records, %d duplicates; want %d and %d", c.name, both.Input.Records,
 				both.Input.Duplicates, reference.Input.Records, reference.Input.Records)
 		}
 	}
-}
-
-// touchedLines maps a report's identities to what each touched, as one
-// line.
-func touchedLines(r *Report) map[string]string {
-	m := map[string]string{}
-	for _, id := range r.Identities {
-		var list []string
-		for _, a := range id.Accessed {
-			list = append(list, fmt.Sprintf("%s %s %d %v", a.Kind, a.Object, a.Records, a.How))
-		}
-		m[id.User] = strings.Join(list, "; ")
-	}
-	return m
 }
 
 // TestEndToEndDefenderFormats: the Defender shapes of the tenant, with

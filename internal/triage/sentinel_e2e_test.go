@@ -40,6 +40,41 @@ func verdictsOf(r *Report) map[string]e2eVerdict {
 	return m
 }
 
+// runClean triages paths, which must be read whole, without a problem.
+func runClean(t *testing.T, paths ...string) *Report {
+	t.Helper()
+	r, err := Run(context.Background(), paths, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Input.Skipped != 0 || len(r.Problems) != 0 {
+		t.Fatalf("%v: %d skipped: %v", paths, r.Input.Skipped, r.Problems)
+	}
+	return r
+}
+
+// sameAnswers reports whether the generator gives the same identities,
+// verdicts and classes in two shapes of one tenant.
+func sameAnswers(a, b *synth.Expected) bool {
+	return slices.EqualFunc(a.Identities, b.Identities, func(a, b synth.ExpectedIdentity) bool {
+		return a.User == b.User && a.Verdict == b.Verdict && a.Class == b.Class
+	})
+}
+
+// touchedLines maps a report's identities to what each touched, as one
+// line.
+func touchedLines(r *Report) map[string]string {
+	m := map[string]string{}
+	for _, id := range r.Identities {
+		var list []string
+		for _, a := range id.Accessed {
+			list = append(list, fmt.Sprintf("%s %s %d %v", a.Kind, a.Object, a.Records, a.How))
+		}
+		m[id.User] = strings.Join(list, "; ")
+	}
+	return m
+}
+
 // withoutSignIns drops the sign-in rows (UserLoggedIn, UserLoginFailed)
 // of an OfficeActivity CSV export: Sentinel keeps Entra sign-ins in
 // SigninLogs, and an analyst exports those from there.
@@ -88,9 +123,7 @@ func TestSentinelExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.EqualFunc(exp.Identities, sexp.Identities, func(a, b synth.ExpectedIdentity) bool {
-		return a.User == b.User && a.Verdict == b.Verdict && a.Class == b.Class
-	}) {
+	if !sameAnswers(exp, sexp) {
 		t.Fatal("the generator's answers differ between the shapes")
 	}
 	activity, removed := withoutSignIns(t, office.Bytes())
@@ -103,19 +136,9 @@ func TestSentinelExports(t *testing.T) {
 	activityPath := testutil.WriteFile(t, dir, "officeactivity-no-signins.csv", activity)
 	queryPath := testutil.WriteFile(t, dir, "signinlogs.json", query.Bytes())
 
-	run := func(paths ...string) *Report {
-		r, err := Run(context.Background(), paths, Options{Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Input.Skipped != 0 || len(r.Problems) != 0 {
-			t.Fatalf("%v: %d skipped: %v", paths, r.Input.Skipped, r.Problems)
-		}
-		return r
-	}
-	reference := run(ualPath, graphPath)
+	reference := runClean(t, ualPath, graphPath)
 	want := verdictsOf(reference)
-	sentinel := run(activityPath, queryPath)
+	sentinel := runClean(t, activityPath, queryPath)
 	for _, in := range sentinel.Input.Files {
 		switch in.Path {
 		case activityPath:
@@ -133,27 +156,16 @@ func TestSentinelExports(t *testing.T) {
 		r    *Report
 	}{
 		{"OfficeActivity without sign-ins + SigninLogs", sentinel},
-		{"SigninLogs + OfficeActivity with sign-ins", run(queryPath, officePath)},
-		{"OfficeActivity with sign-ins + SigninLogs", run(officePath, queryPath)},
-		{"SigninLogs + OfficeActivity without sign-ins", run(queryPath, activityPath)},
+		{"SigninLogs + OfficeActivity with sign-ins", runClean(t, queryPath, officePath)},
+		{"OfficeActivity with sign-ins + SigninLogs", runClean(t, officePath, queryPath)},
+		{"SigninLogs + OfficeActivity without sign-ins", runClean(t, queryPath, activityPath)},
 	}
-	touched := func(r *Report) map[string]string {
-		m := map[string]string{}
-		for _, id := range r.Identities {
-			var list []string
-			for _, a := range id.Accessed {
-				list = append(list, fmt.Sprintf("%s %s %d %v", a.Kind, a.Object, a.Records, a.How))
-			}
-			m[id.User] = strings.Join(list, "; ")
-		}
-		return m
-	}
-	wantTouched := touched(reference)
+	wantTouched := touchedLines(reference)
 	if len(reference.AccessedSummary) == 0 {
 		t.Fatal("the reference report names no object touched: the case is too thin")
 	}
 	for _, c := range cases {
-		for user, w := range touched(c.r) {
+		for user, w := range touchedLines(c.r) {
 			if w != wantTouched[user] {
 				t.Errorf("%s: %s touched %q, from the UAL %q", c.name, user, w, wantTouched[user])
 			}

@@ -189,6 +189,17 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 					u.Failure += n
 				}
 			}
+			// signIn counts the sign-in in its application.
+			signIn := func(ap *UserApp) {
+				ap.Count++
+				if r.outcome == audit.Success {
+					ap.Success++
+					ref := r.ref(true)
+					if f := ap.FirstSuccess; f == nil || before(ref, *f) {
+						ap.FirstSuccess = &ref
+					}
+				}
+			}
 			if r.copy {
 				// A copy that gives the counted sign-in its application
 				// and outcome takes it from the empty application and the
@@ -198,15 +209,7 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 					outcome(r.outcome, 1)
 				}
 				if r.movedFrom != audit.NotSignin && full(r.user) {
-					to := app(r.app)
-					to.Count++
-					if r.outcome == audit.Success {
-						to.Success++
-						ref := r.ref(true)
-						if f := to.FirstSuccess; f == nil || before(ref, *f) {
-							to.FirstSuccess = &ref
-						}
-					}
+					signIn(app(r.app))
 					from := app("")
 					from.Count--
 					if r.movedFrom == audit.Success {
@@ -242,15 +245,7 @@ func rebuild(rows []storedRow, files []FileInfo, aliases []AliasPair, dups int64
 			if r.ua != "" && !slices.Contains(u.UserAgents, r.ua) {
 				u.UserAgents = append(u.UserAgents, r.ua)
 			}
-			ap := app(r.app)
-			ap.Count++
-			if r.outcome == audit.Success {
-				ap.Success++
-				ref := r.ref(true)
-				if f := ap.FirstSuccess; f == nil || before(ref, *f) {
-					ap.FirstSuccess = &ref
-				}
-			}
+			signIn(app(r.app))
 		}
 		x.SetTotals(kept, dups, 0, minT, maxT)
 		for k, c := range covers {
