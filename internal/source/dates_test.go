@@ -1,7 +1,11 @@
 package source
 
 import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,6 +70,169 @@ func TestDatesSurvey(t *testing.T) {
 			if c.warn && (len(warnings) != 1 || warnings[0] != c.name) || !c.warn && len(warnings) > 0 {
 				t.Errorf("%s: warnings %v", c.name, warnings)
 			}
+		}
+	}
+}
+
+// signInRows is a sign-in CSV of n rows whose dates are all ambiguous
+// (or show no order: day and month the same), then one that can only be
+// day first.
+func signInRows(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("Date (UTC),Request ID,Username,Status\n")
+	for i := range n {
+		fmt.Fprintf(&b, "%d/%d/2026 09:14,r%d,u@x,Success\n", i%12+1, i%11+1, i)
+	}
+	b.WriteString("13/10/2026 09:14,last,u@x,Success\n")
+	return b.Bytes()
+}
+
+// TestDatesSurveyNotHeld: an input that can be read again from its start
+// (a regular file, a gzip file, a zip member, stored or deflated, on
+// disk) has its dates surveyed by a read of their own, so none of its
+// rows is held however large it is, and every batch still carries what
+// the whole file shows (here a day-first date in its last row only). A
+// stream of the same bytes is held, and gives the same answer.
+func TestDatesSurveyNotHeld(t *testing.T) {
+	const n = 20000
+	data := signInRows(n)
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	paths := map[string]string{
+		"plain":  testutil.WriteFile(t, dir, "s.csv", data),
+		"gzip":   testutil.WriteFile(t, dir, "s.csv.gz", gz.Bytes()),
+		"stored": testutil.WriteFile(t, dir, "stored.zip", zipBytes(t, member{name: "s.csv", data: data, store: true})),
+		"zip":    testutil.WriteFile(t, dir, "deflated.zip", zipBytes(t, member{name: "s.csv", data: data})),
+	}
+	check := func(t *testing.T, res result, st readStats, held bool) {
+		t.Helper()
+		for _, p := range res.probs {
+			t.Errorf("problem: %s", p.Error())
+		}
+		if len(res.recs) != n+1 {
+			t.Fatalf("%d records, want %d", len(res.recs), n+1)
+		}
+		for _, r := range res.recs {
+			if r.Dates != localedate.SawDayFirst {
+				t.Fatalf("row %d carries %d, want day first", r.Line, r.Dates)
+			}
+		}
+		switch {
+		case !held && (st.heldPeak != 0 || st.surveys != 1):
+			t.Errorf("held %d bytes at most, %d surveys read: want nothing held, one survey", st.heldPeak, st.surveys)
+		case held && (st.heldPeak < int64(len(data))/2 || st.surveys != 0):
+			t.Errorf("stream: held %d bytes at most, %d surveys read: want it held whole", st.heldPeak, st.surveys)
+		}
+	}
+	for name, path := range paths {
+		for _, noAhead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/noAhead=%v", name, noAhead), func(t *testing.T) {
+				var st readStats
+				res := readOK(t, []string{path}, Options{BatchBytes: 4096, noAhead: noAhead, stats: &st})
+				check(t, res, st, false)
+			})
+		}
+	}
+	t.Run("stdin", func(t *testing.T) {
+		var st readStats
+		res := readBytes(t, data, Options{BatchBytes: 4096, stats: &st})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		check(t, res, st, true)
+	})
+}
+
+// TestDatesHoldBudget: a stream's rows are held for the survey only up
+// to the budget; past it the order is decided by the rows held, a
+// warning naming the input says by how many, and another says that the
+// rows after them show an order the first did not. The answer, the
+// warnings and their row counts are the same whatever the batch size.
+func TestDatesHoldBudget(t *testing.T) {
+	data := signInRows(2000)
+	const budget = 4096
+	var first []Problem
+	for _, batch := range []int{64, 700, 4096, 1 << 20} {
+		for _, order := range []localedate.Order{0, localedate.MonthFirst} {
+			var st readStats
+			res := readBytes(t, data, Options{BatchBytes: batch, holdBytes: budget, stats: &st, DateOrder: order})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if len(res.recs) != 2001 {
+				t.Fatalf("%d records", len(res.recs))
+			}
+			want := localedate.Evidence(0).State(order)
+			for _, r := range res.recs {
+				if r.Dates != want {
+					t.Fatalf("batch %d, order %d: row %d carries %d, want %d", batch, order, r.Line, r.Dates, want)
+				}
+			}
+			if limit := int64(budget + batch + 64); st.heldPeak > limit || st.heldPeak <= budget {
+				t.Errorf("batch %d: held %d bytes at most, want over %d (the budget) and at most %d", batch, st.heldPeak, budget, limit)
+			}
+			if len(res.probs) != 2 || res.probs[0].Path != "-" || !res.probs[0].Warning || !res.probs[1].Warning ||
+				!strings.HasPrefix(res.probs[0].Reason, "locale dates surveyed in its first ") ||
+				!strings.Contains(res.probs[1].Reason, "show day first too") {
+				t.Fatalf("batch %d: problems %+v", batch, res.probs)
+			}
+			if order == 0 {
+				if first == nil {
+					first = res.probs
+					t.Logf("%s\n%s", res.probs[0].Error(), res.probs[1].Error())
+				} else if !slices.Equal(first, res.probs) {
+					t.Errorf("batch %d: problems %+v, batch 64 gave %+v", batch, res.probs, first)
+				}
+			}
+		}
+	}
+	// A stream within the budget is surveyed whole, without a word.
+	res := readBytes(t, signInRows(20), Options{holdBytes: budget})
+	if len(res.probs) != 0 || res.recs[0].Dates != localedate.SawDayFirst {
+		t.Errorf("a short stream: problems %+v, dates %d", res.probs, res.recs[0].Dates)
+	}
+}
+
+// TestDateOrderStated: Options.DateOrder states the order of a file
+// whose own dates show none; a file whose dates show the other order
+// only is read by them, with a warning naming it; a file whose dates
+// show both is not read by the flag either.
+func TestDateOrderStated(t *testing.T) {
+	dir := t.TempDir()
+	const head = "Date (UTC),Request ID,Username,Status\n"
+	files := map[string]string{
+		"ambiguous.csv": head + "06/10/2026 09:14,a,u@x,Success\n01/02/2026 09:14,b,u@x,Success\n",
+		"us.csv":        head + "06/10/2026 09:14,a,u@x,Success\n10/13/2026 09:14,b,u@x,Success\n",
+		"mixed.csv":     head + "06/10/2026 09:14,a,u@x,Success\n10/13/2026 09:14,b,u@x,Success\n13/10/2026 09:14,c,u@x,Success\n",
+	}
+	for _, c := range []struct {
+		file  string
+		order localedate.Order
+		read  localedate.Order
+		warn  string
+	}{
+		{"ambiguous.csv", 0, localedate.Ambiguous, ""},
+		{"ambiguous.csv", localedate.DayFirst, localedate.DayFirst, ""},
+		{"ambiguous.csv", localedate.MonthFirst, localedate.MonthFirst, ""},
+		{"us.csv", localedate.MonthFirst, localedate.MonthFirst, ""},
+		{"us.csv", localedate.DayFirst, localedate.MonthFirst, "locale dates show month first only (some have a second number over 12, and none a first), not day-first as --date-order says"},
+		{"mixed.csv", localedate.DayFirst, localedate.Ambiguous, "locale dates in both orders"},
+	} {
+		path := testutil.WriteFile(t, dir, c.file, []byte(files[c.file]))
+		res := readOK(t, []string{path}, Options{DateOrder: c.order})
+		for _, r := range res.recs {
+			if r.Dates.Order() != c.read || r.Dates.Stated() != c.order {
+				t.Errorf("%s, --date-order %d: row %d carries %d (order %d), want order %d", c.file, c.order, r.Line, r.Dates, r.Dates.Order(), c.read)
+			}
+		}
+		switch {
+		case c.warn == "" && len(res.probs) != 0:
+			t.Errorf("%s, --date-order %d: problems %+v", c.file, c.order, res.probs)
+		case c.warn != "" && (len(res.probs) != 1 || res.probs[0].Path != path || !res.probs[0].Warning || !strings.HasPrefix(res.probs[0].Reason, c.warn)):
+			t.Errorf("%s, --date-order %d: problems %+v, want one warning %q", c.file, c.order, res.probs, c.warn)
 		}
 	}
 }
