@@ -121,7 +121,7 @@ func (r *run) surveyAgain(f *feed, header []string) (localedate.Evidence, bool) 
 	g := sub.newFeed(0, f.path, src)
 	s, err := g.sniff(r.opts.Format)
 	if err == nil && (s.problem != "" || s.framing != frameRows || !slices.Equal(s.header, header)) {
-		err = errIndexStaleSurvey
+		err = errReframed
 	}
 	if err == nil {
 		g.format, g.csvCol, g.header = s.format, s.csvCol, s.header
@@ -139,8 +139,9 @@ func (r *run) surveyAgain(f *feed, header []string) (localedate.Evidence, bool) 
 	return e, true
 }
 
-// errIndexStaleSurvey: the input read again is not framed as it was.
-var errIndexStaleSurvey = errors.New("input changed since it was opened")
+// errReframed: the input, read again, does not frame as it did (it
+// changed since it was opened).
+var errReframed = errors.New("input changed since it was opened")
 
 // decide settles f.dates, what the input's batches carry: the order
 // stated (Options.DateOrder) joins what its dates show, and the analyst

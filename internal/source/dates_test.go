@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -235,4 +236,67 @@ func TestDateOrderStated(t *testing.T) {
 			t.Errorf("%s, --date-order %d: problems %+v, want one warning %q", c.file, c.order, res.probs, c.warn)
 		}
 	}
+}
+
+// FuzzDatesSurvey reads arbitrary bytes as a file (surveyed by a read of
+// their own, nothing held) and as standard input (held): the same
+// records, each carrying the same dates, and the same problems; and as
+// standard input with a tiny hold budget: the same records, every one
+// carrying one answer, no more held than the budget and a batch.
+func FuzzDatesSurvey(f *testing.F) {
+	f.Add(signInRows(30), uint8(0))
+	f.Add([]byte("Date (UTC),Request ID,Username,Status\n06/10/2026 09:14,a,u,S\n\"13/10/2026\n 09:14\",b,u,S\n10/14/2026 10:00,c,u,S\n"), uint8(1))
+	f.Add([]byte("TenantId,Start_Time,Operation,OfficeWorkload\nt,\"6.10.2026 09:14:00\",FileAccessed,OneDrive\nt,\"7/10/2026 09:14:00\",x,y\n"), uint8(2))
+	f.Add([]byte("UserPrincipalName,\"TimeGenerated [UTC]\",ResultType\nu,\"10/5/2026, 11:12:13.456 AM\",0\nu,\"10/13/2026, 1:00:00.000 PM\",0\n"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, order uint8) {
+		opts := Options{BatchBytes: 64, MaxRecordBytes: 200, DateOrder: localedate.Order(order % 3)}
+		if opts.DateOrder == 0 {
+			opts.DateOrder = localedate.Ambiguous // states nothing
+		}
+		path := filepath.Join(t.TempDir(), "in.csv")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var st readStats
+		opts.stats = &st
+		file := readOK(t, []string{path}, opts)
+		if st.heldPeak != 0 {
+			t.Fatalf("a file: %d bytes held", st.heldPeak)
+		}
+		stream := readBytes(t, data, opts)
+		problems := func(res result) []string {
+			var out []string
+			for _, p := range res.probs {
+				out = append(out, fmt.Sprint(p.Unit, p.Line, p.Reason, p.Records, p.Warning))
+			}
+			slices.Sort(out)
+			return out
+		}
+		records := func(res result, dates bool) []rec {
+			out := slices.Clone(res.recs)
+			for i := range out {
+				out[i].Path = ""
+				if !dates {
+					out[i].Dates = 0
+				}
+			}
+			return out
+		}
+		if !slices.Equal(records(file, true), records(stream, true)) || !slices.Equal(problems(file), problems(stream)) {
+			t.Fatalf("a file and a stream differ:\n%+v\n%q\n%+v\n%q", file.recs, problems(file), stream.recs, problems(stream))
+		}
+		opts.holdBytes = 100
+		small := readBytes(t, data, opts)
+		if !slices.Equal(records(file, false), records(small, false)) {
+			t.Fatalf("a 100-byte budget frames other records:\n%+v\n%+v", file.recs, small.recs)
+		}
+		for _, r := range small.recs {
+			if r.Dates != small.recs[0].Dates {
+				t.Fatalf("row %d carries %d, row %d %d", r.Line, r.Dates, small.recs[0].Line, small.recs[0].Dates)
+			}
+		}
+		if limit := opts.holdBytes + 2*int64(opts.MaxRecordBytes) + int64(opts.BatchBytes); st.heldPeak > limit {
+			t.Fatalf("%d bytes held, over %d", st.heldPeak, limit)
+		}
+	})
 }
