@@ -25,6 +25,10 @@ type ExplainOptions struct {
 	Path    string
 	ID      string
 	Tenants []string
+	// DateOrder is --date-order, as triage reads it.
+	DateOrder localedate.Order
+
+	dateOrder string
 }
 
 const explainLong = `Walks one audit record field by field in plain language. For a Unified
@@ -59,6 +63,10 @@ func newCmdExplain(f *factory, runF func(context.Context, *ExplainOptions) error
 			if err := checkTenants("explain", "--tenant", o.Tenants); err != nil {
 				return err
 			}
+			var err error
+			if o.DateOrder, err = parseDateOrder("explain", o.dateOrder); err != nil {
+				return err
+			}
 			o.ID = strings.TrimSpace(o.ID)
 			if len(args) == 1 {
 				o.Path = args[0]
@@ -71,6 +79,7 @@ func newCmdExplain(f *factory, runF func(context.Context, *ExplainOptions) error
 	}
 	cmd.Flags().StringVarP(&o.ID, "id", "i", "", "the `Id` of the record to explain (a sign-in's id or Request ID)")
 	addTenantFlag(cmd.Flags(), &o.Tenants, "our tenant id (`GUID`, repeatable); default: the record's OrganizationId (resourceTenantId)")
+	addDateOrderFlag(cmd, &o.dateOrder)
 	return cmd
 }
 
@@ -189,7 +198,7 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 		}
 		notePassed(ios, false, passed)
 	}
-	_, err := source.Read(ctx, paths, source.Options{Stdin: ios.In}, emit, problem)
+	_, err := source.Read(ctx, paths, source.Options{Stdin: ios.In, DateOrder: o.DateOrder}, emit, problem)
 	if err != nil && !errors.Is(err, errStopRead) {
 		return err
 	}

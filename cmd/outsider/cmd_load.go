@@ -132,7 +132,7 @@ func runLoad(ctx context.Context, ios *iostreams.IOStreams, o *LoadOptions) erro
 	counters, stopProgress := startProgress(ios, o.Quiet, paths)
 	defer stopProgress()
 	lo := clickhouse.LoadOptions{
-		Source: source.Options{Format: o.InputFormat, Stdin: ios.In}, Workers: o.Workers, Strict: o.Strict,
+		Source: source.Options{Format: o.InputFormat, Stdin: ios.In, DateOrder: o.DateOrder}, Workers: o.Workers, Strict: o.Strict,
 		BatchBytes: int(o.BatchBytes), Progress: counters,
 	}
 	if !o.Quiet {

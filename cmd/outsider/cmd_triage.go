@@ -417,7 +417,7 @@ func runTriage(ctx context.Context, ios *iostreams.IOStreams, o *TriageOptions) 
 		Strict:       o.Strict,
 		Workers:      o.Workers,
 		TempDir:      o.TempDir,
-		Source:       source.Options{Format: o.InputFormat, Stdin: stdin},
+		Source:       source.Options{Format: o.InputFormat, Stdin: stdin, DateOrder: o.DateOrder},
 		Directory:    dir, DirectoryPath: o.Directory,
 		GeoIP:        geo,
 		AtPeak:       atPeak,

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/tenant"
 )
@@ -117,8 +118,35 @@ type readOptions struct {
 	InputFormat source.Format
 	Workers     int
 	Strict      bool
+	// DateOrder is --date-order (dateOrderFlag).
+	DateOrder localedate.Order
 
 	inputFormat string
+	dateOrder   string
+}
+
+// addDateOrderFlag declares --date-order: the order of the locale dates
+// whose day and month are both 12 or less in a sign-in or OfficeActivity
+// CSV whose other dates show none (a US analyst's Log Analytics export of
+// a month's first twelve days has no number over 12 to show it, and is
+// otherwise skipped); the file's own dates outrank it (docs/formats.md).
+func addDateOrderFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVar(dst, "date-order", "", "read a CSV's locale dates whose day and month are both 12 or less in this `order`, "+
+		"day-first or month-first, when no other date of the file shows one (the file's own dates outrank the flag)")
+	completeValues(cmd, "date-order", "day-first", "month-first")
+}
+
+// parseDateOrder reads --date-order.
+func parseDateOrder(cmd, s string) (localedate.Order, error) {
+	switch enumValue(s) {
+	case "":
+		return 0, nil
+	case "day-first":
+		return localedate.DayFirst, nil
+	case "month-first":
+		return localedate.MonthFirst, nil
+	}
+	return 0, usagef(cmd, "--date-order: %q is not an order (want day-first or month-first)", s)
 }
 
 func (r *readOptions) add(cmd *cobra.Command) {
@@ -126,6 +154,7 @@ func (r *readOptions) add(cmd *cobra.Command) {
 	fs.StringVar(&r.inputFormat, "input-format", "auto", "force the input `format` instead of sniffing it (see above)")
 	fs.IntVar(&r.Workers, "workers", 0, "decoding `workers`, and compressed files inflated at once (default: one per CPU)")
 	fs.BoolVar(&r.Strict, "strict", false, "stop at the first unreadable record or file")
+	addDateOrderFlag(cmd, &r.dateOrder)
 	names := []string{"auto"}
 	for _, f := range source.Formats {
 		names = append(names, string(f))
@@ -137,6 +166,9 @@ func (r *readOptions) parse(cmd string) error {
 	var err error
 	if r.InputFormat, err = source.ParseFormat(enumValue(r.inputFormat)); err != nil {
 		return usagef(cmd, "--input-format: %s (want auto or one of %s)", err, inputFormatList)
+	}
+	if r.DateOrder, err = parseDateOrder(cmd, r.dateOrder); err != nil {
+		return err
 	}
 	if r.Workers < 0 {
 		return usagef(cmd, "--workers must not be negative")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/outsider-sec/outsider/internal/apps"
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/textsafe"
 )
 
@@ -218,10 +219,11 @@ func siTime(p *printer, f *facts, name, s string) {
 		case order == audit.DateAmbiguous && f.si.dates.Mixed():
 			why = "a date whose day and month are both 12 or less, in a file whose other dates show both orders " +
 				"(some can only be day first, others only month first), so nothing says which comes first and " +
-				"outsider does not guess; the export as downloaded has ISO 8601 times"
+				"outsider does not guess, nor does --date-order decide; the export as downloaded has ISO 8601 times"
 		case order == audit.DateAmbiguous:
 			why = "a date whose day and month are both 12 or less with nothing to say which comes first " +
-				"(AM/PM does not: en-AU writes it day first), which outsider does not guess; the export as " +
+				"(AM/PM does not: en-AU writes it day first), which outsider does not guess; --date-order " +
+				"day-first or month-first states the order the file was written in, and the export as " +
 				"downloaded has ISO 8601 times"
 		}
 		if used {
@@ -237,17 +239,25 @@ func siTime(p *printer, f *facts, name, s string) {
 		// Read month first, but nothing had to say so.
 		p.say("%s: %s. A locale date whose day and month are the same, so their order does not matter, as "+
 			"Excel or a Log Analytics CSV export writes it; outsider reads it as UTC.", what, utc)
+	case order == audit.DateMonthFirst && byFile && f.si.dates.Seen() == 0:
+		p.say("%s: %s. A locale date whose day and month are both 12 or less, read month first (the US order) "+
+			"because --date-order month-first says so: no other date of the file shows an order; "+
+			"outsider reads it as UTC.", what, utc)
+	case order == audit.DateDayFirst && byFile && f.si.dates.Seen() == 0:
+		p.say("%s: %s. A locale date whose day and month are both 12 or less, read day first because "+
+			"--date-order day-first says so: no other date of the file shows an order; "+
+			"outsider reads it as UTC.", what, utc)
 	case order == audit.DateMonthFirst && byFile:
 		p.say("%s: %s. A locale date whose day and month are both 12 or less, read month first (the US order) "+
-			"because the file's other dates are: some have a second number over 12 and none a first; "+
-			"outsider reads it as UTC.", what, utc)
+			"because the file's other dates are: some have a second number over 12 and none a first%s; "+
+			"outsider reads it as UTC.", what, utc, overruled(f.si.dates))
 	case order == audit.DateMonthFirst:
 		p.say("%s: %s. A locale date, month first (the US order: its second number is over 12, so only a day), as "+
 			"Excel or a Log Analytics CSV export writes it; outsider reads it as UTC.", what, utc)
 	case order == audit.DateDayFirst && byFile:
 		p.say("%s: %s. A locale date whose day and month are both 12 or less, read day first because the "+
-			"file's other dates are: some have a first number over 12 (or dots) and none a second; "+
-			"outsider reads it as UTC.", what, utc)
+			"file's other dates are: some have a first number over 12 (or dots) and none a second%s; "+
+			"outsider reads it as UTC.", what, utc, overruled(f.si.dates))
 	case order == audit.DateDayFirst:
 		p.say("%s: %s. A locale date, day first (a first number over 12, or dots, says so), as Excel "+
 			"writes it outside the US; outsider reads it as UTC.", what, utc)
@@ -1184,4 +1194,16 @@ func siProperties(p *printer, f *facts, name string, v *value) {
 func siServicePrincipal(p *printer, f *facts, name, _ string) {
 	p.say("A service principal: an application signing in as itself, with no user. outsider names " +
 		"such a sign-in by it when there is no userPrincipalName, and counts it as our tenant's own.")
+}
+
+// overruled says that the file's own dates outranked --date-order, when
+// they did.
+func overruled(e localedate.Evidence) string {
+	if !e.Contradicts() {
+		return ""
+	}
+	if e.Stated() == localedate.DayFirst {
+		return " (they outrank --date-order day-first)"
+	}
+	return " (they outrank --date-order month-first)"
 }

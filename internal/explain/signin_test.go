@@ -484,6 +484,13 @@ func TestSignInLocaleDateSameDayMonth(t *testing.T) {
 		{"5/6/2026 10:11:12 PM", day, "2026-06-05T22:11:12Z. A locale date whose day and month are both 12 or less, read day first because the file's other dates are"},
 		{"5/6/2026 10:11:12 PM", 0, "with nothing to say which comes first (AM/PM does not: en-AU writes it day first)"},
 		{"5/6/2026 10:11:12 PM", day | month, "in a file whose other dates show both orders"},
+		// --date-order states the order where the file shows none, and
+		// is outranked where it shows the other.
+		{"5/6/2026 10:11:12 PM", localedate.StatedMonthFirst, "2026-05-06T22:11:12Z. A locale date whose day and month are both 12 or less, read month first (the US order) because --date-order month-first says so"},
+		{"5/6/2026 10:11:12 PM", localedate.StatedDayFirst, "2026-06-05T22:11:12Z. A locale date whose day and month are both 12 or less, read day first because --date-order day-first says so"},
+		{"5/6/2026 10:11:12 PM", day | localedate.StatedMonthFirst, "2026-06-05T22:11:12Z. A locale date whose day and month are both 12 or less, read day first because the file's other dates are: some have a first number over 12 (or dots) and none a second (they outrank --date-order month-first)"},
+		{"5/6/2026 10:11:12 PM", 0, "--date-order day-first or month-first states the order the file was written in"},
+		{"5/6/2026 10:11:12 PM", day | month | localedate.StatedDayFirst, "nor does --date-order decide"},
 	} {
 		rec := `{"id":"1","createdDateTime":"` + tc.created + `","userPrincipalName":"x@fabrikam.com"}`
 		var out bytes.Buffer

@@ -51,22 +51,73 @@ const (
 	// SawMonthFirst: a date read month first by itself (a second number
 	// over 12).
 	SawMonthFirst
+	// StatedDayFirst and StatedMonthFirst are not evidence but the
+	// analyst's word (the CLI's --date-order): the order of a file whose
+	// own dates show none. A US analyst's Log Analytics export of the
+	// first twelve days of a month has no date with a number over 12, yet
+	// the analyst knows which locale the browser wrote it in. The file's
+	// own dates, when they show an order, outrank the word (Order).
+	StatedDayFirst
+	StatedMonthFirst
 )
+
+// seen are the bits the file's own dates set.
+const seen = SawDayFirst | SawMonthFirst
 
 // Mixed reports whether dates of both orders were seen: a file that
 // cannot have been written in one locale (or whose dates were edited),
-// whose ambiguous dates are then not read.
-func (e Evidence) Mixed() bool { return e == SawDayFirst|SawMonthFirst }
+// whose ambiguous dates are then not read, whatever order was stated.
+func (e Evidence) Mixed() bool { return e&seen == seen }
+
+// Seen is the evidence of the file's own dates, the stated order left
+// out.
+func (e Evidence) Seen() Evidence { return e & seen }
+
+// State returns e with order (DayFirst or MonthFirst) stated for the
+// case its dates show none; any other order states nothing.
+func (e Evidence) State(order Order) Evidence {
+	switch order {
+	case DayFirst:
+		return e | StatedDayFirst
+	case MonthFirst:
+		return e | StatedMonthFirst
+	}
+	return e
+}
+
+// Stated is the order stated (State), 0 when none was.
+func (e Evidence) Stated() Order {
+	switch {
+	case e&StatedDayFirst != 0:
+		return DayFirst
+	case e&StatedMonthFirst != 0:
+		return MonthFirst
+	}
+	return 0
+}
+
+// Contradicts reports whether the file's own dates show only the order
+// the stated one is not: the file is then read by its dates, and the
+// analyst is told.
+func (e Evidence) Contradicts() bool {
+	s := e.Stated()
+	return s == DayFirst && e.Seen() == SawMonthFirst || s == MonthFirst && e.Seen() == SawDayFirst
+}
 
 // Order is the order an ambiguous date of a file with this evidence is
 // read in: DayFirst or MonthFirst when the file's dates show only that
-// one, Ambiguous otherwise (none shows an order, or both are shown).
+// one; the stated order when they show none; Ambiguous otherwise
+// (nothing shows or states an order, or the dates show both).
 func (e Evidence) Order() Order {
-	switch e {
+	switch e.Seen() {
 	case SawDayFirst:
 		return DayFirst
 	case SawMonthFirst:
 		return MonthFirst
+	case 0:
+		if s := e.Stated(); s != 0 {
+			return s
+		}
 	}
 	return Ambiguous
 }
@@ -91,7 +142,8 @@ func Of(b []byte) Evidence {
 // (no locale writes D.M month first); with slashes, a first number over
 // 12 can only be a day and a second one over 12 only a day. Otherwise
 // the file's evidence decides (byFile is then true) when it shows one
-// order only; when it shows none or both the date is Ambiguous: 03/04/2026
+// order only, or the stated order when it shows none; otherwise the date
+// is Ambiguous: 03/04/2026
 // is 3 April in London and Sydney and March 4 in New York, whatever the
 // clock. The time is usable only when the order is below Ambiguous.
 func Read(b []byte, file Evidence) (ns int64, order Order, byFile bool) {

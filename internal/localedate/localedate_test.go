@@ -22,13 +22,30 @@ func TestEvidence(t *testing.T) {
 		t.Fatalf("evidence %d / %d, want day first only", fwd, back)
 	}
 	for _, c := range []struct {
-		e     Evidence
-		order Order
-		mixed bool
-	}{{0, Ambiguous, false}, {SawDayFirst, DayFirst, false}, {SawMonthFirst, MonthFirst, false}, {SawDayFirst | SawMonthFirst, Ambiguous, true}} {
-		if c.e.Order() != c.order || c.e.Mixed() != c.mixed {
-			t.Errorf("evidence %d: order %d mixed %v", c.e, c.e.Order(), c.e.Mixed())
+		e      Evidence
+		order  Order
+		mixed  bool
+		contra bool
+	}{{0, Ambiguous, false, false}, {SawDayFirst, DayFirst, false, false}, {SawMonthFirst, MonthFirst, false, false},
+		{SawDayFirst | SawMonthFirst, Ambiguous, true, false},
+		// A stated order decides only where the dates show none.
+		{StatedMonthFirst, MonthFirst, false, false}, {StatedDayFirst, DayFirst, false, false},
+		{SawDayFirst | StatedMonthFirst, DayFirst, false, true}, {SawMonthFirst | StatedDayFirst, MonthFirst, false, true},
+		{SawMonthFirst | StatedMonthFirst, MonthFirst, false, false},
+		{SawDayFirst | SawMonthFirst | StatedMonthFirst, Ambiguous, true, false}} {
+		if c.e.Order() != c.order || c.e.Mixed() != c.mixed || c.e.Contradicts() != c.contra {
+			t.Errorf("evidence %d: order %d mixed %v contradicts %v", c.e, c.e.Order(), c.e.Mixed(), c.e.Contradicts())
 		}
+	}
+	if e := Evidence(SawDayFirst).State(MonthFirst); e.Seen() != SawDayFirst || e.Stated() != MonthFirst {
+		t.Errorf("State: %d", e)
+	}
+	if e := Evidence(0).State(Ambiguous); e != 0 {
+		t.Errorf("State(Ambiguous) = %d, want nothing stated", e)
+	}
+	ns, o, by := Read([]byte("3/4/2026 1:00 PM"), StatedMonthFirst)
+	if o != MonthFirst || !by || ns != (DaysFromCivil(2026, 3, 4)*86400+13*3600)*1e9 {
+		t.Errorf("3/4/2026 1:00 PM stated month first: %d %d %v", ns, o, by)
 	}
 	ns, o, byFile := Read([]byte("7/12/2026 3:05:26 PM"), fwd)
 	if o != DayFirst || !byFile || ns != (DaysFromCivil(2026, 12, 7)*86400+15*3600+5*60+26)*1e9 {
@@ -105,7 +122,7 @@ func FuzzRead(f *testing.F) {
 		f.Add(s, uint8(1))
 	}
 	f.Fuzz(func(t *testing.T, s string, bits uint8) {
-		file := Evidence(bits & 3)
+		file := Evidence(bits & 15)
 		ns, o, byFile := Read([]byte(s), file)
 		wns, wo, wbyFile := refRead(s, file)
 		if ns != wns || o != wo || byFile != wbyFile {

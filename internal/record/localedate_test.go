@@ -37,7 +37,7 @@ func TestLocaleDatesPerFile(t *testing.T) {
 			[]string{"2021-11-04T15:05:26Z", "2021-11-28T15:07:02.513Z"}},
 		{"office-none.csv", "TenantId,RecordType,Operation,OrganizationId,UserType,OfficeWorkload,UserId,ClientIP,OfficeId,TimeGenerated [UTC],Type\n" +
 			"t,SharePointFileOperation,FileAccessed,6e4b2c1a-7f3d-4e8b-9a15-3c2d8f0b7e94,Regular,SharePoint,megan.bowen@contoso.com,81.2.69.160,a,\"4/11/2021, 3:05:26.000 PM\",OfficeActivity\n",
-			[]string{`TimeGenerated "4/11/2021, 3:05:26.000 PM" is ambiguous: day and month are both 12 or less and nothing says which comes first`}},
+			[]string{`TimeGenerated "4/11/2021, 3:05:26.000 PM" is ambiguous: day and month are both 12 or less and no other date of the file shows which comes first; state it with --date-order day-first or month-first`}},
 	} {
 		path := testutil.WriteFile(t, dir, c.name, []byte(c.data))
 		var got []string

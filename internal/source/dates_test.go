@@ -1,7 +1,12 @@
 package source
 
 import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,4 +73,230 @@ func TestDatesSurvey(t *testing.T) {
 			}
 		}
 	}
+}
+
+// signInRows is a sign-in CSV of n rows whose dates are all ambiguous
+// (or show no order: day and month the same), then one that can only be
+// day first.
+func signInRows(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("Date (UTC),Request ID,Username,Status\n")
+	for i := range n {
+		fmt.Fprintf(&b, "%d/%d/2026 09:14,r%d,u@x,Success\n", i%12+1, i%11+1, i)
+	}
+	b.WriteString("13/10/2026 09:14,last,u@x,Success\n")
+	return b.Bytes()
+}
+
+// TestDatesSurveyNotHeld: an input that can be read again from its start
+// (a regular file, a gzip file, a zip member, stored or deflated, on
+// disk) has its dates surveyed by a read of their own, so none of its
+// rows is held however large it is, and every batch still carries what
+// the whole file shows (here a day-first date in its last row only). A
+// stream of the same bytes is held, and gives the same answer.
+func TestDatesSurveyNotHeld(t *testing.T) {
+	const n = 20000
+	data := signInRows(n)
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	paths := map[string]string{
+		"plain":  testutil.WriteFile(t, dir, "s.csv", data),
+		"gzip":   testutil.WriteFile(t, dir, "s.csv.gz", gz.Bytes()),
+		"stored": testutil.WriteFile(t, dir, "stored.zip", zipBytes(t, member{name: "s.csv", data: data, store: true})),
+		"zip":    testutil.WriteFile(t, dir, "deflated.zip", zipBytes(t, member{name: "s.csv", data: data})),
+	}
+	check := func(t *testing.T, res result, st readStats, held bool) {
+		t.Helper()
+		for _, p := range res.probs {
+			t.Errorf("problem: %s", p.Error())
+		}
+		if len(res.recs) != n+1 {
+			t.Fatalf("%d records, want %d", len(res.recs), n+1)
+		}
+		for _, r := range res.recs {
+			if r.Dates != localedate.SawDayFirst {
+				t.Fatalf("row %d carries %d, want day first", r.Line, r.Dates)
+			}
+		}
+		switch {
+		case !held && (st.heldPeak != 0 || st.surveys != 1):
+			t.Errorf("held %d bytes at most, %d surveys read: want nothing held, one survey", st.heldPeak, st.surveys)
+		case held && (st.heldPeak < int64(len(data))/2 || st.surveys != 0):
+			t.Errorf("stream: held %d bytes at most, %d surveys read: want it held whole", st.heldPeak, st.surveys)
+		}
+	}
+	for name, path := range paths {
+		for _, noAhead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/noAhead=%v", name, noAhead), func(t *testing.T) {
+				var st readStats
+				res := readOK(t, []string{path}, Options{BatchBytes: 4096, noAhead: noAhead, stats: &st})
+				check(t, res, st, false)
+			})
+		}
+	}
+	t.Run("stdin", func(t *testing.T) {
+		var st readStats
+		res := readBytes(t, data, Options{BatchBytes: 4096, stats: &st})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		check(t, res, st, true)
+	})
+}
+
+// TestDatesHoldBudget: a stream's rows are held for the survey only up
+// to the budget; past it the order is decided by the rows held, a
+// warning naming the input says by how many, and another says that the
+// rows after them show an order the first did not. The answer, the
+// warnings and their row counts are the same whatever the batch size.
+func TestDatesHoldBudget(t *testing.T) {
+	data := signInRows(2000)
+	const budget = 4096
+	var first []Problem
+	for _, batch := range []int{64, 700, 4096, 1 << 20} {
+		for _, order := range []localedate.Order{0, localedate.MonthFirst} {
+			var st readStats
+			res := readBytes(t, data, Options{BatchBytes: batch, holdBytes: budget, stats: &st, DateOrder: order})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if len(res.recs) != 2001 {
+				t.Fatalf("%d records", len(res.recs))
+			}
+			want := localedate.Evidence(0).State(order)
+			for _, r := range res.recs {
+				if r.Dates != want {
+					t.Fatalf("batch %d, order %d: row %d carries %d, want %d", batch, order, r.Line, r.Dates, want)
+				}
+			}
+			if limit := int64(budget + batch + 64); st.heldPeak > limit || st.heldPeak <= budget {
+				t.Errorf("batch %d: held %d bytes at most, want over %d (the budget) and at most %d", batch, st.heldPeak, budget, limit)
+			}
+			if len(res.probs) != 2 || res.probs[0].Path != "-" || !res.probs[0].Warning || !res.probs[1].Warning ||
+				!strings.HasPrefix(res.probs[0].Reason, "locale dates surveyed in its first ") ||
+				!strings.Contains(res.probs[1].Reason, "show day first too") {
+				t.Fatalf("batch %d: problems %+v", batch, res.probs)
+			}
+			if order == 0 {
+				if first == nil {
+					first = res.probs
+					t.Logf("%s\n%s", res.probs[0].Error(), res.probs[1].Error())
+				} else if !slices.Equal(first, res.probs) {
+					t.Errorf("batch %d: problems %+v, batch 64 gave %+v", batch, res.probs, first)
+				}
+			}
+		}
+	}
+	// A stream within the budget is surveyed whole, without a word.
+	res := readBytes(t, signInRows(20), Options{holdBytes: budget})
+	if len(res.probs) != 0 || res.recs[0].Dates != localedate.SawDayFirst {
+		t.Errorf("a short stream: problems %+v, dates %d", res.probs, res.recs[0].Dates)
+	}
+}
+
+// TestDateOrderStated: Options.DateOrder states the order of a file
+// whose own dates show none; a file whose dates show the other order
+// only is read by them, with a warning naming it; a file whose dates
+// show both is not read by the flag either.
+func TestDateOrderStated(t *testing.T) {
+	dir := t.TempDir()
+	const head = "Date (UTC),Request ID,Username,Status\n"
+	files := map[string]string{
+		"ambiguous.csv": head + "06/10/2026 09:14,a,u@x,Success\n01/02/2026 09:14,b,u@x,Success\n",
+		"us.csv":        head + "06/10/2026 09:14,a,u@x,Success\n10/13/2026 09:14,b,u@x,Success\n",
+		"mixed.csv":     head + "06/10/2026 09:14,a,u@x,Success\n10/13/2026 09:14,b,u@x,Success\n13/10/2026 09:14,c,u@x,Success\n",
+	}
+	for _, c := range []struct {
+		file  string
+		order localedate.Order
+		read  localedate.Order
+		warn  string
+	}{
+		{"ambiguous.csv", 0, localedate.Ambiguous, ""},
+		{"ambiguous.csv", localedate.DayFirst, localedate.DayFirst, ""},
+		{"ambiguous.csv", localedate.MonthFirst, localedate.MonthFirst, ""},
+		{"us.csv", localedate.MonthFirst, localedate.MonthFirst, ""},
+		{"us.csv", localedate.DayFirst, localedate.MonthFirst, "locale dates show month first only (some have a second number over 12, and none a first), not day-first as --date-order says"},
+		{"mixed.csv", localedate.DayFirst, localedate.Ambiguous, "locale dates in both orders"},
+	} {
+		path := testutil.WriteFile(t, dir, c.file, []byte(files[c.file]))
+		res := readOK(t, []string{path}, Options{DateOrder: c.order})
+		for _, r := range res.recs {
+			if r.Dates.Order() != c.read || r.Dates.Stated() != c.order {
+				t.Errorf("%s, --date-order %d: row %d carries %d (order %d), want order %d", c.file, c.order, r.Line, r.Dates, r.Dates.Order(), c.read)
+			}
+		}
+		switch {
+		case c.warn == "" && len(res.probs) != 0:
+			t.Errorf("%s, --date-order %d: problems %+v", c.file, c.order, res.probs)
+		case c.warn != "" && (len(res.probs) != 1 || res.probs[0].Path != path || !res.probs[0].Warning || !strings.HasPrefix(res.probs[0].Reason, c.warn)):
+			t.Errorf("%s, --date-order %d: problems %+v, want one warning %q", c.file, c.order, res.probs, c.warn)
+		}
+	}
+}
+
+// FuzzDatesSurvey reads arbitrary bytes as a file (surveyed by a read of
+// their own, nothing held) and as standard input (held): the same
+// records, each carrying the same dates, and the same problems; and as
+// standard input with a tiny hold budget: the same records, every one
+// carrying one answer, no more held than the budget and a batch.
+func FuzzDatesSurvey(f *testing.F) {
+	f.Add(signInRows(30), uint8(0))
+	f.Add([]byte("Date (UTC),Request ID,Username,Status\n06/10/2026 09:14,a,u,S\n\"13/10/2026\n 09:14\",b,u,S\n10/14/2026 10:00,c,u,S\n"), uint8(1))
+	f.Add([]byte("TenantId,Start_Time,Operation,OfficeWorkload\nt,\"6.10.2026 09:14:00\",FileAccessed,OneDrive\nt,\"7/10/2026 09:14:00\",x,y\n"), uint8(2))
+	f.Add([]byte("UserPrincipalName,\"TimeGenerated [UTC]\",ResultType\nu,\"10/5/2026, 11:12:13.456 AM\",0\nu,\"10/13/2026, 1:00:00.000 PM\",0\n"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, order uint8) {
+		opts := Options{BatchBytes: 64, MaxRecordBytes: 200, DateOrder: localedate.Order(order % 3)}
+		if opts.DateOrder == 0 {
+			opts.DateOrder = localedate.Ambiguous // states nothing
+		}
+		path := filepath.Join(t.TempDir(), "in.csv")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var st readStats
+		opts.stats = &st
+		file := readOK(t, []string{path}, opts)
+		if st.heldPeak != 0 {
+			t.Fatalf("a file: %d bytes held", st.heldPeak)
+		}
+		stream := readBytes(t, data, opts)
+		problems := func(res result) []string {
+			var out []string
+			for _, p := range res.probs {
+				out = append(out, fmt.Sprint(p.Unit, p.Line, p.Reason, p.Records, p.Warning))
+			}
+			slices.Sort(out)
+			return out
+		}
+		records := func(res result, dates bool) []rec {
+			out := slices.Clone(res.recs)
+			for i := range out {
+				out[i].Path = ""
+				if !dates {
+					out[i].Dates = 0
+				}
+			}
+			return out
+		}
+		if !slices.Equal(records(file, true), records(stream, true)) || !slices.Equal(problems(file), problems(stream)) {
+			t.Fatalf("a file and a stream differ:\n%+v\n%q\n%+v\n%q", file.recs, problems(file), stream.recs, problems(stream))
+		}
+		opts.holdBytes = 100
+		small := readBytes(t, data, opts)
+		if !slices.Equal(records(file, false), records(small, false)) {
+			t.Fatalf("a 100-byte budget frames other records:\n%+v\n%+v", file.recs, small.recs)
+		}
+		for _, r := range small.recs {
+			if r.Dates != small.recs[0].Dates {
+				t.Fatalf("row %d carries %d, row %d %d", r.Line, r.Dates, small.recs[0].Line, small.recs[0].Dates)
+			}
+		}
+		if limit := opts.holdBytes + 2*int64(opts.MaxRecordBytes) + int64(opts.BatchBytes); st.heldPeak > limit {
+			t.Fatalf("%d bytes held, over %d", st.heldPeak, limit)
+		}
+	})
 }

@@ -87,14 +87,24 @@ type feed struct {
 	framed int64
 
 	// dates is what the locale dates of the file's time columns show
-	// (dates.go): surveyed while holding, or given (ReadIndexed).
-	// dateCols are the time columns; held the batches held until the
-	// file is surveyed; scratch the survey's unquoting buffer.
-	dates    localedate.Evidence
-	holding  bool
-	dateCols []int
-	held     []*Batch
-	scratch  []byte
+	// (dates.go): surveyed by a read of their own, or while holding, or
+	// given (ReadIndexed). dateCols are the time columns; held the
+	// batches held until the file is surveyed, heldBytes their rows'
+	// bytes and heldRows the rows surveyed into dates; cut says the hold
+	// budget was spent, later what the rows past it show; scratch is the
+	// survey's unquoting buffer. reopen, when not nil, reads the input
+	// again from its start (a regular file, a gzip file or zip member on
+	// disk), which the survey then does instead of holding.
+	dates     localedate.Evidence
+	holding   bool
+	dateCols  []int
+	held      []*Batch
+	heldBytes int64
+	heldRows  int64
+	cut       bool
+	later     localedate.Evidence
+	scratch   []byte
+	reopen    func() (io.Reader, func(), error)
 
 	// ix, when not nil, is the index being built of a plain file (mark);
 	// base is the file offset of the first byte read from src, read the
@@ -276,10 +286,20 @@ func (f *feed) emit(b *Batch) error {
 		return err
 	}
 	if f.holding {
-		f.survey(b)
 		f.held = append(f.held, b)
+		if f.survey(b) {
+			return f.release()
+		}
 		return nil
 	}
+	if f.cut {
+		f.surveyLater(b)
+	}
+	return f.send(b)
+}
+
+// send labels a batch with the input's and hands it over.
+func (f *feed) send(b *Batch) error {
 	b.File, b.Path, b.Format, b.CSVColumn, b.Header, b.Table = f.file, f.path, f.format, f.csvCol, f.header, f.table
 	b.Dates = f.dates
 	return f.r.emit(b)
@@ -302,6 +322,7 @@ func (f *feed) finish() error {
 	if f.holding {
 		return f.release()
 	}
+	f.warnLater()
 	return nil
 }
 
@@ -310,5 +331,5 @@ func (f *feed) drop() {
 	for _, b := range f.held {
 		f.r.pool.put(b)
 	}
-	f.held, f.holding = nil, false
+	f.held, f.holding, f.heldBytes = nil, false, 0
 }

@@ -69,6 +69,7 @@ type gzLeaf struct {
 type zipPart struct {
 	file      string
 	off, size int64
+	stored    bool // not deflated
 }
 
 // IndexPoint is where framing can restart: a record starts at byte Off of
@@ -287,4 +288,39 @@ func inflatedAt(fh *os.File, ix *Index, off int64, last resumed, buf []byte) (re
 		return nil, err
 	}
 	return z, nil
+}
+
+// reopen returns what reads the gzip file or zip member again from its
+// start, inflating it again (the survey of its dates, dates.go), or
+// ErrIndexStale when the file on disk is no longer the one opened.
+func (g *gzLeaf) reopen(path string) func() (io.Reader, func(), error) {
+	return func() (io.Reader, func(), error) {
+		file := path
+		if g.part != nil {
+			file = g.part.file // path is "archive.zip!member"
+		}
+		fh, err := os.Open(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := fh.Stat()
+		if err != nil || !os.SameFile(st, g.fi) || st.Size() != g.fi.Size() || !st.ModTime().Equal(g.fi.ModTime()) {
+			fh.Close()
+			return nil, nil, ErrIndexStale
+		}
+		switch p := g.part; {
+		case p == nil:
+			z, err := inflate.NewGzipReader(fh, 0)
+			if err != nil {
+				fh.Close()
+				return nil, nil, err
+			}
+			return z, func() { z.Close(); fh.Close() }, nil
+		case p.stored:
+			return io.NewSectionReader(fh, p.off, p.size), func() { fh.Close() }, nil
+		default:
+			z := inflate.NewDeflateReader(io.NewSectionReader(fh, p.off, p.size), 0)
+			return z, func() { z.Close(); fh.Close() }, nil
+		}
+	}
 }

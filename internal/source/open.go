@@ -39,6 +39,12 @@ type run struct {
 	inputs  []Input
 	// windows keeps the checkpoints' windows of what is indexed.
 	windows *WindowStore
+
+	// heldPeak is the most row bytes held at once for the survey of an
+	// input's dates, surveys how many inputs were surveyed by a read of
+	// their own (dates.go): what tests check memory by.
+	heldPeak int64
+	surveys  int
 }
 
 // report passes a problem on and counts the records it lost against the
@@ -309,7 +315,7 @@ func (r *run) readZip(path string, ra io.ReaderAt, size int64, level int, onDisk
 		if err != nil {
 			return nil
 		}
-		return &gzLeaf{fi: zfi, part: &zipPart{file: path, off: off, size: int64(m.CompressedSize64)}}
+		return &gzLeaf{fi: zfi, part: &zipPart{file: path, off: off, size: int64(m.CompressedSize64), stored: m.Method == zip.Store}}
 	}
 	var members []*zip.File
 	for _, zf := range zr.File {
@@ -462,28 +468,24 @@ func (p *peeker) Read(b []byte) (int, error) {
 func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 	file := len(r.inputs)
 	r.inputs = append(r.inputs, Input{Path: path})
-	var src io.Reader = p
-	var base int64
-	switch h := p.peek(4); {
-	case len(h) >= 3 && h[0] == 0xef && h[1] == 0xbb && h[2] == 0xbf:
-		p.skip(3)
-		base = 3
-	case len(h) >= 2 && h[0] == 0xff && h[1] == 0xfe:
-		p.skip(2)
-		src = newUTF16Reader(p, false)
-	case len(h) >= 2 && h[0] == 0xfe && h[1] == 0xff:
-		p.skip(2)
-		src = newUTF16Reader(p, true)
-	case len(h) == 4 && h[0] != 0 && h[1] == 0 && h[2] != 0 && h[3] == 0:
-		// UTF-16 without a byte order mark ("{\0"\0"): rare, but it is
-		// what some tools write, and unmistakable for JSON or CSV.
-		src = newUTF16Reader(p, false)
-	case len(h) == 4 && h[0] == 0 && h[1] != 0 && h[2] == 0 && h[3] != 0:
-		src = newUTF16Reader(p, true)
-	}
+	src, base := text(p)
 	f := r.newFeed(file, path, src)
 	if (fh != nil || gz != nil) && src == io.Reader(p) {
 		f.ix, f.base = &Index{}, base
+	}
+	// What can be read again from its start has its dates surveyed by a
+	// read of its own (dates.go).
+	switch {
+	case fh != nil:
+		f.reopen = func() (io.Reader, func(), error) {
+			st, err := fh.Stat()
+			if err != nil {
+				return nil, nil, err
+			}
+			return io.NewSectionReader(fh, 0, st.Size()), func() {}, nil
+		}
+	case gz != nil && gz.fi != nil:
+		f.reopen = gz.reopen(path)
 	}
 	err := r.frame(f)
 	if ferr := f.finish(); err == nil {
@@ -520,6 +522,30 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 	return err
 }
 
+// text decodes the text encoding of an input from its first bytes: the
+// reader of its UTF-8 text, and how many bytes of p (a byte order mark)
+// come before it when it is p itself.
+func text(p *peeker) (io.Reader, int64) {
+	switch h := p.peek(4); {
+	case len(h) >= 3 && h[0] == 0xef && h[1] == 0xbb && h[2] == 0xbf:
+		p.skip(3)
+		return p, 3
+	case len(h) >= 2 && h[0] == 0xff && h[1] == 0xfe:
+		p.skip(2)
+		return newUTF16Reader(p, false), 0
+	case len(h) >= 2 && h[0] == 0xfe && h[1] == 0xff:
+		p.skip(2)
+		return newUTF16Reader(p, true), 0
+	case len(h) == 4 && h[0] != 0 && h[1] == 0 && h[2] != 0 && h[3] == 0:
+		// UTF-16 without a byte order mark ("{\0"\0"): rare, but it is
+		// what some tools write, and unmistakable for JSON or CSV.
+		return newUTF16Reader(p, false), 0
+	case len(h) == 4 && h[0] == 0 && h[1] != 0 && h[2] == 0 && h[3] != 0:
+		return newUTF16Reader(p, true), 0
+	}
+	return p, 0
+}
+
 // frame sniffs (or takes the forced format) and runs the framer.
 func (r *run) frame(f *feed) error {
 	s, err := f.sniff(r.opts.Format)
@@ -542,9 +568,17 @@ func (r *run) frame(f *feed) error {
 	}
 	f.format, f.csvCol, f.header = s.format, s.csvCol, s.header
 	if s.framing == frameRows && s.header != nil {
-		// Read by column names: its locale dates are surveyed first.
-		f.dateCols = DateColumns(s.header)
-		f.holding = len(f.dateCols) > 0
+		// Read by column names: its locale dates are surveyed first,
+		// by a read of their own when the input can be read again,
+		// else while its first rows are held (dates.go).
+		if f.dateCols = DateColumns(s.header); len(f.dateCols) > 0 {
+			if e, ok := r.surveyAgain(f, s.header); ok {
+				f.dates = e
+				f.decide()
+			} else {
+				f.holding = true
+			}
+		}
 	}
 	if f.ix != nil {
 		switch s.framing {

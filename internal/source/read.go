@@ -26,6 +26,11 @@ const (
 	DefaultBatchBytes = 256 << 10
 	// MaxDepth caps JSON nesting during framing and decoding.
 	MaxDepth = 512
+	// DefaultHoldBytes caps the rows of a stream (standard input, a pipe,
+	// an archive inside another) held for the survey of its locale dates
+	// (dates.go): a quarter of the 256 MB the whole run promises to stay
+	// under (bench/README.md).
+	DefaultHoldBytes = 64 << 20
 )
 
 // Record is one framed record: the JSON text of an audit record or of an
@@ -69,10 +74,11 @@ type Batch struct {
 	// AADNonInteractiveUserSignInLogs). A batch holds rows of one table.
 	Table Format
 	// Dates is what the locale dates of the input's time columns show of
-	// their order (a CSV read by column names is surveyed whole before
-	// its first batch is handed on; dates.go): audit.Decoder.SetDates
-	// reads its dates whose day and month are both 12 or less by it. The
-	// same for every batch of the input; 0 for other formats.
+	// their order, with Options.DateOrder stated (a CSV read by column
+	// names is surveyed before its first batch is handed on; dates.go):
+	// audit.Decoder.SetDates reads its dates whose day and month are both
+	// 12 or less by it. The same for every batch of the input; 0 for
+	// other formats.
 	Dates localedate.Evidence
 
 	// buf holds the records' bytes; it is recycled with the batch.
@@ -192,8 +198,26 @@ type Options struct {
 	// TempDir is where that store spills; empty means os.TempDir().
 	TempDir string
 
+	// DateOrder is the order (localedate.DayFirst or MonthFirst) of the
+	// ambiguous locale dates of a CSV read by column names whose own
+	// dates show no order: the analyst's word (the CLI's --date-order),
+	// which the file's dates outrank (dates.go). 0 states nothing.
+	DateOrder localedate.Order
+
 	// noAhead reads compressed files in the foreground only (tests).
 	noAhead bool
+	// holdBytes caps the record bytes of a stream held for the survey
+	// of its dates; 0 means DefaultHoldBytes (tests make it small).
+	holdBytes int64
+	// stats, when not nil, gets what tests check the survey's memory by
+	// when Read returns.
+	stats *readStats
+}
+
+// readStats are a run's heldPeak and surveys (dates.go).
+type readStats struct {
+	heldPeak int64
+	surveys  int
 }
 
 // ErrNoInputs is returned by Expand when the arguments name no file.
@@ -212,12 +236,18 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 	if opts.MaxRecordBytes <= 0 {
 		opts.MaxRecordBytes = DefaultMaxRecordBytes
 	}
+	if opts.holdBytes <= 0 {
+		opts.holdBytes = DefaultHoldBytes
+	}
 	if problem == nil {
 		problem = func(Problem) {}
 	}
 	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}, windows: opts.Windows}
 	if r.windows == nil {
 		r.windows = NewWindowStore(opts.TempDir)
+	}
+	if opts.stats != nil {
+		defer func() { *opts.stats = readStats{r.heldPeak, r.surveys} }()
 	}
 	var ahead window
 	defer ahead.close()

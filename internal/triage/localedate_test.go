@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outsider-sec/outsider/internal/localedate"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
@@ -71,8 +72,8 @@ func TestLocaleDatesPerFile(t *testing.T) {
 			// read as June or as October.
 			"ambiguous", localeRows("06/10/2026 09:14", "7/10/2026 3:05:26 PM"),
 			want{0, 2, "", "", []string{
-				`row 2: Date (UTC) "06/10/2026 09:14" is ambiguous: day and month are both 12 or less and nothing says which comes first`,
-				`row 3: Date (UTC) "7/10/2026 3:05:26 PM" is ambiguous: day and month are both 12 or less and nothing says which comes first`,
+				`row 2: Date (UTC) "06/10/2026 09:14" is ambiguous: day and month are both 12 or less and no other date of the file shows which comes first; state it with --date-order day-first or month-first`,
+				`row 3: Date (UTC) "7/10/2026 3:05:26 PM" is ambiguous: day and month are both 12 or less and no other date of the file shows which comes first; state it with --date-order day-first or month-first`,
 			}},
 		},
 		{
@@ -124,6 +125,55 @@ func TestLocaleDatesPerFile(t *testing.T) {
 					first = js
 				} else if string(js) != string(first) {
 					t.Errorf("the report depends on the batch size or the workers")
+				}
+			}
+		})
+	}
+}
+
+// TestDateOrderFlag: --date-order (Source.DateOrder) states the order of
+// a file whose own dates show none, so a US analyst's export of a
+// month's first twelve days is read rather than skipped; a file whose
+// dates show the other order is read by them, with a warning naming it;
+// a file whose dates show both orders still skips its ambiguous dates.
+func TestDateOrderFlag(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		data             string
+		order            localedate.Order
+		records, skipped int64
+		from, to         string
+		warning          string
+	}{
+		{"us", localeRows("06/10/2026 09:14", "7/10/2026 3:05:26 PM"), localedate.MonthFirst, 2, 0,
+			"2026-06-10T09:14:00Z", "2026-07-10T15:05:26Z", ""},
+		{"au", localeRows("06/10/2026 09:14", "7/10/2026 3:05:26 PM"), localedate.DayFirst, 2, 0,
+			"2026-10-06T09:14:00Z", "2026-10-07T15:05:26Z", ""},
+		{"contradicted", localeRows("10/5/2026 11:12:13 AM", "10/13/2026 8:00:00 AM"), localedate.DayFirst, 2, 0,
+			"2026-10-05T11:12:13Z", "2026-10-13T08:00:00Z", "locale dates show month first only"},
+		{"mixed", localeRows("13/10/2026 09:14", "06/10/2026 09:14", "10/14/2026 10:00"), localedate.DayFirst, 2, 1,
+			"2026-10-13T09:14:00Z", "2026-10-14T10:00:00Z", "locale dates in both orders"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := testutil.WriteFile(t, t.TempDir(), "signins-"+c.name+".csv", []byte(c.data))
+			for _, opts := range []Options{{Workers: 1}, {Workers: 2, Source: sourceOpts(64)}} {
+				opts.Source.DateOrder = c.order
+				r := run(t, opts, path)
+				if r.Input.Records != c.records || r.Input.Skipped != c.skipped || r.Input.From != c.from || r.Input.To != c.to {
+					t.Errorf("records %d skipped %d from %s to %s; want %d %d %s %s", r.Input.Records, r.Input.Skipped, r.Input.From, r.Input.To,
+						c.records, c.skipped, c.from, c.to)
+				}
+				var warnings []string
+				for _, p := range r.Problems {
+					if p.Warning {
+						warnings = append(warnings, p.Reason)
+						if !strings.HasSuffix(p.Path, "signins-"+c.name+".csv") {
+							t.Errorf("warning names %s, not the file", p.Path)
+						}
+					}
+				}
+				if c.warning == "" && len(warnings) > 0 || c.warning != "" && (len(warnings) != 1 || !strings.HasPrefix(warnings[0], c.warning)) {
+					t.Errorf("warnings %q, want %q", warnings, c.warning)
 				}
 			}
 		})
