@@ -62,9 +62,10 @@ type feed struct {
 	r    *run
 	file int // index of the input
 	path string
-	// format, csvCol, header and table label the batches.
+	// format, csvCol, sep, header and table label the batches.
 	format Format
 	csvCol int
+	sep    byte
 	header []string
 	table  Format
 
@@ -263,6 +264,7 @@ func (f *feed) emit(b *Batch) error {
 		return err
 	}
 	b.File, b.Path, b.Format, b.CSVColumn, b.Header, b.Table = f.file, f.path, f.format, f.csvCol, f.header, f.table
+	b.Separator = f.sep
 	return f.r.emit(b)
 }
 

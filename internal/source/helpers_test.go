@@ -22,6 +22,8 @@ type rec struct {
 	// Header is the batch's Header joined with "|", Table its Table.
 	Header string
 	Table  Format
+	// Sep is the batch's Separator.
+	Sep byte
 }
 
 type result struct {
@@ -41,7 +43,7 @@ func readAll(t testing.TB, paths []string, opts Options) result {
 			t.Errorf("empty batch emitted for %s", b.Path)
 		}
 		for _, r := range b.Records {
-			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.Table})
+			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.Table, b.Separator})
 		}
 		b.Release()
 		return nil

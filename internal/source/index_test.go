@@ -195,7 +195,7 @@ func TestReadIndexed(t *testing.T) {
 					got := map[int64]rec{}
 					err := ReadIndexed(context.Background(), ip, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
 						for _, x := range b.Records {
-							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Separator}
 							if prev, dup := got[x.Line]; dup && prev != rc {
 								t.Errorf("%s: line %d framed twice, differently", name, x.Line)
 							}
@@ -323,7 +323,7 @@ func readIndexedSame(t *testing.T, data []byte) {
 		got := map[int64]bool{}
 		err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
 			for _, x := range b.Records {
-				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table}
+				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Separator}
 				if want, ok := byLine[x.Line]; !ok || want != rc {
 					t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
 				}

@@ -484,7 +484,7 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 		err = ferr
 	}
 	in := &r.inputs[file]
-	in.Format, in.Framed = f.format, f.framed
+	in.Format, in.Separator, in.Framed = f.format, f.sep, f.framed
 	if ix := f.ix; err == nil && ix != nil && len(ix.Points) > 0 && f.rerr == nil {
 		var fi os.FileInfo
 		switch {
@@ -499,7 +499,7 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 		}
 		if fi != nil {
 			ix.Size, ix.ModTime = fi.Size(), fi.ModTime()
-			ix.Format, ix.CSVColumn, ix.Header = f.format, f.csvCol, f.header
+			ix.Format, ix.CSVColumn, ix.Header, ix.Separator = f.format, f.csvCol, f.header, f.sep
 			in.Index = ix
 		}
 	}
@@ -529,7 +529,7 @@ func (r *run) frame(f *feed) error {
 		r.report(f.file, Problem{Path: f.path, Reason: s.problem, Records: recs})
 		return nil
 	}
-	f.format, f.csvCol, f.header = s.format, s.csvCol, s.header
+	f.format, f.csvCol, f.header, f.sep = s.format, s.csvCol, s.header, s.sep
 	if f.ix != nil {
 		switch s.framing {
 		case frameLines:

@@ -1,0 +1,167 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// CSV exports separated by other than commas. Excel saves "CSV" with the
+// locale's list separator, ';' in most of Europe, and "Unicode Text" as
+// UTF-16 with tabs; PowerShell's Export-Csv -UseCulture (or -Delimiter)
+// does the same. An analyst who opens a Purview audit export, an Entra
+// sign-in download or a Log Analytics export in Excel and saves it gets
+// one of those. Everything else about the file is CSV as Excel writes it
+// (RFC 4180 quoting: a field holding the separator, a quote or a line
+// break is quoted, quotes doubled), so rows are framed exactly as a comma
+// export's (frameCSV counts quotes, never separators) and only the split
+// of a row into fields needs the separator.
+//
+// The separator is decided once per file, from its header row
+// (headerSeparator), never per row: a row cannot change it, whatever its
+// fields hold. Comma exports keep their fast path (csvField's nthComma,
+// unquoteField's word and AVX-512 unquoting) untouched; the other
+// separators take csvFieldSep, a portable walk with the same rules,
+// which FuzzCSVSeparator holds to the comma path byte for byte.
+
+// headerNames are column names, lower-cased and trimmed, that only a UAL,
+// sign-in log or OfficeActivity export has: the header's separator is the
+// one that splits it into the most of them.
+var headerNames = map[string]bool{
+	// UAL exports: Purview (RecordId,CreationDate,RecordType,Operation,
+	// UserId,AuditData,...), the Security & Compliance Center
+	// (CreationDate,UserIds,Operations,AuditData), Export-Csv and
+	// Get-UALGraph.
+	"auditdata": true, "recordid": true, "creationdate": true, "userids": true, "operations": true,
+	"resultindex": true, "auditlogrecordtype": true, "createddatetime": true,
+	// The Entra admin center's sign-in download and Log Analytics'
+	// SigninLogs.
+	"date (utc)": true, "username": true, "request id": true, "userprincipalname": true, "resulttype": true,
+	// Sentinel's OfficeActivity.
+	"officeworkload": true, "officeid": true, "timegenerated": true,
+}
+
+// headerSeparator returns the separator of the CSV whose header row is
+// row: ';' or '\t' when splitting the row at it gives more known column
+// names (headerNames) than splitting it at commas (and, for a tab, than
+// at ';'); 0, for commas, otherwise, so that a header of no known name
+// is read (and refused) as before.
+func headerSeparator(row []byte) byte {
+	best, most := byte(0), knownColumns(row, ',')
+	for _, sep := range []byte{';', '\t'} {
+		if bytes.IndexByte(row, sep) < 0 {
+			continue
+		}
+		if n := knownColumns(row, sep); n > most {
+			best, most = sep, n
+		}
+	}
+	return best
+}
+
+// knownColumns counts the names in headerNames among the fields of row
+// split at sep.
+func knownColumns(row []byte, sep byte) int {
+	fields, _, _ := csvFields(row, sep, nil, nil)
+	n := 0
+	for _, f := range fields {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(string(f), "\ufeff")))
+		name = strings.TrimSuffix(name, " [utc]")
+		if headerNames[name] {
+			n++
+		}
+	}
+	return n
+}
+
+// csvFieldSep is csvField of a row separated by sep: the same fields, the
+// same scratch and the same errors as csvField gives the row with sep and
+// ',' swapped (FuzzCSVSeparator), walked field by field with IndexByte.
+func csvFieldSep(row []byte, col int, sep byte, scratch []byte) ([]byte, []byte, error) {
+	i, n := 0, 0
+	for {
+		quoted := i < len(row) && row[i] == '"'
+		switch {
+		case quoted && n == col:
+			return unquoteFieldSep(row, i, col, sep, scratch)
+		case quoted:
+			// A quoted field before the wanted one: step over it to
+			// the separator after its closing quote.
+			j := i + 1
+			for {
+				k := bytes.IndexByte(row[j:], '"')
+				if k < 0 {
+					return nil, scratch, fieldsErr(n+1, col)
+				}
+				if j+k+1 < len(row) && row[j+k+1] == '"' {
+					j += k + 2
+					continue
+				}
+				j += k
+				break
+			}
+			next := bytes.IndexByte(row[j+1:], sep)
+			if next < 0 {
+				return nil, scratch, fieldsErr(n+1, col)
+			}
+			i = j + 1 + next + 1
+		default:
+			k := bytes.IndexByte(row[i:], sep)
+			if n == col {
+				if k < 0 {
+					return row[i:], scratch, nil
+				}
+				return row[i : i+k], scratch, nil
+			}
+			if k < 0 {
+				return nil, scratch, fieldsErr(n+1, col)
+			}
+			i += k + 1
+		}
+		n++
+	}
+}
+
+// unquoteFieldSep is unquoteField for csvFieldSep: the quoted field at
+// row[i], its doubled quotes made single, and what follows its closing
+// quote up to the separator (malformed, kept as Excel keeps it), appended
+// to scratch.
+func unquoteFieldSep(row []byte, i, col int, sep byte, scratch []byte) ([]byte, []byte, error) {
+	start := len(scratch)
+	j := i + 1
+	for {
+		k := bytes.IndexByte(row[j:], '"')
+		if k < 0 {
+			return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
+		}
+		scratch = append(scratch, row[j:j+k]...)
+		j += k
+		if j+1 < len(row) && row[j+1] == '"' {
+			scratch = append(scratch, '"')
+			j += 2
+			continue
+		}
+		break
+	}
+	stop := len(row)
+	if next := bytes.IndexByte(row[j+1:], sep); next >= 0 {
+		stop = j + 1 + next
+	}
+	scratch = append(scratch, row[j+1:stop]...)
+	return scratch[start:], scratch, nil
+}
+
+// FormatName names the input's format as a report shows it: the format,
+// with the separator said when it is not a comma ("purview-csv
+// (semicolon-separated)"), so that a report tells which file Excel saved
+// again.
+func (in Input) FormatName() string {
+	switch in.Separator {
+	case ';':
+		return string(in.Format) + " (semicolon-separated)"
+	case '\t':
+		return string(in.Format) + " (tab-separated)"
+	}
+	return string(in.Format)
+}
