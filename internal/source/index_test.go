@@ -64,7 +64,10 @@ func indexedInputs(r *rand.Rand) map[string]string {
 		fmt.Fprintf(&pv, "r%d,2024-01-01T00:00:00.0000000Z,15,UserLoggedIn,u@x,%s,,\r\n", i, cell(i))
 		fmt.Fprintf(&ex, "\"15\",\"1/1/2024 12:00:00 AM\",\"u@x\",\"UserLoggedIn\",%s,\"1\",\"400\",\"r%d\",\"True\",\"Unchanged\"\n", cell(i), i)
 	}
-	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String()}
+	// The Purview export saved again by Excel with ';': its batches,
+	// read again by index, carry the separator as a read from the start.
+	semi := string(swapBytes([]byte(pv.String()), ',', ';'))
+	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String(), "purview-semicolon.csv": semi}
 }
 
 // encodings are the ways an indexed input is tested: as a plain file,
