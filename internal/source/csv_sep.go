@@ -12,8 +12,10 @@ import (
 
 // CSV exports separated by other than commas. Excel saves "CSV" with the
 // locale's list separator, ';' in most of Europe, and "Unicode Text" as
-// UTF-16 with tabs; PowerShell's Export-Csv -UseCulture (or -Delimiter)
-// does the same. An analyst who opens a Purview audit export, an Entra
+// UTF-16 with tabs (Excel's help page "Import or export text (.txt or
+// .csv) files"); PowerShell's Export-Csv -UseCulture (or -Delimiter) does
+// the same
+// (https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/export-csv). An analyst who opens a Purview audit export, an Entra
 // sign-in download or a Log Analytics export in Excel and saves it gets
 // one of those. Everything else about the file is CSV as Excel writes it
 // (RFC 4180 quoting: a field holding the separator, a quote or a line
@@ -31,20 +33,25 @@ import (
 // only the end of the field found at the separator; FuzzCSVSeparator
 // holds it to the comma path byte for byte.
 
-// headerNames are column names, lower-cased and trimmed, that only a UAL,
-// sign-in log or OfficeActivity export has: the header's separator is the
-// one that splits it into the most of them.
+// headerNames are column names of the UAL, sign-in log and OfficeActivity
+// exports, lower-cased and trimmed: the header's separator is the one that
+// splits it into the most of them.
 var headerNames = map[string]bool{
 	// UAL exports: Purview (RecordId,CreationDate,RecordType,Operation,
-	// UserId,AuditData,...), the Security & Compliance Center
-	// (CreationDate,UserIds,Operations,AuditData), Export-Csv and
-	// Get-UALGraph.
+	// UserId,AuditData,...;
+	// https://learn.microsoft.com/purview/audit-log-export-records), the
+	// Security & Compliance Center (CreationDate,UserIds,Operations,
+	// AuditData), Export-Csv of Search-UnifiedAuditLog (ResultIndex) and
+	// Get-UALGraph (auditLogRecordType, createdDateTime).
 	"auditdata": true, "recordid": true, "creationdate": true, "userids": true, "operations": true,
 	"resultindex": true, "auditlogrecordtype": true, "createddatetime": true,
-	// The Entra admin center's sign-in download and Log Analytics'
-	// SigninLogs.
+	// The Entra admin center's sign-in download
+	// (https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs)
+	// and Log Analytics' SigninLogs
+	// (https://learn.microsoft.com/azure/azure-monitor/reference/tables/signinlogs).
 	"date (utc)": true, "username": true, "request id": true, "userprincipalname": true, "resulttype": true,
-	// Sentinel's OfficeActivity.
+	// Sentinel's OfficeActivity
+	// (https://learn.microsoft.com/azure/azure-monitor/reference/tables/officeactivity).
 	"officeworkload": true, "officeid": true, "timegenerated": true,
 }
 
