@@ -32,7 +32,7 @@ func readCSV(t testing.TB, data []byte) ([]string, [][]byte, localedate.Evidence
 	cols := source.DateColumns(header)
 	var dates localedate.Evidence
 	for line := range bytes.SplitSeq(rest, []byte("\n")) {
-		e, _ := source.RowDates(bytes.TrimRight(line, "\r"), cols, nil)
+		e, _ := source.RowDates(bytes.TrimRight(line, "\r"), cols, 0, nil)
 		dates |= e
 	}
 	return header, fields, dates

@@ -161,7 +161,7 @@ func (r *Reader) Read(b *source.Batch, i int) (Raw, error) {
 	switch k := KindOf(b); k {
 	case SignInFields, OfficeFields, DefenderFields:
 		// The fields stay in scratch until the batch is done.
-		r.fields, r.scratch, err = source.CSVFields(b.Records[i].Data, r.fields, r.scratch)
+		r.fields, r.scratch, err = b.Fields(i, r.fields, r.scratch)
 		return Raw{Kind: k, Row: b.Records[i].Data, Header: b.Header, Fields: r.fields, Dates: b.Dates}, err
 	case SignInRow, OfficeRow:
 		row := b.Records[i].Data

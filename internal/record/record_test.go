@@ -34,7 +34,7 @@ func direct(b *source.Batch, i int, ev *audit.Event) error {
 	var err error
 	switch KindOf(b) {
 	case SignInFields, OfficeFields, DefenderFields:
-		fields, _, err = source.CSVFields(data, nil, nil)
+		fields, _, err = source.CSVFieldsSep(data, b.Separator, nil, nil)
 	case SignInRow, OfficeRow:
 		fields, err = d.RowFieldsKeep(data, nil)
 	default:
@@ -225,6 +225,40 @@ func TestReader(t *testing.T) {
 	}
 }
 
+// TestSeparated: rows of exports saved again by Excel with ';' or tabs
+// (a Purview export, an Entra sign-in download whose "Date (UTC)" Excel
+// rewrote as a day-first locale date) decode by the batch's separator, as
+// their comma rows do.
+func TestSeparated(t *testing.T) {
+	var rd Reader
+	audit1 := strings.ReplaceAll(ualLine, `"ClientIP"`, `"UserAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","ClientIP"`)
+	purview := `1;01.03.2024 10:00;15;UserLoggedIn;x;"` + strings.ReplaceAll(audit1, `"`, `""`) + `";;"AU; a, b` + "\n" + `c"`
+	b := batchOf(source.PurviewCSV, 5, nil, "")
+	b.Records = []source.Record{{Data: []byte(purview), Line: 2}, {Data: []byte("1,2,3,4,5,{}"), Line: 4}}
+	b.Separator = ';'
+	checkBatch(t, &rd, b)
+	rd.Begin()
+	var ev audit.Event
+	if err := rd.Decode(b, 0, &ev); err != nil || string(ev.ID) != "a1" || audit.FormatTime(ev.Time) != "2024-03-01T10:00:00Z" {
+		t.Errorf("';' Purview row: %q %s %v", ev.ID, audit.FormatTime(ev.Time), err)
+	}
+	if err := rd.Decode(b, 1, &ev); err == nil || err.Error() != "row has 1 fields, AuditData is column 6" {
+		t.Errorf("a comma row in a ';' export: %v", err)
+	}
+
+	header := []string{"Date (UTC)", "Request ID", "User agent", "Username", "Status", "Sign-in error code", "Location"}
+	for _, sep := range []string{";", "\t"} {
+		row := strings.Join([]string{"06.10.2026 09:14:03", "r1", `"Mozilla/5.0 (Windows NT 10.0; Win64; x64)"`, "x@fabrikam.com", "Success", "0", "Madrid, Madrid, ES"}, sep)
+		b := batchOf(source.EntraSignInCSV, -1, header, row)
+		b.Separator = sep[0]
+		checkBatch(t, &rd, b)
+		rd.Begin()
+		if err := rd.Decode(b, 0, &ev); err != nil || string(ev.UserID) != "x@fabrikam.com" || audit.FormatTime(ev.Time) != "2026-10-06T09:14:03Z" {
+			t.Errorf("sign-in row separated by %q: %q %s %v", sep, ev.UserID, audit.FormatTime(ev.Time), err)
+		}
+	}
+}
+
 // TestHeaderPerFile: the header's columns are mapped per file, so two
 // files with different column orders read each by its own header.
 func TestHeaderPerFile(t *testing.T) {
@@ -255,6 +289,8 @@ func TestHeaderPerFile(t *testing.T) {
 func TestNoAllocs(t *testing.T) {
 	header := []string{"TimeGenerated", "UserPrincipalName", "ResultType", "Id"}
 	csv := `1,2024-03-01T10:00:00,15,UserLoggedIn,x,"` + strings.ReplaceAll(ualLine, `"`, `""`) + `"`
+	semi := `1;2024-03-01T10:00:00;15;UserLoggedIn;x;"` + strings.ReplaceAll(ualLine, `"`, `""`) + `"`
+	separated := func(b *source.Batch) *source.Batch { b.Separator = ';'; return b }
 	for _, b := range []*source.Batch{
 		batchOf(source.UALJSONL, -1, nil, strings.Repeat(ualLine+"\n", 9)+ualLine),
 		batchOf(source.EntraSignIn, -1, nil, strings.Repeat(signInLine+"\n", 9)+signInLine),
@@ -263,6 +299,8 @@ func TestNoAllocs(t *testing.T) {
 		batchOf(source.DefenderCSV, -1, []string{"Timestamp", "ActionType", "IPAddress", "ReportId", "RawEventData"},
 			strings.Repeat(defenderCSV+"\n", 9)+defenderCSV),
 		batchOf(source.DefenderJSON, -1, nil, strings.Repeat(defenderLine+"\n", 9)+defenderLine),
+		separated(batchOf(source.PurviewCSV, 5, nil, strings.Repeat(semi+"\n", 9)+semi)),
+		separated(batchOf(source.EntraSignInLA, -1, header, strings.Repeat("2024-03-01T10:00:00Z;x@fabrikam.com;0;r\n", 9)+"2024-03-01T10:00:00Z;x@fabrikam.com;0;r")),
 	} {
 		var rd Reader
 		evs := make([]audit.Event, len(b.Records))
@@ -296,6 +334,8 @@ func FuzzRecord(f *testing.F) {
 		"4/28/2021, 3:05:26.000 PM,x@fabrikam.com,0,\"{\"\"errorCode\"\":0}\",\"{\"\"city\"\":\"\"Oslo\"\"}\"")
 	f.Add(uint8(13), uint8(0), "Date (UTC),Username,Sign-in error code", "2025-12-04T08:19:41Z,x@fabrikam.com,50126")
 	f.Add(uint8(12), uint8(0), "a,b", "1,2")
+	f.Add(uint8(128+13), uint8(0), "Date (UTC);Username;Sign-in error code;User agent", "06.10.2026 09:14:03;x@fabrikam.com;0;\"a; b, c\"")
+	f.Add(uint8(128+4), uint8(5), "", strings.ReplaceAll(csv, ",", ";"))
 	f.Add(uint8(8), uint8(0), "TimeGenerated [UTC],Operation,RecordType,UserType,UserId,UserId_,ClientIP_,Actor,ExtendedProperties",
 		"\"4/28/2021, 3:05:26.000 PM\",UserLoggedIn,AzureActiveDirectoryStsLogon,Regular,,x@fabrikam.com,81.2.69.1,\"[{\"\"ID\"\":\"\"Unknown\"\"}]\",\"[{\"\"Name\"\":\"\"UserAgent\"\",\"\"Value\"\":\"\"u\"\"}]\"")
 	f.Add(uint8(9), uint8(0), "", `{"TimeGenerated":"2021-04-28T15:05:26Z","Operation":"FileAccessed","OfficeId":"1","UserId_":"a","RecordType":"6"}`)
@@ -313,6 +353,10 @@ func FuzzRecord(f *testing.F) {
 		}
 		format := formats[int(fi)%len(formats)]
 		b := &source.Batch{Path: "f", Format: format, CSVColumn: -1}
+		if fi >= 128 && format.IsCSV() {
+			// A CSV export saved again by Excel with ';'.
+			b.Separator = ';'
+		}
 		if format == source.LAQueryAPI {
 			b.Table = source.EntraSignInLA
 			if col%2 == 1 {
@@ -322,7 +366,7 @@ func FuzzRecord(f *testing.F) {
 		switch {
 		case format.IsCSV() && (format.IsSignIn() || format == source.SentinelOfficeCSV || format == source.DefenderCSV),
 			format == source.EntraSignInLA && header != "", format == source.LAQueryAPI:
-			fields, _, err := source.CSVFields([]byte(header), nil, nil)
+			fields, _, err := source.CSVFieldsSep([]byte(header), b.Separator, nil, nil)
 			if err != nil {
 				return
 			}

@@ -67,12 +67,13 @@ const mixedDates = "locale dates in both orders: some can only be day first (a f
 	"and the rows whose day and month are both 12 or less are skipped as ambiguous, whatever --date-order says"
 
 // RowDates is what the dates of one CSV row's time columns (cols, from
-// DateColumns) show of their order; a field that does not split shows
-// nothing. scratch is CSVField's, returned for reuse.
-func RowDates(row []byte, cols []int, scratch []byte) (localedate.Evidence, []byte) {
+// DateColumns) show of their order; sep is the file's separator
+// (Batch.Separator; 0 for commas); a field that does not split shows
+// nothing. scratch is CSVFieldSep's, returned for reuse.
+func RowDates(row []byte, cols []int, sep byte, scratch []byte) (localedate.Evidence, []byte) {
 	var e localedate.Evidence
 	for _, c := range cols {
-		v, sc, err := CSVField(row, c, scratch[:0])
+		v, sc, err := CSVFieldSep(row, c, sep, scratch[:0])
 		scratch = sc
 		if err == nil {
 			e |= localedate.Of(v)
@@ -108,7 +109,7 @@ func (r *run) surveyAgain(f *feed, header []string) (localedate.Evidence, bool) 
 	sub.emit = func(b *Batch) error {
 		for i := range b.Records {
 			var x localedate.Evidence
-			x, scratch = RowDates(b.Records[i].Data, cols, scratch)
+			x, scratch = RowDates(b.Records[i].Data, cols, f.sep, scratch)
 			e |= x
 		}
 		b.Release()
@@ -124,7 +125,7 @@ func (r *run) surveyAgain(f *feed, header []string) (localedate.Evidence, bool) 
 		err = errReframed
 	}
 	if err == nil {
-		g.format, g.csvCol, g.header = s.format, s.csvCol, s.header
+		g.format, g.csvCol, g.header, g.sep = s.format, s.csvCol, s.header, s.sep
 		err = frameCSV(g)
 	}
 	if err == nil {
@@ -207,7 +208,7 @@ func (f *feed) survey(b *Batch) bool {
 	for i := range b.Records {
 		data := b.Records[i].Data
 		var e localedate.Evidence
-		e, f.scratch = RowDates(data, f.dateCols, f.scratch)
+		e, f.scratch = RowDates(data, f.dateCols, f.sep, f.scratch)
 		f.heldBytes += int64(len(data))
 		if f.cut {
 			f.later |= e
@@ -231,7 +232,7 @@ func (f *feed) surveyLater(b *Batch) {
 			return // every order the first rows did not show is seen
 		}
 		var e localedate.Evidence
-		e, f.scratch = RowDates(b.Records[i].Data, f.dateCols, f.scratch)
+		e, f.scratch = RowDates(b.Records[i].Data, f.dateCols, f.sep, f.scratch)
 		f.later |= e
 	}
 }

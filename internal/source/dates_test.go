@@ -300,3 +300,35 @@ func FuzzDatesSurvey(f *testing.F) {
 		}
 	})
 }
+
+// TestDatesSurveySeparated: the survey splits the time columns of a file
+// saved again with ';' or tabs at its own separator, read again from disk
+// or held (stdin), so a day-first date in the last row decides the
+// file's other dates as in a comma file. The date column is not the
+// first, so a split at commas would find nothing.
+func TestDatesSurveySeparated(t *testing.T) {
+	const n = 300
+	var comma bytes.Buffer
+	comma.WriteString("Request ID,Username,Date (UTC),Status\n")
+	for i := range n {
+		fmt.Fprintf(&comma, "r%d,u@x,%d/%d/2026 09:14,Success\n", i, i%12+1, i%11+1)
+	}
+	comma.WriteString("last,u@x,13/10/2026 09:14,Success\n")
+	for _, sep := range []byte{';', '\t'} {
+		data := swapBytes(comma.Bytes(), ',', sep)
+		path := testutil.WriteFile(t, t.TempDir(), "s.csv", data)
+		for name, res := range map[string]result{
+			"file":  readOK(t, []string{path}, Options{BatchBytes: 1024}),
+			"stdin": readBytes(t, data, Options{BatchBytes: 1024}),
+		} {
+			if len(res.recs) != n+1 {
+				t.Fatalf("%q %s: %d records, want %d", sep, name, len(res.recs), n+1)
+			}
+			for _, r := range res.recs {
+				if r.Sep != sep || r.Dates != localedate.SawDayFirst {
+					t.Fatalf("%q %s: row %d carries separator %q, dates %d; want %q, day first", sep, name, r.Line, r.Sep, r.Dates, sep)
+				}
+			}
+		}
+	}
+}

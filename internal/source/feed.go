@@ -64,9 +64,10 @@ type feed struct {
 	r    *run
 	file int // index of the input
 	path string
-	// format, csvCol, header and table label the batches.
+	// format, csvCol, sep, header and table label the batches.
 	format Format
 	csvCol int
+	sep    byte
 	header []string
 	table  Format
 
@@ -302,6 +303,7 @@ func (f *feed) emit(b *Batch) error {
 func (f *feed) send(b *Batch) error {
 	b.File, b.Path, b.Format, b.CSVColumn, b.Header, b.Table = f.file, f.path, f.format, f.csvCol, f.header, f.table
 	b.Dates = f.dates
+	b.Separator = f.sep
 	return f.r.emit(b)
 }
 

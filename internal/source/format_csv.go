@@ -374,9 +374,10 @@ func fieldsErr(fields, col int) error {
 	return errors.New("row has " + strconv.Itoa(fields) + " fields, AuditData is column " + strconv.Itoa(col+1))
 }
 
-// csvFields splits a row into all its fields (see CSVFields). It follows
-// csvField's rules field by field: one IndexByte per quote or comma.
-func csvFields(row []byte, dst [][]byte, scratch []byte) ([][]byte, []byte, error) {
+// csvFields splits a row into all its fields (see CSVFields), separated
+// by sep (',', or what the header of a ';' or tab export says). It follows
+// csvField's rules field by field: one IndexByte per quote or separator.
+func csvFields(row []byte, sep byte, dst [][]byte, scratch []byte) ([][]byte, []byte, error) {
 	i := 0
 	for {
 		if i < len(row) && row[i] == '"' {
@@ -399,7 +400,7 @@ func csvFields(row []byte, dst [][]byte, scratch []byte) ([][]byte, []byte, erro
 				j += k
 				break
 			}
-			next := bytes.IndexByte(row[j+1:], ',')
+			next := bytes.IndexByte(row[j+1:], sep)
 			stop := len(row)
 			if next >= 0 {
 				stop = j + 1 + next
@@ -420,7 +421,7 @@ func csvFields(row []byte, dst [][]byte, scratch []byte) ([][]byte, []byte, erro
 			i = stop + 1
 			continue
 		}
-		k := bytes.IndexByte(row[i:], ',')
+		k := bytes.IndexByte(row[i:], sep)
 		if k < 0 {
 			return append(dst, row[i:len(row):len(row)]), scratch, nil
 		}

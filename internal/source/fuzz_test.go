@@ -155,7 +155,7 @@ func frameWith(t *testing.T, data []byte, opts Options, format Format, frame fun
 		inputs: []Input{{Path: "-"}}, problem: func(p Problem) { res.probs = append(res.probs, p) }}
 	r.emit = func(b *Batch) error {
 		for _, x := range b.Records {
-			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates})
+			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates, b.Separator})
 		}
 		b.Release()
 		return nil
@@ -276,6 +276,9 @@ func FuzzRead(f *testing.F) {
 		"{\"a\":1}\n{\"b\":2}\n", "[{\"a\":1}]", "{\n\"AuditData\":{}\n}", `{"value":[{"auditData":{}}]}`,
 		"RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n1,2,3,4,5,{}\n",
 		"#TYPE x\n\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\"\n1,2,3,\"{\"\"a\"\":1}\"\n",
+		// Excel's re-saves: ';' and tabs.
+		"RecordId;CreationDate;RecordType;Operation;UserId;AuditData\r\n1;2;3;4;5;\"{\"\"a\"\":\"\"b;c,d\"\"}\"\r\n",
+		"CreationDate\tUserIds\tOperations\tAuditData\n1\t2\t\"x\ny\"\t{}\n",
 		"", " \n", "<xml/>", "\x00\x01\x02",
 	} {
 		for mode := byte(0); mode < 4; mode++ {

@@ -27,7 +27,7 @@ func TestGolden(t *testing.T) {
 			res := readOK(t, []string{in}, Options{})
 			var b strings.Builder
 			for i, input := range res.inputs {
-				fmt.Fprintf(&b, "input %s format=%s framed=%d skipped=%d\n", filepath.ToSlash(input.Path), input.Format, input.Framed, input.Skipped)
+				fmt.Fprintf(&b, "input %s format=%s framed=%d skipped=%d\n", filepath.ToSlash(input.Path), input.FormatName(), input.Framed, input.Skipped)
 				header, table := "", Auto
 				for _, r := range res.recs {
 					if r.File != i {
@@ -41,8 +41,14 @@ func TestGolden(t *testing.T) {
 					}
 					fmt.Fprintf(&b, "record line=%d col=%d %q\n", r.Line, r.Col, r.Data)
 					if r.Col >= 0 {
-						js, _, err := CSVField([]byte(r.Data), r.Col, nil)
+						js, _, err := CSVFieldSep([]byte(r.Data), r.Col, r.Sep, nil)
 						fmt.Fprintf(&b, "  auditdata %q %v\n", js, err)
+					}
+					if r.Sep != 0 {
+						// Rows of a ';' or tab export: every field, as
+						// split by the separator its header gave.
+						fields, _, err := CSVFieldsSep([]byte(r.Data), r.Sep, nil, nil)
+						fmt.Fprintf(&b, "  fields %q %v\n", fields, err)
 					}
 				}
 				for _, p := range res.probs {

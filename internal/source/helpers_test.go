@@ -26,6 +26,8 @@ type rec struct {
 	Table  Format
 	// Dates is the batch's Dates.
 	Dates localedate.Evidence
+	// Sep is the batch's Separator.
+	Sep byte
 }
 
 type result struct {
@@ -45,7 +47,7 @@ func readAll(t testing.TB, paths []string, opts Options) result {
 			t.Errorf("empty batch emitted for %s", b.Path)
 		}
 		for _, r := range b.Records {
-			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.Table, b.Dates})
+			res.recs = append(res.recs, rec{b.File, b.Path, b.Format, b.CSVColumn, r.Line, string(r.Data), strings.Join(b.Header, "|"), b.Table, b.Dates, b.Separator})
 		}
 		b.Release()
 		return nil

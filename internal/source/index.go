@@ -86,14 +86,16 @@ type IndexPoint struct {
 type Index struct {
 	Size    int64
 	ModTime time.Time
-	// Format, CSVColumn and Header are the file's, as sniffed from its
-	// start (the header row of a CSV file).
+	// Format, CSVColumn, Header and Separator are the file's, as sniffed
+	// from its start (the header row of a CSV file).
 	Format    Format
 	CSVColumn int
 	Header    []string
 	// Dates is what the file's locale dates showed when it was read
 	// whole (Batch.Dates): a span read again is decoded as it was then.
 	Dates localedate.Evidence
+	// Separator is the file's CSV separator (Batch.Separator).
+	Separator byte
 	// Points in file order, the first where framing started. In a gzip
 	// file, Off counts inflated bytes.
 	Points []IndexPoint
@@ -215,7 +217,7 @@ func ReadIndexed(ctx context.Context, path string, ix *Index, lines []int64, opt
 			src = io.NewSectionReader(fh, pt.Off, ix.Size-pt.Off)
 		}
 		f = r.newFeed(0, path, src)
-		f.format, f.csvCol, f.header, f.dates = ix.Format, ix.CSVColumn, ix.Header, ix.Dates
+		f.format, f.csvCol, f.header, f.dates, f.sep = ix.Format, ix.CSVColumn, ix.Header, ix.Dates, ix.Separator
 		if ix.csv {
 			// Row 1 is the header, where framing started: a "#TYPE"
 			// line may come first, as the first read saw.

@@ -78,7 +78,11 @@ func indexedInputs(r *rand.Rand) map[string]string {
 		fmt.Fprintf(&au, "\"%d/%d/2026 %d:05:26 PM\",s%d-%x,u@x,Success\r\n", 1+r.IntN(12), 1+r.IntN(12), 1+r.IntN(12), i, r.Uint64())
 	}
 	au.WriteString("\"13/12/2026 3:05:26 PM\",last,u@x,Success\r\n")
-	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String(), "signins-au.csv": au.String()}
+	// The Purview export saved again by Excel with ';': its batches,
+	// read again by index, carry the separator as a read from the start.
+	semi := string(swapBytes([]byte(pv.String()), ',', ';'))
+	return map[string]string{"a.jsonl": jl.String(), "purview.csv": pv.String(), "export.csv": ex.String(), "signins-au.csv": au.String(),
+		"purview-semicolon.csv": semi}
 }
 
 // encodings are the ways an indexed input is tested: as a plain file,
@@ -243,7 +247,7 @@ func testReadIndexed(t *testing.T, mode string) {
 					got := map[int64]rec{}
 					err := ReadIndexed(context.Background(), ip, ix, lines, Options{BatchBytes: batch, MaxRecordBytes: 2000}, func(b *Batch) error {
 						for _, x := range b.Records {
-							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates}
+							rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates, b.Separator}
 							if prev, dup := got[x.Line]; dup && prev != rc {
 								t.Errorf("%s: line %d framed twice, differently", name, x.Line)
 							}
@@ -440,7 +444,7 @@ func readIndexedSame(t *testing.T, data []byte, tmp string) {
 		got := map[int64]bool{}
 		err := ReadIndexed(context.Background(), p, ix, lines, opts, func(b *Batch) error {
 			for _, x := range b.Records {
-				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates}
+				rc := rec{b.File, b.Path, b.Format, b.CSVColumn, x.Line, string(x.Data), strings.Join(b.Header, "|"), b.Table, b.Dates, b.Separator}
 				if want, ok := byLine[x.Line]; !ok || want != rc {
 					t.Fatalf("line %d framed as %+v, a read from the start frames %+v (%v)", x.Line, rc, want, ok)
 				}

@@ -492,7 +492,7 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 		err = ferr
 	}
 	in := &r.inputs[file]
-	in.Format, in.Framed = f.format, f.framed
+	in.Format, in.Separator, in.Framed = f.format, f.sep, f.framed
 	if ix := f.ix; err == nil && ix != nil && len(ix.Points) > 0 && f.rerr == nil {
 		var fi os.FileInfo
 		switch {
@@ -507,7 +507,7 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 		}
 		if fi != nil {
 			ix.Size, ix.ModTime = fi.Size(), fi.ModTime()
-			ix.Format, ix.CSVColumn, ix.Header, ix.Dates = f.format, f.csvCol, f.header, f.dates
+			ix.Format, ix.CSVColumn, ix.Header, ix.Dates, ix.Separator = f.format, f.csvCol, f.header, f.dates, f.sep
 			in.Index = ix
 		}
 	}
@@ -566,7 +566,7 @@ func (r *run) frame(f *feed) error {
 		r.report(f.file, Problem{Path: f.path, Reason: s.problem, Records: recs})
 		return nil
 	}
-	f.format, f.csvCol, f.header = s.format, s.csvCol, s.header
+	f.format, f.csvCol, f.header, f.sep = s.format, s.csvCol, s.header, s.sep
 	if s.framing == frameRows && s.header != nil {
 		// Read by column names: its locale dates are surveyed first,
 		// by a read of their own when the input can be read again,

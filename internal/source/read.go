@@ -59,6 +59,12 @@ type Batch struct {
 	// CSVColumn is, for CSV formats, the 0-based index of the AuditData
 	// column in each row; -1 for JSON formats and for sign-in CSV.
 	CSVColumn int
+	// Separator is, for CSV formats, the byte between fields when it is
+	// not a comma: ';' (Excel's "CSV" in a locale whose list separator is
+	// ';', Export-Csv -UseCulture) or '\t' (Excel's "Unicode Text"), as
+	// the header row said; 0 for commas and for JSON. JSON and Fields
+	// split rows by it.
+	Separator byte
 	// Header is, for CSV read by column names (EntraSignInCSV,
 	// EntraSignInLA as CSV, SentinelOfficeCSV), the column names of the
 	// header row as written (split with CSVFields, unquoted, not trimmed),
@@ -103,7 +109,16 @@ func (b *Batch) JSON(i int, scratch []byte) (js []byte, newScratch []byte, err e
 	if b.CSVColumn < 0 {
 		return b.Records[i].Data, scratch, nil
 	}
+	if b.Separator != 0 {
+		return csvFieldSep(b.Records[i].Data, b.CSVColumn, b.Separator, scratch)
+	}
 	return CSVField(b.Records[i].Data, b.CSVColumn, scratch)
+}
+
+// Fields splits CSV record i of b into its fields, by the batch's
+// separator, as CSVFields does (dst and scratch are reused the same way).
+func (b *Batch) Fields(i int, dst [][]byte, scratch []byte) (fields [][]byte, newScratch []byte, err error) {
+	return CSVFieldsSep(b.Records[i].Data, b.Separator, dst, scratch)
 }
 
 // Problem is something wrong with an input: a record that could not be
@@ -157,6 +172,9 @@ func itoa(n int64) string {
 type Input struct {
 	Path   string
 	Format Format
+	// Separator is, for a CSV input, the byte between its fields when it
+	// is not a comma (Batch.Separator); FormatName says it.
+	Separator byte
 	// Framed is the number of records framed (including ones later found
 	// undecodable by the engine); Skipped the ones lost in framing.
 	Framed  int64
@@ -355,5 +373,25 @@ func CSVField(row []byte, col int, scratch []byte) (field []byte, newScratch []b
 // close"); text between a closing quote and the next comma is kept, as
 // Excel does.
 func CSVFields(row []byte, dst [][]byte, scratch []byte) (fields [][]byte, newScratch []byte, err error) {
-	return csvFields(row, dst[:0], scratch)
+	return csvFields(row, ',', dst[:0], scratch)
+}
+
+// CSVFieldSep is CSVField of a row whose fields are separated by sep: ','
+// (or 0) reads as CSVField does, ';' and '\t' by the same rules with that
+// byte in place of the comma (without CSVField's jump to the col-th
+// comma: such exports are rare).
+func CSVFieldSep(row []byte, col int, sep byte, scratch []byte) (field []byte, newScratch []byte, err error) {
+	if sep == 0 || sep == ',' {
+		return csvField(row, col, scratch)
+	}
+	return csvFieldSep(row, col, sep, scratch)
+}
+
+// CSVFieldsSep is CSVFields of a row whose fields are separated by sep
+// (0 meaning ',').
+func CSVFieldsSep(row []byte, sep byte, dst [][]byte, scratch []byte) (fields [][]byte, newScratch []byte, err error) {
+	if sep == 0 {
+		sep = ','
+	}
+	return csvFields(row, sep, dst[:0], scratch)
 }

@@ -43,6 +43,8 @@ type sniffed struct {
 	csvCol  int
 	// header is the header row of a sign-in log CSV.
 	header []string
+	// sep is a CSV's separator, from its header (headerSeparator).
+	sep byte
 	// line is the line at the first non-blank byte (leading blank lines
 	// are skipped before sniffing).
 	line int64
@@ -559,8 +561,9 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 	}
 	cols := make(map[string]bool)
 	var scratch []byte
+	s.sep = headerSeparator(row)
 	for i := 0; ; i++ {
-		name, sc, err := CSVField(row, i, scratch)
+		name, sc, err := CSVFieldSep(row, i, s.sep, scratch)
 		if err != nil {
 			break
 		}
@@ -574,14 +577,6 @@ func (f *feed) sniffCSV(s sniffed) (sniffed, error) {
 		// "TimeGenerated [UTC]".
 		if b, ok := strings.CutSuffix(n, " [utc]"); ok {
 			cols[b] = true
-		}
-	}
-	// One column: an export split by another separator is said to be
-	// one, whatever the format forced.
-	if len(cols) <= 1 {
-		if why := otherSeparator(row); why != "" {
-			s.problem = why
-			return s, nil
 		}
 	}
 	if forced == DefenderCSV || forced == Auto && s.csvCol < 0 && defenderCSVHeader(cols) {
@@ -752,42 +747,6 @@ func signInCSV(cols map[string]bool) (Format, string) {
 	return Auto, ""
 }
 
-// separatedNames are column names that only a UAL, sign-in log or
-// OfficeActivity export has, lower-cased: what otherSeparator looks for.
-var separatedNames = map[string]bool{
-	"auditdata": true, "date (utc)": true, "username": true, "userprincipalname": true,
-	"officeworkload": true, "officeid": true, "recordid": true, "creationdate": true,
-}
-
-// otherSeparator says, for a header row that is one field when split at
-// commas, whether it is the header of an export separated by semicolons
-// (Excel saves "CSV" with the locale's list separator, ";" in most of
-// Europe) or tabs (Excel's "Unicode Text", UTF-16 with tabs), and what to
-// do about it; "" when it is not. outsider splits at commas only, and
-// without this the file would be called "not JSON or CSV" although every
-// column it needs is there.
-func otherSeparator(row []byte) string {
-	for _, sep := range []struct {
-		c    byte
-		what string
-	}{
-		{';', "semicolon-separated (Excel in a locale whose list separator is ';')"},
-		{'\t', "tab-separated (Excel's \"Unicode Text\")"},
-	} {
-		if bytes.IndexByte(row, sep.c) < 0 {
-			continue
-		}
-		for _, f := range bytes.Split(row, []byte{sep.c}) {
-			name := strings.ToLower(strings.Trim(strings.TrimSpace(string(f)), `"`))
-			if separatedNames[strings.TrimPrefix(name, "\ufeff")] {
-				return "csv is " + sep.what + ": outsider reads comma-separated CSV only; give the export as downloaded, " +
-					"or save it from Excel as \"CSV UTF-8 (Comma delimited)\""
-			}
-		}
-	}
-	return ""
-}
-
 // printable reports whether b is text (no control bytes but tab), to tell
 // a CSV header without AuditData from binary garbage.
 func printable(b []byte) bool {
@@ -842,7 +801,7 @@ var quote = []byte{'"'}
 // sniffByHeader names a CSV export of format whose rows are decoded by
 // the names in its header row: every batch carries the header.
 func sniffByHeader(s sniffed, row []byte, format Format) (sniffed, error) {
-	fields, _, err := CSVFields(row, nil, nil)
+	fields, _, err := CSVFieldsSep(row, s.sep, nil, nil)
 	if err != nil {
 		s.problem = "csv header: " + err.Error()
 		return s, nil

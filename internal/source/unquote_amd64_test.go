@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // FuzzCSVRowScan holds CSV framing with the one-pass row scan
@@ -20,7 +22,9 @@ func FuzzCSVRowScan(f *testing.F) {
 		f.Skip("this CPU has no AVX-512: only the two-pass row scan runs here")
 	}
 	addSeeds(f, "1,\"{\"\"a\"\":1}\"\n2,{}\n", "1,\"a\nb\"\n\n2,\"x", "\"\"\"\n,,,\n\"a\"b,c\n",
-		strings.Repeat(`"`, 63)+"\n"+strings.Repeat(`a"`, 40)+"\n\"\n"+strings.Repeat("x", 130))
+		strings.Repeat(`"`, 63)+"\n"+strings.Repeat(`a"`, 40)+"\n\"\n"+strings.Repeat("x", 130),
+		// Framing never looks at separators: a ';' export's rows.
+		"1;\"{\"\"a\"\":\"\"x;y,z\"\"}\"\r\n2;\"a\nb\";c\n")
 	f.Fuzz(func(t *testing.T, data []byte, batch, limit uint16) {
 		for k := range data {
 			wi, wq := nextNewlineBytes(data[k:])
@@ -146,5 +150,39 @@ func TestNthCommaRandom(t *testing.T) {
 		if got := nthComma(&b[0], len(b), k); got != want {
 			t.Fatalf("%q k %d: %d, want %d", b, k, got, want)
 		}
+	}
+}
+
+// TestUnquoteSepBlocksRandom is TestUnquoteBlocksRandom for the ';' and
+// tab path (csvFieldSep): unquoteFieldSepBlocks gives what
+// unquoteFieldSepWords gives, on random rows mostly of quotes and
+// separators; FuzzCSVSeparator holds both to the comma path.
+func TestUnquoteSepBlocksRandom(t *testing.T) {
+	if !hasCompress {
+		t.Skip("this CPU has no AVX-512 VBMI2")
+	}
+	rows := 100000
+	if testing.Short() {
+		rows = 10000
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	alphabet := []byte("\"\"\"\"a;,\t\\}")
+	for n := range rows {
+		sep := byte(';')
+		if n%2 == 1 {
+			sep = '\t'
+		}
+		row := testutil.RandomBytes(r, alphabet, 1+r.IntN(700))
+		if n%3 == 0 {
+			for k := 0; k+1 < len(row); k += 2 {
+				if row[k] == '"' {
+					row[k+1] = '"'
+				}
+			}
+		}
+		i := r.IntN(len(row))
+		row[i] = '"'
+		sameField(t, row, "at", i, outcome(unquoteFieldSepBlocks(row, i, 3, sep, []byte("kept"))),
+			outcome(unquoteFieldSepWords(row, i, 3, sep, []byte("kept"))))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -368,6 +369,71 @@ func benchRun(b *testing.B, format string) {
 	for b.Loop() {
 		if _, err := Run(context.Background(), []string{p}, Options{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// resaved is a CSV export as Excel saves it again in a locale whose list
+// separator is sep (';' in most of Europe: "CSV"; '\t': "Unicode Text",
+// then written as UTF-16): the same rows, quoted only where a field holds
+// sep, a quote or a line break, CRLF line ends.
+func resaved(t *testing.T, data []byte, sep rune) []byte {
+	t.Helper()
+	bom := bytes.HasPrefix(data, []byte("\xef\xbb\xbf"))
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+	r.FieldsPerRecord, r.LazyQuotes = -1, false
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if bom {
+		b.WriteString("\xef\xbb\xbf")
+	}
+	w := csv.NewWriter(&b)
+	w.Comma, w.UseCRLF = sep, true
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if sep == '\t' {
+		return utf16LE(bytes.TrimPrefix(b.Bytes(), []byte("\xef\xbb\xbf")))
+	}
+	return b.Bytes()
+}
+
+// TestEndToEndSeparators: the same tenant's CSV exports (the Purview
+// portal's, the Security & Compliance Center's, Export-Csv's and
+// Sentinel's OfficeActivity) saved again by Excel with ';' and as UTF-16
+// with tabs give the generator's answers and the report of the comma
+// export, and the report names the separator with the format.
+func TestEndToEndSeparators(t *testing.T) {
+	dir := t.TempDir()
+	for _, format := range []string{synth.FormatPurviewCSV, synth.FormatPurviewCSVLegacy, synth.FormatExportCSV, synth.FormatSentinelCSV} {
+		data, exp := generate(t, synth.Options{Seed: 3, Format: format, Duplicates: 37})
+		var reference []byte
+		for _, v := range []struct {
+			name, suffix string
+			data         []byte
+		}{
+			{"comma", "", data},
+			{"semicolon", " (semicolon-separated)", resaved(t, data, ';')},
+			{"tab-utf16", " (tab-separated)", resaved(t, data, '\t')},
+		} {
+			name := format + "-" + v.name
+			p := testutil.WriteFile(t, dir, name, v.data)
+			r, err := Run(context.Background(), []string{p}, Options{Workers: 2, Source: source.Options{BatchBytes: 64 << 10}})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got := r.Input.Files[0].Format; got != format+v.suffix {
+				t.Errorf("%s: format %q, want %q", name, got, format+v.suffix)
+			}
+			if format != synth.FormatSentinelCSV {
+				checkExpected(t, name, r, exp)
+			} else if r.Input.Skipped != 0 || len(r.Identities) == 0 {
+				t.Errorf("%s: %d skipped, %d identities (problems %v)", name, r.Input.Skipped, len(r.Identities), r.Problems)
+			}
+			sameReport(t, &reference, format+"-comma", name, r)
 		}
 	}
 }

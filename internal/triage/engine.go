@@ -266,7 +266,7 @@ func finish(a *agg, inputs []source.Input, probs *problems, opts Options, k int)
 	// Inputs.
 	r.Input.Files = []FileInfo{}
 	for i, in := range inputs {
-		fi := FileInfo{Path: in.Path, Format: string(in.Format), Skipped: in.Skipped}
+		fi := FileInfo{Path: in.Path, Format: in.FormatName(), Skipped: in.Skipped}
 		if i < len(a.fileRecords) {
 			fi.Records = a.fileRecords[i]
 			fi.Skipped += a.fileSkipped[i]

@@ -210,7 +210,7 @@ func Stream(ctx context.Context, paths []string, opts Options, fn func([]Decoded
 	}
 	out := &Streamed{Files: []FileInfo{}}
 	for i, in := range d.inputs {
-		fi := FileInfo{Path: in.Path, Format: string(in.Format), Skipped: in.Skipped}
+		fi := FileInfo{Path: in.Path, Format: in.FormatName(), Skipped: in.Skipped}
 		for _, s := range sinks {
 			if i < len(s.records) {
 				fi.Records += s.records[i]
