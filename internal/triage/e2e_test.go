@@ -405,10 +405,11 @@ func resaved(t *testing.T, data []byte, sep rune) []byte {
 // portal's, the Security & Compliance Center's, Export-Csv's and
 // Sentinel's OfficeActivity) saved again by Excel with ';' and as UTF-16
 // with tabs give the generator's answers and the report of the comma
-// export, and the report names the separator with the format.
+// export, and the report names the separator with the format; so does
+// Defender's CloudAppEvents export.
 func TestEndToEndSeparators(t *testing.T) {
 	dir := t.TempDir()
-	for _, format := range []string{synth.FormatPurviewCSV, synth.FormatPurviewCSVLegacy, synth.FormatExportCSV, synth.FormatSentinelCSV} {
+	for _, format := range []string{synth.FormatPurviewCSV, synth.FormatPurviewCSVLegacy, synth.FormatExportCSV, synth.FormatSentinelCSV, synth.FormatDefenderCSV} {
 		data, exp := generate(t, synth.Options{Seed: 3, Format: format, Duplicates: 37})
 		var reference []byte
 		for _, v := range []struct {
