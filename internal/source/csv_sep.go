@@ -7,7 +7,6 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // CSV exports separated by other than commas. Excel saves "CSV" with the
@@ -82,9 +81,7 @@ func knownColumns(row []byte, sep byte) int {
 	fields, _, _ := csvFields(row, sep, nil, nil)
 	n := 0
 	for _, f := range fields {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(string(f), "\ufeff")))
-		name = strings.TrimSuffix(name, " [utc]")
-		if headerNames[name] {
+		if headerNames[headerKey(string(f))] {
 			n++
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/outsider-sec/outsider/internal/localedate"
 )
@@ -53,8 +52,7 @@ var timeColumns = map[string]bool{"date (utc)": true, "createddatetime": true, "
 func DateColumns(header []string) []int {
 	var cols []int
 	for i, h := range header {
-		n := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))), " [utc]")
-		if timeColumns[n] {
+		if timeColumns[headerKey(h)] {
 			cols = append(cols, i)
 		}
 	}

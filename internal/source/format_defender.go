@@ -209,8 +209,10 @@ func DefenderTableProblem(header []string) string {
 		"(the Microsoft 365 audit log) and export that"
 }
 
-// headerKey is a column name as DefenderTableProblem compares it: lower
-// case, trimmed, without a byte order mark or a " [utc]" suffix.
+// headerKey is a CSV column name as the package compares it (the survey's
+// time columns, a header's separator, DefenderTableProblem), as audit's
+// headerName does: lower case, trimmed, without a byte order mark or Log
+// Analytics' " [utc]" suffix.
 func headerKey(h string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))), " [utc]")
 }
