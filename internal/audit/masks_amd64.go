@@ -15,11 +15,9 @@ var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasBMI2
 
 // maskBlocks sets b to the bitmap of quotes and backslashes in data, and c
 // to that of quotes and brackets; data is 64 times len(b) bytes long. It
-// reports whether any byte is 0x80 or above.
+// reports whether any byte is 0x80 or above. With AVX-512 it is not
+// called: maskAll does the whole record.
 func maskBlocks(data []byte, b, c []uint64) (high bool) {
-	if useAVX512 {
-		return maskAVX512(&data[0], len(data), &b[0], &c[0]) != 0
-	}
 	if useAVX2 {
 		return maskBlocksAVX2(&data[0], len(b), &b[0], &c[0]) != 0
 	}
