@@ -78,7 +78,7 @@ func csvRows(t testing.TB, data []byte) (header []string, rows [][][]byte) {
 // the columns the decoders read.
 func fileDates(header []string, rows [][][]byte) localedate.Evidence {
 	var e localedate.Evidence
-	for _, c := range source.DateColumns(header) {
+	for _, c := range source.DateColumns(header, source.Auto) {
 		for _, r := range rows {
 			if c < len(r) {
 				e |= localedate.Of(r[c])

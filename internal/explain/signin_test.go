@@ -29,7 +29,7 @@ func readCSV(t testing.TB, data []byte) ([]string, [][]byte, localedate.Evidence
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols := source.DateColumns(header)
+	cols := source.DateColumns(header, source.Auto)
 	var dates localedate.Evidence
 	for line := range bytes.SplitSeq(rest, []byte("\n")) {
 		e, _ := source.RowDates(bytes.TrimRight(line, "\r"), cols, 0, nil)

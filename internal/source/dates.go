@@ -46,13 +46,25 @@ import (
 // Start_Time).
 var timeColumns = map[string]bool{"date (utc)": true, "createddatetime": true, "timegenerated": true, "start_time": true}
 
+// defenderTimeColumns is the one time column of Defender's CloudAppEvents
+// export the decoder reads (Timestamp, when RawEventData has no
+// CreationTime: audit.DecodeDefender*): surveyed so that --date-order and
+// the file's other dates apply to it as to a sign-in CSV's, and
+// Sentinel's TimeGenerated beside it, which nothing reads, is not.
+var defenderTimeColumns = map[string]bool{"timestamp": true}
+
 // DateColumns returns the indexes of the time columns of a CSV header
-// read by column names (the sign-in log's, OfficeActivity's) that the
-// survey of a file's locale dates reads.
-func DateColumns(header []string) []int {
+// read by column names (the sign-in log's, OfficeActivity's, Defender's
+// CloudAppEvents': format says which) that the survey of a file's locale
+// dates reads.
+func DateColumns(header []string, format Format) []int {
+	names := timeColumns
+	if format == DefenderCSV {
+		names = defenderTimeColumns
+	}
 	var cols []int
 	for i, h := range header {
-		if timeColumns[headerKey(h)] {
+		if names[headerKey(h)] {
 			cols = append(cols, i)
 		}
 	}
@@ -242,10 +254,9 @@ func (f *feed) release() error {
 	f.held, f.holding, f.heldBytes = nil, false, 0
 	if f.cut {
 		f.r.report(f.file, Problem{Path: f.path, Warning: true,
-			Reason: fmt.Sprintf("locale dates surveyed in its first %d rows only: a stream (standard input, a pipe, an archive inside another) "+
-				"cannot be read twice, and at most %s of its rows are held for the survey; they %s, so its dates whose day and month are both 12 "+
-				"or less are %s; save it to a file to have all its dates surveyed",
-				f.heldRows, sizeText(f.r.opts.holdBytes), shown(f.dates), readAs(f.dates.State(f.r.opts.DateOrder).Order()))})
+			Reason: fmt.Sprintf("locale dates surveyed in its first %d rows only: %s, and at most %s of its rows are held for the survey; "+
+				"they %s, so its dates whose day and month are both 12 or less are %s; %s",
+				f.heldRows, f.whyHeld(), sizeText(f.r.opts.holdBytes), shown(f.dates), readAs(f.dates.State(f.r.opts.DateOrder).Order()), f.remedy())})
 	}
 	f.decide()
 	for i, b := range held {
@@ -257,6 +268,23 @@ func (f *feed) release() error {
 		}
 	}
 	return nil
+}
+
+// whyHeld says why an input's rows were held for the survey of its
+// dates rather than surveyed by a read of their own.
+func (f *feed) whyHeld() string {
+	if f.rereadFailed {
+		return "the file could not be read a second time for the survey (it changed since it was opened, or a read failed)"
+	}
+	return "a stream (standard input, a pipe, an archive inside another) cannot be read twice"
+}
+
+// remedy says what would have all of an input's dates surveyed.
+func (f *feed) remedy() string {
+	if f.rereadFailed {
+		return "give it again once it no longer changes to have all its dates surveyed"
+	}
+	return "save it to a file to have all its dates surveyed"
 }
 
 // warnLater says, at the end of a stream whose order was decided by its
@@ -275,5 +303,5 @@ func (f *feed) warnLater() {
 	}
 	f.r.report(f.file, Problem{Path: f.path, Warning: true,
 		Reason: fmt.Sprintf("locale dates after its first %d rows %s, yet those rows alone decided that its dates whose day and month are both 12 or less are %s: "+
-			"save the input to a file to have all its dates surveyed", f.heldRows, what, readAs(f.dates.Order()))})
+			"%s", f.heldRows, what, readAs(f.dates.Order()), f.remedy())})
 }

@@ -332,3 +332,25 @@ func TestDatesSurveySeparated(t *testing.T) {
 		}
 	}
 }
+
+// TestDatesSurveyDefender: a Defender CloudAppEvents export has its
+// Timestamp column surveyed (the decoder reads it when RawEventData has
+// no CreationTime), not a TimeGenerated column beside it that nothing
+// reads: the day-first Timestamp of the last row decides the file.
+func TestDatesSurveyDefender(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("Timestamp,ActionType,ReportId,TimeGenerated,RawEventData\n")
+	for i := range 50 {
+		fmt.Fprintf(&b, "%d/%d/2026 09:14,UserLoggedIn,r%d,1/2/2026 10:00,\"{}\"\n", i%12+1, i%11+1, i)
+	}
+	b.WriteString("13/10/2026 09:14,UserLoggedIn,last,1/13/2026 10:00,\"{}\"\n")
+	res := readOK(t, []string{testutil.WriteFile(t, t.TempDir(), "d.csv", b.Bytes())}, Options{BatchBytes: 512})
+	if len(res.recs) != 51 {
+		t.Fatalf("%d records, want 51", len(res.recs))
+	}
+	for _, r := range res.recs {
+		if r.Format != DefenderCSV || r.Dates != localedate.SawDayFirst {
+			t.Fatalf("row %d: format %s, dates %d; want %s, day first only", r.Line, r.Format, r.Dates, DefenderCSV)
+		}
+	}
+}

@@ -106,6 +106,10 @@ type feed struct {
 	later     localedate.Evidence
 	scratch   []byte
 	reopen    func() (io.Reader, func(), error)
+	// rereadFailed: the input could be read again but its survey's read
+	// failed (it changed since it was opened, a read error), so its rows
+	// are held as a stream's are; the warnings say which it was.
+	rereadFailed bool
 
 	// ix, when not nil, is the index being built of a plain file (mark);
 	// base is the file offset of the first byte read from src, read the

@@ -571,12 +571,12 @@ func (r *run) frame(f *feed) error {
 		// Read by column names: its locale dates are surveyed first,
 		// by a read of their own when the input can be read again,
 		// else while its first rows are held (dates.go).
-		if f.dateCols = DateColumns(s.header); len(f.dateCols) > 0 {
+		if f.dateCols = DateColumns(s.header, s.format); len(f.dateCols) > 0 {
 			if e, ok := r.surveyAgain(f, s.header); ok {
 				f.dates = e
 				f.decide()
 			} else {
-				f.holding = true
+				f.holding, f.rereadFailed = true, f.reopen != nil
 			}
 		}
 	}
