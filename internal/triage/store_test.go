@@ -481,26 +481,27 @@ func TestStreamClosesWindows(t *testing.T) {
 	defer source.SetWindowBudget(16 << 10)()
 	tmp := t.TempDir()
 	path := testutil.WriteFile(t, t.TempDir(), "ual.jsonl.gz", testutil.Gzip(ual.Bytes()))
-	// open counts the descriptors of files made in tmp.
-	open := func() int {
-		n := 0
-		fds, _ := os.ReadDir("/proc/self/fd")
-		for _, fd := range fds {
-			if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, tmp+string(filepath.Separator)) {
-				n++
-			}
-		}
-		return n
-	}
 	atPeak := 0
-	opts := Options{TempDir: tmp, AtPeak: func() { atPeak = open() }}
+	opts := Options{TempDir: tmp, AtPeak: func() { atPeak = openIn(tmp) }}
 	if _, err := Stream(context.Background(), []string{path}, opts, func([]Decoded) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if atPeak == 0 {
 		t.Fatal("no checkpoint went to a temporary file: the case is too thin")
 	}
-	if n := open(); n != 0 {
+	if n := openIn(tmp); n != 0 {
 		t.Errorf("%d files of %s still open after Stream", n, tmp)
 	}
+}
+
+// openIn counts the process's descriptors of files made in dir (Linux).
+func openIn(dir string) int {
+	n := 0
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, dir+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
 }
