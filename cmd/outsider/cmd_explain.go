@@ -41,8 +41,10 @@ home tenant against the resource tenant, crossTenantAccessType, the error
 code, conditional access, risk, location and client. Then what it all
 means. FILE may be any format triage reads (default: stdin); a row of
 Microsoft Sentinel's OfficeActivity table is walked as the UAL record it
-came from. When it holds more than one record, choose one with --id (a
-sign-in's id, the CSV's Request ID, an OfficeActivity row's OfficeId).
+came from, and a row of Defender's CloudAppEvents table as the audit
+record in its RawEventData. When it holds more than one record, choose
+one with --id (a sign-in's id, the CSV's Request ID, an OfficeActivity
+row's OfficeId, the Id in a CloudAppEvents row's RawEventData).
 
 Exit status: 0 done; 1 error (no such record); 2 usage.`
 

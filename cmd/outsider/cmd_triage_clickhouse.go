@@ -31,8 +31,8 @@ func checkClickHouseFlags(o *TriageOptions) error {
 	if o.AllTenants && len(o.Tenants) > 0 {
 		return usagef("triage", "--all-tenants and --tenant: give one")
 	}
-	if o.Strict || o.CPUProfile != "" || o.MemProfile != "" || o.TempDir != "" {
-		return usagef("triage", "--strict, --cpuprofile, --memprofile and --temp-dir concern reading files; with --clickhouse, 'outsider load' reads them")
+	if o.Strict || o.CPUProfile != "" || o.MemProfile != "" || o.TempDir != "" || o.dateOrder != "" {
+		return usagef("triage", "--strict, --cpuprofile, --memprofile, --temp-dir and --date-order concern reading files; with --clickhouse, 'outsider load' reads them")
 	}
 	if _, err := clickhouse.Open(o.ClickHouse); err != nil {
 		return usagef("triage", "--clickhouse: %s", err)

@@ -118,7 +118,7 @@ type readOptions struct {
 	InputFormat source.Format
 	Workers     int
 	Strict      bool
-	// DateOrder is --date-order (dateOrderFlag).
+	// DateOrder is --date-order (addDateOrderFlag).
 	DateOrder localedate.Order
 
 	inputFormat string

@@ -47,7 +47,8 @@ type Options struct {
 	// Dates is what the locale dates of the record's input show of their
 	// order (source.Batch.Dates, which the CLI passes on): a sign-in's
 	// date whose day and month are both 12 or less is read by it, as
-	// triage reads it. Zero says no other date of the input shows one.
+	// triage reads it, the order --date-order states included (Stated).
+	// Zero says no other date of the input shows one and none was stated.
 	Dates localedate.Evidence
 }
 

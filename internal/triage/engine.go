@@ -130,7 +130,13 @@ func (e sinkError) Unwrap() error { return e.err }
 // deduplicates them in input order, and hands every batch to the sink
 // newSink made for its worker (called once per worker, before any batch).
 func decode(ctx context.Context, paths []string, opts Options, newSink func(worker int) batchSink) (*decoded, error) {
-	return decodeMore(ctx, paths, opts, newCarried(opts), true, newSink)
+	c := newCarried(opts)
+	// Nothing reads these inputs again (Stream has no second look): the
+	// checkpoints' temporary file goes now, not when the garbage collector
+	// finds the store, which a run may end before (on Windows, where it
+	// cannot be unlinked while open, it would stay behind).
+	defer c.windows.Close()
+	return decodeMore(ctx, paths, opts, c, true, newSink)
 }
 
 // carried is what deduplication and the input's accounting keep from one

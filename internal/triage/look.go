@@ -225,6 +225,11 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 	if srcOpts.Inflaters == 0 && opts.Workers > 0 {
 		srcOpts.Inflaters = min(opts.Workers, 8)
 	}
+	// A file read again from its start is not read a third time: the
+	// checkpoints that read notes go to one store spilling to --temp-dir
+	// (not $TMPDIR, where Read's own store would), let go with the look.
+	windows := source.NewWindowStore(opts.TempDir)
+	defer windows.Close()
 	for _, p := range again {
 		remaining := pending[p]
 		// A plain or gzip file read as JSON Lines or CSV rows, or a zip
@@ -291,7 +296,9 @@ func lookAgain(ctx context.Context, paths []string, inputs []source.Input, r *Re
 			}
 		}
 		if stale {
-			_, err = source.Read(ctx, []string{p}, srcOpts, emit, func(source.Problem) {})
+			o := srcOpts
+			o.Windows = windows
+			_, err = source.Read(ctx, []string{p}, o, emit, func(source.Problem) {})
 		}
 		if err != nil && !errors.Is(err, errAllFound) && readErr == nil {
 			readErr = err

@@ -274,3 +274,35 @@ func TestAccessedFileChangedBetweenPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestLookAgainWindows: the second look's reading of a file from its
+// start notes the checkpoints of a gzip input in --temp-dir, not
+// $TMPDIR, and lets go of them when it ends. Linux only (openIn).
+func TestLookAgainWindows(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	defer func(v bool) { lookIndexed = v }(lookIndexed)
+	lookIndexed = false // every file read again from its start
+	var ual bytes.Buffer
+	if _, err := synth.Generate(&ual, synth.Options{Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	defer source.SetGzipCheckpointSpacing(8 << 10)()
+	defer source.SetWindowBudget(16 << 10)()
+	tmp, sys := t.TempDir(), t.TempDir()
+	t.Setenv("TMPDIR", sys)
+	path := testutil.WriteFile(t, t.TempDir(), "ual.jsonl.gz", testutil.Gzip(ual.Bytes()))
+	r, err := Run(context.Background(), []string{path}, Options{TempDir: tmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.AccessedSummary) == 0 {
+		t.Fatal("nothing touched: no second look, the case is too thin")
+	}
+	for _, dir := range []string{tmp, sys} {
+		if n := openIn(dir); n != 0 {
+			t.Errorf("%d files of %s still open after Run", n, dir)
+		}
+	}
+}

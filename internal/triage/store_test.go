@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/outsider-sec/outsider/internal/audit"
+	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/synth"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
@@ -458,4 +461,47 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return "lengths differ"
+}
+
+// TestStreamClosesWindows: Stream, which never reads an input again, lets
+// go of the temporary file of a gzip input's checkpoints when it returns,
+// not when the garbage collector finds the store (on Windows, where the
+// file cannot be unlinked while open, it would stay behind a run that
+// ends first). Linux only: the file, unlinked at once, is seen among the
+// process's descriptors.
+func TestStreamClosesWindows(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	var ual bytes.Buffer
+	if _, err := synth.Generate(&ual, synth.Options{Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	defer source.SetGzipCheckpointSpacing(8 << 10)()
+	defer source.SetWindowBudget(16 << 10)()
+	tmp := t.TempDir()
+	path := testutil.WriteFile(t, t.TempDir(), "ual.jsonl.gz", testutil.Gzip(ual.Bytes()))
+	atPeak := 0
+	opts := Options{TempDir: tmp, AtPeak: func() { atPeak = openIn(tmp) }}
+	if _, err := Stream(context.Background(), []string{path}, opts, func([]Decoded) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if atPeak == 0 {
+		t.Fatal("no checkpoint went to a temporary file: the case is too thin")
+	}
+	if n := openIn(tmp); n != 0 {
+		t.Errorf("%d files of %s still open after Stream", n, tmp)
+	}
+}
+
+// openIn counts the process's descriptors of files made in dir (Linux).
+func openIn(dir string) int {
+	n := 0
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, dir+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
 }
