@@ -22,6 +22,7 @@ import (
 	// and a compressed export's triage is limited by inflating, on one
 	// core.
 	"github.com/outsider-sec/outsider/internal/inflate"
+	"github.com/outsider-sec/outsider/internal/localedate"
 )
 
 // maxNesting bounds containers inside containers (a .gz in a .zip in a
@@ -567,6 +568,11 @@ func (r *run) frame(f *feed) error {
 		return nil
 	}
 	f.format, f.csvCol, f.header, f.sep = s.format, s.csvCol, s.header, s.sep
+	// The order --date-order states holds for every input, surveyed or
+	// not: a locale date in a JSON record (a Graph sign-in's
+	// createdDateTime re-written by a script) that shows no order is read
+	// in it, as the skip reason for such a date says.
+	f.dates = localedate.Evidence(0).State(r.opts.DateOrder)
 	if s.framing == frameRows && s.header != nil {
 		// Read by column names: its locale dates are surveyed first,
 		// by a read of their own when the input can be read again,
