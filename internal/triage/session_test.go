@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,4 +149,28 @@ func FuzzLoadSession(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestLoadSessionOtherVersion: a session saved with another layout is
+// refused as another version's (ErrSessionVersion, which a watch reports
+// as an upgrade), not as damage; bytes that are no session are not that.
+func TestLoadSessionOtherVersion(t *testing.T) {
+	s := NewSession(Options{})
+	var b bytes.Buffer
+	if err := s.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	old := bytes.Replace(b.Bytes(), []byte(sessionMagic), []byte(sessionMagicPrefix+"v3"), 1)
+	if bytes.Equal(old, b.Bytes()) || len(sessionMagic) != len(sessionMagicPrefix+"v3") {
+		t.Fatalf("test needs a layout name of the same length as %q", sessionMagic)
+	}
+	_, err := LoadSession(bytes.NewReader(old), int64(len(old)), Options{})
+	if !errors.Is(err, ErrSessionFormat) || !errors.Is(err, ErrSessionVersion) {
+		t.Fatalf("older layout: %v; want ErrSessionFormat and ErrSessionVersion", err)
+	}
+	junk := bytes.Replace(b.Bytes(), []byte(sessionMagic), []byte(strings.Repeat("x", len(sessionMagic))), 1)
+	if _, err := LoadSession(bytes.NewReader(junk), int64(len(junk)), Options{}); !errors.Is(err, ErrSessionFormat) || errors.Is(err, ErrSessionVersion) {
+		t.Fatalf("no session header: %v; want ErrSessionFormat only", err)
+	}
 }

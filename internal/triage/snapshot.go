@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	"github.com/outsider-sec/outsider/internal/source"
@@ -35,6 +36,13 @@ const sessionMagic = "outsider/triage-session/v4"
 // ErrSessionFormat says a saved session cannot be read: another layout,
 // or damaged.
 var ErrSessionFormat = errors.New("not a saved triage session of this version")
+
+// ErrSessionVersion says, beside ErrSessionFormat, that the session was
+// saved by another version of outsider (another layout), not damaged.
+var ErrSessionVersion = errors.New("saved by another version of outsider")
+
+// sessionMagicPrefix begins every layout's sessionMagic.
+const sessionMagicPrefix = "outsider/triage-session/"
 
 // codecSkip are fields the codec leaves out, by type and name: caches
 // that point into other aggregates (a copy would go stale), scratch
@@ -104,7 +112,12 @@ func LoadSession(r io.Reader, limit int64, opts Options) (_ *Session, err error)
 		}
 	}()
 	d := &decoder{r: bufio.NewReaderSize(r, 256<<10), left: limit}
-	if string(d.bytes()) != sessionMagic {
+	if h := string(d.bytes()); h != sessionMagic {
+		if strings.HasPrefix(h, sessionMagicPrefix) {
+			// An upgrade, not damage: said so (a watch rebuilds either
+			// way, and says which).
+			return nil, fmt.Errorf("%w: %w (layout %q, want %q)", ErrSessionFormat, ErrSessionVersion, h, sessionMagic)
+		}
 		return nil, fmt.Errorf("%w: no session header", ErrSessionFormat)
 	}
 	if k := d.varint(); d.err == nil && k != int64(s.k) {

@@ -222,6 +222,9 @@ func readSnapshot(f io.Reader, topts triage.Options, usable func(*snapshotMeta) 
 		return nil, meta, errSnapshotStale
 	}
 	s, err := triage.LoadSession(body, length-8-int64(n), topts)
+	if errors.Is(err, triage.ErrSessionVersion) {
+		return nil, nil, fmt.Errorf("%w: %v", errCacheVersion, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errSnapshotDamaged, err)
 	}
