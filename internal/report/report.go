@@ -179,10 +179,29 @@ func answers(r *triage.Report) []answer {
 				"give --tenant to name ours."
 			breach = "No sign of one from accounts outside those " + strconv.Itoa(k) + " tenants; between them, not checked."
 		}
+		accessed := "Nothing: there were no outside accounts."
+		if in := r.Input; in.Skipped > 0 || in.SkippedFiles > 0 {
+			// Records that could not be read (an Excel-saved CSV whose
+			// dates are all ambiguous skips nearly every row) may hold
+			// the outside sign-ins: "none" would be an all-clear drawn
+			// from what is left, so the answers say what was not read.
+			var lost []string
+			if in.Skipped > 0 {
+				lost = append(lost, plural64(in.Skipped, "record", "records"))
+			}
+			if in.SkippedFiles > 0 {
+				lost = append(lost, plural64(in.SkippedFiles, "file", "files"))
+			}
+			unread := strings.Join(lost, " and ") + " could not be read"
+			none = "Cannot tell: none in the " + plural64(in.Records, "record", "records") + " read, but " + unread +
+				" and may hold some; the problems say why and how to mend each, then triage again."
+			breach = "Cannot tell: no sign among the records read; " + unread + " and were not checked."
+			accessed = "Cannot tell: nothing among the records read; " + unread + "."
+		}
 		return []answer{
 			{Question: "Who were they?", Parts: []string{none}},
 			{Question: "Was there a breach?", Parts: []string{breach}},
-			{Question: "What did they access?", Parts: []string{"Nothing: there were no outside accounts."}},
+			{Question: "What did they access?", Parts: []string{accessed}},
 		}
 	}
 	// Who.
