@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/progress"
+	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
@@ -273,7 +274,7 @@ func TestBadRecordsCountedAndNamed(t *testing.T) {
 	}
 	want := []string{
 		p + ": line 2: truncated record",
-		p + ": line 3: invalid UTF-8",
+		p + ": line 3: " + record.ErrInvalidUTF8.Error(),
 		p + ": line 4: no CreationTime",
 	}
 	if !slices.Equal(msgs, want) {
