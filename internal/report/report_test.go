@@ -893,3 +893,23 @@ func TestNoOutsidersWithSkippedRecords(t *testing.T) {
 		t.Errorf("nothing skipped: want the plain answer:\n%s", b.String())
 	}
 }
+
+// TestBreachAnswerNamesSkippedRecords: with outside identities found but
+// records skipped (149 of an en-AU sign-in CSV's 154 rows, their dates
+// ambiguous), "No sign of one for N" is drawn from what was read only;
+// the breach answer says how many records were not checked, and says
+// nothing of the kind when every record was read.
+func TestBreachAnswerNamesSkippedRecords(t *testing.T) {
+	r := fixture(t)
+	r.Input.Skipped, r.Input.SkippedFiles = 0, 0
+	for _, p := range answers(r)[1].Parts {
+		if strings.Contains(p, "could not be read") {
+			t.Errorf("nothing skipped, yet: %q", p)
+		}
+	}
+	r.Input.Skipped, r.Input.SkippedFiles = 149, 1
+	parts := answers(r)[1].Parts
+	if last := parts[len(parts)-1]; !strings.Contains(last, "149 records and 1 file could not be read") {
+		t.Errorf("breach answer %q: want its last part to say 149 records and 1 file were not checked", parts)
+	}
+}
