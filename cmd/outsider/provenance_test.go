@@ -172,3 +172,34 @@ func TestProvenanceClickHouse(t *testing.T) {
 		t.Errorf("secret in %s", b)
 	}
 }
+
+// TestProvenanceLocaleDates: a report over a sign-in CSV saved again in
+// Excel (de-DE: ';' and "06.10.2026 09:14:03") reads its times from those
+// locale dates, so the time rule it states must say so rather than deny
+// them: an analyst reads that line to know where the times came from.
+func TestProvenanceLocaleDates(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "source", "testdata", "in", "signin-semicolon.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := chdir(t)
+	writeFile(t, filepath.Join(dir, "signins.csv"), string(data))
+	p, out := runTriageJSON(t, nil, "signins.csv")
+	var doc struct {
+		Input struct {
+			Files []struct {
+				Format  string
+				Records int
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Input.Files) != 1 || doc.Input.Files[0].Records == 0 || !strings.Contains(doc.Input.Files[0].Format, "semicolon") {
+		t.Fatalf("the locale-dated CSV was not read as such: %+v", doc.Input.Files)
+	}
+	if strings.Contains(p.TimeZone, "no local or CSV locale dates") || !strings.Contains(p.TimeZone, "locale dates") {
+		t.Errorf("time rule %q: want it to say how a CSV's locale dates are read, not deny them", p.TimeZone)
+	}
+}

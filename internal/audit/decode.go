@@ -13,12 +13,23 @@ import (
 // reason part of "file: line N: reason".
 type DecodeError struct {
 	Reason string
+	// Framed says the row itself was framed whole: the reason is a
+	// value that reads but cannot be used (an ambiguous locale date),
+	// so no stray quote swallowed rows into it and a hint of one would
+	// send the analyst looking for a broken file.
+	Framed bool
 }
 
 func (e *DecodeError) Error() string { return e.Reason }
 
 func decodeErr(format string, args ...any) error {
 	return &DecodeError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// framedErr is a DecodeError of a value that reads (an ambiguous date is
+// a date, so its row was framed whole; see DecodeError.Framed).
+func framedErr(format string, args ...any) error {
+	return &DecodeError{Reason: fmt.Sprintf(format, args...), Framed: true}
 }
 
 // Decoder decodes records into Events. It keeps an arena for unescaped

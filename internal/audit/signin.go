@@ -1137,10 +1137,10 @@ func signInTime(b []byte, file localedate.Evidence) (int64, DateOrder, bool) {
 func timeErr(name string, v []byte, order DateOrder, file localedate.Evidence) error {
 	switch {
 	case order == DateAmbiguous && file.Mixed():
-		return decodeErr(`%s "%s" is ambiguous: day and month are both 12 or less, and the file's other dates show both orders `+
+		return framedErr(`%s "%s" is ambiguous: day and month are both 12 or less, and the file's other dates show both orders `+
 			`(some can only be day first, others only month first), so none says which comes first, nor can --date-order; give the export as downloaded, with ISO 8601 times`, name, clip(v))
 	case order == DateAmbiguous:
-		return decodeErr(`%s "%s" is ambiguous: day and month are both 12 or less and no other date of the file shows which comes first; `+
+		return framedErr(`%s "%s" is ambiguous: day and month are both 12 or less and no other date of the file shows which comes first; `+
 			`state it with --date-order day-first or month-first (the locale the file was written in), or give the export as downloaded, with ISO 8601 times`, name, clip(v))
 	}
 	return decodeErr(`%s "%s" is not a time`, name, clip(v))

@@ -102,8 +102,13 @@ func Unit(b *source.Batch) string {
 	return "line"
 }
 
-// ErrInvalidUTF8 is the reason given for a record that is not UTF-8.
-var ErrInvalidUTF8 = errors.New("invalid UTF-8")
+// ErrInvalidUTF8 is the reason given for a record that is not UTF-8. It
+// names the usual cause and its mend, since the analyst reading it has a
+// file to fix: an export saved again as Excel's plain "CSV" or with
+// PowerShell 5.1's Set-Content is in the Windows code page, whose accented
+// bytes are not UTF-8 (README, "Windows PowerShell 5.1's encoding trap").
+var ErrInvalidUTF8 = errors.New("invalid UTF-8 (saved in a Windows code page, as Excel's plain \"CSV\" or " +
+	"Set-Content write? save it as \"CSV UTF-8\" or with -Encoding utf8, or give the export as downloaded)")
 
 // Reader decodes records; each goroutine needs its own. Its zero value is
 // ready to use. The events it decodes point into the batch's bytes and

@@ -223,6 +223,12 @@ func TestReader(t *testing.T) {
 	if err := rd.Decode(b, 0, &ev); !errors.Is(err, ErrInvalidUTF8) {
 		t.Errorf("invalid UTF-8: %v", err)
 	}
+	// The reason says what to do, not only what is wrong: the usual cause
+	// is a file saved again in a Windows code page (Excel's plain "CSV",
+	// PowerShell 5.1's Set-Content), which saving as UTF-8 mends.
+	if msg := ErrInvalidUTF8.Error(); !strings.HasPrefix(msg, "invalid UTF-8") || !strings.Contains(msg, "CSV UTF-8") {
+		t.Errorf("reason %q: want it to name the cause and the mend (save as CSV UTF-8)", msg)
+	}
 }
 
 // TestSeparated: rows of exports saved again by Excel with ';' or tabs

@@ -150,6 +150,22 @@ type answer struct {
 	ops        map[string]int64
 }
 
+// unreadInput is "N records and M files could not be read", or "" when
+// every record and file was read.
+func unreadInput(in triage.InputInfo) string {
+	var lost []string
+	if in.Skipped > 0 {
+		lost = append(lost, plural64(in.Skipped, "record", "records"))
+	}
+	if in.SkippedFiles > 0 {
+		lost = append(lost, plural64(in.SkippedFiles, "file", "files"))
+	}
+	if len(lost) == 0 {
+		return ""
+	}
+	return strings.Join(lost, " and ") + " could not be read"
+}
+
 // answers puts the three questions (who, breach, accessed) in plain words
 // from the counts in r. The words contain no value from the records but
 // operation names and the names of the objects touched, which renderers
@@ -179,10 +195,21 @@ func answers(r *triage.Report) []answer {
 				"give --tenant to name ours."
 			breach = "No sign of one from accounts outside those " + strconv.Itoa(k) + " tenants; between them, not checked."
 		}
+		accessed := "Nothing: there were no outside accounts."
+		if unread := unreadInput(r.Input); unread != "" {
+			// Records that could not be read (an Excel-saved CSV whose
+			// dates are all ambiguous skips nearly every row) may hold
+			// the outside sign-ins: "none" would be an all-clear drawn
+			// from what is left, so the answers say what was not read.
+			none = "Cannot tell: none in the " + plural64(r.Input.Records, "record", "records") + " read, but " + unread +
+				" and may hold some; the problems say why and how to mend each, then triage again."
+			breach = "Cannot tell: no sign among the records read; " + unread + " and were not checked."
+			accessed = "Cannot tell: nothing among the records read; " + unread + "."
+		}
 		return []answer{
 			{Question: "Who were they?", Parts: []string{none}},
 			{Question: "Was there a breach?", Parts: []string{breach}},
-			{Question: "What did they access?", Parts: []string{"Nothing: there were no outside accounts."}},
+			{Question: "What did they access?", Parts: []string{accessed}},
 		}
 	}
 	// Who.
@@ -318,6 +345,16 @@ func answers(r *triage.Report) []answer {
 		cannot = "Cannot tell for " + strconv.Itoa(unverified) + ": the input lacks the tenant's Exchange and SharePoint/OneDrive records around " +
 			their + " sign-ins; the " + whose + " what to export."
 		breach = append(breach, cannot)
+	}
+	if unread := unreadInput(r.Input); unread != "" {
+		// "No sign of one" is drawn from the records read; skipped ones
+		// (a sign-in CSV's rows with ambiguous dates) may hold a sign-in
+		// to an application that is not first-party, or the activity.
+		they := "they"
+		if r.Input.Skipped+r.Input.SkippedFiles == 1 {
+			they = "it"
+		}
+		breach = append(breach, "Not checked: "+unread+"; "+they+" may hold more sign-ins or activity, and the problems say why and how to mend each.")
 	}
 
 	// What did they access?

@@ -858,3 +858,58 @@ func TestNoOutsidersAmongSeveralInferredTenants(t *testing.T) {
 		t.Errorf("--tenant given: want the plain answer:\n%s", b.String())
 	}
 }
+
+// TestNoOutsidersWithSkippedRecords: with no outside identity among the
+// records read but records skipped (an Excel-saved CSV whose every date
+// is ambiguous skips nearly all its rows), the answers are not the
+// all-clear: the skipped records may hold the outside sign-ins, and every
+// format says they were not checked and how many.
+func TestNoOutsidersWithSkippedRecords(t *testing.T) {
+	r := &triage.Report{Schema: triage.Schema, Summary: triage.Summary{ByVerdict: map[string]int{}},
+		Tenant: triage.TenantInfo{IDs: []string{"11111111-1111-1111-1111-111111111111"}, Inferred: true},
+		Input:  triage.InputInfo{Records: 13, Skipped: 602}}
+	for _, f := range Formats {
+		if f == "json" || f == "csv" {
+			continue // no answers in words
+		}
+		var b bytes.Buffer
+		if err := Render(&b, f, r); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out := strings.Join(strings.Fields(b.String()), " ") // wrapped lines
+		if strings.Contains(out, "there were none") || strings.Contains(out, "there were no outside accounts") {
+			t.Errorf("%s: all-clear with 602 records skipped:\n%s", f, out)
+		}
+		if !strings.Contains(out, "602 records could not be read") || !strings.Contains(out, "Cannot tell") {
+			t.Errorf("%s: answers do not say 602 records were not checked:\n%s", f, out)
+		}
+	}
+	r.Input.Skipped = 0 // all read: the plain answer stands
+	var b bytes.Buffer
+	if err := Render(&b, "text", r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "there were none") {
+		t.Errorf("nothing skipped: want the plain answer:\n%s", b.String())
+	}
+}
+
+// TestBreachAnswerNamesSkippedRecords: with outside identities found but
+// records skipped (149 of an en-AU sign-in CSV's 154 rows, their dates
+// ambiguous), "No sign of one for N" is drawn from what was read only;
+// the breach answer says how many records were not checked, and says
+// nothing of the kind when every record was read.
+func TestBreachAnswerNamesSkippedRecords(t *testing.T) {
+	r := fixture(t)
+	r.Input.Skipped, r.Input.SkippedFiles = 0, 0
+	for _, p := range answers(r)[1].Parts {
+		if strings.Contains(p, "could not be read") {
+			t.Errorf("nothing skipped, yet: %q", p)
+		}
+	}
+	r.Input.Skipped, r.Input.SkippedFiles = 149, 1
+	parts := answers(r)[1].Parts
+	if last := parts[len(parts)-1]; !strings.Contains(last, "149 records and 1 file could not be read") {
+		t.Errorf("breach answer %q: want its last part to say 149 records and 1 file were not checked", parts)
+	}
+}

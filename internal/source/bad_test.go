@@ -220,6 +220,32 @@ func TestCapWarning(t *testing.T) {
 	}
 }
 
+// TestCapWarningDefender: a CloudAppEvents export of exactly 100,000 rows
+// met the advanced hunting cap (100,000 rows per query,
+// https://learn.microsoft.com/defender-xdr/api-advanced-hunting), and the
+// warning names that cap, not the Purview search's, which a Defender
+// analyst never ran.
+func TestCapWarningDefender(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(cloudAppHeader + "\n")
+	for i := 0; i < 100000; i++ {
+		fmt.Fprintf(&b, "2026-10-06T09:14:03Z,FileAccessed,Microsoft SharePoint Online,20892,,p@fabrikam.com,p@fabrikam.com,198.18.7.1,,r%d,\"{\"\"Id\"\":\"\"u%d\"\"}\"\n", i, i)
+	}
+	res := readBytes(t, b.Bytes(), Options{})
+	var warned bool
+	for _, p := range res.probs {
+		if p.Warning && strings.Contains(p.Reason, "exactly the cap") {
+			warned = true
+			if !strings.Contains(p.Reason, "advanced hunting") || strings.Contains(p.Reason, "Purview") {
+				t.Errorf("reason %q: want Defender advanced hunting's cap, not Purview's", p.Reason)
+			}
+		}
+	}
+	if !warned || len(res.inputs) != 1 || res.inputs[0].Format != DefenderCSV {
+		t.Errorf("no cap warning for 100,000 CloudAppEvents rows: inputs %+v, problems:\n%s", res.inputs, fmtProblems(res.probs))
+	}
+}
+
 func TestCancel(t *testing.T) {
 	data := jsonl(100000)
 	checkStops(t, []string{"-"}, []string{"-", "-"}, func() Options {

@@ -196,6 +196,21 @@ func DefenderTableProblem(header []string) string {
 			"export the Entra sign-in log instead (Entra admin center > Sign-in logs > Download, or " +
 			"Sentinel's SigninLogs and AADNonInteractiveUserSignInLogs tables)"
 	}
+	if names["actiontype"] && (names["applicationid"] || names["application"] &&
+		(names["activitytype"] || names["activityobjects"] || names["isadminoperation"] ||
+			names["auditsource"] || names["appinstanceid"])) {
+		// CloudAppEvents' own columns
+		// (https://learn.microsoft.com/defender-xdr/advanced-hunting-cloudappevents-table):
+		// ActionType with ApplicationId, or with one of ActivityType,
+		// ActivityObjects, IsAdminOperation, AuditSource, AppInstanceId,
+		// which no other table pairs with ActionType and Application
+		// (IdentityLogonEvents has those two only). A query with a
+		// project left RawEventData out; sending the analyst to query
+		// "CloudAppEvents" would send them to the table they queried.
+		return "CloudAppEvents without its RawEventData column (the query's project, or the columns " +
+			"chosen for the export, left it out): RawEventData is the audit record outsider reads; " +
+			"run the query again without project (or with RawEventData) and export that"
+	}
 	shown := header
 	if len(shown) > 8 {
 		shown = append(shown[:8:8], "...")

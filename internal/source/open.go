@@ -621,10 +621,26 @@ var exportCaps = []struct {
 	{100000, "100,000 records: exactly the cap of Purview audit search exports (100,000 records per search), the export was probably truncated"},
 }
 
+// defenderCaps are those of a Defender advanced hunting export: a query
+// returns at most 100,000 rows, in the portal as through the API
+// (https://learn.microsoft.com/defender-xdr/api-advanced-hunting,
+// "Results can return up to 100,000 rows"). The UAL's caps mean nothing
+// there: a CloudAppEvents export of 50,000 rows is whole.
+var defenderCaps = []struct {
+	n    int64
+	text string
+}{
+	{100000, "100,000 rows: exactly the cap of a Defender advanced hunting query (100,000 rows per query), the export was probably truncated; query shorter periods and give every file"},
+}
+
 func (r *run) warnCap(file int) {
 	in := r.inputs[file]
 	n := in.Framed + in.Skipped
-	for _, c := range exportCaps {
+	caps := exportCaps
+	if in.Format == DefenderCSV || in.Format == DefenderJSON {
+		caps = defenderCaps
+	}
+	for _, c := range caps {
 		if n == c.n {
 			r.report(file, Problem{Path: in.Path, Reason: c.text, Warning: true})
 		}

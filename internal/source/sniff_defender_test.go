@@ -140,6 +140,11 @@ func TestDefenderTableProblem(t *testing.T) {
 		{[]string{"\ufeffRawEventData"}, ""},
 		{strings.Split(signInEventsHeader, ","), "sign-in table (EntraIdSignInEvents or AADSignInEventsBeta)"},
 		{strings.Split(deviceEventsHeader, ","), "table of columns Timestamp, DeviceId, DeviceName, ActionType, FileName, ReportId, not CloudAppEvents"},
+		// CloudAppEvents queried with a project that left RawEventData out
+		// is still CloudAppEvents: the problem must say what is missing,
+		// not send the analyst to the table they already queried.
+		{strings.Split(strings.TrimSuffix(cloudAppHeader, ",RawEventData"), ","), "CloudAppEvents without its RawEventData column"},
+		{[]string{"Timestamp", "ActionType", "Application", "AccountId", "IPAddress", "ActivityType", "ObjectName"}, "CloudAppEvents without its RawEventData column"},
 		{[]string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}, "columns a, b, c, d, e, f, g, h, ..., not"},
 		{[]string{strings.Repeat("x", 300)}, strings.Repeat("x", 200) + "..., not"},
 	} {

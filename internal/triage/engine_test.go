@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outsider-sec/outsider/internal/progress"
+	"github.com/outsider-sec/outsider/internal/record"
 	"github.com/outsider-sec/outsider/internal/source"
 	"github.com/outsider-sec/outsider/internal/testutil"
 )
@@ -273,7 +274,7 @@ func TestBadRecordsCountedAndNamed(t *testing.T) {
 	}
 	want := []string{
 		p + ": line 2: truncated record",
-		p + ": line 3: invalid UTF-8",
+		p + ": line 3: " + record.ErrInvalidUTF8.Error(),
 		p + ": line 4: no CreationTime",
 	}
 	if !slices.Equal(msgs, want) {
@@ -356,5 +357,31 @@ func TestEarliest(t *testing.T) {
 	}
 	if r := run(t, Options{Since: want.Add(time.Hour)}, p); r.Earliest != 0 {
 		t.Errorf("nothing passed, earliest = %d", r.Earliest)
+	}
+}
+
+// TestAmbiguousDateRowNoStrayQuoteHint: a sign-in CSV row whose failure
+// reason spans lines and whose date is ambiguous is skipped for its date
+// alone; the stray-quote hint (for a row that swallowed the rows after
+// it) does not belong there, since a date that reads as a date was not
+// swallowed, and it sent analysts looking for a broken file. A row whose
+// date is not a time keeps the hint: a stray quote there does swallow.
+func TestAmbiguousDateRowNoStrayQuoteHint(t *testing.T) {
+	dir := t.TempDir()
+	const header = "Date (UTC);Request ID;Username;User type;Cross tenant access type;Application ID ;Home tenant ID;Resource tenant ID;IP address;Status;Sign-in error code;Failure reason\n"
+	row := func(date, id string) string {
+		return date + ";" + id + ";pilar@fabrikam.com;Member;Passthrough;00000003-0000-0ff1-ce00-000000000000;" +
+			"22222222-2222-2222-2222-222222222222;11111111-1111-1111-1111-111111111111;203.0.113.45;Failure;50126;\"Error validating\ncredentials\"\n"
+	}
+	p := testutil.WriteFile(t, dir, "signins.csv", []byte("\ufeff"+header+row("03/04/2026 09:14:03", "r1")+row("yesterday", "r2")))
+	r := run(t, Options{}, p)
+	if r.Input.Skipped != 2 || len(r.Problems) != 2 {
+		t.Fatalf("skipped %d, problems %v", r.Input.Skipped, r.Problems)
+	}
+	if amb := r.Problems[0].Error(); !strings.Contains(amb, "is ambiguous") || strings.Contains(amb, "stray quote") {
+		t.Errorf("ambiguous date: %q: want the date's reason without the stray-quote hint", amb)
+	}
+	if bad := r.Problems[1].Error(); !strings.Contains(bad, "is not a time") || !strings.Contains(bad, "stray quote") {
+		t.Errorf("date that is not a time: %q: want the stray-quote hint kept", bad)
 	}
 }

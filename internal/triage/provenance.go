@@ -8,9 +8,14 @@ import (
 )
 
 // TimeZoneRule is what a report says of the times it shows: every time is
-// the record's own UTC time, never converted to a local zone or read from
-// a CSV's locale date column.
-const TimeZoneRule = "all times are UTC: CreationTime/createdDateTime as written, no local or CSV locale dates"
+// the record's own UTC time, never converted to a local zone. A sign-in
+// CSV's or OfficeActivity export's time column is UTC too ("Date (UTC)",
+// "TimeGenerated [UTC]"), but saved again in Excel it holds the region's
+// dates, which are read (day or month first, as the file's other dates or
+// --date-order say): the rule names that rather than deny it.
+const TimeZoneRule = "all times are UTC as the logs write them (CreationTime, createdDateTime, a CSV's UTC " +
+	"time column, whose locale dates are read day or month first as the file's other dates or " +
+	"--date-order show), never converted to a local zone"
 
 // Provenance says how a report was made, for a case file: which build of
 // the tool, which command line, which inputs (by size and hash), which

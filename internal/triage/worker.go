@@ -3,6 +3,7 @@ package triage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -210,9 +211,11 @@ func (k *worker) fold(w *work) {
 // breaks says so: a stray quote (a row cut short, a quote a tool did not
 // double) makes the rows after it part of its quoted field, until another
 // quote pairs with it, and their records are lost with it; the count of
-// line breaks tells the analyst where to look.
+// line breaks tells the analyst where to look. A row framed whole (its
+// reason is a value that reads, such as an ambiguous date) gets no hint.
 func badRowReason(err error, unit string, data []byte) string {
-	if unit == "row" {
+	var de *audit.DecodeError
+	if unit == "row" && !(errors.As(err, &de) && de.Framed) {
 		if n := bytes.Count(data, []byte{'\n'}); n > 0 {
 			breaks := "line breaks"
 			if n == 1 {
