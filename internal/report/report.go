@@ -203,7 +203,7 @@ func answers(r *triage.Report) []answer {
 			// from what is left, so the answers say what was not read.
 			none = "Cannot tell: none in the " + plural64(r.Input.Records, "record", "records") + " read, but " + unread +
 				" and may hold some; the problems say why and how to mend each, then triage again."
-			breach = "Cannot tell: no sign among the records read; " + unread + " and were not checked."
+			breach = "Cannot tell: no sign among the records read; " + unread + ", so they were not checked."
 			accessed = "Cannot tell: nothing among the records read; " + unread + "."
 		}
 		return []answer{
