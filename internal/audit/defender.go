@@ -234,11 +234,13 @@ func (d *Decoder) finishDefender(ev *Event, row *defenderRow) error {
 		return decodeErr("RawEventData: unexpected %s after the record", s.what())
 	}
 	// Every Microsoft 365 audit record has RecordType, Operation and
-	// Workload (the common schema); an event of another app has none.
-	if ev.RecordType < 0 && len(ev.Workload) == 0 && len(ev.Operation) == 0 {
-		return decodeErr("RawEventData is not a Microsoft 365 audit record (no RecordType, Operation or Workload): " +
-			"an event of another cloud app")
-	}
+	// Workload (the common schema); an event of another connected app
+	// (Dropbox, GitHub...) has none, and is read from the row's columns
+	// below as a record of no Microsoft 365 workload: its account and
+	// address are evidence like any other record's (an outside account
+	// acting in an app the tenant connected), and skipping it would count
+	// every such row as unreadable input, so that a tenant with other
+	// apps could never be told its export was read whole.
 	if len(ev.ID) == 0 {
 		ev.ID = trimSpace(row.id)
 	}

@@ -87,8 +87,10 @@ func TestDefenderFallbacks(t *testing.T) {
 			`"UserID":null`, false},
 		{"ambiguous timestamp", []string{"03/04/2026 10:00", "x", "", "r1", "", "", `{"RecordType":6}`}, "ambiguous", true},
 		{"no time at all", []string{"", "x", "", "r1", "", "", `{"RecordType":6}`}, "no CreationTime in RawEventData and no Timestamp", true},
-		{"not an audit record", []string{"2021-04-28T15:05:26Z", "FilePreview", "", "r1", "", "", `{"actor":{"email":"a@b.c"}}`},
-			"RawEventData is not a Microsoft 365 audit record", true},
+		// Another connected app's event (no RecordType, Operation or
+		// Workload) is read from the row's columns, not skipped.
+		{"another app's event", []string{"2021-04-28T15:05:26Z", "FilePreview", "81.2.69.160", "r1", "a@contoso.com", "", `{"actor":{"email":"a@b.c"}}`},
+			`"ID":"cjE=","Time":1619622326000000000,"RecordType":-1,"Operation":"RmlsZVByZXZpZXc="`, false},
 		{"empty", []string{"2021-04-28T15:05:26Z", "x", "", "r1", "", "", "  "}, "RawEventData is empty", true},
 		{"not JSON", []string{"2021-04-28T15:05:26Z", "x", "", "r1", "", "", "n/a"}, "RawEventData: ", true},
 		{"trailing", []string{"2021-04-28T15:05:26Z", "x", "", "r1", "", "", `{"RecordType":6} x`}, "RawEventData: unexpected", true},
