@@ -32,6 +32,11 @@ Seeded and deterministic; streams, so any size up to many GB.
 counts) for tests and benchmarks. --signin-log also writes the tenant's
 Entra ID sign-in log (Graph signIn pages: the twin of every UAL sign-in,
 and a few only that log has); the answers are then for both logs.
+--signin-log-format entra-csv writes it instead as the Entra admin
+center's CSV download (Sign-in logs > Download > CSV: "Date (UTC)" in
+ISO 8601, "Request ID", "Username", ...), which is what most analysts
+have; the answers are the same. The download has no column telling
+interactive sign-ins from non-interactive ones: both are in the file.
 
 The fixed scenarios make about 22 outside identities. --partners N and
 --outsiders N add more, at the scale of a tenant with hundreds of
@@ -124,7 +129,7 @@ func newCmdGenerate(f *factory, runF func(context.Context, *GenerateOptions) err
 	fs.IntVar(&o.Synth.Outsiders, "outsiders", 0, "add `N` outside identities, round-robin over the partners (0: none; with --partners 0, N/2 partners)")
 	addOutputFlag(fs, &o.Output, "write to this `file` (atomically) instead of stdout")
 	fs.StringVar(&o.Expected, "expected", "", "write the expected verdicts (JSON) to this `file`")
-	fs.StringVar(&o.SignInLog, "signin-log", "", "also write the Entra ID sign-in log (Graph signIn JSON) to this `file`")
+	fs.StringVar(&o.SignInLog, "signin-log", "", "also write the Entra ID sign-in log (in --signin-log-format's shape) to this `file`")
 	fs.StringVar(&signInLogFormat, "signin-log-format", synth.SignInLogGraph, "the sign-in log's `shape`: "+strings.Join(synth.SignInLogFormats, ", "))
 	completeValues(cmd, "signin-log-format", synth.SignInLogFormats...)
 	return cmd

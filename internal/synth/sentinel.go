@@ -51,10 +51,13 @@ const (
 	// SignInLogLAQuery is Log Analytics query API responses holding
 	// SigninLogs and AADNonInteractiveUserSignInLogs rows.
 	SignInLogLAQuery = "la-query-api"
+	// SignInLogEntraCSV is the Entra admin center's CSV download
+	// (entracsv.go).
+	SignInLogEntraCSV = "entra-csv"
 )
 
 // SignInLogFormats lists the Options.SignInLogFormat values.
-var SignInLogFormats = []string{SignInLogGraph, SignInLogLAQuery}
+var SignInLogFormats = []string{SignInLogGraph, SignInLogLAQuery, SignInLogEntraCSV}
 
 // officeHeader is the header of a real portal export of OfficeActivity
 // (2021), column for column.

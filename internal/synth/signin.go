@@ -42,14 +42,24 @@ type signInLog struct {
 	r     rng
 	twins int64
 	only  int64
-	// la, when set, writes the pages as Log Analytics query API
-	// responses (sentinel.go) instead of Graph pages; one holds a
-	// sign-in's Graph object on its way there.
-	la  *laQueryLog
+	// la, when set, writes the pages in another shape than Graph's: Log
+	// Analytics query API responses (sentinel.go) or the Entra admin
+	// center's CSV download (entracsv.go); one holds a sign-in's Graph
+	// object on its way there.
+	la  signInShape
 	one []byte
 }
 
 const signInPage = 1000
+
+// signInShape turns the sign-ins' Graph objects into another shape of the
+// sign-in log, a page at a time.
+type signInShape interface {
+	// add takes one sign-in's Graph object.
+	add(graph []byte)
+	// page appends what was added since the last page.
+	page(b []byte) []byte
+}
 
 func newSignInLog(w io.Writer, seed int64, key uint64) *signInLog {
 	return &signInLog{sink: sink{w: w, buf: make([]byte, 0, flushAt+64<<10)}, seed: seed, key: key,

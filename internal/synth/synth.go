@@ -138,7 +138,7 @@ func (o Options) withDefaults() (Options, error) {
 	switch o.SignInLogFormat {
 	case "":
 		o.SignInLogFormat = SignInLogGraph
-	case SignInLogGraph, SignInLogLAQuery:
+	case SignInLogGraph, SignInLogLAQuery, SignInLogEntraCSV:
 	default:
 		return o, fmt.Errorf("unknown sign-in log format %q (want one of %v)", o.SignInLogFormat, SignInLogFormats)
 	}
@@ -262,8 +262,11 @@ func Generate(w io.Writer, opts Options) (*Expected, error) {
 	var sl *signInLog
 	if o.SignInLog != nil {
 		sl = newSignInLog(o.SignInLog, o.Seed, g.idKey)
-		if o.SignInLogFormat == SignInLogLAQuery {
+		switch o.SignInLogFormat {
+		case SignInLogLAQuery:
 			sl.la = &laQueryLog{}
+		case SignInLogEntraCSV:
+			sl.la = &entraCSVLog{}
 		}
 	}
 	// The sign-ins only the sign-in log has go out among the others, in
