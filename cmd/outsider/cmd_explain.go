@@ -221,7 +221,10 @@ func runExplain(ctx context.Context, ios *iostreams.IOStreams, o *ExplainOptions
 		}
 		notePassed(ios, false, passed)
 	}
-	_, err := source.Read(ctx, paths, source.Options{Stdin: ios.In, DateOrder: o.DateOrder}, emit, problem)
+	// One read, never again by index: no checkpoints' windows are kept,
+	// so no store (and no temporary file) is left for the garbage
+	// collector to close.
+	_, err := source.Read(ctx, paths, source.Options{Stdin: ios.In, DateOrder: o.DateOrder, NoIndex: true}, emit, problem)
 	if err != nil && !errors.Is(err, errStopRead) {
 		return err
 	}
