@@ -102,13 +102,16 @@ func (r *run) startAhead(path string) *aheadStream {
 	}
 	leaf := &gzLeaf{fi: fi}
 	a := r.inflateAhead(func() (io.Reader, func(), error) {
-		zr, err := inflate.NewGzipReader(r.counted(fh), gzCheckpointSpacing)
+		every := r.checkpointSpacing()
+		zr, err := inflate.NewGzipReader(r.counted(fh), every)
 		if err != nil {
 			fh.Close()
 			return nil, nil, err
 		}
-		zr.SetKeeper(r.windows.put)
-		leaf.z = zr // before ready is closed
+		if every > 0 {
+			zr.SetKeeper(r.windows.put)
+			leaf.z = zr // before ready is closed
+		}
 		return zr, func() { zr.Close(); fh.Close() }, nil
 	})
 	leaf.ended = func() bool { return a.done == io.EOF }

@@ -52,6 +52,15 @@ func SetGzipCheckpointSpacing(n int64) (restore func()) {
 	return func() { gzCheckpointSpacing = old }
 }
 
+// checkpointSpacing is the spacing of the run's gzip checkpoints: none
+// when nothing is indexed (Options.NoIndex).
+func (r *run) checkpointSpacing() int64 {
+	if r.opts.NoIndex {
+		return 0
+	}
+	return gzCheckpointSpacing
+}
+
 // gzLeaf is a gzip file or a zip member as it is read, which can be
 // indexed: its inflater (nil for a stored member), its file's size and
 // time when opened, the member's place in the zip, and whether the stream

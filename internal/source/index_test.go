@@ -463,3 +463,57 @@ func readIndexedSame(t *testing.T, data []byte, tmp string) {
 		}
 	}
 }
+
+// TestNoIndex checks Options.NoIndex, for callers that read each input
+// once: every encoding frames the same records with the same dates (the
+// survey still reads a gzip file or zip member again from its start), no
+// input gets an index, and no checkpoint's window reaches the store, in
+// memory or in its temporary file, where a read that indexes spills them.
+func TestNoIndex(t *testing.T) {
+	defer func(s, g, b int64) { indexSpacing, gzCheckpointSpacing, windowBudget = s, g, b }(indexSpacing, gzCheckpointSpacing, windowBudget)
+	indexSpacing, gzCheckpointSpacing, windowBudget = 700, 3000, 8<<10
+	r := rand.New(rand.NewPCG(3, 5))
+	dir := t.TempDir()
+	inputs := indexedInputs(r)
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.jsonl", "signins-au.csv"} {
+		for _, enc := range encodings {
+			p := filepath.Join(dir, "in-"+enc)
+			if err := os.WriteFile(p, encode(t, r, []byte(inputs[name]), enc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// Background inflaters start on the files after the first.
+			paths := []string{p}
+			ahead := strings.HasSuffix(enc, "-ahead")
+			if ahead {
+				paths = []string{empty, p}
+			}
+			read := func(noIndex bool) (result, *WindowStore) {
+				tmp := t.TempDir()
+				store := NewWindowStore(tmp)
+				t.Cleanup(store.Close)
+				return readOK(t, paths, Options{BatchBytes: 1500, MaxRecordBytes: 2000, noAhead: !ahead, Windows: store, TempDir: tmp, NoIndex: noIndex}), store
+			}
+			want, indexed := read(false)
+			got, store := read(true)
+			name := name + " " + enc
+			if !slices.Equal(got.recs, want.recs) || len(got.recs) < 300 {
+				t.Fatalf("%s: %d records, not the %d an indexing read frames (or too few)", name, len(got.recs), len(want.recs))
+			}
+			for i, in := range got.inputs {
+				if in.Index != nil {
+					t.Errorf("%s: input %d (%s) indexed", name, i, in.Path)
+				}
+			}
+			if len(store.slots) != 0 || store.file.f != nil || store.held != 0 {
+				t.Errorf("%s: %d windows kept (%d bytes in memory, file %v)", name, len(store.slots), store.held, store.file.f)
+			}
+			if gz := enc != "plain" && enc != "zip-stored"; gz && (len(indexed.slots) == 0 || indexed.file.f == nil) {
+				t.Errorf("%s: the indexing read kept %d windows, spilled %v: the case is too thin", name, len(indexed.slots), indexed.file.f != nil)
+			}
+		}
+	}
+}

@@ -191,13 +191,14 @@ func (r *run) readStream(path string, rd io.Reader, ra io.ReaderAt, size int64, 
 			return nil
 		}
 		// A gzip file (not one in a zip or a gzip) notes checkpoints
-		// as it is inflated, for its index.
+		// as it is inflated, for its index (unless nothing is indexed);
+		// either way it can be read again for the survey of its dates.
 		var every int64
 		fh, _ := ra.(*os.File)
 		var fi os.FileInfo
 		if fh != nil && level == 0 {
 			if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
-				every, fi = gzCheckpointSpacing, st
+				every, fi = r.checkpointSpacing(), st
 			}
 		}
 		zr, err := inflate.NewGzipReader(p, every)
@@ -207,9 +208,12 @@ func (r *run) readStream(path string, rd io.Reader, ra io.ReaderAt, size int64, 
 		}
 		defer zr.Close()
 		var leaf *gzLeaf
+		if fi != nil {
+			leaf = &gzLeaf{fi: fi, ended: zr.EOF}
+		}
 		if every > 0 {
 			zr.SetKeeper(r.windows.put)
-			leaf = &gzLeaf{z: zr, fi: fi, ended: zr.EOF}
+			leaf.z = zr
 		}
 		// Concatenated gzip members (cat a.gz b.gz) are one stream, as
 		// gunzip reads them.
@@ -286,7 +290,7 @@ func (r *run) readZip(path string, ra io.ReaderAt, size int64, level int, onDisk
 	}
 	var every int64
 	if zfi != nil {
-		every = gzCheckpointSpacing
+		every = r.checkpointSpacing()
 	}
 	// archive/zip makes a member's inflater inside Open: opening holds
 	// the one made by the last Open (members open in the background too).
@@ -471,7 +475,7 @@ func (r *run) readLeaf(path string, p *peeker, fh *os.File, gz *gzLeaf) error {
 	r.inputs = append(r.inputs, Input{Path: path})
 	src, base := text(p)
 	f := r.newFeed(file, path, src)
-	if (fh != nil || gz != nil) && src == io.Reader(p) {
+	if (fh != nil || gz != nil) && src == io.Reader(p) && !r.opts.NoIndex {
 		f.ix, f.base = &Index{}, base
 	}
 	// What can be read again from its start has its dates surveyed by a

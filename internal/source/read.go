@@ -215,6 +215,12 @@ type Options struct {
 	Windows *WindowStore
 	// TempDir is where that store spills; empty means os.TempDir().
 	TempDir string
+	// NoIndex is for callers that read each input once (a Stream, a
+	// triage without the second look, explain): no Input.Index is built,
+	// and gzip files and zip members note no checkpoints, so that no
+	// windows are kept (8 MiB per GB inflated, past 16 MB a temporary
+	// file) for reads that never come. Windows is then not used.
+	NoIndex bool
 
 	// DateOrder is the order (localedate.DayFirst or MonthFirst) of the
 	// ambiguous locale dates of a CSV read by column names whose own
@@ -261,7 +267,10 @@ func Read(ctx context.Context, paths []string, opts Options, emit func(*Batch) e
 		problem = func(Problem) {}
 	}
 	r := &run{ctx: ctx, opts: opts, emit: emit, problem: problem, pool: &batchPool{size: opts.BatchBytes}, windows: opts.Windows}
-	if r.windows == nil {
+	switch {
+	case opts.NoIndex:
+		r.windows = nil // nothing is put: the store's methods take nil
+	case r.windows == nil:
 		r.windows = NewWindowStore(opts.TempDir)
 	}
 	if opts.stats != nil {

@@ -250,6 +250,9 @@ func (s *WindowStore) window(ref int64, buf []byte) ([]byte, error) {
 // release drops the windows of checkpoints no index will use (a stream
 // not indexed after all), freeing their memory or file slots.
 func (s *WindowStore) release(cps []inflate.Checkpoint) {
+	if s == nil {
+		return // a run with nothing indexed (Options.NoIndex)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, cp := range cps {
@@ -271,6 +274,9 @@ func (s *WindowStore) release(cps []inflate.Checkpoint) {
 // thinned returns, once, the warning that checkpoints were dropped for
 // want of a temporary file; ok is false otherwise.
 func (s *WindowStore) thinned() (p Problem, ok bool) {
+	if s == nil {
+		return Problem{}, false // a run with nothing indexed (Options.NoIndex)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.noted || !s.dropped {

@@ -136,6 +136,8 @@ func decode(ctx context.Context, paths []string, opts Options, newSink func(work
 	// finds the store, which a run may end before (on Windows, where it
 	// cannot be unlinked while open, it would stay behind).
 	defer c.windows.Close()
+	// Nor does it index them: no checkpoints are noted, no windows kept.
+	opts.Source.NoIndex = true
 	return decodeMore(ctx, paths, opts, c, true, newSink)
 }
 
@@ -232,6 +234,12 @@ func decodeMore(ctx context.Context, paths []string, opts Options, c *carried, l
 		srcOpts.Progress = &opts.Progress.Bytes
 	}
 	srcOpts.Windows = c.windows
+	if opts.SkipAccessed {
+		// The second look, the only reader of the inputs' indexes, is
+		// left out (watch): their checkpoints' windows would be kept,
+		// and spilled past 16 MB, for nothing.
+		srcOpts.NoIndex = true
+	}
 	inputs, readErr := source.Read(ctx, paths, srcOpts, emit, report)
 	close(batches)
 	wg.Wait()

@@ -463,13 +463,15 @@ func firstDiff(a, b string) string {
 	return "lengths differ"
 }
 
-// TestStreamClosesWindows: Stream, which never reads an input again, lets
-// go of the temporary file of a gzip input's checkpoints when it returns,
-// not when the garbage collector finds the store (on Windows, where the
-// file cannot be unlinked while open, it would stay behind a run that
-// ends first). Linux only: the file, unlinked at once, is seen among the
-// process's descriptors.
-func TestStreamClosesWindows(t *testing.T) {
+// TestStreamKeepsNoWindows: Stream, which never reads an input again,
+// and a run without the second look (watch's) note no checkpoints of a
+// gzip input, so no window reaches a temporary file (which, on Windows,
+// where it cannot be unlinked while open, could stay behind a run that
+// ends first); a run with the second look, the only reader of them,
+// spills them past the budget, and lets go of the file when it returns.
+// Linux only: the file, unlinked at once, is seen among the process's
+// descriptors.
+func TestStreamKeepsNoWindows(t *testing.T) {
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		t.Skip("no /proc/self/fd")
 	}
@@ -479,18 +481,35 @@ func TestStreamClosesWindows(t *testing.T) {
 	}
 	defer source.SetGzipCheckpointSpacing(8 << 10)()
 	defer source.SetWindowBudget(16 << 10)()
-	tmp := t.TempDir()
 	path := testutil.WriteFile(t, t.TempDir(), "ual.jsonl.gz", testutil.Gzip(ual.Bytes()))
-	atPeak := 0
-	opts := Options{TempDir: tmp, AtPeak: func() { atPeak = openIn(tmp) }}
-	if _, err := Stream(context.Background(), []string{path}, opts, func([]Decoded) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if atPeak == 0 {
-		t.Fatal("no checkpoint went to a temporary file: the case is too thin")
-	}
-	if n := openIn(tmp); n != 0 {
-		t.Errorf("%d files of %s still open after Stream", n, tmp)
+	for _, c := range []struct {
+		name   string
+		stream bool
+		skip   bool
+		spills bool
+	}{
+		{"stream", true, false, false},
+		{"run without the second look", false, true, false},
+		{"run", false, false, true},
+	} {
+		tmp := t.TempDir()
+		atPeak := 0
+		opts := Options{TempDir: tmp, SkipAccessed: c.skip, AtPeak: func() { atPeak = openIn(tmp) }}
+		var err error
+		if c.stream {
+			_, err = Stream(context.Background(), []string{path}, opts, func([]Decoded) error { return nil })
+		} else {
+			_, err = Run(context.Background(), []string{path}, opts)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spilled := atPeak > 0; spilled != c.spills {
+			t.Errorf("%s: %d files open in %s once the input was read, want spilled %v", c.name, atPeak, tmp, c.spills)
+		}
+		if n := openIn(tmp); n != 0 {
+			t.Errorf("%s: %d files of %s still open after it returned", c.name, n, tmp)
+		}
 	}
 }
 
