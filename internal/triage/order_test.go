@@ -213,3 +213,61 @@ func TestArgumentOrderUnknownAccount(t *testing.T) {
 		t.Errorf("UAL first %+v, sign-in log first %+v", views[0], views[1])
 	}
 }
+
+// TestArgumentOrderFirstSuccess: an account with two app-less audit
+// sign-ins, the earlier of which the sign-in log records as interrupted:
+// whichever log is read first, the first successful sign-in cited is the
+// later one, the only success still counted, never the one the sign-in
+// log's copy took away from the empty application.
+func TestArgumentOrderFirstSuccess(t *testing.T) {
+	dir := t.TempDir()
+	const (
+		user              = "bob@fabrikam.com"
+		sidEarly, sidLate = "6e7f8091-2222-4333-8444-555566667777", "6e7f8091-2222-4333-8444-555566668888"
+	)
+	early := testutil.SignIn(10, user, fabrikam, "86.138.113.91", "", true)
+	late := testutil.SignIn(20, user, fabrikam, "86.138.113.91", "", true)
+	for _, c := range []struct {
+		r   testutil.Rec
+		sid string
+	}{{early, sidEarly}, {late, sidLate}} {
+		delete(c.r, "ApplicationId")
+		delete(c.r, "ObjectId")
+		c.r["IntraSystemId"] = c.sid
+	}
+	ualPath := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(), early, late)...)
+	// A Graph signIn (https://learn.microsoft.com/graph/api/resources/signin)
+	// stopped for MFA (50074) at SharePoint Online, a first-party app.
+	sig, err := json.Marshal(map[string]any{"value": []map[string]any{{
+		"id": sidEarly, "createdDateTime": testutil.At(10) + "Z", "userPrincipalName": user,
+		"userId": "9a8b7c6d-0000-4000-8000-000000000010", "appId": "00000003-0000-0ff1-ce00-000000000000",
+		"ipAddress": "86.138.113.91", "status": map[string]any{"errorCode": 50074},
+		"homeTenantId": fabrikam, "resourceTenantId": ourTenant, "crossTenantAccessType": "passthrough",
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigPath := testutil.WriteFile(t, dir, "signins.json", sig)
+	for _, paths := range [][]string{{ualPath, sigPath}, {sigPath, ualPath}} {
+		for _, workers := range []int{1, 3} {
+			r := run(t, Options{Workers: workers}, paths...)
+			i := slices.IndexFunc(r.Identities, func(id Identity) bool { return id.User == user })
+			if i < 0 {
+				t.Fatalf("%v: no identity %s in %+v", paths, user, r.Identities)
+			}
+			id := r.Identities[i]
+			if id.Signins.Success != 1 || id.Signins.Failure != 1 || id.SigninsNoApp != 1 {
+				t.Errorf("%v, %d workers: signins %+v, %d without an application; want 1 success (no application), 1 interrupted", paths, workers, id.Signins, id.SigninsNoApp)
+			}
+			var cited []string
+			for _, e := range id.Deciding {
+				if e.Operation == "UserLoggedIn" || e.Operation == "" {
+					cited = append(cited, e.RecordID)
+				}
+			}
+			if !slices.Contains(cited, late["Id"].(string)) || slices.Contains(cited, early["Id"].(string)) || slices.Contains(cited, sidEarly) {
+				t.Errorf("%v, %d workers: cited sign-ins %v, want the later success %s only; reasons %q", paths, workers, cited, late["Id"], id.Reasons)
+			}
+		}
+	}
+}
