@@ -552,22 +552,22 @@ func (a *agg) moveApp(u *userStats, ev *audit.Event, from audit.Outcome, file in
 	}
 }
 
-// noAppCands is how many of an account's earliest app-less successes
+// NoAppCands is how many of an account's earliest app-less successes
 // noAppFirsts keeps.
-const noAppCands = 8
+const NoAppCands = 8
 
 // noAppFirsts finds the empty application's first success still counted
 // there. A UAL success that named no application is folded before the
 // sign-in log's copy may take it to that copy's application and outcome
 // (moveApp), possibly in another worker, so its firstSuccess alone may be
 // a sign-in the sign-in log says was interrupted, or one now counted under
-// its application. This keeps the noAppCands earliest app-less successes
+// its application. This keeps the NoAppCands earliest app-less successes
 // with the sign-in each records, and the sign-ins moved away; first is the
 // earliest kept that was not moved. Only Sentinel's OfficeActivity (or a
 // UAL record lacking ApplicationId) has such sign-ins: the common export
 // never allocates one.
 type noAppFirsts struct {
-	cands []noAppCand // sorted by refBefore, at most noAppCands
+	cands []noAppCand // sorted by refBefore, at most NoAppCands
 	// moved are the sign-ins (makeKey of the sign-in log's id, the UAL
 	// record's IntraSystemId) of successes moved away.
 	moved []idKey
@@ -595,7 +595,7 @@ func (u *userStats) offerNoApp(ev *audit.Event, file int32, line int64) {
 }
 
 func (n *noAppFirsts) offer(c noAppCand) {
-	if len(n.cands) == noAppCands && c.rec.time > n.cands[noAppCands-1].rec.time {
+	if len(n.cands) == NoAppCands && c.rec.time > n.cands[NoAppCands-1].rec.time {
 		return // the usual case once full: no ref to build
 	}
 	r := c.rec.first()
@@ -603,12 +603,12 @@ func (n *noAppFirsts) offer(c noAppCand) {
 	for i > 0 && refBefore(r, n.cands[i-1].rec.first()) {
 		i--
 	}
-	if i >= noAppCands {
+	if i >= NoAppCands {
 		return
 	}
 	n.cands = slices.Insert(n.cands, i, c)
-	if len(n.cands) > noAppCands {
-		n.cands = n.cands[:noAppCands]
+	if len(n.cands) > NoAppCands {
+		n.cands = n.cands[:NoAppCands]
 	}
 }
 

@@ -204,7 +204,7 @@ func (s *Session) check() error {
 				}
 			}
 			if u.noApp != nil {
-				if len(u.noApp.cands) > noAppCands {
+				if len(u.noApp.cands) > NoAppCands {
 					return errors.New("evidence out of bounds")
 				}
 				for i := range u.noApp.cands {
