@@ -595,12 +595,8 @@ func (u *userStats) offerNoApp(ev *audit.Event, file int32, line int64) {
 }
 
 func (n *noAppFirsts) offer(c noAppCand) {
-	if len(n.cands) == NoAppCands && c.rec.time > n.cands[NoAppCands-1].rec.time {
-		return // the usual case once full: no ref to build
-	}
-	r := c.rec.first()
 	i := len(n.cands)
-	for i > 0 && refBefore(r, n.cands[i-1].rec.first()) {
+	for i > 0 && c.rec.before(&n.cands[i-1].rec) {
 		i--
 	}
 	if i >= NoAppCands {

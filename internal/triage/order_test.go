@@ -271,3 +271,53 @@ func TestArgumentOrderFirstSuccess(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAppFirsts: the empty application's first success is the earliest
+// kept that no copy moved away, the same however the candidates and the
+// moves are split between workers, and none once the NoAppCands earliest
+// were all moved (a later one is not known to be the earliest left).
+func TestNoAppFirsts(t *testing.T) {
+	cand := func(minute int, sid byte) noAppCand {
+		var c noAppCand
+		c.rec.offer(int64(minute), fmt.Appendf(nil, "rec-%03d", minute), 0, int64(minute))
+		c.signin[0] = sid
+		return c
+	}
+	moved := func(sids ...byte) (out []idKey) {
+		for _, s := range sids {
+			out = append(out, idKey{s})
+		}
+		return out
+	}
+	var whole noAppFirsts
+	var parts [3]noAppFirsts
+	for m := 20; m >= 1; m-- { // latest first, as a newest-first export
+		whole.offer(cand(m, byte(m)))
+		parts[m%3].offer(cand(m, byte(m)))
+	}
+	whole.moved = moved(1, 2, 4)
+	parts[1].moved = moved(4)
+	parts[2].moved = moved(2, 1)
+	var merged noAppFirsts
+	for i := range parts {
+		merged.merge(&parts[i])
+	}
+	for name, n := range map[string]*noAppFirsts{"one worker": &whole, "three": &merged} {
+		if len(n.cands) != NoAppCands {
+			t.Errorf("%s: %d candidates kept, want %d", name, len(n.cands), NoAppCands)
+		}
+		if r := n.first(); r == nil || r.id != "rec-003" {
+			t.Errorf("%s: first %+v, want rec-003 (1 and 2 moved)", name, r)
+		}
+	}
+	whole.moved = moved(1, 2, 3, 4, 5, 6, 7, 8)
+	if r := whole.first(); r != nil {
+		t.Errorf("every candidate moved: first %+v, want none", r)
+	}
+	var noKey noAppFirsts
+	noKey.offer(noAppCand{rec: cand(5, 0).rec})
+	noKey.moved = moved(0)
+	if r := noKey.first(); r == nil {
+		t.Error("a success naming no sign-in was taken for a moved one")
+	}
+}
