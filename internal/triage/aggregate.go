@@ -553,7 +553,8 @@ func (a *agg) moveApp(u *userStats, ev *audit.Event, from audit.Outcome, file in
 }
 
 // NoAppCands is how many of an account's earliest app-less successes
-// noAppFirsts keeps.
+// noAppFirsts keeps; the ClickHouse store looks at as many, so that both
+// cite the same sign-in.
 const NoAppCands = 8
 
 // noAppFirsts finds the empty application's first success still counted
