@@ -362,7 +362,16 @@ func appendEvent(dst []byte, d *triage.Decoded, seq uint64) []byte {
 	dst = strconv.AppendUint(append(dst, '\t'), seq, 10)
 	dst = strconv.AppendInt(append(dst, '\t'), d.Line, 10)
 	dst = strconv.AppendUint(append(dst, '\t'), uint64(ev.WorkloadOf()), 10)
-	return append(appendObjects(dst, d, signin), '\n')
+	dst = appendObjects(dst, d, signin)
+	// signin: what the engine's noAppFirsts matches, for the rows it keeps.
+	var key string
+	switch {
+	case copyCode == 0 && ev.Kind == audit.KindUAL && outcome == audit.Success && len(ev.AppID) == 0 && len(ev.IntraSystemID) > 0:
+		key = triage.SigninKey(ev.IntraSystemID)
+	case copyCode == 1+byte(audit.Success):
+		key = triage.SigninKey(ev.SignInID)
+	}
+	return append(field(dst, []byte(key)), '\n')
 }
 
 // appendObjects appends the object columns: the fields that name what a

@@ -368,6 +368,7 @@ var sqlConsts = strings.NewReplacer(
 	"$IPS", extIPs,
 	"$IDS", extIDs,
 	"$KEYS", extKeys,
+	"$NOAPP", strconv.Itoa(triage.NoAppCands),
 )
 
 // sql fills in a statement: the bucket filter, the engine's constants and
@@ -457,10 +458,18 @@ const (
 	// success to cite, and which takes the sign-in (and a success) from the
 	// empty app. The second element of m is ('', 0, 0) for a counted
 	// sign-in, dropped.
-	qApps = `SELECT user, m.1, sum(m.2), sum(m.3), minIf(ts, outcome = $SUCCESS AND m.2 > 0),
-		argMinIf(id, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0),
-		argMinIf(file_seq, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0),
-		argMinIf(line, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0)
+	// The empty app's earliest success is, as the engine's noAppFirsts
+	// has it, the earliest of its $NOAPP earliest successes whose sign-in
+	// (signin) no copy took away, none when every one was: the last
+	// column says whether there is one.
+	qApps = `SELECT user, m.1, sum(m.2), sum(m.3),
+		arrayFilter(x -> tupleElement(x, 5) = '' OR NOT has(groupUniqArrayIf(signin, m.2 < 0 AND signin != ''), tupleElement(x, 5)),
+			arraySlice(arraySort(groupArrayIf(tuple(ts, id, file_seq, line, signin), outcome = $SUCCESS AND m.2 > 0 AND m.1 = '')), 1, $NOAPP)) AS noapp,
+		if(m.1 = '', tupleElement(noapp[1], 1), minIf(ts, outcome = $SUCCESS AND m.2 > 0)),
+		if(m.1 = '', tupleElement(noapp[1], 2), argMinIf(id, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0)),
+		if(m.1 = '', tupleElement(noapp[1], 3), argMinIf(file_seq, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0)),
+		if(m.1 = '', tupleElement(noapp[1], 4), argMinIf(line, tuple(ts, id, file_seq, line), outcome = $SUCCESS AND m.2 > 0)),
+		m.1 != '' OR length(noapp) > 0
 		FROM $EVENTS FINAL
 		ARRAY JOIN [(app, toInt64(1), toInt64(outcome = $SUCCESS)),
 			('', -toInt64(copy != 0), -toInt64(copy = 1 + $SUCCESS))] AS m
@@ -756,10 +765,10 @@ func (q *querier) identities(ctx context.Context, s scope, k int, names []string
 			u.UserAgents = append(u.UserAgents, f[1])
 			return nil
 		}},
-		{qApps, 8, func(u *triage.User, f []string) error {
+		{qApps, 10, func(u *triage.User, f []string) error {
 			app := triage.UserApp{ID: f[1], Count: p.i64(f[2]), Success: p.i64(f[3])}
-			if app.Success > 0 {
-				app.FirstSuccess = &triage.Ref{Time: p.i64(f[4]), ID: f[5], File: fl.file(p.u64(f[6])), Line: p.i64(f[7])}
+			if app.Success > 0 && f[9] == "1" {
+				app.FirstSuccess = &triage.Ref{Time: p.i64(f[5]), ID: f[6], File: fl.file(p.u64(f[7])), Line: p.i64(f[8])}
 			}
 			u.Apps = append(u.Apps, app)
 			return p.err

@@ -86,6 +86,12 @@ var eventColumns = []column{
 	// not stored twice. 0 in rows an older outsider loaded, whose fields
 	// were never read: their objects are unknown, not none.
 	{"objects_read", "UInt8"},
+	// triage.SigninKey of the sign-in an app-less UAL success records
+	// (IntraSystemId), and of the sign-in a copy that took such a success
+	// away records (copy 1+success): the empty application's first
+	// success is one not taken away (triage's noAppFirsts). '' otherwise,
+	// and in rows an older outsider loaded, as the engine then had it.
+	{"signin", "String"},
 }
 
 // objectColumns are the columns added for the accessed lists, in
@@ -129,7 +135,7 @@ type table struct {
 // instead of adding to them; queries read with FINAL, and records are
 // sharded by id so that the copies of a record always meet on one shard.
 var tables = []table{
-	{EventsTable, eventColumns, append([]string{"app_name", "home_name"}, objectColumns...),
+	{EventsTable, eventColumns, append(append([]string{"app_name", "home_name"}, objectColumns...), "signin"),
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, user, time, id, kind, nokey)", "cityHash64(id)"},
 	{DuplicatesTable, duplicateColumns, nil,
 		"ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, time, id, path, line)", "cityHash64(id)"},

@@ -476,6 +476,24 @@ func TestArgumentOrder(t *testing.T) {
 		"homeTenantId": testutil.Fabrikam, "resourceTenantId": testutil.OurTenant,
 	}}})
 	unknownSig := testutil.WriteFile(t, dir, "unknown-signins.json", sig)
+	// Two app-less audit successes of one account, the earlier of which the
+	// sign-in log records as stopped for MFA (50074) at SharePoint Online:
+	// the first success cited is the later one, in either order.
+	early := testutil.SignIn(10, "bob@fabrikam.com", testutil.Fabrikam, "86.138.113.91", "", true)
+	late := testutil.SignIn(20, "bob@fabrikam.com", testutil.Fabrikam, "86.138.113.91", "", true)
+	for i, r := range []testutil.Rec{early, late} {
+		delete(r, "ApplicationId")
+		delete(r, "ObjectId")
+		r["IntraSystemId"] = fmt.Sprintf("6e7f8091-2222-4333-8444-55556666777%d", i)
+	}
+	movedUAL := testutil.WriteJSONL(t, dir, "moved-ual.jsonl", early, late)
+	sig, _ = json.Marshal(map[string]any{"value": []map[string]any{{
+		"id": early["IntraSystemId"], "createdDateTime": testutil.At(10) + "Z", "userPrincipalName": "bob@fabrikam.com",
+		"userId": "9a8b7c6d-0000-4000-8000-000000000010", "appId": "00000003-0000-0ff1-ce00-000000000000",
+		"ipAddress": "86.138.113.91", "status": map[string]any{"errorCode": 50074},
+		"homeTenantId": testutil.Fabrikam, "resourceTenantId": testutil.OurTenant, "crossTenantAccessType": "passthrough",
+	}}})
+	movedSig := testutil.WriteFile(t, dir, "moved-signins.json", sig)
 	since := time.Date(2026, 10, 4, 0, 0, 0, 0, time.UTC)
 	until := time.Date(2026, 10, 11, 12, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
@@ -487,12 +505,20 @@ func TestArgumentOrder(t *testing.T) {
 		{synth.TenantID, []string{sigPath, officePath}, []triage.Options{{}, {Since: since, Until: until}}},
 		{testutil.OurTenant, []string{unknownUAL, unknownSig}, []triage.Options{{}}},
 		{testutil.OurTenant, []string{unknownSig, unknownUAL}, []triage.Options{{}}},
+		{testutil.OurTenant, []string{movedUAL, movedSig}, []triage.Options{{}}},
+		{testutil.OurTenant, []string{movedSig, movedUAL}, []triage.Options{{}}},
 	} {
 		s := initServers(t, 1)[0]
 		load(t, s.client, c.paths)
 		for _, opts := range c.opts {
 			want := engine(t, c.paths, opts)
 			sameJSON(t, fmt.Sprintf("%v since %v", c.paths, opts.Since), want, onClickHouse(t, s.client, TriageOptions{Triage: opts})[c.tenant])
+			if strings.Contains(c.paths[0], "moved") {
+				if !bytes.Contains(want, []byte(late["Id"].(string))) || bytes.Contains(want, []byte(early["Id"].(string))) {
+					t.Errorf("%v: the first success cited is not the later sign-in %s: %s", c.paths, late["Id"], want)
+				}
+				continue
+			}
 			if opts.Since.IsZero() && !bytes.Contains(want, []byte(`"verdict": "anomalous"`)) {
 				t.Errorf("%v: no anomalous identity", c.paths)
 			}

@@ -126,6 +126,12 @@ type userStats struct {
 	// tenants (tenantnames.go).
 	tenantNames histogram
 
+	// noApp is the earliest of its successful sign-ins that named no
+	// application and the ones the sign-in log then gave one (moveApp),
+	// nil until it has such a success: the empty application's first
+	// success to cite (noAppFirsts).
+	noApp *noAppFirsts
+
 	// Most accounts sign in to a few apps: remembering the last one saves
 	// a map lookup per sign-in.
 	lastApp   *appStats
@@ -449,6 +455,9 @@ func (a *agg) addSignin(b *bucket, ev *audit.Event, user []byte, kind audit.User
 	if outcome == audit.Success {
 		app.success++
 		app.firstSuccess.offer(ev.Time, ev.ID, file, line)
+		if len(ev.AppID) == 0 {
+			u.offerNoApp(ev, file, line)
+		}
 	}
 	if len(ev.ActorTenant) > 0 {
 		u.tenants.addOp(a, ev.ActorTenant)
@@ -511,8 +520,9 @@ func (a *agg) addSigninCopy(ev *audit.Event) *userStats {
 // succeeded. Only counts move, so the result is the same whichever worker
 // folds the counted copy or ev first (a count may be -1 in between); the
 // rest of the counted copy stays (its bucket and evidence, addresses,
-// agent, time, the empty application's first success, which the judge
-// ignores once no success is left there).
+// agent, time). A success that leaves the empty application is noted in
+// noApp, so that the judge cites none of its copies as that
+// application's first success (noAppFirsts).
 func (a *agg) moveApp(u *userStats, ev *audit.Event, from audit.Outcome, file int32, line int64) {
 	to := ev.Outcome()
 	u.countOutcome(from, -1)
@@ -531,11 +541,94 @@ func (a *agg) moveApp(u *userStats, ev *audit.Event, from audit.Outcome, file in
 	app.count++
 	if from == audit.Success {
 		was.success--
+		if u.noApp == nil {
+			u.noApp = &noAppFirsts{}
+		}
+		u.noApp.moved = append(u.noApp.moved, makeKey(ev.SignInID))
 	}
 	if to == audit.Success {
 		app.success++
 		app.firstSuccess.offer(ev.Time, ev.ID, file, line)
 	}
+}
+
+// NoAppCands is how many of an account's earliest app-less successes
+// noAppFirsts keeps; the ClickHouse store looks at as many, so that both
+// cite the same sign-in.
+const NoAppCands = 8
+
+// noAppFirsts finds the empty application's first success still counted
+// there. A UAL success that named no application is folded before the
+// sign-in log's copy may take it to that copy's application and outcome
+// (moveApp), possibly in another worker, so its firstSuccess alone may be
+// a sign-in the sign-in log says was interrupted, or one now counted under
+// its application. This keeps the NoAppCands earliest app-less successes
+// with the sign-in each records, and the sign-ins moved away; first is the
+// earliest kept that was not moved. Only Sentinel's OfficeActivity (or a
+// UAL record lacking ApplicationId) has such sign-ins: the common export
+// never allocates one.
+type noAppFirsts struct {
+	cands []noAppCand // sorted by refBefore, at most NoAppCands
+	// moved are the sign-ins (makeKey of the sign-in log's id, the UAL
+	// record's IntraSystemId) of successes moved away.
+	moved []idKey
+}
+
+// noAppCand is one app-less success: where it was read, and the sign-in
+// it records (makeKey of IntraSystemId; zero when the record names none,
+// which nothing can move).
+type noAppCand struct {
+	rec    firstRec
+	signin idKey
+}
+
+// offerNoApp keeps ev, an app-less success, if it is among the earliest.
+func (u *userStats) offerNoApp(ev *audit.Event, file int32, line int64) {
+	if u.noApp == nil {
+		u.noApp = &noAppFirsts{}
+	}
+	var c noAppCand
+	c.rec.offer(ev.Time, ev.ID, file, line)
+	if ev.Kind == audit.KindUAL && len(ev.IntraSystemID) > 0 {
+		c.signin = makeKey(ev.IntraSystemID)
+	}
+	u.noApp.offer(c)
+}
+
+func (n *noAppFirsts) offer(c noAppCand) {
+	i := len(n.cands)
+	for i > 0 && c.rec.before(&n.cands[i-1].rec) {
+		i--
+	}
+	if i >= NoAppCands {
+		return
+	}
+	n.cands = slices.Insert(n.cands, i, c)
+	if len(n.cands) > NoAppCands {
+		n.cands = n.cands[:NoAppCands]
+	}
+}
+
+// merge folds in o, the same account's from another worker.
+func (n *noAppFirsts) merge(o *noAppFirsts) {
+	for _, c := range o.cands {
+		n.offer(c)
+	}
+	n.moved = append(n.moved, o.moved...)
+}
+
+// first is the earliest app-less success kept whose sign-in was not moved
+// away (every copy of a sign-in the sign-in log took is left out, as the
+// ClickHouse store leaves them out), or nil when every one kept was: then
+// no app-less success is cited, rather than one no longer counted there.
+func (n *noAppFirsts) first() *ref {
+	for i := range n.cands {
+		c := &n.cands[i]
+		if c.signin == (idKey{}) || !slices.Contains(n.moved, c.signin) {
+			return c.rec.first()
+		}
+	}
+	return nil
 }
 
 // countOutcome adds n sign-ins of outcome o.
@@ -686,6 +779,12 @@ func (u *userStats) merge(o *userStats) {
 	}
 	for _, c := range o.tenantNames {
 		u.tenantNames.addNameN(c.op, c.n)
+	}
+	if o.noApp != nil {
+		if u.noApp == nil {
+			u.noApp = &noAppFirsts{}
+		}
+		u.noApp.merge(o.noApp)
 	}
 	u.guest = u.guest || o.guest
 	u.actorUnknown = u.actorUnknown || o.actorUnknown

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"hash/fnv"
 	"hash/maphash"
 	"strings"
@@ -129,6 +130,15 @@ func (f recordFate) movedFrom() audit.Outcome {
 		return audit.Outcome(f - sameSigninFrom)
 	}
 	return audit.NotSignin
+}
+
+// SigninKey is the text of the key a sign-in id (a UAL record's
+// IntraSystemId, a sign-in log record's id) is matched by: equal for two
+// ids the engine takes for one sign-in. The ClickHouse store uses it to
+// find the app-less successes a sign-in log copy moved (noAppFirsts).
+func SigninKey(id []byte) string {
+	k := makeKey(id)
+	return hex.EncodeToString(k[:])
 }
 
 // keys returns a record's identity key and, for a sign-in, the keys of the

@@ -321,6 +321,21 @@ func (f *firstRec) offer(time int64, id []byte, file int32, line int64) {
 	}
 }
 
+// before reports whether f's record comes before o's in the order of
+// refBefore (both set), without building a ref.
+func (f *firstRec) before(o *firstRec) bool {
+	if f.time != o.time {
+		return f.time < o.time
+	}
+	if c := bytes.Compare(f.idBytes(), o.idBytes()); c != 0 {
+		return c < 0
+	}
+	if f.file != o.file {
+		return f.file < o.file
+	}
+	return f.line < o.line
+}
+
 // merge folds in o's record.
 func (f *firstRec) merge(o *firstRec) {
 	if o.set {

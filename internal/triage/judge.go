@@ -628,9 +628,16 @@ func firstSuccess(u *userStats) *ref {
 	for _, id := range slices.Sorted(maps.Keys(u.apps)) {
 		// An application left with no success (moveApp took them) keeps
 		// a first success the store outside the engine does not: skip it.
-		if st := u.apps[id]; st.success > 0 {
-			first = earlier(first, st.firstSuccess.first())
+		st := u.apps[id]
+		if st.success <= 0 {
+			continue
 		}
+		r := st.firstSuccess.first()
+		if id == "" && u.noApp != nil {
+			// Not one the sign-in log's copy took away (noAppFirsts).
+			r = u.noApp.first()
+		}
+		first = earlier(first, r)
 	}
 	return first
 }

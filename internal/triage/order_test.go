@@ -213,3 +213,111 @@ func TestArgumentOrderUnknownAccount(t *testing.T) {
 		t.Errorf("UAL first %+v, sign-in log first %+v", views[0], views[1])
 	}
 }
+
+// TestArgumentOrderFirstSuccess: an account with two app-less audit
+// sign-ins, the earlier of which the sign-in log records as interrupted:
+// whichever log is read first, the first successful sign-in cited is the
+// later one, the only success still counted, never the one the sign-in
+// log's copy took away from the empty application.
+func TestArgumentOrderFirstSuccess(t *testing.T) {
+	dir := t.TempDir()
+	const (
+		user              = "bob@fabrikam.com"
+		sidEarly, sidLate = "6e7f8091-2222-4333-8444-555566667777", "6e7f8091-2222-4333-8444-555566668888"
+	)
+	early := testutil.SignIn(10, user, fabrikam, "86.138.113.91", "", true)
+	late := testutil.SignIn(20, user, fabrikam, "86.138.113.91", "", true)
+	for _, c := range []struct {
+		r   testutil.Rec
+		sid string
+	}{{early, sidEarly}, {late, sidLate}} {
+		delete(c.r, "ApplicationId")
+		delete(c.r, "ObjectId")
+		c.r["IntraSystemId"] = c.sid
+	}
+	ualPath := testutil.WriteJSONL(t, dir, "ual.jsonl", append(members(), early, late)...)
+	// A Graph signIn (https://learn.microsoft.com/graph/api/resources/signin)
+	// stopped for MFA (50074) at SharePoint Online, a first-party app.
+	sig, err := json.Marshal(map[string]any{"value": []map[string]any{{
+		"id": sidEarly, "createdDateTime": testutil.At(10) + "Z", "userPrincipalName": user,
+		"userId": "9a8b7c6d-0000-4000-8000-000000000010", "appId": "00000003-0000-0ff1-ce00-000000000000",
+		"ipAddress": "86.138.113.91", "status": map[string]any{"errorCode": 50074},
+		"homeTenantId": fabrikam, "resourceTenantId": ourTenant, "crossTenantAccessType": "passthrough",
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigPath := testutil.WriteFile(t, dir, "signins.json", sig)
+	for _, paths := range [][]string{{ualPath, sigPath}, {sigPath, ualPath}} {
+		for _, workers := range []int{1, 3} {
+			r := run(t, Options{Workers: workers}, paths...)
+			i := slices.IndexFunc(r.Identities, func(id Identity) bool { return id.User == user })
+			if i < 0 {
+				t.Fatalf("%v: no identity %s in %+v", paths, user, r.Identities)
+			}
+			id := r.Identities[i]
+			if id.Signins.Success != 1 || id.Signins.Failure != 1 || id.SigninsNoApp != 1 {
+				t.Errorf("%v, %d workers: signins %+v, %d without an application; want 1 success (no application), 1 interrupted", paths, workers, id.Signins, id.SigninsNoApp)
+			}
+			var cited []string
+			for _, e := range id.Deciding {
+				if e.Operation == "UserLoggedIn" || e.Operation == "" {
+					cited = append(cited, e.RecordID)
+				}
+			}
+			if !slices.Contains(cited, late["Id"].(string)) || slices.Contains(cited, early["Id"].(string)) || slices.Contains(cited, sidEarly) {
+				t.Errorf("%v, %d workers: cited sign-ins %v, want the later success %s only; reasons %q", paths, workers, cited, late["Id"], id.Reasons)
+			}
+		}
+	}
+}
+
+// TestNoAppFirsts: the empty application's first success is the earliest
+// kept that no copy moved away, the same however the candidates and the
+// moves are split between workers, and none once the NoAppCands earliest
+// were all moved (a later one is not known to be the earliest left).
+func TestNoAppFirsts(t *testing.T) {
+	cand := func(minute int, sid byte) noAppCand {
+		var c noAppCand
+		c.rec.offer(int64(minute), fmt.Appendf(nil, "rec-%03d", minute), 0, int64(minute))
+		c.signin[0] = sid
+		return c
+	}
+	moved := func(sids ...byte) (out []idKey) {
+		for _, s := range sids {
+			out = append(out, idKey{s})
+		}
+		return out
+	}
+	var whole noAppFirsts
+	var parts [3]noAppFirsts
+	for m := 20; m >= 1; m-- { // latest first, as a newest-first export
+		whole.offer(cand(m, byte(m)))
+		parts[m%3].offer(cand(m, byte(m)))
+	}
+	whole.moved = moved(1, 2, 4)
+	parts[1].moved = moved(4)
+	parts[2].moved = moved(2, 1)
+	var merged noAppFirsts
+	for i := range parts {
+		merged.merge(&parts[i])
+	}
+	for name, n := range map[string]*noAppFirsts{"one worker": &whole, "three": &merged} {
+		if len(n.cands) != NoAppCands {
+			t.Errorf("%s: %d candidates kept, want %d", name, len(n.cands), NoAppCands)
+		}
+		if r := n.first(); r == nil || r.id != "rec-003" {
+			t.Errorf("%s: first %+v, want rec-003 (1 and 2 moved)", name, r)
+		}
+	}
+	whole.moved = moved(1, 2, 3, 4, 5, 6, 7, 8)
+	if r := whole.first(); r != nil {
+		t.Errorf("every candidate moved: first %+v, want none", r)
+	}
+	var noKey noAppFirsts
+	noKey.offer(noAppCand{rec: cand(5, 0).rec})
+	noKey.moved = moved(0)
+	if r := noKey.first(); r == nil {
+		t.Error("a success naming no sign-in was taken for a moved one")
+	}
+}

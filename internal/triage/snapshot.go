@@ -31,7 +31,9 @@ import (
 // v4: the deduplication state has the namespaces of app-less UAL
 // sign-ins (dedup.noAppKey) and noAppSeen, and a gzip checkpoint holds a
 // reference to its window, kept apart.
-const sessionMagic = "outsider/triage-session/v4"
+// v5: an account's earliest app-less successes and the ones moved away
+// (userStats.noApp).
+const sessionMagic = "outsider/triage-session/v5"
 
 // ErrSessionFormat says a saved session cannot be read: another layout,
 // or damaged.
@@ -199,6 +201,16 @@ func (s *Session) check() error {
 			for _, ap := range u.apps {
 				if ap == nil || !firstOK(&ap.firstSuccess) {
 					return errors.New("evidence out of bounds")
+				}
+			}
+			if u.noApp != nil {
+				if len(u.noApp.cands) > NoAppCands {
+					return errors.New("evidence out of bounds")
+				}
+				for i := range u.noApp.cands {
+					if !firstOK(&u.noApp.cands[i].rec) {
+						return errors.New("evidence out of bounds")
+					}
 				}
 			}
 		}
