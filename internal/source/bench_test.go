@@ -159,7 +159,7 @@ func BenchmarkCSVFieldPurview(b *testing.B) {
 }
 
 // BenchmarkCSVFieldSemicolon is BenchmarkCSVFieldPurview on the same rows
-// saved again by Excel with ';' (csvFieldSep, the portable walk), for
+// saved again by Excel with ';' (csvFieldFrom from the first field), for
 // comparison: such exports are rare, the comma path is the one to keep
 // fast.
 func BenchmarkCSVFieldSemicolon(b *testing.B) {
