@@ -1,13 +1,6 @@
 package source
 
-import (
-	"bytes"
-	"encoding/binary"
-	"errors"
-	"math/bits"
-	"slices"
-	"strconv"
-)
+import "bytes"
 
 // CSV exports separated by other than commas. Excel saves "CSV" with the
 // locale's list separator, ';' in most of Europe, and "Unicode Text" as
@@ -24,13 +17,13 @@ import (
 //
 // The separator is decided once per file, from its header row
 // (headerSeparator), never per row: a row cannot change it, whatever its
-// fields hold. Comma exports keep their fast path (csvField's nthComma,
-// unquoteField's word and AVX-512 unquoting) untouched: a batch of them
-// costs one test of Batch.Separator per record. The other separators
-// take csvFieldSep, which walks to the field with IndexByte and unquotes
-// it as unquoteField does (the unquoting never looks at separators),
-// only the end of the field found at the separator; FuzzCSVSeparator
-// holds it to the comma path byte for byte.
+// fields hold. Comma exports keep their fast path (csvField jumps to
+// the col-th comma with nthComma): a batch of them costs one test of
+// Batch.Separator per record. Every separator then takes the same walk
+// and unquoting (csvFieldFrom, unquoteField, closeField, the separator a
+// parameter; the unquoting itself never looks at it), ';' and tab from
+// the row's first field, as such exports are rare; FuzzCSVSeparator
+// holds them to the comma path byte for byte.
 
 // headerNames are column names of the UAL, sign-in log and OfficeActivity
 // exports, lower-cased and trimmed: the header's separator is the one that
@@ -86,137 +79,6 @@ func knownColumns(row []byte, sep byte) int {
 		}
 	}
 	return n
-}
-
-// csvFieldSep is csvField of a row separated by sep: the same fields, the
-// same scratch and the same errors as csvField gives the row with sep and
-// ',' swapped (FuzzCSVSeparator), walked field by field with IndexByte.
-func csvFieldSep(row []byte, col int, sep byte, scratch []byte) ([]byte, []byte, error) {
-	i, n := 0, 0
-	for {
-		quoted := i < len(row) && row[i] == '"'
-		switch {
-		case quoted && n == col:
-			return unquoteFieldSep(row, i, col, sep, scratch)
-		case quoted:
-			// A quoted field before the wanted one: step over it to
-			// the separator after its closing quote.
-			j := i + 1
-			for {
-				k := bytes.IndexByte(row[j:], '"')
-				if k < 0 {
-					return nil, scratch, fieldsErr(n+1, col)
-				}
-				if j+k+1 < len(row) && row[j+k+1] == '"' {
-					j += k + 2
-					continue
-				}
-				j += k
-				break
-			}
-			next := bytes.IndexByte(row[j+1:], sep)
-			if next < 0 {
-				return nil, scratch, fieldsErr(n+1, col)
-			}
-			i = j + 1 + next + 1
-		default:
-			k := bytes.IndexByte(row[i:], sep)
-			if n == col {
-				if k < 0 {
-					return row[i:], scratch, nil
-				}
-				return row[i : i+k], scratch, nil
-			}
-			if k < 0 {
-				return nil, scratch, fieldsErr(n+1, col)
-			}
-			i += k + 1
-		}
-		n++
-	}
-}
-
-// unquoteFieldSep is unquoteField for csvFieldSep: the quoted field at
-// row[i], its doubled quotes made single, and what follows its closing
-// quote up to the separator (malformed, kept as Excel keeps it), appended
-// to scratch. The unquoting itself does not depend on the separator: with
-// AVX-512 VBMI2 it is unquoteQuoted, 64 bytes at a time, as for commas;
-// otherwise eight bytes at a time (unquoteFieldSepWords). AuditData holds
-// a doubled quote every ten bytes or so, and an IndexByte and an append
-// per quote read a ';' export at a tenth of the speed.
-func unquoteFieldSep(row []byte, i, col int, sep byte, scratch []byte) ([]byte, []byte, error) {
-	if hasCompress && len(row)-i >= 2*64 {
-		return unquoteFieldSepBlocks(row, i, col, sep, scratch)
-	}
-	return unquoteFieldSepWords(row, i, col, sep, scratch)
-}
-
-// unquoteFieldSepBlocks is unquoteFieldBlocks with the separator sep.
-func unquoteFieldSepBlocks(row []byte, i, col int, sep byte, scratch []byte) ([]byte, []byte, error) {
-	start := len(scratch)
-	if i+1 >= len(row) {
-		return nil, scratch, errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
-	}
-	scratch = slices.Grow(scratch, len(row)-i+64)
-	out := scratch[start : start+len(row)-i+64]
-	closing, o := unquoteQuoted(&out[0], &row[i+1], len(row)-i-1)
-	if closing < 0 {
-		return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
-	}
-	return closeFieldSep(row, i+1+closing, out, o, scratch, start, sep)
-}
-
-// unquoteFieldSepWords is unquoteFieldWords with the separator sep.
-func unquoteFieldSepWords(row []byte, i, col int, sep byte, scratch []byte) ([]byte, []byte, error) {
-	start := len(scratch)
-	// The output is never longer than the field; eight bytes of slack
-	// let every word be stored whole.
-	scratch = slices.Grow(scratch, len(row)-i+8)
-	out := scratch[start : start+len(row)-i+8]
-	o, j := 0, i+1
-	for {
-		found := false
-		for j+8 <= len(row) {
-			w := binary.LittleEndian.Uint64(row[j:])
-			binary.LittleEndian.PutUint64(out[o:], w)
-			if m := zeroBytes(w ^ quoteWord); m != 0 {
-				p := bits.TrailingZeros64(m) >> 3
-				o, j, found = o+p, j+p, true
-				break
-			}
-			o, j = o+8, j+8
-		}
-		if !found {
-			for j < len(row) && row[j] != '"' {
-				out[o] = row[j]
-				o, j = o+1, j+1
-			}
-			if j >= len(row) {
-				return nil, scratch[:start], errors.New("quoted field " + strconv.Itoa(col+1) + " does not close")
-			}
-		}
-		// row[j] is a quote: doubled, it stands for one.
-		if j+1 < len(row) && row[j+1] == '"' {
-			out[o] = '"'
-			o, j = o+1, j+2
-			continue
-		}
-		break
-	}
-	// row[j] is the closing quote.
-	return closeFieldSep(row, j, out, o, scratch, start, sep)
-}
-
-// closeFieldSep is closeField with the separator sep: what lies between
-// the closing quote row[closing] and the next separator is kept.
-func closeFieldSep(row []byte, closing int, out []byte, o int, scratch []byte, start int, sep byte) ([]byte, []byte, error) {
-	stop := len(row)
-	if next := bytes.IndexByte(row[closing+1:], sep); next >= 0 {
-		stop = closing + 1 + next
-	}
-	o += copy(out[o:], row[closing+1:stop])
-	scratch = scratch[:start+o]
-	return scratch[start:], scratch, nil
 }
 
 // FormatName names the input's format as a report shows it: the format,

@@ -235,8 +235,8 @@ func swapBytes(b []byte, x, y byte) []byte {
 	return out
 }
 
-// FuzzCSVSeparator holds the ';' and tab split (csvFieldSep, csvFields by
-// another byte) to the comma path, byte for byte: a row with ',' and the
+// FuzzCSVSeparator holds the ';' and tab split (csvFieldFrom and csvFields
+// by another byte) to the comma path, byte for byte: a row with ',' and the
 // separator swapped gives the same fields (swapped back), the same
 // scratch and the same errors, for every column.
 func FuzzCSVSeparator(f *testing.F) {
@@ -252,11 +252,11 @@ func FuzzCSVSeparator(f *testing.F) {
 		col := int(c % 16)
 		other := swapBytes(row, ',', sep)
 		want := outcome(csvField(row, col, []byte("kept")))
-		got := outcome(csvFieldSep(other, col, sep, []byte("kept")))
+		got := outcome(csvFieldFrom(other, 0, 0, col, sep, []byte("kept")))
 		got.field, got.scratch = swapBytes(got.field, ',', sep), swapBytes(got.scratch, ',', sep)
 		sameField(t, row, "col", col, got, want)
 		if pub := outcome(CSVFieldSep(other, col, sep, []byte("kept"))); !bytes.Equal(swapBytes(pub.field, ',', sep), want.field) {
-			t.Fatalf("CSVFieldSep differs from csvFieldSep")
+			t.Fatalf("CSVFieldSep differs from csvFieldFrom")
 		}
 
 		wf, ws, werr := csvFields(row, ',', nil, []byte("kept"))

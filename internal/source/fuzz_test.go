@@ -362,8 +362,8 @@ func FuzzUnquoteField(f *testing.F) {
 		}
 		prefix := []byte("kept")
 		sameField(t, row, "at", i,
-			outcome(unquoteFieldBlocks(row, i, 3, slices.Clone(prefix))),
-			outcome(unquoteFieldWords(row, i, 3, slices.Clone(prefix))))
+			outcome(unquoteFieldBlocks(row, i, 3, ',', slices.Clone(prefix))),
+			outcome(unquoteFieldWords(row, i, 3, ',', slices.Clone(prefix))))
 	})
 }
 
@@ -391,32 +391,43 @@ func sameField(t *testing.T, row []byte, where string, n int, got, want fieldRea
 
 // TestUnquoteBlocksRandom: the comparison of FuzzUnquoteField on 200,000
 // random rows made mostly of quotes (runs of every length, across block
-// boundaries, closing or not). With -short (the race detector's run in
-// .ci/run, where this single-goroutine check costs 15 s and finds no race)
-// the first 20,000 of the same rows.
+// boundaries, closing or not), and on 100,000 more of ';' and tabs, the
+// separators of csv_sep.go's exports (what follows the closing quote is
+// kept up to the separator), alternately. With -short (the race
+// detector's run in .ci/run, where this single-goroutine check costs 15 s
+// and finds no race) the first tenth of the same rows.
 func TestUnquoteBlocksRandom(t *testing.T) {
 	if !hasCompress {
 		t.Skip("this CPU has no AVX-512 VBMI2")
 	}
-	rows := 200000
-	if testing.Short() {
-		rows = 20000
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	alphabet := []byte(`"""""a,\}`)
-	for n := range rows {
-		row := testutil.RandomBytes(r, alphabet, 1+r.IntN(700))
-		if n%3 == 0 { // mostly pairs, like JSON in a CSV field
-			for k := 0; k+1 < len(row); k += 2 {
-				if row[k] == '"' {
-					row[k+1] = '"'
+	for _, c := range []struct {
+		seps, alphabet string
+		seed1, seed2   uint64
+		rows           int
+	}{
+		{",", `"""""a,\}`, 5, 6, 200000},
+		{";\t", "\"\"\"\"a;,\t\\}", 11, 12, 100000},
+	} {
+		rows := c.rows
+		if testing.Short() {
+			rows /= 10
+		}
+		r := rand.New(rand.NewPCG(c.seed1, c.seed2))
+		for n := range rows {
+			sep := c.seps[n%len(c.seps)]
+			row := testutil.RandomBytes(r, []byte(c.alphabet), 1+r.IntN(700))
+			if n%3 == 0 { // mostly pairs, like JSON in a CSV field
+				for k := 0; k+1 < len(row); k += 2 {
+					if row[k] == '"' {
+						row[k+1] = '"'
+					}
 				}
 			}
+			i := r.IntN(len(row))
+			row[i] = '"'
+			sameField(t, row, "at", i, outcome(unquoteFieldBlocks(row, i, 3, sep, []byte("kept"))),
+				outcome(unquoteFieldWords(row, i, 3, sep, []byte("kept"))))
 		}
-		i := r.IntN(len(row))
-		row[i] = '"'
-		sameField(t, row, "at", i, outcome(unquoteFieldBlocks(row, i, 3, []byte("kept"))),
-			outcome(unquoteFieldWords(row, i, 3, []byte("kept"))))
 	}
 }
 

@@ -110,7 +110,7 @@ func (b *Batch) JSON(i int, scratch []byte) (js []byte, newScratch []byte, err e
 		return b.Records[i].Data, scratch, nil
 	}
 	if b.Separator != 0 {
-		return csvFieldSep(b.Records[i].Data, b.CSVColumn, b.Separator, scratch)
+		return csvFieldFrom(b.Records[i].Data, 0, 0, b.CSVColumn, b.Separator, scratch)
 	}
 	return CSVField(b.Records[i].Data, b.CSVColumn, scratch)
 }
@@ -393,7 +393,7 @@ func CSVFieldSep(row []byte, col int, sep byte, scratch []byte) (field []byte, n
 	if sep == 0 || sep == ',' {
 		return csvField(row, col, scratch)
 	}
-	return csvFieldSep(row, col, sep, scratch)
+	return csvFieldFrom(row, 0, 0, col, sep, scratch)
 }
 
 // CSVFieldsSep is CSVFields of a row whose fields are separated by sep

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/outsider-sec/outsider/internal/testutil"
 )
 
 // FuzzCSVRowScan holds CSV framing with the one-pass row scan
@@ -114,7 +112,7 @@ func FuzzCSVFieldComma(f *testing.F) {
 	f.Fuzz(func(t *testing.T, row []byte, c uint8) {
 		col := int(c % 80)
 		sameField(t, row, "col", col, outcome(csvField(row, col, []byte("kept"))),
-			outcome(csvFieldFrom(row, 0, 0, col, []byte("kept"))))
+			outcome(csvFieldFrom(row, 0, 0, col, ',', []byte("kept"))))
 	})
 }
 
@@ -150,39 +148,5 @@ func TestNthCommaRandom(t *testing.T) {
 		if got := nthComma(&b[0], len(b), k); got != want {
 			t.Fatalf("%q k %d: %d, want %d", b, k, got, want)
 		}
-	}
-}
-
-// TestUnquoteSepBlocksRandom is TestUnquoteBlocksRandom for the ';' and
-// tab path (csvFieldSep): unquoteFieldSepBlocks gives what
-// unquoteFieldSepWords gives, on random rows mostly of quotes and
-// separators; FuzzCSVSeparator holds both to the comma path.
-func TestUnquoteSepBlocksRandom(t *testing.T) {
-	if !hasCompress {
-		t.Skip("this CPU has no AVX-512 VBMI2")
-	}
-	rows := 100000
-	if testing.Short() {
-		rows = 10000
-	}
-	r := rand.New(rand.NewPCG(11, 12))
-	alphabet := []byte("\"\"\"\"a;,\t\\}")
-	for n := range rows {
-		sep := byte(';')
-		if n%2 == 1 {
-			sep = '\t'
-		}
-		row := testutil.RandomBytes(r, alphabet, 1+r.IntN(700))
-		if n%3 == 0 {
-			for k := 0; k+1 < len(row); k += 2 {
-				if row[k] == '"' {
-					row[k+1] = '"'
-				}
-			}
-		}
-		i := r.IntN(len(row))
-		row[i] = '"'
-		sameField(t, row, "at", i, outcome(unquoteFieldSepBlocks(row, i, 3, sep, []byte("kept"))),
-			outcome(unquoteFieldSepWords(row, i, 3, sep, []byte("kept"))))
 	}
 }
