@@ -131,8 +131,8 @@ type readOptions struct {
 // a month's first twelve days has no number over 12 to show it, and is
 // otherwise skipped); the file's own dates outrank it (docs/formats.md).
 func addDateOrderFlag(cmd *cobra.Command, dst *string) {
-	cmd.Flags().StringVar(dst, "date-order", "", "read a CSV's locale dates whose day and month are both 12 or less in this `order`, "+
-		"day-first or month-first, when no other date of the file shows one (the file's own dates outrank the flag)")
+	cmd.Flags().StringVar(dst, "date-order", "", "read locale dates whose day and month are both 12 or less in this `order`, "+
+		"day-first or month-first, when no other date of the file shows one (a CSV's own dates outrank the flag)")
 	completeValues(cmd, "date-order", "day-first", "month-first")
 }
 
