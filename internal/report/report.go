@@ -203,7 +203,11 @@ func answers(r *triage.Report) []answer {
 			// from what is left, so the answers say what was not read.
 			none = "Cannot tell: none in the " + plural64(r.Input.Records, "record", "records") + " read, but " + unread +
 				" and may hold some; the problems say why and how to mend each, then triage again."
-			breach = "Cannot tell: no sign among the records read; " + unread + ", so they were not checked."
+			they := "they were"
+			if r.Input.Skipped+r.Input.SkippedFiles == 1 {
+				they = "it was"
+			}
+			breach = "Cannot tell: no sign among the records read; " + unread + ", so " + they + " not checked."
 			accessed = "Cannot tell: nothing among the records read; " + unread + "."
 		}
 		return []answer{

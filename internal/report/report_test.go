@@ -884,6 +884,11 @@ func TestNoOutsidersWithSkippedRecords(t *testing.T) {
 			t.Errorf("%s: answers do not say 602 records were not checked:\n%s", f, out)
 		}
 	}
+	// One record skipped: the breach answer speaks of it, not of "they".
+	r.Input.Skipped = 1
+	if got, want := answers(r)[1].Parts[0], "1 record could not be read, so it was not checked."; !strings.HasSuffix(got, want) {
+		t.Errorf("one record skipped: breach answer %q, want it to end %q", got, want)
+	}
 	r.Input.Skipped = 0 // all read: the plain answer stands
 	var b bytes.Buffer
 	if err := Render(&b, "text", r); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,5 +173,75 @@ func TestLoadSessionOtherVersion(t *testing.T) {
 	junk := bytes.Replace(b.Bytes(), []byte(sessionMagic), []byte(strings.Repeat("x", len(sessionMagic))), 1)
 	if _, err := LoadSession(bytes.NewReader(junk), int64(len(junk)), Options{}); !errors.Is(err, ErrSessionFormat) || errors.Is(err, ErrSessionVersion) {
 		t.Fatalf("no session header: %v; want ErrSessionFormat only", err)
+	}
+}
+
+// TestSessionKeepsNoAppFirsts: an OfficeActivity export (no
+// ApplicationId) read before the sign-in log, with the session saved and
+// loaded after each file, reports what Run reports: the app-less
+// successes kept and the sign-ins moved away (userStats.noApp), which
+// decide the first success cited, survive the session's layout.
+func TestSessionKeepsNoAppFirsts(t *testing.T) {
+	var ual, signins bytes.Buffer
+	if _, err := synth.Generate(&ual, synth.Options{Seed: 5, Format: synth.FormatSentinelCSV, SignInLog: &signins}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	paths := []string{testutil.WriteFile(t, dir, "officeactivity.csv", ual.Bytes()), testutil.WriteFile(t, dir, "signins.json", signins.Bytes())}
+	ctx := context.Background()
+	o := Options{Workers: 2}
+	want, err := Run(ctx, paths, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(o)
+	for _, p := range paths {
+		if err := s.Add(ctx, []string{p}); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := s.Save(&b); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if s, err = LoadSession(bytes.NewReader(b.Bytes()), int64(b.Len()), o); err != nil {
+			t.Fatalf("after %s: %v", p, err)
+		}
+	}
+	// What each account keeps, against a session never saved: the
+	// report alone may not show a loss (the first success cited can be
+	// the same either way).
+	kept := func(s *Session) (map[string]string, int) {
+		m, moved := map[string]string{}, 0
+		for _, a := range s.aggs {
+			for name, u := range a.users {
+				if u.noApp != nil {
+					m[name] = fmt.Sprintf("%d kept, %d moved, first %+v", len(u.noApp.cands), len(u.noApp.moved), u.noApp.first())
+					moved += len(u.noApp.moved)
+				}
+			}
+		}
+		return m, moved
+	}
+	whole := NewSession(o)
+	defer whole.Close()
+	if err := whole.Add(ctx, paths); err != nil {
+		t.Fatal(err)
+	}
+	wantKept, moved := kept(whole)
+	if gotKept, _ := kept(s); !maps.Equal(gotKept, wantKept) {
+		t.Errorf("app-less successes after loads:\n%v\nwant:\n%v", gotKept, wantKept)
+	}
+	if moved == 0 {
+		t.Fatal("nothing tested: no app-less success moved")
+	}
+	got, err := s.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gj, _ := json.MarshalIndent(got, "", " ")
+	wj, _ := json.MarshalIndent(want, "", " ")
+	if !bytes.Equal(gj, wj) {
+		t.Fatalf("the session's report differs from Run's:\n%s\nwant:\n%s", gj, wj)
 	}
 }
