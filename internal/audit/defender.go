@@ -241,11 +241,21 @@ func (d *Decoder) finishDefender(ev *Event, row *defenderRow) error {
 	// acting in an app the tenant connected), and skipping it would count
 	// every such row as unreadable input, so that a tenant with other
 	// apps could never be told its export was read whole.
+	otherApp := ev.RecordType < 0 && len(ev.Workload) == 0 && len(ev.Operation) == 0
 	if len(ev.ID) == 0 {
 		ev.ID = trimSpace(row.id)
 	}
 	if len(ev.Operation) == 0 {
 		ev.Operation = trimSpace(row.action)
+		if otherApp && ev.IsSignin() {
+			// Another app's event whose ActionType is spelled as a sign-in
+			// to the tenant (UserLoggedIn, SignIn...) is not one: the
+			// operation says whose it is, so that it never names an
+			// outside identity or counts as its sign-in.
+			start := len(d.arena)
+			d.arena = append(append(d.arena, ev.Operation...), " (another app)"...)
+			ev.Operation = d.arena[start:len(d.arena):len(d.arena)]
+		}
 	}
 	if ev.NIPs == 0 {
 		if a, ok := ParseIP(trimSpace(row.ip)); ok {

@@ -91,6 +91,9 @@ func TestDefenderFallbacks(t *testing.T) {
 		// Workload) is read from the row's columns, not skipped.
 		{"another app's event", []string{"2021-04-28T15:05:26Z", "FilePreview", "81.2.69.160", "r1", "a@contoso.com", "", `{"actor":{"email":"a@b.c"}}`},
 			`"ID":"cjE=","Time":1619622326000000000,"RecordType":-1,"Operation":"RmlsZVByZXZpZXc="`, false},
+		// ... and one whose ActionType reads as a tenant sign-in is not one.
+		{"another app's sign-in", []string{"2021-04-28T15:05:26Z", "SignIn", "81.2.69.160", "r1", "a@contoso.com", "", `{"actor":{"email":"a@b.c"}}`},
+			`"Operation":"U2lnbkluIChhbm90aGVyIGFwcCk="`, false},
 		{"empty", []string{"2021-04-28T15:05:26Z", "x", "", "r1", "", "", "  "}, "RawEventData is empty", true},
 		{"not JSON", []string{"2021-04-28T15:05:26Z", "x", "", "r1", "", "", "n/a"}, "RawEventData: ", true},
 		{"trailing", []string{"2021-04-28T15:05:26Z", "x", "", "r1", "", "", `{"RecordType":6} x`}, "RawEventData: unexpected", true},
