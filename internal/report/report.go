@@ -185,7 +185,9 @@ func answers(r *triage.Report) []answer {
 	if n == 0 {
 		none := "No account from outside the organisation signed in to the tenant in the records read."
 		breach := "No sign of one from outside accounts: there were none."
+		manyTenants := ""
 		if k := len(r.Tenant.IDs); r.Tenant.Inferred && k > 1 {
+			manyTenants = " Each of the " + strconv.Itoa(k) + " tenants the records name was taken as ours: give --tenant to name ours."
 			// Every tenant the records name was taken as ours, so a
 			// sign-in from one of them to another is not reported: an
 			// all-clear here would hide exactly what outsider is for
@@ -202,7 +204,7 @@ func answers(r *triage.Report) []answer {
 			// the outside sign-ins: "none" would be an all-clear drawn
 			// from what is left, so the answers say what was not read.
 			none = "Cannot tell: none in the " + plural64(r.Input.Records, "record", "records") + " read, but " + unread +
-				" and may hold some; the problems say why and how to mend each, then triage again."
+				" and may hold some; the problems say why and how to mend each, then triage again." + manyTenants
 			they := "they were"
 			if r.Input.Skipped+r.Input.SkippedFiles == 1 {
 				they = "it was"

@@ -849,6 +849,17 @@ func TestNoOutsidersAmongSeveralInferredTenants(t *testing.T) {
 			t.Errorf("%s: answers do not say the tenants were each taken as ours:\n%s", f, out)
 		}
 	}
+	// With a record skipped too, "Cannot tell" leads, and the tenants'
+	// caveat stays.
+	r.Input.Skipped = 1
+	var sk bytes.Buffer
+	if err := Render(&sk, "text", r); err != nil {
+		t.Fatal(err)
+	}
+	if out := strings.Join(strings.Fields(sk.String()), " "); !strings.Contains(out, "Cannot tell") || !strings.Contains(out, "Each of the 2 tenants the records name was taken as ours") {
+		t.Errorf("skipped input and 2 inferred tenants: want both said:\n%s", out)
+	}
+	r.Input.Skipped = 0
 	r.Tenant.Inferred = false // given with --tenant: a real all-clear
 	var b bytes.Buffer
 	if err := Render(&b, "text", r); err != nil {
