@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -605,15 +606,33 @@ func inputSize(paths []string) int64 {
 	return total
 }
 
-// printProblems lists input problems on stderr, one line each, naming file,
-// line or row, and reason; then a count.
+// printProblems lists input problems on stderr, naming file, line or row,
+// and reason; then a count. Problems of one file whose reasons differ only
+// in the values they quote (twenty rows of one re-saved export, each with
+// its own ambiguous date) are said once, with the first of them in full
+// and the others counted on one more line: listed one by one they pushed
+// the report's answers off the first screen.
 func printProblems(w io.Writer, rep *triage.Report) {
-	for _, p := range rep.Problems {
+	for _, g := range groupProblems(rep.Problems) {
+		p := g[0]
 		kind := "skipped"
 		if p.Warning {
 			kind = "warning"
 		}
+		if len(g) == 2 {
+			// Two lines either way: both said in full.
+			fmt.Fprintf(w, "outsider: %s: %s\n", kind, textsafe.Line(p.Error()))
+			p = g[1]
+			g = g[1:]
+		}
 		fmt.Fprintf(w, "outsider: %s: %s\n", kind, textsafe.Line(p.Error()))
+		if len(g) > 1 {
+			values := " (each with its own value)"
+			if sameReason(g) {
+				values = ""
+			}
+			fmt.Fprintf(w, "outsider: %s: %s: and %s for the same reason%s\n", kind, textsafe.Line(p.Path), moreLines(g[1:]), values)
+		}
 	}
 	if rep.ProblemsOmitted > 0 {
 		fmt.Fprintf(w, "outsider: ... and %d more problems not listed\n", rep.ProblemsOmitted)
@@ -621,6 +640,82 @@ func printProblems(w io.Writer, rep *triage.Report) {
 	if rep.Input.Skipped > 0 || rep.Input.SkippedFiles > 0 {
 		fmt.Fprintf(w, "outsider: %s; the report covers the %d records read\n", skippedWords(rep.Input.Skipped, rep.Input.SkippedFiles), rep.Input.Records)
 	}
+}
+
+// groupProblems groups problems by file, kind and reason with the values
+// the reason quotes left out (reasonShape), in the order each group first
+// appears.
+func groupProblems(ps []triage.Problem) [][]triage.Problem {
+	type key struct {
+		path, unit, shape string
+		warning           bool
+	}
+	index := map[key]int{}
+	var groups [][]triage.Problem
+	for _, p := range ps {
+		if p.Unit == "" || p.Line == 0 {
+			groups = append(groups, []triage.Problem{p}) // a file's own problem stands alone
+			continue
+		}
+		k := key{p.Path, p.Unit, reasonShape(p.Reason), p.Warning}
+		if i, ok := index[k]; ok {
+			groups[i] = append(groups[i], p)
+			continue
+		}
+		index[k] = len(groups)
+		groups = append(groups, []triage.Problem{p})
+	}
+	return groups
+}
+
+// reasonShape is a reason with what it quotes ("...") emptied: the same
+// reason for two records whatever their values.
+func reasonShape(reason string) string {
+	var b strings.Builder
+	in := false
+	for _, c := range reason {
+		if c == '"' {
+			in = !in
+			b.WriteRune(c)
+			continue
+		}
+		if !in {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// sameReason reports whether every problem of g has the very same reason.
+func sameReason(g []triage.Problem) bool {
+	for _, p := range g[1:] {
+		if p.Reason != g[0].Reason {
+			return false
+		}
+	}
+	return true
+}
+
+// moreLines says which lines or rows the rest of a group is at: "19 more
+// rows (3 to 21)", or the first three and how many more.
+func moreLines(rest []triage.Problem) string {
+	unit := rest[0].Unit
+	s := strconv.Itoa(len(rest)) + " more " + unit + "s" // never one: two are both said
+	contiguous := true
+	for i := 1; i < len(rest); i++ {
+		contiguous = contiguous && rest[i].Line == rest[i-1].Line+1
+	}
+	if contiguous {
+		return s + " (" + strconv.FormatInt(rest[0].Line, 10) + " to " + strconv.FormatInt(rest[len(rest)-1].Line, 10) + ")"
+	}
+	var lines []string
+	for _, p := range rest[:min(3, len(rest))] {
+		lines = append(lines, strconv.FormatInt(p.Line, 10))
+	}
+	if len(rest) > 3 {
+		return s + " (" + strings.Join(lines, ", ") + "...)"
+	}
+	return s + " (" + strings.Join(lines, ", ") + ")"
 }
 
 // skippedWords counts what was skipped, records and files apart: a file
