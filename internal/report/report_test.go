@@ -825,6 +825,24 @@ func TestWhoSaysWhoOnlyTried(t *testing.T) {
 	}
 }
 
+// wordFormats renders r in every format that answers in words (not JSON
+// or CSV), each with its lines run together (the text report wraps).
+func wordFormats(t *testing.T, r *triage.Report) map[Format]string {
+	t.Helper()
+	out := map[Format]string{}
+	for _, f := range Formats {
+		if f == JSON || f == CSV {
+			continue
+		}
+		var b bytes.Buffer
+		if err := Render(&b, f, r); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[f] = strings.Join(strings.Fields(b.String()), " ")
+	}
+	return out
+}
+
 // TestNoOutsidersAmongSeveralInferredTenants: with no outside identity
 // and several tenants inferred from the records, every format's answers
 // say the sign-ins between those tenants were not checked, instead of the
@@ -833,15 +851,7 @@ func TestWhoSaysWhoOnlyTried(t *testing.T) {
 func TestNoOutsidersAmongSeveralInferredTenants(t *testing.T) {
 	r := &triage.Report{Schema: triage.Schema, Summary: triage.Summary{ByVerdict: map[string]int{}},
 		Tenant: triage.TenantInfo{IDs: []string{"11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"}, Inferred: true}}
-	for _, f := range Formats {
-		if f == "json" || f == "csv" {
-			continue // no answers in words
-		}
-		var b bytes.Buffer
-		if err := Render(&b, f, r); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out := strings.Join(strings.Fields(b.String()), " ") // wrapped lines
+	for f, out := range wordFormats(t, r) {
 		if strings.Contains(out, "there were none") || strings.Contains(out, "No account from outside the organisation") {
 			t.Errorf("%s: plain all-clear with 2 inferred tenants:\n%s", f, out)
 		}
@@ -852,11 +862,7 @@ func TestNoOutsidersAmongSeveralInferredTenants(t *testing.T) {
 	// With a record skipped too, "Cannot tell" leads, and the tenants'
 	// caveat stays.
 	r.Input.Skipped = 1
-	var sk bytes.Buffer
-	if err := Render(&sk, "text", r); err != nil {
-		t.Fatal(err)
-	}
-	if out := strings.Join(strings.Fields(sk.String()), " "); !strings.Contains(out, "Cannot tell") || !strings.Contains(out, "Each of the 2 tenants the records name was taken as ours") {
+	if out := wordFormats(t, r)[Text]; !strings.Contains(out, "Cannot tell") || !strings.Contains(out, "Each of the 2 tenants the records name was taken as ours") {
 		t.Errorf("skipped input and 2 inferred tenants: want both said:\n%s", out)
 	}
 	r.Input.Skipped = 0
@@ -879,15 +885,7 @@ func TestNoOutsidersWithSkippedRecords(t *testing.T) {
 	r := &triage.Report{Schema: triage.Schema, Summary: triage.Summary{ByVerdict: map[string]int{}},
 		Tenant: triage.TenantInfo{IDs: []string{"11111111-1111-1111-1111-111111111111"}, Inferred: true},
 		Input:  triage.InputInfo{Records: 13, Skipped: 602}}
-	for _, f := range Formats {
-		if f == "json" || f == "csv" {
-			continue // no answers in words
-		}
-		var b bytes.Buffer
-		if err := Render(&b, f, r); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out := strings.Join(strings.Fields(b.String()), " ") // wrapped lines
+	for f, out := range wordFormats(t, r) {
 		if strings.Contains(out, "there were none") || strings.Contains(out, "there were no outside accounts") {
 			t.Errorf("%s: all-clear with 602 records skipped:\n%s", f, out)
 		}
