@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,19 +46,7 @@ func TestExplainKeepsNoWindows(t *testing.T) {
 	if !strings.Contains(out.String(), "Id: "+last.Id) {
 		t.Fatalf("record %s not walked:\n%s", last.Id, out)
 	}
-	if n := openInDir(tmp); n != 0 {
+	if n := testutil.OpenIn(tmp); n != 0 {
 		t.Errorf("%d files of %s still open after explain", n, tmp)
 	}
-}
-
-// openInDir counts the process's descriptors of files made in dir (Linux).
-func openInDir(dir string) int {
-	n := 0
-	fds, _ := os.ReadDir("/proc/self/fd")
-	for _, fd := range fds {
-		if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, dir+string(filepath.Separator)) {
-			n++
-		}
-	}
-	return n
 }

@@ -111,3 +111,17 @@ func AssertNotInDir(t testing.TB, dir string, needles []string, min int) {
 		t.Fatalf("only %d files under %s, want at least %d", files, dir, min)
 	}
 }
+
+// OpenIn counts the process's open descriptors of files made in dir
+// (Linux's /proc/self/fd; 0 elsewhere): what tests of temporary files
+// check their closing by.
+func OpenIn(dir string) int {
+	n := 0
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, dir+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
+}

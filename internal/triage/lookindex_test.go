@@ -301,7 +301,7 @@ func TestLookAgainWindows(t *testing.T) {
 		t.Fatal("nothing touched: no second look, the case is too thin")
 	}
 	for _, dir := range []string{tmp, sys} {
-		if n := openIn(dir); n != 0 {
+		if n := testutil.OpenIn(dir); n != 0 {
 			t.Errorf("%d files of %s still open after Run", n, dir)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -494,7 +493,7 @@ func TestStreamKeepsNoWindows(t *testing.T) {
 	} {
 		tmp := t.TempDir()
 		atPeak := 0
-		opts := Options{TempDir: tmp, SkipAccessed: c.skip, AtPeak: func() { atPeak = openIn(tmp) }}
+		opts := Options{TempDir: tmp, SkipAccessed: c.skip, AtPeak: func() { atPeak = testutil.OpenIn(tmp) }}
 		var err error
 		if c.stream {
 			_, err = Stream(context.Background(), []string{path}, opts, func([]Decoded) error { return nil })
@@ -507,20 +506,8 @@ func TestStreamKeepsNoWindows(t *testing.T) {
 		if spilled := atPeak > 0; spilled != c.spills {
 			t.Errorf("%s: %d files open in %s once the input was read, want spilled %v", c.name, atPeak, tmp, c.spills)
 		}
-		if n := openIn(tmp); n != 0 {
+		if n := testutil.OpenIn(tmp); n != 0 {
 			t.Errorf("%s: %d files of %s still open after it returned", c.name, n, tmp)
 		}
 	}
-}
-
-// openIn counts the process's descriptors of files made in dir (Linux).
-func openIn(dir string) int {
-	n := 0
-	fds, _ := os.ReadDir("/proc/self/fd")
-	for _, fd := range fds {
-		if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, dir+string(filepath.Separator)) {
-			n++
-		}
-	}
-	return n
 }
