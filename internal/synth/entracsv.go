@@ -94,15 +94,7 @@ func entraEnum(v string) string {
 // render appends the download's row of a sign-in given as its Graph
 // signIn object.
 func (l *entraCSVLog) render(b []byte, graph []byte) []byte {
-	var g map[string]json.RawMessage
-	if err := json.Unmarshal(graph, &g); err != nil {
-		panic("synth: a generated sign-in is not JSON: " + err.Error())
-	}
-	var status struct {
-		ErrorCode     int    `json:"errorCode"`
-		FailureReason string `json:"failureReason"`
-	}
-	_ = json.Unmarshal(g["status"], &status)
+	g, status := graphSignIn(graph)
 	var loc struct {
 		City, State string
 		Country     string `json:"countryOrRegion"`

@@ -284,18 +284,29 @@ var fromGraph = map[string]string{
 	"CorrelationId": "correlationId", "Identity": "userDisplayName", "TimeGenerated": "createdDateTime",
 }
 
-// laRow appends the Log Analytics row of a sign-in given as its Graph
-// signIn object.
-func laRow(b []byte, graph []byte) []byte {
+// signInStatus is a Graph signIn's status object.
+type signInStatus struct {
+	ErrorCode     int    `json:"errorCode"`
+	FailureReason string `json:"failureReason"`
+}
+
+// graphSignIn splits a generated Graph signIn object into its members and
+// its status, what the shapes written from it (laRow, the Entra CSV
+// download) start from.
+func graphSignIn(graph []byte) (map[string]json.RawMessage, signInStatus) {
 	var g map[string]json.RawMessage
 	if err := json.Unmarshal(graph, &g); err != nil {
 		panic("synth: a generated sign-in is not JSON: " + err.Error())
 	}
-	var status struct {
-		ErrorCode     int    `json:"errorCode"`
-		FailureReason string `json:"failureReason"`
-	}
+	var status signInStatus
 	_ = json.Unmarshal(g["status"], &status)
+	return g, status
+}
+
+// laRow appends the Log Analytics row of a sign-in given as its Graph
+// signIn object.
+func laRow(b []byte, graph []byte) []byte {
+	g, status := graphSignIn(graph)
 	var loc struct {
 		Country string `json:"countryOrRegion"`
 	}
