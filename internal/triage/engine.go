@@ -131,12 +131,9 @@ func (e sinkError) Unwrap() error { return e.err }
 // newSink made for its worker (called once per worker, before any batch).
 func decode(ctx context.Context, paths []string, opts Options, newSink func(worker int) batchSink) (*decoded, error) {
 	c := newCarried(opts)
-	// Nothing reads these inputs again (Stream has no second look): the
-	// checkpoints' temporary file goes now, not when the garbage collector
-	// finds the store, which a run may end before (on Windows, where it
-	// cannot be unlinked while open, it would stay behind).
-	defer c.windows.Close()
-	// Nor does it index them: no checkpoints are noted, no windows kept.
+	// Nothing reads these inputs again (Stream has no second look), so
+	// they are not indexed: no checkpoints are noted, no windows kept, and
+	// the store never makes its temporary file.
 	opts.Source.NoIndex = true
 	return decodeMore(ctx, paths, opts, c, true, newSink)
 }
